@@ -1,0 +1,51 @@
+# One helper per target kind keeps the per-directory CMake files short.
+
+set(EDGETUNE_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+
+# edgetune_add_library(NAME SOURCES ... [LIBS ...])
+function(edgetune_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${EDGETUNE_WARNINGS})
+  target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}")
+  target_link_libraries(${name} PUBLIC ${ARG_LIBS})
+  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
+
+# edgetune_add_executable(NAME SOURCES ... [LIBS ...])
+function(edgetune_add_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${EDGETUNE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bin")
+endfunction()
+
+# edgetune_add_test(NAME SOURCES ... [LIBS ...] [LABELS ...] [NO_KEYWORDS])
+# A Qt Test executable registered with CTest; it finds fixtures through EDGETUNE_TEST_DATA.
+function(edgetune_add_test name)
+  cmake_parse_arguments(ARG "NO_KEYWORDS" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${EDGETUNE_WARNINGS})
+  target_link_libraries(${name} PRIVATE Qt6::Test ${ARG_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    EDGETUNE_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/fixtures"
+    EDGETUNE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    EDGETUNE_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  if(ARG_NO_KEYWORDS)
+    # torch headers use the names Qt's keyword macros take.
+    target_compile_definitions(${name} PRIVATE QT_NO_KEYWORDS)
+  endif()
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen" LABELS "${ARG_LABELS}")
+endfunction()
+
+# edgetune_add_plugin(NAME SOURCES ... [LIBS ...]): a shared module loaded at run time.
+function(edgetune_add_plugin name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${EDGETUNE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  set_target_properties(${name} PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/plugins")
+endfunction()

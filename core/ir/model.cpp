@@ -1,0 +1,348 @@
+#include "core/ir/model.h"
+
+#include <onnx/checker.h>
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "core/util/error.h"
+#include "core/util/files.h"
+
+namespace edgetune {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<int> kNoConsumers;
+
+// Replaces external-data references with the bytes they point at, so the model is self-contained in memory.
+void resolveExternalData(onnx::GraphProto& graph, const fs::path& model_path) {
+  fs::path base = model_path.has_parent_path() ? model_path.parent_path() : fs::path(".");
+  for (auto& init : *graph.mutable_initializer()) {
+    if (init.data_location() != onnx::TensorProto::EXTERNAL) continue;
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto& entry : init.external_data()) {
+      if (entry.key() == "location") location = entry.value();
+      else if (entry.key() == "offset") offset = std::stoll(entry.value());
+      else if (entry.key() == "length") length = std::stoll(entry.value());
+    }
+    std::string what = model_path.string() + ": initializer '" + init.name() + "'";
+    if (location.empty()) throw Error(what + " says its data is external but names no location");
+    fs::path data_path = base / location;
+    std::ifstream in(data_path, std::ios::binary);
+    if (!in) throw Error(what + ": external data file " + data_path.string() + " is missing or unreadable");
+    in.seekg(0, std::ios::end);
+    int64_t file_size = in.tellg();
+    if (length < 0) length = file_size - offset;
+    if (offset < 0 || offset + length > file_size)
+      throw Error(what + ": external data file " + data_path.string() + " is too short (needs bytes " +
+                  std::to_string(offset) + ".." + std::to_string(offset + length) + ", has " +
+                  std::to_string(file_size) + ")");
+    std::string bytes(static_cast<size_t>(length), '\0');
+    in.seekg(offset);
+    in.read(bytes.data(), length);
+    init.set_raw_data(std::move(bytes));
+    init.clear_external_data();
+    init.set_data_location(onnx::TensorProto::DEFAULT);
+  }
+}
+
+}  // namespace
+
+Model Model::load(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file");
+  std::string bytes = readFile(path);
+  if (bytes.empty()) throw Error(path.string() + ": file is empty, not an ONNX model");
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(bytes))
+    throw Error(path.string() + ": not a valid ONNX model (the protobuf data is corrupt or truncated)");
+  if (!proto.has_graph() || proto.ir_version() <= 0)
+    throw Error(path.string() + ": not an ONNX model (no graph or IR version in the file)");
+  resolveExternalData(*proto.mutable_graph(), path);
+  Model model = fromProto(std::move(proto), path.string());
+  model.source_path_ = fs::absolute(path, ec);
+  return model;
+}
+
+Model Model::fromProto(onnx::ModelProto proto, std::string origin) {
+  Model model;
+  model.proto_ = std::move(proto);
+  model.origin_ = std::move(origin);
+  int64_t opset = model.opsetVersion();
+  auto range = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map().at(onnx::ONNX_DOMAIN);
+  if (opset < 7 || opset > range.second)
+    throw Error(model.origin_ + ": ONNX opset " + std::to_string(opset) + " is not supported (supported: 7.." +
+                std::to_string(range.second) + ")");
+  model.check();
+  model.inferShapes();
+  return model;
+}
+
+void Model::check() const {
+  try {
+    onnx::checker::check_model(proto_);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    // The checker's first line carries the useful part; drop its "==> Context:" tails.
+    if (auto pos = msg.find("\n\n==> Context:"); pos != std::string::npos) msg.resize(pos);
+    throw Error(origin_ + ": invalid ONNX model: " + msg);
+  }
+}
+
+void Model::inferShapes() {
+  proto_.mutable_graph()->clear_value_info();
+  // Outputs keep their declared shapes; inference fills everything between.
+  try {
+    onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(proto_, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception& e) {
+    throw Error(origin_ + ": shape inference failed: " + e.what());
+  }
+  index_valid_ = false;
+}
+
+int64_t Model::opsetVersion() const {
+  for (const auto& op : proto_.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") return op.version();
+  return 0;
+}
+
+std::string Model::serialize() const {
+  if (proto_.ByteSizeLong() > (size_t{2} << 30) - 1)
+    throw Error(origin_ + ": model is larger than 2 GB, which a single ONNX file cannot hold");
+  std::string bytes;
+  if (!proto_.SerializeToString(&bytes)) throw Error(origin_ + ": could not serialize the model");
+  return bytes;
+}
+
+void Model::save(const fs::path& path) const {
+  if (!source_path_.empty() && samePath(path, source_path_))
+    throw Error(path.string() + ": refusing to overwrite the input model; choose another output path");
+  check();
+  writeFileAtomic(path, serialize());
+}
+
+void Model::reindex() const { index_valid_ = false; }
+
+void Model::buildIndex() const {
+  if (index_valid_) return;
+  producer_.clear();
+  consumers_.clear();
+  initializer_index_.clear();
+  const auto& g = proto_.graph();
+  for (int i = 0; i < g.node_size(); ++i) {
+    for (const auto& out : g.node(i).output())
+      if (!out.empty()) producer_[out] = i;
+    for (const auto& in : g.node(i).input())
+      if (!in.empty()) consumers_[in].push_back(i);
+  }
+  for (int i = 0; i < g.initializer_size(); ++i) initializer_index_[g.initializer(i).name()] = i;
+  index_valid_ = true;
+}
+
+int Model::producer(const std::string& tensor) const {
+  buildIndex();
+  auto it = producer_.find(tensor);
+  return it == producer_.end() ? -1 : it->second;
+}
+
+const std::vector<int>& Model::consumers(const std::string& tensor) const {
+  buildIndex();
+  auto it = consumers_.find(tensor);
+  return it == consumers_.end() ? kNoConsumers : it->second;
+}
+
+bool Model::isGraphOutput(const std::string& tensor) const {
+  for (const auto& out : proto_.graph().output())
+    if (out.name() == tensor) return true;
+  return false;
+}
+
+std::vector<int> Model::topologicalOrder() const {
+  buildIndex();
+  const auto& g = proto_.graph();
+  std::vector<int> pending(g.node_size(), 0);
+  for (int i = 0; i < g.node_size(); ++i)
+    for (const auto& in : g.node(i).input())
+      if (!in.empty() && producer_.count(in)) ++pending[i];
+  std::vector<int> order, ready;
+  for (int i = g.node_size() - 1; i >= 0; --i)
+    if (pending[i] == 0) ready.push_back(i);
+  while (!ready.empty()) {
+    int n = ready.back();
+    ready.pop_back();
+    order.push_back(n);
+    for (const auto& out : g.node(n).output()) {
+      auto it = consumers_.find(out);
+      if (it == consumers_.end()) continue;
+      for (int c : it->second)
+        if (--pending[c] == 0) ready.push_back(c);
+    }
+  }
+  if (static_cast<int>(order.size()) != g.node_size())
+    throw Error(origin_ + ": the graph has a cycle; it cannot be ordered");
+  return order;
+}
+
+const onnx::TensorProto* Model::initializer(const std::string& name) const {
+  buildIndex();
+  auto it = initializer_index_.find(name);
+  return it == initializer_index_.end() ? nullptr : &proto_.graph().initializer(it->second);
+}
+
+onnx::TensorProto* Model::mutableInitializer(const std::string& name) {
+  buildIndex();
+  auto it = initializer_index_.find(name);
+  return it == initializer_index_.end() ? nullptr : proto_.mutable_graph()->mutable_initializer(it->second);
+}
+
+std::vector<ValueInfo> Model::inputs() const {
+  std::vector<ValueInfo> result;
+  for (const auto& in : proto_.graph().input())
+    if (!isInitializer(in.name())) result.push_back(valueInfoFromProto(in));
+  return result;
+}
+
+std::vector<ValueInfo> Model::outputs() const {
+  std::vector<ValueInfo> result;
+  for (const auto& out : proto_.graph().output()) result.push_back(valueInfoFromProto(out));
+  return result;
+}
+
+std::optional<ValueInfo> Model::valueInfo(const std::string& tensor) const {
+  const auto& g = proto_.graph();
+  for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto& vi : *list)
+      if (vi.name() == tensor) return valueInfoFromProto(vi);
+  if (const auto* init = initializer(tensor)) {
+    ValueInfo info;
+    info.name = tensor;
+    info.type = dataTypeFromOnnx(init->data_type());
+    info.shape.assign(init->dims().begin(), init->dims().end());
+    info.has_shape = true;
+    return info;
+  }
+  return std::nullopt;
+}
+
+int64_t Model::parameterCount() const {
+  int64_t total = 0;
+  for (const auto& init : proto_.graph().initializer()) {
+    int64_t n = 1;
+    for (auto d : init.dims()) n *= d;
+    total += n;
+  }
+  return total;
+}
+
+Tensor tensorFromProto(const onnx::TensorProto& proto) {
+  DataType type = dataTypeFromOnnx(proto.data_type());
+  std::vector<int64_t> shape(proto.dims().begin(), proto.dims().end());
+  Tensor t(type, shape);
+  const size_t bytes = t.byteSize();
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL)
+    throw Error("initializer '" + proto.name() + "' still refers to external data");
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != bytes)
+      throw Error("initializer '" + proto.name() + "' has " + std::to_string(proto.raw_data().size()) +
+                  " bytes of data, its shape " + shapeToString(shape) + " needs " + std::to_string(bytes));
+    std::memcpy(t.raw(), proto.raw_data().data(), bytes);
+    return t;
+  }
+  const int64_t n = t.numel();
+  auto mismatch = [&](int64_t have) {
+    return Error("initializer '" + proto.name() + "' has " + std::to_string(have) + " values, its shape " +
+                 shapeToString(shape) + " needs " + std::to_string(n));
+  };
+  switch (type) {
+    case DataType::Float32: {
+      if (proto.float_data_size() != n) throw mismatch(proto.float_data_size());
+      std::memcpy(t.raw(), proto.float_data().data(), bytes);
+      break;
+    }
+    case DataType::Float64: {
+      if (proto.double_data_size() != n) throw mismatch(proto.double_data_size());
+      std::memcpy(t.raw(), proto.double_data().data(), bytes);
+      break;
+    }
+    case DataType::Int64: {
+      if (proto.int64_data_size() != n) throw mismatch(proto.int64_data_size());
+      std::memcpy(t.raw(), proto.int64_data().data(), bytes);
+      break;
+    }
+    default: {
+      // int32_data carries every narrower integer type, bool and float16 (as bit patterns).
+      if (proto.int32_data_size() != n) throw mismatch(proto.int32_data_size());
+      auto* dst = static_cast<std::byte*>(t.raw());
+      const size_t es = elementSize(type);
+      for (int64_t i = 0; i < n; ++i) {
+        int32_t v = proto.int32_data(static_cast<int>(i));
+        std::memcpy(dst + i * es, &v, es);  // little-endian: the low bytes hold the value
+      }
+    }
+  }
+  return t;
+}
+
+onnx::TensorProto tensorToProto(const std::string& name, const Tensor& tensor) {
+  onnx::TensorProto proto;
+  proto.set_name(name);
+  proto.set_data_type(static_cast<int>(tensor.type()));
+  for (int64_t d : tensor.shape()) proto.add_dims(d);
+  proto.set_raw_data(std::string(static_cast<const char*>(tensor.raw()), tensor.byteSize()));
+  return proto;
+}
+
+ValueInfo valueInfoFromProto(const onnx::ValueInfoProto& vi) {
+  ValueInfo info;
+  info.name = vi.name();
+  if (!vi.type().has_tensor_type()) return info;
+  const auto& tt = vi.type().tensor_type();
+  if (tt.elem_type() != 0) info.type = dataTypeFromOnnx(tt.elem_type());
+  if (tt.has_shape()) {
+    info.has_shape = true;
+    for (const auto& d : tt.shape().dim()) {
+      info.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+      info.dim_names.push_back(d.has_dim_param() ? d.dim_param() : std::string());
+    }
+  }
+  return info;
+}
+
+namespace {
+const onnx::AttributeProto* findAttr(const onnx::NodeProto& node, const std::string& name) {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+}  // namespace
+
+int64_t attrInt(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
+  const auto* a = findAttr(node, name);
+  return a ? a->i() : fallback;
+}
+float attrFloat(const onnx::NodeProto& node, const std::string& name, float fallback) {
+  const auto* a = findAttr(node, name);
+  return a ? a->f() : fallback;
+}
+std::vector<int64_t> attrInts(const onnx::NodeProto& node, const std::string& name,
+                              std::vector<int64_t> fallback) {
+  const auto* a = findAttr(node, name);
+  if (!a) return fallback;
+  return {a->ints().begin(), a->ints().end()};
+}
+std::string attrString(const onnx::NodeProto& node, const std::string& name, std::string fallback) {
+  const auto* a = findAttr(node, name);
+  return a ? a->s() : fallback;
+}
+
+std::string describeNode(const onnx::NodeProto& node) {
+  std::string name = node.name().empty() ? (node.output_size() ? node.output(0) : std::string("?")) : node.name();
+  return node.op_type() + " '" + name + "'";
+}
+
+}  // namespace edgetune

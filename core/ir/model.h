@@ -1,0 +1,108 @@
+#pragma once
+// Model: owns an onnx::ModelProto and answers graph questions about it; loads with checks, saves atomically.
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/ir/tensor.h"
+
+namespace edgetune {
+
+/// A graph value's declared type and shape; dimensions < 0 are unknown or symbolic.
+struct ValueInfo {
+  std::string name;
+  DataType type = DataType::Float32;
+  std::vector<int64_t> shape;
+  std::vector<std::string> dim_names;  // symbolic names ("N", "batch") where a dimension has one
+  bool has_shape = false;
+};
+
+/// The ONNX model every pass edits and every executor runs. Single source of truth.
+class Model {
+ public:
+  Model() = default;
+
+  /// Parses, resolves external data, runs the ONNX checker and shape inference.
+  /// Throws Error naming `path` and the problem (not ONNX, truncated, missing external data, bad opset...).
+  static Model load(const std::filesystem::path& path);
+  /// Wraps a proto built in memory; `origin` names it in error messages.
+  static Model fromProto(onnx::ModelProto proto, std::string origin = "<in-memory model>");
+
+  onnx::ModelProto& proto() { return proto_; }
+  const onnx::ModelProto& proto() const { return proto_; }
+  onnx::GraphProto& graph() { return *proto_.mutable_graph(); }
+  const onnx::GraphProto& graph() const { return proto_.graph(); }
+
+  /// Where the model came from (file path or origin label).
+  const std::string& origin() const { return origin_; }
+  const std::filesystem::path& sourcePath() const { return source_path_; }
+
+  /// ONNX checker; throws Error("<origin>: invalid ONNX model: ...").
+  void check() const;
+  /// Re-runs ONNX shape inference (with data propagation), replacing the graph's value_info.
+  void inferShapes();
+  /// Opset of the default ("" / "ai.onnx") domain.
+  int64_t opsetVersion() const;
+
+  std::string serialize() const;
+  /// Checks, then writes atomically. Refuses to overwrite the file this model was loaded from.
+  void save(const std::filesystem::path& path) const;
+
+  // --- graph queries (indices refer to graph().node(i)); call reindex() after editing the graph ---
+  void reindex() const;
+  /// Index of the node producing `tensor`, or -1 for graph inputs, initializers and unknown names.
+  int producer(const std::string& tensor) const;
+  /// Indices of nodes that read `tensor` (in graph order).
+  const std::vector<int>& consumers(const std::string& tensor) const;
+  /// True if `tensor` is a graph output.
+  bool isGraphOutput(const std::string& tensor) const;
+  /// Node indices in a topological order; throws Error if the graph has a cycle or a dangling input.
+  std::vector<int> topologicalOrder() const;
+
+  const onnx::TensorProto* initializer(const std::string& name) const;
+  onnx::TensorProto* mutableInitializer(const std::string& name);
+  bool isInitializer(const std::string& name) const { return initializer(name) != nullptr; }
+
+  /// Graph inputs that are not initializers (what a caller must feed), and graph outputs.
+  std::vector<ValueInfo> inputs() const;
+  std::vector<ValueInfo> outputs() const;
+  /// Declared or inferred type/shape of any tensor (input, output, value_info or initializer).
+  std::optional<ValueInfo> valueInfo(const std::string& tensor) const;
+
+  /// Total number of parameters (elements of float/integer initializers).
+  int64_t parameterCount() const;
+
+ private:
+  void buildIndex() const;
+
+  onnx::ModelProto proto_;
+  std::string origin_ = "<in-memory model>";
+  std::filesystem::path source_path_;
+
+  mutable bool index_valid_ = false;
+  mutable std::unordered_map<std::string, int> producer_;
+  mutable std::unordered_map<std::string, std::vector<int>> consumers_;
+  mutable std::unordered_map<std::string, int> initializer_index_;
+};
+
+/// Copies an initializer's data into a Tensor (raw_data or typed fields).
+Tensor tensorFromProto(const onnx::TensorProto& proto);
+/// Makes an initializer from a Tensor (stored as raw_data).
+onnx::TensorProto tensorToProto(const std::string& name, const Tensor& tensor);
+/// Reads an ONNX ValueInfoProto.
+ValueInfo valueInfoFromProto(const onnx::ValueInfoProto& vi);
+
+/// Attribute helpers with defaults.
+int64_t attrInt(const onnx::NodeProto& node, const std::string& name, int64_t fallback);
+float attrFloat(const onnx::NodeProto& node, const std::string& name, float fallback);
+std::vector<int64_t> attrInts(const onnx::NodeProto& node, const std::string& name,
+                              std::vector<int64_t> fallback = {});
+std::string attrString(const onnx::NodeProto& node, const std::string& name, std::string fallback = {});
+/// "Conv 'layer1.0.conv1'" — how messages name a node.
+std::string describeNode(const onnx::NodeProto& node);
+
+}  // namespace edgetune

@@ -1,0 +1,58 @@
+#pragma once
+// Job plumbing shared by the CLI and the studio: progress (fraction, message, ETA) and cooperative cancellation.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace edgetune {
+
+/// One progress report.
+struct Progress {
+  double fraction = 0.0;      // 0..1
+  std::string message;
+  double eta_seconds = -1.0;  // < 0 while unknown
+};
+
+/// Handed to long work: report progress (throttled) and poll for cancellation.
+/// Thread-safe: work runs on a worker thread, cancel() may come from any thread.
+class JobContext {
+ public:
+  using Sink = std::function<void(const Progress&)>;
+  explicit JobContext(Sink sink = {}, std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
+
+  /// Reports progress; forwarded to the sink at most every `min_interval` (and always at fraction 1).
+  void report(double fraction, const std::string& message);
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
+  /// Throws CancelledError if cancel() was called; long loops call this often.
+  void throwIfCancelled() const;
+
+ private:
+  Sink sink_;
+  std::chrono::milliseconds min_interval_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_report_{};
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+};
+
+/// Reports progress of a sub-step as a slice [begin, end) of a parent context's range.
+class SubProgress {
+ public:
+  SubProgress(JobContext* parent, double begin, double end) : parent_(parent), begin_(begin), end_(end) {}
+  void report(double fraction, const std::string& message) const {
+    if (parent_) parent_->report(begin_ + (end_ - begin_) * fraction, message);
+  }
+  void throwIfCancelled() const {
+    if (parent_) parent_->throwIfCancelled();
+  }
+
+ private:
+  JobContext* parent_;
+  double begin_, end_;
+};
+
+}  // namespace edgetune

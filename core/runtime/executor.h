@@ -1,0 +1,51 @@
+#pragma once
+// Executor: runs a Model. ONNX Runtime is the reference (accuracy and latency); the libtorch interpreter trains.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ir/model.h"
+#include "core/ir/tensor.h"
+
+namespace edgetune {
+
+/// An input or output of an executor: name, element type and shape (-1 for dynamic dimensions).
+struct TensorInfo {
+  std::string name;
+  DataType type = DataType::Float32;
+  std::vector<int64_t> shape;
+};
+
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
+/// Something that runs a model on host tensors.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::vector<TensorInfo> inputs() const = 0;
+  virtual std::vector<TensorInfo> outputs() const = 0;
+  /// Runs the model; returns the requested outputs in order (all graph outputs if `output_names` is empty).
+  /// Throws Error naming the input and the problem if an input is missing or has the wrong type/shape.
+  virtual std::vector<Tensor> run(const std::vector<NamedTensor>& inputs,
+                                  const std::vector<std::string>& output_names = {}) = 0;
+};
+
+/// ONNX Runtime graph optimization levels (values match ORT's GraphOptimizationLevel + 1, 0 is not valid).
+enum class GraphOptimization { Disabled = 1, Basic = 2, Extended = 3, All = 4 };
+
+struct OrtOptions {
+  int intra_op_threads = 1;  // 0 = ONNX Runtime's default (one per core)
+  GraphOptimization optimization = GraphOptimization::All;
+  bool enable_profiling = false;
+  std::string profile_prefix;  // file prefix for ORT's JSON profile when profiling
+};
+
+/// ONNX Runtime executor over the model's serialized bytes (works for in-memory models, e.g. pass outputs).
+std::unique_ptr<Executor> makeOrtExecutor(const Model& model, const OrtOptions& options = {});
+/// ONNX Runtime executor straight from a file (what the bare benchmark loop does too).
+std::unique_ptr<Executor> makeOrtExecutor(const std::string& onnx_path, const OrtOptions& options = {});
+
+}  // namespace edgetune

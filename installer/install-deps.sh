@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs everything EdgeTune Studio needs on Debian 12: the Debian packages and ONNX Runtime.
+# Idempotent and non-interactive: a second run only checks what is already there.
+# ONNX Runtime is fetched from the npm registry (see shared/STACK.md) into third_party/onnxruntime/{include,lib}.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ORT_DIR="${ORT_DIR:-$ROOT/third_party/onnxruntime}"
+ORT_NPM="com.github.asus4.onnxruntime@0.4.9"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git clang-format
+  qt6-base-dev qt6-base-dev-tools libqt6svg6-dev libqcustomplot-dev qtkeychain-qt6-dev
+  libgl-dev libxkbcommon-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libopencv-dev
+  libtorch-dev libopenblas0-pthread
+  libssh-dev openssh-server openssh-client
+  libgraphviz-dev graphviz
+  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  zlib1g-dev libzstd-dev
+  dataset-fashion-mnist
+  xvfb xauth
+  python3-torch python3-torchvision python3-onnx python3-numpy
+)
+# npm fetches ONNX Runtime; some machines carry a Node.js build that bundles npm, so only ask Debian when it is missing.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: Debian packages present"
+fi
+
+if [ -f "$ORT_DIR/lib/libonnxruntime.so.1" ] && [ -f "$ORT_DIR/include/onnxruntime_cxx_api.h" ]; then
+  echo "install-deps: ONNX Runtime present in $ORT_DIR"
+else
+  echo "install-deps: fetching ONNX Runtime ($ORT_NPM) from the npm registry"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$ORT_NPM" >/dev/null)
+  tgz="$(ls "$tmp"/*.tgz)"
+  hdr="package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64_x86_64-simulator/onnxruntime.framework/Headers"
+  lib="package/Plugins/Linux/x64/libonnxruntime.so"
+  tar -xzf "$tgz" -C "$tmp" "$hdr" "$lib"
+  rm -rf "$ORT_DIR.partial"
+  mkdir -p "$ORT_DIR.partial/include" "$ORT_DIR.partial/lib"
+  cp "$tmp/$hdr"/*.h "$ORT_DIR.partial/include/"
+  cp "$tmp/$lib" "$ORT_DIR.partial/lib/libonnxruntime.so.1"
+  ln -sf libonnxruntime.so.1 "$ORT_DIR.partial/lib/libonnxruntime.so"
+  rm -rf "$ORT_DIR"
+  mv "$ORT_DIR.partial" "$ORT_DIR"
+  echo "install-deps: ONNX Runtime installed in $ORT_DIR"
+fi
