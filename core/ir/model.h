@@ -73,7 +73,8 @@ class Model {
   /// Declared or inferred type/shape of any tensor (input, output, value_info or initializer).
   std::optional<ValueInfo> valueInfo(const std::string& tensor) const;
 
-  /// Total number of parameters (elements of float/integer initializers).
+  /// Learnable weights: elements of floating-point (and int8/uint8 quantized) initializers, excluding
+  /// BatchNormalization running statistics and integer shape/index constants.
   int64_t parameterCount() const;
 
  private:

@@ -1,0 +1,91 @@
+#include "app/cli/cli_common.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace edgetune::cli {
+namespace {
+
+std::atomic<JobContext*> g_current_job{nullptr};
+bool g_progress_drawn = false;
+
+void onInterrupt(int) {
+  if (JobContext* job = g_current_job.load()) job->cancel();
+}
+
+}  // namespace
+
+std::unique_ptr<JobContext> makeJob(const GlobalOptions& options, const std::string& title) {
+  const bool draw = !options.quiet && ::isatty(STDERR_FILENO);
+  JobContext::Sink sink;
+  if (draw) {
+    sink = [title](const Progress& p) {
+      const int width = 30;
+      const int filled = static_cast<int>(p.fraction * width + 0.5);
+      std::string bar(static_cast<size_t>(filled), '#');
+      bar.resize(width, '.');
+      char eta[32] = "";
+      if (p.eta_seconds >= 0) std::snprintf(eta, sizeof(eta), "  ETA %.0fs", p.eta_seconds);
+      std::string msg = p.message.substr(0, 40);
+      std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s%s", title.c_str(), bar.c_str(), 100 * p.fraction, msg.c_str(),
+                   eta);
+      std::fflush(stderr);
+      g_progress_drawn = true;
+    };
+  }
+  auto job = std::make_unique<JobContext>(sink);
+  g_current_job.store(job.get());
+  std::signal(SIGINT, onInterrupt);
+  return job;
+}
+
+void endProgress() {
+  if (g_progress_drawn) {
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    g_progress_drawn = false;
+  }
+}
+
+void emit(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {
+  endProgress();
+  if (options.json)
+    std::cout << json.dump(2) << std::endl;
+  else
+    std::cout << text << std::flush;
+}
+
+std::string withCommas(int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+std::string humanCount(double value) {
+  char buf[32];
+  if (value >= 1e9) std::snprintf(buf, sizeof(buf), "%.2f G", value / 1e9);
+  else if (value >= 1e6) std::snprintf(buf, sizeof(buf), "%.2f M", value / 1e6);
+  else if (value >= 1e3) std::snprintf(buf, sizeof(buf), "%.1f K", value / 1e3);
+  else std::snprintf(buf, sizeof(buf), "%.0f", value);
+  return buf;
+}
+
+std::string humanBytes(double bytes) {
+  char buf[32];
+  if (bytes >= 1e9) std::snprintf(buf, sizeof(buf), "%.2f GB", bytes / 1e9);
+  else if (bytes >= 1e6) std::snprintf(buf, sizeof(buf), "%.2f MB", bytes / 1e6);
+  else if (bytes >= 1e3) std::snprintf(buf, sizeof(buf), "%.1f KB", bytes / 1e3);
+  else std::snprintf(buf, sizeof(buf), "%.0f B", bytes);
+  return buf;
+}
+
+}  // namespace edgetune::cli

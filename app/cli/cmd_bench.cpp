@@ -1,0 +1,53 @@
+// edgetune-cli bench MODEL: ONNX Runtime latency (warm-up, timed runs, percentiles, peak memory).
+#include "app/cli/cli_common.h"
+#include "core/ir/model.h"
+#include "core/runtime/benchmark.h"
+
+namespace edgetune::cli {
+
+void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  struct Args {
+    std::string model;
+    int threads = 1;
+    int runs = 50;
+    int warmup = 10;
+    int batch = 1;
+    int64_t seq_len = 128;
+    std::string optimization = "all";
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("bench", "Measure ONNX Runtime latency of a model on random inputs");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = ONNX Runtime default)")->capture_default_str();
+  cmd->add_option("--runs", args->runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->warmup, "Warm-up runs")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch", args->batch, "Batch size for a dynamic batch dimension")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seq-len", args->seq_len, "Length for other dynamic dimensions (e.g. tokens)")
+      ->capture_default_str();
+  cmd->add_option("--optimization", args->optimization, "Graph optimization: disabled, basic, extended, all")
+      ->capture_default_str()->check(CLI::IsMember({"disabled", "basic", "extended", "all"}));
+  cmd->callback([args, &global, &run] {
+    run = [args, &global] {
+      Model model = Model::load(args->model);
+      OrtOptions ort;
+      ort.intra_op_threads = args->threads;
+      ort.optimization = args->optimization == "disabled" ? GraphOptimization::Disabled
+                         : args->optimization == "basic"  ? GraphOptimization::Basic
+                         : args->optimization == "extended" ? GraphOptimization::Extended
+                                                            : GraphOptimization::All;
+      BenchmarkOptions options;
+      options.runs = args->runs;
+      options.warmup_runs = args->warmup;
+      options.batch_size = args->batch;
+      options.other_dynamic_dim = args->seq_len;
+      auto job = makeJob(global, "bench");
+      BenchmarkResult result = benchmarkModel(model, ort, options, job.get());
+      result.model = args->model;
+      emit(global, result.toJson(), result.toTable());
+      return 0;
+    };
+  });
+}
+
+}  // namespace edgetune::cli

@@ -1,0 +1,50 @@
+// edgetune-cli eval MODEL --data SPEC: accuracy in ONNX Runtime on a dataset.
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "core/analysis/evaluate.h"
+#include "core/data/dataset.h"
+#include "core/ir/model.h"
+
+namespace edgetune::cli {
+
+void addEvalCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  struct Args {
+    std::string model, data;
+    size_t limit = 0;
+    int batch = 64;
+    int threads = 0;
+    uint64_t seed = 0;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("eval", "Measure a model's accuracy on a dataset (in ONNX Runtime)");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--data", args->data, "Dataset spec, e.g. fashion-mnist or idx:DIR?split=test (see README)")
+      ->required();
+  cmd->add_option("--limit", args->limit, "Evaluate a seeded random subset of N examples (0 = all)");
+  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = one per core)")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed for the --limit subset")->capture_default_str();
+  cmd->callback([args, &global, &run] {
+    run = [args, &global] {
+      Model model = Model::load(args->model);
+      auto dataset = openDataset(args->data);
+      OrtOptions ort;
+      ort.intra_op_threads = args->threads;
+      auto executor = makeOrtExecutor(model, ort);
+      EvalOptions options;
+      options.limit = args->limit;
+      options.batch_size = args->batch;
+      options.seed = args->seed;
+      auto job = makeJob(global, "eval");
+      EvalResult result = evaluate(*executor, *dataset, options, job.get());
+      nlohmann::json j = result.toJson();
+      j["model"] = args->model;
+      j["dataset"] = dataset->name();
+      emit(global, j, "model        " + args->model + "\ndataset      " + dataset->name() + "\n" + result.toText());
+      return 0;
+    };
+  });
+}
+
+}  // namespace edgetune::cli

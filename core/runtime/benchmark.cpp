@@ -1,0 +1,155 @@
+#include "core/runtime/benchmark.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "core/util/error.h"
+
+namespace edgetune {
+namespace {
+
+int64_t statusField(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const size_t key_len = std::strlen(key);
+  while (std::getline(in, line))
+    if (line.compare(0, key_len, key) == 0) return std::stoll(line.substr(key_len)) * 1024;  // reported in kB
+  return 0;
+}
+
+}  // namespace
+
+int64_t currentRssBytes() { return statusField("VmRSS:"); }
+int64_t peakRssBytes() { return statusField("VmHWM:"); }
+void resetPeakRss() {
+  std::ofstream out("/proc/self/clear_refs");
+  if (out) out << "5";
+}
+
+double percentile(std::vector<double> samples, double q) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  // Nearest-rank: the smallest sample with at least q% of the samples at or below it.
+  size_t rank = static_cast<size_t>(std::ceil(q / 100.0 * static_cast<double>(samples.size())));
+  rank = std::clamp<size_t>(rank, 1, samples.size());
+  return samples[rank - 1];
+}
+
+std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs, const BenchmarkOptions& options,
+                                          int64_t int_high) {
+  std::mt19937_64 rng(options.seed);
+  std::vector<NamedTensor> result;
+  for (const auto& in : inputs) {
+    std::vector<int64_t> shape = in.shape;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (shape[d] < 0) shape[d] = d == 0 ? options.batch_size : options.other_dynamic_dim;
+    Tensor t(in.type, shape);
+    switch (in.type) {
+      case DataType::Float32: {
+        std::normal_distribution<float> dist(0.f, 1.f);
+        for (auto& v : t.values<float>()) v = dist(rng);
+        break;
+      }
+      case DataType::Int64: {
+        std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(int_high - 1, 0));
+        for (auto& v : t.values<int64_t>()) v = dist(rng);
+        break;
+      }
+      case DataType::Int32: {
+        std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(std::max<int64_t>(int_high - 1, 0)));
+        for (auto& v : t.values<int32_t>()) v = dist(rng);
+        break;
+      }
+      default:
+        throw Error("input '" + in.name + "': cannot make random data of type " + dataTypeName(in.type));
+    }
+    result.push_back({in.name, std::move(t)});
+  }
+  return result;
+}
+
+BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& inputs,
+                          const BenchmarkOptions& options, JobContext* job) {
+  if (options.runs < 1) throw Error("benchmark: --runs must be at least 1");
+  if (options.warmup_runs < 0) throw Error("benchmark: --warmup must not be negative");
+  using clock = std::chrono::steady_clock;
+  const int total = options.warmup_runs + options.runs;
+  for (int i = 0; i < options.warmup_runs; ++i) {
+    if (job) {
+      job->throwIfCancelled();
+      job->report(static_cast<double>(i) / total, "warm-up");
+    }
+    executor.run(inputs);
+  }
+  resetPeakRss();
+  BenchmarkResult r;
+  r.batch_size = options.batch_size;
+  r.runs = options.runs;
+  r.samples_ms.reserve(options.runs);
+  for (int i = 0; i < options.runs; ++i) {
+    if (job) {
+      job->throwIfCancelled();
+      job->report(static_cast<double>(options.warmup_runs + i) / total, "timed runs");
+    }
+    auto t0 = clock::now();
+    executor.run(inputs);
+    auto t1 = clock::now();
+    r.samples_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  r.peak_rss_bytes = peakRssBytes();
+  const auto& s = r.samples_ms;
+  r.min_ms = *std::min_element(s.begin(), s.end());
+  r.max_ms = *std::max_element(s.begin(), s.end());
+  r.median_ms = percentile(s, 50);
+  r.p90_ms = percentile(s, 90);
+  r.p99_ms = percentile(s, 99);
+  r.mean_ms = std::accumulate(s.begin(), s.end(), 0.0) / static_cast<double>(s.size());
+  double var = 0;
+  for (double x : s) var += (x - r.mean_ms) * (x - r.mean_ms);
+  r.stdev_ms = s.size() > 1 ? std::sqrt(var / static_cast<double>(s.size() - 1)) : 0.0;
+  if (job) job->report(1.0, "done");
+  return r;
+}
+
+BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const BenchmarkOptions& options,
+                               JobContext* job) {
+  int64_t before = currentRssBytes();
+  auto executor = makeOrtExecutor(model, ort);
+  int64_t after = currentRssBytes();
+  auto inputs = makeRandomInputs(executor->inputs(), options);
+  BenchmarkResult r = benchmark(*executor, inputs, options, job);
+  r.model = model.origin();
+  r.threads = ort.intra_op_threads;
+  r.session_rss_bytes = std::max<int64_t>(0, after - before);
+  return r;
+}
+
+nlohmann::json BenchmarkResult::toJson() const {
+  return {{"model", model},         {"threads", threads},       {"batch_size", batch_size},
+          {"runs", runs},           {"min_ms", min_ms},         {"median_ms", median_ms},
+          {"mean_ms", mean_ms},     {"p90_ms", p90_ms},         {"p99_ms", p99_ms},
+          {"max_ms", max_ms},       {"stdev_ms", stdev_ms},     {"peak_rss_bytes", peak_rss_bytes},
+          {"session_rss_bytes", session_rss_bytes}, {"samples_ms", samples_ms}};
+}
+
+std::string BenchmarkResult::toTable() const {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(3);
+  out << "model        " << model << "\n"
+      << "threads      " << threads << "   batch " << batch_size << "   runs " << runs << "\n"
+      << "latency ms   min " << min_ms << "   median " << median_ms << "   p90 " << p90_ms << "   p99 " << p99_ms
+      << "   stdev " << stdev_ms << "\n";
+  out.precision(1);
+  out << "memory MB    peak RSS " << static_cast<double>(peak_rss_bytes) / 1e6 << "   session "
+      << static_cast<double>(session_rss_bytes) / 1e6 << "\n";
+  return out.str();
+}
+
+}  // namespace edgetune

@@ -1,0 +1,57 @@
+#pragma once
+// Latency benchmark harness: warm-up, N timed runs, percentiles and peak memory; table and JSON output.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/jobs/job.h"
+#include "core/runtime/executor.h"
+
+namespace edgetune {
+
+struct BenchmarkOptions {
+  int warmup_runs = 10;
+  int runs = 50;
+  int batch_size = 1;       // fills the leading dynamic dimension of every input
+  int64_t other_dynamic_dim = 1;  // fills any other dynamic dimension (e.g. a symbolic sequence length)
+  uint64_t seed = 1;
+};
+
+/// Summary of one benchmark; all latencies in milliseconds for one run of `batch_size` examples.
+struct BenchmarkResult {
+  std::string model;
+  int threads = 0;
+  int batch_size = 1;
+  int runs = 0;
+  double min_ms = 0, median_ms = 0, mean_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, stdev_ms = 0;
+  int64_t peak_rss_bytes = 0;      // process peak resident memory during the timed runs
+  int64_t session_rss_bytes = 0;   // resident memory added by creating the session (when measured)
+  std::vector<double> samples_ms;
+
+  nlohmann::json toJson() const;
+  std::string toTable() const;
+};
+
+/// Random inputs matching an executor's input declarations (float: N(0,1); integers: [0, int_high)).
+std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs, const BenchmarkOptions& options,
+                                          int64_t int_high = 2);
+
+/// Times `executor` on `inputs` (warm-up first). Cancellable through `job`.
+BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& inputs,
+                          const BenchmarkOptions& options, JobContext* job = nullptr);
+
+/// Creates an ONNX Runtime session for `model` (measuring its memory) and benchmarks it on random inputs.
+BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const BenchmarkOptions& options,
+                               JobContext* job = nullptr);
+
+/// Statistics helpers (exposed for tests): nearest-rank percentile of unsorted samples, q in [0, 100].
+double percentile(std::vector<double> samples, double q);
+
+/// Current and peak resident set size of this process, from /proc/self/status (bytes; 0 if unavailable).
+int64_t currentRssBytes();
+int64_t peakRssBytes();
+/// Resets the kernel's peak-RSS counter for this process (no-op where unsupported).
+void resetPeakRss();
+
+}  // namespace edgetune
