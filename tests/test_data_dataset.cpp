@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <set>
+#include <thread>
 
 #include "core/data/readers.h"
 #include "core/ir/model.h"
@@ -184,7 +185,8 @@ class TestDataDataset : public QObject {
     auto bound = bindInputs(executor->inputs(), makeBatch(*data, indices), data->name());
     QCOMPARE(bound[0].name, std::string("attention_mask"));
     QCOMPARE(bound[1].name, std::string("input_ids"));
-    auto y = executor->run(bound)[0].values<int64_t>();
+    const std::vector<Tensor> outputs = executor->run(bound);
+    auto y = outputs[0].values<int64_t>();
     QCOMPARE(std::vector<int64_t>(y.begin(), y.end()), (std::vector<int64_t>{2, 5, 7, 3, 0, 0, 2, 6, 3, 0, 0, 0}));
   }
 
@@ -233,8 +235,9 @@ class TestDataDataset : public QObject {
     // The subset is exactly splitIndices' list.
     SplitIndices split = splitIndices(10000, 0.2, 0.3, 5);
     for (size_t i : {size_t{0}, size_t{999}, size_t{1999}}) {
-      auto a = val->get(i).features[0].values<float>();
-      auto b = full->get(split.validation[i]).features[0].values<float>();
+      const Example from_subset = val->get(i), from_full = full->get(split.validation[i]);
+      auto a = from_subset.features[0].values<float>();
+      auto b = from_full.features[0].values<float>();
       QVERIFY(std::equal(a.begin(), a.end(), b.begin(), b.end()));
     }
     auto limited = openDataset("fashion-mnist?subset=train&val=0.2&test=0.3&seed=5&limit=10");
@@ -245,6 +248,28 @@ class TestDataDataset : public QObject {
     QCOMPARE(manual.get(1).label, full->get(3).label);
     QVERIFY_THROWS_EXCEPTION(Error, manual.get(2));
     QVERIFY_THROWS_EXCEPTION(Error, SubsetDataset(full, {10000}, "bad"));
+  }
+
+  void concurrentGetMatchesSerial() {
+    // get() is called from several threads at once by batch loaders; results must equal a serial read.
+    auto data = openDataset("fashion-mnist?limit=2000");
+    std::vector<std::vector<float>> serial(data->size()), parallel(data->size());
+    for (size_t i = 0; i < data->size(); ++i) {
+      const Example e = data->get(i);
+      auto v = e.features[0].values<float>();
+      serial[i].assign(v.begin(), v.end());
+    }
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (size_t i = t; i < data->size(); i += 4) {
+          const Example e = data->get(i);
+          auto v = e.features[0].values<float>();
+          parallel[i].assign(v.begin(), v.end());
+        }
+      });
+    for (auto& thread : threads) thread.join();
+    QVERIFY(serial == parallel);
   }
 
   void badSpecs_data() {

@@ -364,6 +364,13 @@ class TestDataReaders : public QObject {
       QCOMPARE(data->get(i).label, int64_t{i == 3 ? 1 : 0});
       QCOMPARE(ints(data->get(i).features[0]), expectedIds(vocab, texts[i], 6));
     }
+    // The raw texts, e.g. to build a vocabulary from; no vocab= needed.
+    TextCorpus corpus = readTextCorpus("spamassassin:" + dir.path().string());
+    QCOMPARE(corpus.texts, texts);
+    QCOMPARE(corpus.labels, (std::vector<int64_t>{0, 0, 0, 1}));
+    QCOMPARE(readTextCorpus("spamassassin:" + dir.path().string() + "?limit=2").texts.size(), size_t{2});
+    std::string image_msg = errorOf([] { readTextCorpus("fashion-mnist"); });
+    QVERIFY2(contains(image_msg, "holds images"), image_msg.c_str());
     // Seeded re-split (SpamAssassin has no split of its own) and its errors.
     auto val = openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string() +
                            "&subset=val&val=0.5&test=0&seed=3");

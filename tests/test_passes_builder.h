@@ -32,8 +32,8 @@ class GraphBuilder {
     *proto_.mutable_graph()->add_initializer() = tensorToProto(name, t);
     return *this;
   }
-  onnx::NodeProto& node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
-                        const std::string& name = {}) {
+  onnx::NodeProto& node(const std::string& op, std::vector<std::string> inputs,
+                        std::vector<std::string> outputs, const std::string& name = {}) {
     auto* n = proto_.mutable_graph()->add_node();
     n->set_op_type(op);
     n->set_name(name.empty() ? op + "_" + std::to_string(proto_.graph().node_size()) : name);
@@ -45,8 +45,8 @@ class GraphBuilder {
   Model model() const { return Model::fromProto(proto_, "hand-built test graph"); }
 
  private:
-  static void addValue(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const std::string& name,
-                       const std::vector<int64_t>& dims, int type) {
+  static void addValue(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list,
+                       const std::string& name, const std::vector<int64_t>& dims, int type) {
     auto* vi = list->Add();
     vi->set_name(name);
     auto* tt = vi->mutable_type()->mutable_tensor_type();
@@ -54,25 +54,37 @@ class GraphBuilder {
     auto* shape = tt->mutable_shape();
     for (auto d : dims) {
       auto* dim = shape->add_dim();
-      if (d < 0) dim->set_dim_param("N");
-      else dim->set_dim_value(d);
+      if (d < 0)
+        dim->set_dim_param("N");
+      else
+        dim->set_dim_value(d);
     }
   }
   onnx::ModelProto proto_;
 };
 
 inline void setAttr(onnx::NodeProto& n, const std::string& name, int64_t v) {
-  auto* a = n.add_attribute(); a->set_name(name); a->set_type(onnx::AttributeProto::INT); a->set_i(v);
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
 }
 inline void setAttr(onnx::NodeProto& n, const std::string& name, float v) {
-  auto* a = n.add_attribute(); a->set_name(name); a->set_type(onnx::AttributeProto::FLOAT); a->set_f(v);
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
 }
 inline void setAttr(onnx::NodeProto& n, const std::string& name, std::vector<int64_t> v) {
-  auto* a = n.add_attribute(); a->set_name(name); a->set_type(onnx::AttributeProto::INTS);
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
   for (auto x : v) a->add_ints(x);
 }
 inline void setAttr(onnx::NodeProto& n, const std::string& name, const Tensor& t) {
-  auto* a = n.add_attribute(); a->set_name(name); a->set_type(onnx::AttributeProto::TENSOR);
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::TENSOR);
   *a->mutable_t() = tensorToProto("", t);
 }
 

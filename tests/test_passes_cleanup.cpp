@@ -98,8 +98,8 @@ class TestPassesCleanup : public QObject {
   }
 
   void dropout_data() {
-    QTest::addColumn<int>("mode");  // 0: no training input, 1: training_mode = false, 2: runtime training_mode,
-                                    // 3: training_mode = true, 4: mask is read
+    QTest::addColumn<int>("mode");  // 0: no training input, 1: training_mode = false, 2: runtime
+                                    // training_mode, 3: training_mode = true, 4: mask is read
     QTest::addColumn<bool>("removed");
     QTest::newRow("ratio only") << 0 << true;
     QTest::newRow("training_mode false") << 1 << true;
@@ -144,7 +144,9 @@ class TestPassesCleanup : public QObject {
   void eliminateDead() {
     GraphBuilder b;
     b.input("x", {-1, 3}).input("unused_input", {2}).output("y", {-1, 3});
-    b.init("W", randomTensor({3}, 1)).init("orphan", randomTensor({8}, 2)).init("dead_w", randomTensor({3}, 3));
+    b.init("W", randomTensor({3}, 1))
+        .init("orphan", randomTensor({8}, 2))
+        .init("dead_w", randomTensor({3}, 3));
     b.node("Add", {"x", "W"}, {"a"});
     b.node("Sigmoid", {"a"}, {"dead1"});
     b.node("Mul", {"dead1", "dead_w"}, {"dead2"});  // a dead chain reading its own weight
@@ -173,9 +175,9 @@ class TestPassesCleanup : public QObject {
     GraphBuilder b;
     b.input("x", {-1, 4}).output("y", {-1, 3}).output("z", {-1, 6});
     Tensor w = randomTensor({4, 3}, 5);
-    b.init("W1", w).init("W2", w);                 // identical: merged
-    b.init("W3", w.reshaped({3, 4}));              // same bytes, other shape: kept
-    b.init("W4", randomTensor({4, 3}, 6));         // same shape, other bytes: kept
+    b.init("W1", w).init("W2", w);          // identical: merged
+    b.init("W3", w.reshaped({3, 4}));       // same bytes, other shape: kept
+    b.init("W4", randomTensor({4, 3}, 6));  // same shape, other bytes: kept
     b.init("W5", randomTensor({4, 6}, 8));
     b.node("MatMul", {"x", "W1"}, {"a"});
     b.node("MatMul", {"x", "W2"}, {"b"});
@@ -254,8 +256,10 @@ class TestPassesCleanup : public QObject {
   void badRecipes_data() {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("not a recipe") << R"({"passes": []})" << "format";
-    QTest::newRow("version") << R"({"format":"edgetune-recipe","version":7,"passes":[]})" << "version";
+    QTest::newRow("not a recipe") << R"({"passes": []})"
+                                  << "format";
+    QTest::newRow("version") << R"({"format":"edgetune-recipe","version":7,"passes":[]})"
+                             << "version";
     QTest::newRow("unknown pass")
         << R"({"format":"edgetune-recipe","version":1,"passes":[{"pass":"cleanup"},{"pass":"frobnicate"}]})"
         << "passes[1]: unknown pass 'frobnicate'";

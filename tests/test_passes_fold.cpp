@@ -24,8 +24,9 @@ void addBatchNorm(GraphBuilder& b, const std::string& prefix, int64_t channels, 
 }
 onnx::NodeProto& batchNorm(GraphBuilder& b, const std::string& prefix, const std::string& in,
                            const std::string& out) {
-  auto& n = b.node("BatchNormalization",
-                   {in, prefix + ".gamma", prefix + ".beta", prefix + ".mean", prefix + ".var"}, {out}, prefix);
+  auto& n =
+      b.node("BatchNormalization",
+             {in, prefix + ".gamma", prefix + ".beta", prefix + ".mean", prefix + ".var"}, {out}, prefix);
   setAttr(n, "epsilon", 1e-3f);
   return n;
 }
@@ -112,7 +113,8 @@ class TestPassesFold : public QObject {
     b.input("x", {-1, 1000}).output("y", {-1, 1000});
     b.init("shape", Tensor::from<int64_t>({1}, std::vector<int64_t>{1000}));
     b.init("one", Tensor::from<float>({1}, std::vector<float>{1.f}));
-    setAttr(b.node("ConstantOfShape", {"shape"}, {"ones"}), "value", Tensor::from<float>({1}, std::vector<float>{3.f}));
+    setAttr(b.node("ConstantOfShape", {"shape"}, {"ones"}), "value",
+            Tensor::from<float>({1}, std::vector<float>{3.f}));
     b.node("Add", {"ones", "one"}, {"fours"});
     b.node("Mul", {"x", "fours"}, {"y"});
     Model before = b.model();
@@ -177,8 +179,10 @@ class TestPassesFold : public QObject {
         in.push_back("B");
       }
       auto& g = b.node("Gemm", in, {"c"}, "gemm");
-      if (trans_b) setAttr(g, "transB", int64_t{1});
-      else setAttr(g, "beta", 0.5f), setAttr(g, "alpha", 1.5f);
+      if (trans_b)
+        setAttr(g, "transB", int64_t{1});
+      else
+        setAttr(g, "beta", 0.5f), setAttr(g, "alpha", 1.5f);
     }
     addBatchNorm(b, "bn", 6, 31);
     batchNorm(b, "bn", "c", "n");
@@ -223,8 +227,10 @@ class TestPassesFold : public QObject {
     QFETCH(int, kind);
     GraphBuilder b;
     b.input("x", {1, 2, 4, 4}).output("y", {1, 3, 4, 4});
-    if (kind == 3) b.input("W", {3, 2, 1, 1});
-    else b.init("W", randomTensor({3, 2, 1, 1}, 7));
+    if (kind == 3)
+      b.input("W", {3, 2, 1, 1});
+    else
+      b.init("W", randomTensor({3, 2, 1, 1}, 7));
     b.node("Conv", {"x", "W"}, {"c"}, "conv");
     addBatchNorm(b, "bn", 3, 70);
     if (kind == 2) {
@@ -232,9 +238,12 @@ class TestPassesFold : public QObject {
       batchNorm(b, "bn", "r", "y");
     } else {
       batchNorm(b, "bn", "c", "n");
-      if (kind == 0) b.node("Relu", {"c"}, {"other"}), b.node("Add", {"n", "other"}, {"y"});
-      else if (kind == 1) b.output("c", {1, 3, 4, 4}), b.node("Relu", {"n"}, {"y"});
-      else b.node("Relu", {"n"}, {"y"});
+      if (kind == 0)
+        b.node("Relu", {"c"}, {"other"}), b.node("Add", {"n", "other"}, {"y"});
+      else if (kind == 1)
+        b.output("c", {1, 3, 4, 4}), b.node("Relu", {"n"}, {"y"});
+      else
+        b.node("Relu", {"n"}, {"y"});
     }
     Model before = b.model(), after = before;
     FoldBatchNormOptions options;

@@ -1,5 +1,6 @@
-// The cleanup pipeline on models made by the real torch.onnx exporter (tests/fixtures/torch/make_fixtures.py):
-// the graph gets smaller and its outputs still match the original model and torch's own saved output.
+// The cleanup pipeline on models made by the real torch.onnx exporter
+// (tests/fixtures/torch/make_fixtures.py): the graph gets smaller and its outputs still match the original
+// model and torch's own saved output.
 #include <QtTest>
 
 #include <fstream>
@@ -30,7 +31,8 @@ Sample readSample(const std::filesystem::path& path) {
   const size_t data_size = bytes.size() - newline - 1;
   auto read = [&](const nlohmann::json& t) {
     const std::string dtype = t["dtype"];
-    Tensor tensor(dtype == "int64" ? DataType::Int64 : DataType::Float32, t["shape"].get<std::vector<int64_t>>());
+    Tensor tensor(dtype == "int64" ? DataType::Int64 : DataType::Float32,
+                  t["shape"].get<std::vector<int64_t>>());
     const size_t offset = t["offset"], nbytes = t["nbytes"];
     if (nbytes != tensor.byteSize() || offset + nbytes > data_size)
       throw Error(path.string() + ": tensor '" + t["name"].get<std::string>() + "' does not fit");
@@ -64,7 +66,8 @@ class TestPassesTorch : public QObject {
     PassContext context;
     PassReport report = CleanupPass().apply(cleaned, context);
     qInfo("%s: %d -> %d nodes, %d -> %d initializers", qPrintable(name), original.graph().node_size(),
-          cleaned.graph().node_size(), original.graph().initializer_size(), cleaned.graph().initializer_size());
+          cleaned.graph().node_size(), original.graph().initializer_size(),
+          cleaned.graph().initializer_size());
 
     QVERIFY(cleaned.graph().node_size() < original.graph().node_size());
     QCOMPARE(countOps(cleaned, "Identity"), 0);
@@ -80,8 +83,10 @@ class TestPassesTorch : public QObject {
 
     // Against torch itself, on the sample saved at export time.
     Sample sample = readSample(dir / (name.toStdString() + ".sample.bin"));
-    const double original_vs_torch = relativeMaxDiff(makeOrtExecutor(original)->run(sample.inputs), sample.outputs);
-    const double cleaned_vs_torch = relativeMaxDiff(makeOrtExecutor(cleaned)->run(sample.inputs), sample.outputs);
+    const double original_vs_torch =
+        relativeMaxDiff(makeOrtExecutor(original)->run(sample.inputs), sample.outputs);
+    const double cleaned_vs_torch =
+        relativeMaxDiff(makeOrtExecutor(cleaned)->run(sample.inputs), sample.outputs);
     QVERIFY2(original_vs_torch <= 1e-4, std::to_string(original_vs_torch).c_str());
     QVERIFY2(cleaned_vs_torch <= 1e-4, std::to_string(cleaned_vs_torch).c_str());
 

@@ -9,8 +9,9 @@ using namespace edgetune::test;
 
 namespace {
 
-// x[N,3,8,8] -> Conv(4, 3x3, pad 1, bias) -> BN -> grouped Conv(4, 3x3, stride 2, group 2) -> ConvTranspose(2, 2x2,
-// stride 2) -> Flatten -> Gemm(10, transB) -> Add(C again) -> y;  q,k,v[N,2,5,4] -> softmax(q@k^T)@v -> att
+// x[N,3,8,8] -> Conv(4, 3x3, pad 1, bias) -> BN -> grouped Conv(4, 3x3, stride 2, group 2) ->
+// ConvTranspose(2, 2x2, stride 2) -> Flatten -> Gemm(10, transB) -> Add(C again) -> y;  q,k,v[N,2,5,4] ->
+// softmax(q@k^T)@v -> att
 GraphBuilder statsGraph() {
   GraphBuilder b;
   b.input("x", {-1, 3, 8, 8}).input("q", {-1, 2, 5, 4}).input("k", {-1, 2, 5, 4}).input("v", {-1, 2, 5, 4});
@@ -62,7 +63,8 @@ class TestStats : public QObject {
     // BN: gamma + beta are parameters, running mean/var are not (but they are bytes)
     QTest::newRow("batchnorm") << "bn1" << qint64(0) << qint64(8) << qint64(16 * 4) << qint64(256 * 4);
     // grouped conv: 4*4*4 outputs * (4/2 * 3*3)
-    QTest::newRow("grouped conv") << "conv2" << qint64(64 * 18) << qint64(72) << qint64(72 * 4) << qint64(64 * 4);
+    QTest::newRow("grouped conv") << "conv2" << qint64(64 * 18) << qint64(72) << qint64(72 * 4)
+                                  << qint64(64 * 4);
     // transposed conv: 4*4*4 inputs * (2 * 2*2) -> [1,2,8,8]
     QTest::newRow("conv transpose") << "deconv" << qint64(64 * 8) << qint64(32) << qint64(32 * 4)
                                     << qint64(128 * 4);
@@ -98,7 +100,7 @@ class TestStats : public QObject {
     int64_t activations = 0, params = 0;
     for (const auto& n : s.nodes) activations += n.activation_bytes, params += n.params;
     QCOMPARE(s.activation_bytes, activations);
-    QCOMPARE(params, s.params);  // every parameter is attributed to exactly one node
+    QCOMPARE(params, s.params);   // every parameter is attributed to exactly one node
     QVERIFY(!s.file_size_bytes);  // built in memory
     QCOMPARE(s.serialized_bytes, static_cast<int64_t>(m.serialize().size()));
     const auto& conv = find(s, "conv1");
@@ -126,9 +128,9 @@ class TestStats : public QObject {
   }
 
   void torchBertHasAttentionMacs() {
-    // tiny_bert (hidden 64, 2 layers, intermediate 128): dynamic batch and sequence count as 1, so each layer's
-    // Linear layers give 4*64*64 + 2*64*128 MACs; pooler 64*64 and classifier 64*2. Attention at sequence 1:
-    // per head [1,1,32]@[1,32,1] and [1,1,1]@[1,1,32] = 32 + 32 MACs, 2 heads.
+    // tiny_bert (hidden 64, 2 layers, intermediate 128): dynamic batch and sequence count as 1, so each
+    // layer's Linear layers give 4*64*64 + 2*64*128 MACs; pooler 64*64 and classifier 64*2. Attention at
+    // sequence 1: per head [1,1,32]@[1,32,1] and [1,1,1]@[1,1,32] = 32 + 32 MACs, 2 heads.
     Model bert = Model::load(fixture("torch/tiny_bert.onnx"));
     const ModelStats s = computeStats(bert);
     const int64_t per_layer = 4 * 64 * 64 + 2 * 64 * 128 + 2 * (32 + 32);

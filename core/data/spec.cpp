@@ -33,9 +33,22 @@
 //                 Defaults: Fashion-MNIST 0.2860 / 0.3530, MNIST 0.1307 / 0.3081,
 //                 CIFAR-10 0.4914,0.4822,0.4465 / 0.2470,0.2435,0.2616, image folders (ImageNet)
 //                 0.485,0.456,0.406 / 0.229,0.224,0.225. mean=0&std=1 gives plain [0,1] pixels.
+//                 (imagefolder with channels=1 defaults to mean 0.449 std 0.226, ImageNet's grey level.)
 //   imagefolder   size=224 (shorter side resized to size, then center crop size x size), channels=3 (1 or 3, RGB)
 //   text formats  vocab=PATH (required; BERT vocab.txt), seq_len=128, lowercase=true|false (also strips accents)
 //   csv, jsonl    text=text label=label   the column/field names
+//   Labels: idx/cifar10 from the files; imagefolder = index of the sorted class folder; imdb neg=0 pos=1;
+//   spamassassin ham=0 spam=1; csv/jsonl integers as is (classes "0".."max") or strings (sorted distinct values).
+//
+// Examples:
+//   fashion-mnist:train?subset=val&val=0.1&seed=1&limit=500
+//   cifar10:/data/cifar-10-batches-bin?split=test
+//   imagefolder:/data/flowers?split=train&size=96&mean=0.5&std=0.5
+//   spamassassin:third_party/datasets/spam-assassin?vocab=vocab.txt&seq_len=128&subset=test
+//   csv:reviews.csv?vocab=vocab.txt&text=review&label=sentiment
+//
+// readTextCorpus(spec) takes the same text specs (vocab= not needed) and returns the raw texts, e.g. to build a
+// vocabulary with buildWordPieceVocab().
 #include <algorithm>
 #include <charconv>
 #include <map>

@@ -4,7 +4,7 @@
 #include "core/data/tokenizer.h"
 
 #include <algorithm>
-#include <map>
+#include <unordered_map>
 
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -263,28 +263,33 @@ std::vector<std::string> buildWordPieceVocab(const std::vector<std::string>& cor
   std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   // A throwaway tokenizer gives the exact normalization and word splitting used later.
   const WordPieceTokenizer normalizer(vocab, options);
-  std::map<std::string, uint64_t> word_counts;
-  for (const std::string& text : corpus) {
+  std::unordered_map<std::string, uint64_t> word_counts;
+  for (const std::string& text : corpus)
     for (std::string& w : normalizer.basicTokenize(text)) ++word_counts[std::move(w)];
-  }
-  std::map<std::string, uint64_t> char_counts;
-  std::map<std::string, uint64_t> piece_scores;
+  std::unordered_map<std::string, uint64_t> char_counts;
+  std::unordered_map<std::string, uint64_t> piece_scores;
+  std::vector<size_t> starts;
   for (const auto& [word, count] : word_counts) {
-    std::vector<size_t> starts;
+    starts.clear();
     for (size_t i = 0; i < word.size(); ++i)
       if ((static_cast<unsigned char>(word[i]) & 0xC0) != 0x80) starts.push_back(i);
     starts.push_back(word.size());
     const size_t chars = starts.size() - 1;
     for (size_t c = 0; c < chars; ++c) char_counts[word.substr(starts[c], starts[c + 1] - starts[c])] += count;
+    // Too long words are [UNK] whatever the vocabulary holds: only their characters count.
+    if (chars > options.max_chars_per_word) continue;
     if (chars >= 2) piece_scores[word] += 2 * count;
-    for (size_t from = 1; from + 2 <= chars; ++from)
-      for (size_t length = 2; length <= 8 && from + length <= chars; ++length)
-        piece_scores["##" + word.substr(starts[from], starts[from + length] - starts[from])] += count;
+    for (size_t length = 2; length <= 8 && length < chars; ++length)
+      piece_scores["##" + word.substr(starts[chars - length])] += count;
   }
-  const auto ranked = [](const std::map<std::string, uint64_t>& counts) {
-    std::vector<std::pair<std::string, uint64_t>> items(counts.begin(), counts.end());
-    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    return items;  // the map's byte order breaks ties
+  // Highest count first, ties in byte order: a total order, so the result never depends on hash order.
+  const auto ranked = [](std::unordered_map<std::string, uint64_t>& counts) {
+    std::vector<std::pair<std::string, uint64_t>> items;
+    items.reserve(counts.size());
+    for (auto& [token, count] : counts) items.emplace_back(token, count);
+    std::sort(items.begin(), items.end(),
+              [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    return items;
   };
   const size_t minimum = vocab.size() + 2 * char_counts.size();
   if (target_size < minimum)

@@ -75,8 +75,10 @@ class WordPieceTokenizer {
 ///   ids 0..4 are [PAD], [UNK], [CLS], [SEP], [MASK];
 ///   then every character seen, as "c" and "##c" (so every word of the corpus encodes without [UNK]),
 ///        most frequent first (ties in byte order);
-///   then whole words and "##suffix" pieces (suffixes of 2..8 characters), ranked by how many word occurrences
-///        they cover (suffixes count half, so whole words win ties), ties in byte order.
+///   then whole words and "##suffix" pieces (the last 2..8 characters of a longer word), ranked by how many word
+///        occurrences they cover (a suffix counts half, so whole words win ties), ties in byte order.
+/// Words longer than max_chars_per_word only contribute their characters (they encode as [UNK] anyway).
+/// Cost: about linear in the corpus size (the 6,046 SpamAssassin mails, 8,000 tokens: see the test's log).
 /// Words are normalized with `options` (use the same options when tokenizing). Throws Error if target_size is
 /// smaller than the special tokens plus the characters. Fewer tokens are returned if the corpus runs out.
 std::vector<std::string> buildWordPieceVocab(const std::vector<std::string>& corpus, size_t target_size,

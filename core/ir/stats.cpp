@@ -1,5 +1,9 @@
 #include "core/ir/stats.h"
 
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
@@ -9,20 +13,125 @@
 namespace edgetune {
 namespace {
 
-// Shape of a value at batch 1 (dynamic dimensions -> 1); nullopt when unknown.
-std::optional<std::vector<int64_t>> concreteShape(const Model& model, const std::string& name) {
-  if (name.empty()) return std::nullopt;
-  std::optional<ValueInfo> vi;
-  try {
-    vi = model.valueInfo(name);
-  } catch (const Error&) {
-    return std::nullopt;  // an element type EdgeTune does not model
+struct Shaped {
+  int elem_type = 0;           // ONNX code
+  std::vector<int64_t> shape;  // dynamic dimensions already replaced by 1
+};
+using ShapeTable = std::unordered_map<std::string, Shaped>;
+
+void addValueInfos(const onnx::GraphProto& g, ShapeTable& table, bool overwrite) {
+  for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto& vi : *list) {
+      if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) continue;
+      if (!overwrite && table.count(vi.name())) continue;
+      Shaped s;
+      s.elem_type = vi.type().tensor_type().elem_type();
+      for (const auto& d : vi.type().tensor_type().shape().dim())
+        s.shape.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value() : 1);
+      table[vi.name()] = std::move(s);
+    }
+}
+
+// ONNX 1.12's inference gives up on some nodes whose shape depends on computed values (e.g. BERT's
+// position_ids[:, :seq_len] Slice), losing every shape downstream. For statistics at batch 1 we re-infer on a
+// weightless copy with every dynamic dimension fixed to 1, turning the shape values ONNX propagated into
+// initializers for the nodes it gave up on, until nothing more resolves.
+void inferMissingShapes(const Model& model, ShapeTable& table) {
+  auto missing = [](const onnx::GraphProto& g, const ShapeTable& t) {
+    for (const auto& node : g.node())
+      for (const auto& out : node.output())
+        if (!out.empty() && !t.count(out)) return true;
+    return false;
+  };
+  if (!missing(model.graph(), table)) return;
+  onnx::ModelProto copy;
+  copy.set_ir_version(model.proto().ir_version());
+  *copy.mutable_opset_import() = model.proto().opset_import();
+  auto* g = copy.mutable_graph();
+  *g->mutable_node() = model.graph().node();
+  *g->mutable_input() = model.graph().input();
+  *g->mutable_output() = model.graph().output();
+  for (const auto& init : model.graph().initializer()) {
+    auto* t = g->add_initializer();
+    t->set_name(init.name());
+    t->set_data_type(init.data_type());
+    *t->mutable_dims() = init.dims();
+    // Only integer constants feed shape computations; the weights' bytes are not needed.
+    if (init.data_type() == onnx::TensorProto::INT64 || init.data_type() == onnx::TensorProto::INT32) {
+      if (init.has_raw_data()) t->set_raw_data(init.raw_data());
+      *t->mutable_int64_data() = init.int64_data();
+      *t->mutable_int32_data() = init.int32_data();
+    }
   }
-  if (!vi || !vi->has_shape) return std::nullopt;
-  std::vector<int64_t> shape = vi->shape;
-  for (auto& d : shape)
-    if (d < 0) d = 1;
-  return shape;
+  for (auto& in : *g->mutable_input())
+    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+      for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
+        if (!d.has_dim_value()) d.set_dim_value(1);
+  for (auto& out : *g->mutable_output()) out.mutable_type()->mutable_tensor_type()->clear_shape();
+
+  for (int round = 0; round < 6; ++round) {
+    g->clear_value_info();
+    std::unordered_map<std::string, onnx::TensorShapeProto> values;
+    try {
+      onnx::ShapeInferenceOptions options(false, 0, true);
+      onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), options, &values);
+    } catch (const std::exception&) {
+      return;  // statistics stay partial rather than failing
+    }
+    ShapeTable inferred;
+    addValueInfos(*g, inferred, true);
+    for (const auto& init : g->initializer())
+      inferred[init.name()] = {init.data_type(), {init.dims().begin(), init.dims().end()}};
+    int materialized = 0;
+    for (auto& node : *g->mutable_node()) {
+      bool unresolved = false;
+      for (const auto& out : node.output()) unresolved = unresolved || (!out.empty() && !inferred.count(out));
+      if (!unresolved) continue;
+      for (auto& in : *node.mutable_input()) {
+        auto v = values.find(in);
+        auto info = inferred.find(in);
+        if (in.empty() || v == values.end() || info == inferred.end() || info->second.shape.size() > 1)
+          continue;
+        const int type = info->second.elem_type;
+        if (type != onnx::TensorProto::INT64 && type != onnx::TensorProto::INT32) continue;
+        std::vector<int64_t> data;
+        for (const auto& d : v->second.dim()) {
+          if (!d.has_dim_value()) break;
+          data.push_back(d.dim_value());
+        }
+        if (data.size() != static_cast<size_t>(v->second.dim_size())) continue;
+        const bool scalar = info->second.shape.empty();
+        if (scalar && data.size() != 1) continue;
+        auto* t = g->add_initializer();
+        t->set_name(in + "__stats_value_" + std::to_string(round));
+        t->set_data_type(type);
+        if (!scalar) t->add_dims(static_cast<int64_t>(data.size()));
+        for (auto x : data)
+          type == onnx::TensorProto::INT64 ? t->add_int64_data(x)
+                                           : t->add_int32_data(static_cast<int32_t>(x));
+        in = t->name();
+        ++materialized;
+      }
+    }
+    for (const auto& [name, shaped] : inferred)
+      if (!table.count(name)) table[name] = shaped;
+    if (!materialized || !missing(model.graph(), table)) return;
+  }
+}
+
+ShapeTable shapesAtBatchOne(const Model& model) {
+  ShapeTable table;
+  addValueInfos(model.graph(), table, true);
+  for (const auto& init : model.graph().initializer())
+    table[init.name()] = {init.data_type(), {init.dims().begin(), init.dims().end()}};
+  inferMissingShapes(model, table);
+  return table;
+}
+
+std::optional<std::vector<int64_t>> lookup(const ShapeTable& table, const std::string& name) {
+  auto it = name.empty() ? table.end() : table.find(name);
+  if (it == table.end()) return std::nullopt;
+  return it->second.shape;
 }
 
 int64_t product(const std::vector<int64_t>& v, size_t from = 0) {
@@ -31,7 +140,9 @@ int64_t product(const std::vector<int64_t>& v, size_t from = 0) {
   return n;
 }
 
-std::string input(const onnx::NodeProto& node, int i) { return i < node.input_size() ? node.input(i) : ""; }
+std::string input(const onnx::NodeProto& node, int i) {
+  return i < node.input_size() ? node.input(i) : "";
+}
 
 // Same rule as Model::parameterCount: learnable floating-point (or quantized 8-bit) weights.
 bool isWeightType(int type) {
@@ -40,50 +151,59 @@ bool isWeightType(int type) {
          type == onnx::TensorProto::UINT8 || type == onnx::TensorProto::BFLOAT16;
 }
 
+int64_t elementBytes(int onnx_type) {
+  try {
+    return static_cast<int64_t>(elementSize(dataTypeFromOnnx(onnx_type)));
+  } catch (const Error&) {
+    return onnx_type == onnx::TensorProto::BFLOAT16 ? 2 : 0;
+  }
+}
+
 int64_t initializerBytes(const onnx::TensorProto& init) {
   if (init.has_raw_data()) return static_cast<int64_t>(init.raw_data().size());
   int64_t n = 1;
   for (auto d : init.dims()) n *= d;
-  try {
-    return n * static_cast<int64_t>(elementSize(dataTypeFromOnnx(init.data_type())));
-  } catch (const Error&) {
-    return static_cast<int64_t>(init.ByteSizeLong());  // unusual types: the serialized size is close enough
-  }
+  const int64_t es = elementBytes(init.data_type());
+  return es ? n * es : static_cast<int64_t>(init.ByteSizeLong());  // unusual types: close enough
 }
 
-}  // namespace
-
-int64_t nodeMacs(const Model& model, const onnx::NodeProto& node) {
+int64_t macsOf(const ShapeTable& shapes, const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
   if (!default_domain || node.output_size() < 1) return 0;
-  auto out = concreteShape(model, node.output(0));
+  auto out = lookup(shapes, node.output(0));
   if (op == "Conv" || op == "ConvInteger" || op == "QLinearConv") {
     // Weight [M, C/group, k...]: each output element sums over C/group * prod(k) products.
-    auto w = concreteShape(model, input(node, op == "QLinearConv" ? 3 : 1));
+    auto w = lookup(shapes, input(node, op == "QLinearConv" ? 3 : 1));
     if (!out || !w || w->size() < 2) return 0;
     return product(*out) * product(*w, 1);
   }
   if (op == "ConvTranspose") {
     // Weight [C, M/group, k...]: every input element is scattered into M/group * prod(k) outputs.
-    auto x = concreteShape(model, input(node, 0));
-    auto w = concreteShape(model, input(node, 1));
+    auto x = lookup(shapes, input(node, 0));
+    auto w = lookup(shapes, input(node, 1));
     if (!x || !w || w->size() < 2) return 0;
     return product(*x) * product(*w, 1);
   }
   if (op == "Gemm") {
-    auto a = concreteShape(model, input(node, 0));
+    auto a = lookup(shapes, input(node, 0));
     if (!out || !a || a->size() != 2) return 0;
     const int64_t k = attrInt(node, "transA", 0) ? (*a)[0] : (*a)[1];
     return product(*out) * k;
   }
   if (op == "MatMul" || op == "MatMulInteger" || op == "QLinearMatMul") {
     // Batched or not, each output element is a dot product over A's last dimension.
-    auto a = concreteShape(model, input(node, 0));
+    auto a = lookup(shapes, input(node, 0));
     if (!out || !a || a->empty()) return 0;
     return product(*out) * a->back();
   }
   return 0;
+}
+
+}  // namespace
+
+int64_t nodeMacs(const Model& model, const onnx::NodeProto& node) {
+  return macsOf(shapesAtBatchOne(model), node);
 }
 
 ModelStats computeStats(const Model& model) {
@@ -94,6 +214,16 @@ ModelStats computeStats(const Model& model) {
     if (node.op_type() == "BatchNormalization")
       for (int i = 3; i < node.input_size() && i < 5; ++i) statistics.insert(node.input(i));
 
+  const ShapeTable shapes = shapesAtBatchOne(model);
+  std::unordered_map<std::string, std::vector<int64_t>> declared;  // shapes with -1 for dynamic dimensions
+  for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto& vi : *list)
+      if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape()) {
+        std::vector<int64_t> shape;
+        for (const auto& d : vi.type().tensor_type().shape().dim())
+          shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+        declared[vi.name()] = shape;
+      }
   std::unordered_set<std::string> attributed;
   for (const auto& node : g.node()) {
     NodeStats ns;
@@ -105,26 +235,19 @@ ModelStats computeStats(const Model& model) {
       if (!init) continue;
       attributed.insert(in);
       ns.weight_bytes += initializerBytes(*init);
-      if (isWeightType(init->data_type()) && !statistics.count(in)) ns.params += product({init->dims().begin(),
-                                                                                         init->dims().end()});
+      if (isWeightType(init->data_type()) && !statistics.count(in))
+        ns.params += product({init->dims().begin(), init->dims().end()});
     }
     for (const auto& out : node.output()) {
-      std::vector<int64_t> shape;
-      std::optional<ValueInfo> vi;
-      try {
-        vi = out.empty() ? std::nullopt : model.valueInfo(out);
-      } catch (const Error&) {
-      }
-      if (vi && vi->has_shape) {
-        shape = vi->shape;
-        std::vector<int64_t> batch1 = shape;
-        for (auto& d : batch1)
-          if (d < 0) d = 1;
-        ns.activation_bytes += product(batch1) * static_cast<int64_t>(elementSize(vi->type));
+      std::vector<int64_t> shape;  // as declared/inferred, -1 where dynamic; empty when unknown
+      if (auto vi = declared.find(out); vi != declared.end()) shape = vi->second;
+      if (auto it = out.empty() ? shapes.end() : shapes.find(out); it != shapes.end()) {
+        if (shape.empty()) shape = it->second.shape;
+        ns.activation_bytes += product(it->second.shape) * elementBytes(it->second.elem_type);
       }
       ns.output_shapes.push_back(shape);
     }
-    ns.macs = nodeMacs(model, node);
+    ns.macs = macsOf(shapes, node);
     stats.macs += ns.macs;
     stats.activation_bytes += ns.activation_bytes;
     stats.nodes.push_back(std::move(ns));
@@ -142,22 +265,27 @@ ModelStats computeStats(const Model& model) {
 }
 
 nlohmann::json toJson(const NodeStats& s) {
-  return {{"name", s.name},   {"op_type", s.op_type},           {"output_shapes", s.output_shapes},
-          {"params", s.params}, {"macs", s.macs}, {"weight_bytes", s.weight_bytes},
+  return {{"name", s.name},
+          {"op_type", s.op_type},
+          {"output_shapes", s.output_shapes},
+          {"params", s.params},
+          {"macs", s.macs},
+          {"weight_bytes", s.weight_bytes},
           {"activation_bytes", s.activation_bytes}};
 }
 
 nlohmann::json toJson(const ModelStats& s) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : s.nodes) nodes.push_back(toJson(n));
-  return {{"params", s.params},
-          {"macs", s.macs},
-          {"weight_bytes", s.weight_bytes},
-          {"activation_bytes", s.activation_bytes},
-          {"serialized_bytes", s.serialized_bytes},
-          {"file_size_bytes", s.file_size_bytes ? nlohmann::json(*s.file_size_bytes) : nlohmann::json(nullptr)},
-          {"node_count", s.node_count},
-          {"nodes", nodes}};
+  return {
+      {"params", s.params},
+      {"macs", s.macs},
+      {"weight_bytes", s.weight_bytes},
+      {"activation_bytes", s.activation_bytes},
+      {"serialized_bytes", s.serialized_bytes},
+      {"file_size_bytes", s.file_size_bytes ? nlohmann::json(*s.file_size_bytes) : nlohmann::json(nullptr)},
+      {"node_count", s.node_count},
+      {"nodes", nodes}};
 }
 
 }  // namespace edgetune

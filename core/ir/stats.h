@@ -11,7 +11,8 @@
 namespace edgetune {
 
 /// What one node costs. Shapes come from shape inference; dynamic (symbolic) dimensions count as 1, so every
-/// figure is "at batch 1". A shared initializer is attributed to the first node (in graph order) that reads it.
+/// figure is "at batch 1". A shared initializer is attributed to the first node (in graph order) that reads
+/// it.
 struct NodeStats {
   std::string name;  // the node's name, or its first output when the node has none
   std::string op_type;
@@ -24,20 +25,21 @@ struct NodeStats {
 
 /// Totals over the model.
 struct ModelStats {
-  int64_t params = 0;            // == Model::parameterCount()
-  int64_t macs = 0;              // sum over nodes
-  int64_t weight_bytes = 0;      // bytes of all initializers
-  int64_t activation_bytes = 0;  // sum of every node's output bytes (traffic, not peak memory)
-  int64_t serialized_bytes = 0;  // size of the model once serialized (what a saved file would take)
+  int64_t params = 0;                      // == Model::parameterCount()
+  int64_t macs = 0;                        // sum over nodes
+  int64_t weight_bytes = 0;                // bytes of all initializers
+  int64_t activation_bytes = 0;            // sum of every node's output bytes (traffic, not peak memory)
+  int64_t serialized_bytes = 0;            // size of the model once serialized (what a saved file would take)
   std::optional<int64_t> file_size_bytes;  // size of the file the model was loaded from, if any
   int node_count = 0;
   std::vector<NodeStats> nodes;  // in graph order
 };
 
-/// Computes statistics. MACs: Conv = output elements * Cin/group * prod(kernel); ConvTranspose = input elements *
-/// Cout/group * prod(kernel); Gemm and MatMul (including batched MatMuls of two activations, as attention's
-/// Q@K^T) = output elements * K; the integer variants (ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul)
-/// count the same way. Every other op (elementwise, normalization, pooling, ...) reports 0 MACs.
+/// Computes statistics. MACs: Conv = output elements * Cin/group * prod(kernel); ConvTranspose = input
+/// elements * Cout/group * prod(kernel); Gemm and MatMul (including batched MatMuls of two activations, as
+/// attention's Q@K^T) = output elements * K; the integer variants (ConvInteger, QLinearConv, MatMulInteger,
+/// QLinearMatMul) count the same way. Every other op (elementwise, normalization, pooling, ...) reports 0
+/// MACs.
 ModelStats computeStats(const Model& model);
 
 /// MACs of one node of `model` (0 when its shapes are unknown).

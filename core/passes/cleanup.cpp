@@ -24,7 +24,8 @@ PassReport CleanupPass::apply(Model& model, PassContext& context) {
   const int nodes_before = model.graph().node_size();
   const int initializers_before = model.graph().initializer_size();
   // Constants first (they turn Identity(Constant) into Identity(initializer) and shape chains into weights),
-  // then pass-throughs, then BatchNorm (its Conv may have read through an Identity), then merging and sweeping.
+  // then pass-throughs, then BatchNorm (its Conv may have read through an Identity), then merging and
+  // sweeping.
   std::vector<std::unique_ptr<Pass>> pipeline;
   if (options_.fold_constants) {
     FoldConstantsOptions fold;
@@ -61,7 +62,7 @@ PassReport CleanupPass::apply(Model& model, PassContext& context) {
   report.details["initializers_after"] = model.graph().initializer_size();
   if (report.changed())
     report.lines.push_back("cleanup: " + std::to_string(nodes_before) + " -> " +
-                         std::to_string(model.graph().node_size()) + " nodes");
+                           std::to_string(model.graph().node_size()) + " nodes");
   context.report(1.0, "cleanup done");
   return report;
 }

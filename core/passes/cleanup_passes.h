@@ -31,9 +31,9 @@ struct FoldConstantsOptions {
 void to_json(nlohmann::json& j, const FoldConstantsOptions& o);
 void readOptions(OptionsReader& r, FoldConstantsOptions& o);
 
-/// Turns Constant nodes into initializers and evaluates constant subgraphs (in an Executor) into initializers.
-/// Never folds random ops, nodes with subgraphs, custom-domain ops, Identity/Dropout (remove_identity's job)
-/// or anything producing a graph output.
+/// Turns Constant nodes into initializers and evaluates constant subgraphs (in an Executor) into
+/// initializers. Never folds random ops, nodes with subgraphs, custom-domain ops, Identity/Dropout
+/// (remove_identity's job) or anything producing a graph output.
 class FoldConstantsPass final : public PassWithOptions<FoldConstantsOptions> {
  public:
   using PassWithOptions::PassWithOptions;

@@ -11,8 +11,12 @@
 
 namespace edgetune {
 
-void to_json(nlohmann::json& j, const DeduplicateInitializersOptions& o) { j = {{"min_bytes", o.min_bytes}}; }
-void readOptions(OptionsReader& r, DeduplicateInitializersOptions& o) { r.read("min_bytes", o.min_bytes); }
+void to_json(nlohmann::json& j, const DeduplicateInitializersOptions& o) {
+  j = {{"min_bytes", o.min_bytes}};
+}
+void readOptions(OptionsReader& r, DeduplicateInitializersOptions& o) {
+  r.read("min_bytes", o.min_bytes);
+}
 
 PassReport DeduplicateInitializersPass::apply(Model& model, PassContext& context) {
   PassReport report;

@@ -1,5 +1,6 @@
 // fold_batchnorm: inference BatchNormalization is a per-channel affine map, so it merges into the weights and
-// bias of the Conv or Gemm before it: W' = W * s, b' = (b - mean) * s + beta with s = gamma / sqrt(var + eps).
+// bias of the Conv or Gemm before it: W' = W * s, b' = (b - mean) * s + beta with s = gamma / sqrt(var +
+// eps).
 #include <cmath>
 #include <set>
 
@@ -8,7 +9,9 @@
 
 namespace edgetune {
 
-void to_json(nlohmann::json& j, const FoldBatchNormOptions& o) { j = {{"conv", o.conv}, {"gemm", o.gemm}}; }
+void to_json(nlohmann::json& j, const FoldBatchNormOptions& o) {
+  j = {{"conv", o.conv}, {"gemm", o.gemm}};
+}
 void readOptions(OptionsReader& r, FoldBatchNormOptions& o) {
   r.read("conv", o.conv);
   r.read("gemm", o.gemm);
@@ -75,8 +78,9 @@ PassReport FoldBatchNormPass::apply(Model& model, PassContext& context) {
     if (bn.input_size() != 5 || attrInt(bn, "training_mode", 0) != 0) continue;
     bool extra_outputs_used = false;
     for (int i = 1; i < bn.output_size(); ++i)
-      extra_outputs_used = extra_outputs_used || (!bn.output(i).empty() && (!model.consumers(bn.output(i)).empty() ||
-                                                                              model.isGraphOutput(bn.output(i))));
+      extra_outputs_used = extra_outputs_used ||
+                           (!bn.output(i).empty() &&
+                            (!model.consumers(bn.output(i)).empty() || model.isGraphOutput(bn.output(i))));
     if (extra_outputs_used) continue;
     const std::string x = bn.input(0);
     const int p = model.producer(x);
@@ -120,7 +124,8 @@ PassReport FoldBatchNormPass::apply(Model& model, PassContext& context) {
       if (bias && bias->numel() != channels) continue;
       const int64_t block = weight->numel() / channels;
       for (int64_t m = 0; m < channels; ++m) {
-        for (int64_t k = 0; k < block; ++k) w[m * block + k] = static_cast<float>(w[m * block + k] * scale[m]);
+        for (int64_t k = 0; k < block; ++k)
+          w[m * block + k] = static_cast<float>(w[m * block + k] * scale[m]);
         const double b0 = bias ? bias->values<float>()[m] : 0.0;
         nb[m] = static_cast<float>(b0 * scale[m] + shift[m]);
       }
@@ -165,7 +170,8 @@ PassReport FoldBatchNormPass::apply(Model& model, PassContext& context) {
     std::set<std::string> unused;
     const auto used = usedTensorNames(model);
     for (const auto& name : maybe_unused)
-      if (!used.count(name) && !model.isGraphOutput(name) && !isRuntimeInput(model, name)) unused.insert(name);
+      if (!used.count(name) && !model.isGraphOutput(name) && !isRuntimeInput(model, name))
+        unused.insert(name);
     report.initializers_removed = removeInitializers(model, unused);
     finishGraphEdit(model, name());
   }

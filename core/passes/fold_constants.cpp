@@ -12,7 +12,9 @@
 namespace edgetune {
 
 void to_json(nlohmann::json& j, const FoldConstantsOptions& o) {
-  j = {{"max_folded_bytes", o.max_folded_bytes}, {"constant_nodes", o.constant_nodes}, {"subgraphs", o.subgraphs}};
+  j = {{"max_folded_bytes", o.max_folded_bytes},
+       {"constant_nodes", o.constant_nodes},
+       {"subgraphs", o.subgraphs}};
 }
 void readOptions(OptionsReader& r, FoldConstantsOptions& o) {
   r.read("max_folded_bytes", o.max_folded_bytes);
@@ -22,13 +24,16 @@ void readOptions(OptionsReader& r, FoldConstantsOptions& o) {
 
 namespace {
 
-bool isDefaultDomain(const onnx::NodeProto& node) { return node.domain().empty() || node.domain() == "ai.onnx"; }
+bool isDefaultDomain(const onnx::NodeProto& node) {
+  return node.domain().empty() || node.domain() == "ai.onnx";
+}
 
 // Ops whose result must not be frozen: random draws change every run; Identity/Dropout are remove_identity's
 // job (folding Identity(weight) would only copy the weight).
 const std::unordered_set<std::string> kNeverFold = {
-    "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
-    "Dropout",      "Identity",      "Constant",         "If",                "Loop",        "Scan"};
+    "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
+    "Bernoulli",    "Dropout",       "Identity",         "Constant",          "If",
+    "Loop",         "Scan"};
 
 // Constant's attribute as an initializer named after its output; nullopt for kinds we leave alone (strings,
 // sparse tensors).
@@ -106,7 +111,8 @@ int foldConstantNodes(Model& model, PassReport& report) {
   }
   for (auto& t : added) *model.graph().add_initializer() = std::move(t);
   int removed = removeNodes(model, remove);
-  if (removed) report.lines.push_back("turned " + std::to_string(removed) + " Constant nodes into initializers");
+  if (removed)
+    report.lines.push_back("turned " + std::to_string(removed) + " Constant nodes into initializers");
   report.details["constant_nodes_to_initializers"] = removed;
   return removed;
 }
@@ -138,8 +144,10 @@ FoldPlan planFold(const Model& model, const std::set<int>& excluded, int64_t max
     for (const auto& out : node.output()) {
       if (out.empty()) continue;
       const auto* vi = tensorValueInfo(model, out);
-      if (model.isGraphOutput(out) || !vi) ok = false;
-      else if (int64_t bytes = staticBytes(*vi); bytes > max_bytes) ok = false;
+      if (model.isGraphOutput(out) || !vi)
+        ok = false;
+      else if (int64_t bytes = staticBytes(*vi); bytes > max_bytes)
+        ok = false;
     }
     if (!ok) continue;
     plan.foldable[n] = true;

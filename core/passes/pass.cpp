@@ -89,7 +89,8 @@ std::unique_ptr<Pass> PassRegistry::create(const std::string& name, const nlohma
 
 nlohmann::json Recipe::toJson() const {
   nlohmann::json passes = nlohmann::json::array();
-  for (const auto& pass : passes_) passes.push_back({{"pass", pass->name()}, {"options", pass->optionsJson()}});
+  for (const auto& pass : passes_)
+    passes.push_back({{"pass", pass->name()}, {"options", pass->optionsJson()}});
   return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", passes}};
 }
 

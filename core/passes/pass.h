@@ -20,7 +20,7 @@ struct PassReport {
   int nodes_removed = 0;
   int nodes_added = 0;
   int initializers_removed = 0;
-  std::vector<std::string> lines;  // one human-readable sentence per change
+  std::vector<std::string> lines;                     // one human-readable sentence per change
   nlohmann::json details = nlohmann::json::object();  // pass-specific facts (e.g. folded node names)
 
   bool changed() const { return nodes_removed || nodes_added || initializers_removed || !lines.empty(); }

@@ -1,4 +1,5 @@
-// remove_identity: Identity and inference Dropout pass their input through unchanged; readers can read it directly.
+// remove_identity: Identity and inference Dropout pass their input through unchanged; readers can read it
+// directly.
 #include "core/passes/cleanup_passes.h"
 #include "core/passes/graph_edit.h"
 

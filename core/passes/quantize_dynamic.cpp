@@ -1,0 +1,237 @@
+// Dynamic INT8 (weights int8 ahead of time, activations quantized per run) and weight-only INT8.
+// The dynamic pattern is the one ONNX Runtime's MatMulIntegerToFloat and DynamicQuantizeMatMul fusions look
+// for: DynamicQuantizeLinear(A) -> MatMulInteger(A_q, B_q, A_zp, B_zp) -> Cast(float) -> Mul(Mul(A_s, B_s)).
+#include <algorithm>
+#include <cmath>
+#include <regex>
+
+#include "core/passes/graph_edit.h"
+#include "core/passes/quantize_passes.h"
+#include "core/util/error.h"
+
+namespace edgetune {
+namespace {
+
+struct NodeFilter {
+  std::vector<std::regex> names;
+  std::set<std::string> ops;
+  explicit NodeFilter(const QuantizeOptions& o) : ops(o.exclude_ops.begin(), o.exclude_ops.end()) {
+    for (const auto& p : o.exclude_nodes) {
+      try {
+        names.emplace_back(p);
+      } catch (const std::regex_error& e) {
+        throw Error("quantize: exclude pattern '" + p + "' is not a valid regular expression: " + e.what());
+      }
+    }
+  }
+  bool excluded(const onnx::NodeProto& n) const {
+    return ops.count(n.op_type()) ||
+           std::any_of(names.begin(), names.end(), [&](const std::regex& r) { return std::regex_search(n.name(), r); });
+  }
+};
+
+bool constFloat(const Model& m, const std::string& name) {
+  return !name.empty() && isConstantInitializer(m, name) && m.initializer(name)->data_type() == onnx::TensorProto::FLOAT;
+}
+
+// Symmetric int8 along `axis` (-1 = per tensor): int8 values and one scale per channel.
+std::pair<Tensor, std::vector<float>> symmetricInt8(const Tensor& w, int64_t axis) {
+  int64_t channels = 1, inner = w.numel();
+  if (axis >= 0) {
+    channels = w.shape()[static_cast<size_t>(axis)];
+    inner = 1;
+    for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
+  }
+  auto v = w.values<float>();
+  auto ch = [&](size_t i) { return axis < 0 ? size_t{0} : static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels); };
+  std::vector<float> scale(static_cast<size_t>(channels), 0.0f);
+  for (size_t i = 0; i < v.size(); ++i) scale[ch(i)] = std::max(scale[ch(i)], std::fabs(v[i]));
+  for (auto& s : scale) s = weightParams(s, false).scale;
+  Tensor q(DataType::Int8, w.shape());
+  auto qv = q.values<int8_t>();
+  for (size_t i = 0; i < v.size(); ++i)
+    qv[i] = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] / scale[ch(i)]), -127.0f, 127.0f));
+  return {std::move(q), std::move(scale)};
+}
+
+Tensor transpose2d(const Tensor& t) {
+  const int64_t r = t.shape()[0], c = t.shape()[1];
+  Tensor out(DataType::Float32, {c, r});
+  auto in = t.values<float>();
+  auto o = out.values<float>();
+  for (int64_t i = 0; i < r; ++i)
+    for (int64_t j = 0; j < c; ++j) o[static_cast<size_t>(j * r + i)] = in[static_cast<size_t>(i * c + j)];
+  return out;
+}
+
+onnx::NodeProto node(const std::string& op, const std::string& name, std::vector<std::string> in,
+                     std::vector<std::string> out) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  n.set_name(name);
+  for (auto& i : in) n.add_input(i);
+  for (auto& o : out) n.add_output(o);
+  return n;
+}
+
+void setIntAttr(onnx::NodeProto& n, const std::string& name, int64_t v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+std::string addInit(Model& m, const std::string& base, const Tensor& t) {
+  const std::string name = uniqueName(m, base);
+  *m.graph().add_initializer() = tensorToProto(name, t);
+  m.reindex();
+  return name;
+}
+
+void sortTopologically(Model& model) {
+  model.reindex();
+  const auto order = model.topologicalOrder();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> sorted;
+  for (int i : order) *sorted.Add() = model.graph().node(i);
+  model.graph().mutable_node()->Swap(&sorted);
+  model.reindex();
+}
+
+}  // namespace
+
+PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
+  validate(options);
+  PassReport report;
+  report.pass_name = "quantize";
+  if (model.opsetVersion() < 13) throw Error(model.origin() + ": dynamic quantization needs opset 13 or newer");
+  model.reindex();
+  const NodeFilter filter(options);
+  auto& g = model.graph();
+  std::vector<bool> remove(static_cast<size_t>(g.node_size()), false);
+  std::vector<onnx::NodeProto> added;
+  std::set<std::string> replaced;
+  int count = 0;
+  const int original_nodes = g.node_size();
+  for (int i = 0; i < original_nodes; ++i) {
+    const onnx::NodeProto n = g.node(i);
+    if (filter.excluded(n) || n.input_size() < 2 || !constFloat(model, n.input(1))) continue;
+    const bool gemm = n.op_type() == "Gemm";
+    if (n.op_type() != "MatMul" && !gemm) continue;
+    if (model.initializer(n.input(1))->dims_size() != 2) continue;
+    auto a_info = model.valueInfo(n.input(0));
+    if (!a_info || a_info->type != DataType::Float32 || isConstantInitializer(model, n.input(0))) continue;
+    Tensor w = tensorFromProto(*model.initializer(n.input(1)));
+    if (w.numel() < options.min_weight_elements) continue;
+    std::string bias;
+    if (gemm) {
+      if (attrInt(n, "transA", 0) != 0 || attrFloat(n, "alpha", 1.0f) != 1.0f) continue;
+      if (n.input_size() > 2 && !n.input(2).empty()) {
+        if (attrFloat(n, "beta", 1.0f) != 1.0f) continue;
+        bias = n.input(2);
+      }
+      if (attrInt(n, "transB", 0)) w = transpose2d(w);  // MatMulInteger wants B as [K, N]
+    }
+    const std::string base = n.name().empty() ? n.output(0) : n.name();
+    auto [q, scales] = symmetricInt8(w, options.per_channel ? 1 : -1);
+    std::vector<int64_t> sshape = options.per_channel ? std::vector<int64_t>{w.shape()[1]} : std::vector<int64_t>{};
+    const std::string wq = addInit(model, n.input(1) + "_quantized", q);
+    const std::string ws = addInit(model, n.input(1) + "_scale", Tensor::from<float>(sshape, scales));
+    Tensor zp(DataType::Int8, sshape);
+    const std::string wz = addInit(model, n.input(1) + "_zero_point", zp);
+    const std::string aq = uniqueName(model, base + "_input_quantized"), as = aq + "_scale", az = aq + "_zero_point";
+    const std::string yi = uniqueName(model, base + "_int32"), yf = yi + "_float", s = uniqueName(model, base + "_scale");
+    const std::string out = n.output(0);
+    const std::string product = bias.empty() ? out : uniqueName(model, base + "_nobias");
+    added.push_back(node("DynamicQuantizeLinear", base + "_DynamicQuantizeLinear", {n.input(0)}, {aq, as, az}));
+    added.push_back(node("MatMulInteger", base + "_MatMulInteger", {aq, wq, az, wz}, {yi}));
+    added.push_back(node("Mul", base + "_scale_Mul", {as, ws}, {s}));
+    auto cast = node("Cast", base + "_Cast", {yi}, {yf});
+    setIntAttr(cast, "to", onnx::TensorProto::FLOAT);
+    added.push_back(cast);
+    added.push_back(node("Mul", base + "_output_Mul", {yf, s}, {product}));
+    if (!bias.empty()) added.push_back(node("Add", base + "_bias_Add", {product, bias}, {out}));
+    remove[static_cast<size_t>(i)] = true;
+    replaced.insert(n.input(1));
+    report.lines.push_back("dynamic int8: " + describeNode(n));
+    ++count;
+  }
+  if (count == 0) {
+    report.lines.push_back("no MatMul/Gemm with a constant 2-D weight to quantize");
+    return report;
+  }
+  report.nodes_removed = removeNodes(model, remove);
+  for (auto& n : added) *g.add_node() = std::move(n);
+  report.nodes_added = static_cast<int>(added.size());
+  model.reindex();
+  const auto used = usedTensorNames(model);
+  std::set<std::string> unused;
+  for (const auto& r : replaced)
+    if (!used.count(r)) unused.insert(r);
+  report.initializers_removed = removeInitializers(model, unused);
+  sortTopologically(model);
+  finishGraphEdit(model, "quantize");
+  report.details["dynamic_nodes"] = count;
+  return report;
+}
+
+PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
+  validate(options);
+  PassReport report;
+  report.pass_name = "quantize";
+  if (model.opsetVersion() < 13) throw Error(model.origin() + ": weight-only quantization needs opset 13 or newer");
+  model.reindex();
+  const NodeFilter filter(options);
+  auto& g = model.graph();
+  std::map<std::string, std::tuple<std::string, std::string, std::string, int64_t>> done;  // float -> q, s, zp, axis
+  std::vector<onnx::NodeProto> added;
+  std::set<std::string> replaced;
+  for (int i = 0; i < g.node_size(); ++i) {
+    auto* n = g.mutable_node(i);
+    if (filter.excluded(*n)) continue;
+    int slot = -1;
+    int64_t axis = -1;
+    const std::string& op = n->op_type();
+    if (op == "Conv" || op == "ConvTranspose") slot = 1, axis = op == "Conv" ? 0 : 1;
+    else if (op == "Gemm") slot = 1, axis = attrInt(*n, "transB", 0) ? 0 : 1;
+    else if (op == "MatMul") slot = 1, axis = 1;
+    else if (op == "Gather") slot = 0, axis = 0;
+    if (slot < 0 || slot >= n->input_size() || !constFloat(model, n->input(slot))) continue;
+    const std::string wname = n->input(slot);
+    const auto* init = model.initializer(wname);
+    if (op == "MatMul" && init->dims_size() != 2) axis = -1;
+    if (init->dims_size() < 1) continue;
+    int64_t numel = 1;
+    for (auto d : init->dims()) numel *= d;
+    if (numel < std::max<int64_t>(options.min_weight_elements, 16)) continue;
+    if (!options.per_channel) axis = -1;
+    if (!done.count(wname)) {
+      auto [q, scales] = symmetricInt8(tensorFromProto(*init), axis);
+      std::vector<int64_t> sshape = axis >= 0 ? std::vector<int64_t>{static_cast<int64_t>(scales.size())}
+                                              : std::vector<int64_t>{};
+      done[wname] = {addInit(model, wname + "_quantized", q), addInit(model, wname + "_scale", Tensor::from<float>(sshape, scales)),
+                     addInit(model, wname + "_zero_point", Tensor(DataType::Int8, sshape)), axis};
+      replaced.insert(wname);
+      report.lines.push_back("weight-only int8: " + wname);
+    }
+    const auto& [q, s, z, ax] = done[wname];
+    const std::string out = uniqueName(model, wname + "_dequantized_" + std::to_string(added.size()));
+    auto dq = node("DequantizeLinear", out + "_DequantizeLinear", {q, s, z}, {out});
+    if (ax >= 0) setIntAttr(dq, "axis", ax);
+    added.push_back(dq);
+    g.mutable_node(i)->set_input(slot, out);
+  }
+  for (auto& n : added) *g.add_node() = std::move(n);
+  report.nodes_added = static_cast<int>(added.size());
+  model.reindex();
+  const auto used = usedTensorNames(model);
+  std::set<std::string> unused;
+  for (const auto& r : replaced)
+    if (!used.count(r)) unused.insert(r);
+  report.initializers_removed = removeInitializers(model, unused);
+  sortTopologically(model);
+  finishGraphEdit(model, "quantize");
+  report.details["weights_quantized"] = done.size();
+  return report;
+}
+
+}  // namespace edgetune

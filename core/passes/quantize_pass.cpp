@@ -1,0 +1,203 @@
+// The "quantize" pass: options, validation, and the static flow (fold BN, calibrate, place Q/DQ, optional
+// automatic mixed precision driven by the measured output SNR).
+#include <algorithm>
+#include <cmath>
+
+#include "core/passes/cleanup_passes.h"
+#include "core/passes/fp16.h"
+#include "core/passes/quantize_passes.h"
+#include "core/util/error.h"
+
+namespace edgetune {
+
+void to_json(nlohmann::json& j, const QuantizeOptions& o) {
+  j = {{"mode", o.mode},
+       {"data", o.data},
+       {"samples", o.samples},
+       {"batch_size", o.batch_size},
+       {"calibration", o.calibration},
+       {"percentile", o.percentile},
+       {"per_channel", o.per_channel},
+       {"activation_type", o.activation_type},
+       {"symmetric_activations", o.symmetric_activations},
+       {"reduce_range", o.reduce_range},
+       {"format", o.format},
+       {"exclude_nodes", o.exclude_nodes},
+       {"exclude_ops", o.exclude_ops},
+       {"fold_batchnorm", o.fold_batchnorm},
+       {"min_weight_elements", o.min_weight_elements},
+       {"keep_io_types", o.keep_io_types},
+       {"min_output_snr_db", o.min_output_snr_db},
+       {"mixed_precision_samples", o.mixed_precision_samples}};
+}
+
+void readOptions(OptionsReader& r, QuantizeOptions& o) {
+  r.read("mode", o.mode);
+  r.read("data", o.data);
+  r.read("samples", o.samples);
+  r.read("batch_size", o.batch_size);
+  r.read("calibration", o.calibration);
+  r.read("percentile", o.percentile);
+  r.read("per_channel", o.per_channel);
+  r.read("activation_type", o.activation_type);
+  r.read("symmetric_activations", o.symmetric_activations);
+  r.read("reduce_range", o.reduce_range);
+  r.read("format", o.format);
+  r.read("exclude_nodes", o.exclude_nodes);
+  r.read("exclude_ops", o.exclude_ops);
+  r.read("fold_batchnorm", o.fold_batchnorm);
+  r.read("min_weight_elements", o.min_weight_elements);
+  r.read("keep_io_types", o.keep_io_types);
+  r.read("min_output_snr_db", o.min_output_snr_db);
+  r.read("mixed_precision_samples", o.mixed_precision_samples);
+  validate(o);
+}
+
+void validate(const QuantizeOptions& o) {
+  auto fail = [](const std::string& field, const std::string& problem) {
+    throw Error("quantize: option '" + field + "' " + problem);
+  };
+  if (o.mode != "static" && o.mode != "dynamic" && o.mode != "fp16" && o.mode != "weight-only")
+    fail("mode", "is '" + o.mode + "' (expected static, dynamic, fp16 or weight-only)");
+  calibrationMethodFromName(o.calibration);
+  if (o.activation_type != "uint8" && o.activation_type != "int8")
+    fail("activation_type", "is '" + o.activation_type + "' (expected uint8 or int8)");
+  if (o.format != "qdq" && o.format != "qoperator") fail("format", "is '" + o.format + "' (expected qdq or qoperator)");
+  if (o.samples <= 0) fail("samples", "must be positive");
+  if (o.batch_size <= 0) fail("batch_size", "must be positive");
+  if (!(o.percentile >= 50 && o.percentile <= 100)) fail("percentile", "must be within [50, 100]");
+  if (o.min_output_snr_db < 0) fail("min_output_snr_db", "must be >= 0");
+}
+
+double snrDb(std::span<const float> reference, std::span<const float> test) {
+  if (reference.size() != test.size()) throw Error("snr: tensors differ in size");
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    const double r = reference[i], d = r - test[i];
+    signal += r * r;
+    noise += d * d;
+  }
+  if (noise == 0) return 200.0;
+  if (signal == 0) return -200.0;
+  return std::min(200.0, 10.0 * std::log10(signal / noise));
+}
+
+namespace {
+
+// Output SNR (first output, concatenated over batches) of `candidate` against precomputed float outputs.
+double outputSnr(const Model& candidate, const std::vector<std::vector<NamedTensor>>& batches,
+                 const std::vector<float>& reference) {
+  auto executor = makeOrtExecutor(candidate);
+  std::vector<float> got;
+  for (const auto& b : batches) {
+    auto out = executor->run(b);
+    auto v = out.at(0).values<float>();
+    got.insert(got.end(), v.begin(), v.end());
+  }
+  return snrDb(reference, got);
+}
+
+}  // namespace
+
+PassReport QuantizePass::apply(Model& model, PassContext& context) {
+  validate(options_);
+  const QuantizeOptions& o = options_;
+  if (o.mode == "dynamic") return quantizeDynamic(model, o);
+  if (o.mode == "weight-only") return quantizeWeightsOnly(model, o);
+  if (o.mode == "fp16") {
+    Fp16Options fp;
+    fp.keep_io_types = o.keep_io_types;
+    fp.exclude_ops = o.exclude_ops;
+    return convertToFp16(model, fp);
+  }
+
+  PassReport report;
+  report.pass_name = name();
+  std::shared_ptr<const Dataset> dataset = dataset_;
+  if (!dataset) {
+    if (o.data.empty())
+      throw Error("quantize: static mode needs calibration data (option 'data', a dataset spec such as fashion-mnist)");
+    dataset = openDataset(o.data);
+  }
+  if (o.fold_batchnorm) {
+    FoldBatchNormPass fold;
+    report.merge(fold.apply(model, context));
+  }
+  context.throwIfCancelled();
+
+  // Calibrate the float model on the tensors the plan needs.
+  const auto tensors = staticCalibrationTensors(model, o);
+  CalibrationOptions co;
+  co.samples = static_cast<size_t>(o.samples);
+  co.batch_size = o.batch_size;
+  co.range.method = calibrationMethodFromName(o.calibration);
+  co.range.percentile = o.percentile;
+  JobContext* job = context.job();
+  calibration_ = collectCalibration(model, *dataset, tensors, co, job);
+  const auto ranges = calibration_.ranges(co.range);
+  report.details["calibration"] = {{"method", o.calibration},
+                                   {"samples", calibration_.samples},
+                                   {"seconds", calibration_.seconds},
+                                   {"tensors", tensors.size()},
+                                   {"histogram_bytes", calibration_.histogramBytes()}};
+
+  std::set<std::string> keep_float;
+  if (o.min_output_snr_db > 0) {
+    // Automatic mixed precision: rank layers by the SNR the model keeps when only that layer is quantized,
+    // then keep the worst ones in float until the fully quantized model reaches the budget.
+    const Model float_model = model;
+    auto executor = makeOrtExecutor(float_model);
+    const auto inputs = executor->inputs();
+    const size_t n = std::min<size_t>(static_cast<size_t>(o.mixed_precision_samples), dataset->size());
+    std::vector<std::vector<NamedTensor>> batches;
+    std::vector<float> reference;
+    const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0 ? static_cast<size_t>(o.batch_size)
+                                                                             : static_cast<size_t>(inputs[0].shape[0]);
+    for (size_t begin = 0; begin < n; begin += batch) {
+      batches.push_back(datasetBatch(*dataset, inputs, begin, std::min(batch, n - begin)));
+      auto v = executor->run(batches.back()).at(0).values<float>();
+      reference.insert(reference.end(), v.begin(), v.end());
+    }
+    const auto layers = staticQuantizableNodes(float_model, o);
+    std::vector<std::pair<double, std::string>> cost;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      context.throwIfCancelled();
+      context.report(0.4 + 0.4 * static_cast<double>(i) / static_cast<double>(layers.size()), "ranking layers");
+      Model single = float_model;
+      std::set<std::string> only = {layers[i]};
+      quantizeStaticWithRanges(single, ranges, o, {}, &only);
+      cost.push_back({outputSnr(single, batches, reference), layers[i]});
+    }
+    std::sort(cost.begin(), cost.end());  // lowest SNR (most harmful) first
+    double snr = 0;
+    size_t kept = 0;
+    nlohmann::json steps = nlohmann::json::array();
+    while (true) {
+      Model candidate = float_model;
+      quantizeStaticWithRanges(candidate, ranges, o, keep_float);
+      snr = outputSnr(candidate, batches, reference);
+      steps.push_back({{"float_layers", kept}, {"output_snr_db", snr}});
+      if (snr >= o.min_output_snr_db || kept >= cost.size()) break;
+      keep_float.insert(cost[kept++].second);
+    }
+    nlohmann::json ranking = nlohmann::json::array();
+    for (const auto& [s, layer] : cost) ranking.push_back({{"node", layer}, {"output_snr_db_alone", s}});
+    report.details["mixed_precision"] = {{"budget_db", o.min_output_snr_db},
+                                         {"output_snr_db", snr},
+                                         {"float_nodes", std::vector<std::string>(keep_float.begin(), keep_float.end())},
+                                         {"ranking", ranking},
+                                         {"steps", steps}};
+    report.lines.push_back("mixed precision: kept " + std::to_string(keep_float.size()) +
+                           " node(s) in float, output SNR " + std::to_string(snr) + " dB (budget " +
+                           std::to_string(o.min_output_snr_db) + " dB)");
+  }
+  report.merge(quantizeStaticWithRanges(model, ranges, o, keep_float));
+  context.report(1.0, "quantized");
+  return report;
+}
+
+void registerQuantizePasses(PassRegistry& registry) {
+  registry.add("quantize", [] { return std::make_unique<QuantizePass>(); });
+}
+
+}  // namespace edgetune

@@ -1,0 +1,99 @@
+#pragma once
+// Quantization passes: static INT8 (Q/DQ placed so ONNX Runtime fuses them into integer kernels, or the
+// QOperator format), dynamic INT8 for MatMul/Gemm, weight-only INT8, FP16 (see fp16.h), mixed precision.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/analysis/calibration.h"
+#include "core/data/dataset.h"
+#include "core/passes/pass.h"
+
+namespace edgetune {
+
+struct QuantizeOptions {
+  std::string mode = "static";  // static | dynamic | fp16 | weight-only
+  // --- static: calibration ---
+  std::string data;            // dataset spec (openDataset) the calibration samples come from
+  int64_t samples = 256;       // calibration examples
+  int batch_size = 32;         // calibration batch (when the model's batch dimension is dynamic)
+  std::string calibration = "minmax";  // minmax | percentile | entropy | mse
+  double percentile = 99.999;  // for calibration = percentile
+  // --- number formats ---
+  bool per_channel = true;                 // weights: one scale per output channel (else one per tensor)
+  std::string activation_type = "uint8";   // uint8 | int8
+  bool symmetric_activations = false;      // zero point 0 (int8) / 128 (uint8); Relu then stays a float op
+  bool reduce_range = false;               // weights in [-63, 63]: avoids int16 saturation of u8*s8 on AVX2
+  std::string format = "qdq";              // qdq | qoperator
+  // --- what to quantize ---
+  std::vector<std::string> exclude_nodes;  // regular expressions matched against node names (search)
+  std::vector<std::string> exclude_ops;    // op types kept in float
+  bool fold_batchnorm = true;              // run fold_batchnorm first (BatchNormalization has no int8 kernel)
+  int64_t min_weight_elements = 0;         // dynamic / weight-only: smaller weights stay float
+  // --- fp16 ---
+  bool keep_io_types = true;  // fp16: graph inputs/outputs stay float32 through Cast nodes
+  // --- automatic mixed precision (static): keep the layers that hurt most in float until the model's output
+  //     SNR versus float reaches this many dB. 0 = off.
+  double min_output_snr_db = 0;
+  int64_t mixed_precision_samples = 64;  // examples used to measure the output SNR
+};
+void to_json(nlohmann::json& j, const QuantizeOptions& o);
+void readOptions(OptionsReader& r, QuantizeOptions& o);
+/// Throws Error naming the field for invalid values (unknown mode, bad activation type, ...).
+void validate(const QuantizeOptions& o);
+
+/// Scale and zero point of one quantized tensor (or one channel).
+struct QuantParams {
+  float scale = 1;
+  int32_t zero_point = 0;
+};
+/// Parameters for an activation range in `type` (UInt8 or Int8), asymmetric or symmetric.
+QuantParams activationParams(QuantRange range, DataType type, bool symmetric);
+/// Symmetric int8 parameters for weights with this absolute maximum (zero point 0, range +-127 or +-63).
+QuantParams weightParams(float abs_max, bool reduce_range);
+
+/// The static quantization plan of a (BatchNorm-folded) float model: which tensors need calibrated ranges.
+/// Graph inputs are included when a quantized node reads them.
+std::vector<std::string> staticCalibrationTensors(const Model& model, const QuantizeOptions& options);
+/// Nodes static quantization would quantize (after exclusions), by name, in graph order.
+std::vector<std::string> staticQuantizableNodes(const Model& model, const QuantizeOptions& options);
+
+/// Inserts Q/DQ (or QOperator nodes) using precomputed ranges (missing ranges throw Error naming the tensor).
+/// `keep_float` names extra nodes to leave in float (mixed precision); if `only` is non-null, just those nodes
+/// are quantized.
+PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, QuantRange>& ranges,
+                                    const QuantizeOptions& options, const std::set<std::string>& keep_float = {},
+                                    const std::set<std::string>* only = nullptr);
+/// Rewrites fusable Q/DQ groups of a QDQ model into QLinearConv / QLinearMatMul / QGemm / QLinearAdd / ...
+PassReport convertQdqToQOperator(Model& model);
+/// Dynamic INT8: MatMul/Gemm with constant weights become DynamicQuantizeLinear + MatMulInteger + scale.
+PassReport quantizeDynamic(Model& model, const QuantizeOptions& options);
+/// Weight-only INT8: constant weights of Conv/Gemm/MatMul/Gather stored int8 + DequantizeLinear.
+PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options);
+
+/// Output SNR in dB of `test` against `reference` (10 log10(sum ref^2 / sum (ref-test)^2)); 200 if identical.
+double snrDb(std::span<const float> reference, std::span<const float> test);
+
+/// The quantize pass (all modes). Static mode calibrates on `options.data` or on a dataset handed in with
+/// setDataset() (which wins), and performs automatic mixed precision when min_output_snr_db > 0.
+class QuantizePass final : public PassWithOptions<QuantizeOptions> {
+ public:
+  using PassWithOptions::PassWithOptions;
+  std::string name() const override { return "quantize"; }
+  PassReport apply(Model& model, PassContext& context) override;
+  void setDataset(std::shared_ptr<const Dataset> dataset) { dataset_ = std::move(dataset); }
+  /// Calibration statistics of the last static run (histogram memory, time), for reports and benchmarks.
+  const CalibrationData& lastCalibration() const { return calibration_; }
+
+ private:
+  std::shared_ptr<const Dataset> dataset_;
+  CalibrationData calibration_;
+};
+
+/// Registers "quantize".
+void registerQuantizePasses(PassRegistry& registry);
+
+}  // namespace edgetune

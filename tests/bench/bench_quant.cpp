@@ -1,0 +1,272 @@
+// Quantization benchmark: FP32 vs INT8 file size, latency (1 and 2 threads, medians of interleaved runs in the
+// same process and sessions), accuracy or output agreement, fused-kernel counts, and the four calibration
+// methods' accuracy / calibration time / peak memory.
+// Usage: bench_quant MODEL|zoo:resnet18|zoo:bert [DATA_SPEC] [--calib SPEC] [--mode static|dynamic]
+//                   [--samples N] [--runs N] [--methods minmax,percentile,entropy,mse] [--save OUT.onnx]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include "core/analysis/calibration.h"
+#include "core/analysis/evaluate.h"
+#include "core/analysis/speedup_check.h"
+#include "core/passes/quantize_passes.h"
+#include "core/runtime/benchmark.h"
+#include "core/util/error.h"
+#include "core/zoo/zoo.h"
+
+using namespace edgetune;
+
+namespace {
+
+// Random examples shaped like the model's inputs (for models without a dataset): floats N(0,1); integer
+// inputs are token ids in [0, 1000) except masks (1) and token types (0).
+class RandomDataset : public Dataset {
+ public:
+  RandomDataset(std::vector<TensorInfo> inputs, size_t n, int64_t dynamic_dim) : n_(n) {
+    for (auto& i : inputs) {
+      FeatureInfo f{i.name, i.type, {}};
+      for (size_t d = 1; d < i.shape.size(); ++d) f.shape.push_back(i.shape[d] < 0 ? dynamic_dim : i.shape[d]);
+      features_.push_back(f);
+    }
+  }
+  std::string name() const override { return "random inputs"; }
+  size_t size() const override { return n_; }
+  std::vector<FeatureInfo> features() const override { return features_; }
+  std::vector<std::string> classNames() const override { return {"0", "1"}; }
+  Example get(size_t index) const override {
+    std::mt19937_64 rng(index + 1);
+    Example e;
+    for (const auto& f : features_) {
+      Tensor t(f.type, f.shape);
+      if (f.type == DataType::Float32) {
+        std::normal_distribution<float> dist;
+        for (auto& v : t.values<float>()) v = dist(rng);
+      } else if (f.type == DataType::Int64) {
+        const bool mask = f.name.find("mask") != std::string::npos, type = f.name.find("type") != std::string::npos;
+        for (auto& v : t.values<int64_t>()) v = mask ? 1 : type ? 0 : static_cast<int64_t>(rng() % 1000);
+      }
+      e.features.push_back(std::move(t));
+    }
+    e.label = 0;
+    return e;
+  }
+
+ private:
+  size_t n_;
+  std::vector<FeatureInfo> features_;
+};
+
+struct Latency {
+  double fp32_ms = 0, int8_ms = 0;
+};
+
+// Interleaved timing: each round runs FP32 then INT8 once, so both see the same machine state.
+Latency interleaved(Executor& a, Executor& b, const std::vector<NamedTensor>& inputs, int runs) {
+  std::vector<double> ta, tb;
+  for (int i = 0; i < runs + 5; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    a.run(inputs);
+    auto t1 = std::chrono::steady_clock::now();
+    b.run(inputs);
+    auto t2 = std::chrono::steady_clock::now();
+    if (i >= 5) {
+      ta.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      tb.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+  }
+  return {percentile(ta, 50), percentile(tb, 50)};
+}
+
+// Accuracy (if labels make sense), argmax agreement and output SNR of `quant` against `fp32` over the dataset.
+struct Agreement {
+  double fp32_top1 = -1, int8_top1 = -1, argmax_agreement = 0, snr_db = 0;
+  size_t count = 0;
+};
+Agreement compare(Executor& fp32, Executor& quant, const Dataset& data, bool labelled) {
+  Agreement r;
+  size_t agree = 0, correct_a = 0, correct_b = 0;
+  std::vector<float> all_a, all_b;
+  const auto inputs = fp32.inputs();
+  const size_t batch = inputs[0].shape[0] > 0 ? static_cast<size_t>(inputs[0].shape[0]) : 64;
+  for (size_t begin = 0; begin < data.size(); begin += batch) {
+    const size_t count = std::min(batch, data.size() - begin);
+    std::vector<size_t> idx(count);
+    for (size_t i = 0; i < count; ++i) idx[i] = begin + i;
+    Batch b = makeBatch(data, idx);
+    auto labels = b.labels;
+    auto bound = bindInputs(inputs, std::move(b), data.name());
+    const Tensor la = fp32.run(bound).at(0), lb = quant.run(bound).at(0);
+    const int64_t classes = la.shape().back();
+    auto va = la.values<float>(), vb = lb.values<float>();
+    all_a.insert(all_a.end(), va.begin(), va.end());
+    all_b.insert(all_b.end(), vb.begin(), vb.end());
+    for (size_t i = 0; i < count; ++i) {
+      auto row = [&](std::span<const float> v) {
+        auto first = v.begin() + static_cast<std::ptrdiff_t>(i * static_cast<size_t>(classes));
+        return std::max_element(first, first + classes) - first;
+      };
+      const auto pa = row(va), pb = row(vb);
+      agree += pa == pb;
+      correct_a += pa == labels[i];
+      correct_b += pb == labels[i];
+    }
+    r.count += count;
+  }
+  r.argmax_agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(r.count);
+  if (labelled) {
+    r.fp32_top1 = 100.0 * static_cast<double>(correct_a) / static_cast<double>(r.count);
+    r.int8_top1 = 100.0 * static_cast<double>(correct_b) / static_cast<double>(r.count);
+  }
+  r.snr_db = snrDb(all_a, all_b);
+  return r;
+}
+
+int integerOps(const std::map<std::string, int>& ops) {
+  int n = 0;
+  for (const auto& [op, c] : ops)
+    if (isIntegerKernel(op)) n += c;
+  return n;
+}
+
+std::string opSummary(const std::map<std::string, int>& ops) {
+  std::ostringstream s;
+  for (const auto& [op, c] : ops) s << op << "=" << c << " ";
+  return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr,
+                 "usage: %s MODEL|zoo:resnet18|zoo:bert [DATA_SPEC] [--calib SPEC] [--mode static|dynamic] "
+                 "[--samples N] [--runs N] [--methods LIST] [--save OUT]\n",
+                 argv[0]);
+    return 2;
+  }
+  try {
+    std::string model_arg = argv[1], data_spec, calib_spec, mode, methods = "minmax,percentile,entropy,mse", save;
+    int64_t samples = 256;
+    int runs = 30;
+    for (int i = 2; i < argc; ++i) {
+      std::string a = argv[i];
+      auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : throw Error("missing value after " + a); };
+      if (a == "--calib") calib_spec = next();
+      else if (a == "--mode") mode = next();
+      else if (a == "--samples") samples = std::stoll(next());
+      else if (a == "--runs") runs = std::stoi(next());
+      else if (a == "--methods") methods = next();
+      else if (a == "--save") save = next();
+      else if (data_spec.empty()) data_spec = a;
+      else throw Error("unexpected argument '" + a + "'");
+    }
+    Model model;
+    if (model_arg == "zoo:resnet18") {
+      zoo::ZooOptions z;
+      z.input_channels = 1;
+      z.image_size = 28;
+      model = zoo::buildZooModel("resnet18", z);
+    } else if (model_arg == "zoo:bert") {
+      model = zoo::buildZooModel("bert");
+    } else if (model_arg.rfind("zoo:", 0) == 0) {
+      model = zoo::buildZooModel(model_arg.substr(4));
+    } else {
+      model = Model::load(model_arg);
+    }
+    bool has_float_input = false;
+    for (const auto& in : model.inputs()) has_float_input |= in.type == DataType::Float32;
+    if (mode.empty()) mode = has_float_input ? "static" : "dynamic";
+
+    std::shared_ptr<const Dataset> eval_data, calib_data;
+    auto probe = makeOrtExecutor(model);
+    if (!data_spec.empty()) eval_data = openDataset(data_spec);
+    else eval_data = std::make_shared<RandomDataset>(probe->inputs(), 256, 128);
+    calib_data = calib_spec.empty() ? eval_data : openDataset(calib_spec);
+    const bool labelled = !data_spec.empty();
+
+    const std::vector<std::string> method_list = [&] {
+      std::vector<std::string> v;
+      std::stringstream ss(methods);
+      for (std::string m; std::getline(ss, m, ',');) v.push_back(m);
+      return v;
+    }();
+    std::printf("model: %s   mode: %s   eval: %s (%zu)   calibration: %s, %lld samples\n", model_arg.c_str(),
+                mode.c_str(), eval_data->name().c_str(), eval_data->size(), calib_data->name().c_str(),
+                static_cast<long long>(samples));
+
+    // The quantized models (one per calibration method in static mode).
+    struct Variant {
+      std::string name;
+      Model model;
+      double calib_seconds = 0;
+      int64_t peak_rss_delta = 0;
+      size_t histogram_bytes = 0;
+    };
+    std::vector<Variant> variants;
+    auto quantize = [&](const std::string& method) {
+      QuantizeOptions o;
+      o.mode = mode;
+      o.calibration = method.empty() ? "minmax" : method;
+      o.samples = samples;
+      QuantizePass pass(o);
+      if (mode == "static") pass.setDataset(calib_data);
+      Variant v{mode == "static" ? o.calibration : mode, model, 0, 0, 0};
+      resetPeakRss();
+      const int64_t rss_before = currentRssBytes();
+      PassContext ctx;
+      auto t0 = std::chrono::steady_clock::now();
+      pass.apply(v.model, ctx);
+      v.calib_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      v.peak_rss_delta = peakRssBytes() - rss_before;
+      v.histogram_bytes = pass.lastCalibration().histogramBytes();
+      variants.push_back(std::move(v));
+    };
+    if (mode == "static") {
+      for (const auto& m : method_list) quantize(m);
+    } else {
+      quantize("");
+    }
+    if (!save.empty()) variants.front().model.save(save);
+
+    const int64_t fp32_bytes = static_cast<int64_t>(model.serialize().size());
+    const Variant& main_variant = variants.front();
+    const int64_t int8_bytes = static_cast<int64_t>(main_variant.model.serialize().size());
+    const auto fp32_ops = ortOptimizedOpCounts(model), int8_ops = ortOptimizedOpCounts(main_variant.model);
+    std::printf("\nfile size: FP32 %.2f MB, INT8 (%s) %.2f MB, ratio %.2fx\n", fp32_bytes / 1e6,
+                main_variant.name.c_str(), int8_bytes / 1e6, static_cast<double>(fp32_bytes) / int8_bytes);
+    std::printf("ORT optimized graph FP32: %s\nORT optimized graph INT8: %s\n(integer kernels: %d)\n",
+                opSummary(fp32_ops).c_str(), opSummary(int8_ops).c_str(), integerOps(int8_ops));
+
+    // Latency at batch 1, same process, same sessions, interleaved rounds.
+    std::vector<size_t> first = {0};
+    for (int threads : {1, 2}) {
+      OrtOptions ort;
+      ort.intra_op_threads = threads;
+      auto a = makeOrtExecutor(model, ort), b = makeOrtExecutor(main_variant.model, ort);
+      auto inputs = bindInputs(a->inputs(), makeBatch(*eval_data, first), eval_data->name());
+      Latency l = interleaved(*a, *b, inputs, runs);
+      std::printf("latency %d thread(s), batch 1, median of %d: FP32 %.3f ms, INT8 %.3f ms, speed-up %.2fx\n", threads,
+                  runs, l.fp32_ms, l.int8_ms, l.fp32_ms / l.int8_ms);
+    }
+
+    // Accuracy / agreement per variant.
+    std::printf("\n%-12s %10s %10s %11s %9s %10s %12s %12s\n", "variant", "fp32 top1", "int8 top1", "agreement",
+                "SNR dB", "calib s", "peak MB", "hist KB");
+    auto fp32 = makeOrtExecutor(model);
+    for (const auto& v : variants) {
+      auto q = makeOrtExecutor(v.model);
+      Agreement ag = compare(*fp32, *q, *eval_data, labelled);
+      std::printf("%-12s %10.2f %10.2f %10.2f%% %9.2f %10.2f %12.1f %12.1f\n", v.name.c_str(), ag.fp32_top1,
+                  ag.int8_top1, ag.argmax_agreement, ag.snr_db, v.calib_seconds, v.peak_rss_delta / 1e6,
+                  v.histogram_bytes / 1e3);
+    }
+    return 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "bench_quant: error: %s\n", e.what());
+    return 1;
+  }
+}

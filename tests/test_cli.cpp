@@ -1,0 +1,171 @@
+// edgetune-cli end to end: the real binary, real files. Bad input gives one clear message, a non-zero exit code
+// and no output file.
+#include <QProcess>
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/tests_common.h"
+
+namespace fs = std::filesystem;
+using edgetune::test::TempDir;
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+CliResult runCli(const QStringList& args) {
+  QProcess p;
+  p.start(QString(EDGETUNE_BINARY_DIR) + "/bin/edgetune-cli", args);
+  if (!p.waitForFinished(10 * 60 * 1000)) return {};
+  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+}
+
+QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
+
+int countLines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+ private slots:
+  void zooInspectResNet18() {
+    TempDir dir;
+    auto model = dir / "r18.onnx";
+    CliResult zoo = runCli({"zoo", "resnet18", "-o", q(model)});
+    QCOMPARE(zoo.exit_code, 0);
+    CliResult inspect = runCli({"inspect", q(model), "--json"});
+    QCOMPARE(inspect.exit_code, 0);
+    auto j = nlohmann::json::parse(inspect.out);
+    QCOMPARE(j["params"].get<int64_t>(), int64_t{11173962});
+    const double gmacs = static_cast<double>(j["macs"].get<int64_t>()) / 1e9;
+    QVERIFY2(gmacs > 0.55 && gmacs < 0.57, std::to_string(gmacs).c_str());
+    CliResult text = runCli({"inspect", q(model)});
+    QVERIFY(text.out.find("11,173,962") != std::string::npos);
+    QVERIFY(text.out.find("/layer4/layer4.1/conv2/Conv") != std::string::npos);
+  }
+
+  void benchJson() {
+    TempDir dir;
+    auto model = dir / "r8.onnx";
+    QCOMPARE(runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code, 0);
+    CliResult bench = runCli({"bench", q(model), "--runs", "5", "--warmup", "1", "--json"});
+    QCOMPARE(bench.exit_code, 0);
+    auto j = nlohmann::json::parse(bench.out);
+    QCOMPARE(j["runs"].get<int>(), 5);
+    QCOMPARE(j["samples_ms"].size(), size_t{5});
+    QVERIFY(j["median_ms"].get<double>() > 0);
+    QVERIFY(j["min_ms"].get<double>() <= j["median_ms"].get<double>());
+    QVERIFY(j["median_ms"].get<double>() <= j["p99_ms"].get<double>());
+  }
+
+  void evalFashionMnistSubset() {
+    TempDir dir;
+    auto model = dir / "r8.onnx";
+    QCOMPARE(runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code, 0);
+    CliResult eval = runCli({"eval", q(model), "--data", "fashion-mnist", "--limit", "300", "--json"});
+    QVERIFY2(eval.exit_code == 0, eval.err.c_str());
+    auto j = nlohmann::json::parse(eval.out);
+    QCOMPARE(j["count"].get<int>(), 300);
+    const double top1 = j["top1"].get<double>();
+    QVERIFY(j["top1_ci95"][0].get<double>() <= top1 && top1 <= j["top1_ci95"][1].get<double>());
+  }
+
+  void cleanTorchFixture() {
+    TempDir dir;
+    auto out = dir / "clean.onnx";
+    auto fixture = edgetune::test::fixture("torch/small_cnn.onnx");
+    CliResult clean = runCli({"clean", q(fixture), "-o", q(out), "--json"});
+    QVERIFY2(clean.exit_code == 0, clean.err.c_str());
+    auto j = nlohmann::json::parse(clean.out);
+    QVERIFY(j["nodes_after"].get<int>() < j["nodes_before"].get<int>());
+    QVERIFY(fs::exists(out));
+  }
+
+  // Each bad input: exit code 1, a single-line message naming the file, and no output file left behind.
+  void badInput_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::newRow("not onnx") << "text";
+    QTest::newRow("truncated") << "truncated";
+    QTest::newRow("missing file") << "missing";
+    QTest::newRow("directory") << "directory";
+  }
+  void badInput() {
+    QFETCH(QString, kind);
+    TempDir dir;
+    auto good = dir / "good.onnx";
+    QCOMPARE(runCli({"zoo", "mlp", "-o", q(good)}).exit_code, 0);
+    fs::path bad = dir / "bad.onnx";
+    if (kind == "text") {
+      std::ofstream(bad) << "name,label\ncat,1\n";
+    } else if (kind == "truncated") {
+      std::ifstream in(good, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      std::ofstream(bad, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
+    } else if (kind == "directory") {
+      fs::create_directory(bad);
+    }
+    auto out = dir / "out.onnx";
+    for (const QStringList& args : {QStringList{"inspect", q(bad)}, QStringList{"clean", q(bad), "-o", q(out)},
+                                    QStringList{"bench", q(bad), "--runs", "1"}}) {
+      CliResult r = runCli(args);
+      QCOMPARE(r.exit_code, 1);
+      QVERIFY2(r.err.find(bad.string()) != std::string::npos, r.err.c_str());
+      QCOMPARE(countLines(r.err), 1);
+      QVERIFY(!fs::exists(out));
+    }
+    // No temporary files either.
+    for (const auto& entry : fs::directory_iterator(dir.path()))
+      QVERIFY2(entry.path().filename().string().find(".tmp") == std::string::npos, entry.path().c_str());
+  }
+
+  void refusesToOverwriteInput() {
+    TempDir dir;
+    auto model = dir / "m.onnx";
+    QCOMPARE(runCli({"zoo", "mlp", "-o", q(model)}).exit_code, 0);
+    auto before = fs::file_size(model);
+    auto mtime = fs::last_write_time(model);
+    CliResult r = runCli({"clean", q(model), "-o", q(model)});
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY(r.err.find("overwrite") != std::string::npos);
+    QCOMPARE(fs::file_size(model), before);
+    QVERIFY(fs::last_write_time(model) == mtime);
+  }
+
+  void modelDoesNotFitDataset() {
+    TempDir dir;
+    auto model = dir / "r8.onnx";  // expects 3x32x32, Fashion-MNIST gives 1x28x28
+    QCOMPARE(runCli({"zoo", "resnet8", "-o", q(model)}).exit_code, 0);
+    CliResult r = runCli({"eval", q(model), "--data", "fashion-mnist", "--limit", "10"});
+    QCOMPARE(r.exit_code, 1);
+    QCOMPARE(countLines(r.err), 1);
+    QVERIFY2(r.err.find("input") != std::string::npos && r.err.find("28") != std::string::npos, r.err.c_str());
+  }
+
+  void badArguments() {
+    CliResult r = runCli({"zoo", "resnet19", "-o", "/tmp/x.onnx"});
+    QCOMPARE(r.exit_code, 105);  // CLI11's validation error code
+    QVERIFY(!fs::exists("/tmp/x.onnx"));
+    QVERIFY(runCli({"eval"}).exit_code != 0);
+    QVERIFY(runCli({}).exit_code != 0);
+  }
+
+  void badDatasetSpec() {
+    TempDir dir;
+    auto model = dir / "m.onnx";
+    QCOMPARE(runCli({"zoo", "mlp", "-o", q(model)}).exit_code, 0);
+    CliResult r = runCli({"eval", q(model), "--data", "idx:/nonexistent/folder?split=test"});
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY2(r.err.find("/nonexistent/folder") != std::string::npos, r.err.c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,301 @@
+#include "ui/graph_model.h"
+
+#include <graphviz/cgraph.h>
+#include <graphviz/gvc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+
+namespace edgetune::ui {
+
+namespace {
+
+std::vector<std::string> splitScope(const std::string& name) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t slash = name.find('/', start);
+    if (slash == std::string::npos) slash = name.size();
+    if (slash > start) parts.push_back(name.substr(start, slash - start));
+    start = slash + 1;
+  }
+  if (!parts.empty()) parts.pop_back();  // the last component names the node itself ("Conv")
+  return parts;
+}
+
+// Child scopes of `scope` ("" = the root) and the number of nodes directly inside it.
+void scopeChildren(const GraphStructure& graph, const std::string& scope, std::set<std::string>& child_scopes,
+                   int& direct_nodes) {
+  direct_nodes = 0;
+  const size_t depth = scope.empty() ? 0 : static_cast<size_t>(std::count(scope.begin(), scope.end(), '/') + 1);
+  for (const auto& node : graph.nodes) {
+    if (node.scope.size() < depth) continue;
+    if (depth > 0 && GraphStructure::scopeKey(node, depth) != scope) continue;
+    if (node.scope.size() == depth) {
+      ++direct_nodes;
+      continue;
+    }
+    const std::string child = GraphStructure::scopeKey(node, depth + 1);
+    // A scope holding a single node is drawn as that node; it never becomes a box.
+    if (graph.scope_sizes.at(child) > 1) child_scopes.insert(child);
+    else ++direct_nodes;
+  }
+}
+
+double textWidthPt(const std::string& text, double char_pt) { return static_cast<double>(text.size()) * char_pt; }
+
+}  // namespace
+
+std::string GraphStructure::scopeKey(const GraphNode& node, size_t depth) {
+  std::string key;
+  for (size_t i = 0; i < depth && i < node.scope.size(); ++i) {
+    if (i) key += '/';
+    key += node.scope[i];
+  }
+  return key;
+}
+
+GraphStructure GraphStructure::fromModel(const Model& model) {
+  GraphStructure g;
+  const auto& graph = model.graph();
+  model.reindex();
+  g.nodes.reserve(graph.node_size());
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& n = graph.node(i);
+    GraphNode node;
+    node.name = n.name().empty() ? (n.output_size() ? n.output(0) : "node" + std::to_string(i)) : n.name();
+    node.op_type = n.op_type();
+    node.scope = splitScope(node.name);
+    for (size_t d = 1; d <= node.scope.size(); ++d) g.scope_sizes[scopeKey(node, d)]++;
+    g.nodes.push_back(std::move(node));
+  }
+  std::unordered_map<std::string, int> input_index;
+  for (const auto& in : model.inputs()) {
+    input_index[in.name] = static_cast<int>(g.inputs.size());
+    g.inputs.push_back(in.name);
+  }
+  std::unordered_map<std::string, int> output_index;
+  for (const auto& out : model.outputs()) {
+    output_index[out.name] = static_cast<int>(g.outputs.size());
+    g.outputs.push_back(out.name);
+  }
+  std::set<std::pair<int, int>> seen;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& n = graph.node(i);
+    for (const auto& t : n.input()) {
+      if (t.empty()) continue;
+      const int p = model.producer(t);
+      if (p >= 0) {
+        if (seen.insert({p, i}).second) g.edges.push_back({p, i});
+      } else if (auto it = input_index.find(t); it != input_index.end()) {
+        g.input_edges.push_back({it->second, i});
+      }
+    }
+    for (const auto& t : n.output())
+      if (auto it = output_index.find(t); it != output_index.end()) g.output_edges.push_back({i, it->second});
+  }
+  return g;
+}
+
+VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::string>& collapsed) {
+  VisibleGraph v;
+  v.collapsed = collapsed;
+  v.item_of_node.assign(graph.nodes.size(), -1);
+  std::unordered_map<std::string, int> group_item;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const auto& node = graph.nodes[i];
+    // The outermost collapsed scope containing the node wins.
+    std::string group;
+    for (size_t d = 1; d <= node.scope.size(); ++d) {
+      std::string key = GraphStructure::scopeKey(node, d);
+      if (collapsed.count(key)) {
+        group = std::move(key);
+        break;
+      }
+    }
+    if (group.empty()) {
+      VisibleItem item;
+      item.kind = VisibleItem::Kind::Node;
+      item.node_index = static_cast<int>(i);
+      item.label = node.op_type;
+      item.sublabel = node.scope.empty() ? node.name : node.scope.back();
+      if (item.sublabel.size() > 28) item.sublabel = "..." + item.sublabel.substr(item.sublabel.size() - 25);
+      item.width_pt = std::max({70.0, textWidthPt(item.label, 7.5) + 18, textWidthPt(item.sublabel, 6.0) + 16});
+      item.height_pt = 34;
+      v.item_of_node[i] = static_cast<int>(v.items.size());
+      v.items.push_back(std::move(item));
+      continue;
+    }
+    auto [it, inserted] = group_item.try_emplace(group, static_cast<int>(v.items.size()));
+    if (inserted) {
+      VisibleItem item;
+      item.kind = VisibleItem::Kind::Group;
+      item.scope = group;
+      item.member_count = graph.scope_sizes.at(group);
+      const auto slash = group.rfind('/');
+      item.label = slash == std::string::npos ? group : group.substr(slash + 1);
+      item.sublabel = std::to_string(item.member_count) + " nodes";
+      item.width_pt = std::max(110.0, textWidthPt(item.label, 8.0) + 28);
+      item.height_pt = 46;
+      v.items.push_back(std::move(item));
+    }
+    v.item_of_node[i] = it->second;
+  }
+  std::set<std::pair<int, int>> seen;
+  for (auto [a, b] : graph.edges) {
+    const int ia = v.item_of_node[a], ib = v.item_of_node[b];
+    if (ia != ib && seen.insert({ia, ib}).second) v.edges.push_back({ia, ib});
+  }
+  std::vector<int> input_item(graph.inputs.size()), output_item(graph.outputs.size());
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    VisibleItem item;
+    item.kind = VisibleItem::Kind::Input;
+    item.label = graph.inputs[i];
+    item.sublabel = "input";
+    item.width_pt = std::max(70.0, textWidthPt(item.label, 7.0) + 20);
+    item.height_pt = 28;
+    input_item[i] = static_cast<int>(v.items.size());
+    v.items.push_back(std::move(item));
+  }
+  for (size_t i = 0; i < graph.outputs.size(); ++i) {
+    VisibleItem item;
+    item.kind = VisibleItem::Kind::Output;
+    item.label = graph.outputs[i];
+    item.sublabel = "output";
+    item.width_pt = std::max(70.0, textWidthPt(item.label, 7.0) + 20);
+    item.height_pt = 28;
+    output_item[i] = static_cast<int>(v.items.size());
+    v.items.push_back(std::move(item));
+  }
+  for (auto [in, node] : graph.input_edges)
+    if (seen.insert({input_item[in], v.item_of_node[node]}).second)
+      v.edges.push_back({input_item[in], v.item_of_node[node]});
+  for (auto [node, out] : graph.output_edges)
+    if (seen.insert({v.item_of_node[node], output_item[out]}).second)
+      v.edges.push_back({v.item_of_node[node], output_item[out]});
+  return v;
+}
+
+std::set<std::string> defaultCollapsed(const GraphStructure& graph, int target_items) {
+  std::set<std::string> collapsed;
+  if (static_cast<int>(graph.nodes.size()) <= target_items) return collapsed;
+  std::set<std::string> top;
+  int direct = 0;
+  scopeChildren(graph, "", top, direct);
+  collapsed = top;
+  int visible = direct + static_cast<int>(top.size());
+  for (;;) {
+    // Expand the largest collapsed group whose children still fit under the target.
+    std::string best;
+    int best_size = 0, best_growth = 0;
+    for (const auto& scope : collapsed) {
+      const int size = graph.scope_sizes.at(scope);
+      if (size <= best_size) continue;
+      std::set<std::string> children;
+      int direct_nodes = 0;
+      scopeChildren(graph, scope, children, direct_nodes);
+      const int growth = direct_nodes + static_cast<int>(children.size()) - 1;
+      if (visible + growth > target_items) continue;
+      best = scope;
+      best_size = size;
+      best_growth = growth;
+    }
+    if (best.empty()) break;
+    collapsed = expandScope(graph, std::move(collapsed), best);
+    visible += best_growth;
+  }
+  return collapsed;
+}
+
+std::set<std::string> expandScope(const GraphStructure& graph, std::set<std::string> collapsed,
+                                  const std::string& scope) {
+  collapsed.erase(scope);
+  std::set<std::string> children;
+  int direct = 0;
+  scopeChildren(graph, scope, children, direct);
+  collapsed.insert(children.begin(), children.end());
+  return collapsed;
+}
+
+std::set<std::string> collapseScope(std::set<std::string> collapsed, const std::string& scope) {
+  const std::string prefix = scope + "/";
+  for (auto it = collapsed.begin(); it != collapsed.end();)
+    it = it->rfind(prefix, 0) == 0 ? collapsed.erase(it) : std::next(it);
+  collapsed.insert(scope);
+  return collapsed;
+}
+
+namespace {
+std::mutex& graphvizMutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
+GraphLayout layoutGraph(const VisibleGraph& graph) {
+  const auto start = std::chrono::steady_clock::now();
+  GraphLayout out;
+  out.item_rects.resize(graph.items.size());
+  std::lock_guard lock(graphvizMutex());
+  GVC_t* gvc = gvContext();
+  char graph_name[] = "g";
+  Agraph_t* g = agopen(graph_name, Agdirected, nullptr);
+  auto set = [](void* obj, const char* key, const std::string& value, const char* fallback) {
+    agsafeset(obj, const_cast<char*>(key), const_cast<char*>(value.c_str()), const_cast<char*>(fallback));
+  };
+  set(g, "rankdir", "TB", "");
+  set(g, "nodesep", "0.25", "");
+  set(g, "ranksep", "0.3", "");
+  // Orthogonal-ish splines are slow on large graphs; dot's default splines stay fast enough.
+  std::vector<Agnode_t*> nodes(graph.items.size());
+  char buf[64];
+  for (size_t i = 0; i < graph.items.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "n%zu", i);
+    nodes[i] = agnode(g, buf, 1);
+    set(nodes[i], "shape", "box", "ellipse");
+    set(nodes[i], "fixedsize", "true", "false");
+    set(nodes[i], "label", "", "\\N");
+    std::snprintf(buf, sizeof buf, "%.3f", graph.items[i].width_pt / 72.0);
+    set(nodes[i], "width", buf, "0.75");
+    std::snprintf(buf, sizeof buf, "%.3f", graph.items[i].height_pt / 72.0);
+    set(nodes[i], "height", buf, "0.5");
+  }
+  std::vector<Agedge_t*> edges;
+  edges.reserve(graph.edges.size());
+  for (auto [a, b] : graph.edges) edges.push_back(agedge(g, nodes[a], nodes[b], nullptr, 1));
+  gvLayout(gvc, g, "dot");
+  const boxf bb = GD_bb(g);
+  const double height = bb.UR.y;
+  auto flip = [&](double x, double y) { return QPointF(x, height - y); };
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const pointf c = ND_coord(nodes[i]);
+    const double w = ND_width(nodes[i]) * 72.0, h = ND_height(nodes[i]) * 72.0;
+    const QPointF center = flip(c.x, c.y);
+    out.item_rects[i] = QRectF(center.x() - w / 2, center.y() - h / 2, w, h);
+  }
+  for (size_t e = 0; e < edges.size(); ++e) {
+    LayoutEdge le;
+    le.from = graph.edges[e].first;
+    le.to = graph.edges[e].second;
+    const splines* spl = ED_spl(edges[e]);
+    if (spl && spl->size > 0) {
+      const bezier& bz = spl->list[0];
+      for (int k = 0; k < bz.size; ++k) le.bezier.push_back(flip(bz.list[k].x, bz.list[k].y));
+      if (bz.eflag) {
+        le.has_arrow = true;
+        le.arrow_tip = flip(bz.ep.x, bz.ep.y);
+      }
+    }
+    out.edges.push_back(std::move(le));
+  }
+  out.bounds = QRectF(bb.LL.x, 0, bb.UR.x - bb.LL.x, bb.UR.y - bb.LL.y);
+  gvFreeLayout(gvc, g);
+  agclose(g);
+  gvFreeContext(gvc);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace edgetune::ui

@@ -1,0 +1,794 @@
+#include "ui/graph_view.h"
+
+#include <QContextMenuEvent>
+#include <QGraphicsItem>
+#include <QGraphicsPathItem>
+#include <QGraphicsScene>
+#include <QMenu>
+#include <QPainter>
+#include <QScrollBar>
+#include <QStyleOptionGraphicsItem>
+#include <QWheelEvent>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "ui/jobs.h"
+
+namespace edgetune::ui {
+
+// ------------------------------------------------------------------------------------------------ colors
+QString colorModeName(GraphColorMode mode) {
+  switch (mode) {
+    case GraphColorMode::OpType: return "Op type";
+    case GraphColorMode::Params: return "Parameters";
+    case GraphColorMode::Macs: return "MACs";
+    case GraphColorMode::LatencyShare: return "Latency share";
+    case GraphColorMode::PruningRatio: return "Pruning ratio";
+    case GraphColorMode::QuantizationError: return "Quantization error";
+    case GraphColorMode::Sensitivity: return "Sensitivity";
+  }
+  return "?";
+}
+
+QList<GraphColorMode> allColorModes() {
+  return {GraphColorMode::OpType,       GraphColorMode::Params,            GraphColorMode::Macs,
+          GraphColorMode::LatencyShare, GraphColorMode::PruningRatio,      GraphColorMode::QuantizationError,
+          GraphColorMode::Sensitivity};
+}
+
+QColor opTypeColor(const QString& op) {
+  static const std::map<QString, QColor> fixed = {
+      {"Conv", QColor(0x4e, 0x79, 0xa7)},       {"Gemm", QColor(0x9c, 0x75, 0x5f)},
+      {"MatMul", QColor(0xb0, 0x7a, 0xa1)},     {"Relu", QColor(0x59, 0xa1, 0x4f)},
+      {"Clip", QColor(0x59, 0xa1, 0x4f)},       {"BatchNormalization", QColor(0xed, 0xc9, 0x48)},
+      {"Add", QColor(0xf2, 0x8e, 0x2b)},        {"Mul", QColor(0xff, 0x9d, 0xa7)},
+      {"Softmax", QColor(0xe1, 0x57, 0x59)},    {"GlobalAveragePool", QColor(0x76, 0xb7, 0xb2)},
+      {"MaxPool", QColor(0x76, 0xb7, 0xb2)},    {"Reshape", QColor(0xba, 0xb0, 0xac)},
+      {"Flatten", QColor(0xba, 0xb0, 0xac)},    {"Transpose", QColor(0xba, 0xb0, 0xac)},
+      {"QuantizeLinear", QColor(0x8c, 0x56, 0x4b)}, {"DequantizeLinear", QColor(0x8c, 0x56, 0x4b)},
+      {"QLinearConv", QColor(0x2e, 0x4a, 0x7a)}, {"Gather", QColor(0xd3, 0x7f, 0xc0)}};
+  if (auto it = fixed.find(op); it != fixed.end()) return it->second;
+  const size_t h = qHash(op);
+  return QColor::fromHsv(static_cast<int>(h % 360), 90 + static_cast<int>((h >> 9) % 60), 200);
+}
+
+QColor heatColor(double t) {
+  t = std::clamp(t, 0.0, 1.0);
+  // light yellow -> orange -> dark red
+  const QColor a(255, 247, 188), b(254, 153, 41), c(153, 52, 4);
+  auto mix = [](const QColor& x, const QColor& y, double f) {
+    return QColor::fromRgbF(x.redF() + (y.redF() - x.redF()) * f, x.greenF() + (y.greenF() - x.greenF()) * f,
+                            x.blueF() + (y.blueF() - x.blueF()) * f);
+  };
+  return t < 0.5 ? mix(a, b, t * 2) : mix(b, c, (t - 0.5) * 2);
+}
+
+static QColor diffColor(NodeDiff d) {
+  switch (d) {
+    case NodeDiff::Removed: return QColor(220, 40, 40);
+    case NodeDiff::ChangedShape: return QColor(240, 150, 0);
+    case NodeDiff::ChangedPrecision: return QColor(140, 60, 200);
+    case NodeDiff::ChangedOp: return QColor(30, 130, 220);
+  }
+  return Qt::black;
+}
+
+static bool isLightColor(const QColor& c) { return c.lightnessF() > 0.55; }
+
+// ------------------------------------------------------------------------------------------------ items
+/// A node, group, input or output box.
+class GraphNodeItem : public QGraphicsItem {
+ public:
+  GraphNodeItem(int item_index, const VisibleItem& item, const QRectF& rect)
+      : item_index_(item_index), kind_(item.kind), rect_(rect), label_(QString::fromStdString(item.label)),
+        sublabel_(QString::fromStdString(item.sublabel)), scope_(QString::fromStdString(item.scope)),
+        node_index_(item.node_index) {
+    setFlag(ItemIsSelectable);
+    setAcceptHoverEvents(true);
+    setZValue(1);
+  }
+  QRectF boundingRect() const override { return rect_.adjusted(-4, -4, 4, 4); }
+  void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget*) override {
+    const double lod = option->levelOfDetailFromTransform(p->worldTransform());
+    QPen pen(border_, isSelected() ? 3.0 : (highlighted_ ? 3.0 : 1.0));
+    if (highlighted_) pen.setColor(QColor(0, 160, 255));
+    if (isSelected()) pen.setColor(QColor(20, 20, 20));
+    p->setPen(pen);
+    p->setBrush(fill_);
+    switch (kind_) {
+      case VisibleItem::Kind::Group: {
+        // A stacked look says "there is more inside".
+        p->save();
+        p->setBrush(fill_.darker(115));
+        p->drawRoundedRect(rect_.translated(4, 4), 8, 8);
+        p->restore();
+        p->drawRoundedRect(rect_, 8, 8);
+        break;
+      }
+      case VisibleItem::Kind::Input:
+      case VisibleItem::Kind::Output: p->drawEllipse(rect_); break;
+      case VisibleItem::Kind::Node: p->drawRoundedRect(rect_, 5, 5); break;
+    }
+    if (lod < 0.35) return;  // text is unreadable at this zoom; skipping it keeps big graphs smooth
+    p->setPen(isLightColor(fill_) ? Qt::black : Qt::white);
+    QFont f = p->font();
+    f.setPointSizeF(kind_ == VisibleItem::Kind::Group ? 9.5 : 8.5);
+    f.setBold(true);
+    p->setFont(f);
+    const QRectF top = rect_.adjusted(3, 2, -3, -rect_.height() / 2);
+    const QRectF bottom = rect_.adjusted(3, rect_.height() / 2 - 1, -3, -2);
+    p->drawText(top, Qt::AlignHCenter | Qt::AlignBottom, label_);
+    f.setBold(false);
+    f.setPointSizeF(7.0);
+    p->setFont(f);
+    p->drawText(bottom, Qt::AlignHCenter | Qt::AlignTop, sublabel_);
+  }
+
+  int itemIndex() const { return item_index_; }
+  VisibleItem::Kind kind() const { return kind_; }
+  const QString& scope() const { return scope_; }
+  int nodeIndex() const { return node_index_; }
+  void setFill(const QColor& fill, const QColor& border) {
+    fill_ = fill;
+    border_ = border;
+    update();
+  }
+  void setHighlighted(bool on) {
+    if (highlighted_ == on) return;
+    highlighted_ = on;
+    update();
+  }
+  const QRectF& rect() const { return rect_; }
+
+ private:
+  int item_index_;
+  VisibleItem::Kind kind_;
+  QRectF rect_;
+  QString label_, sublabel_, scope_;
+  int node_index_;
+  QColor fill_ = Qt::white, border_ = Qt::darkGray;
+  bool highlighted_ = false;
+};
+
+/// The legend overlay in the view's top-left corner.
+class GraphLegend : public QWidget {
+ public:
+  explicit GraphLegend(QWidget* parent) : QWidget(parent) {
+    setAttribute(Qt::WA_TransparentForMouseEvents);
+  }
+  void setEntries(QString title, std::vector<std::pair<QColor, QString>> entries) {
+    title_ = std::move(title);
+    entries_ = std::move(entries);
+    gradient_ = false;
+    relayout();
+  }
+  void setGradient(QString title, QString low, QString high) {
+    title_ = std::move(title);
+    low_ = std::move(low);
+    high_ = std::move(high);
+    gradient_ = true;
+    entries_.clear();
+    relayout();
+  }
+
+ protected:
+  void paintEvent(QPaintEvent*) override {
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QColor(180, 180, 180));
+    p.setBrush(QColor(255, 255, 255, 230));
+    p.drawRoundedRect(rect().adjusted(0, 0, -1, -1), 6, 6);
+    p.setPen(Qt::black);
+    QFont f = font();
+    f.setBold(true);
+    p.setFont(f);
+    p.drawText(QRect(8, 4, width() - 16, 18), Qt::AlignLeft | Qt::AlignVCenter, title_);
+    f.setBold(false);
+    p.setFont(f);
+    if (gradient_) {
+      QLinearGradient g(8, 0, width() - 8, 0);
+      for (int i = 0; i <= 10; ++i) g.setColorAt(i / 10.0, heatColor(i / 10.0));
+      p.setPen(Qt::NoPen);
+      p.setBrush(g);
+      p.drawRect(QRect(8, 26, width() - 16, 12));
+      p.setPen(Qt::black);
+      p.drawText(QRect(8, 40, width() - 16, 16), Qt::AlignLeft, low_);
+      p.drawText(QRect(8, 40, width() - 16, 16), Qt::AlignRight, high_);
+      p.setBrush(QColor(200, 200, 200));
+      p.drawRect(QRect(8, 60, 12, 12));
+      p.drawText(QRect(26, 58, width() - 30, 16), Qt::AlignLeft | Qt::AlignVCenter, "not measured");
+      return;
+    }
+    int y = 24;
+    for (const auto& [color, text] : entries_) {
+      p.setPen(color.darker(140));
+      p.setBrush(color);
+      p.drawRect(QRect(8, y + 2, 12, 12));
+      p.setPen(Qt::black);
+      p.drawText(QRect(26, y, width() - 30, 16), Qt::AlignLeft | Qt::AlignVCenter, text);
+      y += 17;
+    }
+  }
+
+ private:
+  void relayout() {
+    const int rows = gradient_ ? 0 : static_cast<int>(entries_.size());
+    int w = 170;
+    for (const auto& e : entries_) w = std::max(w, fontMetrics().horizontalAdvance(e.second) + 40);
+    resize(std::min(w, 260), gradient_ ? 80 : 28 + rows * 17);
+    update();
+  }
+  QString title_, low_, high_;
+  std::vector<std::pair<QColor, QString>> entries_;
+  bool gradient_ = false;
+};
+
+/// The minimap: the whole scene small, the main view's visible area as a frame; click or drag to move there.
+class GraphMiniMap : public QGraphicsView {
+ public:
+  GraphMiniMap(GraphView* main, QGraphicsScene* scene) : QGraphicsView(scene, main), main_(main) {
+    setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    setInteractive(false);
+    setRenderHint(QPainter::Antialiasing, false);
+    setFrameShape(QFrame::Box);
+    setStyleSheet("background: rgba(250,250,250,235);");
+    setCursor(Qt::PointingHandCursor);
+  }
+  void refit() {
+    if (!scene()) return;
+    fitInView(scene()->sceneRect(), Qt::KeepAspectRatio);
+    viewport()->update();
+  }
+
+ protected:
+  void drawForeground(QPainter* p, const QRectF&) override {
+    const QRectF visible = main_->mapToScene(main_->viewport()->rect()).boundingRect();
+    p->setPen(QPen(QColor(0, 120, 215), 0));
+    p->setBrush(QColor(0, 120, 215, 40));
+    p->drawRect(visible);
+  }
+  void mousePressEvent(QMouseEvent* e) override { main_->centerOn(mapToScene(e->pos())); }
+  void mouseMoveEvent(QMouseEvent* e) override {
+    if (e->buttons() & Qt::LeftButton) main_->centerOn(mapToScene(e->pos()));
+  }
+  void wheelEvent(QWheelEvent* e) override { e->accept(); }
+
+ private:
+  GraphView* main_;
+};
+
+// ------------------------------------------------------------------------------------------------ prepare
+PreparedGraph prepareGraph(std::shared_ptr<const Model> model, std::shared_ptr<const ModelStats> stats,
+                           int target_items) {
+  const auto start = std::chrono::steady_clock::now();
+  PreparedGraph prepared;
+  prepared.model = std::move(model);
+  prepared.stats = std::move(stats);
+  auto structure = std::make_shared<GraphStructure>(GraphStructure::fromModel(*prepared.model));
+  prepared.visible = buildVisibleGraph(*structure, defaultCollapsed(*structure, target_items));
+  prepared.structure = std::move(structure);
+  prepared.layout = layoutGraph(prepared.visible);
+  prepared.prepare_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return prepared;
+}
+
+// ------------------------------------------------------------------------------------------------ view
+GraphView::GraphView(QWidget* parent) : QGraphicsView(parent), scene_(new QGraphicsScene(this)) {
+  setScene(scene_);
+  setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing);
+  setDragMode(QGraphicsView::ScrollHandDrag);
+  setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+  setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
+  scene_->setItemIndexMethod(QGraphicsScene::BspTreeIndex);
+  legend_ = new GraphLegend(this);
+  minimap_ = new GraphMiniMap(this, scene_);
+  minimap_->hide();
+  legend_->hide();
+  connect(scene_, &QGraphicsScene::selectionChanged, this, &GraphView::onSelectionChanged);
+  auto update_minimap = [this] { minimap_->viewport()->update(); };
+  connect(horizontalScrollBar(), &QScrollBar::valueChanged, this, update_minimap);
+  connect(verticalScrollBar(), &QScrollBar::valueChanged, this, update_minimap);
+}
+
+GraphView::~GraphView() = default;
+
+void GraphView::setJobManager(JobManager* jobs) { jobs_ = jobs; }
+
+void GraphView::clear() {
+  ++layout_generation_;
+  shown_generation_ = layout_generation_;
+  scene_->clear();
+  items_.clear();
+  prepared_ = PreparedGraph{};
+  overlays_.clear();
+  diff_.clear();
+  search_matches_.clear();
+  selected_node_ = -1;
+  legend_->hide();
+  minimap_->hide();
+}
+
+void GraphView::setPrepared(PreparedGraph prepared) {
+  const bool same_model = prepared_.model == prepared.model;
+  if (!same_model) {
+    overlays_.clear();
+    diff_.clear();
+    first_show_ = true;
+  }
+  shown_generation_ = layout_generation_;
+  prepared_ = std::move(prepared);
+  if (prepared_.stats) {
+    std::vector<double> params, macs;
+    for (const auto& n : prepared_.stats->nodes) {
+      params.push_back(static_cast<double>(n.params));
+      macs.push_back(static_cast<double>(n.macs));
+    }
+    overlays_[GraphColorMode::Params] = std::move(params);
+    overlays_[GraphColorMode::Macs] = std::move(macs);
+  }
+  rebuildScene();
+  emit layoutReady(prepared_.layout.seconds);
+}
+
+void GraphView::showModel(std::shared_ptr<const Model> model, std::shared_ptr<const ModelStats> stats) {
+  if (!jobs_) {
+    own_jobs_ = new JobManager(this);
+    jobs_ = own_jobs_;
+  }
+  const int generation = ++layout_generation_;
+  jobs_->start("Lay out graph", [this, generation, model, stats](JobContext&, JobHandle& handle) {
+    auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
+    handle.postToUi([this, generation, prepared] {
+      if (generation == layout_generation_) {
+        prepared_ = PreparedGraph{};  // a new model: reset overlays
+        setPrepared(std::move(*prepared));
+      }
+    });
+  });
+}
+
+int GraphView::nodeItemCount() const {
+  int n = 0;
+  for (auto* i : items_) n += i->kind() == VisibleItem::Kind::Node ? 1 : 0;
+  return n;
+}
+
+int GraphView::groupItemCount() const {
+  int n = 0;
+  for (auto* i : items_) n += i->kind() == VisibleItem::Kind::Group ? 1 : 0;
+  return n;
+}
+
+void GraphView::relayout(std::set<std::string> collapsed, const QString& focus_scope) {
+  if (!prepared_.structure) return;
+  if (!jobs_) {
+    own_jobs_ = new JobManager(this);
+    jobs_ = own_jobs_;
+  }
+  const int generation = ++layout_generation_;
+  auto structure = prepared_.structure;
+  auto model = prepared_.model;
+  auto stats = prepared_.stats;
+  jobs_->start("Lay out graph", [=, this](JobContext&, JobHandle& handle) {
+    auto prepared = std::make_shared<PreparedGraph>();
+    const auto start = std::chrono::steady_clock::now();
+    prepared->model = model;
+    prepared->stats = stats;
+    prepared->structure = structure;
+    prepared->visible = buildVisibleGraph(*structure, collapsed);
+    prepared->layout = layoutGraph(prepared->visible);
+    prepared->prepare_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    handle.postToUi([this, generation, prepared, focus_scope] {
+      if (generation != layout_generation_) return;  // a newer layout replaces this one
+      setPrepared(std::move(*prepared));
+      // Keep the user's place: center on the first node of the scope that was expanded.
+      if (!focus_scope.isEmpty()) {
+        const std::string scope = focus_scope.toStdString();
+        for (auto* item : items_) {
+          const int n = item->nodeIndex();
+          if (n < 0 && item->scope().isEmpty()) continue;
+          const std::string key = item->kind() == VisibleItem::Kind::Group
+                                      ? item->scope().toStdString()
+                                      : GraphStructure::scopeKey(prepared_.structure->nodes[n], 1000);
+          if (key == scope || key.rfind(scope + "/", 0) == 0) {
+            centerOn(item);
+            break;
+          }
+        }
+      }
+    });
+  });
+}
+
+void GraphView::rebuildScene() {
+  scene_->clear();
+  items_.clear();
+  const auto& visible = prepared_.visible;
+  const auto& layout = prepared_.layout;
+  items_.reserve(visible.items.size());
+  for (size_t i = 0; i < visible.items.size(); ++i) {
+    auto* item = new GraphNodeItem(static_cast<int>(i), visible.items[i], layout.item_rects[i]);
+    const auto& vi = visible.items[i];
+    QString tip;
+    if (vi.kind == VisibleItem::Kind::Node) {
+      const auto& node = prepared_.structure->nodes[vi.node_index];
+      tip = QString("%1\n%2").arg(QString::fromStdString(node.op_type), QString::fromStdString(node.name));
+      if (prepared_.stats && vi.node_index < static_cast<int>(prepared_.stats->nodes.size())) {
+        const auto& s = prepared_.stats->nodes[vi.node_index];
+        tip += QString("\nparams %1, MACs %2").arg(s.params).arg(s.macs);
+      }
+    } else if (vi.kind == VisibleItem::Kind::Group) {
+      tip = QString("%1 (%2 nodes)\ndouble-click to expand").arg(QString::fromStdString(vi.scope)).arg(vi.member_count);
+    } else {
+      tip = QString::fromStdString(vi.label);
+    }
+    item->setToolTip(tip);
+    scene_->addItem(item);
+    items_.push_back(item);
+  }
+  const QPen edge_pen(QColor(110, 110, 110), 1.2);
+  for (const auto& e : layout.edges) {
+    if (e.bezier.empty()) continue;
+    QPainterPath path(e.bezier[0]);
+    for (size_t k = 1; k + 2 < e.bezier.size(); k += 3) path.cubicTo(e.bezier[k], e.bezier[k + 1], e.bezier[k + 2]);
+    auto* pi = scene_->addPath(path, edge_pen);
+    pi->setZValue(0);
+    if (e.has_arrow) {
+      const QPointF from = e.bezier.back(), tip = e.arrow_tip;
+      const QPointF d = tip - from;
+      const double len = std::hypot(d.x(), d.y());
+      if (len > 0.1) {
+        const QPointF u = d / len, n(-u.y(), u.x());
+        QPolygonF arrow({tip, from + n * 3.5, from - n * 3.5});
+        auto* ai = scene_->addPolygon(arrow, QPen(Qt::NoPen), QColor(110, 110, 110));
+        ai->setZValue(0);
+      }
+    }
+  }
+  scene_->setSceneRect(layout.bounds.adjusted(-20, -20, 20, 20));
+  recolor();
+  minimap_->setVisible(!items_.empty());
+  legend_->setVisible(!items_.empty());
+  positionOverlays();
+  minimap_->refit();
+  if (first_show_) {
+    first_show_ = false;
+    // Readable first view: fit small graphs, otherwise start at the top at a legible zoom.
+    resetTransform();
+    const QRectF r = scene_->sceneRect();
+    const double fit = std::min(viewport()->width() / r.width(), viewport()->height() / r.height());
+    if (fit >= 0.6) {
+      fitInView(r, Qt::KeepAspectRatio);
+      if (transform().m11() > 1.2) setTransform(QTransform::fromScale(1.2, 1.2));
+    } else {
+      const double s = std::max(fit, 0.8);
+      setTransform(QTransform::fromScale(s, s));
+      centerOn(r.center().x(), r.top() + viewport()->height() / (2 * s));
+    }
+  }
+  if (selected_node_ >= 0) {
+    const int keep = selected_node_;
+    selected_node_ = -1;
+    if (keep < static_cast<int>(prepared_.visible.item_of_node.size())) {
+      const int item = prepared_.visible.item_of_node[keep];
+      const QSignalBlocker block(scene_);
+      items_[item]->setSelected(true);
+      selected_node_ = keep;
+    }
+  }
+}
+
+double GraphView::nodeValue(int node_index) const {
+  auto it = overlays_.find(color_mode_);
+  if (it == overlays_.end() || node_index < 0 || node_index >= static_cast<int>(it->second.size()))
+    return std::numeric_limits<double>::quiet_NaN();
+  return it->second[node_index];
+}
+
+void GraphView::recolor() {
+  const auto& visible = prepared_.visible;
+  // Group values: sums for additive metrics, means for ratios and errors.
+  const bool additive = color_mode_ == GraphColorMode::Params || color_mode_ == GraphColorMode::Macs ||
+                        color_mode_ == GraphColorMode::LatencyShare;
+  std::vector<double> value(visible.items.size(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<int> count(visible.items.size(), 0);
+  std::vector<QString> op_of_item(visible.items.size());
+  std::map<QString, int> op_counts;
+  for (size_t n = 0; n < visible.item_of_node.size(); ++n) {
+    const int item = visible.item_of_node[n];
+    const QString op = QString::fromStdString(prepared_.structure->nodes[n].op_type);
+    op_counts[op]++;
+    if (op_of_item[item].isEmpty()) op_of_item[item] = op;
+    if (color_mode_ == GraphColorMode::OpType) continue;
+    const double v = nodeValue(static_cast<int>(n));
+    if (std::isnan(v)) continue;
+    value[item] = (std::isnan(value[item]) ? 0.0 : value[item]) + v;
+    count[item]++;
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (std::isnan(value[i])) continue;
+    if (!additive && count[i] > 0) value[i] /= count[i];
+    lo = std::min(lo, value[i]);
+    hi = std::max(hi, value[i]);
+  }
+  std::map<int, NodeDiff> item_diff;
+  for (auto [node, kind] : diff_)
+    if (node >= 0 && node < static_cast<int>(visible.item_of_node.size()))
+      item_diff.emplace(visible.item_of_node[node], kind);
+  for (auto* item : items_) {
+    const int i = item->itemIndex();
+    QColor fill;
+    const auto kind = item->kind();
+    if (kind == VisibleItem::Kind::Input || kind == VisibleItem::Kind::Output) fill = QColor(235, 235, 235);
+    else if (color_mode_ == GraphColorMode::OpType)
+      fill = kind == VisibleItem::Kind::Group ? QColor(225, 232, 245) : opTypeColor(op_of_item[i]);
+    else if (std::isnan(value[i])) fill = QColor(215, 215, 215);
+    else fill = heatColor(hi > lo ? (value[i] - lo) / (hi - lo) : 1.0);
+    QColor border(90, 90, 90);
+    if (auto it = item_diff.find(i); it != item_diff.end()) {
+      border = diffColor(it->second);
+      if (color_mode_ == GraphColorMode::OpType) fill = diffColor(it->second).lighter(170);
+    }
+    item->setFill(fill, border);
+  }
+  // Legend.
+  if (!diff_.empty()) {
+    legend_->setEntries("Changes", {{diffColor(NodeDiff::Removed).lighter(170), "removed"},
+                                    {diffColor(NodeDiff::ChangedShape).lighter(170), "changed shape"},
+                                    {diffColor(NodeDiff::ChangedPrecision).lighter(170), "changed precision"},
+                                    {diffColor(NodeDiff::ChangedOp).lighter(170), "changed op"}});
+  } else if (color_mode_ == GraphColorMode::OpType) {
+    std::vector<std::pair<int, QString>> ops;
+    for (const auto& [op, c] : op_counts) ops.push_back({-c, op});
+    std::sort(ops.begin(), ops.end());
+    std::vector<std::pair<QColor, QString>> entries;
+    for (size_t k = 0; k < ops.size() && k < 10; ++k)
+      entries.push_back({opTypeColor(ops[k].second), QString("%1 (%2)").arg(ops[k].second).arg(-ops[k].first)});
+    if (ops.size() > 10) entries.push_back({QColor(225, 232, 245), QString("... %1 more op types").arg(ops.size() - 10)});
+    if (!visible.collapsed.empty()) entries.push_back({QColor(225, 232, 245), "group (double-click)"});
+    legend_->setEntries("Op type", std::move(entries));
+  } else {
+    auto fmt = [&](double v) {
+      if (!std::isfinite(v)) return QString("-");
+      if (color_mode_ == GraphColorMode::PruningRatio || color_mode_ == GraphColorMode::LatencyShare)
+        return QString::number(100 * v, 'f', 1) + "%";
+      if (std::abs(v) >= 1e6) return QString::number(v / 1e6, 'f', 2) + " M";
+      if (std::abs(v) >= 1e3) return QString::number(v / 1e3, 'f', 1) + " K";
+      return QString::number(v, 'g', 3);
+    };
+    const bool any = std::isfinite(lo);
+    legend_->setGradient(colorModeName(color_mode_) + (any ? "" : " (not measured yet)"), fmt(lo), fmt(hi));
+  }
+  positionOverlays();
+}
+
+void GraphView::setColorMode(GraphColorMode mode) {
+  color_mode_ = mode;
+  recolor();
+}
+
+void GraphView::setOverlayValues(GraphColorMode mode, std::vector<double> values) {
+  overlays_[mode] = std::move(values);
+  if (mode == color_mode_) recolor();
+}
+
+bool GraphView::hasOverlay(GraphColorMode mode) const {
+  auto it = overlays_.find(mode);
+  if (it == overlays_.end()) return false;
+  for (double v : it->second)
+    if (!std::isnan(v)) return true;
+  return false;
+}
+
+void GraphView::setDiff(std::map<int, NodeDiff> diff) {
+  diff_ = std::move(diff);
+  recolor();
+}
+
+void GraphView::expandGroup(const QString& scope) {
+  if (!prepared_.structure) return;
+  relayout(expandScope(*prepared_.structure, prepared_.visible.collapsed, scope.toStdString()), scope);
+}
+
+void GraphView::collapseGroup(const QString& scope) {
+  if (!prepared_.structure) return;
+  relayout(collapseScope(prepared_.visible.collapsed, scope.toStdString()), scope);
+}
+
+void GraphView::expandAll() { relayout({}, QString()); }
+
+int GraphView::search(const QString& text) {
+  search_matches_.clear();
+  search_pos_ = -1;
+  for (auto* item : items_) item->setHighlighted(false);
+  if (!prepared_.structure || text.trimmed().isEmpty()) return 0;
+  const QString needle = text.trimmed();
+  const auto& nodes = prepared_.structure->nodes;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (QString::fromStdString(nodes[i].name).contains(needle, Qt::CaseInsensitive) ||
+        QString::fromStdString(nodes[i].op_type).contains(needle, Qt::CaseInsensitive))
+      search_matches_.push_back(static_cast<int>(i));
+  }
+  for (int n : search_matches_) items_[prepared_.visible.item_of_node[n]]->setHighlighted(true);
+  if (!search_matches_.empty()) findNext();
+  return static_cast<int>(search_matches_.size());
+}
+
+int GraphView::findNext() {
+  if (search_matches_.empty()) return -1;
+  search_pos_ = (search_pos_ + 1) % static_cast<int>(search_matches_.size());
+  const int node = search_matches_[search_pos_];
+  selectNode(node);
+  return node;
+}
+
+void GraphView::selectNode(int node_index) {
+  if (node_index < 0 || node_index >= static_cast<int>(prepared_.visible.item_of_node.size())) return;
+  auto* item = items_[prepared_.visible.item_of_node[node_index]];
+  {
+    const QSignalBlocker block(scene_);
+    scene_->clearSelection();
+    item->setSelected(true);
+  }
+  centerOn(item);
+  selected_node_ = item->kind() == VisibleItem::Kind::Node ? node_index : -1;
+  if (item->kind() == VisibleItem::Kind::Group) emit groupSelected(item->scope());
+  emit nodeSelected(node_index);
+}
+
+void GraphView::onSelectionChanged() {
+  const auto selected = scene_->selectedItems();
+  for (auto* gi : selected) {
+    auto* item = dynamic_cast<GraphNodeItem*>(gi);
+    if (!item) continue;
+    if (item->kind() == VisibleItem::Kind::Node) {
+      selected_node_ = item->nodeIndex();
+      emit nodeSelected(selected_node_);
+    } else if (item->kind() == VisibleItem::Kind::Group) {
+      selected_node_ = -1;
+      emit groupSelected(item->scope());
+      emit nodeSelected(-1);
+    }
+    return;
+  }
+}
+
+void GraphView::fitAll() {
+  if (scene_->items().isEmpty()) return;
+  fitInView(scene_->sceneRect(), Qt::KeepAspectRatio);
+}
+
+void GraphView::zoomBy(double factor) {
+  const double current = transform().m11();
+  const double target = std::clamp(current * factor, 0.02, 6.0);
+  scale(target / current, target / current);
+  minimap_->viewport()->update();
+}
+
+void GraphView::wheelEvent(QWheelEvent* event) {
+  const double steps = event->angleDelta().y() / 120.0;
+  if (steps == 0) return;
+  zoomBy(std::pow(1.15, steps));
+  event->accept();
+}
+
+GraphNodeItem* GraphView::itemAt(const QPoint& pos) const {
+  for (auto* gi : items(pos))
+    if (auto* item = dynamic_cast<GraphNodeItem*>(gi)) return item;
+  return nullptr;
+}
+
+void GraphView::mouseDoubleClickEvent(QMouseEvent* event) {
+  auto* item = itemAt(event->pos());
+  if (item && item->kind() == VisibleItem::Kind::Group) {
+    expandGroup(item->scope());
+    return;
+  }
+  QGraphicsView::mouseDoubleClickEvent(event);
+}
+
+void GraphView::contextMenuEvent(QContextMenuEvent* event) {
+  auto* item = itemAt(event->pos());
+  QMenu menu(this);
+  if (item && item->kind() == VisibleItem::Kind::Group) {
+    const QString scope = item->scope();
+    menu.addAction("Expand " + scope, this, [this, scope] { expandGroup(scope); });
+  }
+  if (item && item->kind() == VisibleItem::Kind::Node && prepared_.structure) {
+    const auto& node = prepared_.structure->nodes[item->nodeIndex()];
+    // Offer to collapse each enclosing scope, innermost first.
+    for (size_t d = node.scope.size(); d >= 1; --d) {
+      const QString scope = QString::fromStdString(GraphStructure::scopeKey(node, d));
+      if (prepared_.structure->scope_sizes.at(scope.toStdString()) > 1)
+        menu.addAction("Collapse " + scope, this, [this, scope] { collapseGroup(scope); });
+    }
+  }
+  if (!menu.isEmpty()) menu.addSeparator();
+  menu.addAction("Fit", this, &GraphView::fitAll);
+  menu.addAction("Expand all", this, &GraphView::expandAll);
+  menu.exec(event->globalPos());
+}
+
+void GraphView::resizeEvent(QResizeEvent* event) {
+  QGraphicsView::resizeEvent(event);
+  positionOverlays();
+  minimap_->refit();
+}
+
+void GraphView::positionOverlays() {
+  legend_->move(8, 8);
+  legend_->raise();
+  const QRectF r = scene_->sceneRect();
+  const int w = std::clamp(viewport()->width() / 5, 120, 220);
+  const int h = r.width() > 0 ? std::clamp(static_cast<int>(w * r.height() / r.width()), 60, viewport()->height() / 3)
+                              : 100;
+  minimap_->setGeometry(viewport()->width() - w - 8, viewport()->height() - h - 8, w, h);
+  minimap_->raise();
+}
+
+void GraphView::drawBackground(QPainter* painter, const QRectF& rect) {
+  painter->fillRect(rect, QColor(250, 250, 252));
+}
+
+// ------------------------------------------------------------------------------------------------ diff
+GraphDiff diffModels(const Model& before, const Model& after) {
+  GraphDiff diff;
+  std::unordered_map<std::string, int> after_index;
+  for (int i = 0; i < after.graph().node_size(); ++i) after_index[after.graph().node(i).name()] = i;
+  std::unordered_map<std::string, int> before_index;
+  for (int i = 0; i < before.graph().node_size(); ++i) before_index[before.graph().node(i).name()] = i;
+  auto weightTypesAndShapes = [](const Model& m, const onnx::NodeProto& n) {
+    std::vector<std::pair<int, std::vector<int64_t>>> out;
+    for (const auto& in : n.input())
+      if (const auto* init = m.initializer(in))
+        out.push_back({init->data_type(), std::vector<int64_t>(init->dims().begin(), init->dims().end())});
+    return out;
+  };
+  for (int i = 0; i < before.graph().node_size(); ++i) {
+    const auto& a = before.graph().node(i);
+    auto it = after_index.find(a.name());
+    if (a.name().empty() || it == after_index.end()) {
+      diff.before_nodes[i] = NodeDiff::Removed;
+      ++diff.removed;
+      continue;
+    }
+    const auto& b = after.graph().node(it->second);
+    if (a.op_type() != b.op_type()) {
+      diff.before_nodes[i] = NodeDiff::ChangedOp;
+      ++diff.changed_op;
+      continue;
+    }
+    const auto wa = weightTypesAndShapes(before, a), wb = weightTypesAndShapes(after, b);
+    bool precision = wa.size() != wb.size(), shape = false;
+    for (size_t k = 0; k < wa.size() && k < wb.size(); ++k) {
+      precision = precision || wa[k].first != wb[k].first;
+      shape = shape || wa[k].second != wb[k].second;
+    }
+    for (int k = 0; k < a.output_size() && k < b.output_size(); ++k) {
+      const auto va = before.valueInfo(a.output(k)), vb = after.valueInfo(b.output(k));
+      if (va && vb) {
+        shape = shape || va->shape != vb->shape;
+        precision = precision || va->type != vb->type;
+      }
+    }
+    if (precision) {
+      diff.before_nodes[i] = NodeDiff::ChangedPrecision;
+      ++diff.changed_precision;
+    } else if (shape) {
+      diff.before_nodes[i] = NodeDiff::ChangedShape;
+      ++diff.changed_shape;
+    }
+  }
+  for (int i = 0; i < after.graph().node_size(); ++i) {
+    const auto& name = after.graph().node(i).name();
+    if (name.empty() || !before_index.count(name)) diff.added.push_back(name.empty() ? after.graph().node(i).op_type() : name);
+  }
+  return diff;
+}
+
+}  // namespace edgetune::ui

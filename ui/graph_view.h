@@ -1,0 +1,155 @@
+#pragma once
+// GraphView: the layered drawing of an ONNX graph (Graphviz layout computed off the UI thread) with zoom, pan,
+// fit, a minimap, search, collapsible name-scope groups, op-type or metric coloring with a legend, and
+// diff highlighting.
+#include <QGraphicsView>
+#include <QPointer>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "core/ir/model.h"
+#include "core/ir/stats.h"
+#include "ui/graph_model.h"
+
+namespace edgetune::ui {
+
+class JobManager;
+class GraphNodeItem;
+class GraphLegend;
+class GraphMiniMap;
+
+/// What the node colors show.
+enum class GraphColorMode {
+  OpType = 1,
+  Params,
+  Macs,
+  LatencyShare,
+  PruningRatio,
+  QuantizationError,
+  Sensitivity,
+};
+QString colorModeName(GraphColorMode mode);
+QList<GraphColorMode> allColorModes();
+
+/// How a node differs from the other side of a comparison.
+enum class NodeDiff { Removed = 1, ChangedShape, ChangedPrecision, ChangedOp };
+
+/// Everything the view needs for one model, prepared on a worker thread (structure, first collapse, layout).
+struct PreparedGraph {
+  std::shared_ptr<const Model> model;
+  std::shared_ptr<const ModelStats> stats;
+  std::shared_ptr<const GraphStructure> structure;
+  VisibleGraph visible;
+  GraphLayout layout;
+  double prepare_seconds = 0;  // structure + visible graph + layout
+};
+/// Builds a PreparedGraph (call on a worker: it runs Graphviz).
+PreparedGraph prepareGraph(std::shared_ptr<const Model> model, std::shared_ptr<const ModelStats> stats,
+                           int target_items = 90);
+
+class GraphView : public QGraphicsView {
+  Q_OBJECT
+ public:
+  explicit GraphView(QWidget* parent = nullptr);
+  ~GraphView() override;
+
+  /// Jobs (relayouts after expand/collapse) are started here; without one, the view makes its own manager.
+  void setJobManager(JobManager* jobs);
+
+  /// Shows a prepared graph (UI thread; builds scene items only).
+  void setPrepared(PreparedGraph prepared);
+  /// Prepares `model` on a worker and shows it when done (emits layoutReady).
+  void showModel(std::shared_ptr<const Model> model, std::shared_ptr<const ModelStats> stats);
+  void clear();
+
+  const Model* model() const { return prepared_.model.get(); }
+  const GraphStructure* structure() const { return prepared_.structure.get(); }
+  const VisibleGraph& visibleGraph() const { return prepared_.visible; }
+  int visibleItemCount() const { return static_cast<int>(prepared_.visible.items.size()); }
+  int nodeItemCount() const;   // scene items showing single ONNX nodes
+  int groupItemCount() const;  // scene items showing collapsed scopes
+  bool isLayoutRunning() const { return layout_generation_ != shown_generation_; }
+
+  /// Expands / collapses a name scope and re-lays out off the UI thread.
+  void expandGroup(const QString& scope);
+  void collapseGroup(const QString& scope);
+  void expandAll();
+
+  /// Selects the matching nodes (name or op type contains `text`, any case), centers on the first and returns
+  /// how many ONNX nodes match. Matches inside collapsed groups highlight the group.
+  int search(const QString& text);
+  /// Centers on the next match of the last search; returns its ONNX node index (-1 if none).
+  int findNext();
+
+  void setColorMode(GraphColorMode mode);
+  GraphColorMode colorMode() const { return color_mode_; }
+  /// Per-ONNX-node values for a metric overlay (NaN = not measured), e.g. pruning ratio or sensitivity.
+  void setOverlayValues(GraphColorMode mode, std::vector<double> values);
+  bool hasOverlay(GraphColorMode mode) const;
+  /// Highlights nodes that differ in a comparison (empty map clears).
+  void setDiff(std::map<int, NodeDiff> diff);
+
+  /// Selects and centers the item showing ONNX node `node_index`.
+  void selectNode(int node_index);
+  int selectedNode() const { return selected_node_; }
+
+  void fitAll();
+  void zoomBy(double factor);
+  double zoomLevel() const { return transform().m11(); }
+
+ signals:
+  void nodeSelected(int node_index);        // -1 when nothing (or a group) is selected
+  void groupSelected(const QString& scope);
+  void layoutReady(double seconds);          // after a layout is shown
+
+ protected:
+  void wheelEvent(QWheelEvent* event) override;
+  void mouseDoubleClickEvent(QMouseEvent* event) override;
+  void contextMenuEvent(QContextMenuEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
+  void drawBackground(QPainter* painter, const QRectF& rect) override;
+
+ private:
+  void relayout(std::set<std::string> collapsed, const QString& focus_scope);
+  void rebuildScene();
+  void recolor();
+  void onSelectionChanged();
+  double nodeValue(int node_index) const;
+  void positionOverlays();
+  GraphNodeItem* itemAt(const QPoint& pos) const;
+
+  QGraphicsScene* scene_;
+  JobManager* jobs_ = nullptr;
+  JobManager* own_jobs_ = nullptr;
+  PreparedGraph prepared_;
+  std::vector<GraphNodeItem*> items_;
+  GraphColorMode color_mode_ = GraphColorMode::OpType;
+  std::map<GraphColorMode, std::vector<double>> overlays_;
+  std::map<int, NodeDiff> diff_;
+  std::vector<int> search_matches_;
+  int search_pos_ = -1;
+  int selected_node_ = -1;
+  int layout_generation_ = 0, shown_generation_ = 0;
+  bool first_show_ = true;
+  GraphLegend* legend_;
+  GraphMiniMap* minimap_;
+};
+
+/// Stable color for an op type (a fixed palette for common ops, a hash for the rest).
+QColor opTypeColor(const QString& op_type);
+/// Color for a normalized metric value in [0, 1] (light yellow -> orange -> dark red).
+QColor heatColor(double t);
+
+/// Node-level differences of `after` against `before`, keyed by node index in `before` (Removed, ChangedShape,
+/// ChangedPrecision, ChangedOp), plus the names of nodes only in `after`.
+struct GraphDiff {
+  std::map<int, NodeDiff> before_nodes;
+  std::vector<std::string> added;
+  int removed = 0, changed_shape = 0, changed_precision = 0, changed_op = 0;
+};
+GraphDiff diffModels(const Model& before, const Model& after);
+
+}  // namespace edgetune::ui

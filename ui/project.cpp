@@ -1,0 +1,136 @@
+#include "ui/project.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "core/util/error.h"
+#include "core/util/files.h"
+
+namespace edgetune::ui {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+template <class T>
+void putOptional(json& j, const char* key, const std::optional<T>& value) {
+  if (value) j[key] = *value;
+}
+template <class T>
+void getOptional(const json& j, const char* key, std::optional<T>& value) {
+  if (j.contains(key) && !j.at(key).is_null()) value = j.at(key).get<T>();
+}
+
+}  // namespace
+
+json VariantMetrics::toJson() const {
+  json j = json::object();
+  putOptional(j, "size_bytes", size_bytes);
+  putOptional(j, "params", params);
+  putOptional(j, "accuracy", accuracy);
+  putOptional(j, "accuracy_low", accuracy_low);
+  putOptional(j, "accuracy_high", accuracy_high);
+  putOptional(j, "accuracy_count", accuracy_count);
+  putOptional(j, "latency_ms", latency_ms);
+  putOptional(j, "latency_p90_ms", latency_p90_ms);
+  return j;
+}
+
+VariantMetrics VariantMetrics::fromJson(const json& j) {
+  VariantMetrics m;
+  getOptional(j, "size_bytes", m.size_bytes);
+  getOptional(j, "params", m.params);
+  getOptional(j, "accuracy", m.accuracy);
+  getOptional(j, "accuracy_low", m.accuracy_low);
+  getOptional(j, "accuracy_high", m.accuracy_high);
+  getOptional(j, "accuracy_count", m.accuracy_count);
+  getOptional(j, "latency_ms", m.latency_ms);
+  getOptional(j, "latency_p90_ms", m.latency_p90_ms);
+  return m;
+}
+
+json emptyRecipe() { return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", json::array()}}; }
+
+json Variant::toJson() const {
+  return {{"name", name}, {"recipe", recipe}, {"knobs", knobs}, {"metrics", metrics.toJson()},
+          {"created_utc", created_utc}};
+}
+
+Variant Variant::fromJson(const json& j, const std::string& where) {
+  if (!j.is_object()) throw Error(where + ": expected an object");
+  Variant v;
+  try {
+    v.name = j.at("name").get<std::string>();
+    v.recipe = j.value("recipe", emptyRecipe());
+    v.knobs = j.value("knobs", json::object());
+    v.metrics = VariantMetrics::fromJson(j.value("metrics", json::object()));
+    v.created_utc = j.value("created_utc", std::string());
+  } catch (const json::exception& e) {
+    throw Error(where + ": " + e.what());
+  }
+  return v;
+}
+
+json Project::toJson() const {
+  json vs = json::array();
+  for (const auto& v : variants) vs.push_back(v.toJson());
+  return {{"format", "edgetune-project"}, {"version", 1},          {"model_path", model_path},
+          {"dataset_spec", dataset_spec},  {"knobs", knobs},        {"variants", vs}};
+}
+
+Project Project::fromJson(const json& j, const std::string& origin) {
+  if (!j.is_object() || j.value("format", std::string()) != "edgetune-project")
+    throw Error(origin + ": not an EdgeTune project (missing \"format\": \"edgetune-project\")");
+  if (j.value("version", 0) != 1)
+    throw Error(origin + ": unsupported project version " + j.value("version", json(0)).dump());
+  Project p;
+  try {
+    p.model_path = j.value("model_path", std::string());
+    p.dataset_spec = j.value("dataset_spec", std::string());
+    p.knobs = j.value("knobs", json::object());
+    const json& vs = j.value("variants", json::array());
+    if (!vs.is_array()) throw Error(origin + ": \"variants\" must be an array");
+    for (size_t i = 0; i < vs.size(); ++i)
+      p.variants.push_back(Variant::fromJson(vs[i], origin + ": variants[" + std::to_string(i) + "]"));
+  } catch (const json::exception& e) {
+    throw Error(origin + ": " + e.what());
+  }
+  return p;
+}
+
+void Project::save(const fs::path& path) const {
+  Project copy = *this;
+  // Store the model relative to the project when it sits beside or below it, so a folder can be moved.
+  if (!model_path.empty() && model_path.rfind("zoo:", 0) != 0) {
+    const fs::path model = fs::absolute(model_path).lexically_normal();
+    const fs::path dir = fs::absolute(path).parent_path().lexically_normal();
+    const fs::path rel = model.lexically_relative(dir);
+    if (!rel.empty() && rel.native().rfind("..", 0) != 0) copy.model_path = rel.generic_string();
+  }
+  writeFileAtomic(path, copy.toJson().dump(2) + "\n");
+}
+
+Project Project::load(const fs::path& path) {
+  const std::string text = readFile(path);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  Project p = fromJson(j, path.string());
+  if (!p.model_path.empty() && p.model_path.rfind("zoo:", 0) != 0 && fs::path(p.model_path).is_relative())
+    p.model_path = (fs::absolute(path).parent_path() / p.model_path).lexically_normal().string();
+  return p;
+}
+
+std::string nowUtcIso() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace edgetune::ui

@@ -1,0 +1,201 @@
+#include "ui/workbench.h"
+
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include "core/analysis/evaluate.h"
+#include "core/ir/stats.h"
+#include "core/runtime/benchmark.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+#include "core/zoo/zoo.h"
+
+namespace edgetune::ui {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+bool isZooSource(const std::string& source) { return source.rfind("zoo:", 0) == 0; }
+
+namespace {
+
+int64_t parseInt(const std::string& source, const std::string& key, const std::string& value) {
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || p != value.data() + value.size())
+    throw Error("model source '" + source + "': " + key + "=" + value + " is not an integer");
+  return out;
+}
+
+}  // namespace
+
+Model loadModelSource(const std::string& source) {
+  if (!isZooSource(source)) return Model::load(source);
+  std::string rest = source.substr(4);
+  std::string query;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  zoo::ZooOptions options;
+  std::stringstream ss(query);
+  std::string item;
+  while (std::getline(ss, item, '&')) {
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) throw Error("model source '" + source + "': expected key=value, got '" + item + "'");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "classes") options.classes = parseInt(source, key, value);
+    else if (key == "seed") options.seed = static_cast<uint64_t>(parseInt(source, key, value));
+    else if (key == "input_channels") options.input_channels = parseInt(source, key, value);
+    else if (key == "image_size") options.image_size = parseInt(source, key, value);
+    else if (key == "width_multiplier") options.width_multiplier = std::stod(value);
+    else if (key == "layers") options.layers = parseInt(source, key, value);
+    else if (key == "hidden") options.hidden = parseInt(source, key, value);
+    else if (key == "heads") options.heads = parseInt(source, key, value);
+    else if (key == "sequence_length") options.sequence_length = parseInt(source, key, value);
+    else if (key == "vocab_size") options.vocab_size = parseInt(source, key, value);
+    else throw Error("model source '" + source + "': unknown key '" + key + "'");
+  }
+  Model model = zoo::buildZooModel(rest, options);
+  return model;
+}
+
+const PassRegistry& studioPassRegistry() {
+  static const PassRegistry registry = PassRegistry::withBuiltins();
+  return registry;
+}
+
+Model applyRecipe(const Model& baseline, const json& recipe, JobContext* job) {
+  Model model = baseline;
+  Recipe parsed = Recipe::fromJson(recipe, studioPassRegistry(), "recipe");
+  if (parsed.size() == 0) return model;
+  PassContext context(job);
+  parsed.apply(model, context);
+  return model;
+}
+
+VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const MeasureOptions& options,
+                              JobContext& job, const std::function<void(const MeasureUpdate&)>& on_update) {
+  MeasureUpdate update;
+  // Size: what the exported file will take.
+  update.metrics.size_bytes = static_cast<int64_t>(model.serialize().size());
+  update.metrics.params = model.parameterCount();
+  update.stage = MeasureUpdate::Stage::Size;
+  job.report(0.02, "size measured");
+  if (on_update) on_update(update);
+  job.throwIfCancelled();
+
+  // Latency: a short ONNX Runtime benchmark, enough for a stable median on small models.
+  OrtOptions ort;
+  ort.intra_op_threads = 1;
+  auto executor = makeOrtExecutor(model, ort);
+  BenchmarkOptions bench;
+  bench.runs = options.latency_runs;
+  bench.warmup_runs = options.latency_warmup;
+  auto inputs = makeRandomInputs(executor->inputs(), bench);
+  SubProgress latency_progress(&job, 0.02, 0.1);
+  BenchmarkResult result = benchmark(*executor, inputs, bench, &job);
+  update.metrics.latency_ms = result.median_ms;
+  update.metrics.latency_p90_ms = result.p90_ms;
+  update.stage = MeasureUpdate::Stage::Latency;
+  job.report(0.1, "latency measured");
+  if (on_update) on_update(update);
+  job.throwIfCancelled();
+
+  if (!dataset) return update.metrics;
+  // Accuracy: a seeded shuffled order so the running estimate is unbiased from the first batch.
+  EvalOptions eval;
+  eval.shuffle = true;
+  eval.seed = options.accuracy_seed;
+  eval.limit = options.accuracy_limit;
+  eval.batch_size = options.batch_size;
+  update.stage = MeasureUpdate::Stage::Accuracy;
+  EvalResult final_result = evaluate(*executor, *dataset, eval, nullptr, [&](const EvalResult& r) {
+    job.throwIfCancelled();
+    update.metrics.accuracy = r.top1;
+    update.metrics.accuracy_low = r.top1_ci.low;
+    update.metrics.accuracy_high = r.top1_ci.high;
+    update.metrics.accuracy_count = static_cast<int64_t>(r.count);
+    update.accuracy_final = r.count >= r.total;
+    const double fraction = r.total ? static_cast<double>(r.count) / static_cast<double>(r.total) : 1.0;
+    job.report(0.1 + 0.9 * fraction, "accuracy on " + std::to_string(r.count) + " examples");
+    if (on_update) on_update(update);
+  });
+  (void)final_result;
+  return update.metrics;
+}
+
+std::string formatBytes(int64_t bytes) {
+  char buf[64];
+  if (bytes >= 1000 * 1000) std::snprintf(buf, sizeof buf, "%.2f MB", bytes / 1e6);
+  else if (bytes >= 1000) std::snprintf(buf, sizeof buf, "%.1f KB", bytes / 1e3);
+  else std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  return buf;
+}
+
+json exportVariant(const Model& model, const Variant& variant, const std::string& baseline_source,
+                   const std::string& dataset_spec, const fs::path& onnx_path) {
+  if (!isZooSource(baseline_source) && fs::exists(onnx_path) && samePath(onnx_path, baseline_source))
+    throw Error(onnx_path.string() + ": refusing to overwrite the baseline model; choose another file name");
+  model.save(onnx_path);
+  json card = {{"format", "edgetune-model-card"},
+               {"version", 1},
+               {"model_file", onnx_path.filename().string()},
+               {"variant", variant.name},
+               {"baseline", baseline_source},
+               {"dataset", dataset_spec},
+               {"recipe", variant.recipe},
+               {"metrics", variant.metrics.toJson()},
+               {"parameters", model.parameterCount()},
+               {"created_utc", variant.created_utc},
+               {"exported_utc", nowUtcIso()}};
+  fs::path json_path = onnx_path, md_path = onnx_path;
+  json_path.replace_extension(".card.json");
+  md_path.replace_extension(".card.md");
+  writeFileAtomic(json_path, card.dump(2) + "\n");
+  writeFileAtomic(md_path, modelCardMarkdown(card));
+  return card;
+}
+
+std::string modelCardMarkdown(const json& card) {
+  std::ostringstream md;
+  md << "# Model card: " << card.value("variant", std::string("variant")) << "\n\n";
+  md << "| | |\n|---|---|\n";
+  md << "| Model file | `" << card.value("model_file", std::string()) << "` |\n";
+  md << "| Baseline | `" << card.value("baseline", std::string()) << "` |\n";
+  md << "| Dataset | `" << card.value("dataset", std::string("(none)")) << "` |\n";
+  md << "| Parameters | " << card.value("parameters", int64_t{0}) << " |\n";
+  md << "| Exported (UTC) | " << card.value("exported_utc", std::string()) << " |\n\n";
+  md << "## Metrics\n\n";
+  const json metrics = card.value("metrics", json::object());
+  if (metrics.empty()) md << "Not measured.\n";
+  char buf[128];
+  if (metrics.contains("size_bytes"))
+    md << "- Size: " << formatBytes(metrics["size_bytes"].get<int64_t>()) << "\n";
+  if (metrics.contains("accuracy")) {
+    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * metrics["accuracy"].get<double>());
+    md << "- Top-1 accuracy: " << buf;
+    if (metrics.contains("accuracy_low") && metrics.contains("accuracy_high")) {
+      std::snprintf(buf, sizeof buf, " (95%% CI %.2f%%..%.2f%%", 100 * metrics["accuracy_low"].get<double>(),
+                    100 * metrics["accuracy_high"].get<double>());
+      md << buf;
+      if (metrics.contains("accuracy_count")) md << ", " << metrics["accuracy_count"].get<int64_t>() << " examples";
+      md << ")";
+    }
+    md << "\n";
+  }
+  if (metrics.contains("latency_ms")) {
+    std::snprintf(buf, sizeof buf, "%.3f ms", metrics["latency_ms"].get<double>());
+    md << "- Latency (ONNX Runtime, host, batch 1, median): " << buf << "\n";
+  }
+  md << "\n## Recipe\n\n";
+  const json passes = card.value("recipe", json::object()).value("passes", json::array());
+  if (passes.empty()) md << "Baseline (no passes).\n";
+  for (const auto& p : passes)
+    md << "1. `" << p.value("pass", std::string("?")) << "` " << p.value("options", json::object()).dump() << "\n";
+  md << "\n```json\n" << card.value("recipe", json::object()).dump(2) << "\n```\n";
+  return md.str();
+}
+
+}  // namespace edgetune::ui

@@ -1,0 +1,66 @@
+#pragma once
+// Non-widget helpers the studio's views share: model sources, applying recipes, measuring variants, model cards.
+// Everything here may run on a worker thread (no widgets, no UI state).
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/data/dataset.h"
+#include "core/ir/model.h"
+#include "core/jobs/job.h"
+#include "core/passes/pass.h"
+#include "ui/project.h"
+
+namespace edgetune::ui {
+
+/// Loads a model from an ONNX path or a zoo source "zoo:ARCH[?key=value&...]" (keys: classes, seed,
+/// input_channels, image_size, width_multiplier, layers, hidden, heads, sequence_length, vocab_size).
+/// Throws Error naming the source and the problem.
+Model loadModelSource(const std::string& source);
+
+/// True for "zoo:..." sources.
+bool isZooSource(const std::string& source);
+
+/// The registry the studio builds recipes from (every built-in pass).
+const PassRegistry& studioPassRegistry();
+
+/// A copy of `baseline` with `recipe` applied (progress through `job`). Throws Error for bad recipes.
+Model applyRecipe(const Model& baseline, const nlohmann::json& recipe, JobContext* job = nullptr);
+
+/// One stage of a progressive measurement, reported as it completes.
+struct MeasureUpdate {
+  enum class Stage { Size = 1, Latency = 2, Accuracy = 3 };
+  Stage stage = Stage::Size;
+  VariantMetrics metrics;  // everything measured so far
+  bool accuracy_final = false;  // the whole dataset has been evaluated
+};
+
+struct MeasureOptions {
+  int latency_runs = 20;
+  int latency_warmup = 3;
+  uint64_t accuracy_seed = 1;
+  size_t accuracy_limit = 0;  // 0 = the whole dataset (refined until cancelled)
+  int batch_size = 64;
+};
+
+/// Measures a variant progressively: size at once, ONNX Runtime latency next, then accuracy on a growing
+/// seeded subset (the same order for every variant, so estimates compare). `dataset` may be null (no
+/// accuracy). Stops early with CancelledError when `job` is cancelled.
+VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const MeasureOptions& options,
+                              JobContext& job, const std::function<void(const MeasureUpdate&)>& on_update);
+
+/// Saves `model` as ONNX at `onnx_path` with its model card beside it (`<stem>.card.json`, `<stem>.card.md`).
+/// Refuses to overwrite the baseline's own file. Returns the card JSON.
+nlohmann::json exportVariant(const Model& model, const Variant& variant, const std::string& baseline_source,
+                             const std::string& dataset_spec, const std::filesystem::path& onnx_path);
+
+/// The model card as Markdown (what exportVariant writes).
+std::string modelCardMarkdown(const nlohmann::json& card);
+
+/// "12.3 MB", "845 KB".
+std::string formatBytes(int64_t bytes);
+
+}  // namespace edgetune::ui
