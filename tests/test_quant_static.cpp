@@ -61,7 +61,7 @@ class TestQuantStatic : public QObject {
     Model m = test::tinyResidualNet();
     QuantizeOptions o;
     auto tensors = staticCalibrationTensors(m, o);
-    QCOMPARE(tensors, (std::vector<std::string>{"x", "r1", "h2", "r2", "gap"}));
+    QCOMPARE(tensors, (std::vector<std::string>{"x", "r1", "h2", "r2", "p", "gap", "flat"}));
     quantizeStaticWithRanges(m, tinyRanges(), o);
     // 7 quantized activations (x, r1, h2, r2 and the MaxPool / Flatten outputs sharing their input's params).
     QCOMPARE(test::countOps(m, "QuantizeLinear"), 7);
@@ -152,7 +152,13 @@ class TestQuantStatic : public QObject {
     o.per_channel = false;
     o.activation_type = "int8";
     o.symmetric_activations = true;
-    quantizeStaticWithRanges(m, tinyRanges(), o);
+    // Without Relu folding the pre-Relu tensors (h1, s) and the MaxPool output need their own ranges.
+    const auto tensors = staticCalibrationTensors(m, o);
+    QCOMPARE(tensors, (std::vector<std::string>{"x", "h1", "r1", "h2", "s", "p", "gap", "flat"}));
+    std::map<std::string, QuantRange> ranges;
+    for (const auto& t : tensors) ranges[t] = {-3.0f, 3.0f};
+    ranges["x"] = {-1.0f, 1.55f};
+    quantizeStaticWithRanges(m, ranges, o);
     const auto* wdq = producerOf(m, nodeNamed(m, "conv1")->input(1));
     QCOMPARE(m.initializer(wdq->input(1))->dims_size(), 0);  // one scale for the tensor
     QCOMPARE(attrInt(*wdq, "axis", -1), -1);

@@ -6,6 +6,8 @@
 
 #include "core/analysis/evaluate.h"
 #include "core/ir/stats.h"
+#include "core/passes/prune_magnitude.h"
+#include "core/passes/quantize_passes.h"
 #include "core/runtime/benchmark.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -62,7 +64,14 @@ Model loadModelSource(const std::string& source) {
 }
 
 const PassRegistry& studioPassRegistry() {
-  static const PassRegistry registry = PassRegistry::withBuiltins();
+  // The pruning and quantization families register themselves in withBuiltins() once the lead wires them;
+  // until then the studio adds them here (contains() keeps this from registering a name twice).
+  static const PassRegistry registry = [] {
+    PassRegistry r = PassRegistry::withBuiltins();
+    if (!r.contains("prune_channels") && !r.contains("prune_magnitude")) registerPrunePasses(r);
+    if (!r.contains("quantize")) registerQuantizePasses(r);
+    return r;
+  }();
   return registry;
 }
 

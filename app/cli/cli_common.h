@@ -34,6 +34,8 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addZooCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 /// Formats a count with thousands separators: 11173962 -> "11,173,962".
 std::string withCommas(int64_t value);

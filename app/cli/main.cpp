@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   addBenchCommand(app, global, run);
   addZooCommand(app, global, run);
   addDemoCommand(app, global, run);
+  addPruneCommand(app, global, run);
+  addSensitivityCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -63,6 +63,8 @@ void validate(const QuantizeOptions& o) {
   if (o.activation_type != "uint8" && o.activation_type != "int8")
     fail("activation_type", "is '" + o.activation_type + "' (expected uint8 or int8)");
   if (o.format != "qdq" && o.format != "qoperator") fail("format", "is '" + o.format + "' (expected qdq or qoperator)");
+  if (o.format == "qoperator")
+    fail("format", "qoperator is not implemented yet; use qdq (ONNX Runtime fuses it into the same integer kernels)");
   if (o.samples <= 0) fail("samples", "must be positive");
   if (o.batch_size <= 0) fail("batch_size", "must be positive");
   if (!(o.percentile >= 50 && o.percentile <= 100)) fail("percentile", "must be within [50, 100]");
@@ -155,7 +157,8 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
                                                                              : static_cast<size_t>(inputs[0].shape[0]);
     for (size_t begin = 0; begin < n; begin += batch) {
       batches.push_back(datasetBatch(*dataset, inputs, begin, std::min(batch, n - begin)));
-      auto v = executor->run(batches.back()).at(0).values<float>();
+      const auto outputs = executor->run(batches.back());  // keep alive while reading its values
+      auto v = outputs.at(0).values<float>();
       reference.insert(reference.end(), v.begin(), v.end());
     }
     const auto layers = staticQuantizableNodes(float_model, o);

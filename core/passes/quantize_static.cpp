@@ -74,6 +74,11 @@ struct Exclusions {
   std::set<std::string> ops;
   const std::set<std::string>* keep_float = nullptr;
   const std::set<std::string>* only = nullptr;
+  // Excluded by the user's patterns and op types only (mixed-precision choices aside).
+  bool userExcluded(const onnx::NodeProto& n) const {
+    if (ops.count(n.op_type())) return true;
+    return std::any_of(names.begin(), names.end(), [&](const std::regex& r) { return std::regex_search(n.name(), r); });
+  }
   bool excluded(const onnx::NodeProto& n) const {
     if (ops.count(n.op_type())) return true;
     if (keep_float && keep_float->count(n.name())) return true;
@@ -187,7 +192,7 @@ Plan makePlan(const Model& model, const QuantizeOptions& o, const Exclusions& ex
           auto lo = constScalar(model, r.input(1));
           foldable = lo && *lo == 0.0f;
         }
-        if (foldable && !ex.excluded(r) && isFloat(model, r.output(0))) plan.folded[i] = readers[0];
+        if (foldable && !ex.userExcluded(r) && isFloat(model, r.output(0))) plan.folded[i] = readers[0];
       }
       const std::string final_out = finalOutput(model, plan, i);
       bool wants_q = n.op_type() != "Gemm" && n.op_type() != "MatMul";
@@ -288,7 +293,9 @@ class QdqWriter {
 };
 
 // Quantizes a float weight symmetric int8 along `axis` (-1 = per tensor). Returns int8 tensor and scales.
-std::pair<Tensor, std::vector<float>> quantizeWeight(const Tensor& w, int64_t axis, bool reduce_range) {
+// `min_scales` (per channel, may be empty) raises a channel's scale, e.g. so its int32 bias cannot overflow.
+std::pair<Tensor, std::vector<float>> quantizeWeight(const Tensor& w, int64_t axis, bool reduce_range,
+                                                     const std::vector<float>& min_scales = {}) {
   const auto& shape = w.shape();
   const auto values = w.values<float>();
   int64_t channels = 1, inner = w.numel();
@@ -306,7 +313,10 @@ std::pair<Tensor, std::vector<float>> quantizeWeight(const Tensor& w, int64_t ax
   }
   (void)outer;
   std::vector<float> scales(static_cast<size_t>(channels));
-  for (size_t c = 0; c < scales.size(); ++c) scales[c] = weightParams(abs_max[c], reduce_range).scale;
+  for (size_t c = 0; c < scales.size(); ++c) {
+    scales[c] = weightParams(abs_max[c], reduce_range).scale;
+    if (c < min_scales.size()) scales[c] = std::max(scales[c], min_scales[c]);
+  }
   Tensor q(DataType::Int8, shape);
   auto qv = q.values<int8_t>();
   const float qmax = reduce_range ? 63.0f : 127.0f;
@@ -325,13 +335,9 @@ std::vector<std::string> staticCalibrationTensors(const Model& model, const Quan
   validate(options);
   const Exclusions ex = makeExclusions(options, nullptr, nullptr);
   const Plan plan = makePlan(model, options, ex);
-  std::set<std::string> seen;
-  std::vector<std::string> out;
-  for (const auto& t : plan.order) {
-    const std::string& src = plan.range_source.at(t);
-    if (seen.insert(src).second) out.push_back(src);
-  }
-  return out;
+  // Every quantized tensor, including those that normally share their input's range: when mixed precision
+  // keeps the producer of that input in float, they need a range of their own.
+  return plan.order;
 }
 
 std::vector<std::string> staticQuantizableNodes(const Model& model, const QuantizeOptions& options) {
@@ -364,6 +370,7 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
   for (const auto& t : plan.order) {
     const std::string& src = plan.range_source.at(t);
     auto it = ranges.find(src);
+    if (it == ranges.end()) it = ranges.find(t);
     if (it == ranges.end()) throw Error("quantize: no calibrated range for tensor '" + src + "'");
     params[t] = activationParams(it->second, act_type, options.symmetric_activations);
   }
@@ -411,7 +418,23 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
         else axis = 1;
       }
       if (!quantized_weights.count(wname)) {
-        auto [q, scales] = quantizeWeight(tensorFromProto(*model.initializer(wname)), axis, options.reduce_range);
+        const Tensor wf = tensorFromProto(*model.initializer(wname));
+        // A bias b needs |b| / (s_x * s_w) < 2^31; with a tiny input scale that fails, so the weight scale of
+        // such a channel is raised until the bias fits (at a small cost in weight resolution).
+        std::vector<float> min_scales;
+        if (op != "MatMul" && n->input_size() > 2 && !n->input(2).empty()) {
+          const Tensor b = tensorFromProto(*model.initializer(n->input(2)));
+          const double s_x = params.at(n->input(0)).scale;
+          const double limit = 2147483000.0 * 0.5;  // keep a 2x margin below int32's max
+          const size_t channels = axis >= 0 ? static_cast<size_t>(wf.shape()[static_cast<size_t>(axis)]) : 1;
+          min_scales.assign(channels, 0.0f);
+          for (int64_t k = 0; k < b.numel(); ++k) {
+            const size_t c = channels == 1 ? 0 : static_cast<size_t>(k);
+            const double need = std::fabs(b.values<float>()[static_cast<size_t>(k)]) / (s_x * limit);
+            min_scales[c] = std::max(min_scales[c], static_cast<float>(need));
+          }
+        }
+        auto [q, scales] = quantizeWeight(wf, axis, options.reduce_range, min_scales);
         const int64_t channels = static_cast<int64_t>(scales.size());
         std::vector<int64_t> shape = axis >= 0 ? std::vector<int64_t>{channels} : std::vector<int64_t>{};
         quantized_weights[wname] = w.addInitializer(wname + "_quantized", q);

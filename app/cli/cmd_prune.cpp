@@ -1,0 +1,143 @@
+// edgetune-cli prune MODEL -o OUT: unstructured (magnitude) or structured (channels) pruning, with a JSON report.
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "app/cli/cli_common.h"
+#include "core/ir/model.h"
+#include "core/ir/stats.h"
+#include "core/passes/graph_edit.h"
+#include "core/passes/prune_channels.h"
+#include "core/passes/prune_magnitude.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+
+namespace edgetune::cli {
+
+void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+
+namespace {
+
+// "NAME=R" -> (NAME, R); the name may itself contain '=' (only the last one splits).
+std::pair<std::string, double> parseOverride(const std::string& text) {
+  const auto eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("--per-layer '" + text + "': expected NAME=RATIO (a group id or node name, then a ratio)");
+  try {
+    size_t used = 0;
+    const double r = std::stod(text.substr(eq + 1), &used);
+    if (used != text.size() - eq - 1) throw std::invalid_argument("trailing");
+    return {text.substr(0, eq), r};
+  } catch (const std::exception&) {
+    throw Error("--per-layer '" + text + "': '" + text.substr(eq + 1) + "' is not a number");
+  }
+}
+
+}  // namespace
+
+void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  struct Args {
+    std::string model, output, method = "channels", criterion = "l1", report, scope = "layer";
+    double ratio = 0.3;
+    std::vector<std::string> per_layer, protect;
+    int64_t round_to = 8;
+    bool list_groups = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("prune", "Prune a model: zero small weights (magnitude) or remove channels");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("-o,--output", args->output, "Pruned ONNX file to write (never the input)");
+  cmd->add_option("--method", args->method, "magnitude (unstructured zeros) or channels (structured removal)")
+      ->capture_default_str()->check(CLI::IsMember({"magnitude", "channels"}));
+  cmd->add_option("--ratio", args->ratio,
+                  "channels: fraction of each group's channels removed; magnitude: target sparsity")
+      ->capture_default_str();
+  cmd->add_option("--per-layer", args->per_layer, "NAME=RATIO override (group id or node name); repeatable");
+  cmd->add_option("--protect", args->protect, "Regex over node names never pruned; repeatable");
+  cmd->add_option("--round", args->round_to, "Round kept channel counts to a multiple of N (channels)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--criterion", args->criterion, "Channel ranking: l1, l2 or bn (BatchNorm gamma)")
+      ->capture_default_str()->check(CLI::IsMember({"l1", "l2", "bn"}));
+  cmd->add_option("--scope", args->scope, "magnitude: per-layer or global threshold")
+      ->capture_default_str()->check(CLI::IsMember({"layer", "global"}));
+  cmd->add_option("--report", args->report, "Write a JSON report to this file");
+  cmd->add_flag("--list-groups", args->list_groups, "Only list the channel dependency groups");
+  cmd->callback([args, &global, &run] {
+    run = [args, &global] {
+      Model model = Model::load(args->model);
+      if (args->list_groups) {
+        const auto groups = findPruneGroups(model);
+        nlohmann::json j = nlohmann::json::array();
+        std::ostringstream text;
+        for (const auto& g : groups) {
+          j.push_back(g.toJson());
+          text << std::left << std::setw(64) << g.id << std::right << std::setw(6) << g.units << "  "
+               << (g.prunable ? "prunable" : "fixed: " + g.reason) << '\n';
+        }
+        emit(global, j, text.str());
+        return 0;
+      }
+      if (args->output.empty()) throw Error("prune: -o OUT is required");
+      if (samePath(args->model, args->output))
+        throw Error("prune: refusing to overwrite the input model '" + args->model + "'; choose another -o");
+      auto job = makeJob(global, "prune");
+      job->report(0.1, "pruning");
+      nlohmann::json report = {{"model", args->model}, {"output", args->output}, {"method", args->method}};
+      std::ostringstream text;
+      const ModelStats before = computeStats(model);
+      if (args->method == "magnitude") {
+        PruneMagnitudeOptions o;
+        o.sparsity = args->ratio;
+        o.scope = args->scope;
+        for (const auto& p : args->per_layer) o.per_layer.insert(parseOverride(p));
+        for (const auto& p : args->protect) o.exclude_regex += (o.exclude_regex.empty() ? "" : "|") + ("(" + p + ")");
+        auto r = pruneMagnitude(model, o);
+        finishGraphEdit(model, "prune_magnitude");
+        report["options"] = o;
+        report["result"] = r.toJson();
+        text << "layers pruned        " << r.layers.size() << "\n"
+             << "sparsity             " << std::fixed << std::setprecision(1)
+             << (r.weights ? 100.0 * r.zeros / r.weights : 0.0) << "% of " << withCommas(r.weights) << " weights\n"
+             << "ONNX file size       " << humanBytes(r.size_before.onnx_file_bytes) << " -> "
+             << humanBytes(r.size_after.onnx_file_bytes) << "  (zeros still take space in ONNX)\n"
+             << "zstd download size   " << humanBytes(r.size_before.zstd_compressed_bytes) << " -> "
+             << humanBytes(r.size_after.zstd_compressed_bytes) << "\n";
+      } else {
+        PruneChannelsOptions o;
+        o.ratio = args->ratio;
+        o.round_to = args->round_to;
+        o.criterion = args->criterion;
+        o.protect = args->protect;
+        for (const auto& p : args->per_layer) o.per_group.insert(parseOverride(p));
+        auto r = pruneChannels(model, o);
+        report["options"] = o;
+        report["result"] = r.toJson();
+        for (const auto& g : r.groups)
+          if (g.units_after != g.units_before)
+            text << std::left << std::setw(64) << g.id << std::right << std::setw(6) << g.units_before << " -> "
+                 << g.units_after << '\n';
+        text << "parameters   " << withCommas(r.params_before) << " -> " << withCommas(r.params_after) << "\n"
+             << "MACs         " << humanCount(static_cast<double>(r.macs_before)) << " -> "
+             << humanCount(static_cast<double>(r.macs_after)) << "\n";
+      }
+      job->report(0.8, "saving");
+      model.save(args->output);  // checked, atomic, refuses the input path
+      const ModelStats after = computeStats(model);
+      report["params_before"] = before.params;
+      report["params_after"] = after.params;
+      report["macs_before"] = before.macs;
+      report["macs_after"] = after.macs;
+      report["onnx_file_bytes"] = static_cast<int64_t>(std::filesystem::file_size(args->output));
+      report["zstd_compressed_bytes"] = zstdCompressedSize(readFile(args->output));
+      if (!args->report.empty()) writeFileAtomic(args->report, report.dump(2) + "\n");
+      job->report(1.0, "done");
+      endProgress();
+      text << "wrote        " << args->output << " (" << humanBytes(report["onnx_file_bytes"].get<double>())
+           << " ONNX, " << humanBytes(report["zstd_compressed_bytes"].get<double>()) << " zstd)\n";
+      emit(global, report, text.str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace edgetune::cli

@@ -1,0 +1,114 @@
+// edgetune-cli quantize MODEL -o OUT: static/dynamic INT8, FP16 or weight-only INT8, with calibration,
+// exclusions, mixed precision, an error diagnosis table and the "will it be faster?" check.
+#include <sstream>
+
+#include "app/cli/cli_common.h"
+#include "core/analysis/quant_error.h"
+#include "core/analysis/speedup_check.h"
+#include "core/ir/model.h"
+#include "core/passes/quantize_passes.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+
+namespace edgetune::cli {
+
+void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  struct Args {
+    std::string model, output;
+    QuantizeOptions options;
+    std::string mode = "static", act_type = "uint8", format = "qdq", calibration = "minmax";
+    bool per_tensor = false, symmetric = false, diagnose = false, check = false, keep_fp16_io = false;
+    std::vector<std::string> exclude, exclude_ops, targets;
+    int diagnose_rows = 20;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("quantize", "Quantize a model (static/dynamic INT8, FP16, weight-only INT8)");
+  cmd->add_option("model", args->model, "ONNX model file (never overwritten)")->required();
+  cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
+  cmd->add_option("--mode", args->mode, "static, dynamic, fp16 or weight-only")
+      ->capture_default_str()->check(CLI::IsMember({"static", "dynamic", "fp16", "weight-only"}));
+  cmd->add_option("--data", args->options.data, "Calibration dataset spec (static mode), e.g. fashion-mnist:train");
+  cmd->add_option("--calibration", args->calibration, "minmax, percentile, entropy or mse")
+      ->capture_default_str()->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}));
+  cmd->add_option("--percentile", args->options.percentile, "Percentile kept by --calibration percentile")
+      ->capture_default_str();
+  cmd->add_option("--samples", args->options.samples, "Calibration examples")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", args->options.batch_size, "Calibration batch size")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--per-tensor", args->per_tensor, "One weight scale per tensor instead of per output channel");
+  cmd->add_option("--act-type", args->act_type, "Activation type: uint8 or int8")
+      ->capture_default_str()->check(CLI::IsMember({"uint8", "int8"}));
+  cmd->add_flag("--symmetric", args->symmetric, "Symmetric activations (zero point 0 / 128)");
+  cmd->add_flag("--reduce-range", args->options.reduce_range, "7-bit weights (avoids u8*s8 saturation on AVX2)");
+  cmd->add_option("--exclude", args->exclude, "Keep nodes whose name matches this regular expression in float")
+      ->take_all();
+  cmd->add_option("--exclude-op", args->exclude_ops, "Keep every node of this op type in float")->take_all();
+  cmd->add_option("--format", args->format, "qdq or qoperator")
+      ->capture_default_str()->check(CLI::IsMember({"qdq", "qoperator"}));
+  cmd->add_option("--min-snr", args->options.min_output_snr_db,
+                  "Automatic mixed precision: keep the worst layers in float until the output SNR reaches this (dB)");
+  cmd->add_flag("--fp16-io", args->keep_fp16_io, "FP16 mode: make graph inputs/outputs float16 too (no Casts)");
+  cmd->add_flag("--diagnose", args->diagnose, "Per-tensor SNR/MSE/cosine table, worst first (needs --data)");
+  cmd->add_option("--diagnose-rows", args->diagnose_rows, "Rows of the diagnosis table")->capture_default_str();
+  cmd->add_flag("--check", args->check, "Report what would stop a speed-up (unfused Q/DQ, float ops, CPU)");
+  cmd->add_option("--target", args->targets, "Target CPU for --check (rpi4, rpi5, x86-avx2, x86-vnni, flags:LIST)")
+      ->take_all();
+  cmd->callback([args, &global, &run] {
+    run = [args, &global] {
+      if (samePath(args->model, args->output))
+        throw edgetune::Error(args->output + ": refusing to overwrite the input model; choose another output file");
+      QuantizeOptions o = args->options;
+      o.mode = args->mode;
+      o.calibration = args->calibration;
+      o.per_channel = !args->per_tensor;
+      o.activation_type = args->act_type;
+      o.symmetric_activations = args->symmetric;
+      o.format = args->format;
+      o.exclude_nodes = args->exclude;
+      o.exclude_ops = args->exclude_ops;
+      o.keep_io_types = !args->keep_fp16_io;
+      validate(o);
+      if (o.mode == "static" && o.data.empty())
+        throw edgetune::Error("quantize: --mode static needs --data (calibration examples), e.g. --data fashion-mnist:train");
+      if (args->diagnose && o.data.empty()) throw edgetune::Error("quantize: --diagnose needs --data");
+
+      const Model original = Model::load(args->model);
+      Model model = original;
+      auto job = makeJob(global, "quantize");
+      PassContext context(job.get());
+      QuantizePass pass(o);
+      PassReport report = pass.apply(model, context);
+      model.save(args->output);
+      endProgress();
+
+      nlohmann::json j = report.toJson();
+      j["input"] = args->model;
+      j["output"] = args->output;
+      const auto in_size = original.serialize().size(), out_size = model.serialize().size();
+      j["input_bytes"] = in_size;
+      j["output_bytes"] = out_size;
+      std::ostringstream text;
+      for (const auto& line : report.lines) text << "  " << line << "\n";
+      text << "size " << humanBytes(static_cast<double>(in_size)) << " -> " << humanBytes(static_cast<double>(out_size))
+           << " (" << static_cast<double>(in_size) / static_cast<double>(std::max<size_t>(1, out_size))
+           << "x smaller); wrote " << args->output << "\n";
+      if (args->diagnose) {
+        auto data = openDataset(o.data);
+        QuantErrorReport diag = diagnoseQuantization(original, model, *data, 64, 16, job.get());
+        j["diagnosis"] = diag.toJson();
+        text << "\nquantization error per tensor (worst first, " << diag.samples << " examples):\n"
+             << diag.toTable(args->diagnose_rows);
+      }
+      if (args->check) {
+        SpeedupReport check = checkSpeedup(model, args->targets);
+        j["speedup_check"] = check.toJson();
+        text << "\nwill it be faster?\n" << check.toText();
+      }
+      emit(global, j, text.str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace edgetune::cli

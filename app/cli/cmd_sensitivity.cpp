@@ -1,0 +1,62 @@
+// edgetune-cli sensitivity MODEL --data SPEC: accuracy of each prune group at ratios 0.1..0.9.
+#include "app/cli/cli_common.h"
+#include "core/analysis/sensitivity.h"
+#include "core/data/dataset.h"
+#include "core/ir/model.h"
+#include "core/util/files.h"
+
+namespace edgetune::cli {
+
+void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+
+void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  struct Args {
+    std::string model, data, csv, json_file, criterion = "l1";
+    size_t limit = 500;
+    uint64_t seed = 0;
+    int batch = 64;
+    int threads = 1;
+    int64_t round_to = 1;
+    std::vector<double> ratios = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+    std::vector<std::string> groups;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("sensitivity", "Accuracy of each prune group pruned alone at several ratios");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--data", args->data, "Dataset spec (see README)")->required();
+  cmd->add_option("--limit", args->limit, "Examples in the seeded subset (0 = all)")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the subset")->capture_default_str();
+  cmd->add_option("--ratios", args->ratios, "Ratios to sweep, each in (0, 1)")->delimiter(',');
+  cmd->add_option("--group", args->groups, "Only this group id; repeatable");
+  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "ONNX Runtime intra-op threads")->capture_default_str();
+  cmd->add_option("--round", args->round_to, "Round kept channels to a multiple of N")->capture_default_str();
+  cmd->add_option("--criterion", args->criterion, "l1, l2 or bn")->capture_default_str()
+      ->check(CLI::IsMember({"l1", "l2", "bn"}));
+  cmd->add_option("--csv", args->csv, "Also write the curves as CSV to this file");
+  cmd->add_option("--save-json", args->json_file, "Also write the curves as JSON to this file");
+  cmd->callback([args, &global, &run] {
+    run = [args, &global] {
+      Model model = Model::load(args->model);
+      auto dataset = openDataset(args->data);
+      SensitivityOptions o;
+      o.ratios = args->ratios;
+      o.limit = args->limit;
+      o.seed = args->seed;
+      o.batch_size = args->batch;
+      o.round_to = args->round_to;
+      o.criterion = args->criterion;
+      o.groups = args->groups;
+      o.ort.intra_op_threads = args->threads;
+      auto job = makeJob(global, "sensitivity");
+      SensitivityResult r = analyzeSensitivity(model, *dataset, o, job.get());
+      endProgress();
+      if (!args->csv.empty()) writeFileAtomic(args->csv, r.toCsv());
+      if (!args->json_file.empty()) writeFileAtomic(args->json_file, r.toJson().dump(2) + "\n");
+      emit(global, r.toJson(), r.toTable());
+      return 0;
+    };
+  });
+}
+
+}  // namespace edgetune::cli

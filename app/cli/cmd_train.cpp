@@ -1,0 +1,286 @@
+// edgetune-cli train / finetune / distill: train an ONNX (or model-zoo) model with the libtorch interpreter.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "app/cli/cli_common.h"
+#include "core/analysis/evaluate.h"
+#include "core/data/dataset.h"
+#include "core/ir/model.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+#include "core/zoo/zoo.h"
+
+#ifdef EDGETUNE_HAVE_TRAINING
+#include "core/train/trainer.h"
+#include "core/train/transfer.h"
+#endif
+
+namespace edgetune::cli {
+namespace {
+
+// MODEL is an ONNX file or "zoo:ARCH[?key=value&...]" with the keys of `edgetune-cli zoo`'s options
+// (classes, seed, input_channels, image_size, width, vocab_size, hidden, layers, heads, intermediate,
+// max_positions, seq_len), so one command reproduces a demo model from scratch.
+Model loadModelSpec(const std::string& spec) {
+  if (spec.rfind("zoo:", 0) != 0) return Model::load(spec);
+  std::string rest = spec.substr(4), query;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  zoo::ZooOptions o;
+  std::stringstream pairs(query);
+  std::string pair;
+  while (std::getline(pairs, pair, '&')) {
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos) throw Error("model spec '" + spec + "': '" + pair + "' is not key=value");
+    const std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
+    auto integer = [&] {
+      try {
+        size_t used = 0;
+        long long v = std::stoll(value, &used);
+        if (used != value.size()) throw std::invalid_argument("trailing");
+        return static_cast<int64_t>(v);
+      } catch (const std::exception&) {
+        throw Error("model spec '" + spec + "': " + key + "=" + value + " is not an integer");
+      }
+    };
+    if (key == "classes") o.classes = integer();
+    else if (key == "seed") o.seed = static_cast<uint64_t>(integer());
+    else if (key == "input_channels") o.input_channels = integer();
+    else if (key == "image_size") o.image_size = integer();
+    else if (key == "width") {
+      try {
+        o.width_multiplier = std::stod(value);
+      } catch (const std::exception&) {
+        throw Error("model spec '" + spec + "': width=" + value + " is not a number");
+      }
+    } else if (key == "vocab_size") o.vocab_size = integer();
+    else if (key == "hidden") o.hidden = integer();
+    else if (key == "layers") o.layers = integer();
+    else if (key == "heads") o.heads = integer();
+    else if (key == "intermediate") o.intermediate = integer();
+    else if (key == "max_positions") o.max_positions = integer();
+    else if (key == "seq_len") o.sequence_length = integer();
+    else throw Error("model spec '" + spec + "': unknown key '" + key + "'");
+  }
+  Model model = zoo::buildZooModel(rest, o);
+  return model;
+}
+
+#ifdef EDGETUNE_HAVE_TRAINING
+
+struct TrainArgs {
+  std::string model, data, val, test, output;
+  std::string optimizer = "sgd", schedule = "cosine";
+  bool augment = false, no_flip = false, no_nesterov = false, resume = false;
+  std::string checkpoint;
+  TrainOptions options;
+  // finetune
+  int64_t classes = 0;
+  bool freeze = false;
+  // distill
+  std::vector<std::string> hints;
+};
+
+void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
+  cmd->add_option("--data", a.data, "Training dataset spec (see README, Dataset specs)")->required();
+  cmd->add_option("--val", a.val, "Validation dataset spec (accuracy after every epoch)");
+  cmd->add_option("--test", a.test, "Test dataset spec: accuracy of the result in ONNX Runtime at the end");
+  cmd->add_option("-o,--output", a.output, "Output ONNX file with the trained weights")->required();
+  auto& o = a.options;
+  cmd->add_option("--epochs", o.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o.batch_size, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", o.learning_rate, "Peak learning rate")->capture_default_str();
+  cmd->add_option("--optimizer", a.optimizer, "sgd or adamw")->capture_default_str()->check(
+      CLI::IsMember({"sgd", "adamw"}));
+  cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+  cmd->add_flag("--no-nesterov", a.no_nesterov, "Plain momentum instead of Nesterov (SGD)");
+  cmd->add_option("--schedule", a.schedule, "cosine, step or constant")->capture_default_str()->check(
+      CLI::IsMember({"cosine", "step", "constant"}));
+  cmd->add_option("--step-epochs", o.step_epochs, "Step schedule: epochs between rate drops")->capture_default_str();
+  cmd->add_option("--step-gamma", o.step_gamma, "Step schedule: factor per drop")->capture_default_str();
+  cmd->add_option("--warmup", o.warmup_epochs, "Linear warm-up epochs (fractions allowed)")->capture_default_str();
+  cmd->add_option("--wd", o.weight_decay, "Weight decay (not on biases and norm parameters)")->capture_default_str();
+  cmd->add_option("--label-smoothing", o.label_smoothing, "Label smoothing")->capture_default_str();
+  cmd->add_flag("--augment", a.augment, "Random crop with padding and horizontal flip (image features)");
+  cmd->add_option("--crop-padding", o.augment.crop_padding, "Padding of the random crop (pixels)")->capture_default_str();
+  cmd->add_flag("--no-flip", a.no_flip, "No horizontal flips when augmenting");
+  cmd->add_option("--seed", o.seed, "Seed (data order, augmentation, dropout)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "libtorch intra-op threads (0 = library default)")->capture_default_str();
+  cmd->add_option("--checkpoint", a.checkpoint, "Checkpoint folder (written after every epoch)");
+  cmd->add_flag("--resume", a.resume, "Continue from the checkpoint in --checkpoint if there is one");
+  cmd->add_option("--steps-per-epoch", o.max_steps_per_epoch, "Limit the steps per epoch (0 = whole dataset)");
+  cmd->add_option("--output-name", o.output, "Model output holding the logits (default: the first)");
+}
+
+std::string percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
+  return buf;
+}
+
+int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& title, Model model) {
+  TrainOptions o = a.options;
+  o.optimizer = parseOptimizer(a.optimizer);
+  o.schedule = parseSchedule(a.schedule);
+  o.nesterov = !a.no_nesterov;
+  o.augment.enabled = a.augment;
+  o.augment.horizontal_flip = !a.no_flip;
+  o.checkpoint_dir = a.checkpoint;
+  o.resume = a.resume;
+  if (!model.sourcePath().empty() && samePath(model.sourcePath(), a.output))
+    throw Error(a.output + ": refusing to overwrite the input model; choose another output file");
+
+  auto train = openDataset(a.data);
+  std::shared_ptr<const Dataset> val = a.val.empty() ? nullptr : openDataset(a.val);
+  std::shared_ptr<const Dataset> test = a.test.empty() ? nullptr : openDataset(a.test);
+  if (test) {
+    // Fail before hours of training, not after.
+    std::vector<TensorInfo> infos;
+    for (const auto& v : model.inputs()) infos.push_back({v.name, v.type, v.shape});
+    checkInputsFit(infos, test->features(), test->name());
+  }
+  if (!global.quiet)
+    std::cerr << title << ": " << model.origin() << " on " << train->name() << " (" << train->size()
+              << " examples)" << (val ? ", validation " + val->name() : std::string()) << "\n";
+
+  auto job = makeJob(global, title);
+  auto on_epoch = [&](const EpochStats& s) {
+    if (global.quiet) return;
+    endProgress();
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n",
+                  s.epoch, o.epochs, s.train_loss, 100 * s.train_accuracy,
+                  s.validation_accuracy >= 0 ? percent(s.validation_accuracy).c_str() : "-", s.learning_rate,
+                  s.examples_per_second, s.seconds);
+    std::cerr << line << std::flush;
+  };
+  TrainResult result = trainModel(model, *train, val.get(), o, job.get(), on_epoch);
+  result.model.save(a.output);
+
+  nlohmann::json j;
+  j["output"] = a.output;
+  j["dataset"] = train->name();
+  j["epochs"] = o.epochs;
+  j["resumed_from_epoch"] = result.resumed_from_epoch;
+  j["seconds"] = result.seconds;
+  j["history"] = nlohmann::json::array();
+  for (const auto& s : result.history)
+    j["history"].push_back({{"epoch", s.epoch},
+                            {"train_loss", s.train_loss},
+                            {"train_accuracy", s.train_accuracy},
+                            {"validation_accuracy", s.validation_accuracy},
+                            {"examples_per_second", s.examples_per_second}});
+  std::ostringstream text;
+  text << "output       " << a.output << "\n";
+  text << "trained on   " << train->name() << ", " << o.epochs << " epochs";
+  if (result.resumed_from_epoch) text << " (resumed after epoch " << result.resumed_from_epoch << ")";
+  text << ", " << static_cast<int>(result.seconds) << " s\n";
+  if (!result.history.empty()) {
+    const auto& last = result.history.back();
+    text << "final loss   " << last.train_loss << ", train accuracy " << percent(last.train_accuracy) << "\n";
+    if (last.validation_accuracy >= 0) {
+      text << "validation   " << percent(last.validation_accuracy) << " (" << val->name() << ")\n";
+      j["validation_accuracy"] = last.validation_accuracy;
+    }
+  }
+  if (test) {
+    OrtOptions ort;
+    ort.intra_op_threads = o.threads;
+    auto executor = makeOrtExecutor(result.model, ort);
+    EvalOptions eval;
+    EvalResult r = evaluate(*executor, *test, eval, job.get());
+    text << "test         " << percent(r.top1) << " in ONNX Runtime (" << test->name() << ")\n";
+    j["test_accuracy"] = r.top1;
+  }
+  emit(global, j, text.str());
+  return 0;
+}
+
+#endif  // EDGETUNE_HAVE_TRAINING
+
+}  // namespace
+
+#ifdef EDGETUNE_HAVE_TRAINING
+
+void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "Train a model (ONNX file or zoo:ARCH?key=value) on a dataset");
+  cmd->add_option("model", a->model, "ONNX model file, or zoo:ARCH[?classes=10&input_channels=1&image_size=28...]")
+      ->required();
+  addTrainingOptions(cmd, *a);
+  cmd->callback([a, &global, &run] {
+    run = [a, &global] { return runTraining(global, *a, "train", loadModelSpec(a->model)); };
+  });
+}
+
+void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  auto a = std::make_shared<TrainArgs>();
+  a->options.learning_rate = 0.01;
+  auto* cmd = app.add_subcommand("finetune", "Fine-tune a trained model, optionally with a new classifier head");
+  cmd->add_option("model", a->model, "Trained ONNX model file")->required();
+  cmd->add_option("--classes", a->classes, "Replace the classifier head with a fresh one for N classes (0 = keep)");
+  cmd->add_flag("--freeze", a->freeze, "Train only the classifier head (freeze everything before it)");
+  addTrainingOptions(cmd, *a);
+  cmd->callback([a, &global, &run] {
+    run = [a, &global] {
+      Model model = loadModelSpec(a->model);
+      ClassifierHead head = findClassifierHead(model, a->options.output);
+      if (a->classes > 0) head = replaceClassifierHead(model, a->classes, a->options.seed, a->options.output);
+      if (a->freeze) a->options.frozen = parametersBeforeHead(model, head);
+      if (!global.quiet)
+        std::cerr << "finetune: head " << head.node << " (" << head.in_features << " -> " << head.classes
+                  << " classes)" << (a->freeze ? ", everything before it frozen" : "") << "\n";
+      return runTraining(global, *a, "finetune", std::move(model));
+    };
+  });
+}
+
+void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("distill", "Train a student model from a teacher's soft outputs (knowledge distillation)");
+  cmd->add_option("model", a->model, "Student: ONNX model file or zoo:ARCH[?key=value...]")->required();
+  cmd->add_option("--teacher", a->options.distill.teacher_path, "Teacher ONNX model (same classes)")->required();
+  cmd->add_option("--temperature", a->options.distill.temperature, "Softmax temperature T")->capture_default_str();
+  cmd->add_option("--alpha", a->options.distill.alpha, "Weight of the distillation term (1 - alpha: labels)")
+      ->capture_default_str();
+  cmd->add_option("--hint", a->hints, "Hint loss STUDENT_TENSOR:TEACHER_TENSOR (MSE, repeatable)");
+  cmd->add_option("--hint-weight", a->options.distill.hint_weight, "Weight of the hint losses")->capture_default_str();
+  addTrainingOptions(cmd, *a);
+  cmd->callback([a, &global, &run] {
+    run = [a, &global] {
+      for (const auto& h : a->hints) {
+        const auto colon = h.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == h.size())
+          throw Error("--hint '" + h + "' is not STUDENT_TENSOR:TEACHER_TENSOR");
+        a->options.distill.hints.emplace_back(h.substr(0, colon), h.substr(colon + 1));
+      }
+      return runTraining(global, *a, "distill", loadModelSpec(a->model));
+    };
+  });
+}
+
+#else
+
+// Built without libtorch: the commands exist and say why they cannot run.
+namespace {
+void addUnavailable(CLI::App& app, const char* name, Action& run) {
+  auto* cmd = app.add_subcommand(name, "(not available: built without libtorch)");
+  cmd->allow_extras();
+  cmd->callback([&run, name] {
+    run = [name]() -> int {
+      throw Error(std::string(name) + " needs the training engine; this edgetune-cli was built without libtorch");
+    };
+  });
+}
+}  // namespace
+void addTrainCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "train", run); }
+void addFinetuneCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "finetune", run); }
+void addDistillCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "distill", run); }
+
+#endif
+
+}  // namespace edgetune::cli

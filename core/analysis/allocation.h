@@ -1,0 +1,45 @@
+#pragma once
+// Allocation: per-group prune ratios that reach a global target (parameters, MACs or measured latency) at the
+// least predicted accuracy loss, from sensitivity curves (insensitive groups are pruned more).
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/analysis/sensitivity.h"
+#include "core/ir/model.h"
+
+namespace edgetune {
+
+struct AllocationOptions {
+  std::string metric = "macs";  // "params", "macs" or "latency"
+  double keep_fraction = 0.5;   // target: the pruned model's metric <= keep_fraction * the original's
+  int64_t round_to = 8;
+  std::string criterion = "l1";
+  /// Latency of a model in ms (the "latency" metric); default: ONNX Runtime median of 20 runs on 1 thread.
+  std::function<double(const Model&)> measure_latency_ms;
+};
+
+struct Allocation {
+  std::map<std::string, double> ratios;  // group id -> ratio (groups not listed stay whole)
+  double metric_before = 0, metric_after = 0;  // measured on the pruned model
+  double predicted_accuracy_drop = 0;          // sum of the curves' drops at the chosen ratios
+  bool reached = false;                        // metric_after <= keep_fraction * metric_before
+  nlohmann::json toJson() const;
+};
+
+/// Measures `metric` of `model` ("params", "macs" or "latency" via options.measure_latency_ms).
+double measureMetric(const Model& model, const AllocationOptions& options);
+
+/// Greedy allocation: repeatedly takes the next ratio step of the group with the smallest accuracy drop per
+/// unit of metric saved (curves give the drop, isolated pruning of each group gives the saving), until the
+/// target is met on the really pruned model. Throws Error for an unknown metric or a target outside (0, 1).
+Allocation allocateRatios(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options);
+
+/// The uniform ratio (same for every prunable group) that meets the same target, by bisection; for comparison.
+Allocation uniformAllocation(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options);
+
+/// Prunes `model` with the allocation's ratios (round_to and criterion from options).
+Model applyAllocation(const Model& model, const Allocation& allocation, const AllocationOptions& options);
+
+}  // namespace edgetune

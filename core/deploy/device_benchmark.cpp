@@ -1,0 +1,122 @@
+// DeviceBenchmark <-> JSON.
+#include "core/deploy/device_benchmark.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/util/error.h"
+
+namespace edgetune::deploy {
+
+nlohmann::json DeviceBenchmark::toJson() const {
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& l : latency)
+    results.push_back({{"threads", l.threads}, {"runs", l.runs}, {"min_ms", l.min_ms}, {"median_ms", l.median_ms},
+                       {"mean_ms", l.mean_ms}, {"p90_ms", l.p90_ms}, {"p99_ms", l.p99_ms}, {"max_ms", l.max_ms},
+                       {"stdev_ms", l.stdev_ms}, {"peak_rss_bytes", l.peak_rss_bytes}});
+  nlohmann::json j{{"device", device},
+                   {"model", model},
+                   {"arch", arch},
+                   {"onnxruntime_version", onnxruntime_version},
+                   {"runner_version", runner_version},
+                   {"cpu_cores", cpu_cores},
+                   {"results", results},
+                   {"peak_rss_bytes", peak_rss_bytes}};
+  if (!profile.empty()) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : profile)
+      nodes.push_back({{"name", n.name}, {"op", n.op}, {"total_us", n.total_us}, {"calls", n.calls},
+                       {"mean_us", n.mean_us}});
+    j["profile"] = {{"threads", profile_threads}, {"nodes", nodes}};
+  }
+  if (accuracy)
+    j["accuracy"] = {{"examples", accuracy->examples}, {"correct", accuracy->correct}, {"top1", accuracy->top1},
+                     {"mean_latency_ms", accuracy->mean_latency_ms}};
+  return j;
+}
+
+DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
+  DeviceBenchmark b;
+  try {
+    b.device = j.value("device", std::string());
+    b.model = j.value("model", std::string());
+    b.arch = j.value("arch", std::string());
+    b.onnxruntime_version = j.value("onnxruntime_version", std::string());
+    b.runner_version = j.value("runner_version", 0);
+    b.cpu_cores = j.value("cpu_cores", 0);
+    for (const auto& r : j.at("results")) {
+      DeviceLatency l;
+      l.threads = r.at("threads").get<int>();
+      l.runs = r.at("runs").get<int>();
+      l.min_ms = r.at("min_ms").get<double>();
+      l.median_ms = r.at("median_ms").get<double>();
+      l.mean_ms = r.at("mean_ms").get<double>();
+      l.p90_ms = r.at("p90_ms").get<double>();
+      l.p99_ms = r.at("p99_ms").get<double>();
+      l.max_ms = r.at("max_ms").get<double>();
+      l.stdev_ms = r.value("stdev_ms", 0.0);
+      l.peak_rss_bytes = r.value("peak_rss_bytes", int64_t{0});
+      b.latency.push_back(l);
+    }
+    b.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});
+    if (j.contains("profile")) {
+      const auto& p = j["profile"];
+      b.profile_threads = p.value("threads", 0);
+      for (const auto& n : p.at("nodes"))
+        b.profile.push_back({n.at("name").get<std::string>(), n.value("op", std::string()),
+                             n.at("total_us").get<int64_t>(), n.value("calls", int64_t{0}), n.value("mean_us", 0.0)});
+    }
+    if (j.contains("accuracy")) {
+      const auto& a = j["accuracy"];
+      b.accuracy = DeviceAccuracy{a.at("examples").get<int64_t>(), a.at("correct").get<int64_t>(),
+                                  a.at("top1").get<double>(), a.value("mean_latency_ms", 0.0)};
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("device benchmark JSON: ") + e.what());
+  }
+  return b;
+}
+
+DeviceBenchmark parseRunnerOutput(const std::string& stdout_text) {
+  // The JSON is the last non-empty line (ONNX Runtime may print warnings before it).
+  std::istringstream in(stdout_text);
+  std::string last;
+  for (std::string line; std::getline(in, line);)
+    if (line.find('{') != std::string::npos) last = line;
+  nlohmann::json j = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    std::string shown = stdout_text.substr(0, 300);
+    throw Error("the device runner did not print its JSON report; it printed: " + (shown.empty() ? "(nothing)" : shown));
+  }
+  if (j.contains("error")) throw Error("the device runner failed: " + j["error"].get<std::string>());
+  return DeviceBenchmark::fromJson(j);
+}
+
+std::string DeviceBenchmark::toTable() const {
+  std::ostringstream out;
+  char line[200];
+  out << "Device " << device << " (" << arch << ", " << cpu_cores << " cores, ONNX Runtime " << onnxruntime_version
+      << ")\n";
+  out << "threads   median_ms    p90_ms    p99_ms    min_ms   peak_MiB\n";
+  for (const auto& l : latency) {
+    std::snprintf(line, sizeof(line), "%7d %11.3f %9.3f %9.3f %9.3f %10.1f\n", l.threads, l.median_ms, l.p90_ms,
+                  l.p99_ms, l.min_ms, static_cast<double>(l.peak_rss_bytes) / (1024.0 * 1024.0));
+    out << line;
+  }
+  if (accuracy) {
+    std::snprintf(line, sizeof(line), "accuracy: %.2f%% top-1 on %lld examples\n", 100.0 * accuracy->top1,
+                  static_cast<long long>(accuracy->examples));
+    out << line;
+  }
+  if (!profile.empty()) {
+    out << "slowest nodes (" << profile_threads << " thread(s)):\n";
+    for (size_t i = 0; i < profile.size() && i < 10; ++i) {
+      std::snprintf(line, sizeof(line), "  %-40s %-18s %10.1f us/run\n", profile[i].name.c_str(),
+                    profile[i].op.c_str(), profile[i].mean_us);
+      out << line;
+    }
+  }
+  return out.str();
+}
+
+}  // namespace edgetune::deploy

@@ -1,0 +1,388 @@
+// Studio views without the main window: graph model and view (layout, search, collapse/expand, diff),
+// inspector, charts and their export, project files, jobs and the stall monitor.
+#include <QtTest>
+
+#include <QImage>
+#include <QPushButton>
+#include <QThread>
+#include <qcustomplot.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/ir/stats.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+#include "core/zoo/zoo.h"
+#include "tests/tests_common.h"
+#include "ui/charts.h"
+#include "ui/graph_view.h"
+#include "ui/jobs.h"
+#include "ui/panels.h"
+#include "ui/project.h"
+#include "ui/workbench.h"
+
+using namespace edgetune;
+using namespace edgetune::ui;
+
+namespace {
+PreparedGraph prepareZoo(const std::string& source) {
+  auto model = std::make_shared<Model>(loadModelSource(source));
+  auto stats = std::make_shared<ModelStats>(computeStats(*model));
+  return prepareGraph(model, stats);
+}
+int countOps(const Model& m, const std::string& op) {
+  int n = 0;
+  for (const auto& node : m.graph().node()) n += node.op_type() == op ? 1 : 0;
+  return n;
+}
+}  // namespace
+
+class TestUiViews : public QObject {
+  Q_OBJECT
+ private slots:
+  void scopesAndVisibleGraph() {
+    Model m = loadModelSource("zoo:resnet20?input_channels=1&image_size=28");
+    const auto g = GraphStructure::fromModel(m);
+    QCOMPARE(static_cast<int>(g.nodes.size()), m.graph().node_size());
+    QVERIFY(g.scope_sizes.count("layer1") == 1);
+    QVERIFY(g.scope_sizes.at("layer1") > 10);
+    // Everything expanded: one item per node plus inputs and outputs.
+    const auto all = buildVisibleGraph(g, {});
+    QCOMPARE(static_cast<int>(all.items.size()), m.graph().node_size() + 2);
+    // Collapsing layer1 replaces its nodes by one group and keeps the graph connected through it.
+    const auto collapsed = buildVisibleGraph(g, {"layer1"});
+    QCOMPARE(static_cast<int>(collapsed.items.size()), m.graph().node_size() + 2 - g.scope_sizes.at("layer1") + 1);
+    int group = -1;
+    for (size_t i = 0; i < collapsed.items.size(); ++i)
+      if (collapsed.items[i].kind == VisibleItem::Kind::Group) group = static_cast<int>(i);
+    QVERIFY(group >= 0);
+    int in_edges = 0, out_edges = 0;
+    for (auto [a, b] : collapsed.edges) {
+      QVERIFY(a != b);  // no self loops from edges inside the group
+      in_edges += b == group;
+      out_edges += a == group;
+    }
+    QVERIFY(in_edges >= 1);
+    QVERIFY(out_edges >= 1);
+    // expand then collapse returns to the same set.
+    auto expanded = expandScope(g, {"layer1"}, "layer1");
+    QVERIFY(!expanded.count("layer1"));
+    QVERIFY(expanded.count("layer1/layer1.0"));
+    QCOMPARE(collapseScope(expanded, "layer1"), std::set<std::string>{"layer1"});
+  }
+
+  void defaultCollapseKeepsBigModelsReadable_data() {
+    QTest::addColumn<QString>("source");
+    QTest::newRow("resnet56") << "zoo:resnet56";
+    QTest::newRow("bert4") << "zoo:bert?layers=4";
+  }
+  void defaultCollapseKeepsBigModelsReadable() {
+    QFETCH(QString, source);
+    Model m = loadModelSource(source.toStdString());
+    const auto g = GraphStructure::fromModel(m);
+    QVERIFY(g.nodes.size() > 150);
+    const auto collapsed = defaultCollapsed(g, 90);
+    QVERIFY(!collapsed.empty());
+    const auto v = buildVisibleGraph(g, collapsed);
+    QVERIFY2(v.items.size() <= 90 + g.inputs.size() + g.outputs.size() + 5, qPrintable(QString::number(v.items.size())));
+    QVERIFY(v.items.size() >= 10);  // not one giant box either
+  }
+
+  void smallModelIsNotCollapsed() {
+    Model m = loadModelSource("zoo:mlp");
+    QVERIFY(defaultCollapsed(GraphStructure::fromModel(m)).empty());
+  }
+
+  void graphViewShowsSearchesAndExpands() {
+    GraphView view;
+    view.resize(900, 700);
+    view.show();
+    PreparedGraph prepared = prepareZoo("zoo:resnet56");
+    const int node_count = prepared.model->graph().node_size();
+    const int convs = countOps(*prepared.model, "Conv");
+    view.setPrepared(std::move(prepared));
+    QVERIFY(view.scene()->items().size() > 20);
+    QVERIFY(view.groupItemCount() > 0);
+    QVERIFY(view.nodeItemCount() < node_count);
+    // Layout positions are real: items do not all sit on one spot.
+    QVERIFY(view.scene()->sceneRect().height() > 300);
+
+    QCOMPARE(view.search("Conv"), convs);
+    QCOMPARE(view.search("layer2.3/conv1"), 1);
+    QCOMPARE(view.search("no-such-node"), 0);
+
+    // Expand a group off the UI thread; the view gets more node items, then collapse brings the group back.
+    QString group;
+    for (const auto& item : view.visibleGraph().items)
+      if (item.kind == VisibleItem::Kind::Group) {
+        group = QString::fromStdString(item.scope);
+        break;
+      }
+    QVERIFY(!group.isEmpty());
+    const int groups_before = view.groupItemCount(), nodes_before = view.nodeItemCount();
+    QSignalSpy ready(&view, &GraphView::layoutReady);
+    view.expandGroup(group);
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 20000);
+    QVERIFY(view.nodeItemCount() > nodes_before);
+    QVERIFY(!view.visibleGraph().collapsed.count(group.toStdString()));
+    view.collapseGroup(group);
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 2, 20000);
+    QCOMPARE(view.groupItemCount(), groups_before);
+    QCOMPARE(view.nodeItemCount(), nodes_before);
+  }
+
+  void searchInsideCollapsedGroupSelectsTheGroup() {
+    GraphView view;
+    view.setPrepared(prepareZoo("zoo:resnet56"));
+    const int matches = view.search("layer3.8/conv2");
+    QCOMPARE(matches, 1);
+    // The node is hidden in a group, so the group item is what gets selected.
+    QVERIFY(view.visibleGraph().collapsed.size() > 0);
+  }
+
+  void inspectorShowsParamsAndHistogram() {
+    auto model = std::make_shared<Model>(loadModelSource("zoo:resnet20?input_channels=1&image_size=28"));
+    auto stats = std::make_shared<ModelStats>(computeStats(*model));
+    NodeInspector inspector;
+    inspector.setModel(model, stats);
+    int conv = -1;
+    for (int i = 0; i < model->graph().node_size(); ++i)
+      if (model->graph().node(i).name() == "/layer2/layer2.0/conv1/Conv") conv = i;
+    QVERIFY(conv >= 0);
+    inspector.showNode(conv);
+    // layer2.0.conv1: 16 -> 32 channels, 3x3: 4608 weights (no bias in the zoo's convs before BN).
+    QCOMPARE(inspector.paramsText(), QString::number(stats->nodes[conv].params));
+    QVERIFY(stats->nodes[conv].params >= 4608);
+    QCOMPARE(inspector.histogram()->plottableCount(), 1);
+    QCOMPARE(inspector.shownSparsity(), 0.0);
+    // A node without weights: no histogram.
+    int relu = -1;
+    for (int i = 0; i < model->graph().node_size(); ++i)
+      if (model->graph().node(i).op_type() == "Relu") relu = i;
+    inspector.showNode(relu);
+    QCOMPARE(inspector.histogram()->plottableCount(), 0);
+    QCOMPARE(inspector.shownSparsity(), -1.0);
+  }
+
+  void weightSummaryCountsZeros() {
+    Tensor t = Tensor::from<float>({2, 4}, std::vector<float>{0, 1, 2, 0, -1, 0, 3, 4});
+    const auto s = summarizeWeights("w", tensorToProto("w", t), 4);
+    QCOMPARE(s.count, int64_t{8});
+    QCOMPARE(s.zeros, int64_t{3});
+    QCOMPARE(s.min, -1.0);
+    QCOMPARE(s.max, 4.0);
+    int64_t total = 0;
+    for (auto c : s.bin_counts) total += c;
+    QCOMPARE(total, int64_t{8});
+  }
+
+  void diffFindsRemovedAndChangedNodes() {
+    Model before = loadModelSource("zoo:resnet20?input_channels=1&image_size=28");
+    Model cleaned = applyRecipe(before, {{"format", "edgetune-recipe"}, {"version", 1},
+                                         {"passes", {{{"pass", "cleanup"}, {"options", nlohmann::json::object()}}}}});
+    const auto diff = diffModels(before, cleaned);
+    // Folding BatchNorm removes every BatchNormalization node.
+    QCOMPARE(diff.removed, countOps(before, "BatchNormalization"));
+    for (auto [node, kind] : diff.before_nodes)
+      if (kind == NodeDiff::Removed) QCOMPARE(before.graph().node(node).op_type(), std::string("BatchNormalization"));
+    // Nothing changes against itself.
+    QVERIFY(diffModels(before, before).before_nodes.empty());
+  }
+
+  void paretoFront_data() {
+    QTest::addColumn<QVector<double>>("latency");
+    QTest::addColumn<QVector<double>>("accuracy");
+    QTest::addColumn<QVector<int>>("front");
+    QTest::newRow("dominated middle") << QVector<double>{1, 2, 3} << QVector<double>{80, 79, 90} << QVector<int>{0, 2};
+    QTest::newRow("all on front") << QVector<double>{1, 2, 3} << QVector<double>{70, 80, 90} << QVector<int>{0, 1, 2};
+    QTest::newRow("one dominates") << QVector<double>{1, 2, 3} << QVector<double>{95, 80, 90} << QVector<int>{0};
+    QTest::newRow("empty") << QVector<double>{} << QVector<double>{} << QVector<int>{};
+  }
+  void paretoFront() {
+    QFETCH(QVector<double>, latency);
+    QFETCH(QVector<double>, accuracy);
+    QFETCH(QVector<int>, front);
+    std::vector<std::pair<double, double>> pts;
+    for (int i = 0; i < latency.size(); ++i) pts.push_back({latency[i], accuracy[i]});
+    const auto got = ui::paretoFront(pts);
+    QCOMPARE(QVector<int>(got.begin(), got.end()), front);
+  }
+
+  void chartsExportPngSvgCsv() {
+    test::TempDir dir;
+    KnobChart chart;
+    chart.resize(500, 600);
+    VariantMetrics m;
+    m.size_bytes = 1'000'000;
+    m.latency_ms = 1.5;
+    m.accuracy = 0.9;
+    m.accuracy_low = 0.88;
+    m.accuracy_high = 0.92;
+    m.accuracy_count = 500;
+    chart.setPoint(0.0, m);
+    m.accuracy = 0.85;
+    chart.setPoint(0.3, m);
+    QCOMPARE(chart.pointCount(), 2);
+    const QString png = QString::fromStdString((dir / "chart.png").string());
+    const QString svg = QString::fromStdString((dir / "chart.svg").string());
+    const QString csv = QString::fromStdString((dir / "chart.csv").string());
+    chart.exportPng(png, 500, 600);
+    chart.exportSvg(svg, 500, 600);
+    chart.exportCsv(csv);
+    QImage image(png);
+    QCOMPARE(image.size(), QSize(500, 600));
+    QFile svg_file(svg);
+    QVERIFY(svg_file.open(QIODevice::ReadOnly));
+    const QByteArray svg_bytes = svg_file.readAll();
+    QVERIFY(svg_bytes.contains("<svg"));
+    QVERIFY(svg_bytes.size() > 2000);  // it has drawn content, not an empty document
+    QFile csv_file(csv);
+    QVERIFY(csv_file.open(QIODevice::ReadOnly));
+    const QStringList lines = QString(csv_file.readAll()).trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY(lines[0].startsWith("knob,size_bytes,latency_ms,accuracy"));
+    QVERIFY(lines[2].startsWith("0.3,1000000,1.5,0.85"));
+    // Negative: a folder that does not exist.
+    QVERIFY_THROWS_EXCEPTION(Error, chart.exportCsv("/nonexistent-dir/x.csv"));
+    QVERIFY_THROWS_EXCEPTION(Error, chart.exportPng("/nonexistent-dir/x.png"));
+  }
+
+  void paretoChartCsvAndSelection() {
+    ParetoChart chart;
+    chart.resize(600, 400);
+    chart.show();
+    std::vector<Variant> vs(3);
+    const double lat[] = {2.0, 1.0, 3.0}, acc[] = {0.9, 0.8, 0.85};
+    for (int i = 0; i < 3; ++i) {
+      vs[i].name = "v" + std::to_string(i);
+      vs[i].metrics.latency_ms = lat[i];
+      vs[i].metrics.accuracy = acc[i];
+      vs[i].metrics.size_bytes = (i + 1) * 1'000'000;
+    }
+    chart.setVariants(vs);
+    QCOMPARE(chart.frontIndices(), (std::vector<int>{1, 0}));
+    const QString csv = chart.csv();
+    QVERIFY(csv.contains("\"v2\",3,0.85"));
+    QVERIFY(csv.contains(",0\n"));  // v2 is dominated
+    // Clicking a marker selects that variant.
+    chart.plot()->replot();
+    QSignalSpy clicked(&chart, &ParetoChart::variantClicked);
+    const QPoint at(static_cast<int>(chart.plot()->xAxis->coordToPixel(1.0)),
+                    static_cast<int>(chart.plot()->yAxis->coordToPixel(80.0)));
+    QTest::mouseClick(chart.plot(), Qt::LeftButton, Qt::NoModifier, at);
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.first().first().toInt(), 1);
+    QCOMPARE(chart.selected(), 1);
+  }
+
+  void projectRoundTrip() {
+    test::TempDir dir;
+    std::ofstream(dir / "model.onnx") << "x";
+    Project p;
+    p.model_path = (dir / "model.onnx").string();
+    p.dataset_spec = "fashion-mnist?limit=100";
+    p.knobs = {{"prune_ratio", 0.3}};
+    Variant v;
+    v.name = "channels 30%";
+    v.recipe = {{"format", "edgetune-recipe"}, {"version", 1},
+                {"passes", {{{"pass", "prune_channels"}, {"options", {{"ratio", 0.3}}}}}}};
+    v.metrics.accuracy = 0.91;
+    v.metrics.accuracy_low = 0.9;
+    v.metrics.accuracy_high = 0.92;
+    v.metrics.latency_ms = 1.25;
+    v.metrics.size_bytes = 123456;
+    v.created_utc = "2024-01-01T00:00:00Z";
+    p.variants = {v};
+    p.save(dir / "p.edgetune.json");
+    // Stored relative, so the folder can move.
+    QVERIFY(QString::fromStdString(readFile(dir / "p.edgetune.json")).contains("\"model_path\": \"model.onnx\""));
+    const Project q = Project::load(dir / "p.edgetune.json");
+    QCOMPARE(q.model_path, p.model_path);
+    QCOMPARE(q.toJson(), p.toJson());
+    QCOMPARE(*q.variants[0].metrics.latency_ms, 1.25);
+    QVERIFY(!q.variants[0].metrics.params.has_value());
+  }
+
+  void projectErrorsNameTheFile() {
+    test::TempDir dir;
+    std::ofstream(dir / "bad.json") << "{not json";
+    std::ofstream(dir / "other.json") << R"({"format": "something-else"})";
+    std::ofstream(dir / "badvariant.json") << R"({"format": "edgetune-project", "version": 1, "variants": [{"recipe": {}}]})";
+    for (const char* name : {"bad.json", "other.json", "badvariant.json", "missing.json"}) {
+      try {
+        Project::load(dir / name);
+        QFAIL("expected an error");
+      } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(name), e.what());
+      }
+    }
+  }
+
+  void modelSourcesAndExportGuards() {
+    QVERIFY_THROWS_EXCEPTION(Error, loadModelSource("zoo:resnet20?colour=3"));
+    QVERIFY_THROWS_EXCEPTION(Error, loadModelSource("zoo:resnet20?image_size=big"));
+    QVERIFY_THROWS_EXCEPTION(Error, loadModelSource("zoo:nosuchnet"));
+    test::TempDir dir;
+    Model m = loadModelSource("zoo:mlp");
+    m.save(dir / "base.onnx");
+    Model loaded = Model::load(dir / "base.onnx");
+    Variant v;
+    v.name = "copy";
+    v.recipe = emptyRecipe();
+    // Never overwrite the baseline file.
+    QVERIFY_THROWS_EXCEPTION(Error, exportVariant(loaded, v, (dir / "base.onnx").string(), "", dir / "base.onnx"));
+    const auto card = exportVariant(loaded, v, (dir / "base.onnx").string(), "fashion-mnist", dir / "out.onnx");
+    QVERIFY(std::filesystem::exists(dir / "out.card.json"));
+    QVERIFY(std::filesystem::exists(dir / "out.card.md"));
+    QCOMPARE(card["variant"].get<std::string>(), std::string("copy"));
+    QCOMPARE(Model::load(dir / "out.onnx").parameterCount(), m.parameterCount());
+  }
+
+  void jobsReportProgressAndCancel() {
+    JobManager jobs;
+    StallMonitor stalls;
+    JobsPanel panel(&jobs, &stalls);
+    QAtomicInt started = 0;
+    JobHandle* job = jobs.start("spin", [&](JobContext& context, JobHandle&) {
+      started = 1;
+      for (int i = 0; i < 100000; ++i) {
+        context.report(i / 100000.0, "spinning");
+        context.throwIfCancelled();
+        QThread::msleep(1);
+      }
+    });
+    QCOMPARE(panel.rowCount(), 1);
+    QSignalSpy progress(job, &JobHandle::progressChanged);
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 10000);
+    QPushButton* cancel = panel.cancelButton(job);
+    QVERIFY(cancel && cancel->isEnabled());
+    QSignalSpy finished(job, &JobHandle::finished);
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 10000);
+    QCOMPARE(job->state(), JobHandle::State::Cancelled);
+    QVERIFY(!cancel->isEnabled());
+    // A failing job carries its message.
+    JobHandle* failing = jobs.start("fail", [](JobContext&, JobHandle&) { throw Error("model.onnx: broken"); });
+    QSignalSpy failed(failing, &JobHandle::finished);
+    QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 10000);
+    QCOMPARE(failing->state(), JobHandle::State::Failed);
+    QCOMPARE(failing->error(), QString("model.onnx: broken"));
+    jobs.clearFinished();
+    QCOMPARE(jobs.jobs().size(), 0);
+  }
+
+  void stallMonitorMeasuresBlockedEventLoop() {
+    StallMonitor stalls;
+    QTRY_VERIFY_WITH_TIMEOUT(stalls.beats() > 3, 5000);
+    stalls.reset();
+    stalls.setJobsRunning(true);
+    QThread::msleep(150);  // block the UI thread on purpose
+    QTRY_VERIFY_WITH_TIMEOUT(stalls.beats() > 10, 5000);
+    QVERIFY2(stalls.maxStallMs() >= 100, qPrintable(QString::number(stalls.maxStallMs())));
+    QVERIFY(stalls.maxStallWhileJobsMs() >= 100);
+  }
+};
+
+QTEST_MAIN(TestUiViews)
+#include "test_ui_views.moc"

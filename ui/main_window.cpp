@@ -1,0 +1,602 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QUndoStack>
+
+#include <filesystem>
+
+#include "core/ir/stats.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+#include "ui/charts.h"
+#include "ui/dialogs.h"
+#include "ui/graph_view.h"
+#include "ui/jobs.h"
+#include "ui/panels.h"
+#include "ui/tuning_panel.h"
+#include "ui/workbench.h"
+
+// The icons live in the static library edgetune_ui: its resources must be registered explicitly.
+static void initStudioResources() { Q_INIT_RESOURCE(edgetune); }
+
+namespace edgetune::ui {
+
+QString bundledDemoModelPath() {
+  // Installed next to the binary (../share/edgetune/models) or in the source tree's resources.
+  const QString installed = QCoreApplication::applicationDirPath() + "/../share/edgetune/models/resnet20_fmnist.onnx";
+  if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
+  return QString(EDGETUNE_RESOURCES_DIR) + "/models/resnet20_fmnist.onnx";
+}
+
+QString demoZooSource() { return "zoo:resnet20?input_channels=1&image_size=28&classes=10"; }
+
+MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow(parent), options_(std::move(options)) {
+  initStudioResources();
+  jobs_ = new JobManager(this);
+  stalls_ = new StallMonitor(this);
+  undo_ = new QUndoStack(this);
+  connect(jobs_, &JobManager::jobsChanged, this, [this] { stalls_->setJobsRunning(jobs_->runningCount() > 0); });
+  recovery_path_ = options_.recovery_path;
+  if (recovery_path_.isEmpty()) {
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
+    QDir().mkpath(dir);
+    recovery_path_ = dir + "/recovery.edgetune.json";
+  }
+  buildUi();
+  buildMenus();
+  setAcceptDrops(true);
+  setWindowIcon(QIcon(":/icons/edgetune.svg"));
+  resize(1500, 950);
+  updateTitle();
+  autosave_timer_.setInterval(20000);
+  connect(&autosave_timer_, &QTimer::timeout, this, [this] {
+    if (dirty_) autosave();
+  });
+  autosave_timer_.start();
+  if (options_.offer_recovery) QTimer::singleShot(0, this, &MainWindow::offerRecovery);
+}
+
+MainWindow::~MainWindow() { jobs_->cancelAllAndWait(); }
+
+void MainWindow::buildUi() {
+  graph_ = new GraphView(this);
+  graph_->setJobManager(jobs_);
+  compare_ = new CompareWidget(jobs_, this);
+  central_tabs_ = new QTabWidget(this);
+  central_tabs_->addTab(graph_, "Graph");
+  central_tabs_->addTab(compare_, "Compare");
+  setCentralWidget(central_tabs_);
+
+  knob_chart_ = new KnobChart(this);
+  pareto_ = new ParetoChart(this);
+  training_ = new TrainingChart(this);
+  inspector_ = new NodeInspector(this);
+  tuning_ = new TuningPanel(jobs_, undo_, knob_chart_, this);
+  variants_ = new VariantsPanel(this);
+  jobs_panel_ = new JobsPanel(jobs_, stalls_, this);
+
+  auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const QString& name) {
+    auto* d = new QDockWidget(title, this);
+    d->setObjectName(name);
+    d->setWidget(w);
+    addDockWidget(area, d);
+    return d;
+  };
+  auto* tuning_dock = dock("Tuning", tuning_, Qt::LeftDockWidgetArea, "tuning");
+  tuning_dock->setMinimumWidth(300);
+  auto* right_tabs = new QTabWidget(this);
+  right_tabs->addTab(knob_chart_, "Live");
+  right_tabs->addTab(pareto_, "Pareto");
+  right_tabs->addTab(training_, "Training");
+  auto* charts_dock = dock("Charts", right_tabs, Qt::RightDockWidgetArea, "charts");
+  charts_dock->setMinimumWidth(380);
+  auto* inspector_dock = dock("Inspector", inspector_, Qt::RightDockWidgetArea, "inspector");
+  tabifyDockWidget(inspector_dock, charts_dock);
+  charts_dock->raise();
+  bottom_tabs_ = new QTabWidget(this);
+  bottom_tabs_->addTab(variants_, "Variants");
+  bottom_tabs_->addTab(jobs_panel_, "Jobs");
+  auto* bottom_dock = dock("Variants and jobs", bottom_tabs_, Qt::BottomDockWidgetArea, "bottom");
+  bottom_dock->setMinimumHeight(170);
+  resizeDocks({bottom_dock}, {210}, Qt::Vertical);
+  resizeDocks({tuning_dock, charts_dock}, {320, 440}, Qt::Horizontal);
+
+  auto* tb = addToolBar("Main");
+  tb->setObjectName("main-toolbar");
+  tb->setIconSize(QSize(20, 20));
+  tb->addAction(QIcon(":/icons/open.svg"), "Open model", this, [this] {
+    const QString path = askOpenFile(this, "Open ONNX model", "ONNX models (*.onnx);;All files (*)");
+    if (!path.isEmpty()) openModel(path);
+  });
+  tb->addAction(QIcon(":/icons/dataset.svg"), "Dataset", this, [this] {
+    if (!dataset_dialog_) {
+      dataset_dialog_ = new DatasetDialog(jobs_, this);
+      connect(dataset_dialog_, &DatasetDialog::accepted, this, &MainWindow::openDataset);
+    }
+    dataset_dialog_->setSpec(QString::fromStdString(project_.dataset_spec.empty() ? "fashion-mnist" : project_.dataset_spec));
+    dataset_dialog_->show();
+    dataset_dialog_->preview();
+  });
+  tb->addAction(QIcon(":/icons/save.svg"), "Save project", this, [this] {
+    QString path = project_path_;
+    if (path.isEmpty()) path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
+    if (!path.isEmpty()) saveProject(path);
+  });
+  tb->addSeparator();
+  tb->addAction(QIcon(":/icons/fit.svg"), "Fit graph", graph_, &GraphView::fitAll);
+  search_ = new QLineEdit(this);
+  search_->setPlaceholderText("Find node (Ctrl+F)");
+  search_->setClearButtonEnabled(true);
+  search_->setMaximumWidth(240);
+  tb->addWidget(search_);
+  connect(search_, &QLineEdit::returnPressed, this, [this] {
+    static QString last;
+    if (search_->text() == last && last.size()) {
+      graph_->findNext();
+      return;
+    }
+    last = search_->text();
+    const int n = graph_->search(last);
+    setStatus(n ? QString("%1 nodes match '%2' (Enter for next)").arg(n).arg(last) : "No node matches '" + last + "'", 5000);
+  });
+  tb->addWidget(new QLabel(" Color: ", this));
+  color_mode_ = new QComboBox(this);
+  for (auto mode : allColorModes()) color_mode_->addItem(colorModeName(mode), static_cast<int>(mode));
+  tb->addWidget(color_mode_);
+  connect(color_mode_, &QComboBox::currentIndexChanged, this, [this] {
+    graph_->setColorMode(static_cast<GraphColorMode>(color_mode_->currentData().toInt()));
+  });
+  tb->addSeparator();
+  tb->addAction(QIcon(":/icons/evaluate.svg"), "Measure (F5)", tuning_, &TuningPanel::measureNow);
+  tb->addAction(QIcon(":/icons/apply.svg"), "Apply", tuning_, &TuningPanel::apply);
+
+  model_label_ = new QLabel("no model", this);
+  dataset_label_ = new QLabel("no dataset", this);
+  stall_label_ = new QLabel(this);
+  stall_label_->setToolTip("Longest UI-thread stall (10 ms heartbeat); target < 100 ms");
+  statusBar()->addPermanentWidget(model_label_);
+  statusBar()->addPermanentWidget(dataset_label_);
+  statusBar()->addPermanentWidget(stall_label_);
+  auto* stall_timer = new QTimer(this);
+  connect(stall_timer, &QTimer::timeout, this, [this] {
+    stall_label_->setText(QString("UI stall max %1 ms").arg(stalls_->maxStallWhileJobsMs(), 0, 'f', 0));
+  });
+  stall_timer->start(1000);
+
+  // Wiring between views.
+  connect(graph_, &GraphView::nodeSelected, this, [this](int node) {
+    if (node >= 0) inspector_->showNode(node);
+  });
+  connect(graph_, &GraphView::groupSelected, this, [this](const QString& scope) {
+    const auto* s = graph_->structure();
+    inspector_->showGroup(scope, s ? s->scope_sizes.at(scope.toStdString()) : 0);
+  });
+  connect(tuning_, &TuningPanel::pruningRatios, this, [this](const std::vector<double>& r) {
+    graph_->setOverlayValues(GraphColorMode::PruningRatio, r);
+  });
+  connect(tuning_, &TuningPanel::statusMessage, this, [this](const QString& m) { setStatus(m, 8000); });
+  connect(tuning_, &TuningPanel::firstChartUpdate, this, [this](double ms) {
+    setStatus(QString("Knob change -> first chart point: %1 ms").arg(ms, 0, 'f', 0), 4000);
+  });
+  connect(tuning_, &TuningPanel::knobsChanged, this, [this](const nlohmann::json& k) {
+    project_.knobs = k;
+    markDirty();
+  });
+  connect(tuning_, &TuningPanel::variantApplied, this, [this](const Variant& v) {
+    Variant copy = v;
+    // Unique names: "channels 30%", "channels 30% (2)".
+    int same = 0;
+    for (const auto& existing : project_.variants) same += existing.name.rfind(v.name, 0) == 0 ? 1 : 0;
+    if (same) copy.name += " (" + std::to_string(same + 1) + ")";
+    project_.variants.push_back(copy);
+    refreshVariants();
+    variants_->selectVariant(static_cast<int>(project_.variants.size()) - 1);
+    setStatus("Recorded variant '" + QString::fromStdString(copy.name) + "'", 5000);
+    markDirty();
+    autosave();
+  });
+  connect(pareto_, &ParetoChart::variantClicked, this, [this](int i) { variants_->selectVariant(i); });
+  connect(variants_, &VariantsPanel::variantSelected, this, [this](int i) {
+    pareto_->setSelected(i);
+    if (i >= 0 && i < static_cast<int>(project_.variants.size()) && !project_.variants[i].knobs.empty())
+      tuning_->setKnobs(project_.variants[i].knobs, true);
+  });
+  connect(variants_, &VariantsPanel::compareRequested, this, &MainWindow::compareVariants);
+  connect(variants_, &VariantsPanel::exportRequested, this, [this](int i) {
+    const QString suggested = QString::fromStdString(project_.variants[i].name).replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_") + ".onnx";
+    const QString path = askSaveFile(this, "Export variant as ONNX", suggested, "ONNX models (*.onnx)");
+    if (!path.isEmpty()) exportVariant(i, path);
+  });
+  connect(variants_, &VariantsPanel::removeRequested, this, [this](int i) {
+    if (i <= 0 || i >= static_cast<int>(project_.variants.size())) return;
+    project_.variants.erase(project_.variants.begin() + i);
+    refreshVariants();
+    markDirty();
+  });
+}
+
+void MainWindow::buildMenus() {
+  auto* file = menuBar()->addMenu("&File");
+  file->addAction(QIcon(":/icons/open.svg"), "&Open model...", QKeySequence::Open, this, [this] {
+    const QString path = askOpenFile(this, "Open ONNX model", "ONNX models (*.onnx);;All files (*)");
+    if (!path.isEmpty()) openModel(path);
+  });
+  file->addAction(QIcon(":/icons/dataset.svg"), "Open &dataset...", QKeySequence("Ctrl+D"), this, [this] {
+    if (!dataset_dialog_) {
+      dataset_dialog_ = new DatasetDialog(jobs_, this);
+      connect(dataset_dialog_, &DatasetDialog::accepted, this, &MainWindow::openDataset);
+    }
+    dataset_dialog_->show();
+    dataset_dialog_->preview();
+  });
+  recent_menu_ = file->addMenu("Open &recent");
+  refreshRecentMenu();
+  file->addAction("Open &demo", this, &MainWindow::openDemo);
+  file->addSeparator();
+  file->addAction("Open &project...", QKeySequence("Ctrl+Shift+O"), this, [this] {
+    const QString path = askOpenFile(this, "Open project", "EdgeTune projects (*.json)");
+    if (!path.isEmpty()) loadProject(path);
+  });
+  file->addAction(QIcon(":/icons/save.svg"), "&Save project", QKeySequence::Save, this, [this] {
+    QString path = project_path_;
+    if (path.isEmpty()) path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
+    if (!path.isEmpty()) saveProject(path);
+  });
+  file->addAction("Save project &as...", QKeySequence("Ctrl+Shift+S"), this, [this] {
+    const QString path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
+    if (!path.isEmpty()) saveProject(path);
+  });
+  file->addAction(QIcon(":/icons/export.svg"), "&Export selected variant...", QKeySequence("Ctrl+E"), this, [this] {
+    const auto sel = variants_->selectedVariants();
+    const int i = sel.size() == 1 ? sel[0] : static_cast<int>(project_.variants.size()) - 1;
+    if (i < 0) return;
+    const QString path = askSaveFile(this, "Export variant as ONNX", "variant.onnx", "ONNX models (*.onnx)");
+    if (!path.isEmpty()) exportVariant(i, path);
+  });
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+
+  auto* edit = menuBar()->addMenu("&Edit");
+  auto* undo = undo_->createUndoAction(this, "&Undo knob change");
+  undo->setShortcut(QKeySequence("Ctrl+Z"));
+  auto* redo = undo_->createRedoAction(this, "&Redo knob change");
+  redo->setShortcuts({QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")});
+  edit->addAction(undo);
+  edit->addAction(redo);
+  edit->addSeparator();
+  edit->addAction("&Find node...", QKeySequence::Find, this, [this] {
+    search_->setFocus();
+    search_->selectAll();
+  });
+  edit->addAction("Find &next", QKeySequence::FindNext, graph_, &GraphView::findNext);
+
+  auto* view = menuBar()->addMenu("&View");
+  view->addAction(QIcon(":/icons/fit.svg"), "&Fit graph", QKeySequence("Ctrl+0"), graph_, &GraphView::fitAll);
+  view->addAction("Zoom &in", QKeySequence::ZoomIn, this, [this] { graph_->zoomBy(1.25); });
+  view->addAction("Zoom &out", QKeySequence::ZoomOut, this, [this] { graph_->zoomBy(0.8); });
+  view->addAction("&Expand all groups", graph_, &GraphView::expandAll);
+  view->addSeparator();
+  view->addAction("&Graph", QKeySequence("Ctrl+1"), this, [this] { showCentralTab(0); });
+  view->addAction("&Compare", QKeySequence("Ctrl+2"), this, [this] { showCentralTab(1); });
+
+  auto* run = menuBar()->addMenu("&Run");
+  run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_, &TuningPanel::measureNow);
+  run->addAction(QIcon(":/icons/apply.svg"), "&Apply (record variant)", QKeySequence("Ctrl+Return"), tuning_, &TuningPanel::apply);
+  run->addAction("Re-measure &baseline", QKeySequence("Shift+F5"), this, &MainWindow::measureBaseline);
+  run->addAction("&Cancel all jobs", QKeySequence("Ctrl+."), this, [this] {
+    for (auto* j : jobs_->jobs()) j->cancel();
+  });
+
+  auto* debug = menuBar()->addMenu("&Debug");
+  debug->addAction("UI &stall report", this, [this] {
+    const QString text = QString("Longest UI-thread stall: %1 ms overall, %2 ms while jobs ran (%3 heartbeats).")
+                             .arg(stalls_->maxStallMs(), 0, 'f', 1)
+                             .arg(stalls_->maxStallWhileJobsMs(), 0, 'f', 1)
+                             .arg(stalls_->beats());
+    if (scriptedMode()) setStatus(text);
+    else QMessageBox::information(this, "UI stall report", text);
+  });
+  debug->addAction("&Reset stall measurement", this, [this] { stalls_->reset(); });
+}
+
+void MainWindow::setStatus(const QString& text, int timeout_ms) {
+  statusBar()->showMessage(text, timeout_ms);
+  emit statusChanged(text);
+}
+
+void MainWindow::updateTitle() {
+  QString name = project_path_.isEmpty() ? "untitled" : QFileInfo(project_path_).fileName();
+  setWindowTitle(QString("%1%2 - EdgeTune Studio").arg(name, dirty_ ? "*" : ""));
+}
+
+void MainWindow::markDirty() {
+  dirty_ = true;
+  updateTitle();
+}
+
+void MainWindow::showCentralTab(int index) { central_tabs_->setCurrentIndex(index); }
+
+void MainWindow::showBottomTab(const QString& title) {
+  for (int i = 0; i < bottom_tabs_->count(); ++i)
+    if (bottom_tabs_->tabText(i) == title) bottom_tabs_->setCurrentIndex(i);
+}
+
+void MainWindow::openModel(const QString& source) {
+  const int generation = ++open_generation_;
+  open_clock_.start();
+  setStatus("Opening " + source + "...");
+  const std::string src = source.toStdString();
+  jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
+    job.report(0.05, "loading");
+    auto model = std::make_shared<Model>(loadModelSource(src));
+    job.report(0.4, "statistics");
+    auto stats = std::make_shared<ModelStats>(computeStats(*model));
+    job.report(0.6, "graph layout");
+    auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
+    handle.postToUi([=, this] {
+      if (generation != open_generation_) return;
+      baseline_ = model;
+      stats_ = stats;
+      graph_->clear();
+      graph_->setPrepared(std::move(*prepared));
+      inspector_->setModel(model, stats);
+      project_.model_path = src;
+      if (!keep_variants_on_open_) {
+        Variant base;
+        base.name = "baseline";
+        base.recipe = emptyRecipe();
+        base.created_utc = nowUtcIso();
+        project_.variants = {base};
+      }
+      keep_variants_on_open_ = false;
+      refreshVariants();
+      tuning_->setContext(baseline_, dataset_, project_.dataset_spec);
+      last_open_seconds_ = open_clock_.elapsed() / 1000.0;
+      model_label_->setText(QString("%1: %2 nodes, %3 params, %4")
+                                .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
+                                .arg(stats->node_count)
+                                .arg(stats->params)
+                                .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
+      if (!isZooSource(src)) addRecent(source);
+      setStatus(QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)")
+                    .arg(source)
+                    .arg(last_open_seconds_, 0, 'f', 2)
+                    .arg(graph_->visibleGraph().items.empty() ? 0.0 : prepared->layout.seconds, 0, 'f', 2)
+                    .arg(graph_->visibleItemCount()),
+                10000);
+      markDirty();
+      measureBaseline();
+      emit modelOpened(last_open_seconds_);
+    });
+  });
+  connect(jobs_->jobs().last(), &JobHandle::finished, this, [this, source](JobHandle::State s, const QString& error) {
+    if (s == JobHandle::State::Failed) {
+      setStatus("Could not open " + source + ": " + error);
+      showError(this, "Cannot open model", error);
+    }
+  });
+}
+
+void MainWindow::measureBaseline() {
+  if (!baseline_ || project_.variants.empty()) return;
+  auto model = baseline_;
+  auto dataset = dataset_;
+  MeasureOptions options;
+  options.accuracy_limit = options_.baseline_accuracy_limit;
+  const int generation = open_generation_;
+  jobs_->start("Measure baseline", [=, this](JobContext& job, JobHandle& handle) {
+    Model cleaned = *model;
+    const VariantMetrics m = measureVariant(cleaned, dataset.get(), options, job, {});
+    handle.postToUi([=, this] {
+      if (generation != open_generation_ || project_.variants.empty()) return;
+      project_.variants[0].metrics = m;
+      refreshVariants();
+    });
+  });
+}
+
+void MainWindow::openDataset(const QString& spec) {
+  const std::string s = spec.toStdString();
+  setStatus("Opening dataset " + spec + "...");
+  auto* job = jobs_->start("Open dataset", [=, this](JobContext&, JobHandle& handle) {
+    auto dataset = edgetune::openDataset(s);
+    if (baseline_) {
+      // Fail early and clearly when the data does not fit the model.
+      auto executor = makeOrtExecutor(*baseline_);
+      checkInputsFit(executor->inputs(), dataset->features(), dataset->name());
+    }
+    handle.postToUi([=, this] {
+      dataset_ = dataset;
+      project_.dataset_spec = s;
+      dataset_label_->setText(QString::fromStdString(dataset->name()));
+      tuning_->setContext(baseline_, dataset_, s);
+      markDirty();
+      measureBaseline();
+      emit datasetOpened(QString::fromStdString(dataset->name()));
+    });
+  });
+  connect(job, &JobHandle::finished, this, [this](JobHandle::State st, const QString& error) {
+    if (st == JobHandle::State::Failed) {
+      setStatus("Dataset: " + error);
+      showError(this, "Cannot open dataset", error);
+    }
+  });
+}
+
+void MainWindow::openDemo() {
+  const QString bundled = bundledDemoModelPath();
+  if (QFileInfo::exists("/usr/share/datasets/fashion-mnist")) openDataset("fashion-mnist");
+  if (QFileInfo::exists(bundled)) {
+    openModel(bundled);
+    return;
+  }
+  openModel(demoZooSource());
+  connect(this, &MainWindow::modelOpened, this, [this] {
+    setStatus("Bundled demo model not found (" + bundledDemoModelPath() +
+              "): built an untrained ResNet-20 for 1x28x28 Fashion-MNIST from the zoo instead.");
+  }, Qt::SingleShotConnection);
+}
+
+bool MainWindow::saveProject(const QString& path) {
+  try {
+    project_.knobs = tuning_->knobs();
+    project_.save(path.toStdString());
+    project_path_ = path;
+    dirty_ = false;
+    updateTitle();
+    addRecent(path);
+    setStatus("Saved " + path, 5000);
+    return true;
+  } catch (const std::exception& e) {
+    showError(this, "Cannot save project", e.what());
+    return false;
+  }
+}
+
+bool MainWindow::loadProject(const QString& path) {
+  try {
+    Project p = Project::load(path.toStdString());
+    project_ = p;
+    project_path_ = path;
+    refreshVariants();
+    tuning_->setKnobs(p.knobs.empty() ? tuning_->knobs() : p.knobs, false);
+    if (!p.dataset_spec.empty()) openDataset(QString::fromStdString(p.dataset_spec));
+    if (!p.model_path.empty()) {
+      keep_variants_on_open_ = true;
+      openModel(QString::fromStdString(p.model_path));
+    }
+    dirty_ = false;
+    updateTitle();
+    addRecent(path);
+    return true;
+  } catch (const std::exception& e) {
+    showError(this, "Cannot open project", e.what());
+    return false;
+  }
+}
+
+void MainWindow::exportVariant(int index, const QString& onnx_path) {
+  if (!baseline_ || index < 0 || index >= static_cast<int>(project_.variants.size())) return;
+  const Variant variant = project_.variants[index];
+  auto baseline = baseline_;
+  const std::string source = project_.model_path, spec = project_.dataset_spec, out = onnx_path.toStdString();
+  auto* job = jobs_->start("Export " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
+    Model model = applyRecipe(*baseline, variant.recipe, &job);
+    ui::exportVariant(model, variant, source, spec, out);
+    handle.postToUi([this, onnx_path] {
+      setStatus("Exported " + onnx_path + " with its model card (.card.json, .card.md)", 8000);
+      emit variantExported(onnx_path);
+    });
+  });
+  connect(job, &JobHandle::finished, this, [this](JobHandle::State st, const QString& error) {
+    if (st == JobHandle::State::Failed) showError(this, "Export failed", error);
+  });
+}
+
+void MainWindow::compareVariants(int a, int b) {
+  if (!baseline_ || a < 0 || b < 0 || a >= static_cast<int>(project_.variants.size()) ||
+      b >= static_cast<int>(project_.variants.size()))
+    return;
+  compare_->compare(baseline_, project_.variants[a], project_.variants[b]);
+  showCentralTab(1);
+}
+
+void MainWindow::refreshVariants() {
+  variants_->setVariants(project_.variants);
+  pareto_->setVariants(project_.variants);
+}
+
+void MainWindow::addRecent(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value("recentFiles").toStringList();
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  recent.removeAll(abs);
+  recent.prepend(abs);
+  while (recent.size() > 10) recent.removeLast();
+  settings.setValue("recentFiles", recent);
+  refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value("recentFiles").toStringList();
+  for (const QString& path : recent) {
+    recent_menu_->addAction(path, this, [this, path] {
+      if (path.endsWith(".json")) loadProject(path);
+      else openModel(path);
+    });
+  }
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::autosave() {
+  try {
+    Project p = project_;
+    p.knobs = tuning_->knobs();
+    nlohmann::json j = p.toJson();
+    j["recovery_of"] = project_path_.toStdString();
+    std::filesystem::create_directories(std::filesystem::path(recovery_path_.toStdString()).parent_path());
+    writeFileAtomic(recovery_path_.toStdString(), j.dump(2));
+  } catch (const std::exception& e) {
+    setStatus(QString("Autosave failed: ") + e.what(), 8000);
+  }
+}
+
+void MainWindow::offerRecovery() {
+  if (!QFileInfo::exists(recovery_path_)) return;
+  const auto answer = QMessageBox::question(
+      this, "Recover unsaved work?",
+      "EdgeTune did not close cleanly last time. Restore the automatically saved project?",
+      QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+  if (answer == QMessageBox::Yes) {
+    loadProject(recovery_path_);
+    project_path_.clear();
+    markDirty();
+  } else {
+    QFile::remove(recovery_path_);
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  jobs_->cancelAllAndWait();
+  // A clean exit leaves no recovery file; a crash leaves the last autosave behind.
+  QFile::remove(recovery_path_);
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls()) {
+    const QString path = url.toLocalFile();
+    if (path.endsWith(".onnx", Qt::CaseInsensitive) || path.endsWith(".json", Qt::CaseInsensitive)) {
+      event->acceptProposedAction();
+      return;
+    }
+  }
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls()) {
+    const QString path = url.toLocalFile();
+    if (path.endsWith(".onnx", Qt::CaseInsensitive)) openModel(path);
+    else if (path.endsWith(".json", Qt::CaseInsensitive)) loadProject(path);
+  }
+  event->acceptProposedAction();
+}
+
+}  // namespace edgetune::ui

@@ -1,0 +1,149 @@
+#pragma once
+// MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning panel,
+// charts, variants, comparison and jobs dock; saves projects and autosaves a recovery file.
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QTimer>
+
+#include <memory>
+
+#include "core/data/dataset.h"
+#include "core/ir/model.h"
+#include "core/ir/stats.h"
+#include "ui/project.h"
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QTabWidget;
+class QUndoStack;
+
+namespace edgetune::ui {
+
+class CompareWidget;
+class DatasetDialog;
+class GraphView;
+class JobManager;
+class KnobChart;
+class NodeInspector;
+class JobsPanel;
+class ParetoChart;
+class StallMonitor;
+class TrainingChart;
+class TuningPanel;
+class VariantsPanel;
+
+struct MainWindowOptions {
+  bool offer_recovery = true;  // ask to restore the recovery file left by a crash
+  QString recovery_path;       // empty = <AppLocalData>/recovery.edgetune.json
+  size_t baseline_accuracy_limit = 2000;  // examples the baseline's accuracy is first measured on
+};
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(MainWindowOptions options = {}, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  /// Opens an ONNX file or a "zoo:ARCH?..." source on a worker; emits modelOpened or shows the error.
+  void openModel(const QString& source);
+  /// Opens a dataset spec on a worker; emits datasetOpened.
+  void openDataset(const QString& spec);
+  /// Opens the bundled demo (ResNet-20 on Fashion-MNIST), building it from the zoo if the file is missing.
+  void openDemo();
+  bool saveProject(const QString& path);
+  bool loadProject(const QString& path);
+  /// Applies a variant's recipe on a worker and writes ONNX + model card; emits variantExported.
+  void exportVariant(int index, const QString& onnx_path);
+  void compareVariants(int a, int b);
+
+  GraphView* graphView() const { return graph_; }
+  NodeInspector* inspector() const { return inspector_; }
+  TuningPanel* tuningPanel() const { return tuning_; }
+  KnobChart* knobChart() const { return knob_chart_; }
+  ParetoChart* paretoChart() const { return pareto_; }
+  TrainingChart* trainingChart() const { return training_; }
+  VariantsPanel* variantsPanel() const { return variants_; }
+  CompareWidget* compareWidget() const { return compare_; }
+  JobsPanel* jobsPanel() const { return jobs_panel_; }
+  JobManager* jobManager() const { return jobs_; }
+  StallMonitor* stallMonitor() const { return stalls_; }
+  QUndoStack* undoStack() const { return undo_; }
+  const Project& project() const { return project_; }
+  std::shared_ptr<const Model> baseline() const { return baseline_; }
+  std::shared_ptr<const Dataset> dataset() const { return dataset_; }
+  QString recoveryPath() const { return recovery_path_; }
+  /// Seconds from openModel to the laid-out graph on screen (last open).
+  double lastOpenSeconds() const { return last_open_seconds_; }
+  /// Writes the recovery file now (what the autosave timer does).
+  void autosave();
+  /// Shows one of the central tabs: 0 graph, 1 compare.
+  void showCentralTab(int index);
+  void showBottomTab(const QString& title);
+
+ signals:
+  void modelOpened(double seconds);
+  void datasetOpened(const QString& name);
+  void variantExported(const QString& path);
+  void statusChanged(const QString& text);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildUi();
+  void buildMenus();
+  void setStatus(const QString& text, int timeout_ms = 0);
+  void addRecent(const QString& path);
+  void refreshRecentMenu();
+  void refreshVariants();
+  void measureBaseline();
+  void markDirty();
+  void updateTitle();
+  void offerRecovery();
+
+  MainWindowOptions options_;
+  JobManager* jobs_;
+  StallMonitor* stalls_;
+  QUndoStack* undo_;
+  GraphView* graph_;
+  NodeInspector* inspector_;
+  TuningPanel* tuning_;
+  KnobChart* knob_chart_;
+  ParetoChart* pareto_;
+  TrainingChart* training_;
+  VariantsPanel* variants_;
+  CompareWidget* compare_;
+  JobsPanel* jobs_panel_;
+  DatasetDialog* dataset_dialog_ = nullptr;
+  QTabWidget* central_tabs_;
+  QTabWidget* bottom_tabs_;
+  QLineEdit* search_;
+  QComboBox* color_mode_;
+  QLabel* model_label_;
+  QLabel* dataset_label_;
+  QLabel* stall_label_;
+  QMenu* recent_menu_;
+
+  Project project_;
+  QString project_path_;
+  QString recovery_path_;
+  bool dirty_ = false;
+  std::shared_ptr<const Model> baseline_;
+  std::shared_ptr<const ModelStats> stats_;
+  std::shared_ptr<const Dataset> dataset_;
+  QTimer autosave_timer_;
+  QElapsedTimer open_clock_;
+  double last_open_seconds_ = 0;
+  int open_generation_ = 0;
+  bool keep_variants_on_open_ = false;
+};
+
+/// The bundled demo model's path (may not exist) and the zoo source used when it is missing.
+QString bundledDemoModelPath();
+QString demoZooSource();
+
+}  // namespace edgetune::ui

@@ -1,0 +1,639 @@
+#include "ui/tuning_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "ui/charts.h"
+
+namespace edgetune::ui {
+using nlohmann::json;
+
+// ------------------------------------------------------------------------------------------------ recipes
+static std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + ",") {
+    if (c == ',') {
+      const auto a = cur.find_first_not_of(' '), b = cur.find_last_not_of(' ');
+      if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const PassRegistry& registry) {
+  json recipe = emptyRecipe();
+  auto add = [&](const std::string& pass, json options) {
+    if (registry.contains(pass)) recipe["passes"].push_back({{"pass", pass}, {"options", std::move(options)}});
+  };
+  if (knobs.value("cleanup", true)) add("cleanup", json::object());
+  const std::string method = knobs.value("prune_method", std::string("none"));
+  const double ratio = knobs.value("prune_ratio", 0.0);
+  if (method == "prune_channels" && ratio > 0) {
+    json o = {{"ratio", ratio}};
+    const auto protect = splitList(knobs.value("protect", std::string()));
+    if (!protect.empty()) o["protect"] = protect;
+    add("prune_channels", o);
+  } else if (method == "prune_magnitude" && ratio > 0) {
+    json o = {{"sparsity", ratio}};
+    const std::string protect = knobs.value("protect", std::string());
+    if (!protect.empty()) o["exclude_regex"] = protect;
+    add("prune_magnitude", o);
+  }
+  const std::string mode = knobs.value("quant_mode", std::string("none"));
+  if (mode != "none") {
+    json o = {{"mode", mode}, {"per_channel", knobs.value("per_channel", true)}};
+    if (mode == "static") {
+      o["data"] = dataset_spec;
+      o["calibration"] = knobs.value("calibration", std::string("minmax"));
+      o["samples"] = knobs.value("samples", 256);
+    }
+    const auto exclude = splitList(knobs.value("exclude", std::string()));
+    if (!exclude.empty()) o["exclude_nodes"] = exclude;
+    add("quantize", o);
+  }
+  return recipe;
+}
+
+std::string variantNameFromKnobs(const json& knobs) {
+  std::string name;
+  const std::string method = knobs.value("prune_method", std::string("none"));
+  const double ratio = knobs.value("prune_ratio", 0.0);
+  if (method != "none" && ratio > 0)
+    name += (method == "prune_channels" ? "channels " : "sparse ") + std::to_string(static_cast<int>(std::lround(ratio * 100))) + "%";
+  const std::string mode = knobs.value("quant_mode", std::string("none"));
+  if (mode != "none") name += (name.empty() ? "" : " + ") + (mode == "static" || mode == "dynamic" ? "int8 " + mode : mode);
+  if (name.empty()) name = knobs.value("cleanup", true) ? "cleaned" : "baseline copy";
+  return name;
+}
+
+// Fraction of each baseline node's largest float weight that `after` removed or zeroed (NaN: no weight).
+static std::vector<double> prunedFractions(const Model& before, const Model& after) {
+  std::vector<double> out(before.graph().node_size(), std::numeric_limits<double>::quiet_NaN());
+  std::unordered_map<std::string, int> after_index;
+  for (int i = 0; i < after.graph().node_size(); ++i) after_index[after.graph().node(i).name()] = i;
+  auto largestWeight = [](const Model& m, const onnx::NodeProto& n) -> const onnx::TensorProto* {
+    const onnx::TensorProto* best = nullptr;
+    int64_t best_count = 1;
+    for (const auto& in : n.input()) {
+      const auto* t = m.initializer(in);
+      if (!t || t->data_type() != onnx::TensorProto::FLOAT || t->dims_size() < 2) continue;
+      int64_t c = 1;
+      for (auto d : t->dims()) c *= d;
+      if (c > best_count) {
+        best = t;
+        best_count = c;
+      }
+    }
+    return best;
+  };
+  for (int i = 0; i < before.graph().node_size(); ++i) {
+    const auto& a = before.graph().node(i);
+    const auto* wa = largestWeight(before, a);
+    if (!wa) continue;
+    int64_t count_before = 1;
+    for (auto d : wa->dims()) count_before *= d;
+    auto it = after_index.find(a.name());
+    if (it == after_index.end()) continue;
+    const auto* wb = largestWeight(after, after.graph().node(it->second));
+    if (!wb) continue;
+    const Tensor t = tensorFromProto(*wb);
+    int64_t nonzero = 0;
+    for (float v : t.values<float>()) nonzero += v != 0.0f ? 1 : 0;
+    out[i] = 1.0 - static_cast<double>(nonzero) / static_cast<double>(count_before);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------ undo
+namespace {
+/// One knob change; consecutive slider moves merge into one entry.
+class KnobCommand : public QUndoCommand {
+ public:
+  KnobCommand(TuningPanel* panel, json before, json after, bool slider)
+      : panel_(panel), before_(std::move(before)), after_(std::move(after)), slider_(slider) {
+    setText(QString::fromStdString("knobs: " + variantNameFromKnobs(after_)));
+  }
+  void undo() override { panel_->setKnobs(before_, false); }
+  void redo() override {
+    if (first_) {
+      first_ = false;  // the widgets already show the new state
+      return;
+    }
+    panel_->setKnobs(after_, false);
+  }
+  int id() const override { return slider_ ? 4711 : -1; }
+  bool mergeWith(const QUndoCommand* other) override {
+    const auto* o = dynamic_cast<const KnobCommand*>(other);
+    if (!o || !o->slider_) return false;
+    after_ = o->after_;
+    setText(o->text());
+    return true;
+  }
+
+ private:
+  TuningPanel* panel_;
+  json before_, after_;
+  bool slider_;
+  bool first_ = true;
+};
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ panel
+TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, QWidget* parent)
+    : QWidget(parent), jobs_(jobs), undo_(undo), chart_(chart) {
+  const PassRegistry& registry = studioPassRegistry();
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+
+  auto* clean_box = new QGroupBox("Clean-up", this);
+  auto* cl = new QVBoxLayout(clean_box);
+  cleanup_ = new QCheckBox("Fold constants and BatchNorm, drop Identity/Dropout", clean_box);
+  cleanup_->setChecked(true);
+  cl->addWidget(cleanup_);
+  layout->addWidget(clean_box);
+
+  auto* prune_box = new QGroupBox("Pruning", this);
+  auto* pf = new QFormLayout(prune_box);
+  prune_method_ = new QComboBox(prune_box);
+  prune_method_->addItem("none", "none");
+  if (registry.contains("prune_channels")) prune_method_->addItem("structured channels", "prune_channels");
+  if (registry.contains("prune_magnitude")) prune_method_->addItem("unstructured magnitude", "prune_magnitude");
+  if (prune_method_->count() == 1) prune_method_->setToolTip("No pruning pass is built into this EdgeTune.");
+  pf->addRow("Method", prune_method_);
+  auto* ratio_row = new QHBoxLayout;
+  ratio_ = new QSlider(Qt::Horizontal, prune_box);
+  ratio_->setRange(0, 90);
+  ratio_->setSingleStep(5);
+  ratio_->setPageStep(10);
+  ratio_->setTickInterval(10);
+  ratio_->setTickPosition(QSlider::TicksBelow);
+  ratio_label_ = new QLabel("0%", prune_box);
+  ratio_label_->setMinimumWidth(36);
+  ratio_row->addWidget(ratio_, 1);
+  ratio_row->addWidget(ratio_label_);
+  pf->addRow("Global ratio", ratio_row);
+  protect_ = new QLineEdit(prune_box);
+  protect_->setPlaceholderText("regex of node names to keep whole, e.g. fc|conv1");
+  pf->addRow("Protect", protect_);
+  layout->addWidget(prune_box);
+
+  auto* quant_box = new QGroupBox("Quantization", this);
+  auto* qf = new QFormLayout(quant_box);
+  quant_mode_ = new QComboBox(quant_box);
+  quant_mode_->addItem("none", "none");
+  if (registry.contains("quantize")) {
+    quant_mode_->addItem("INT8 static (calibrated)", "static");
+    quant_mode_->addItem("INT8 dynamic", "dynamic");
+    quant_mode_->addItem("INT8 weight-only", "weight-only");
+    quant_mode_->addItem("FP16", "fp16");
+  } else {
+    quant_mode_->setToolTip("No quantization pass is built into this EdgeTune.");
+  }
+  qf->addRow("Mode", quant_mode_);
+  calibration_ = new QComboBox(quant_box);
+  for (const char* c : {"minmax", "percentile", "entropy", "mse"}) calibration_->addItem(c, c);
+  qf->addRow("Calibration", calibration_);
+  samples_ = new QSpinBox(quant_box);
+  samples_->setRange(8, 10000);
+  samples_->setValue(256);
+  qf->addRow("Samples", samples_);
+  per_channel_ = new QCheckBox("per-channel weights", quant_box);
+  per_channel_->setChecked(true);
+  qf->addRow("", per_channel_);
+  exclude_ = new QLineEdit(quant_box);
+  exclude_->setPlaceholderText("node-name regexes kept in float, comma separated");
+  qf->addRow("Exclude", exclude_);
+  layout->addWidget(quant_box);
+
+  live_label_ = new QLabel("Open a model to start.", this);
+  live_label_->setWordWrap(true);
+  live_label_->setMinimumHeight(60);
+  live_label_->setTextFormat(Qt::RichText);
+  layout->addWidget(live_label_);
+  apply_ = new QPushButton(QIcon(":/icons/apply.svg"), "Apply (record variant)", this);
+  apply_->setToolTip("Record the current recipe and its measured metrics as a variant (Ctrl+Return)");
+  apply_->setShortcut(QKeySequence("Ctrl+Return"));
+  layout->addWidget(apply_);
+  auto* recipe_label = new QLabel("Recipe (passes by registry name):", this);
+  layout->addWidget(recipe_label);
+  recipe_view_ = new QPlainTextEdit(this);
+  recipe_view_->setReadOnly(true);
+  recipe_view_->setMaximumHeight(140);
+  QFont mono("Monospace");
+  mono.setStyleHint(QFont::TypeWriter);
+  mono.setPointSize(8);
+  recipe_view_->setFont(mono);
+  layout->addWidget(recipe_view_);
+  layout->addStretch();
+
+  debounce_.setSingleShot(true);
+  debounce_.setInterval(300);
+  connect(&debounce_, &QTimer::timeout, this, &TuningPanel::startMeasurement);
+  connect(ratio_, &QSlider::valueChanged, this, [this](int v) {
+    ratio_label_->setText(QString("%1%").arg(v));
+    onWidgetChanged(true);
+  });
+  connect(cleanup_, &QCheckBox::toggled, this, [this] { onWidgetChanged(false); });
+  connect(prune_method_, &QComboBox::currentIndexChanged, this, [this] { onWidgetChanged(false); });
+  connect(protect_, &QLineEdit::editingFinished, this, [this] { onWidgetChanged(false); });
+  connect(quant_mode_, &QComboBox::currentIndexChanged, this, [this] { onWidgetChanged(false); });
+  connect(calibration_, &QComboBox::currentIndexChanged, this, [this] { onWidgetChanged(false); });
+  connect(samples_, &QSpinBox::editingFinished, this, [this] { onWidgetChanged(false); });
+  connect(per_channel_, &QCheckBox::toggled, this, [this] { onWidgetChanged(false); });
+  connect(exclude_, &QLineEdit::editingFinished, this, [this] { onWidgetChanged(false); });
+  connect(apply_, &QPushButton::clicked, this, &TuningPanel::apply);
+  // A structured method is the natural default once it exists: the slider then does something.
+  if (prune_method_->count() > 1) prune_method_->setCurrentIndex(1);
+  last_knobs_ = knobs();
+  recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
+  updateEnabled();
+}
+
+json TuningPanel::knobs() const {
+  return {{"cleanup", cleanup_->isChecked()},
+          {"prune_method", prune_method_->currentData().toString().toStdString()},
+          {"prune_ratio", ratio_->value() / 100.0},
+          {"protect", protect_->text().toStdString()},
+          {"quant_mode", quant_mode_->currentData().toString().toStdString()},
+          {"calibration", calibration_->currentData().toString().toStdString()},
+          {"samples", samples_->value()},
+          {"per_channel", per_channel_->isChecked()},
+          {"exclude", exclude_->text().toStdString()}};
+}
+
+void TuningPanel::setKnobs(const json& k, bool record_undo) {
+  applying_knobs_ = true;
+  auto select = [](QComboBox* combo, const std::string& value) {
+    const int i = combo->findData(QString::fromStdString(value));
+    if (i >= 0) combo->setCurrentIndex(i);
+  };
+  cleanup_->setChecked(k.value("cleanup", true));
+  select(prune_method_, k.value("prune_method", std::string("none")));
+  ratio_->setValue(static_cast<int>(std::lround(100 * k.value("prune_ratio", 0.0))));
+  protect_->setText(QString::fromStdString(k.value("protect", std::string())));
+  select(quant_mode_, k.value("quant_mode", std::string("none")));
+  select(calibration_, k.value("calibration", std::string("minmax")));
+  samples_->setValue(k.value("samples", 256));
+  per_channel_->setChecked(k.value("per_channel", true));
+  exclude_->setText(QString::fromStdString(k.value("exclude", std::string())));
+  applying_knobs_ = false;
+  const json now = knobs();
+  if (record_undo && now != last_knobs_) undo_->push(new KnobCommand(this, last_knobs_, now, false));
+  last_knobs_ = now;
+  updateEnabled();
+  recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
+  since_change_.start();
+  change_pending_timing_ = true;
+  debounce_.start();
+  emit knobsChanged(now);
+}
+
+void TuningPanel::setPruneRatio(double ratio) { ratio_->setValue(static_cast<int>(std::lround(ratio * 100))); }
+
+json TuningPanel::currentRecipe() const { return recipeFromKnobs(knobs(), dataset_spec_, studioPassRegistry()); }
+
+double TuningPanel::activeKnob() const { return ratio_->value() / 100.0; }
+
+void TuningPanel::updateEnabled() {
+  const bool pruning = prune_method_->currentData().toString() != "none";
+  ratio_->setEnabled(pruning);
+  protect_->setEnabled(pruning);
+  const QString mode = quant_mode_->currentData().toString();
+  const bool static_mode = mode == "static";
+  calibration_->setEnabled(static_mode);
+  samples_->setEnabled(static_mode);
+  per_channel_->setEnabled(mode != "none" && mode != "fp16");
+  exclude_->setEnabled(mode != "none");
+  apply_->setEnabled(baseline_ != nullptr);
+  if (chart_) {
+    chart_->setKnobLabel(pruning ? QString("pruning ratio (%1)").arg(prune_method_->currentText()) : "pruning ratio (off)");
+    chart_->setCurrentKnob(activeKnob());
+  }
+}
+
+void TuningPanel::onWidgetChanged(bool slider) {
+  if (applying_knobs_) return;
+  const json now = knobs();
+  if (now == last_knobs_) return;
+  undo_->push(new KnobCommand(this, last_knobs_, now, slider));
+  last_knobs_ = now;
+  updateEnabled();
+  recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
+  since_change_.start();
+  change_pending_timing_ = true;
+  debounce_.start();  // restarts: only the last change within 300 ms starts a job
+  emit knobsChanged(now);
+}
+
+void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
+                             const std::string& dataset_spec) {
+  const bool model_changed = baseline != baseline_;
+  baseline_ = std::move(baseline);
+  dataset_ = std::move(dataset);
+  dataset_spec_ = dataset_spec;
+  if (model_changed && chart_) chart_->clearPoints();
+  if (chart_) chart_->clearPoints();
+  updateEnabled();
+  recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
+  if (baseline_) {
+    since_change_.start();
+    change_pending_timing_ = true;
+    debounce_.start();
+  }
+}
+
+void TuningPanel::measureNow() {
+  debounce_.stop();
+  startMeasurement();
+}
+
+void TuningPanel::startMeasurement() {
+  if (!baseline_) return;
+  if (current_job_) current_job_->cancel();  // the new job replaces the previous one
+  const int generation = ++generation_;
+  const json knobs_now = knobs();
+  const json recipe = currentRecipe();
+  const double knob = activeKnob();
+  live_ = VariantMetrics{};
+  live_recipe_ = recipe;
+  live_knobs_ = knobs_now;
+  live_label_->setText("<i>measuring...</i>");
+  auto baseline = baseline_;
+  auto dataset = dataset_;
+  const MeasureOptions options = measure_options_;
+  const QString title = "Measure " + QString::fromStdString(variantNameFromKnobs(knobs_now));
+  JobHandle* job = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
+    SubProgress apply_progress(&context, 0, 0.05);
+    Model model = applyRecipe(*baseline, recipe, nullptr);
+    context.throwIfCancelled();
+    auto ratios = std::make_shared<std::vector<double>>(prunedFractions(*baseline, model));
+    handle.postToUi([this, generation, ratios] {
+      if (generation == generation_) emit pruningRatios(*ratios);
+    });
+    // Throttle accuracy updates to ~10 per second so the UI thread stays idle.
+    auto last_post = std::make_shared<std::chrono::steady_clock::time_point>();
+    measureVariant(model, dataset.get(), options, context, [&](const MeasureUpdate& u) {
+      const auto now = std::chrono::steady_clock::now();
+      if (u.stage == MeasureUpdate::Stage::Accuracy && !u.accuracy_final && now - *last_post < std::chrono::milliseconds(100))
+        return;
+      *last_post = now;
+      const VariantMetrics m = u.metrics;
+      handle.postToUi([this, generation, knob, m] {
+        if (generation != generation_) return;
+        live_ = m;
+        if (chart_) chart_->setPoint(knob, m);
+        if (change_pending_timing_) {
+          change_pending_timing_ = false;
+          knob_to_chart_ms_ = static_cast<double>(since_change_.elapsed());
+          emit firstChartUpdate(knob_to_chart_ms_);
+        }
+        QString text = QString("<b>%1</b><br>size %2")
+                           .arg(QString::fromStdString(variantNameFromKnobs(live_knobs_)).toHtmlEscaped(),
+                                QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
+        if (m.params) text += QString(", %1 params").arg(*m.params);
+        if (m.latency_ms) text += QString("<br>latency %1 ms (p90 %2)").arg(*m.latency_ms, 0, 'f', 3).arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
+        if (m.accuracy)
+          text += QString("<br>accuracy %1% [%2, %3] on %4 examples")
+                      .arg(100 * *m.accuracy, 0, 'f', 2)
+                      .arg(100 * m.accuracy_low.value_or(0), 0, 'f', 2)
+                      .arg(100 * m.accuracy_high.value_or(0), 0, 'f', 2)
+                      .arg(m.accuracy_count.value_or(0));
+        else if (!dataset_)
+          text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
+        live_label_->setText(text);
+        emit measurementUpdated(m);
+      });
+    });
+  });
+  current_job_ = job;
+  connect(job, &JobHandle::finished, this, [this, job](JobHandle::State state, const QString& error) {
+    if (current_job_ == job) current_job_ = nullptr;
+    if (state == JobHandle::State::Failed) {
+      live_label_->setText("<span style='color:#b00'>" + error.toHtmlEscaped() + "</span>");
+      emit statusMessage(error);
+    }
+  });
+}
+
+void TuningPanel::apply() {
+  if (!baseline_) return;
+  Variant v;
+  v.name = variantNameFromKnobs(knobs());
+  v.knobs = knobs();
+  // The live metrics belong to the live recipe; if knobs moved since, the new job is still measuring.
+  v.recipe = live_knobs_ == v.knobs ? live_recipe_ : currentRecipe();
+  v.metrics = live_knobs_ == v.knobs ? live_ : VariantMetrics{};
+  v.created_utc = nowUtcIso();
+  emit variantApplied(v);
+}
+
+// ------------------------------------------------------------------------------------------------ dataset dialog
+DatasetDialog::DatasetDialog(JobManager* jobs, QWidget* parent) : QWidget(parent, Qt::Dialog), jobs_(jobs) {
+  setWindowTitle("Open dataset");
+  resize(760, 520);
+  auto* form = new QFormLayout;
+  format_ = new QComboBox(this);
+  format_->addItem("Fashion-MNIST (Debian package)", "fashion-mnist");
+  for (const char* f : {"idx", "cifar10", "imagefolder", "imdb", "spamassassin", "csv", "jsonl"}) format_->addItem(f, f);
+  form->addRow("Format", format_);
+  auto* path_row = new QHBoxLayout;
+  path_ = new QLineEdit(this);
+  auto* browse = new QPushButton("Browse...", this);
+  path_row->addWidget(path_, 1);
+  path_row->addWidget(browse);
+  form->addRow("Path", path_row);
+  split_ = new QComboBox(this);
+  split_->setEditable(true);
+  split_->addItems({"test", "train", ""});
+  form->addRow("Split", split_);
+  limit_ = new QSpinBox(this);
+  limit_->setRange(0, 10000000);
+  limit_->setSpecialValueText("all");
+  form->addRow("Limit", limit_);
+  extra_ = new QLineEdit(this);
+  extra_->setPlaceholderText("more keys: vocab=/path/vocab.txt&seq_len=128, mean=..&std=..");
+  form->addRow("Other keys", extra_);
+  spec_ = new QLineEdit(this);
+  spec_->setToolTip("The dataset spec, as edgetune-cli --data takes it (editable)");
+  form->addRow("Spec", spec_);
+  status_ = new QLabel(this);
+  status_->setWordWrap(true);
+  grid_host_ = new QWidget(this);
+  grid_host_->setLayout(new QGridLayout);
+  auto* preview_button = new QPushButton("Preview", this);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Open | QDialogButtonBox::Cancel, this);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  auto* row = new QHBoxLayout;
+  row->addWidget(preview_button);
+  row->addWidget(status_, 1);
+  layout->addLayout(row);
+  layout->addWidget(grid_host_, 1);
+  layout->addWidget(buttons);
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, "Dataset folder", path_->text());
+    if (!dir.isEmpty()) path_->setText(dir);
+  });
+  for (auto* e : {path_, extra_}) connect(e, &QLineEdit::textChanged, this, &DatasetDialog::compose);
+  connect(format_, &QComboBox::currentIndexChanged, this, &DatasetDialog::compose);
+  connect(split_, &QComboBox::currentTextChanged, this, &DatasetDialog::compose);
+  connect(limit_, &QSpinBox::valueChanged, this, &DatasetDialog::compose);
+  connect(preview_button, &QPushButton::clicked, this, [this] { preview(); });
+  connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+    emit accepted(spec());
+    close();
+  });
+  connect(buttons, &QDialogButtonBox::rejected, this, [this] {
+    emit rejected();
+    close();
+  });
+  compose();
+}
+
+void DatasetDialog::compose() {
+  if (composing_) return;
+  const QString format = format_->currentData().toString();
+  path_->setEnabled(format != "fashion-mnist");
+  QString spec;
+  QStringList keys;
+  if (format == "fashion-mnist") {
+    spec = split_->currentText() == "train" ? "fashion-mnist:train" : "fashion-mnist";
+  } else {
+    spec = format + ":" + path_->text();
+    if (!split_->currentText().isEmpty()) keys << "split=" + split_->currentText();
+  }
+  if (limit_->value() > 0) keys << QString("limit=%1").arg(limit_->value());
+  if (!extra_->text().trimmed().isEmpty()) keys << extra_->text().trimmed();
+  if (!keys.isEmpty()) spec += "?" + keys.join("&");
+  spec_->setText(spec);
+}
+
+void DatasetDialog::setSpec(const QString& spec) {
+  composing_ = true;
+  spec_->setText(spec);
+  composing_ = false;
+}
+
+QString DatasetDialog::spec() const { return spec_->text().trimmed(); }
+
+void DatasetDialog::preview(int count) {
+  const int generation = ++generation_;
+  const std::string spec = this->spec().toStdString();
+  status_->setText("Loading " + QString::fromStdString(spec) + "...");
+  jobs_->start("Preview dataset", [=, this](JobContext& job, JobHandle& handle) {
+    try {
+      auto dataset = openDataset(spec);
+      job.throwIfCancelled();
+      struct Sample {
+        QImage image;
+        QString text;
+      };
+      auto samples = std::make_shared<std::vector<Sample>>();
+      const auto classes = dataset->classNames();
+      const auto features = dataset->features();
+      const size_t n = std::min<size_t>(count, dataset->size());
+      for (size_t i = 0; i < n; ++i) {
+        const Example ex = dataset->get(i);
+        Sample s;
+        const QString label = ex.label >= 0 && ex.label < static_cast<int64_t>(classes.size())
+                                  ? QString::fromStdString(classes[ex.label])
+                                  : QString::number(ex.label);
+        const Tensor& f = ex.features.at(0);
+        if (f.type() == DataType::Float32 && f.shape().size() == 3) {
+          // An image [C, H, W]: min-max scaled to 8 bits for display (normalization makes raw values odd).
+          const int c = static_cast<int>(f.shape()[0]), h = static_cast<int>(f.shape()[1]), w = static_cast<int>(f.shape()[2]);
+          const auto v = f.values<float>();
+          float lo = v[0], hi = v[0];
+          for (float x : v) {
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+          }
+          QImage img(w, h, QImage::Format_RGB32);
+          for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+              auto px = [&](int ch) {
+                return static_cast<int>(255 * (v[(ch * h + y) * w + x] - lo) / std::max(hi - lo, 1e-6f));
+              };
+              const int r = px(0), g = c >= 3 ? px(1) : r, b = c >= 3 ? px(2) : r;
+              img.setPixel(x, y, qRgb(r, g, b));
+            }
+          s.image = img.scaled(72, 72, Qt::KeepAspectRatio, Qt::FastTransformation);
+          s.text = label;
+        } else {
+          // Text: the ids cannot be decoded without the vocab here; show the token count and the label.
+          int64_t tokens = 0;
+          for (size_t k = 0; k < features.size() && k < ex.features.size(); ++k)
+            if (features[k].name == "attention_mask" && ex.features[k].type() == DataType::Int64)
+              for (auto m : ex.features[k].values<int64_t>()) tokens += m;
+          s.text = QString("%1 tokens\nlabel: %2").arg(tokens).arg(label);
+        }
+        samples->push_back(std::move(s));
+      }
+      const QString summary = QString("%1: %2 examples, %3 classes")
+                                  .arg(QString::fromStdString(dataset->name()))
+                                  .arg(dataset->size())
+                                  .arg(classes.size());
+      handle.postToUi([this, generation, samples, summary] {
+        if (generation != generation_) return;
+        auto* grid = static_cast<QGridLayout*>(grid_host_->layout());
+        while (auto* item = grid->takeAt(0)) {
+          delete item->widget();
+          delete item;
+        }
+        int i = 0;
+        for (const auto& s : *samples) {
+          auto* cell = new QLabel(grid_host_);
+          cell->setAlignment(Qt::AlignCenter);
+          if (!s.image.isNull()) {
+            cell->setPixmap(QPixmap::fromImage(s.image));
+            cell->setToolTip(s.text);
+            auto* caption = new QLabel(s.text, grid_host_);
+            caption->setAlignment(Qt::AlignCenter);
+            grid->addWidget(cell, (i / 8) * 2, i % 8);
+            grid->addWidget(caption, (i / 8) * 2 + 1, i % 8);
+          } else {
+            cell->setText(s.text);
+            cell->setFrameShape(QFrame::Box);
+            grid->addWidget(cell, (i / 8) * 2, i % 8);
+          }
+          ++i;
+        }
+        preview_count_ = i;
+        status_->setText(summary);
+        emit previewReady(i);
+      });
+    } catch (const std::exception& e) {
+      const QString message = QString::fromUtf8(e.what());
+      handle.postToUi([this, generation, message] {
+        if (generation != generation_) return;
+        preview_count_ = 0;
+        status_->setText("<span style='color:#b00'>" + message.toHtmlEscaped() + "</span>");
+        emit previewReady(0);
+      });
+    }
+  });
+}
+
+}  // namespace edgetune::ui

@@ -1,0 +1,154 @@
+#pragma once
+// Tuning panel: pruning / quantization / clean-up knobs turned into a recipe (passes created by name through
+// the PassRegistry). Each change is debounced and starts a background measurement job that replaces the
+// previous one (size, then ONNX Runtime latency, then accuracy refined on a growing seeded subset).
+#include <QElapsedTimer>
+#include <QTimer>
+#include <QWidget>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+#include "core/data/dataset.h"
+#include "core/ir/model.h"
+#include "ui/jobs.h"
+#include "ui/project.h"
+#include "ui/workbench.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+class QUndoStack;
+
+namespace edgetune::ui {
+
+class KnobChart;
+
+/// Builds the recipe for a knob state (see TuningPanel::knobs for the fields); `dataset_spec` feeds static
+/// quantization's calibration. Passes the registry does not know are left out.
+nlohmann::json recipeFromKnobs(const nlohmann::json& knobs, const std::string& dataset_spec,
+                               const PassRegistry& registry);
+/// A short variant name for a knob state ("prune 30% + int8 static").
+std::string variantNameFromKnobs(const nlohmann::json& knobs);
+
+class TuningPanel : public QWidget {
+  Q_OBJECT
+ public:
+  TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, QWidget* parent = nullptr);
+
+  /// The baseline every recipe applies to, and the dataset accuracy is measured on (may be null).
+  void setContext(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
+                  const std::string& dataset_spec);
+
+  /// The knob state: {"cleanup", "prune_method", "prune_ratio", "protect", "quant_mode", "calibration",
+  /// "samples", "per_channel", "exclude"}.
+  nlohmann::json knobs() const;
+  /// Sets the widgets (no undo entry when `record_undo` is false, e.g. from undo/redo or project load).
+  void setKnobs(const nlohmann::json& knobs, bool record_undo = false);
+  nlohmann::json currentRecipe() const;
+
+  /// Convenience for tests and scripts: sets the pruning ratio slider (0..0.9) as a user would.
+  void setPruneRatio(double ratio);
+  void setDebounceMs(int ms) { debounce_.setInterval(ms); }
+  MeasureOptions& measureOptions() { return measure_options_; }
+
+  /// Metrics of the latest measurement (partial while it runs).
+  const VariantMetrics& liveMetrics() const { return live_; }
+  bool measuring() const { return current_job_ != nullptr; }
+  /// Milliseconds from the last knob change to the first chart point of its job (-1 until then).
+  double lastKnobToChartMs() const { return knob_to_chart_ms_; }
+
+ public slots:
+  /// Records the current knob state and its measured metrics as a variant (emits variantApplied).
+  void apply();
+  /// Starts measuring the current knobs now (F5).
+  void measureNow();
+
+ signals:
+  void variantApplied(const edgetune::ui::Variant& variant);
+  void knobsChanged(const nlohmann::json& knobs);
+  void firstChartUpdate(double ms);
+  void measurementUpdated(const edgetune::ui::VariantMetrics& metrics);
+  /// Per-baseline-node kept-channel fraction lost (0..1, NaN for nodes without weights) of the measured recipe.
+  void pruningRatios(const std::vector<double>& ratio_per_node);
+  void statusMessage(const QString& text);
+
+ private:
+  void onWidgetChanged(bool slider);
+  void startMeasurement();
+  void updateEnabled();
+  double activeKnob() const;
+
+  JobManager* jobs_;
+  QUndoStack* undo_;
+  KnobChart* chart_;
+  std::shared_ptr<const Model> baseline_;
+  std::shared_ptr<const Dataset> dataset_;
+  std::string dataset_spec_;
+
+  QCheckBox* cleanup_;
+  QComboBox* prune_method_;
+  QSlider* ratio_;
+  QLabel* ratio_label_;
+  QLineEdit* protect_;
+  QComboBox* quant_mode_;
+  QComboBox* calibration_;
+  QSpinBox* samples_;
+  QCheckBox* per_channel_;
+  QLineEdit* exclude_;
+  QLabel* live_label_;
+  QPlainTextEdit* recipe_view_;
+  QPushButton* apply_;
+
+  QTimer debounce_;
+  QElapsedTimer since_change_;
+  bool change_pending_timing_ = false;
+  double knob_to_chart_ms_ = -1;
+  bool applying_knobs_ = false;
+  nlohmann::json last_knobs_;
+  JobHandle* current_job_ = nullptr;
+  int generation_ = 0;
+  VariantMetrics live_;
+  nlohmann::json live_recipe_, live_knobs_;
+  MeasureOptions measure_options_;
+};
+
+/// The dataset dialog: spec fields, the composed spec, and a preview of a few samples with their labels.
+class DatasetDialog : public QWidget {
+  Q_OBJECT
+ public:
+  DatasetDialog(JobManager* jobs, QWidget* parent = nullptr);
+  void setSpec(const QString& spec);
+  QString spec() const;
+  /// Loads the dataset on a worker and shows the first `count` samples (emits previewReady).
+  void preview(int count = 8);
+  int previewCount() const { return preview_count_; }
+
+ signals:
+  void previewReady(int shown);
+  void accepted(const QString& spec);
+  void rejected();
+
+ private:
+  void compose();
+  JobManager* jobs_;
+  QComboBox* format_;
+  QLineEdit* path_;
+  QComboBox* split_;
+  QSpinBox* limit_;
+  QLineEdit* extra_;
+  QLineEdit* spec_;
+  QLabel* status_;
+  QWidget* grid_host_;
+  int preview_count_ = 0;
+  int generation_ = 0;
+  bool composing_ = false;
+};
+
+}  // namespace edgetune::ui
