@@ -23,6 +23,7 @@ find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 find_package(Threads REQUIRED)
+find_package(libssh REQUIRED)
 find_package(Qt6 REQUIRED COMPONENTS Core Test)
 
 if(EDGETUNE_BUILD_TRAINING)

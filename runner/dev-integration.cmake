@@ -18,3 +18,15 @@ if(NOT _edgetune_deploy_integrated AND CMAKE_SOURCE_DIR STREQUAL PROJECT_SOURCE_
   add_subdirectory("${CMAKE_SOURCE_DIR}/runner" "${CMAKE_BINARY_DIR}/runner")
   cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _edgetune_deploy_integrate)
 endif()
+# A throwaway CLI with only the device/deploy subcommands, when the build folder holds cli-try/main.cpp.
+if(EXISTS "${CMAKE_BINARY_DIR}/cli-try/main.cpp")
+  function(_edgetune_deploy_cli_try)
+    add_executable(edgetune-cli-deploy-try "${CMAKE_BINARY_DIR}/cli-try/main.cpp"
+      "${CMAKE_SOURCE_DIR}/app/cli/cli_common.cpp" "${CMAKE_SOURCE_DIR}/app/cli/cmd_device.cpp"
+      "${CMAKE_SOURCE_DIR}/app/cli/cmd_deploy.cpp")
+    target_compile_options(edgetune-cli-deploy-try PRIVATE -Wall -Wextra -Wno-unused-parameter)
+    target_link_libraries(edgetune-cli-deploy-try PRIVATE edgetune_core CLI11::CLI11)
+    set_target_properties(edgetune-cli-deploy-try PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+  endfunction()
+  cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _edgetune_deploy_cli_try)
+endif()

@@ -301,9 +301,8 @@ void ParetoChart::redraw() {
     const bool on_front = std::find(front_.begin(), front_.end(), i) != front_.end();
     QColor color = on_front ? QColor(255, 127, 14) : QColor(31, 119, 180);
     color.setAlpha(170);
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, i == selected_ ? QColor(20, 20, 20) : color.darker(130),
-                                       color, d));
-    if (i == selected_) g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(Qt::black, 3), color, d));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle,
+                                       i == selected_ ? QPen(Qt::black, 3) : QPen(color.darker(130), 1), QBrush(color), d));
     g->addData(*m.latency_ms, 100 * *m.accuracy);
     auto* label = new QCPItemText(plot_);
     label->position->setCoords(*m.latency_ms, 100 * *m.accuracy);
@@ -314,13 +313,29 @@ void ParetoChart::redraw() {
     label->setClipToAxisRect(true);
   }
   plot_->rescaleAxes();
+  if (measured.empty()) {
+    plot_->xAxis->setRange(0, 1);
+    plot_->yAxis->setRange(0, 100);
+    auto* hint = new QCPItemText(plot_);
+    hint->position->setType(QCPItemPosition::ptAxisRectRatio);
+    hint->position->setCoords(0.5, 0.5);
+    hint->setText("Variants appear here once their latency and accuracy are measured");
+    hint->setColor(QColor(120, 120, 120));
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
   const auto pad = [](QCPAxis* axis, double frac, double min_span) {
     QCPRange r = axis->range();
     const double span = std::max(r.size(), min_span);
     axis->setRange(r.center() - span * (0.5 + frac), r.center() + span * (0.5 + frac));
   };
-  pad(plot_->xAxis, 0.25, 0.1);
-  pad(plot_->yAxis, 0.25, 1.0);
+  pad(plot_->xAxis, 0.3, 0.1);
+  pad(plot_->yAxis, 0.25, 4.0);
+  // Accuracy lives in [0, 100]; padding must not invent negative accuracies.
+  QCPRange y = plot_->yAxis->range();
+  if (y.lower < 0) y = QCPRange(0, y.upper - y.lower);
+  if (y.upper > 100) y = QCPRange(std::max(0.0, y.lower - (y.upper - 100)), 100);
+  plot_->yAxis->setRange(y);
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -120,7 +120,11 @@ VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::
       item.kind = VisibleItem::Kind::Node;
       item.node_index = static_cast<int>(i);
       item.label = node.op_type;
-      item.sublabel = node.scope.empty() ? node.name : node.scope.back();
+      // The innermost scope names the module; generic ones ("self", "output") read better with their parent.
+      item.sublabel = node.scope.empty() ? node.name
+                      : node.scope.size() >= 2 && node.scope.back().size() <= 6
+                          ? node.scope[node.scope.size() - 2] + "/" + node.scope.back()
+                          : node.scope.back();
       if (item.sublabel.size() > 28) item.sublabel = "..." + item.sublabel.substr(item.sublabel.size() - 25);
       item.width_pt = std::max({70.0, textWidthPt(item.label, 7.5) + 18, textWidthPt(item.sublabel, 6.0) + 16});
       item.height_pt = 34;

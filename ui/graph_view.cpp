@@ -528,7 +528,7 @@ void GraphView::recolor() {
     else if (color_mode_ == GraphColorMode::OpType)
       fill = kind == VisibleItem::Kind::Group ? QColor(225, 232, 245) : opTypeColor(op_of_item[i]);
     else if (std::isnan(value[i])) fill = QColor(215, 215, 215);
-    else fill = heatColor(hi > lo ? (value[i] - lo) / (hi - lo) : 1.0);
+    else fill = heatColor(hi > lo ? (value[i] - lo) / (hi - lo) : (hi > 0 ? 1.0 : 0.0));
     QColor border(90, 90, 90);
     if (auto it = item_diff.find(i); it != item_diff.end()) {
       border = diffColor(it->second);
@@ -764,11 +764,10 @@ GraphDiff diffModels(const Model& before, const Model& after) {
       continue;
     }
     const auto wa = weightTypesAndShapes(before, a), wb = weightTypesAndShapes(after, b);
-    bool precision = wa.size() != wb.size(), shape = false;
-    for (size_t k = 0; k < wa.size() && k < wb.size(); ++k) {
-      precision = precision || wa[k].first != wb[k].first;
-      shape = shape || wa[k].second != wb[k].second;
-    }
+    // A new or dropped bias (BatchNorm folding) is a shape change; precision is about the main weight's type.
+    bool shape = wa.size() != wb.size(), precision = false;
+    if (!wa.empty() && !wb.empty()) precision = wa[0].first != wb[0].first;
+    for (size_t k = 0; k < wa.size() && k < wb.size(); ++k) shape = shape || wa[k].second != wb[k].second;
     for (int k = 0; k < a.output_size() && k < b.output_size(); ++k) {
       const auto va = before.valueInfo(a.output(k)), vb = after.valueInfo(b.output(k));
       if (va && vb) {

@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include <QAction>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -72,7 +73,10 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow
   if (options_.offer_recovery) QTimer::singleShot(0, this, &MainWindow::offerRecovery);
 }
 
-MainWindow::~MainWindow() { jobs_->cancelAllAndWait(); }
+MainWindow::~MainWindow() {
+  jobs_->cancelAllAndWait();
+  waitForAutosave();
+}
 
 void MainWindow::buildUi() {
   graph_ = new GraphView(this);
@@ -192,7 +196,24 @@ void MainWindow::buildUi() {
   });
   connect(tuning_, &TuningPanel::statusMessage, this, [this](const QString& m) { setStatus(m, 8000); });
   connect(tuning_, &TuningPanel::firstChartUpdate, this, [this](double ms) {
-    setStatus(QString("Knob change -> first chart point: %1 ms").arg(ms, 0, 'f', 0), 4000);
+    stall_label_->setToolTip(QString("Longest UI-thread stall (10 ms heartbeat); target < 100 ms.\n"
+                                     "Last knob change -> first chart point: %1 ms").arg(ms, 0, 'f', 0));
+  });
+  // A variant applied before its measurement finished picks up the numbers as they arrive.
+  connect(tuning_, &TuningPanel::measurementUpdated, this, [this](const VariantMetrics& m) {
+    bool changed = false;
+    for (size_t i = 1; i < project_.variants.size(); ++i) {
+      auto& v = project_.variants[i];
+      if (v.knobs != tuning_->liveKnobs()) continue;
+      if (v.metrics.accuracy_count.value_or(-1) > m.accuracy_count.value_or(-1)) continue;
+      if (v.metrics.accuracy_count && !m.accuracy_count) continue;
+      v.metrics = m;
+      changed = true;
+    }
+    if (changed) {
+      refreshVariants();
+      markDirty();
+    }
   });
   connect(tuning_, &TuningPanel::knobsChanged, this, [this](const nlohmann::json& k) {
     project_.knobs = k;
@@ -349,6 +370,7 @@ void MainWindow::openModel(const QString& source) {
     auto stats = std::make_shared<ModelStats>(computeStats(*model));
     job.report(0.6, "graph layout");
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
+    const double layout_seconds = prepared->layout.seconds;
     handle.postToUi([=, this] {
       if (generation != open_generation_) return;
       baseline_ = model;
@@ -366,7 +388,10 @@ void MainWindow::openModel(const QString& source) {
       }
       keep_variants_on_open_ = false;
       refreshVariants();
-      tuning_->setContext(baseline_, dataset_, project_.dataset_spec);
+      QString problem;
+      tuning_->setContext(baseline_, datasetForModel(&problem), project_.dataset_spec);
+      dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) + (problem.isEmpty() ? "" : " (does not fit)") : "no dataset");
+      dataset_label_->setToolTip(problem);
       last_open_seconds_ = open_clock_.elapsed() / 1000.0;
       model_label_->setText(QString("%1: %2 nodes, %3 params, %4")
                                 .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
@@ -374,12 +399,12 @@ void MainWindow::openModel(const QString& source) {
                                 .arg(stats->params)
                                 .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
       if (!isZooSource(src)) addRecent(source);
-      setStatus(QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)")
+      setStatus(QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5")
                     .arg(source)
                     .arg(last_open_seconds_, 0, 'f', 2)
-                    .arg(graph_->visibleGraph().items.empty() ? 0.0 : prepared->layout.seconds, 0, 'f', 2)
-                    .arg(graph_->visibleItemCount()),
-                10000);
+                    .arg(layout_seconds, 0, 'f', 2)
+                    .arg(graph_->visibleItemCount())
+                    .arg(problem.isEmpty() ? QString() : "; accuracy off: " + problem));
       markDirty();
       measureBaseline();
       emit modelOpened(last_open_seconds_);
@@ -393,10 +418,23 @@ void MainWindow::openModel(const QString& source) {
   });
 }
 
+std::shared_ptr<const Dataset> MainWindow::datasetForModel(QString* problem) const {
+  if (!dataset_ || !baseline_) return dataset_;
+  std::vector<TensorInfo> inputs;
+  for (const auto& vi : baseline_->inputs()) inputs.push_back({vi.name, vi.type, vi.shape});
+  try {
+    checkInputsFit(inputs, dataset_->features(), dataset_->name());
+    return dataset_;
+  } catch (const std::exception& e) {
+    if (problem) *problem = QString::fromUtf8(e.what());
+    return nullptr;
+  }
+}
+
 void MainWindow::measureBaseline() {
   if (!baseline_ || project_.variants.empty()) return;
   auto model = baseline_;
-  auto dataset = dataset_;
+  auto dataset = datasetForModel();
   MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
   const int generation = open_generation_;
@@ -416,16 +454,15 @@ void MainWindow::openDataset(const QString& spec) {
   setStatus("Opening dataset " + spec + "...");
   auto* job = jobs_->start("Open dataset", [=, this](JobContext&, JobHandle& handle) {
     auto dataset = edgetune::openDataset(s);
-    if (baseline_) {
-      // Fail early and clearly when the data does not fit the model.
-      auto executor = makeOrtExecutor(*baseline_);
-      checkInputsFit(executor->inputs(), dataset->features(), dataset->name());
-    }
     handle.postToUi([=, this] {
       dataset_ = dataset;
       project_.dataset_spec = s;
-      dataset_label_->setText(QString::fromStdString(dataset->name()));
-      tuning_->setContext(baseline_, dataset_, s);
+      QString problem;
+      auto fitting = datasetForModel(&problem);
+      dataset_label_->setText(QString::fromStdString(dataset->name()) + (problem.isEmpty() ? "" : " (does not fit)"));
+      dataset_label_->setToolTip(problem);
+      if (!problem.isEmpty()) setStatus("Dataset opened, but accuracy is off: " + problem);
+      tuning_->setContext(baseline_, fitting, s);
       markDirty();
       measureBaseline();
       emit datasetOpened(QString::fromStdString(dataset->name()));
@@ -546,17 +583,24 @@ void MainWindow::refreshRecentMenu() {
 }
 
 void MainWindow::autosave() {
-  try {
-    Project p = project_;
-    p.knobs = tuning_->knobs();
-    nlohmann::json j = p.toJson();
-    j["recovery_of"] = project_path_.toStdString();
-    std::filesystem::create_directories(std::filesystem::path(recovery_path_.toStdString()).parent_path());
-    writeFileAtomic(recovery_path_.toStdString(), j.dump(2));
-  } catch (const std::exception& e) {
-    setStatus(QString("Autosave failed: ") + e.what(), 8000);
-  }
+  Project p = project_;
+  p.knobs = tuning_->knobs();
+  nlohmann::json j = p.toJson();
+  j["recovery_of"] = project_path_.toStdString();
+  const std::string text = j.dump(2), path = recovery_path_.toStdString();
+  // fsync can take hundreds of ms on a busy disk: write on a worker, one autosave at a time.
+  autosave_done_.waitForFinished();
+  autosave_done_ = QtConcurrent::run([text, path] {
+    try {
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+      writeFileAtomic(path, text);
+    } catch (const std::exception& e) {
+      qWarning("autosave failed: %s", e.what());
+    }
+  });
 }
+
+void MainWindow::waitForAutosave() { autosave_done_.waitForFinished(); }
 
 void MainWindow::offerRecovery() {
   if (!QFileInfo::exists(recovery_path_)) return;
@@ -575,6 +619,7 @@ void MainWindow::offerRecovery() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   jobs_->cancelAllAndWait();
+  waitForAutosave();
   // A clean exit leaves no recovery file; a crash leaves the last autosave behind.
   QFile::remove(recovery_path_);
   event->accept();

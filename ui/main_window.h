@@ -2,6 +2,7 @@
 // MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning panel,
 // charts, variants, comparison and jobs dock; saves projects and autosaves a recovery file.
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QMainWindow>
 #include <QTimer>
 
@@ -78,6 +79,8 @@ class MainWindow : public QMainWindow {
   double lastOpenSeconds() const { return last_open_seconds_; }
   /// Writes the recovery file now (what the autosave timer does).
   void autosave();
+  /// Blocks until the last autosave is on disk (tests, shutdown).
+  void waitForAutosave();
   /// Shows one of the central tabs: 0 graph, 1 compare.
   void showCentralTab(int index);
   void showBottomTab(const QString& title);
@@ -101,6 +104,8 @@ class MainWindow : public QMainWindow {
   void refreshRecentMenu();
   void refreshVariants();
   void measureBaseline();
+  /// The dataset if it fits the baseline's inputs, else null (with the reason in `problem`).
+  std::shared_ptr<const Dataset> datasetForModel(QString* problem = nullptr) const;
   void markDirty();
   void updateTitle();
   void offerRecovery();
@@ -136,6 +141,7 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<const ModelStats> stats_;
   std::shared_ptr<const Dataset> dataset_;
   QTimer autosave_timer_;
+  QFuture<void> autosave_done_;
   QElapsedTimer open_clock_;
   double last_open_seconds_ = 0;
   int open_generation_ = 0;

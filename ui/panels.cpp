@@ -441,6 +441,8 @@ CompareWidget::CompareWidget(JobManager* jobs, QWidget* parent) : QWidget(parent
   split->addWidget(left);
   split->addWidget(graph_);
   split->setStretchFactor(1, 2);
+  left->setMinimumWidth(330);
+  metrics_->setColumnWidth(0, 100);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
   layout->addWidget(split);

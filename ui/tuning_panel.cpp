@@ -284,6 +284,10 @@ json TuningPanel::knobs() const {
 }
 
 void TuningPanel::setKnobs(const json& k, bool record_undo) {
+  // Re-selecting the state already shown (e.g. clicking the variant just applied) must not restart the job.
+  json merged = knobs();
+  for (auto it = k.begin(); it != k.end(); ++it) merged[it.key()] = it.value();
+  if (merged == knobs()) return;
   applying_knobs_ = true;
   auto select = [](QComboBox* combo, const std::string& value) {
     const int i = combo->findData(QString::fromStdString(value));
@@ -306,6 +310,7 @@ void TuningPanel::setKnobs(const json& k, bool record_undo) {
   recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
   since_change_.start();
   change_pending_timing_ = true;
+  knob_to_chart_ms_ = -1;
   debounce_.start();
   emit knobsChanged(now);
 }
@@ -343,6 +348,7 @@ void TuningPanel::onWidgetChanged(bool slider) {
   recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
   since_change_.start();
   change_pending_timing_ = true;
+  knob_to_chart_ms_ = -1;
   debounce_.start();  // restarts: only the last change within 300 ms starts a job
   emit knobsChanged(now);
 }

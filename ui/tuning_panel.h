@@ -61,6 +61,8 @@ class TuningPanel : public QWidget {
   /// Metrics of the latest measurement (partial while it runs).
   const VariantMetrics& liveMetrics() const { return live_; }
   bool measuring() const { return current_job_ != nullptr; }
+  /// The knob state liveMetrics() belong to.
+  const nlohmann::json& liveKnobs() const { return live_knobs_; }
   /// Milliseconds from the last knob change to the first chart point of its job (-1 until then).
   double lastKnobToChartMs() const { return knob_to_chart_ms_; }
 

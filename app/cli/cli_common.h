@@ -36,6 +36,7 @@ void addZooCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 /// Formats a count with thousands separators: 11173962 -> "11,173,962".
 std::string withCommas(int64_t value);

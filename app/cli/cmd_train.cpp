@@ -1,4 +1,6 @@
 // edgetune-cli train / finetune / distill: train an ONNX (or model-zoo) model with the libtorch interpreter.
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -6,6 +8,8 @@
 #include "app/cli/cli_common.h"
 #include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
+#include "core/data/readers.h"
+#include "core/data/tokenizer.h"
 #include "core/ir/model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -83,6 +87,7 @@ struct TrainArgs {
   bool freeze = false;
   // distill
   std::vector<std::string> hints;
+  size_t build_vocab = 0;
 };
 
 void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
@@ -113,6 +118,9 @@ void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
   cmd->add_option("--checkpoint", a.checkpoint, "Checkpoint folder (written after every epoch)");
   cmd->add_flag("--resume", a.resume, "Continue from the checkpoint in --checkpoint if there is one");
   cmd->add_option("--steps-per-epoch", o.max_steps_per_epoch, "Limit the steps per epoch (0 = whole dataset)");
+  cmd->add_option("--build-vocab", a.build_vocab,
+                  "Text data: first build a WordPiece vocabulary of N tokens from the --data texts and write it to "
+                  "the file its vocab= key names");
   cmd->add_option("--output-name", o.output, "Model output holding the logits (default: the first)");
 }
 
@@ -120,6 +128,38 @@ std::string percent(double fraction) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
   return buf;
+}
+
+// The vocabulary is built from the training texts only (the spec's subset=), so no test text leaks into it.
+void buildVocabFor(const std::string& spec, size_t size, const GlobalOptions& global) {
+  const auto q = spec.find('?');
+  std::string vocab_path;
+  if (q != std::string::npos) {
+    std::stringstream pairs(spec.substr(q + 1));
+    std::string pair;
+    while (std::getline(pairs, pair, '&'))
+      if (pair.rfind("vocab=", 0) == 0) vocab_path = pair.substr(6);
+  }
+  if (vocab_path.empty()) throw Error("--build-vocab: the --data spec '" + spec + "' has no vocab=PATH to write to");
+  TextCorpus corpus = readTextCorpus(spec);
+  std::vector<std::string> vocab = buildWordPieceVocab(corpus.texts, size);
+  writeVocab(vocab_path, vocab);
+  if (!global.quiet)
+    std::cerr << "vocabulary: " << vocab.size() << " tokens from " << corpus.texts.size() << " texts of "
+              << corpus.name << " -> " << vocab_path << "\n";
+}
+
+// A progress bar on a terminal; otherwise (a log file) one progress line every 30 s.
+std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std::string& title) {
+  if (global.quiet || ::isatty(STDERR_FILENO)) return makeJob(global, title);
+  return std::make_unique<JobContext>(
+      [title](const Progress& p) {
+        char line[256];
+        std::snprintf(line, sizeof line, "%s %5.1f%%  %s  ETA %.0f s\n", title.c_str(), 100 * p.fraction,
+                      p.message.c_str(), p.eta_seconds);
+        std::cerr << line << std::flush;
+      },
+      std::chrono::seconds(30));
 }
 
 int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& title, Model model) {
@@ -134,6 +174,7 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
   if (!model.sourcePath().empty() && samePath(model.sourcePath(), a.output))
     throw Error(a.output + ": refusing to overwrite the input model; choose another output file");
 
+  if (a.build_vocab > 0) buildVocabFor(a.data, a.build_vocab, global);
   auto train = openDataset(a.data);
   std::shared_ptr<const Dataset> val = a.val.empty() ? nullptr : openDataset(a.val);
   std::shared_ptr<const Dataset> test = a.test.empty() ? nullptr : openDataset(a.test);
@@ -147,7 +188,7 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
     std::cerr << title << ": " << model.origin() << " on " << train->name() << " (" << train->size()
               << " examples)" << (val ? ", validation " + val->name() : std::string()) << "\n";
 
-  auto job = makeJob(global, title);
+  auto job = makeTrainJob(global, title);
   auto on_epoch = [&](const EpochStats& s) {
     if (global.quiet) return;
     endProgress();

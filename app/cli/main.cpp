@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   addDemoCommand(app, global, run);
   addPruneCommand(app, global, run);
   addSensitivityCommand(app, global, run);
+  addQuantizeCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

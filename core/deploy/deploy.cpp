@@ -89,13 +89,18 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
     try {
       if (attempts) ++*attempts;
       if (!session.isConnected()) session.reconnect();
-      // The device may already hold this exact file (a runner or a re-deployed model): nothing to send.
-      const ExecResult existing = session.exec(shellCommand("sha256sum", {"--", final_path}) + " 2>/dev/null", timeout);
-      if (existing.exit_code == 0 && firstWord(existing.out) == local_hash) {
+      // One command makes the folder and tells whether the device already holds this exact file (a runner or
+      // a re-deployed model): then nothing is sent. Each remote command costs a round trip, so they are few.
+      const ExecResult existing = session.exec(
+          shellCommand("mkdir", {"-p", "--", remote_dir}) + " && { " +
+              shellCommand("sha256sum", {"--", final_path}) + " 2>/dev/null || true; }",
+          timeout);
+      if (existing.exit_code != 0)
+        throw Error(who + ": cannot create " + remote_dir + ": " + existing.err.substr(0, 300));
+      if (firstWord(existing.out) == local_hash) {
         progress.report(1.0, remote_name + " already on the device");
         return {final_path, size, local_hash, true};
       }
-      session.execChecked(shellCommand("mkdir", {"-p", "--", remote_dir}), "creating " + remote_dir, timeout);
       session.upload(local, partial_path,
                      [&](uint64_t done, uint64_t total) {
                        progress.throwIfCancelled();
@@ -105,15 +110,21 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
                      },
                      mode);
       progress.report(0.96, "checking " + remote_name + " on the device");
-      const std::string remote_hash =
-          firstWord(session.execChecked(shellCommand("sha256sum", {"--", partial_path}), "sha256sum", timeout));
-      if (remote_hash != local_hash) {
-        session.removeFile(partial_path);
-        throw ChecksumMismatch("the device computed SHA-256 " + remote_hash + " for " + partial_path + " but " +
-                               local.filename().string() + " has " + local_hash);
+      // Hash on the device, and rename only if it matches ours: the final name never holds unverified bytes.
+      const ExecResult checked = session.exec(
+          "h=$(" + shellCommand("sha256sum", {"--", partial_path}) + ") && echo \"$h\" && [ \"${h%% *}\" = " +
+              shellQuote(local_hash) + " ] && " + shellCommand("mv", {"-f", "--", partial_path, final_path}),
+          timeout);
+      const std::string remote_hash = firstWord(checked.out);
+      if (checked.exit_code != 0) {
+        if (remote_hash.size() == 64 && remote_hash != local_hash) {
+          session.removeFile(partial_path);
+          throw ChecksumMismatch("the device computed SHA-256 " + remote_hash + " for " + partial_path + " but " +
+                                 local.filename().string() + " has " + local_hash);
+        }
+        throw Error(who + ": checking and renaming " + partial_path + " failed (exit " +
+                    std::to_string(checked.exit_code) + "): " + checked.err.substr(0, 300));
       }
-      session.execChecked(shellCommand("mv", {"-f", "--", partial_path, final_path}), "renaming " + partial_path,
-                          timeout);
       progress.report(1.0, "uploaded " + remote_name);
       return {final_path, size, local_hash, false};
     } catch (const HostKeyChangedError&) {
@@ -234,7 +245,6 @@ std::string ensureRunner(SshSession& session, const std::map<std::string, Runner
                 (have.empty() ? "none" : have) + ")" +
                 (arch == "aarch64" ? "; build one with installer/build-runner-aarch64.sh" : ""));
   }
-  session.execChecked(shellCommand("mkdir", {"-p", "--", dir}), "creating " + dir, options.command_timeout);
   int attempts = 0;
   uploadVerified(session, it->second.onnxruntime_library, dir, "libonnxruntime.so.1", options,
                  SubProgress(job, 0.0, 0.8), &attempts, 0644);

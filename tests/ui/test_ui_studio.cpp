@@ -125,6 +125,7 @@ class TestUiStudio : public QObject {
     const QString project = QString::fromStdString((dir / "demo.edgetune.json").string());
     QVERIFY(window.saveProject(project));
     window.autosave();
+    window.waitForAutosave();
     QVERIFY(std::filesystem::exists(dir / "recovery.json"));
 
     MainWindow second(options);

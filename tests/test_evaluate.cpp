@@ -1,0 +1,157 @@
+// Evaluation: accuracy bookkeeping, the Wilson interval, binary metrics, progressive evaluation over a seeded
+// subset, and running a real model in ONNX Runtime over an in-memory dataset whose answers are known.
+#include <QtTest>
+
+#include "core/analysis/evaluate.h"
+#include "core/util/error.h"
+#include "core/zoo/graph_builder.h"
+
+using namespace edgetune;
+using zoo::GraphBuilder;
+
+namespace {
+
+// Examples are 3-vectors; the label is the index of the largest element, so an identity "model" is always right
+// and a model that negates its input is right only when the smallest and largest elements coincide (never here).
+class ArgmaxDataset : public Dataset {
+ public:
+  explicit ArgmaxDataset(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<float> v = {0.1f * static_cast<float>(i % 7), 0.2f * static_cast<float>(i % 5),
+                              0.3f * static_cast<float>(i % 3)};
+      v[i % 3] += 5.f;  // make the argmax unique: index i % 3
+      rows_.push_back(v);
+    }
+  }
+  std::string name() const override { return "argmax-toy"; }
+  size_t size() const override { return rows_.size(); }
+  Example get(size_t i) const override {
+    return {{Tensor::from<float>({3}, rows_[i])}, static_cast<int64_t>(i % 3)};
+  }
+  std::vector<FeatureInfo> features() const override { return {{"image", DataType::Float32, {3}}}; }
+  std::vector<std::string> classNames() const override { return {"a", "b", "c"}; }
+
+ private:
+  std::vector<std::vector<float>> rows_;
+};
+
+Model linearModel(float sign) {
+  GraphBuilder b("linear");
+  std::string x = b.addInput("x", DataType::Float32, {"N", 3});
+  std::string s = b.addInitializer("sign", Tensor::from<float>({1}, std::vector<float>{sign}));
+  std::string y = b.addNode("Mul", "/mul", {x, s}, {}, "logits");
+  b.addOutput(y, DataType::Float32, {"N", 3});
+  return b.finish("linear");
+}
+
+Tensor logits(std::vector<std::vector<float>> rows) {
+  std::vector<float> flat;
+  for (auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+  return Tensor::from<float>({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows[0].size())}, flat);
+}
+
+}  // namespace
+
+class TestEvaluate : public QObject {
+  Q_OBJECT
+ private slots:
+  void wilson() {
+    // Reference values: Wilson 95% interval for 80/100 is [0.7112, 0.8666].
+    Interval ci = wilsonInterval(80, 100);
+    QVERIFY(std::abs(ci.low - 0.7112) < 5e-4);
+    QVERIFY(std::abs(ci.high - 0.8666) < 5e-4);
+    Interval all = wilsonInterval(10, 10);
+    QCOMPARE(all.high, 1.0);
+    QVERIFY(all.low > 0.69 && all.low < 0.73);
+    Interval none = wilsonInterval(0, 0);
+    QCOMPARE(none.low, 0.0);
+    QCOMPARE(none.high, 1.0);
+  }
+
+  void meterTopKAndConfusion() {
+    AccuracyMeter meter(3);
+    meter.add(logits({{3, 2, 1}, {1, 3, 2}, {3, 1, 2}, {1, 2, 3}}), std::vector<int64_t>{0, 2, 1, 2});
+    EvalResult r = meter.result();
+    QCOMPARE(r.count, size_t{4});
+    QCOMPARE(r.correct_top1, size_t{2});  // rows 0 and 3
+    QCOMPARE(r.correct_top5, size_t{4});  // 3 classes: top-5 holds everything
+    QCOMPARE(r.confusion[2][1], int64_t{1});
+    QCOMPARE(r.confusion[1][0], int64_t{1});
+    QVERIFY(!r.binary);
+    QVERIFY_THROWS_EXCEPTION(Error, meter.add(logits({{1, 2, 3}}), std::vector<int64_t>{0, 1}));
+  }
+
+  void binaryMetrics() {
+    AccuracyMeter meter(2);
+    // true labels 1,1,1,0,0 ; predictions 1,1,0,1,0 -> tp 2, fn 1, fp 1, tn 1
+    meter.add(logits({{0, 1}, {0, 1}, {1, 0}, {0, 1}, {1, 0}}), std::vector<int64_t>{1, 1, 1, 0, 0});
+    EvalResult r = meter.result();
+    QVERIFY(r.binary);
+    QCOMPARE(r.precision, 2.0 / 3.0);
+    QCOMPARE(r.recall, 2.0 / 3.0);
+    QCOMPARE(r.f1, 2.0 / 3.0);
+  }
+
+  void evaluatesRealModel() {
+    ArgmaxDataset data(250);
+    auto right = makeOrtExecutor(linearModel(1.f));
+    EvalOptions options;
+    options.batch_size = 16;
+    EvalResult r = evaluate(*right, data, options);
+    QCOMPARE(r.count, size_t{250});
+    QCOMPARE(r.top1, 1.0);
+    auto wrong = makeOrtExecutor(linearModel(-1.f));
+    QCOMPARE(evaluate(*wrong, data, options).top1, 0.0);
+  }
+
+  void progressiveSubsetIsSeededAndReportsEveryBatch() {
+    ArgmaxDataset data(1000);
+    auto exec = makeOrtExecutor(linearModel(1.f));
+    EvalOptions options;
+    options.limit = 100;
+    options.batch_size = 32;
+    options.shuffle = true;
+    options.seed = 7;
+    std::vector<size_t> counts;
+    EvalResult r = evaluate(*exec, data, options, nullptr, [&](const EvalResult& partial) {
+      counts.push_back(partial.count);
+      QVERIFY(partial.top1_ci.low <= partial.top1 && partial.top1 <= partial.top1_ci.high);
+      QCOMPARE(partial.total, size_t{100});
+    });
+    QCOMPARE(counts, (std::vector<size_t>{32, 64, 96, 100}));
+    QCOMPARE(r.count, size_t{100});
+  }
+
+  void cancellation() {
+    ArgmaxDataset data(500);
+    auto exec = makeOrtExecutor(linearModel(1.f));
+    JobContext job;
+    EvalOptions options;
+    options.batch_size = 10;
+    int batches = 0;
+    QVERIFY_THROWS_EXCEPTION(CancelledError, evaluate(*exec, data, options, &job, [&](const EvalResult&) {
+                               if (++batches == 3) job.cancel();
+                             }));
+    QCOMPARE(batches, 3);
+  }
+
+  void classCountMismatch() {
+    // The model has 3 outputs; a dataset claiming 4 classes must be refused with a message naming both.
+    class FourClasses : public ArgmaxDataset {
+     public:
+      FourClasses() : ArgmaxDataset(10) {}
+      std::vector<std::string> classNames() const override { return {"a", "b", "c", "d"}; }
+    } data;
+    auto exec = makeOrtExecutor(linearModel(1.f));
+    try {
+      evaluate(*exec, data, {});
+      QFAIL("class mismatch accepted");
+    } catch (const Error& e) {
+      std::string msg = e.what();
+      QVERIFY2(msg.find("3 classes") != std::string::npos && msg.find("has 4") != std::string::npos, e.what());
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEvaluate)
+#include "test_evaluate.moc"
