@@ -24,6 +24,7 @@ PACKAGES=(
   zlib1g-dev libzstd-dev
   dataset-fashion-mnist
   xvfb xauth
+  g++-aarch64-linux-gnu qemu-user
   python3-torch python3-torchvision python3-onnx python3-numpy
 )
 # npm fetches ONNX Runtime; some machines carry a Node.js build that bundles npm, so only ask Debian when it is missing.
@@ -80,4 +81,26 @@ else
   mv "$SPAM_DIR.partial" "$SPAM_DIR"
   rm -rf "$tmp2"
   echo "install-deps: SpamAssassin corpus installed in $SPAM_DIR"
+fi
+
+# The arm64 ONNX Runtime for the Raspberry Pi runner (the headers are the x86-64 package's), from the npm registry.
+ORT_ARM_DIR="${ORT_ARM_DIR:-$ROOT/third_party/onnxruntime-aarch64}"
+ORT_ARM_NPM="onnxruntime-node@1.30.0"
+if [ -f "$ORT_ARM_DIR/lib/libonnxruntime.so.1" ]; then
+  echo "install-deps: arm64 ONNX Runtime present in $ORT_ARM_DIR"
+else
+  echo "install-deps: fetching the arm64 ONNX Runtime ($ORT_ARM_NPM) from the npm registry"
+  tmp3="$(mktemp -d)"
+  (cd "$tmp3" && npm pack --silent --ignore-scripts "$ORT_ARM_NPM" >/dev/null)
+  arm_lib="package/bin/napi-v6/linux/arm64/libonnxruntime.so.1"
+  tar -xzf "$tmp3"/*.tgz -C "$tmp3" "$arm_lib"
+  rm -rf "$ORT_ARM_DIR.partial"
+  mkdir -p "$ORT_ARM_DIR.partial/lib"
+  cp "$tmp3/$arm_lib" "$ORT_ARM_DIR.partial/lib/libonnxruntime.so.1"
+  ln -s libonnxruntime.so.1 "$ORT_ARM_DIR.partial/lib/libonnxruntime.so"
+  ln -s "$ORT_DIR/include" "$ORT_ARM_DIR.partial/include"
+  rm -rf "$ORT_ARM_DIR"
+  mv "$ORT_ARM_DIR.partial" "$ORT_ARM_DIR"
+  rm -rf "$tmp3"
+  echo "install-deps: arm64 ONNX Runtime installed in $ORT_ARM_DIR"
 fi

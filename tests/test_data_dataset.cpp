@@ -12,20 +12,13 @@
 #include "tests/tests_common.h"
 
 using namespace edgetune;
+using edgetune::test::contains;
+using edgetune::test::errorOf;
 namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // One-node ONNX model: `op`(inputs...) -> y, with the given input infos.
 Model oneNodeModel(const std::string& op, const std::vector<TensorInfo>& inputs, int output_type,

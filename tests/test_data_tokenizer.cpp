@@ -9,6 +9,8 @@
 #include "tests/tests_common.h"
 
 using namespace edgetune;
+using edgetune::test::contains;
+using edgetune::test::errorOf;
 
 namespace {
 
@@ -24,7 +26,6 @@ QStringList toQt(const std::vector<std::string>& items) {
   return out;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

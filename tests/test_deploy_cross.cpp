@@ -69,5 +69,6 @@ class TestDeployCross : public QObject {
   }
 };
 
+
 QTEST_GUILESS_MAIN(TestDeployCross)
 #include "test_deploy_cross.moc"

@@ -315,5 +315,6 @@ class TestDeploySsh : public QObject {
   }
 };
 
+
 QTEST_GUILESS_MAIN(TestDeploySsh)
 #include "test_deploy_ssh.moc"

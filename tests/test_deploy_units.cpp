@@ -275,5 +275,6 @@ class TestDeployUnits : public QObject {
   }
 };
 
+
 QTEST_GUILESS_MAIN(TestDeployUnits)
 #include "test_deploy_units.moc"

@@ -13,6 +13,8 @@
 #include "tests/tests_common.h"
 
 using namespace edgetune;
+using edgetune::test::contains;
+using edgetune::test::errorOf;
 using namespace edgetune::zoo;
 
 Q_DECLARE_METATYPE(edgetune::zoo::ZooOptions)
@@ -46,15 +48,6 @@ int64_t convAndGemmMacs(const Model& m) {
     macs += out_elements * per_output;
   }
   return macs;
-}
-
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
 }
 
 // Rows [begin, end) of a batch tensor (leading dimension) as a new tensor.

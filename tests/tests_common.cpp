@@ -19,6 +19,15 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+std::string errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 fs::path fixture(const std::string& name) { return fs::path(EDGETUNE_TEST_DATA) / name; }
 
 std::vector<NamedTensor> randomInputs(const Model& model, uint64_t seed, int64_t dynamic_dim, int64_t int_high) {

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: temporary folders, fixture paths, output comparison through ONNX Runtime.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// True if `part` occurs in `text`.
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+/// The edgetune::Error message `f` throws, or "" when it does not throw.
+std::string errorOf(const std::function<void()>& f);
 
 /// Path of a committed fixture under tests/fixtures.
 std::filesystem::path fixture(const std::string& name);

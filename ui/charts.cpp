@@ -321,6 +321,7 @@ void ParetoChart::redraw() {
     hint->position->setCoords(0.5, 0.5);
     hint->setText("Variants appear here once their latency and accuracy are measured");
     hint->setColor(QColor(120, 120, 120));
+    hint->setPositionAlignment(Qt::AlignCenter);
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }

@@ -1,5 +1,7 @@
 #include "ui/jobs.h"
 
+#include <ctime>
+
 #include "core/util/error.h"
 
 namespace edgetune::ui {
@@ -30,7 +32,9 @@ void JobHandle::finish(State state, const QString& error) {
 }
 
 JobManager::JobManager(QObject* parent) : QObject(parent) {
-  pool_.setMaxThreadCount(2);
+  // More threads than cores on purpose: a cancelled job that is still unwinding (e.g. inside an ONNX Runtime
+  // session creation) must not hold back the next model open or layout.
+  pool_.setMaxThreadCount(4);
 }
 
 JobManager::~JobManager() { cancelAllAndWait(); }
@@ -93,26 +97,38 @@ void JobManager::cancelAllAndWait() {
   pool_.waitForDone();
 }
 
+static double threadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 StallMonitor::StallMonitor(QObject* parent, int interval_ms) : QObject(parent), interval_ms_(interval_ms) {
   timer_.setTimerType(Qt::PreciseTimer);
   timer_.setInterval(interval_ms_);
   connect(&timer_, &QTimer::timeout, this, &StallMonitor::beat);
   clock_.start();
   last_ms_ = clock_.elapsed();
+  last_cpu_ms_ = threadCpuMs();
   timer_.start();
 }
 
 void StallMonitor::reset() {
-  max_stall_ms_ = max_stall_jobs_ms_ = 0;
+  max_stall_ms_ = max_stall_jobs_ms_ = max_busy_ms_ = 0;
   last_ms_ = clock_.elapsed();
+  last_cpu_ms_ = threadCpuMs();
 }
 
 void StallMonitor::beat() {
   const qint64 now = clock_.elapsed();
   const double stall = static_cast<double>(now - last_ms_ - interval_ms_);
+  const double cpu = threadCpuMs();
+  const double busy = cpu - last_cpu_ms_;
   last_ms_ = now;
+  last_cpu_ms_ = cpu;
   ++beats_;
   if (stall <= 0) return;
+  max_busy_ms_ = std::max(max_busy_ms_, std::min(stall, busy));
   if (stall > max_stall_ms_) max_stall_ms_ = stall;
   if (jobs_running_ && stall > max_stall_jobs_ms_) max_stall_jobs_ms_ = stall;
   emit stallRecorded(stall);

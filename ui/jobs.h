@@ -93,6 +93,9 @@ class StallMonitor : public QObject {
   void setJobsRunning(bool running) { jobs_running_ = running; }
   double maxStallMs() const { return max_stall_ms_; }
   double maxStallWhileJobsMs() const { return max_stall_jobs_ms_; }
+  /// The longest stall counted in CPU time the UI thread itself used during the gap: separates our own work
+  /// from waiting for a core on a busy machine (wall-clock stalls include both).
+  double maxBusyStallMs() const { return max_busy_ms_; }
   qint64 beats() const { return beats_; }
   void reset();
 
@@ -107,7 +110,8 @@ class StallMonitor : public QObject {
   qint64 last_ms_ = 0;
   qint64 beats_ = 0;
   bool jobs_running_ = false;
-  double max_stall_ms_ = 0, max_stall_jobs_ms_ = 0;
+  double max_stall_ms_ = 0, max_stall_jobs_ms_ = 0, max_busy_ms_ = 0;
+  double last_cpu_ms_ = 0;
 };
 
 }  // namespace edgetune::ui

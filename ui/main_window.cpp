@@ -320,15 +320,58 @@ void MainWindow::buildMenus() {
   run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_, &TuningPanel::measureNow);
   run->addAction(QIcon(":/icons/apply.svg"), "&Apply (record variant)", QKeySequence("Ctrl+Return"), tuning_, &TuningPanel::apply);
   run->addAction("Re-measure &baseline", QKeySequence("Shift+F5"), this, &MainWindow::measureBaseline);
+  run->addAction("Measure &latency per node", this, [this] {
+    if (!baseline_) return;
+    auto model = baseline_;
+    jobs_->start("Latency per node", [=, this](JobContext& job, JobHandle& handle) {
+      auto shares = std::make_shared<std::vector<double>>(measureLatencyShares(*model, 20, &job));
+      handle.postToUi([=, this] {
+        if (model != baseline_) return;
+        graph_->setOverlayValues(GraphColorMode::LatencyShare, *shares);
+        color_mode_->setCurrentIndex(color_mode_->findData(static_cast<int>(GraphColorMode::LatencyShare)));
+        setStatus("Latency share per node measured (ONNX Runtime profiler, optimizations off)", 8000);
+      });
+    });
+  });
+  run->addAction("Diagnose &quantization error", this, [this] {
+    const nlohmann::json recipe = tuning_->currentRecipe();
+    auto dataset = datasetForModel();
+    bool has_quantize = false;
+    nlohmann::json float_recipe = recipe;
+    float_recipe["passes"] = nlohmann::json::array();
+    for (const auto& p : recipe["passes"]) {
+      if (p.value("pass", std::string()) == "quantize") has_quantize = true;
+      else float_recipe["passes"].push_back(p);
+    }
+    if (!baseline_ || !dataset || !has_quantize) {
+      setStatus("Quantization error needs a model, a fitting dataset and a quantization mode in the tuning panel", 8000);
+      return;
+    }
+    auto model = baseline_;
+    jobs_->start("Quantization error", [=, this](JobContext& job, JobHandle& handle) {
+      const Model float_model = applyRecipe(*model, float_recipe, nullptr);
+      const Model quantized = applyRecipe(*model, recipe, nullptr);
+      auto errors = std::make_shared<std::vector<double>>(
+          quantizationErrorPerNode(*model, float_model, quantized, *dataset, 64, &job));
+      handle.postToUi([=, this] {
+        if (model != baseline_) return;
+        graph_->setOverlayValues(GraphColorMode::QuantizationError, *errors);
+        color_mode_->setCurrentIndex(color_mode_->findData(static_cast<int>(GraphColorMode::QuantizationError)));
+        setStatus("Quantization error per node (noise-to-signal dB, higher is worse)", 8000);
+      });
+    });
+  });
   run->addAction("&Cancel all jobs", QKeySequence("Ctrl+."), this, [this] {
     for (auto* j : jobs_->jobs()) j->cancel();
   });
 
   auto* debug = menuBar()->addMenu("&Debug");
   debug->addAction("UI &stall report", this, [this] {
-    const QString text = QString("Longest UI-thread stall: %1 ms overall, %2 ms while jobs ran (%3 heartbeats).")
+    const QString text = QString("Longest UI-thread stall: %1 ms overall, %2 ms while jobs ran; longest stall "
+                                 "spent computing on the UI thread: %3 ms (%4 heartbeats).")
                              .arg(stalls_->maxStallMs(), 0, 'f', 1)
                              .arg(stalls_->maxStallWhileJobsMs(), 0, 'f', 1)
+                             .arg(stalls_->maxBusyStallMs(), 0, 'f', 1)
                              .arg(stalls_->beats());
     if (scriptedMode()) setStatus(text);
     else QMessageBox::information(this, "UI stall report", text);
@@ -589,7 +632,11 @@ void MainWindow::autosave() {
   j["recovery_of"] = project_path_.toStdString();
   const std::string text = j.dump(2), path = recovery_path_.toStdString();
   // fsync can take hundreds of ms on a busy disk: write on a worker, one autosave at a time.
-  autosave_done_.waitForFinished();
+  if (!autosave_done_.isFinished()) {
+    // The previous write is still going: try again shortly instead of blocking the UI thread.
+    QTimer::singleShot(500, this, &MainWindow::autosave);
+    return;
+  }
   autosave_done_ = QtConcurrent::run([text, path] {
     try {
       std::filesystem::create_directories(std::filesystem::path(path).parent_path());

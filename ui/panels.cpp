@@ -257,9 +257,10 @@ QPushButton* JobsPanel::cancelButton(JobHandle* job) const {
 
 void JobsPanel::refreshStall() {
   if (!stalls_) return;
-  stall_label_->setText(QString("UI stall: max %1 ms (while jobs ran: %2 ms)")
+  stall_label_->setText(QString("UI stall: max %1 ms (while jobs ran: %2 ms; busy on the UI thread: %3 ms)")
                             .arg(stalls_->maxStallMs(), 0, 'f', 0)
-                            .arg(stalls_->maxStallWhileJobsMs(), 0, 'f', 0));
+                            .arg(stalls_->maxStallWhileJobsMs(), 0, 'f', 0)
+                            .arg(stalls_->maxBusyStallMs(), 0, 'f', 0));
 }
 
 void JobsPanel::rebuild() {

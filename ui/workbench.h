@@ -52,6 +52,16 @@ struct MeasureOptions {
 VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const MeasureOptions& options,
                               JobContext& job, const std::function<void(const MeasureUpdate&)>& on_update);
 
+/// Each node's share (0..1) of one inference, from ONNX Runtime's profiler with graph optimizations off (so
+/// profiled nodes map 1:1 to the model's nodes); NaN for nodes the profiler did not report. `runs` inferences.
+std::vector<double> measureLatencyShares(const Model& model, int runs, JobContext* job = nullptr);
+
+/// Per-node quantization error of `quantized` against `float_model` (noise-to-signal in dB = -SNR, higher is
+/// worse), indexed like `index_model`'s nodes by producer name; NaN where unknown.
+std::vector<double> quantizationErrorPerNode(const Model& index_model, const Model& float_model,
+                                             const Model& quantized, const Dataset& dataset, size_t samples,
+                                             JobContext* job = nullptr);
+
 /// Saves `model` as ONNX at `onnx_path` with its model card beside it (`<stem>.card.json`, `<stem>.card.md`).
 /// Refuses to overwrite the baseline's own file. Returns the card JSON.
 nlohmann::json exportVariant(const Model& model, const Variant& variant, const std::string& baseline_source,

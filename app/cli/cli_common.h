@@ -37,6 +37,11 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 /// Formats a count with thousands separators: 11173962 -> "11,173,962".
 std::string withCommas(int64_t value);

@@ -1,7 +1,5 @@
 // edgetune-cli deploy MODEL --device NAME [--bench ...]: verified upload into ~/edgetune/models/<name>/ and,
 // with --bench, an on-device benchmark by edgetune-runner (uploaded when the device lacks it).
-// Compiled only when edgetune_core links libssh (EDGETUNE_HAVE_DEPLOY).
-#ifdef EDGETUNE_HAVE_DEPLOY
 #include <unistd.h>
 
 #include <map>
@@ -10,6 +8,7 @@
 
 #include "app/cli/cli_common.h"
 #include "core/data/dataset.h"
+#include "core/runtime/executor.h"
 #include "core/deploy/deploy.h"
 #include "core/deploy/device.h"
 #include "core/deploy/shell.h"
@@ -96,6 +95,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       } cleanup;
       if (!args->eval_spec.empty()) {
         auto dataset = openDataset(args->eval_spec);
+        checkInputsFit(makeOrtExecutor(args->model)->inputs(), dataset->features(), dataset->name());
         eval_file = std::filesystem::temp_directory_path() /
                     ("edgetune-eval-" + std::to_string(::getpid()) + ".bin");
         cleanup.path = eval_file;
@@ -150,4 +150,3 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
 }
 
 }  // namespace edgetune::cli
-#endif  // EDGETUNE_HAVE_DEPLOY

@@ -1,6 +1,4 @@
 // edgetune-cli device add|list|test|remove: the SSH devices models are deployed to.
-// Compiled only when edgetune_core links libssh (EDGETUNE_HAVE_DEPLOY), so the CLI builds without it.
-#ifdef EDGETUNE_HAVE_DEPLOY
 #include <termios.h>
 #include <unistd.h>
 
@@ -145,4 +143,3 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
 }
 
 }  // namespace edgetune::cli
-#endif  // EDGETUNE_HAVE_DEPLOY

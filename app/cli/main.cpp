@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   addPruneCommand(app, global, run);
   addSensitivityCommand(app, global, run);
   addQuantizeCommand(app, global, run);
+  addDeviceCommand(app, global, run);
+  addDeployCommand(app, global, run);
+  addTrainCommand(app, global, run);
+  addFinetuneCommand(app, global, run);
+  addDistillCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -33,6 +33,10 @@ class Executor {
                                   const std::vector<std::string>& output_names = {}) = 0;
 };
 
+/// Throws Error("<origin>: input 'x' expects ...") if `tensor` does not match the declared type or shape
+/// (dimensions < 0 accept any size). Shared by the executors so they report bad inputs the same way.
+void checkInputMatches(const std::string& origin, const TensorInfo& expected, const Tensor& tensor);
+
 /// ONNX Runtime graph optimization levels (values match ORT's GraphOptimizationLevel + 1, 0 is not valid).
 enum class GraphOptimization { Disabled = 1, Basic = 2, Extended = 3, All = 4 };
 

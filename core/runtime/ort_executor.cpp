@@ -69,7 +69,7 @@ class OrtExecutor final : public Executor {
       auto it = given.find(expected.name);
       if (it == given.end()) throw Error(origin_ + ": input '" + expected.name + "' was not given");
       const Tensor& t = it->second->tensor;
-      checkInput(expected, t);
+      checkInputMatches(origin_, expected, t);
       in_names.push_back(expected.name.c_str());
       in_values.push_back(Ort::Value::CreateTensor(memory, const_cast<void*>(t.raw()), t.byteSize(),
                                                    t.shape().data(), t.shape().size(),
@@ -106,18 +106,6 @@ class OrtExecutor final : public Executor {
   }
 
  private:
-  void checkInput(const TensorInfo& expected, const Tensor& t) const {
-    if (t.type() != expected.type)
-      throw Error(origin_ + ": input '" + expected.name + "' expects " + dataTypeName(expected.type) + ", got " +
-                  dataTypeName(t.type()));
-    bool ok = t.shape().size() == expected.shape.size();
-    for (size_t d = 0; ok && d < expected.shape.size(); ++d)
-      ok = expected.shape[d] < 0 || expected.shape[d] == t.shape()[d];
-    if (!ok)
-      throw Error(origin_ + ": input '" + expected.name + "' expects shape " + shapeToString(expected.shape) +
-                  ", got " + t.shapeString());
-  }
-
   std::unique_ptr<Ort::Session> session_;
   std::string origin_;
   std::vector<TensorInfo> inputs_, outputs_;

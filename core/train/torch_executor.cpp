@@ -44,7 +44,7 @@ class TorchExecutor final : public Executor {
       auto it = given.find(expected.name);
       if (it == given.end()) throw Error(origin_ + ": input '" + expected.name + "' was not given");
       const Tensor& t = *it->second;
-      checkInput(expected, t);
+      checkInputMatches(origin_, expected, t);
       ordered.push_back(torch_ops::toTorch(t, /*copy=*/false));  // the caller's tensor outlives this call
     }
     std::vector<at::Tensor> results;
@@ -64,18 +64,6 @@ class TorchExecutor final : public Executor {
   }
 
  private:
-  void checkInput(const TensorInfo& expected, const Tensor& t) const {
-    if (t.type() != expected.type)
-      throw Error(origin_ + ": input '" + expected.name + "' expects " + dataTypeName(expected.type) + ", got " +
-                  dataTypeName(t.type()));
-    bool ok = t.shape().size() == expected.shape.size();
-    for (size_t d = 0; ok && d < expected.shape.size(); ++d)
-      ok = expected.shape[d] < 0 || expected.shape[d] == t.shape()[d];
-    if (!ok)
-      throw Error(origin_ + ": input '" + expected.name + "' expects shape " + shapeToString(expected.shape) +
-                  ", got " + t.shapeString());
-  }
-
   TorchGraph graph_;
   std::string origin_;
   std::vector<TensorInfo> inputs_, outputs_;

@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     std::snprintf(cmd, sizeof cmd,
                   "/usr/bin/python3 %s/train_throughput_torch.py --arch %s --batch %d --threads %d "
                   "--steps %d --rounds %d --image %d --channels 1",
-                  std::filesystem::path(__FILE__).parent_path().c_str(), arch.c_str(), batch, threads, steps, rounds, image);
+                  EDGETUNE_BENCH_DIR, arch.c_str(), batch, threads, steps, rounds, image);
     double theirs = 0;
     if (FILE* p = ::popen(cmd, "r")) {
       char line[256];

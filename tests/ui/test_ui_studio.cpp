@@ -82,7 +82,8 @@ class TestUiStudio : public QObject {
     QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.3);
     // The chart gets its 30% point: size first, then latency and accuracy with an interval.
     QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount() == points_before + 1, 60000);
-    QVERIFY(tuning->lastKnobToChartMs() >= 0);
+    QTRY_VERIFY_WITH_TIMEOUT(tuning->lastKnobToChartMs() >= 0, 60000);
+    const double knob_to_chart_ms = tuning->lastKnobToChartMs();
     QTRY_VERIFY_WITH_TIMEOUT(tuning->liveMetrics().accuracy_count.value_or(0) >= 600, 120000);
     const auto live = tuning->liveMetrics();
     QVERIFY(*live.accuracy_low <= *live.accuracy && *live.accuracy <= *live.accuracy_high);
@@ -145,8 +146,8 @@ class TestUiStudio : public QObject {
     window.close();
     QVERIFY(!std::filesystem::exists(dir / "recovery.json"));
     // The UI thread stayed responsive while all of this ran (reported, not a timed assertion).
-    qInfo("knob->chart %.0f ms, longest UI stall while jobs ran %.0f ms", tuning->lastKnobToChartMs(),
-          window.stallMonitor()->maxStallWhileJobsMs());
+    qInfo("knob->chart %.0f ms, longest UI stall while jobs ran %.0f ms (busy on the UI thread %.1f ms)",
+          knob_to_chart_ms, window.stallMonitor()->maxStallWhileJobsMs(), window.stallMonitor()->maxBusyStallMs());
     QVERIFY(window.stallMonitor()->beats() > 0);
   }
 

@@ -14,6 +14,7 @@
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/zoo/zoo.h"
+#include "core/data/dataset.h"
 #include "tests/tests_common.h"
 #include "ui/charts.h"
 #include "ui/graph_view.h"
@@ -188,6 +189,45 @@ class TestUiViews : public QObject {
       if (kind == NodeDiff::Removed) QCOMPARE(before.graph().node(node).op_type(), std::string("BatchNormalization"));
     // Nothing changes against itself.
     QVERIFY(diffModels(before, before).before_nodes.empty());
+  }
+
+  void latencySharesComeFromTheProfiler() {
+    Model m = loadModelSource("zoo:resnet8?input_channels=1&image_size=28");
+    const auto shares = measureLatencyShares(m, 3);
+    QCOMPARE(static_cast<int>(shares.size()), m.graph().node_size());
+    double sum = 0;
+    int measured = 0, conv_measured = 0;
+    for (int i = 0; i < m.graph().node_size(); ++i) {
+      if (std::isnan(shares[i])) continue;
+      ++measured;
+      sum += shares[i];
+      if (m.graph().node(i).op_type() == "Conv" && shares[i] > 0) ++conv_measured;
+    }
+    QVERIFY2(measured > m.graph().node_size() / 2, qPrintable(QString::number(measured)));
+    QCOMPARE(conv_measured, countOps(m, "Conv"));
+    QVERIFY(std::abs(sum - 1.0) < 1e-6);
+  }
+
+  void quantizationErrorOverlay() {
+    if (!studioPassRegistry().contains("quantize")) QSKIP("quantize pass not built");
+    Model m = loadModelSource("zoo:mlp?input_channels=1&image_size=28");
+    auto dataset = openDataset("fashion-mnist?limit=64");
+    const nlohmann::json recipe = {{"format", "edgetune-recipe"}, {"version", 1},
+                                   {"passes", {{{"pass", "quantize"}, {"options", {{"mode", "static"}, {"data", "fashion-mnist?limit=64"}}}}}}};
+    Model q;
+    std::vector<double> errors;
+    try {
+      q = applyRecipe(m, recipe);
+      errors = quantizationErrorPerNode(m, m, q, *dataset, 32);
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    int measured = 0;
+    for (double e : errors) measured += std::isnan(e) ? 0 : 1;
+    QVERIFY(measured > 0);
+    // Against itself there is no quantization noise: every measured SNR is huge, so -SNR is very negative.
+    const auto none = quantizationErrorPerNode(m, m, m, *dataset, 32);
+    for (double e : none) QVERIFY(std::isnan(e) || e < -60);
   }
 
   void paretoFront_data() {
@@ -381,6 +421,8 @@ class TestUiViews : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(stalls.beats() > 10, 5000);
     QVERIFY2(stalls.maxStallMs() >= 100, qPrintable(QString::number(stalls.maxStallMs())));
     QVERIFY(stalls.maxStallWhileJobsMs() >= 100);
+    // msleep uses no CPU: the busy figure stays below the wall-clock one.
+    QVERIFY(stalls.maxBusyStallMs() < stalls.maxStallMs());
   }
 };
 
