@@ -429,4 +429,60 @@ void TrainingChart::clearPoints() {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
+// ------------------------------------------------------------------------------------------------ sensitivity
+SensitivityChart::SensitivityChart(QWidget* parent)
+    : ChartWidget("Per-group sensitivity: accuracy vs pruning ratio", parent) {
+  plot_->xAxis->setLabel("pruning ratio of the group alone");
+  plot_->yAxis->setLabel("accuracy %");
+  plot_->xAxis->setRange(0, 1);
+  plot_->yAxis->setRange(0, 100);
+  QFont small = plot_->legend->font();
+  small.setPointSizeF(7);
+  plot_->legend->setFont(small);
+  plot_->legend->setBrush(QColor(255, 255, 255, 170));  // translucent: steep curves stay visible beneath it
+  plot_->legend->setVisible(false);
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignBottom);
+  baseline_line_ = new QCPItemStraightLine(plot_);
+  baseline_line_->setPen(QPen(Qt::gray, 1, Qt::DashLine));
+  baseline_line_->setVisible(false);
+}
+
+void SensitivityChart::clearCurves() {
+  plot_->clearGraphs();
+  baseline_line_->setVisible(false);
+  plot_->legend->setVisible(false);
+  result_ = SensitivityResult{};
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int SensitivityChart::curveCount() const { return plot_->graphCount(); }
+
+void SensitivityChart::setResult(const SensitivityResult& result) {
+  plot_->clearGraphs();
+  result_ = result;
+  const int n = static_cast<int>(result.curves.size());
+  double lo = 100 * result.baseline_accuracy;
+  for (int i = 0; i < n; ++i) {
+    const auto& c = result.curves[i];
+    auto* g = plot_->addGraph();
+    g->setName(QString::fromStdString(c.group));
+    // Hues spread over the circle so neighbouring groups stay distinguishable.
+    g->setPen(QPen(QColor::fromHsv((i * 360 / std::max(n, 1) + i * 37) % 360, 200, 200), 1.6));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+    // The unpruned point (ratio 0) anchors every line at the baseline.
+    g->addData(0, 100 * result.baseline_accuracy);
+    for (size_t k = 0; k < c.ratios.size() && k < c.accuracy.size(); ++k) {
+      g->addData(c.ratios[k], 100 * c.accuracy[k]);
+      lo = std::min(lo, 100 * c.accuracy[k]);
+    }
+  }
+  baseline_line_->point1->setCoords(0, 100 * result.baseline_accuracy);
+  baseline_line_->point2->setCoords(1, 100 * result.baseline_accuracy);
+  baseline_line_->setVisible(n > 0);
+  plot_->legend->setVisible(n > 0 && n <= 24);
+  plot_->xAxis->setRange(0, 1);
+  plot_->yAxis->setRange(std::max(0.0, lo - 5), std::min(100.0, 100 * result.baseline_accuracy + 5));
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
 }  // namespace edgetune::ui

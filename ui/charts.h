@@ -7,11 +7,13 @@
 #include <optional>
 #include <vector>
 
+#include "core/analysis/sensitivity.h"
 #include "ui/project.h"
 
 class QCustomPlot;
 class QCPAxisRect;
 class QCPGraph;
+class QCPItemStraightLine;
 class QToolButton;
 
 namespace edgetune::ui {
@@ -98,6 +100,22 @@ class TrainingChart : public ChartWidget {
 
  private:
   QCPGraph *loss_, *acc_;
+};
+
+/// Per-group sensitivity: accuracy against the pruning ratio of that group alone, one line per group, with the
+/// unpruned baseline as a dashed line. CSV: "series,x,y" with series = group id, x = ratio, y = accuracy %.
+class SensitivityChart : public ChartWidget {
+  Q_OBJECT
+ public:
+  explicit SensitivityChart(QWidget* parent = nullptr);
+  void setResult(const SensitivityResult& result);
+  void clearCurves();
+  int curveCount() const;
+  const SensitivityResult& result() const { return result_; }
+
+ private:
+  SensitivityResult result_;
+  QCPItemStraightLine* baseline_line_ = nullptr;
 };
 
 /// Pareto-optimal points among (latency, accuracy) pairs: no other point is at least as fast and as accurate

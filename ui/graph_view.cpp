@@ -307,6 +307,7 @@ void GraphView::clear() {
   overlays_.clear();
   diff_.clear();
   search_matches_.clear();
+  highlighted_nodes_.clear();
   selected_node_ = -1;
   legend_->hide();
   minimap_->hide();
@@ -317,6 +318,7 @@ void GraphView::setPrepared(PreparedGraph prepared) {
   if (!same_model) {
     overlays_.clear();
     diff_.clear();
+    highlighted_nodes_.clear();
     first_show_ = true;
   }
   shown_generation_ = layout_generation_;
@@ -451,6 +453,7 @@ void GraphView::rebuildScene() {
   }
   scene_->setSceneRect(layout.bounds.adjusted(-20, -20, 20, 20));
   recolor();
+  applyHighlights();
   minimap_->setVisible(!items_.empty());
   legend_->setVisible(!items_.empty());
   positionOverlays();
@@ -605,6 +608,7 @@ void GraphView::expandAll() { relayout({}, QString()); }
 int GraphView::search(const QString& text) {
   search_matches_.clear();
   search_pos_ = -1;
+  highlighted_nodes_.clear();
   for (auto* item : items_) item->setHighlighted(false);
   if (!prepared_.structure || text.trimmed().isEmpty()) return 0;
   const QString needle = text.trimmed();
@@ -617,6 +621,32 @@ int GraphView::search(const QString& text) {
   for (int n : search_matches_) items_[prepared_.visible.item_of_node[n]]->setHighlighted(true);
   if (!search_matches_.empty()) findNext();
   return static_cast<int>(search_matches_.size());
+}
+
+void GraphView::setHighlightedNodes(std::vector<int> node_indices) {
+  const int count = static_cast<int>(prepared_.visible.item_of_node.size());
+  std::erase_if(node_indices, [count](int n) { return n < 0 || n >= count; });
+  highlighted_nodes_ = std::move(node_indices);
+  applyHighlights();
+}
+
+void GraphView::centerOnNode(int node_index) {
+  if (node_index < 0 || node_index >= static_cast<int>(prepared_.visible.item_of_node.size())) return;
+  centerOn(items_[prepared_.visible.item_of_node[node_index]]);
+}
+
+void GraphView::applyHighlights() {
+  for (auto* item : items_) item->setHighlighted(false);
+  for (int n : highlighted_nodes_)
+    if (n < static_cast<int>(prepared_.visible.item_of_node.size()))
+      items_[prepared_.visible.item_of_node[n]]->setHighlighted(true);
+}
+
+int GraphView::highlightedItemCount() const {
+  std::set<int> items;
+  for (int n : highlighted_nodes_)
+    if (n < static_cast<int>(prepared_.visible.item_of_node.size())) items.insert(prepared_.visible.item_of_node[n]);
+  return static_cast<int>(items.size());
 }
 
 int GraphView::findNext() {

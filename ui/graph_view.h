@@ -89,9 +89,23 @@ class GraphView : public QGraphicsView {
   /// Per-ONNX-node values for a metric overlay (NaN = not measured), e.g. pruning ratio or sensitivity.
   void setOverlayValues(GraphColorMode mode, std::vector<double> values);
   bool hasOverlay(GraphColorMode mode) const;
+  /// The values set for `mode` (empty if none).
+  std::vector<double> overlayValues(GraphColorMode mode) const {
+    auto it = overlays_.find(mode);
+    return it == overlays_.end() ? std::vector<double>{} : it->second;
+  }
   /// Highlights nodes that differ in a comparison (empty map clears).
   void setDiff(std::map<int, NodeDiff> diff);
 
+  /// Outlines the items showing these ONNX nodes (e.g. every node a structured-pruning group couples); an
+  /// empty list clears. Kept across relayouts; a search replaces it.
+  void setHighlightedNodes(std::vector<int> node_indices);
+  const std::vector<int>& highlightedNodes() const { return highlighted_nodes_; }
+  /// Scene items currently outlined (a collapsed group counts once for all its highlighted members).
+  int highlightedItemCount() const;
+
+  /// Scrolls the item showing ONNX node `node_index` into the middle of the view (no selection change).
+  void centerOnNode(int node_index);
   /// Selects and centers the item showing ONNX node `node_index`.
   void selectNode(int node_index);
   int selectedNode() const { return selected_node_; }
@@ -130,6 +144,8 @@ class GraphView : public QGraphicsView {
   std::map<GraphColorMode, std::vector<double>> overlays_;
   std::map<int, NodeDiff> diff_;
   std::vector<int> search_matches_;
+  std::vector<int> highlighted_nodes_;
+  void applyHighlights();
   int search_pos_ = -1;
   int selected_node_ = -1;
   int layout_generation_ = 0, shown_generation_ = 0;

@@ -20,7 +20,10 @@
 #include <QToolBar>
 #include <QUndoStack>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <unordered_map>
 
 #include "core/ir/stats.h"
 #include "core/util/error.h"
@@ -90,6 +93,7 @@ void MainWindow::buildUi() {
   knob_chart_ = new KnobChart(this);
   pareto_ = new ParetoChart(this);
   training_ = new TrainingChart(this);
+  sensitivity_ = new SensitivityChart(this);
   inspector_ = new NodeInspector(this);
   tuning_ = new TuningPanel(jobs_, undo_, knob_chart_, this);
   variants_ = new VariantsPanel(this);
@@ -108,6 +112,8 @@ void MainWindow::buildUi() {
   right_tabs->addTab(knob_chart_, "Live");
   right_tabs->addTab(pareto_, "Pareto");
   right_tabs->addTab(training_, "Training");
+  right_tabs->addTab(sensitivity_, "Sensitivity");
+  chart_tabs_ = right_tabs;
   auto* charts_dock = dock("Charts", right_tabs, Qt::RightDockWidgetArea, "charts");
   charts_dock->setMinimumWidth(380);
   auto* inspector_dock = dock("Inspector", inspector_, Qt::RightDockWidgetArea, "inspector");
@@ -169,6 +175,8 @@ void MainWindow::buildUi() {
   tb->addSeparator();
   tb->addAction(QIcon(":/icons/evaluate.svg"), "Measure (F5)", tuning_, &TuningPanel::measureNow);
   tb->addAction(QIcon(":/icons/apply.svg"), "Apply", tuning_, &TuningPanel::apply);
+  tb->addAction("Run sensitivity", this, qOverload<>(&MainWindow::runSensitivity))
+      ->setToolTip("Sweep each prune group alone over pruning ratios on the dataset's seeded subset");
 
   model_label_ = new QLabel("no model", this);
   dataset_label_ = new QLabel("no dataset", this);
@@ -186,6 +194,32 @@ void MainWindow::buildUi() {
   // Wiring between views.
   connect(graph_, &GraphView::nodeSelected, this, [this](int node) {
     if (node >= 0) inspector_->showNode(node);
+    // A node that a structured-pruning group couples selects that group (its row, and its nodes highlighted):
+    // the group it produces channels for first, else the only group it belongs to.
+    if (node < 0 || !baseline_ || node >= baseline_->graph().node_size()) return;
+    const std::string& name = baseline_->graph().node(node).name();
+    const PruneGroup* producing = nullptr;
+    std::vector<const PruneGroup*> member_of;
+    for (const auto& g : tuning_->pruneGroups()) {
+      if (!producing && std::find(g.producers.begin(), g.producers.end(), name) != g.producers.end()) producing = &g;
+      if (std::find(g.nodes.begin(), g.nodes.end(), name) != g.nodes.end()) member_of.push_back(&g);
+    }
+    const PruneGroup* group = producing ? producing : (member_of.size() == 1 ? member_of[0] : nullptr);
+    tuning_->selectPruneGroup(group ? QString::fromStdString(group->id) : QString());
+  });
+  connect(tuning_, &TuningPanel::pruneGroupSelected, this, [this](const QString& id, const QStringList& nodes) {
+    if (!baseline_) return;
+    std::unordered_map<std::string, int> index;
+    for (int i = 0; i < baseline_->graph().node_size(); ++i) index[baseline_->graph().node(i).name()] = i;
+    std::vector<int> highlighted;
+    for (const auto& n : nodes)
+      if (auto it = index.find(n.toStdString()); it != index.end()) highlighted.push_back(it->second);
+    // Bring the group into view unless the user is looking at one of its nodes already (a graph click).
+    if (!highlighted.empty() &&
+        std::find(highlighted.begin(), highlighted.end(), graph_->selectedNode()) == highlighted.end())
+      graph_->centerOnNode(*std::min_element(highlighted.begin(), highlighted.end()));
+    graph_->setHighlightedNodes(highlighted);
+    if (!id.isEmpty()) setStatus(QString("Group %1 couples %2 nodes (outlined in the graph)").arg(id).arg(nodes.size()), 6000);
   });
   connect(graph_, &GraphView::groupSelected, this, [this](const QString& scope) {
     const auto* s = graph_->structure();
@@ -319,6 +353,7 @@ void MainWindow::buildMenus() {
   auto* run = menuBar()->addMenu("&Run");
   run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_, &TuningPanel::measureNow);
   run->addAction(QIcon(":/icons/apply.svg"), "&Apply (record variant)", QKeySequence("Ctrl+Return"), tuning_, &TuningPanel::apply);
+  run->addAction("Run &sensitivity", QKeySequence("Ctrl+Shift+S"), this, qOverload<>(&MainWindow::runSensitivity));
   run->addAction("Re-measure &baseline", QKeySequence("Shift+F5"), this, &MainWindow::measureBaseline);
   run->addAction("Measure &latency per node", this, [this] {
     if (!baseline_) return;
@@ -472,6 +507,60 @@ std::shared_ptr<const Dataset> MainWindow::datasetForModel(QString* problem) con
     if (problem) *problem = QString::fromUtf8(e.what());
     return nullptr;
   }
+}
+
+void MainWindow::runSensitivity() {
+  SensitivityOptions options;
+  options.seed = 1;
+  runSensitivity(options);
+}
+
+void MainWindow::runSensitivity(SensitivityOptions options) {
+  QString problem;
+  auto dataset = datasetForModel(&problem);
+  if (!baseline_ || !dataset) {
+    setStatus(!baseline_ ? "Open a model first" : (problem.isEmpty() ? "Open a dataset first (Ctrl+D)" : problem), 8000);
+    return;
+  }
+  auto model = baseline_;
+  sensitivity_->clearCurves();
+  chart_tabs_->setCurrentWidget(sensitivity_);
+  showBottomTab("Jobs");
+  jobs_->start("Sensitivity sweep", [=, this](JobContext& job, JobHandle& handle) {
+    auto result = std::make_shared<SensitivityResult>(analyzeSensitivity(*model, *dataset, options, &job));
+    // Overlay: each group's mean accuracy drop (points) on its producer nodes; a node producing for several
+    // groups shows the most sensitive one.
+    auto overlay = std::make_shared<std::vector<double>>(model->graph().node_size(), std::numeric_limits<double>::quiet_NaN());
+    std::unordered_map<std::string, int> index;
+    for (int i = 0; i < model->graph().node_size(); ++i) index[model->graph().node(i).name()] = i;
+    std::unordered_map<std::string, std::vector<std::string>> producers;
+    for (const auto& g : findPruneGroups(*model)) producers[g.id] = g.producers;
+    for (const auto& c : result->curves) {
+      if (c.accuracy.empty()) continue;
+      double drop = 0;
+      for (double a : c.accuracy) drop += 100 * (result->baseline_accuracy - a);
+      drop /= static_cast<double>(c.accuracy.size());
+      for (const auto& p : producers[c.group])
+        if (auto it = index.find(p); it != index.end()) {
+          double& v = (*overlay)[it->second];
+          v = std::isnan(v) ? drop : std::max(v, drop);
+        }
+    }
+    handle.postToUi([=, this] {
+      if (model != baseline_) return;
+      sensitivity_->setResult(*result);
+      graph_->setOverlayValues(GraphColorMode::Sensitivity, *overlay);
+      const int i = color_mode_->findData(static_cast<int>(GraphColorMode::Sensitivity));
+      if (i >= 0) color_mode_->setCurrentIndex(i);
+      setStatus(QString("Sensitivity: %1 groups on %2 examples, baseline %3% (%4 s)")
+                    .arg(result->curves.size())
+                    .arg(result->examples)
+                    .arg(100 * result->baseline_accuracy, 0, 'f', 2)
+                    .arg(result->seconds, 0, 'f', 1),
+                10000);
+      emit sensitivityReady(static_cast<int>(result->curves.size()));
+    });
+  });
 }
 
 void MainWindow::measureBaseline() {

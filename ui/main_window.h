@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
@@ -30,6 +31,7 @@ class KnobChart;
 class NodeInspector;
 class JobsPanel;
 class ParetoChart;
+class SensitivityChart;
 class StallMonitor;
 class TrainingChart;
 class TuningPanel;
@@ -58,6 +60,11 @@ class MainWindow : public QMainWindow {
   /// Applies a variant's recipe on a worker and writes ONNX + model card; emits variantExported.
   void exportVariant(int index, const QString& onnx_path);
   void compareVariants(int a, int b);
+  /// Runs the per-group sensitivity sweep of the baseline on the open dataset's seeded subset as a job (progress
+  /// and cancel in the jobs dock); fills the sensitivity chart and the graph's sensitivity overlay (mean
+  /// accuracy drop in points over the ratios, on each group's producer nodes). Emits sensitivityReady.
+  void runSensitivity(SensitivityOptions options);
+  void runSensitivity();  // default options, seed 1
 
   GraphView* graphView() const { return graph_; }
   NodeInspector* inspector() const { return inspector_; }
@@ -65,6 +72,7 @@ class MainWindow : public QMainWindow {
   KnobChart* knobChart() const { return knob_chart_; }
   ParetoChart* paretoChart() const { return pareto_; }
   TrainingChart* trainingChart() const { return training_; }
+  SensitivityChart* sensitivityChart() const { return sensitivity_; }
   VariantsPanel* variantsPanel() const { return variants_; }
   CompareWidget* compareWidget() const { return compare_; }
   JobsPanel* jobsPanel() const { return jobs_panel_; }
@@ -89,6 +97,7 @@ class MainWindow : public QMainWindow {
   void modelOpened(double seconds);
   void datasetOpened(const QString& name);
   void variantExported(const QString& path);
+  void sensitivityReady(int curves);
   void statusChanged(const QString& text);
 
  protected:
@@ -120,6 +129,8 @@ class MainWindow : public QMainWindow {
   KnobChart* knob_chart_;
   ParetoChart* pareto_;
   TrainingChart* training_;
+  SensitivityChart* sensitivity_;
+  QTabWidget* chart_tabs_;
   VariantsPanel* variants_;
   CompareWidget* compare_;
   JobsPanel* jobs_panel_;

@@ -14,6 +14,8 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
+#include <QHeaderView>
+#include <QTableWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -50,8 +52,20 @@ json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const P
   if (knobs.value("cleanup", true)) add("cleanup", json::object());
   const std::string method = knobs.value("prune_method", std::string("none"));
   const double ratio = knobs.value("prune_ratio", 0.0);
-  if (method == "prune_channels" && ratio > 0) {
+  // Per-layer table: ratio overrides, and locked groups pruned by 0 (kept whole; ids name exactly one group,
+  // where a "protect" regex over member names could also catch neighbouring groups sharing a consumer).
+  json per_group = json::object();
+  bool any_group_pruned = false;
+  if (const auto it = knobs.find("group_ratios"); it != knobs.end() && it->is_object())
+    for (const auto& [id, r] : it->items()) {
+      per_group[id] = r;
+      any_group_pruned = any_group_pruned || r.get<double>() > 0;
+    }
+  if (const auto it = knobs.find("locked_groups"); it != knobs.end() && it->is_array())
+    for (const auto& id : *it) per_group[id.get<std::string>()] = 0.0;
+  if (method == "prune_channels" && (ratio > 0 || any_group_pruned)) {
     json o = {{"ratio", ratio}};
+    if (!per_group.empty()) o["per_group"] = per_group;
     const auto protect = splitList(knobs.value("protect", std::string()));
     if (!protect.empty()) o["protect"] = protect;
     add("prune_channels", o);
@@ -82,6 +96,8 @@ std::string variantNameFromKnobs(const json& knobs) {
   const double ratio = knobs.value("prune_ratio", 0.0);
   if (method != "none" && ratio > 0)
     name += (method == "prune_channels" ? "channels " : "sparse ") + std::to_string(static_cast<int>(std::lround(ratio * 100))) + "%";
+  const bool per_layer = !knobs.value("group_ratios", json::object()).empty() || !knobs.value("locked_groups", json::array()).empty();
+  if (method == "prune_channels" && per_layer) name += (name.empty() ? "channels per-layer" : " per-layer");
   const std::string mode = knobs.value("quant_mode", std::string("none"));
   if (mode != "none") name += (name.empty() ? "" : " + ") + (mode == "static" || mode == "dynamic" ? "int8 " + mode : mode);
   if (name.empty()) name = knobs.value("cleanup", true) ? "cleaned" : "baseline copy";
@@ -197,6 +213,28 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   protect_ = new QLineEdit(prune_box);
   protect_->setPlaceholderText("regex of node names to keep whole, e.g. fc|conv1");
   pf->addRow("Protect", protect_);
+  groups_table_ = new QTableWidget(0, 5, prune_box);
+  groups_table_->setHorizontalHeaderLabels({"Group", "Kind", "Units", "Ratio %", "Lock"});
+  groups_table_->setToolTip("Structured-pruning groups: channels that must be removed together.\n"
+                            "Ratio %: overrides the global ratio for this group (empty = global).\n"
+                            "Lock: keep the group whole. Click a row to see its nodes in the graph.");
+  groups_table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  groups_table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  groups_table_->verticalHeader()->setVisible(false);
+  groups_table_->setWordWrap(false);
+  groups_table_->setTextElideMode(Qt::ElideLeft);  // the end of a node path names the layer
+  groups_table_->verticalHeader()->setDefaultSectionSize(20);
+  groups_table_->horizontalHeader()->setSectionResizeMode(ColGroup, QHeaderView::Stretch);
+  for (int c : {ColKind, ColUnits, ColRatio, ColLock})
+    groups_table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  groups_table_->setMinimumHeight(200);
+  groups_table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
+                                 QAbstractItemView::AnyKeyPressed);
+  groups_note_ = new QLabel("Open a model to list its prunable groups.", prune_box);
+  groups_note_->setWordWrap(true);
+  pf->addRow(new QLabel("Per-layer groups:", prune_box));
+  pf->addRow(groups_table_);
+  pf->addRow(groups_note_);
   layout->addWidget(prune_box);
 
   auto* quant_box = new QGroupBox("Quantization", this);
@@ -264,6 +302,18 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   connect(per_channel_, &QCheckBox::toggled, this, [this] { onWidgetChanged(false); });
   connect(exclude_, &QLineEdit::editingFinished, this, [this] { onWidgetChanged(false); });
   connect(apply_, &QPushButton::clicked, this, &TuningPanel::apply);
+  connect(groups_table_, &QTableWidget::cellChanged, this, &TuningPanel::onGroupItemChanged);
+  connect(groups_table_, &QTableWidget::itemSelectionChanged, this, [this] {
+    const auto rows = groups_table_->selectionModel()->selectedRows();
+    if (rows.isEmpty() || rows[0].row() >= static_cast<int>(groups_.size())) {
+      emit pruneGroupSelected(QString(), {});
+      return;
+    }
+    const PruneGroup& g = groups_[rows[0].row()];
+    QStringList nodes;
+    for (const auto& n : g.nodes) nodes << QString::fromStdString(n);
+    emit pruneGroupSelected(QString::fromStdString(g.id), nodes);
+  });
   // A structured method is the natural default once it exists: the slider then does something.
   if (prune_method_->count() > 1) prune_method_->setCurrentIndex(1);
   last_knobs_ = knobs();
@@ -272,10 +322,20 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
 }
 
 json TuningPanel::knobs() const {
+  json group_ratios = json::object(), locked = json::array();
+  for (int row = 0; row < groups_table_->rowCount() && row < static_cast<int>(groups_.size()); ++row) {
+    const std::string& id = groups_[row].id;
+    const auto* ratio = groups_table_->item(row, ColRatio);
+    if (ratio && !ratio->text().trimmed().isEmpty()) group_ratios[id] = ratio->text().toDouble() / 100.0;
+    const auto* lock = groups_table_->item(row, ColLock);
+    if (lock && lock->checkState() == Qt::Checked) locked.push_back(id);
+  }
   return {{"cleanup", cleanup_->isChecked()},
           {"prune_method", prune_method_->currentData().toString().toStdString()},
           {"prune_ratio", ratio_->value() / 100.0},
           {"protect", protect_->text().toStdString()},
+          {"group_ratios", group_ratios},
+          {"locked_groups", locked},
           {"quant_mode", quant_mode_->currentData().toString().toStdString()},
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"samples", samples_->value()},
@@ -302,6 +362,11 @@ void TuningPanel::setKnobs(const json& k, bool record_undo) {
   samples_->setValue(k.value("samples", 256));
   per_channel_->setChecked(k.value("per_channel", true));
   exclude_->setText(QString::fromStdString(k.value("exclude", std::string())));
+  if (groups_.empty())
+    pending_groups_ = {{"group_ratios", k.value("group_ratios", json::object())},
+                       {"locked_groups", k.value("locked_groups", json::array())}};
+  else
+    fillGroupTable(k);
   applying_knobs_ = false;
   const json now = knobs();
   if (record_undo && now != last_knobs_) undo_->push(new KnobCommand(this, last_knobs_, now, false));
@@ -315,6 +380,57 @@ void TuningPanel::setKnobs(const json& k, bool record_undo) {
   emit knobsChanged(now);
 }
 
+void TuningPanel::fillGroupTable(const json& k) {
+  const json ratios = k.value("group_ratios", json::object());
+  const json locked = k.value("locked_groups", json::array());
+  const QSignalBlocker block(groups_table_);
+  for (int row = 0; row < static_cast<int>(groups_.size()); ++row) {
+    const std::string& id = groups_[row].id;
+    const auto it = ratios.find(id);
+    groups_table_->item(row, ColRatio)
+        ->setText(it != ratios.end() ? QString::number(100 * it->get<double>(), 'g', 4) : QString());
+    const bool is_locked = std::find(locked.begin(), locked.end(), json(id)) != locked.end();
+    groups_table_->item(row, ColLock)->setCheckState(is_locked ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+void TuningPanel::onGroupItemChanged(int row, int column) {
+  if (applying_knobs_ || row < 0 || row >= static_cast<int>(groups_.size())) return;
+  if (column == ColRatio) {
+    auto* item = groups_table_->item(row, ColRatio);
+    QString text = item->text().trimmed();
+    if (text.endsWith('%')) text.chop(1);
+    if (!text.isEmpty()) {
+      bool ok = false;
+      const double percent = text.toDouble(&ok);
+      if (!ok || percent < 0 || percent > 95) {
+        emit statusMessage(QString("Ratio of group '%1': '%2' is not a percentage in 0..95 (empty = global)")
+                               .arg(QString::fromStdString(groups_[row].id), item->text()));
+        fillGroupTable(last_knobs_);
+        return;
+      }
+      text = QString::number(percent, 'g', 4);
+    }
+    if (text != item->text()) {
+      const QSignalBlocker block(groups_table_);
+      item->setText(text);
+    }
+  } else if (column != ColLock) {
+    return;
+  }
+  onWidgetChanged(false);
+}
+
+void TuningPanel::selectPruneGroup(const QString& id) {
+  for (int row = 0; row < static_cast<int>(groups_.size()); ++row)
+    if (QString::fromStdString(groups_[row].id) == id) {
+      groups_table_->selectRow(row);
+      groups_table_->scrollToItem(groups_table_->item(row, ColGroup));
+      return;
+    }
+  groups_table_->clearSelection();
+}
+
 void TuningPanel::setPruneRatio(double ratio) { ratio_->setValue(static_cast<int>(std::lround(ratio * 100))); }
 
 json TuningPanel::currentRecipe() const { return recipeFromKnobs(knobs(), dataset_spec_, studioPassRegistry()); }
@@ -325,6 +441,7 @@ void TuningPanel::updateEnabled() {
   const bool pruning = prune_method_->currentData().toString() != "none";
   ratio_->setEnabled(pruning);
   protect_->setEnabled(pruning);
+  groups_table_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
   const QString mode = quant_mode_->currentData().toString();
   const bool static_mode = mode == "static";
   calibration_->setEnabled(static_mode);
@@ -360,6 +477,60 @@ void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_
   dataset_ = std::move(dataset);
   dataset_spec_ = dataset_spec;
   if (model_changed && chart_) chart_->clearPoints();
+  if (model_changed) {
+    groups_.clear();
+    QStringList unprunable;
+    if (baseline_) {
+      try {
+        for (auto& g : findPruneGroups(*baseline_)) {
+          if (g.prunable) groups_.push_back(std::move(g));
+          else unprunable << QString::fromStdString(g.id + ": " + g.reason);
+        }
+        groups_note_->setText(QString("%1 prunable groups; %2 kept whole by necessity.")
+                                  .arg(groups_.size()).arg(unprunable.size()));
+        groups_note_->setToolTip(unprunable.join("\n"));
+      } catch (const std::exception& e) {
+        groups_note_->setText(QString("No structured groups: %1").arg(QString::fromUtf8(e.what())));
+      }
+    } else {
+      groups_note_->setText("Open a model to list its prunable groups.");
+    }
+    {
+      const QSignalBlocker block(groups_table_);
+      groups_table_->clearContents();
+      groups_table_->setRowCount(static_cast<int>(groups_.size()));
+      for (int row = 0; row < static_cast<int>(groups_.size()); ++row) {
+        const PruneGroup& g = groups_[row];
+        QString nodes;
+        for (const auto& n : g.nodes) nodes += "\n  " + QString::fromStdString(n);
+        auto fixed = [](const QString& text) {
+          auto* item = new QTableWidgetItem(text);
+          item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
+          return item;
+        };
+        // The first producer's name reads better than the id's "channels:" prefix.
+        auto* name = fixed(QString::fromStdString(g.producers.empty() ? g.id : g.producers.front()));
+        name->setToolTip(QString::fromStdString(g.id) + "\ncouples " + QString::number(g.nodes.size()) + " nodes:" + nodes);
+        groups_table_->setItem(row, ColGroup, name);
+        groups_table_->setItem(row, ColKind, fixed(QString::fromStdString(g.kind)));
+        groups_table_->setItem(row, ColUnits, fixed(QString::number(g.units)));
+        auto* ratio = new QTableWidgetItem(QString());
+        ratio->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsEditable);
+        ratio->setToolTip("Percent of this group's units to remove (empty = the global ratio)");
+        groups_table_->setItem(row, ColRatio, ratio);
+        auto* lock = new QTableWidgetItem(QString());
+        lock->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+        lock->setCheckState(Qt::Unchecked);
+        lock->setToolTip("Keep this group whole");
+        groups_table_->setItem(row, ColLock, lock);
+      }
+    }
+    if (!pending_groups_.is_null() && !groups_.empty()) {
+      fillGroupTable(pending_groups_);
+      pending_groups_ = json();
+    }
+    last_knobs_ = knobs();  // a new model's table is not an undoable edit
+  }
   if (chart_) chart_->clearPoints();
   updateEnabled();
   recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));

@@ -12,6 +12,7 @@
 
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
+#include "core/passes/prune_channels.h"
 #include "ui/jobs.h"
 #include "ui/project.h"
 #include "ui/workbench.h"
@@ -24,6 +25,7 @@ class QPlainTextEdit;
 class QPushButton;
 class QSlider;
 class QSpinBox;
+class QTableWidget;
 class QUndoStack;
 
 namespace edgetune::ui {
@@ -46,8 +48,9 @@ class TuningPanel : public QWidget {
   void setContext(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
                   const std::string& dataset_spec);
 
-  /// The knob state: {"cleanup", "prune_method", "prune_ratio", "protect", "quant_mode", "calibration",
-  /// "samples", "per_channel", "exclude"}.
+  /// The knob state: {"cleanup", "prune_method", "prune_ratio", "protect", "group_ratios" (group id -> ratio
+  /// overriding the global one), "locked_groups" (group ids kept whole), "quant_mode", "calibration", "samples",
+  /// "per_channel", "exclude"}.
   nlohmann::json knobs() const;
   /// Sets the widgets (no undo entry when `record_undo` is false, e.g. from undo/redo or project load).
   void setKnobs(const nlohmann::json& knobs, bool record_undo = false);
@@ -57,6 +60,14 @@ class TuningPanel : public QWidget {
   void setPruneRatio(double ratio);
   void setDebounceMs(int ms) { debounce_.setInterval(ms); }
   MeasureOptions& measureOptions() { return measure_options_; }
+
+  /// The baseline's prunable structured-pruning groups, one per row of the per-layer table (same order).
+  const std::vector<PruneGroup>& pruneGroups() const { return groups_; }
+  /// The per-layer table: columns group, kind, units, ratio % (editable; empty = global), lock (checkable).
+  QTableWidget* pruneGroupTable() const { return groups_table_; }
+  enum GroupColumn { ColGroup = 0, ColKind, ColUnits, ColRatio, ColLock };
+  /// Selects the row of group `id` (as clicking it would; emits pruneGroupSelected). Unknown ids clear.
+  void selectPruneGroup(const QString& id);
 
   /// Metrics of the latest measurement (partial while it runs).
   const VariantMetrics& liveMetrics() const { return live_; }
@@ -80,11 +91,15 @@ class TuningPanel : public QWidget {
   /// Per-baseline-node kept-channel fraction lost (0..1, NaN for nodes without weights) of the measured recipe.
   void pruningRatios(const std::vector<double>& ratio_per_node);
   void statusMessage(const QString& text);
+  /// A group was picked in the per-layer table (empty id and nodes when the selection was cleared).
+  void pruneGroupSelected(const QString& id, const QStringList& nodes);
 
  private:
   void onWidgetChanged(bool slider);
   void startMeasurement();
   void updateEnabled();
+  void fillGroupTable(const nlohmann::json& knobs);
+  void onGroupItemChanged(int row, int column);
   double activeKnob() const;
 
   JobManager* jobs_;
@@ -104,6 +119,10 @@ class TuningPanel : public QWidget {
   QSpinBox* samples_;
   QCheckBox* per_channel_;
   QLineEdit* exclude_;
+  QTableWidget* groups_table_;
+  QLabel* groups_note_;
+  std::vector<PruneGroup> groups_;
+  nlohmann::json pending_groups_;  // group knobs set before a model was open, applied once it is
   QLabel* live_label_;
   QPlainTextEdit* recipe_view_;
   QPushButton* apply_;

@@ -42,6 +42,8 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addRecoverCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 /// Formats a count with thousands separators: 11173962 -> "11,173,962".
 std::string withCommas(int64_t value);

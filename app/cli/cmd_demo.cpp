@@ -1,5 +1,6 @@
 // edgetune-cli demo: the README's first command. Loads the bundled demo model (or builds one), evaluates it on
 // the Fashion-MNIST test set in ONNX Runtime, benchmarks it and prints the results.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -75,8 +76,10 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         auto job = makeJob(global, "bench");
         BenchmarkResult r = benchmarkModel(model, ort, bench, job.get());
         endProgress();
-        out << "latency, batch 1, " << threads << " thread(s): median " << r.median_ms << " ms, p90 " << r.p90_ms
-            << " ms, p99 " << r.p99_ms << " ms\n";
+        char line[160];
+        std::snprintf(line, sizeof(line), "latency, batch 1, %d thread(s): median %.3f ms, p90 %.3f ms, p99 %.3f ms\n",
+                      threads, r.median_ms, r.p90_ms, r.p99_ms);
+        out << line;
         j["bench_threads_" + std::to_string(threads)] = r.toJson();
       }
       emit(global, j, out.str());

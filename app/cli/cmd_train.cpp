@@ -16,6 +16,8 @@
 #include "core/zoo/zoo.h"
 
 #ifdef EDGETUNE_HAVE_TRAINING
+#include "core/train/qat.h"
+#include "core/train/recovery.h"
 #include "core/train/trainer.h"
 #include "core/train/transfer.h"
 #endif
@@ -241,6 +243,181 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
   return 0;
 }
 
+TrainOptions resolvedOptions(const TrainArgs& a) {
+  TrainOptions o = a.options;
+  o.optimizer = parseOptimizer(a.optimizer);
+  o.schedule = parseSchedule(a.schedule);
+  o.nesterov = !a.no_nesterov;
+  o.augment.enabled = a.augment;
+  o.augment.horizontal_flip = !a.no_flip;
+  o.checkpoint_dir = a.checkpoint;
+  o.resume = a.resume;
+  return o;
+}
+
+double ortAccuracy(const Model& model, const Dataset& data, int threads, JobContext* job) {
+  OrtOptions ort;
+  ort.intra_op_threads = threads;
+  auto executor = makeOrtExecutor(model, ort);
+  return evaluate(*executor, data, EvalOptions{}, job).top1;
+}
+
+void printEpoch(const GlobalOptions& global, const EpochStats& s, int epochs) {
+  if (global.quiet) return;
+  endProgress();
+  char line[256];
+  std::snprintf(line, sizeof line, "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n", s.epoch,
+                epochs, s.train_loss, 100 * s.train_accuracy,
+                s.validation_accuracy >= 0 ? percent(s.validation_accuracy).c_str() : "-", s.learning_rate,
+                s.examples_per_second, s.seconds);
+  std::cerr << line << std::flush;
+}
+
+nlohmann::json historyJson(const std::vector<EpochStats>& history) {
+  nlohmann::json h = nlohmann::json::array();
+  for (const auto& s : history)
+    h.push_back({{"epoch", s.epoch},
+                 {"train_loss", s.train_loss},
+                 {"train_accuracy", s.train_accuracy},
+                 {"validation_accuracy", s.validation_accuracy}});
+  return h;
+}
+
+struct RecoverArgs {
+  TrainArgs train;
+  std::string mask_from;
+  bool no_masks = false;
+  double gradual = 0;
+  int gradual_epochs = 0;
+  std::string gradual_exclude;
+};
+
+int runRecover(const GlobalOptions& global, RecoverArgs& a) {
+  RecoveryOptions o;
+  o.train = resolvedOptions(a.train);
+  const Model pruned = Model::load(a.train.model);
+  if (samePath(a.train.model, a.train.output))
+    throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
+  if (!a.mask_from.empty()) {
+    if (a.no_masks) throw Error("recover: --mask-from and --no-masks contradict each other");
+    o.masks = masksFromZeros(Model::load(a.mask_from));
+    if (o.masks.empty()) throw Error(a.mask_from + ": has no zero weights to take masks from (--mask-from)");
+  }
+  o.masks_from_zeros = !a.no_masks;
+  o.gradual_sparsity = a.gradual;
+  o.gradual_epochs = a.gradual_epochs;
+  o.gradual_exclude_regex = a.gradual_exclude;
+  auto train = openDataset(a.train.data);
+  std::shared_ptr<const Dataset> val = a.train.val.empty() ? nullptr : openDataset(a.train.val);
+  std::shared_ptr<const Dataset> test = a.train.test.empty() ? nullptr : openDataset(a.train.test);
+  auto job = makeTrainJob(global, "recover");
+  RecoveryResult r = recoverPruned(pruned, *train, val.get(), o, job.get(),
+                                   [&](const EpochStats& s) { printEpoch(global, s, o.train.epochs); });
+  r.model.save(a.train.output);
+
+  nlohmann::json j;
+  j["output"] = a.train.output;
+  j["dataset"] = train->name();
+  j["epochs"] = o.train.epochs;
+  j["masked_weights"] = r.masked_weights;
+  j["distilled_from"] = o.train.distill.teacher_path;
+  j["seconds"] = r.seconds;
+  j["history"] = historyJson(r.history);
+  std::ostringstream text;
+  text << "output       " << a.train.output << "\n";
+  text << "recovered    " << o.train.epochs << " epochs on " << train->name()
+       << (o.train.distill.teacher_path.empty() ? "" : ", distilled from " + o.train.distill.teacher_path) << ", "
+       << r.masked_weights << " pruned weights held at zero\n";
+  if (r.accuracy_before >= 0) {
+    j["validation_accuracy_before"] = r.accuracy_before;
+    j["validation_accuracy"] = r.final_validation_accuracy;
+    text << "validation   " << percent(r.accuracy_before) << " -> " << percent(r.final_validation_accuracy) << " ("
+         << val->name() << ")\n";
+  }
+  if (test) {
+    const double before = ortAccuracy(pruned, *test, o.train.threads, job.get());
+    const double after = ortAccuracy(r.model, *test, o.train.threads, job.get());
+    j["test_accuracy_before"] = before;
+    j["test_accuracy"] = after;
+    text << "test         " << percent(before) << " -> " << percent(after) << " in ONNX Runtime (" << test->name()
+         << ")\n";
+  }
+  emit(global, j, text.str());
+  return 0;
+}
+
+struct QatArgs {
+  TrainArgs train;
+  std::string calib;
+  QuantizeOptions quantize;
+  bool per_tensor = false;
+};
+
+// True if `model` already holds int8 weights behind DequantizeLinear (a static QDQ model).
+bool isStaticQdq(const Model& model) {
+  for (const auto& n : model.graph().node())
+    if (n.op_type() == "DequantizeLinear" && n.input_size() > 0)
+      if (const auto* init = model.initializer(n.input(0)); init && init->data_type() == onnx::TensorProto::INT8)
+        return true;
+  return false;
+}
+
+int runQat(const GlobalOptions& global, QatArgs& a) {
+  const TrainOptions to = resolvedOptions(a.train);
+  const Model input = Model::load(a.train.model);
+  if (samePath(a.train.model, a.train.output))
+    throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
+  auto train = openDataset(a.train.data);
+  std::shared_ptr<const Dataset> val = a.train.val.empty() ? nullptr : openDataset(a.train.val);
+  std::shared_ptr<const Dataset> test = a.train.test.empty() ? nullptr : openDataset(a.train.test);
+  auto job = makeTrainJob(global, "qat");
+  auto on_epoch = [&](const EpochStats& s) { printEpoch(global, s, to.epochs); };
+  QatResult r;
+  const bool from_qdq = isStaticQdq(input);
+  if (from_qdq) {
+    if (!a.calib.empty() && !global.quiet)
+      std::cerr << "qat: " << a.train.model << " is already quantized; its scales are used and --calib is ignored\n";
+    r = quantizationAwareTrainingFromQdq(input, *train, val.get(), to, a.quantize.reduce_range, job.get(), on_epoch);
+  } else {
+    if (a.calib.empty())
+      throw Error("qat: " + a.train.model + " is a float model; --calib SPEC is needed for the post-training scales");
+    QatOptions o;
+    o.train = to;
+    o.quantize = a.quantize;
+    o.quantize.mode = "static";
+    o.quantize.per_channel = !a.per_tensor;
+    auto calib = openDataset(a.calib);
+    r = quantizationAwareTraining(input, *train, val.get(), *calib, o, job.get(), on_epoch);
+  }
+  r.model.save(a.train.output);
+
+  nlohmann::json j;
+  j["output"] = a.train.output;
+  j["dataset"] = train->name();
+  j["epochs"] = to.epochs;
+  j["weights_trained"] = r.weights;
+  j["started_from"] = from_qdq ? "qdq model" : "post-training quantization";
+  j["seconds"] = r.seconds;
+  j["history"] = historyJson(r.history);
+  std::ostringstream text;
+  text << "output       " << a.train.output << "\n";
+  text << "QAT          " << to.epochs << " epochs on " << train->name() << ", " << r.weights
+       << " int8 weight tensors trained through fake quantization\n";
+  // Accuracy of quantized models is measured in ONNX Runtime (on --test, else --val).
+  const Dataset* eval_set = test ? test.get() : val.get();
+  if (eval_set) {
+    const double ptq = ortAccuracy(r.ptq_model, *eval_set, to.threads, job.get());
+    const double qat = ortAccuracy(r.model, *eval_set, to.threads, job.get());
+    j["ptq_accuracy"] = ptq;
+    j["qat_accuracy"] = qat;
+    j["accuracy_dataset"] = eval_set->name();
+    text << "accuracy     PTQ " << percent(ptq) << " -> QAT " << percent(qat) << " in ONNX Runtime ("
+         << eval_set->name() << ")\n";
+  }
+  emit(global, j, text.str());
+  return 0;
+}
+
 #endif  // EDGETUNE_HAVE_TRAINING
 
 }  // namespace
@@ -278,6 +455,50 @@ void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       return runTraining(global, *a, "finetune", std::move(model));
     };
   });
+}
+
+void addRecoverCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  auto a = std::make_shared<RecoverArgs>();
+  a->train.options.learning_rate = 0.01;
+  auto* cmd = app.add_subcommand("recover", "Recover a pruned model's accuracy: fine-tune or distill with pruned "
+                                            "weights held at zero, optionally pruning gradually");
+  cmd->add_option("model", a->train.model, "Pruned ONNX model")->required();
+  cmd->add_option("--teacher", a->train.options.distill.teacher_path, "Distill from this (unpruned) ONNX model");
+  cmd->add_option("--temperature", a->train.options.distill.temperature, "Distillation temperature")
+      ->capture_default_str();
+  cmd->add_option("--alpha", a->train.options.distill.alpha, "Weight of the distillation term")->capture_default_str();
+  cmd->add_option("--mask-from", a->mask_from,
+                  "Hold at zero the weights that are zero in this ONNX model (default: the input model's zeros)");
+  cmd->add_flag("--no-masks", a->no_masks, "Let pruned weights regrow (no masks)");
+  cmd->add_option("--gradual", a->gradual, "Prune gradually to this sparsity (cubic schedule) while training");
+  cmd->add_option("--gradual-epochs", a->gradual_epochs, "Epochs over which --gradual prunes (0 = all but the last)");
+  cmd->add_option("--gradual-exclude", a->gradual_exclude, "Node-name regex --gradual never prunes");
+  addTrainingOptions(cmd, a->train);
+  cmd->callback([a, &global, &run] { run = [a, &global] { return runRecover(global, *a); }; });
+}
+
+void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  auto a = std::make_shared<QatArgs>();
+  a->train.options.learning_rate = 0.01;
+  a->train.options.epochs = 3;
+  auto* cmd = app.add_subcommand("qat", "Quantization-aware training: static INT8 scales from calibration, then "
+                                        "training with fake quantization, exported as int8 Q/DQ");
+  cmd->add_option("model", a->train.model, "Float ONNX model, or a static QDQ model from `quantize`")->required();
+  cmd->add_option("--calib", a->calib, "Calibration dataset spec (float model input)");
+  cmd->add_option("--calib-samples", a->quantize.samples, "Calibration examples")->capture_default_str();
+  cmd->add_option("--calibration", a->quantize.calibration, "minmax, percentile, entropy or mse")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}));
+  cmd->add_flag("--per-tensor", a->per_tensor, "One weight scale per tensor (default: per output channel)");
+  cmd->add_option("--act-type", a->quantize.activation_type, "uint8 or int8 activations")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uint8", "int8"}));
+  cmd->add_flag("--symmetric", a->quantize.symmetric_activations, "Symmetric activations");
+  cmd->add_flag("--reduce-range", a->quantize.reduce_range, "Weights in [-63, 63]");
+  cmd->add_option("--format", a->quantize.format, "qdq or qoperator")->capture_default_str()->check(
+      CLI::IsMember({"qdq", "qoperator"}));
+  addTrainingOptions(cmd, a->train);
+  cmd->callback([a, &global, &run] { run = [a, &global] { return runQat(global, *a); }; });
 }
 
 void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
@@ -319,8 +540,12 @@ void addUnavailable(CLI::App& app, const char* name, Action& run) {
 }
 }  // namespace
 void addTrainCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "train", run); }
-void addFinetuneCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "finetune", run); }
+void addFinetuneCommand(CLI::App& app, const GlobalOptions&, Action& run) {
+  addUnavailable(app, "finetune", run);
+}
 void addDistillCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "distill", run); }
+void addRecoverCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "recover", run); }
+void addQatCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "qat", run); }
 
 #endif
 

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   addTrainCommand(app, global, run);
   addFinetuneCommand(app, global, run);
   addDistillCommand(app, global, run);
+  addRecoverCommand(app, global, run);
+  addQatCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

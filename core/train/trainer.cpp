@@ -322,6 +322,26 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
       if (frozen_buffers.count(name)) frozen_stats.emplace_back(b, b.clone());
   }
 
+  // Keep-masks as float tensors of each parameter's shape, applied by multiplication after every step.
+  std::vector<std::pair<at::Tensor, at::Tensor>> masked;  // (live parameter, mask)
+  for (const auto& [name, keep] : options.masks) {
+    auto it = std::find_if(named.begin(), named.end(), [&](const auto& np) { return np.first == name; });
+    if (it == named.end()) throw Error(model.origin() + ": cannot mask '" + name + "': it is not a trained parameter");
+    at::Tensor& p = it->second;
+    if (static_cast<int64_t>(keep.size()) != p.numel())
+      throw Error(model.origin() + ": the mask of '" + name + "' has " + std::to_string(keep.size()) +
+                  " entries but the parameter has " + std::to_string(p.numel()));
+    at::Tensor m = at::empty({p.numel()}, p.options().requires_grad(false));
+    float* mv = m.data_ptr<float>();
+    for (size_t k = 0; k < keep.size(); ++k) mv[k] = keep[k] ? 1.0f : 0.0f;
+    masked.emplace_back(p, m.view(p.sizes()));
+  }
+  auto applyMasks = [&] {
+    at::NoGradGuard no_grad;
+    for (auto& [p, m] : masked) p.mul_(m);
+  };
+  applyMasks();
+
   OptimizerState state;
   for (const auto& p : params) {
     state.first.push_back(at::zeros_like(p).detach());
@@ -568,6 +588,7 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
         }
         for (auto& [live, saved] : frozen_stats) live.copy_(saved);
       }
+      applyMasks();
 
       const double n = static_cast<double>(labels.size(0));
       loss_sum += loss.item<double>() * n;

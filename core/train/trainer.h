@@ -3,6 +3,7 @@
 // optional knowledge distillation from a teacher run in ONNX Runtime. Torch-free header (Qt code may include it).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -70,6 +71,9 @@ struct TrainOptions {
   int eval_batch_size = 256;
   size_t max_steps_per_epoch = 0;  // > 0: shorter epochs (quick runs and tests)
   DistillOptions distill;
+  /// Keep-masks by parameter name (1 = trained, 0 = held at exactly zero; same layout as WeightMasks): masked
+  /// weights are zeroed before training and after every optimizer step, so a magnitude-pruned model stays sparse.
+  std::map<std::string, std::vector<uint8_t>> masks;
 };
 
 /// What one epoch did.
