@@ -89,6 +89,30 @@ class TestUiPruning : public QObject {
     jobs.cancelAllAndWait();
   }
 
+  // A project's knobs are set before its model is open (load order); the table picks them up once it is.
+  void groupKnobsSetBeforeTheModelApplyOnOpen() {
+    JobManager jobs;
+    QUndoStack undo;
+    TuningPanel panel(&jobs, &undo, nullptr);
+    panel.setDebounceMs(3600000);
+    const auto groups = prunableGroups(*baseline_);
+    json k = panel.knobs();
+    k["group_ratios"] = {{groups[1].id, 0.4}};
+    k["locked_groups"] = {groups[2].id};
+    panel.setKnobs(k, false);
+    panel.setContext(baseline_, nullptr, "");
+    QCOMPARE(panel.pruneGroupTable()->item(1, TuningPanel::ColRatio)->text(), QString("40"));
+    QCOMPARE(panel.pruneGroupTable()->item(2, TuningPanel::ColLock)->checkState(), Qt::Checked);
+    QCOMPARE(panel.knobs()["group_ratios"], k["group_ratios"]);
+    QCOMPARE(panel.knobs()["locked_groups"], k["locked_groups"]);
+    // recipeFromKnobs: locks become ratio 0 and win over overrides; a lock alone (nothing pruned) adds no pass.
+    json only_lock = {{"prune_method", "prune_channels"}, {"prune_ratio", 0.0}, {"locked_groups", {groups[0].id}}};
+    QVERIFY(prunePassOptions(recipeFromKnobs(only_lock, "", studioPassRegistry())).is_null());
+    only_lock["prune_ratio"] = 0.2;
+    QCOMPARE(prunePassOptions(recipeFromKnobs(only_lock, "", studioPassRegistry()))["per_group"][groups[0].id].get<double>(), 0.0);
+    jobs.cancelAllAndWait();
+  }
+
   void editingARatioChangesTheRecipeAndUndoRestoresIt() {
     JobManager jobs;
     QUndoStack undo;
