@@ -2,36 +2,21 @@
 # Cross-compiles edgetune-runner for 64-bit Raspberry Pi OS (aarch64) and puts it, with the arm64
 # libonnxruntime.so.1 it needs, into OUT_DIR (default: build/bin/aarch64), where edgetune-cli looks for it.
 #   installer/build-runner-aarch64.sh [OUT_DIR]
-# Needs: Debian's g++-aarch64-linux-gnu, cmake, ninja, npm; the ONNX Runtime headers from install-deps.sh.
-# The arm64 ONNX Runtime comes from the npm package onnxruntime-node (only that one file is unpacked).
+# Needs what installer/install-deps.sh installs: Debian's g++-aarch64-linux-gnu, cmake, ninja, the ONNX Runtime
+# headers and the arm64 libonnxruntime.so.1 (from the npm package onnxruntime-node).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT_DIR="${1:-$ROOT/build/bin/aarch64}"
 ORT_X64="${ORT_DIR:-$ROOT/third_party/onnxruntime}"
 ORT_ARM="${ORT_ARM_DIR:-$ROOT/third_party/onnxruntime-aarch64}"
-ORT_ARM_NPM="onnxruntime-node@1.30.0"
 BUILD_DIR="${RUNNER_BUILD_DIR:-$ROOT/build-runner-aarch64}"
 
 command -v aarch64-linux-gnu-g++ >/dev/null || { echo "build-runner-aarch64: install g++-aarch64-linux-gnu" >&2; exit 1; }
 [ -f "$ORT_X64/include/onnxruntime_cxx_api.h" ] || { echo "build-runner-aarch64: run installer/install-deps.sh first" >&2; exit 1; }
 
-# The arm64 library, beside the (architecture-independent) headers, in an include/ + lib/ folder.
-if [ ! -f "$ORT_ARM/lib/libonnxruntime.so.1" ]; then
-  echo "build-runner-aarch64: fetching the arm64 ONNX Runtime ($ORT_ARM_NPM) from the npm registry"
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent --ignore-scripts "$ORT_ARM_NPM" >/dev/null)
-  lib="package/bin/napi-v6/linux/arm64/libonnxruntime.so.1"
-  tar -xzf "$tmp"/*.tgz -C "$tmp" "$lib"
-  rm -rf "$ORT_ARM.partial"
-  mkdir -p "$ORT_ARM.partial/lib"
-  cp "$tmp/$lib" "$ORT_ARM.partial/lib/libonnxruntime.so.1"
-  ln -s libonnxruntime.so.1 "$ORT_ARM.partial/lib/libonnxruntime.so"
-  ln -s "$ORT_X64/include" "$ORT_ARM.partial/include"
-  rm -rf "$ORT_ARM"
-  mv "$ORT_ARM.partial" "$ORT_ARM"
-fi
+# The arm64 library (installed by install-deps.sh beside the architecture-independent headers).
+[ -f "$ORT_ARM/lib/libonnxruntime.so.1" ] || { echo "build-runner-aarch64: no arm64 ONNX Runtime in $ORT_ARM; run installer/install-deps.sh first" >&2; exit 1; }
 
 generator=()
 if command -v ninja >/dev/null; then generator=(-G Ninja); fi
