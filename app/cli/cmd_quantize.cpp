@@ -16,7 +16,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   struct Args {
     std::string model, output;
     QuantizeOptions options;
-    std::string mode = "static", act_type = "uint8", format = "qdq", calibration = "minmax";
+    std::string mode = "static", act_type = "uint8", calibration = "minmax";
     bool per_tensor = false, symmetric = false, diagnose = false, check = false, keep_fp16_io = false;
     std::vector<std::string> exclude, exclude_ops, targets;
     int diagnose_rows = 20;
@@ -44,8 +44,6 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   cmd->add_option("--exclude", args->exclude, "Keep nodes whose name matches this regular expression in float")
       ->take_all();
   cmd->add_option("--exclude-op", args->exclude_ops, "Keep every node of this op type in float")->take_all();
-  cmd->add_option("--format", args->format, "qdq or qoperator")
-      ->capture_default_str()->check(CLI::IsMember({"qdq", "qoperator"}));
   cmd->add_option("--min-snr", args->options.min_output_snr_db,
                   "Automatic mixed precision: keep the worst layers in float until the output SNR reaches this (dB)");
   cmd->add_flag("--fp16-io", args->keep_fp16_io, "FP16 mode: make graph inputs/outputs float16 too (no Casts)");
@@ -64,7 +62,6 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       o.per_channel = !args->per_tensor;
       o.activation_type = args->act_type;
       o.symmetric_activations = args->symmetric;
-      o.format = args->format;
       o.exclude_nodes = args->exclude;
       o.exclude_ops = args->exclude_ops;
       o.keep_io_types = !args->keep_fp16_io;

@@ -495,8 +495,6 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->check(CLI::IsMember({"uint8", "int8"}));
   cmd->add_flag("--symmetric", a->quantize.symmetric_activations, "Symmetric activations");
   cmd->add_flag("--reduce-range", a->quantize.reduce_range, "Weights in [-63, 63]");
-  cmd->add_option("--format", a->quantize.format, "qdq or qoperator")->capture_default_str()->check(
-      CLI::IsMember({"qdq", "qoperator"}));
   addTrainingOptions(cmd, a->train);
   cmd->callback([a, &global, &run] { run = [a, &global] { return runQat(global, *a); }; });
 }

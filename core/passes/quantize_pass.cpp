@@ -62,9 +62,9 @@ void validate(const QuantizeOptions& o) {
   calibrationMethodFromName(o.calibration);
   if (o.activation_type != "uint8" && o.activation_type != "int8")
     fail("activation_type", "is '" + o.activation_type + "' (expected uint8 or int8)");
-  if (o.format != "qdq" && o.format != "qoperator") fail("format", "is '" + o.format + "' (expected qdq or qoperator)");
-  if (o.format == "qoperator")
-    fail("format", "qoperator is not implemented yet; use qdq (ONNX Runtime fuses it into the same integer kernels)");
+  if (o.format != "qdq")
+    fail("format", "is '" + o.format + "'; only qdq is supported (the QOperator format is not available; ONNX Runtime "
+                   "fuses Q/DQ into the same integer kernels)");
   if (o.samples <= 0) fail("samples", "must be positive");
   if (o.batch_size <= 0) fail("batch_size", "must be positive");
   if (!(o.percentile >= 50 && o.percentile <= 100)) fail("percentile", "must be within [50, 100]");

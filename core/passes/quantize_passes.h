@@ -1,6 +1,6 @@
 #pragma once
-// Quantization passes: static INT8 (Q/DQ placed so ONNX Runtime fuses them into integer kernels, or the
-// QOperator format), dynamic INT8 for MatMul/Gemm, weight-only INT8, FP16 (see fp16.h), mixed precision.
+// Quantization passes: static INT8 (Q/DQ placed so ONNX Runtime fuses them into integer kernels), dynamic INT8
+// for MatMul/Gemm, weight-only INT8, FP16 (see fp16.h), mixed precision.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,7 +27,7 @@ struct QuantizeOptions {
   std::string activation_type = "uint8";   // uint8 | int8
   bool symmetric_activations = false;      // zero point 0 (int8) / 128 (uint8); Relu then stays a float op
   bool reduce_range = false;               // weights in [-63, 63]: avoids int16 saturation of u8*s8 on AVX2
-  std::string format = "qdq";              // qdq | qoperator
+  std::string format = "qdq";              // only qdq: ONNX Runtime fuses Q/DQ into its integer kernels
   // --- what to quantize ---
   std::vector<std::string> exclude_nodes;  // regular expressions matched against node names (search)
   std::vector<std::string> exclude_ops;    // op types kept in float
@@ -61,14 +61,12 @@ std::vector<std::string> staticCalibrationTensors(const Model& model, const Quan
 /// Nodes static quantization would quantize (after exclusions), by name, in graph order.
 std::vector<std::string> staticQuantizableNodes(const Model& model, const QuantizeOptions& options);
 
-/// Inserts Q/DQ (or QOperator nodes) using precomputed ranges (missing ranges throw Error naming the tensor).
+/// Inserts Q/DQ pairs using precomputed ranges (missing ranges throw Error naming the tensor).
 /// `keep_float` names extra nodes to leave in float (mixed precision); if `only` is non-null, just those nodes
 /// are quantized.
 PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, QuantRange>& ranges,
                                     const QuantizeOptions& options, const std::set<std::string>& keep_float = {},
                                     const std::set<std::string>* only = nullptr);
-/// Rewrites fusable Q/DQ groups of a QDQ model into QLinearConv / QLinearMatMul / QGemm / QLinearAdd / ...
-PassReport convertQdqToQOperator(Model& model);
 /// Dynamic INT8: MatMul/Gemm with constant weights become DynamicQuantizeLinear + MatMulInteger + scale.
 PassReport quantizeDynamic(Model& model, const QuantizeOptions& options);
 /// Weight-only INT8: constant weights of Conv/Gemm/MatMul/Gather stored int8 + DequantizeLinear.

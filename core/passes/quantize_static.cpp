@@ -550,7 +550,6 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
   report.details["activation_tensors"] = plan.order.size();
   report.details["weight_tensors"] = weights;
   report.details["folded_activations"] = plan.folded.size();
-  if (options.format == "qoperator") report.merge(convertQdqToQOperator(model));
   return report;
 }
 

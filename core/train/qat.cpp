@@ -175,8 +175,6 @@ QatResult quantizationAwareTraining(const Model& float_model, const Dataset& tra
   QuantizeOptions q = options.quantize;
   if (q.mode != "static")
     throw Error("qat: quantize mode must be static (got '" + q.mode + "'); QAT trains static Q/DQ scales' weights");
-  const std::string format = q.format;
-  q.format = "qdq";  // trained as Q/DQ; converted at the end if QOperator was asked for
   validate(q);
   Model ptq = float_model;
   {
@@ -188,10 +186,6 @@ QatResult quantizationAwareTraining(const Model& float_model, const Dataset& tra
   }
   QatResult result = quantizationAwareTrainingFromQdq(ptq, train, validation, options.train, q.reduce_range, job,
                                                       on_epoch);
-  if (format == "qoperator") {
-    convertQdqToQOperator(result.model);
-    convertQdqToQOperator(result.ptq_model);
-  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -41,8 +41,8 @@ struct QatResult {
 };
 
 /// Quantizes `float_model` statically with `calibration` (options.quantize; its data field is ignored), trains the
-/// result with fake quantization on `train`, and folds it back to int8 Q/DQ (or QOperator if quantize.format is
-/// "qoperator"). Throws Error for a mode other than static or anything the quantizer or trainer refuses.
+/// result with fake quantization on `train`, and folds it back to int8 Q/DQ. Throws Error for a mode other than
+/// static or anything the quantizer or trainer refuses.
 QatResult quantizationAwareTraining(const Model& float_model, const Dataset& train, const Dataset* validation,
                                     const Dataset& calibration, const QatOptions& options, JobContext* job = nullptr,
                                     const std::function<void(const EpochStats&)>& on_epoch = {});
