@@ -97,6 +97,21 @@ void sortTopologically(Model& model) {
   model.reindex();
 }
 
+// Adds the new nodes, drops the float weights nothing reads any more, re-sorts and re-checks the graph.
+void appendNodesAndFinish(Model& model, std::vector<onnx::NodeProto> added, const std::set<std::string>& replaced,
+                          PassReport& report) {
+  for (auto& n : added) *model.graph().add_node() = std::move(n);
+  report.nodes_added = static_cast<int>(added.size());
+  model.reindex();
+  const auto used = usedTensorNames(model);
+  std::set<std::string> unused;
+  for (const auto& r : replaced)
+    if (!used.count(r)) unused.insert(r);
+  report.initializers_removed = removeInitializers(model, unused);
+  sortTopologically(model);
+  finishGraphEdit(model, "quantize");
+}
+
 }  // namespace
 
 PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
@@ -160,16 +175,7 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
     return report;
   }
   report.nodes_removed = removeNodes(model, remove);
-  for (auto& n : added) *g.add_node() = std::move(n);
-  report.nodes_added = static_cast<int>(added.size());
-  model.reindex();
-  const auto used = usedTensorNames(model);
-  std::set<std::string> unused;
-  for (const auto& r : replaced)
-    if (!used.count(r)) unused.insert(r);
-  report.initializers_removed = removeInitializers(model, unused);
-  sortTopologically(model);
-  finishGraphEdit(model, "quantize");
+  appendNodesAndFinish(model, std::move(added), replaced, report);
   report.details["dynamic_nodes"] = count;
   return report;
 }
@@ -220,16 +226,7 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
     added.push_back(dq);
     g.mutable_node(i)->set_input(slot, out);
   }
-  for (auto& n : added) *g.add_node() = std::move(n);
-  report.nodes_added = static_cast<int>(added.size());
-  model.reindex();
-  const auto used = usedTensorNames(model);
-  std::set<std::string> unused;
-  for (const auto& r : replaced)
-    if (!used.count(r)) unused.insert(r);
-  report.initializers_removed = removeInitializers(model, unused);
-  sortTopologically(model);
-  finishGraphEdit(model, "quantize");
+  appendNodesAndFinish(model, std::move(added), replaced, report);
   report.details["weights_quantized"] = done.size();
   return report;
 }

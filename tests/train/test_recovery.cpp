@@ -23,23 +23,12 @@ using namespace edgetune;
 namespace fs = std::filesystem;
 using test::PatternDataset;
 using test::quickOptions;
+using test::ortAccuracy;
 using test::tinyResNet;
+using test::trainedModel;
 
 namespace {
 
-double ortAccuracy(const Model& m, const Dataset& data) {
-  auto exec = makeOrtExecutor(m);
-  return evaluate(*exec, data, EvalOptions{}).top1;
-}
-
-// The trained dense model every test starts from (trained once per process).
-const Model& trainedModel() {
-  static const Model model = [] {
-    PatternDataset train(256, 1);
-    return trainModel(tinyResNet(3), train, nullptr, quickOptions()).model;
-  }();
-  return model;
-}
 
 // Number of masked (0) entries whose weight in `m` is not exactly zero.
 int64_t maskedNonZeros(const Model& m, const std::map<std::string, std::vector<uint8_t>>& masks) {

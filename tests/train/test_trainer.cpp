@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using test::PatternDataset;
 using test::quickOptions;
 using test::tinyMlp;
+using test::ortAccuracy;
 using test::tinyResNet;
 
 namespace {
@@ -31,11 +32,6 @@ std::map<std::string, std::string> weights(const Model& m) {
   for (const auto& init : m.graph().initializer())
     if (init.data_type() == onnx::TensorProto::FLOAT) out[init.name()] = init.raw_data();
   return out;
-}
-
-double ortAccuracy(const Model& m, const Dataset& data) {
-  auto exec = makeOrtExecutor(m);
-  return evaluate(*exec, data, EvalOptions{}).top1;
 }
 
 // Mean KL(teacher || student) of the softmax outputs over `data`, both run in ONNX Runtime.

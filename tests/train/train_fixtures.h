@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
+#include "core/runtime/executor.h"
 #include "core/train/trainer.h"
 #include "core/zoo/zoo.h"
 
@@ -83,6 +85,21 @@ inline TrainOptions quickOptions() {
   o.threads = 1;
   o.seed = 7;
   return o;
+}
+
+/// Top-1 accuracy of `m` on `data`, measured in ONNX Runtime.
+inline double ortAccuracy(const Model& m, const Dataset& data) {
+  auto exec = makeOrtExecutor(m);
+  return evaluate(*exec, data, EvalOptions{}).top1;
+}
+
+/// A tiny ResNet trained on the pattern task (once per process): the starting point of the recovery/QAT tests.
+inline const Model& trainedModel() {
+  static const Model model = [] {
+    PatternDataset train(256, 1);
+    return trainModel(tinyResNet(3), train, nullptr, quickOptions()).model;
+  }();
+  return model;
 }
 
 }  // namespace edgetune::test
