@@ -150,9 +150,11 @@ class TestCli : public QObject {
   }
 
   void badArguments() {
-    CliResult r = runCli({"zoo", "resnet19", "-o", "/tmp/x.onnx"});
+    TempDir dir;
+    auto out = dir / "x.onnx";
+    CliResult r = runCli({"zoo", "resnet19", "-o", q(out)});
     QCOMPARE(r.exit_code, 105);  // CLI11's validation error code
-    QVERIFY(!fs::exists("/tmp/x.onnx"));
+    QVERIFY(!fs::exists(out));
     QVERIFY(runCli({"eval"}).exit_code != 0);
     QVERIFY(runCli({}).exit_code != 0);
   }
