@@ -132,6 +132,35 @@ void requireWidthMultiplier(const std::string& arch, double width_multiplier) {
                 std::to_string(width_multiplier) + ")");
 }
 
+Model buildBasicBlockResNet(const std::string& arch, const std::vector<int64_t>& widths, int64_t blocks_per_stage,
+                            int64_t input_channels, int64_t image_size, double width_multiplier, int64_t classes,
+                            uint64_t seed) {
+  WeightInit init(seed);
+  GraphBuilder g(arch);
+  std::string x = g.addInput("input", DataType::Float32, {"N", input_channels, image_size, image_size});
+  const int64_t stem = scaledChannels(widths.at(0), width_multiplier);
+  x = conv2d(g, init, x, "/conv1", "conv1", input_channels, stem, 3, 1);
+  x = batchNorm(g, x, "/bn1", "bn1", stem);
+  x = g.addNode("Relu", "/relu/Relu", {x});
+
+  int64_t channels = stem;
+  for (size_t stage = 0; stage < widths.size(); ++stage) {
+    const std::string layer = "layer" + std::to_string(stage + 1);
+    const int64_t width = scaledChannels(widths[stage], width_multiplier);
+    for (int64_t block = 0; block < blocks_per_stage; ++block) {
+      const std::string module = layer + "." + std::to_string(block);
+      const int64_t stride = (stage > 0 && block == 0) ? 2 : 1;
+      x = basicBlock(g, init, x, "/" + layer + "/" + module, module, channels, width, stride);
+      channels = width;
+    }
+  }
+  x = g.addNode("GlobalAveragePool", "/avgpool/GlobalAveragePool", {x});
+  x = g.addNode("Flatten", "/Flatten", {x}, {Attr::i("axis", 1)});
+  gemmLinear(g, init, x, "/fc", "fc", channels, classes, "logits");
+  g.addOutput("logits", DataType::Float32, {"N", classes});
+  return g.finish("zoo:" + arch);
+}
+
 int64_t scaledChannels(int64_t channels, double multiplier) {
   return std::max<int64_t>(1, std::llround(static_cast<double>(channels) * multiplier));
 }
