@@ -164,7 +164,7 @@ std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std:
       std::chrono::seconds(30));
 }
 
-int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& title, Model model) {
+TrainOptions resolvedOptions(const TrainArgs& a) {
   TrainOptions o = a.options;
   o.optimizer = parseOptimizer(a.optimizer);
   o.schedule = parseSchedule(a.schedule);
@@ -173,6 +173,11 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
   o.augment.horizontal_flip = !a.no_flip;
   o.checkpoint_dir = a.checkpoint;
   o.resume = a.resume;
+  return o;
+}
+
+int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& title, Model model) {
+  TrainOptions o = resolvedOptions(a);
   if (!model.sourcePath().empty() && samePath(model.sourcePath(), a.output))
     throw Error(a.output + ": refusing to overwrite the input model; choose another output file");
 
@@ -241,18 +246,6 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
   }
   emit(global, j, text.str());
   return 0;
-}
-
-TrainOptions resolvedOptions(const TrainArgs& a) {
-  TrainOptions o = a.options;
-  o.optimizer = parseOptimizer(a.optimizer);
-  o.schedule = parseSchedule(a.schedule);
-  o.nesterov = !a.no_nesterov;
-  o.augment.enabled = a.augment;
-  o.augment.horizontal_flip = !a.no_flip;
-  o.checkpoint_dir = a.checkpoint;
-  o.resume = a.resume;
-  return o;
 }
 
 double ortAccuracy(const Model& model, const Dataset& data, int threads, JobContext* job) {
