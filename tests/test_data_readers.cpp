@@ -380,6 +380,35 @@ class TestDataReaders : public QObject {
     QVERIFY2(contains(msg, "no SpamAssassin groups"), msg.c_str());
   }
 
+  void mailSubjectAndBodyKeepsWhatMatters() {
+    const std::string mail =
+        "From spammer@example.com  Tue Aug  6 11:51:02 2002\r\n"
+        "Received: from a.example (a [10.0.0.1])\r\n\tby b.example\r\n"
+        "Subject: Make money\r\n fast\r\n"
+        "From: \"Rich\" <rich@example.com>\r\n"
+        "X-Mailer: Outlook\r\n"
+        "\r\n"
+        "Dear friend,\nclick here: no colon header\n";
+    QCOMPARE(mailSubjectAndBody(mail),
+             std::string("Subject: Make money fast\nFrom: \"Rich\" <rich@example.com>\n\n"
+                         "Dear friend,\nclick here: no colon header\n"));
+    // Not a header block: left as it is (a body that happens to contain a colon later on, or plain prose).
+    QCOMPARE(mailSubjectAndBody("Meeting at noon"), std::string("Meeting at noon"));
+    QCOMPARE(mailSubjectAndBody("Hello there: friends\n\nbody"), std::string("Hello there: friends\n\nbody"));
+    QCOMPARE(mailSubjectAndBody("Subject: only headers"), std::string("Subject: only headers"));
+    QCOMPARE(mailSubjectAndBody("X-A: 1\n\nbody"), std::string("\nbody"));
+
+    test::TempDir dir;
+    writeJsonMail(dir / "data/easy-ham-1", "00001", "easy-ham-1", "Received: x\nSubject: lunch\n\nSee you");
+    writeJsonMail(dir / "data/spam-2", "00001", "spam-2", "FREE MONEY!!!");
+    const std::string base = "spamassassin:" + dir.path().string();
+    QCOMPARE(readTextCorpus(base + "?mail=body").texts,
+             (std::vector<std::string>{"Subject: lunch\n\nSee you", "FREE MONEY!!!"}));
+    QCOMPARE(readTextCorpus(base).texts, (std::vector<std::string>{"Received: x\nSubject: lunch\n\nSee you", "FREE MONEY!!!"}));
+    const std::string msg = errorOf([&] { readTextCorpus(base + "?mail=headers"); });
+    QVERIFY2(contains(msg, "mail=headers") && contains(msg, "raw, body"), msg.c_str());
+  }
+
   void csvReadsBack() {
     test::TempDir dir;
     const fs::path vocab = writeAsciiVocab(dir.path());

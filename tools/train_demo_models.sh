@@ -27,7 +27,7 @@ resnet20() {
 resnet18() {
   "$CLI" train "zoo:resnet18?input_channels=1&image_size=28&classes=10&seed=0" \
     --data "$FM_TRAIN" --val "$FM_VAL" --test fashion-mnist -o $M/resnet18_fmnist.onnx \
-    --epochs 15 --batch 128 $IMG_SGD --checkpoint "$CKPT/resnet18" --resume
+    --epochs 6 --batch 128 $IMG_SGD --checkpoint "$CKPT/resnet18" --resume
 }
 bert() {
   # The vocabulary is built from the training subset only (--build-vocab writes the file the spec's vocab= names).

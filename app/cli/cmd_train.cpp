@@ -156,9 +156,11 @@ std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std:
   if (global.quiet || ::isatty(STDERR_FILENO)) return makeJob(global, title);
   return std::make_unique<JobContext>(
       [title](const Progress& p) {
-        char line[256];
-        std::snprintf(line, sizeof line, "%s %5.1f%%  %s  ETA %.0f s\n", title.c_str(), 100 * p.fraction,
-                      p.message.c_str(), p.eta_seconds);
+        // No ETA until there is a rate to extrapolate from (the job reports a negative one then).
+        char eta[48] = "";
+        if (p.eta_seconds >= 0) std::snprintf(eta, sizeof eta, "  ETA %.0f s", p.eta_seconds);
+        char line[320];
+        std::snprintf(line, sizeof line, "%s %5.1f%%  %s%s\n", title.c_str(), 100 * p.fraction, p.message.c_str(), eta);
         std::cerr << line << std::flush;
       },
       std::chrono::seconds(30));
@@ -192,8 +194,8 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
     checkInputsFit(infos, test->features(), test->name());
   }
   if (!global.quiet)
-    std::cerr << title << ": " << model.origin() << " on " << train->name() << " (" << train->size()
-              << " examples)" << (val ? ", validation " + val->name() : std::string()) << "\n";
+    std::cerr << title << ": " << model.origin() << " on " << train->name()
+              << (val ? ", validation " + val->name() : std::string()) << "\n";
 
   auto job = makeTrainJob(global, title);
   auto on_epoch = [&](const EpochStats& s) {

@@ -71,7 +71,15 @@ std::vector<FeatureInfo> textFeatures(int64_t seq_len);
 std::shared_ptr<const Dataset> openImdb(const std::filesystem::path& split_dir, const TextOptions& options);
 /// SpamAssassin JSON corpus: DIR/data/<group>/*.json (or DIR/<group>/*.json) with fields id, group, checksum, text;
 /// groups easy-ham-1, easy-ham-2, hard-ham-1 are ham (label 0), spam-1, spam-2 spam (label 1).
-std::shared_ptr<const Dataset> openSpamAssassin(const std::filesystem::path& dir, const TextOptions& options);
+/// MailText::Raw keeps each mail as stored (mbox line and all headers); MailText::SubjectBody keeps the Subject and
+/// From headers and the body, which is what a short token budget should be spent on (the Received: chains fill the
+/// first hundred tokens of a raw mail and say more about the 2002 mail servers than about spam).
+enum class MailText { Raw, SubjectBody };
+std::shared_ptr<const Dataset> openSpamAssassin(const std::filesystem::path& dir, const TextOptions& options,
+                                                MailText mail = MailText::Raw);
+/// "Subject: ...\nFrom: ...\n\n<body>" of one RFC 822 mail (folded header lines unfolded); a text without a
+/// header block is returned unchanged.
+std::string mailSubjectAndBody(const std::string& mail);
 /// CSV with a header row (RFC 4180 quoting) / JSON Lines (one object per line). Labels that are all integers
 /// (>= 0) are used as is, with class names "0".."max"; otherwise they are strings, class names are the sorted
 /// distinct values and the label is the index.
@@ -89,7 +97,7 @@ struct TextCorpus {
 };
 /// The raw forms of the text readers above (same layouts, same errors).
 TextCorpus readImdb(const std::filesystem::path& split_dir);
-TextCorpus readSpamAssassin(const std::filesystem::path& dir);
+TextCorpus readSpamAssassin(const std::filesystem::path& dir, MailText mail = MailText::Raw);
 TextCorpus readCsv(const std::filesystem::path& file, const std::string& text_column, const std::string& label_column);
 TextCorpus readJsonl(const std::filesystem::path& file, const std::string& text_field, const std::string& label_field);
 /// The raw texts a text dataset spec names (vocab=, seq_len= and lowercase= are accepted but not needed; subset=

@@ -37,6 +37,7 @@
 //   imagefolder   size=224 (shorter side resized to size, then center crop size x size), channels=3 (1 or 3, RGB)
 //   text formats  vocab=PATH (required; BERT vocab.txt), seq_len=128, lowercase=true|false (also strips accents)
 //   csv, jsonl    text=text label=label   the column/field names
+//   spamassassin  mail=raw|body  raw: each mail as stored (all headers); body: Subject and From headers + body
 //   Labels: idx/cifar10 from the files; imagefolder = index of the sorted class folder; imdb neg=0 pos=1;
 //   spamassassin ham=0 spam=1; csv/jsonl integers as is (classes "0".."max") or strings (sorted distinct values).
 //
@@ -200,7 +201,7 @@ class SpecReader {
           {"cifar10", with({"mean", "std"})},
           {"imagefolder", with({"mean", "std", "size", "channels"})},
           {"imdb", with({"vocab", "seq_len", "lowercase"})},
-          {"spamassassin", with({"vocab", "seq_len", "lowercase"})},
+          {"spamassassin", with({"vocab", "seq_len", "lowercase", "mail"})},
           {"csv", with({"vocab", "seq_len", "lowercase", "text", "label"})},
           {"jsonl", with({"vocab", "seq_len", "lowercase", "text", "label"})},
       };
@@ -368,7 +369,9 @@ TextCorpus readTextSpec(const SpecReader& spec) {
   if (format == "spamassassin") {
     forbidSplit(spec, "SpamAssassin has no split of its own");
     if (!isDirectory(spec.path())) spec.fail(spec.path().string() + " is not a folder");
-    return readSpamAssassin(spec.path());
+    const std::string mail = spec.str("mail", "raw");
+    if (mail != "raw" && mail != "body") spec.fail("mail=" + mail + " is not one of raw, body");
+    return readSpamAssassin(spec.path(), mail == "body" ? MailText::SubjectBody : MailText::Raw);
   }
   forbidSplit(spec, "a " + format + " file has no split of its own");
   if (!isFile(spec.path())) spec.fail(spec.path().string() + " is not a file");

@@ -202,8 +202,8 @@ std::shared_ptr<const Dataset> makeTextDataset(TextCorpus corpus, const TextOpti
 std::shared_ptr<const Dataset> openImdb(const fs::path& split_dir, const TextOptions& options) {
   return makeTextDataset(readImdb(split_dir), options);
 }
-std::shared_ptr<const Dataset> openSpamAssassin(const fs::path& dir, const TextOptions& options) {
-  return makeTextDataset(readSpamAssassin(dir), options);
+std::shared_ptr<const Dataset> openSpamAssassin(const fs::path& dir, const TextOptions& options, MailText mail) {
+  return makeTextDataset(readSpamAssassin(dir, mail), options);
 }
 std::shared_ptr<const Dataset> openCsv(const fs::path& file, const std::string& text_column,
                                        const std::string& label_column, const TextOptions& options) {
@@ -234,7 +234,53 @@ TextCorpus readImdb(const fs::path& split_dir) {
   return {"IMDB " + split_dir.filename().string(), std::move(texts), std::move(labels), class_names};
 }
 
-TextCorpus readSpamAssassin(const fs::path& dir) {
+std::string mailSubjectAndBody(const std::string& mail) {
+  // Header block = the lines before the first empty line; a line starting with a space or tab continues the
+  // header above it (RFC 822 folding). The mbox "From " line some corpora keep is not a header and is dropped.
+  std::string subject, from;
+  bool in_subject = false, in_from = false, saw_header = false;
+  size_t pos = 0;
+  while (pos < mail.size()) {
+    size_t end = mail.find('\n', pos);
+    if (end == std::string::npos) end = mail.size();
+    std::string line = mail.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t next = end + 1;
+    if (line.empty()) {
+      if (!saw_header) return mail;
+      std::string out;
+      if (!subject.empty()) out += "Subject: " + subject + "\n";
+      if (!from.empty()) out += "From: " + from + "\n";
+      out += "\n";
+      if (next < mail.size()) out += mail.substr(next);
+      return out;
+    }
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (!saw_header) return mail;
+      if (in_subject) subject += line;
+      if (in_from) from += line;
+    } else if (pos == 0 && line.rfind("From ", 0) == 0) {
+      in_subject = in_from = false;
+    } else {
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos || colon == 0 || line.find(' ') < colon) return mail;  // not a header block
+      saw_header = true;
+      std::string name = line.substr(0, colon);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string value = line.substr(colon + 1);
+      const size_t start = value.find_first_not_of(" \t");
+      value = start == std::string::npos ? std::string() : value.substr(start);
+      in_subject = name == "subject";
+      in_from = name == "from";
+      if (in_subject) subject += value;
+      if (in_from) from += value;
+    }
+    pos = next;
+  }
+  return mail;  // headers only, or no header block at all: keep the text as it is
+}
+
+TextCorpus readSpamAssassin(const fs::path& dir, MailText mail_text) {
   static const std::vector<std::pair<std::string, int64_t>> groups = {
       {"easy-ham-1", 0}, {"easy-ham-2", 0}, {"hard-ham-1", 0}, {"spam-1", 1}, {"spam-2", 1}};
   std::error_code ec;
@@ -258,7 +304,8 @@ TextCorpus readSpamAssassin(const fs::path& dir) {
       if (mail.contains("group") && mail["group"].is_string() && mail["group"].get<std::string>() != group)
         throw Error(file.string() + ": group \"" + mail["group"].get<std::string>() + "\" does not match its folder " +
                     group);
-      texts.push_back(mail["text"].get<std::string>());
+      std::string text = mail["text"].get<std::string>();
+      texts.push_back(mail_text == MailText::SubjectBody ? mailSubjectAndBody(text) : std::move(text));
       labels.push_back(label);
     }
   }
