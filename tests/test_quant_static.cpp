@@ -122,6 +122,40 @@ class TestQuantStatic : public QObject {
     QVERIFY(outputSnrOn(f, q, *data, 32, 16) > 25.0);
   }
 
+  // The QOperator format writes the integer kernels into the file; ONNX Runtime runs them as it runs the fused
+  // Q/DQ form, so the outputs agree closely, and the file no longer contains float Conv/Add/Gemm nodes.
+  void qoperatorFormat() {
+    Model f = test::tinyResidualNet();
+    auto data = test::randomDataFor(f, 48);
+    Model qdq = calibratedQuantize(f, data);
+    QuantizeOptions o;
+    o.format = "qoperator";
+    Model qop = calibratedQuantize(f, data, o);
+    QCOMPARE(test::countOps(qop, "QLinearConv"), 2);
+    QCOMPARE(test::countOps(qop, "QLinearAdd"), 1);
+    QCOMPARE(test::countOps(qop, "QLinearGlobalAveragePool"), 1);
+    QCOMPARE(test::countOps(qop, "QGemm"), 1);
+    for (const char* op : {"Conv", "Add", "Gemm", "GlobalAveragePool"}) QCOMPARE(test::countOps(qop, op), 0);
+    // Weights are stored once, as int8, and read by the integer operators directly.
+    const auto* w = qop.initializer("conv1.weight_quantized");
+    QVERIFY(w && w->data_type() == onnx::TensorProto::INT8);
+    QVERIFY(qop.producer("conv1.weight_dequantized") < 0);
+    bool microsoft = false;
+    for (const auto& o2 : qop.proto().opset_import()) microsoft = microsoft || o2.domain() == "com.microsoft";
+    QVERIFY(microsoft);
+    QVERIFY(outputSnrOn(qdq, qop, *data, 0, 32) > 40.0);
+    QVERIFY(outputSnrOn(f, qop, *data, 0, 32) > 25.0);
+    // QOperator is a static-quantization format only.
+    QuantizePass p;
+    try {
+      p.setOptionsJson({{"mode", "dynamic"}, {"format", "qoperator"}});
+      QFAIL("qoperator with dynamic mode accepted");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("format") != std::string::npos, e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, p.setOptionsJson({{"format", "qlinear"}}));
+  }
+
   void zooModelsCloseToFloat_data() {
     QTest::addColumn<QString>("arch");
     QTest::addColumn<double>("min_snr_db");

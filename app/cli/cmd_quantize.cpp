@@ -36,6 +36,9 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch", args->options.batch_size, "Calibration batch size")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--format", args->options.format,
+                  "Static output format: qdq (Q/DQ pairs the runtime fuses) or qoperator (QLinearConv, QGemm, ...)")
+      ->capture_default_str()->check(CLI::IsMember({"qdq", "qoperator"}));
   cmd->add_flag("--per-tensor", args->per_tensor, "One weight scale per tensor instead of per output channel");
   cmd->add_option("--act-type", args->act_type, "Activation type: uint8 or int8")
       ->capture_default_str()->check(CLI::IsMember({"uint8", "int8"}));

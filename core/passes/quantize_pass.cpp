@@ -62,9 +62,10 @@ void validate(const QuantizeOptions& o) {
   calibrationMethodFromName(o.calibration);
   if (o.activation_type != "uint8" && o.activation_type != "int8")
     fail("activation_type", "is '" + o.activation_type + "' (expected uint8 or int8)");
-  if (o.format != "qdq")
-    fail("format", "is '" + o.format + "'; only qdq is supported (the QOperator format is not available; ONNX Runtime "
-                   "fuses Q/DQ into the same integer kernels)");
+  if (o.format != "qdq" && o.format != "qoperator")
+    fail("format", "is '" + o.format + "' (expected qdq or qoperator)");
+  if (o.format == "qoperator" && o.mode != "static")
+    fail("format", "qoperator applies to static quantization only (mode is '" + o.mode + "')");
   if (o.samples <= 0) fail("samples", "must be positive");
   if (o.batch_size <= 0) fail("batch_size", "must be positive");
   if (!(o.percentile >= 50 && o.percentile <= 100)) fail("percentile", "must be within [50, 100]");
@@ -195,6 +196,11 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
                            std::to_string(o.min_output_snr_db) + " dB)");
   }
   report.merge(quantizeStaticWithRanges(model, ranges, o, keep_float));
+  if (o.format == "qoperator") {
+    PassReport qop = convertToQOperator(model);
+    report.details["qoperator"] = qop.details;
+    report.merge(qop);
+  }
   context.report(1.0, "quantized");
   return report;
 }

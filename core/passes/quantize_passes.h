@@ -27,7 +27,9 @@ struct QuantizeOptions {
   std::string activation_type = "uint8";   // uint8 | int8
   bool symmetric_activations = false;      // zero point 0 (int8) / 128 (uint8); Relu then stays a float op
   bool reduce_range = false;               // weights in [-63, 63]: avoids int16 saturation of u8*s8 on AVX2
-  std::string format = "qdq";              // only qdq: ONNX Runtime fuses Q/DQ into its integer kernels
+  /// static: "qdq" (Q/DQ pairs ONNX Runtime fuses into integer kernels) or "qoperator" (those kernels written
+  /// into the file: QLinearConv, QLinearMatMul and com.microsoft QLinearAdd / QLinearGlobalAveragePool / QGemm)
+  std::string format = "qdq";
   // --- what to quantize ---
   std::vector<std::string> exclude_nodes;  // regular expressions matched against node names (search)
   std::vector<std::string> exclude_ops;    // op types kept in float
@@ -69,6 +71,9 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
                                     const std::set<std::string>* only = nullptr);
 /// Dynamic INT8: MatMul/Gemm with constant weights become DynamicQuantizeLinear + MatMulInteger + scale.
 PassReport quantizeDynamic(Model& model, const QuantizeOptions& options);
+/// Rewrites a static Q/DQ model into QOperator form (see QuantizeOptions::format); nodes that do not match the
+/// patterns stay in Q/DQ form and are counted in the report's details["left_qdq"].
+PassReport convertToQOperator(Model& model);
 /// Weight-only INT8: constant weights of Conv/Gemm/MatMul/Gather stored int8 + DequantizeLinear.
 PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options);
 

@@ -3,8 +3,13 @@
 //   latency on 1 and 2 threads (>= 20 runs); BERT (zoo) with 50% of heads and FFN neurons removed.
 //   With --sensitivity [DATASET_SPEC]: time of a full sensitivity sweep on ResNet-20 and ResNet-18 (untrained
 //   weights: the accuracies mean nothing, the time does).
+//   With --model BASE.onnx --variant LABEL=FILE.onnx ...: the rows for those files instead (e.g. a trained model
+//   and its pruned / recovered versions made by tests/bench/prune_recovery.sh), timed interleaved: every round
+//   runs each model once, so all of them see the same machine state.
 // Usage: bench_prune [--runs N] [--sensitivity [SPEC]] [--limit N]
+//        bench_prune --model BASE.onnx [--variant LABEL=FILE]... [--runs N] [--seq-len N]
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <string>
 
@@ -13,6 +18,7 @@
 #include "core/ir/stats.h"
 #include "core/passes/prune_channels.h"
 #include "core/runtime/benchmark.h"
+#include "core/runtime/executor.h"
 #include "core/zoo/zoo.h"
 
 using namespace edgetune;
@@ -54,6 +60,38 @@ void print(const std::vector<Row>& rows) {
   std::fflush(stdout);
 }
 
+// Rows for `models` (the first is the reference), latency medians of interleaved rounds at 1 and 2 threads.
+std::vector<Row> measureInterleaved(const std::vector<std::pair<std::string, Model>>& models, int runs, int64_t seq) {
+  std::vector<Row> rows;
+  for (const auto& [label, m] : models) {
+    const ModelStats s = computeStats(m);
+    rows.push_back({label, s.params, s.macs, s.serialized_bytes, 0, 0});
+  }
+  BenchmarkOptions b;
+  b.other_dynamic_dim = seq;
+  for (int threads : {1, 2}) {
+    OrtOptions ort;
+    ort.intra_op_threads = threads;
+    std::vector<std::unique_ptr<Executor>> executors;
+    std::vector<std::vector<NamedTensor>> inputs;
+    for (const auto& entry : models) {
+      executors.push_back(makeOrtExecutor(entry.second, ort));
+      inputs.push_back(makeRandomInputs(executors.back()->inputs(), b, 1));
+    }
+    std::vector<std::vector<double>> times(models.size());
+    const int warmup = 5;
+    for (int round = 0; round < runs + warmup; ++round)
+      for (size_t i = 0; i < models.size(); ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        executors[i]->run(inputs[i]);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (round >= warmup) times[i].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      }
+    for (size_t i = 0; i < models.size(); ++i) (threads == 1 ? rows[i].ms1 : rows[i].ms2) = percentile(times[i], 50);
+  }
+  return rows;
+}
+
 void sweep(const std::string& arch, const std::string& spec, size_t limit) {
   zoo::ZooOptions z;
   z.input_channels = 1;
@@ -81,16 +119,38 @@ int main(int argc, char** argv) {
   std::string spec;
   bool sensitivity = false;
   size_t limit = 200;
+  std::string base_model;
+  std::vector<std::pair<std::string, std::string>> variants;
+  int64_t seq = 128;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
     else if (a == "--limit" && i + 1 < argc) limit = std::stoul(argv[++i]);
+    else if (a == "--model" && i + 1 < argc) base_model = argv[++i];
+    else if (a == "--seq-len" && i + 1 < argc) seq = std::stoll(argv[++i]);
+    else if (a == "--variant" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      const size_t eq = v.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "bench_prune: --variant %s: expected LABEL=FILE.onnx\n", v.c_str());
+        return 2;
+      }
+      variants.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    }
     else if (a == "--sensitivity") {
       sensitivity = true;
       spec = i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "fashion-mnist";
     }
   }
   try {
+    if (!base_model.empty()) {
+      std::vector<std::pair<std::string, Model>> models;
+      models.emplace_back("original", Model::load(base_model));
+      for (const auto& [label, file] : variants) models.emplace_back(label, Model::load(file));
+      std::printf("%s and %zu variants, median of %d interleaved rounds\n", base_model.c_str(), variants.size(), runs);
+      print(measureInterleaved(models, runs, seq));
+      return 0;
+    }
     zoo::ZooOptions z;
     z.input_channels = 1;
     z.image_size = 28;
