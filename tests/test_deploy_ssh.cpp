@@ -102,6 +102,44 @@ class TestDeploySsh : public QObject {
     QCOMPARE(again->exec("whoami").out, std::string("root\n"));
   }
 
+  // A real ssh-agent (its own socket) holding the client key: agent auth logs in through it, and is refused once
+  // the agent no longer holds the key (the default identities in ~/.ssh are not in this server's authorized_keys).
+  void agentLogin() {
+    if (test::runLocal("command -v ssh-agent && command -v ssh-add") != 0) QSKIP("ssh-agent / ssh-add not installed");
+    const fs::path sock = tmp_->path() / "agent.sock";
+    std::string env;
+    QCOMPARE(test::runLocal("ssh-agent -s -a '" + sock.string() + "'", &env), 0);
+    const size_t at = env.find("SSH_AGENT_PID=");
+    QVERIFY2(at != std::string::npos, env.c_str());
+    const std::string pid = env.substr(at + 14, env.find(';', at) - at - 14);
+    struct AgentGuard {
+      std::string pid;
+      std::string old_sock;
+      bool had_sock;
+      ~AgentGuard() {
+        test::runLocal("kill " + pid + " 2>/dev/null");
+        if (had_sock) setenv("SSH_AUTH_SOCK", old_sock.c_str(), 1);
+        else unsetenv("SSH_AUTH_SOCK");
+      }
+    } guard{pid, getenv("SSH_AUTH_SOCK") ? getenv("SSH_AUTH_SOCK") : "", getenv("SSH_AUTH_SOCK") != nullptr};
+    const std::string key = server_->device(known_hosts_).key_file.string();
+    QCOMPARE(test::runLocal("SSH_AUTH_SOCK='" + sock.string() + "' ssh-add -q '" + key + "' 2>&1"), 0);
+    setenv("SSH_AUTH_SOCK", sock.c_str(), 1);
+    deploy::Device d = server_->device(known_hosts_);
+    d.auth = AuthMethod::Agent;
+    d.key_file.clear();
+    auto session = SshSession::connect(d, trustOnFirstUse());
+    QCOMPARE(session->exec("echo via-agent").out, std::string("via-agent\n"));
+    session.reset();
+    QCOMPARE(test::runLocal("SSH_AUTH_SOCK='" + sock.string() + "' ssh-add -q -D 2>&1"), 0);
+    try {
+      SshSession::connect(d, trustOnFirstUse());
+      QFAIL("logged in through an agent that holds no key");
+    } catch (const Error& e) {
+      QVERIFY2(contains(e.what(), "refused").empty(), e.what());
+    }
+  }
+
   void declinedHostKeyIsNotStored() {
     const fs::path fresh = tmp_->path() / "fresh_known_hosts";
     ConnectOptions decline;
