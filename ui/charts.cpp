@@ -407,26 +407,57 @@ TrainingChart::TrainingChart(QWidget* parent) : ChartWidget("Training curves", p
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->setLabel("accuracy %");
   loss_ = plot_->addGraph(plot_->xAxis, plot_->yAxis);
-  loss_->setName("loss");
+  loss_->setName("train loss");
   loss_->setPen(QPen(QColor(214, 39, 40), 2));
   acc_ = plot_->addGraph(plot_->xAxis, plot_->yAxis2);
-  acc_->setName("accuracy");
+  acc_->setName("validation accuracy");
   acc_->setPen(QPen(QColor(31, 119, 180), 2));
+  // Validation accuracy comes once per epoch: markers keep a one- or two-epoch run visible.
+  acc_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
   plot_->legend->setVisible(true);
   plot_->xAxis->setRange(0, 1);
 }
 
 void TrainingChart::addPoint(double epoch, std::optional<double> loss, std::optional<double> accuracy) {
-  if (loss) loss_->addData(epoch, *loss);
-  if (accuracy) acc_->addData(epoch, 100 * *accuracy);
+  if (loss && std::isfinite(*loss)) loss_->addData(epoch, *loss);
+  if (accuracy && std::isfinite(*accuracy)) acc_->addData(epoch, 100 * *accuracy);
   plot_->rescaleAxes();
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  // Loss starts at 0 so its fall reads true; accuracy keeps the full 0..100 scale.
+  const QCPRange loss_range = plot_->yAxis->range();
+  plot_->yAxis->setRange(0, std::max(loss_range.upper * 1.05, 1e-3));
+  plot_->yAxis2->setRange(0, 100);
+  if (plot_->xAxis->range().size() <= 0) plot_->xAxis->setRange(0, std::max(1.0, epoch));
+  plot_->replot(QCustomPlot::rpQueuedReplot);  // coalesces a burst of steps into one repaint
+  emit pointAdded();
+}
+
+void TrainingChart::addStepLosses(const std::vector<std::pair<double, double>>& epoch_loss) {
+  if (epoch_loss.empty()) return;
+  for (size_t i = 0; i + 1 < epoch_loss.size(); ++i)
+    if (std::isfinite(epoch_loss[i].second)) loss_->addData(epoch_loss[i].first, epoch_loss[i].second);
+  addPoint(epoch_loss.back().first, epoch_loss.back().second, std::nullopt);  // the last one redraws
 }
 
 void TrainingChart::clearPoints() {
   loss_->data()->clear();
   acc_->data()->clear();
+  plot_->xAxis->setRange(0, 1);
   plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int TrainingChart::lossPointCount() const { return loss_->data()->size(); }
+int TrainingChart::accuracyPointCount() const { return acc_->data()->size(); }
+
+std::vector<double> TrainingChart::lossValues() const {
+  std::vector<double> out;
+  for (auto it = loss_->data()->constBegin(); it != loss_->data()->constEnd(); ++it) out.push_back(it->value);
+  return out;
+}
+
+std::vector<double> TrainingChart::accuracyValues() const {
+  std::vector<double> out;
+  for (auto it = acc_->data()->constBegin(); it != acc_->data()->constEnd(); ++it) out.push_back(it->value / 100);
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------ sensitivity

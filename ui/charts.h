@@ -90,13 +90,30 @@ class ParetoChart : public ChartWidget {
   int selected_ = -1;
 };
 
-/// Training curves: loss and accuracy against the epoch (fractional epochs allowed).
+/// Training curves: loss and accuracy against the epoch (fractional epochs allowed): the training loss per step
+/// and the validation accuracy per epoch (drawn with markers, as there are few points).
 class TrainingChart : public ChartWidget {
   Q_OBJECT
  public:
   explicit TrainingChart(QWidget* parent = nullptr);
   void addPoint(double epoch, std::optional<double> loss, std::optional<double> accuracy);
+  /// One training step's loss at fractional epoch `epoch` (e.g. 1.25 = a quarter into the second epoch).
+  void addStepLoss(double epoch, double loss) { addPoint(epoch, loss, std::nullopt); }
+  /// Several (epoch, loss) steps at once with one redraw (fast steps arrive in bursts).
+  void addStepLosses(const std::vector<std::pair<double, double>>& epoch_loss);
+  /// Validation accuracy (0..1) after epoch `epoch`.
+  void addValidationAccuracy(double epoch, double accuracy) { addPoint(epoch, std::nullopt, accuracy); }
   void clearPoints();
+  /// Points drawn so far.
+  int lossPointCount() const;
+  int accuracyPointCount() const;
+  /// The loss values drawn, in x order (tests and CSV).
+  std::vector<double> lossValues() const;
+  /// The accuracy values drawn (0..1), in x order.
+  std::vector<double> accuracyValues() const;
+
+ signals:
+  void pointAdded();
 
  private:
   QCPGraph *loss_, *acc_;

@@ -591,9 +591,21 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
       applyMasks();
 
       const double n = static_cast<double>(labels.size(0));
-      loss_sum += loss.item<double>() * n;
-      correct += static_cast<double>(out.argmax(1).eq(labels).sum().item<int64_t>());
+      const double step_loss = loss.item<double>();
+      const double step_correct = static_cast<double>(out.argmax(1).eq(labels).sum().item<int64_t>());
+      loss_sum += step_loss * n;
+      correct += step_correct;
       seen += n;
+      if (options.on_step) {
+        StepStats s;
+        s.epoch = epoch;
+        s.step = step + 1;
+        s.steps_per_epoch = steps_per_epoch;
+        s.loss = step_loss;
+        s.accuracy = n > 0 ? step_correct / n : 0;
+        s.learning_rate = lr;
+        options.on_step(s);
+      }
       if (job) {
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
         const double done = (static_cast<double>(epoch - 1) * steps_per_epoch + step + 1) * this_batch;

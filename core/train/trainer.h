@@ -43,6 +43,16 @@ struct DistillOptions {
   double hint_weight = 1.0;
 };
 
+/// What one optimizer step did (for live curves); reported from the training thread.
+struct StepStats {
+  int epoch = 0;              // 1-based
+  size_t step = 0;            // 1-based within the epoch
+  size_t steps_per_epoch = 0;
+  double loss = 0;            // this batch's training loss
+  double accuracy = 0;        // this batch's training accuracy (0..1)
+  double learning_rate = 0;   // used for this step
+};
+
 struct TrainOptions {
   int epochs = 10;
   int batch_size = 128;
@@ -74,6 +84,8 @@ struct TrainOptions {
   /// Keep-masks by parameter name (1 = trained, 0 = held at exactly zero; same layout as WeightMasks): masked
   /// weights are zeroed before training and after every optimizer step, so a magnitude-pruned model stays sparse.
   std::map<std::string, std::vector<uint8_t>> masks;
+  /// Called after every optimizer step on the training thread (keep it cheap; it must not throw).
+  std::function<void(const StepStats&)> on_step;
 };
 
 /// What one epoch did.

@@ -1,0 +1,616 @@
+#include "ui/train_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include "core/util/error.h"
+#include "ui/charts.h"
+#include "ui/workbench.h"
+
+#ifdef EDGETUNE_HAVE_TRAINING
+#include "core/train/recovery.h"
+#include "core/train/trainer.h"
+#endif
+
+namespace edgetune::ui {
+namespace fs = std::filesystem;
+
+nlohmann::json TrainSettings::toJson() const {
+  nlohmann::json j = {{"mode", trainModeName(mode)},
+                      {"source", source == Source::Variant    ? "variant"
+                                 : source == Source::Baseline ? "baseline"
+                                                              : "student"},
+                      {"epochs", epochs},
+                      {"batch_size", batch_size},
+                      {"learning_rate", learning_rate},
+                      {"optimizer", optimizer},
+                      {"augment", augment},
+                      {"steps_per_epoch", steps_per_epoch},
+                      {"validation_size", validation_size},
+                      {"seed", seed}};
+  if (source == Source::Student) j["student"] = student;
+  if (mode == Mode::Distill) {
+    j["temperature"] = temperature;
+    j["alpha"] = alpha;
+  }
+  return j;
+}
+
+std::string trainModeName(TrainSettings::Mode mode) {
+  return mode == TrainSettings::Mode::Distill ? "distill" : "fine-tune";
+}
+
+std::string shortSourceName(const std::string& source) {
+  if (isZooSource(source)) {
+    std::string arch = source.substr(4);
+    if (auto q = arch.find('?'); q != std::string::npos) arch.resize(q);
+    return arch;
+  }
+  return fs::path(source).stem().string();
+}
+
+// What a run hands back to the UI thread; written by the worker before the job's finished() is delivered.
+struct TrainPanel::RunOutcome {
+  std::mutex mutex;
+  std::string output_path;  // set once the file exists (removed again by the UI if the job did not succeed)
+  Variant variant;
+};
+
+bool TrainPanel::trainingAvailable() {
+#ifdef EDGETUNE_HAVE_TRAINING
+  return true;
+#else
+  return false;
+#endif
+}
+
+TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
+    : QWidget(parent), jobs_(jobs), chart_(chart) {
+  output_dir_ = QDir(QDir::tempPath()).filePath("edgetune-trained");
+  auto* layout = new QVBoxLayout(this);
+  auto* form = new QFormLayout;
+  layout->addLayout(form);
+
+  mode_ = new QComboBox(this);
+  mode_->addItem("Distill from the baseline", static_cast<int>(TrainSettings::Mode::Distill));
+  mode_->addItem("Fine-tune with labels", static_cast<int>(TrainSettings::Mode::FineTune));
+  mode_->setToolTip("Distill: the baseline model is the teacher (soft targets at temperature T, weight alpha).\n"
+                    "Fine-tune: recover with the dataset's labels only (pruned weights stay zero).");
+  form->addRow("Mode", mode_);
+
+  source_ = new QComboBox(this);
+  source_->addItem("Student (zoo or file)", static_cast<int>(TrainSettings::Source::Student));
+  source_->addItem("Selected variant", static_cast<int>(TrainSettings::Source::Variant));
+  source_->addItem("Baseline", static_cast<int>(TrainSettings::Source::Baseline));
+  form->addRow("Train", source_);
+
+  student_ = new QComboBox(this);
+  student_->setEditable(true);
+  student_->addItems({"zoo:resnet8?input_channels=1&image_size=28&classes=10",
+                      "zoo:resnet20?input_channels=1&image_size=28&classes=10",
+                      "zoo:mobilenetv2?input_channels=1&image_size=28&classes=10",
+                      "zoo:resnet8?input_channels=3&image_size=32&classes=10"});
+  student_->setToolTip("A model-zoo source (zoo:ARCH?key=value&...) or an ONNX file; its class count must match "
+                       "the dataset's");
+  student_->setMinimumContentsLength(20);
+  student_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  form->addRow("Student", student_);
+
+  epochs_ = new QSpinBox(this);
+  epochs_->setRange(1, 1000);
+  form->addRow("Epochs", epochs_);
+  batch_ = new QSpinBox(this);
+  batch_->setRange(2, 4096);  // batch normalization needs more than one example per batch
+  form->addRow("Batch", batch_);
+  learning_rate_ = new QDoubleSpinBox(this);
+  learning_rate_->setDecimals(5);
+  learning_rate_->setRange(1e-5, 10);
+  learning_rate_->setSingleStep(0.01);
+  form->addRow("Learning rate", learning_rate_);
+  optimizer_ = new QComboBox(this);
+  optimizer_->addItem("SGD (Nesterov momentum)", "sgd");
+  optimizer_->addItem("AdamW", "adamw");
+  form->addRow("Optimizer", optimizer_);
+  temperature_ = new QDoubleSpinBox(this);
+  temperature_->setRange(0.1, 50);
+  temperature_->setSingleStep(0.5);
+  form->addRow("Temperature T", temperature_);
+  alpha_ = new QDoubleSpinBox(this);
+  alpha_->setRange(0, 1);
+  alpha_->setSingleStep(0.05);
+  alpha_->setToolTip("Weight of the teacher's soft targets; 1 - alpha goes to the labels");
+  form->addRow("Alpha", alpha_);
+  augment_ = new QCheckBox("random crop and flip", this);
+  form->addRow("Augmentation", augment_);
+  steps_ = new QSpinBox(this);
+  steps_->setRange(0, 1000000);
+  steps_->setSpecialValueText("all");
+  steps_->setToolTip("Limit the steps per epoch for quick runs (0 = all of the training split)");
+  form->addRow("Steps per epoch", steps_);
+  validation_size_ = new QSpinBox(this);
+  validation_size_->setRange(0, 1000000);
+  validation_size_->setSpecialValueText("none");
+  validation_size_->setToolTip("Examples held out (seeded) for the per-epoch accuracy and the final measurement");
+  form->addRow("Validation subset", validation_size_);
+
+  auto* buttons = new QHBoxLayout;
+  start_ = new QPushButton("Start training", this);
+  cancel_ = new QPushButton("Cancel", this);
+  buttons->addWidget(start_);
+  buttons->addWidget(cancel_);
+  layout->addLayout(buttons);
+  status_ = new QLabel(this);
+  status_->setWordWrap(true);
+  layout->addWidget(status_);
+  error_ = new QLabel(this);
+  error_->setWordWrap(true);
+  error_->setStyleSheet("color: #b00020");
+  error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  layout->addWidget(error_);
+  layout->addStretch(1);
+
+  setSettings(TrainSettings{});
+  connect(start_, &QPushButton::clicked, this, [this] { start(); });
+  connect(cancel_, &QPushButton::clicked, this, &TrainPanel::cancel);
+  connect(mode_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
+  connect(source_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
+  if (!trainingAvailable()) status_->setText("training engine not built (configure with EDGETUNE_BUILD_TRAINING=ON)");
+  updateEnabled();
+}
+
+TrainPanel::~TrainPanel() {
+  if (job_) job_->cancel();
+}
+
+void TrainPanel::setContext(std::shared_ptr<const Model> baseline, const QString& baseline_path,
+                            std::shared_ptr<const Dataset> dataset, const std::string& dataset_spec) {
+  baseline_ = std::move(baseline);
+  baseline_path_ = baseline_path;
+  dataset_ = std::move(dataset);
+  dataset_spec_ = dataset_spec;
+  updateEnabled();
+}
+
+void TrainPanel::setSourceModel(std::shared_ptr<const Model> model, const QString& label,
+                                const nlohmann::json& recipe, const nlohmann::json& knobs) {
+  source_model_ = std::move(model);
+  source_label_ = source_model_ ? label : QString();
+  source_recipe_ = recipe;
+  source_knobs_ = knobs;
+  source_->setItemText(1, source_model_ ? "Selected variant: " + label : "Selected variant (none)");
+  updateEnabled();
+}
+
+void TrainPanel::setOutputDir(const QString& dir) { output_dir_ = dir; }
+
+TrainSettings TrainPanel::settings() const {
+  TrainSettings s;
+  s.mode = static_cast<TrainSettings::Mode>(mode_->currentData().toInt());
+  s.source = static_cast<TrainSettings::Source>(source_->currentData().toInt());
+  s.student = student_->currentText().trimmed().toStdString();
+  s.epochs = epochs_->value();
+  s.batch_size = batch_->value();
+  s.learning_rate = learning_rate_->value();
+  s.optimizer = optimizer_->currentData().toString().toStdString();
+  s.temperature = temperature_->value();
+  s.alpha = alpha_->value();
+  s.augment = augment_->isChecked();
+  s.steps_per_epoch = steps_->value();
+  s.validation_size = validation_size_->value();
+  return s;
+}
+
+void TrainPanel::setSettings(const TrainSettings& s) {
+  mode_->setCurrentIndex(std::max(0, mode_->findData(static_cast<int>(s.mode))));
+  source_->setCurrentIndex(std::max(0, source_->findData(static_cast<int>(s.source))));
+  student_->setEditText(QString::fromStdString(s.student));
+  epochs_->setValue(s.epochs);
+  batch_->setValue(s.batch_size);
+  learning_rate_->setValue(s.learning_rate);
+  optimizer_->setCurrentIndex(std::max(0, optimizer_->findData(QString::fromStdString(s.optimizer))));
+  temperature_->setValue(s.temperature);
+  alpha_->setValue(s.alpha);
+  augment_->setChecked(s.augment);
+  steps_->setValue(s.steps_per_epoch);
+  validation_size_->setValue(s.validation_size);
+  updateEnabled();
+}
+
+void TrainPanel::updateEnabled() {
+  const bool available = trainingAvailable();
+  const bool idle = job_.isNull();
+  const bool distill = mode_->currentData().toInt() == static_cast<int>(TrainSettings::Mode::Distill);
+  const bool student = source_->currentData().toInt() == static_cast<int>(TrainSettings::Source::Student);
+  for (QWidget* w : std::initializer_list<QWidget*>{mode_, source_, epochs_, batch_, learning_rate_, optimizer_,
+                                                    augment_, steps_, validation_size_})
+    w->setEnabled(available && idle);
+  student_->setEnabled(available && idle && student);
+  temperature_->setEnabled(available && idle && distill);
+  alpha_->setEnabled(available && idle && distill);
+  start_->setEnabled(available && idle);
+  cancel_->setEnabled(!idle);
+}
+
+void TrainPanel::fail(const QString& message) {
+  last_error_ = message;
+  error_->setText(message);
+  emit trainingFailed(message);
+  emit statusMessage(message);
+}
+
+void TrainPanel::cancel() {
+  if (job_) {
+    job_->cancel();
+    status_->setText("Cancelling...");
+  }
+}
+
+#ifndef EDGETUNE_HAVE_TRAINING
+
+bool TrainPanel::start() {
+  fail("Cannot train: the training engine is not built (configure with EDGETUNE_BUILD_TRAINING=ON and libtorch)");
+  return false;
+}
+
+void TrainPanel::onFinished(JobHandle::State, const QString&) {}
+
+#else
+
+namespace {
+
+// "%g" without trailing zeros: "T=4 a=0.9" reads better than "T=4.000000".
+std::string shortNumber(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// Keeps file names portable: letters, digits, '-' and '.' stay; each run of anything else becomes one '_'.
+std::string fileSafe(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+    if (safe) out += c;
+    else if (!out.empty() && out.back() != '_') out += '_';  // one '_' per run of other characters
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "model" : out;
+}
+
+// A file name in `dir` that does not exist yet ("name.onnx", "name-2.onnx", ...): a run never replaces anything.
+fs::path freshPath(const fs::path& dir, const std::string& stem) {
+  fs::path p = dir / (stem + ".onnx");
+  for (int i = 2; fs::exists(p); ++i) p = dir / (stem + "-" + std::to_string(i) + ".onnx");
+  return p;
+}
+
+// Removes a file when the run does not complete (failure, cancel), so no half-finished result stays behind.
+struct RemoveUnlessKept {
+  fs::path path;
+  bool keep = false;
+  ~RemoveUnlessKept() {
+    if (!keep && !path.empty()) {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  }
+};
+
+// The checks a user can fail before any work starts, with messages that name the model, the dataset and the fix.
+void checkTrainable(const Model& model, const std::string& label, const Dataset& dataset) {
+  std::vector<TensorInfo> inputs;
+  for (const auto& vi : model.inputs()) inputs.push_back({vi.name, vi.type, vi.shape});
+  try {
+    checkInputsFit(inputs, dataset.features(), dataset.name());
+  } catch (const Error& e) {
+    throw Error("'" + label + "' cannot train on this dataset: " + e.what());
+  }
+  const int64_t classes = modelClassCount(model);
+  if (classes >= 0 && static_cast<size_t>(classes) != dataset.numClasses())
+    throw Error("'" + label + "' has " + std::to_string(classes) + " classes but dataset '" + dataset.name() +
+                "' has " + std::to_string(dataset.numClasses()) + ": pick a model with classes=" +
+                std::to_string(dataset.numClasses()));
+}
+
+// A JobContext for one stage of the run: its progress lands in [begin, end) of the job's range, and cancelling the
+// job reaches the stage at its next report or training step.
+class StageContext {
+ public:
+  StageContext(JobContext& parent, double begin, double end)
+      : parent_(parent),
+        context_(
+            [this, begin, end](const Progress& p) {
+              parent_.report(begin + (end - begin) * p.fraction, p.message);
+              pollCancel();
+            },
+            std::chrono::milliseconds(0)) {}
+  JobContext& context() { return context_; }
+  void pollCancel() {
+    if (parent_.cancelled()) context_.cancel();
+  }
+
+ private:
+  JobContext& parent_;
+  JobContext context_;
+};
+
+}  // namespace
+
+bool TrainPanel::start() {
+  if (job_) {
+    fail(QString("A training run is already going (job #%1): wait for it or cancel it first").arg(job_->id()));
+    return false;
+  }
+  error_->clear();
+  last_error_.clear();
+  const TrainSettings s = settings();
+  if (!dataset_) {
+    fail("Cannot train: no dataset is open (File > Open dataset, Ctrl+D)");
+    return false;
+  }
+  if (s.mode == TrainSettings::Mode::Distill && !baseline_) {
+    fail("Cannot distill: open a baseline model first (it is the teacher)");
+    return false;
+  }
+  std::shared_ptr<const Model> fixed_source;  // set for variant / baseline; the student is loaded on the worker
+  std::string label;
+  if (s.source == TrainSettings::Source::Variant) {
+    if (!source_model_) {
+      fail("Cannot train the selected variant: no variant is selected");
+      return false;
+    }
+    fixed_source = source_model_;
+    label = source_label_.toStdString();
+  } else if (s.source == TrainSettings::Source::Baseline) {
+    if (!baseline_) {
+      fail("Cannot train the baseline: no model is open");
+      return false;
+    }
+    fixed_source = baseline_;
+    label = "baseline";
+  } else {
+    if (s.student.empty()) {
+      fail("Cannot train: enter a student (e.g. zoo:resnet8?input_channels=1&image_size=28&classes=10)");
+      return false;
+    }
+    label = shortSourceName(s.student);
+  }
+  if (static_cast<size_t>(s.validation_size) >= dataset_->size()) {
+    fail(QString("Cannot train: the validation subset (%1) must be smaller than dataset '%2' (%3 examples)")
+             .arg(s.validation_size)
+             .arg(QString::fromStdString(dataset_->name()))
+             .arg(dataset_->size()));
+    return false;
+  }
+  try {
+    if (fixed_source) checkTrainable(*fixed_source, label, *dataset_);
+  } catch (const Error& e) {
+    fail(QString::fromUtf8(e.what()));
+    return false;
+  }
+
+  const fs::path out_dir = output_dir_.toStdString();
+  const std::string baseline_path = baseline_path_.toStdString();
+  auto baseline = baseline_;
+  auto dataset = dataset_;
+  const nlohmann::json source_recipe = source_recipe_.is_object() ? source_recipe_ : emptyRecipe();
+  const nlohmann::json source_knobs = source_knobs_.is_object() ? source_knobs_ : nlohmann::json::object();
+  auto outcome = std::make_shared<RunOutcome>();
+  outcome_ = outcome;
+  QPointer<TrainingChart> chart = chart_;
+  if (chart) chart->clearPoints();
+
+  std::string name = trainModeName(s.mode) + " " + label;
+  if (s.mode == TrainSettings::Mode::Distill)
+    name += " T=" + shortNumber(s.temperature) + " a=" + shortNumber(s.alpha);
+  name += ", " + std::to_string(s.epochs) + " ep";
+
+  job_ = jobs_->start(QString::fromStdString("Train: " + name), [=](JobContext& job, JobHandle& handle) {
+    job.report(0, "preparing " + label);
+    Model student = fixed_source ? *fixed_source : loadModelSource(s.student);
+    if (!fixed_source) checkTrainable(student, label, *dataset);
+    job.throwIfCancelled();
+
+    // Seeded split: the first validation_size of a shuffled order validate, the rest train. mt19937_64 is fully
+    // specified by the standard, so the split is the same everywhere.
+    const size_t n = dataset->size();
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    std::mt19937_64 rng(s.seed);
+    for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+    const size_t n_val = static_cast<size_t>(s.validation_size);
+    std::shared_ptr<const Dataset> validation;
+    if (n_val > 0)
+      validation = std::make_shared<SubsetDataset>(
+          dataset, std::vector<size_t>(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val)),
+          "validation subset");
+    auto train = std::make_shared<SubsetDataset>(
+        dataset, std::vector<size_t>(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end()), "training split");
+
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (!fs::is_directory(out_dir)) throw Error(out_dir.string() + ": cannot create the output folder");
+
+    // The teacher is read from a file; a baseline without one (a zoo model) is written out for the run.
+    RemoveUnlessKept teacher_file;
+    std::string teacher_path;
+    if (s.mode == TrainSettings::Mode::Distill) {
+      if (!baseline_path.empty() && !isZooSource(baseline_path) && fs::is_regular_file(baseline_path)) {
+        teacher_path = baseline_path;
+      } else {
+        teacher_file.path = freshPath(out_dir, ".teacher-" + std::to_string(handle.id()));
+        baseline->save(teacher_file.path);
+        teacher_path = teacher_file.path.string();
+      }
+    }
+
+    RecoveryOptions options;
+    TrainOptions& t = options.train;
+    t.epochs = s.epochs;
+    t.batch_size = s.batch_size;
+    t.learning_rate = s.learning_rate;
+    t.optimizer = parseOptimizer(s.optimizer);
+    t.augment.enabled = s.augment;
+    t.max_steps_per_epoch = static_cast<size_t>(s.steps_per_epoch);
+    t.seed = s.seed;
+    if (s.mode == TrainSettings::Mode::Distill) {
+      t.distill.teacher_path = teacher_path;
+      t.distill.temperature = s.temperature;
+      t.distill.alpha = s.alpha;
+    }
+    options.masks_from_zeros = true;  // a pruned variant stays pruned
+
+    StageContext training(job, 0.0, 0.88);
+    // Live curves: step losses go to the UI in bursts at most every 50 ms (and at each epoch's end), so tiny
+    // fast models do not flood the event loop with redraws; validation accuracy follows each epoch.
+    std::vector<std::pair<double, double>> pending;
+    auto last_flush = std::chrono::steady_clock::now();
+    t.on_step = [&](const StepStats& st) {
+      training.pollCancel();
+      pending.emplace_back(static_cast<double>(st.epoch - 1) + static_cast<double>(st.step) /
+                                                                   static_cast<double>(std::max<size_t>(1, st.steps_per_epoch)),
+                           st.loss);
+      const auto now = std::chrono::steady_clock::now();
+      if (st.step < st.steps_per_epoch && now - last_flush < std::chrono::milliseconds(50)) return;
+      last_flush = now;
+      handle.postToUi([chart, points = std::move(pending)] {
+        if (chart) chart->addStepLosses(points);
+      });
+      pending.clear();
+    };
+    auto on_epoch = [&handle, chart](const EpochStats& e) {
+      if (e.validation_accuracy < 0) return;
+      const double x = e.epoch, acc = e.validation_accuracy;
+      handle.postToUi([chart, x, acc] {
+        if (chart) chart->addValidationAccuracy(x, acc);
+      });
+    };
+    RecoveryResult result = recoverPruned(student, *train, validation.get(), options, &training.context(), on_epoch);
+    job.throwIfCancelled();
+
+    // Written atomically under a name no file has yet, so neither the baseline nor the input is ever replaced.
+    RemoveUnlessKept output;
+    output.path = freshPath(out_dir, fileSafe("trained-" + trainModeName(s.mode) + "-" + label));
+    job.report(0.89, "writing " + output.path.filename().string());
+    result.model.save(output.path);
+    {
+      std::lock_guard lock(outcome->mutex);
+      outcome->output_path = output.path.string();
+    }
+
+    StageContext measuring(job, 0.9, 1.0);
+    MeasureOptions measure;
+    measure.latency_runs = 10;
+    measure.latency_warmup = 2;
+    measure.accuracy_limit = 0;  // the whole validation subset
+    const Model trained = Model::load(output.path);  // measure what was written, as ONNX Runtime will load it
+    VariantMetrics metrics = measureVariant(trained, validation.get(), measure, measuring.context(), {});
+    job.throwIfCancelled();
+
+    nlohmann::json training_json = s.toJson();
+    training_json["source_label"] = label;
+    training_json["onnx_path"] = output.path.string();
+    training_json["dataset"] = dataset->name();
+    if (!teacher_path.empty() && teacher_file.path.empty()) training_json["teacher"] = teacher_path;
+    training_json["history"] = nlohmann::json::array();
+    for (const auto& e : result.history)
+      training_json["history"].push_back({{"epoch", e.epoch},
+                                          {"train_loss", e.train_loss},
+                                          {"train_accuracy", e.train_accuracy},
+                                          {"validation_accuracy", e.validation_accuracy},
+                                          {"learning_rate", e.learning_rate},
+                                          {"seconds", e.seconds}});
+    if (result.accuracy_before >= 0) training_json["accuracy_before"] = result.accuracy_before;
+    Variant variant;
+    variant.name = name;
+    variant.recipe = source_recipe;
+    variant.recipe["training"] = training_json;
+    variant.knobs = source_knobs;
+    variant.knobs["training"] = training_json;
+    variant.metrics = metrics;
+    variant.created_utc = nowUtcIso();
+    if (result.accuracy_before >= 0) {
+      const double acc = result.accuracy_before;
+      handle.postToUi([chart, acc] {
+        if (chart) chart->addValidationAccuracy(0, acc);
+      });
+    }
+    {
+      std::lock_guard lock(outcome->mutex);
+      outcome->variant = variant;
+    }
+    output.keep = true;
+    job.report(1.0, "done");
+  });
+  connect(job_, &JobHandle::finished, this, &TrainPanel::onFinished);
+  connect(job_, &JobHandle::progressChanged, this, [this](double, const QString& message, double eta_seconds) {
+    status_->setText(eta_seconds >= 0 ? QString("%1 (about %2 s left)").arg(message).arg(std::lround(eta_seconds))
+                                      : message);
+  });
+  status_->setText("Training " + QString::fromStdString(name) + "...");
+  updateEnabled();
+  emit runningChanged(true);
+  return true;
+}
+
+void TrainPanel::onFinished(JobHandle::State state, const QString& error) {
+  auto outcome = outcome_;
+  job_.clear();
+  outcome_.reset();
+  std::string path;
+  Variant variant;
+  if (outcome) {
+    std::lock_guard lock(outcome->mutex);
+    path = outcome->output_path;
+    variant = outcome->variant;
+  }
+  if (state == JobHandle::State::Succeeded && !path.empty()) {
+    last_output_ = QString::fromStdString(path);
+    last_variant_ = variant;
+    QString summary = "Trained '" + QString::fromStdString(variant.name) + "' -> " + last_output_;
+    if (variant.metrics.accuracy) summary += QString(", accuracy %1%").arg(100 * *variant.metrics.accuracy, 0, 'f', 1);
+    status_->setText(summary);
+    emit statusMessage(summary);
+    updateEnabled();
+    emit runningChanged(false);
+    emit trainedVariant(variant, last_output_);
+    return;
+  }
+  // Cancelled right after the file was written (or failed while measuring): nothing may stay behind.
+  if (!path.empty()) {
+    std::error_code ec;
+    fs::remove(path, ec);
+  }
+  if (state == JobHandle::State::Cancelled) {
+    status_->setText("Training cancelled; nothing was written");
+    emit statusMessage("Training cancelled");
+  } else {
+    status_->setText("Training failed");
+    fail("Training failed: " + (error.isEmpty() ? QString("no result") : error));
+  }
+  updateEnabled();
+  emit runningChanged(false);
+}
+
+#endif  // EDGETUNE_HAVE_TRAINING
+
+}  // namespace edgetune::ui
