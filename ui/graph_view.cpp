@@ -10,6 +10,7 @@
 #include <QStyleOptionGraphicsItem>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -90,7 +91,7 @@ class GraphNodeItem : public QGraphicsItem {
     setAcceptHoverEvents(true);
     setZValue(1);
   }
-  QRectF boundingRect() const override { return rect_.adjusted(-4, -4, 4, 4); }
+  QRectF boundingRect() const override { return rect_.adjusted(-4, -9, 5, 4); }
   void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget*) override {
     const double lod = option->levelOfDetailFromTransform(p->worldTransform());
     QPen pen(border_, isSelected() ? 3.0 : (highlighted_ ? 3.0 : 1.0));
@@ -111,6 +112,26 @@ class GraphNodeItem : public QGraphicsItem {
       case VisibleItem::Kind::Input:
       case VisibleItem::Kind::Output: p->drawEllipse(rect_); break;
       case VisibleItem::Kind::Node: p->drawRoundedRect(rect_, 5, 5); break;
+    }
+    if (quant_excluded_ > 0) {
+      // Kept in float: a dashed violet frame and an "FP" badge on the top-right corner.
+      p->save();
+      p->setBrush(Qt::NoBrush);
+      p->setPen(QPen(QColor(140, 60, 200), 2.0, Qt::DashLine));
+      p->drawRoundedRect(rect_.adjusted(-3, -3, 3, 3), 7, 7);
+      const QRectF badge(rect_.right() - 22, rect_.top() - 8, 26, 13);
+      p->setPen(Qt::NoPen);
+      p->setBrush(QColor(140, 60, 200));
+      p->drawRoundedRect(badge, 4, 4);
+      if (lod >= 0.35) {
+        QFont bf = p->font();
+        bf.setPointSizeF(6.5);
+        bf.setBold(true);
+        p->setFont(bf);
+        p->setPen(Qt::white);
+        p->drawText(badge, Qt::AlignCenter, kind_ == VisibleItem::Kind::Group ? QString("FP%1").arg(quant_excluded_) : "FP");
+      }
+      p->restore();
     }
     if (lod < 0.35) return;  // text is unreadable at this zoom; skipping it keeps big graphs smooth
     p->setPen(isLightColor(fill_) ? Qt::black : Qt::white);
@@ -142,6 +163,13 @@ class GraphNodeItem : public QGraphicsItem {
     update();
   }
   const QRectF& rect() const { return rect_; }
+  /// Members kept in float by a quantization exclusion (0 = none; a node item counts 1).
+  void setQuantExcluded(int count) {
+    if (quant_excluded_ == count) return;
+    quant_excluded_ = count;
+    update();
+  }
+  int quantExcluded() const { return quant_excluded_; }
 
  private:
   int item_index_;
@@ -151,6 +179,7 @@ class GraphNodeItem : public QGraphicsItem {
   int node_index_;
   QColor fill_ = Qt::white, border_ = Qt::darkGray;
   bool highlighted_ = false;
+  int quant_excluded_ = 0;
 };
 
 /// The legend overlay in the view's top-left corner.
@@ -454,6 +483,7 @@ void GraphView::rebuildScene() {
   scene_->setSceneRect(layout.bounds.adjusted(-20, -20, 20, 20));
   recolor();
   applyHighlights();
+  applyQuantExclusions();
   minimap_->setVisible(!items_.empty());
   legend_->setVisible(!items_.empty());
   positionOverlays();
@@ -642,6 +672,56 @@ void GraphView::applyHighlights() {
       items_[prepared_.visible.item_of_node[n]]->setHighlighted(true);
 }
 
+void GraphView::setQuantExcludedNodes(std::vector<int> node_indices) {
+  std::sort(node_indices.begin(), node_indices.end());
+  node_indices.erase(std::unique(node_indices.begin(), node_indices.end()), node_indices.end());
+  quant_excluded_nodes_ = std::move(node_indices);
+  applyQuantExclusions();
+}
+
+bool GraphView::isQuantExcluded(int node_index) const {
+  return std::binary_search(quant_excluded_nodes_.begin(), quant_excluded_nodes_.end(), node_index);
+}
+
+void GraphView::applyQuantExclusions() {
+  std::vector<int> per_item(items_.size(), 0);
+  for (int n : quant_excluded_nodes_)
+    if (n >= 0 && n < static_cast<int>(prepared_.visible.item_of_node.size())) {
+      const int item = prepared_.visible.item_of_node[n];
+      if (item >= 0 && item < static_cast<int>(per_item.size())) ++per_item[item];
+    }
+  for (size_t i = 0; i < items_.size(); ++i) items_[i]->setQuantExcluded(per_item[i]);
+}
+
+int GraphView::quantExcludedItemCount() const {
+  int count = 0;
+  for (const auto* item : items_) count += item->quantExcluded() > 0 ? 1 : 0;
+  return count;
+}
+
+std::unique_ptr<QMenu> GraphView::nodeContextMenu(int node_index) {
+  auto menu = std::make_unique<QMenu>(this);
+  if (!prepared_.structure || node_index < 0 || node_index >= static_cast<int>(prepared_.structure->nodes.size()))
+    return menu;
+  const bool excluded = isQuantExcluded(node_index);
+  auto* toggle = menu->addAction(excluded ? "Include again in quantization" : "Exclude from quantization", this,
+                                 [this, node_index, excluded] { emit quantExclusionRequested(node_index, !excluded); });
+  toggle->setObjectName(excluded ? "includeInQuantization" : "excludeFromQuantization");
+  toggle->setToolTip(excluded ? "Quantize this node again" : "Keep this node in float when quantizing");
+  const auto& node = prepared_.structure->nodes[node_index];
+  bool first = true;
+  // Offer to collapse each enclosing scope, innermost first.
+  for (size_t d = node.scope.size(); d >= 1; --d) {
+    const QString scope = QString::fromStdString(GraphStructure::scopeKey(node, d));
+    if (prepared_.structure->scope_sizes.at(scope.toStdString()) > 1) {
+      if (first) menu->addSeparator();
+      first = false;
+      menu->addAction("Collapse " + scope, this, [this, scope] { collapseGroup(scope); });
+    }
+  }
+  return menu;
+}
+
 int GraphView::highlightedItemCount() const {
   std::set<int> items;
   for (int n : highlighted_nodes_)
@@ -724,24 +804,20 @@ void GraphView::mouseDoubleClickEvent(QMouseEvent* event) {
 
 void GraphView::contextMenuEvent(QContextMenuEvent* event) {
   auto* item = itemAt(event->pos());
-  QMenu menu(this);
-  if (item && item->kind() == VisibleItem::Kind::Group) {
-    const QString scope = item->scope();
-    menu.addAction("Expand " + scope, this, [this, scope] { expandGroup(scope); });
-  }
-  if (item && item->kind() == VisibleItem::Kind::Node && prepared_.structure) {
-    const auto& node = prepared_.structure->nodes[item->nodeIndex()];
-    // Offer to collapse each enclosing scope, innermost first.
-    for (size_t d = node.scope.size(); d >= 1; --d) {
-      const QString scope = QString::fromStdString(GraphStructure::scopeKey(node, d));
-      if (prepared_.structure->scope_sizes.at(scope.toStdString()) > 1)
-        menu.addAction("Collapse " + scope, this, [this, scope] { collapseGroup(scope); });
+  std::unique_ptr<QMenu> menu;
+  if (item && item->kind() == VisibleItem::Kind::Node) {
+    menu = nodeContextMenu(item->nodeIndex());
+  } else {
+    menu = std::make_unique<QMenu>(this);
+    if (item && item->kind() == VisibleItem::Kind::Group) {
+      const QString scope = item->scope();
+      menu->addAction("Expand " + scope, this, [this, scope] { expandGroup(scope); });
     }
   }
-  if (!menu.isEmpty()) menu.addSeparator();
-  menu.addAction("Fit", this, &GraphView::fitAll);
-  menu.addAction("Expand all", this, &GraphView::expandAll);
-  menu.exec(event->globalPos());
+  if (!menu->isEmpty()) menu->addSeparator();
+  menu->addAction("Fit", this, &GraphView::fitAll);
+  menu->addAction("Expand all", this, &GraphView::expandAll);
+  menu->exec(event->globalPos());
 }
 
 void GraphView::resizeEvent(QResizeEvent* event) {

@@ -3,6 +3,7 @@
 // fit, a minimap, search, collapsible name-scope groups, op-type or metric coloring with a legend, and
 // diff highlighting.
 #include <QGraphicsView>
+#include <QMenu>
 #include <QPointer>
 
 #include <map>
@@ -104,6 +105,18 @@ class GraphView : public QGraphicsView {
   /// Scene items currently outlined (a collapsed group counts once for all its highlighted members).
   int highlightedItemCount() const;
 
+  /// Marks the items showing these ONNX nodes as kept in float (a dashed violet frame and an "FP" badge; a
+  /// collapsed group shows how many of its members are). Kept across relayouts; an empty list clears.
+  void setQuantExcludedNodes(std::vector<int> node_indices);
+  const std::vector<int>& quantExcludedNodes() const { return quant_excluded_nodes_; }
+  bool isQuantExcluded(int node_index) const;
+  /// Scene items currently marked as kept in float.
+  int quantExcludedItemCount() const;
+  /// The context menu of ONNX node `node_index` (what right-clicking it shows, minus the view-wide entries):
+  /// "Exclude from quantization" / "Include again in quantization" (emits quantExclusionRequested) and
+  /// "Collapse <scope>" entries.
+  std::unique_ptr<QMenu> nodeContextMenu(int node_index);
+
   /// Scrolls the item showing ONNX node `node_index` into the middle of the view (no selection change).
   void centerOnNode(int node_index);
   /// Selects and centers the item showing ONNX node `node_index`.
@@ -118,6 +131,8 @@ class GraphView : public QGraphicsView {
   void nodeSelected(int node_index);        // -1 when nothing (or a group) is selected
   void groupSelected(const QString& scope);
   void layoutReady(double seconds);          // after a layout is shown
+  /// The user asked to keep node `node_index` in float (`exclude`) or to quantize it again.
+  void quantExclusionRequested(int node_index, bool exclude);
 
  protected:
   void wheelEvent(QWheelEvent* event) override;
@@ -146,6 +161,8 @@ class GraphView : public QGraphicsView {
   std::vector<int> search_matches_;
   std::vector<int> highlighted_nodes_;
   void applyHighlights();
+  void applyQuantExclusions();
+  std::vector<int> quant_excluded_nodes_;  // sorted
   int search_pos_ = -1;
   int selected_node_ = -1;
   int layout_generation_ = 0, shown_generation_ = 0;

@@ -18,6 +18,8 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QToolTip>
+#include <QMouseEvent>
 #include <QUndoStack>
 
 #include <cmath>
@@ -35,6 +37,8 @@
 #include "ui/panels.h"
 #include "ui/tuning_panel.h"
 #include "ui/workbench.h"
+
+#include <qcustomplot.h>
 
 // The icons live in the static library edgetune_ui: its resources must be registered explicitly.
 static void initStudioResources() { Q_INIT_RESOURCE(edgetune); }
@@ -221,6 +225,18 @@ void MainWindow::buildUi() {
     graph_->setHighlightedNodes(highlighted);
     if (!id.isEmpty()) setStatus(QString("Group %1 couples %2 nodes (outlined in the graph)").arg(id).arg(nodes.size()), 6000);
   });
+  // Quantization exclusions picked node by node: graph context menu and inspector button -> tuning knobs ->
+  // marks in the graph and the inspector's button label.
+  auto request_exclusion = [this](int node, bool exclude) {
+    if (!baseline_ || node < 0 || node >= baseline_->graph().node_size()) return;
+    const QString name = QString::fromStdString(baseline_->graph().node(node).name());
+    tuning_->setExcludedFromQuantization(name, exclude);
+    setStatus(QString("%1 '%2'").arg(exclude ? "Kept in float:" : "Quantized again:", name), 5000);
+  };
+  connect(graph_, &GraphView::quantExclusionRequested, this, request_exclusion);
+  connect(inspector_, &NodeInspector::quantExclusionRequested, this, request_exclusion);
+  connect(tuning_, &TuningPanel::quantExclusionsChanged, this, &MainWindow::showQuantExclusions);
+  pareto_->plot()->installEventFilter(this);
   connect(graph_, &GraphView::groupSelected, this, [this](const QString& scope) {
     const auto* s = graph_->structure();
     inspector_->showGroup(scope, s ? s->scope_sizes.at(scope.toStdString()) : 0);
@@ -238,7 +254,7 @@ void MainWindow::buildUi() {
     bool changed = false;
     for (size_t i = 1; i < project_.variants.size(); ++i) {
       auto& v = project_.variants[i];
-      if (v.knobs != tuning_->liveKnobs()) continue;
+      if (!v.model_file.empty() || v.knobs != tuning_->liveKnobs()) continue;
       if (v.metrics.accuracy_count.value_or(-1) > m.accuracy_count.value_or(-1)) continue;
       if (v.metrics.accuracy_count && !m.accuracy_count) continue;
       v.metrics = m;
@@ -269,8 +285,16 @@ void MainWindow::buildUi() {
   connect(pareto_, &ParetoChart::variantClicked, this, [this](int i) { variants_->selectVariant(i); });
   connect(variants_, &VariantsPanel::variantSelected, this, [this](int i) {
     pareto_->setSelected(i);
-    if (i >= 0 && i < static_cast<int>(project_.variants.size()) && !project_.variants[i].knobs.empty())
-      tuning_->setKnobs(project_.variants[i].knobs, true);
+    if (i < 0 || i >= static_cast<int>(project_.variants.size())) return;
+    const Variant& v = project_.variants[i];
+    // A variant with its own model file cannot be reproduced from knobs: re-measuring its recipe would show
+    // numbers for a different model.
+    if (!v.model_file.empty()) {
+      setStatus("'" + QString::fromStdString(v.name) + "' carries its own model file (" +
+                    QString::fromStdString(v.model_file) + "); its recipe is descriptive only", 6000);
+      return;
+    }
+    if (!v.knobs.empty()) tuning_->setKnobs(v.knobs, true);
   });
   connect(variants_, &VariantsPanel::compareRequested, this, &MainWindow::compareVariants);
   connect(variants_, &VariantsPanel::exportRequested, this, [this](int i) {
@@ -441,6 +465,10 @@ void MainWindow::openModel(const QString& source) {
   open_clock_.start();
   setStatus("Opening " + source + "...");
   const std::string src = source.toStdString();
+  // A project being loaded brings its sensitivity sweep: its overlay is computed with the layout, off the UI thread.
+  std::shared_ptr<const SensitivityResult> saved_sensitivity;
+  if (keep_variants_on_open_ && project_.sensitivity)
+    saved_sensitivity = std::make_shared<SensitivityResult>(*project_.sensitivity);
   jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
     job.report(0.05, "loading");
     auto model = std::make_shared<Model>(loadModelSource(src));
@@ -449,6 +477,15 @@ void MainWindow::openModel(const QString& source) {
     job.report(0.6, "graph layout");
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
     const double layout_seconds = prepared->layout.seconds;
+    std::shared_ptr<std::vector<double>> sensitivity_overlay;
+    if (saved_sensitivity) {
+      job.report(0.9, "sensitivity overlay");
+      try {
+        sensitivity_overlay = std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *saved_sensitivity));
+      } catch (const std::exception&) {
+        sensitivity_overlay.reset();  // groups not found in this model: the chart alone is still worth showing
+      }
+    }
     handle.postToUi([=, this] {
       if (generation != open_generation_) return;
       baseline_ = model;
@@ -463,8 +500,15 @@ void MainWindow::openModel(const QString& source) {
         base.recipe = emptyRecipe();
         base.created_utc = nowUtcIso();
         project_.variants = {base};
+        project_.sensitivity.reset();  // a sweep of another model
+        sensitivity_->clearCurves();
       }
       keep_variants_on_open_ = false;
+      if (saved_sensitivity && project_.sensitivity) {
+        sensitivity_->setResult(*saved_sensitivity);
+        if (sensitivity_overlay) graph_->setOverlayValues(GraphColorMode::Sensitivity, *sensitivity_overlay);
+      }
+      showQuantExclusions(tuning_->quantExcludedNodes());
       refreshVariants();
       QString problem;
       tuning_->setContext(baseline_, datasetForModel(&problem), project_.dataset_spec);
@@ -528,27 +572,13 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
   showBottomTab("Jobs");
   jobs_->start("Sensitivity sweep", [=, this](JobContext& job, JobHandle& handle) {
     auto result = std::make_shared<SensitivityResult>(analyzeSensitivity(*model, *dataset, options, &job));
-    // Overlay: each group's mean accuracy drop (points) on its producer nodes; a node producing for several
-    // groups shows the most sensitive one.
-    auto overlay = std::make_shared<std::vector<double>>(model->graph().node_size(), std::numeric_limits<double>::quiet_NaN());
-    std::unordered_map<std::string, int> index;
-    for (int i = 0; i < model->graph().node_size(); ++i) index[model->graph().node(i).name()] = i;
-    std::unordered_map<std::string, std::vector<std::string>> producers;
-    for (const auto& g : findPruneGroups(*model)) producers[g.id] = g.producers;
-    for (const auto& c : result->curves) {
-      if (c.accuracy.empty()) continue;
-      double drop = 0;
-      for (double a : c.accuracy) drop += 100 * (result->baseline_accuracy - a);
-      drop /= static_cast<double>(c.accuracy.size());
-      for (const auto& p : producers[c.group])
-        if (auto it = index.find(p); it != index.end()) {
-          double& v = (*overlay)[it->second];
-          v = std::isnan(v) ? drop : std::max(v, drop);
-        }
-    }
+    // Overlay: each group's mean accuracy drop (points) on its producer nodes.
+    auto overlay = std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *result));
     handle.postToUi([=, this] {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);
+      project_.sensitivity = *result;  // saved with the project: re-opening restores chart and overlay
+      markDirty();
       graph_->setOverlayValues(GraphColorMode::Sensitivity, *overlay);
       const int i = color_mode_->findData(static_cast<int>(GraphColorMode::Sensitivity));
       if (i >= 0) color_mode_->setCurrentIndex(i);
@@ -666,7 +696,7 @@ void MainWindow::exportVariant(int index, const QString& onnx_path) {
   auto baseline = baseline_;
   const std::string source = project_.model_path, spec = project_.dataset_spec, out = onnx_path.toStdString();
   auto* job = jobs_->start("Export " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
-    Model model = applyRecipe(*baseline, variant.recipe, &job);
+    Model model = variantModel(*baseline, variant, &job);
     ui::exportVariant(model, variant, source, spec, out);
     handle.postToUi([this, onnx_path] {
       setStatus("Exported " + onnx_path + " with its model card (.card.json, .card.md)", 8000);
@@ -676,6 +706,87 @@ void MainWindow::exportVariant(int index, const QString& onnx_path) {
   connect(job, &JobHandle::finished, this, [this](JobHandle::State st, const QString& error) {
     if (st == JobHandle::State::Failed) showError(this, "Export failed", error);
   });
+}
+
+void MainWindow::addVariant(const Variant& variant) {
+  project_.variants.push_back(variant);
+  if (project_.variants.back().created_utc.empty()) project_.variants.back().created_utc = nowUtcIso();
+  if (!project_.variants.back().device_benchmarks.is_array())
+    project_.variants.back().device_benchmarks = nlohmann::json::array();
+  refreshVariants();
+  markDirty();
+  setStatus("Added variant '" + QString::fromStdString(variant.name) + "'", 5000);
+  if (!variant.model_file.empty() && !variant.metrics.size_bytes) measureVariantAt(static_cast<int>(project_.variants.size()) - 1);
+}
+
+void MainWindow::attachDeviceBenchmark(int variant_index, const nlohmann::json& bench) {
+  if (variant_index < 0 || variant_index >= static_cast<int>(project_.variants.size())) return;
+  auto& benches = project_.variants[variant_index].device_benchmarks;
+  if (!benches.is_array()) benches = nlohmann::json::array();
+  benches.push_back(bench);
+  refreshVariants();
+  markDirty();
+  if (const auto ms = deviceLatencyMs(project_.variants[variant_index]))
+    setStatus(QString("'%1' on the device: %2 ms median at 1 thread")
+                  .arg(QString::fromStdString(project_.variants[variant_index].name))
+                  .arg(*ms, 0, 'f', 3),
+              8000);
+}
+
+void MainWindow::measureVariantAt(int index) {
+  if (!baseline_ || index < 0 || index >= static_cast<int>(project_.variants.size())) return;
+  const Variant variant = project_.variants[index];
+  auto baseline = baseline_;
+  auto dataset = datasetForModel();
+  MeasureOptions options;
+  options.accuracy_limit = options_.baseline_accuracy_limit;
+  auto* job = jobs_->start("Measure " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
+    const Model model = variantModel(*baseline, variant, &job);
+    const VariantMetrics m = measureVariant(model, dataset.get(), options, job, {});
+    handle.postToUi([=, this] {
+      // The list may have changed meanwhile: find the variant again by name and model file.
+      for (size_t i = 0; i < project_.variants.size(); ++i) {
+        auto& v = project_.variants[i];
+        if (v.name != variant.name || v.model_file != variant.model_file) continue;
+        v.metrics = m;
+        refreshVariants();
+        markDirty();
+        emit variantMeasured(static_cast<int>(i));
+        return;
+      }
+    });
+  });
+  connect(job, &JobHandle::finished, this, [this, name = variant.name](JobHandle::State st, const QString& error) {
+    if (st == JobHandle::State::Failed) setStatus("Cannot measure '" + QString::fromStdString(name) + "': " + error, 10000);
+  });
+}
+
+void MainWindow::showQuantExclusions(const QStringList& names) {
+  inspector_->setQuantExcludedNodes(names);
+  if (!baseline_) return;
+  std::vector<int> nodes;
+  for (int i = 0; i < baseline_->graph().node_size(); ++i)
+    if (names.contains(QString::fromStdString(baseline_->graph().node(i).name()))) nodes.push_back(i);
+  graph_->setQuantExcludedNodes(std::move(nodes));
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  // The Pareto chart shows its own tooltip on hover; a variant measured on a device gets its on-device latency
+  // added to it (once the chart's tooltip is up, hence the queued call).
+  if (watched == pareto_->plot() && event->type() == QEvent::MouseMove) {
+    const int i = pareto_->variantAt(static_cast<QMouseEvent*>(event)->position());
+    if (i >= 0 && i < static_cast<int>(project_.variants.size())) {
+      if (const auto ms = deviceLatencyMs(project_.variants[i])) {
+        const QPoint global = static_cast<QMouseEvent*>(event)->globalPosition().toPoint();
+        const QString extra = QString("<br>device %1 ms (median, 1 thread)").arg(*ms, 0, 'f', 3);
+        QTimer::singleShot(0, this, [this, global, extra] {
+          const QString tip = QToolTip::text();
+          if (!tip.isEmpty() && !tip.contains(extra)) QToolTip::showText(global, tip + extra, pareto_->plot());
+        });
+      }
+    }
+  }
+  return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::compareVariants(int a, int b) {

@@ -66,6 +66,15 @@ class MainWindow : public QMainWindow {
   void runSensitivity(SensitivityOptions options);
   void runSensitivity();  // default options, seed 1
 
+  /// Appends a variant made elsewhere (e.g. a distilled or deployed model with its own model_file), refreshes the
+  /// variants table and the Pareto chart and marks the project dirty. A variant with a model file and no
+  /// measured size is measured on a worker (size, ONNX Runtime latency, accuracy on the open dataset).
+  void addVariant(const Variant& variant);
+  /// Appends an on-device benchmark result (as the deploy code produces it) to variant `variant_index`'s
+  /// device_benchmarks; the variants table's "Device ms" column and the Pareto tooltip show its median latency
+  /// at 1 thread (bench["latency"][i]["median_ms"] where threads == 1). Out-of-range indices are ignored.
+  void attachDeviceBenchmark(int variant_index, const nlohmann::json& bench);
+
   GraphView* graphView() const { return graph_; }
   NodeInspector* inspector() const { return inspector_; }
   TuningPanel* tuningPanel() const { return tuning_; }
@@ -98,12 +107,15 @@ class MainWindow : public QMainWindow {
   void datasetOpened(const QString& name);
   void variantExported(const QString& path);
   void sensitivityReady(int curves);
+  /// A variant added with addVariant finished measuring (its index at that time).
+  void variantMeasured(int variant_index);
   void statusChanged(const QString& text);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void buildUi();
@@ -113,6 +125,9 @@ class MainWindow : public QMainWindow {
   void refreshRecentMenu();
   void refreshVariants();
   void measureBaseline();
+  void measureVariantAt(int index);
+  /// Maps the tuning panel's excluded node names onto the graph and the inspector.
+  void showQuantExclusions(const QStringList& names);
   /// The dataset if it fits the baseline's inputs, else null (with the reason in `problem`).
   std::shared_ptr<const Dataset> datasetForModel(QString* problem = nullptr) const;
   void markDirty();

@@ -65,12 +65,19 @@ NodeInspector::NodeInspector(QWidget* parent) : QWidget(parent) {
   histogram_ = new QCustomPlot(this);
   histogram_->setMinimumHeight(170);
   histogram_->xAxis->setLabel("weight value");
+  quant_button_ = new QPushButton("Exclude from quantization", this);
+  quant_button_->setToolTip("Keep this node in float when the tuning panel quantizes (an undoable knob change)");
+  quant_button_->setEnabled(false);
+  connect(quant_button_, &QPushButton::clicked, this, [this] {
+    if (node_ >= 0) emit quantExclusionRequested(node_, !shownNodeExcluded());
+  });
   histogram_->yAxis->setLabel("count");
   weight_label_ = new QLabel(this);
   weight_label_->setWordWrap(true);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(header_);
+  layout->addWidget(quant_button_);
   layout->addWidget(tree_, 2);
   layout->addWidget(weight_label_);
   layout->addWidget(histogram_, 1);
@@ -82,6 +89,22 @@ void NodeInspector::setModel(std::shared_ptr<const Model> model, std::shared_ptr
   showNode(-1);
 }
 
+void NodeInspector::setQuantExcludedNodes(const QStringList& names) {
+  quant_excluded_ = names;
+  updateQuantButton();
+}
+
+bool NodeInspector::shownNodeExcluded() const {
+  if (!model_ || node_ < 0 || node_ >= model_->graph().node_size()) return false;
+  return quant_excluded_.contains(QString::fromStdString(model_->graph().node(node_).name()));
+}
+
+void NodeInspector::updateQuantButton() {
+  const bool has_node = model_ && node_ >= 0 && node_ < model_->graph().node_size();
+  quant_button_->setEnabled(has_node);
+  quant_button_->setText(shownNodeExcluded() ? "Include again in quantization" : "Exclude from quantization");
+}
+
 QString NodeInspector::paramsText() const {
   const auto found = tree_->findItems("Parameters", Qt::MatchExactly | Qt::MatchRecursive, 0);
   return found.isEmpty() ? QString() : found.first()->text(1);
@@ -89,6 +112,7 @@ QString NodeInspector::paramsText() const {
 
 void NodeInspector::showGroup(const QString& scope, int node_count) {
   node_ = -1;
+  updateQuantButton();
   tree_->clear();
   histogram_->clearPlottables();
   histogram_->replot();
@@ -111,6 +135,7 @@ void NodeInspector::showGroup(const QString& scope, int node_count) {
 void NodeInspector::showNode(int node_index) {
   node_ = node_index;
   sparsity_ = -1;
+  updateQuantButton();
   tree_->clear();
   histogram_->clearPlottables();
   weight_label_->clear();
@@ -332,8 +357,9 @@ void JobsPanel::rebuild() {
 
 // ------------------------------------------------------------------------------------------------ variants
 VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
-  table_ = new QTableWidget(0, 6, this);
-  table_->setHorizontalHeaderLabels({"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Recipe"});
+  table_ = new QTableWidget(0, ColCount, this);
+  table_->setHorizontalHeaderLabels({"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Device ms", "Recipe"});
+  table_->horizontalHeaderItem(ColDeviceMs)->setToolTip("On-device median latency at 1 thread (latest device benchmark)");
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -395,7 +421,9 @@ void VariantsPanel::setVariants(const std::vector<Variant>& variants) {
     const auto& v = variants[i];
     const auto& m = v.metrics;
     const int r = static_cast<int>(i);
-    table_->setItem(r, 0, new QTableWidgetItem(QString::fromStdString(v.name)));
+    auto* name = new QTableWidgetItem(QString::fromStdString(v.name));
+    if (!v.model_file.empty()) name->setToolTip("Model file: " + QString::fromStdString(v.model_file));
+    table_->setItem(r, ColName, name);
     table_->setItem(r, 1, new QTableWidgetItem(m.size_bytes ? QString::fromStdString(formatBytes(*m.size_bytes)) : "-"));
     table_->setItem(r, 2, new QTableWidgetItem(m.accuracy ? QString("%1%").arg(100 * *m.accuracy, 0, 'f', 2) : "-"));
     table_->setItem(r, 3, new QTableWidgetItem(m.accuracy_low && m.accuracy_high
@@ -404,8 +432,16 @@ void VariantsPanel::setVariants(const std::vector<Variant>& variants) {
                                                          .arg(100 * *m.accuracy_high, 0, 'f', 2)
                                                          .arg(m.accuracy_count.value_or(0))
                                                    : "-"));
-    table_->setItem(r, 4, new QTableWidgetItem(m.latency_ms ? QString::number(*m.latency_ms, 'f', 3) : "-"));
-    table_->setItem(r, 5, new QTableWidgetItem(recipeSummary(v.recipe)));
+    table_->setItem(r, ColLatencyMs, new QTableWidgetItem(m.latency_ms ? QString::number(*m.latency_ms, 'f', 3) : "-"));
+    const auto device_ms = deviceLatencyMs(v);
+    auto* device = new QTableWidgetItem(device_ms ? QString::number(*device_ms, 'f', 3) : "-");
+    if (!v.device_benchmarks.empty())
+      device->setToolTip(QString("%1 device benchmark(s); latest:\n%2")
+                             .arg(v.device_benchmarks.size())
+                             .arg(QString::fromStdString(v.device_benchmarks.back().dump(1)).left(1500)));
+    table_->setItem(r, ColDeviceMs, device);
+    table_->setItem(r, ColRecipe, new QTableWidgetItem(v.model_file.empty() ? recipeSummary(v.recipe)
+                                                                               : "own model file (" + recipeSummary(v.recipe) + ")"));
   }
   table_->resizeColumnsToContents();
 }
@@ -469,11 +505,11 @@ void CompareWidget::compare(std::shared_ptr<const Model> baseline, const Variant
   add_row("Parameters", as_double(a.metrics.params), as_double(b.metrics.params), 0, 1);
   add_row("Accuracy (%)", a.metrics.accuracy, b.metrics.accuracy, 2, 100);
   add_row("Latency (ms)", a.metrics.latency_ms, b.metrics.latency_ms, 3, 1);
-  const auto recipe_a = a.recipe, recipe_b = b.recipe;
+  const Variant variant_a = a, variant_b = b;
   const QString name_a = QString::fromStdString(a.name), name_b = QString::fromStdString(b.name);
   jobs_->start("Compare " + name_a + " / " + name_b, [=, this](JobContext& job, JobHandle& handle) {
-    auto model_a = std::make_shared<Model>(applyRecipe(*baseline, recipe_a, &job));
-    auto model_b = std::make_shared<Model>(applyRecipe(*baseline, recipe_b, &job));
+    auto model_a = std::make_shared<Model>(variantModel(*baseline, variant_a, &job));
+    auto model_b = std::make_shared<Model>(variantModel(*baseline, variant_b, &job));
     auto diff = std::make_shared<GraphDiff>(diffModels(*model_a, *model_b));
     auto stats = std::make_shared<ModelStats>(computeStats(*model_a));
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model_a, stats));

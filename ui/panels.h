@@ -47,8 +47,19 @@ class NodeInspector : public QWidget {
   /// Sparsity of the histogrammed weight, 0..1 (-1 if none).
   double shownSparsity() const { return sparsity_; }
   QCustomPlot* histogram() const { return histogram_; }
+  /// Names of the nodes kept in float (the tuning panel's exclusions): sets the button's label.
+  void setQuantExcludedNodes(const QStringList& names);
+  /// "Exclude from quantization" / "Include again in quantization" for the shown node.
+  QPushButton* quantExclusionButton() const { return quant_button_; }
+  bool shownNodeExcluded() const;
+
+ signals:
+  void quantExclusionRequested(int node_index, bool exclude);
 
  private:
+  void updateQuantButton();
+  QPushButton* quant_button_;
+  QStringList quant_excluded_;
   std::shared_ptr<const Model> model_;
   std::shared_ptr<const ModelStats> stats_;
   int node_ = -1;
@@ -87,6 +98,7 @@ class VariantsPanel : public QWidget {
   void selectVariant(int index);
   std::vector<int> selectedVariants() const;
   QTableWidget* table() const { return table_; }
+  enum Column { ColName = 0, ColSize, ColAccuracy, ColInterval, ColLatencyMs, ColDeviceMs, ColRecipe, ColCount };
 
  signals:
   void compareRequested(int a, int b);

@@ -52,8 +52,22 @@ VariantMetrics VariantMetrics::fromJson(const json& j) {
 json emptyRecipe() { return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", json::array()}}; }
 
 json Variant::toJson() const {
-  return {{"name", name}, {"recipe", recipe}, {"knobs", knobs}, {"metrics", metrics.toJson()},
-          {"created_utc", created_utc}};
+  json j = {{"name", name}, {"recipe", recipe}, {"knobs", knobs}, {"metrics", metrics.toJson()},
+            {"created_utc", created_utc}};
+  if (!model_file.empty()) j["model_file"] = model_file;
+  if (!device_benchmarks.empty()) j["device_benchmarks"] = device_benchmarks;
+  return j;
+}
+
+std::optional<double> deviceLatencyMs(const Variant& variant) {
+  if (!variant.device_benchmarks.is_array()) return std::nullopt;
+  for (auto b = variant.device_benchmarks.rbegin(); b != variant.device_benchmarks.rend(); ++b) {
+    if (!b->is_object() || !b->contains("latency") || !(*b)["latency"].is_array()) continue;
+    for (const auto& l : (*b)["latency"])
+      if (l.is_object() && l.value("threads", 0) == 1 && l.contains("median_ms") && l["median_ms"].is_number())
+        return l["median_ms"].get<double>();
+  }
+  return std::nullopt;
 }
 
 Variant Variant::fromJson(const json& j, const std::string& where) {
@@ -65,6 +79,9 @@ Variant Variant::fromJson(const json& j, const std::string& where) {
     v.knobs = j.value("knobs", json::object());
     v.metrics = VariantMetrics::fromJson(j.value("metrics", json::object()));
     v.created_utc = j.value("created_utc", std::string());
+    v.model_file = j.value("model_file", std::string());
+    v.device_benchmarks = j.value("device_benchmarks", json::array());
+    if (!v.device_benchmarks.is_array()) throw Error(where + ": \"device_benchmarks\" must be an array");
   } catch (const json::exception& e) {
     throw Error(where + ": " + e.what());
   }
@@ -74,8 +91,10 @@ Variant Variant::fromJson(const json& j, const std::string& where) {
 json Project::toJson() const {
   json vs = json::array();
   for (const auto& v : variants) vs.push_back(v.toJson());
-  return {{"format", "edgetune-project"}, {"version", 1},          {"model_path", model_path},
-          {"dataset_spec", dataset_spec},  {"knobs", knobs},        {"variants", vs}};
+  json j = {{"format", "edgetune-project"}, {"version", 1},          {"model_path", model_path},
+            {"dataset_spec", dataset_spec},  {"knobs", knobs},        {"variants", vs}};
+  if (sensitivity) j["sensitivity"] = sensitivity->toJson();
+  return j;
 }
 
 Project Project::fromJson(const json& j, const std::string& origin) {
@@ -92,21 +111,36 @@ Project Project::fromJson(const json& j, const std::string& origin) {
     if (!vs.is_array()) throw Error(origin + ": \"variants\" must be an array");
     for (size_t i = 0; i < vs.size(); ++i)
       p.variants.push_back(Variant::fromJson(vs[i], origin + ": variants[" + std::to_string(i) + "]"));
+    if (j.contains("sensitivity") && !j.at("sensitivity").is_null()) {
+      try {
+        p.sensitivity = SensitivityResult::fromJson(j.at("sensitivity"));
+      } catch (const std::exception& e) {
+        throw Error(origin + ": \"sensitivity\": " + e.what());
+      }
+    }
   } catch (const json::exception& e) {
     throw Error(origin + ": " + e.what());
   }
   return p;
 }
 
+// `file` relative to `dir` when it sits beside or below it (so a project folder can be moved), else unchanged.
+static std::string relativeIfInside(const std::string& file, const fs::path& dir) {
+  if (file.empty() || file.rfind("zoo:", 0) == 0) return file;
+  const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(dir);
+  return !rel.empty() && rel.native().rfind("..", 0) != 0 ? rel.generic_string() : file;
+}
+
+static std::string resolveAgainst(const std::string& file, const fs::path& dir) {
+  if (file.empty() || file.rfind("zoo:", 0) == 0 || fs::path(file).is_absolute()) return file;
+  return (dir / file).lexically_normal().string();
+}
+
 void Project::save(const fs::path& path) const {
   Project copy = *this;
-  // Store the model relative to the project when it sits beside or below it, so a folder can be moved.
-  if (!model_path.empty() && model_path.rfind("zoo:", 0) != 0) {
-    const fs::path model = fs::absolute(model_path).lexically_normal();
-    const fs::path dir = fs::absolute(path).parent_path().lexically_normal();
-    const fs::path rel = model.lexically_relative(dir);
-    if (!rel.empty() && rel.native().rfind("..", 0) != 0) copy.model_path = rel.generic_string();
-  }
+  const fs::path dir = fs::absolute(path).parent_path().lexically_normal();
+  copy.model_path = relativeIfInside(model_path, dir);
+  for (auto& v : copy.variants) v.model_file = relativeIfInside(v.model_file, dir);
   writeFileAtomic(path, copy.toJson().dump(2) + "\n");
 }
 
@@ -119,8 +153,9 @@ Project Project::load(const fs::path& path) {
     throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
   }
   Project p = fromJson(j, path.string());
-  if (!p.model_path.empty() && p.model_path.rfind("zoo:", 0) != 0 && fs::path(p.model_path).is_relative())
-    p.model_path = (fs::absolute(path).parent_path() / p.model_path).lexically_normal().string();
+  const fs::path dir = fs::absolute(path).parent_path();
+  p.model_path = resolveAgainst(p.model_path, dir);
+  for (auto& v : p.variants) v.model_file = resolveAgainst(v.model_file, dir);
   return p;
 }
 

@@ -2,6 +2,8 @@
 // The studio's project: model path, dataset spec, knob state and the variants tried, saved as JSON.
 #include <nlohmann/json.hpp>
 
+#include "core/analysis/sensitivity.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -24,17 +26,27 @@ struct VariantMetrics {
   static VariantMetrics fromJson(const nlohmann::json& json);
 };
 
-/// Baseline model + a recipe (edgetune-recipe JSON) + what was measured.
+/// Baseline model + a recipe (edgetune-recipe JSON) + what was measured; or a model file of its own.
 struct Variant {
   std::string name;
   nlohmann::json recipe;      // {"format": "edgetune-recipe", "version": 1, "passes": [...]}
   nlohmann::json knobs;       // the tuning panel state that produced the recipe (for re-opening it)
   VariantMetrics metrics;
   std::string created_utc;    // ISO 8601
+  /// An ONNX file holding this variant's model (trained weights a recipe cannot reproduce, e.g. distilled or
+  /// deployed); when set, it is what gets measured, exported and compared, and `recipe` is descriptive only.
+  /// Stored relative to the project file's folder when it is inside it.
+  std::string model_file;
+  /// On-device benchmark results, one object each as the deploy code produces them (kept verbatim).
+  nlohmann::json device_benchmarks = nlohmann::json::array();
 
   nlohmann::json toJson() const;
   static Variant fromJson(const nlohmann::json& json, const std::string& where);
 };
+
+/// Median latency (ms) at 1 thread of the variant's latest device benchmark that has one
+/// (bench["latency"][i]["median_ms"] where bench["latency"][i]["threads"] == 1), if any.
+std::optional<double> deviceLatencyMs(const Variant& variant);
 
 /// A recipe with no passes (what the baseline variant has).
 nlohmann::json emptyRecipe();
@@ -45,14 +57,17 @@ struct Project {
   std::string dataset_spec;  // an openDataset spec; empty = none
   nlohmann::json knobs = nlohmann::json::object();
   std::vector<Variant> variants;
+  /// The last sensitivity sweep of the baseline (restores the chart and the graph overlay without re-running).
+  std::optional<SensitivityResult> sensitivity;
 
   nlohmann::json toJson() const;
   /// Throws Error naming `origin` and the offending field.
   static Project fromJson(const nlohmann::json& json, const std::string& origin);
 
-  /// Writes atomically; the model path is stored relative to the project file's folder when it is inside it.
+  /// Writes atomically; the model path (and variants' model files) are stored relative to the project file's
+  /// folder when inside it.
   void save(const std::filesystem::path& path) const;
-  /// Reads a project; relative model paths resolve against the project file's folder.
+  /// Reads a project; relative model paths and variant model files resolve against the project file's folder.
   static Project load(const std::filesystem::path& path);
 };
 

@@ -19,7 +19,9 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <unordered_map>
 
@@ -42,6 +44,15 @@ static std::vector<std::string> splitList(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string exactNameRegex(const std::string& name) {
+  std::string out = "^";
+  for (char c : name) {
+    if (std::strchr("\\^$.|?*+()[]{}", c)) out += '\\';
+    out += c;
+  }
+  return out + "$";
 }
 
 json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const PassRegistry& registry) {
@@ -68,6 +79,7 @@ json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const P
     if (!per_group.empty()) o["per_group"] = per_group;
     const auto protect = splitList(knobs.value("protect", std::string()));
     if (!protect.empty()) o["protect"] = protect;
+    o["round_to"] = std::max<int64_t>(1, knobs.value("round_to", int64_t{8}));
     add("prune_channels", o);
   } else if (method == "prune_magnitude" && ratio > 0) {
     json o = {{"sparsity", ratio}};
@@ -83,7 +95,10 @@ json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const P
       o["calibration"] = knobs.value("calibration", std::string("minmax"));
       o["samples"] = knobs.value("samples", 256);
     }
-    const auto exclude = splitList(knobs.value("exclude", std::string()));
+    auto exclude = splitList(knobs.value("exclude", std::string()));
+    // Nodes picked in the graph are kept in float by exact name (the pass matches regexes anywhere in a name).
+    if (const auto it = knobs.find("exclude_nodes"); it != knobs.end() && it->is_array())
+      for (const auto& n : *it) exclude.push_back(exactNameRegex(n.get<std::string>()));
     if (!exclude.empty()) o["exclude_nodes"] = exclude;
     add("quantize", o);
   }
@@ -213,6 +228,15 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   protect_ = new QLineEdit(prune_box);
   protect_->setPlaceholderText("regex of node names to keep whole, e.g. fc|conv1");
   pf->addRow("Protect", protect_);
+  round_to_ = new QSpinBox(prune_box);
+  round_to_->setRange(1, 256);
+  round_to_->setValue(8);
+  round_to_->setKeyboardTracking(false);  // one change (and one undo entry) per committed value, not per digit
+  round_to_->setPrefix("multiple of ");
+  round_to_->setSpecialValueText("no rounding");
+  round_to_->setToolTip("Kept channel counts are rounded to a multiple of this (fast int8/SIMD kernels like\n"
+                        "multiples of 8); 1 = no rounding. Structured channel pruning only.");
+  pf->addRow("Round channels", round_to_);
   groups_table_ = new QTableWidget(0, 5, prune_box);
   groups_table_->setHorizontalHeaderLabels({"Group", "Kind", "Units", "Ratio %", "Lock"});
   groups_table_->setToolTip("Structured-pruning groups: channels that must be removed together.\n"
@@ -263,6 +287,11 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   exclude_ = new QLineEdit(quant_box);
   exclude_->setPlaceholderText("node-name regexes kept in float, comma separated");
   qf->addRow("Exclude", exclude_);
+  excluded_label_ = new QLabel(quant_box);
+  excluded_label_->setWordWrap(true);
+  excluded_label_->setToolTip("Nodes kept in float, picked in the graph (right-click a node, or the inspector's\n"
+                              "\"Exclude from quantization\" button)");
+  qf->addRow("Kept float", excluded_label_);
   layout->addWidget(quant_box);
 
   live_label_ = new QLabel("Open a model to start.", this);
@@ -301,6 +330,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   connect(samples_, &QSpinBox::editingFinished, this, [this] { onWidgetChanged(false); });
   connect(per_channel_, &QCheckBox::toggled, this, [this] { onWidgetChanged(false); });
   connect(exclude_, &QLineEdit::editingFinished, this, [this] { onWidgetChanged(false); });
+  connect(round_to_, &QSpinBox::valueChanged, this, [this] { onWidgetChanged(false); });
   connect(apply_, &QPushButton::clicked, this, &TuningPanel::apply);
   connect(groups_table_, &QTableWidget::cellChanged, this, &TuningPanel::onGroupItemChanged);
   connect(groups_table_, &QTableWidget::itemSelectionChanged, this, [this] {
@@ -319,7 +349,41 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   last_knobs_ = knobs();
   recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
   updateEnabled();
+  refreshExclusions();
 }
+
+QStringList TuningPanel::quantExcludedNodes() const {
+  QStringList out;
+  for (const auto& n : excluded_nodes_) out << QString::fromStdString(n);
+  return out;
+}
+
+bool TuningPanel::isExcludedFromQuantization(const QString& node) const {
+  return std::binary_search(excluded_nodes_.begin(), excluded_nodes_.end(), node.toStdString());
+}
+
+void TuningPanel::setExcludedFromQuantization(const QString& node, bool excluded) {
+  const std::string name = node.toStdString();
+  if (name.empty() || isExcludedFromQuantization(node) == excluded) return;
+  if (excluded) {
+    excluded_nodes_.insert(std::upper_bound(excluded_nodes_.begin(), excluded_nodes_.end(), name), name);
+  } else {
+    excluded_nodes_.erase(std::lower_bound(excluded_nodes_.begin(), excluded_nodes_.end(), name));
+  }
+  refreshExclusions();
+  onWidgetChanged(false);
+  if (quant_mode_->currentData().toString() == "none")
+    emit statusMessage(QString("%1 '%2' (takes effect once a quantization mode is chosen)")
+                           .arg(excluded ? "Kept in float:" : "Quantized again:", node));
+}
+
+void TuningPanel::refreshExclusions() {
+  excluded_label_->setText(excluded_nodes_.empty() ? QString("<i>none</i>")
+                                                   : QString("%1: %2").arg(excluded_nodes_.size()).arg(quantExcludedNodes().join(", ")));
+  emit quantExclusionsChanged(quantExcludedNodes());
+}
+
+void TuningPanel::setRoundTo(int multiple) { round_to_->setValue(multiple); }
 
 json TuningPanel::knobs() const {
   json group_ratios = json::object(), locked = json::array();
@@ -340,7 +404,9 @@ json TuningPanel::knobs() const {
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"samples", samples_->value()},
           {"per_channel", per_channel_->isChecked()},
-          {"exclude", exclude_->text().toStdString()}};
+          {"exclude", exclude_->text().toStdString()},
+          {"exclude_nodes", excluded_nodes_},
+          {"round_to", round_to_->value()}};
 }
 
 void TuningPanel::setKnobs(const json& k, bool record_undo) {
@@ -362,12 +428,23 @@ void TuningPanel::setKnobs(const json& k, bool record_undo) {
   samples_->setValue(k.value("samples", 256));
   per_channel_->setChecked(k.value("per_channel", true));
   exclude_->setText(QString::fromStdString(k.value("exclude", std::string())));
+  round_to_->setValue(k.value("round_to", 8));
+  {
+    excluded_nodes_.clear();
+    const json names = k.value("exclude_nodes", json::array());
+    if (names.is_array())
+      for (const auto& n : names)
+        if (n.is_string()) excluded_nodes_.push_back(n.get<std::string>());
+    std::sort(excluded_nodes_.begin(), excluded_nodes_.end());
+    excluded_nodes_.erase(std::unique(excluded_nodes_.begin(), excluded_nodes_.end()), excluded_nodes_.end());
+  }
   if (groups_.empty())
     pending_groups_ = {{"group_ratios", k.value("group_ratios", json::object())},
                        {"locked_groups", k.value("locked_groups", json::array())}};
   else
     fillGroupTable(k);
   applying_knobs_ = false;
+  refreshExclusions();
   const json now = knobs();
   if (record_undo && now != last_knobs_) undo_->push(new KnobCommand(this, last_knobs_, now, false));
   last_knobs_ = now;
@@ -441,6 +518,7 @@ void TuningPanel::updateEnabled() {
   const bool pruning = prune_method_->currentData().toString() != "none";
   ratio_->setEnabled(pruning);
   protect_->setEnabled(pruning);
+  round_to_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
   groups_table_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
   const QString mode = quant_mode_->currentData().toString();
   const bool static_mode = mode == "static";

@@ -36,6 +36,9 @@ class KnobChart;
 /// quantization's calibration. Passes the registry does not know are left out.
 nlohmann::json recipeFromKnobs(const nlohmann::json& knobs, const std::string& dataset_spec,
                                const PassRegistry& registry);
+/// A regex matching exactly `name` (anchored, metacharacters escaped): how nodes picked in the graph become the
+/// quantize pass's exclude_nodes entries.
+std::string exactNameRegex(const std::string& name);
 /// A short variant name for a knob state ("prune 30% + int8 static").
 std::string variantNameFromKnobs(const nlohmann::json& knobs);
 
@@ -50,7 +53,8 @@ class TuningPanel : public QWidget {
 
   /// The knob state: {"cleanup", "prune_method", "prune_ratio", "protect", "group_ratios" (group id -> ratio
   /// overriding the global one), "locked_groups" (group ids kept whole), "quant_mode", "calibration", "samples",
-  /// "per_channel", "exclude"}.
+  /// "per_channel", "exclude" (comma-separated regexes), "exclude_nodes" (node names kept in float, picked in
+  /// the graph), "round_to" (kept channels rounded to a multiple of this; 1 = no rounding)}.
   nlohmann::json knobs() const;
   /// Sets the widgets (no undo entry when `record_undo` is false, e.g. from undo/redo or project load).
   void setKnobs(const nlohmann::json& knobs, bool record_undo = false);
@@ -59,6 +63,16 @@ class TuningPanel : public QWidget {
   /// Convenience for tests and scripts: sets the pruning ratio slider (0..0.9) as a user would.
   void setPruneRatio(double ratio);
   void setDebounceMs(int ms) { debounce_.setInterval(ms); }
+  int debounceMs() const { return debounce_.interval(); }
+  /// Convenience for tests and scripts: sets the "round channels to a multiple of" spin box as a user would.
+  void setRoundTo(int multiple);
+  QSpinBox* roundToSpinBox() const { return round_to_; }
+
+  /// Quantization exclusions picked node by node (sorted names). Toggling one is an undoable knob change that
+  /// restarts the measurement; quantExclusionsChanged reports every change (also from undo/redo and loads).
+  QStringList quantExcludedNodes() const;
+  bool isExcludedFromQuantization(const QString& node) const;
+  void setExcludedFromQuantization(const QString& node, bool excluded);
   MeasureOptions& measureOptions() { return measure_options_; }
 
   /// The baseline's prunable structured-pruning groups, one per row of the per-layer table (same order).
@@ -91,6 +105,8 @@ class TuningPanel : public QWidget {
   /// Per-baseline-node kept-channel fraction lost (0..1, NaN for nodes without weights) of the measured recipe.
   void pruningRatios(const std::vector<double>& ratio_per_node);
   void statusMessage(const QString& text);
+  /// The nodes kept in float by name changed (sorted).
+  void quantExclusionsChanged(const QStringList& nodes);
   /// A group was picked in the per-layer table (empty id and nodes when the selection was cleared).
   void pruneGroupSelected(const QString& id, const QStringList& nodes);
 
@@ -98,6 +114,7 @@ class TuningPanel : public QWidget {
   void onWidgetChanged(bool slider);
   void startMeasurement();
   void updateEnabled();
+  void refreshExclusions();
   void fillGroupTable(const nlohmann::json& knobs);
   void onGroupItemChanged(int row, int column);
   double activeKnob() const;
@@ -119,6 +136,9 @@ class TuningPanel : public QWidget {
   QSpinBox* samples_;
   QCheckBox* per_channel_;
   QLineEdit* exclude_;
+  QLabel* excluded_label_;
+  QSpinBox* round_to_;
+  std::vector<std::string> excluded_nodes_;  // sorted
   QTableWidget* groups_table_;
   QLabel* groups_note_;
   std::vector<PruneGroup> groups_;

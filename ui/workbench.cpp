@@ -1,6 +1,7 @@
 #include "ui/workbench.h"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <unistd.h>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 #include "core/analysis/evaluate.h"
 #include "core/analysis/quant_error.h"
 #include "core/ir/stats.h"
+#include "core/passes/prune_channels.h"
 #include "core/passes/prune_magnitude.h"
 #include "core/passes/quantize_passes.h"
 #include "core/runtime/benchmark.h"
@@ -86,6 +88,33 @@ Model applyRecipe(const Model& baseline, const json& recipe, JobContext* job) {
   PassContext context(job);
   parsed.apply(model, context);
   return model;
+}
+
+Model variantModel(const Model& baseline, const Variant& variant, JobContext* job) {
+  if (variant.model_file.empty()) return applyRecipe(baseline, variant.recipe, job);
+  if (!std::filesystem::exists(variant.model_file))
+    throw Error("variant '" + variant.name + "': model file " + variant.model_file + " does not exist");
+  return Model::load(variant.model_file);
+}
+
+std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result) {
+  std::vector<double> overlay(model.graph().node_size(), std::numeric_limits<double>::quiet_NaN());
+  std::unordered_map<std::string, int> index;
+  for (int i = 0; i < model.graph().node_size(); ++i) index[model.graph().node(i).name()] = i;
+  std::unordered_map<std::string, std::vector<std::string>> producers;
+  for (const auto& g : findPruneGroups(model)) producers[g.id] = g.producers;
+  for (const auto& c : result.curves) {
+    if (c.accuracy.empty()) continue;
+    double drop = 0;
+    for (double a : c.accuracy) drop += 100 * (result.baseline_accuracy - a);
+    drop /= static_cast<double>(c.accuracy.size());
+    for (const auto& p : producers[c.group])
+      if (auto it = index.find(p); it != index.end()) {
+        double& v = overlay[it->second];
+        v = std::isnan(v) ? drop : std::max(v, drop);
+      }
+  }
+  return overlay;
 }
 
 VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const MeasureOptions& options,

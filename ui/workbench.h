@@ -12,6 +12,7 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/pass.h"
+#include "core/analysis/sensitivity.h"
 #include "ui/project.h"
 
 namespace edgetune::ui {
@@ -29,6 +30,15 @@ const PassRegistry& studioPassRegistry();
 
 /// A copy of `baseline` with `recipe` applied (progress through `job`). Throws Error for bad recipes.
 Model applyRecipe(const Model& baseline, const nlohmann::json& recipe, JobContext* job = nullptr);
+
+/// The model of `variant`: its own model file when it has one (the recipe is then descriptive only), else
+/// `baseline` with its recipe applied. Throws Error naming the file or the recipe problem.
+Model variantModel(const Model& baseline, const Variant& variant, JobContext* job = nullptr);
+
+/// Per-node overlay of a sensitivity result on `model` (indexed like its nodes): each group's mean accuracy drop
+/// in points over the ratios, on the group's producer nodes (the most sensitive group where several share one);
+/// NaN elsewhere.
+std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result);
 
 /// One stage of a progressive measurement, reported as it completes.
 struct MeasureUpdate {

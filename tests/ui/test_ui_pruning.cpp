@@ -210,6 +210,65 @@ class TestUiPruning : public QObject {
     jobs.cancelAllAndWait();
   }
 
+  void roundingKnobFeedsThePruningPass() {
+    JobManager jobs;
+    QUndoStack undo;
+    TuningPanel panel(&jobs, &undo, nullptr);
+    panel.setDebounceMs(3600000);
+    panel.setContext(baseline_, nullptr, "");
+    QCOMPARE(panel.knobs()["round_to"].get<int>(), 8);  // default: multiples of 8
+    panel.setPruneRatio(0.3);
+    QCOMPARE(prunePassOptions(panel.currentRecipe())["round_to"].get<int64_t>(), int64_t{8});
+    // A single-producer channel group whose 30% cut is not already a multiple of 8.
+    int row = -1;
+    for (size_t i = 0; i < panel.pruneGroups().size() && row < 0; ++i) {
+      const auto& g = panel.pruneGroups()[i];
+      if (g.kind == "channels" && g.producers.size() == 1 && keptUnits(g.units, 0.3, 1) % 8 != 0) row = static_cast<int>(i);
+    }
+    QVERIFY(row >= 0);
+    const PruneGroup group = panel.pruneGroups()[row];
+    const std::string producer = group.producers.front();
+    const int64_t rounded = outChannels(applyRecipe(*baseline_, panel.currentRecipe()), producer);
+    QCOMPARE(rounded % 8, int64_t{0});
+    QCOMPARE(rounded, keptUnits(group.units, 0.3, 8));
+
+    // 1 = no rounding: the pass keeps the exact count; one undo entry, undo restores 8.
+    const int undo_before = undo.count();
+    panel.setRoundTo(1);
+    QCOMPARE(undo.count(), undo_before + 1);
+    QCOMPARE(panel.knobs()["round_to"].get<int>(), 1);
+    QCOMPARE(prunePassOptions(panel.currentRecipe())["round_to"].get<int64_t>(), int64_t{1});
+    const int64_t exact = outChannels(applyRecipe(*baseline_, panel.currentRecipe()), producer);
+    QCOMPARE(exact, keptUnits(group.units, 0.3, 1));
+    QVERIFY(exact != rounded);
+    undo.undo();
+    QCOMPARE(panel.roundToSpinBox()->value(), 8);
+    undo.redo();
+    QCOMPARE(panel.roundToSpinBox()->value(), 1);
+
+    // Saved with the project and restored into a fresh panel.
+    test::TempDir dir;
+    Project project;
+    project.knobs = panel.knobs();
+    project.save(dir / "p.edgetune.json");
+    const Project loaded = Project::load(dir / "p.edgetune.json");
+    TuningPanel other(&jobs, &undo, nullptr);
+    other.setDebounceMs(3600000);
+    other.setKnobs(loaded.knobs, false);
+    QCOMPARE(other.roundToSpinBox()->value(), 1);
+    // Negative: the spin box has no 0, and a hand-edited 0 in a recipe's knobs is clamped to 1 (no rounding).
+    QCOMPARE(other.roundToSpinBox()->minimum(), 1);
+    json k = panel.knobs();
+    k["round_to"] = 0;
+    QCOMPARE(prunePassOptions(recipeFromKnobs(k, "", studioPassRegistry()))["round_to"].get<int64_t>(), int64_t{1});
+    // Only structured pruning rounds: the spin box is off for unstructured magnitude pruning.
+    k = panel.knobs();
+    k["prune_method"] = "prune_magnitude";
+    panel.setKnobs(k, true);
+    QVERIFY(!panel.roundToSpinBox()->isEnabled());
+    jobs.cancelAllAndWait();
+  }
+
   void groupsHighlightInTheGraphAndSensitivityRuns() {
     test::TempDir dir;
     MainWindowOptions options;
@@ -324,6 +383,46 @@ class TestUiPruning : public QObject {
     QCOMPARE(csv.count('\n'), 1 + 3 * groups);
     QVERIFY(csv.contains(QString::fromStdString(g0.id) + ",0.5,"));
 
+    // The sweep is saved with the project: loading it restores the chart and the overlay without a new sweep.
+    QVERIFY(window.project().sensitivity.has_value());
+    const QString project_path = QString::fromStdString((dir / "swept.edgetune.json").string());
+    QVERIFY(window.saveProject(project_path));
+    QVERIFY(json::parse(readFile(dir / "swept.edgetune.json")).contains("sensitivity"));
+    window.autosave();
+    window.waitForAutosave();
+    QVERIFY(json::parse(readFile(dir / "recovery.json")).contains("sensitivity"));
+    MainWindowOptions options2 = options;
+    options2.recovery_path = QString::fromStdString((dir / "recovery2.json").string());
+    MainWindow second(options2);
+    QSignalSpy second_opened(&second, &MainWindow::modelOpened);
+    QVERIFY(second.loadProject(project_path));
+    QTRY_VERIFY_WITH_TIMEOUT(second_opened.count() == 1, 60000);
+    QCOMPARE(second.sensitivityChart()->curveCount(), groups);
+    QCOMPARE(second.sensitivityChart()->result().examples, size_t{64});
+    // (SensitivityResult::fromJson keeps the measured fields; region details and timings are not read back.)
+    for (int i = 0; i < groups; ++i) {
+      const auto& c = second.sensitivityChart()->result().curves[i];
+      QCOMPARE(c.group, chart->result().curves[i].group);
+      QCOMPARE(c.ratios, chart->result().curves[i].ratios);
+      QCOMPARE(c.accuracy, chart->result().curves[i].accuracy);
+      QCOMPARE(c.kept_units, chart->result().curves[i].kept_units);
+    }
+    QVERIFY(second.graphView()->hasOverlay(GraphColorMode::Sensitivity));
+    const auto restored = second.graphView()->overlayValues(GraphColorMode::Sensitivity);
+    QCOMPARE(restored.size(), overlay.size());
+    for (size_t i = 0; i < overlay.size(); ++i) {
+      QCOMPARE(std::isnan(restored[i]), std::isnan(overlay[i]));
+      if (!std::isnan(overlay[i])) QCOMPARE(restored[i], overlay[i]);
+    }
+    for (auto* j : second.jobManager()->jobs()) QVERIFY(j->title() != "Sensitivity sweep");
+    // Opening another model drops the sweep (it belonged to the old one).
+    QSignalSpy reopened(&window, &MainWindow::modelOpened);
+    window.openModel(QString("zoo:resnet20?input_channels=1&image_size=28&classes=10&seed=7"));
+    QTRY_VERIFY_WITH_TIMEOUT(reopened.count() == 1, 60000);
+    QVERIFY(!window.project().sensitivity.has_value());
+    QCOMPARE(window.sensitivityChart()->curveCount(), 0);
+
+    second.jobManager()->cancelAllAndWait();
     window.jobManager()->cancelAllAndWait();
   }
 

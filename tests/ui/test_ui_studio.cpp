@@ -2,10 +2,19 @@
 // chart's point, apply, export, re-open the exported file; undo/redo, project save/load, recovery file.
 #include <QtTest>
 
+#include <QMenu>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QToolTip>
 #include <QUndoStack>
+
+#include <qcustomplot.h>
+#include <regex>
 
 #include <fstream>
 
+#include "core/passes/quantize_passes.h"
+#include "core/util/error.h"
 #include "core/util/files.h"
 #include "tests/tests_common.h"
 #include "ui/charts.h"
@@ -149,6 +158,289 @@ class TestUiStudio : public QObject {
     qInfo("knob->chart %.0f ms, longest UI stall while jobs ran %.0f ms (busy on the UI thread %.1f ms)",
           knob_to_chart_ms, window.stallMonitor()->maxStallWhileJobsMs(), window.stallMonitor()->maxBusyStallMs());
     QVERIFY(window.stallMonitor()->beats() > 0);
+  }
+
+  void quantExclusionsPickedInTheGraph() {
+    if (!studioPassRegistry().contains("quantize")) QSKIP("quantize pass not built");
+    test::TempDir dir;
+    MainWindowOptions options;
+    options.offer_recovery = false;
+    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
+    MainWindow window(options);
+    window.resize(1400, 900);
+    window.show();
+    TuningPanel* tuning = window.tuningPanel();
+    tuning->measureOptions().latency_runs = 3;
+    GraphView* graph = window.graphView();
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    window.openModel(demoZooSource());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
+    const Model& model = *window.baseline();
+    nlohmann::json k = tuning->knobs();
+    k["prune_method"] = "none";
+    k["quant_mode"] = "weight-only";
+    tuning->setKnobs(k, true);
+    // Size of the all-int8 recipe, measured by the live job.
+    QTRY_VERIFY_WITH_TIMEOUT(tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().size_bytes, 60000);
+    const int64_t all_int8_bytes = *tuning->liveMetrics().size_bytes;
+
+    int conv = -1;
+    for (int i = 0; i < model.graph().node_size(); ++i)
+      if (model.graph().node(i).name() == "/layer3/layer3.0/conv2/Conv") conv = i;
+    QVERIFY(conv >= 0);
+    const QString name = QString::fromStdString(model.graph().node(conv).name());
+
+    // Right-click menu of the node: "Exclude from quantization".
+    const int undo_before = window.undoStack()->count();
+    auto menu = graph->nodeContextMenu(conv);
+    auto* exclude = menu->findChild<QAction*>("excludeFromQuantization");
+    QVERIFY(exclude);
+    QVERIFY(!menu->findChild<QAction*>("includeInQuantization"));
+    exclude->trigger();
+    QCOMPARE(tuning->quantExcludedNodes(), QStringList{name});
+    QCOMPARE(tuning->knobs()["exclude_nodes"], nlohmann::json::array({name.toStdString()}));
+    QCOMPARE(window.undoStack()->count(), undo_before + 1);
+    QVERIFY(graph->isQuantExcluded(conv));
+    QCOMPARE(graph->quantExcludedNodes(), std::vector<int>{conv});
+    QCOMPARE(graph->quantExcludedItemCount(), 1);
+    // The recipe keeps exactly that node in float: an anchored, escaped name next to the regex field's entries.
+    nlohmann::json quant;
+    const nlohmann::json recipe = tuning->currentRecipe();
+    for (const auto& p : recipe["passes"])
+      if (p["pass"] == "quantize") quant = p["options"];
+    QVERIFY2(quant.is_object() && quant["exclude_nodes"] == nlohmann::json::array({exactNameRegex(name.toStdString())}),
+             recipe.dump().c_str());
+    const Model quantized = applyRecipe(model, tuning->currentRecipe());
+    int float_convs = 0, convs = 0;
+    for (const auto& n : quantized.graph().node()) {
+      if (n.op_type() != "Conv") continue;
+      ++convs;
+      const auto* w = quantized.initializer(n.input(1));
+      if (w && w->data_type() == onnx::TensorProto::FLOAT) {
+        ++float_convs;
+        QCOMPARE(QString::fromStdString(n.name()), name);
+      }
+    }
+    QVERIFY(convs > 10);
+    QCOMPARE(float_convs, 1);
+    // The measurement restarted like for any knob: the new size includes the float weights.
+    QTRY_VERIFY_WITH_TIMEOUT(tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().size_bytes, 60000);
+    QVERIFY(*tuning->liveMetrics().size_bytes > all_int8_bytes);
+
+    // Undo / redo of the exclusion, with the graph mark following.
+    window.undoStack()->undo();
+    QVERIFY(tuning->quantExcludedNodes().isEmpty());
+    QVERIFY(!graph->isQuantExcluded(conv));
+    QCOMPARE(graph->quantExcludedItemCount(), 0);
+    window.undoStack()->redo();
+    QCOMPARE(tuning->quantExcludedNodes(), QStringList{name});
+    QVERIFY(graph->isQuantExcluded(conv));
+    if (const QByteArray shots = qgetenv("EDGETUNE_SHOT_DIR"); !shots.isEmpty()) {
+      graph->centerOnNode(conv);
+      QTest::qWait(200);
+      graph->grab().save(QString::fromUtf8(shots) + "/studio_quant_exclusion.png");
+    }
+    // The menu now offers to include it again.
+    QVERIFY(graph->nodeContextMenu(conv)->findChild<QAction*>("includeInQuantization"));
+
+    // Saved with the project.
+    const QString project = QString::fromStdString((dir / "q.edgetune.json").string());
+    QVERIFY(window.saveProject(project));
+    QCOMPARE(Project::load(project.toStdString()).knobs["exclude_nodes"], nlohmann::json::array({name.toStdString()}));
+
+    // The inspector's button toggles it back.
+    graph->selectNode(conv);
+    QPushButton* button = window.inspector()->quantExclusionButton();
+    QCOMPARE(button->text(), QString("Include again in quantization"));
+    QTest::mouseClick(button, Qt::LeftButton);
+    QVERIFY(tuning->quantExcludedNodes().isEmpty());
+    QVERIFY(!graph->isQuantExcluded(conv));
+    QCOMPARE(button->text(), QString("Exclude from quantization"));
+
+    // Negative: names are matched exactly, metacharacters included.
+    const std::regex exact(exactNameRegex("/a.b/Conv(1)"));
+    QVERIFY(std::regex_search("/a.b/Conv(1)", exact));
+    QVERIFY(!std::regex_search("/axb/Conv(1)", exact));
+    QVERIFY(!std::regex_search("/a.b/Conv(1)_2", exact));
+    window.jobManager()->cancelAllAndWait();
+  }
+
+  void variantsWithTheirOwnModelFile() {
+    test::TempDir dir;
+    MainWindowOptions options;
+    options.offer_recovery = false;
+    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
+    options.baseline_accuracy_limit = 100;
+    MainWindow window(options);
+    window.resize(1400, 900);
+    window.show();
+    window.tuningPanel()->setDebounceMs(3600000);  // no live jobs: this test is about stored variants
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    QSignalSpy data(&window, &MainWindow::datasetOpened);
+    window.openDataset("fashion-mnist?limit=200");
+    QTRY_VERIFY_WITH_TIMEOUT(data.count() == 1, 60000);
+    window.openModel(demoZooSource());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.project().variants[0].metrics.accuracy.has_value(), 60000);
+    if (!studioPassRegistry().contains("prune_channels")) QSKIP("prune_channels pass not built");
+
+    // A model file no recipe in the variant reproduces (stands in for distilled weights): the baseline pruned.
+    const nlohmann::json prune = {{"format", "edgetune-recipe"}, {"version", 1},
+                                  {"passes", {{{"pass", "prune_channels"}, {"options", {{"ratio", 0.5}}}}}}};
+    const Model trained = applyRecipe(*window.baseline(), prune);
+    const auto model_path = dir / "models" / "distilled.onnx";
+    std::filesystem::create_directories(model_path.parent_path());
+    trained.save(model_path);
+    Variant v;
+    v.name = "distilled";
+    v.recipe = emptyRecipe();  // descriptive only
+    v.model_file = model_path.string();
+    QSignalSpy measured(&window, &MainWindow::variantMeasured);
+    window.addVariant(v);
+    QCOMPARE(window.project().variants.size(), size_t{2});
+    QCOMPARE(window.variantsPanel()->table()->rowCount(), 2);
+    QVERIFY(window.windowTitle().contains("*"));
+    QTRY_VERIFY_WITH_TIMEOUT(measured.count() == 1, 60000);
+    const Variant stored = window.project().variants[1];
+    QCOMPARE(*stored.metrics.params, trained.parameterCount());  // the file was measured, not the empty recipe
+    QVERIFY(*stored.metrics.params < window.baseline()->parameterCount());
+    QVERIFY(stored.metrics.latency_ms && stored.metrics.accuracy);
+
+    // Device benchmarks: the table shows the 1-thread median.
+    const nlohmann::json bench = {{"device", "pi5"},
+                                  {"latency", {{{"threads", 4}, {"median_ms", 1.5}}, {{"threads", 1}, {"median_ms", 5.25}}}}};
+    window.attachDeviceBenchmark(1, bench);
+    window.attachDeviceBenchmark(7, bench);  // out of range: ignored
+    QCOMPARE(window.project().variants[1].device_benchmarks, nlohmann::json::array({bench}));
+    QTableWidget* table = window.variantsPanel()->table();
+    QCOMPARE(table->item(1, VariantsPanel::ColDeviceMs)->text(), QString("5.250"));
+    QCOMPARE(table->item(0, VariantsPanel::ColDeviceMs)->text(), QString("-"));
+    QCOMPARE(deviceLatencyMs(window.project().variants[1]).value_or(-1), 5.25);
+    Variant no_single_thread;
+    no_single_thread.device_benchmarks = nlohmann::json::array({{{"latency", {{{"threads", 4}, {"median_ms", 1.5}}}}}});
+    QVERIFY(!deviceLatencyMs(no_single_thread));
+
+    // The Pareto chart's tooltip for that variant carries the device latency.
+    window.showBottomTab("Variants");
+    auto* plot = window.paretoChart()->plot();
+    plot->replot();
+    const QPointF at(plot->xAxis->coordToPixel(*stored.metrics.latency_ms), plot->yAxis->coordToPixel(100 * *stored.metrics.accuracy));
+    QMouseEvent move(QEvent::MouseMove, at, plot->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(plot, &move);
+    QTRY_VERIFY_WITH_TIMEOUT(QToolTip::text().contains("device 5.250 ms"), 5000);
+
+    // Selecting it does not load its (descriptive) knobs into the tuning panel.
+    const nlohmann::json knobs_before = window.tuningPanel()->knobs();
+    window.variantsPanel()->selectVariant(1);
+    QCOMPARE(window.tuningPanel()->knobs(), knobs_before);
+
+    // Export and compare build the model from the file.
+    const QString exported = QString::fromStdString((dir / "exported.onnx").string());
+    QSignalSpy exported_spy(&window, &MainWindow::variantExported);
+    window.exportVariant(1, exported);
+    QTRY_VERIFY_WITH_TIMEOUT(exported_spy.count() == 1, 60000);
+    QCOMPARE(Model::load(exported.toStdString()).parameterCount(), trained.parameterCount());
+    QSignalSpy compared(window.compareWidget(), &CompareWidget::compared);
+    window.compareVariants(0, 1);
+    QTRY_VERIFY_WITH_TIMEOUT(compared.count() == 1, 60000);
+    QVERIFY2(!window.compareWidget()->summary().contains(" 0 changed shape"), qPrintable(window.compareWidget()->summary()));
+
+    // Saved relative to the project, with the benchmarks; loading restores both.
+    const QString project = QString::fromStdString((dir / "p.edgetune.json").string());
+    QVERIFY(window.saveProject(project));
+    const auto saved = nlohmann::json::parse(readFile(dir / "p.edgetune.json"));
+    QCOMPARE(saved["variants"][1]["model_file"].get<std::string>(), std::string("models/distilled.onnx"));
+    QCOMPARE(saved["variants"][1]["device_benchmarks"], nlohmann::json::array({bench}));
+    QVERIFY(!saved["variants"][0].contains("model_file"));
+    MainWindow second(options);
+    QSignalSpy second_opened(&second, &MainWindow::modelOpened);
+    QVERIFY(second.loadProject(project));
+    QTRY_VERIFY_WITH_TIMEOUT(second_opened.count() == 1, 60000);
+    QCOMPARE(second.project().variants.size(), size_t{2});
+    QCOMPARE(std::filesystem::path(second.project().variants[1].model_file), model_path.lexically_normal());
+    QCOMPARE(second.project().variants[1].device_benchmarks, nlohmann::json::array({bench}));
+    QCOMPARE(second.variantsPanel()->table()->item(1, VariantsPanel::ColDeviceMs)->text(), QString("5.250"));
+
+    // Negative: a missing model file is one clear error naming it; a malformed benchmark list is rejected.
+    Variant missing = v;
+    missing.model_file = (dir / "gone.onnx").string();
+    try {
+      variantModel(*window.baseline(), missing);
+      QFAIL("a missing model file must throw");
+    } catch (const edgetune::Error& e) {
+      QVERIFY2(QString(e.what()).contains("gone.onnx"), e.what());
+    }
+    nlohmann::json bad = v.toJson();
+    bad["device_benchmarks"] = "fast";
+    QVERIFY_THROWS_EXCEPTION(edgetune::Error, Variant::fromJson(bad, "p.json: variants[1]"));
+    second.jobManager()->cancelAllAndWait();
+    window.jobManager()->cancelAllAndWait();
+  }
+
+  // Studio timings on this machine, reported (no limits asserted): open + lay out the bundled models, knob change
+  // to first chart point (debounce reported apart), and the longest UI stall while a measurement and a
+  // sensitivity sweep run.
+  void studioTimings() {
+    const QString models = QString(EDGETUNE_RESOURCES_DIR) + "/models/";
+    test::TempDir dir;
+    MainWindowOptions options;
+    options.offer_recovery = false;
+    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
+    options.baseline_accuracy_limit = 200;
+    MainWindow window(options);
+    window.resize(1500, 950);
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    QSignalSpy status(&window, &MainWindow::statusChanged);
+    for (const char* file : {"bert_spam.onnx", "resnet20_fmnist.onnx"}) {
+      const QString path = models + file;
+      if (!QFileInfo::exists(path)) {
+        qInfo("%s: not present, skipped", file);
+        continue;
+      }
+      window.jobManager()->cancelAllAndWait();
+      const int before = opened.count();
+      window.openModel(path);
+      QTRY_VERIFY_WITH_TIMEOUT(opened.count() == before + 1, 120000);
+      QString layout;
+      for (const auto& s : status)
+        if (s.at(0).toString().startsWith("Opened " + path)) layout = s.at(0).toString();
+      qInfo("open %s: %.2f s to the laid-out graph (%d nodes, %d items drawn) [%s]", file, window.lastOpenSeconds(),
+            window.baseline()->graph().node_size(), window.graphView()->visibleItemCount(), qPrintable(layout));
+    }
+    if (!QFileInfo::exists(models + "resnet20_fmnist.onnx") || !QFileInfo::exists("/usr/share/datasets/fashion-mnist"))
+      QSKIP("bundled ResNet-20 or Fashion-MNIST missing");
+    QSignalSpy data(&window, &MainWindow::datasetOpened);
+    window.openDataset("fashion-mnist?limit=1000");
+    QTRY_VERIFY_WITH_TIMEOUT(data.count() == 1, 60000);
+    TuningPanel* tuning = window.tuningPanel();
+    tuning->measureOptions().accuracy_limit = 500;
+    QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring(), 120000);
+    window.jobManager()->cancelAllAndWait();
+    tuning->setPruneRatio(0.3);
+    QTRY_VERIFY_WITH_TIMEOUT(tuning->lastKnobToChartMs() >= 0, 60000);
+    const double knob_to_chart_ms = tuning->lastKnobToChartMs();
+    qInfo("knob change -> first chart point: %.0f ms (of which debounce %d ms, so %.0f ms of work)", knob_to_chart_ms,
+          tuning->debounceMs(), knob_to_chart_ms - tuning->debounceMs());
+    QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring(), 120000);
+
+    window.stallMonitor()->reset();
+    QSignalSpy ready(&window, &MainWindow::sensitivityReady);
+    tuning->setPruneRatio(0.5);
+    tuning->measureNow();
+    SensitivityOptions sweep;
+    sweep.ratios = {0.25, 0.5, 0.75};
+    sweep.limit = 300;
+    sweep.seed = 1;
+    window.runSensitivity(sweep);
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 300000);
+    QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring(), 300000);
+    qInfo("longest UI stall while a measurement and a sensitivity sweep ran: %.0f ms (overall %.0f ms, busy on the "
+          "UI thread %.1f ms, %lld heartbeats)",
+          window.stallMonitor()->maxStallWhileJobsMs(), window.stallMonitor()->maxStallMs(),
+          window.stallMonitor()->maxBusyStallMs(), static_cast<long long>(window.stallMonitor()->beats()));
+    QVERIFY(window.stallMonitor()->beats() > 0);
+    window.jobManager()->cancelAllAndWait();
   }
 
   void badModelShowsOneClearError() {
