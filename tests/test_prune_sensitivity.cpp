@@ -107,6 +107,11 @@ class TestPruneSensitivity : public QObject {
     const auto back = SensitivityResult::fromJson(r.toJson());
     QCOMPARE(back.curves.size(), r.curves.size());
     QCOMPARE(back.curves[0].accuracy, r.curves[0].accuracy);
+    QCOMPARE(back.curves[0].region_inputs, r.curves[0].region_inputs);
+    QCOMPARE(back.curves[0].region_nodes, r.curves[0].region_nodes);
+    QCOMPARE(back.curves[0].seconds, r.curves[0].seconds);
+    QCOMPARE(back.total_nodes, r.total_nodes);
+    QCOMPARE(back.seconds, r.seconds);
     const std::string csv = r.toCsv();
     QCOMPARE(static_cast<size_t>(std::count(csv.begin(), csv.end(), '\n')), 1 + 2 * o.ratios.size());
   }

@@ -152,6 +152,8 @@ SensitivityResult SensitivityResult::fromJson(const nlohmann::json& j) {
     r.baseline_accuracy = j.at("baseline_accuracy").get<double>();
     r.params = j.value("params", int64_t{0});
     r.macs = j.value("macs", int64_t{0});
+    r.total_nodes = j.value("total_nodes", 0);
+    r.seconds = j.value("seconds", 0.0);
     for (const auto& c : j.at("curves")) {
       SensitivityCurve curve;
       curve.group = c.at("group");
@@ -162,6 +164,9 @@ SensitivityResult SensitivityResult::fromJson(const nlohmann::json& j) {
       curve.accuracy = c.at("accuracy").get<std::vector<double>>();
       curve.params_after = c.value("params_after", std::vector<int64_t>{});
       curve.macs_after = c.value("macs_after", std::vector<int64_t>{});
+      curve.region_inputs = c.value("region_inputs", std::vector<std::string>{});
+      curve.region_nodes = c.value("region_nodes", 0);
+      curve.seconds = c.value("seconds", 0.0);
       if (curve.ratios.size() != curve.accuracy.size())
         throw Error("group '" + curve.group + "' has " + std::to_string(curve.ratios.size()) + " ratios but " +
                     std::to_string(curve.accuracy.size()) + " accuracies");
