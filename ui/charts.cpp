@@ -370,6 +370,9 @@ bool ParetoChart::eventFilter(QObject* watched, QEvent* event) {
       tip += QString("<br>latency %1 ms<br>size %2")
                  .arg(m.latency_ms.value_or(0), 0, 'f', 3)
                  .arg(QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
+      // Measured on a device (deploy benchmark): its 1-thread median beside the host's numbers.
+      if (const auto device_ms = deviceLatencyMs(v))
+        tip += QString("<br>device %1 ms (median, 1 thread)").arg(*device_ms, 0, 'f', 3);
       QToolTip::showText(e->globalPosition().toPoint(), tip, plot_);
     } else {
       QToolTip::hideText();

@@ -30,6 +30,7 @@ QString colorModeName(GraphColorMode mode) {
     case GraphColorMode::PruningRatio: return "Pruning ratio";
     case GraphColorMode::QuantizationError: return "Quantization error";
     case GraphColorMode::Sensitivity: return "Sensitivity";
+    case GraphColorMode::DeviceLatency: return "Device latency";
   }
   return "?";
 }
@@ -37,7 +38,7 @@ QString colorModeName(GraphColorMode mode) {
 QList<GraphColorMode> allColorModes() {
   return {GraphColorMode::OpType,       GraphColorMode::Params,            GraphColorMode::Macs,
           GraphColorMode::LatencyShare, GraphColorMode::PruningRatio,      GraphColorMode::QuantizationError,
-          GraphColorMode::Sensitivity};
+          GraphColorMode::Sensitivity,  GraphColorMode::DeviceLatency};
 }
 
 QColor opTypeColor(const QString& op) {
@@ -163,6 +164,7 @@ class GraphNodeItem : public QGraphicsItem {
     update();
   }
   const QRectF& rect() const { return rect_; }
+  const QColor& fill() const { return fill_; }
   /// Members kept in float by a quantization exclusion (0 = none; a node item counts 1).
   void setQuantExcluded(int count) {
     if (quant_excluded_ == count) return;
@@ -194,6 +196,7 @@ class GraphLegend : public QWidget {
     gradient_ = false;
     relayout();
   }
+  const QString& title() const { return title_; }
   void setGradient(QString title, QString low, QString high) {
     title_ = std::move(title);
     low_ = std::move(low);
@@ -214,7 +217,8 @@ class GraphLegend : public QWidget {
     QFont f = font();
     f.setBold(true);
     p.setFont(f);
-    p.drawText(QRect(8, 4, width() - 16, 18), Qt::AlignLeft | Qt::AlignVCenter, title_);
+    p.drawText(QRect(8, 4, width() - 16, 18), Qt::AlignLeft | Qt::AlignVCenter,
+               QFontMetrics(f).elidedText(title_, Qt::ElideRight, width() - 16));
     f.setBold(false);
     p.setFont(f);
     if (gradient_) {
@@ -247,7 +251,11 @@ class GraphLegend : public QWidget {
     const int rows = gradient_ ? 0 : static_cast<int>(entries_.size());
     int w = 170;
     for (const auto& e : entries_) w = std::max(w, fontMetrics().horizontalAdvance(e.second) + 40);
-    resize(std::min(w, 260), gradient_ ? 80 : 28 + rows * 17);
+    // A metric title may carry a note ("'pruned' on pi5", why nothing is colored): wider, up to a limit, then elided.
+    QFont bold = font();
+    bold.setBold(true);
+    const int title_w = QFontMetrics(bold).horizontalAdvance(title_) + 18;
+    resize(std::min(std::max(w, title_w), gradient_ ? 460 : 260), gradient_ ? 80 : 28 + rows * 17);
     update();
   }
   QString title_, low_, high_;
@@ -334,6 +342,7 @@ void GraphView::clear() {
   items_.clear();
   prepared_ = PreparedGraph{};
   overlays_.clear();
+  overlay_notes_.clear();
   diff_.clear();
   search_matches_.clear();
   highlighted_nodes_.clear();
@@ -526,7 +535,7 @@ void GraphView::recolor() {
   const auto& visible = prepared_.visible;
   // Group values: sums for additive metrics, means for ratios and errors.
   const bool additive = color_mode_ == GraphColorMode::Params || color_mode_ == GraphColorMode::Macs ||
-                        color_mode_ == GraphColorMode::LatencyShare;
+                        color_mode_ == GraphColorMode::LatencyShare || color_mode_ == GraphColorMode::DeviceLatency;
   std::vector<double> value(visible.items.size(), std::numeric_limits<double>::quiet_NaN());
   std::vector<int> count(visible.items.size(), 0);
   std::vector<QString> op_of_item(visible.items.size());
@@ -560,7 +569,7 @@ void GraphView::recolor() {
     if (kind == VisibleItem::Kind::Input || kind == VisibleItem::Kind::Output) fill = QColor(235, 235, 235);
     else if (color_mode_ == GraphColorMode::OpType)
       fill = kind == VisibleItem::Kind::Group ? QColor(225, 232, 245) : opTypeColor(op_of_item[i]);
-    else if (std::isnan(value[i])) fill = QColor(215, 215, 215);
+    else if (std::isnan(value[i])) fill = noValueColor();
     else fill = heatColor(hi > lo ? (value[i] - lo) / (hi - lo) : (hi > 0 ? 1.0 : 0.0));
     QColor border(90, 90, 90);
     if (auto it = item_diff.find(i); it != item_diff.end()) {
@@ -588,14 +597,19 @@ void GraphView::recolor() {
   } else {
     auto fmt = [&](double v) {
       if (!std::isfinite(v)) return QString("-");
-      if (color_mode_ == GraphColorMode::PruningRatio || color_mode_ == GraphColorMode::LatencyShare)
+      if (color_mode_ == GraphColorMode::PruningRatio || color_mode_ == GraphColorMode::LatencyShare ||
+          color_mode_ == GraphColorMode::DeviceLatency)
         return QString::number(100 * v, 'f', 1) + "%";
       if (std::abs(v) >= 1e6) return QString::number(v / 1e6, 'f', 2) + " M";
       if (std::abs(v) >= 1e3) return QString::number(v / 1e3, 'f', 1) + " K";
       return QString::number(v, 'g', 3);
     };
     const bool any = std::isfinite(lo);
-    legend_->setGradient(colorModeName(color_mode_) + (any ? "" : " (not measured yet)"), fmt(lo), fmt(hi));
+    const auto note = overlay_notes_.find(color_mode_);
+    const QString suffix = note != overlay_notes_.end() && !note->second.isEmpty() ? " (" + note->second + ")"
+                           : any                                               ? QString()
+                                                                               : QString(" (not measured yet)");
+    legend_->setGradient(colorModeName(color_mode_) + suffix, fmt(lo), fmt(hi));
   }
   positionOverlays();
 }
@@ -608,6 +622,22 @@ void GraphView::setColorMode(GraphColorMode mode) {
 void GraphView::setOverlayValues(GraphColorMode mode, std::vector<double> values) {
   overlays_[mode] = std::move(values);
   if (mode == color_mode_) recolor();
+}
+
+void GraphView::setOverlayNote(GraphColorMode mode, const QString& note) {
+  overlay_notes_[mode] = note;
+  if (mode == color_mode_) recolor();
+}
+
+QString GraphView::legendTitle() const { return legend_->title(); }
+
+QColor GraphView::nodeFill(int node_index) const {
+  const auto& of = prepared_.visible.item_of_node;
+  if (node_index < 0 || node_index >= static_cast<int>(of.size())) return {};
+  const int item = of[node_index];
+  for (const auto* it : items_)
+    if (it->itemIndex() == item) return it->fill();
+  return {};
 }
 
 bool GraphView::hasOverlay(GraphColorMode mode) const {

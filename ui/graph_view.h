@@ -31,6 +31,7 @@ enum class GraphColorMode {
   PruningRatio,
   QuantizationError,
   Sensitivity,
+  DeviceLatency,  // share of a device's profiled kernel time (deploy benchmark with a per-node profile)
 };
 QString colorModeName(GraphColorMode mode);
 QList<GraphColorMode> allColorModes();
@@ -90,6 +91,15 @@ class GraphView : public QGraphicsView {
   /// Per-ONNX-node values for a metric overlay (NaN = not measured), e.g. pruning ratio or sensitivity.
   void setOverlayValues(GraphColorMode mode, std::vector<double> values);
   bool hasOverlay(GraphColorMode mode) const;
+  /// A short note shown after the legend's title while `mode` is shown (e.g. why no node has a value); "" clears.
+  void setOverlayNote(GraphColorMode mode, const QString& note);
+  /// The legend's title as shown now (mode name, note or "not measured yet").
+  QString legendTitle() const;
+  /// The fill color of the scene item showing ONNX node `node_index` (a collapsed group for its members);
+  /// invalid if there is none.
+  QColor nodeFill(int node_index) const;
+  /// The fill of items with no value in a metric color mode.
+  static QColor noValueColor() { return QColor(215, 215, 215); }
   /// The values set for `mode` (empty if none).
   std::vector<double> overlayValues(GraphColorMode mode) const {
     auto it = overlays_.find(mode);
@@ -157,6 +167,7 @@ class GraphView : public QGraphicsView {
   std::vector<GraphNodeItem*> items_;
   GraphColorMode color_mode_ = GraphColorMode::OpType;
   std::map<GraphColorMode, std::vector<double>> overlays_;
+  std::map<GraphColorMode, QString> overlay_notes_;
   std::map<int, NodeDiff> diff_;
   std::vector<int> search_matches_;
   std::vector<int> highlighted_nodes_;

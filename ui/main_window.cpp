@@ -17,24 +17,31 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
 #include <QToolBar>
-#include <QToolTip>
-#include <QMouseEvent>
 #include <QUndoStack>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <unordered_map>
 
+#include "core/deploy/device_benchmark.h"
+#include "core/deploy/profile_overlay.h"
 #include "core/ir/stats.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "ui/charts.h"
+#include "ui/devices_panel.h"
 #include "ui/dialogs.h"
 #include "ui/graph_view.h"
 #include "ui/jobs.h"
+#include "ui/keychain_store.h"
 #include "ui/panels.h"
+#include "ui/train_panel.h"
 #include "ui/tuning_panel.h"
 #include "ui/workbench.h"
 
@@ -66,6 +73,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow
     QDir().mkpath(dir);
     recovery_path_ = dir + "/recovery.edgetune.json";
   }
+  secrets_ = std::make_unique<KeychainSecretStore>();
   buildUi();
   buildMenus();
   setAcceptDrops(true);
@@ -83,6 +91,9 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow
 MainWindow::~MainWindow() {
   jobs_->cancelAllAndWait();
   waitForAutosave();
+  // The Devices panel uses the secret store: it goes before the store (a member) does.
+  delete devices_;
+  devices_ = nullptr;
 }
 
 void MainWindow::buildUi() {
@@ -112,6 +123,13 @@ void MainWindow::buildUi() {
   };
   auto* tuning_dock = dock("Tuning", tuning_, Qt::LeftDockWidgetArea, "tuning");
   tuning_dock->setMinimumWidth(300);
+  tuning_dock_ = tuning_dock;
+  // Training shares the left side with tuning (one tab each); its curves go to the Training chart tab.
+  train_panel_ = new TrainPanel(jobs_, training_, this);
+  train_panel_->setOutputDir(trainOutputDir());
+  train_dock_ = dock("Training", train_panel_, Qt::LeftDockWidgetArea, "training");
+  tabifyDockWidget(tuning_dock, train_dock_);
+  tuning_dock->raise();
   auto* right_tabs = new QTabWidget(this);
   right_tabs->addTab(knob_chart_, "Live");
   right_tabs->addTab(pareto_, "Pareto");
@@ -126,6 +144,11 @@ void MainWindow::buildUi() {
   bottom_tabs_ = new QTabWidget(this);
   bottom_tabs_->addTab(variants_, "Variants");
   bottom_tabs_->addTab(jobs_panel_, "Jobs");
+  // Devices: runner builds are looked up next to the studio's executable (x86-64) and in its aarch64 folder.
+  devices_ = new DevicesPanel(jobs_, secrets_.get(), this);
+  const QString app_dir = QCoreApplication::applicationDirPath();
+  devices_->setRunnerDirs({app_dir, app_dir + "/aarch64"});
+  bottom_tabs_->addTab(devices_, "Devices");
   auto* bottom_dock = dock("Variants and jobs", bottom_tabs_, Qt::BottomDockWidgetArea, "bottom");
   bottom_dock->setMinimumHeight(170);
   resizeDocks({bottom_dock}, {210}, Qt::Vertical);
@@ -236,7 +259,6 @@ void MainWindow::buildUi() {
   connect(graph_, &GraphView::quantExclusionRequested, this, request_exclusion);
   connect(inspector_, &NodeInspector::quantExclusionRequested, this, request_exclusion);
   connect(tuning_, &TuningPanel::quantExclusionsChanged, this, &MainWindow::showQuantExclusions);
-  pareto_->plot()->installEventFilter(this);
   connect(graph_, &GraphView::groupSelected, this, [this](const QString& scope) {
     const auto* s = graph_->structure();
     inspector_->showGroup(scope, s ? s->scope_sizes.at(scope.toStdString()) : 0);
@@ -286,6 +308,7 @@ void MainWindow::buildUi() {
   connect(variants_, &VariantsPanel::variantSelected, this, [this](int i) {
     pareto_->setSelected(i);
     if (i < 0 || i >= static_cast<int>(project_.variants.size())) return;
+    setTrainSource(i);
     const Variant& v = project_.variants[i];
     // A variant with its own model file cannot be reproduced from knobs: re-measuring its recipe would show
     // numbers for a different model.
@@ -301,6 +324,30 @@ void MainWindow::buildUi() {
     const QString suggested = QString::fromStdString(project_.variants[i].name).replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_") + ".onnx";
     const QString path = askSaveFile(this, "Export variant as ONNX", suggested, "ONNX models (*.onnx)");
     if (!path.isEmpty()) exportVariant(i, path);
+  });
+  // Training: a finished run becomes a variant carrying the trained file (what export, compare and measure use).
+  connect(train_panel_, &TrainPanel::trainedVariant, this, [this](const Variant& v, const QString& onnx_path) {
+    Variant copy = v;
+    copy.model_file = onnx_path.toStdString();
+    int same = 0;
+    for (const auto& existing : project_.variants) same += existing.name.rfind(v.name, 0) == 0 ? 1 : 0;
+    if (same) copy.name += " (" + std::to_string(same + 1) + ")";
+    addVariant(copy);
+    autosave();
+  });
+  connect(train_panel_, &TrainPanel::runningChanged, this, [this](bool running) {
+    if (!running) return;
+    chart_tabs_->setCurrentWidget(training_);
+    showBottomTab("Jobs");
+  });
+  connect(train_panel_, &TrainPanel::statusMessage, this, [this](const QString& m) { setStatus(m, 8000); });
+  connect(train_panel_, &TrainPanel::trainingFailed, this, [this](const QString& m) { setStatus("Training: " + m, 10000); });
+  // Devices: a benchmark of a deployed variant is attached to it.
+  connect(devices_, &DevicesPanel::benchmarkReady, this, &MainWindow::onBenchmarkReady);
+  connect(devices_, &DevicesPanel::deployFinished, this, [this](const QString& device, bool ok, const QString& message) {
+    setStatus(ok ? "Deployed to " + device + (message.isEmpty() ? QString() : ": " + message)
+                 : "Deploy to " + device + " failed: " + message,
+              10000);
   });
   connect(variants_, &VariantsPanel::removeRequested, this, [this](int i) {
     if (i <= 0 || i >= static_cast<int>(project_.variants.size())) return;
@@ -377,7 +424,7 @@ void MainWindow::buildMenus() {
   auto* run = menuBar()->addMenu("&Run");
   run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_, &TuningPanel::measureNow);
   run->addAction(QIcon(":/icons/apply.svg"), "&Apply (record variant)", QKeySequence("Ctrl+Return"), tuning_, &TuningPanel::apply);
-  run->addAction("Run &sensitivity", QKeySequence("Ctrl+Shift+S"), this, qOverload<>(&MainWindow::runSensitivity));
+  run->addAction("Run &sensitivity", QKeySequence("Ctrl+Shift+Y"), this, qOverload<>(&MainWindow::runSensitivity));
   run->addAction("Re-measure &baseline", QKeySequence("Shift+F5"), this, &MainWindow::measureBaseline);
   run->addAction("Measure &latency per node", this, [this] {
     if (!baseline_) return;
@@ -423,6 +470,35 @@ void MainWindow::buildMenus() {
   run->addAction("&Cancel all jobs", QKeySequence("Ctrl+."), this, [this] {
     for (auto* j : jobs_->jobs()) j->cancel();
   });
+
+  auto* tools = menuBar()->addMenu("&Tools");
+  train_action_ = tools->addAction("&Train / distill...", QKeySequence("Ctrl+T"), this, [this] {
+    train_dock_->show();
+    train_dock_->raise();
+    train_panel_->setFocus();
+  });
+  train_action_->setObjectName("train-action");
+  train_action_->setToolTip("Fine-tune or distill the selected variant or a zoo student (Training dock)");
+  deploy_action_ = tools->addAction("&Deploy variant...", QKeySequence("Ctrl+Shift+D"), this, [this] {
+    const auto sel = variants_->selectedVariants();
+    if (sel.size() != 1) {
+      setStatus("Select one variant to deploy", 6000);
+      return;
+    }
+    deployVariant(sel[0]);
+  });
+  deploy_action_->setObjectName("deploy-action");
+  deploy_action_->setToolTip("Send the selected variant to a device (Devices tab), optionally with a benchmark");
+  // The same two from the variants table's context menu.
+  auto* train_from = new QAction("Train / distill from this variant...", this);
+  connect(train_from, &QAction::triggered, this, [this] {
+    const auto sel = variants_->selectedVariants();
+    if (sel.size() == 1) setTrainSource(sel[0]);
+    train_action_->trigger();
+  });
+  variants_->table()->setContextMenuPolicy(Qt::ActionsContextMenu);
+  variants_->table()->addAction(deploy_action_);
+  variants_->table()->addAction(train_from);
 
   auto* debug = menuBar()->addMenu("&Debug");
   debug->addAction("UI &stall report", this, [this] {
@@ -501,6 +577,7 @@ void MainWindow::openModel(const QString& source) {
         base.created_utc = nowUtcIso();
         project_.variants = {base};
         project_.sensitivity.reset();  // a sweep of another model
+        deploy_targets_.clear();       // files of the previous model's variants: their benchmarks are not these
         sensitivity_->clearCurves();
       }
       keep_variants_on_open_ = false;
@@ -512,6 +589,8 @@ void MainWindow::openModel(const QString& source) {
       refreshVariants();
       QString problem;
       tuning_->setContext(baseline_, datasetForModel(&problem), project_.dataset_spec);
+      updateTrainContext();
+      train_panel_->setSourceModel(baseline_, "baseline", emptyRecipe(), {});
       dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) + (problem.isEmpty() ? "" : " (does not fit)") : "no dataset");
       dataset_label_->setToolTip(problem);
       last_open_seconds_ = open_clock_.elapsed() / 1000.0;
@@ -625,6 +704,7 @@ void MainWindow::openDataset(const QString& spec) {
       dataset_label_->setToolTip(problem);
       if (!problem.isEmpty()) setStatus("Dataset opened, but accuracy is off: " + problem);
       tuning_->setContext(baseline_, fitting, s);
+      updateTrainContext();
       markDirty();
       measureBaseline();
       emit datasetOpened(QString::fromStdString(dataset->name()));
@@ -657,6 +737,7 @@ bool MainWindow::saveProject(const QString& path) {
     project_.knobs = tuning_->knobs();
     project_.save(path.toStdString());
     project_path_ = path;
+    train_panel_->setOutputDir(trainOutputDir());
     dirty_ = false;
     updateTitle();
     addRecent(path);
@@ -673,6 +754,7 @@ bool MainWindow::loadProject(const QString& path) {
     Project p = Project::load(path.toStdString());
     project_ = p;
     project_path_ = path;
+    train_panel_->setOutputDir(trainOutputDir());
     refreshVariants();
     tuning_->setKnobs(p.knobs.empty() ? tuning_->knobs() : p.knobs, false);
     if (!p.dataset_spec.empty()) openDataset(QString::fromStdString(p.dataset_spec));
@@ -770,23 +852,148 @@ void MainWindow::showQuantExclusions(const QStringList& names) {
   graph_->setQuantExcludedNodes(std::move(nodes));
 }
 
-bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
-  // The Pareto chart shows its own tooltip on hover; a variant measured on a device gets its on-device latency
-  // added to it (once the chart's tooltip is up, hence the queued call).
-  if (watched == pareto_->plot() && event->type() == QEvent::MouseMove) {
-    const int i = pareto_->variantAt(static_cast<QMouseEvent*>(event)->position());
-    if (i >= 0 && i < static_cast<int>(project_.variants.size())) {
-      if (const auto ms = deviceLatencyMs(project_.variants[i])) {
-        const QPoint global = static_cast<QMouseEvent*>(event)->globalPosition().toPoint();
-        const QString extra = QString("<br>device %1 ms (median, 1 thread)").arg(*ms, 0, 'f', 3);
-        QTimer::singleShot(0, this, [this, global, extra] {
-          const QString tip = QToolTip::text();
-          if (!tip.isEmpty() && !tip.contains(extra)) QToolTip::showText(global, tip + extra, pareto_->plot());
-        });
-      }
-    }
+QString MainWindow::trainOutputDir() const {
+  if (!project_path_.isEmpty()) return QFileInfo(project_path_).absoluteDir().filePath("trained");
+  return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("trained");
+}
+
+void MainWindow::updateTrainContext() {
+  // The teacher's file: the opened ONNX path, or a zoo source (the panel writes such a teacher to a temporary
+  // file). The dataset goes as opened: the panel explains itself when it does not fit the model.
+  train_panel_->setContext(baseline_, QString::fromStdString(project_.model_path), dataset_, project_.dataset_spec);
+}
+
+void MainWindow::setTrainSource(int index) {
+  const int generation = ++train_source_generation_;
+  if (!baseline_ || index < 0 || index >= static_cast<int>(project_.variants.size())) {
+    train_panel_->setSourceModel(nullptr, {});
+    return;
   }
-  return QMainWindow::eventFilter(watched, event);
+  const Variant variant = project_.variants[index];
+  const QString label = QString::fromStdString(variant.name);
+  const bool no_passes = !variant.recipe.is_object() || !variant.recipe.contains("passes") ||
+                         variant.recipe["passes"].empty();
+  if (variant.model_file.empty() && no_passes) {  // the baseline itself: nothing to materialize
+    train_panel_->setSourceModel(baseline_, label, variant.recipe, variant.knobs);
+    return;
+  }
+  auto baseline = baseline_;
+  auto* job = jobs_->start("Prepare '" + label + "' for training", [=, this](JobContext& job, JobHandle& handle) {
+    auto model = std::make_shared<const Model>(variantModel(*baseline, variant, &job));
+    handle.postToUi([=, this] {
+      if (generation != train_source_generation_ || baseline != baseline_) return;  // another selection since
+      train_panel_->setSourceModel(model, label, variant.recipe, variant.knobs);
+    });
+  });
+  connect(job, &JobHandle::finished, this, [this, label](JobHandle::State st, const QString& error) {
+    if (st == JobHandle::State::Failed) setStatus("Cannot train from '" + label + "': " + error, 10000);
+  });
+}
+
+void MainWindow::deployVariant(int index) {
+  if (!baseline_ || index < 0 || index >= static_cast<int>(project_.variants.size())) {
+    setStatus(!baseline_ ? "Open a model first" : "Select one variant to deploy", 6000);
+    return;
+  }
+  if (!deploy_dir_) deploy_dir_ = std::make_unique<QTemporaryDir>(QDir::temp().filePath("edgetune-deploy-XXXXXX"));
+  if (!deploy_dir_->isValid()) {
+    setStatus("Cannot create a temporary folder for the deploy: " + deploy_dir_->errorString(), 10000);
+    deploy_dir_.reset();
+    return;
+  }
+  const Variant variant = project_.variants[index];
+  // One file per variant, named after it: the runner reports the path on the device, which ends in this name.
+  std::string stem = variant.name;
+  for (char& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  if (stem.empty()) stem = "variant";
+  std::string file_name = stem + ".onnx";
+  for (int n = 2;; ++n) {
+    auto it = deploy_targets_.find(file_name);
+    if (it == deploy_targets_.end() ||
+        (it->second.name == variant.name && it->second.model_file == variant.model_file))
+      break;
+    file_name = stem + "-" + std::to_string(n) + ".onnx";
+  }
+  const QString path = deploy_dir_->filePath(QString::fromStdString(file_name));
+  const QString label = QString::fromStdString(variant.name);
+  auto baseline = baseline_;
+  auto* job = jobs_->start("Prepare '" + label + "' for deploy", [=, this](JobContext& job, JobHandle& handle) {
+    const Model model = variantModel(*baseline, variant, &job);
+    model.save(path.toStdString());  // atomic: the panel never sees half a file
+    handle.postToUi([=, this] {
+      deploy_targets_[file_name] = {variant.name, variant.model_file};
+      devices_->setModel(path, label);
+      showBottomTab("Devices");
+      setStatus("'" + label + "' is ready to deploy: pick a device and press Deploy", 8000);
+      const int now = findVariant(variant.name, variant.model_file);
+      emit deployPrepared(now, path);
+    });
+  });
+  connect(job, &JobHandle::finished, this, [this, label](JobHandle::State st, const QString& error) {
+    if (st == JobHandle::State::Failed) {
+      setStatus("Cannot deploy '" + label + "': " + error, 10000);
+      showError(this, "Cannot prepare the variant for deployment", error);
+    }
+  });
+}
+
+int MainWindow::findVariant(const std::string& name, const std::string& model_file) const {
+  for (size_t i = 0; i < project_.variants.size(); ++i)
+    if (project_.variants[i].name == name && project_.variants[i].model_file == model_file) return static_cast<int>(i);
+  return -1;
+}
+
+void MainWindow::onBenchmarkReady(const QString& device, const nlohmann::json& json) {
+  deploy::DeviceBenchmark bench;
+  try {
+    bench = deploy::DeviceBenchmark::fromJson(json);
+  } catch (const std::exception& e) {
+    setStatus("Benchmark from " + device + " not understood: " + QString::fromUtf8(e.what()), 10000);
+    return;
+  }
+  // Which variant: the one whose temporary file the device ran (its path there ends in the file's name); when the
+  // benchmark does not say, the file the panel holds now.
+  const std::string ran = std::filesystem::path(bench.model.empty() ? devices_->modelPath().toStdString() : bench.model)
+                              .filename()
+                              .string();
+  auto target = deploy_targets_.find(ran);
+  if (target == deploy_targets_.end()) {
+    setStatus("Benchmark from " + device + " is for a model that is not one of this project's variants", 8000);
+    return;
+  }
+  const int index = findVariant(target->second.name, target->second.model_file);
+  if (index < 0) {
+    setStatus("Benchmark from " + device + ": variant '" + QString::fromStdString(target->second.name) +
+                  "' is no longer in the project",
+              8000);
+    return;
+  }
+  attachDeviceBenchmark(index, json);
+  emit deviceBenchmarkAttached(index);
+  if (bench.profile.empty() || !baseline_) return;
+  // The per-node profile lands on the baseline's graph by node name: exact for the baseline and for variants
+  // that keep its node names (pruned ones); a quantized or trained model names its nodes differently.
+  std::vector<double> shares = deploy::deviceLatencyShare(*baseline_, bench);
+  const auto matched = std::count_if(shares.begin(), shares.end(), [](double v) { return !std::isnan(v); });
+  const QString variant_name = QString::fromStdString(target->second.name);
+  graph_->setOverlayValues(GraphColorMode::DeviceLatency, std::move(shares));
+  if (matched == 0) {
+    graph_->setOverlayNote(GraphColorMode::DeviceLatency,
+                           "no profiled node of '" + variant_name + "' matches the baseline's node names");
+    setStatus("Device profile of '" + variant_name + "' on " + device +
+                  ": no profiled node matches the baseline's node names, so the graph cannot show it",
+              10000);
+    return;
+  }
+  graph_->setOverlayNote(GraphColorMode::DeviceLatency, "'" + variant_name + "' on " + device);
+  const int mode = color_mode_->findData(static_cast<int>(GraphColorMode::DeviceLatency));
+  if (mode >= 0) color_mode_->setCurrentIndex(mode);
+  setStatus(QString("Device latency per node ('%1' on %2): %3 of %4 nodes profiled")
+                .arg(variant_name, device)
+                .arg(matched)
+                .arg(baseline_->graph().node_size()),
+            10000);
 }
 
 void MainWindow::compareVariants(int a, int b) {
@@ -858,6 +1065,7 @@ void MainWindow::offerRecovery() {
   if (answer == QMessageBox::Yes) {
     loadProject(recovery_path_);
     project_path_.clear();
+    train_panel_->setOutputDir(trainOutputDir());
     markDirty();
   } else {
     QFile::remove(recovery_path_);

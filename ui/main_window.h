@@ -1,11 +1,12 @@
 #pragma once
-// MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning panel,
-// charts, variants, comparison and jobs dock; saves projects and autosaves a recovery file.
+// MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning and training
+// panels, charts, variants, comparison, devices and jobs docks; saves projects and autosaves a recovery file.
 #include <QElapsedTimer>
 #include <QFuture>
 #include <QMainWindow>
 #include <QTimer>
 
+#include <map>
 #include <memory>
 
 #include "core/analysis/sensitivity.h"
@@ -14,8 +15,11 @@
 #include "core/ir/stats.h"
 #include "ui/project.h"
 
+class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
+class QTemporaryDir;
 class QLineEdit;
 class QMenu;
 class QTabWidget;
@@ -25,7 +29,9 @@ namespace edgetune::ui {
 
 class CompareWidget;
 class DatasetDialog;
+class DevicesPanel;
 class GraphView;
+class KeychainSecretStore;
 class JobManager;
 class KnobChart;
 class NodeInspector;
@@ -34,6 +40,7 @@ class ParetoChart;
 class SensitivityChart;
 class StallMonitor;
 class TrainingChart;
+class TrainPanel;
 class TuningPanel;
 class VariantsPanel;
 
@@ -72,8 +79,16 @@ class MainWindow : public QMainWindow {
   void addVariant(const Variant& variant);
   /// Appends an on-device benchmark result (as the deploy code produces it) to variant `variant_index`'s
   /// device_benchmarks; the variants table's "Device ms" column and the Pareto tooltip show its median latency
-  /// at 1 thread (bench["latency"][i]["median_ms"] where threads == 1). Out-of-range indices are ignored.
+  /// at 1 thread (bench["results"][i]["median_ms"] where threads == 1, as DeviceBenchmark::toJson() writes it). Out-of-range indices are ignored.
   void attachDeviceBenchmark(int variant_index, const nlohmann::json& bench);
+  /// Writes variant `index`'s model to a temporary ONNX file on a worker (its model file, or the baseline with its
+  /// recipe applied), hands it to the Devices panel and shows that tab; emits deployPrepared. A benchmark the
+  /// panel then reports for that file is attached to the variant, and its per-node profile (if any) becomes the
+  /// graph's "Device latency" overlay.
+  void deployVariant(int index);
+  /// Where trained models are written: <project folder>/trained once the project is saved, else
+  /// <AppDataLocation>/trained.
+  QString trainOutputDir() const;
 
   GraphView* graphView() const { return graph_; }
   NodeInspector* inspector() const { return inspector_; }
@@ -85,6 +100,12 @@ class MainWindow : public QMainWindow {
   VariantsPanel* variantsPanel() const { return variants_; }
   CompareWidget* compareWidget() const { return compare_; }
   JobsPanel* jobsPanel() const { return jobs_panel_; }
+  TrainPanel* trainPanel() const { return train_panel_; }
+  QDockWidget* trainDock() const { return train_dock_; }
+  DevicesPanel* devicesPanel() const { return devices_; }
+  /// Tools > Train / distill... (raises the Training dock) and Deploy variant... (deployVariant on the selection).
+  QAction* trainAction() const { return train_action_; }
+  QAction* deployAction() const { return deploy_action_; }
   JobManager* jobManager() const { return jobs_; }
   StallMonitor* stallMonitor() const { return stalls_; }
   QUndoStack* undoStack() const { return undo_; }
@@ -109,13 +130,16 @@ class MainWindow : public QMainWindow {
   void sensitivityReady(int curves);
   /// A variant added with addVariant finished measuring (its index at that time).
   void variantMeasured(int variant_index);
+  /// deployVariant wrote variant `variant_index`'s model to `onnx_path` and gave it to the Devices panel.
+  void deployPrepared(int variant_index, const QString& onnx_path);
+  /// A device benchmark was attached to variant `variant_index` (its index at that time).
+  void deviceBenchmarkAttached(int variant_index);
   void statusChanged(const QString& text);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
-  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void buildUi();
@@ -133,6 +157,14 @@ class MainWindow : public QMainWindow {
   void markDirty();
   void updateTitle();
   void offerRecovery();
+  /// Gives the training panel the current baseline, its source and the dataset.
+  void updateTrainContext();
+  /// Hands variant `index`'s model to the training panel (materialized on a worker).
+  void setTrainSource(int index);
+  /// A benchmark from the Devices panel: attach it to the variant deployed, show its per-node profile.
+  void onBenchmarkReady(const QString& device, const nlohmann::json& bench);
+  /// Index of the variant with this name and model file, or -1.
+  int findVariant(const std::string& name, const std::string& model_file) const;
 
   MainWindowOptions options_;
   JobManager* jobs_;
@@ -149,6 +181,21 @@ class MainWindow : public QMainWindow {
   VariantsPanel* variants_;
   CompareWidget* compare_;
   JobsPanel* jobs_panel_;
+  TrainPanel* train_panel_;
+  QDockWidget* train_dock_;
+  QDockWidget* tuning_dock_;
+  DevicesPanel* devices_;
+  std::unique_ptr<KeychainSecretStore> secrets_;  // device passwords; outlives devices_ (deleted first in ~MainWindow)
+  QAction* train_action_ = nullptr;
+  QAction* deploy_action_ = nullptr;
+  /// Temporary ONNX files handed to the Devices panel, by file name (the runner reports the model's path on the
+  /// device, which ends in that name): which variant each one is.
+  struct DeployTarget {
+    std::string name, model_file;
+  };
+  std::unique_ptr<QTemporaryDir> deploy_dir_;
+  std::map<std::string, DeployTarget> deploy_targets_;
+  int train_source_generation_ = 0;
   DatasetDialog* dataset_dialog_ = nullptr;
   QTabWidget* central_tabs_;
   QTabWidget* bottom_tabs_;

@@ -62,8 +62,9 @@ json Variant::toJson() const {
 std::optional<double> deviceLatencyMs(const Variant& variant) {
   if (!variant.device_benchmarks.is_array()) return std::nullopt;
   for (auto b = variant.device_benchmarks.rbegin(); b != variant.device_benchmarks.rend(); ++b) {
-    if (!b->is_object() || !b->contains("latency") || !(*b)["latency"].is_array()) continue;
-    for (const auto& l : (*b)["latency"])
+    // DeviceBenchmark::toJson() keeps the per-thread-count latencies under "results".
+    if (!b->is_object() || !b->contains("results") || !(*b)["results"].is_array()) continue;
+    for (const auto& l : (*b)["results"])
       if (l.is_object() && l.value("threads", 0) == 1 && l.contains("median_ms") && l["median_ms"].is_number())
         return l["median_ms"].get<double>();
   }

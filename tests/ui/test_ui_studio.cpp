@@ -308,7 +308,7 @@ class TestUiStudio : public QObject {
 
     // Device benchmarks: the table shows the 1-thread median.
     const nlohmann::json bench = {{"device", "pi5"},
-                                  {"latency", {{{"threads", 4}, {"median_ms", 1.5}}, {{"threads", 1}, {"median_ms", 5.25}}}}};
+                                  {"results", {{{"threads", 4}, {"median_ms", 1.5}}, {{"threads", 1}, {"median_ms", 5.25}}}}};
     window.attachDeviceBenchmark(1, bench);
     window.attachDeviceBenchmark(7, bench);  // out of range: ignored
     QCOMPARE(window.project().variants[1].device_benchmarks, nlohmann::json::array({bench}));
@@ -317,7 +317,7 @@ class TestUiStudio : public QObject {
     QCOMPARE(table->item(0, VariantsPanel::ColDeviceMs)->text(), QString("-"));
     QCOMPARE(deviceLatencyMs(window.project().variants[1]).value_or(-1), 5.25);
     Variant no_single_thread;
-    no_single_thread.device_benchmarks = nlohmann::json::array({{{"latency", {{{"threads", 4}, {"median_ms", 1.5}}}}}});
+    no_single_thread.device_benchmarks = nlohmann::json::array({{{"results", {{{"threads", 4}, {"median_ms", 1.5}}}}}});
     QVERIFY(!deviceLatencyMs(no_single_thread));
 
     // The Pareto chart's tooltip for that variant carries the device latency.
