@@ -14,6 +14,7 @@
 #include "core/passes/prune_channels.h"
 #include "core/util/files.h"
 #include "tests/tests_common.h"
+#include "tests/ui/ui_test_common.h"
 #include "ui/charts.h"
 #include "ui/dialogs.h"
 #include "ui/graph_view.h"
@@ -271,10 +272,7 @@ class TestUiPruning : public QObject {
 
   void groupsHighlightInTheGraphAndSensitivityRuns() {
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
-    options.baseline_accuracy_limit = 100;
+    MainWindowOptions options = test::windowOptions(dir.path(), 100);
     MainWindow window(options);
     window.resize(1600, 1000);
     window.show();
@@ -430,10 +428,7 @@ class TestUiPruning : public QObject {
   void trainedDemoCurvesFall() {
     if (!QFileInfo::exists(bundledDemoModelPath())) QSKIP("the bundled demo model is not built");
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
-    options.baseline_accuracy_limit = 200;
+    MainWindowOptions options = test::windowOptions(dir.path(), 200);
     MainWindow window(options);
     window.resize(1600, 1000);
     window.show();

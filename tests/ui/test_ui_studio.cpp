@@ -17,6 +17,7 @@
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "tests/tests_common.h"
+#include "tests/ui/ui_test_common.h"
 #include "ui/charts.h"
 #include "ui/dialogs.h"
 #include "ui/graph_view.h"
@@ -59,10 +60,7 @@ class TestUiStudio : public QObject {
 
   void endToEnd() {
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
-    options.baseline_accuracy_limit = 300;
+    MainWindowOptions options = test::windowOptions(dir.path(), 300);
     MainWindow window(options);
     window.resize(1400, 900);
     window.show();
@@ -163,9 +161,7 @@ class TestUiStudio : public QObject {
   void quantExclusionsPickedInTheGraph() {
     if (!studioPassRegistry().contains("quantize")) QSKIP("quantize pass not built");
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
+    MainWindowOptions options = test::windowOptions(dir.path());
     MainWindow window(options);
     window.resize(1400, 900);
     window.show();
@@ -267,10 +263,7 @@ class TestUiStudio : public QObject {
 
   void variantsWithTheirOwnModelFile() {
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
-    options.baseline_accuracy_limit = 100;
+    MainWindowOptions options = test::windowOptions(dir.path(), 100);
     MainWindow window(options);
     window.resize(1400, 900);
     window.show();
@@ -383,10 +376,7 @@ class TestUiStudio : public QObject {
   void studioTimings() {
     const QString models = QString(EDGETUNE_RESOURCES_DIR) + "/models/";
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
-    options.baseline_accuracy_limit = 200;
+    MainWindowOptions options = test::windowOptions(dir.path(), 200);
     MainWindow window(options);
     window.resize(1500, 950);
     window.show();
@@ -445,9 +435,7 @@ class TestUiStudio : public QObject {
 
   void badModelShowsOneClearError() {
     test::TempDir dir;
-    MainWindowOptions options;
-    options.offer_recovery = false;
-    options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
+    MainWindowOptions options = test::windowOptions(dir.path());
     MainWindow window(options);
     std::ofstream(dir / "junk.onnx") << "this is not a model";
     const QString path = QString::fromStdString((dir / "junk.onnx").string());

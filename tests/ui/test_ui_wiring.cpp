@@ -22,6 +22,7 @@
 #include "core/ir/model.h"
 #include "tests/deploy/ssh_server.h"
 #include "tests/tests_common.h"
+#include "tests/ui/ui_test_common.h"
 #include "ui/charts.h"
 #include "ui/devices_panel.h"
 #include "ui/dialogs.h"
@@ -39,13 +40,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-MainWindowOptions quietOptions(const fs::path& dir) {
-  MainWindowOptions options;
-  options.offer_recovery = false;
-  options.recovery_path = QString::fromStdString((dir / "recovery.json").string());
-  options.baseline_accuracy_limit = 100;
-  return options;
-}
+MainWindowOptions quietOptions(const fs::path& dir) { return test::windowOptions(dir, 100); }
 
 // Opens the bundled demo model (and a dataset when `dataset` is set) and waits for both.
 bool openDemo(MainWindow& window, const QString& dataset = {}) {
