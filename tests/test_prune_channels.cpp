@@ -381,6 +381,9 @@ class TestPruneChannels : public QObject {
     QCOMPARE(keptUnits(16, 0.9, 8), int64_t(8));
     QCOMPARE(keptUnits(4, 0.9, 8), int64_t(4));  // fewer than N: never rounded to zero, nothing pruned
     QCOMPARE(keptUnits(64, 0.3, 8), int64_t(48));
+    QCOMPARE(keptUnits(16, 0.3, 8), int64_t(16));  // 11.2 kept rounds up: rounding never prunes more than asked
+    QCOMPARE(keptUnits(32, 0.4, 8), int64_t(24));  // 19.2 -> 24, not 16
+    QCOMPARE(keptUnits(16, 0.3, 1), int64_t(11));
     QCOMPARE(keptUnits(12, 0.5, 8, 64), int64_t(6));  // heads are not rounded
     // Bad plans and options are clear errors.
     Model x = m;

@@ -54,7 +54,7 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->capture_default_str();
   cmd->add_option("--per-layer", args->per_layer, "NAME=RATIO override (group id or node name); repeatable");
   cmd->add_option("--protect", args->protect, "Regex over node names never pruned; repeatable");
-  cmd->add_option("--round", args->round_to, "Round kept channel counts to a multiple of N (channels)")
+  cmd->add_option("--round", args->round_to, "Round kept channel counts up to a multiple of N (channels; never prunes more than asked)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--criterion", args->criterion, "Channel ranking: l1, l2 or bn (BatchNorm gamma)")
       ->capture_default_str()->check(CLI::IsMember({"l1", "l2", "bn"}));

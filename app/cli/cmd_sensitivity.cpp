@@ -30,7 +30,7 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   cmd->add_option("--group", args->groups, "Only this group id; repeatable");
   cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "ONNX Runtime intra-op threads")->capture_default_str();
-  cmd->add_option("--round", args->round_to, "Round kept channels to a multiple of N")->capture_default_str();
+  cmd->add_option("--round", args->round_to, "Round kept channels up to a multiple of N")->capture_default_str();
   cmd->add_option("--criterion", args->criterion, "l1, l2 or bn")->capture_default_str()
       ->check(CLI::IsMember({"l1", "l2", "bn"}));
   cmd->add_option("--csv", args->csv, "Also write the curves as CSV to this file");

@@ -65,8 +65,7 @@ int64_t keptUnits(int64_t units, double ratio, int64_t round_to, int64_t unit_si
   int64_t keep = static_cast<int64_t>(std::llround(static_cast<double>(units) * (1.0 - ratio)));
   keep = std::clamp<int64_t>(keep, 1, units);
   if (unit_size == 1 && round_to > 1 && keep < units) {
-    keep = static_cast<int64_t>(std::llround(static_cast<double>(keep) / round_to)) * round_to;
-    if (keep <= 0) keep = round_to;  // never round to zero
+    keep = (keep + round_to - 1) / round_to * round_to;  // up: never prune more than the ratio asks
     keep = std::min(keep, units);
   }
   return keep;

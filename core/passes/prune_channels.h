@@ -42,7 +42,7 @@ struct PruneChannelsOptions {
   double ratio = 0.3;                  // fraction of each prunable group's units to remove, [0, 1)
   std::map<std::string, double> per_group;  // group id or member node name -> ratio (overrides `ratio`)
   std::vector<std::string> protect;    // regexes over node names: groups with a matching member stay whole
-  int64_t round_to = 8;                // kept channel counts rounded to a multiple of this (never to zero)
+  int64_t round_to = 8;                // kept channel counts rounded up to a multiple of this
   std::string criterion = "l1";        // "l1", "l2", "bn" (|BatchNorm gamma|), "taylor" (needs gradients)
   bool prune_heads = true;             // attention heads
   bool prune_neurons = true;           // Gemm/MatMul output neurons (FFN intermediate, hidden Gemm layers)
@@ -86,8 +86,9 @@ ChannelPruneResult pruneChannels(Model& model, const PruneChannelsOptions& optio
 /// rest of the network (the consumers' input weights), which computes what removal computes.
 void zeroChannelPlan(Model& model, const ChannelPlan& plan);
 
-/// Units kept when pruning `units` by `ratio`, rounded to a multiple of `round_to` (when unit_size == 1), at
-/// least 1 and at most `units`.
+/// Units kept when pruning `units` by `ratio`, rounded UP to a multiple of `round_to` (when unit_size == 1), at
+/// least 1 and at most `units`: rounding never prunes more than asked (30% of a 16-channel layer keeps all 16
+/// rather than dropping to 8, which would be 50%).
 int64_t keptUnits(int64_t units, double ratio, int64_t round_to, int64_t unit_size = 1);
 
 class PruneChannelsPass final : public PassWithOptions<PruneChannelsOptions> {
