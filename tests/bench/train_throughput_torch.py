@@ -2,10 +2,14 @@
 """Training throughput of the same CIFAR-style ResNets as EdgeTune's model zoo, in PyTorch eager.
 
 Run with Debian's python3-torch: /usr/bin/python3 tests/bench/train_throughput_torch.py --arch resnet20 --batch 128
---threads 2 --steps 20 --rounds 3 --image 28 --channels 1. Prints one line "images_per_second <median>".
-Architectures match core/zoo (3x3 stem stride 1, BasicBlocks, 1x1 conv+BN projection shortcuts, no conv bias,
-GlobalAveragePool, Linear). The step is the trainer's: forward, cross-entropy, backward, SGD Nesterov momentum 0.9
-with weight decay 5e-4.
+--threads 2 --steps 20 --rounds 3 --image 28 --channels 1. Prints one line "images_per_second <median>" (for
+--arch bert: examples are sequences of --seq-len tokens).
+Architectures match core/zoo: the ResNets (3x3 stem stride 1, BasicBlocks, 1x1 conv+BN projection shortcuts, no conv
+bias, GlobalAveragePool, Linear) and the BERT encoder (word + position + token-type embeddings and LayerNorm, post-LN
+layers with multi-head attention and an exact-GELU FFN of 4x hidden, additive attention-mask bias, tanh pooler on the
+first token, linear classifier; no dropout, as the zoo exports none). The step is the trainer's: forward,
+cross-entropy, backward, then SGD Nesterov momentum 0.9 with weight decay 5e-4 (ResNets) or AdamW with weight decay
+0.01 (BERT).
 """
 import argparse
 import statistics
@@ -51,6 +55,49 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class EncoderLayer(nn.Module):
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.o = (nn.Linear(hidden, hidden) for _ in range(4))
+        self.ln1 = nn.LayerNorm(hidden, eps=1e-12)
+        self.fc1 = nn.Linear(hidden, 4 * hidden)
+        self.fc2 = nn.Linear(4 * hidden, hidden)
+        self.ln2 = nn.LayerNorm(hidden, eps=1e-12)
+
+    def forward(self, x, bias):
+        b, t, h = x.shape
+        d = h // self.heads
+
+        def split(z):
+            return z.view(b, t, self.heads, d).transpose(1, 2)
+
+        scores = split(self.q(x)) @ split(self.k(x)).transpose(-1, -2) / d ** 0.5 + bias
+        context = (torch.softmax(scores, -1) @ split(self.v(x))).transpose(1, 2).reshape(b, t, h)
+        x = self.ln1(x + self.o(context))
+        return self.ln2(x + self.fc2(F.gelu(self.fc1(x))))
+
+
+class Bert(nn.Module):
+    def __init__(self, vocab, hidden, layers, heads, positions, classes):
+        super().__init__()
+        self.word = nn.Embedding(vocab, hidden)
+        self.position = nn.Embedding(positions, hidden)
+        self.token_type = nn.Embedding(2, hidden)
+        self.ln = nn.LayerNorm(hidden, eps=1e-12)
+        self.layers = nn.ModuleList(EncoderLayer(hidden, heads) for _ in range(layers))
+        self.pooler = nn.Linear(hidden, hidden)
+        self.classifier = nn.Linear(hidden, classes)
+
+    def forward(self, ids, mask, types):
+        positions = torch.arange(ids.shape[1])
+        x = self.ln(self.word(ids) + self.position(positions) + self.token_type(types))
+        bias = (1.0 - mask[:, None, None, :].float()) * -10000.0
+        for layer in self.layers:
+            x = layer(x, bias)
+        return self.classifier(torch.tanh(self.pooler(x[:, 0])))
+
+
 def build(arch, channels, classes):
     if arch == "resnet18":
         return ResNet([64, 128, 256, 512], [2, 2, 2, 2], channels, classes)
@@ -69,18 +116,29 @@ def main():
     p.add_argument("--image", type=int, default=28)
     p.add_argument("--channels", type=int, default=1)
     p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--seq-len", type=int, default=128)
+    p.add_argument("--vocab", type=int, default=8000)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--heads", type=int, default=4)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = build(a.arch, a.channels, a.classes)
+    if a.arch == "bert":
+        model = Bert(a.vocab, a.hidden, a.layers, a.heads, a.seq_len, a.classes)
+        opt = torch.optim.AdamW(model.parameters(), lr=4e-4, weight_decay=0.01)
+        inputs = (torch.randint(0, a.vocab, (a.batch, a.seq_len)), torch.ones(a.batch, a.seq_len, dtype=torch.int64),
+                  torch.zeros(a.batch, a.seq_len, dtype=torch.int64))
+    else:
+        model = build(a.arch, a.channels, a.classes)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        inputs = (torch.randn(a.batch, a.channels, a.image, a.image),)
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    x = torch.randn(a.batch, a.channels, a.image, a.image)
     y = torch.randint(0, a.classes, (a.batch,))
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(model(*inputs), y)
         loss.backward()
         opt.step()
 
