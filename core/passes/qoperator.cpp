@@ -3,6 +3,7 @@
 // runtimes and some accelerators need because they cannot fuse Q/DQ pairs themselves. Only nodes whose every
 // operand is dequantized (and, except QGemm, whose output is quantized right away) are rewritten; what does not
 // match stays in Q/DQ form, which ONNX Runtime still fuses, and is counted in the report.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
