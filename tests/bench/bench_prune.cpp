@@ -1,11 +1,11 @@
 // bench_prune: what structured pruning buys in measured ONNX Runtime latency, not just FLOPs.
 //   ResNet-18 (1x28x28, 10 classes, zoo-built) at channel ratios 0..0.8: params, MACs, ONNX file size, median
-//   latency on 1 and 2 threads (>= 20 runs); BERT (zoo) with 50% of heads and FFN neurons removed.
+//   latency on 1 and 2 threads (>= 20 rounds); BERT (zoo) with 50% of heads and FFN neurons removed. All rows of
+//   a table are timed interleaved: every round runs each model once, so all of them see the same machine state.
 //   With --sensitivity [DATASET_SPEC]: time of a full sensitivity sweep on ResNet-20 and ResNet-18 (untrained
 //   weights: the accuracies mean nothing, the time does).
 //   With --model BASE.onnx --variant LABEL=FILE.onnx ...: the rows for those files instead (e.g. a trained model
-//   and its pruned / recovered versions made by tests/bench/prune_recovery.sh), timed interleaved: every round
-//   runs each model once, so all of them see the same machine state.
+//   and its pruned / recovered versions made by tests/bench/prune_recovery.sh).
 // Usage: bench_prune [--runs N] [--sensitivity [SPEC]] [--limit N]
 //        bench_prune --model BASE.onnx [--variant LABEL=FILE]... [--runs N] [--seq-len N]
 #include <chrono>
@@ -30,25 +30,6 @@ struct Row {
   int64_t params = 0, macs = 0, bytes = 0;
   double ms1 = 0, ms2 = 0;
 };
-
-Row measure(const std::string& label, const Model& m, int runs, int64_t seq) {
-  Row r;
-  r.label = label;
-  const ModelStats s = computeStats(m);
-  r.params = s.params;
-  r.macs = s.macs;
-  r.bytes = s.serialized_bytes;
-  BenchmarkOptions b;
-  b.runs = runs;
-  b.warmup_runs = 5;
-  b.other_dynamic_dim = seq;
-  for (int threads : {1, 2}) {
-    OrtOptions ort;
-    ort.intra_op_threads = threads;
-    (threads == 1 ? r.ms1 : r.ms2) = benchmarkModel(m, ort, b).median_ms;
-  }
-  return r;
-}
 
 void print(const std::vector<Row>& rows) {
   std::printf("%-26s %12s %10s %12s %10s %10s %8s %8s\n", "variant", "params", "MMACs", "file bytes", "1t ms",
@@ -156,8 +137,8 @@ int main(int argc, char** argv) {
     z.image_size = 28;
     z.classes = 10;
     const Model resnet18 = zoo::buildZooModel("resnet18", z);
-    std::printf("ResNet-18 (1x28x28, 10 classes), channel pruning (L1, round to 8), median of %d runs\n", runs);
-    std::vector<Row> rows;
+    std::printf("ResNet-18 (1x28x28, 10 classes), channel pruning (L1, round to 8), median of %d interleaved rounds\n", runs);
+    std::vector<std::pair<std::string, Model>> ratios;
     for (double ratio : {0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8}) {
       Model m = resnet18;
       PruneChannelsOptions o;
@@ -165,9 +146,9 @@ int main(int argc, char** argv) {
       pruneChannels(m, o);
       char label[64];
       std::snprintf(label, sizeof label, "ratio %.1f", ratio);
-      rows.push_back(measure(label, m, runs, 1));
+      ratios.emplace_back(label, std::move(m));
     }
-    print(rows);
+    print(measureInterleaved(ratios, runs, 1));
 
     for (auto [hidden, layers, heads] : {std::tuple<int, int, int>{128, 2, 2}, {256, 4, 4}}) {
       zoo::ZooOptions b;
@@ -185,7 +166,7 @@ int main(int argc, char** argv) {
       pruneChannels(pruned, o);
       std::printf("\nBERT hidden %d, %d layers, %d heads, sequence 128: 50%% of heads and FFN neurons removed\n",
                   hidden, layers, heads);
-      print({measure("unpruned", bert, runs, 128), measure("heads+FFN 50%", pruned, runs, 128)});
+      print(measureInterleaved({{"unpruned", bert}, {"heads+FFN 50%", pruned}}, runs, 128));
     }
     if (sensitivity) {
       std::printf("\n");
