@@ -149,6 +149,53 @@ class TestCli : public QObject {
     QVERIFY2(r.err.find("input") != std::string::npos && r.err.find("28") != std::string::npos, r.err.c_str());
   }
 
+  // prune --allocate: per-group ratios from a saved sensitivity sweep, meeting a MACs target (deterministic) and
+  // a measured-latency one; the report carries the allocation; misuse gets one message and no output file.
+  void pruneAllocate() {
+    TempDir dir;
+    auto model = dir / "r8.onnx", sens = dir / "sens.json", out = dir / "p.onnx", mlp = dir / "mlp.onnx";
+    QCOMPARE(runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code, 0);
+    CliResult s = runCli({"-q", "sensitivity", q(model), "--data", "fashion-mnist", "--limit", "64", "--ratios", "0.3",
+                          "0.6", "0.9", "--save-json", q(sens)});
+    QVERIFY2(s.exit_code == 0, s.err.c_str());
+    CliResult p = runCli({"--json", "-q", "prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity",
+                          q(sens), "--round", "1"});
+    QVERIFY2(p.exit_code == 0, p.err.c_str());
+    auto j = nlohmann::json::parse(p.out);
+    QVERIFY(j["allocation"]["reached"].get<bool>());
+    QVERIFY(!j["allocation"]["ratios"].empty());
+    QVERIFY(j["macs_after"].get<double>() <= 0.6 * j["macs_before"].get<double>());
+    QCOMPARE(j["allocation"]["metric_after"].get<double>(), j["macs_after"].get<double>());
+    QVERIFY(fs::exists(out));
+    fs::remove(out);
+    p = runCli({"--json", "-q", "prune", q(model), "-o", q(out), "--allocate", "latency=0.7", "--sensitivity", q(sens)});
+    QVERIFY2(p.exit_code == 0, p.err.c_str());
+    j = nlohmann::json::parse(p.out);
+    QVERIFY(j["allocation"]["metric_before"].get<double>() > 0);  // milliseconds, measured
+    QVERIFY(j["allocation"]["metric_after"].get<double>() > 0);
+    QVERIFY(j["macs_after"].get<double>() < j["macs_before"].get<double>());
+    fs::remove(out);
+    QCOMPARE(runCli({"zoo", "mlp", "-o", q(mlp)}).exit_code, 0);
+    const std::vector<std::pair<QStringList, std::string>> bad = {
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6"}, "--sensitivity"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "flops=0.6", "--sensitivity", q(sens)}, "flops=0.6"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=half", "--sensitivity", q(sens)}, "not a number"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=1.5", "--sensitivity", q(sens)}, "(0, 1)"},
+        {{"prune", q(mlp), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(sens)}, "parameters"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(model)}, "not JSON"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(sens), "--protect", "conv1"},
+         "--protect"},
+        {{"prune", q(model), "-o", q(out), "--method", "magnitude", "--allocate", "macs=0.6", "--sensitivity", q(sens)},
+         "channels"}};
+    for (const auto& [args, needle] : bad) {
+      CliResult r = runCli(args);
+      QCOMPARE(r.exit_code, 1);
+      QCOMPARE(countLines(r.err), 1);
+      QVERIFY2(r.err.find(needle) != std::string::npos, (needle + " not in: " + r.err).c_str());
+      QVERIFY(!fs::exists(out));
+    }
+  }
+
   void badArguments() {
     TempDir dir;
     auto out = dir / "x.onnx";

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "core/analysis/allocation.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
 #include "core/passes/graph_edit.h"
@@ -33,11 +34,51 @@ std::pair<std::string, double> parseOverride(const std::string& text) {
   }
 }
 
+// --allocate METRIC=KEEP with --sensitivity FILE: per-group ratios from the curves (see allocateRatios).
+template <typename Args>
+Allocation allocate(const Model& model, const Args& args, JobContext* job) {
+  if (args.sensitivity.empty()) throw Error("prune: --allocate needs --sensitivity FILE (edgetune-cli sensitivity --save-json FILE)");
+  if (!args.per_layer.empty() || !args.protect.empty())
+    throw Error("prune: --allocate chooses every group's ratio; it cannot be combined with --per-layer or --protect");
+  const auto eq = args.allocate.find('=');
+  AllocationOptions o;
+  o.metric = args.allocate.substr(0, eq);
+  if (eq == std::string::npos || (o.metric != "params" && o.metric != "macs" && o.metric != "latency"))
+    throw Error("--allocate '" + args.allocate + "': expected params=KEEP, macs=KEEP or latency=KEEP");
+  try {
+    size_t used = 0;
+    o.keep_fraction = std::stod(args.allocate.substr(eq + 1), &used);
+    if (used != args.allocate.size() - eq - 1) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw Error("--allocate '" + args.allocate + "': '" + args.allocate.substr(eq + 1) + "' is not a number");
+  }
+  o.round_to = args.round_to;
+  o.criterion = args.criterion;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(readFile(args.sensitivity));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("--sensitivity '" + args.sensitivity + "': not JSON (" + e.what() + ")");
+  }
+  SensitivityResult s;
+  try {
+    s = SensitivityResult::fromJson(j);
+  } catch (const Error& e) {
+    throw Error("--sensitivity '" + args.sensitivity + "': " + e.what());
+  }
+  const ModelStats stats = computeStats(model);
+  if (s.params != 0 && s.params != stats.params)
+    throw Error("--sensitivity '" + args.sensitivity + "' was measured on a model with " + withCommas(s.params) +
+                " parameters; '" + args.model + "' has " + withCommas(stats.params));
+  if (job) job->report(0.2, "allocating (" + o.metric + ")");
+  return allocateRatios(model, s, o);
+}
+
 }  // namespace
 
 void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
-    std::string model, output, method = "channels", criterion = "l1", report, scope = "layer";
+    std::string model, output, method = "channels", criterion = "l1", report, scope = "layer", allocate, sensitivity;
     double ratio = 0.3;
     std::vector<std::string> per_layer, protect;
     int64_t round_to = 8;
@@ -62,6 +103,10 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->capture_default_str()->check(CLI::IsMember({"layer", "global"}));
   cmd->add_option("--report", args->report, "Write a JSON report to this file");
   cmd->add_flag("--list-groups", args->list_groups, "Only list the channel dependency groups");
+  cmd->add_option("--allocate", args->allocate,
+                  "channels: METRIC=KEEP, per-group ratios from --sensitivity curves so that params, macs or latency "
+                  "(ONNX Runtime, 1 thread) keeps at most KEEP of the original (e.g. latency=0.4)");
+  cmd->add_option("--sensitivity", args->sensitivity, "Sensitivity JSON (edgetune-cli sensitivity --save-json) for --allocate");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       Model model = Model::load(args->model);
@@ -78,6 +123,8 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         return 0;
       }
       if (args->output.empty()) throw Error("prune: -o OUT is required");
+      if (!args->allocate.empty() && args->method != "channels")
+        throw Error("prune: --allocate works with --method channels");
       if (samePath(args->model, args->output))
         throw Error("prune: refusing to overwrite the input model '" + args->model + "'; choose another -o");
       auto job = makeJob(global, "prune");
@@ -109,6 +156,15 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         o.criterion = args->criterion;
         o.protect = args->protect;
         for (const auto& p : args->per_layer) o.per_group.insert(parseOverride(p));
+        if (!args->allocate.empty()) {
+          const Allocation a = allocate(model, *args, job.get());
+          o.ratio = 0.0;
+          o.per_group = a.ratios;
+          report["allocation"] = a.toJson();
+          text << "allocation   " << args->allocate << ": " << std::setprecision(4) << a.metric_before << " -> "
+               << a.metric_after << (a.reached ? "" : "  (target NOT reached)")
+               << ", predicted drop " << std::setprecision(3) << 100.0 * a.predicted_accuracy_drop << " points\n";
+        }
         auto r = pruneChannels(model, o);
         report["options"] = o;
         report["result"] = r.toJson();

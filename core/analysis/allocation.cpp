@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "core/ir/stats.h"
 #include "core/passes/prune_channels.h"
@@ -65,13 +66,26 @@ double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t st
   return static_cast<double>(v[step - 1]);
 }
 
+// The metric of `model` and of `candidate`. Default latency: both timed in the same interleaved rounds (1 thread,
+// median of 30), so their ratio holds even when the machine's speed drifts; the original is re-timed each time.
+std::pair<double, double> measurePair(const Model& model, const Model& candidate, const AllocationOptions& o,
+                                      double cached_before) {
+  if (o.metric == "latency" && !o.measure_latency_ms) {
+    BenchmarkOptions b;
+    b.runs = 30;
+    b.warmup_runs = 5;
+    const auto ms = interleavedMedians({&model, &candidate}, OrtOptions{}, b);
+    return {ms[0], ms[1]};
+  }
+  return {cached_before, measureMetric(candidate, o)};
+}
+
 }  // namespace
 
 Allocation allocateRatios(const Model& model, const SensitivityResult& s, const AllocationOptions& o) {
   checkOptions(o);
   Allocation a;
   a.metric_before = measureMetric(model, o);
-  const double target = o.keep_fraction * a.metric_before;
   const size_t n = s.curves.size();
   std::vector<size_t> step(n, 0);  // 0 = unpruned, k = curve.ratios[k - 1]
   // Estimated total under additivity of isolated savings (exact for params of independent groups).
@@ -82,7 +96,7 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
     return total;
   };
   double estimate_target = o.keep_fraction * base;
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < 12; ++round) {
     while (estimate() > estimate_target) {
       // Cheapest next step: accuracy lost per unit saved (a step that saves nothing is never taken).
       size_t best = n;
@@ -109,11 +123,13 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
         a.ratios[s.curves[g].group] = s.curves[g].ratios[step[g] - 1];
         a.predicted_accuracy_drop += dropAt(s, s.curves[g], step[g]);
       }
-    a.metric_after = measureMetric(applyAllocation(model, a, o), o);
+    std::tie(a.metric_before, a.metric_after) = measurePair(model, applyAllocation(model, a, o), o, a.metric_before);
+    const double target = o.keep_fraction * a.metric_before;
     a.reached = a.metric_after <= target;
     if (a.reached) break;
-    // Interactions (a group's consumers shrink with the next group) or latency not tracking MACs: aim lower.
-    estimate_target *= std::max(0.5, target / a.metric_after);
+    // Interactions (a group's consumers shrink with the next group) or latency not tracking MACs: aim lower, from
+    // where the estimate stands now (it is strictly lower, so the next round takes at least one more step).
+    estimate_target = estimate() * std::max(0.5, target / a.metric_after);
   }
   return a;
 }
@@ -122,7 +138,6 @@ Allocation uniformAllocation(const Model& model, const SensitivityResult& s, con
   checkOptions(o);
   Allocation best;
   best.metric_before = measureMetric(model, o);
-  const double target = o.keep_fraction * best.metric_before;
   auto at = [&](double r) {
     Allocation a;
     a.metric_before = best.metric_before;
@@ -142,8 +157,8 @@ Allocation uniformAllocation(const Model& model, const SensitivityResult& s, con
       }
       a.predicted_accuracy_drop += std::max(0.0, drop);
     }
-    a.metric_after = measureMetric(applyAllocation(model, a, o), o);
-    a.reached = a.metric_after <= target;
+    std::tie(a.metric_before, a.metric_after) = measurePair(model, applyAllocation(model, a, o), o, a.metric_before);
+    a.reached = a.metric_after <= o.keep_fraction * a.metric_before;
     return a;
   };
   double lo = 0.0, hi = 0.95;

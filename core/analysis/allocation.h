@@ -16,7 +16,8 @@ struct AllocationOptions {
   double keep_fraction = 0.5;   // target: the pruned model's metric <= keep_fraction * the original's
   int64_t round_to = 8;
   std::string criterion = "l1";
-  /// Latency of a model in ms (the "latency" metric); default: ONNX Runtime median of 20 runs on 1 thread.
+  /// Latency of a model in ms (the "latency" metric). Default: the allocation times the original and each candidate
+  /// in the same interleaved ONNX Runtime rounds (1 thread, median of 30), so the ratio is robust to machine drift.
   std::function<double(const Model&)> measure_latency_ms;
 };
 

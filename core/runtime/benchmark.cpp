@@ -130,6 +130,29 @@ BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const 
   return r;
 }
 
+std::vector<double> interleavedMedians(const std::vector<const Model*>& models, const OrtOptions& ort,
+                                       const BenchmarkOptions& options) {
+  OrtOptions o = ort;
+  o.allow_spinning = false;
+  std::vector<std::unique_ptr<Executor>> executors;
+  std::vector<std::vector<NamedTensor>> inputs;
+  for (const Model* m : models) {
+    executors.push_back(makeOrtExecutor(*m, o));
+    inputs.push_back(makeRandomInputs(executors.back()->inputs(), options));
+  }
+  std::vector<std::vector<double>> times(models.size());
+  for (int round = 0; round < options.warmup_runs + options.runs; ++round)
+    for (size_t i = 0; i < models.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      executors[i]->run(inputs[i]);
+      const auto t1 = std::chrono::steady_clock::now();
+      if (round >= options.warmup_runs) times[i].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+  std::vector<double> medians;
+  for (auto& t : times) medians.push_back(percentile(t, 50));
+  return medians;
+}
+
 nlohmann::json BenchmarkResult::toJson() const {
   return {{"model", model},         {"threads", threads},       {"batch_size", batch_size},
           {"runs", runs},           {"min_ms", min_ms},         {"median_ms", median_ms},

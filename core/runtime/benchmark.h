@@ -45,6 +45,13 @@ BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& in
 BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const BenchmarkOptions& options,
                                JobContext* job = nullptr);
 
+/// Median latency (ms) of each model, timed in interleaved rounds in one process: every round runs each model
+/// once (after options.warmup_runs untimed rounds), so all of them see the same machine state and their ratios
+/// are comparable even on a busy machine. Sessions are created with spinning off (ort.allow_spinning is ignored):
+/// an idle session's spinning threads would otherwise compete with the one being timed.
+std::vector<double> interleavedMedians(const std::vector<const Model*>& models, const OrtOptions& ort,
+                                       const BenchmarkOptions& options);
+
 /// Statistics helpers (exposed for tests): nearest-rank percentile of unsorted samples, q in [0, 100].
 double percentile(std::vector<double> samples, double q);
 

@@ -27,6 +27,7 @@ Ort::SessionOptions makeSessionOptions(const OrtOptions& options) {
   so.SetIntraOpNumThreads(options.intra_op_threads);
   so.SetInterOpNumThreads(1);
   so.SetGraphOptimizationLevel(toOrt(options.optimization));
+  if (!options.allow_spinning) so.AddConfigEntry("session.intra_op.allow_spinning", "0");
   if (options.enable_profiling)
     so.EnableProfiling(options.profile_prefix.empty() ? "edgetune_profile" : options.profile_prefix.c_str());
   return so;

@@ -50,25 +50,15 @@ std::vector<Row> measureInterleaved(const std::vector<std::pair<std::string, Mod
   }
   BenchmarkOptions b;
   b.other_dynamic_dim = seq;
+  b.runs = runs;
+  b.warmup_runs = 5;
+  std::vector<const Model*> pointers;
+  for (const auto& entry : models) pointers.push_back(&entry.second);
   for (int threads : {1, 2}) {
     OrtOptions ort;
     ort.intra_op_threads = threads;
-    std::vector<std::unique_ptr<Executor>> executors;
-    std::vector<std::vector<NamedTensor>> inputs;
-    for (const auto& entry : models) {
-      executors.push_back(makeOrtExecutor(entry.second, ort));
-      inputs.push_back(makeRandomInputs(executors.back()->inputs(), b, 1));
-    }
-    std::vector<std::vector<double>> times(models.size());
-    const int warmup = 5;
-    for (int round = 0; round < runs + warmup; ++round)
-      for (size_t i = 0; i < models.size(); ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        executors[i]->run(inputs[i]);
-        const auto t1 = std::chrono::steady_clock::now();
-        if (round >= warmup) times[i].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      }
-    for (size_t i = 0; i < models.size(); ++i) (threads == 1 ? rows[i].ms1 : rows[i].ms2) = percentile(times[i], 50);
+    const std::vector<double> medians = interleavedMedians(pointers, ort, b);
+    for (size_t i = 0; i < models.size(); ++i) (threads == 1 ? rows[i].ms1 : rows[i].ms2) = medians[i];
   }
   return rows;
 }

@@ -246,6 +246,7 @@ int main(int argc, char** argv) {
     for (int threads : {1, 2}) {
       OrtOptions ort;
       ort.intra_op_threads = threads;
+      ort.allow_spinning = false;  // sessions take turns: no idle spinning threads competing with the timed one
       auto a = makeOrtExecutor(model, ort), b = makeOrtExecutor(main_variant.model, ort);
       auto inputs = bindInputs(a->inputs(), makeBatch(*eval_data, first), eval_data->name());
       Latency l = interleaved(*a, *b, inputs, runs);
