@@ -589,6 +589,7 @@ void MainWindow::openModel(const QString& source) {
       refreshVariants();
       QString problem;
       tuning_->setContext(baseline_, datasetForModel(&problem), project_.dataset_spec);
+      if (saved_sensitivity && project_.sensitivity) tuning_->setSensitivity(saved_sensitivity);
       updateTrainContext();
       train_panel_->setSourceModel(baseline_, "baseline", emptyRecipe(), {});
       dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) + (problem.isEmpty() ? "" : " (does not fit)") : "no dataset");
@@ -656,6 +657,7 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
     handle.postToUi([=, this] {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);
+      tuning_->setSensitivity(result);  // "Allocate" in the pruning section reads it
       project_.sensitivity = *result;  // saved with the project: re-opening restores chart and overlay
       markDirty();
       graph_->setOverlayValues(GraphColorMode::Sensitivity, *overlay);

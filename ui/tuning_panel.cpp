@@ -259,6 +259,23 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   pf->addRow(new QLabel("Per-layer groups:", prune_box));
   pf->addRow(groups_table_);
   pf->addRow(groups_note_);
+  auto* allocate_row = new QHBoxLayout;
+  allocate_metric_ = new QComboBox(prune_box);
+  allocate_metric_->addItem("latency", "latency");
+  allocate_metric_->addItem("MACs", "macs");
+  allocate_metric_->addItem("parameters", "params");
+  allocate_keep_ = new QSpinBox(prune_box);
+  allocate_keep_->setRange(5, 95);
+  allocate_keep_->setValue(50);
+  allocate_keep_->setSuffix("% of original");
+  allocate_ = new QPushButton("Allocate", prune_box);
+  allocate_->setToolTip("Fill the per-layer ratios from the sensitivity sweep: insensitive groups are pruned more,\n"
+                        "until the chosen metric is at most this share of the original (latency is measured).\n"
+                        "Run a sensitivity sweep first (Ctrl+Shift+Y).");
+  allocate_row->addWidget(allocate_metric_);
+  allocate_row->addWidget(allocate_keep_, 1);
+  allocate_row->addWidget(allocate_);
+  pf->addRow("Allocate", allocate_row);
   layout->addWidget(prune_box);
 
   auto* quant_box = new QGroupBox("Quantization", this);
@@ -332,6 +349,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   connect(exclude_, &QLineEdit::editingFinished, this, [this] { onWidgetChanged(false); });
   connect(round_to_, &QSpinBox::valueChanged, this, [this] { onWidgetChanged(false); });
   connect(apply_, &QPushButton::clicked, this, &TuningPanel::apply);
+  connect(allocate_, &QPushButton::clicked, this, &TuningPanel::allocate);
   connect(groups_table_, &QTableWidget::cellChanged, this, &TuningPanel::onGroupItemChanged);
   connect(groups_table_, &QTableWidget::itemSelectionChanged, this, [this] {
     const auto rows = groups_table_->selectionModel()->selectedRows();
@@ -508,6 +526,65 @@ void TuningPanel::selectPruneGroup(const QString& id) {
   groups_table_->clearSelection();
 }
 
+void TuningPanel::setSensitivity(std::shared_ptr<const SensitivityResult> sensitivity) {
+  sensitivity_ = std::move(sensitivity);
+  updateEnabled();
+}
+
+void TuningPanel::setAllocationTarget(const QString& metric, double keep_fraction) {
+  const int i = allocate_metric_->findData(metric);
+  if (i >= 0) allocate_metric_->setCurrentIndex(i);
+  allocate_keep_->setValue(static_cast<int>(std::lround(100 * keep_fraction)));
+}
+
+void TuningPanel::allocate() {
+  if (!baseline_ || !sensitivity_) {
+    emit statusMessage(!baseline_ ? "Open a model first" : "Run a sensitivity sweep first (Ctrl+Shift+Y)");
+    return;
+  }
+  if (allocate_job_) return;
+  AllocationOptions o;
+  o.metric = allocate_metric_->currentData().toString().toStdString();
+  o.keep_fraction = allocate_keep_->value() / 100.0;
+  o.round_to = round_to_->value();
+  auto model = baseline_;
+  auto sensitivity = sensitivity_;
+  const QString title = QString("Allocate pruning (%1 <= %2%)").arg(allocate_metric_->currentText()).arg(allocate_keep_->value());
+  allocate_job_ = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
+    context.report(0.05, "allocating from " + std::to_string(sensitivity->curves.size()) + " sensitivity curves");
+    const Allocation a = allocateRatios(*model, *sensitivity, o);
+    handle.postToUi([=, this] {
+      if (model != baseline_) return;  // another model was opened meanwhile
+      json k = knobs();
+      k["prune_method"] = "prune_channels";
+      k["prune_ratio"] = 0.0;
+      k["group_ratios"] = a.ratios;
+      k["locked_groups"] = json::array();
+      setKnobs(k, true);
+      const QString unit = o.metric == "latency" ? " ms" : "";
+      emit statusMessage(QString("Allocation (%1): %2%3 -> %4%3%5, predicted drop before recovery %6 points")
+                             .arg(QString::fromStdString(o.metric))
+                             .arg(a.metric_before, 0, 'g', 4)
+                             .arg(unit)
+                             .arg(a.metric_after, 0, 'g', 4)
+                             .arg(a.reached ? "" : " (target NOT reached)")
+                             .arg(100 * a.predicted_accuracy_drop, 0, 'f', 1));
+      emit allocationFinished(a.toJson(), QString());
+    });
+  });
+  connect(allocate_job_, &JobHandle::finished, this, [this](JobHandle::State state, const QString& error) {
+    allocate_job_ = nullptr;
+    updateEnabled();
+    if (state == JobHandle::State::Failed) {
+      emit statusMessage("Allocation failed: " + error);
+      emit allocationFinished(json(), error);
+    } else if (state == JobHandle::State::Cancelled) {
+      emit allocationFinished(json(), "cancelled");
+    }
+  });
+  updateEnabled();
+}
+
 void TuningPanel::setPruneRatio(double ratio) { ratio_->setValue(static_cast<int>(std::lround(ratio * 100))); }
 
 json TuningPanel::currentRecipe() const { return recipeFromKnobs(knobs(), dataset_spec_, studioPassRegistry()); }
@@ -520,6 +597,7 @@ void TuningPanel::updateEnabled() {
   protect_->setEnabled(pruning);
   round_to_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
   groups_table_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
+  allocate_->setEnabled(baseline_ && sensitivity_ && !allocate_job_ && prune_method_->findData("prune_channels") >= 0);
   const QString mode = quant_mode_->currentData().toString();
   const bool static_mode = mode == "static";
   calibration_->setEnabled(static_mode);
@@ -556,6 +634,7 @@ void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_
   dataset_spec_ = dataset_spec;
   if (model_changed && chart_) chart_->clearPoints();
   if (model_changed) {
+    sensitivity_.reset();  // a sweep of another model
     groups_.clear();
     QStringList unprunable;
     if (baseline_) {

@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "core/analysis/allocation.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/passes/prune_channels.h"
@@ -83,6 +84,13 @@ class TuningPanel : public QWidget {
   /// Selects the row of group `id` (as clicking it would; emits pruneGroupSelected). Unknown ids clear.
   void selectPruneGroup(const QString& id);
 
+  /// The sensitivity sweep of the baseline (null: none yet), which "Allocate" reads. Cleared when the model changes.
+  void setSensitivity(std::shared_ptr<const SensitivityResult> sensitivity);
+  /// Allocation target: metric "params", "macs" or "latency" and the fraction of the original to keep (0..1).
+  void setAllocationTarget(const QString& metric, double keep_fraction);
+  QPushButton* allocateButton() const { return allocate_; }
+  bool allocating() const { return allocate_job_ != nullptr; }
+
   /// Metrics of the latest measurement (partial while it runs).
   const VariantMetrics& liveMetrics() const { return live_; }
   bool measuring() const { return current_job_ != nullptr; }
@@ -96,6 +104,10 @@ class TuningPanel : public QWidget {
   void apply();
   /// Starts measuring the current knobs now (F5).
   void measureNow();
+  /// Chooses per-group ratios from the sensitivity curves that reach the allocation target (a background job:
+  /// the latency metric times candidates in ONNX Runtime) and puts them in the per-layer table as one undoable
+  /// change; emits allocationFinished.
+  void allocate();
 
  signals:
   void variantApplied(const edgetune::ui::Variant& variant);
@@ -107,6 +119,8 @@ class TuningPanel : public QWidget {
   void statusMessage(const QString& text);
   /// The nodes kept in float by name changed (sorted).
   void quantExclusionsChanged(const QStringList& nodes);
+  /// An allocation finished: its JSON (ratios, metric before/after, reached), or an error message.
+  void allocationFinished(const nlohmann::json& allocation, const QString& error);
   /// A group was picked in the per-layer table (empty id and nodes when the selection was cleared).
   void pruneGroupSelected(const QString& id, const QStringList& nodes);
 
@@ -141,6 +155,11 @@ class TuningPanel : public QWidget {
   std::vector<std::string> excluded_nodes_;  // sorted
   QTableWidget* groups_table_;
   QLabel* groups_note_;
+  QComboBox* allocate_metric_;
+  QSpinBox* allocate_keep_;
+  QPushButton* allocate_;
+  std::shared_ptr<const SensitivityResult> sensitivity_;
+  JobHandle* allocate_job_ = nullptr;
   std::vector<PruneGroup> groups_;
   nlohmann::json pending_groups_;  // group knobs set before a model was open, applied once it is
   QLabel* live_label_;

@@ -285,6 +285,7 @@ class TestUiPruning : public QObject {
     TuningPanel* tuning = window.tuningPanel();
     GraphView* graph = window.graphView();
     QVERIFY(tuning->pruneGroups().size() >= 3);
+    QVERIFY(!tuning->allocateButton()->isEnabled());  // no sensitivity sweep yet
 
     // Clicking a row outlines exactly the nodes its group couples.
     QTableWidget* table = tuning->pruneGroupTable();
@@ -347,6 +348,7 @@ class TestUiPruning : public QObject {
     QCOMPARE(slow->state(), JobHandle::State::Cancelled);
     QCOMPARE(ready.count(), 0);
     QCOMPARE(window.sensitivityChart()->curveCount(), 0);
+    QVERIFY(!tuning->allocateButton()->isEnabled());
 
     window.runSensitivity(sweep);
     JobHandle* job = window.jobManager()->jobs().last();
@@ -381,6 +383,38 @@ class TestUiPruning : public QObject {
     QCOMPARE(csv.count('\n'), 1 + 3 * groups);
     QVERIFY(csv.contains(QString::fromStdString(g0.id) + ",0.5,"));
 
+    // "Allocate" turns the sweep into per-group ratios meeting a MACs target, as one undoable knob change.
+    QVERIFY(tuning->allocateButton()->isEnabled());
+    tuning->setAllocationTarget("macs", 0.6);
+    const json knobs_before = tuning->knobs();
+    const int undo_before = window.undoStack()->count();
+    QSignalSpy allocated(tuning, &TuningPanel::allocationFinished);
+    QTest::mouseClick(tuning->allocateButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(allocated.count() == 1, 60000);
+    QCOMPARE(allocated.first().at(1).toString(), QString());
+    const json allocation = allocated.first().at(0).value<json>();
+    QVERIFY2(allocation["reached"].get<bool>(), allocation.dump().c_str());
+    QVERIFY(!allocation["ratios"].empty());
+    QCOMPARE(tuning->knobs()["group_ratios"], allocation["ratios"]);
+    QCOMPARE(tuning->knobs()["prune_method"], json("prune_channels"));
+    QCOMPARE(window.undoStack()->count(), undo_before + 1);
+    {
+      PruneChannelsOptions o;
+      o.ratio = 0;
+      o.round_to = tuning->knobs()["round_to"].get<int64_t>();
+      o.per_group = allocation["ratios"].get<std::map<std::string, double>>();
+      Model pruned = model;
+      const auto r = pruneChannels(pruned, o);
+      QVERIFY(r.macs_after <= 0.6 * r.macs_before);
+      QCOMPARE(static_cast<double>(r.macs_after), allocation["metric_after"].get<double>());
+    }
+    const json pass = prunePassOptions(tuning->currentRecipe());
+    QCOMPARE(pass["per_group"], allocation["ratios"]);
+    window.undoStack()->undo();
+    QCOMPARE(tuning->knobs()["group_ratios"], knobs_before["group_ratios"]);
+    window.undoStack()->redo();
+    QCOMPARE(tuning->knobs()["group_ratios"], allocation["ratios"]);
+
     // The sweep is saved with the project: loading it restores the chart and the overlay without a new sweep.
     QVERIFY(window.project().sensitivity.has_value());
     const QString project_path = QString::fromStdString((dir / "swept.edgetune.json").string());
@@ -413,6 +447,7 @@ class TestUiPruning : public QObject {
       if (!std::isnan(overlay[i])) QCOMPARE(restored[i], overlay[i]);
     }
     for (auto* j : second.jobManager()->jobs()) QVERIFY(j->title() != "Sensitivity sweep");
+    QVERIFY(second.tuningPanel()->allocateButton()->isEnabled());  // the restored sweep can be allocated from
     // Opening another model drops the sweep (it belonged to the old one).
     QSignalSpy reopened(&window, &MainWindow::modelOpened);
     window.openModel(QString("zoo:resnet20?input_channels=1&image_size=28&classes=10&seed=7"));
