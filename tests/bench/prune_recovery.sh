@@ -8,7 +8,9 @@
 #   RATIOS="0.3 0.5 0.6 0.7 0.8"   channel ratios (one prune + recovery each)
 #   EPOCHS=2 LR=0.02               recovery epochs and peak learning rate (SGD, cosine)
 #   PRUNE_ARGS=""                  extra `edgetune-cli prune` options; the literal RATIO is replaced by the ratio
-#                                  (e.g. for BERT: "--ratio 0 --per-layer heads:...=RATIO --round 1")
+#                                  (e.g. for BERT: "--ratio 0 --per-layer heads:...=RATIO --round 1"; from a
+#                                  sensitivity sweep: "--allocate latency=RATIO --sensitivity sens.json", where
+#                                  RATIO is then the share of the original latency to keep)
 #   RECOVER_ARGS="--augment --crop-padding 2 --batch 128"   extra `edgetune-cli recover` options
 #   THREADS=2 RUNS=30 SEQ_LEN=128  training threads, interleaved timing rounds, token count for text models
 #   EDGETUNE_CLI=build/bin/edgetune-cli  BENCH_PRUNE=build/bench/bench_prune
