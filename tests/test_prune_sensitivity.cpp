@@ -193,6 +193,20 @@ class TestPruneSensitivity : public QObject {
       const double ratio_a = smart.ratios.count("neurons:a_fc1") ? smart.ratios.at("neurons:a_fc1") : 0.0;
       QVERIFY(smart.ratios.at("neurons:b_fc1") > ratio_a);  // the insensitive branch is pruned more
     }
+    // Progress reaches the job; a cancelled job stops the allocation.
+    {
+      AllocationOptions o;
+      o.metric = "macs";
+      o.keep_fraction = 0.6;
+      o.round_to = 1;
+      int reports = 0;
+      JobContext watched([&](const Progress&) { ++reports; }, std::chrono::milliseconds(0));
+      allocateRatios(m, s, o, &watched);
+      QVERIFY(reports > 0);
+      JobContext cancelled;
+      cancelled.cancel();
+      QVERIFY_THROWS_EXCEPTION(CancelledError, allocateRatios(m, s, o, &cancelled));
+    }
     AllocationOptions bad;
     bad.metric = "flops";
     QVERIFY_THROWS_EXCEPTION(Error, allocateRatios(m, s, bad));

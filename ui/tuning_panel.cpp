@@ -552,7 +552,7 @@ void TuningPanel::allocate() {
   const QString title = QString("Allocate pruning (%1 <= %2%)").arg(allocate_metric_->currentText()).arg(allocate_keep_->value());
   allocate_job_ = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
     context.report(0.05, "allocating from " + std::to_string(sensitivity->curves.size()) + " sensitivity curves");
-    const Allocation a = allocateRatios(*model, *sensitivity, o);
+    const Allocation a = allocateRatios(*model, *sensitivity, o, &context);
     handle.postToUi([=, this] {
       if (model != baseline_) return;  // another model was opened meanwhile
       json k = knobs();

@@ -82,7 +82,7 @@ std::pair<double, double> measurePair(const Model& model, const Model& candidate
 
 }  // namespace
 
-Allocation allocateRatios(const Model& model, const SensitivityResult& s, const AllocationOptions& o) {
+Allocation allocateRatios(const Model& model, const SensitivityResult& s, const AllocationOptions& o, JobContext* job) {
   checkOptions(o);
   Allocation a;
   a.metric_before = measureMetric(model, o);
@@ -96,7 +96,12 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
     return total;
   };
   double estimate_target = o.keep_fraction * base;
-  for (int round = 0; round < 12; ++round) {
+  const int rounds = 12;
+  for (int round = 0; round < rounds; ++round) {
+    if (job) {
+      job->throwIfCancelled();
+      job->report(static_cast<double>(round) / rounds, "allocation round " + std::to_string(round + 1) + ": measuring " + o.metric);
+    }
     while (estimate() > estimate_target) {
       // Cheapest next step: accuracy lost per unit saved (a step that saves nothing is never taken).
       size_t best = n;

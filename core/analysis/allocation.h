@@ -8,6 +8,7 @@
 
 #include "core/analysis/sensitivity.h"
 #include "core/ir/model.h"
+#include "core/jobs/job.h"
 
 namespace edgetune {
 
@@ -34,8 +35,10 @@ double measureMetric(const Model& model, const AllocationOptions& options);
 
 /// Greedy allocation: repeatedly takes the next ratio step of the group with the smallest accuracy drop per
 /// unit of metric saved (curves give the drop, isolated pruning of each group gives the saving), until the
-/// target is met on the really pruned model. Throws Error for an unknown metric or a target outside (0, 1).
-Allocation allocateRatios(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options);
+/// target is met on the really pruned model. Throws Error for an unknown metric or a target outside (0, 1);
+/// reports each measured round to `job` and throws CancelledError once it is cancelled.
+Allocation allocateRatios(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options,
+                          JobContext* job = nullptr);
 
 /// The uniform ratio (same for every prunable group) that meets the same target, by bisection; for comparison.
 Allocation uniformAllocation(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options);
