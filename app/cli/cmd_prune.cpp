@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
+#include <tuple>
 
 #include "app/cli/cli_common.h"
 #include "core/analysis/allocation.h"
@@ -19,19 +20,23 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 namespace {
 
-// "NAME=R" -> (NAME, R); the name may itself contain '=' (only the last one splits).
-std::pair<std::string, double> parseOverride(const std::string& text) {
+// "NAME=VALUE" -> (NAME, VALUE) for option `option`, whose expected form `form` the error names; the name may itself
+// contain '=' (only the last one splits).
+std::pair<std::string, double> parseNameValue(const std::string& text, const std::string& option, const std::string& form) {
   const auto eq = text.rfind('=');
-  if (eq == std::string::npos || eq == 0)
-    throw Error("--per-layer '" + text + "': expected NAME=RATIO (a group id or node name, then a ratio)");
+  if (eq == std::string::npos || eq == 0) throw Error(option + " '" + text + "': expected " + form);
   try {
     size_t used = 0;
     const double r = std::stod(text.substr(eq + 1), &used);
     if (used != text.size() - eq - 1) throw std::invalid_argument("trailing");
     return {text.substr(0, eq), r};
   } catch (const std::exception&) {
-    throw Error("--per-layer '" + text + "': '" + text.substr(eq + 1) + "' is not a number");
+    throw Error(option + " '" + text + "': '" + text.substr(eq + 1) + "' is not a number");
   }
+}
+
+std::pair<std::string, double> parseOverride(const std::string& text) {
+  return parseNameValue(text, "--per-layer", "NAME=RATIO (a group id or node name, then a ratio)");
 }
 
 // --allocate METRIC=KEEP with --sensitivity FILE: per-group ratios from the curves (see allocateRatios).
@@ -40,18 +45,11 @@ Allocation allocate(const Model& model, const Args& args, JobContext* job) {
   if (args.sensitivity.empty()) throw Error("prune: --allocate needs --sensitivity FILE (edgetune-cli sensitivity --save-json FILE)");
   if (!args.per_layer.empty() || !args.protect.empty())
     throw Error("prune: --allocate chooses every group's ratio; it cannot be combined with --per-layer or --protect");
-  const auto eq = args.allocate.find('=');
+  const std::string form = "params=KEEP, macs=KEEP or latency=KEEP";
   AllocationOptions o;
-  o.metric = args.allocate.substr(0, eq);
-  if (eq == std::string::npos || (o.metric != "params" && o.metric != "macs" && o.metric != "latency"))
-    throw Error("--allocate '" + args.allocate + "': expected params=KEEP, macs=KEEP or latency=KEEP");
-  try {
-    size_t used = 0;
-    o.keep_fraction = std::stod(args.allocate.substr(eq + 1), &used);
-    if (used != args.allocate.size() - eq - 1) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw Error("--allocate '" + args.allocate + "': '" + args.allocate.substr(eq + 1) + "' is not a number");
-  }
+  std::tie(o.metric, o.keep_fraction) = parseNameValue(args.allocate, "--allocate", form);
+  if (o.metric != "params" && o.metric != "macs" && o.metric != "latency")
+    throw Error("--allocate '" + args.allocate + "': expected " + form);
   o.round_to = args.round_to;
   o.criterion = args.criterion;
   nlohmann::json j;

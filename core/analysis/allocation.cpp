@@ -66,11 +66,19 @@ double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t st
   return static_cast<double>(v[step - 1]);
 }
 
+// Default latency: the original is timed beside each candidate (measurePair), not once up front.
+bool pairedLatency(const AllocationOptions& o) { return o.metric == "latency" && !o.measure_latency_ms; }
+
+// The original's metric where it is measured once (params, MACs, a custom latency hook); 0 for paired latency.
+double metricBeforeOnce(const Model& model, const AllocationOptions& o) {
+  return pairedLatency(o) ? 0.0 : measureMetric(model, o);
+}
+
 // The metric of `model` and of `candidate`. Default latency: both timed in the same interleaved rounds (1 thread,
 // median of 30), so their ratio holds even when the machine's speed drifts; the original is re-timed each time.
 std::pair<double, double> measurePair(const Model& model, const Model& candidate, const AllocationOptions& o,
                                       double cached_before) {
-  if (o.metric == "latency" && !o.measure_latency_ms) {
+  if (pairedLatency(o)) {
     BenchmarkOptions b;
     b.runs = 30;
     b.warmup_runs = 5;
@@ -85,7 +93,7 @@ std::pair<double, double> measurePair(const Model& model, const Model& candidate
 Allocation allocateRatios(const Model& model, const SensitivityResult& s, const AllocationOptions& o, JobContext* job) {
   checkOptions(o);
   Allocation a;
-  a.metric_before = measureMetric(model, o);
+  a.metric_before = metricBeforeOnce(model, o);
   const size_t n = s.curves.size();
   std::vector<size_t> step(n, 0);  // 0 = unpruned, k = curve.ratios[k - 1]
   // Estimated total under additivity of isolated savings (exact for params of independent groups).
@@ -142,7 +150,7 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
 Allocation uniformAllocation(const Model& model, const SensitivityResult& s, const AllocationOptions& o) {
   checkOptions(o);
   Allocation best;
-  best.metric_before = measureMetric(model, o);
+  best.metric_before = metricBeforeOnce(model, o);
   auto at = [&](double r) {
     Allocation a;
     a.metric_before = best.metric_before;

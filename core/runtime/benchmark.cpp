@@ -130,19 +130,13 @@ BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const 
   return r;
 }
 
-std::vector<double> interleavedMedians(const std::vector<const Model*>& models, const OrtOptions& ort,
+std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
+                                       const std::vector<std::vector<NamedTensor>>& inputs,
                                        const BenchmarkOptions& options) {
-  OrtOptions o = ort;
-  o.allow_spinning = false;
-  std::vector<std::unique_ptr<Executor>> executors;
-  std::vector<std::vector<NamedTensor>> inputs;
-  for (const Model* m : models) {
-    executors.push_back(makeOrtExecutor(*m, o));
-    inputs.push_back(makeRandomInputs(executors.back()->inputs(), options));
-  }
-  std::vector<std::vector<double>> times(models.size());
+  if (inputs.size() != executors.size()) throw Error("interleavedMedians: one input set per executor is needed");
+  std::vector<std::vector<double>> times(executors.size());
   for (int round = 0; round < options.warmup_runs + options.runs; ++round)
-    for (size_t i = 0; i < models.size(); ++i) {
+    for (size_t i = 0; i < executors.size(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       executors[i]->run(inputs[i]);
       const auto t1 = std::chrono::steady_clock::now();
@@ -151,6 +145,21 @@ std::vector<double> interleavedMedians(const std::vector<const Model*>& models, 
   std::vector<double> medians;
   for (auto& t : times) medians.push_back(percentile(t, 50));
   return medians;
+}
+
+std::vector<double> interleavedMedians(const std::vector<const Model*>& models, const OrtOptions& ort,
+                                       const BenchmarkOptions& options) {
+  OrtOptions o = ort;
+  o.allow_spinning = false;
+  std::vector<std::unique_ptr<Executor>> owned;
+  std::vector<Executor*> executors;
+  std::vector<std::vector<NamedTensor>> inputs;
+  for (const Model* m : models) {
+    owned.push_back(makeOrtExecutor(*m, o));
+    executors.push_back(owned.back().get());
+    inputs.push_back(makeRandomInputs(executors.back()->inputs(), options));
+  }
+  return interleavedMedians(executors, inputs, options);
 }
 
 nlohmann::json BenchmarkResult::toJson() const {

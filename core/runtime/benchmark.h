@@ -51,6 +51,11 @@ BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const 
 /// an idle session's spinning threads would otherwise compete with the one being timed.
 std::vector<double> interleavedMedians(const std::vector<const Model*>& models, const OrtOptions& ort,
                                        const BenchmarkOptions& options);
+/// The same loop over executors that already exist, each with its own inputs (e.g. real data); options.runs and
+/// options.warmup_runs are used. The caller creates the sessions (with allow_spinning off when they are ORT).
+std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
+                                       const std::vector<std::vector<NamedTensor>>& inputs,
+                                       const BenchmarkOptions& options);
 
 /// Statistics helpers (exposed for tests): nearest-rank percentile of unsorted samples, q in [0, 100].
 double percentile(std::vector<double> samples, double q);

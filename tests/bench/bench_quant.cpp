@@ -60,27 +60,6 @@ class RandomDataset : public Dataset {
   std::vector<FeatureInfo> features_;
 };
 
-struct Latency {
-  double fp32_ms = 0, int8_ms = 0;
-};
-
-// Interleaved timing: each round runs FP32 then INT8 once, so both see the same machine state.
-Latency interleaved(Executor& a, Executor& b, const std::vector<NamedTensor>& inputs, int runs) {
-  std::vector<double> ta, tb;
-  for (int i = 0; i < runs + 5; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    a.run(inputs);
-    auto t1 = std::chrono::steady_clock::now();
-    b.run(inputs);
-    auto t2 = std::chrono::steady_clock::now();
-    if (i >= 5) {
-      ta.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      tb.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-    }
-  }
-  return {percentile(ta, 50), percentile(tb, 50)};
-}
-
 // Accuracy (if labels make sense), argmax agreement and output SNR of `quant` against `fp32` over the dataset.
 struct Agreement {
   double fp32_top1 = -1, int8_top1 = -1, argmax_agreement = 0, snr_db = 0;
@@ -249,9 +228,12 @@ int main(int argc, char** argv) {
       ort.allow_spinning = false;  // sessions take turns: no idle spinning threads competing with the timed one
       auto a = makeOrtExecutor(model, ort), b = makeOrtExecutor(main_variant.model, ort);
       auto inputs = bindInputs(a->inputs(), makeBatch(*eval_data, first), eval_data->name());
-      Latency l = interleaved(*a, *b, inputs, runs);
+      BenchmarkOptions timing;  // each round runs FP32 then INT8 once, so both see the same machine state
+      timing.runs = runs;
+      timing.warmup_runs = 5;
+      const auto ms = interleavedMedians({a.get(), b.get()}, {inputs, inputs}, timing);  // FP32, INT8
       std::printf("latency %d thread(s), batch 1, median of %d: FP32 %.3f ms, INT8 %.3f ms, speed-up %.2fx\n", threads,
-                  runs, l.fp32_ms, l.int8_ms, l.fp32_ms / l.int8_ms);
+                  runs, ms[0], ms[1], ms[0] / ms[1]);
     }
 
     // Accuracy / agreement per variant.
