@@ -36,14 +36,17 @@ void addValueInfos(const onnx::GraphProto& g, ShapeTable& table, bool overwrite)
 // position_ids[:, :seq_len] Slice), losing every shape downstream. For statistics at batch 1 we re-infer on a
 // weightless copy with every dynamic dimension fixed to 1, turning the shape values ONNX propagated into
 // initializers for the nodes it gave up on, until nothing more resolves.
-void inferMissingShapes(const Model& model, ShapeTable& table) {
+// With concrete input shapes given, the copy's inputs take them and everything inferred from them replaces the
+// batch-1 guesses.
+void inferMissingShapes(const Model& model, ShapeTable& table, const InputShapes* shapes) {
   auto missing = [](const onnx::GraphProto& g, const ShapeTable& t) {
     for (const auto& node : g.node())
       for (const auto& out : node.output())
         if (!out.empty() && !t.count(out)) return true;
     return false;
   };
-  if (!missing(model.graph(), table)) return;
+  const bool concrete = shapes && !shapes->empty();
+  if (!concrete && !missing(model.graph(), table)) return;
   onnx::ModelProto copy;
   copy.set_ir_version(model.proto().ir_version());
   *copy.mutable_opset_import() = model.proto().opset_import();
@@ -63,10 +66,18 @@ void inferMissingShapes(const Model& model, ShapeTable& table) {
       *t->mutable_int32_data() = init.int32_data();
     }
   }
-  for (auto& in : *g->mutable_input())
+  for (auto& in : *g->mutable_input()) {
+    auto given = concrete ? shapes->dims.find(in.name()) : shapes->dims.end();
+    if (concrete && given != shapes->dims.end()) {
+      auto* shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+      shape->clear_dim();
+      for (int64_t d : given->second) shape->add_dim()->set_dim_value(d);
+      continue;
+    }
     if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
       for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
         if (!d.has_dim_value()) d.set_dim_value(1);
+  }
   for (auto& out : *g->mutable_output()) out.mutable_type()->mutable_tensor_type()->clear_shape();
 
   for (int round = 0; round < 6; ++round) {
@@ -114,17 +125,17 @@ void inferMissingShapes(const Model& model, ShapeTable& table) {
       }
     }
     for (const auto& [name, shaped] : inferred)
-      if (!table.count(name)) table[name] = shaped;
+      if (concrete || !table.count(name)) table[name] = shaped;
     if (!materialized || !missing(model.graph(), table)) return;
   }
 }
 
-ShapeTable shapesAtBatchOne(const Model& model) {
+ShapeTable shapesAt(const Model& model, const InputShapes* shapes) {
   ShapeTable table;
   addValueInfos(model.graph(), table, true);
   for (const auto& init : model.graph().initializer())
     table[init.name()] = {init.data_type(), {init.dims().begin(), init.dims().end()}};
-  inferMissingShapes(model, table);
+  inferMissingShapes(model, table, shapes);
   return table;
 }
 
@@ -202,11 +213,11 @@ int64_t macsOf(const ShapeTable& shapes, const onnx::NodeProto& node) {
 
 }  // namespace
 
-int64_t nodeMacs(const Model& model, const onnx::NodeProto& node) {
-  return macsOf(shapesAtBatchOne(model), node);
+int64_t nodeMacs(const Model& model, const onnx::NodeProto& node, const InputShapes* shapes) {
+  return macsOf(shapesAt(model, shapes), node);
 }
 
-ModelStats computeStats(const Model& model) {
+ModelStats computeStats(const Model& model, const InputShapes* input_shapes) {
   ModelStats stats;
   const auto& g = model.graph();
   std::unordered_set<std::string> statistics;  // BatchNormalization running mean/var
@@ -214,7 +225,7 @@ ModelStats computeStats(const Model& model) {
     if (node.op_type() == "BatchNormalization")
       for (int i = 3; i < node.input_size() && i < 5; ++i) statistics.insert(node.input(i));
 
-  const ShapeTable shapes = shapesAtBatchOne(model);
+  const ShapeTable shapes = shapesAt(model, input_shapes);
   std::unordered_map<std::string, std::vector<int64_t>> declared;  // shapes with -1 for dynamic dimensions
   for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
     for (const auto& vi : *list)
@@ -242,7 +253,7 @@ ModelStats computeStats(const Model& model) {
       std::vector<int64_t> shape;  // as declared/inferred, -1 where dynamic; empty when unknown
       if (auto vi = declared.find(out); vi != declared.end()) shape = vi->second;
       if (auto it = out.empty() ? shapes.end() : shapes.find(out); it != shapes.end()) {
-        if (shape.empty()) shape = it->second.shape;
+        if (shape.empty() || (input_shapes && !input_shapes->empty())) shape = it->second.shape;
         ns.activation_bytes += product(it->second.shape) * elementBytes(it->second.elem_type);
       }
       ns.output_shapes.push_back(shape);

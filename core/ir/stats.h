@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 
 namespace edgetune {
 
-/// What one node costs. Shapes come from shape inference; dynamic (symbolic) dimensions count as 1, so every
-/// figure is "at batch 1". A shared initializer is attributed to the first node (in graph order) that reads
+/// What one node costs. Shapes come from shape inference at the concrete input sizes given (input_shapes.h);
+/// without them, dynamic (symbolic) dimensions count as 1 ("at batch 1", and wrong for a dynamic sequence). A shared initializer is attributed to the first node (in graph order) that reads
 /// it.
 struct NodeStats {
   std::string name;  // the node's name, or its first output when the node has none
@@ -40,10 +41,11 @@ struct ModelStats {
 /// attention's Q@K^T) = output elements * K; the integer variants (ConvInteger, QLinearConv, MatMulInteger,
 /// QLinearMatMul) count the same way. Every other op (elementwise, normalization, pooling, ...) reports 0
 /// MACs.
-ModelStats computeStats(const Model& model);
+/// `shapes` (may be null) gives every input's concrete size; commands resolve it with resolveInputShapes.
+ModelStats computeStats(const Model& model, const InputShapes* shapes = nullptr);
 
-/// MACs of one node of `model` (0 when its shapes are unknown).
-int64_t nodeMacs(const Model& model, const onnx::NodeProto& node);
+/// MACs of one node of `model` (0 when its shapes are unknown), at the sizes `shapes` gives.
+int64_t nodeMacs(const Model& model, const onnx::NodeProto& node, const InputShapes* shapes = nullptr);
 
 nlohmann::json toJson(const NodeStats& stats);
 nlohmann::json toJson(const ModelStats& stats);
