@@ -52,6 +52,34 @@ void endProgress() {
   }
 }
 
+void addModelInputOptions(CLI::App* cmd, ModelInputArgs& args) {
+  cmd->add_flag("--no-clean", args.no_clean,
+                "Use the model exactly as given (no Identity/Dropout removal, constant or BatchNorm folding)");
+  cmd->add_option("--shape", args.shapes,
+                  "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable)");
+}
+
+LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, const GlobalOptions& global,
+                      bool fold_batchnorm) {
+  LoadedModel loaded{Model::load(path), {}};
+  CanonicalizeOptions options;
+  options.enabled = !args.no_clean;
+  options.fold_batchnorm = fold_batchnorm;
+  PassContext context;
+  loaded.clean = canonicalize(loaded.model, options, context);
+  if (!global.quiet && !global.json) std::fprintf(stderr, "%s\n", loaded.clean.summary().c_str());
+  return loaded;
+}
+
+InputShapes resolveShapes(const Model& model, const ModelInputArgs& args, const ExampleShapes* example) {
+  return resolveInputShapes(model, parseShapeSpecs(args.shapes), example);
+}
+
+void noteShapes(const GlobalOptions& global, const InputShapes& shapes) {
+  if (global.quiet || global.json) return;
+  for (const auto& note : shapes.notes) std::fprintf(stderr, "shape: %s\n", note.c_str());
+}
+
 void emit(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {
   endProgress();
   if (options.json)

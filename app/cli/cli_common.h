@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "core/ir/input_shapes.h"
+#include "core/ir/model.h"
 #include "core/jobs/job.h"
+#include "core/passes/canonicalize.h"
 
 namespace edgetune::cli {
 
@@ -25,6 +28,28 @@ void endProgress();
 
 /// Prints `json` (pretty) when --json was given, else `text`.
 void emit(const GlobalOptions& options, const nlohmann::json& json, const std::string& text);
+
+/// --no-clean and --shape: how every command that reads a model takes it in.
+struct ModelInputArgs {
+  bool no_clean = false;            // analyse the model exactly as given
+  std::vector<std::string> shapes;  // "NAME=1x128" per input (parseShapeSpecs)
+};
+/// Adds --no-clean and --shape NAME=DIMS to `cmd`.
+void addModelInputOptions(CLI::App* cmd, ModelInputArgs& args);
+
+/// A model as a command works on it: loaded, then canonicalized (unless --no-clean), with what that did.
+struct LoadedModel {
+  Model model;
+  CanonicalizeReport clean;
+};
+/// Loads `path` and canonicalizes it in memory (the file is never changed). `fold_batchnorm` is false for the
+/// training commands, which train BatchNormalization. Prints the clean-up summary on stderr unless -q/--json.
+LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, const GlobalOptions& global,
+                      bool fold_batchnorm = true);
+/// Concrete input sizes for `model` from --shape, then the dataset example (if any), then the defaults.
+InputShapes resolveShapes(const Model& model, const ModelInputArgs& args, const ExampleShapes* example = nullptr);
+/// Prints the notes of defaulted sizes ("input_ids: 'sequence' = 128 (default ...)") on stderr unless -q/--json.
+void noteShapes(const GlobalOptions& global, const InputShapes& shapes);
 
 /// Each subcommand registers itself; `run` is set to the action to execute after parsing.
 using Action = std::function<int()>;

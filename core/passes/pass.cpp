@@ -13,15 +13,18 @@ void PassReport::merge(const PassReport& other) {
   nodes_added += other.nodes_added;
   initializers_removed += other.initializers_removed;
   lines.insert(lines.end(), other.lines.begin(), other.lines.end());
+  if (!coverage && other.coverage) coverage = other.coverage;
 }
 
 nlohmann::json PassReport::toJson() const {
-  return {{"pass", pass_name},
-          {"nodes_removed", nodes_removed},
-          {"nodes_added", nodes_added},
-          {"initializers_removed", initializers_removed},
-          {"lines", lines},
-          {"details", details}};
+  nlohmann::json j = {{"pass", pass_name},
+                      {"nodes_removed", nodes_removed},
+                      {"nodes_added", nodes_added},
+                      {"initializers_removed", initializers_removed},
+                      {"lines", lines},
+                      {"details", details}};
+  if (coverage) j["coverage"] = coverage->toJson();
+  return j;
 }
 
 // --- PassContext ---

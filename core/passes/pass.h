@@ -5,11 +5,13 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
+#include "core/passes/coverage.h"
 #include "core/runtime/executor.h"
 
 namespace edgetune {
@@ -22,11 +24,13 @@ struct PassReport {
   int initializers_removed = 0;
   std::vector<std::string> lines;                     // one human-readable sentence per change
   nlohmann::json details = nlohmann::json::object();  // pass-specific facts (e.g. folded node names)
+  std::optional<Coverage> coverage;  // what share of the model the pass acted on and what it left alone (prune,
+                                     // quantize); merge() keeps the first one
 
   bool changed() const { return nodes_removed || nodes_added || initializers_removed || !lines.empty(); }
   /// Adds another report's counts and lines to this one (for pipelines).
   void merge(const PassReport& other);
-  /// {"pass", "nodes_removed", "nodes_added", "initializers_removed", "lines", "details"}
+  /// {"pass", "nodes_removed", "nodes_added", "initializers_removed", "lines", "details"[, "coverage"]}
   nlohmann::json toJson() const;
 };
 
