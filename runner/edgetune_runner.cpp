@@ -33,6 +33,7 @@ struct Args {
   int runs = 50;
   int warmup = 5;
   int64_t dynamic_dim = 1;
+  std::map<std::string, std::vector<int64_t>> shapes;  // --shape NAME=DIMS: exact sizes of these inputs
   bool profile = false;
   std::string eval_path;
 };
@@ -72,6 +73,15 @@ Args parseArgs(int argc, char** argv) {
       args.warmup = parsePositive(a, value(), 0);
     } else if (a == "--dynamic-dim") {
       args.dynamic_dim = parsePositive(a, value(), 1);
+    } else if (a == "--shape") {
+      const std::string spec = value();
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) fail("--shape: expected NAME=DIMS, got '" + spec + "'", 2);
+      std::vector<int64_t> dims;
+      std::stringstream list(spec.substr(eq + 1));
+      for (std::string item; std::getline(list, item, 'x');) dims.push_back(parsePositive(a, item, 1));
+      if (dims.empty()) fail("--shape: no dimensions in '" + spec + "'", 2);
+      args.shapes[spec.substr(0, eq)] = dims;
     } else if (a == "--profile") {
       args.profile = true;
     } else if (a == "--eval") {
@@ -85,7 +95,7 @@ Args parseArgs(int argc, char** argv) {
     }
   }
   if (args.model.empty()) fail("usage: edgetune-runner MODEL [--threads 1,2] [--runs N] [--warmup N] "
-                               "[--dynamic-dim N] [--profile] [--eval FILE]", 2);
+                               "[--dynamic-dim N] [--shape NAME=DIMS]... [--profile] [--eval FILE]", 2);
   return args;
 }
 
@@ -170,13 +180,15 @@ void addTensor(Feed& feed, const std::string& name, ONNXTensorElementDataType ty
 }
 
 // Random inputs: floats N(0,1), integers in [0, 2) (valid token ids and masks for any text model).
-Feed randomFeed(const std::vector<InputSpec>& specs, int64_t dynamic_dim) {
+Feed randomFeed(const std::vector<InputSpec>& specs, int64_t dynamic_dim,
+               const std::map<std::string, std::vector<int64_t>>& shapes) {
   std::mt19937_64 rng(1);
   std::normal_distribution<float> normal;
   Feed feed;
   feed.buffers.reserve(specs.size());
   for (const auto& spec : specs) {
-    std::vector<int64_t> shape = spec.shape;
+    auto given = shapes.find(spec.name);
+    std::vector<int64_t> shape = given != shapes.end() ? given->second : spec.shape;
     size_t count = 1;
     for (size_t d = 0; d < shape.size(); ++d) {
       if (shape[d] < 0) shape[d] = d == 0 ? 1 : dynamic_dim;  // batch 1; other dynamic axes (tokens) as asked
@@ -211,7 +223,7 @@ nlohmann::json latencyAt(Ort::Env& env, const Args& args, int threads) {
   const auto outputs = outputNames(session);
   std::vector<const char*> outPtrs;
   for (const auto& n : outputs) outPtrs.push_back(n.c_str());
-  Feed feed = randomFeed(specs, args.dynamic_dim);
+  Feed feed = randomFeed(specs, args.dynamic_dim, args.shapes);
   const auto inPtrs = feed.namePtrs();
   auto runOnce = [&] {
     session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(), outPtrs.data(),
@@ -254,7 +266,7 @@ nlohmann::json profileSummary(Ort::Env& env, const Args& args) {
   const auto outputs = outputNames(session);
   std::vector<const char*> outPtrs;
   for (const auto& n : outputs) outPtrs.push_back(n.c_str());
-  Feed feed = randomFeed(specs, args.dynamic_dim);
+  Feed feed = randomFeed(specs, args.dynamic_dim, args.shapes);
   const auto inPtrs = feed.namePtrs();
   for (int i = 0; i < args.runs; ++i)
     session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(), outPtrs.data(),

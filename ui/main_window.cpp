@@ -29,6 +29,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "core/passes/canonicalize.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/profile_overlay.h"
 #include "core/ir/stats.h"
@@ -545,11 +546,32 @@ void MainWindow::openModel(const QString& source) {
   std::shared_ptr<const SensitivityResult> saved_sensitivity;
   if (keep_variants_on_open_ && project_.sensitivity)
     saved_sensitivity = std::make_shared<SensitivityResult>(*project_.sensitivity);
+  const std::shared_ptr<const Dataset> open_dataset = dataset_;  // read here, not on the worker
   jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
     job.report(0.05, "loading");
-    auto model = std::make_shared<Model>(loadModelSource(src));
+    auto loaded = std::make_shared<Model>(loadModelSource(src));
+    // As in the CLI: exports are cleaned on the way in (Identity, Dropout, constants, dead code); BatchNorm stays
+    // so the Training dock can train it and the "bn" pruning criterion can read it.
+    CanonicalizeReport clean;
+    if (options_.clean_on_open && !isZooSource(src)) {
+      job.report(0.2, "clean-up");
+      CanonicalizeOptions canonical;
+      canonical.fold_batchnorm = false;
+      PassContext context(&job);
+      clean = canonicalize(*loaded, canonical, context);
+    }
+    std::shared_ptr<const Model> model = loaded;
+    const QString clean_summary = clean.ran ? QString::fromStdString(clean.summary()) : QString();
     job.report(0.4, "statistics");
-    auto stats = std::make_shared<ModelStats>(computeStats(*model));
+    InputShapes shapes;
+    QString shapes_problem;
+    try {
+      const ExampleShapes example = open_dataset ? exampleShapesOf(*open_dataset) : ExampleShapes{};
+      shapes = resolveInputShapes(*model, {}, open_dataset ? &example : nullptr);
+    } catch (const std::exception& e) {
+      shapes_problem = QString::fromUtf8(e.what());
+    }
+    auto stats = std::make_shared<ModelStats>(computeStats(*model, shapes_problem.isEmpty() ? &shapes : nullptr));
     job.report(0.6, "graph layout");
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
     const double layout_seconds = prepared->layout.seconds;
@@ -566,6 +588,10 @@ void MainWindow::openModel(const QString& source) {
       if (generation != open_generation_) return;
       baseline_ = model;
       stats_ = stats;
+      input_shapes_ = shapes;
+      input_shapes_problem_ = shapes_problem;
+      clean_summary_ = clean_summary;
+      tuning_->measureOptions().input_shapes = shapes;
       graph_->clear();
       graph_->setPrepared(std::move(*prepared));
       inspector_->setModel(model, stats);
@@ -595,17 +621,25 @@ void MainWindow::openModel(const QString& source) {
       dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) + (problem.isEmpty() ? "" : " (does not fit)") : "no dataset");
       dataset_label_->setToolTip(problem);
       last_open_seconds_ = open_clock_.elapsed() / 1000.0;
+      model_label_->setToolTip(
+          (clean_summary_.isEmpty() ? QString("Used exactly as given (no clean-up)") : clean_summary_) + "\n" +
+          (input_shapes_problem_.isEmpty()
+               ? "Input sizes: " + QString::fromStdString(input_shapes_.describe()) +
+                     QString::fromStdString(input_shapes_.notes.empty() ? "" : "\n" + input_shapes_.notes.front())
+               : input_shapes_problem_));
       model_label_->setText(QString("%1: %2 nodes, %3 params, %4")
                                 .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
                                 .arg(stats->node_count)
                                 .arg(stats->params)
                                 .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
       if (!isZooSource(src)) addRecent(source);
-      setStatus(QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5")
+      setStatus(QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5%6%7")
                     .arg(source)
                     .arg(last_open_seconds_, 0, 'f', 2)
                     .arg(layout_seconds, 0, 'f', 2)
                     .arg(graph_->visibleItemCount())
+                    .arg(clean_summary_.isEmpty() ? QString() : "; " + clean_summary_)
+                    .arg(input_shapes_problem_.isEmpty() ? QString() : "; latency off: " + input_shapes_problem_)
                     .arg(problem.isEmpty() ? QString() : "; accuracy off: " + problem));
       markDirty();
       measureBaseline();
@@ -680,6 +714,7 @@ void MainWindow::measureBaseline() {
   auto dataset = datasetForModel();
   MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
+  options.input_shapes = input_shapes_;
   const int generation = open_generation_;
   jobs_->start("Measure baseline", [=, this](JobContext& job, JobHandle& handle) {
     Model cleaned = *model;
@@ -705,6 +740,17 @@ void MainWindow::openDataset(const QString& spec) {
       dataset_label_->setText(QString::fromStdString(dataset->name()) + (problem.isEmpty() ? "" : " (does not fit)"));
       dataset_label_->setToolTip(problem);
       if (!problem.isEmpty()) setStatus("Dataset opened, but accuracy is off: " + problem);
+      if (baseline_ && fitting) {
+        // A model with a dynamic image size takes it from the dataset now.
+        try {
+          const ExampleShapes example = exampleShapesOf(*fitting);
+          input_shapes_ = resolveInputShapes(*baseline_, {}, &example);
+          input_shapes_problem_.clear();
+          tuning_->measureOptions().input_shapes = input_shapes_;
+        } catch (const std::exception& e) {
+          input_shapes_problem_ = QString::fromUtf8(e.what());
+        }
+      }
       tuning_->setContext(baseline_, fitting, s);
       updateTrainContext();
       markDirty();
@@ -824,6 +870,7 @@ void MainWindow::measureVariantAt(int index) {
   auto dataset = datasetForModel();
   MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
+  options.input_shapes = input_shapes_;
   auto* job = jobs_->start("Measure " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
     const Model model = variantModel(*baseline, variant, &job);
     const VariantMetrics m = measureVariant(model, dataset.get(), options, job, {});

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "core/ir/input_shapes.h"
 #include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
@@ -48,6 +49,7 @@ struct MainWindowOptions {
   bool offer_recovery = true;  // ask to restore the recovery file left by a crash
   QString recovery_path;       // empty = <AppLocalData>/recovery.edgetune.json
   size_t baseline_accuracy_limit = 2000;  // examples the baseline's accuracy is first measured on
+  bool clean_on_open = true;  // models from files go through the clean-up on the way in (the CLI's default too)
 };
 
 class MainWindow : public QMainWindow {
@@ -212,6 +214,9 @@ class MainWindow : public QMainWindow {
   bool dirty_ = false;
   std::shared_ptr<const Model> baseline_;
   std::shared_ptr<const ModelStats> stats_;
+  InputShapes input_shapes_;        // concrete sizes of the baseline's inputs (dataset, else the defaults)
+  QString input_shapes_problem_;    // why they could not be resolved (a dynamic image size with no dataset)
+  QString clean_summary_;           // what the clean-up on the way in did
   std::shared_ptr<const Dataset> dataset_;
   QTimer autosave_timer_;
   QFuture<void> autosave_done_;

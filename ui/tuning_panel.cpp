@@ -711,6 +711,7 @@ void TuningPanel::startMeasurement() {
   const json recipe = currentRecipe();
   const double knob = activeKnob();
   live_ = VariantMetrics{};
+  live_coverage_.clear();
   live_recipe_ = recipe;
   live_knobs_ = knobs_now;
   live_label_->setText("<i>measuring...</i>");
@@ -720,11 +721,18 @@ void TuningPanel::startMeasurement() {
   const QString title = "Measure " + QString::fromStdString(variantNameFromKnobs(knobs_now));
   JobHandle* job = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
     SubProgress apply_progress(&context, 0, 0.05);
-    Model model = applyRecipe(*baseline, recipe, nullptr);
+    std::vector<PassReport> reports;
+    Model model = applyRecipe(*baseline, recipe, nullptr, &reports);
     context.throwIfCancelled();
     auto ratios = std::make_shared<std::vector<double>>(prunedFractions(*baseline, model));
-    handle.postToUi([this, generation, ratios] {
-      if (generation == generation_) emit pruningRatios(*ratios);
+    // What prune and quantize left alone is shown with the measurement, as the CLI prints it.
+    QString coverage;
+    for (const auto& line : coverageLines(reports))
+      coverage += "<br>" + QString::fromStdString(line).toHtmlEscaped();
+    handle.postToUi([this, generation, ratios, coverage] {
+      if (generation != generation_) return;
+      live_coverage_ = coverage;
+      emit pruningRatios(*ratios);
     });
     // Throttle accuracy updates to ~10 per second so the UI thread stays idle.
     auto last_post = std::make_shared<std::chrono::steady_clock::time_point>();
@@ -756,6 +764,7 @@ void TuningPanel::startMeasurement() {
                       .arg(m.accuracy_count.value_or(0));
         else if (!dataset_)
           text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
+        text += live_coverage_;
         live_label_->setText(text);
         emit measurementUpdated(m);
       });

@@ -177,6 +177,7 @@ class TuningPanel : public QWidget {
   VariantMetrics live_;
   nlohmann::json live_recipe_, live_knobs_;
   MeasureOptions measure_options_;
+  QString live_coverage_;  // coverage lines of the live recipe's prune / quantize passes (HTML)
 };
 
 /// The dataset dialog: spec fields, the composed spec, and a preview of a few samples with their labels.

@@ -81,13 +81,24 @@ const PassRegistry& studioPassRegistry() {
   return registry;
 }
 
-Model applyRecipe(const Model& baseline, const json& recipe, JobContext* job) {
+Model applyRecipe(const Model& baseline, const json& recipe, JobContext* job, std::vector<PassReport>* reports) {
   Model model = baseline;
   Recipe parsed = Recipe::fromJson(recipe, studioPassRegistry(), "recipe");
   if (parsed.size() == 0) return model;
   PassContext context(job);
-  parsed.apply(model, context);
+  std::vector<PassReport> done = parsed.apply(model, context);
+  if (reports) *reports = std::move(done);
   return model;
+}
+
+std::vector<std::string> coverageLines(const std::vector<PassReport>& reports) {
+  std::vector<std::string> lines;
+  for (const auto& r : reports) {
+    if (!r.coverage) continue;
+    const std::string verb = r.pass_name == "quantize" ? "quantized" : "pruned";
+    for (auto& line : r.coverage->lines(verb)) lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 Model variantModel(const Model& baseline, const Variant& variant, JobContext* job) {
@@ -135,6 +146,7 @@ VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const 
   BenchmarkOptions bench;
   bench.runs = options.latency_runs;
   bench.warmup_runs = options.latency_warmup;
+  bench.input_shapes = options.input_shapes;
   auto inputs = makeRandomInputs(executor->inputs(), bench);
   SubProgress latency_progress(&job, 0.02, 0.1);
   BenchmarkResult result = benchmark(*executor, inputs, bench, &job);

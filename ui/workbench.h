@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/data/dataset.h"
+#include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/pass.h"
@@ -28,8 +29,14 @@ bool isZooSource(const std::string& source);
 /// The registry the studio builds recipes from (every built-in pass).
 const PassRegistry& studioPassRegistry();
 
-/// A copy of `baseline` with `recipe` applied (progress through `job`). Throws Error for bad recipes.
-Model applyRecipe(const Model& baseline, const nlohmann::json& recipe, JobContext* job = nullptr);
+/// A copy of `baseline` with `recipe` applied (progress through `job`). Throws Error for bad recipes. `reports`
+/// (may be null) receives each pass's report, e.g. for the coverage of prune and quantize.
+Model applyRecipe(const Model& baseline, const nlohmann::json& recipe, JobContext* job = nullptr,
+                  std::vector<PassReport>* reports = nullptr);
+
+/// The coverage lines of `reports` as the CLI prints them ("quantized 97.1% of MACs ...", "left alone ..."),
+/// so the studio says what was left out, as the CLI does.
+std::vector<std::string> coverageLines(const std::vector<PassReport>& reports);
 
 /// The model of `variant`: its own model file when it has one (the recipe is then descriptive only), else
 /// `baseline` with its recipe applied. Throws Error naming the file or the recipe problem.
@@ -54,6 +61,7 @@ struct MeasureOptions {
   uint64_t accuracy_seed = 1;
   size_t accuracy_limit = 0;  // 0 = the whole dataset (refined until cancelled)
   int batch_size = 64;
+  InputShapes input_shapes;   // the sizes latency is timed at (resolveInputShapes; the same as the CLI's bench)
 };
 
 /// Measures a variant progressively: size at once, ONNX Runtime latency next, then accuracy on a growing

@@ -48,8 +48,8 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
     std::string model, device, name, remote_dir = "edgetune", threads = "1", eval_spec, runner_dir;
     bool bench = false, profile = false, yes = false;
     int runs = 50, warmup = 5, retries = 2, timeout_s = 15;
-    int64_t seq_len = 128;
     size_t limit = 500;
+    ModelInputArgs input;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("deploy", "Upload a model to a device over SSH and optionally benchmark it there");
@@ -66,7 +66,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_option("--runs", args->runs, "Timed runs per thread count")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->warmup, "Warm-up runs")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seq-len", args->seq_len, "Length of non-batch dynamic axes (tokens)")->capture_default_str();
+  addModelInputOptions(cmd, args->input);
   cmd->add_flag("--profile", args->profile, "Per-node ONNX Runtime profile on the device");
   cmd->add_option("--eval", args->eval_spec, "Dataset spec: measure accuracy on the device on a subset of it");
   cmd->add_option("--limit", args->limit, "Examples in the evaluation subset (0 = all)")->capture_default_str();
@@ -84,24 +84,39 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       deploy::validateName(options.model_name, "model name");
       deploy::validateRemotePath(options.remote_root, "--remote-dir");
 
-      // The evaluation subset is written before connecting, so a bad spec fails fast.
-      std::filesystem::path eval_file;
+      // The evaluation subset and the cleaned model are written before connecting, so bad input fails fast.
       struct Cleanup {
         std::filesystem::path path;
         ~Cleanup() {
           std::error_code ec;
-          if (!path.empty()) std::filesystem::remove(path, ec);
+          if (!path.empty()) std::filesystem::remove_all(path, ec);
         }
       } cleanup;
+      cleanup.path = std::filesystem::temp_directory_path() / ("edgetune-deploy-" + std::to_string(::getpid()));
+      std::filesystem::create_directories(cleanup.path);
+      // What is uploaded is the model after the clean-up (outputs unchanged, fewer nodes), under the user's file
+      // name; with --no-clean, the file exactly as given.
+      LoadedModel loaded = loadModel(args->model, args->input, global);
+      std::filesystem::path upload = args->model;
+      if (loaded.clean.ran && loaded.clean.cleanup.changed()) {
+        upload = cleanup.path / std::filesystem::path(args->model).filename();
+        loaded.model.save(upload);
+      }
+      std::filesystem::path eval_file;
+      std::optional<ExampleShapes> example;
       if (!args->eval_spec.empty()) {
         auto dataset = openDataset(args->eval_spec);
-        checkInputsFit(makeOrtExecutor(args->model)->inputs(), dataset->features(), dataset->name());
-        eval_file = std::filesystem::temp_directory_path() /
-                    ("edgetune-eval-" + std::to_string(::getpid()) + ".bin");
-        cleanup.path = eval_file;
+        checkInputsFit(makeOrtExecutor(loaded.model)->inputs(), dataset->features(), dataset->name());
+        example = exampleShapesOf(*dataset);
+        eval_file = cleanup.path / "eval.bin";
         auto job = makeJob(global, "eval subset");
         deploy::writeEvalSubset(*dataset, args->limit, 1, eval_file, job.get());
         endProgress();
+      }
+      InputShapes shapes;
+      if (bench) {
+        shapes = resolveShapes(loaded.model, args->input, example ? &*example : nullptr);
+        noteShapes(global, shapes);
       }
       std::map<std::string, deploy::RunnerBinary> runners;
       if (bench) {
@@ -115,9 +130,9 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       connect.timeout = std::chrono::seconds(args->timeout_s);
       auto session = deploy::SshSession::connect(device, connect);
       auto job = makeJob(global, "deploy");
-      deploy::DeployResult deployed = deploy::deployModel(*session, args->model, options, job.get());
+      deploy::DeployResult deployed = deploy::deployModel(*session, upload, options, job.get());
       endProgress();
-      nlohmann::json report{{"device", device.name}, {"deploy", deployed.toJson()}};
+      nlohmann::json report{{"device", device.name}, {"clean", loaded.clean.toJson()}, {"deploy", deployed.toJson()}};
       std::string text = "deployed " + std::to_string(deployed.files.size()) + " file(s) to " + device.describe() +
                          ":" + deployed.remote_dir + "\n";
       for (const auto& f : deployed.files)
@@ -131,7 +146,8 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         bo.threads = threads;
         bo.runs = args->runs;
         bo.warmup = args->warmup;
-        bo.dynamic_dim = args->seq_len;
+        bo.input_shapes = shapes;
+        report["input_shapes"] = shapes.toJson();
         bo.profile = args->profile;
         if (!eval_file.empty()) {
           deploy::uploadVerified(*session, eval_file, deployed.remote_dir, "eval.bin", options);

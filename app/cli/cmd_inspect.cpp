@@ -33,22 +33,31 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
   struct Args {
     std::string model;
     bool summary = false;
+    ModelInputArgs input;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("inspect", "Per-layer table of a model: op, output shape, params, MACs, bytes");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_flag("--summary", args->summary, "Totals only, no per-layer rows");
+  addModelInputOptions(cmd, args->input);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      Model model = Model::load(args->model);
-      ModelStats stats = computeStats(model);
+      LoadedModel loaded = loadModel(args->model, args->input, global);
+      const Model& model = loaded.model;
+      const InputShapes shapes = resolveShapes(model, args->input);
+      ModelStats stats = computeStats(model, &shapes);
       nlohmann::json j = toJson(stats);
       j["model"] = args->model;
       j["opset"] = model.opsetVersion();
+      j["clean"] = loaded.clean.toJson();
+      j["input_shapes"] = shapes.toJson();
       std::ostringstream out;
       out << "model    " << args->model << "   (opset " << model.opsetVersion() << ", " << stats.node_count
           << " nodes)\n";
-      out << "inputs\n" << ioText(model.inputs()) << "outputs\n" << ioText(model.outputs()) << "\n";
+      out << "inputs\n" << ioText(model.inputs()) << "outputs\n" << ioText(model.outputs());
+      out << "sizes    " << shapes.describe() << "\n";
+      for (const auto& note : shapes.notes) out << "         " << note << "\n";
+      out << "\n";
       if (!args->summary) {
         char line[512];
         std::snprintf(line, sizeof(line), "%-48s %-20s %-22s %12s %14s %12s\n", "name", "op", "output shape", "params",
@@ -66,12 +75,12 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
       }
       out << "parameters        " << withCommas(stats.params) << " (" << humanCount(static_cast<double>(stats.params))
           << ")\n"
-          << "MACs (batch 1)    " << withCommas(stats.macs) << " (" << humanCount(static_cast<double>(stats.macs))
+          << "MACs              " << withCommas(stats.macs) << " (" << humanCount(static_cast<double>(stats.macs))
           << ")\n"
           << "weight bytes      " << withCommas(stats.weight_bytes) << " ("
           << humanBytes(static_cast<double>(stats.weight_bytes)) << ")\n"
           << "activation bytes  " << withCommas(stats.activation_bytes) << " ("
-          << humanBytes(static_cast<double>(stats.activation_bytes)) << ", sum of node outputs at batch 1)\n";
+          << humanBytes(static_cast<double>(stats.activation_bytes)) << ", sum of node outputs at these sizes)\n";
       if (stats.file_size_bytes)
         out << "file size         " << withCommas(*stats.file_size_bytes) << " ("
             << humanBytes(static_cast<double>(*stats.file_size_bytes)) << ")\n";

@@ -19,6 +19,7 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
     int64_t round_to = 1;
     std::vector<double> ratios = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
     std::vector<std::string> groups;
+    ModelInputArgs input;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("sensitivity", "Accuracy of each prune group pruned alone at several ratios");
@@ -28,6 +29,7 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   cmd->add_option("--seed", args->seed, "Seed of the subset")->capture_default_str();
   cmd->add_option("--ratios", args->ratios, "Ratios to sweep, each in (0, 1)")->delimiter(',');
   cmd->add_option("--group", args->groups, "Only this group id; repeatable");
+  addModelInputOptions(cmd, args->input);
   cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "ONNX Runtime intra-op threads")->capture_default_str();
   cmd->add_option("--round", args->round_to, "Round kept channels up to a multiple of N")->capture_default_str();
@@ -37,9 +39,13 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   cmd->add_option("--save-json", args->json_file, "Also write the curves as JSON to this file");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      Model model = Model::load(args->model);
+      LoadedModel loaded = loadModel(args->model, args->input, global);
+      const Model& model = loaded.model;
       auto dataset = openDataset(args->data);
+      const ExampleShapes example = exampleShapesOf(*dataset);
       SensitivityOptions o;
+      o.input_shapes = resolveShapes(model, args->input, &example);
+      noteShapes(global, o.input_shapes);
       o.ratios = args->ratios;
       o.limit = args->limit;
       o.seed = args->seed;
@@ -53,7 +59,10 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
       endProgress();
       if (!args->csv.empty()) writeFileAtomic(args->csv, r.toCsv());
       if (!args->json_file.empty()) writeFileAtomic(args->json_file, r.toJson().dump(2) + "\n");
-      emit(global, r.toJson(), r.toTable());
+      nlohmann::json j = r.toJson();
+      j["clean"] = loaded.clean.toJson();
+      j["input_shapes"] = o.input_shapes.toJson();
+      emit(global, j, r.toTable());
       return 0;
     };
   });

@@ -28,8 +28,9 @@ namespace {
 // MODEL is an ONNX file or "zoo:ARCH[?key=value&...]" with the keys of `edgetune-cli zoo`'s options
 // (classes, seed, input_channels, image_size, width, vocab_size, hidden, layers, heads, intermediate,
 // max_positions, seq_len), so one command reproduces a demo model from scratch.
-Model loadModelSpec(const std::string& spec) {
-  if (spec.rfind("zoo:", 0) != 0) return Model::load(spec);
+// A file goes through the clean-up on the way in (BatchNorm kept: it trains), unless --no-clean.
+Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const GlobalOptions& global) {
+  if (spec.rfind("zoo:", 0) != 0) return loadModel(spec, input, global, /*fold_batchnorm=*/false).model;
   std::string rest = spec.substr(4), query;
   if (auto q = rest.find('?'); q != std::string::npos) {
     query = rest.substr(q + 1);
@@ -90,6 +91,7 @@ struct TrainArgs {
   // distill
   std::vector<std::string> hints;
   size_t build_vocab = 0;
+  ModelInputArgs input;  // --no-clean
 };
 
 void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
@@ -124,6 +126,8 @@ void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
                   "Text data: first build a WordPiece vocabulary of N tokens from the --data texts and write it to "
                   "the file its vocab= key names");
   cmd->add_option("--output-name", o.output, "Model output holding the logits (default: the first)");
+  cmd->add_flag("--no-clean", a.input.no_clean,
+                "Train the model exactly as given (no Identity/Dropout removal or constant folding first)");
 }
 
 std::string percent(double fraction) {
@@ -290,7 +294,7 @@ struct RecoverArgs {
 int runRecover(const GlobalOptions& global, RecoverArgs& a) {
   RecoveryOptions o;
   o.train = resolvedOptions(a.train);
-  const Model pruned = Model::load(a.train.model);
+  const Model pruned = loadModel(a.train.model, a.train.input, global, /*fold_batchnorm=*/false).model;
   if (samePath(a.train.model, a.train.output))
     throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
   if (!a.mask_from.empty()) {
@@ -359,7 +363,7 @@ bool isStaticQdq(const Model& model) {
 
 int runQat(const GlobalOptions& global, QatArgs& a) {
   const TrainOptions to = resolvedOptions(a.train);
-  const Model input = Model::load(a.train.model);
+  const Model input = loadModel(a.train.model, a.train.input, global, /*fold_batchnorm=*/false).model;
   if (samePath(a.train.model, a.train.output))
     throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
   auto train = openDataset(a.train.data);
@@ -426,7 +430,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->required();
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
-    run = [a, &global] { return runTraining(global, *a, "train", loadModelSpec(a->model)); };
+    run = [a, &global] { return runTraining(global, *a, "train", loadModelSpec(a->model, a->input, global)); };
   });
 }
 
@@ -440,7 +444,7 @@ void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
-      Model model = loadModelSpec(a->model);
+      Model model = loadModelSpec(a->model, a->input, global);
       ClassifierHead head = findClassifierHead(model, a->options.output);
       if (a->classes > 0) head = replaceClassifierHead(model, a->classes, a->options.seed, a->options.output);
       if (a->freeze) a->options.frozen = parametersBeforeHead(model, head);
@@ -513,7 +517,7 @@ void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
           throw Error("--hint '" + h + "' is not STUDENT_TENSOR:TEACHER_TENSOR");
         a->options.distill.hints.emplace_back(h.substr(0, colon), h.substr(colon + 1));
       }
-      return runTraining(global, *a, "distill", loadModelSpec(a->model));
+      return runTraining(global, *a, "distill", loadModelSpec(a->model, a->input, global));
     };
   });
 }

@@ -22,10 +22,11 @@ nlohmann::json Allocation::toJson() const {
 
 double measureMetric(const Model& model, const AllocationOptions& o) {
   if (o.metric == "params") return static_cast<double>(computeStats(model).params);
-  if (o.metric == "macs") return static_cast<double>(computeStats(model).macs);
+  if (o.metric == "macs") return static_cast<double>(computeStats(model, &o.input_shapes).macs);
   if (o.metric == "latency") {
     if (o.measure_latency_ms) return o.measure_latency_ms(model);
     BenchmarkOptions b;
+    b.input_shapes = o.input_shapes;
     b.runs = 20;
     b.warmup_runs = 5;
     return benchmarkModel(model, OrtOptions{}, b).median_ms;
@@ -80,6 +81,7 @@ std::pair<double, double> measurePair(const Model& model, const Model& candidate
                                       double cached_before) {
   if (pairedLatency(o)) {
     BenchmarkOptions b;
+    b.input_shapes = o.input_shapes;
     b.runs = 30;
     b.warmup_runs = 5;
     const auto ms = interleavedMedians({&model, &candidate}, OrtOptions{}, b);

@@ -20,6 +20,7 @@ struct AllocationOptions {
   /// Latency of a model in ms (the "latency" metric). Default: the allocation times the original and each candidate
   /// in the same interleaved ONNX Runtime rounds (1 thread, median of 30), so the ratio is robust to machine drift.
   std::function<double(const Model&)> measure_latency_ms;
+  InputShapes input_shapes;  // sizes MACs and latency are measured at (resolveInputShapes)
 };
 
 struct Allocation {

@@ -220,7 +220,7 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
   SensitivityResult result;
   result.model = model.origin();
   result.dataset = dataset.name();
-  const ModelStats stats = computeStats(model);
+  const ModelStats stats = computeStats(model, &o.input_shapes);
   result.params = stats.params;
   result.macs = stats.macs;
   result.total_nodes = model.graph().node_size();
@@ -339,7 +339,8 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
       curve.kept_units.push_back(kept);
       curve.accuracy.push_back(accuracyOf(*exec, cached, logits));
       curve.params_after.push_back(pr.params_after);
-      curve.macs_after.push_back(pr.macs_after);
+      // The prune result counts MACs with symbolic dimensions as 1; at real sizes (a dynamic sequence) recount.
+      curve.macs_after.push_back(o.input_shapes.empty() ? pr.macs_after : computeStats(pruned, &o.input_shapes).macs);
       ++step;
     }
     curve.seconds = seconds(group_start);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/data/dataset.h"
+#include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/runtime/executor.h"
@@ -23,6 +24,7 @@ struct SensitivityOptions {
   std::string criterion = "l1";
   std::vector<std::string> groups;  // group ids to sweep (empty = every prunable group)
   OrtOptions ort;
+  InputShapes input_shapes;  // sizes MACs are counted at (empty: symbolic dimensions count as 1)
 };
 
 /// Accuracy of one group over the ratios.

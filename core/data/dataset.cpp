@@ -184,4 +184,10 @@ SplitIndices splitIndices(size_t n, double validation_fraction, double test_frac
   return split;
 }
 
+std::map<std::string, std::vector<int64_t>> exampleShapesOf(const Dataset& dataset) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& f : dataset.features()) shapes[f.name] = f.shape;
+  return shapes;
+}
+
 }  // namespace edgetune

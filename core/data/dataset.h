@@ -1,6 +1,7 @@
 #pragma once
 // Datasets: labelled examples whose features feed a model's inputs (an image tensor, or token ids + masks).
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -54,6 +55,10 @@ std::vector<NamedTensor> bindInputs(const std::vector<TensorInfo>& model_inputs,
 /// Checks the same binding rules without data (throws Error with the same messages).
 void checkInputsFit(const std::vector<TensorInfo>& model_inputs, const std::vector<FeatureInfo>& features,
                     const std::string& dataset_name);
+
+/// Per-example feature shapes (no batch axis) by feature name: where a model's symbolic input sizes come from
+/// when a dataset is known (resolveInputShapes).
+std::map<std::string, std::vector<int64_t>> exampleShapesOf(const Dataset& dataset);
 
 /// A view of a subset of another dataset, by index list.
 class SubsetDataset : public Dataset {

@@ -274,6 +274,14 @@ std::string runnerCommand(const std::string& runner_remote_path, const std::stri
                     shellQuote(runner_remote_path) + " " + shellQuote(model_remote_path) + " --threads " +
                     shellQuote(threads) + " --runs " + std::to_string(options.runs) + " --warmup " +
                     std::to_string(options.warmup) + " --dynamic-dim " + std::to_string(options.dynamic_dim);
+  for (const auto& [name, dims] : options.input_shapes.dims) {
+    std::string text;
+    for (int64_t d : dims) {
+      if (d < 1) throw Error("input '" + name + "': dimension " + std::to_string(d) + " is not positive");
+      text += (text.empty() ? "" : "x") + std::to_string(d);
+    }
+    cmd += " --shape " + shellQuote(name + "=" + text);
+  }
   if (options.profile) cmd += " --profile";
   if (!options.eval_remote_path.empty()) {
     validateRemotePath(options.eval_remote_path, "evaluation file path");

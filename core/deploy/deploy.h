@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ir/input_shapes.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/ssh_session.h"
 #include "core/jobs/job.h"
@@ -82,7 +83,8 @@ struct RemoteBenchOptions {
   std::vector<int> threads{1};
   int runs = 50;
   int warmup = 5;
-  int64_t dynamic_dim = 1;  // length of non-batch dynamic axes (token count) for random inputs
+  int64_t dynamic_dim = 1;  // length of non-batch dynamic axes for random inputs that input_shapes does not name
+  InputShapes input_shapes;  // exact sizes of the random inputs (resolveInputShapes), passed as --shape
   bool profile = false;
   std::string eval_remote_path;  // an evaluation subset already on the device, or ""
   std::chrono::milliseconds timeout{std::chrono::minutes(30)};

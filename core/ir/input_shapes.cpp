@@ -28,9 +28,13 @@ int64_t InputShapes::batch() const {
 }
 
 InputShapes InputShapes::withBatch(int64_t batch) const {
+  if (batch == 1) return *this;
+  if (dynamic_batch.empty())
+    throw Error("batch " + std::to_string(batch) + ": the model's inputs have a fixed batch dimension (" +
+                describe() + ")");
   InputShapes out = *this;
-  for (auto& [name, shape] : out.dims)
-    if (!shape.empty()) shape.front() = batch;
+  for (const auto& name : dynamic_batch)
+    if (auto it = out.dims.find(name); it != out.dims.end() && !it->second.empty()) it->second.front() = batch;
   return out;
 }
 
@@ -87,9 +91,19 @@ InputShapes resolveInputShapes(const Model& model, const std::map<std::string, s
       throw Error(model.origin() + ": --shape names '" + name + "', which is not an input (inputs: " + names + ")");
     }
   }
+  // A symbolic dimension takes the size a given shape gave the same name ("sequence" in input_ids and in
+  // attention_mask), so inputs that must agree do.
+  std::map<std::string, int64_t> named;
+  for (const auto& in : inputs) {
+    auto it = given.find(in.name);
+    if (it == given.end() || !in.has_shape) continue;
+    for (size_t i = 0; i < in.shape.size() && i < it->second.size() && i < in.dim_names.size(); ++i)
+      if (in.shape[i] < 0 && !in.dim_names[i].empty()) named.emplace(in.dim_names[i], it->second[i]);
+  }
   InputShapes out;
   for (const auto& in : inputs) {
     const std::string what = model.origin() + ": input '" + in.name + "'";
+    if (in.has_shape && !in.shape.empty() && in.shape[0] < 0) out.dynamic_batch.insert(in.name);
     if (auto it = given.find(in.name); it != given.end()) {
       if (in.has_shape && it->second.size() != in.shape.size())
         throw Error(what + " has " + std::to_string(in.shape.size()) + " dimensions, --shape gives " +
@@ -114,7 +128,11 @@ InputShapes resolveInputShapes(const Model& model, const std::map<std::string, s
     const size_t data_offset = from_data && from_data->size() + 1 == in.shape.size() ? 1 : 0;
     for (size_t i = 0; i < dims.size(); ++i) {
       if (dims[i] >= 0) continue;
-      if (from_data && i >= data_offset) {
+      const std::string& label = i < in.dim_names.size() ? in.dim_names[i] : std::string();
+      if (auto same = label.empty() ? named.end() : named.find(label); same != named.end()) {
+        dims[i] = same->second;
+        out.notes.push_back(in.name + ": '" + label + "' = " + std::to_string(dims[i]) + " (as --shape gave it)");
+      } else if (from_data && i >= data_offset) {
         dims[i] = (*from_data)[i - data_offset];
         out.notes.push_back(in.name + ": " + dimLabel(in, i) + " = " + std::to_string(dims[i]) + " (from the dataset)");
       } else if (i == 0) {

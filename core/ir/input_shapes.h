@@ -4,6 +4,7 @@
 // all of them measure the same thing and say which sizes they used.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,12 +19,14 @@ inline constexpr int64_t kDefaultSequenceLength = 128;
 /// Concrete shapes for every input a caller feeds, with a note for each size that was not given explicitly.
 struct InputShapes {
   std::map<std::string, std::vector<int64_t>> dims;  // input name -> concrete shape (every dimension >= 1)
+  std::set<std::string> dynamic_batch;  // inputs whose first dimension is symbolic in the model (the batch)
   std::vector<std::string> notes;  // "input_ids: 'sequence' = 128 (default for token inputs; --shape to change)"
 
   bool empty() const { return dims.empty(); }
   /// The batch size: the first dimension of the first input (1 when there are no inputs).
   int64_t batch() const;
-  /// The same shapes with the first dimension of every input that had a symbolic one set to `batch`.
+  /// The same shapes with the first dimension of every input in dynamic_batch set to `batch`; throws Error when
+  /// batch != 1 and no input has a dynamic batch dimension.
   InputShapes withBatch(int64_t batch) const;
   /// "input_ids=1x128 attention_mask=1x128"
   std::string describe() const;

@@ -47,8 +47,19 @@ std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs,
   std::vector<NamedTensor> result;
   for (const auto& in : inputs) {
     std::vector<int64_t> shape = in.shape;
-    for (size_t d = 0; d < shape.size(); ++d)
-      if (shape[d] < 0) shape[d] = d == 0 ? options.batch_size : options.other_dynamic_dim;
+    if (auto given = options.input_shapes.dims.find(in.name); given != options.input_shapes.dims.end()) {
+      shape = given->second;
+    } else {
+      const bool tokens = in.type == DataType::Int64 || in.type == DataType::Int32;
+      for (size_t d = 0; d < shape.size(); ++d) {
+        if (shape[d] >= 0) continue;
+        if (d == 0) shape[d] = options.batch_size;
+        else if (tokens) shape[d] = options.sequence_length;
+        else
+          throw Error("input '" + in.name + "': dimension " + std::to_string(d) +
+                      " is dynamic and has no size; give it with --shape " + in.name + "=...");
+      }
+    }
     Tensor t(in.type, shape);
     switch (in.type) {
       case DataType::Float32: {
@@ -89,7 +100,8 @@ BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& in
   }
   resetPeakRss();
   BenchmarkResult r;
-  r.batch_size = options.batch_size;
+  r.batch_size = options.input_shapes.empty() ? options.batch_size : static_cast<int>(options.input_shapes.batch());
+  r.input_shapes = options.input_shapes.describe();
   r.runs = options.runs;
   r.samples_ms.reserve(options.runs);
   for (int i = 0; i < options.runs; ++i) {
@@ -167,7 +179,8 @@ nlohmann::json BenchmarkResult::toJson() const {
           {"runs", runs},           {"min_ms", min_ms},         {"median_ms", median_ms},
           {"mean_ms", mean_ms},     {"p90_ms", p90_ms},         {"p99_ms", p99_ms},
           {"max_ms", max_ms},       {"stdev_ms", stdev_ms},     {"peak_rss_bytes", peak_rss_bytes},
-          {"session_rss_bytes", session_rss_bytes}, {"samples_ms", samples_ms}};
+          {"session_rss_bytes", session_rss_bytes}, {"samples_ms", samples_ms},
+          {"input_shapes", input_shapes}};
 }
 
 std::string BenchmarkResult::toTable() const {
@@ -175,8 +188,9 @@ std::string BenchmarkResult::toTable() const {
   out.setf(std::ios::fixed);
   out.precision(3);
   out << "model        " << model << "\n"
-      << "threads      " << threads << "   batch " << batch_size << "   runs " << runs << "\n"
-      << "latency ms   min " << min_ms << "   median " << median_ms << "   p90 " << p90_ms << "   p99 " << p99_ms
+      << "threads      " << threads << "   batch " << batch_size << "   runs " << runs << "\n";
+  if (!input_shapes.empty()) out << "inputs       " << input_shapes << "\n";
+  out << "latency ms   min " << min_ms << "   median " << median_ms << "   p90 " << p90_ms << "   p99 " << p99_ms
       << "   stdev " << stdev_ms << "\n";
   out.precision(1);
   out << "memory MB    peak RSS " << static_cast<double>(peak_rss_bytes) / 1e6 << "   session "

@@ -49,7 +49,7 @@ std::vector<Row> measureInterleaved(const std::vector<std::pair<std::string, Mod
     rows.push_back({label, s.params, s.macs, s.serialized_bytes, 0, 0});
   }
   BenchmarkOptions b;
-  b.other_dynamic_dim = seq;
+  b.sequence_length = seq;
   b.runs = runs;
   b.warmup_runs = 5;
   std::vector<const Model*> pointers;
