@@ -16,11 +16,16 @@ using edgetune::test::errorOf;
 
 namespace {
 
-// x: float [N, 3, N, N] (a dynamic image size) -> Relu.
+// x: float [batch, 3, height, width] (a dynamic image size, named as torch.onnx names dynamic axes) -> Relu.
 Model dynamicImageModel() {
   test::GraphBuilder b;
   b.input("x", {-1, 3, -1, -1}).output("y", {-1, 3, -1, -1});
   b.node("Relu", {"x"}, {"y"}, "relu");
+  const char* names[] = {"batch", "", "height", "width"};
+  for (auto* list : {b.proto().mutable_graph()->mutable_input(), b.proto().mutable_graph()->mutable_output()})
+    for (int d : {0, 2, 3})
+      list->Mutable(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(d)->set_dim_param(
+          names[d]);
   return b.model();
 }
 
@@ -43,19 +48,35 @@ class TestInputShapes : public QObject {
   }
 
   void tokenInputsDefaultToSequence128AndSayIt() {
+    // tiny_bert has 64 positions (a position_ids buffer arange(64)): the default 128 would not run, so 64 it
+    // is.
     const Model bert = Model::load(test::fixture("torch/tiny_bert.onnx"));
     const InputShapes shapes = resolveInputShapes(bert);
     for (const char* name : {"input_ids", "attention_mask", "token_type_ids"})
-      QCOMPARE(shapes.dims.at(name), (std::vector<int64_t>{1, kDefaultSequenceLength}));
+      QCOMPARE(shapes.dims.at(name), (std::vector<int64_t>{1, 64}));
     bool said = false;
-    for (const auto& note : shapes.notes) said = said || contains(note, "128");
+    for (const auto& note : shapes.notes) said = said || contains(note, "64 positions");
     QVERIFY(said);
+    // A model without a position buffer takes the default.
+    test::GraphBuilder b;
+    b.input("ids", {-1, -1}, onnx::TensorProto::INT64).output("y", {-1, -1}, onnx::TensorProto::INT64);
+    b.node("Identity", {"ids"}, {"y"}, "same");
+    b.proto()
+        .mutable_graph()
+        ->mutable_input(0)
+        ->mutable_type()
+        ->mutable_tensor_type()
+        ->mutable_shape()
+        ->mutable_dim(1)
+        ->set_dim_param("sequence");
+    QCOMPARE(resolveInputShapes(b.model()).dims.at("ids"), (std::vector<int64_t>{1, kDefaultSequenceLength}));
     // MACs are counted at the sequence length, not at 1 (the attention and every linear scale with it).
     const ModelStats at_128 = computeStats(bert, &shapes);
     const ModelStats at_1 = computeStats(bert);
-    QVERIFY2(at_128.macs > 100 * at_1.macs, (std::to_string(at_128.macs) + " vs " + std::to_string(at_1.macs)).c_str());
+    QVERIFY2(at_128.macs > 50 * at_1.macs,
+             (std::to_string(at_128.macs) + " vs " + std::to_string(at_1.macs)).c_str());
     QVERIFY(shapes.dynamic_batch.count("input_ids"));
-    QCOMPARE(shapes.withBatch(4).dims.at("attention_mask"), (std::vector<int64_t>{4, kDefaultSequenceLength}));
+    QCOMPARE(shapes.withBatch(4).dims.at("attention_mask"), (std::vector<int64_t>{4, 64}));
   }
 
   void aGivenShapeSizesEveryInputSharingTheDimension() {
@@ -92,7 +113,8 @@ class TestInputShapes : public QObject {
     QVERIFY2(contains(error, "input 'x'") && contains(error, "--shape x="), error.c_str());
     // The benchmark refuses the same way rather than timing a 1x1 image.
     auto executor = makeOrtExecutor(model);
-    QVERIFY(contains(errorOf([&] { makeRandomInputs(executor->inputs(), BenchmarkOptions{}); }), "--shape x="));
+    QVERIFY(
+        contains(errorOf([&] { makeRandomInputs(executor->inputs(), BenchmarkOptions{}); }), "--shape x="));
     const ExampleShapes example{{"image", {3, 32, 24}}};
     const InputShapes shapes = resolveInputShapes(model, {}, &example);
     QCOMPARE(shapes.dims.at("x"), (std::vector<int64_t>{1, 3, 32, 24}));
@@ -101,7 +123,8 @@ class TestInputShapes : public QObject {
   }
 
   void canonicalizeCleansInMemoryAndKeepsOutputs() {
-    const Model raw = Model::load(test::fixture("torch/small_cnn.onnx"));  // exported with BatchNorm and Dropout
+    const Model raw =
+        Model::load(test::fixture("torch/small_cnn.onnx"));  // exported with BatchNorm and Dropout
     Model model = raw;
     PassContext context;
     const CanonicalizeReport report = canonicalize(model, CanonicalizeOptions{}, context);

@@ -674,6 +674,7 @@ void MainWindow::runSensitivity() {
 }
 
 void MainWindow::runSensitivity(SensitivityOptions options) {
+  if (options.input_shapes.empty()) options.input_shapes = input_shapes_;
   QString problem;
   auto dataset = datasetForModel(&problem);
   if (!baseline_ || !dataset) {

@@ -544,6 +544,7 @@ void TuningPanel::allocate() {
   }
   if (allocate_job_) return;
   AllocationOptions o;
+  o.input_shapes = measure_options_.input_shapes;  // MACs and latency at the sizes the live measurement uses
   o.metric = allocate_metric_->currentData().toString().toStdString();
   o.keep_fraction = allocate_keep_->value() / 100.0;
   o.round_to = round_to_->value();

@@ -32,8 +32,8 @@ std::unique_ptr<JobContext> makeJob(const GlobalOptions& options, const std::str
       char eta[32] = "";
       if (p.eta_seconds >= 0) std::snprintf(eta, sizeof(eta), "  ETA %.0fs", p.eta_seconds);
       std::string msg = p.message.substr(0, 40);
-      std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s%s", title.c_str(), bar.c_str(), 100 * p.fraction, msg.c_str(),
-                   eta);
+      std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s%s", title.c_str(), bar.c_str(), 100 * p.fraction,
+                   msg.c_str(), eta);
       std::fflush(stderr);
       g_progress_drawn = true;
     };
@@ -53,10 +53,12 @@ void endProgress() {
 }
 
 void addModelInputOptions(CLI::App* cmd, ModelInputArgs& args) {
-  cmd->add_flag("--no-clean", args.no_clean,
-                "Use the model exactly as given (no Identity/Dropout removal, constant or BatchNorm folding)");
-  cmd->add_option("--shape", args.shapes,
-                  "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable)");
+  cmd->add_flag(
+      "--no-clean", args.no_clean,
+      "Use the model exactly as given (no Identity/Dropout removal, constant or BatchNorm folding)");
+  cmd->add_option(
+      "--shape", args.shapes,
+      "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable)");
 }
 
 LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, const GlobalOptions& global,
@@ -100,19 +102,27 @@ std::string withCommas(int64_t value) {
 
 std::string humanCount(double value) {
   char buf[32];
-  if (value >= 1e9) std::snprintf(buf, sizeof(buf), "%.2f G", value / 1e9);
-  else if (value >= 1e6) std::snprintf(buf, sizeof(buf), "%.2f M", value / 1e6);
-  else if (value >= 1e3) std::snprintf(buf, sizeof(buf), "%.1f K", value / 1e3);
-  else std::snprintf(buf, sizeof(buf), "%.0f", value);
+  if (value >= 1e9)
+    std::snprintf(buf, sizeof(buf), "%.2f G", value / 1e9);
+  else if (value >= 1e6)
+    std::snprintf(buf, sizeof(buf), "%.2f M", value / 1e6);
+  else if (value >= 1e3)
+    std::snprintf(buf, sizeof(buf), "%.1f K", value / 1e3);
+  else
+    std::snprintf(buf, sizeof(buf), "%.0f", value);
   return buf;
 }
 
 std::string humanBytes(double bytes) {
   char buf[32];
-  if (bytes >= 1e9) std::snprintf(buf, sizeof(buf), "%.2f GB", bytes / 1e9);
-  else if (bytes >= 1e6) std::snprintf(buf, sizeof(buf), "%.2f MB", bytes / 1e6);
-  else if (bytes >= 1e3) std::snprintf(buf, sizeof(buf), "%.1f KB", bytes / 1e3);
-  else std::snprintf(buf, sizeof(buf), "%.0f B", bytes);
+  if (bytes >= 1e9)
+    std::snprintf(buf, sizeof(buf), "%.2f GB", bytes / 1e9);
+  else if (bytes >= 1e6)
+    std::snprintf(buf, sizeof(buf), "%.2f MB", bytes / 1e6);
+  else if (bytes >= 1e3)
+    std::snprintf(buf, sizeof(buf), "%.1f KB", bytes / 1e3);
+  else
+    std::snprintf(buf, sizeof(buf), "%.0f B", bytes);
   return buf;
 }
 

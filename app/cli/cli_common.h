@@ -47,8 +47,10 @@ struct LoadedModel {
 LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, const GlobalOptions& global,
                       bool fold_batchnorm = true);
 /// Concrete input sizes for `model` from --shape, then the dataset example (if any), then the defaults.
-InputShapes resolveShapes(const Model& model, const ModelInputArgs& args, const ExampleShapes* example = nullptr);
-/// Prints the notes of defaulted sizes ("input_ids: 'sequence' = 128 (default ...)") on stderr unless -q/--json.
+InputShapes resolveShapes(const Model& model, const ModelInputArgs& args,
+                          const ExampleShapes* example = nullptr);
+/// Prints the notes of defaulted sizes ("input_ids: 'sequence' = 128 (default ...)") on stderr unless
+/// -q/--json.
 void noteShapes(const GlobalOptions& global, const InputShapes& shapes);
 
 /// Each subcommand registers itself; `run` is set to the action to execute after parsing.

@@ -1,11 +1,11 @@
 #pragma once
-// InputShapes: the one way to give concrete sizes to a model's symbolic input dimensions. Every place that needs
-// sizes (stats and MACs, bench, the studio's latency, sensitivity, allocation, deploy) resolves them here, so
-// all of them measure the same thing and say which sizes they used.
+// InputShapes: the one way to give concrete sizes to a model's symbolic input dimensions. Every place that
+// needs sizes (stats and MACs, bench, the studio's latency, sensitivity, allocation, deploy) resolves them
+// here, so all of them measure the same thing and say which sizes they used.
 #include <cstdint>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,13 +20,14 @@ inline constexpr int64_t kDefaultSequenceLength = 128;
 struct InputShapes {
   std::map<std::string, std::vector<int64_t>> dims;  // input name -> concrete shape (every dimension >= 1)
   std::set<std::string> dynamic_batch;  // inputs whose first dimension is symbolic in the model (the batch)
-  std::vector<std::string> notes;  // "input_ids: 'sequence' = 128 (default for token inputs; --shape to change)"
+  std::vector<std::string>
+      notes;  // "input_ids: 'sequence' = 128 (default for token inputs; --shape to change)"
 
   bool empty() const { return dims.empty(); }
   /// The batch size: the first dimension of the first input (1 when there are no inputs).
   int64_t batch() const;
-  /// The same shapes with the first dimension of every input in dynamic_batch set to `batch`; throws Error when
-  /// batch != 1 and no input has a dynamic batch dimension.
+  /// The same shapes with the first dimension of every input in dynamic_batch set to `batch`; throws Error
+  /// when batch != 1 and no input has a dynamic batch dimension.
   InputShapes withBatch(int64_t batch) const;
   /// "input_ids=1x128 attention_mask=1x128"
   std::string describe() const;
@@ -34,26 +35,28 @@ struct InputShapes {
   nlohmann::json toJson() const;
 };
 
-/// Parses `--shape` values "NAME=1x128" (one per input; "x" or "," between dimensions). Throws Error naming the
-/// value and what is wrong ("--shape 'x=1xa': dimension 'a' is not a positive integer").
+/// Parses `--shape` values "NAME=1x128" (one per input; "x" or "," between dimensions). Throws Error naming
+/// the value and what is wrong ("--shape 'x=1xa': dimension 'a' is not a positive integer").
 std::map<std::string, std::vector<int64_t>> parseShapeSpecs(const std::vector<std::string>& specs);
 
-/// Where sizes come from besides the user: one dataset example's feature shapes (without the batch dimension),
-/// e.g. {"image": {1, 28, 28}} or {"input_ids": {128}}, matched to inputs by name, or by position when a model
-/// has a single input.
+/// Where sizes come from besides the user: one dataset example's feature shapes (without the batch
+/// dimension), e.g. {"image": {1, 28, 28}} or {"input_ids": {128}}, matched to inputs by name, or by position
+/// when a model has a single input.
 using ExampleShapes = std::map<std::string, std::vector<int64_t>>;
 
-/// Resolves every input of `model` to a concrete shape: a given shape first (it must agree with the model's fixed
-/// dimensions), then the dataset example, then the defaults: a symbolic first dimension is the batch (1), a
-/// symbolic dimension of an integer input is the sequence length (128). A float input's symbolic spatial
-/// dimension with no dataset and no --shape throws Error naming the input and the dimension and how to give it,
-/// so an image model is never measured at 1x1 by accident. Names in `given` that are not inputs throw Error.
-InputShapes resolveInputShapes(const Model& model, const std::map<std::string, std::vector<int64_t>>& given = {},
+/// Resolves every input of `model` to a concrete shape: a given shape first (it must agree with the model's
+/// fixed dimensions), then the dataset example, then the defaults: a symbolic first dimension is the batch
+/// (1), a symbolic dimension of an integer input is the sequence length (128). A float input's symbolic
+/// spatial dimension with no dataset and no --shape throws Error naming the input and the dimension and how
+/// to give it, so an image model is never measured at 1x1 by accident. Names in `given` that are not inputs
+/// throw Error.
+InputShapes resolveInputShapes(const Model& model,
+                               const std::map<std::string, std::vector<int64_t>>& given = {},
                                const ExampleShapes* example = nullptr,
                                int64_t sequence_length = kDefaultSequenceLength);
 
-/// A copy of `model` whose graph inputs declare the concrete `shapes` (shape inference re-run), for analyses that
-/// need static sizes. The copy is not for saving over the user's dynamic model.
+/// A copy of `model` whose graph inputs declare the concrete `shapes` (shape inference re-run), for analyses
+/// that need static sizes. The copy is not for saving over the user's dynamic model.
 Model withConcreteInputs(const Model& model, const InputShapes& shapes);
 
 }  // namespace edgetune

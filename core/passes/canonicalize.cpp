@@ -16,7 +16,8 @@ std::string CanonicalizeReport::summary() const {
   if (!ran) return "clean: skipped (--no-clean): the model is used exactly as given";
   if (nodes_before == nodes_after && !cleanup.changed()) return "clean: nothing to clean";
   return "clean: " + std::to_string(nodes_before) + " -> " + std::to_string(nodes_after) +
-         " nodes (Identity/Dropout removed, constants and BatchNorm folded, dead code dropped; outputs unchanged)";
+         " nodes (Identity/Dropout removed, constants and BatchNorm folded, dead code dropped; outputs "
+         "unchanged)";
 }
 
 CanonicalizeReport canonicalize(Model& model, const CanonicalizeOptions& options, PassContext& context) {

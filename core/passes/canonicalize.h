@@ -1,7 +1,7 @@
 #pragma once
 // The front door: every command and the studio put a model as users export it (Identity nodes on weights,
-// Dropout, Constant nodes, BatchNorm after Conv, dead shape arithmetic) through the output-preserving clean-up
-// before they analyse or change it, and record that as the first step of what they did.
+// Dropout, Constant nodes, BatchNorm after Conv, dead shape arithmetic) through the output-preserving
+// clean-up before they analyse or change it, and record that as the first step of what they did.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,7 +24,8 @@ struct CanonicalizeReport {
 
   /// {"step": "clean", "ran", "nodes_before", "nodes_after", "lines"}
   nlohmann::json toJson() const;
-  /// "clean: 312 -> 201 nodes (removed 74 Identity, folded 37 constants ...)" or "clean: skipped (--no-clean)".
+  /// "clean: 312 -> 201 nodes (removed 74 Identity, folded 37 constants ...)" or "clean: skipped
+  /// (--no-clean)".
   std::string summary() const;
 };
 

@@ -21,8 +21,12 @@ std::string percent(double fraction) {
 
 }  // namespace
 
-double Coverage::macsShare() const { return share(covered_macs, total_macs); }
-double Coverage::weightBytesShare() const { return share(covered_weight_bytes, total_weight_bytes); }
+double Coverage::macsShare() const {
+  return share(covered_macs, total_macs);
+}
+double Coverage::weightBytesShare() const {
+  return share(covered_weight_bytes, total_weight_bytes);
+}
 
 int64_t Coverage::skippedMacs() const {
   int64_t sum = 0;
@@ -44,7 +48,8 @@ nlohmann::json Coverage::toJson() const {
   for (const auto& [reason, nodes] : skipped) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& n : nodes)
-      list.push_back({{"node", n.name}, {"op", n.op_type}, {"macs", n.macs}, {"weight_bytes", n.weight_bytes}});
+      list.push_back(
+          {{"node", n.name}, {"op", n.op_type}, {"macs", n.macs}, {"weight_bytes", n.weight_bytes}});
     by_reason[reason] = list;
   }
   return {{"macs", {{"total", total_macs}, {"covered", covered_macs}, {"share", macsShare()}}},
@@ -59,7 +64,8 @@ std::vector<std::string> Coverage::lines(const std::string& verb, size_t names_p
                 " of weight bytes");
   for (const auto& [reason, nodes] : skipped) {
     std::vector<Node> sorted = nodes;
-    std::stable_sort(sorted.begin(), sorted.end(), [](const Node& a, const Node& b) { return a.macs > b.macs; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Node& a, const Node& b) { return a.macs > b.macs; });
     int64_t macs = 0;
     for (const auto& n : nodes) macs += n.macs;
     std::string line = "left alone (" + reason + "): " + std::to_string(nodes.size()) + " node" +
@@ -78,7 +84,8 @@ CoverageCounter::CoverageCounter(const Model& model, const InputShapes* shapes) 
   const ModelStats stats = computeStats(model, shapes);
   coverage_.total_macs = stats.macs;
   coverage_.total_weight_bytes = stats.weight_bytes;
-  for (const auto& n : stats.nodes) nodes_[n.name] = Coverage::Node{n.name, n.op_type, n.macs, n.weight_bytes};
+  for (const auto& n : stats.nodes)
+    nodes_[n.name] = Coverage::Node{n.name, n.op_type, n.macs, n.weight_bytes};
 }
 
 void CoverageCounter::covered(const std::string& node_name) {

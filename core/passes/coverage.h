@@ -1,6 +1,6 @@
 #pragma once
-// Coverage: the share of a model a transformation acted on, and every node it left alone grouped by reason, so
-// that a partial success is never silent (quantize and prune both fill one).
+// Coverage: the share of a model a transformation acted on, and every node it left alone grouped by reason,
+// so that a partial success is never silent (quantize and prune both fill one).
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>

@@ -1,8 +1,9 @@
-// The real-export matrix: every model tests/fixtures/torch/make_export_matrix.py exports with the real torch.onnx
-// (torchvision classifiers, a Hugging-Face-style BERT) goes through what a user's first commands do: clean-up on
-// the way in, inspect at concrete sizes, channel pruning 0.5, static INT8 with calibration, dynamic INT8, FP16, and
-// a forward pass of the training interpreter. Each result runs in ONNX Runtime with the original's output shape,
-// or the step refuses with one message naming the node; nothing reaches a user as "internal error".
+// The real-export matrix: every model tests/fixtures/torch/make_export_matrix.py exports with the real
+// torch.onnx (torchvision classifiers, a Hugging-Face-style BERT) goes through what a user's first commands
+// do: clean-up on the way in, inspect at concrete sizes, channel pruning 0.5, static INT8 with calibration,
+// dynamic INT8, FP16, and a forward pass of the training interpreter. Each result runs in ONNX Runtime with
+// the original's output shape, or the step refuses with one message naming the node; nothing reaches a user
+// as "internal error".
 //
 // The exports are made during the build (target export_matrix) into build/fixtures/exports; where Debian's
 // python3-torch is missing the test exits with code 77, which CTest reports as skipped.
@@ -32,7 +33,9 @@ namespace {
 
 constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
 
-fs::path exportsDir() { return fs::path(EDGETUNE_BINARY_DIR) / "fixtures" / "exports"; }
+fs::path exportsDir() {
+  return fs::path(EDGETUNE_BINARY_DIR) / "fixtures" / "exports";
+}
 
 // Calibration examples: N(0,1) images, or token ids below the vocabulary size with full attention.
 class RandomDataset final : public Dataset {
@@ -79,7 +82,8 @@ std::shared_ptr<const Dataset> calibrationData(const Model& model, const InputSh
   }
   int64_t vocab = 2;
   for (const auto& init : model.graph().initializer())
-    if (init.name().find("word_embeddings") != std::string::npos && init.dims_size() == 2) vocab = init.dims(0);
+    if (init.name().find("word_embeddings") != std::string::npos && init.dims_size() == 2)
+      vocab = init.dims(0);
   return std::make_shared<RandomDataset>(features, size, vocab);
 }
 
@@ -146,7 +150,7 @@ class TestExportMatrix : public QObject {
     throw Error("no export named " + name.toStdString());
   }
 
- private slots:
+ private Q_SLOTS:
   void cleanKeepsOutputsAndInspectUsesRealSizes_data() { addRows(); }
   void cleanKeepsOutputsAndInspectUsesRealSizes() {
     QFETCH(QString, name);
@@ -158,7 +162,8 @@ class TestExportMatrix : public QObject {
     const Tensor a = runOrt(raw, shapes), b = runOrt(model, shapes);
     QCOMPARE(a.shape(), b.shape());
     const auto av = a.values<float>(), bv = b.values<float>();
-    for (size_t i = 0; i < av.size(); ++i) QVERIFY(std::abs(av[i] - bv[i]) <= 1e-4f * (1.0f + std::abs(av[i])));
+    for (size_t i = 0; i < av.size(); ++i)
+      QVERIFY(std::abs(av[i] - bv[i]) <= 1e-4f * (1.0f + std::abs(av[i])));
 
     const ModelStats stats = computeStats(model, &shapes);
     QVERIFY(stats.macs > 0);
@@ -167,7 +172,8 @@ class TestExportMatrix : public QObject {
       QVERIFY(!shapes.notes.empty());
       QCOMPARE(shapes.dims.at("input_ids"), (std::vector<int64_t>{1, kDefaultSequenceLength}));
       const ModelStats at_one = computeStats(model);
-      QVERIFY2(stats.macs > 50 * at_one.macs, (std::to_string(stats.macs) + " vs " + std::to_string(at_one.macs)).c_str());
+      QVERIFY2(stats.macs > 50 * at_one.macs,
+               (std::to_string(stats.macs) + " vs " + std::to_string(at_one.macs)).c_str());
     }
   }
 
@@ -280,8 +286,9 @@ class TestExportMatrix : public QObject {
 
 int main(int argc, char** argv) {
   if (readMatrix().empty()) {
-    std::printf("SKIP: no exports in %s (they need Debian's python3-torch and python3-torchvision at build time)\n",
-                exportsDir().c_str());
+    std::printf(
+        "SKIP: no exports in %s (they need Debian's python3-torch and python3-torchvision at build time)\n",
+        exportsDir().c_str());
     return kSkipped;
   }
   QCoreApplication app(argc, argv);
