@@ -42,7 +42,8 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
   addModelInputOptions(cmd, args->input);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      LoadedModel loaded = loadModel(args->model, args->input, global);
+      // BatchNorm stays: its scales and shifts are parameters, counted as the training framework counts them.
+      LoadedModel loaded = loadModel(args->model, args->input, global, /*fold_batchnorm=*/false);
       const Model& model = loaded.model;
       const InputShapes shapes = resolveShapes(model, args->input);
       ModelStats stats = computeStats(model, &shapes);

@@ -39,7 +39,8 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   cmd->add_option("--save-json", args->json_file, "Also write the curves as JSON to this file");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      LoadedModel loaded = loadModel(args->model, args->input, global);
+      // BatchNorm stays, as in prune (the "bn" criterion reads it, and prune checks the sweep's parameter count).
+      LoadedModel loaded = loadModel(args->model, args->input, global, /*fold_batchnorm=*/false);
       const Model& model = loaded.model;
       auto dataset = openDataset(args->data);
       const ExampleShapes example = exampleShapesOf(*dataset);

@@ -26,6 +26,9 @@ CanonicalizeReport canonicalize(Model& model, const CanonicalizeOptions& options
   if (!options.enabled) return report;
   CleanupOptions cleanup;
   cleanup.fold_batchnorm = options.fold_batchnorm;
+  // Merging equal initializers preserves outputs but changes what "parameters" counts (an untrained model's
+  // BatchNorm scales are all equal), so the way in leaves it to the explicit clean command.
+  cleanup.deduplicate = false;
   CleanupPass pass(cleanup);
   report.cleanup = pass.apply(model, context);
   report.ran = true;

@@ -30,7 +30,8 @@ struct CanonicalizeReport {
 };
 
 /// Runs the clean-up pipeline on `model` in place (never on a file). Output-preserving: only passes that keep
-/// every output bit-for-bit or within float rounding (BatchNorm folding) run.
+/// every output bit-for-bit or within float rounding (BatchNorm folding) run; equal initializers are not merged,
+/// so parameter counts stay what the training framework reports.
 CanonicalizeReport canonicalize(Model& model, const CanonicalizeOptions& options, PassContext& context);
 
 }  // namespace edgetune

@@ -9,12 +9,14 @@ void to_json(nlohmann::json& j, const CleanupOptions& o) {
   j = {{"max_rounds", o.max_rounds},
        {"fold_constants", o.fold_constants},
        {"fold_batchnorm", o.fold_batchnorm},
+       {"deduplicate", o.deduplicate},
        {"max_folded_bytes", o.max_folded_bytes}};
 }
 void readOptions(OptionsReader& r, CleanupOptions& o) {
   r.read("max_rounds", o.max_rounds);
   r.read("fold_constants", o.fold_constants);
   r.read("fold_batchnorm", o.fold_batchnorm);
+  r.read("deduplicate", o.deduplicate);
   r.read("max_folded_bytes", o.max_folded_bytes);
 }
 
@@ -34,7 +36,7 @@ PassReport CleanupPass::apply(Model& model, PassContext& context) {
   }
   pipeline.push_back(std::make_unique<RemoveIdentityPass>());
   if (options_.fold_batchnorm) pipeline.push_back(std::make_unique<FoldBatchNormPass>());
-  pipeline.push_back(std::make_unique<DeduplicateInitializersPass>());
+  if (options_.deduplicate) pipeline.push_back(std::make_unique<DeduplicateInitializersPass>());
   pipeline.push_back(std::make_unique<EliminateDeadPass>());
 
   nlohmann::json rounds = nlohmann::json::array();

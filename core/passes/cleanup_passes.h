@@ -94,6 +94,7 @@ struct CleanupOptions {
   int max_rounds = 8;  // the pipeline repeats until nothing changes or this many rounds ran
   bool fold_constants = true;
   bool fold_batchnorm = true;
+  bool deduplicate = true;  // merge equal initializers (off on the way in: it changes parameter counts)
   int64_t max_folded_bytes = 16 * 1024 * 1024;
 };
 void to_json(nlohmann::json& j, const CleanupOptions& o);

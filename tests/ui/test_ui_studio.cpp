@@ -13,6 +13,7 @@
 
 #include <fstream>
 
+#include "core/passes/canonicalize.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -41,8 +42,8 @@ class TestUiStudio : public QObject {
 
   void recipeFromKnobsUsesRegistryNames() {
     const auto& registry = studioPassRegistry();
-    nlohmann::json knobs = {{"cleanup", true}, {"prune_method", "prune_channels"}, {"prune_ratio", 0.3},
-                            {"quant_mode", "none"}};
+    nlohmann::json knobs = {
+        {"cleanup", true}, {"prune_method", "prune_channels"}, {"prune_ratio", 0.3}, {"quant_mode", "none"}};
     const auto recipe = recipeFromKnobs(knobs, "fashion-mnist", registry);
     QCOMPARE(recipe["passes"][0]["pass"].get<std::string>(), std::string("cleanup"));
     if (registry.contains("prune_channels")) {
@@ -126,7 +127,8 @@ class TestUiStudio : public QObject {
     QSignalSpy compared(window.compareWidget(), &CompareWidget::compared);
     window.compareVariants(0, 1);
     QTRY_VERIFY_WITH_TIMEOUT(compared.count() == 1, 60000);
-    QVERIFY2(window.compareWidget()->summary().contains("changed shape"), qPrintable(window.compareWidget()->summary()));
+    QVERIFY2(window.compareWidget()->summary().contains("changed shape"),
+             qPrintable(window.compareWidget()->summary()));
     QVERIFY(!window.compareWidget()->summary().contains(" 0 changed shape"));
 
     // Project save/load round trip keeps the variants and knobs.
@@ -147,14 +149,23 @@ class TestUiStudio : public QObject {
     // Re-open the exported model in the first window.
     window.openModel(exported);
     QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 2, 60000);
-    QCOMPARE(window.baseline()->parameterCount(), *applied.metrics.params);
+    QCOMPARE(Model::load(exported.toStdString()).parameterCount(),
+             *applied.metrics.params);  // the file is the variant
+    // The studio cleaned it on the way in (here: equal BatchNorm scales of the untrained zoo model merged).
+    Model reloaded = Model::load(exported.toStdString());
+    PassContext context;
+    CanonicalizeOptions keep_bn;
+    keep_bn.fold_batchnorm = false;
+    canonicalize(reloaded, keep_bn, context);
+    QCOMPARE(window.baseline()->parameterCount(), reloaded.parameterCount());
 
     // A clean close removes the recovery file.
     window.close();
     QVERIFY(!std::filesystem::exists(dir / "recovery.json"));
     // The UI thread stayed responsive while all of this ran (reported, not a timed assertion).
     qInfo("knob->chart %.0f ms, longest UI stall while jobs ran %.0f ms (busy on the UI thread %.1f ms)",
-          knob_to_chart_ms, window.stallMonitor()->maxStallWhileJobsMs(), window.stallMonitor()->maxBusyStallMs());
+          knob_to_chart_ms, window.stallMonitor()->maxStallWhileJobsMs(),
+          window.stallMonitor()->maxBusyStallMs());
     QVERIFY(window.stallMonitor()->beats() > 0);
   }
 
@@ -177,7 +188,8 @@ class TestUiStudio : public QObject {
     k["quant_mode"] = "weight-only";
     tuning->setKnobs(k, true);
     // Size of the all-int8 recipe, measured by the live job.
-    QTRY_VERIFY_WITH_TIMEOUT(tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().size_bytes, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().size_bytes,
+                             60000);
     const int64_t all_int8_bytes = *tuning->liveMetrics().size_bytes;
 
     int conv = -1;
@@ -199,12 +211,14 @@ class TestUiStudio : public QObject {
     QVERIFY(graph->isQuantExcluded(conv));
     QCOMPARE(graph->quantExcludedNodes(), std::vector<int>{conv});
     QCOMPARE(graph->quantExcludedItemCount(), 1);
-    // The recipe keeps exactly that node in float: an anchored, escaped name next to the regex field's entries.
+    // The recipe keeps exactly that node in float: an anchored, escaped name next to the regex field's
+    // entries.
     nlohmann::json quant;
     const nlohmann::json recipe = tuning->currentRecipe();
     for (const auto& p : recipe["passes"])
       if (p["pass"] == "quantize") quant = p["options"];
-    QVERIFY2(quant.is_object() && quant["exclude_nodes"] == nlohmann::json::array({exactNameRegex(name.toStdString())}),
+    QVERIFY2(quant.is_object() &&
+                 quant["exclude_nodes"] == nlohmann::json::array({exactNameRegex(name.toStdString())}),
              recipe.dump().c_str());
     const Model quantized = applyRecipe(model, tuning->currentRecipe());
     int float_convs = 0, convs = 0;
@@ -220,7 +234,8 @@ class TestUiStudio : public QObject {
     QVERIFY(convs > 10);
     QCOMPARE(float_convs, 1);
     // The measurement restarted like for any knob: the new size includes the float weights.
-    QTRY_VERIFY_WITH_TIMEOUT(tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().size_bytes, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().size_bytes,
+                             60000);
     QVERIFY(*tuning->liveMetrics().size_bytes > all_int8_bytes);
 
     // Undo / redo of the exclusion, with the graph mark following.
@@ -242,7 +257,8 @@ class TestUiStudio : public QObject {
     // Saved with the project.
     const QString project = QString::fromStdString((dir / "q.edgetune.json").string());
     QVERIFY(window.saveProject(project));
-    QCOMPARE(Project::load(project.toStdString()).knobs["exclude_nodes"], nlohmann::json::array({name.toStdString()}));
+    QCOMPARE(Project::load(project.toStdString()).knobs["exclude_nodes"],
+             nlohmann::json::array({name.toStdString()}));
 
     // The inspector's button toggles it back.
     graph->selectNode(conv);
@@ -277,8 +293,10 @@ class TestUiStudio : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(window.project().variants[0].metrics.accuracy.has_value(), 60000);
     if (!studioPassRegistry().contains("prune_channels")) QSKIP("prune_channels pass not built");
 
-    // A model file no recipe in the variant reproduces (stands in for distilled weights): the baseline pruned.
-    const nlohmann::json prune = {{"format", "edgetune-recipe"}, {"version", 1},
+    // A model file no recipe in the variant reproduces (stands in for distilled weights): the baseline
+    // pruned.
+    const nlohmann::json prune = {{"format", "edgetune-recipe"},
+                                  {"version", 1},
                                   {"passes", {{{"pass", "prune_channels"}, {"options", {{"ratio", 0.5}}}}}}};
     const Model trained = applyRecipe(*window.baseline(), prune);
     const auto model_path = dir / "models" / "distilled.onnx";
@@ -295,13 +313,15 @@ class TestUiStudio : public QObject {
     QVERIFY(window.windowTitle().contains("*"));
     QTRY_VERIFY_WITH_TIMEOUT(measured.count() == 1, 60000);
     const Variant stored = window.project().variants[1];
-    QCOMPARE(*stored.metrics.params, trained.parameterCount());  // the file was measured, not the empty recipe
+    QCOMPARE(*stored.metrics.params,
+             trained.parameterCount());  // the file was measured, not the empty recipe
     QVERIFY(*stored.metrics.params < window.baseline()->parameterCount());
     QVERIFY(stored.metrics.latency_ms && stored.metrics.accuracy);
 
     // Device benchmarks: the table shows the 1-thread median.
-    const nlohmann::json bench = {{"device", "pi5"},
-                                  {"results", {{{"threads", 4}, {"median_ms", 1.5}}, {{"threads", 1}, {"median_ms", 5.25}}}}};
+    const nlohmann::json bench = {
+        {"device", "pi5"},
+        {"results", {{{"threads", 4}, {"median_ms", 1.5}}, {{"threads", 1}, {"median_ms", 5.25}}}}};
     window.attachDeviceBenchmark(1, bench);
     window.attachDeviceBenchmark(7, bench);  // out of range: ignored
     QCOMPARE(window.project().variants[1].device_benchmarks, nlohmann::json::array({bench}));
@@ -310,15 +330,18 @@ class TestUiStudio : public QObject {
     QCOMPARE(table->item(0, VariantsPanel::ColDeviceMs)->text(), QString("-"));
     QCOMPARE(deviceLatencyMs(window.project().variants[1]).value_or(-1), 5.25);
     Variant no_single_thread;
-    no_single_thread.device_benchmarks = nlohmann::json::array({{{"results", {{{"threads", 4}, {"median_ms", 1.5}}}}}});
+    no_single_thread.device_benchmarks =
+        nlohmann::json::array({{{"results", {{{"threads", 4}, {"median_ms", 1.5}}}}}});
     QVERIFY(!deviceLatencyMs(no_single_thread));
 
     // The Pareto chart's tooltip for that variant carries the device latency.
     window.showBottomTab("Variants");
     auto* plot = window.paretoChart()->plot();
     plot->replot();
-    const QPointF at(plot->xAxis->coordToPixel(*stored.metrics.latency_ms), plot->yAxis->coordToPixel(100 * *stored.metrics.accuracy));
-    QMouseEvent move(QEvent::MouseMove, at, plot->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    const QPointF at(plot->xAxis->coordToPixel(*stored.metrics.latency_ms),
+                     plot->yAxis->coordToPixel(100 * *stored.metrics.accuracy));
+    QMouseEvent move(QEvent::MouseMove, at, plot->mapToGlobal(at), Qt::NoButton, Qt::NoButton,
+                     Qt::NoModifier);
     QCoreApplication::sendEvent(plot, &move);
     QTRY_VERIFY_WITH_TIMEOUT(QToolTip::text().contains("device 5.250 ms"), 5000);
 
@@ -336,7 +359,8 @@ class TestUiStudio : public QObject {
     QSignalSpy compared(window.compareWidget(), &CompareWidget::compared);
     window.compareVariants(0, 1);
     QTRY_VERIFY_WITH_TIMEOUT(compared.count() == 1, 60000);
-    QVERIFY2(!window.compareWidget()->summary().contains(" 0 changed shape"), qPrintable(window.compareWidget()->summary()));
+    QVERIFY2(!window.compareWidget()->summary().contains(" 0 changed shape"),
+             qPrintable(window.compareWidget()->summary()));
 
     // Saved relative to the project, with the benchmarks; loading restores both.
     const QString project = QString::fromStdString((dir / "p.edgetune.json").string());
@@ -370,8 +394,8 @@ class TestUiStudio : public QObject {
     window.jobManager()->cancelAllAndWait();
   }
 
-  // Studio timings on this machine, reported (no limits asserted): open + lay out the bundled models, knob change
-  // to first chart point (debounce reported apart), and the longest UI stall while a measurement and a
+  // Studio timings on this machine, reported (no limits asserted): open + lay out the bundled models, knob
+  // change to first chart point (debounce reported apart), and the longest UI stall while a measurement and a
   // sensitivity sweep run.
   void studioTimings() {
     const QString models = QString(EDGETUNE_RESOURCES_DIR) + "/models/";
@@ -395,10 +419,12 @@ class TestUiStudio : public QObject {
       QString layout;
       for (const auto& s : status)
         if (s.at(0).toString().startsWith("Opened " + path)) layout = s.at(0).toString();
-      qInfo("open %s: %.2f s to the laid-out graph (%d nodes, %d items drawn) [%s]", file, window.lastOpenSeconds(),
-            window.baseline()->graph().node_size(), window.graphView()->visibleItemCount(), qPrintable(layout));
+      qInfo("open %s: %.2f s to the laid-out graph (%d nodes, %d items drawn) [%s]", file,
+            window.lastOpenSeconds(), window.baseline()->graph().node_size(),
+            window.graphView()->visibleItemCount(), qPrintable(layout));
     }
-    if (!QFileInfo::exists(models + "resnet20_fmnist.onnx") || !QFileInfo::exists("/usr/share/datasets/fashion-mnist"))
+    if (!QFileInfo::exists(models + "resnet20_fmnist.onnx") ||
+        !QFileInfo::exists("/usr/share/datasets/fashion-mnist"))
       QSKIP("bundled ResNet-20 or Fashion-MNIST missing");
     QSignalSpy data(&window, &MainWindow::datasetOpened);
     window.openDataset("fashion-mnist?limit=1000");
@@ -410,8 +436,8 @@ class TestUiStudio : public QObject {
     tuning->setPruneRatio(0.3);
     QTRY_VERIFY_WITH_TIMEOUT(tuning->lastKnobToChartMs() >= 0, 60000);
     const double knob_to_chart_ms = tuning->lastKnobToChartMs();
-    qInfo("knob change -> first chart point: %.0f ms (of which debounce %d ms, so %.0f ms of work)", knob_to_chart_ms,
-          tuning->debounceMs(), knob_to_chart_ms - tuning->debounceMs());
+    qInfo("knob change -> first chart point: %.0f ms (of which debounce %d ms, so %.0f ms of work)",
+          knob_to_chart_ms, tuning->debounceMs(), knob_to_chart_ms - tuning->debounceMs());
     QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring(), 120000);
 
     window.stallMonitor()->reset();
@@ -425,11 +451,33 @@ class TestUiStudio : public QObject {
     window.runSensitivity(sweep);
     QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, 300000);
     QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring(), 300000);
-    qInfo("longest UI stall while a measurement and a sensitivity sweep ran: %.0f ms (overall %.0f ms, busy on the "
-          "UI thread %.1f ms, %lld heartbeats)",
-          window.stallMonitor()->maxStallWhileJobsMs(), window.stallMonitor()->maxStallMs(),
-          window.stallMonitor()->maxBusyStallMs(), static_cast<long long>(window.stallMonitor()->beats()));
+    qInfo(
+        "longest UI stall while a measurement and a sensitivity sweep ran: %.0f ms (overall %.0f ms, busy on "
+        "the "
+        "UI thread %.1f ms, %lld heartbeats)",
+        window.stallMonitor()->maxStallWhileJobsMs(), window.stallMonitor()->maxStallMs(),
+        window.stallMonitor()->maxBusyStallMs(), static_cast<long long>(window.stallMonitor()->beats()));
     QVERIFY(window.stallMonitor()->beats() > 0);
+    window.jobManager()->cancelAllAndWait();
+  }
+
+  void torchExportIsCleanedAndSizedOnTheWayIn() {
+    // tiny_bert as torch.onnx wrote it: Identity/Dropout/Constant nodes, dynamic batch and sequence axes.
+    test::TempDir dir;
+    MainWindow window(test::windowOptions(dir.path()));
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    QSignalSpy status(&window, &MainWindow::statusChanged);
+    const std::string path = test::fixture("torch/tiny_bert.onnx").string();
+    window.openModel(QString::fromStdString(path));
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
+    QVERIFY(window.baseline()->graph().node_size() < Model::load(path).graph().node_size());
+    bool said = false;
+    for (const auto& args : status) said = said || args.at(0).toString().contains("clean: ");
+    QVERIFY(said);
+    // Latency is timed at the sizes the CLI uses (the model's 64 positions), not at sequence length 1.
+    const auto& shapes = window.tuningPanel()->measureOptions().input_shapes;
+    QCOMPARE(shapes.dims.at("input_ids"), (std::vector<int64_t>{1, 64}));
+    QTRY_VERIFY_WITH_TIMEOUT(window.project().variants.at(0).metrics.latency_ms.has_value(), 60000);
     window.jobManager()->cancelAllAndWait();
   }
 
