@@ -1,6 +1,10 @@
-// edgetune-cli prune MODEL -o OUT: unstructured (magnitude) or structured (channels) pruning, with a JSON report.
+// edgetune-cli prune MODEL -o OUT: unstructured (magnitude) or structured (channels) pruning, with a JSON
+// report.
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -20,9 +24,10 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 namespace {
 
-// "NAME=VALUE" -> (NAME, VALUE) for option `option`, whose expected form `form` the error names; the name may itself
-// contain '=' (only the last one splits).
-std::pair<std::string, double> parseNameValue(const std::string& text, const std::string& option, const std::string& form) {
+// "NAME=VALUE" -> (NAME, VALUE) for option `option`, whose expected form `form` the error names; the name may
+// itself contain '=' (only the last one splits).
+std::pair<std::string, double> parseNameValue(const std::string& text, const std::string& option,
+                                              const std::string& form) {
   const auto eq = text.rfind('=');
   if (eq == std::string::npos || eq == 0) throw Error(option + " '" + text + "': expected " + form);
   try {
@@ -42,9 +47,11 @@ std::pair<std::string, double> parseOverride(const std::string& text) {
 // --allocate METRIC=KEEP with --sensitivity FILE: per-group ratios from the curves (see allocateRatios).
 template <typename Args>
 Allocation allocate(const Model& model, const Args& args, JobContext* job) {
-  if (args.sensitivity.empty()) throw Error("prune: --allocate needs --sensitivity FILE (edgetune-cli sensitivity --save-json FILE)");
+  if (args.sensitivity.empty())
+    throw Error("prune: --allocate needs --sensitivity FILE (edgetune-cli sensitivity --save-json FILE)");
   if (!args.per_layer.empty() || !args.protect.empty())
-    throw Error("prune: --allocate chooses every group's ratio; it cannot be combined with --per-layer or --protect");
+    throw Error(
+        "prune: --allocate chooses every group's ratio; it cannot be combined with --per-layer or --protect");
   const std::string form = "params=KEEP, macs=KEEP or latency=KEEP";
   AllocationOptions o;
   std::tie(o.metric, o.keep_fraction) = parseNameValue(args.allocate, "--allocate", form);
@@ -66,8 +73,8 @@ Allocation allocate(const Model& model, const Args& args, JobContext* job) {
   }
   const ModelStats stats = computeStats(model);
   if (s.params != 0 && s.params != stats.params)
-    throw Error("--sensitivity '" + args.sensitivity + "' was measured on a model with " + withCommas(s.params) +
-                " parameters; '" + args.model + "' has " + withCommas(stats.params));
+    throw Error("--sensitivity '" + args.sensitivity + "' was measured on a model with " +
+                withCommas(s.params) + " parameters; '" + args.model + "' has " + withCommas(stats.params));
   if (job) job->report(0.2, "allocating (" + o.metric + ")");
   return allocateRatios(model, s, o);
 }
@@ -76,38 +83,49 @@ Allocation allocate(const Model& model, const Args& args, JobContext* job) {
 
 void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
-    std::string model, output, method = "channels", criterion = "l1", report, scope = "layer", allocate, sensitivity;
+    std::string model, output, method = "channels", criterion = "l1", report, scope = "layer", allocate,
+                               sensitivity;
     double ratio = 0.3;
     std::vector<std::string> per_layer, protect;
     int64_t round_to = 8;
     bool list_groups = false;
+    ModelInputArgs input;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("prune", "Prune a model: zero small weights (magnitude) or remove channels");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("-o,--output", args->output, "Pruned ONNX file to write (never the input)");
   cmd->add_option("--method", args->method, "magnitude (unstructured zeros) or channels (structured removal)")
-      ->capture_default_str()->check(CLI::IsMember({"magnitude", "channels"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"magnitude", "channels"}));
   cmd->add_option("--ratio", args->ratio,
                   "channels: fraction of each group's channels removed; magnitude: target sparsity")
       ->capture_default_str();
   cmd->add_option("--per-layer", args->per_layer, "NAME=RATIO override (group id or node name); repeatable");
   cmd->add_option("--protect", args->protect, "Regex over node names never pruned; repeatable");
-  cmd->add_option("--round", args->round_to, "Round kept channel counts up to a multiple of N (channels; never prunes more than asked)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--round", args->round_to,
+                  "Round kept channel counts up to a multiple of N (channels; never prunes more than asked)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--criterion", args->criterion, "Channel ranking: l1, l2 or bn (BatchNorm gamma)")
-      ->capture_default_str()->check(CLI::IsMember({"l1", "l2", "bn"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"l1", "l2", "bn"}));
   cmd->add_option("--scope", args->scope, "magnitude: per-layer or global threshold")
-      ->capture_default_str()->check(CLI::IsMember({"layer", "global"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"layer", "global"}));
   cmd->add_option("--report", args->report, "Write a JSON report to this file");
   cmd->add_flag("--list-groups", args->list_groups, "Only list the channel dependency groups");
-  cmd->add_option("--allocate", args->allocate,
-                  "channels: METRIC=KEEP, per-group ratios from --sensitivity curves so that params, macs or latency "
-                  "(ONNX Runtime, 1 thread) keeps at most KEEP of the original (e.g. latency=0.4)");
-  cmd->add_option("--sensitivity", args->sensitivity, "Sensitivity JSON (edgetune-cli sensitivity --save-json) for --allocate");
+  cmd->add_option(
+      "--allocate", args->allocate,
+      "channels: METRIC=KEEP, per-group ratios from --sensitivity curves so that params, macs or latency "
+      "(ONNX Runtime, 1 thread) keeps at most KEEP of the original (e.g. latency=0.4)");
+  cmd->add_option("--sensitivity", args->sensitivity,
+                  "Sensitivity JSON (edgetune-cli sensitivity --save-json) for --allocate");
+  addModelInputOptions(cmd, args->input);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      Model model = Model::load(args->model);
+      LoadedModel loaded = loadModel(args->model, args->input, global);
+      Model& model = loaded.model;
       if (args->list_groups) {
         const auto groups = findPruneGroups(model);
         nlohmann::json j = nlohmann::json::array();
@@ -125,24 +143,47 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         throw Error("prune: --allocate works with --method channels");
       if (samePath(args->model, args->output))
         throw Error("prune: refusing to overwrite the input model '" + args->model + "'; choose another -o");
+      if (!args->report.empty() &&
+          (samePath(args->report, args->model) || samePath(args->report, args->output)))
+        throw Error("prune: --report '" + args->report +
+                    "' is the input or the output model; choose another path");
       auto job = makeJob(global, "prune");
       job->report(0.1, "pruning");
-      nlohmann::json report = {{"model", args->model}, {"output", args->output}, {"method", args->method}};
+      nlohmann::json report;
+      report["clean"] = loaded.clean.toJson();  // the first step of what prune did
+      report["model"] = args->model;
+      report["output"] = args->output;
+      report["method"] = args->method;
       std::ostringstream text;
-      const ModelStats before = computeStats(model);
+      // MACs at real sizes for dynamic batch / sequence; a dynamic-H/W image model without --shape still
+      // prunes (sizes only feed the report), and says its MACs are at the declared sizes.
+      std::optional<InputShapes> shapes;
+      try {
+        shapes = resolveShapes(model, args->input);
+        noteShapes(global, *shapes);
+        report["shapes"] = shapes->toJson();
+      } catch (const Error& e) {
+        report["shapes"] = {{"error", e.what()}};
+        if (!global.quiet && !global.json)
+          std::fprintf(stderr, "shape: %s; MACs are counted at the declared sizes\n", e.what());
+      }
+      const InputShapes* sizes = shapes ? &*shapes : nullptr;
+      const ModelStats before = computeStats(model, sizes);
       if (args->method == "magnitude") {
         PruneMagnitudeOptions o;
         o.sparsity = args->ratio;
         o.scope = args->scope;
         for (const auto& p : args->per_layer) o.per_layer.insert(parseOverride(p));
-        for (const auto& p : args->protect) o.exclude_regex += (o.exclude_regex.empty() ? "" : "|") + ("(" + p + ")");
+        for (const auto& p : args->protect)
+          o.exclude_regex += (o.exclude_regex.empty() ? "" : "|") + ("(" + p + ")");
         auto r = pruneMagnitude(model, o);
         finishGraphEdit(model, "prune_magnitude");
         report["options"] = o;
         report["result"] = r.toJson();
         text << "layers pruned        " << r.layers.size() << "\n"
              << "sparsity             " << std::fixed << std::setprecision(1)
-             << (r.weights ? 100.0 * r.zeros / r.weights : 0.0) << "% of " << withCommas(r.weights) << " weights\n"
+             << (r.weights ? 100.0 * r.zeros / r.weights : 0.0) << "% of " << withCommas(r.weights)
+             << " weights\n"
              << "ONNX file size       " << humanBytes(r.size_before.onnx_file_bytes) << " -> "
              << humanBytes(r.size_after.onnx_file_bytes) << "  (zeros still take space in ONNX)\n"
              << "zstd download size   " << humanBytes(r.size_before.zstd_compressed_bytes) << " -> "
@@ -159,24 +200,36 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
           o.ratio = 0.0;
           o.per_group = a.ratios;
           report["allocation"] = a.toJson();
-          text << "allocation   " << args->allocate << ": " << std::setprecision(4) << a.metric_before << " -> "
-               << a.metric_after << (a.reached ? "" : "  (target NOT reached)")
-               << ", predicted drop " << std::setprecision(3) << 100.0 * a.predicted_accuracy_drop << " points\n";
+          text << "allocation   " << args->allocate << ": " << std::setprecision(4) << a.metric_before
+               << " -> " << a.metric_after << (a.reached ? "" : "  (target NOT reached)")
+               << ", predicted drop " << std::setprecision(3) << 100.0 * a.predicted_accuracy_drop
+               << " points\n";
         }
-        auto r = pruneChannels(model, o);
+        auto r = pruneChannels(model, o, {}, sizes);
         report["options"] = o;
         report["result"] = r.toJson();
+        report["coverage"] = r.coverage.toJson();
+        const bool asked = o.ratio > 0 || std::any_of(o.per_group.begin(), o.per_group.end(),
+                                                      [](const auto& kv) { return kv.second > 0; });
+        if (!r.prunedAnything() && asked) {
+          // No silent partial success: nothing written, exit non-zero, and every reason listed.
+          std::string why;
+          for (const auto& line : r.coverage.lines("pruned", 5)) why += "\n  " + line;
+          throw Error("prune: nothing in '" + args->model + "' could be pruned at this ratio" + why);
+        }
         for (const auto& g : r.groups)
           if (g.units_after != g.units_before)
-            text << std::left << std::setw(64) << g.id << std::right << std::setw(6) << g.units_before << " -> "
-                 << g.units_after << '\n';
+            text << std::left << std::setw(64) << g.id << std::right << std::setw(6) << g.units_before
+                 << " -> " << g.units_after << '\n';
         text << "parameters   " << withCommas(r.params_before) << " -> " << withCommas(r.params_after) << "\n"
              << "MACs         " << humanCount(static_cast<double>(r.macs_before)) << " -> "
-             << humanCount(static_cast<double>(r.macs_after)) << "\n";
+             << humanCount(static_cast<double>(r.macs_after)) << (sizes ? " at " + sizes->describe() : "")
+             << "\n";
+        for (const auto& line : r.coverage.lines("pruned")) text << "coverage     " << line << "\n";
       }
       job->report(0.8, "saving");
       model.save(args->output);  // checked, atomic, refuses the input path
-      const ModelStats after = computeStats(model);
+      const ModelStats after = computeStats(model, sizes);
       report["params_before"] = before.params;
       report["params_after"] = after.params;
       report["macs_before"] = before.macs;

@@ -5,8 +5,8 @@
 // channel axis carries one id per position): element-wise ops and residual Adds unite the ids of their inputs
 // position by position, Concat concatenates them, depthwise Conv and BatchNormalization pass them on, Flatten
 // repeats each id for the spatial positions that became Gemm columns, and the attention pattern unites Q/K/V
-// columns head by head. Union-find over the ids yields the units that must go together; units made by the same
-// producers form a group. Anything the analysis does not understand (a Reshape that mixes channels, a
+// columns head by head. Union-find over the ids yields the units that must go together; units made by the
+// same producers form a group. Anything the analysis does not understand (a Reshape that mixes channels, a
 // LayerNormalization over them, a graph output) poisons the ids that reach it, and their groups are reported
 // as unprunable rather than pruned unsafely.
 #include "core/passes/prune_channels.h"
@@ -17,6 +17,7 @@
 #include <regex>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/ir/stats.h"
 #include "core/passes/graph_edit.h"
@@ -26,8 +27,12 @@
 namespace edgetune {
 
 void to_json(nlohmann::json& j, const PruneChannelsOptions& o) {
-  j = {{"ratio", o.ratio},         {"per_group", o.per_group},       {"protect", o.protect},
-       {"round_to", o.round_to},   {"criterion", o.criterion},       {"prune_heads", o.prune_heads},
+  j = {{"ratio", o.ratio},
+       {"per_group", o.per_group},
+       {"protect", o.protect},
+       {"round_to", o.round_to},
+       {"criterion", o.criterion},
+       {"prune_heads", o.prune_heads},
        {"prune_neurons", o.prune_neurons}};
 }
 void readOptions(OptionsReader& r, PruneChannelsOptions& o) {
@@ -41,15 +46,17 @@ void readOptions(OptionsReader& r, PruneChannelsOptions& o) {
 }
 
 nlohmann::json PruneGroup::toJson() const {
-  return {{"index", index}, {"id", id},       {"kind", kind},         {"nodes", nodes},
-          {"producers", producers}, {"units", units}, {"unit_size", unit_size},
-          {"prunable", prunable},   {"reason", reason}};
+  return {{"index", index},         {"id", id},       {"kind", kind},           {"nodes", nodes},
+          {"producers", producers}, {"units", units}, {"unit_size", unit_size}, {"prunable", prunable},
+          {"reason", reason}};
 }
 
 nlohmann::json ChannelPruneResult::toJson() const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& g : groups)
-    rows.push_back({{"id", g.id}, {"units_before", g.units_before}, {"units_after", g.units_after},
+    rows.push_back({{"id", g.id},
+                    {"units_before", g.units_before},
+                    {"units_after", g.units_after},
                     {"removed", g.removed}});
   return {{"groups", rows},
           {"params_before", params_before},
@@ -57,7 +64,8 @@ nlohmann::json ChannelPruneResult::toJson() const {
           {"macs_before", macs_before},
           {"macs_after", macs_after},
           {"onnx_bytes_before", onnx_bytes_before},
-          {"onnx_bytes_after", onnx_bytes_after}};
+          {"onnx_bytes_after", onnx_bytes_after},
+          {"coverage", coverage.toJson()}};
 }
 
 int64_t keptUnits(int64_t units, double ratio, int64_t round_to, int64_t unit_size) {
@@ -78,7 +86,8 @@ namespace {
 
 enum class Role { ProducerWeight, ConsumerWeight, BnGamma, Other };
 
-// Slice initializer (or constant) input `slot` of node `node` along `axis`, keeping the positions of `tensor`.
+// Slice initializer (or constant) input `slot` of node `node` along `axis`, keeping the positions of
+// `tensor`.
 struct SliceSite {
   int node;
   int slot;
@@ -131,26 +140,30 @@ bool isDefaultDomain(const onnx::NodeProto& n) {
 }
 
 const std::set<std::string> kUnaryPassThrough = {
-    "Relu",  "LeakyRelu", "Sigmoid", "Tanh",  "Clip",     "HardSigmoid", "HardSwish", "Erf",  "Gelu",
-    "Elu",   "Selu",      "Celu",    "Softplus", "Softsign", "Neg",     "Abs",       "Sqrt", "Exp",
-    "Log",   "Identity",  "Dropout", "Cast",  "Mish",     "ThresholdedRelu", "Reciprocal", "Sign",
-    "Floor", "Ceil",      "Round"};
-const std::set<std::string> kSpatialOps = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-                                           "LpPool", "GlobalLpPool"};
+    "Relu",       "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
+    "HardSwish",  "Erf",       "Gelu",    "Elu",  "Selu", "Celu",
+    "Softplus",   "Softsign",  "Neg",     "Abs",  "Sqrt", "Exp",
+    "Log",        "Identity",  "Dropout", "Cast", "Mish", "ThresholdedRelu",
+    "Reciprocal", "Sign",      "Floor",   "Ceil", "Round"};
+const std::set<std::string> kSpatialOps = {"MaxPool",       "AveragePool", "GlobalAveragePool",
+                                           "GlobalMaxPool", "LpPool",      "GlobalLpPool"};
 const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean"};
-const std::set<std::string> kReduce = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
-                                       "ReduceL1",   "ReduceL2",  "ReduceSumSquare", "ReduceLogSumExp"};
+const std::set<std::string> kReduce = {"ReduceMean", "ReduceSum",       "ReduceMax",
+                                       "ReduceMin",  "ReduceProd",      "ReduceL1",
+                                       "ReduceL2",   "ReduceSumSquare", "ReduceLogSumExp"};
 
 struct Attention {
-  int rs_q, rs_k, rs_v, rs_out;    // the head-splitting Reshapes and the head-merging Reshape
-  std::string q, k, v;             // the projections' outputs (tracked on the last axis)
-  std::vector<int> claimed;        // nodes handled by the pattern (not by the generic rules)
+  int rs_q, rs_k, rs_v, rs_out;  // the head-splitting Reshapes and the head-merging Reshape
+  std::string q, k, v;           // the projections' outputs (tracked on the last axis)
+  int ctx = -1, scores = -1;     // the two activation MatMuls (their MACs shrink with the heads)
+  std::vector<int> claimed;      // nodes handled by the pattern (not by the generic rules)
 };
 
 class Analysis {
  public:
   explicit Analysis(const Model& model) : m_(model) {
     m_.reindex();
+    indexGraph();
     run();
   }
 
@@ -162,19 +175,43 @@ class Analysis {
   std::vector<SliceSite> slices;
   std::vector<ShapeSite> shapes;
   std::vector<GroupAttrSite> group_attrs;
-  std::set<int> head_roots;  // roots that are attention heads
+  std::set<int> head_roots;                            // roots that are attention heads
+  std::vector<std::pair<int, int>> attention_matmuls;  // (an element of the heads, Q@K^T or P@V node)
+  std::unordered_map<int, std::string> layer_notes;    // why a layer makes no group (for the coverage)
 
   // Groups, after finish().
   struct GroupData {
     PruneGroup info;
     std::vector<int> roots;  // one per unit, in channel order
+    std::vector<int>
+        also_shrinks;  // nodes that pruning makes cheaper without editing them (attention MatMuls)
   };
   std::vector<GroupData> groups;
   std::map<std::string, size_t> group_by_id;
 
+  // Model::valueInfo, isConstantInitializer and isGraphOutput scan lists per call; the analysis asks them for
+  // every tensor, which made 100k-node graphs quadratic. One pass over the lists here keeps it linear.
+  std::unordered_map<std::string, std::vector<int64_t>> declared_shapes_;  // input, output, value_info order
+  std::unordered_set<std::string> runtime_inputs_, graph_outputs_;
+  void indexGraph() {
+    const auto& g = m_.graph();
+    for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+      for (const auto& vi : *list) {
+        if (declared_shapes_.count(vi.name())) continue;  // the first entry wins, as in Model::valueInfo
+        ValueInfo info = valueInfoFromProto(vi);
+        if (info.has_shape) declared_shapes_.emplace(vi.name(), std::move(info.shape));
+      }
+    for (const auto& in : g.input()) runtime_inputs_.insert(in.name());
+    for (const auto& out : g.output()) graph_outputs_.insert(out.name());
+  }
+  bool isConstantInit(const std::string& name) const {
+    return m_.isInitializer(name) && !runtime_inputs_.count(name);
+  }
+  bool isOutput(const std::string& name) const { return graph_outputs_.count(name) > 0; }
+
   std::optional<Tensor> constant(const std::string& name) const {
     if (name.empty()) return std::nullopt;
-    if (isConstantInitializer(m_, name)) return tensorFromProto(*m_.initializer(name));
+    if (isConstantInit(name)) return tensorFromProto(*m_.initializer(name));
     const int p = m_.producer(name);
     if (p >= 0) {
       const auto& node = m_.graph().node(p);
@@ -186,15 +223,19 @@ class Analysis {
   }
   bool isConstant(const std::string& name) const {
     if (name.empty()) return false;
-    if (isConstantInitializer(m_, name)) return true;
+    if (isConstantInit(name)) return true;
     const int p = m_.producer(name);
     return p >= 0 && m_.graph().node(p).op_type() == "Constant";
   }
   std::optional<std::vector<int64_t>> shapeOf(const std::string& name) const {
+    if (name.empty()) return std::nullopt;
+    if (const auto* init = m_.initializer(name); init && !runtime_inputs_.count(name))
+      return std::vector<int64_t>(init->dims().begin(), init->dims().end());  // no need to decode the data
+    if (auto it = declared_shapes_.find(name); it != declared_shapes_.end()) return it->second;
     if (auto c = constant(name)) return c->shape();
-    auto vi = m_.valueInfo(name);
-    if (!vi || !vi->has_shape) return std::nullopt;
-    return vi->shape;
+    if (const auto* init = m_.initializer(name))
+      return std::vector<int64_t>(init->dims().begin(), init->dims().end());
+    return std::nullopt;
   }
 
  private:
@@ -235,7 +276,8 @@ class Analysis {
       const auto& t = m_.graph().node(p);
       auto pm = attrInts(t, "perm");
       if (pm.size() != 4) return {{}, {}};
-      if (perm.empty()) perm = pm;
+      if (perm.empty())
+        perm = pm;
       else {  // output = inner(outer): composed[i] = pm[perm[i]]
         std::vector<int64_t> c(4);
         for (int i = 0; i < 4; ++i) c[i] = pm[perm[i]];
@@ -253,7 +295,8 @@ class Analysis {
   }
 
   // Where element `index` of a Reshape's shape input lives: (node, slot, element within that input), for an
-  // initializer/Constant shape or a Concat of small pieces (the torch.onnx pattern). Also its value if constant.
+  // initializer/Constant shape or a Concat of small pieces (the torch.onnx pattern). Also its value if
+  // constant.
   struct ShapeRef {
     int node = -1, slot = -1, element = -1;
     std::optional<int64_t> value;
@@ -286,15 +329,16 @@ class Analysis {
   }
 
   bool singleReader(const std::string& tensor) const {
-    return m_.consumers(tensor).size() == 1 && !m_.isGraphOutput(tensor);
+    return m_.consumers(tensor).size() == 1 && !isOutput(tensor);
   }
 
-  // Recognizes softmax(Q K^T / s + mask) V with Q/K/V split into heads by Reshape+Transpose, starting from the
-  // context MatMul.
+  // Recognizes softmax(Q K^T / s + mask) V with Q/K/V split into heads by Reshape+Transpose, starting from
+  // the context MatMul.
   std::optional<Attention> matchAttention(int ctx) {
     const auto& node = m_.graph().node(ctx);
     if (node.input_size() != 2 || isConstant(node.input(0)) || isConstant(node.input(1))) return std::nullopt;
     Attention a;
+    a.ctx = ctx;
     a.claimed.push_back(ctx);
     // V: Reshape -> Transpose(0,2,1,3) -> ctx.B
     auto [v_rs_out, v_perm] = throughTransposes(node.input(1), a.claimed);
@@ -331,6 +375,7 @@ class Analysis {
       cur = next;
     }
     if (scores < 0) return std::nullopt;
+    a.scores = scores;
     a.claimed.push_back(scores);
     const auto& sn = m_.graph().node(scores);
     auto [q_rs_out, q_perm] = throughTransposes(sn.input(0), a.claimed);
@@ -397,6 +442,8 @@ class Analysis {
       if (j % head_dim != 0) uf.unite(q->ids[j], q->ids[j - j % head_dim]);
     }
     for (int64_t h = 0; h < heads; ++h) head_roots.insert(q->ids[static_cast<size_t>(h * head_dim)]);
+    attention_matmuls.push_back({q->ids[0], a.scores});
+    attention_matmuls.push_back({q->ids[0], a.ctx});
     for (const auto& ref : head_refs) shapes.push_back({ref.node, ref.slot, ref.element, a.q, head_dim});
     if (*merged->value > 0) shapes.push_back({merged->node, merged->slot, merged->element, a.v, 1});
     tracks[rs_out.output(0)] = Track{-1, v->ids};
@@ -440,12 +487,16 @@ class Analysis {
         const int ri = known(node.input(1));
         if (r0 >= 0 && ri >= 0) r = r0 - 1 + ri;
       } else if (op == "Reshape") {
-        if (auto s = shapeOf(node.input(1)); s && s->size() == 1 && (*s)[0] >= 0) r = static_cast<int>((*s)[0]);
+        if (auto s = shapeOf(node.input(1)); s && s->size() == 1 && (*s)[0] >= 0)
+          r = static_cast<int>((*s)[0]);
         else if (int p = m_.producer(node.input(1)); p >= 0 && g.node(p).op_type() == "Concat") {
           r = 0;
           for (const auto& in : g.node(p).input()) {
             auto s2 = shapeOf(in);
-            if (!s2 || s2->size() != 1 || (*s2)[0] < 0) { r = -1; break; }
+            if (!s2 || s2->size() != 1 || (*s2)[0] < 0) {
+              r = -1;
+              break;
+            }
             r += static_cast<int>((*s2)[0]);
           }
         }
@@ -453,14 +504,50 @@ class Analysis {
         r = 1;
       } else if (op == "Gemm" || op == "Flatten") {
         r = 2;
+      } else if (op == "Pad" || op == "Split" || op == "Resize" || op == "Upsample") {
+        r = r0;
+      } else if (op == "Unsqueeze" || op == "Squeeze" || kReduce.count(op)) {
+        // torch.onnx's position_ids Slice defeats ONNX shape inference for the whole encoder after it; the
+        // decomposed LayerNorm (ReduceMean) and the Unsqueeze of shape pieces are what ranks must get
+        // through.
+        std::vector<int64_t> axes = attrInts(node, "axes");
+        const bool axes_input = node.input_size() > 1 && !node.input(1).empty();
+        if (axes_input) {
+          auto c = constant(node.input(1));
+          if (c && c->type() == DataType::Int64)
+            axes.assign(c->values<int64_t>().begin(), c->values<int64_t>().end());
+          else
+            axes.clear();
+        }
+        const bool known_axes = !axes.empty() || (!axes_input && op != "Squeeze");
+        if (r0 >= 0 && known_axes) {
+          const int count = axes.empty() ? r0 : static_cast<int>(axes.size());  // Reduce* without axes: all
+          if (op == "Unsqueeze")
+            r = r0 + count;
+          else if (op == "Squeeze")
+            r = r0 - count;
+          else
+            r = attrInt(node, "keepdims", 1) ? r0 : r0 - count;
+        }
+      } else if (op == "Equal" || op == "Less" || op == "Greater" || op == "LessOrEqual" ||
+                 op == "GreaterOrEqual" || op == "And" || op == "Or" || op == "Xor") {
+        r = std::max(r0, node.input_size() > 1 ? known(node.input(1)) : -1);
+        if (r0 < 0 || (node.input_size() > 1 && known(node.input(1)) < 0)) r = -1;
+      } else if (op == "Not" || op == "IsNaN") {
+        r = r0;
       }
-      if (r >= 0) ranks_[node.output(0)] = r;
+      if (r >= 0)
+        for (const auto& out : node.output())
+          if (!out.empty() && (out == node.output(0) || op == "Split")) ranks_[out] = r;
     }
   }
 
   void conv(int n, const onnx::NodeProto& node) {
     auto w = shapeOf(node.input(1));
-    if (!isConstant(node.input(1)) || !w || w->size() < 3) return poisonInputs(node);
+    if (!isConstant(node.input(1)) || !w || w->size() < 3) {
+      layer_notes[n] = skip_reason::kWeightNotConstant;
+      return poisonInputs(node, std::string(skip_reason::kWeightNotConstant) + " at " + describeNode(node));
+    }
     const int rank = static_cast<int>(w->size());
     const int axis = -(rank - 1);
     const int64_t group = attrInt(node, "group", 1);
@@ -469,51 +556,71 @@ class Analysis {
     const bool x_ok = x && x->axis_from_end == axis;
     if (group == 1) {
       if (x) {
-        if (!x_ok || static_cast<int64_t>(x->ids.size()) != c_in_per_group) poison(x->ids, "shape mismatch at " + describeNode(node));
-        else slices.push_back({n, 1, 1, node.input(0), Role::ConsumerWeight});
+        if (!x_ok || static_cast<int64_t>(x->ids.size()) != c_in_per_group)
+          poison(x->ids, "shape mismatch at " + describeNode(node));
+        else
+          slices.push_back({n, 1, 1, node.input(0), Role::ConsumerWeight});
       }
       tracks[node.output(0)] = Track{axis, fresh(static_cast<size_t>(c_out), n)};
-    } else if (c_in_per_group == 1 && c_out == group && x_ok && static_cast<int64_t>(x->ids.size()) == group) {
+    } else if (c_in_per_group == 1 && c_out == group && x_ok &&
+               static_cast<int64_t>(x->ids.size()) == group) {
       // Depthwise: output channel c reads input channel c only, so both go together.
       tracks[node.output(0)] = Track{axis, x->ids};
       group_attrs.push_back({n, node.output(0)});
     } else {
       if (x) poison(x->ids, "grouped convolution " + describeNode(node));
+      layer_notes[n] = x ? "grouped convolution (its groups are not pruned)"
+                         : "depthwise/grouped convolution of channels no prunable layer produces";
       return;  // output untracked: its channels cannot be removed
     }
     slices.push_back({n, 1, 0, node.output(0), Role::ProducerWeight});
-    if (node.input_size() > 2 && !node.input(2).empty()) slices.push_back({n, 2, 0, node.output(0), Role::Other});
+    if (node.input_size() > 2 && !node.input(2).empty())
+      slices.push_back({n, 2, 0, node.output(0), Role::Other});
   }
 
   void gemm(int n, const onnx::NodeProto& node) {
     auto b = shapeOf(node.input(1));
-    if (!isConstant(node.input(1)) || !b || b->size() != 2 || attrInt(node, "transA", 0) != 0)
-      return poisonInputs(node);
+    if (!isConstant(node.input(1)) || !b || b->size() != 2 || attrInt(node, "transA", 0) != 0) {
+      layer_notes[n] = !isConstant(node.input(1)) ? skip_reason::kWeightNotConstant
+                                                  : "Gemm with transA or a non-2-D weight";
+      return poisonInputs(node, layer_notes[n] + " at " + describeNode(node));
+    }
     const bool trans_b = attrInt(node, "transB", 0) != 0;
     const int64_t k = trans_b ? (*b)[1] : (*b)[0], n_out = trans_b ? (*b)[0] : (*b)[1];
     if (const Track* a = track(node.input(0))) {
-      if (a->axis_from_end != -1 || static_cast<int64_t>(a->ids.size()) != k) poison(a->ids, "shape mismatch at " + describeNode(node));
-      else slices.push_back({n, 1, trans_b ? 1 : 0, node.input(0), Role::ConsumerWeight});
+      if (a->axis_from_end != -1 || static_cast<int64_t>(a->ids.size()) != k)
+        poison(a->ids, "shape mismatch at " + describeNode(node));
+      else
+        slices.push_back({n, 1, trans_b ? 1 : 0, node.input(0), Role::ConsumerWeight});
     }
     auto ids = fresh(static_cast<size_t>(n_out), n);
     slices.push_back({n, 1, trans_b ? 0 : 1, node.output(0), Role::ProducerWeight});
     if (node.input_size() > 2 && !node.input(2).empty()) {
       auto c = shapeOf(node.input(2));
-      if (!isConstant(node.input(2)) || !c) poison(ids, "Gemm bias is not constant");
+      if (!isConstant(node.input(2)) || !c)
+        poison(ids, "Gemm bias is not constant");
       else if (!c->empty() && c->back() == n_out && n_out != 1)
         slices.push_back({n, 2, static_cast<int>(c->size()) - 1, node.output(0), Role::Other});
-      else if (!c->empty() && c->back() != 1) poison(ids, "Gemm bias shape");
+      else if (!c->empty() && c->back() != 1)
+        poison(ids, "Gemm bias shape");
     }
     tracks[node.output(0)] = Track{-1, ids};
   }
 
   void matmul(int n, const onnx::NodeProto& node) {
     auto b = shapeOf(node.input(1));
-    if (!isConstant(node.input(1)) || !b || b->size() != 2 || isConstant(node.input(0)))
-      return poisonInputs(node);
+    if (!isConstant(node.input(1)) || !b || b->size() != 2 || isConstant(node.input(0))) {
+      layer_notes[n] = !isConstant(node.input(1)) && !isConstant(node.input(0))
+                           ? "MatMul of two activations outside a recognised attention block"
+                       : !isConstant(node.input(1)) ? "weight is the first MatMul input (not supported)"
+                                                    : "MatMul weight is not 2-D";
+      return poisonInputs(node, layer_notes[n] + " at " + describeNode(node));
+    }
     if (const Track* a = track(node.input(0))) {
-      if (a->axis_from_end != -1 || static_cast<int64_t>(a->ids.size()) != (*b)[0]) poison(a->ids, "shape mismatch at " + describeNode(node));
-      else slices.push_back({n, 1, 0, node.input(0), Role::ConsumerWeight});
+      if (a->axis_from_end != -1 || static_cast<int64_t>(a->ids.size()) != (*b)[0])
+        poison(a->ids, "shape mismatch at " + describeNode(node));
+      else
+        slices.push_back({n, 1, 0, node.input(0), Role::ConsumerWeight});
     }
     tracks[node.output(0)] = Track{-1, fresh(static_cast<size_t>((*b)[1]), n)};
     slices.push_back({n, 1, 1, node.output(0), Role::ProducerWeight});
@@ -524,12 +631,17 @@ class Analysis {
     if (!x) return;
     const int rank = rankOf(node.input(0));
     if (rank < 2 || x->axis_from_end != -(rank - 1)) return poisonInputs(node);
+    // Sites are recorded only once the whole node is understood: a half-recorded node would point edits at an
+    // output that has no track (that was DenseNet's "unordered_map::at").
+    std::vector<SliceSite> sites;
     for (int s = 1; s <= params && s < node.input_size(); ++s) {
       auto c = shapeOf(node.input(s));
       if (!isConstant(node.input(s)) || !c || c->size() != 1 || static_cast<size_t>((*c)[0]) != x->ids.size())
-        return poisonInputs(node);
-      slices.push_back({n, s, 0, node.output(0), s == 1 && params == 4 ? Role::BnGamma : Role::Other});
+        return poisonInputs(node, "parameter '" + node.input(s) + "' of " + describeNode(node) +
+                                      " is not a constant per-channel vector");
+      sites.push_back({n, s, 0, node.output(0), s == 1 && params == 4 ? Role::BnGamma : Role::Other});
     }
+    slices.insert(slices.end(), sites.begin(), sites.end());
     tracks[node.output(0)] = *x;
   }
 
@@ -545,6 +657,7 @@ class Analysis {
     for (const Track* t : tracked) unite(first.ids, t->ids);
     const int axis = first.axis_from_end;
     const int64_t len = static_cast<int64_t>(first.ids.size());
+    std::vector<SliceSite> sites;  // committed only when every operand is understood (see normalization)
     for (int i = 0; i < node.input_size(); ++i) {
       const auto& in = node.input(i);
       if (track(in)) continue;
@@ -552,6 +665,9 @@ class Analysis {
       if (!s) {
         const int r = rankOf(in);
         if (r >= 0 && r < -axis) continue;  // broadcasts over the channel axis
+        if (!isConstant(in))  // e.g. a residual stream that starts at an embedding or a normalization
+          return poisonInputs(
+              node, "combined with '" + in + "', which no prunable layer produces, at " + describeNode(node));
         return poisonInputs(node, "operand '" + in + "' of unknown shape at " + describeNode(node));
       }
       const int r = static_cast<int>(s->size());
@@ -559,11 +675,16 @@ class Analysis {
       const int64_t dim = (*s)[static_cast<size_t>(r + axis)];
       if (dim == 1) continue;
       if (dim == len && isConstant(in)) {
-        slices.push_back({n, i, r + axis, node.output(0), Role::Other});
+        sites.push_back({n, i, r + axis, node.output(0), Role::Other});
         continue;
       }
-      return poisonInputs(node, "operand '" + in + "' is not prunable with the channels at " + describeNode(node));
+      if (!isConstant(in))
+        return poisonInputs(
+            node, "combined with '" + in + "', which no prunable layer produces, at " + describeNode(node));
+      return poisonInputs(node,
+                          "operand '" + in + "' is not prunable with the channels at " + describeNode(node));
     }
+    slices.insert(slices.end(), sites.begin(), sites.end());
     tracks[node.output(0)] = first;
   }
 
@@ -616,8 +737,10 @@ class Analysis {
     if (*in == *out && node.op_type() == "Reshape") {
       // same shape: only a reshape of constant shape can be kept that way
       auto ref = shapeElement(n, a);
-      if (ref && ref->value && *ref->value > 0) shapes.push_back({ref->node, ref->slot, ref->element, node.output(0), 1});
-      else if (!ref || !ref->value) return poisonInputs(node);
+      if (ref && ref->value && *ref->value > 0)
+        shapes.push_back({ref->node, ref->slot, ref->element, node.output(0), 1});
+      else if (!ref || !ref->value)
+        return poisonInputs(node);
       tracks[node.output(0)] = *x;
       return;
     }
@@ -682,10 +805,13 @@ class Analysis {
     const int a = r + x->axis_from_end;
     for (int c : m_.consumers(node.output(0))) {
       const auto& g = m_.graph().node(c);
-      auto idx = g.op_type() == "Gather" && g.input(0) == node.output(0) ? constant(g.input(1)) : std::nullopt;
-      if (!idx || idx->type() != DataType::Int64) return poisonInputs(node, "its shape is read by " + describeNode(g));
+      auto idx =
+          g.op_type() == "Gather" && g.input(0) == node.output(0) ? constant(g.input(1)) : std::nullopt;
+      if (!idx || idx->type() != DataType::Int64)
+        return poisonInputs(node, "its shape is read by " + describeNode(g));
       for (auto i : idx->values<int64_t>())
-        if ((i < 0 ? i + r : i) == a) return poisonInputs(node, "its channel count is read by " + describeNode(g));
+        if ((i < 0 ? i + r : i) == a)
+          return poisonInputs(node, "its channel count is read by " + describeNode(g));
     }
   }
 
@@ -698,7 +824,56 @@ class Analysis {
     if (r < 0 || !idx) return poisonInputs(node);
     const int abs = static_cast<int>(axis < 0 ? axis + r : axis);
     if (abs >= r + x->axis_from_end) return poisonInputs(node);
-    tracks[node.output(0)] = *x;  // axes before the channel axis change; the channel axis from the end does not
+    tracks[node.output(0)] =
+        *x;  // axes before the channel axis change; the channel axis from the end does not
+  }
+
+  // Pad that leaves the channel axis alone (DenseNet's transitions pad H/W by zero before AveragePool).
+  void pad(const onnx::NodeProto& node) {
+    const Track* x = track(node.input(0));
+    if (!x) return;
+    const int r = rankOf(node.input(0));
+    std::vector<int64_t> pads = attrInts(node, "pads");  // opset < 11
+    if (node.input_size() > 1 && !node.input(1).empty()) {
+      auto c = constant(node.input(1));
+      if (!c || c->type() != DataType::Int64)
+        return poisonInputs(node, "pads of " + describeNode(node) + " are not constant");
+      pads.assign(c->values<int64_t>().begin(), c->values<int64_t>().end());
+    }
+    if (node.input_size() > 3 && !node.input(3).empty())
+      return poisonInputs(node);  // opset 18 axes: not needed yet
+    if (r < 0 || static_cast<int>(pads.size()) != 2 * r) return poisonInputs(node);
+    const int a = r + x->axis_from_end;
+    if (pads[a] != 0 || pads[a + r] != 0)
+      return poisonInputs(node, "pads the channels at " + describeNode(node));
+    for (int i = 2; i < node.input_size(); ++i) {  // constant_value: a scalar
+      auto s = shapeOf(node.input(i));
+      if (!node.input(i).empty() && i == 2 && (!s || !s->empty())) return poisonInputs(node);
+    }
+    tracks[node.output(0)] = *x;
+  }
+
+  // Slice along axes other than the channel axis (a spatial crop) keeps every channel.
+  void slice(const onnx::NodeProto& node) {
+    const Track* x = track(node.input(0));
+    if (!x) return;
+    const int r = rankOf(node.input(0));
+    if (r < 0 || node.input_size() < 3) return poisonInputs(node);
+    std::vector<int64_t> axes;
+    if (node.input_size() > 3 && !node.input(3).empty()) {
+      auto c = constant(node.input(3));
+      if (!c || c->type() != DataType::Int64) return poisonInputs(node);
+      axes.assign(c->values<int64_t>().begin(), c->values<int64_t>().end());
+    } else {
+      auto s = shapeOf(node.input(1));
+      if (!s || s->size() != 1) return poisonInputs(node);
+      for (int64_t i = 0; i < (*s)[0]; ++i) axes.push_back(i);
+    }
+    const int a = r + x->axis_from_end;
+    for (auto ax : axes)
+      if ((ax < 0 ? ax + r : ax) == a)
+        return poisonInputs(node, "sliced along the channels at " + describeNode(node));
+    tracks[node.output(0)] = *x;
   }
 
   void run() {
@@ -728,12 +903,18 @@ class Analysis {
         poisonInputs(node);
         continue;
       }
-      if (op == "Conv") conv(n, node);
-      else if (op == "Gemm") gemm(n, node);
-      else if (op == "MatMul") matmul(n, node);
-      else if (!any_tracked) continue;
-      else if (op == "BatchNormalization") normalization(n, node, 4);
-      else if (op == "InstanceNormalization") normalization(n, node, 2);
+      if (op == "Conv")
+        conv(n, node);
+      else if (op == "Gemm")
+        gemm(n, node);
+      else if (op == "MatMul")
+        matmul(n, node);
+      else if (!any_tracked)
+        continue;
+      else if (op == "BatchNormalization")
+        normalization(n, node, 4);
+      else if (op == "InstanceNormalization")
+        normalization(n, node, 2);
       else if (kUnaryPassThrough.count(op)) {
         const Track* x = track(node.input(0));
         bool ok = x != nullptr;
@@ -741,27 +922,45 @@ class Analysis {
           auto s = shapeOf(node.input(i));
           ok = node.input(i).empty() || (s && s->empty());
         }
-        if (!ok) poisonInputs(node);
-        else tracks[node.output(0)] = *x;
+        if (!ok)
+          poisonInputs(node);
+        else
+          tracks[node.output(0)] = *x;
       } else if (kSpatialOps.count(op)) {
         const Track* x = track(node.input(0));
         const int r = rankOf(node.input(0));
-        if (r < 3 || x->axis_from_end != -(r - 1)) poisonInputs(node);
-        else tracks[node.output(0)] = *x;
-      } else if (op == "PRelu" || kBinary.count(op)) binary(n, node);
+        if (r < 3 || x->axis_from_end != -(r - 1))
+          poisonInputs(node);
+        else
+          tracks[node.output(0)] = *x;
+      } else if (op == "PRelu" || kBinary.count(op))
+        binary(n, node);
       else if (op == "Softmax" || op == "LogSoftmax") {
         const Track* x = track(node.input(0));
         const int r = rankOf(node.input(0));
         const int64_t axis = attrInt(node, "axis", -1);
-        if (r < 0 || (axis < 0 ? axis : axis - r) == x->axis_from_end) poisonInputs(node);
-        else tracks[node.output(0)] = *x;
-      } else if (op == "Concat") concat(node);
-      else if (op == "Flatten" || op == "Reshape" || op == "Squeeze") collapse(n, node);
-      else if (kReduce.count(op)) reduce(node);
-      else if (op == "Transpose") transpose(node);
-      else if (op == "Shape") shape(node);
-      else if (op == "Gather") gather(node);
-      else poisonInputs(node);
+        if (r < 0 || (axis < 0 ? axis : axis - r) == x->axis_from_end)
+          poisonInputs(node);
+        else
+          tracks[node.output(0)] = *x;
+      } else if (op == "Concat")
+        concat(node);
+      else if (op == "Flatten" || op == "Reshape" || op == "Squeeze")
+        collapse(n, node);
+      else if (kReduce.count(op))
+        reduce(node);
+      else if (op == "Transpose")
+        transpose(node);
+      else if (op == "Shape")
+        shape(node);
+      else if (op == "Gather")
+        gather(node);
+      else if (op == "Pad")
+        pad(node);
+      else if (op == "Slice")
+        slice(node);
+      else
+        poisonInputs(node);
     }
     for (const auto& out : g.output())
       if (const Track* t = track(out.name())) poison(t->ids, "reaches graph output '" + out.name() + "'");
@@ -774,8 +973,10 @@ class Analysis {
     std::map<int, std::string> poison_of;
     for (int e = 0; e < elements; ++e) {
       const int r = uf.find(e);
-      if (element_producer[e] >= 0) producers_of[r].insert(element_producer[e]);
-      else producers_of[r];
+      if (element_producer[e] >= 0)
+        producers_of[r].insert(element_producer[e]);
+      else
+        producers_of[r];
       if (!element_poison[e].empty() && !poison_of.count(r)) poison_of[r] = element_poison[e];
     }
     std::map<std::set<int>, std::vector<int>> by_producers;
@@ -823,15 +1024,29 @@ class Analysis {
       groups.push_back(std::move(data));
     }
     // Order groups by their first producer in graph order, so indices follow the network.
-    std::sort(groups.begin(), groups.end(), [&](const GroupData& a, const GroupData& b) {
-      return a.roots[0] < b.roots[0];
-    });
+    std::sort(groups.begin(), groups.end(),
+              [&](const GroupData& a, const GroupData& b) { return a.roots[0] < b.roots[0]; });
     for (size_t i = 0; i < groups.size(); ++i) {
       groups[i].info.index = static_cast<int>(i);
       group_by_id[groups[i].info.id] = i;
     }
+    std::unordered_map<int, size_t> group_of_root;
+    for (size_t i = 0; i < groups.size(); ++i)
+      for (int r : groups[i].roots) group_of_root[r] = i;
+    for (const auto& [element, node] : attention_matmuls)
+      if (auto it = group_of_root.find(uf.find(element)); it != group_of_root.end())
+        groups[it->second].also_shrinks.push_back(node);
   }
 };
+
+// The track of a tensor some edit site names; every site is recorded together with its track, so a miss is a
+// bug in the analysis, reported as such rather than as std::out_of_range.
+const Track& trackOf(const Analysis& a, const std::string& tensor) {
+  auto it = a.tracks.find(tensor);
+  if (it == a.tracks.end())
+    throw Error("prune_channels: internal error: tensor '" + tensor + "' has an edit but no channel track");
+  return it->second;
+}
 
 // The position indices (into a track) kept when the roots in `removed` go.
 std::vector<int64_t> keptPositions(Analysis& a, const Track& t, const std::set<int>& removed) {
@@ -894,26 +1109,81 @@ std::set<int> removedRoots(Analysis& a, const ChannelPlan& plan) {
   return removed;
 }
 
-// Writes `value` as input `slot` of node `n`: in place when only that input reads the initializer, else under a
-// new name. Returns the name that was replaced if it may now be unused.
-std::string writeInput(Model& model, int n, int slot, const Tensor& value) {
-  auto* node = model.graph().mutable_node(n);
-  const std::string current = node->input(slot);
-  if (isConstantInitializer(model, current) && model.consumers(current).size() == 1 &&
-      !model.isGraphOutput(current) && !isCapturedBySubgraph(model, current)) {
-    int reads = 0;
-    for (const auto& in : node->input()) reads += in == current;
-    if (reads == 1) {
-      *model.mutableInitializer(current) = tensorToProto(current, value);
-      return {};
+// Writes new values of node inputs: in place when that node is the initializer's only reader, else as a new
+// initializer under a fresh name. Names, subgraph captures and graph outputs are indexed once (uniqueName and
+// isCapturedBySubgraph scan the whole graph per call, which made edits of every layer of a large graph
+// quadratic).
+class InputWriter {
+ public:
+  explicit InputWriter(Model& model) : model_(model) {
+    const auto& g = model.graph();
+    for (const auto& in : g.input()) {
+      taken_.insert(in.name());
+      runtime_inputs_.insert(in.name());
+    }
+    for (const auto& out : g.output()) {
+      taken_.insert(out.name());
+      outputs_.insert(out.name());
+    }
+    for (const auto& init : g.initializer()) taken_.insert(init.name());
+    for (const auto& node : g.node()) {
+      taken_.insert(node.name());
+      for (const auto& o : node.output()) taken_.insert(o);
+      for (const auto& i : node.input()) taken_.insert(i);
+      for (const auto& c : subgraphCaptures(node)) captured_.insert(c);
     }
   }
-  const std::string fresh = uniqueName(model, current + "_pruned");
-  *model.graph().add_initializer() = tensorToProto(fresh, value);
-  model.graph().mutable_node(n)->set_input(slot, fresh);
-  model.reindex();
-  return current;
-}
+
+  void write(int n, int slot, const Tensor& value) {
+    auto* node = model_.graph().mutable_node(n);
+    const std::string current = node->input(slot);
+    // Readers are those of the original graph (the index is not rebuilt between writes): an initializer read
+    // by two slots gets a fresh copy for each, which is correct, just not minimal.
+    if (model_.isInitializer(current) && !runtime_inputs_.count(current) &&
+        model_.consumers(current).size() == 1 && !outputs_.count(current) && !captured_.count(current) &&
+        !written_.count(current)) {
+      int reads = 0;
+      for (const auto& in : node->input()) reads += in == current;
+      if (reads == 1) {
+        *model_.mutableInitializer(current) = tensorToProto(current, value);
+        written_.insert(current);
+        return;
+      }
+    }
+    const std::string fresh = freshName(current + "_pruned");
+    *model_.graph().add_initializer() = tensorToProto(fresh, value);
+    node->set_input(slot, fresh);
+    maybe_unused_.insert(current);
+  }
+
+  // Drops what the edits left unread: replaced initializers and Constant nodes.
+  void finish() {
+    model_.reindex();
+    const auto used = usedTensorNames(model_);
+    std::set<std::string> dead_inits;
+    std::vector<bool> dead_nodes(static_cast<size_t>(model_.graph().node_size()), false);
+    for (const auto& name : maybe_unused_) {
+      if (used.count(name) || outputs_.count(name)) continue;
+      if (model_.isInitializer(name) && !runtime_inputs_.count(name)) dead_inits.insert(name);
+      const int p = model_.producer(name);
+      if (p >= 0 && model_.graph().node(p).op_type() == "Constant") dead_nodes[static_cast<size_t>(p)] = true;
+    }
+    removeNodes(model_, dead_nodes);
+    removeInitializers(model_, dead_inits);
+  }
+
+ private:
+  std::string freshName(const std::string& base) {  // uniqueName's rule: base, then base_1, base_2, ...
+    std::string name = base;
+    for (int i = 1; taken_.count(name); ++i) name = base + "_" + std::to_string(i);
+    taken_.insert(name);
+    return name;
+  }
+
+  Model& model_;
+  std::unordered_set<std::string> taken_, runtime_inputs_, outputs_, captured_, written_;
+  std::set<std::string> maybe_unused_;
+};
 
 double sliceScore(const Tensor& w, const Tensor* grad, int axis, int64_t position, bool l2) {
   const auto& shape = w.shape();
@@ -947,7 +1217,7 @@ std::vector<PruneGroup> findPruneGroups(const Model& model) {
 }
 
 std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const std::string& criterion,
-                                                       const GradientFunction& gradients) {
+                                                      const GradientFunction& gradients) {
   if (criterion != "l1" && criterion != "l2" && criterion != "bn" && criterion != "taylor")
     throw Error("prune_channels: criterion must be l1, l2, bn or taylor (got '" + criterion + "')");
   if (criterion == "taylor" && !gradients)
@@ -964,16 +1234,18 @@ std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const 
     if (criterion == "taylor" && s.role == Role::ProducerWeight) {
       grad = gradients(node.input(s.slot));
       if (!grad || grad->shape() != w->shape() || grad->type() != DataType::Float32)
-        throw Error("prune_channels: no gradient of the right shape for initializer '" + node.input(s.slot) + "'");
+        throw Error("prune_channels: no gradient of the right shape for initializer '" + node.input(s.slot) +
+                    "'");
     }
-    const auto& t = a.tracks.at(s.tensor);
+    const auto& t = trackOf(a, s.tensor);
     for (size_t p = 0; p < t.ids.size(); ++p) {
       const int r = a.uf.find(t.ids[p]);
       if (s.role == Role::BnGamma) {
         bn_by_root[r] += std::fabs(w->values<float>()[p]);
         has_bn.insert(r);
       } else {
-        by_root[r] += sliceScore(*w, grad ? &*grad : nullptr, s.axis, static_cast<int64_t>(p), criterion == "l2");
+        by_root[r] +=
+            sliceScore(*w, grad ? &*grad : nullptr, s.axis, static_cast<int64_t>(p), criterion == "l2");
       }
     }
   }
@@ -987,8 +1259,16 @@ std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const 
   return scores;
 }
 
-ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& o,
-                               const GradientFunction& gradients) {
+namespace {
+
+// A plan plus, for every group it leaves whole, the reason (for the coverage report).
+struct PlanDecision {
+  ChannelPlan plan;
+  std::map<std::string, std::string> left_alone;  // group id -> why it keeps every unit
+};
+
+PlanDecision decidePlan(const Model& model, const std::vector<PruneGroup>& groups,
+                        const PruneChannelsOptions& o, const GradientFunction& gradients) {
   auto checkRatio = [](double r, const std::string& what) {
     if (!(r >= 0.0 && r < 1.0))
       throw Error("pass 'prune_channels': " + what + " must be in [0, 1) (got " + std::to_string(r) + ")");
@@ -1004,9 +1284,8 @@ ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& o
       throw Error("pass 'prune_channels': option 'protect': '" + p + "' is not a valid regular expression");
     }
   }
-  const auto groups = findPruneGroups(model);
   std::set<std::string> matched;
-  ChannelPlan plan;
+  PlanDecision d;
   std::map<std::string, std::vector<double>> scores;
   bool scored = false;
   for (const auto& g : groups) {
@@ -1017,15 +1296,35 @@ ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& o
         matched.insert(key);
       }
     }
-    if (!g.prunable || ratio <= 0.0) continue;
-    if (g.kind == "heads" && !o.prune_heads) continue;
-    if (g.kind == "neurons" && !o.prune_neurons) continue;
+    if (!g.prunable) {
+      d.left_alone[g.id] = g.reason;
+      continue;
+    }
+    if (ratio <= 0.0) {
+      d.left_alone[g.id] = "ratio 0";
+      continue;
+    }
+    if (g.kind == "heads" && !o.prune_heads) {
+      d.left_alone[g.id] = "head pruning is off";
+      continue;
+    }
+    if (g.kind == "neurons" && !o.prune_neurons) {
+      d.left_alone[g.id] = "neuron pruning is off";
+      continue;
+    }
     bool is_protected = false;
     for (const auto& re : protect)
       for (const auto& n : g.nodes) is_protected = is_protected || std::regex_search(n, re);
-    if (is_protected) continue;
+    if (is_protected) {
+      d.left_alone[g.id] = "protected by user";
+      continue;
+    }
     const int64_t keep = keptUnits(g.units, ratio, o.round_to, g.unit_size);
-    if (keep >= g.units) continue;
+    if (keep >= g.units) {
+      d.left_alone[g.id] = "too few units for this ratio (rounded up to a multiple of " +
+                           std::to_string(g.unit_size == 1 ? o.round_to : 1) + ")";
+      continue;
+    }
     if (!scored) {
       scores = scoreUnits(model, o.criterion, gradients);
       scored = true;
@@ -1036,17 +1335,102 @@ ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& o
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s[a] < s[b]; });
     std::vector<int64_t> removed(order.begin(), order.begin() + (g.units - keep));
     std::sort(removed.begin(), removed.end());
-    plan[g.id] = removed;
+    d.plan[g.id] = removed;
   }
   for (const auto& [key, _] : o.per_group)
     if (!matched.count(key))
-      throw Error("pass 'prune_channels': per_group names '" + key + "', which is no group id or member node");
-  return plan;
+      throw Error("pass 'prune_channels': per_group names '" + key +
+                  "', which is no group id or member node");
+  return d;
 }
 
-ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan) {
+std::string statsName(const onnx::NodeProto& node) {
+  return node.name().empty() && node.output_size() > 0 ? node.output(0) : node.name();
+}
+
+// Which layers the plan acts on, measured on the model before any edit: a group that loses units covers its
+// producers, the consumers whose inputs shrink and the attention MatMuls of its heads. Every other layer with
+// MACs or weights is listed under the reason of the group it produces (else the group it reads, else why it
+// is in no group).
+Coverage planCoverage(const Model& model, const Analysis& a, const ChannelPlan& plan,
+                      const std::map<std::string, std::string>& left_alone, const InputShapes* shapes) {
+  CoverageCounter counter(model, shapes);
+  const auto& g = model.graph();
+  const ModelStats stats = computeStats(model, shapes);
+  std::unordered_map<std::string, const NodeStats*> cost;
+  for (const auto& n : stats.nodes) cost[n.name] = &n;
+  std::vector<char> covered(static_cast<size_t>(g.node_size()), 0);
+  std::unordered_map<std::string, int> index_of;
+  for (int i = 0; i < g.node_size(); ++i) index_of[g.node(i).name()] = i;
+  std::vector<std::string> produced_reason(static_cast<size_t>(g.node_size())),
+      read_reason(static_cast<size_t>(g.node_size()));
+  for (const auto& group : a.groups) {
+    auto p = plan.find(group.info.id);
+    const bool pruned = p != plan.end() && !p->second.empty();
+    auto why = left_alone.find(group.info.id);
+    const std::string reason = why != left_alone.end() ? why->second : "not in the plan";
+    std::set<std::string> producers(group.info.producers.begin(), group.info.producers.end());
+    for (const auto& name : group.info.nodes) {
+      auto it = index_of.find(name);
+      if (it == index_of.end()) continue;
+      if (pruned) covered[it->second] = 1;
+      auto& slot = producers.count(name) ? produced_reason[it->second] : read_reason[it->second];
+      if (!pruned && slot.empty()) slot = reason;
+    }
+    if (pruned)
+      for (int n : group.also_shrinks) covered[n] = 1;
+  }
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& node = g.node(i);
+    const std::string name = statsName(node);
+    if (covered[i]) {
+      counter.covered(name);
+      continue;
+    }
+    auto c = cost.find(name);
+    if (c == cost.end() || (c->second->macs == 0 && c->second->weight_bytes == 0)) continue;
+    std::string reason = !produced_reason[i].empty() ? produced_reason[i] : read_reason[i];
+    if (reason.empty()) {
+      // Nodes in no group: list the layers (they have MACs); an Add or Clip reading a scalar is no news.
+      if (auto note = a.layer_notes.find(i); note != a.layer_notes.end())
+        reason = note->second;
+      else if (c->second->macs > 0)
+        reason = "its output channels are not tracked by the analysis";
+      else
+        continue;
+    }
+    counter.skipped(name, reason);
+  }
+  return counter.result();
+}
+
+ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
+                             const std::map<std::string, std::string>& left_alone, const InputShapes* shapes);
+
+}  // namespace
+
+ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& o,
+                               const GradientFunction& gradients) {
+  return decidePlan(model, findPruneGroups(model), o, gradients).plan;
+}
+
+bool ChannelPruneResult::prunedAnything() const {
+  for (const auto& [id, units] : plan)
+    if (!units.empty()) return true;
+  return false;
+}
+
+ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan, const InputShapes* shapes) {
+  return applyPlan(model, plan, {}, shapes);
+}
+
+namespace {
+
+ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
+                             const std::map<std::string, std::string>& left_alone,
+                             const InputShapes* shapes) {
   ChannelPruneResult result;
-  const ModelStats before = computeStats(model);
+  const ModelStats before = computeStats(model, shapes);
   result.params_before = before.params;
   result.macs_before = before.macs;
   result.onnx_bytes_before = before.serialized_bytes;
@@ -1063,6 +1447,7 @@ ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan) {
     result.groups.push_back(r);
   }
   result.plan = plan;
+  result.coverage = planCoverage(model, a, plan, left_alone, shapes);
   if (removed.empty()) {
     result.params_after = result.params_before;
     result.macs_after = result.macs_before;
@@ -1076,11 +1461,14 @@ ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan) {
   std::map<std::pair<int, int>, Tensor> new_inputs;
   for (const auto& [key, sites] : by_input) {
     auto value = a.constant(model.graph().node(key.first).input(key.second));
-    if (!value) throw Error("prune_channels: input of " + describeNode(model.graph().node(key.first)) + " is not constant");
+    if (!value)
+      throw Error("prune_channels: input '" + model.graph().node(key.first).input(key.second) + "' of " +
+                  describeNode(model.graph().node(key.first)) + " is not constant");
     bool changed = false;
     for (const SliceSite* s : sites) {
-      const auto kept = keptPositions(a, a.tracks.at(s->tensor), removed);
-      if (kept.size() == a.tracks.at(s->tensor).ids.size()) continue;
+      const Track& t = trackOf(a, s->tensor);
+      const auto kept = keptPositions(a, t, removed);
+      if (kept.size() == t.ids.size()) continue;
       *value = sliceAxis(*value, s->axis, kept);
       changed = true;
     }
@@ -1088,57 +1476,49 @@ ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan) {
   }
   std::map<std::pair<int, int>, Tensor> new_shapes;
   for (const auto& s : a.shapes) {
-    const auto& t = a.tracks.at(s.tensor);
+    const auto& t = trackOf(a, s.tensor);
     const auto kept = keptPositions(a, t, removed);
     if (kept.size() == t.ids.size()) continue;
     auto key = std::make_pair(s.node, s.slot);
     if (!new_shapes.count(key)) {
       auto c = a.constant(model.graph().node(s.node).input(s.slot));
-      if (!c || c->type() != DataType::Int64) throw Error("prune_channels: shape constant is not int64");
+      if (!c || c->type() != DataType::Int64)
+        throw Error("prune_channels: shape input of " + describeNode(model.graph().node(s.node)) +
+                    " is not a constant int64 tensor");
       new_shapes[key] = *c;
     }
-    new_shapes[key].values<int64_t>()[static_cast<size_t>(s.element)] = static_cast<int64_t>(kept.size()) / s.divisor;
+    new_shapes[key].values<int64_t>()[static_cast<size_t>(s.element)] =
+        static_cast<int64_t>(kept.size()) / s.divisor;
   }
   std::map<int, int64_t> new_groups;
   for (const auto& s : a.group_attrs) {
-    const auto& t = a.tracks.at(s.tensor);
+    const auto& t = trackOf(a, s.tensor);
     new_groups[s.node] = static_cast<int64_t>(keptPositions(a, t, removed).size());
   }
 
-  std::set<std::string> maybe_unused;
+  InputWriter writer(model);
   for (auto* edits : {&new_inputs, &new_shapes})
-    for (const auto& [key, value] : *edits) {
-      const std::string old = writeInput(model, key.first, key.second, value);
-      if (!old.empty()) maybe_unused.insert(old);
-    }
+    for (const auto& [key, value] : *edits) writer.write(key.first, key.second, value);
   for (const auto& [n, groups] : new_groups) setIntAttr(*model.graph().mutable_node(n), "group", groups);
 
   // Drop what the edits left unread: replaced initializers and Constant nodes.
-  model.reindex();
-  const auto used = usedTensorNames(model);
-  std::set<std::string> dead_inits;
-  std::vector<bool> dead_nodes(model.graph().node_size(), false);
-  for (const auto& name : maybe_unused) {
-    if (used.count(name) || model.isGraphOutput(name)) continue;
-    if (isConstantInitializer(model, name)) dead_inits.insert(name);
-    const int p = model.producer(name);
-    if (p >= 0 && model.graph().node(p).op_type() == "Constant") dead_nodes[p] = true;
-  }
-  removeNodes(model, dead_nodes);
-  removeInitializers(model, dead_inits);
+  writer.finish();
   model.graph().clear_value_info();  // stale shapes; re-inferred below
   finishGraphEdit(model, "prune_channels");
 
-  const ModelStats after = computeStats(model);
+  const ModelStats after = computeStats(model, shapes);
   result.params_after = after.params;
   result.macs_after = after.macs;
   result.onnx_bytes_after = after.serialized_bytes;
   return result;
 }
 
+}  // namespace
+
 ChannelPruneResult pruneChannels(Model& model, const PruneChannelsOptions& options,
-                                 const GradientFunction& gradients) {
-  return applyChannelPlan(model, planChannelPruning(model, options, gradients));
+                                 const GradientFunction& gradients, const InputShapes* shapes) {
+  const PlanDecision d = decidePlan(model, findPruneGroups(model), options, gradients);
+  return applyPlan(model, d.plan, d.left_alone, shapes);
 }
 
 void zeroChannelPlan(Model& model, const ChannelPlan& plan) {
@@ -1150,7 +1530,7 @@ void zeroChannelPlan(Model& model, const ChannelPlan& plan) {
     const auto key = std::make_pair(s.node, s.slot);
     if (!edits.count(key)) edits[key] = *a.constant(model.graph().node(s.node).input(s.slot));
     Tensor& w = edits[key];
-    const auto& t = a.tracks.at(s.tensor);
+    const auto& t = trackOf(a, s.tensor);
     const auto& shape = w.shape();
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < s.axis; ++i) outer *= shape[i];
@@ -1160,10 +1540,13 @@ void zeroChannelPlan(Model& model, const ChannelPlan& plan) {
     for (size_t p = 0; p < t.ids.size(); ++p) {
       if (!removed.count(a.uf.find(t.ids[p]))) continue;
       for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) v[static_cast<size_t>((o * dim + static_cast<int64_t>(p)) * inner + i)] = 0;
+        for (int64_t i = 0; i < inner; ++i)
+          v[static_cast<size_t>((o * dim + static_cast<int64_t>(p)) * inner + i)] = 0;
     }
   }
-  for (const auto& [key, value] : edits) writeInput(model, key.first, key.second, value);
+  InputWriter writer(model);
+  for (const auto& [key, value] : edits) writer.write(key.first, key.second, value);
+  writer.finish();
   finishGraphEdit(model, "zeroChannelPlan");
 }
 
@@ -1171,11 +1554,19 @@ PassReport PruneChannelsPass::apply(Model& model, PassContext& context) {
   context.throwIfCancelled();
   PassReport report;
   report.pass_name = name();
-  ChannelPruneResult r = pruneChannels(model, options_, gradients_);
+  ChannelPruneResult r = pruneChannels(model, options_, gradients_, shapes_ ? &*shapes_ : nullptr);
+  // No silent partial success: a pass asked to prune that could prune nothing says so and why.
+  if (!r.prunedAnything() && (options_.ratio > 0 || !options_.per_group.empty())) {
+    std::string why;
+    for (const auto& line : r.coverage.lines("pruned")) why += "\n  " + line;
+    throw Error("pass 'prune_channels': nothing could be pruned" + why);
+  }
   for (const auto& g : r.groups)
     if (g.units_after != g.units_before)
       report.lines.push_back("pruned " + g.id + ": " + std::to_string(g.units_before) + " -> " +
                              std::to_string(g.units_after) + " units");
+  for (const auto& line : r.coverage.lines("pruned")) report.lines.push_back(line);
+  report.coverage = r.coverage;
   report.details = r.toJson();
   return report;
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Structured pruning ("prune_channels"): dependency groups of channels, attention heads and FFN neurons computed
-// on the ONNX graph, ranked by a criterion, and physically removed (initializers shrink, shapes re-inferred).
+// Structured pruning ("prune_channels"): dependency groups of channels, attention heads and FFN neurons
+// computed on the ONNX graph, ranked by a criterion, and physically removed (initializers shrink, shapes
+// re-inferred).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -8,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ir/input_shapes.h"
+#include "core/passes/coverage.h"
 #include "core/passes/pass.h"
 
 namespace edgetune {
@@ -15,13 +18,13 @@ namespace edgetune {
 /// A set of channels that must be removed together (a residual stage, a conv's outputs, a layer's attention
 /// heads, an FFN's neurons). Each unit is one removable channel (or one head).
 struct PruneGroup {
-  int index = 0;                   // position in findPruneGroups' list (stable for an unchanged model)
-  std::string id;                  // stable name: "channels:<first producer node>", "heads:...", "neurons:..."
-  std::string kind;                // "channels" (conv/BN), "heads" (attention) or "neurons" (Gemm/MatMul outputs)
+  int index = 0;     // position in findPruneGroups' list (stable for an unchanged model)
+  std::string id;    // stable name: "channels:<first producer node>", "heads:...", "neurons:..."
+  std::string kind;  // "channels" (conv/BN), "heads" (attention) or "neurons" (Gemm/MatMul outputs)
   std::vector<std::string> nodes;  // every node whose weights, shape constants or attributes pruning edits
   std::vector<std::string> producers;  // the layers that create these channels
-  int64_t units = 0;               // removable units (channels or heads)
-  int64_t unit_size = 1;           // elements per unit in a producer's output (head dimension for heads)
+  int64_t units = 0;                   // removable units (channels or heads)
+  int64_t unit_size = 1;               // elements per unit in a producer's output (head dimension for heads)
   bool prunable = true;
   std::string reason;  // why not prunable ("reaches graph output 'logits'", "flows into Reshape '...'")
   nlohmann::json toJson() const;
@@ -39,13 +42,13 @@ using ChannelPlan = std::map<std::string, std::vector<int64_t>>;
 using GradientFunction = std::function<std::optional<Tensor>(const std::string& initializer)>;
 
 struct PruneChannelsOptions {
-  double ratio = 0.3;                  // fraction of each prunable group's units to remove, [0, 1)
+  double ratio = 0.3;                       // fraction of each prunable group's units to remove, [0, 1)
   std::map<std::string, double> per_group;  // group id or member node name -> ratio (overrides `ratio`)
-  std::vector<std::string> protect;    // regexes over node names: groups with a matching member stay whole
-  int64_t round_to = 8;                // kept channel counts rounded up to a multiple of this
-  std::string criterion = "l1";        // "l1", "l2", "bn" (|BatchNorm gamma|), "taylor" (needs gradients)
-  bool prune_heads = true;             // attention heads
-  bool prune_neurons = true;           // Gemm/MatMul output neurons (FFN intermediate, hidden Gemm layers)
+  std::vector<std::string> protect;  // regexes over node names: groups with a matching member stay whole
+  int64_t round_to = 8;              // kept channel counts rounded up to a multiple of this
+  std::string criterion = "l1";      // "l1", "l2", "bn" (|BatchNorm gamma|), "taylor" (needs gradients)
+  bool prune_heads = true;           // attention heads
+  bool prune_neurons = true;         // Gemm/MatMul output neurons (FFN intermediate, hidden Gemm layers)
 };
 void to_json(nlohmann::json& j, const PruneChannelsOptions& o);
 void readOptions(OptionsReader& r, PruneChannelsOptions& o);
@@ -63,32 +66,38 @@ struct ChannelPruneResult {
   int64_t macs_before = 0, macs_after = 0;
   int64_t onnx_bytes_before = 0, onnx_bytes_after = 0;
   ChannelPlan plan;  // what was removed
+  // Share of MACs and weight bytes in the groups that lost units (of the model before pruning), and every
+  // layer left alone grouped by why ("reaches graph output 'logits'", "protected by user", ...).
+  Coverage coverage;
+  bool prunedAnything() const;
   nlohmann::json toJson() const;
 };
 
 /// Scores each unit of each prunable group (lower = pruned first). `gradients` is needed for "taylor".
 std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const std::string& criterion,
-                                                       const GradientFunction& gradients = {});
+                                                      const GradientFunction& gradients = {});
 
 /// The plan pruneChannels would execute (ranking + rounding + protection), without editing the model.
 ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& options,
                                const GradientFunction& gradients = {});
 
 /// Removes the units in `plan` from `model` physically; the model is checked and shape-inferred afterwards.
-/// Throws Error for unknown or unprunable group ids, unit indices out of range, or a plan that empties a group.
-ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan);
+/// Throws Error for unknown or unprunable group ids, unit indices out of range, or a plan that empties a
+/// group. `shapes` (may be null) gives concrete input sizes for the MAC counts of dynamic-shaped models.
+ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan,
+                                    const InputShapes* shapes = nullptr);
 
-/// planChannelPruning + applyChannelPlan.
+/// planChannelPruning + applyChannelPlan; the coverage says why each group left alone was left alone.
 ChannelPruneResult pruneChannels(Model& model, const PruneChannelsOptions& options,
-                                 const GradientFunction& gradients = {});
+                                 const GradientFunction& gradients = {}, const InputShapes* shapes = nullptr);
 
 /// The reference for tests: keeps every shape but zeros the weights through which the planned units reach the
 /// rest of the network (the consumers' input weights), which computes what removal computes.
 void zeroChannelPlan(Model& model, const ChannelPlan& plan);
 
-/// Units kept when pruning `units` by `ratio`, rounded UP to a multiple of `round_to` (when unit_size == 1), at
-/// least 1 and at most `units`: rounding never prunes more than asked (30% of a 16-channel layer keeps all 16
-/// rather than dropping to 8, which would be 50%).
+/// Units kept when pruning `units` by `ratio`, rounded UP to a multiple of `round_to` (when unit_size == 1),
+/// at least 1 and at most `units`: rounding never prunes more than asked (30% of a 16-channel layer keeps all
+/// 16 rather than dropping to 8, which would be 50%).
 int64_t keptUnits(int64_t units, double ratio, int64_t round_to, int64_t unit_size = 1);
 
 class PruneChannelsPass final : public PassWithOptions<PruneChannelsOptions> {
@@ -98,9 +107,12 @@ class PruneChannelsPass final : public PassWithOptions<PruneChannelsOptions> {
   PassReport apply(Model& model, PassContext& context) override;
   /// For the "taylor" criterion (set by the training engine before apply()).
   void setGradients(GradientFunction gradients) { gradients_ = std::move(gradients); }
+  /// Concrete input sizes for the MACs in the report and coverage (dynamic batch / sequence).
+  void setInputShapes(InputShapes shapes) { shapes_ = std::move(shapes); }
 
  private:
   GradientFunction gradients_;
+  std::optional<InputShapes> shapes_;
 };
 
 }  // namespace edgetune
