@@ -61,15 +61,13 @@ void addModelInputOptions(CLI::App* cmd, ModelInputArgs& args) {
       "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable)");
 }
 
-LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, const GlobalOptions& global,
-                      bool fold_batchnorm) {
+LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, bool fold_batchnorm) {
   LoadedModel loaded{Model::load(path), {}};
   CanonicalizeOptions options;
   options.enabled = !args.no_clean;
   options.fold_batchnorm = fold_batchnorm;
   PassContext context;
   loaded.clean = canonicalize(loaded.model, options, context);
-  if (!global.quiet && !global.json) std::fprintf(stderr, "%s\n", loaded.clean.summary().c_str());
   return loaded;
 }
 
@@ -77,9 +75,14 @@ InputShapes resolveShapes(const Model& model, const ModelInputArgs& args, const 
   return resolveInputShapes(model, parseShapeSpecs(args.shapes), example);
 }
 
-void noteShapes(const GlobalOptions& global, const InputShapes& shapes) {
-  if (global.quiet || global.json) return;
-  for (const auto& note : shapes.notes) std::fprintf(stderr, "shape: %s\n", note.c_str());
+std::string inputReport(const CanonicalizeReport* clean, const InputShapes* shapes) {
+  std::string text;
+  if (clean) text += clean->summary() + "\n";
+  if (shapes && !shapes->empty()) {
+    text += "sizes: " + shapes->describe() + "\n";
+    for (const auto& note : shapes->notes) text += "  " + note + "\n";
+  }
+  return text;
 }
 
 void emit(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {

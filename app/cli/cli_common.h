@@ -42,16 +42,15 @@ struct LoadedModel {
   Model model;
   CanonicalizeReport clean;
 };
-/// Loads `path` and canonicalizes it in memory (the file is never changed). `fold_batchnorm` is false for the
-/// training commands, which train BatchNormalization. Prints the clean-up summary on stderr unless -q/--json.
-LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, const GlobalOptions& global,
-                      bool fold_batchnorm = true);
+/// Loads `path` and canonicalizes it in memory (the file is never changed). `fold_batchnorm` is false where
+/// BatchNormalization is a layer the command uses (training trains it, pruning ranks and shrinks it).
+LoadedModel loadModel(const std::string& path, const ModelInputArgs& args, bool fold_batchnorm = true);
 /// Concrete input sizes for `model` from --shape, then the dataset example (if any), then the defaults.
 InputShapes resolveShapes(const Model& model, const ModelInputArgs& args,
                           const ExampleShapes* example = nullptr);
-/// Prints the notes of defaulted sizes ("input_ids: 'sequence' = 128 (default ...)") on stderr unless
-/// -q/--json.
-void noteShapes(const GlobalOptions& global, const InputShapes& shapes);
+/// The first lines of a command's report: what the clean-up did, and the input sizes used with the notes of
+/// those that were defaulted ("input_ids: 'sequence' = 128 (default ...)"). Either may be null.
+std::string inputReport(const CanonicalizeReport* clean, const InputShapes* shapes);
 
 /// Each subcommand registers itself; `run` is set to the action to execute after parsing.
 using Action = std::function<int()>;

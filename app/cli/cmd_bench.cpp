@@ -33,7 +33,6 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       // The file is timed as given (no clean-up): ONNX Runtime runs exactly this model on the device.
       Model model = Model::load(args->model);
       const InputShapes shapes = resolveShapes(model, args->input).withBatch(args->batch);
-      noteShapes(global, shapes);
       OrtOptions ort;
       ort.intra_op_threads = args->threads;
       ort.optimization = args->optimization == "disabled" ? GraphOptimization::Disabled
@@ -47,7 +46,9 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       auto job = makeJob(global, "bench");
       BenchmarkResult result = benchmarkModel(model, ort, options, job.get());
       result.model = args->model;
-      emit(global, result.toJson(), result.toTable());
+      nlohmann::json j = result.toJson();
+      j["input_shapes_notes"] = shapes.notes;
+      emit(global, j, result.toTable() + inputReport(nullptr, &shapes));
       return 0;
     };
   });

@@ -96,7 +96,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       std::filesystem::create_directories(cleanup.path);
       // What is uploaded is the model after the clean-up (outputs unchanged, fewer nodes), under the user's file
       // name; with --no-clean, the file exactly as given.
-      LoadedModel loaded = loadModel(args->model, args->input, global);
+      LoadedModel loaded = loadModel(args->model, args->input);
       std::filesystem::path upload = args->model;
       if (loaded.clean.ran && loaded.clean.cleanup.changed()) {
         upload = cleanup.path / std::filesystem::path(args->model).filename();
@@ -116,7 +116,6 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       InputShapes shapes;
       if (bench) {
         shapes = resolveShapes(loaded.model, args->input, example ? &*example : nullptr);
-        noteShapes(global, shapes);
       }
       std::map<std::string, deploy::RunnerBinary> runners;
       if (bench) {
@@ -133,7 +132,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       deploy::DeployResult deployed = deploy::deployModel(*session, upload, options, job.get());
       endProgress();
       nlohmann::json report{{"device", device.name}, {"clean", loaded.clean.toJson()}, {"deploy", deployed.toJson()}};
-      std::string text = "deployed " + std::to_string(deployed.files.size()) + " file(s) to " + device.describe() +
+      std::string text = inputReport(&loaded.clean, bench ? &shapes : nullptr) + "deployed " + std::to_string(deployed.files.size()) + " file(s) to " + device.describe() +
                          ":" + deployed.remote_dir + "\n";
       for (const auto& f : deployed.files)
         text += "  " + f.remote_path + "  " + humanBytes(static_cast<double>(f.size_bytes)) + "  sha256 " +

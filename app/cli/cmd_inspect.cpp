@@ -43,7 +43,7 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       // BatchNorm stays: its scales and shifts are parameters, counted as the training framework counts them.
-      LoadedModel loaded = loadModel(args->model, args->input, global, /*fold_batchnorm=*/false);
+      LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);
       const Model& model = loaded.model;
       const InputShapes shapes = resolveShapes(model, args->input);
       ModelStats stats = computeStats(model, &shapes);
@@ -54,7 +54,8 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
       j["input_shapes"] = shapes.toJson();
       std::ostringstream out;
       out << "model    " << args->model << "   (opset " << model.opsetVersion() << ", " << stats.node_count
-          << " nodes)\n";
+          << " nodes)\n"
+          << loaded.clean.summary() << "\n";
       out << "inputs\n" << ioText(model.inputs()) << "outputs\n" << ioText(model.outputs());
       out << "sizes    " << shapes.describe() << "\n";
       for (const auto& note : shapes.notes) out << "         " << note << "\n";

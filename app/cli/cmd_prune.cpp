@@ -124,7 +124,9 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addModelInputOptions(cmd, args->input);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      LoadedModel loaded = loadModel(args->model, args->input, global);
+      // BatchNorm stays: the "bn" criterion ranks channels by it, pruning shrinks it with its conv, and the
+      // parameter count matches what `sensitivity` (which keeps it too) recorded.
+      LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);
       Model& model = loaded.model;
       if (args->list_groups) {
         const auto groups = findPruneGroups(model);
@@ -160,14 +162,14 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       std::optional<InputShapes> shapes;
       try {
         shapes = resolveShapes(model, args->input);
-        noteShapes(global, *shapes);
         report["shapes"] = shapes->toJson();
       } catch (const Error& e) {
+        if (!args->input.shapes.empty()) throw;  // a --shape the user gave is wrong: say so, do not guess
         report["shapes"] = {{"error", e.what()}};
-        if (!global.quiet && !global.json)
-          std::fprintf(stderr, "shape: %s; MACs are counted at the declared sizes\n", e.what());
+        text << "sizes: " << e.what() << "; MACs are counted with symbolic dimensions as 1\n";
       }
       const InputShapes* sizes = shapes ? &*shapes : nullptr;
+      text << inputReport(&loaded.clean, sizes);
       const ModelStats before = computeStats(model, sizes);
       if (args->method == "magnitude") {
         PruneMagnitudeOptions o;

@@ -40,13 +40,12 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       // BatchNorm stays, as in prune (the "bn" criterion reads it, and prune checks the sweep's parameter count).
-      LoadedModel loaded = loadModel(args->model, args->input, global, /*fold_batchnorm=*/false);
+      LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);
       const Model& model = loaded.model;
       auto dataset = openDataset(args->data);
       const ExampleShapes example = exampleShapesOf(*dataset);
       SensitivityOptions o;
       o.input_shapes = resolveShapes(model, args->input, &example);
-      noteShapes(global, o.input_shapes);
       o.ratios = args->ratios;
       o.limit = args->limit;
       o.seed = args->seed;
@@ -63,7 +62,7 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
       nlohmann::json j = r.toJson();
       j["clean"] = loaded.clean.toJson();
       j["input_shapes"] = o.input_shapes.toJson();
-      emit(global, j, r.toTable());
+      emit(global, j, inputReport(&loaded.clean, &o.input_shapes) + r.toTable());
       return 0;
     };
   });

@@ -30,7 +30,11 @@ namespace {
 // max_positions, seq_len), so one command reproduces a demo model from scratch.
 // A file goes through the clean-up on the way in (BatchNorm kept: it trains), unless --no-clean.
 Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const GlobalOptions& global) {
-  if (spec.rfind("zoo:", 0) != 0) return loadModel(spec, input, global, /*fold_batchnorm=*/false).model;
+  if (spec.rfind("zoo:", 0) != 0) {
+    LoadedModel loaded = loadModel(spec, input, /*fold_batchnorm=*/false);
+    if (!global.quiet && !global.json) std::cerr << loaded.clean.summary() << "\n";
+    return std::move(loaded.model);
+  }
   std::string rest = spec.substr(4), query;
   if (auto q = rest.find('?'); q != std::string::npos) {
     query = rest.substr(q + 1);
@@ -294,7 +298,7 @@ struct RecoverArgs {
 int runRecover(const GlobalOptions& global, RecoverArgs& a) {
   RecoveryOptions o;
   o.train = resolvedOptions(a.train);
-  const Model pruned = loadModel(a.train.model, a.train.input, global, /*fold_batchnorm=*/false).model;
+  const Model pruned = loadModel(a.train.model, a.train.input, /*fold_batchnorm=*/false).model;
   if (samePath(a.train.model, a.train.output))
     throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
   if (!a.mask_from.empty()) {
@@ -363,7 +367,7 @@ bool isStaticQdq(const Model& model) {
 
 int runQat(const GlobalOptions& global, QatArgs& a) {
   const TrainOptions to = resolvedOptions(a.train);
-  const Model input = loadModel(a.train.model, a.train.input, global, /*fold_batchnorm=*/false).model;
+  const Model input = loadModel(a.train.model, a.train.input, /*fold_batchnorm=*/false).model;
   if (samePath(a.train.model, a.train.output))
     throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
   auto train = openDataset(a.train.data);
