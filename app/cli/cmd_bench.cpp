@@ -18,16 +18,22 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "Measure ONNX Runtime latency of a model on random inputs");
   cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = ONNX Runtime default)")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = ONNX Runtime default)")
+      ->capture_default_str();
   cmd->add_option("--runs", args->runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", args->warmup, "Warm-up runs")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--warmup", args->warmup, "Warm-up runs")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", args->batch, "Batch size for a dynamic batch dimension")
-      ->capture_default_str()->check(CLI::Range(1, 4096));
-  cmd->add_option("--shape", args->input.shapes,
-                  "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable; "
-                  "default: batch 1, sequence length 128 for token inputs)");
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option(
+      "--shape", args->input.shapes,
+      "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable; "
+      "default: batch 1, sequence length 128 for token inputs)");
   cmd->add_option("--optimization", args->optimization, "Graph optimization: disabled, basic, extended, all")
-      ->capture_default_str()->check(CLI::IsMember({"disabled", "basic", "extended", "all"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"disabled", "basic", "extended", "all"}));
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       // The file is timed as given (no clean-up): ONNX Runtime runs exactly this model on the device.
@@ -35,8 +41,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       const InputShapes shapes = resolveShapes(model, args->input).withBatch(args->batch);
       OrtOptions ort;
       ort.intra_op_threads = args->threads;
-      ort.optimization = args->optimization == "disabled" ? GraphOptimization::Disabled
-                         : args->optimization == "basic"  ? GraphOptimization::Basic
+      ort.optimization = args->optimization == "disabled"   ? GraphOptimization::Disabled
+                         : args->optimization == "basic"    ? GraphOptimization::Basic
                          : args->optimization == "extended" ? GraphOptimization::Extended
                                                             : GraphOptimization::All;
       BenchmarkOptions options;

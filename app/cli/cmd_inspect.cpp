@@ -21,7 +21,8 @@ std::string ioText(const std::vector<ValueInfo>& values) {
     std::vector<int64_t> shape = v.shape;
     std::string dims = "[";
     for (size_t i = 0; i < shape.size(); ++i)
-      dims += (i ? ", " : "") + (shape[i] >= 0 ? std::to_string(shape[i]) : (v.dim_names[i].empty() ? "?" : v.dim_names[i]));
+      dims += (i ? ", " : "") +
+              (shape[i] >= 0 ? std::to_string(shape[i]) : (v.dim_names[i].empty() ? "?" : v.dim_names[i]));
     s += "  " + v.name + " " + dataTypeName(v.type) + " " + dims + "]\n";
   }
   return s;
@@ -36,7 +37,8 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
     ModelInputArgs input;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("inspect", "Per-layer table of a model: op, output shape, params, MACs, bytes");
+  auto* cmd =
+      app.add_subcommand("inspect", "Per-layer table of a model: op, output shape, params, MACs, bytes");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_flag("--summary", args->summary, "Totals only, no per-layer rows");
   addModelInputOptions(cmd, args->input);
@@ -62,27 +64,28 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
       out << "\n";
       if (!args->summary) {
         char line[512];
-        std::snprintf(line, sizeof(line), "%-48s %-20s %-22s %12s %14s %12s\n", "name", "op", "output shape", "params",
-                      "MACs", "weight bytes");
+        std::snprintf(line, sizeof(line), "%-48s %-20s %-22s %12s %14s %12s\n", "name", "op", "output shape",
+                      "params", "MACs", "weight bytes");
         out << line;
         for (const auto& n : stats.nodes) {
           std::string name = n.name.size() > 48 ? "..." + n.name.substr(n.name.size() - 45) : n.name;
           std::string shapes = shapesText(n);
-          std::snprintf(line, sizeof(line), "%-48s %-20s %-22s %12s %14s %12s\n", name.c_str(), n.op_type.c_str(),
-                        shapes.c_str(), withCommas(n.params).c_str(), withCommas(n.macs).c_str(),
-                        withCommas(n.weight_bytes).c_str());
+          std::snprintf(line, sizeof(line), "%-48s %-20s %-22s %12s %14s %12s\n", name.c_str(),
+                        n.op_type.c_str(), shapes.c_str(), withCommas(n.params).c_str(),
+                        withCommas(n.macs).c_str(), withCommas(n.weight_bytes).c_str());
           out << line;
         }
         out << "\n";
       }
-      out << "parameters        " << withCommas(stats.params) << " (" << humanCount(static_cast<double>(stats.params))
-          << ")\n"
-          << "MACs              " << withCommas(stats.macs) << " (" << humanCount(static_cast<double>(stats.macs))
-          << ")\n"
+      out << "parameters        " << withCommas(stats.params) << " ("
+          << humanCount(static_cast<double>(stats.params)) << ")\n"
+          << "MACs              " << withCommas(stats.macs) << " ("
+          << humanCount(static_cast<double>(stats.macs)) << ")\n"
           << "weight bytes      " << withCommas(stats.weight_bytes) << " ("
           << humanBytes(static_cast<double>(stats.weight_bytes)) << ")\n"
           << "activation bytes  " << withCommas(stats.activation_bytes) << " ("
-          << humanBytes(static_cast<double>(stats.activation_bytes)) << ", sum of node outputs at these sizes)\n";
+          << humanBytes(static_cast<double>(stats.activation_bytes))
+          << ", sum of node outputs at these sizes)\n";
       if (stats.file_size_bytes)
         out << "file size         " << withCommas(*stats.file_size_bytes) << " ("
             << humanBytes(static_cast<double>(*stats.file_size_bytes)) << ")\n";

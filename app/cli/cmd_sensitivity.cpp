@@ -22,7 +22,8 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
     ModelInputArgs input;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("sensitivity", "Accuracy of each prune group pruned alone at several ratios");
+  auto* cmd =
+      app.add_subcommand("sensitivity", "Accuracy of each prune group pruned alone at several ratios");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("--data", args->data, "Dataset spec (see README)")->required();
   cmd->add_option("--limit", args->limit, "Examples in the seeded subset (0 = all)")->capture_default_str();
@@ -32,14 +33,17 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   addModelInputOptions(cmd, args->input);
   cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "ONNX Runtime intra-op threads")->capture_default_str();
-  cmd->add_option("--round", args->round_to, "Round kept channels up to a multiple of N")->capture_default_str();
-  cmd->add_option("--criterion", args->criterion, "l1, l2 or bn")->capture_default_str()
+  cmd->add_option("--round", args->round_to, "Round kept channels up to a multiple of N")
+      ->capture_default_str();
+  cmd->add_option("--criterion", args->criterion, "l1, l2 or bn")
+      ->capture_default_str()
       ->check(CLI::IsMember({"l1", "l2", "bn"}));
   cmd->add_option("--csv", args->csv, "Also write the curves as CSV to this file");
   cmd->add_option("--save-json", args->json_file, "Also write the curves as JSON to this file");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      // BatchNorm stays, as in prune (the "bn" criterion reads it, and prune checks the sweep's parameter count).
+      // BatchNorm stays, as in prune (the "bn" criterion reads it, and prune checks the sweep's parameter
+      // count).
       LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);
       const Model& model = loaded.model;
       auto dataset = openDataset(args->data);

@@ -152,12 +152,12 @@ int main(int argc, char** argv) {
         prune.apply(pruned, context);
         const auto t1 = timeInterleaved({&raw, &int8, &pruned}, 1, shapes, runs);
         const auto t2 = timeInterleaved({&raw, &int8}, 2, shapes, runs);
-        const IntegerMacs integer = integerMacsInOrt(clean, int8, shapes);
+        const IntegerMacsReport integer = integerMacsInOrt(clean, int8, &shapes);
         std::printf(
             "| %s | %d -> %d | %.2fx | %.1f%% (ours %.1f%%) | %.2fx (%.3f -> %.3f ms) | %.2fx (%.3f -> %.3f "
             "ms) | %.2fx (%.3f ms) |\n",
             name.c_str(), raw.graph().node_size(), clean.graph().node_size(),
-            raw_bytes / static_cast<double>(int8.serialize().size()), 100 * integer.share(),
+            raw_bytes / static_cast<double>(int8.serialize().size()), 100 * integer.integerShare(),
             qr.coverage ? 100 * qr.coverage->macsShare() : -1.0, t1[0] / t1[1], t1[0], t1[1], t2[0] / t2[1],
             t2[0], t2[1], t1[0] / t1[2], t1[2]);
       } else {
