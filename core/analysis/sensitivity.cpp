@@ -25,18 +25,31 @@ bool isConstantName(const Model& m, const std::string& name) {
   return p >= 0 && m.graph().node(p).input_size() == 0;  // Constant (and other input-less) nodes
 }
 
-onnx::ValueInfoProto declare(const Model& m, const std::string& name) {
+// A graph input or output of a sub-model must declare a shape (the checker requires one). Where ONNX 1.12's
+// inference gave up on a tensor, its rank comes from the statistics' inference (`ranks`), every dimension
+// symbolic.
+onnx::ValueInfoProto declare(const Model& m, const std::string& name,
+                             const std::unordered_map<std::string, std::vector<int64_t>>& ranks) {
   onnx::ValueInfoProto vi;
   vi.set_name(name);
   auto info = m.valueInfo(name);
   auto* tt = vi.mutable_type()->mutable_tensor_type();
   tt->set_elem_type(info ? static_cast<int>(info->type) : onnx::TensorProto::FLOAT);
-  if (info && info->has_shape) {
+  if (!(info && info->has_shape)) {
+    if (auto it = ranks.find(name); it != ranks.end()) {
+      auto* shape = tt->mutable_shape();
+      for (size_t i = 0; i < it->second.size(); ++i) shape->add_dim()->set_dim_param("d" + std::to_string(i));
+    }
+    return vi;
+  }
+  {
     auto* shape = tt->mutable_shape();
     for (size_t i = 0; i < info->shape.size(); ++i) {
       auto* d = shape->add_dim();
-      if (info->shape[i] >= 0) d->set_dim_value(info->shape[i]);
-      else d->set_dim_param("d" + std::to_string(i));
+      if (info->shape[i] >= 0)
+        d->set_dim_value(info->shape[i]);
+      else
+        d->set_dim_param("d" + std::to_string(i));
     }
   }
   return vi;
@@ -77,7 +90,16 @@ Model extractSubModel(const Model& model, const std::vector<std::string>& inputs
   *proto.mutable_opset_import() = model.proto().opset_import();
   auto* g = proto.mutable_graph();
   g->set_name(model.graph().name() + "_region");
-  for (const auto& in : inputs) *g->add_input() = declare(model, in);
+  // Statistics-grade shapes only where the model's own value_info lacks one (they cost an inference).
+  std::unordered_map<std::string, std::vector<int64_t>> ranks;
+  auto lacksShape = [&](const std::string& t) {
+    auto info = model.valueInfo(t);
+    return !(info && info->has_shape);
+  };
+  if (std::any_of(inputs.begin(), inputs.end(), lacksShape) ||
+      std::any_of(outputs.begin(), outputs.end(), lacksShape))
+    ranks = tensorShapes(model);
+  for (const auto& in : inputs) *g->add_input() = declare(model, in, ranks);
   for (const auto& out : outputs) {
     bool found = false;
     for (const auto& o : model.graph().output())
@@ -85,7 +107,7 @@ Model extractSubModel(const Model& model, const std::vector<std::string>& inputs
         *g->add_output() = o;
         found = true;
       }
-    if (!found) *g->add_output() = declare(model, out);
+    if (!found) *g->add_output() = declare(model, out, ranks);
   }
   for (const auto& init : model.graph().initializer())
     if (used_inits.count(init.name())) *g->add_initializer() = init;
@@ -138,9 +160,15 @@ nlohmann::json SensitivityResult::toJson() const {
                            {"region_inputs", c.region_inputs},
                            {"region_nodes", c.region_nodes},
                            {"seconds", c.seconds}});
-  return {{"model", model},         {"dataset", dataset}, {"examples", examples},
-          {"baseline_accuracy", baseline_accuracy}, {"params", params}, {"macs", macs},
-          {"total_nodes", total_nodes}, {"seconds", seconds}, {"curves", curves_json}};
+  return {{"model", model},
+          {"dataset", dataset},
+          {"examples", examples},
+          {"baseline_accuracy", baseline_accuracy},
+          {"params", params},
+          {"macs", macs},
+          {"total_nodes", total_nodes},
+          {"seconds", seconds},
+          {"curves", curves_json}};
 }
 
 SensitivityResult SensitivityResult::fromJson(const nlohmann::json& j) {
@@ -168,8 +196,8 @@ SensitivityResult SensitivityResult::fromJson(const nlohmann::json& j) {
       curve.region_nodes = c.value("region_nodes", 0);
       curve.seconds = c.value("seconds", 0.0);
       if (curve.ratios.size() != curve.accuracy.size())
-        throw Error("group '" + curve.group + "' has " + std::to_string(curve.ratios.size()) + " ratios but " +
-                    std::to_string(curve.accuracy.size()) + " accuracies");
+        throw Error("group '" + curve.group + "' has " + std::to_string(curve.ratios.size()) +
+                    " ratios but " + std::to_string(curve.accuracy.size()) + " accuracies");
       r.curves.push_back(curve);
     }
   } catch (const nlohmann::json::exception& e) {
@@ -185,16 +213,16 @@ std::string SensitivityResult::toCsv() const {
     for (size_t i = 0; i < c.ratios.size(); ++i) {
       out << '"' << c.group << "\"," << c.kind << ',' << c.units << ',' << c.ratios[i] << ','
           << (i < c.kept_units.size() ? c.kept_units[i] : 0) << ',' << c.accuracy[i] << ','
-          << baseline_accuracy - c.accuracy[i] << ',' << (i < c.params_after.size() ? c.params_after[i] : 0) << ','
-          << (i < c.macs_after.size() ? c.macs_after[i] : 0) << '\n';
+          << baseline_accuracy - c.accuracy[i] << ',' << (i < c.params_after.size() ? c.params_after[i] : 0)
+          << ',' << (i < c.macs_after.size() ? c.macs_after[i] : 0) << '\n';
     }
   return out.str();
 }
 
 std::string SensitivityResult::toTable() const {
   std::ostringstream out;
-  out << "baseline top-1 " << std::fixed << std::setprecision(1) << 100 * baseline_accuracy << "% on " << examples
-      << " examples; sweep took " << std::setprecision(2) << seconds << " s\n";
+  out << "baseline top-1 " << std::fixed << std::setprecision(1) << 100 * baseline_accuracy << "% on "
+      << examples << " examples; sweep took " << std::setprecision(2) << seconds << " s\n";
   size_t width = 5;
   for (const auto& c : curves) width = std::max(width, c.group.size());
   width = std::min<size_t>(width, 60);
@@ -215,7 +243,8 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
                                      JobContext* job) {
   const auto start = std::chrono::steady_clock::now();
   for (double r : o.ratios)
-    if (!(r > 0.0 && r < 1.0)) throw Error("sensitivity: ratios must be in (0, 1) (got " + std::to_string(r) + ")");
+    if (!(r > 0.0 && r < 1.0))
+      throw Error("sensitivity: ratios must be in (0, 1) (got " + std::to_string(r) + ")");
   if (o.batch_size <= 0) throw Error("sensitivity: batch size must be positive");
   SensitivityResult result;
   result.model = model.origin();
@@ -243,8 +272,9 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
     labels.push_back(batch.labels);
     batches.push_back(bindInputs(full->inputs(), std::move(batch), dataset.name()));
   }
-  const size_t classes = std::max<size_t>(dataset.numClasses(), static_cast<size_t>(std::max<int64_t>(
-                                                                     1, outputs[0].shape.empty() ? 1 : outputs[0].shape.back())));
+  const size_t classes = std::max<size_t>(
+      dataset.numClasses(),
+      static_cast<size_t>(std::max<int64_t>(1, outputs[0].shape.empty() ? 1 : outputs[0].shape.back())));
   auto accuracyOf = [&](Executor& exec, const std::vector<std::vector<NamedTensor>>& feeds,
                         const std::string& output) {
     AccuracyMeter meter(classes);
@@ -339,8 +369,10 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
       curve.kept_units.push_back(kept);
       curve.accuracy.push_back(accuracyOf(*exec, cached, logits));
       curve.params_after.push_back(pr.params_after);
-      // The prune result counts MACs with symbolic dimensions as 1; at real sizes (a dynamic sequence) recount.
-      curve.macs_after.push_back(o.input_shapes.empty() ? pr.macs_after : computeStats(pruned, &o.input_shapes).macs);
+      // The prune result counts MACs with symbolic dimensions as 1; at real sizes (a dynamic sequence)
+      // recount.
+      curve.macs_after.push_back(o.input_shapes.empty() ? pr.macs_after
+                                                        : computeStats(pruned, &o.input_shapes).macs);
       ++step;
     }
     curve.seconds = seconds(group_start);

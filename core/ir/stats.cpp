@@ -36,8 +36,8 @@ void addValueInfos(const onnx::GraphProto& g, ShapeTable& table, bool overwrite)
 // position_ids[:, :seq_len] Slice), losing every shape downstream. For statistics at batch 1 we re-infer on a
 // weightless copy with every dynamic dimension fixed to 1, turning the shape values ONNX propagated into
 // initializers for the nodes it gave up on, until nothing more resolves.
-// With concrete input shapes given, the copy's inputs take them and everything inferred from them replaces the
-// batch-1 guesses.
+// With concrete input shapes given, the copy's inputs take them and everything inferred from them replaces
+// the batch-1 guesses.
 void inferMissingShapes(const Model& model, ShapeTable& table, const InputShapes* shapes) {
   auto missing = [](const onnx::GraphProto& g, const ShapeTable& t) {
     for (const auto& node : g.node())
@@ -212,6 +212,13 @@ int64_t macsOf(const ShapeTable& shapes, const onnx::NodeProto& node) {
 }
 
 }  // namespace
+
+std::unordered_map<std::string, std::vector<int64_t>> tensorShapes(const Model& model,
+                                                                   const InputShapes* shapes) {
+  std::unordered_map<std::string, std::vector<int64_t>> out;
+  for (auto& [name, shaped] : shapesAt(model, shapes)) out.emplace(name, std::move(shaped.shape));
+  return out;
+}
 
 int64_t nodeMacs(const Model& model, const onnx::NodeProto& node, const InputShapes* shapes) {
   return macsOf(shapesAt(model, shapes), node);

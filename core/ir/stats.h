@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ir/input_shapes.h"
@@ -12,8 +13,8 @@
 namespace edgetune {
 
 /// What one node costs. Shapes come from shape inference at the concrete input sizes given (input_shapes.h);
-/// without them, dynamic (symbolic) dimensions count as 1 ("at batch 1", and wrong for a dynamic sequence). A shared initializer is attributed to the first node (in graph order) that reads
-/// it.
+/// without them, dynamic (symbolic) dimensions count as 1 ("at batch 1", and wrong for a dynamic sequence). A
+/// shared initializer is attributed to the first node (in graph order) that reads it.
 struct NodeStats {
   std::string name;  // the node's name, or its first output when the node has none
   std::string op_type;
@@ -43,6 +44,12 @@ struct ModelStats {
 /// MACs.
 /// `shapes` (may be null) gives every input's concrete size; commands resolve it with resolveInputShapes.
 ModelStats computeStats(const Model& model, const InputShapes* shapes = nullptr);
+
+/// Every tensor's shape at the sizes `shapes` gives (null: symbolic dimensions as 1), including those
+/// ONNX 1.12's own inference gives up on (BERT exports' position_ids[:, :seq] Slice), which Model::valueInfo
+/// lacks. For the rank of a tensor that must be declared (a sub-model's input, an added graph output).
+std::unordered_map<std::string, std::vector<int64_t>> tensorShapes(const Model& model,
+                                                                   const InputShapes* shapes = nullptr);
 
 /// MACs of one node of `model` (0 when its shapes are unknown), at the sizes `shapes` gives.
 int64_t nodeMacs(const Model& model, const onnx::NodeProto& node, const InputShapes* shapes = nullptr);
