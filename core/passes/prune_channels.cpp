@@ -65,6 +65,7 @@ nlohmann::json ChannelPruneResult::toJson() const {
           {"macs_after", macs_after},
           {"onnx_bytes_before", onnx_bytes_before},
           {"onnx_bytes_after", onnx_bytes_after},
+          {"left_alone", left_alone},
           {"coverage", coverage.toJson()}};
 }
 
@@ -666,8 +667,8 @@ class Analysis {
         const int r = rankOf(in);
         if (r >= 0 && r < -axis) continue;  // broadcasts over the channel axis
         if (!isConstant(in))  // e.g. a residual stream that starts at an embedding or a normalization
-          return poisonInputs(
-              node, "combined with '" + in + "', which no prunable layer produces, at " + describeNode(node));
+          return poisonInputs(node, "combined with a tensor no prunable layer produces ('" + in + "') at " +
+                                        describeNode(node));
         return poisonInputs(node, "operand '" + in + "' of unknown shape at " + describeNode(node));
       }
       const int r = static_cast<int>(s->size());
@@ -679,8 +680,8 @@ class Analysis {
         continue;
       }
       if (!isConstant(in))
-        return poisonInputs(
-            node, "combined with '" + in + "', which no prunable layer produces, at " + describeNode(node));
+        return poisonInputs(node, "combined with a tensor no prunable layer produces ('" + in + "') at " +
+                                      describeNode(node));
       return poisonInputs(node,
                           "operand '" + in + "' is not prunable with the channels at " + describeNode(node));
     }
@@ -718,7 +719,7 @@ class Analysis {
       if (!s || static_cast<int>(s->size()) < -axis_from_end || (*s)[s->size() + axis_from_end] < 0)
         return poisonInputs(node);
       auto ids = fresh(static_cast<size_t>((*s)[s->size() + axis_from_end]), -1);
-      poison(ids, "concatenated with '" + in + "', which no prunable layer produces");
+      poison(ids, "concatenated with a tensor no prunable layer produces ('" + in + "')");
       out.ids.insert(out.ids.end(), ids.begin(), ids.end());
     }
     tracks[node.output(0)] = out;
@@ -1348,10 +1349,37 @@ std::string statsName(const onnx::NodeProto& node) {
   return node.name().empty() && node.output_size() > 0 ? node.output(0) : node.name();
 }
 
-// Which layers the plan acts on, measured on the model before any edit: a group that loses units covers its
-// producers, the consumers whose inputs shrink and the attention MatMuls of its heads. Every other layer with
-// MACs or weights is listed under the reason of the group it produces (else the group it reads, else why it
-// is in no group).
+// The coverage groups layers by the kind of reason ("flows into Concat"), not by the node that stopped each
+// group (one line per Concat of a ShuffleNet says nothing more); --list-groups and the result's "left_alone"
+// keep the full reason with names. Graph outputs stay named: there are few and they matter.
+std::string reasonCategory(const std::string& reason) {
+  if (reason.rfind("reaches graph output", 0) == 0) return reason;
+  // Drops every " 'name'" and " ('name')" (by hand: std::regex recurses per character and overflows the stack
+  // on the very long node names hostile models carry).
+  std::string out;
+  for (size_t i = 0; i < reason.size();) {
+    size_t j = i;
+    while (j < reason.size() && reason[j] == ' ') ++j;
+    const bool paren =
+        j < reason.size() && reason[j] == '(' && j + 1 < reason.size() && reason[j + 1] == '\'';
+    const size_t quote = paren ? j + 1 : j;
+    if (quote < reason.size() && reason[quote] == '\'') {
+      const size_t close = reason.find('\'', quote + 1);
+      if (close != std::string::npos) {
+        i = close + 1 + (paren && close + 1 < reason.size() && reason[close + 1] == ')');
+        continue;
+      }
+    }
+    out += reason[i++];
+  }
+  return out;
+}
+
+// Which layers the plan acts on, measured on the model before any edit. A layer counts as covered when the
+// group of channels it produces lost units (a consumer whose input columns shrink but whose own outputs stay,
+// like the classifier, is listed under its own group's reason: that is what the user can change). Members of
+// a group that produce nothing (BatchNorm, bias Add, depthwise Conv) and the attention MatMuls of pruned
+// heads go with that group. Layers in no group are listed with the analysis' note on why.
 Coverage planCoverage(const Model& model, const Analysis& a, const ChannelPlan& plan,
                       const std::map<std::string, std::string>& left_alone, const InputShapes* shapes) {
   CoverageCounter counter(model, shapes);
@@ -1359,40 +1387,50 @@ Coverage planCoverage(const Model& model, const Analysis& a, const ChannelPlan& 
   const ModelStats stats = computeStats(model, shapes);
   std::unordered_map<std::string, const NodeStats*> cost;
   for (const auto& n : stats.nodes) cost[n.name] = &n;
-  std::vector<char> covered(static_cast<size_t>(g.node_size()), 0);
   std::unordered_map<std::string, int> index_of;
   for (int i = 0; i < g.node_size(); ++i) index_of[g.node(i).name()] = i;
-  std::vector<std::string> produced_reason(static_cast<size_t>(g.node_size())),
-      read_reason(static_cast<size_t>(g.node_size()));
+  const size_t count = static_cast<size_t>(g.node_size());
+  std::vector<char> produces(count, 0), produced_pruned(count, 0), member_pruned(count, 0);
+  std::vector<std::string> produced_reason(count), member_reason(count);
   for (const auto& group : a.groups) {
     auto p = plan.find(group.info.id);
     const bool pruned = p != plan.end() && !p->second.empty();
     auto why = left_alone.find(group.info.id);
     const std::string reason = why != left_alone.end() ? why->second : "not in the plan";
-    std::set<std::string> producers(group.info.producers.begin(), group.info.producers.end());
+    const std::set<std::string> producers(group.info.producers.begin(), group.info.producers.end());
     for (const auto& name : group.info.nodes) {
       auto it = index_of.find(name);
       if (it == index_of.end()) continue;
-      if (pruned) covered[it->second] = 1;
-      auto& slot = producers.count(name) ? produced_reason[it->second] : read_reason[it->second];
-      if (!pruned && slot.empty()) slot = reason;
+      const auto i = static_cast<size_t>(it->second);
+      if (producers.count(name)) {
+        produces[i] = 1;
+        if (pruned)
+          produced_pruned[i] = 1;
+        else if (produced_reason[i].empty())
+          produced_reason[i] = reason;
+      } else {
+        if (pruned)
+          member_pruned[i] = 1;
+        else if (member_reason[i].empty())
+          member_reason[i] = reason;
+      }
     }
     if (pruned)
-      for (int n : group.also_shrinks) covered[n] = 1;
+      for (int n : group.also_shrinks) member_pruned[static_cast<size_t>(n)] = 1;
   }
-  for (int i = 0; i < g.node_size(); ++i) {
-    const auto& node = g.node(i);
+  for (size_t i = 0; i < count; ++i) {
+    const auto& node = g.node(static_cast<int>(i));
     const std::string name = statsName(node);
-    if (covered[i]) {
+    if (produces[i] ? produced_pruned[i] : member_pruned[i]) {
       counter.covered(name);
       continue;
     }
     auto c = cost.find(name);
     if (c == cost.end() || (c->second->macs == 0 && c->second->weight_bytes == 0)) continue;
-    std::string reason = !produced_reason[i].empty() ? produced_reason[i] : read_reason[i];
+    std::string reason = reasonCategory(produces[i] ? produced_reason[i] : member_reason[i]);
     if (reason.empty()) {
       // Nodes in no group: list the layers (they have MACs); an Add or Clip reading a scalar is no news.
-      if (auto note = a.layer_notes.find(i); note != a.layer_notes.end())
+      if (auto note = a.layer_notes.find(static_cast<int>(i)); note != a.layer_notes.end())
         reason = note->second;
       else if (c->second->macs > 0)
         reason = "its output channels are not tracked by the analysis";
@@ -1447,6 +1485,7 @@ ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
     result.groups.push_back(r);
   }
   result.plan = plan;
+  result.left_alone = left_alone;
   result.coverage = planCoverage(model, a, plan, left_alone, shapes);
   if (removed.empty()) {
     result.params_after = result.params_before;

@@ -69,6 +69,8 @@ struct ChannelPruneResult {
   // Share of MACs and weight bytes in the groups that lost units (of the model before pruning), and every
   // layer left alone grouped by why ("reaches graph output 'logits'", "protected by user", ...).
   Coverage coverage;
+  std::map<std::string, std::string>
+      left_alone;  // group id -> why it kept every unit (full reason, with names)
   bool prunedAnything() const;
   nlohmann::json toJson() const;
 };
