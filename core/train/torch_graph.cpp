@@ -27,9 +27,10 @@ Use classifyUse(const std::string& op, int i) {
     return Use::Weight;
   if (op == "Gather") return i == 0 ? Use::Weight : Use::ShapeLike;  // embedding tables train, indices do not
   static const std::set<std::string> shape_from_1 = {
-      "Reshape", "Expand", "Tile", "Slice", "Pad", "Clip", "Pow", "Resize", "Upsample", "Dropout", "Split",
-      "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2",
-      "ReduceSumSquare", "TopK", "GatherElements", "CumSum", "OneHot"};
+      "Reshape",   "Expand",          "Tile",      "Slice",          "Pad",       "Clip",
+      "Pow",       "Resize",          "Upsample",  "Dropout",        "Split",     "Squeeze",
+      "Unsqueeze", "ReduceMean",      "ReduceSum", "ReduceMax",      "ReduceMin", "ReduceProd",
+      "ReduceL2",  "ReduceSumSquare", "TopK",      "GatherElements", "CumSum",    "OneHot"};
   if (i >= 1 && shape_from_1.count(op)) return Use::ShapeLike;
   if (op == "Range" || op == "ConstantOfShape" || (op == "Where" && i == 0)) return Use::ShapeLike;
   return Use::General;
@@ -38,6 +39,26 @@ Use classifyUse(const std::string& op, int i) {
 std::string firstLine(std::string s) {
   if (auto pos = s.find('\n'); pos != std::string::npos) s.resize(pos);
   return s;
+}
+
+// "float32[2,3,8,8], int64[4]": what a node was given, for run-time errors (shapes are only known then).
+std::string describeInputs(const std::vector<at::Tensor>& args) {
+  std::string out;
+  for (const auto& t : args) {
+    if (!out.empty()) out += ", ";
+    if (!t.defined()) {
+      out += "(absent)";
+      continue;
+    }
+    std::string type;
+    try {
+      type = dataTypeName(torch_ops::fromScalarType(t.scalar_type()));
+    } catch (const Error&) {
+      type = c10::toString(t.scalar_type());
+    }
+    out += type + shapeToString(std::vector<int64_t>(t.sizes().begin(), t.sizes().end()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -88,20 +109,67 @@ struct TorchGraph::Impl {
   std::vector<at::Tensor> run(std::vector<at::Tensor> values, const std::vector<int>& wanted);
 };
 
+static std::string unsupportedMessage(const Model& model) {
+  // One message for the whole model: the first node by name, and every other operator type that is missing,
+  // so the user learns everything that blocks training from one run.
+  const onnx::NodeProto* first = nullptr;
+  std::set<std::string> ops;
+  int count = 0;
+  for (const auto& node : model.graph().node())
+    if (!torch_ops::isSupported(node)) {
+      if (!first) first = &node;
+      ops.insert((node.domain().empty() || node.domain() == "ai.onnx" ? "" : node.domain() + ":") +
+                 node.op_type());
+      ++count;
+    }
+  if (!first) return {};
+  std::string list;
+  for (const auto& op : ops) list += (list.empty() ? "" : ", ") + op;
+  std::string msg = model.origin() + ": " + describeNode(*first) +
+                    " cannot be trained: the training engine has no " +
+                    (first->domain().empty() || first->domain() == "ai.onnx" ? "" : first->domain() + ":") +
+                    first->op_type() + " operator";
+  if (count > 1) msg += " (" + std::to_string(count) + " nodes use unsupported operators: " + list + ")";
+  msg +=
+      ". Training, distillation and recovery need every node; re-export the model without it (replace the "
+      "module, or "
+      "try another opset_version), or use the commands that run in ONNX Runtime (inspect, prune, quantize, "
+      "bench)";
+  return msg;
+}
+
 void TorchGraph::Impl::build(const Model& model) {
   origin = model.origin();
   const auto& graph = model.graph();
-  for (const auto& node : graph.node())
-    if (!torch_ops::isSupported(node))
-      throw Error(origin + ": " + describeNode(node) + " is not supported by the training engine (operator " +
-                  (node.domain().empty() ? "" : node.domain() + ":") + node.op_type() + ")");
+  if (std::string msg = unsupportedMessage(model); !msg.empty()) throw Error(msg);
+
+  // torch.onnx writes `Identity(initializer)` for weights it deduplicated (equal values, or one module used
+  // twice). Treat the Identity output as another name of the same initializer, so the use decides what it is
+  // (a BatchNorm statistic stays a buffer, a Q/DQ scale a constant) and both names share one trained tensor.
+  std::unordered_map<std::string, std::string> alias_of;
+  for (int index : model.topologicalOrder()) {
+    const auto& node = graph.node(index);
+    if (node.op_type() != "Identity" || node.input_size() != 1 || node.output_size() != 1) continue;
+    const std::string& in = node.input(0);
+    if (auto it = alias_of.find(in); it != alias_of.end())
+      alias_of[node.output(0)] = it->second;
+    else if (model.isInitializer(in))
+      alias_of[node.output(0)] = in;
+  }
+  auto resolve = [&](const std::string& name) -> const std::string& {
+    auto it = alias_of.find(name);
+    return it == alias_of.end() ? name : it->second;
+  };
 
   // Decide what each initializer is from how nodes use it.
   std::unordered_map<std::string, std::set<Use>> uses;
-  for (const auto& node : graph.node())
-    for (int i = 0; i < node.input_size(); ++i)
-      if (!node.input(i).empty() && model.isInitializer(node.input(i)))
-        uses[node.input(i)].insert(classifyUse(node.op_type(), i));
+  for (const auto& node : graph.node()) {
+    if (node.op_type() == "Identity" && node.output_size() == 1 && alias_of.count(node.output(0))) continue;
+    for (int i = 0; i < node.input_size(); ++i) {
+      const std::string& name = resolve(node.input(i));
+      if (!name.empty() && model.isInitializer(name)) uses[name].insert(classifyUse(node.op_type(), i));
+    }
+  }
   for (const auto& init : graph.initializer()) {
     const int s = slot(init.name());
     at::Tensor value = torch_ops::toTorch(tensorFromProto(init));
@@ -122,6 +190,7 @@ void TorchGraph::Impl::build(const Model& model) {
     }
     fixed[s] = value;
   }
+  for (const auto& [alias, target] : alias_of) slot_of.emplace(alias, slot_of.at(target));
 
   for (const auto& in : model.inputs()) {
     input_names.push_back(in.name);
@@ -135,6 +204,8 @@ void TorchGraph::Impl::build(const Model& model) {
   at::NoGradGuard no_grad;  // folding constants records no graph
   for (int index : model.topologicalOrder()) {
     const auto& proto = graph.node(index);
+    if (proto.op_type() == "Identity" && proto.output_size() == 1 && alias_of.count(proto.output(0)))
+      continue;
     Node node;
     node.proto = &proto;
     node.description = describeNode(proto);
@@ -158,6 +229,8 @@ void TorchGraph::Impl::build(const Model& model) {
       op = torch_ops::compile(context);
     } catch (const Error& e) {
       throw Error(origin + ": " + e.what());
+    } catch (const c10::Error& e) {
+      throw Error(origin + ": " + node.description + ": " + firstLine(e.what_without_backtrace()));
     }
     node.kernel = std::move(op.kernel);
 
@@ -171,6 +244,9 @@ void TorchGraph::Impl::build(const Model& model) {
       std::vector<at::Tensor> results;
       try {
         results = node.kernel(args, false);
+      } catch (const c10::Error& e) {
+        throw Error(origin + ": " + node.description + ": " + firstLine(e.what_without_backtrace()) +
+                    " (inputs " + describeInputs(args) + ")");
       } catch (const std::exception& e) {
         throw Error(origin + ": " + node.description + ": " + firstLine(e.what()));
       }
@@ -188,7 +264,8 @@ void TorchGraph::Impl::build(const Model& model) {
     nodes.push_back(std::move(node));
   }
   for (const auto& name : output_names)
-    if (!slot_of.count(name)) throw Error(origin + ": graph output '" + name + "' is not produced by any node");
+    if (!slot_of.count(name))
+      throw Error(origin + ": graph output '" + name + "' is not produced by any node");
 }
 
 const TorchGraph::Impl::Plan& TorchGraph::Impl::plan(const std::vector<int>& wanted) {
@@ -219,11 +296,13 @@ const TorchGraph::Impl::Plan& TorchGraph::Impl::plan(const std::vector<int>& wan
   for (int s : wanted) last_use[s] = -1;
   p.release_after.resize(p.nodes.size());
   for (size_t s = 0; s < last_use.size(); ++s)
-    if (last_use[s] >= 0 && kinds[s] == SlotKind::Activation) p.release_after[last_use[s]].push_back(static_cast<int>(s));
+    if (last_use[s] >= 0 && kinds[s] == SlotKind::Activation)
+      p.release_after[last_use[s]].push_back(static_cast<int>(s));
   return plans.emplace(wanted, std::move(p)).first->second;
 }
 
-std::vector<at::Tensor> TorchGraph::Impl::run(std::vector<at::Tensor> values, const std::vector<int>& wanted) {
+std::vector<at::Tensor> TorchGraph::Impl::run(std::vector<at::Tensor> values,
+                                              const std::vector<int>& wanted) {
   const Plan& p = plan(wanted);
   std::vector<at::Tensor> args;
   for (size_t k = 0; k < p.nodes.size(); ++k) {
@@ -233,8 +312,12 @@ std::vector<at::Tensor> TorchGraph::Impl::run(std::vector<at::Tensor> values, co
     std::vector<at::Tensor> results;
     try {
       results = node.kernel(args, training);
+    } catch (const Error& e) {
+      throw Error(origin + ": " + node.description + ": " + e.what() + " (inputs " + describeInputs(args) +
+                  ")");
     } catch (const c10::Error& e) {
-      throw Error(origin + ": " + node.description + ": " + firstLine(e.what_without_backtrace()));
+      throw Error(origin + ": " + node.description + ": " + firstLine(e.what_without_backtrace()) +
+                  " (inputs " + describeInputs(args) + ")");
     } catch (const std::exception& e) {
       throw Error(origin + ": " + node.description + ": " + firstLine(e.what()));
     }
@@ -251,16 +334,28 @@ std::vector<at::Tensor> TorchGraph::Impl::run(std::vector<at::Tensor> values, co
   return out;
 }
 
-TorchGraph::TorchGraph(const Model& model) : impl_(std::make_unique<Impl>()) { impl_->build(model); }
+TorchGraph::TorchGraph(const Model& model) : impl_(std::make_unique<Impl>()) {
+  impl_->build(model);
+}
 TorchGraph::~TorchGraph() = default;
 TorchGraph::TorchGraph(TorchGraph&&) noexcept = default;
 TorchGraph& TorchGraph::operator=(TorchGraph&&) noexcept = default;
 
-void TorchGraph::train(bool on) { impl_->training = on; }
-bool TorchGraph::isTraining() const { return impl_->training; }
-const std::vector<std::string>& TorchGraph::inputNames() const { return impl_->input_names; }
-const std::vector<std::string>& TorchGraph::outputNames() const { return impl_->output_names; }
-bool TorchGraph::hasTensor(const std::string& name) const { return impl_->slot_of.count(name) > 0; }
+void TorchGraph::train(bool on) {
+  impl_->training = on;
+}
+bool TorchGraph::isTraining() const {
+  return impl_->training;
+}
+const std::vector<std::string>& TorchGraph::inputNames() const {
+  return impl_->input_names;
+}
+const std::vector<std::string>& TorchGraph::outputNames() const {
+  return impl_->output_names;
+}
+bool TorchGraph::hasTensor(const std::string& name) const {
+  return impl_->slot_of.count(name) > 0;
+}
 
 std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& inputs,
                                             const std::vector<std::string>& outputs) {
@@ -277,8 +372,9 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
       throw Error(g.origin + ": input '" + g.input_names[i] + "' expects " + dataTypeName(g.input_types[i]) +
                   ", got " + dataTypeName(type));
     if (g.input_ranks[i] >= 0 && t.dim() != g.input_ranks[i])
-      throw Error(g.origin + ": input '" + g.input_names[i] + "' expects rank " + std::to_string(g.input_ranks[i]) +
-                  ", got shape " + shapeToString(std::vector<int64_t>(t.sizes().begin(), t.sizes().end())));
+      throw Error(g.origin + ": input '" + g.input_names[i] + "' expects rank " +
+                  std::to_string(g.input_ranks[i]) + ", got shape " +
+                  shapeToString(std::vector<int64_t>(t.sizes().begin(), t.sizes().end())));
     values[g.input_slots[i]] = t;
   }
   std::vector<int> wanted;
@@ -290,12 +386,14 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<at::Tensor>& input
   return g.run(std::move(values), wanted);
 }
 
-std::vector<at::Tensor> TorchGraph::forward(const std::vector<std::pair<std::string, at::Tensor>>& named_inputs,
-                                            const std::vector<std::string>& outputs) {
+std::vector<at::Tensor> TorchGraph::forward(
+    const std::vector<std::pair<std::string, at::Tensor>>& named_inputs,
+    const std::vector<std::string>& outputs) {
   std::vector<at::Tensor> ordered(impl_->input_names.size());
   for (const auto& [name, tensor] : named_inputs) {
     auto it = std::find(impl_->input_names.begin(), impl_->input_names.end(), name);
-    if (it == impl_->input_names.end()) throw Error(impl_->origin + ": the model has no input named '" + name + "'");
+    if (it == impl_->input_names.end())
+      throw Error(impl_->origin + ": the model has no input named '" + name + "'");
     ordered[static_cast<size_t>(it - impl_->input_names.begin())] = tensor;
   }
   for (size_t i = 0; i < ordered.size(); ++i)
@@ -304,7 +402,9 @@ std::vector<at::Tensor> TorchGraph::forward(const std::vector<std::pair<std::str
   return forward(ordered, outputs);
 }
 
-const std::vector<at::Tensor>& TorchGraph::parameters() const { return impl_->parameters; }
+const std::vector<at::Tensor>& TorchGraph::parameters() const {
+  return impl_->parameters;
+}
 
 std::vector<std::pair<std::string, at::Tensor>> TorchGraph::namedParameters() const {
   std::vector<std::pair<std::string, at::Tensor>> result;
@@ -315,14 +415,16 @@ std::vector<std::pair<std::string, at::Tensor>> TorchGraph::namedParameters() co
 
 std::vector<std::pair<std::string, at::Tensor>> TorchGraph::namedBuffers() const {
   std::vector<std::pair<std::string, at::Tensor>> result;
-  for (size_t i = 0; i < impl_->buffers.size(); ++i) result.emplace_back(impl_->buffer_names[i], impl_->buffers[i]);
+  for (size_t i = 0; i < impl_->buffers.size(); ++i)
+    result.emplace_back(impl_->buffer_names[i], impl_->buffers[i]);
   return result;
 }
 
 void TorchGraph::writeBack(Model& model) const {
   auto store = [&](const std::string& name, const at::Tensor& value) {
     onnx::TensorProto* init = model.mutableInitializer(name);
-    if (!init) throw Error(model.origin() + ": has no initializer '" + name + "' to write the trained value to");
+    if (!init)
+      throw Error(model.origin() + ": has no initializer '" + name + "' to write the trained value to");
     Tensor t = torch_ops::fromTorch(value, DataType::Float32);
     if (!std::equal(init->dims().begin(), init->dims().end(), t.shape().begin(), t.shape().end()))
       throw Error(model.origin() + ": initializer '" + name + "' has shape " +
@@ -330,7 +432,8 @@ void TorchGraph::writeBack(Model& model) const {
                   ", the trained value has " + t.shapeString());
     *init = tensorToProto(name, t);
   };
-  for (size_t i = 0; i < impl_->parameters.size(); ++i) store(impl_->parameter_names[i], impl_->parameters[i]);
+  for (size_t i = 0; i < impl_->parameters.size(); ++i)
+    store(impl_->parameter_names[i], impl_->parameters[i]);
   for (size_t i = 0; i < impl_->buffers.size(); ++i) store(impl_->buffer_names[i], impl_->buffers[i]);
 }
 
@@ -338,7 +441,8 @@ std::vector<std::string> TorchGraph::unsupportedOps(const Model& model) {
   std::set<std::string> ops;
   for (const auto& node : model.graph().node())
     if (!torch_ops::isSupported(node))
-      ops.insert((node.domain().empty() || node.domain() == "ai.onnx" ? "" : node.domain() + ":") + node.op_type());
+      ops.insert((node.domain().empty() || node.domain() == "ai.onnx" ? "" : node.domain() + ":") +
+                 node.op_type());
   return {ops.begin(), ops.end()};
 }
 

@@ -1,5 +1,5 @@
-// ONNX operators as libtorch kernels. Attributes and constant inputs are parsed once here, so a forward pass only
-// dispatches tensors. Semantics follow the ONNX operator specification (opsets 7..18 where they differ).
+// ONNX operators as libtorch kernels. Attributes and constant inputs are parsed once here, so a forward pass
+// only dispatches tensors. Semantics follow the ONNX operator specification (opsets 7..18 where they differ).
 #include "core/train/torch_ops.h"
 
 #include <ATen/ATen.h>
@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "core/ir/model.h"
@@ -33,8 +34,12 @@ const onnx::AttributeProto* findAttr(const onnx::NodeProto& node, const char* na
   throw Error(describeNode(*c.node) + ": " + problem);
 }
 
-bool hasInput(const NodeContext& c, int i) { return i < c.node->input_size() && !c.node->input(i).empty(); }
-bool present(const Tensors& in, size_t i) { return i < in.size() && in[i].defined(); }
+bool hasInput(const NodeContext& c, int i) {
+  return i < c.node->input_size() && !c.node->input(i).empty();
+}
+bool present(const Tensors& in, size_t i) {
+  return i < in.size() && in[i].defined();
+}
 
 Ints toInts(const Tensor& t) {
   Tensor c = t.to(at::kLong).contiguous();
@@ -69,7 +74,8 @@ IntsSource intsAttr(const NodeContext& c, const char* name) {
 int64_t normAxis(int64_t axis, int64_t rank) {
   int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank)
-    throw Error("axis " + std::to_string(axis) + " is out of range for a tensor of rank " + std::to_string(rank));
+    throw Error("axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
+                std::to_string(rank));
   return a;
 }
 
@@ -117,7 +123,8 @@ struct Window {
     d = dilations.empty() ? Ints(n, 1) : dilations;
     p = pads.empty() ? Ints(2 * n, 0) : pads;
     if (k.size() != n || s.size() != n || d.size() != n || p.size() != 2 * n)
-      throw Error("kernel_shape/strides/dilations/pads do not match " + std::to_string(n) + " spatial dimensions");
+      throw Error("kernel_shape/strides/dilations/pads do not match " + std::to_string(n) +
+                  " spatial dimensions");
     if (auto_pad == "VALID") {
       std::fill(p.begin(), p.end(), 0);
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
@@ -153,7 +160,9 @@ CompiledOp variadic(Binary f, bool mean) {
   }};
 }
 
-bool integral(const Tensor& t) { return at::isIntegralType(t.scalar_type(), /*includeBool=*/true); }
+bool integral(const Tensor& t) {
+  return at::isIntegralType(t.scalar_type(), /*includeBool=*/true);
+}
 
 CompiledOp compileDiv(const NodeContext&) {
   return binary([](const Tensor& a, const Tensor& b) {
@@ -179,7 +188,8 @@ CompiledOp compilePow(const NodeContext& c) {
 }
 
 CompiledOp compileMod(const NodeContext& c) {
-  if (attrInt(*c.node, "fmod", 0)) return binary([](const Tensor& a, const Tensor& b) { return at::fmod(a, b); });
+  if (attrInt(*c.node, "fmod", 0))
+    return binary([](const Tensor& a, const Tensor& b) { return at::fmod(a, b); });
   return binary([](const Tensor& a, const Tensor& b) { return at::remainder(a, b); });
 }
 
@@ -191,10 +201,16 @@ CompiledOp compileClip(const NodeContext& c) {
     if (findAttr(*c.node, "max")) hi = attrFloat(*c.node, "max", 0);
   } else {
     if (hasInput(c, 1)) {
-      if (const Tensor* t = c.constant_input(1)) lo = t->item<double>(); else lo_input = 1;
+      if (const Tensor* t = c.constant_input(1))
+        lo = t->item<double>();
+      else
+        lo_input = 1;
     }
     if (hasInput(c, 2)) {
-      if (const Tensor* t = c.constant_input(2)) hi = t->item<double>(); else hi_input = 2;
+      if (const Tensor* t = c.constant_input(2))
+        hi = t->item<double>();
+      else
+        hi_input = 2;
     }
   }
   return {[lo, hi, lo_input, hi_input](const Tensors& in, bool) {
@@ -215,7 +231,8 @@ CompiledOp compileHardSigmoid(const NodeContext& c) {
   const double alpha = attrFloat(*c.node, "alpha", 0.2f), beta = attrFloat(*c.node, "beta", 0.5f);
   if (std::fabs(alpha - 1.0 / 6.0) < 1e-6 && beta == 0.5)
     return unary([](const Tensor& x) { return at::hardsigmoid(x); });
-  return {[alpha, beta](const Tensors& in, bool) { return Tensors{at::clamp(in[0] * alpha + beta, 0.0, 1.0)}; }};
+  return {
+      [alpha, beta](const Tensors& in, bool) { return Tensors{at::clamp(in[0] * alpha + beta, 0.0, 1.0)}; }};
 }
 
 CompiledOp compileLeakyRelu(const NodeContext& c) {
@@ -233,7 +250,8 @@ CompiledOp compileSelu(const NodeContext& c) {
 }
 CompiledOp compileGelu(const NodeContext& c) {
   const std::string approximate = attrString(*c.node, "approximate", "none");
-  if (approximate != "none" && approximate != "tanh") fail(c, "approximate '" + approximate + "' is not valid");
+  if (approximate != "none" && approximate != "tanh")
+    fail(c, "approximate '" + approximate + "' is not valid");
   return {[approximate](const Tensors& in, bool) { return Tensors{at::gelu(in[0], approximate)}; }};
 }
 
@@ -253,7 +271,8 @@ CompiledOp compileConv(const NodeContext& c) {
     ww.resolve(n, x.sizes(), k, s, d, p);
     Tensor bias = present(in, 2) ? in[2] : Tensor();
     if (symmetric(p))
-      return Tensors{at::convolution(x, weight, bias, s, Ints(p.begin(), p.begin() + n), d, false, Ints(n, 0), group)};
+      return Tensors{
+          at::convolution(x, weight, bias, s, Ints(p.begin(), p.begin() + n), d, false, Ints(n, 0), group)};
     // Asymmetric padding: pad explicitly, then convolve without padding.
     Tensor padded = at::constant_pad_nd(x, torchPadList(p), 0);
     return Tensors{at::convolution(padded, weight, bias, s, Ints(n, 0), d, false, Ints(n, 0), group)};
@@ -277,7 +296,8 @@ CompiledOp compileConvTranspose(const NodeContext& c) {
     Ints op = output_padding.empty() ? Ints(n, 0) : output_padding;
     Tensor bias = present(in, 2) ? in[2] : Tensor();
     if (symmetric(p))
-      return Tensors{at::convolution(in[0], weight, bias, s, Ints(p.begin(), p.begin() + n), d, true, op, group)};
+      return Tensors{
+          at::convolution(in[0], weight, bias, s, Ints(p.begin(), p.begin() + n), d, true, op, group)};
     Tensor y = at::convolution(in[0], weight, bias, s, Ints(n, 0), d, true, op, group);
     for (size_t i = 0; i < n; ++i) {
       const int64_t axis = y.dim() - static_cast<int64_t>(n) + static_cast<int64_t>(i);
@@ -290,14 +310,28 @@ CompiledOp compileConvTranspose(const NodeContext& c) {
 CompiledOp compileBatchNorm(const NodeContext& c) {
   const double eps = attrFloat(*c.node, "epsilon", 1e-5f);
   const double momentum = attrFloat(*c.node, "momentum", 0.9f);
-  return {[eps, momentum](const Tensors& in, bool training) {
+  // A node exported in training mode (torch.onnx.export(training=TRAIN)) wires its running-statistics
+  // outputs; ONNX Runtime then normalizes with batch statistics even at inference (it goes by those outputs,
+  // not by the opset-14 training_mode attribute). Do the same, so both runtimes compute the same function of
+  // the graph.
+  bool node_training = false;
+  for (int i = 1; i < c.node->output_size(); ++i) node_training = node_training || !c.node->output(i).empty();
+  return {[eps, momentum, node_training](const Tensors& in, bool training) {
     const Tensor& x = in[0];
     const Tensor& mean = in[3];
     const Tensor& var = in[4];
-    if (!training) return Tensors{at::batch_norm(x, in[1], in[2], mean, var, false, 0.0, eps, false), mean, var};
-    // Batch statistics; running statistics follow ONNX: running = momentum * running + (1 - momentum) * batch,
-    // with the population (biased) variance of the batch.
+    if (!training && !node_training)
+      return Tensors{at::batch_norm(x, in[1], in[2], mean, var, false, 0.0, eps, false), mean, var};
+    // Batch statistics; running statistics follow ONNX: running = momentum * running + (1 - momentum) *
+    // batch, with the population (biased) variance of the batch.
     auto [y, batch_mean, batch_invstd] = at::native_batch_norm(x, in[1], in[2], {}, {}, true, 0.0, eps);
+    if (!training) {
+      // Inference of a training-mode node: report the updated statistics as ONNX Runtime does, keep ours.
+      at::NoGradGuard no_grad;
+      Tensor batch_var = batch_invstd.pow(-2) - eps;
+      return Tensors{y, mean * momentum + batch_mean * (1.0 - momentum),
+                     var * momentum + batch_var * (1.0 - momentum)};
+    }
     {
       at::NoGradGuard no_grad;
       Tensor batch_var = batch_invstd.pow(-2) - eps;
@@ -351,9 +385,15 @@ CompiledOp compileEinsum(const NodeContext& c) {
 // ---------- pooling ----------
 
 // Runs a 1-D pool as a 2-D one (torch's avg_pool1d lacks divisor_override).
-Tensor as2d(const Tensor& x, size_t n) { return n == 1 ? x.unsqueeze(-2) : x; }
-Tensor from2d(const Tensor& y, size_t n) { return n == 1 ? y.squeeze(-2) : y; }
-Ints lift(const Ints& v, size_t n, int64_t one) { return n == 1 ? Ints{one, v[0]} : v; }
+Tensor as2d(const Tensor& x, size_t n) {
+  return n == 1 ? x.unsqueeze(-2) : x;
+}
+Tensor from2d(const Tensor& y, size_t n) {
+  return n == 1 ? y.squeeze(-2) : y;
+}
+Ints lift(const Ints& v, size_t n, int64_t one) {
+  return n == 1 ? Ints{one, v[0]} : v;
+}
 
 CompiledOp compileMaxPool(const NodeContext& c) {
   Window w;
@@ -375,8 +415,9 @@ CompiledOp compileMaxPool(const NodeContext& c) {
       x = at::constant_pad_nd(x, torchPadList(p), -std::numeric_limits<double>::infinity());
     }
     if (n == 3) return Tensors{at::max_pool3d(x, k, s, tp, d, ceil_mode)};
-    return Tensors{from2d(at::max_pool2d(as2d(x, n), lift(k, n, 1), lift(s, n, 1), lift(tp, n, 0), lift(d, n, 1),
-                                         ceil_mode), n)};
+    return Tensors{from2d(
+        at::max_pool2d(as2d(x, n), lift(k, n, 1), lift(s, n, 1), lift(tp, n, 0), lift(d, n, 1), ceil_mode),
+        n)};
   }};
 }
 
@@ -403,14 +444,16 @@ CompiledOp compileAveragePool(const NodeContext& c) {
     bool fits = symmetric(p);
     for (size_t i = 0; i < n && fits; ++i) fits = p[i] * 2 <= k[i];
     if (fits)
-      return Tensors{avgPool(in[0], n, k, s, Ints(p.begin(), p.begin() + n), ceil_mode, count_include_pad, c10::nullopt)};
+      return Tensors{avgPool(in[0], n, k, s, Ints(p.begin(), p.begin() + n), ceil_mode, count_include_pad,
+                             c10::nullopt)};
     // Asymmetric padding: sum over the explicitly padded input, divided by the count of positions that count
     // (a mask of ones over the input, padded with ones when padding counts, zeros when it does not).
     const Ints tp = torchPadList(p);
     Tensor sum = avgPool(at::constant_pad_nd(in[0], tp, 0), n, k, s, Ints(n, 0), ceil_mode, true, 1);
     Ints mask_shape(in[0].sizes().end() - static_cast<int64_t>(n), in[0].sizes().end());
     mask_shape.insert(mask_shape.begin(), {1, 1});
-    Tensor mask = at::constant_pad_nd(at::ones(mask_shape, in[0].options()), tp, count_include_pad ? 1.0 : 0.0);
+    Tensor mask =
+        at::constant_pad_nd(at::ones(mask_shape, in[0].options()), tp, count_include_pad ? 1.0 : 0.0);
     Tensor count = avgPool(mask, n, k, s, Ints(n, 0), ceil_mode, true, 1);
     return Tensors{sum / count};
   }};
@@ -467,15 +510,14 @@ CompiledOp compileTranspose(const NodeContext& c) {
 CompiledOp compileConcat(const NodeContext& c) {
   if (!findAttr(*c.node, "axis")) fail(c, "the axis attribute is missing");
   const int64_t axis = attrInt(*c.node, "axis", 0);
-  return {[axis](const Tensors& in, bool) {
-    return Tensors{at::cat(in, normAxis(axis, in[0].dim()))};
-  }};
+  return {[axis](const Tensors& in, bool) { return Tensors{at::cat(in, normAxis(axis, in[0].dim()))}; }};
 }
 
 CompiledOp compileSplit(const NodeContext& c) {
   const int64_t axis = attrInt(*c.node, "axis", 0);
   IntsSource split = c.opset >= 13 ? intsInput(c, 1) : intsAttr(c, "split");
-  const int64_t parts = findAttr(*c.node, "num_outputs") ? attrInt(*c.node, "num_outputs", 1) : c.node->output_size();
+  const int64_t parts =
+      findAttr(*c.node, "num_outputs") ? attrInt(*c.node, "num_outputs", 1) : c.node->output_size();
   return {[axis, split, parts](const Tensors& in, bool) {
     const int64_t a = normAxis(axis, in[0].dim());
     Ints sizes;
@@ -484,7 +526,8 @@ CompiledOp compileSplit(const NodeContext& c) {
     } else {
       const int64_t dim = in[0].size(a);
       const int64_t chunk = (dim + parts - 1) / parts;
-      for (int64_t i = 0; i < parts; ++i) sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - chunk * i)));
+      for (int64_t i = 0; i < parts; ++i)
+        sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - chunk * i)));
     }
     return at::split_with_sizes(in[0], sizes, a);
   }};
@@ -578,8 +621,8 @@ CompiledOp compileSqueeze(const NodeContext& c) {
     std::sort(ax.rbegin(), ax.rend());
     Tensor x = in[0];
     for (int64_t a : ax) {
-      if (x.size(a) != 1) throw Error("cannot squeeze axis " + std::to_string(a) + " of size " +
-                                      std::to_string(x.size(a)));
+      if (x.size(a) != 1)
+        throw Error("cannot squeeze axis " + std::to_string(a) + " of size " + std::to_string(x.size(a)));
       x = x.squeeze(a);
     }
     return Tensors{x};
@@ -603,19 +646,25 @@ CompiledOp compileSize(const NodeContext&) {
   return {[](const Tensors& in, bool) { return Tensors{at::scalar_tensor(in[0].numel(), at::kLong)}; }};
 }
 
-Tensor tensorAttr(const onnx::TensorProto& proto) { return toTorch(tensorFromProto(proto)); }
+Tensor tensorAttr(const onnx::TensorProto& proto) {
+  return toTorch(tensorFromProto(proto));
+}
 
 CompiledOp compileConstant(const NodeContext& c) {
   Tensor value;
   const auto& n = *c.node;
-  if (const auto* a = findAttr(n, "value")) value = tensorAttr(a->t());
-  else if (const auto* a = findAttr(n, "value_float")) value = at::scalar_tensor(a->f(), at::kFloat);
+  if (const auto* a = findAttr(n, "value"))
+    value = tensorAttr(a->t());
+  else if (const auto* a = findAttr(n, "value_float"))
+    value = at::scalar_tensor(a->f(), at::kFloat);
   else if (const auto* a = findAttr(n, "value_floats"))
     value = at::tensor(std::vector<float>(a->floats().begin(), a->floats().end()), at::kFloat);
-  else if (const auto* a = findAttr(n, "value_int")) value = at::scalar_tensor(a->i(), at::kLong);
+  else if (const auto* a = findAttr(n, "value_int"))
+    value = at::scalar_tensor(a->i(), at::kLong);
   else if (const auto* a = findAttr(n, "value_ints"))
     value = at::tensor(Ints(a->ints().begin(), a->ints().end()), at::kLong);
-  else fail(c, "only tensor, float(s) and int(s) constant values are supported");
+  else
+    fail(c, "only tensor, float(s) and int(s) constant values are supported");
   return {[value](const Tensors&, bool) { return Tensors{value}; }};
 }
 
@@ -625,7 +674,8 @@ CompiledOp compileConstantOfShape(const NodeContext& c) {
   const at::Scalar fill = value.reshape({-1})[0].item();
   const at::ScalarType type = value.scalar_type();
   IntsSource shape = intsInput(c, 0);
-  return {[fill, type, shape](const Tensors& in, bool) { return Tensors{at::full(shape.get(in), fill, type)}; }};
+  return {
+      [fill, type, shape](const Tensors& in, bool) { return Tensors{at::full(shape.get(in), fill, type)}; }};
 }
 
 CompiledOp compileExpand(const NodeContext& c) {
@@ -704,12 +754,24 @@ CompiledOp compileReduce(const NodeContext& c, Reduce kind) {
     for (auto& d : dims) d = normAxis(d, x.dim());
     Tensor y;
     switch (kind) {
-      case Reduce::Mean: y = at::mean(x, dims, keep); break;
-      case Reduce::Sum: y = at::sum(x, dims, keep); break;
-      case Reduce::Max: y = at::amax(x, dims, keep); break;
-      case Reduce::Min: y = at::amin(x, dims, keep); break;
-      case Reduce::SumSquare: y = at::sum(x * x, dims, keep); break;
-      case Reduce::L2: y = at::sqrt(at::sum(x * x, dims, keep)); break;
+      case Reduce::Mean:
+        y = at::mean(x, dims, keep);
+        break;
+      case Reduce::Sum:
+        y = at::sum(x, dims, keep);
+        break;
+      case Reduce::Max:
+        y = at::amax(x, dims, keep);
+        break;
+      case Reduce::Min:
+        y = at::amin(x, dims, keep);
+        break;
+      case Reduce::SumSquare:
+        y = at::sum(x * x, dims, keep);
+        break;
+      case Reduce::L2:
+        y = at::sqrt(at::sum(x * x, dims, keep));
+        break;
       case Reduce::Prod: {
         std::sort(dims.rbegin(), dims.rend());
         y = x;
@@ -740,7 +802,10 @@ CompiledOp compileDropout(const NodeContext& c) {
   if (c.opset < 12) {
     ratio = attrFloat(*c.node, "ratio", 0.5f);
   } else if (hasInput(c, 1)) {
-    if (const Tensor* t = c.constant_input(1)) ratio = t->item<double>(); else ratio_input = 1;
+    if (const Tensor* t = c.constant_input(1))
+      ratio = t->item<double>();
+    else
+      ratio_input = 1;
   } else {
     ratio = 0.5;
   }
@@ -762,11 +827,16 @@ CompiledOp compileDropout(const NodeContext& c) {
 CompiledOp compilePad(const NodeContext& c) {
   const std::string mode = attrString(*c.node, "mode", "constant");
   std::string torch_mode;
-  if (mode == "constant") torch_mode = "constant";
-  else if (mode == "reflect") torch_mode = "reflect";
-  else if (mode == "edge") torch_mode = "replicate";
-  else if (mode == "wrap") torch_mode = "circular";
-  else fail(c, "pad mode '" + mode + "' is not supported");
+  if (mode == "constant")
+    torch_mode = "constant";
+  else if (mode == "reflect")
+    torch_mode = "reflect";
+  else if (mode == "edge")
+    torch_mode = "replicate";
+  else if (mode == "wrap")
+    torch_mode = "circular";
+  else
+    fail(c, "pad mode '" + mode + "' is not supported");
   IntsSource pads, axes;
   std::optional<double> value;
   int value_input = -1;
@@ -777,7 +847,10 @@ CompiledOp compilePad(const NodeContext& c) {
     pads = intsInput(c, 1);
     axes = intsInput(c, 3);
     if (hasInput(c, 2)) {
-      if (const Tensor* t = c.constant_input(2)) value = t->item<double>(); else value_input = 2;
+      if (const Tensor* t = c.constant_input(2))
+        value = t->item<double>();
+      else
+        value_input = 2;
     } else {
       value = 0.0;
     }
@@ -798,13 +871,17 @@ CompiledOp compilePad(const NodeContext& c) {
       }
     } else {
       if (static_cast<int64_t>(p.size()) != 2 * rank)
-        throw Error("pads has " + std::to_string(p.size()) + " values for a tensor of rank " + std::to_string(rank));
+        throw Error("pads has " + std::to_string(p.size()) + " values for a tensor of rank " +
+                    std::to_string(rank));
       full = p;
     }
     // torch pads the last k dims; start at the outermost padded axis.
     int64_t first = rank;
     for (int64_t i = 0; i < rank; ++i)
-      if (full[i] != 0 || full[i + rank] != 0) { first = i; break; }
+      if (full[i] != 0 || full[i + rank] != 0) {
+        first = i;
+        break;
+      }
     if (first == rank) return Tensors{x};
     Ints sub;
     for (int64_t i = first; i < rank; ++i) sub.push_back(full[i]);
@@ -815,6 +892,185 @@ CompiledOp compilePad(const NodeContext& c) {
       return Tensors{at::constant_pad_nd(x, tp, v)};
     }
     return Tensors{at::pad(x, tp, torch_mode)};
+  }};
+}
+
+// ---------- resizing and masks ----------
+
+// Resize as ONNX Runtime computes it, one axis at a time (nearest and linear are separable): each output
+// coordinate maps to an input coordinate by the coordinate_transformation_mode, in float32 as ORT does, then
+// picks (nearest) or blends (linear) input rows with index_select, so the gradient reaches the input.
+struct ResizeAxis {
+  std::string transform, nearest_mode;
+  bool linear = false;
+  // Input coordinate of output index `x` for an axis of `in` -> `out` elements at `scale`.
+  float source(int64_t x, int64_t in, int64_t out, float scale) const {
+    const float xf = static_cast<float>(x);
+    if (transform == "asymmetric") return xf / scale;
+    if (transform == "pytorch_half_pixel") return out > 1 ? (xf + 0.5f) / scale - 0.5f : 0.f;
+    if (transform == "align_corners")
+      return out == 1 ? 0.f : xf * static_cast<float>(in - 1) / static_cast<float>(out - 1);
+    if (transform == "tf_half_pixel_for_nn") return (xf + 0.5f) / scale;
+    if (transform == "half_pixel_symmetric") {
+      const float adjustment = static_cast<float>(out) / (scale * static_cast<float>(in));
+      const float center = static_cast<float>(in) / 2.f;
+      return center * (1.f - adjustment) + (xf + 0.5f) / scale - 0.5f;
+    }
+    return (xf + 0.5f) / scale - 0.5f;  // half_pixel
+  }
+  int64_t nearest(float v, bool down) const {
+    // "simple" is what ONNX Runtime does for Upsample and Resize-10: truncate when enlarging, ceil when
+    // shrinking.
+    if (nearest_mode == "simple") return down ? static_cast<int64_t>(std::ceil(v)) : static_cast<int64_t>(v);
+    if (nearest_mode == "floor") return static_cast<int64_t>(std::floor(v));
+    if (nearest_mode == "ceil") return static_cast<int64_t>(std::ceil(v));
+    const bool tie = v == std::floor(v) + 0.5f;
+    if (tie) return static_cast<int64_t>(nearest_mode == "round_prefer_ceil" ? std::ceil(v) : std::floor(v));
+    return static_cast<int64_t>(std::round(v));
+  }
+  Tensor apply(const Tensor& x, int64_t axis, int64_t out, float scale) const {
+    const int64_t in = x.size(axis);
+    if (in == out && scale == 1.f) return x;
+    if (!linear) {
+      Ints index(static_cast<size_t>(out));
+      for (int64_t i = 0; i < out; ++i)
+        index[i] = std::clamp<int64_t>(nearest(source(i, in, out, scale), scale < 1.f), 0, in - 1);
+      return x.index_select(axis, at::tensor(index, at::kLong));
+    }
+    Ints lo(static_cast<size_t>(out)), hi(static_cast<size_t>(out));
+    std::vector<float> weight(static_cast<size_t>(out));
+    for (int64_t i = 0; i < out; ++i) {
+      const float v = std::clamp(source(i, in, out, scale), 0.f, static_cast<float>(in - 1));
+      lo[i] = static_cast<int64_t>(std::floor(v));
+      hi[i] = std::min(lo[i] + 1, in - 1);
+      weight[i] = v - static_cast<float>(lo[i]);
+    }
+    Ints shape(x.dim(), 1);
+    shape[axis] = out;
+    Tensor w = at::tensor(weight, x.options().requires_grad(false)).reshape(shape);
+    Tensor a = x.index_select(axis, at::tensor(lo, at::kLong));
+    Tensor b = x.index_select(axis, at::tensor(hi, at::kLong));
+    return a + (b - a) * w;
+  }
+};
+
+CompiledOp compileResize(const NodeContext& c) {
+  const std::string mode = attrString(*c.node, "mode", "nearest");
+  if (mode != "nearest" && mode != "linear")
+    fail(c, "mode '" + mode + "' is not supported by the training engine (nearest and linear are)");
+  if (attrInt(*c.node, "antialias", 0)) fail(c, "antialias is not supported by the training engine");
+  const std::string policy = attrString(*c.node, "keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch") fail(c, "keep_aspect_ratio_policy '" + policy + "' is not supported (stretch is)");
+  ResizeAxis how;
+  how.linear = mode == "linear";
+  // Upsample (opsets 7-9) and Resize-10 map coordinates asymmetrically and pick "simple" nearest neighbours.
+  const bool upsample = c.node->op_type() == "Upsample";
+  const bool legacy = upsample || c.opset < 11;
+  how.transform = legacy ? "asymmetric" : attrString(*c.node, "coordinate_transformation_mode", "half_pixel");
+  if (how.transform == "tf_crop_and_resize")
+    fail(c, "coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+  static const std::set<std::string> transforms = {"half_pixel",           "pytorch_half_pixel",
+                                                   "align_corners",        "asymmetric",
+                                                   "tf_half_pixel_for_nn", "half_pixel_symmetric"};
+  if (!transforms.count(how.transform))
+    fail(c, "coordinate_transformation_mode '" + how.transform + "' is not valid");
+  how.nearest_mode = legacy ? "simple" : attrString(*c.node, "nearest_mode", "round_prefer_floor");
+  const Ints axes_attr = attrInts(*c.node, "axes");
+  // Upsample-7: scales attribute; Upsample-9 and Resize-10: (X, scales); from 11: (X, roi, scales, sizes),
+  // where an empty scales tensor means "use sizes".
+  std::vector<float> scales_attr;
+  if (upsample && c.opset < 9)
+    if (const auto* a = findAttr(*c.node, "scales"))
+      scales_attr.assign(a->floats().begin(), a->floats().end());
+  const int scales_input = legacy ? (upsample && c.opset < 9 ? -1 : 1) : 2, sizes_input = legacy ? -1 : 3;
+  const bool has_sizes = sizes_input >= 0 && hasInput(c, sizes_input);
+  const bool has_scales = !scales_attr.empty() || (scales_input >= 0 && hasInput(c, scales_input));
+  if (!has_sizes && !has_scales) fail(c, "neither scales nor sizes is given");
+  return {[=](const Tensors& in, bool) {
+    const Tensor& x = in[0];
+    const int64_t rank = x.dim();
+    Ints axes = axes_attr;
+    if (axes.empty())
+      for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+    for (auto& a : axes) a = normAxis(a, rank);
+    std::vector<float> scales = scales_attr;
+    Ints sizes;
+    if (scales.empty() && scales_input >= 0 && present(in, scales_input) && in[scales_input].numel() > 0) {
+      Tensor t = in[scales_input].to(at::kFloat).contiguous();
+      scales.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    } else if (has_sizes && present(in, sizes_input)) {
+      sizes = toInts(in[sizes_input]);
+    }
+    if (scales.empty() && sizes.empty()) throw Error("neither scales nor sizes has values");
+    const size_t n = scales.empty() ? sizes.size() : scales.size();
+    if (n != axes.size())
+      throw Error("scales/sizes have " + std::to_string(n) + " values for " + std::to_string(axes.size()) +
+                  " axes");
+    Tensor y = x;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t axis = axes[i], len = x.size(axis);
+      int64_t out;
+      float scale;
+      if (!scales.empty()) {
+        scale = scales[i];
+        if (!(scale > 0.f)) throw Error("scale " + std::to_string(scale) + " is not positive");
+        out = static_cast<int64_t>(static_cast<float>(len) * scale);
+      } else {
+        out = sizes[i];
+        scale = static_cast<float>(out) / static_cast<float>(len);
+      }
+      y = how.apply(y, axis, out, scale);
+    }
+    return Tensors{y};
+  }};
+}
+
+CompiledOp compileTrilu(const NodeContext& c) {
+  const bool upper = attrInt(*c.node, "upper", 1) != 0;
+  IntsSource k = intsInput(c, 1);
+  return {[upper, k](const Tensors& in, bool) {
+    const int64_t diagonal = k.present ? k.get(in).at(0) : 0;
+    return Tensors{upper ? at::triu(in[0], diagonal) : at::tril(in[0], diagonal)};
+  }};
+}
+
+// Index tensors for the first `k` axes of `data` from ONNX indices [..., k] (negative indices count from the
+// end).
+c10::List<c10::optional<Tensor>> leadingIndices(const Tensor& data, const Tensor& indices) {
+  const int64_t k = indices.size(-1);
+  if (k > data.dim())
+    throw Error("indices address " + std::to_string(k) + " axes of a tensor of rank " +
+                std::to_string(data.dim()));
+  Tensor flat = indices.to(at::kLong).reshape({-1, k});
+  c10::List<c10::optional<Tensor>> list;
+  for (int64_t i = 0; i < k; ++i) list.push_back(at::remainder(flat.select(1, i), data.size(i)));
+  return list;
+}
+
+CompiledOp compileGatherND(const NodeContext& c) {
+  if (attrInt(*c.node, "batch_dims", 0) != 0) fail(c, "batch_dims other than 0 is not supported");
+  return {[](const Tensors& in, bool) {
+    const Tensor& data = in[0];
+    const Tensor& indices = in[1];
+    Ints shape(indices.sizes().begin(), indices.sizes().end() - 1);
+    shape.insert(shape.end(), data.sizes().begin() + indices.size(-1), data.sizes().end());
+    return Tensors{data.index(leadingIndices(data, indices)).reshape(shape)};
+  }};
+}
+
+CompiledOp compileScatterND(const NodeContext& c) {
+  const std::string reduction = attrString(*c.node, "reduction", "none");
+  if (reduction != "none" && reduction != "add")
+    fail(c, "reduction '" + reduction + "' is not supported (none, add are)");
+  const bool accumulate = reduction == "add";
+  return {[accumulate](const Tensors& in, bool) {
+    const Tensor& data = in[0];
+    const Tensor& indices = in[1];
+    const int64_t k = indices.size(-1);
+    Ints update_shape{-1};
+    update_shape.insert(update_shape.end(), data.sizes().begin() + k, data.sizes().end());
+    Tensor updates = in[2].to(data.scalar_type()).reshape(update_shape);
+    return Tensors{at::index_put(data, leadingIndices(data, indices), updates, accumulate)};
   }};
 }
 
@@ -831,16 +1087,20 @@ Tensor alongAxis(const Tensor& t, int64_t axis, int64_t rank) {
 CompiledOp compileQuantize(const NodeContext& c) {
   const int64_t axis = attrInt(*c.node, "axis", 1);
   DataType out_type = DataType::UInt8;
-  if (const auto* a = findAttr(*c.node, "output_dtype"); a && a->i() != 0) out_type = dataTypeFromOnnx(a->i());
+  if (const auto* a = findAttr(*c.node, "output_dtype"); a && a->i() != 0)
+    out_type = dataTypeFromOnnx(a->i());
   if (hasInput(c, 2)) {
     const Tensor* zp = c.constant_input(2);
     if (!zp) fail(c, "the zero point must be a constant");
     out_type = fromScalarType(zp->scalar_type());
   }
   double lo, hi;
-  if (out_type == DataType::UInt8) lo = 0, hi = 255;
-  else if (out_type == DataType::Int8) lo = -128, hi = 127;
-  else fail(c, "quantizing to " + dataTypeName(out_type) + " is not supported (uint8 and int8 are)");
+  if (out_type == DataType::UInt8)
+    lo = 0, hi = 255;
+  else if (out_type == DataType::Int8)
+    lo = -128, hi = 127;
+  else
+    fail(c, "quantizing to " + dataTypeName(out_type) + " is not supported (uint8 and int8 are)");
   return {[axis, lo, hi](const Tensors& in, bool) {
     // The result stays a float tensor holding integer values so gradients flow: round() passes its gradient
     // straight through, clamp() zeroes it outside the representable range.
@@ -879,7 +1139,8 @@ const std::unordered_map<std::string, Compiler>& registry() {
       {"Log", [](const NodeContext&) { return unary([](const Tensor& x) { return at::log(x); }); }},
       {"Neg", [](const NodeContext&) { return unary([](const Tensor& x) { return at::neg(x); }); }},
       {"Abs", [](const NodeContext&) { return unary([](const Tensor& x) { return at::abs(x); }); }},
-      {"Reciprocal", [](const NodeContext&) { return unary([](const Tensor& x) { return at::reciprocal(x); }); }},
+      {"Reciprocal",
+       [](const NodeContext&) { return unary([](const Tensor& x) { return at::reciprocal(x); }); }},
       {"Floor", [](const NodeContext&) { return unary([](const Tensor& x) { return at::floor(x); }); }},
       {"Ceil", [](const NodeContext&) { return unary([](const Tensor& x) { return at::ceil(x); }); }},
       {"Round", [](const NodeContext&) { return unary([](const Tensor& x) { return at::round(x); }); }},
@@ -887,8 +1148,10 @@ const std::unordered_map<std::string, Compiler>& registry() {
       {"Cos", [](const NodeContext&) { return unary([](const Tensor& x) { return at::cos(x); }); }},
       {"Not", [](const NodeContext&) { return unary([](const Tensor& x) { return at::logical_not(x); }); }},
       {"Softplus", [](const NodeContext&) { return unary([](const Tensor& x) { return at::softplus(x); }); }},
-      {"Softsign", [](const NodeContext&) { return unary([](const Tensor& x) { return x / (at::abs(x) + 1); }); }},
-      {"HardSwish", [](const NodeContext&) { return unary([](const Tensor& x) { return at::hardswish(x); }); }},
+      {"Softsign",
+       [](const NodeContext&) { return unary([](const Tensor& x) { return x / (at::abs(x) + 1); }); }},
+      {"HardSwish",
+       [](const NodeContext&) { return unary([](const Tensor& x) { return at::hardswish(x); }); }},
       {"Identity", [](const NodeContext&) { return unary([](const Tensor& x) { return x; }); }},
       {"HardSigmoid", compileHardSigmoid},
       {"LeakyRelu", compileLeakyRelu},
@@ -896,31 +1159,80 @@ const std::unordered_map<std::string, Compiler>& registry() {
       {"Selu", compileSelu},
       {"Gelu", compileGelu},
       {"Clip", compileClip},
-      {"PRelu", [](const NodeContext&) {
+      {"PRelu",
+       [](const NodeContext&) {
          return binary([](const Tensor& x, const Tensor& slope) { return at::where(x >= 0, x, x * slope); });
        }},
       // element-wise binary / variadic
-      {"Add", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::add(a, b); }); }},
-      {"Sub", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::sub(a, b); }); }},
-      {"Mul", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::mul(a, b); }); }},
+      {"Add",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::add(a, b); });
+       }},
+      {"Sub",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::sub(a, b); });
+       }},
+      {"Mul",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::mul(a, b); });
+       }},
       {"Div", compileDiv},
       {"Pow", compilePow},
       {"Mod", compileMod},
-      {"Equal", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::eq(a, b); }); }},
-      {"Less", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::lt(a, b); }); }},
-      {"LessOrEqual", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::le(a, b); }); }},
-      {"Greater", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::gt(a, b); }); }},
-      {"GreaterOrEqual", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::ge(a, b); }); }},
-      {"And", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::logical_and(a, b); }); }},
-      {"Or", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::logical_or(a, b); }); }},
-      {"Xor", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::logical_xor(a, b); }); }},
-      {"Sum", [](const NodeContext&) { return variadic([](const Tensor& a, const Tensor& b) { return at::add(a, b); }, false); }},
-      {"Mean", [](const NodeContext&) { return variadic([](const Tensor& a, const Tensor& b) { return at::add(a, b); }, true); }},
-      {"Max", [](const NodeContext&) { return variadic([](const Tensor& a, const Tensor& b) { return at::maximum(a, b); }, false); }},
-      {"Min", [](const NodeContext&) { return variadic([](const Tensor& a, const Tensor& b) { return at::minimum(a, b); }, false); }},
+      {"Equal",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::eq(a, b); });
+       }},
+      {"Less",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::lt(a, b); });
+       }},
+      {"LessOrEqual",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::le(a, b); });
+       }},
+      {"Greater",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::gt(a, b); });
+       }},
+      {"GreaterOrEqual",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::ge(a, b); });
+       }},
+      {"And",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::logical_and(a, b); });
+       }},
+      {"Or",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::logical_or(a, b); });
+       }},
+      {"Xor",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::logical_xor(a, b); });
+       }},
+      {"Sum",
+       [](const NodeContext&) {
+         return variadic([](const Tensor& a, const Tensor& b) { return at::add(a, b); }, false);
+       }},
+      {"Mean",
+       [](const NodeContext&) {
+         return variadic([](const Tensor& a, const Tensor& b) { return at::add(a, b); }, true);
+       }},
+      {"Max",
+       [](const NodeContext&) {
+         return variadic([](const Tensor& a, const Tensor& b) { return at::maximum(a, b); }, false);
+       }},
+      {"Min",
+       [](const NodeContext&) {
+         return variadic([](const Tensor& a, const Tensor& b) { return at::minimum(a, b); }, false);
+       }},
       {"Where", compileWhere},
       // linear algebra, convolution, normalization
-      {"MatMul", [](const NodeContext&) { return binary([](const Tensor& a, const Tensor& b) { return at::matmul(a, b); }); }},
+      {"MatMul",
+       [](const NodeContext&) {
+         return binary([](const Tensor& a, const Tensor& b) { return at::matmul(a, b); });
+       }},
       {"Gemm", compileGemm},
       {"Einsum", compileEinsum},
       {"Conv", compileConv},
@@ -954,6 +1266,11 @@ const std::unordered_map<std::string, Compiler>& registry() {
       {"Range", compileRange},
       {"Pad", compilePad},
       {"Cast", compileCast},
+      {"Resize", compileResize},
+      {"Upsample", compileResize},
+      {"Trilu", compileTrilu},
+      {"GatherND", compileGatherND},
+      {"ScatterND", compileScatterND},
       {"CastLike", compileCastLike},
       // reductions and normalizers
       {"Softmax", [](const NodeContext& c) { return compileSoftmax(c, false); }},
@@ -997,38 +1314,59 @@ CompiledOp compile(const NodeContext& context) {
 
 at::ScalarType toScalarType(DataType type) {
   switch (type) {
-    case DataType::Float32: return at::kFloat;
-    case DataType::UInt8: return at::kByte;
-    case DataType::Int8: return at::kChar;
-    case DataType::Int16: return at::kShort;
-    case DataType::Int32: return at::kInt;
-    case DataType::Int64: return at::kLong;
-    case DataType::Bool: return at::kBool;
-    case DataType::Float16: return at::kHalf;
-    case DataType::Float64: return at::kDouble;
-    case DataType::UInt16: break;
+    case DataType::Float32:
+      return at::kFloat;
+    case DataType::UInt8:
+      return at::kByte;
+    case DataType::Int8:
+      return at::kChar;
+    case DataType::Int16:
+      return at::kShort;
+    case DataType::Int32:
+      return at::kInt;
+    case DataType::Int64:
+      return at::kLong;
+    case DataType::Bool:
+      return at::kBool;
+    case DataType::Float16:
+      return at::kHalf;
+    case DataType::Float64:
+      return at::kDouble;
+    case DataType::UInt16:
+      break;
   }
   throw Error("element type " + dataTypeName(type) + " is not supported by the training engine");
 }
 
 DataType fromScalarType(at::ScalarType type) {
   switch (type) {
-    case at::kFloat: return DataType::Float32;
-    case at::kByte: return DataType::UInt8;
-    case at::kChar: return DataType::Int8;
-    case at::kShort: return DataType::Int16;
-    case at::kInt: return DataType::Int32;
-    case at::kLong: return DataType::Int64;
-    case at::kBool: return DataType::Bool;
-    case at::kHalf: return DataType::Float16;
-    case at::kDouble: return DataType::Float64;
-    default: break;
+    case at::kFloat:
+      return DataType::Float32;
+    case at::kByte:
+      return DataType::UInt8;
+    case at::kChar:
+      return DataType::Int8;
+    case at::kShort:
+      return DataType::Int16;
+    case at::kInt:
+      return DataType::Int32;
+    case at::kLong:
+      return DataType::Int64;
+    case at::kBool:
+      return DataType::Bool;
+    case at::kHalf:
+      return DataType::Float16;
+    case at::kDouble:
+      return DataType::Float64;
+    default:
+      break;
   }
   throw Error(std::string("torch element type ") + c10::toString(type) + " has no EdgeTune equivalent");
 }
 
 at::Tensor toTorch(const edgetune::Tensor& tensor, bool copy) {
-  auto& mutable_tensor = const_cast<edgetune::Tensor&>(tensor);  // from_blob wants a non-const pointer; we never write
+  auto& mutable_tensor =
+      const_cast<edgetune::Tensor&>(tensor);  // from_blob wants a non-const pointer; we never write
   at::Tensor view = at::from_blob(mutable_tensor.raw(), tensor.shape(), toScalarType(tensor.type()));
   return copy ? view.clone() : view;
 }
@@ -1047,6 +1385,8 @@ edgetune::Tensor fromTorch(const at::Tensor& tensor, DataType as_type) {
   return out;
 }
 
-edgetune::Tensor fromTorch(const at::Tensor& tensor) { return fromTorch(tensor, fromScalarType(tensor.scalar_type())); }
+edgetune::Tensor fromTorch(const at::Tensor& tensor) {
+  return fromTorch(tensor, fromScalarType(tensor.scalar_type()));
+}
 
 }  // namespace edgetune::torch_ops

@@ -1,5 +1,6 @@
 // The libtorch interpreter: parity with ONNX Runtime per op family and on zoo / torch.onnx models, gradients
-// (against finite differences), BatchNormalization statistics, fake-quantization gradients, write-back, refusals.
+// (against finite differences), BatchNormalization statistics, fake-quantization gradients, write-back,
+// refusals.
 #include <ATen/ATen.h>
 
 #include <QtTest>
@@ -31,12 +32,16 @@ Tensor randomTensor(std::vector<int64_t> shape, uint64_t seed, float scale = 1.f
   for (auto& v : t.values<float>()) v = dist(rng);
   return t;
 }
-Tensor floats(std::vector<int64_t> shape, std::vector<float> values) { return Tensor::from<float>(shape, values); }
+Tensor floats(std::vector<int64_t> shape, std::vector<float> values) {
+  return Tensor::from<float>(shape, values);
+}
 Tensor ints(std::vector<int64_t> values) {
   const int64_t n = static_cast<int64_t>(values.size());
   return Tensor::from<int64_t>({n}, values);
 }
-Tensor scalarInt(int64_t v) { return Tensor::from<int64_t>({}, std::vector<int64_t>{v}); }
+Tensor scalarInt(int64_t v) {
+  return Tensor::from<int64_t>({}, std::vector<int64_t>{v});
+}
 
 // Declares a graph output of the given rank with unknown dimensions (shape inference fills them in).
 void output(GraphBuilder& g, const std::string& name, int rank, DataType type = DataType::Float32) {
@@ -77,7 +82,8 @@ std::map<std::string, std::function<Model()>> opCases() {
     g.addInitializer("bias", floats({3}, {0.1f, -0.2f, 0.3f}));
     g.addInitializer("mean", floats({3}, {0.2f, -0.1f, 0.f}));
     g.addInitializer("var", floats({3}, {0.5f, 2.f, 1.f}));
-    auto bn = g.addNode("BatchNormalization", "bn", {x, "scale", "bias", "mean", "var"}, {Attr::f("epsilon", 1e-3f)});
+    auto bn = g.addNode("BatchNormalization", "bn", {x, "scale", "bias", "mean", "var"},
+                        {Attr::f("epsilon", 1e-3f)});
     auto lo = g.addConstant("lo", floats({}, {-0.5f}));
     auto hi = g.addConstant("hi", floats({}, {0.8f}));
     output(g, g.addNode("Clip", "clip", {bn, lo, hi}), 4);
@@ -117,8 +123,11 @@ std::map<std::string, std::function<Model()>> opCases() {
     auto x = g.addInput("x", DataType::Float32, {5, 4});
     g.addInitializer("w", randomTensor({6, 5}, 6));
     g.addInitializer("c", randomTensor({6}, 7));
-    output(g, g.addNode("Gemm", "gemm", {x, "w", "c"},
-                        {Attr::i("transA", 1), Attr::i("transB", 1), Attr::f("alpha", 0.5f), Attr::f("beta", 2.f)}), 2);
+    output(
+        g,
+        g.addNode("Gemm", "gemm", {x, "w", "c"},
+                  {Attr::i("transA", 1), Attr::i("transB", 1), Attr::f("alpha", 0.5f), Attr::f("beta", 2.f)}),
+        2);
     g.addInitializer("w2", randomTensor({4, 3}, 8));
     output(g, g.addNode("Gemm", "gemm_no_c", {x, "w2"}), 2);
     auto x3 = g.addInput("x3", DataType::Float32, {"N", 2, 4});
@@ -130,27 +139,62 @@ std::map<std::string, std::function<Model()>> opCases() {
   cases["pooling"] = [] {
     GraphBuilder g("pool");
     auto x = g.addInput("x", DataType::Float32, {"N", 2, 7, 8});
-    output(g, g.addNode("MaxPool", "max_asym", {x},
-                        {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {0, 1, 2, 1}),
-                         Attr::ints("strides", {2, 2})}), 4);
-    output(g, g.addNode("MaxPool", "max_ceil", {x},
-                        {Attr::ints("kernel_shape", {2, 3}), Attr::ints("strides", {2, 2}), Attr::i("ceil_mode", 1)}), 4);
-    output(g, g.addNode("MaxPool", "max_same", {x},
-                        {Attr::ints("kernel_shape", {3, 3}), Attr::ints("strides", {2, 2}),
-                         Attr::s("auto_pad", "SAME_UPPER")}), 4);
-    output(g, g.addNode("AveragePool", "avg_excl", {x},
-                        {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {1, 1, 1, 1})}), 4);
-    output(g, g.addNode("AveragePool", "avg_incl", {x},
-                        {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {1, 1, 1, 1}),
-                         Attr::i("count_include_pad", 1)}), 4);
-    output(g, g.addNode("AveragePool", "avg_asym_excl", {x},
-                        {Attr::ints("kernel_shape", {3, 2}), Attr::ints("pads", {0, 1, 2, 0}),
-                         Attr::ints("strides", {2, 1})}), 4);
-    output(g, g.addNode("AveragePool", "avg_asym_incl", {x},
-                        {Attr::ints("kernel_shape", {3, 2}), Attr::ints("pads", {0, 1, 2, 0}),
-                         Attr::ints("strides", {2, 1}), Attr::i("count_include_pad", 1)}), 4);
-    output(g, g.addNode("AveragePool", "avg_ceil", {x},
-                        {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 3}), Attr::i("ceil_mode", 1)}), 4);
+    output(g,
+           g.addNode("MaxPool", "max_asym", {x},
+                     {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {0, 1, 2, 1}),
+                      Attr::ints("strides", {2, 2})}),
+           4);
+    output(g,
+           g.addNode(
+               "MaxPool", "max_ceil", {x},
+               {Attr::ints("kernel_shape", {2, 3}), Attr::ints("strides", {2, 2}), Attr::i("ceil_mode", 1)}),
+           4);
+    output(g,
+           g.addNode("MaxPool", "max_same", {x},
+                     {Attr::ints("kernel_shape", {3, 3}), Attr::ints("strides", {2, 2}),
+                      Attr::s("auto_pad", "SAME_UPPER")}),
+           4);
+    output(g,
+           g.addNode("AveragePool", "avg_excl", {x},
+                     {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {1, 1, 1, 1})}),
+           4);
+    output(g,
+           g.addNode("AveragePool", "avg_incl", {x},
+                     {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {1, 1, 1, 1}),
+                      Attr::i("count_include_pad", 1)}),
+           4);
+    output(g,
+           g.addNode("AveragePool", "avg_asym_excl", {x},
+                     {Attr::ints("kernel_shape", {3, 2}), Attr::ints("pads", {0, 1, 2, 0}),
+                      Attr::ints("strides", {2, 1})}),
+           4);
+    output(g,
+           g.addNode("AveragePool", "avg_asym_incl", {x},
+                     {Attr::ints("kernel_shape", {3, 2}), Attr::ints("pads", {0, 1, 2, 0}),
+                      Attr::ints("strides", {2, 1}), Attr::i("count_include_pad", 1)}),
+           4);
+    output(g,
+           g.addNode(
+               "AveragePool", "avg_ceil", {x},
+               {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 3}), Attr::i("ceil_mode", 1)}),
+           4);
+    // ceil_mode with pads where the last window would start in the padding (torch and ONNX Runtime drop it).
+    output(g,
+           g.addNode("MaxPool", "max_ceil_pads", {x},
+                     {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2}),
+                      Attr::ints("pads", {1, 1, 1, 1}), Attr::i("ceil_mode", 1)}),
+           4);
+    output(g,
+           g.addNode("AveragePool", "avg_ceil_pads", {x},
+                     {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2}),
+                      Attr::ints("pads", {1, 1, 1, 1}), Attr::i("ceil_mode", 1)}),
+           4);
+    output(g,
+           g.addNode(
+               "AveragePool", "avg_ceil_pads_incl", {x},
+               {Attr::ints("kernel_shape", {3, 3}), Attr::ints("strides", {2, 2}),
+                Attr::ints("pads", {1, 1, 1, 1}), Attr::i("ceil_mode", 1), Attr::i("count_include_pad", 1)}),
+           4);
     auto gap = g.addNode("GlobalAveragePool", "gap", {x});
     output(g, g.addNode("Flatten", "flatten", {gap}), 2);
     output(g, g.addNode("Flatten", "flatten_axis2", {x}, {Attr::i("axis", 2)}), 2);
@@ -161,9 +205,11 @@ std::map<std::string, std::function<Model()>> opCases() {
     auto x = g.addInput("x", DataType::Float32, {"N", 3, 4, 5});
     // torch.onnx's dynamic reshape: Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
     auto shape = g.addNode("Shape", "shape", {x});
-    auto n = g.addNode("Gather", "gather_n", {shape, g.addConstant("zero", scalarInt(0))}, {Attr::i("axis", 0)});
+    auto n =
+        g.addNode("Gather", "gather_n", {shape, g.addConstant("zero", scalarInt(0))}, {Attr::i("axis", 0)});
     auto n1 = g.addNode("Unsqueeze", "unsq_n", {n, g.addInitializer("axes0", ints({0}))});
-    auto target = g.addNode("Concat", "concat_shape", {n1, g.addInitializer("minus1", ints({-1}))}, {Attr::i("axis", 0)});
+    auto target = g.addNode("Concat", "concat_shape", {n1, g.addInitializer("minus1", ints({-1}))},
+                            {Attr::i("axis", 0)});
     output(g, g.addNode("Reshape", "reshape", {x, target}), 2);
     output(g, g.addNode("Reshape", "reshape_zero", {x, g.addInitializer("s0", ints({0, 0, -1}))}), 3);
     auto t = g.addNode("Transpose", "transpose", {x}, {Attr::ints("perm", {0, 2, 3, 1})});
@@ -172,23 +218,32 @@ std::map<std::string, std::function<Model()>> opCases() {
                                       {Attr::i("axis", 1)});
     output(g, parts[0], 4);
     output(g, parts[1], 4);
-    output(g, g.addNode("Slice", "slice_neg_step", {x, g.addInitializer("st", ints({-1, 4})),
-                                                     g.addInitializer("en", ints({-100, 0})),
-                                                     g.addInitializer("ax", ints({2, 3})),
-                                                     g.addInitializer("sp", ints({-2, -1}))}), 4);
-    output(g, g.addNode("Slice", "slice_big_end", {x, g.addInitializer("st2", ints({1})),
-                                                    g.addInitializer("en2", ints({INT64_MAX})),
-                                                    g.addInitializer("ax2", ints({-1}))}), 4);
-    output(g, g.addNode("Gather", "gather_neg", {x, g.addInitializer("idx", Tensor::from<int64_t>({2, 2}, std::vector<int64_t>{-1, 0, 2, 1}))},
-                        {Attr::i("axis", 2)}), 5);
-    auto row = g.addNode("Slice", "first_row", {x, g.addInitializer("st3", ints({0})), g.addInitializer("en3", ints({1})),
-                                                g.addInitializer("ax3", ints({2}))});
+    output(g,
+           g.addNode("Slice", "slice_neg_step",
+                     {x, g.addInitializer("st", ints({-1, 4})), g.addInitializer("en", ints({-100, 0})),
+                      g.addInitializer("ax", ints({2, 3})), g.addInitializer("sp", ints({-2, -1}))}),
+           4);
+    output(g,
+           g.addNode("Slice", "slice_big_end",
+                     {x, g.addInitializer("st2", ints({1})), g.addInitializer("en2", ints({INT64_MAX})),
+                      g.addInitializer("ax2", ints({-1}))}),
+           4);
+    output(g,
+           g.addNode(
+               "Gather", "gather_neg",
+               {x, g.addInitializer("idx", Tensor::from<int64_t>({2, 2}, std::vector<int64_t>{-1, 0, 2, 1}))},
+               {Attr::i("axis", 2)}),
+           5);
+    auto row = g.addNode("Slice", "first_row",
+                         {x, g.addInitializer("st3", ints({0})), g.addInitializer("en3", ints({1})),
+                          g.addInitializer("ax3", ints({2}))});
     output(g, g.addNode("Squeeze", "squeeze", {row, g.addInitializer("sqa", ints({2}))}), 3);
     auto b = g.addInput("b", DataType::Float32, {3, 1, 1});
     output(g, g.addNode("Expand", "expand", {b, g.addInitializer("eshape", ints({2, 1, 4, 5}))}), 4);
     auto zeros = g.addNode("ConstantOfShape", "cos", {shape}, {Attr::t("value", floats({1}, {0.25f}))});
-    auto eq = g.addNode("Equal", "equal", {g.addNode("Cast", "cast_i", {x}, {Attr::i("to", 7)}),
-                                          g.addNode("Cast", "cast_i0", {zeros}, {Attr::i("to", 7)})});
+    auto eq = g.addNode("Equal", "equal",
+                        {g.addNode("Cast", "cast_i", {x}, {Attr::i("to", 7)}),
+                         g.addNode("Cast", "cast_i0", {zeros}, {Attr::i("to", 7)})});
     output(g, g.addNode("Where", "where", {eq, zeros, x}), 4);
     output(g, g.addNode("Cast", "cast_back", {eq}, {Attr::i("to", 1)}), 4);
     return g.finish("shape");
@@ -201,7 +256,9 @@ std::map<std::string, std::function<Model()>> opCases() {
     output(g, g.addNode("LogSoftmax", "logsoftmax", {x}, {Attr::i("axis", -1)}), 3);
     output(g, g.addNode("ReduceMean", "rmean", {x}, {Attr::ints("axes", {-1})}), 3);
     output(g, g.addNode("ReduceMean", "rmean_all", {x}, {Attr::i("keepdims", 0)}), 0);
-    output(g, g.addNode("ReduceSum", "rsum", {x, g.addInitializer("axes", ints({1}))}, {Attr::i("keepdims", 0)}), 2);
+    output(g,
+           g.addNode("ReduceSum", "rsum", {x, g.addInitializer("axes", ints({1}))}, {Attr::i("keepdims", 0)}),
+           2);
     g.addInitializer("gamma", randomTensor({8}, 9));
     g.addInitializer("beta", randomTensor({8}, 10));
     output(g, g.addNode("LayerNormalization", "ln", {x, "gamma", "beta"}, {Attr::f("epsilon", 1e-5f)}), 3);
@@ -212,22 +269,106 @@ std::map<std::string, std::function<Model()>> opCases() {
   cases["pad_modes_dropout_identity"] = [] {
     GraphBuilder g("pad");
     auto x = g.addInput("x", DataType::Float32, {"N", 2, 5, 6});
-    output(g, g.addNode("Pad", "pad_const", {x, g.addInitializer("p1", ints({0, 0, 1, 2, 0, 0, 2, 1})),
-                                              g.addInitializer("v", floats({}, {1.5f}))}), 4);
-    output(g, g.addNode("Pad", "pad_reflect", {x, g.addInitializer("p2", ints({0, 0, 2, 1, 0, 0, 1, 2}))},
-                        {Attr::s("mode", "reflect")}), 4);
-    output(g, g.addNode("Pad", "pad_edge", {x, g.addInitializer("p3", ints({0, 0, 0, 3, 0, 0, 2, 0}))},
-                        {Attr::s("mode", "edge")}), 4);
+    output(g,
+           g.addNode("Pad", "pad_const",
+                     {x, g.addInitializer("p1", ints({0, 0, 1, 2, 0, 0, 2, 1})),
+                      g.addInitializer("v", floats({}, {1.5f}))}),
+           4);
+    output(g,
+           g.addNode("Pad", "pad_reflect", {x, g.addInitializer("p2", ints({0, 0, 2, 1, 0, 0, 1, 2}))},
+                     {Attr::s("mode", "reflect")}),
+           4);
+    output(g,
+           g.addNode("Pad", "pad_edge", {x, g.addInitializer("p3", ints({0, 0, 0, 3, 0, 0, 2, 0}))},
+                     {Attr::s("mode", "edge")}),
+           4);
     output(g, g.addNode("Pad", "pad_crop", {x, g.addInitializer("p4", ints({0, 0, -1, 1, 0, 0, 0, -2}))}), 4);
     auto d = g.addNode("Dropout", "dropout", {x, g.addInitializer("ratio", floats({}, {0.3f}))});
     output(g, g.addNode("Identity", "identity", {d}), 4);
     return g.finish("pad");
   };
+  cases["resize_modes"] = [] {
+    GraphBuilder g("resize");
+    auto x = g.addInput("x", DataType::Float32, {"N", 2, 5, 6});
+    auto none = g.addInitializer("roi", Tensor(DataType::Float32, {0}));
+    auto up = g.addInitializer("up", floats({4}, {1.f, 1.f, 2.f, 1.5f}));
+    auto down = g.addInitializer("down", floats({4}, {1.f, 1.f, 0.6f, 0.5f}));
+    auto sizes = g.addInitializer("sizes", ints({1, 2, 7, 4}));
+    // torch.onnx's F.interpolate(mode="nearest") and bilinear with and without align_corners.
+    output(g,
+           g.addNode("Resize", "nearest_asym_floor", {x, none, up},
+                     {Attr::s("mode", "nearest"), Attr::s("coordinate_transformation_mode", "asymmetric"),
+                      Attr::s("nearest_mode", "floor")}),
+           4);
+    output(g, g.addNode("Resize", "nearest_default_down", {x, none, down}), 4);
+    output(g,
+           g.addNode("Resize", "nearest_half_pixel_ceil", {x, none, up},
+                     {Attr::s("nearest_mode", "round_prefer_ceil")}),
+           4);
+    output(g, g.addNode("Resize", "linear_half_pixel", {x, none, up}, {Attr::s("mode", "linear")}), 4);
+    output(g,
+           g.addNode(
+               "Resize", "linear_pytorch_half_pixel_down", {x, none, down},
+               {Attr::s("mode", "linear"), Attr::s("coordinate_transformation_mode", "pytorch_half_pixel")}),
+           4);
+    // Sizes instead of scales (ORT accepts them only where N and C stay, so on a fixed-size input).
+    auto fixed = g.addInput("x_fixed", DataType::Float32, {1, 2, 5, 6});
+    output(g,
+           g.addNode("Resize", "linear_align_corners_sizes", {fixed, none, "", sizes},
+                     {Attr::s("mode", "linear"), Attr::s("coordinate_transformation_mode", "align_corners")}),
+           4);
+    output(g, g.addNode("Resize", "nearest_sizes", {fixed, none, "", sizes}), 4);
+    output(g,
+           g.addNode("Resize", "linear_asymmetric", {x, none, up},
+                     {Attr::s("mode", "linear"), Attr::s("coordinate_transformation_mode", "asymmetric")}),
+           4);
+    return g.finish("resize");
+  };
+  cases["upsample_opset9"] = [] {
+    GraphBuilder g("upsample", 9);
+    auto x = g.addInput("x", DataType::Float32, {"N", 2, 3, 4});
+    auto scales = g.addInitializer("scales", floats({4}, {1.f, 1.f, 2.f, 3.f}));
+    output(g, g.addNode("Upsample", "up_nearest", {x, scales}), 4);
+    output(g, g.addNode("Upsample", "up_linear", {x, scales}, {Attr::s("mode", "linear")}), 4);
+    return g.finish("upsample");
+  };
+  cases["trilu_gathernd_scatternd"] = [] {
+    GraphBuilder g("masks");
+    auto x = g.addInput("x", DataType::Float32, {"N", 4, 5});
+    output(g, g.addNode("Trilu", "triu", {x}), 3);
+    output(g,
+           g.addNode("Trilu", "tril_k",
+                     {x, g.addInitializer("k", Tensor::from<int64_t>({}, std::vector<int64_t>{-1}))},
+                     {Attr::i("upper", 0)}),
+           3);
+    auto idx =
+        g.addInitializer("idx", Tensor::from<int64_t>({3, 2}, std::vector<int64_t>{0, 1, 0, -1, 0, 2}));
+    output(g, g.addNode("GatherND", "gathernd", {x, idx}), 2);
+    auto row = g.addInitializer("rows", Tensor::from<int64_t>({2, 1}, std::vector<int64_t>{0, 3}));
+    output(g,
+           g.addNode("ScatterND", "scatternd",
+                     {x, g.addInitializer("first", Tensor::from<int64_t>({1, 1}, std::vector<int64_t>{0})),
+                      g.addNode("Slice", "first_batch",
+                                {x, g.addInitializer("s0", ints({0})), g.addInitializer("e0", ints({1})),
+                                 g.addInitializer("a0", ints({0}))})}),
+           3);
+    auto t = g.addNode("Transpose", "t", {x}, {Attr::ints("perm", {1, 2, 0})});
+    output(g,
+           g.addNode("ScatterND", "scatternd_add",
+                     {t, row,
+                      g.addNode("Slice", "two_rows",
+                                {t, g.addInitializer("s1", ints({1})), g.addInitializer("e1", ints({3})),
+                                 g.addInitializer("a1", ints({0}))})},
+                     {Attr::s("reduction", "add")}),
+           3);
+    return g.finish("masks");
+  };
   cases["quantize_dequantize"] = [] {
     GraphBuilder g("qdq");
     auto x = g.addInput("x", DataType::Float32, {"N", 3, 6, 6});
-    auto q = g.addNode("QuantizeLinear", "q", {x, g.addInitializer("xs", floats({}, {0.02f})),
-                                              g.addInitializer("xz", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}))});
+    auto q = g.addNode("QuantizeLinear", "q",
+                       {x, g.addInitializer("xs", floats({}, {0.02f})),
+                        g.addInitializer("xz", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}))});
     output(g, q, 4, DataType::UInt8);
     auto xq = g.addNode("DequantizeLinear", "dq", {q, "xs", "xz"});
     output(g, xq, 4);
@@ -241,8 +382,9 @@ std::map<std::string, std::function<Model()>> opCases() {
     output(g, g.addNode("Conv", "conv", {xq, w}, {Attr::ints("pads", {1, 1, 1, 1})}), 4);
     // Per-axis float -> int8 fake quantization on a float weight (QAT style).
     g.addInitializer("wf", randomTensor({4, 3}, 12, 0.1f));
-    auto wfq = g.addNode("QuantizeLinear", "q_wf", {"wf", g.addInitializer("wfs", floats({3}, {0.002f, 0.001f, 0.003f})),
-                                                   g.addInitializer("wfz", Tensor::from<int8_t>({3}, std::vector<int8_t>{0, 5, -3}))},
+    auto wfq = g.addNode("QuantizeLinear", "q_wf",
+                         {"wf", g.addInitializer("wfs", floats({3}, {0.002f, 0.001f, 0.003f})),
+                          g.addInitializer("wfz", Tensor::from<int8_t>({3}, std::vector<int8_t>{0, 5, -3}))},
                          {Attr::i("axis", 1)});
     output(g, g.addNode("DequantizeLinear", "dq_wf", {wfq, "wfs", "wfz"}, {Attr::i("axis", 1)}), 2);
     return g.finish("qdq");
@@ -266,7 +408,8 @@ double torchVsOrt(const Model& model, const std::vector<NamedTensor>& inputs) {
     if (a[i].type() == DataType::Float32) {
       fa.push_back(a[i]);
       fb.push_back(b[i]);
-    } else if (a[i].byteSize() != b[i].byteSize() || std::memcmp(a[i].raw(), b[i].raw(), a[i].byteSize()) != 0) {
+    } else if (a[i].byteSize() != b[i].byteSize() ||
+               std::memcmp(a[i].raw(), b[i].raw(), a[i].byteSize()) != 0) {
       // Rounding of a value exactly halfway may differ by one step; report it as a large difference.
       qWarning("integer output %zu differs", i);
       return INFINITY;
@@ -281,7 +424,9 @@ double torchVsOrt(const Model& model, const std::vector<NamedTensor>& inputs) {
   return worst;
 }
 
-at::Tensor toAt(const Tensor& t) { return torch_ops::toTorch(t); }
+at::Tensor toAt(const Tensor& t) {
+  return torch_ops::toTorch(t);
+}
 
 // Conv -> BN -> Relu -> GlobalAveragePool -> Flatten -> Gemm: the shape of every CNN's training step.
 Model smallCnn() {
@@ -295,7 +440,8 @@ Model smallCnn() {
   g.addInitializer("bn.running_var", floats({4}, {1.f, 0.9f, 1.1f, 1.f}));
   g.addInitializer("fc.weight", randomTensor({3, 4}, 23, 0.5f));
   g.addInitializer("fc.bias", randomTensor({3}, 24, 0.1f));
-  auto c = g.addNode("Conv", "/conv/Conv", {x, "conv.weight", "conv.bias"}, {Attr::ints("pads", {1, 1, 1, 1})});
+  auto c =
+      g.addNode("Conv", "/conv/Conv", {x, "conv.weight", "conv.bias"}, {Attr::ints("pads", {1, 1, 1, 1})});
   auto b = g.addNode("BatchNormalization", "/bn/BatchNormalization",
                      {c, "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"});
   auto r = g.addNode("Relu", "/relu/Relu", {b}, {}, "relu_out");
@@ -324,13 +470,15 @@ class TestTorchGraph : public QObject {
     for (int64_t batch : {1, 3}) {
       auto inputs = test::randomInputs(model, 42 + static_cast<uint64_t>(batch), batch);
       const double diff = torchVsOrt(model, inputs);
-      QVERIFY2(diff <= 1e-4, qPrintable(QString("%1 (batch %2): relative max diff %3").arg(name).arg(batch).arg(diff)));
+      QVERIFY2(diff <= 1e-4,
+               qPrintable(QString("%1 (batch %2): relative max diff %3").arg(name).arg(batch).arg(diff)));
     }
   }
 
   void zooParity_data() {
     QTest::addColumn<QString>("arch");
-    for (const char* arch : {"mlp", "resnet8", "resnet18", "mobilenetv2", "bert"}) QTest::newRow(arch) << arch;
+    for (const char* arch : {"mlp", "resnet8", "resnet18", "mobilenetv2", "bert"})
+      QTest::newRow(arch) << arch;
   }
   void zooParity() {
     QFETCH(QString, arch);
@@ -376,7 +524,8 @@ class TestTorchGraph : public QObject {
       for (const auto& in : model.inputs()) {
         Tensor t(DataType::Int64, {2, s});
         auto v = t.values<int64_t>();
-        for (size_t i = 0; i < v.size(); ++i) v[i] = in.name == "attention_mask" ? (i % 7 != 6) : int64_t(i % 2);
+        for (size_t i = 0; i < v.size(); ++i)
+          v[i] = in.name == "attention_mask" ? (i % 7 != 6) : int64_t(i % 2);
         if (in.name == "input_ids")
           for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(i * 13 % 50);
         inputs.push_back({in.name, t});
@@ -403,7 +552,8 @@ class TestTorchGraph : public QObject {
     if (file.isEmpty()) QSKIP("no torch.onnx fixtures under tests/fixtures/torch yet");
     Model model = Model::load(file.toStdString());
     const auto unsupported = torchUnsupportedOps(model);
-    QVERIFY2(unsupported.empty(), qPrintable("unsupported: " + QString::fromStdString(unsupported.empty() ? "" : unsupported[0])));
+    QVERIFY2(unsupported.empty(),
+             qPrintable("unsupported: " + QString::fromStdString(unsupported.empty() ? "" : unsupported[0])));
     for (int64_t batch : {1, 2}) {
       auto inputs = test::randomInputs(model, 11, batch, 2);
       const double diff = torchVsOrt(model, inputs);
@@ -442,7 +592,7 @@ class TestTorchGraph : public QObject {
     std::vector<std::string> names;
     for (const auto& [name, _] : named) names.push_back(name);
     QCOMPARE(names, (std::vector<std::string>{"conv.weight", "conv.bias", "bn.weight", "bn.bias", "fc.weight",
-                                               "fc.bias"}));
+                                              "fc.bias"}));
     QCOMPARE(graph.namedBuffers().size(), size_t{2});
     for (const auto& p : graph.parameters()) QVERIFY(p.requires_grad() && p.is_leaf());
 
@@ -455,8 +605,10 @@ class TestTorchGraph : public QObject {
       QVERIFY2(p.grad().defined(), name.c_str());
       QVERIFY2(p.grad().abs().sum().item<double>() > 0, name.c_str());
     }
-    // Central differences on one conv weight (its gradient passes through BN in training mode) and one fc weight.
-    for (const auto& [name, index] : std::vector<std::pair<std::string, int64_t>>{{"conv.weight", 7}, {"fc.weight", 5}}) {
+    // Central differences on one conv weight (its gradient passes through BN in training mode) and one fc
+    // weight.
+    for (const auto& [name, index] :
+         std::vector<std::pair<std::string, int64_t>>{{"conv.weight", 7}, {"fc.weight", 5}}) {
       at::Tensor p;
       for (const auto& [n, t] : named)
         if (n == name) p = t;
@@ -473,8 +625,9 @@ class TestTorchGraph : public QObject {
         flat[index] += eps;
       }
       const double numeric = (plus - minus) / (2 * eps);
-      QVERIFY2(std::fabs(numeric - analytic) <= 2e-2 * std::max(1.0, std::fabs(analytic)),
-               qPrintable(QString("%1: analytic %2, numeric %3").arg(name.c_str()).arg(analytic).arg(numeric)));
+      QVERIFY2(
+          std::fabs(numeric - analytic) <= 2e-2 * std::max(1.0, std::fabs(analytic)),
+          qPrintable(QString("%1: analytic %2, numeric %3").arg(name.c_str()).arg(analytic).arg(numeric)));
     }
   }
 
@@ -485,14 +638,17 @@ class TestTorchGraph : public QObject {
     g.addInitializer("b", floats({2}, {0.f, 1.f}));
     g.addInitializer("m", floats({2}, {0.5f, -0.5f}));
     g.addInitializer("v", floats({2}, {1.f, 4.f}));
-    output(g, g.addNode("BatchNormalization", "bn", {x, "s", "b", "m", "v"},
-                        {Attr::f("momentum", 0.8f), Attr::f("epsilon", 1e-5f)}), 4);
+    output(g,
+           g.addNode("BatchNormalization", "bn", {x, "s", "b", "m", "v"},
+                     {Attr::f("momentum", 0.8f), Attr::f("epsilon", 1e-5f)}),
+           4);
     Model model = g.finish("bn");
     TorchGraph graph(model);
     at::Tensor input = toAt(randomTensor({4, 2, 3, 3}, 41, 2.f)) + 3.0;
     graph.train(true);
     at::Tensor y = graph.forward({input})[0].detach();
-    // Training mode normalizes with the batch's statistics: per channel, mean 0 / std 1 before scale and bias.
+    // Training mode normalizes with the batch's statistics: per channel, mean 0 / std 1 before scale and
+    // bias.
     at::Tensor normalized0 = y.select(1, 0);
     QVERIFY(std::fabs(normalized0.mean().item<double>()) < 1e-4);
     QVERIFY(std::fabs(normalized0.var(false).item<double>() - 1.0) < 1e-3);
@@ -539,8 +695,9 @@ class TestTorchGraph : public QObject {
   void fakeQuantizationPassesGradientStraightThrough() {
     GraphBuilder g("fq");
     auto x = g.addInput("x", DataType::Float32, {6});
-    auto q = g.addNode("QuantizeLinear", "q", {x, g.addInitializer("s", floats({}, {0.1f})),
-                                              g.addInitializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}))});
+    auto q = g.addNode("QuantizeLinear", "q",
+                       {x, g.addInitializer("s", floats({}, {0.1f})),
+                        g.addInitializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}))});
     output(g, g.addNode("DequantizeLinear", "dq", {q, "s", "z"}), 1);
     Model model = g.finish("fq");
     TorchGraph graph(model);
@@ -566,12 +723,14 @@ class TestTorchGraph : public QObject {
       for (const auto& p : graph.parameters()) p.add_(0.25);
       graph.namedBuffers()[1].second.mul_(2.0);  // running var
     }
-    const Tensor mine = makeTorchExecutor(model)->run(inputs)[0];  // a fresh interpreter reads the old weights
+    const Tensor mine =
+        makeTorchExecutor(model)->run(inputs)[0];  // a fresh interpreter reads the old weights
     QVERIFY(test::relativeMaxDiff({before}, {mine}) <= 1e-4);
     Model trained = model;
     graph.writeBack(trained);
     QCOMPARE(tensorFromProto(*trained.initializer("fc.bias")).type(), DataType::Float32);
-    QCOMPARE(tensorFromProto(*trained.initializer("conv.weight")).shape(), (std::vector<int64_t>{4, 2, 3, 3}));
+    QCOMPARE(tensorFromProto(*trained.initializer("conv.weight")).shape(),
+             (std::vector<int64_t>{4, 2, 3, 3}));
     const Tensor after = makeOrtExecutor(trained)->run(inputs)[0];
     QVERIFY(test::relativeMaxDiff({before}, {after}) > 0.05);
     at::Tensor expected;
@@ -606,7 +765,8 @@ class TestTorchGraph : public QObject {
     {
       GraphBuilder g("bad_pool");
       auto x = g.addInput("x", DataType::Float32, {1, 2, 4, 4});
-      auto outs = g.addNodeWithOutputs("MaxPool", "pool_with_indices", {x}, 2, {Attr::ints("kernel_shape", {2, 2})});
+      auto outs =
+          g.addNodeWithOutputs("MaxPool", "pool_with_indices", {x}, 2, {Attr::ints("kernel_shape", {2, 2})});
       output(g, outs[0], 4);
       output(g, outs[1], 4, DataType::Int64);
       Model model = g.finish("bad_pool");
@@ -634,7 +794,8 @@ class TestTorchGraph : public QObject {
         QVERIFY2(std::string(e.what()).find("Reshape 'reshape_it'") != std::string::npos, e.what());
       }
       // Wrong input type and missing input are refused like ONNX Runtime refuses them.
-      QVERIFY_THROWS_EXCEPTION(Error, exec->run({{"x", Tensor(DataType::Int64, {2, 3})}, {"s", ints({3, 2})}}));
+      QVERIFY_THROWS_EXCEPTION(Error,
+                               exec->run({{"x", Tensor(DataType::Int64, {2, 3})}, {"s", ints({3, 2})}}));
       QVERIFY_THROWS_EXCEPTION(Error, exec->run({{"x", Tensor(DataType::Float32, {2, 3})}}));
     }
   }
