@@ -27,15 +27,15 @@ class Model {
  public:
   Model() = default;
 
-  /// Parses, resolves external data, converts the opset/IR version into what ONNX 1.12 reads (see
-  /// conversion()), runs the ONNX checker and shape inference. Throws Error naming `path` and the problem
-  /// (not ONNX, truncated, missing external data, bad opset...).
+  /// Parses, resolves external data, converts opset/IR into what ONNX 1.12 reads (see conversion()), runs the
+  /// ONNX checker and shape inference.
+  /// Throws Error naming `path` and the problem (not ONNX, truncated, missing external data, bad opset...).
   static Model load(const std::filesystem::path& path);
   /// Wraps a proto built in memory (converted like load()); `origin` names it in error messages.
   static Model fromProto(onnx::ModelProto proto, std::string origin = "<in-memory model>");
 
-  /// What load()/fromProto() converted to make the model readable (opset 18+ -> 17, opset < 7 -> 7, IR 9+ ->
-  /// 8); `changed()` is false for a model that needed nothing. Commands print its lines.
+  /// What load()/fromProto() converted to make the model readable (opset 18+ -> 17, opset < 7 -> 7, IR 9+
+  /// -> 8); changed() is false when the model needed nothing. Commands print its lines.
   const OpsetConversion& conversion() const { return conversion_; }
 
   onnx::ModelProto& proto() { return proto_; }
