@@ -52,128 +52,39 @@ constexpr int kTarget = static_cast<int>(kNewestReadableOpset);
 const std::map<std::string, std::vector<int>>& versionsAfter17() {
   static const std::map<std::string, std::vector<int>> table = [] {
     std::map<std::string, std::vector<int>> t;
-    auto add = [&](int version, std::initializer_list<const char*> ops) {
-      for (const char* op : ops) t[op].push_back(version);
+    // One space-separated list per opset, as in operator_sets.h.
+    auto add = [&](int version, const std::string& ops) {
+      size_t pos = 0;
+      while (pos < ops.size()) {
+        size_t next = ops.find(' ', pos);
+        if (next == std::string::npos) next = ops.size();
+        if (next > pos) t[ops.substr(pos, next - pos)].push_back(version);
+        pos = next + 1;
+      }
     };
-    add(18, {"Pad",
-             "CenterCropPad",
-             "Resize",
-             "Mish",
-             "OptionalGetElement",
-             "OptionalHasElement",
-             "Split",
-             "Col2Im",
-             "ScatterND",
-             "ScatterElements",
-             "ReduceSumSquare",
-             "ReduceLogSum",
-             "ReduceLogSumExp",
-             "ReduceL1",
-             "ReduceL2",
-             "ReduceMax",
-             "ReduceMin",
-             "ReduceMean",
-             "ReduceProd",
-             "BitwiseAnd",
-             "BitwiseOr",
-             "BitwiseXor",
-             "BitwiseNot",
-             "GroupNormalization",
-             "LpPool"});
+    add(18,
+        "Pad CenterCropPad Resize Mish OptionalGetElement OptionalHasElement Split Col2Im ScatterND "
+        "ScatterElements ReduceSumSquare ReduceLogSum ReduceLogSumExp ReduceL1 ReduceL2 ReduceMax ReduceMin "
+        "ReduceMean ReduceProd BitwiseAnd BitwiseOr BitwiseXor BitwiseNot GroupNormalization LpPool");
     add(19,
-        {"Equal", "AveragePool", "Cast", "CastLike", "Constant", "DeformConv", "DequantizeLinear", "Identity",
-         "If", "Loop", "Pad", "QuantizeLinear", "Resize", "Reshape", "Scan", "Shape", "Size"});
-    add(20, {"AffineGrid", "ConstantOfShape", "DFT", "Gelu", "GridSample", "ImageDecoder", "IsInf", "IsNaN",
-             "ReduceMax", "ReduceMin", "RegexFullMatch", "StringConcat", "StringSplit"});
-    add(21, {"Cast",
-             "CastLike",
-             "Constant",
-             "ConstantOfShape",
-             "DequantizeLinear",
-             "Flatten",
-             "GroupNormalization",
-             "Identity",
-             "If",
-             "Loop",
-             "Pad",
-             "QLinearMatMul",
-             "QuantizeLinear",
-             "Reshape",
-             "Scan",
-             "Shape",
-             "Size",
-             "Squeeze",
-             "Transpose",
-             "Unsqueeze"});
-    add(22, {"EyeLike",
-             "RandomUniform",
-             "RandomNormal",
-             "RandomUniformLike",
-             "RandomNormalLike",
-             "Multinomial",
-             "Bernoulli",
-             "ThresholdedRelu",
-             "Selu",
-             "Elu",
-             "Mish",
-             "HardSigmoid",
-             "HardSwish",
-             "Softsign",
-             "Softplus",
-             "Sin",
-             "Cos",
-             "Tan",
-             "Asin",
-             "Acos",
-             "Atan",
-             "Sinh",
-             "Cosh",
-             "Asinh",
-             "Acosh",
-             "Atanh",
-             "Round",
-             "Det",
-             "NegativeLogLikelihoodLoss",
-             "AveragePool",
-             "MaxPool",
-             "MaxUnpool",
-             "LpPool",
-             "MaxRoiPool",
-             "Conv",
-             "ConvTranspose",
-             "DeformConv",
-             "GlobalAveragePool",
-             "GlobalMaxPool",
-             "GlobalLpPool",
-             "InstanceNormalization",
-             "LpNormalization",
-             "Dropout",
-             "RoiAlign",
-             "RNN",
-             "GRU",
-             "LSTM",
-             "GridSample"});
-    add(23, {"Cast",
-             "CastLike",
-             "Constant",
-             "ConstantOfShape",
-             "DequantizeLinear",
-             "Flatten",
-             "Identity",
-             "If",
-             "Loop",
-             "Pad",
-             "QuantizeLinear",
-             "Reshape",
-             "Scan",
-             "Shape",
-             "Size",
-             "Squeeze",
-             "Transpose",
-             "Unsqueeze",
-             "Attention",
-             "RMSNormalization",
-             "RotaryEmbedding"});
+        "Equal AveragePool Cast CastLike Constant DeformConv DequantizeLinear Identity If Loop Pad "
+        "QuantizeLinear Resize Reshape Scan Shape Size");
+    add(20,
+        "AffineGrid ConstantOfShape DFT Gelu GridSample ImageDecoder IsInf IsNaN ReduceMax ReduceMin "
+        "RegexFullMatch StringConcat StringSplit");
+    add(21,
+        "Cast CastLike Constant ConstantOfShape DequantizeLinear Flatten GroupNormalization Identity If Loop "
+        "Pad QLinearMatMul QuantizeLinear Reshape Scan Shape Size Squeeze Transpose Unsqueeze");
+    add(22,
+        "EyeLike RandomUniform RandomNormal RandomUniformLike RandomNormalLike Multinomial Bernoulli "
+        "ThresholdedRelu Selu Elu Mish HardSigmoid HardSwish Softsign Softplus Sin Cos Tan Asin Acos Atan "
+        "Sinh Cosh Asinh Acosh Atanh Round Det NegativeLogLikelihoodLoss AveragePool MaxPool MaxUnpool "
+        "LpPool "
+        "MaxRoiPool Conv ConvTranspose DeformConv GlobalAveragePool GlobalMaxPool GlobalLpPool "
+        "InstanceNormalization LpNormalization Dropout RoiAlign RNN GRU LSTM GridSample");
+    add(23,
+        "Cast CastLike Constant ConstantOfShape DequantizeLinear Flatten Identity If Loop Pad QuantizeLinear "
+        "Reshape Scan Shape Size Squeeze Transpose Unsqueeze Attention RMSNormalization RotaryEmbedding");
     return t;
   }();
   return table;
@@ -1147,6 +1058,11 @@ OpsetConversion convertToReadableOpset(onnx::ModelProto& model, const std::strin
     throw Error(msg + "; " + reexportAdvice(opset));
   };
 
+  if (opset > kNewestConvertibleOpset)
+    refuse("the model", "opset " + std::to_string(opset) +
+                            " is newer than this converter knows (opset changes up to " +
+                            std::to_string(kNewestConvertibleOpset) + ")");
+
   // IR version: ONNX 1.12's checker refuses anything newer than IR 8. Lower it when the file uses nothing
   // newer.
   if (model.ir_version() > kNewestReadableIrVersion) {
@@ -1178,11 +1094,6 @@ OpsetConversion convertToReadableOpset(onnx::ModelProto& model, const std::strin
     model.set_ir_version(kNewestReadableIrVersion);
     result.ir_to = kNewestReadableIrVersion;
   }
-
-  if (opset > kNewestConvertibleOpset)
-    refuse("the model", "opset " + std::to_string(opset) +
-                            " is newer than this converter knows (opset changes up to " +
-                            std::to_string(kNewestConvertibleOpset) + ")");
 
   if (opset > kNewestReadableOpset) {
     Converter converter(model, static_cast<int>(opset));
