@@ -939,9 +939,9 @@ std::optional<Blocker> findNewType(const GraphProto& g, const std::string& where
     for (const auto& a : node.attribute()) {
       if ((a.name() == "to" || a.name() == "dtype" || a.name() == "output_dtype") &&
           a.i() > kNewestKnownTypeCode)
-        return Blocker{describeNode(node) + where, "its " + a.name() + " is " +
+        return Blocker{describeNode(node) + where, "attribute " + a.name() + "=" +
                                                        newTypeName(static_cast<int>(a.i())) +
-                                                       ", a type opset 17 does not have"};
+                                                       " names a type opset 17 does not have"};
       if (a.has_t() && a.t().data_type() > kNewestKnownTypeCode)
         return Blocker{describeNode(node) + where, "its '" + a.name() + "' tensor is " +
                                                        newTypeName(a.t().data_type()) +
@@ -1083,8 +1083,8 @@ OpsetConversion convertToReadableOpset(onnx::ModelProto& model, const std::strin
         for (const auto& a : node.attribute())
           if ((a.name() == "to" || a.name() == "dtype") && a.i() > kNewestKnownTypeCode)
             refuse(describeNode(node) + " (in model function '" + f.name() + "')",
-                   "its " + a.name() + " is " + newTypeName(static_cast<int>(a.i())) +
-                       ", a type opset 17 does not have");
+                   "attribute " + a.name() + "=" + newTypeName(static_cast<int>(a.i())) +
+                       " names a type opset 17 does not have");
   }
   if (model.ir_version() > kNewestReadableIrVersion) {
     result.lines.push_back("IR version " + std::to_string(model.ir_version()) + " -> " +
