@@ -72,6 +72,8 @@ Model Model::fromProto(onnx::ModelProto proto, std::string origin) {
   Model model;
   model.proto_ = std::move(proto);
   model.origin_ = std::move(origin);
+  // Newer exports (opset 18+, IR 9+) and very old ones are converted first, or refused with one message.
+  model.conversion_ = convertToReadableOpset(model.proto_, model.origin_);
   int64_t opset = model.opsetVersion();
   auto range = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map().at(onnx::ONNX_DOMAIN);
   if (opset < 7 || opset > range.second)

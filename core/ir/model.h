@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/ir/opset_convert.h"
 #include "core/ir/tensor.h"
 
 namespace edgetune {
@@ -26,11 +27,16 @@ class Model {
  public:
   Model() = default;
 
-  /// Parses, resolves external data, runs the ONNX checker and shape inference.
+  /// Parses, resolves external data, converts opset/IR into what ONNX 1.12 reads (see conversion()), runs the
+  /// ONNX checker and shape inference.
   /// Throws Error naming `path` and the problem (not ONNX, truncated, missing external data, bad opset...).
   static Model load(const std::filesystem::path& path);
-  /// Wraps a proto built in memory; `origin` names it in error messages.
+  /// Wraps a proto built in memory (converted like load()); `origin` names it in error messages.
   static Model fromProto(onnx::ModelProto proto, std::string origin = "<in-memory model>");
+
+  /// What load()/fromProto() converted to make the model readable (opset 18+ -> 17, opset < 7 -> 7, IR 9+
+  /// -> 8); changed() is false when the model needed nothing. Commands print its lines.
+  const OpsetConversion& conversion() const { return conversion_; }
 
   onnx::ModelProto& proto() { return proto_; }
   const onnx::ModelProto& proto() const { return proto_; }
@@ -83,6 +89,7 @@ class Model {
   onnx::ModelProto proto_;
   std::string origin_ = "<in-memory model>";
   std::filesystem::path source_path_;
+  OpsetConversion conversion_;
 
   mutable bool index_valid_ = false;
   mutable std::unordered_map<std::string, int> producer_;
