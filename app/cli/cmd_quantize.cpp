@@ -1,5 +1,8 @@
 // edgetune-cli quantize MODEL -o OUT: static/dynamic INT8, FP16 or weight-only INT8, with calibration,
 // exclusions, mixed precision, an error diagnosis table and the "will it be faster?" check.
+#include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "app/cli/cli_common.h"
@@ -18,6 +21,8 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
     QuantizeOptions options;
     std::string mode = "static", act_type = "uint8", calibration = "minmax";
     bool per_tensor = false, symmetric = false, diagnose = false, check = false, keep_fp16_io = false;
+    bool strict = false;
+    ModelInputArgs input;
     std::vector<std::string> exclude, exclude_ops, targets;
     int diagnose_rows = 20;
   };
@@ -53,6 +58,10 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   cmd->add_flag("--diagnose", args->diagnose, "Per-tensor SNR/MSE/cosine table, worst first (needs --data)");
   cmd->add_option("--diagnose-rows", args->diagnose_rows, "Rows of the diagnosis table")->capture_default_str();
   cmd->add_flag("--check", args->check, "Report what would stop a speed-up (unfused Q/DQ, float ops, CPU)");
+  cmd->add_flag("--strict", args->strict,
+                "Static INT8: fail (nothing written) when more than 10% of MACs stay in float, by the plan or in "
+                "ONNX Runtime's optimized graph");
+  addModelInputOptions(cmd, args->input);
   cmd->add_option("--target", args->targets, "Target CPU for --check (rpi4, rpi5, x86-avx2, x86-vnni, flags:LIST)")
       ->take_all();
   cmd->callback([args, &global, &run] {
@@ -73,23 +82,88 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
         throw edgetune::Error("quantize: --mode static needs --data (calibration examples), e.g. --data fashion-mnist:train");
       if (args->diagnose && o.data.empty()) throw edgetune::Error("quantize: --diagnose needs --data");
 
-      const Model original = Model::load(args->model);
+      LoadedModel loaded = loadModel(args->model, args->input, global);
+      const Model& original = loaded.model;  // the cleaned model: the float reference for every comparison
       Model model = original;
+      // Sizes for MACs: --shape, then a dataset example, then the defaults. A dynamic image size nobody gave
+      // leaves coverage MACs at the declared sizes (said on stderr) rather than failing the quantization.
+      std::optional<InputShapes> shapes;
+      try {
+        std::optional<ExampleShapes> example;
+        if (!o.data.empty()) {
+          example.emplace();
+          auto data = openDataset(o.data);
+          for (const auto& f : data->features()) (*example)[f.name] = f.shape;
+        }
+        shapes = resolveShapes(original, args->input, example ? &*example : nullptr);
+        noteShapes(global, *shapes);
+      } catch (const edgetune::Error& e) {
+        if (!global.quiet && !global.json)
+          std::fprintf(stderr, "shape: %s (coverage MACs counted at the declared sizes)\n", e.what());
+      }
       auto job = makeJob(global, "quantize");
       PassContext context(job.get());
       QuantizePass pass(o);
+      if (shapes) pass.setInputShapes(*shapes);
       PassReport report = pass.apply(model, context);
-      model.save(args->output);
       endProgress();
 
+      // No silent partial success: static INT8 is only fast when (almost) every MAC runs in an integer
+      // kernel, so say which nodes stay float, by our plan and by what ONNX Runtime really fuses.
+      std::optional<IntegerMacsReport> ort_macs;
+      std::vector<std::string> warnings;
+      if (o.mode == "static") {
+        ort_macs = integerMacsInOrt(original, model, shapes ? &*shapes : nullptr);
+        if (report.coverage && report.coverage->total_macs > 0 &&
+            report.coverage->skippedMacs() * 10 > report.coverage->total_macs) {
+          std::string names;
+          for (const auto& n : report.coverage->topSkipped(5))
+            names += (names.empty() ? "" : ", ") + n.op_type + " '" + n.name + "'";
+          char share[32];
+          std::snprintf(share, sizeof(share), "%.1f%%",
+                        100.0 * static_cast<double>(report.coverage->skippedMacs()) /
+                            static_cast<double>(report.coverage->total_macs));
+          warnings.push_back(std::string(share) + " of MACs stay in float; largest: " + names);
+        }
+        if (ort_macs->float_model_macs > 0 && ort_macs->integerShare() < 0.9) {
+          std::string names;
+          for (size_t i = 0; i < ort_macs->float_nodes.size() && i < 5; ++i)
+            names += (i ? ", " : "") + ort_macs->float_nodes[i].op_type + " '" + ort_macs->float_nodes[i].name + "'";
+          char share[32];
+          std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * ort_macs->integerShare());
+          warnings.push_back("ONNX Runtime runs only " + std::string(share) + " of MACs in integer kernels" +
+                             (names.empty() ? std::string() : "; float: " + names));
+        }
+        if (args->strict && !warnings.empty())
+          throw edgetune::Error("quantize --strict: " + warnings.front() + "; nothing written (see --exclude, "
+                                "--check, or drop --strict)");
+      }
+      model.save(args->output);
+
       nlohmann::json j = report.toJson();
+      j["clean"] = loaded.clean.toJson();  // the first step: what canonicalize did on the way in
       j["input"] = args->model;
       j["output"] = args->output;
-      const auto in_size = original.serialize().size(), out_size = model.serialize().size();
+      const auto in_size = static_cast<size_t>(std::filesystem::file_size(args->model)), out_size = model.serialize().size();
       j["input_bytes"] = in_size;
       j["output_bytes"] = out_size;
+      if (shapes) j["shapes"] = shapes->toJson();
+      if (ort_macs) j["ort_integer_macs"] = ort_macs->toJson();
+      j["warnings"] = warnings;
       std::ostringstream text;
+      text << "  " << loaded.clean.summary() << "\n";
       for (const auto& line : report.lines) text << "  " << line << "\n";
+      if (report.coverage)
+        for (const auto& line : report.coverage->lines(o.mode == "fp16" ? "converted" : "quantized"))
+          text << "  " << line << "\n";
+      if (ort_macs) {
+        char line[160];
+        std::snprintf(line, sizeof(line), "  ONNX Runtime runs %.1f%% of MACs in integer kernels (%s of %s)\n",
+                      100.0 * ort_macs->integerShare(), humanCount(static_cast<double>(ort_macs->integer_macs)).c_str(),
+                      humanCount(static_cast<double>(ort_macs->float_model_macs)).c_str());
+        text << line;
+      }
+      for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
       text << "size " << humanBytes(static_cast<double>(in_size)) << " -> " << humanBytes(static_cast<double>(out_size))
            << " (" << static_cast<double>(in_size) / static_cast<double>(std::max<size_t>(1, out_size))
            << "x smaller); wrote " << args->output << "\n";

@@ -252,6 +252,15 @@ std::map<std::string, QuantRange> CalibrationData::ranges(const RangeOptions& op
   return out;
 }
 
+std::string calibrationOutputName(const Model& model, const std::string& tensor) {
+  auto info = model.valueInfo(tensor);
+  if (info && info->has_shape) return tensor;
+  for (const auto* list : {&model.graph().value_info(), &model.graph().input(), &model.graph().output()})
+    for (const auto& vi : *list)
+      if (vi.name() == tensor && vi.type().tensor_type().has_shape()) return tensor;
+  return tensor + "_calibration_flat";
+}
+
 Model withExtraOutputs(const Model& model, const std::vector<std::string>& tensors) {
   onnx::ModelProto proto = model.proto();
   auto* graph = proto.mutable_graph();
@@ -273,16 +282,35 @@ Model withExtraOutputs(const Model& model, const std::vector<std::string>& tenso
       for (const auto& vi : *list)
         if (vi.name() == name) declared = &vi;
     auto* out = graph->add_output();
-    if (declared) {
+    const bool declared_shape = declared && declared->type().tensor_type().has_shape();
+    if (declared_shape) {
       *out = *declared;
-    } else {
+    } else if (info && info->has_shape) {
       out->set_name(name);
       auto* tt = out->mutable_type()->mutable_tensor_type();
       tt->set_elem_type(onnx::TensorProto::FLOAT);
-      if (info && info->has_shape)
-        for (size_t d = 0; d < info->shape.size(); ++d) tt->mutable_shape()->add_dim()->set_dim_param("d" + std::to_string(d));
-      else
-        throw Error(model.origin() + ": tensor '" + name + "' has no inferred shape; cannot add it as an output");
+      for (size_t d = 0; d < info->shape.size(); ++d) tt->mutable_shape()->add_dim()->set_dim_param("d" + std::to_string(d));
+    } else {
+      // Not even the rank is known (a Reshape to a computed shape, as torch.onnx writes ShuffleNet's channel
+      // shuffle with a dynamic batch): a graph output needs a shape, so the values leave flattened, which is
+      // all a histogram needs.
+      const std::string flat = calibrationOutputName(model, name);
+      const std::string shape_name = flat + "_shape";
+      onnx::TensorProto* shape = graph->add_initializer();
+      shape->set_name(shape_name);
+      shape->set_data_type(onnx::TensorProto::INT64);
+      shape->add_dims(1);
+      shape->add_int64_data(-1);
+      onnx::NodeProto* reshape = graph->add_node();
+      reshape->set_op_type("Reshape");
+      reshape->set_name(flat + "_Reshape");
+      reshape->add_input(name);
+      reshape->add_input(shape_name);
+      reshape->add_output(flat);
+      out->set_name(flat);
+      auto* tt = out->mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(onnx::TensorProto::FLOAT);
+      tt->mutable_shape()->add_dim()->set_dim_param("values");
     }
     existing.insert(name);
   }
@@ -348,6 +376,8 @@ CalibrationData collectCalibration(const Model& model, const Dataset& dataset, c
   const size_t total_units = samples * groups.size();
   for (const auto& group : groups) {
     Model extended = withExtraOutputs(model, group);
+    std::vector<std::string> fetch;
+    for (const auto& t : group) fetch.push_back(calibrationOutputName(model, t));
     OrtOptions ort;
     ort.intra_op_threads = options.threads;
     auto executor = makeOrtExecutor(extended, ort);
@@ -357,7 +387,7 @@ CalibrationData collectCalibration(const Model& model, const Dataset& dataset, c
     for (size_t begin = 0; begin + (fixed > 0 ? batch : 1) <= samples; begin += batch) {
       if (job) job->throwIfCancelled();
       const size_t count = std::min(batch, samples - begin);
-      auto outputs = executor->run(datasetBatch(dataset, inputs, begin, count), group);
+      auto outputs = executor->run(datasetBatch(dataset, inputs, begin, count), fetch);
       for (size_t i = 0; i < group.size(); ++i) {
         if (outputs[i].type() != DataType::Float32)
           throw Error(model.origin() + ": tensor '" + group[i] + "' is not float32");

@@ -95,7 +95,10 @@ CalibrationData collectCalibration(const Model& model, const Dataset& dataset, c
                                    const CalibrationOptions& options, JobContext* job = nullptr);
 
 /// A copy of `model` whose graph also outputs `tensors` (float32 intermediates), for calibration and diagnosis.
+/// A tensor whose rank shape inference could not find leaves flattened, as calibrationOutputName(tensor).
 Model withExtraOutputs(const Model& model, const std::vector<std::string>& tensors);
+/// The output name withExtraOutputs gives `tensor`: itself, or "<tensor>_calibration_flat" when its rank is unknown.
+std::string calibrationOutputName(const Model& model, const std::string& tensor);
 
 /// Builds inputs for a batch of examples [begin, begin+count) bound to `inputs` (model input declarations).
 std::vector<NamedTensor> datasetBatch(const Dataset& dataset, const std::vector<TensorInfo>& inputs, size_t begin,

@@ -4,11 +4,16 @@
 #include <onnxruntime_cxx_api.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
 
 #include "core/runtime/ort_env.h"
 #include "core/util/error.h"
@@ -100,7 +105,9 @@ CpuIntegerSupport targetCpuSupport(const std::string& target) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-onnx::ModelProto ortOptimizedModel(const Model& model, int threads) {
+namespace {
+
+onnx::ModelProto optimizedAt(const Model& model, int threads, GraphOptimizationLevel level) {
   static std::atomic<int> counter{0};
   const auto path = std::filesystem::temp_directory_path() /
                     ("edgetune_optimized_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".onnx");
@@ -108,7 +115,7 @@ onnx::ModelProto ortOptimizedModel(const Model& model, int threads) {
   try {
     Ort::SessionOptions so;
     so.SetIntraOpNumThreads(threads);
-    so.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
+    so.SetGraphOptimizationLevel(level);
     so.SetOptimizedModelFilePath(path.c_str());
     Ort::Session session(ortEnv(), bytes.data(), bytes.size(), so);
   } catch (const Ort::Exception& e) {
@@ -121,6 +128,10 @@ onnx::ModelProto ortOptimizedModel(const Model& model, int threads) {
   if (!optimized.ParseFromString(data)) throw Error(model.origin() + ": cannot read ONNX Runtime's optimized model");
   return optimized;
 }
+
+}  // namespace
+
+onnx::ModelProto ortOptimizedModel(const Model& model, int threads) { return optimizedAt(model, threads, ORT_ENABLE_ALL); }
 
 std::map<std::string, int> ortOptimizedOpCounts(const Model& model, int threads) {
   std::map<std::string, int> counts;
@@ -254,6 +265,217 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
   };
   cpuIssue(r.host);
   for (const auto& t : r.targets) cpuIssue(t);
+  return r;
+}
+
+}  // namespace edgetune
+
+// ---------------------------------------------------------------------------------------------------------
+namespace edgetune {
+namespace {
+
+using ShapeMap = std::map<std::string, std::vector<int64_t>>;
+
+// Shapes of every tensor ORT knew about: inputs, outputs, value_info (what it inferred) and initializers.
+// Dimensions it could not resolve are -1.
+ShapeMap optimizedShapes(const onnx::GraphProto& g) {
+  ShapeMap shapes;
+  auto add = [&](const onnx::ValueInfoProto& v) {
+    if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
+    std::vector<int64_t> dims;
+    for (const auto& d : v.type().tensor_type().shape().dim()) dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    shapes[v.name()] = std::move(dims);
+  };
+  for (const auto& v : g.input()) add(v);
+  for (const auto& v : g.output()) add(v);
+  for (const auto& v : g.value_info()) add(v);
+  for (const auto& t : g.initializer()) shapes[t.name()] = {t.dims().begin(), t.dims().end()};
+  return shapes;
+}
+
+// Shapes ONNX shape inference finds for a standard ONNX model, with data propagation so that Reshapes to
+// computed shapes (Shape -> Gather -> Concat, as torch.onnx writes them for a dynamic batch) still resolve.
+ShapeMap inferredShapes(const onnx::ModelProto& proto) {
+  onnx::ModelProto copy = proto;
+  try {
+    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(false, 0, true));
+  } catch (const std::exception&) {
+    // What could be inferred before the failure is still in value_info.
+  }
+  return optimizedShapes(copy.graph());
+}
+
+int64_t elements(const std::vector<int64_t>& v, size_t from = 0) {
+  int64_t n = 1;
+  for (size_t i = from; i < v.size(); ++i) n *= v[i];
+  return n;
+}
+
+bool fullyKnown(const std::vector<int64_t>& v) {
+  return std::all_of(v.begin(), v.end(), [](int64_t d) { return d >= 0; });
+}
+
+int64_t intAttr(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return a.i();
+  return fallback;
+}
+
+// What the MAC count of ORT's optimized graph needs: every tensor's full shape where known, and its element
+// count, also through the layout Transposes and Q/DQ ORT inserts (the NHWC rewrite gives new tensor names
+// nobody declared a shape for, but they hold as many elements as the tensors beside them).
+struct TensorSizes {
+  ShapeMap shapes;
+  std::map<std::string, int64_t> numel;
+
+  std::optional<std::vector<int64_t>> shape(const std::string& name) const {
+    auto it = name.empty() ? shapes.end() : shapes.find(name);
+    if (it == shapes.end() || !fullyKnown(it->second)) return std::nullopt;
+    return it->second;
+  }
+  int64_t count(const std::string& name) const {
+    auto it = numel.find(name);
+    return it == numel.end() ? -1 : it->second;
+  }
+};
+
+TensorSizes sizesOf(const onnx::GraphProto& g, const ShapeMap& reference) {
+  TensorSizes t;
+  t.shapes = reference;
+  for (const auto& [name, dims] : optimizedShapes(g))
+    if (fullyKnown(dims) || !t.shapes.count(name)) t.shapes[name] = dims;
+  for (const auto& [name, dims] : t.shapes)
+    if (fullyKnown(dims)) t.numel[name] = elements(dims);
+  static const std::set<std::string> same_size = {"Transpose", "QuantizeLinear", "DequantizeLinear", "Cast",
+                                                  "Relu",      "Identity",       "Sigmoid",          "Clip"};
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& n : g.node()) {
+      if (!same_size.count(n.op_type()) || n.input_size() < 1 || n.output_size() < 1) continue;
+      const int64_t in = t.count(n.input(0)), out = t.count(n.output(0));
+      if (in >= 0 && out < 0) t.numel[n.output(0)] = in, changed = true;
+      if (out >= 0 && in < 0) t.numel[n.input(0)] = out, changed = true;
+    }
+  }
+  return t;
+}
+
+std::string inputAt(const onnx::NodeProto& n, int i) { return i < n.input_size() ? n.input(i) : std::string(); }
+
+// MACs of one node of ORT's optimized graph; -1 = a compute op whose sizes are unknown; 0 = not a compute op.
+// Every compute op does (output elements) x (length of each dot product); the latter comes from the weight
+// where there is one, else from the first operand's shape.
+int64_t optimizedNodeMacs(const TensorSizes& sizes, const onnx::NodeProto& n) {
+  const std::string& op = n.op_type();
+  static const std::map<std::string, int> conv_weight = {{"Conv", 1},     {"FusedConv", 1},   {"NhwcFusedConv", 1},
+                                                         {"NhwcConv", 1}, {"ConvInteger", 1}, {"QLinearConv", 3}};
+  static const std::map<std::string, int> matmul_b = {{"MatMul", 1},        {"FusedMatMul", 1},
+                                                      {"MatMulInteger", 1}, {"MatMulIntegerToFloat", 1},
+                                                      {"DynamicQuantizeMatMul", 1}, {"QLinearMatMul", 3}};
+  if (n.output_size() < 1) return 0;
+  const int64_t out = sizes.count(n.output(0));
+  if (auto it = conv_weight.find(op); it != conv_weight.end()) {
+    // Each output element sums over C/group * prod(kernel) products, in NCHW or NHWC layout alike.
+    auto w = sizes.shape(inputAt(n, it->second));
+    if (out < 0 || !w || w->size() < 2) return -1;
+    return out * elements(*w, 1);
+  }
+  if (op == "Gemm" || op == "FusedGemm" || op == "QGemm") {
+    auto b = sizes.shape(inputAt(n, op == "QGemm" ? 3 : 1));
+    auto a = sizes.shape(inputAt(n, 0));
+    int64_t k = -1;
+    if (b && b->size() == 2) k = intAttr(n, "transB", 0) ? (*b)[1] : (*b)[0];
+    else if (a && a->size() == 2) k = intAttr(n, "transA", 0) ? (*a)[0] : (*a)[1];
+    return out < 0 || k < 0 ? -1 : out * k;
+  }
+  if (auto it = matmul_b.find(op); it != matmul_b.end()) {
+    auto b = sizes.shape(inputAt(n, it->second));
+    auto a = sizes.shape(inputAt(n, 0));
+    int64_t k = -1;
+    if (b && b->size() >= 2) k = intAttr(n, "transB", 0) ? b->back() : (*b)[b->size() - 2];
+    else if (a && !a->empty()) k = intAttr(n, "transA", 0) && a->size() >= 2 ? (*a)[a->size() - 2] : a->back();
+    return out < 0 || k < 0 ? -1 : out * k;
+  }
+  if (op == "Attention" || op == "QAttention") {
+    // Input [B, S, H] times packed QKV weights [H, 3H], then Q K^T and softmax(.) V: 2 * B * S * S * H.
+    auto x = sizes.shape(inputAt(n, 0)), w = sizes.shape(inputAt(n, op == "QAttention" ? 1 : 1));
+    if (!x || !w || x->size() != 3 || w->size() != 2) return -1;
+    const int64_t b = (*x)[0], s = (*x)[1], h = (*x)[2];
+    return b * s * (*w)[0] * (*w)[1] + 2 * b * s * s * h;
+  }
+  return 0;
+}
+
+}  // namespace
+
+double IntegerMacsReport::integerShare() const {
+  return float_model_macs > 0 ? static_cast<double>(integer_macs) / static_cast<double>(float_model_macs) : 0.0;
+}
+
+nlohmann::json IntegerMacsReport::toJson() const {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : float_nodes) nodes.push_back({{"node", n.name}, {"op", n.op_type}, {"macs", n.macs}});
+  return {{"float_model_macs", float_model_macs}, {"integer_macs", integer_macs},
+          {"float_macs", float_macs},             {"integer_share", integerShare()},
+          {"unknown_shape_nodes", unknown_shape_nodes}, {"float_nodes", nodes}};
+}
+
+static void countOptimizedMacs(const onnx::ModelProto& optimized, const ShapeMap& reference, int64_t& integer,
+                               int64_t& float_, int& unknown, std::vector<IntegerMacsReport::Node>* float_nodes = nullptr) {
+  integer = float_ = 0;
+  unknown = 0;
+  const TensorSizes sizes = sizesOf(optimized.graph(), reference);
+  for (const auto& n : optimized.graph().node()) {
+    const int64_t macs = optimizedNodeMacs(sizes, n);
+    if (macs < 0) {
+      ++unknown;
+      if (float_nodes) float_nodes->push_back({n.name().empty() ? n.output(0) : n.name(), n.op_type() + " (unsized)", 0});
+      continue;
+    }
+    if (macs == 0) continue;
+    if (isIntegerKernel(n.op_type())) {
+      integer += macs;
+    } else {
+      float_ += macs;
+      if (float_nodes) float_nodes->push_back({n.name().empty() ? n.output(0) : n.name(), n.op_type(), macs});
+    }
+  }
+  if (float_nodes)
+    std::stable_sort(float_nodes->begin(), float_nodes->end(),
+                     [](const IntegerMacsReport::Node& a, const IntegerMacsReport::Node& b) { return a.macs > b.macs; });
+}
+
+IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quantized, const InputShapes* shapes,
+                                   int threads) {
+  // ORT only sizes what it can infer: with symbolic input dimensions it would leave every activation shape
+  // unknown, so both models are given concrete inputs first.
+  InputShapes resolved;
+  if (shapes) {
+    resolved = *shapes;
+  } else {
+    try {
+      resolved = resolveInputShapes(float_model);
+    } catch (const Error&) {
+      // A dynamic spatial size nobody gave: count at the declared sizes (what is unknown stays unknown).
+    }
+  }
+  auto concrete = [&](const Model& m) { return resolved.empty() ? m : withConcreteInputs(m, resolved); };
+  // ORT writes back only the value_info its input declared, so the shapes of the tensors the fusions keep come
+  // from shape inference of the (standard ONNX) model handed to ORT.
+  IntegerMacsReport r;
+  int64_t ignored_integer = 0;
+  int unknown_float = 0;
+  // Counted at ORT's "extended" level: every fusion into integer kernels (QDQ selectors, MatMulIntegerToFloat,
+  // DynamicQuantizeMatMul) has happened there, but not the layout rewrites (NCHWc, NHWC) that rename tensors
+  // and pad channels; they change how a kernel walks memory, not whether it is integer.
+  const Model f = concrete(float_model), q = concrete(quantized);
+  countOptimizedMacs(optimizedAt(f, threads, ORT_ENABLE_EXTENDED), inferredShapes(f.proto()), ignored_integer, r.float_model_macs,
+                     unknown_float);
+  r.float_model_macs += ignored_integer;  // a model that is partly integer already counts whole
+  countOptimizedMacs(optimizedAt(q, threads, ORT_ENABLE_EXTENDED), inferredShapes(q.proto()), r.integer_macs, r.float_macs,
+                     r.unknown_shape_nodes, &r.float_nodes);
+  r.unknown_shape_nodes += unknown_float;
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 
 namespace edgetune {
@@ -58,5 +59,28 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
 
 /// True for ops that run on int8/uint8 data inside ONNX Runtime (QLinear*, QGemm, MatMulInteger*, ...).
 bool isIntegerKernel(const std::string& op_type);
+
+/// Where the MACs go in the graph ONNX Runtime really executes: how many run in integer kernels (QLinearConv,
+/// ConvInteger, QGemm, MatMulInteger, MatMulIntegerToFloat, DynamicQuantizeMatMul, QLinearMatMul, QAttention)
+/// against the float model's own MACs (counted the same way in its optimized graph). This is the number that
+/// says whether static INT8 can be fast: a Q/DQ pair ORT did not fuse leaves its Conv in float.
+struct IntegerMacsReport {
+  int64_t float_model_macs = 0;  // MACs of the float model's optimized graph
+  int64_t integer_macs = 0;      // MACs in integer kernels of the quantized model's optimized graph
+  int64_t float_macs = 0;        // MACs still in float compute ops of the quantized model's optimized graph
+  int unknown_shape_nodes = 0;   // compute nodes whose MACs could not be sized (not counted above)
+  struct Node {
+    std::string name, op_type;
+    int64_t macs = 0;
+  };
+  std::vector<Node> float_nodes;  // compute nodes left in float, largest first
+  /// integer_macs / float_model_macs (0 when the float model has no MACs).
+  double integerShare() const;
+  nlohmann::json toJson() const;
+};
+/// Counts the MACs of `float_model` and `quantized` in ONNX Runtime's optimized graphs at the sizes `shapes`
+/// gives (null: batch 1, sequence 128, or the model's fixed sizes), so symbolic dimensions do not count as 1.
+IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quantized,
+                                   const InputShapes* shapes = nullptr, int threads = 1);
 
 }  // namespace edgetune

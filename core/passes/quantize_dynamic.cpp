@@ -114,6 +114,81 @@ void appendNodesAndFinish(Model& model, std::vector<onnx::NodeProto> added, cons
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kNotCandidate = "-";
+
+// Why dynamic INT8 leaves this node alone ("" = it quantizes it, kNotCandidate = nothing to say: no weights, no
+// MACs). One predicate for the rewrite and its coverage report, so the report cannot drift from what was done.
+std::string dynamicSkipReason(const Model& model, const onnx::NodeProto& n, const QuantizeOptions& options,
+                              const NodeFilter& filter) {
+  const std::string& op = n.op_type();
+  const bool gemm = op == "Gemm";
+  if (op != "MatMul" && !gemm) {
+    if (op == "Conv" || op == "ConvTranspose") return "op not supported by dynamic INT8 (use --mode static)";
+    return readsFloatWeights(model, n) ? skip_reason::kOpNotSupported : kNotCandidate;
+  }
+  if (filter.excluded(n)) return skip_reason::kExcludedByUser;
+  if (n.input_size() < 2 || !constFloat(model, n.input(1))) return skip_reason::kWeightNotConstant;
+  if (model.initializer(n.input(1))->dims_size() != 2) return "weight is not 2-D";
+  auto a_info = model.valueInfo(n.input(0));
+  if (!a_info || a_info->type != DataType::Float32 || isConstantInitializer(model, n.input(0)))
+    return "input is not a float32 activation";
+  int64_t numel = 1;
+  for (auto d : model.initializer(n.input(1))->dims()) numel *= d;
+  if (numel < options.min_weight_elements) return "weight smaller than min_weight_elements";
+  if (gemm) {
+    if (attrInt(n, "transA", 0) != 0 || attrFloat(n, "alpha", 1.0f) != 1.0f)
+      return "Gemm with transA or alpha != 1 (no integer kernel)";
+    if (n.input_size() > 2 && !n.input(2).empty() && attrFloat(n, "beta", 1.0f) != 1.0f) return "Gemm beta != 1";
+  }
+  return "";
+}
+
+// The Add that adds a constant bias to `tensor` (a MatMul's output) when it is the tensor's only reader; the
+// index of its constant operand goes to `bias_slot`. ORT folds such an Add into MatMulIntegerToFloat.
+int biasAddOf(const Model& model, const std::string& tensor, int& bias_slot) {
+  if (model.isGraphOutput(tensor)) return -1;
+  const auto& readers = model.consumers(tensor);
+  if (readers.size() != 1) return -1;
+  const auto& add = model.graph().node(readers[0]);
+  if (add.op_type() != "Add" || add.input_size() != 2) return -1;
+  for (int k = 0; k < 2; ++k) {
+    if (add.input(1 - k) != tensor || !constFloat(model, add.input(k))) continue;
+    const auto* b = model.initializer(add.input(k));
+    if (b->dims_size() < 1) return -1;
+    for (int d = 0; d + 1 < b->dims_size(); ++d)
+      if (b->dims(d) != 1) return -1;
+    bias_slot = k;
+    return readers[0];
+  }
+  return -1;
+}
+
+}  // namespace
+
+QuantDecisions dynamicDecisions(const Model& model, const QuantizeOptions& options) {
+  validate(options);
+  model.reindex();
+  const NodeFilter filter(options);
+  QuantDecisions out;
+  std::set<int> fused_bias;
+  const auto& g = model.graph();
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (fused_bias.count(i)) continue;
+    const std::string reason = dynamicSkipReason(model, n, options, filter);
+    if (reason == kNotCandidate) continue;
+    int slot = 0;
+    const int bias = reason.empty() && n.op_type() == "MatMul" ? biasAddOf(model, n.output(0), slot) : -1;
+    if (bias >= 0) fused_bias.insert(bias);
+    out.push_back({quantNodeKey(n), reason});
+  }
+  // Bias Adds run inside the fused integer kernel; count their (bias) bytes as covered.
+  for (int i : fused_bias) out.push_back({quantNodeKey(g.node(i)), ""});
+  return out;
+}
+
 PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
   validate(options);
   PassReport report;
@@ -129,22 +204,24 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
   const int original_nodes = g.node_size();
   for (int i = 0; i < original_nodes; ++i) {
     const onnx::NodeProto n = g.node(i);
-    if (filter.excluded(n) || n.input_size() < 2 || !constFloat(model, n.input(1))) continue;
+    if (!dynamicSkipReason(model, n, options, filter).empty()) continue;
     const bool gemm = n.op_type() == "Gemm";
-    if (n.op_type() != "MatMul" && !gemm) continue;
-    if (model.initializer(n.input(1))->dims_size() != 2) continue;
-    auto a_info = model.valueInfo(n.input(0));
-    if (!a_info || a_info->type != DataType::Float32 || isConstantInitializer(model, n.input(0))) continue;
     Tensor w = tensorFromProto(*model.initializer(n.input(1)));
-    if (w.numel() < options.min_weight_elements) continue;
     std::string bias;
     if (gemm) {
-      if (attrInt(n, "transA", 0) != 0 || attrFloat(n, "alpha", 1.0f) != 1.0f) continue;
-      if (n.input_size() > 2 && !n.input(2).empty()) {
-        if (attrFloat(n, "beta", 1.0f) != 1.0f) continue;
-        bias = n.input(2);
-      }
+      if (n.input_size() > 2 && !n.input(2).empty()) bias = n.input(2);
       if (attrInt(n, "transB", 0)) w = transpose2d(w);  // MatMulInteger wants B as [K, N]
+    } else {
+      // torch.onnx writes Linear as Add(bias, MatMul(x, W)); ORT's MatMulIntegerToFloat fusion only takes the
+      // bias as the Add's second operand, so the operands are swapped (Add is commutative).
+      int slot = 0;
+      const int add = biasAddOf(model, n.output(0), slot);
+      if (add >= 0 && slot == 0) {
+        auto* a = g.mutable_node(add);
+        const std::string b = a->input(0);
+        a->set_input(0, a->input(1));
+        a->set_input(1, b);
+      }
     }
     const std::string base = n.name().empty() ? n.output(0) : n.name();
     auto [q, scales] = symmetricInt8(w, options.per_channel ? 1 : -1);
@@ -180,6 +257,48 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
   return report;
 }
 
+namespace {
+
+// Why weight-only INT8 leaves this node alone ("" = it stores the weight in `slot` as int8 along `axis`).
+std::string weightOnlySkipReason(const Model& model, const onnx::NodeProto& n, const QuantizeOptions& options,
+                                 const NodeFilter& filter, int& slot, int64_t& axis) {
+  const std::string& op = n.op_type();
+  slot = -1;
+  axis = -1;
+  if (op == "Conv" || op == "ConvTranspose") slot = 1, axis = op == "Conv" ? 0 : 1;
+  else if (op == "Gemm") slot = 1, axis = attrInt(n, "transB", 0) ? 0 : 1;
+  else if (op == "MatMul") slot = 1, axis = 1;
+  else if (op == "Gather") slot = 0, axis = 0;
+  if (slot < 0) return readsFloatWeights(model, n) ? skip_reason::kOpNotSupported : kNotCandidate;
+  if (filter.excluded(n)) return skip_reason::kExcludedByUser;
+  if (slot >= n.input_size() || !constFloat(model, n.input(slot)))
+    return op == "Gather" ? kNotCandidate : skip_reason::kWeightNotConstant;
+  const auto* init = model.initializer(n.input(slot));
+  if (op == "MatMul" && init->dims_size() != 2) axis = -1;
+  if (init->dims_size() < 1) return "weight is a scalar";
+  int64_t numel = 1;
+  for (auto d : init->dims()) numel *= d;
+  if (numel < std::max<int64_t>(options.min_weight_elements, 16)) return "weight smaller than min_weight_elements";
+  if (!options.per_channel) axis = -1;
+  return "";
+}
+
+}  // namespace
+
+QuantDecisions weightOnlyDecisions(const Model& model, const QuantizeOptions& options) {
+  validate(options);
+  model.reindex();
+  const NodeFilter filter(options);
+  QuantDecisions out;
+  for (const auto& n : model.graph().node()) {
+    int slot = 0;
+    int64_t axis = 0;
+    const std::string reason = weightOnlySkipReason(model, n, options, filter, slot, axis);
+    if (reason != kNotCandidate) out.push_back({quantNodeKey(n), reason});
+  }
+  return out;
+}
+
 PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
   validate(options);
   PassReport report;
@@ -193,23 +312,11 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
   std::set<std::string> replaced;
   for (int i = 0; i < g.node_size(); ++i) {
     auto* n = g.mutable_node(i);
-    if (filter.excluded(*n)) continue;
     int slot = -1;
     int64_t axis = -1;
-    const std::string& op = n->op_type();
-    if (op == "Conv" || op == "ConvTranspose") slot = 1, axis = op == "Conv" ? 0 : 1;
-    else if (op == "Gemm") slot = 1, axis = attrInt(*n, "transB", 0) ? 0 : 1;
-    else if (op == "MatMul") slot = 1, axis = 1;
-    else if (op == "Gather") slot = 0, axis = 0;
-    if (slot < 0 || slot >= n->input_size() || !constFloat(model, n->input(slot))) continue;
+    if (!weightOnlySkipReason(model, *n, options, filter, slot, axis).empty()) continue;
     const std::string wname = n->input(slot);
     const auto* init = model.initializer(wname);
-    if (op == "MatMul" && init->dims_size() != 2) axis = -1;
-    if (init->dims_size() < 1) continue;
-    int64_t numel = 1;
-    for (auto d : init->dims()) numel *= d;
-    if (numel < std::max<int64_t>(options.min_weight_elements, 16)) continue;
-    if (!options.per_channel) axis = -1;
     if (!done.count(wname)) {
       auto [q, scales] = symmetricInt8(tensorFromProto(*init), axis);
       std::vector<int64_t> sshape = axis >= 0 ? std::vector<int64_t>{static_cast<int64_t>(scales.size())}

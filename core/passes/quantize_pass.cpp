@@ -2,6 +2,7 @@
 // automatic mixed precision driven by the measured output SNR).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/passes/cleanup_passes.h"
 #include "core/passes/fp16.h"
@@ -85,7 +86,39 @@ double snrDb(std::span<const float> reference, std::span<const float> test) {
   return std::min(200.0, 10.0 * std::log10(signal / noise));
 }
 
+QuantDecisions fp16Decisions(const Model& model, const QuantizeOptions& options) {
+  // FP16 converts every float tensor except the inputs/outputs of excluded op types.
+  const std::set<std::string> excluded(options.exclude_ops.begin(), options.exclude_ops.end());
+  QuantDecisions out;
+  for (const auto& n : model.graph().node()) {
+    const bool compute = n.op_type() == "Conv" || n.op_type() == "ConvTranspose" || n.op_type() == "Gemm" ||
+                         n.op_type() == "MatMul";
+    if (!compute && !readsFloatWeights(model, n)) continue;
+    out.push_back({quantNodeKey(n), excluded.count(n.op_type()) ? skip_reason::kExcludedByUser : ""});
+  }
+  return out;
+}
+
+Coverage coverageOf(const Model& model, const QuantDecisions& decisions, const InputShapes* shapes) {
+  CoverageCounter counter(model, shapes);
+  for (const auto& [node, reason] : decisions) {
+    if (reason.empty()) counter.covered(node);
+    else counter.skipped(node, reason);
+  }
+  return counter.result();
+}
+
 namespace {
+
+// The shapes coverage is measured at: the caller's, else the defaults (batch 1, sequence 128); a dynamic image
+// size nobody gave cannot be guessed, and then MACs behind it count as 0 rather than at a made-up size.
+std::optional<InputShapes> defaultShapes(const Model& model) {
+  try {
+    return resolveInputShapes(model);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
 
 // Output SNR (first output, concatenated over batches) of `candidate` against precomputed float outputs.
 double outputSnr(const Model& candidate, const std::vector<std::vector<NamedTensor>>& batches,
@@ -105,13 +138,28 @@ double outputSnr(const Model& candidate, const std::vector<std::vector<NamedTens
 PassReport QuantizePass::apply(Model& model, PassContext& context) {
   validate(options_);
   const QuantizeOptions& o = options_;
-  if (o.mode == "dynamic") return quantizeDynamic(model, o);
-  if (o.mode == "weight-only") return quantizeWeightsOnly(model, o);
+  const std::optional<InputShapes> shapes = shapes_ ? shapes_ : defaultShapes(model);
+  const InputShapes* sizes = shapes ? &*shapes : nullptr;
+  if (o.mode == "dynamic") {
+    Coverage coverage = coverageOf(model, dynamicDecisions(model, o), sizes);
+    PassReport r = quantizeDynamic(model, o);
+    r.coverage = std::move(coverage);
+    return r;
+  }
+  if (o.mode == "weight-only") {
+    Coverage coverage = coverageOf(model, weightOnlyDecisions(model, o), sizes);
+    PassReport r = quantizeWeightsOnly(model, o);
+    r.coverage = std::move(coverage);
+    return r;
+  }
   if (o.mode == "fp16") {
+    Coverage coverage = coverageOf(model, fp16Decisions(model, o), sizes);
     Fp16Options fp;
     fp.keep_io_types = o.keep_io_types;
     fp.exclude_ops = o.exclude_ops;
-    return convertToFp16(model, fp);
+    PassReport r = convertToFp16(model, fp);
+    r.coverage = std::move(coverage);
+    return r;
   }
 
   PassReport report;
@@ -195,7 +243,10 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
                            " node(s) in float, output SNR " + std::to_string(snr) + " dB (budget " +
                            std::to_string(o.min_output_snr_db) + " dB)");
   }
+  // Measured on the model the plan sees (BatchNorm folded), before any Q/DQ is inserted.
+  Coverage coverage = coverageOf(model, staticDecisions(model, o, keep_float), sizes);
   report.merge(quantizeStaticWithRanges(model, ranges, o, keep_float));
+  report.coverage = std::move(coverage);
   if (o.format == "qoperator") {
     PassReport qop = convertToQOperator(model);
     report.details["qoperator"] = qop.details;

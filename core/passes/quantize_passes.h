@@ -4,12 +4,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/analysis/calibration.h"
 #include "core/data/dataset.h"
+#include "core/ir/input_shapes.h"
 #include "core/passes/pass.h"
 
 namespace edgetune {
@@ -77,6 +79,21 @@ PassReport convertToQOperator(Model& model);
 /// Weight-only INT8: constant weights of Conv/Gemm/MatMul/Gather stored int8 + DequantizeLinear.
 PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options);
 
+/// What a quantize mode does with each node that holds MACs or weights (or that the mode could have run in
+/// INT8): (node key, "") when it acts on it, else (node key, reason: a skip_reason constant or more precise
+/// words). The node key is the node's name, or its first output when it has none (as computeStats names it).
+using QuantDecisions = std::vector<std::pair<std::string, std::string>>;
+QuantDecisions staticDecisions(const Model& model, const QuantizeOptions& options,
+                               const std::set<std::string>& keep_float = {});
+QuantDecisions dynamicDecisions(const Model& model, const QuantizeOptions& options);
+QuantDecisions weightOnlyDecisions(const Model& model, const QuantizeOptions& options);
+QuantDecisions fp16Decisions(const Model& model, const QuantizeOptions& options);
+/// The node key decisions use; whether a node reads a constant float tensor of more than one element.
+std::string quantNodeKey(const onnx::NodeProto& node);
+bool readsFloatWeights(const Model& model, const onnx::NodeProto& node);
+/// Coverage of `decisions` measured on `model` (the model the mode was given) at the sizes `shapes` gives.
+Coverage coverageOf(const Model& model, const QuantDecisions& decisions, const InputShapes* shapes);
+
 /// Output SNR in dB of `test` against `reference` (10 log10(sum ref^2 / sum (ref-test)^2)); 200 if identical.
 double snrDb(std::span<const float> reference, std::span<const float> test);
 
@@ -88,12 +105,16 @@ class QuantizePass final : public PassWithOptions<QuantizeOptions> {
   std::string name() const override { return "quantize"; }
   PassReport apply(Model& model, PassContext& context) override;
   void setDataset(std::shared_ptr<const Dataset> dataset) { dataset_ = std::move(dataset); }
+  /// Concrete sizes for symbolic input dimensions, for the coverage's MACs (default: resolveInputShapes'
+  /// defaults, batch 1 and sequence 128; a dynamic image size nobody gave leaves those MACs uncounted).
+  void setInputShapes(InputShapes shapes) { shapes_ = std::move(shapes); }
   /// Calibration statistics of the last static run (histogram memory, time), for reports and benchmarks.
   const CalibrationData& lastCalibration() const { return calibration_; }
 
  private:
   std::shared_ptr<const Dataset> dataset_;
   CalibrationData calibration_;
+  std::optional<InputShapes> shapes_;
 };
 
 /// Registers "quantize".

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <regex>
 
+#include "core/passes/coverage.h"
 #include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
@@ -43,10 +44,16 @@ QuantParams weightParams(float abs_max, bool reduce_range) {
 // ---------------------------------------------------------------------------------------------------------
 namespace {
 
-const std::set<std::string> kTargetOps = {"Conv", "Gemm", "MatMul", "Add", "Mul", "AveragePool", "GlobalAveragePool",
-                                          "Concat"};
-// Ops ORT runs directly on int8 when the Q after them repeats the DQ before them (DropQDQNodes rules).
-const std::set<std::string> kPassThroughOps = {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze"};
+// Ops ORT's QDQ transformer replaces by an integer kernel (QLinearConv, QGemm / MatMulIntegerToFloat,
+// QLinearMatMul, QLinearAdd/Mul, QLinear(Global)AveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu).
+// Sigmoid matters for SiLU (x * Sigmoid(x)) and Squeeze-Excite gates: left float, each one is a DQ -> float ->
+// Q round trip between two integer kernels.
+const std::set<std::string> kTargetOps = {"Conv",    "Gemm",   "MatMul",      "Add",      "Mul",      "AveragePool",
+                                          "GlobalAveragePool", "Concat", "Sigmoid", "LeakyRelu"};
+// Ops ORT runs directly on int8 when the Q after them repeats the DQ before them (DropQDQNodes rules); Slice is
+// how torch.onnx writes chunk/split (ShuffleNet's channel split).
+const std::set<std::string> kPassThroughOps = {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze",
+                                               "Unsqueeze", "Slice", "Expand", "Tile", "Resize"};
 
 bool isFloat(const Model& model, const std::string& tensor) {
   auto info = model.valueInfo(tensor);
@@ -103,48 +110,57 @@ Exclusions makeExclusions(const QuantizeOptions& o, const std::set<std::string>*
   return e;
 }
 
-// Can ORT fuse this node once its inputs/outputs are quantized? (Static properties only.)
-bool quantizable(const Model& model, const onnx::NodeProto& n) {
+// Why ORT could not fuse this node into an integer kernel once its inputs/outputs are quantized (static
+// properties only); empty when it can. The words end up in the coverage report, so they name the real obstacle.
+std::string notQuantizableReason(const Model& model, const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
-  if (!kTargetOps.count(op) || n.output_size() != 1 || !isFloat(model, n.output(0))) return false;
+  if (!kTargetOps.count(op)) return skip_reason::kOpNotSupported;
+  if (n.output_size() != 1 || !isFloat(model, n.output(0))) return "output is not a float32 tensor";
   auto in = [&](int i) { return i < n.input_size() ? n.input(i) : std::string(); };
+  const char* kInputNotActivation = "input is not a float32 activation";
   if (op == "Conv") {
-    if (!isActivation(model, in(0)) || !isConstFloat(model, in(1))) return false;
-    return in(2).empty() || isConstFloat(model, in(2));
+    if (!isActivation(model, in(0))) return kInputNotActivation;
+    if (!isConstFloat(model, in(1))) return skip_reason::kWeightNotConstant;
+    return in(2).empty() || isConstFloat(model, in(2)) ? "" : "bias not constant";
   }
   if (op == "Gemm") {
-    if (!isActivation(model, in(0)) || !isConstFloat(model, in(1))) return false;
-    if (attrInt(n, "transA", 0) != 0 || attrFloat(n, "alpha", 1.0f) != 1.0f) return false;
-    if (model.initializer(in(1))->dims_size() != 2) return false;
+    if (!isActivation(model, in(0))) return kInputNotActivation;
+    if (!isConstFloat(model, in(1))) return skip_reason::kWeightNotConstant;
+    if (attrInt(n, "transA", 0) != 0 || attrFloat(n, "alpha", 1.0f) != 1.0f)
+      return "Gemm with transA or alpha != 1 (no integer kernel)";
+    if (model.initializer(in(1))->dims_size() != 2) return "weight is not 2-D";
     if (!in(2).empty()) {
-      if (!isConstFloat(model, in(2)) || attrFloat(n, "beta", 1.0f) != 1.0f) return false;
+      if (!isConstFloat(model, in(2)) || attrFloat(n, "beta", 1.0f) != 1.0f)
+        return "Gemm bias not constant or beta != 1";
       const auto* c = model.initializer(in(2));
       const int64_t N = model.initializer(in(1))->dims(attrInt(n, "transB", 0) ? 0 : 1);
-      if (c->dims_size() != 1 || c->dims(0) != N) return false;
+      if (c->dims_size() != 1 || c->dims(0) != N) return "Gemm bias is not a vector of the output width";
     }
-    return true;
+    return "";
   }
   if (op == "MatMul") {
-    if (!isActivation(model, in(0))) return false;
-    if (isConstFloat(model, in(1))) return model.initializer(in(1))->dims_size() == 2;
-    return isActivation(model, in(1));
+    if (!isActivation(model, in(0))) return kInputNotActivation;
+    if (isConstFloat(model, in(1))) return model.initializer(in(1))->dims_size() == 2 ? "" : "weight is not 2-D";
+    return isActivation(model, in(1)) ? "" : skip_reason::kWeightNotConstant;
   }
   if (op == "Add" || op == "Mul") {
     // At most one constant operand (quantized like an activation); both must be float.
     int constants = 0;
     for (int i = 0; i < 2; ++i) {
       if (isConstFloat(model, in(i))) ++constants;
-      else if (!isActivation(model, in(i))) return false;
+      else if (!isActivation(model, in(i))) return kInputNotActivation;
     }
-    return constants < 2;
+    return constants < 2 ? "" : "both operands constant";
   }
   if (op == "Concat") {
     for (const auto& i : n.input())
-      if (!isActivation(model, i)) return false;
-    return n.input_size() > 0;
+      if (!isActivation(model, i)) return kInputNotActivation;
+    return n.input_size() > 0 ? "" : kInputNotActivation;
   }
-  return isActivation(model, in(0));  // AveragePool, GlobalAveragePool
+  return isActivation(model, in(0)) ? "" : kInputNotActivation;  // pools, Sigmoid, LeakyRelu
 }
+
+bool quantizable(const Model& model, const onnx::NodeProto& n) { return notQuantizableReason(model, n).empty(); }
 
 // The plan: targets, folded activations, and for each quantized tensor where its range comes from.
 struct Plan {
@@ -331,6 +347,49 @@ std::pair<Tensor, std::vector<float>> quantizeWeight(const Tensor& w, int64_t ax
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
+std::string quantNodeKey(const onnx::NodeProto& n) { return n.name().empty() ? n.output(0) : n.name(); }
+
+bool readsFloatWeights(const Model& model, const onnx::NodeProto& n) {
+  for (const auto& in : n.input()) {
+    if (!isConstFloat(model, in)) continue;
+    int64_t numel = 1;
+    for (auto d : model.initializer(in)->dims()) numel *= d;
+    if (numel > 1) return true;  // scalars (Clip bounds, Pow exponents) are not weights anyone would quantize
+  }
+  return false;
+}
+
+bool hasMacs(const std::string& op_type) {
+  return op_type == "Conv" || op_type == "ConvTranspose" || op_type == "Gemm" || op_type == "MatMul";
+}
+
+QuantDecisions staticDecisions(const Model& model, const QuantizeOptions& options,
+                               const std::set<std::string>& keep_float) {
+  validate(options);
+  model.reindex();
+  const Exclusions ex = makeExclusions(options, &keep_float, nullptr);
+  const Plan plan = makePlan(model, options, ex);
+  const std::set<int> targets(plan.targets.begin(), plan.targets.end());
+  QuantDecisions out;
+  const auto& g = model.graph();
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (targets.count(i)) {
+      out.push_back({quantNodeKey(n), ""});
+      continue;
+    }
+    // Only nodes that hold MACs or weights, or that INT8 could have run, are worth naming.
+    if (!kTargetOps.count(n.op_type()) && !hasMacs(n.op_type()) && !readsFloatWeights(model, n)) continue;
+    std::string reason;
+    if (ex.userExcluded(n)) reason = skip_reason::kExcludedByUser;
+    else if (keep_float.count(n.name())) reason = "kept in float by mixed precision (output SNR budget)";
+    else reason = notQuantizableReason(model, n);
+    if (reason.empty()) reason = "not reached by the plan";  // defensive: every quantizable node is a target
+    out.push_back({quantNodeKey(n), reason});
+  }
+  return out;
+}
+
 std::vector<std::string> staticCalibrationTensors(const Model& model, const QuantizeOptions& options) {
   validate(options);
   const Exclusions ex = makeExclusions(options, nullptr, nullptr);

@@ -3,16 +3,22 @@
 // methods' accuracy / calibration time / peak memory.
 // Usage: bench_quant MODEL|zoo:resnet18|zoo:bert [DATA_SPEC] [--calib SPEC] [--mode static|dynamic]
 //                   [--samples N] [--runs N] [--methods minmax,percentile,entropy,mse] [--save OUT.onnx]
+//                   [--per-tensor] [--reduce-range] [--no-clean] [--eval-limit N]
+// A model file goes through the same clean-up every command runs (canonicalize) before it is quantized; the
+// file size ratio is against the raw file, as the user exported it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "core/analysis/calibration.h"
 #include "core/analysis/evaluate.h"
 #include "core/analysis/speedup_check.h"
+#include "core/ir/input_shapes.h"
+#include "core/passes/canonicalize.h"
 #include "core/passes/quantize_passes.h"
 #include "core/runtime/benchmark.h"
 #include "core/util/error.h"
@@ -131,6 +137,8 @@ int main(int argc, char** argv) {
     std::string model_arg = argv[1], data_spec, calib_spec, mode, methods = "minmax,percentile,entropy,mse", save;
     int64_t samples = 256;
     int runs = 30;
+    bool per_tensor = false, reduce_range = false, no_clean = false;
+    size_t eval_limit = 0;
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i];
       auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : throw Error("missing value after " + a); };
@@ -140,6 +148,10 @@ int main(int argc, char** argv) {
       else if (a == "--runs") runs = std::stoi(next());
       else if (a == "--methods") methods = next();
       else if (a == "--save") save = next();
+      else if (a == "--per-tensor") per_tensor = true;
+      else if (a == "--reduce-range") reduce_range = true;
+      else if (a == "--no-clean") no_clean = true;
+      else if (a == "--eval-limit") eval_limit = static_cast<size_t>(std::stoll(next()));
       else if (data_spec.empty()) data_spec = a;
       else throw Error("unexpected argument '" + a + "'");
     }
@@ -156,13 +168,31 @@ int main(int argc, char** argv) {
     } else {
       model = Model::load(model_arg);
     }
+    const int64_t raw_bytes = static_cast<int64_t>(model.serialize().size());
+    if (!no_clean) {
+      PassContext clean_context;
+      CanonicalizeOptions co;
+      std::printf("%s\n", canonicalize(model, co, clean_context).summary().c_str());
+    }
+    {
+      std::string flags;
+      for (const auto& f : hostCpuSupport().flags) flags += (flags.empty() ? "" : " ") + f;
+      std::printf("CPU flags: %s\n", flags.c_str());
+    }
     bool has_float_input = false;
     for (const auto& in : model.inputs()) has_float_input |= in.type == DataType::Float32;
     if (mode.empty()) mode = has_float_input ? "static" : "dynamic";
 
     std::shared_ptr<const Dataset> eval_data, calib_data;
     auto probe = makeOrtExecutor(model);
-    if (!data_spec.empty()) eval_data = openDataset(data_spec);
+    if (!data_spec.empty()) {
+      eval_data = openDataset(data_spec);
+      if (eval_limit > 0 && eval_limit < eval_data->size()) {
+        std::vector<size_t> first_n(eval_limit);
+        for (size_t i = 0; i < eval_limit; ++i) first_n[i] = i;
+        eval_data = std::make_shared<SubsetDataset>(eval_data, first_n, "first " + std::to_string(eval_limit));
+      }
+    }
     else eval_data = std::make_shared<RandomDataset>(probe->inputs(), 256, 128);
     calib_data = calib_spec.empty() ? eval_data : openDataset(calib_spec);
     const bool labelled = !data_spec.empty();
@@ -191,6 +221,8 @@ int main(int argc, char** argv) {
       o.mode = mode;
       o.calibration = method.empty() ? "minmax" : method;
       o.samples = samples;
+      o.per_channel = !per_tensor;
+      o.reduce_range = reduce_range;
       QuantizePass pass(o);
       if (mode == "static") pass.setDataset(calib_data);
       Variant v{mode == "static" ? o.calibration : mode, model, 0, 0, 0};
@@ -211,7 +243,7 @@ int main(int argc, char** argv) {
     }
     if (!save.empty()) variants.front().model.save(save);
 
-    const int64_t fp32_bytes = static_cast<int64_t>(model.serialize().size());
+    const int64_t fp32_bytes = raw_bytes;
     const Variant& main_variant = variants.front();
     const int64_t int8_bytes = static_cast<int64_t>(main_variant.model.serialize().size());
     const auto fp32_ops = ortOptimizedOpCounts(model), int8_ops = ortOptimizedOpCounts(main_variant.model);
@@ -219,6 +251,21 @@ int main(int argc, char** argv) {
                 main_variant.name.c_str(), int8_bytes / 1e6, static_cast<double>(fp32_bytes) / int8_bytes);
     std::printf("ORT optimized graph FP32: %s\nORT optimized graph INT8: %s\n(integer kernels: %d)\n",
                 opSummary(fp32_ops).c_str(), opSummary(int8_ops).c_str(), integerOps(int8_ops));
+    {
+      std::optional<InputShapes> shapes;
+      try {
+        shapes = resolveInputShapes(model);
+      } catch (const Error&) {
+      }
+      const IntegerMacsReport im = integerMacsInOrt(model, main_variant.model, shapes ? &*shapes : nullptr);
+      std::printf("MACs in ORT integer kernels: %.1f%% (%lld of %lld; %lld left in float, %d nodes unsized)\n",
+                  100.0 * im.integerShare(), static_cast<long long>(im.integer_macs),
+                  static_cast<long long>(im.float_model_macs), static_cast<long long>(im.float_macs),
+                  im.unknown_shape_nodes);
+      for (size_t i = 0; i < im.float_nodes.size() && i < 5; ++i)
+        std::printf("  float: %s '%s' %lld MACs\n", im.float_nodes[i].op_type.c_str(), im.float_nodes[i].name.c_str(),
+                    static_cast<long long>(im.float_nodes[i].macs));
+    }
 
     // Latency at batch 1, same process, same sessions, interleaved rounds.
     std::vector<size_t> first = {0};
