@@ -561,7 +561,9 @@ void MainWindow::openModel(const QString& source) {
       clean = canonicalize(*loaded, canonical, context);
     }
     std::shared_ptr<const Model> model = loaded;
-    const QString clean_summary = clean.ran ? QString::fromStdString(clean.summary()) : QString();
+    QString clean_summary = clean.ran ? QString::fromStdString(clean.summary()) : QString();
+    for (const auto& line : loaded->conversion().lines)  // a newer opset converted down on load
+      clean_summary = QString::fromStdString(line) + (clean_summary.isEmpty() ? "" : "; ") + clean_summary;
     job.report(0.4, "statistics");
     InputShapes shapes;
     QString shapes_problem;

@@ -77,7 +77,10 @@ InputShapes resolveShapes(const Model& model, const ModelInputArgs& args, const 
 
 std::string inputReport(const CanonicalizeReport* clean, const InputShapes* shapes) {
   std::string text;
-  if (clean) text += clean->summary() + "\n";
+  if (clean) {
+    for (const auto& line : clean->opset_conversion) text += "load: " + line + "\n";
+    text += clean->summary() + "\n";
+  }
   if (shapes && !shapes->empty()) {
     text += "sizes: " + shapes->describe() + "\n";
     for (const auto& note : shapes->notes) text += "  " + note + "\n";

@@ -11,7 +11,8 @@ nlohmann::json CanonicalizeReport::toJson() const {
           {"ran", ran},
           {"nodes_before", nodes_before},
           {"nodes_after", nodes_after},
-          {"lines", cleanup.lines}};
+          {"lines", cleanup.lines},
+          {"opset_conversion", opset_conversion}};
 }
 
 std::string CanonicalizeReport::summary() const {
@@ -48,6 +49,7 @@ std::string CanonicalizeReport::summary() const {
 CanonicalizeReport canonicalize(Model& model, const CanonicalizeOptions& options, PassContext& context) {
   CanonicalizeReport report;
   report.nodes_before = report.nodes_after = model.graph().node_size();
+  report.opset_conversion = model.conversion().lines;
   if (!options.enabled) return report;
   CleanupOptions cleanup;
   cleanup.fold_batchnorm = options.fold_batchnorm;

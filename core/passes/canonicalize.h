@@ -21,6 +21,7 @@ struct CanonicalizeReport {
   int nodes_before = 0;
   int nodes_after = 0;
   PassReport cleanup;  // the clean-up pipeline's own report (empty when it did not run)
+  std::vector<std::string> opset_conversion;  // what loading converted (Model::conversion()), shown first
 
   /// {"step": "clean", "ran", "nodes_before", "nodes_after", "lines"}
   nlohmann::json toJson() const;
@@ -30,8 +31,8 @@ struct CanonicalizeReport {
 };
 
 /// Runs the clean-up pipeline on `model` in place (never on a file). Output-preserving: only passes that keep
-/// every output bit-for-bit or within float rounding (BatchNorm folding) run; equal initializers are not merged,
-/// so parameter counts stay what the training framework reports.
+/// every output bit-for-bit or within float rounding (BatchNorm folding) run; equal initializers are not
+/// merged, so parameter counts stay what the training framework reports.
 CanonicalizeReport canonicalize(Model& model, const CanonicalizeOptions& options, PassContext& context);
 
 }  // namespace edgetune
