@@ -136,6 +136,14 @@ class TestDeployUnits : public QObject {
                               "'edgetune/models/m/model.onnx' --threads '1,4' --runs 50 --warmup 5 --dynamic-dim 1 "
                               "--eval 'edgetune/models/m/eval.bin'"));
     QVERIFY_THROWS_EXCEPTION(Error, runnerCommand("r/edgetune-runner", "m/$(reboot).onnx", o));
+    // The host's input sizes travel as --shape, quoted (an input name is the model's, not trusted).
+    o.eval_remote_path.clear();
+    o.input_shapes.dims = {{"input_ids", {1, 128}}, {"x;reboot", {2}}};
+    const std::string sized = runnerCommand("edgetune/runner/edgetune-runner", "edgetune/models/m/model.onnx", o);
+    QVERIFY2(sized.find("--shape 'input_ids=1x128' --shape 'x;reboot=2'") != std::string::npos, sized.c_str());
+    o.input_shapes.dims = {{"x", {0}}};
+    QVERIFY_THROWS_EXCEPTION(Error, runnerCommand("r/edgetune-runner", "m/x.onnx", o));
+    o.input_shapes.dims.clear();
     o.threads = {0};
     QVERIFY_THROWS_EXCEPTION(Error, runnerCommand("r/edgetune-runner", "m/x.onnx", o));
   }
