@@ -105,10 +105,11 @@ class TestModel : public QObject {
     unknown_op.mutable_graph()->mutable_node(2)->set_op_type("NoSuchOp");
     std::string s = unknown_op.SerializeAsString();
     QTest::newRow("unknown op") << QByteArray(s.data(), static_cast<int>(s.size())) << "NoSuchOp";
-    onnx::ModelProto old_opset = tinyProto();
-    old_opset.mutable_opset_import(0)->set_version(5);
-    s = old_opset.SerializeAsString();
-    QTest::newRow("opset") << QByteArray(s.data(), static_cast<int>(s.size())) << "opset 5";
+    // Opsets below 7 are converted up and 18..23 down (test_opset_convert); one no ONNX release has is refused.
+    onnx::ModelProto future_opset = tinyProto();
+    future_opset.mutable_opset_import(0)->set_version(99);
+    s = future_opset.SerializeAsString();
+    QTest::newRow("opset") << QByteArray(s.data(), static_cast<int>(s.size())) << "opset 99";
   }
   void badFiles() {
     QFETCH(QByteArray, content);
