@@ -283,6 +283,42 @@ class TestOpsetConvert : public QObject {
     QVERIFY(compareWithOriginal(b.proto(), m) <= 1e-6);
   }
 
+  void functionAttributeDefaultsAtIr9() {
+    // IR 9 lets a function declare attribute defaults (attribute_proto); ONNX 1.12 cannot read them, so they
+    // are written into the calls that omit them. ONNX Runtime applies the default to the original.
+    auto b = newer(18, 9);
+    auto* custom = b.proto().add_opset_import();
+    custom->set_domain("local");
+    custom->set_version(1);
+    b.input("x", {2, 3}).output("y", {2, 3});
+    b.node("Leaky", {"x"}, {"y"}, "call").set_domain("local");
+    auto* f = b.proto().add_functions();
+    f->set_name("Leaky");
+    f->set_domain("local");
+    f->add_input("in");
+    f->add_output("out");
+    f->add_opset_import()->set_version(18);
+    auto* r = f->add_node();
+    r->set_op_type("LeakyRelu");
+    r->add_input("in");
+    r->add_output("out");
+    auto* ref = r->add_attribute();
+    ref->set_name("alpha");
+    ref->set_type(onnx::AttributeProto::FLOAT);
+    ref->set_ref_attr_name("alpha");
+    onnx::AttributeProto fallback;
+    fallback.set_name("alpha");
+    fallback.set_type(onnx::AttributeProto::FLOAT);
+    fallback.set_f(0.3f);
+    addUnknownString(*f, 11, fallback.SerializeAsString());  // FunctionProto.attribute_proto (IR 9)
+    Model m = b.model();
+    QVERIFY2(hasLine(m, "attribute defaults of model functions written into 1 call"), allLines(m).c_str());
+    QCOMPARE(m.proto().ir_version(), int64_t{8});
+    QCOMPARE(attrFloat(m.graph().node(0), "alpha", 0.f), 0.3f);
+    const double diff = compareWithOriginal(b.proto(), m);
+    QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+  }
+
   void computedAxesRefuse() {
     auto b = newer(18, 8);
     b.input("x", {2, 3}).input("axes", {1}, onnx::TensorProto::INT64).output("y", {-1, -1});
