@@ -319,6 +319,96 @@ class TestOpsetConvert : public QObject {
     QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
   }
 
+  void moreAdaptersConvert() {
+    // Mish (18) decomposed, Resize (18) with its new attributes at their defaults, GridSample (20) mode
+    // renamed, DFT (20) axis input -> attribute, DequantizeLinear (21) per-tensor: all compared with ONNX
+    // Runtime.
+    auto b = newer(21, 10);
+    b.input("x", {1, 2, 4, 4}).input("grid", {1, 3, 3, 2}).input("sig", {1, 8, 1});
+    b.output("mish", {1, 2, 4, 4}).output("up", {1, 2, 8, 8}).output("gs", {1, 2, 3, 3});
+    b.output("dft", {1, 8, 2}).output("dq", {4});
+    b.node("Mish", {"x"}, {"mish"}, "mish");
+    b.init("scales", Tensor::from<float>({4}, std::vector<float>{1, 1, 2, 2}));
+    auto& resize = b.node("Resize", {"x", "", "scales"}, {"up"}, "resize");
+    setAttr(resize, "antialias", int64_t{0});
+    auto* policy = resize.add_attribute();
+    policy->set_name("keep_aspect_ratio_policy");
+    policy->set_type(onnx::AttributeProto::STRING);
+    policy->set_s("stretch");
+    auto& gs = b.node("GridSample", {"x", "grid"}, {"gs"}, "sample");
+    auto* mode = gs.add_attribute();
+    mode->set_name("mode");
+    mode->set_type(onnx::AttributeProto::STRING);
+    mode->set_s("linear");
+    b.init("dft_axis", Tensor::from<int64_t>({}, std::vector<int64_t>{1}));
+    b.node("DFT", {"sig", "", "dft_axis"}, {"dft"}, "dft");
+    b.init("q", Tensor::from<uint8_t>({4}, std::vector<uint8_t>{0, 10, 128, 255}));
+    b.init("q_scale", Tensor::from<float>({}, std::vector<float>{0.5f}));
+    b.init("q_zero", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}));
+    b.node("DequantizeLinear", {"q", "q_scale", "q_zero"}, {"dq"}, "dq");
+    Model m = b.model();
+    QCOMPARE(countOps(m, "Mish"), 0);
+    QVERIFY2(hasLine(m, "Mish 'mish': decomposed into Softplus, Tanh, Mul"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "GridSample 'sample': mode 'linear' -> 'bilinear'"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "DFT 'dft': axis input -> attribute axis=1"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "Resize x1"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "DequantizeLinear x1"), allLines(m).c_str());
+    std::vector<NamedTensor> inputs = {{"x", randomTensor({1, 2, 4, 4}, 1)},
+                                       {"grid", randomTensor({1, 3, 3, 2}, 2, -0.9f, 0.9f)},
+                                       {"sig", randomTensor({1, 8, 1}, 3)}};
+    const double diff = compareWithOriginal(b.proto(), m, inputs);
+    QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+  }
+
+  void moreRefusals_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("block quantization") << 0 << "block quantization (block_size=2, opset 21)";
+    QTest::newRow("scatter max") << 1 << "reduction 'max' (opset 18)";
+    QTest::newRow("deform conv") << 2 << "DeformConv is new in opset 19";
+    QTest::newRow("pad wrap") << 3 << "mode 'wrap' (opset 19)";
+    QTest::newRow("resize antialias") << 4 << "antialias=1 (opset 18)";
+  }
+  void moreRefusals() {
+    QFETCH(int, kind);
+    QFETCH(QString, expected);
+    auto b = newer(21, 10);
+    b.input("x", {1, 1, 4, 4}).output("y", {-1, -1, -1, -1});
+    if (kind == 0) {
+      b.init("scale", randomTensor({1, 1, 2, 4}, 1, 0.1f, 1.f));
+      auto& q = b.node("QuantizeLinear", {"x", "scale"}, {"y"}, "node");
+      setAttr(q, "axis", int64_t{2});
+      setAttr(q, "block_size", int64_t{2});
+    } else if (kind == 1) {
+      b.init("idx", Tensor::from<int64_t>({1, 1, 1, 1}, std::vector<int64_t>{0}));
+      b.init("upd", randomTensor({1, 1, 1, 1}, 2));
+      auto& sc = b.node("ScatterElements", {"x", "idx", "upd"}, {"y"}, "node");
+      auto* r = sc.add_attribute();
+      r->set_name("reduction");
+      r->set_type(onnx::AttributeProto::STRING);
+      r->set_s("max");
+    } else if (kind == 2) {
+      b.init("w", randomTensor({1, 1, 3, 3}, 3)).init("off", randomTensor({1, 18, 2, 2}, 4));
+      b.node("DeformConv", {"x", "w", "off"}, {"y"}, "node");
+    } else if (kind == 3) {
+      b.init("pads", int64s({0, 0, 1, 1, 0, 0, 1, 1}));
+      auto& pad = b.node("Pad", {"x", "pads"}, {"y"}, "node");
+      auto* mode = pad.add_attribute();
+      mode->set_name("mode");
+      mode->set_type(onnx::AttributeProto::STRING);
+      mode->set_s("wrap");
+    } else {
+      b.init("scales", Tensor::from<float>({4}, std::vector<float>{1, 1, 0.5f, 0.5f}));
+      auto& r = b.node("Resize", {"x", "", "scales"}, {"y"}, "node");
+      setAttr(r, "antialias", int64_t{1});
+    }
+    const std::string err = errorOf([&] { b.model(); });
+    qInfo("%s", err.c_str());
+    QVERIFY2(contains(err, "ONNX opset 21") && contains(err, "'node'") &&
+                 contains(err, expected.toStdString()) && contains(err, "opset_version=17"),
+             err.c_str());
+  }
+
   void computedAxesRefuse() {
     auto b = newer(18, 8);
     b.input("x", {2, 3}).input("axes", {1}, onnx::TensorProto::INT64).output("y", {-1, -1});
