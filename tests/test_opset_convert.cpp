@@ -579,6 +579,8 @@ class TestOpsetConvert : public QObject {
     QVERIFY(p.waitForFinished(5 * 60 * 1000));
     const std::string err = p.readAllStandardError().toStdString();
     QVERIFY2(p.exitCode() == 0, err.c_str());
+    qInfo("inspect of an opset-21 export:\n%s%s", err.c_str(),
+          p.readAllStandardOutput().toStdString().c_str());
 
     auto bad = newer(18, 8);
     bad.input("a", {4}, onnx::TensorProto::INT32).input("b", {4}, onnx::TensorProto::INT32);
