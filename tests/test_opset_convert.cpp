@@ -11,6 +11,7 @@
 #include "core/ir/opset_convert.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
+#include "core/zoo/zoo.h"
 #include "tests/test_passes_builder.h"
 
 using namespace edgetune;
@@ -182,6 +183,29 @@ class TestOpsetConvert : public QObject {
     QVERIFY2(hasLine(m, "AveragePool 'pool': dilations all 1 -> attribute dropped"), allLines(m).c_str());
     QVERIFY2(hasLine(m, "Conv x1"), allLines(m).c_str());
     QVERIFY(compareWithOriginal(b.proto(), m) <= 1e-6);
+  }
+
+  void zooModelsRestampedAt22() {
+    // Whole networks (ResNet-18; a BERT encoder with fused LayerNorm, Erf GELU and a dynamic sequence)
+    // stamped opset 22 / IR 10, as a newer exporter would write them: everything relabels and ONNX Runtime
+    // agrees.
+    zoo::ResNet18Options resnet;
+    resnet.image_size = 32;
+    zoo::BertOptions bert;
+    bert.vocab_size = 64;
+    bert.hidden = 32;
+    bert.layers = 1;
+    bert.dynamic_sequence = true;
+    for (onnx::ModelProto proto : {zoo::buildResNet18(resnet).proto(), zoo::buildBert(bert).proto()}) {
+      proto.set_ir_version(10);
+      for (auto& op : *proto.mutable_opset_import())
+        if (op.domain().empty()) op.set_version(22);
+      Model m = Model::fromProto(proto, "restamped " + proto.graph().name());
+      QCOMPARE(m.opsetVersion(), int64_t{17});
+      QVERIFY2(hasLine(m, "relabeled"), allLines(m).c_str());
+      const double diff = compareWithOriginal(proto, m);
+      QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+    }
   }
 
   void averagePoolDilatedRefuses() {
