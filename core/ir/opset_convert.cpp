@@ -2,15 +2,13 @@
 //
 // ONNX 1.12's own version converter only knows opsets up to 17, so the down-adapters here are written from
 // the ONNX operator changelog (onnx/defs/operator_sets.h lists which ops got a new version in each opset):
-//   1. Structural pass over every graph (main graph, If/Loop/Scan bodies, model functions): each
-//   default-domain
-//      node whose op changed after 17 is adapted from its effective version (the newest version <= the
-//      model's opset) to its opset-17 form, or recorded as a blocker. Most bumps only added types (bfloat16,
-//      float8, int4, float4): those nodes are relabeled and their types checked later.
+//   1. A structural pass over every graph (main graph, If/Loop/Scan bodies, model functions) adapts each
+//      default-domain node whose op changed after 17 from its effective version (the newest one <= the
+//      model's opset) to its opset-17 form, or records a blocker. Most bumps only added types (bfloat16,
+//      float8, int4, float4): those nodes are relabeled and their types checked in step 3.
 //   2. The model is stamped opset 17 and ONNX 1.12 shape inference runs, which gives types and shapes.
-//   3. Fix-ups that need shapes run (Split num_outputs, Pad axes, Gelu constant types), and every relabeled
-//   node's
-//      tensor types are checked against the opset-17 schema's type constraints (a Conv on bfloat16 refuses).
+//   3. Fix-ups that need shapes run (Split num_outputs, Pad axes, DFT axis, Gelu constant types), and every
+//      relabeled node's tensor types are checked against the opset-17 schema (a Sin on bfloat16 refuses).
 // Anything that cannot be expressed at 17 refuses with one message: the model's opset, the first blocking
 // node, why, and "re-export with opset_version=17".
 #include "core/ir/opset_convert.h"
