@@ -11,6 +11,7 @@
 #include "core/ir/opset_convert.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
+#include "core/zoo/zoo.h"
 #include "tests/test_passes_builder.h"
 
 using namespace edgetune;
@@ -184,6 +185,29 @@ class TestOpsetConvert : public QObject {
     QVERIFY(compareWithOriginal(b.proto(), m) <= 1e-6);
   }
 
+  void zooModelsRestampedAt22() {
+    // Whole networks (ResNet-18; a BERT encoder with fused LayerNorm, Erf GELU and a dynamic sequence)
+    // stamped opset 22 / IR 10, as a newer exporter would write them: everything relabels and ONNX Runtime
+    // agrees.
+    zoo::ResNet18Options resnet;
+    resnet.image_size = 32;
+    zoo::BertOptions bert;
+    bert.vocab_size = 64;
+    bert.hidden = 32;
+    bert.layers = 1;
+    bert.dynamic_sequence = true;
+    for (onnx::ModelProto proto : {zoo::buildResNet18(resnet).proto(), zoo::buildBert(bert).proto()}) {
+      proto.set_ir_version(10);
+      for (auto& op : *proto.mutable_opset_import())
+        if (op.domain().empty()) op.set_version(22);
+      Model m = Model::fromProto(proto, "restamped " + proto.graph().name());
+      QCOMPARE(m.opsetVersion(), int64_t{17});
+      QVERIFY2(hasLine(m, "relabeled"), allLines(m).c_str());
+      const double diff = compareWithOriginal(proto, m);
+      QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+    }
+  }
+
   void averagePoolDilatedRefuses() {
     auto b = newer(19, 9);
     b.input("x", {1, 1, 8, 8}).output("y", {1, 1, 6, 6});
@@ -281,6 +305,132 @@ class TestOpsetConvert : public QObject {
              allLines(m).c_str());
     QCOMPARE(m.proto().functions(0).opset_import(0).version(), int64_t{17});
     QVERIFY(compareWithOriginal(b.proto(), m) <= 1e-6);
+  }
+
+  void functionAttributeDefaultsAtIr9() {
+    // IR 9 lets a function declare attribute defaults (attribute_proto); ONNX 1.12 cannot read them, so they
+    // are written into the calls that omit them. ONNX Runtime applies the default to the original.
+    auto b = newer(18, 9);
+    auto* custom = b.proto().add_opset_import();
+    custom->set_domain("local");
+    custom->set_version(1);
+    b.input("x", {2, 3}).output("y", {2, 3});
+    b.node("Leaky", {"x"}, {"y"}, "call").set_domain("local");
+    auto* f = b.proto().add_functions();
+    f->set_name("Leaky");
+    f->set_domain("local");
+    f->add_input("in");
+    f->add_output("out");
+    f->add_opset_import()->set_version(18);
+    auto* r = f->add_node();
+    r->set_op_type("LeakyRelu");
+    r->add_input("in");
+    r->add_output("out");
+    auto* ref = r->add_attribute();
+    ref->set_name("alpha");
+    ref->set_type(onnx::AttributeProto::FLOAT);
+    ref->set_ref_attr_name("alpha");
+    onnx::AttributeProto fallback;
+    fallback.set_name("alpha");
+    fallback.set_type(onnx::AttributeProto::FLOAT);
+    fallback.set_f(0.3f);
+    addUnknownString(*f, 11, fallback.SerializeAsString());  // FunctionProto.attribute_proto (IR 9)
+    Model m = b.model();
+    QVERIFY2(hasLine(m, "attribute defaults of model functions written into 1 call"), allLines(m).c_str());
+    QCOMPARE(m.proto().ir_version(), int64_t{8});
+    QCOMPARE(attrFloat(m.graph().node(0), "alpha", 0.f), 0.3f);
+    const double diff = compareWithOriginal(b.proto(), m);
+    QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+  }
+
+  void moreAdaptersConvert() {
+    // Mish (18) decomposed, Resize (18) with its new attributes at their defaults, GridSample (20) mode
+    // renamed, DFT (20) axis input -> attribute, DequantizeLinear (21) per-tensor: all compared with ONNX
+    // Runtime.
+    auto b = newer(21, 10);
+    b.input("x", {1, 2, 4, 4}).input("grid", {1, 3, 3, 2}).input("sig", {1, 8, 1});
+    b.output("mish", {1, 2, 4, 4}).output("up", {1, 2, 8, 8}).output("gs", {1, 2, 3, 3});
+    b.output("dft", {1, 8, 2}).output("dq", {4});
+    b.node("Mish", {"x"}, {"mish"}, "mish");
+    b.init("scales", Tensor::from<float>({4}, std::vector<float>{1, 1, 2, 2}));
+    auto& resize = b.node("Resize", {"x", "", "scales"}, {"up"}, "resize");
+    setAttr(resize, "antialias", int64_t{0});
+    auto* policy = resize.add_attribute();
+    policy->set_name("keep_aspect_ratio_policy");
+    policy->set_type(onnx::AttributeProto::STRING);
+    policy->set_s("stretch");
+    auto& gs = b.node("GridSample", {"x", "grid"}, {"gs"}, "sample");
+    auto* mode = gs.add_attribute();
+    mode->set_name("mode");
+    mode->set_type(onnx::AttributeProto::STRING);
+    mode->set_s("linear");
+    b.init("dft_axis", Tensor::from<int64_t>({}, std::vector<int64_t>{1}));
+    b.node("DFT", {"sig", "", "dft_axis"}, {"dft"}, "dft");
+    b.init("q", Tensor::from<uint8_t>({4}, std::vector<uint8_t>{0, 10, 128, 255}));
+    b.init("q_scale", Tensor::from<float>({}, std::vector<float>{0.5f}));
+    b.init("q_zero", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}));
+    b.node("DequantizeLinear", {"q", "q_scale", "q_zero"}, {"dq"}, "dq");
+    Model m = b.model();
+    QCOMPARE(countOps(m, "Mish"), 0);
+    QVERIFY2(hasLine(m, "Mish 'mish': decomposed into Softplus, Tanh, Mul"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "GridSample 'sample': mode 'linear' -> 'bilinear'"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "DFT 'dft': axis input -> attribute axis=1"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "Resize x1"), allLines(m).c_str());
+    QVERIFY2(hasLine(m, "DequantizeLinear x1"), allLines(m).c_str());
+    std::vector<NamedTensor> inputs = {{"x", randomTensor({1, 2, 4, 4}, 1)},
+                                       {"grid", randomTensor({1, 3, 3, 2}, 2, -0.9f, 0.9f)},
+                                       {"sig", randomTensor({1, 8, 1}, 3)}};
+    const double diff = compareWithOriginal(b.proto(), m, inputs);
+    QVERIFY2(diff <= 1e-6, std::to_string(diff).c_str());
+  }
+
+  void moreRefusals_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("block quantization") << 0 << "block quantization (block_size=2, opset 21)";
+    QTest::newRow("scatter max") << 1 << "reduction 'max' (opset 18)";
+    QTest::newRow("deform conv") << 2 << "DeformConv is new in opset 19";
+    QTest::newRow("pad wrap") << 3 << "mode 'wrap' (opset 19)";
+    QTest::newRow("resize antialias") << 4 << "antialias=1 (opset 18)";
+  }
+  void moreRefusals() {
+    QFETCH(int, kind);
+    QFETCH(QString, expected);
+    auto b = newer(21, 10);
+    b.input("x", {1, 1, 4, 4}).output("y", {-1, -1, -1, -1});
+    if (kind == 0) {
+      b.init("scale", randomTensor({1, 1, 2, 4}, 1, 0.1f, 1.f));
+      auto& q = b.node("QuantizeLinear", {"x", "scale"}, {"y"}, "node");
+      setAttr(q, "axis", int64_t{2});
+      setAttr(q, "block_size", int64_t{2});
+    } else if (kind == 1) {
+      b.init("idx", Tensor::from<int64_t>({1, 1, 1, 1}, std::vector<int64_t>{0}));
+      b.init("upd", randomTensor({1, 1, 1, 1}, 2));
+      auto& sc = b.node("ScatterElements", {"x", "idx", "upd"}, {"y"}, "node");
+      auto* r = sc.add_attribute();
+      r->set_name("reduction");
+      r->set_type(onnx::AttributeProto::STRING);
+      r->set_s("max");
+    } else if (kind == 2) {
+      b.init("w", randomTensor({1, 1, 3, 3}, 3)).init("off", randomTensor({1, 18, 2, 2}, 4));
+      b.node("DeformConv", {"x", "w", "off"}, {"y"}, "node");
+    } else if (kind == 3) {
+      b.init("pads", int64s({0, 0, 1, 1, 0, 0, 1, 1}));
+      auto& pad = b.node("Pad", {"x", "pads"}, {"y"}, "node");
+      auto* mode = pad.add_attribute();
+      mode->set_name("mode");
+      mode->set_type(onnx::AttributeProto::STRING);
+      mode->set_s("wrap");
+    } else {
+      b.init("scales", Tensor::from<float>({4}, std::vector<float>{1, 1, 0.5f, 0.5f}));
+      auto& r = b.node("Resize", {"x", "", "scales"}, {"y"}, "node");
+      setAttr(r, "antialias", int64_t{1});
+    }
+    const std::string err = errorOf([&] { b.model(); });
+    qInfo("%s", err.c_str());
+    QVERIFY2(contains(err, "ONNX opset 21") && contains(err, "'node'") &&
+                 contains(err, expected.toStdString()) && contains(err, "opset_version=17"),
+             err.c_str());
   }
 
   void computedAxesRefuse() {
@@ -453,6 +603,8 @@ class TestOpsetConvert : public QObject {
     QVERIFY(p.waitForFinished(5 * 60 * 1000));
     const std::string err = p.readAllStandardError().toStdString();
     QVERIFY2(p.exitCode() == 0, err.c_str());
+    qInfo("inspect of an opset-21 export:\n%s%s", err.c_str(),
+          p.readAllStandardOutput().toStdString().c_str());
 
     auto bad = newer(18, 8);
     bad.input("a", {4}, onnx::TensorProto::INT32).input("b", {4}, onnx::TensorProto::INT32);

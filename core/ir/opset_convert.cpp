@@ -2,15 +2,13 @@
 //
 // ONNX 1.12's own version converter only knows opsets up to 17, so the down-adapters here are written from
 // the ONNX operator changelog (onnx/defs/operator_sets.h lists which ops got a new version in each opset):
-//   1. Structural pass over every graph (main graph, If/Loop/Scan bodies, model functions): each
-//   default-domain
-//      node whose op changed after 17 is adapted from its effective version (the newest version <= the
-//      model's opset) to its opset-17 form, or recorded as a blocker. Most bumps only added types (bfloat16,
-//      float8, int4, float4): those nodes are relabeled and their types checked later.
+//   1. A structural pass over every graph (main graph, If/Loop/Scan bodies, model functions) adapts each
+//      default-domain node whose op changed after 17 from its effective version (the newest one <= the
+//      model's opset) to its opset-17 form, or records a blocker. Most bumps only added types (bfloat16,
+//      float8, int4, float4): those nodes are relabeled and their types checked in step 3.
 //   2. The model is stamped opset 17 and ONNX 1.12 shape inference runs, which gives types and shapes.
-//   3. Fix-ups that need shapes run (Split num_outputs, Pad axes, Gelu constant types), and every relabeled
-//   node's
-//      tensor types are checked against the opset-17 schema's type constraints (a Conv on bfloat16 refuses).
+//   3. Fix-ups that need shapes run (Split num_outputs, Pad axes, DFT axis, Gelu constant types), and every
+//      relabeled node's tensor types are checked against the opset-17 schema (a Sin on bfloat16 refuses).
 // Anything that cannot be expressed at 17 refuses with one message: the model's opset, the first blocking
 // node, why, and "re-export with opset_version=17".
 #include "core/ir/opset_convert.h"
@@ -1011,6 +1009,49 @@ void collectUnknownFields(google::protobuf::Message& msg, std::vector<UnknownFie
   }
 }
 
+// FunctionProto.attribute_proto (field 11, IR 9) holds attribute defaults, which ONNX 1.12 cannot read: write
+// each default into every call that omits the attribute and declare the name the IR-8 way
+// (FunctionProto.attribute). Returns the number of attributes written into calls.
+int writeFunctionAttributeDefaults(onnx::ModelProto& model) {
+  constexpr int kAttributeProtoField = 11;
+  int written = 0;
+  for (auto& f : *model.mutable_functions()) {
+    auto* unknown = f.GetReflection()->MutableUnknownFields(&f);
+    std::vector<AttributeProto> defaults;
+    for (int i = unknown->field_count() - 1; i >= 0; --i) {
+      const auto& field = unknown->field(i);
+      if (field.number() != kAttributeProtoField ||
+          field.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED)
+        continue;
+      AttributeProto a;
+      if (!a.ParseFromString(field.length_delimited())) continue;  // left for the unknown-field refusal
+      defaults.push_back(std::move(a));
+      unknown->DeleteSubrange(i, 1);
+    }
+    if (defaults.empty()) continue;
+    std::function<void(GraphProto&)> visit_graph;
+    auto visit_nodes = [&](google::protobuf::RepeatedPtrField<NodeProto>& nodes) {
+      for (auto& node : nodes) {
+        for (auto& attr : *node.mutable_attribute()) {
+          if (attr.has_g()) visit_graph(*attr.mutable_g());
+          for (auto& g : *attr.mutable_graphs()) visit_graph(g);
+        }
+        if (node.op_type() != f.name() || node.domain() != f.domain()) continue;
+        for (const auto& d : defaults)
+          if (!findAttr(node, d.name())) {
+            *node.add_attribute() = d;
+            ++written;
+          }
+      }
+    };
+    visit_graph = [&](GraphProto& g) { visit_nodes(*g.mutable_node()); };
+    visit_graph(*model.mutable_graph());
+    for (auto& other : *model.mutable_functions()) visit_nodes(*other.mutable_node());
+    for (const auto& d : defaults) f.add_attribute(d.name());
+  }
+  return written;
+}
+
 std::string describeUnknownField(const UnknownField& f) {
   if (f.message == "onnx.NodeProto" && f.number == 8) return "a node calls a function overload (IR 10)";
   if (f.message == "onnx.FunctionProto" && f.number == 13) return "a model function is an overload (IR 10)";
@@ -1064,17 +1105,21 @@ OpsetConversion convertToReadableOpset(onnx::ModelProto& model, const std::strin
                             std::to_string(kNewestConvertibleOpset) + ")");
 
   // IR version: ONNX 1.12's checker refuses anything newer than IR 8. Lower it when the file uses nothing
-  // newer.
-  if (model.ir_version() > kNewestReadableIrVersion) {
+  // newer. Newer writers (e.g. torch's dynamo exporter) may use IR 9+ fields while stamping an older IR, so a
+  // converted file is scanned too.
+  if (model.ir_version() > kNewestReadableIrVersion || opset > kNewestReadableOpset) {
+    const int defaults = writeFunctionAttributeDefaults(model);
+    if (defaults)
+      result.lines.push_back("IR 9 attribute defaults of model functions written into " +
+                             std::to_string(defaults) + " call(s)");
     std::vector<UnknownField> unknown;
     std::vector<std::string> stripped;
     collectUnknownFields(model, unknown, /*strip_harmless=*/true, stripped);
     if (!unknown.empty())
       refuse("IR version " + std::to_string(model.ir_version()), describeUnknownField(unknown.front()));
     if (!stripped.empty())
-      result.lines.push_back("IR " + std::to_string(model.ir_version()) + " annotations dropped (" +
-                             std::to_string(stripped.size()) + "x, e.g. " + stripped.front() +
-                             ": metadata or value types ONNX 1.12 cannot read)");
+      result.lines.push_back("IR 9+ annotations dropped (" + std::to_string(stripped.size()) + "x, e.g. " +
+                             stripped.front() + ": metadata or value types ONNX 1.12 cannot read)");
   }
   if (opset > kNewestReadableOpset || model.ir_version() > kNewestReadableIrVersion) {
     if (auto b = findNewType(model.graph(), "")) refuse(b->node, b->reason);
