@@ -57,7 +57,7 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
       std::ostringstream out;
       out << "model    " << args->model << "   (opset " << model.opsetVersion() << ", " << stats.node_count
           << " nodes)\n"
-          << loaded.clean.summary() << "\n";
+          << inputReport(&loaded.clean, nullptr);
       out << "inputs\n" << ioText(model.inputs()) << "outputs\n" << ioText(model.outputs());
       out << "sizes    " << shapes.describe() << "\n";
       for (const auto& note : shapes.notes) out << "         " << note << "\n";
