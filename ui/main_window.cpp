@@ -1,7 +1,6 @@
 #include "ui/main_window.h"
 
 #include <QAction>
-#include <QtConcurrent/QtConcurrentRun>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -21,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QToolBar>
 #include <QUndoStack>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cctype>
@@ -29,10 +29,10 @@
 #include <limits>
 #include <unordered_map>
 
-#include "core/passes/canonicalize.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/profile_overlay.h"
 #include "core/ir/stats.h"
+#include "core/passes/canonicalize.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "ui/charts.h"
@@ -49,25 +49,32 @@
 #include <qcustomplot.h>
 
 // The icons live in the static library edgetune_ui: its resources must be registered explicitly.
-static void initStudioResources() { Q_INIT_RESOURCE(edgetune); }
+static void initStudioResources() {
+  Q_INIT_RESOURCE(edgetune);
+}
 
 namespace edgetune::ui {
 
 QString bundledDemoModelPath() {
   // Installed next to the binary (../share/edgetune/models) or in the source tree's resources.
-  const QString installed = QCoreApplication::applicationDirPath() + "/../share/edgetune/models/resnet20_fmnist.onnx";
+  const QString installed =
+      QCoreApplication::applicationDirPath() + "/../share/edgetune/models/resnet20_fmnist.onnx";
   if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
   return QString(EDGETUNE_RESOURCES_DIR) + "/models/resnet20_fmnist.onnx";
 }
 
-QString demoZooSource() { return "zoo:resnet20?input_channels=1&image_size=28&classes=10"; }
+QString demoZooSource() {
+  return "zoo:resnet20?input_channels=1&image_size=28&classes=10";
+}
 
-MainWindow::MainWindow(MainWindowOptions options, QWidget* parent) : QMainWindow(parent), options_(std::move(options)) {
+MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
+    : QMainWindow(parent), options_(std::move(options)) {
   initStudioResources();
   jobs_ = new JobManager(this);
   stalls_ = new StallMonitor(this);
   undo_ = new QUndoStack(this);
-  connect(jobs_, &JobManager::jobsChanged, this, [this] { stalls_->setJobsRunning(jobs_->runningCount() > 0); });
+  connect(jobs_, &JobManager::jobsChanged, this,
+          [this] { stalls_->setJobsRunning(jobs_->runningCount() > 0); });
   recovery_path_ = options_.recovery_path;
   if (recovery_path_.isEmpty()) {
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
@@ -167,13 +174,15 @@ void MainWindow::buildUi() {
       dataset_dialog_ = new DatasetDialog(jobs_, this);
       connect(dataset_dialog_, &DatasetDialog::accepted, this, &MainWindow::openDataset);
     }
-    dataset_dialog_->setSpec(QString::fromStdString(project_.dataset_spec.empty() ? "fashion-mnist" : project_.dataset_spec));
+    dataset_dialog_->setSpec(
+        QString::fromStdString(project_.dataset_spec.empty() ? "fashion-mnist" : project_.dataset_spec));
     dataset_dialog_->show();
     dataset_dialog_->preview();
   });
   tb->addAction(QIcon(":/icons/save.svg"), "Save project", this, [this] {
     QString path = project_path_;
-    if (path.isEmpty()) path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
+    if (path.isEmpty())
+      path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
     if (!path.isEmpty()) saveProject(path);
   });
   tb->addSeparator();
@@ -191,15 +200,16 @@ void MainWindow::buildUi() {
     }
     last = search_->text();
     const int n = graph_->search(last);
-    setStatus(n ? QString("%1 nodes match '%2' (Enter for next)").arg(n).arg(last) : "No node matches '" + last + "'", 5000);
+    setStatus(n ? QString("%1 nodes match '%2' (Enter for next)").arg(n).arg(last)
+                : "No node matches '" + last + "'",
+              5000);
   });
   tb->addWidget(new QLabel(" Color: ", this));
   color_mode_ = new QComboBox(this);
   for (auto mode : allColorModes()) color_mode_->addItem(colorModeName(mode), static_cast<int>(mode));
   tb->addWidget(color_mode_);
-  connect(color_mode_, &QComboBox::currentIndexChanged, this, [this] {
-    graph_->setColorMode(static_cast<GraphColorMode>(color_mode_->currentData().toInt()));
-  });
+  connect(color_mode_, &QComboBox::currentIndexChanged, this,
+          [this] { graph_->setColorMode(static_cast<GraphColorMode>(color_mode_->currentData().toInt())); });
   tb->addSeparator();
   tb->addAction(QIcon(":/icons/evaluate.svg"), "Measure (F5)", tuning_, &TuningPanel::measureNow);
   tb->addAction(QIcon(":/icons/apply.svg"), "Apply", tuning_, &TuningPanel::apply);
@@ -229,26 +239,30 @@ void MainWindow::buildUi() {
     const PruneGroup* producing = nullptr;
     std::vector<const PruneGroup*> member_of;
     for (const auto& g : tuning_->pruneGroups()) {
-      if (!producing && std::find(g.producers.begin(), g.producers.end(), name) != g.producers.end()) producing = &g;
+      if (!producing && std::find(g.producers.begin(), g.producers.end(), name) != g.producers.end())
+        producing = &g;
       if (std::find(g.nodes.begin(), g.nodes.end(), name) != g.nodes.end()) member_of.push_back(&g);
     }
     const PruneGroup* group = producing ? producing : (member_of.size() == 1 ? member_of[0] : nullptr);
     tuning_->selectPruneGroup(group ? QString::fromStdString(group->id) : QString());
   });
-  connect(tuning_, &TuningPanel::pruneGroupSelected, this, [this](const QString& id, const QStringList& nodes) {
-    if (!baseline_) return;
-    std::unordered_map<std::string, int> index;
-    for (int i = 0; i < baseline_->graph().node_size(); ++i) index[baseline_->graph().node(i).name()] = i;
-    std::vector<int> highlighted;
-    for (const auto& n : nodes)
-      if (auto it = index.find(n.toStdString()); it != index.end()) highlighted.push_back(it->second);
-    // Bring the group into view unless the user is looking at one of its nodes already (a graph click).
-    if (!highlighted.empty() &&
-        std::find(highlighted.begin(), highlighted.end(), graph_->selectedNode()) == highlighted.end())
-      graph_->centerOnNode(*std::min_element(highlighted.begin(), highlighted.end()));
-    graph_->setHighlightedNodes(highlighted);
-    if (!id.isEmpty()) setStatus(QString("Group %1 couples %2 nodes (outlined in the graph)").arg(id).arg(nodes.size()), 6000);
-  });
+  connect(
+      tuning_, &TuningPanel::pruneGroupSelected, this, [this](const QString& id, const QStringList& nodes) {
+        if (!baseline_) return;
+        std::unordered_map<std::string, int> index;
+        for (int i = 0; i < baseline_->graph().node_size(); ++i) index[baseline_->graph().node(i).name()] = i;
+        std::vector<int> highlighted;
+        for (const auto& n : nodes)
+          if (auto it = index.find(n.toStdString()); it != index.end()) highlighted.push_back(it->second);
+        // Bring the group into view unless the user is looking at one of its nodes already (a graph click).
+        if (!highlighted.empty() &&
+            std::find(highlighted.begin(), highlighted.end(), graph_->selectedNode()) == highlighted.end())
+          graph_->centerOnNode(*std::min_element(highlighted.begin(), highlighted.end()));
+        graph_->setHighlightedNodes(highlighted);
+        if (!id.isEmpty())
+          setStatus(QString("Group %1 couples %2 nodes (outlined in the graph)").arg(id).arg(nodes.size()),
+                    6000);
+      });
   // Quantization exclusions picked node by node: graph context menu and inspector button -> tuning knobs ->
   // marks in the graph and the inspector's button label.
   auto request_exclusion = [this](int node, bool exclude) {
@@ -270,7 +284,8 @@ void MainWindow::buildUi() {
   connect(tuning_, &TuningPanel::statusMessage, this, [this](const QString& m) { setStatus(m, 8000); });
   connect(tuning_, &TuningPanel::firstChartUpdate, this, [this](double ms) {
     stall_label_->setToolTip(QString("Longest UI-thread stall (10 ms heartbeat); target < 100 ms.\n"
-                                     "Last knob change -> first chart point: %1 ms").arg(ms, 0, 'f', 0));
+                                     "Last knob change -> first chart point: %1 ms")
+                                 .arg(ms, 0, 'f', 0));
   });
   // A variant applied before its measurement finished picks up the numbers as they arrive.
   connect(tuning_, &TuningPanel::measurementUpdated, this, [this](const VariantMetrics& m) {
@@ -315,41 +330,49 @@ void MainWindow::buildUi() {
     // numbers for a different model.
     if (!v.model_file.empty()) {
       setStatus("'" + QString::fromStdString(v.name) + "' carries its own model file (" +
-                    QString::fromStdString(v.model_file) + "); its recipe is descriptive only", 6000);
+                    QString::fromStdString(v.model_file) + "); its recipe is descriptive only",
+                6000);
       return;
     }
     if (!v.knobs.empty()) tuning_->setKnobs(v.knobs, true);
   });
   connect(variants_, &VariantsPanel::compareRequested, this, &MainWindow::compareVariants);
   connect(variants_, &VariantsPanel::exportRequested, this, [this](int i) {
-    const QString suggested = QString::fromStdString(project_.variants[i].name).replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_") + ".onnx";
+    const QString suggested = QString::fromStdString(project_.variants[i].name)
+                                  .replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_") +
+                              ".onnx";
     const QString path = askSaveFile(this, "Export variant as ONNX", suggested, "ONNX models (*.onnx)");
     if (!path.isEmpty()) exportVariant(i, path);
   });
-  // Training: a finished run becomes a variant carrying the trained file (what export, compare and measure use).
-  connect(train_panel_, &TrainPanel::trainedVariant, this, [this](const Variant& v, const QString& onnx_path) {
-    Variant copy = v;
-    copy.model_file = onnx_path.toStdString();
-    int same = 0;
-    for (const auto& existing : project_.variants) same += existing.name.rfind(v.name, 0) == 0 ? 1 : 0;
-    if (same) copy.name += " (" + std::to_string(same + 1) + ")";
-    addVariant(copy);
-    autosave();
-  });
+  // Training: a finished run becomes a variant carrying the trained file (what export, compare and measure
+  // use).
+  connect(train_panel_, &TrainPanel::trainedVariant, this,
+          [this](const Variant& v, const QString& onnx_path) {
+            Variant copy = v;
+            copy.model_file = onnx_path.toStdString();
+            int same = 0;
+            for (const auto& existing : project_.variants)
+              same += existing.name.rfind(v.name, 0) == 0 ? 1 : 0;
+            if (same) copy.name += " (" + std::to_string(same + 1) + ")";
+            addVariant(copy);
+            autosave();
+          });
   connect(train_panel_, &TrainPanel::runningChanged, this, [this](bool running) {
     if (!running) return;
     chart_tabs_->setCurrentWidget(training_);
     showBottomTab("Jobs");
   });
   connect(train_panel_, &TrainPanel::statusMessage, this, [this](const QString& m) { setStatus(m, 8000); });
-  connect(train_panel_, &TrainPanel::trainingFailed, this, [this](const QString& m) { setStatus("Training: " + m, 10000); });
+  connect(train_panel_, &TrainPanel::trainingFailed, this,
+          [this](const QString& m) { setStatus("Training: " + m, 10000); });
   // Devices: a benchmark of a deployed variant is attached to it.
   connect(devices_, &DevicesPanel::benchmarkReady, this, &MainWindow::onBenchmarkReady);
-  connect(devices_, &DevicesPanel::deployFinished, this, [this](const QString& device, bool ok, const QString& message) {
-    setStatus(ok ? "Deployed to " + device + (message.isEmpty() ? QString() : ": " + message)
-                 : "Deploy to " + device + " failed: " + message,
-              10000);
-  });
+  connect(devices_, &DevicesPanel::deployFinished, this,
+          [this](const QString& device, bool ok, const QString& message) {
+            setStatus(ok ? "Deployed to " + device + (message.isEmpty() ? QString() : ": " + message)
+                         : "Deploy to " + device + " failed: " + message,
+                      10000);
+          });
   connect(variants_, &VariantsPanel::removeRequested, this, [this](int i) {
     if (i <= 0 || i >= static_cast<int>(project_.variants.size())) return;
     project_.variants.erase(project_.variants.begin() + i);
@@ -382,20 +405,24 @@ void MainWindow::buildMenus() {
   });
   file->addAction(QIcon(":/icons/save.svg"), "&Save project", QKeySequence::Save, this, [this] {
     QString path = project_path_;
-    if (path.isEmpty()) path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
+    if (path.isEmpty())
+      path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
     if (!path.isEmpty()) saveProject(path);
   });
   file->addAction("Save project &as...", QKeySequence("Ctrl+Shift+S"), this, [this] {
-    const QString path = askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
+    const QString path =
+        askSaveFile(this, "Save project", "project.edgetune.json", "EdgeTune projects (*.json)");
     if (!path.isEmpty()) saveProject(path);
   });
-  file->addAction(QIcon(":/icons/export.svg"), "&Export selected variant...", QKeySequence("Ctrl+E"), this, [this] {
-    const auto sel = variants_->selectedVariants();
-    const int i = sel.size() == 1 ? sel[0] : static_cast<int>(project_.variants.size()) - 1;
-    if (i < 0) return;
-    const QString path = askSaveFile(this, "Export variant as ONNX", "variant.onnx", "ONNX models (*.onnx)");
-    if (!path.isEmpty()) exportVariant(i, path);
-  });
+  file->addAction(QIcon(":/icons/export.svg"), "&Export selected variant...", QKeySequence("Ctrl+E"), this,
+                  [this] {
+                    const auto sel = variants_->selectedVariants();
+                    const int i = sel.size() == 1 ? sel[0] : static_cast<int>(project_.variants.size()) - 1;
+                    if (i < 0) return;
+                    const QString path =
+                        askSaveFile(this, "Export variant as ONNX", "variant.onnx", "ONNX models (*.onnx)");
+                    if (!path.isEmpty()) exportVariant(i, path);
+                  });
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
@@ -423,9 +450,12 @@ void MainWindow::buildMenus() {
   view->addAction("&Compare", QKeySequence("Ctrl+2"), this, [this] { showCentralTab(1); });
 
   auto* run = menuBar()->addMenu("&Run");
-  run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_, &TuningPanel::measureNow);
-  run->addAction(QIcon(":/icons/apply.svg"), "&Apply (record variant)", QKeySequence("Ctrl+Return"), tuning_, &TuningPanel::apply);
-  run->addAction("Run &sensitivity", QKeySequence("Ctrl+Shift+Y"), this, qOverload<>(&MainWindow::runSensitivity));
+  run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_,
+                 &TuningPanel::measureNow);
+  run->addAction(QIcon(":/icons/apply.svg"), "&Apply (record variant)", QKeySequence("Ctrl+Return"), tuning_,
+                 &TuningPanel::apply);
+  run->addAction("Run &sensitivity", QKeySequence("Ctrl+Shift+Y"), this,
+                 qOverload<>(&MainWindow::runSensitivity));
   run->addAction("Re-measure &baseline", QKeySequence("Shift+F5"), this, &MainWindow::measureBaseline);
   run->addAction("Measure &latency per node", this, [this] {
     if (!baseline_) return;
@@ -447,11 +477,15 @@ void MainWindow::buildMenus() {
     nlohmann::json float_recipe = recipe;
     float_recipe["passes"] = nlohmann::json::array();
     for (const auto& p : recipe["passes"]) {
-      if (p.value("pass", std::string()) == "quantize") has_quantize = true;
-      else float_recipe["passes"].push_back(p);
+      if (p.value("pass", std::string()) == "quantize")
+        has_quantize = true;
+      else
+        float_recipe["passes"].push_back(p);
     }
     if (!baseline_ || !dataset || !has_quantize) {
-      setStatus("Quantization error needs a model, a fitting dataset and a quantization mode in the tuning panel", 8000);
+      setStatus(
+          "Quantization error needs a model, a fitting dataset and a quantization mode in the tuning panel",
+          8000);
       return;
     }
     auto model = baseline_;
@@ -463,7 +497,8 @@ void MainWindow::buildMenus() {
       handle.postToUi([=, this] {
         if (model != baseline_) return;
         graph_->setOverlayValues(GraphColorMode::QuantizationError, *errors);
-        color_mode_->setCurrentIndex(color_mode_->findData(static_cast<int>(GraphColorMode::QuantizationError)));
+        color_mode_->setCurrentIndex(
+            color_mode_->findData(static_cast<int>(GraphColorMode::QuantizationError)));
         setStatus("Quantization error per node (noise-to-signal dB, higher is worse)", 8000);
       });
     });
@@ -489,7 +524,24 @@ void MainWindow::buildMenus() {
     deployVariant(sel[0]);
   });
   deploy_action_->setObjectName("deploy-action");
-  deploy_action_->setToolTip("Send the selected variant to a device (Devices tab), optionally with a benchmark");
+  deploy_action_->setToolTip(
+      "Send the selected variant to a device (Devices tab), optionally with a benchmark");
+  tools->addSeparator();
+  // The studio's --no-clean: applies to the next model opened.
+  auto* clean_on_open = tools->addAction("&Clean up models on open");
+  clean_on_open->setObjectName("clean-on-open-action");
+  clean_on_open->setCheckable(true);
+  clean_on_open->setChecked(options_.clean_on_open);
+  clean_on_open->setToolTip(
+      "Remove Identity/Dropout, fold constants and drop dead code when a model file is opened (outputs "
+      "unchanged; "
+      "the file is never changed). Off: the model is used exactly as exported.");
+  connect(clean_on_open, &QAction::toggled, this, [this](bool on) {
+    options_.clean_on_open = on;
+    setStatus(
+        on ? "Models opened from now on are cleaned up first" : "Models opened from now on are used as given",
+        6000);
+  });
   // The same two from the variants table's context menu.
   auto* train_from = new QAction("Train / distill from this variant...", this);
   connect(train_from, &QAction::triggered, this, [this] {
@@ -503,14 +555,17 @@ void MainWindow::buildMenus() {
 
   auto* debug = menuBar()->addMenu("&Debug");
   debug->addAction("UI &stall report", this, [this] {
-    const QString text = QString("Longest UI-thread stall: %1 ms overall, %2 ms while jobs ran; longest stall "
-                                 "spent computing on the UI thread: %3 ms (%4 heartbeats).")
+    const QString text = QString(
+                             "Longest UI-thread stall: %1 ms overall, %2 ms while jobs ran; longest stall "
+                             "spent computing on the UI thread: %3 ms (%4 heartbeats).")
                              .arg(stalls_->maxStallMs(), 0, 'f', 1)
                              .arg(stalls_->maxStallWhileJobsMs(), 0, 'f', 1)
                              .arg(stalls_->maxBusyStallMs(), 0, 'f', 1)
                              .arg(stalls_->beats());
-    if (scriptedMode()) setStatus(text);
-    else QMessageBox::information(this, "UI stall report", text);
+    if (scriptedMode())
+      setStatus(text);
+    else
+      QMessageBox::information(this, "UI stall report", text);
   });
   debug->addAction("&Reset stall measurement", this, [this] { stalls_->reset(); });
 }
@@ -530,7 +585,9 @@ void MainWindow::markDirty() {
   updateTitle();
 }
 
-void MainWindow::showCentralTab(int index) { central_tabs_->setCurrentIndex(index); }
+void MainWindow::showCentralTab(int index) {
+  central_tabs_->setCurrentIndex(index);
+}
 
 void MainWindow::showBottomTab(const QString& title) {
   for (int i = 0; i < bottom_tabs_->count(); ++i)
@@ -542,7 +599,8 @@ void MainWindow::openModel(const QString& source) {
   open_clock_.start();
   setStatus("Opening " + source + "...");
   const std::string src = source.toStdString();
-  // A project being loaded brings its sensitivity sweep: its overlay is computed with the layout, off the UI thread.
+  // A project being loaded brings its sensitivity sweep: its overlay is computed with the layout, off the UI
+  // thread.
   std::shared_ptr<const SensitivityResult> saved_sensitivity;
   if (keep_variants_on_open_ && project_.sensitivity)
     saved_sensitivity = std::make_shared<SensitivityResult>(*project_.sensitivity);
@@ -550,8 +608,8 @@ void MainWindow::openModel(const QString& source) {
   jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
     job.report(0.05, "loading");
     auto loaded = std::make_shared<Model>(loadModelSource(src));
-    // As in the CLI: exports are cleaned on the way in (Identity, Dropout, constants, dead code); BatchNorm stays
-    // so the Training dock can train it and the "bn" pruning criterion can read it.
+    // As in the CLI: exports are cleaned on the way in (Identity, Dropout, constants, dead code); BatchNorm
+    // stays so the Training dock can train it and the "bn" pruning criterion can read it.
     CanonicalizeReport clean;
     if (options_.clean_on_open && !isZooSource(src)) {
       job.report(0.2, "clean-up");
@@ -573,7 +631,8 @@ void MainWindow::openModel(const QString& source) {
     } catch (const std::exception& e) {
       shapes_problem = QString::fromUtf8(e.what());
     }
-    auto stats = std::make_shared<ModelStats>(computeStats(*model, shapes_problem.isEmpty() ? &shapes : nullptr));
+    auto stats =
+        std::make_shared<ModelStats>(computeStats(*model, shapes_problem.isEmpty() ? &shapes : nullptr));
     job.report(0.6, "graph layout");
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
     const double layout_seconds = prepared->layout.seconds;
@@ -581,9 +640,11 @@ void MainWindow::openModel(const QString& source) {
     if (saved_sensitivity) {
       job.report(0.9, "sensitivity overlay");
       try {
-        sensitivity_overlay = std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *saved_sensitivity));
+        sensitivity_overlay =
+            std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *saved_sensitivity));
       } catch (const std::exception&) {
-        sensitivity_overlay.reset();  // groups not found in this model: the chart alone is still worth showing
+        sensitivity_overlay
+            .reset();  // groups not found in this model: the chart alone is still worth showing
       }
     }
     handle.postToUi([=, this] {
@@ -605,7 +666,7 @@ void MainWindow::openModel(const QString& source) {
         base.created_utc = nowUtcIso();
         project_.variants = {base};
         project_.sensitivity.reset();  // a sweep of another model
-        deploy_targets_.clear();       // files of the previous model's variants: their benchmarks are not these
+        deploy_targets_.clear();  // files of the previous model's variants: their benchmarks are not these
         sensitivity_->clearCurves();
       }
       keep_variants_on_open_ = false;
@@ -620,40 +681,47 @@ void MainWindow::openModel(const QString& source) {
       if (saved_sensitivity && project_.sensitivity) tuning_->setSensitivity(saved_sensitivity);
       updateTrainContext();
       train_panel_->setSourceModel(baseline_, "baseline", emptyRecipe(), {});
-      dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) + (problem.isEmpty() ? "" : " (does not fit)") : "no dataset");
+      dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) +
+                                             (problem.isEmpty() ? "" : " (does not fit)")
+                                       : "no dataset");
       dataset_label_->setToolTip(problem);
       last_open_seconds_ = open_clock_.elapsed() / 1000.0;
       model_label_->setToolTip(
-          (clean_summary_.isEmpty() ? QString("Used exactly as given (no clean-up)") : clean_summary_) + "\n" +
+          (clean_summary_.isEmpty() ? QString("Used exactly as given (no clean-up)") : clean_summary_) +
+          "\n" +
           (input_shapes_problem_.isEmpty()
                ? "Input sizes: " + QString::fromStdString(input_shapes_.describe()) +
-                     QString::fromStdString(input_shapes_.notes.empty() ? "" : "\n" + input_shapes_.notes.front())
+                     QString::fromStdString(input_shapes_.notes.empty() ? ""
+                                                                        : "\n" + input_shapes_.notes.front())
                : input_shapes_problem_));
-      model_label_->setText(QString("%1: %2 nodes, %3 params, %4")
-                                .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
-                                .arg(stats->node_count)
-                                .arg(stats->params)
-                                .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
+      model_label_->setText(
+          QString("%1: %2 nodes, %3 params, %4")
+              .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
+              .arg(stats->node_count)
+              .arg(stats->params)
+              .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
       if (!isZooSource(src)) addRecent(source);
-      setStatus(QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5%6%7")
-                    .arg(source)
-                    .arg(last_open_seconds_, 0, 'f', 2)
-                    .arg(layout_seconds, 0, 'f', 2)
-                    .arg(graph_->visibleItemCount())
-                    .arg(clean_summary_.isEmpty() ? QString() : "; " + clean_summary_)
-                    .arg(input_shapes_problem_.isEmpty() ? QString() : "; latency off: " + input_shapes_problem_)
-                    .arg(problem.isEmpty() ? QString() : "; accuracy off: " + problem));
+      setStatus(
+          QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5%6%7")
+              .arg(source)
+              .arg(last_open_seconds_, 0, 'f', 2)
+              .arg(layout_seconds, 0, 'f', 2)
+              .arg(graph_->visibleItemCount())
+              .arg(clean_summary_.isEmpty() ? QString() : "; " + clean_summary_)
+              .arg(input_shapes_problem_.isEmpty() ? QString() : "; latency off: " + input_shapes_problem_)
+              .arg(problem.isEmpty() ? QString() : "; accuracy off: " + problem));
       markDirty();
       measureBaseline();
       emit modelOpened(last_open_seconds_);
     });
   });
-  connect(jobs_->jobs().last(), &JobHandle::finished, this, [this, source](JobHandle::State s, const QString& error) {
-    if (s == JobHandle::State::Failed) {
-      setStatus("Could not open " + source + ": " + error);
-      showError(this, "Cannot open model", error);
-    }
-  });
+  connect(jobs_->jobs().last(), &JobHandle::finished, this,
+          [this, source](JobHandle::State s, const QString& error) {
+            if (s == JobHandle::State::Failed) {
+              setStatus("Could not open " + source + ": " + error);
+              showError(this, "Cannot open model", error);
+            }
+          });
 }
 
 std::shared_ptr<const Dataset> MainWindow::datasetForModel(QString* problem) const {
@@ -680,7 +748,9 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
   QString problem;
   auto dataset = datasetForModel(&problem);
   if (!baseline_ || !dataset) {
-    setStatus(!baseline_ ? "Open a model first" : (problem.isEmpty() ? "Open a dataset first (Ctrl+D)" : problem), 8000);
+    setStatus(
+        !baseline_ ? "Open a model first" : (problem.isEmpty() ? "Open a dataset first (Ctrl+D)" : problem),
+        8000);
     return;
   }
   auto model = baseline_;
@@ -695,7 +765,7 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);
       tuning_->setSensitivity(result);  // "Allocate" in the pruning section reads it
-      project_.sensitivity = *result;  // saved with the project: re-opening restores chart and overlay
+      project_.sensitivity = *result;   // saved with the project: re-opening restores chart and overlay
       markDirty();
       graph_->setOverlayValues(GraphColorMode::Sensitivity, *overlay);
       const int i = color_mode_->findData(static_cast<int>(GraphColorMode::Sensitivity));
@@ -740,7 +810,8 @@ void MainWindow::openDataset(const QString& spec) {
       project_.dataset_spec = s;
       QString problem;
       auto fitting = datasetForModel(&problem);
-      dataset_label_->setText(QString::fromStdString(dataset->name()) + (problem.isEmpty() ? "" : " (does not fit)"));
+      dataset_label_->setText(QString::fromStdString(dataset->name()) +
+                              (problem.isEmpty() ? "" : " (does not fit)"));
       dataset_label_->setToolTip(problem);
       if (!problem.isEmpty()) setStatus("Dataset opened, but accuracy is off: " + problem);
       if (baseline_ && fitting) {
@@ -777,10 +848,13 @@ void MainWindow::openDemo() {
     return;
   }
   openModel(demoZooSource());
-  connect(this, &MainWindow::modelOpened, this, [this] {
-    setStatus("Bundled demo model not found (" + bundledDemoModelPath() +
-              "): built an untrained ResNet-20 for 1x28x28 Fashion-MNIST from the zoo instead.");
-  }, Qt::SingleShotConnection);
+  connect(
+      this, &MainWindow::modelOpened, this,
+      [this] {
+        setStatus("Bundled demo model not found (" + bundledDemoModelPath() +
+                  "): built an untrained ResNet-20 for 1x28x28 Fashion-MNIST from the zoo instead.");
+      },
+      Qt::SingleShotConnection);
 }
 
 bool MainWindow::saveProject(const QString& path) {
@@ -828,14 +902,15 @@ void MainWindow::exportVariant(int index, const QString& onnx_path) {
   const Variant variant = project_.variants[index];
   auto baseline = baseline_;
   const std::string source = project_.model_path, spec = project_.dataset_spec, out = onnx_path.toStdString();
-  auto* job = jobs_->start("Export " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
-    Model model = variantModel(*baseline, variant, &job);
-    ui::exportVariant(model, variant, source, spec, out);
-    handle.postToUi([this, onnx_path] {
-      setStatus("Exported " + onnx_path + " with its model card (.card.json, .card.md)", 8000);
-      emit variantExported(onnx_path);
-    });
-  });
+  auto* job = jobs_->start(
+      "Export " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
+        Model model = variantModel(*baseline, variant, &job);
+        ui::exportVariant(model, variant, source, spec, out);
+        handle.postToUi([this, onnx_path] {
+          setStatus("Exported " + onnx_path + " with its model card (.card.json, .card.md)", 8000);
+          emit variantExported(onnx_path);
+        });
+      });
   connect(job, &JobHandle::finished, this, [this](JobHandle::State st, const QString& error) {
     if (st == JobHandle::State::Failed) showError(this, "Export failed", error);
   });
@@ -849,7 +924,8 @@ void MainWindow::addVariant(const Variant& variant) {
   refreshVariants();
   markDirty();
   setStatus("Added variant '" + QString::fromStdString(variant.name) + "'", 5000);
-  if (!variant.model_file.empty() && !variant.metrics.size_bytes) measureVariantAt(static_cast<int>(project_.variants.size()) - 1);
+  if (!variant.model_file.empty() && !variant.metrics.size_bytes)
+    measureVariantAt(static_cast<int>(project_.variants.size()) - 1);
 }
 
 void MainWindow::attachDeviceBenchmark(int variant_index, const nlohmann::json& bench) {
@@ -874,25 +950,29 @@ void MainWindow::measureVariantAt(int index) {
   MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
   options.input_shapes = input_shapes_;
-  auto* job = jobs_->start("Measure " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
-    const Model model = variantModel(*baseline, variant, &job);
-    const VariantMetrics m = measureVariant(model, dataset.get(), options, job, {});
-    handle.postToUi([=, this] {
-      // The list may have changed meanwhile: find the variant again by name and model file.
-      for (size_t i = 0; i < project_.variants.size(); ++i) {
-        auto& v = project_.variants[i];
-        if (v.name != variant.name || v.model_file != variant.model_file) continue;
-        v.metrics = m;
-        refreshVariants();
-        markDirty();
-        emit variantMeasured(static_cast<int>(i));
-        return;
-      }
-    });
-  });
-  connect(job, &JobHandle::finished, this, [this, name = variant.name](JobHandle::State st, const QString& error) {
-    if (st == JobHandle::State::Failed) setStatus("Cannot measure '" + QString::fromStdString(name) + "': " + error, 10000);
-  });
+  auto* job = jobs_->start("Measure " + QString::fromStdString(variant.name),
+                           [=, this](JobContext& job, JobHandle& handle) {
+                             const Model model = variantModel(*baseline, variant, &job);
+                             const VariantMetrics m = measureVariant(model, dataset.get(), options, job, {});
+                             handle.postToUi([=, this] {
+                               // The list may have changed meanwhile: find the variant again by name and
+                               // model file.
+                               for (size_t i = 0; i < project_.variants.size(); ++i) {
+                                 auto& v = project_.variants[i];
+                                 if (v.name != variant.name || v.model_file != variant.model_file) continue;
+                                 v.metrics = m;
+                                 refreshVariants();
+                                 markDirty();
+                                 emit variantMeasured(static_cast<int>(i));
+                                 return;
+                               }
+                             });
+                           });
+  connect(job, &JobHandle::finished, this,
+          [this, name = variant.name](JobHandle::State st, const QString& error) {
+            if (st == JobHandle::State::Failed)
+              setStatus("Cannot measure '" + QString::fromStdString(name) + "': " + error, 10000);
+          });
 }
 
 void MainWindow::showQuantExclusions(const QStringList& names) {
@@ -912,7 +992,8 @@ QString MainWindow::trainOutputDir() const {
 void MainWindow::updateTrainContext() {
   // The teacher's file: the opened ONNX path, or a zoo source (the panel writes such a teacher to a temporary
   // file). The dataset goes as opened: the panel explains itself when it does not fit the model.
-  train_panel_->setContext(baseline_, QString::fromStdString(project_.model_path), dataset_, project_.dataset_spec);
+  train_panel_->setContext(baseline_, QString::fromStdString(project_.model_path), dataset_,
+                           project_.dataset_spec);
 }
 
 void MainWindow::setTrainSource(int index) {
@@ -923,20 +1004,22 @@ void MainWindow::setTrainSource(int index) {
   }
   const Variant variant = project_.variants[index];
   const QString label = QString::fromStdString(variant.name);
-  const bool no_passes = !variant.recipe.is_object() || !variant.recipe.contains("passes") ||
-                         variant.recipe["passes"].empty();
+  const bool no_passes =
+      !variant.recipe.is_object() || !variant.recipe.contains("passes") || variant.recipe["passes"].empty();
   if (variant.model_file.empty() && no_passes) {  // the baseline itself: nothing to materialize
     train_panel_->setSourceModel(baseline_, label, variant.recipe, variant.knobs);
     return;
   }
   auto baseline = baseline_;
-  auto* job = jobs_->start("Prepare '" + label + "' for training", [=, this](JobContext& job, JobHandle& handle) {
-    auto model = std::make_shared<const Model>(variantModel(*baseline, variant, &job));
-    handle.postToUi([=, this] {
-      if (generation != train_source_generation_ || baseline != baseline_) return;  // another selection since
-      train_panel_->setSourceModel(model, label, variant.recipe, variant.knobs);
-    });
-  });
+  auto* job =
+      jobs_->start("Prepare '" + label + "' for training", [=, this](JobContext& job, JobHandle& handle) {
+        auto model = std::make_shared<const Model>(variantModel(*baseline, variant, &job));
+        handle.postToUi([=, this] {
+          if (generation != train_source_generation_ || baseline != baseline_)
+            return;  // another selection since
+          train_panel_->setSourceModel(model, label, variant.recipe, variant.knobs);
+        });
+      });
   connect(job, &JobHandle::finished, this, [this, label](JobHandle::State st, const QString& error) {
     if (st == JobHandle::State::Failed) setStatus("Cannot train from '" + label + "': " + error, 10000);
   });
@@ -947,7 +1030,8 @@ void MainWindow::deployVariant(int index) {
     setStatus(!baseline_ ? "Open a model first" : "Select one variant to deploy", 6000);
     return;
   }
-  if (!deploy_dir_) deploy_dir_ = std::make_unique<QTemporaryDir>(QDir::temp().filePath("edgetune-deploy-XXXXXX"));
+  if (!deploy_dir_)
+    deploy_dir_ = std::make_unique<QTemporaryDir>(QDir::temp().filePath("edgetune-deploy-XXXXXX"));
   if (!deploy_dir_->isValid()) {
     setStatus("Cannot create a temporary folder for the deploy: " + deploy_dir_->errorString(), 10000);
     deploy_dir_.reset();
@@ -970,18 +1054,19 @@ void MainWindow::deployVariant(int index) {
   const QString path = deploy_dir_->filePath(QString::fromStdString(file_name));
   const QString label = QString::fromStdString(variant.name);
   auto baseline = baseline_;
-  auto* job = jobs_->start("Prepare '" + label + "' for deploy", [=, this](JobContext& job, JobHandle& handle) {
-    const Model model = variantModel(*baseline, variant, &job);
-    model.save(path.toStdString());  // atomic: the panel never sees half a file
-    handle.postToUi([=, this] {
-      deploy_targets_[file_name] = {variant.name, variant.model_file};
-      devices_->setModel(path, label);
-      showBottomTab("Devices");
-      setStatus("'" + label + "' is ready to deploy: pick a device and press Deploy", 8000);
-      const int now = findVariant(variant.name, variant.model_file);
-      emit deployPrepared(now, path);
-    });
-  });
+  auto* job =
+      jobs_->start("Prepare '" + label + "' for deploy", [=, this](JobContext& job, JobHandle& handle) {
+        const Model model = variantModel(*baseline, variant, &job);
+        model.save(path.toStdString());  // atomic: the panel never sees half a file
+        handle.postToUi([=, this] {
+          deploy_targets_[file_name] = {variant.name, variant.model_file};
+          devices_->setModel(path, label);
+          showBottomTab("Devices");
+          setStatus("'" + label + "' is ready to deploy: pick a device and press Deploy", 8000);
+          const int now = findVariant(variant.name, variant.model_file);
+          emit deployPrepared(now, path);
+        });
+      });
   connect(job, &JobHandle::finished, this, [this, label](JobHandle::State st, const QString& error) {
     if (st == JobHandle::State::Failed) {
       setStatus("Cannot deploy '" + label + "': " + error, 10000);
@@ -992,7 +1077,8 @@ void MainWindow::deployVariant(int index) {
 
 int MainWindow::findVariant(const std::string& name, const std::string& model_file) const {
   for (size_t i = 0; i < project_.variants.size(); ++i)
-    if (project_.variants[i].name == name && project_.variants[i].model_file == model_file) return static_cast<int>(i);
+    if (project_.variants[i].name == name && project_.variants[i].model_file == model_file)
+      return static_cast<int>(i);
   return -1;
 }
 
@@ -1004,14 +1090,16 @@ void MainWindow::onBenchmarkReady(const QString& device, const nlohmann::json& j
     setStatus("Benchmark from " + device + " not understood: " + QString::fromUtf8(e.what()), 10000);
     return;
   }
-  // Which variant: the one whose temporary file the device ran (its path there ends in the file's name); when the
-  // benchmark does not say, the file the panel holds now.
-  const std::string ran = std::filesystem::path(bench.model.empty() ? devices_->modelPath().toStdString() : bench.model)
-                              .filename()
-                              .string();
+  // Which variant: the one whose temporary file the device ran (its path there ends in the file's name); when
+  // the benchmark does not say, the file the panel holds now.
+  const std::string ran =
+      std::filesystem::path(bench.model.empty() ? devices_->modelPath().toStdString() : bench.model)
+          .filename()
+          .string();
   auto target = deploy_targets_.find(ran);
   if (target == deploy_targets_.end()) {
-    setStatus("Benchmark from " + device + " is for a model that is not one of this project's variants", 8000);
+    setStatus("Benchmark from " + device + " is for a model that is not one of this project's variants",
+              8000);
     return;
   }
   const int index = findVariant(target->second.name, target->second.model_file);
@@ -1077,8 +1165,10 @@ void MainWindow::refreshRecentMenu() {
   const QStringList recent = QSettings().value("recentFiles").toStringList();
   for (const QString& path : recent) {
     recent_menu_->addAction(path, this, [this, path] {
-      if (path.endsWith(".json")) loadProject(path);
-      else openModel(path);
+      if (path.endsWith(".json"))
+        loadProject(path);
+      else
+        openModel(path);
     });
   }
   recent_menu_->setEnabled(!recent.isEmpty());
@@ -1106,7 +1196,9 @@ void MainWindow::autosave() {
   });
 }
 
-void MainWindow::waitForAutosave() { autosave_done_.waitForFinished(); }
+void MainWindow::waitForAutosave() {
+  autosave_done_.waitForFinished();
+}
 
 void MainWindow::offerRecovery() {
   if (!QFileInfo::exists(recovery_path_)) return;
@@ -1145,8 +1237,10 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
   for (const QUrl& url : event->mimeData()->urls()) {
     const QString path = url.toLocalFile();
-    if (path.endsWith(".onnx", Qt::CaseInsensitive)) openModel(path);
-    else if (path.endsWith(".json", Qt::CaseInsensitive)) loadProject(path);
+    if (path.endsWith(".onnx", Qt::CaseInsensitive))
+      openModel(path);
+    else if (path.endsWith(".json", Qt::CaseInsensitive))
+      loadProject(path);
   }
   event->acceptProposedAction();
 }

@@ -101,10 +101,11 @@ int main(int argc, char** argv) {
     window.openModel(source);
     const int before = opened.count();
     waitFor([&] { return opened.count() > before; }, 120000);
-    std::printf("%s: open+layout %.3f s, %d nodes, %d items drawn; stall during open %.1f ms (busy %.1f ms)\n", source,
-                window.lastOpenSeconds(), window.baseline()->graph().node_size(),
-                window.graphView()->visibleItemCount(), window.stallMonitor()->maxStallMs(),
-                window.stallMonitor()->maxBusyStallMs());
+    std::printf(
+        "%s: open+layout %.3f s, %d nodes, %d items drawn; stall during open %.1f ms (busy %.1f ms)\n",
+        source, window.lastOpenSeconds(), window.baseline()->graph().node_size(),
+        window.graphView()->visibleItemCount(), window.stallMonitor()->maxStallMs(),
+        window.stallMonitor()->maxBusyStallMs());
     // Everything expanded (the worst case for the layout).
     QSignalSpy ready(window.graphView(), &GraphView::layoutReady);
     QElapsedTimer t;
@@ -136,8 +137,9 @@ int main(int argc, char** argv) {
   nlohmann::json knobs = tuning->knobs();
   knobs["quant_mode"] = "dynamic";
   tuning->setKnobs(knobs);
-  waitFor([&] { return tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().latency_ms.has_value(); },
-          120000);
+  waitFor(
+      [&] { return tuning->liveKnobs() == tuning->knobs() && tuning->liveMetrics().latency_ms.has_value(); },
+      120000);
   shot(&window, out, "09-torch-export-dynamic-int8");
   window.close();
   return 0;
