@@ -133,9 +133,8 @@ static std::string unsupportedMessage(const Model& model) {
   if (ops.size() > 1) msg += " (" + std::to_string(count) + " nodes use unsupported operators: " + list + ")";
   msg +=
       ". Training, distillation and recovery need every node; re-export the model without it (replace the "
-      "module, or "
-      "try another opset_version), or use the commands that run in ONNX Runtime (inspect, prune, quantize, "
-      "bench)";
+      "module, or try another opset_version), or use the commands that run in ONNX Runtime (inspect, prune, "
+      "quantize, bench)";
   return msg;
 }
 
