@@ -373,7 +373,14 @@ class TestTorchExports : public QObject {
     QFETCH(bool, clean);
     const auto dir = test::fixture("torch");
     Model model = Model::load(dir / (name.toStdString() + ".onnx"));
-    if (clean) model = canonicalized(model);
+    if (clean) {
+      const Model raw = model;
+      model = canonicalized(raw);
+      // The canonical rows test a different graph wherever the exporter left something to clean.
+      if (countOps(raw, "Identity") + countOps(raw, "Constant") > 0)
+        QVERIFY(model.graph().node_size() < raw.graph().node_size());
+      QCOMPARE(countOps(model, "BatchNormalization"), countOps(raw, "BatchNormalization"));
+    }
     const Sample sample = readSample(dir / (name.toStdString() + ".sample.bin"));
     auto torch = makeTorchExecutor(model);
     const double vs_torch = test::relativeMaxDiff(torch->run(sample.inputs), sample.outputs);
