@@ -129,12 +129,12 @@ static std::string unsupportedMessage(const Model& model) {
                     " cannot be trained: the training engine has no " +
                     (first->domain().empty() || first->domain() == "ai.onnx" ? "" : first->domain() + ":") +
                     first->op_type() + " operator";
-  if (count > 1) msg += " (" + std::to_string(count) + " nodes use unsupported operators: " + list + ")";
+  if (count > 1 && ops.size() == 1) msg += " (" + std::to_string(count) + " nodes use it)";
+  if (ops.size() > 1) msg += " (" + std::to_string(count) + " nodes use unsupported operators: " + list + ")";
   msg +=
       ". Training, distillation and recovery need every node; re-export the model without it (replace the "
-      "module, or "
-      "try another opset_version), or use the commands that run in ONNX Runtime (inspect, prune, quantize, "
-      "bench)";
+      "module, or try another opset_version), or use the commands that run in ONNX Runtime (inspect, prune, "
+      "quantize, bench)";
   return msg;
 }
 
@@ -172,7 +172,12 @@ void TorchGraph::Impl::build(const Model& model) {
   }
   for (const auto& init : graph.initializer()) {
     const int s = slot(init.name());
-    at::Tensor value = torch_ops::toTorch(tensorFromProto(init));
+    at::Tensor value;
+    try {
+      value = torch_ops::toTorch(tensorFromProto(init));
+    } catch (const Error& e) {
+      throw Error(origin + ": initializer '" + init.name() + "': " + e.what());
+    }
     const auto& u = uses[init.name()];
     const bool is_float = init.data_type() == onnx::TensorProto::FLOAT;
     if (is_float && u.count(Use::Statistic)) {
@@ -231,6 +236,8 @@ void TorchGraph::Impl::build(const Model& model) {
       throw Error(origin + ": " + e.what());
     } catch (const c10::Error& e) {
       throw Error(origin + ": " + node.description + ": " + firstLine(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw Error(origin + ": " + node.description + ": cannot be prepared: " + firstLine(e.what()));
     }
     node.kernel = std::move(op.kernel);
 

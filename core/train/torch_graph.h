@@ -1,7 +1,8 @@
 #pragma once
 // TorchGraph: runs an ONNX Model with libtorch and autograd, so its float initializers can be trained.
-// This header includes ATen's Tensor (not <torch/torch.h>); never include it in a file that includes Qt widget
-// headers. Code that only needs an Executor or the list of unsupported ops includes core/train/torch_executor.h.
+// This header includes ATen's Tensor (not <torch/torch.h>); never include it in a file that includes Qt
+// widget headers. Code that only needs an Executor or the list of unsupported ops includes
+// core/train/torch_executor.h.
 #include <ATen/core/Tensor.h>
 
 #include <memory>
@@ -15,26 +16,32 @@ namespace edgetune {
 
 /// A trainable libtorch interpretation of an ONNX graph: parameters, BN buffers and pre-compiled nodes.
 ///
-/// Float32 initializers in weight positions (or with more than one element) become parameters (requires_grad);
-/// BatchNormalization running mean/variance become buffers; everything else (integer initializers, Q/DQ scales and
-/// zero points, scalar constants, shape inputs) stays constant. Sub-graphs over constants are folded at build time.
-/// QuantizeLinear outputs are carried as float tensors holding the integer values (fake quantization), so the
-/// gradient passes straight through the rounding.
+/// Float32 initializers in weight positions (or with more than one element) become parameters
+/// (requires_grad); BatchNormalization running mean/variance become buffers; everything else (integer
+/// initializers, Q/DQ scales and zero points, scalar constants, shape inputs) stays constant. Sub-graphs over
+/// constants are folded at build time. QuantizeLinear outputs are carried as float tensors holding the
+/// integer values (fake quantization), so the gradient passes straight through the rounding. An Identity on
+/// an initializer (torch.onnx's deduplicated weights) is another name for the same tensor: both uses train
+/// one parameter. Runs raw exports and canonicalized models.
 class TorchGraph {
  public:
-  /// Converts the initializers and compiles every node; throws Error naming the first unsupported node
-  /// ("<model>: NonZero 'nz' is not supported by the training engine ...") or a node with unusable attributes.
+  /// Converts the initializers and compiles every node; throws one Error naming the first unsupported node,
+  /// every missing operator and what to do ("<model>: NonZero 'nz' cannot be trained: the training engine has
+  /// no NonZero operator (...). Training ... need every node; re-export ..."), or a node with unusable
+  /// attributes.
   explicit TorchGraph(const Model& model);
   ~TorchGraph();
   TorchGraph(TorchGraph&&) noexcept;
   TorchGraph& operator=(TorchGraph&&) noexcept;
 
-  /// Training mode: BatchNormalization uses batch statistics and updates its running statistics, Dropout is active.
+  /// Training mode: BatchNormalization uses batch statistics and updates its running statistics, Dropout is
+  /// active.
   void train(bool on = true);
   void eval() { train(false); }
   bool isTraining() const;
 
-  /// Names of the inputs forward() takes, in order (graph inputs that are not initializers), and graph outputs.
+  /// Names of the inputs forward() takes, in order (graph inputs that are not initializers), and graph
+  /// outputs.
   const std::vector<std::string>& inputNames() const;
   const std::vector<std::string>& outputNames() const;
   /// True if `name` is a tensor of the graph (input, initializer or node output) that forward() can return.
@@ -57,7 +64,8 @@ class TorchGraph {
   /// Throws Error if `model` lacks one of them or its shape differs.
   void writeBack(Model& model) const;
 
-  /// Operator types in `model` the interpreter cannot run (sorted, unique; "domain:Op" outside the ONNX domain).
+  /// Operator types in `model` the interpreter cannot run (sorted, unique; "domain:Op" outside the ONNX
+  /// domain).
   static std::vector<std::string> unsupportedOps(const Model& model);
 
  private:

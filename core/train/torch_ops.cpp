@@ -736,7 +736,7 @@ CompiledOp compileSoftmax(const NodeContext& c, bool log) {
   }};
 }
 
-enum class Reduce { Mean, Sum, Max, Min, Prod, L2, SumSquare };
+enum class Reduce { Mean, Sum, Max, Min, Prod, L1, L2, SumSquare, LogSum, LogSumExp };
 
 CompiledOp compileReduce(const NodeContext& c, Reduce kind) {
   // ReduceSum takes axes as an input from opset 13, the other reductions from opset 18.
@@ -769,8 +769,17 @@ CompiledOp compileReduce(const NodeContext& c, Reduce kind) {
       case Reduce::SumSquare:
         y = at::sum(x * x, dims, keep);
         break;
+      case Reduce::L1:
+        y = at::sum(at::abs(x), dims, keep);
+        break;
       case Reduce::L2:
         y = at::sqrt(at::sum(x * x, dims, keep));
+        break;
+      case Reduce::LogSum:
+        y = at::log(at::sum(x, dims, keep));
+        break;
+      case Reduce::LogSumExp:
+        y = at::logsumexp(x, dims, keep);
         break;
       case Reduce::Prod: {
         std::sort(dims.rbegin(), dims.rend());
@@ -793,6 +802,74 @@ CompiledOp compileArg(const NodeContext& c, bool max) {
     Tensor flipped = in[0].flip(a);
     Tensor idx = max ? at::argmax(flipped, a, keep) : at::argmin(flipped, a, keep);
     return Tensors{(in[0].size(a) - 1) - idx};
+  }};
+}
+
+CompiledOp compileTopK(const NodeContext& c) {
+  const int64_t axis = attrInt(*c.node, "axis", -1);
+  const bool largest = attrInt(*c.node, "largest", 1) != 0, sorted = attrInt(*c.node, "sorted", 1) != 0;
+  IntsSource k;
+  if (c.opset >= 10) {
+    k = intsInput(c, 1);
+  } else if (findAttr(*c.node, "k")) {  // TopK-1: k is an attribute
+    k.present = true;
+    k.constant = Ints{attrInt(*c.node, "k", 1)};
+  }
+  if (!k.present) fail(c, "k is missing");
+  return {[axis, largest, sorted, k](const Tensors& in, bool) {
+    auto [values, indices] = at::topk(in[0], k.get(in).at(0), normAxis(axis, in[0].dim()), largest, sorted);
+    return Tensors{values, indices};
+  }};
+}
+
+CompiledOp compileCumSum(const NodeContext& c) {
+  const bool exclusive = attrInt(*c.node, "exclusive", 0) != 0, reverse = attrInt(*c.node, "reverse", 0) != 0;
+  IntsSource axis = intsInput(c, 1);
+  if (!axis.present) fail(c, "the axis input is missing");
+  return {[exclusive, reverse, axis](const Tensors& in, bool) {
+    const int64_t a = normAxis(axis.get(in).at(0), in[0].dim());
+    Tensor x = reverse ? in[0].flip(a) : in[0];
+    Tensor y = at::cumsum(x, a, x.scalar_type());
+    if (exclusive) y = y - x;  // the sum of the elements before, not including, each one
+    return Tensors{reverse ? y.flip(a) : y};
+  }};
+}
+
+CompiledOp compileOneHot(const NodeContext& c) {
+  const int64_t axis = attrInt(*c.node, "axis", -1);
+  return {[axis](const Tensors& in, bool) {
+    const int64_t depth = toInts(in[1]).at(0);
+    Tensor idx = in[0].to(at::kLong);
+    idx = at::where(idx < 0, idx + depth, idx);  // negative indices count from the end
+    // Out-of-range indices give an all-"off" row, as ONNX specifies.
+    Tensor valid = (idx >= 0).logical_and(idx < depth);
+    Tensor hot = at::one_hot(idx.clamp(0, depth - 1), depth).to(at::kBool).logical_and(valid.unsqueeze(-1));
+    hot = hot.movedim(-1, normAxis(axis, in[0].dim() + 1));
+    const Tensor& values = in[2];
+    return Tensors{at::where(hot, values.reshape({-1})[1], values.reshape({-1})[0])};
+  }};
+}
+
+CompiledOp compileIsInf(const NodeContext& c) {
+  const bool negative = attrInt(*c.node, "detect_negative", 1) != 0;
+  const bool positive = attrInt(*c.node, "detect_positive", 1) != 0;
+  return {[negative, positive](const Tensors& in, bool) {
+    Tensor y = at::zeros(in[0].sizes(), in[0].options().dtype(at::kBool));
+    if (negative) y = y.logical_or(at::isneginf(in[0]));
+    if (positive) y = y.logical_or(at::isposinf(in[0]));
+    return Tensors{y};
+  }};
+}
+
+CompiledOp compileCelu(const NodeContext& c) {
+  const double alpha = attrFloat(*c.node, "alpha", 1.0f);
+  return {[alpha](const Tensors& in, bool) { return Tensors{at::celu(in[0], alpha)}; }};
+}
+
+CompiledOp compileThresholdedRelu(const NodeContext& c) {
+  const double alpha = attrFloat(*c.node, "alpha", 1.0f);
+  return {[alpha](const Tensors& in, bool) {
+    return Tensors{at::where(in[0] > alpha, in[0], at::zeros_like(in[0]))};
   }};
 }
 
@@ -1153,6 +1230,15 @@ const std::unordered_map<std::string, Compiler>& registry() {
       {"HardSwish",
        [](const NodeContext&) { return unary([](const Tensor& x) { return at::hardswish(x); }); }},
       {"Identity", [](const NodeContext&) { return unary([](const Tensor& x) { return x; }); }},
+      {"Sign", [](const NodeContext&) { return unary([](const Tensor& x) { return at::sign(x); }); }},
+      {"IsNaN", [](const NodeContext&) { return unary([](const Tensor& x) { return at::isnan(x); }); }},
+      {"IsInf", compileIsInf},
+      {"Celu", compileCelu},
+      {"ThresholdedRelu", compileThresholdedRelu},
+      {"Mish",
+       [](const NodeContext&) {
+         return unary([](const Tensor& x) { return x * at::tanh(at::softplus(x)); });
+       }},
       {"HardSigmoid", compileHardSigmoid},
       {"LeakyRelu", compileLeakyRelu},
       {"Elu", compileElu},
@@ -1282,6 +1368,12 @@ const std::unordered_map<std::string, Compiler>& registry() {
       {"ReduceProd", [](const NodeContext& c) { return compileReduce(c, Reduce::Prod); }},
       {"ReduceL2", [](const NodeContext& c) { return compileReduce(c, Reduce::L2); }},
       {"ReduceSumSquare", [](const NodeContext& c) { return compileReduce(c, Reduce::SumSquare); }},
+      {"ReduceL1", [](const NodeContext& c) { return compileReduce(c, Reduce::L1); }},
+      {"ReduceLogSum", [](const NodeContext& c) { return compileReduce(c, Reduce::LogSum); }},
+      {"ReduceLogSumExp", [](const NodeContext& c) { return compileReduce(c, Reduce::LogSumExp); }},
+      {"TopK", compileTopK},
+      {"CumSum", compileCumSum},
+      {"OneHot", compileOneHot},
       {"ArgMax", [](const NodeContext& c) { return compileArg(c, true); }},
       {"ArgMin", [](const NodeContext& c) { return compileArg(c, false); }},
       // quantization

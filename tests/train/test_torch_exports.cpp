@@ -373,7 +373,14 @@ class TestTorchExports : public QObject {
     QFETCH(bool, clean);
     const auto dir = test::fixture("torch");
     Model model = Model::load(dir / (name.toStdString() + ".onnx"));
-    if (clean) model = canonicalized(model);
+    if (clean) {
+      const Model raw = model;
+      model = canonicalized(raw);
+      // The canonical rows test a different graph wherever the exporter left something to clean.
+      if (countOps(raw, "Identity") + countOps(raw, "Constant") > 0)
+        QVERIFY(model.graph().node_size() < raw.graph().node_size());
+      QCOMPARE(countOps(model, "BatchNormalization"), countOps(raw, "BatchNormalization"));
+    }
     const Sample sample = readSample(dir / (name.toStdString() + ".sample.bin"));
     auto torch = makeTorchExecutor(model);
     const double vs_torch = test::relativeMaxDiff(torch->run(sample.inputs), sample.outputs);
@@ -491,18 +498,18 @@ class TestTorchExports : public QObject {
     GraphBuilder g("unsupported");
     auto x = g.addInput("x", DataType::Float32, {"N", 6});
     auto nz = g.addNode("NonZero", "/find/NonZero", {x});
-    auto k = g.addInitializer("k", ints({2}));
-    auto top = g.addNodeWithOutputs("TopK", "/top/TopK", {x, k}, 2);
-    auto nz2 = g.addNode("NonZero", "/find/NonZero_1", {top[0]});
+    auto unique = g.addNodeWithOutputs("Unique", "/unique/Unique", {x}, 1);
+    auto nz2 = g.addNode("NonZero", "/find/NonZero_1", {unique[0]});
     g.addOutput(nz, DataType::Int64, {2, -1});
-    g.addOutput(nz2, DataType::Int64, {2, -1});
+    g.addOutput(nz2, DataType::Int64, {1, -1});
     Model model = g.finish("unsupported.onnx");
     const std::string msg = test::errorOf([&] { TorchGraph graph(model); });
+    qInfo("%s", msg.c_str());
     QVERIFY2(test::contains(msg, "unsupported.onnx: NonZero '/find/NonZero'"), msg.c_str());
-    QVERIFY2(test::contains(msg, "3 nodes use unsupported operators: NonZero, TopK"), msg.c_str());
+    QVERIFY2(test::contains(msg, "3 nodes use unsupported operators: NonZero, Unique"), msg.c_str());
     QVERIFY2(test::contains(msg, "re-export"), msg.c_str());
     QCOMPARE(test::errorOf([&] { makeTorchExecutor(model); }), msg);
-    QCOMPARE(torchUnsupportedOps(model), (std::vector<std::string>{"NonZero", "TopK"}));
+    QCOMPARE(torchUnsupportedOps(model), (std::vector<std::string>{"NonZero", "Unique"}));
   }
 
   // A shape problem that only shows at run time names the node and what it was given, without a torch dump.
@@ -511,6 +518,7 @@ class TestTorchExports : public QObject {
     auto torch = makeTorchExecutor(model);
     // Longer than the 64 position embeddings: the position Gather reads past its table.
     const std::string msg = test::errorOf([&] { torch->run(inputsAt(model, 1, 80, 3, 500)); });
+    qInfo("%s", msg.c_str());
     QVERIFY2(!msg.empty(), "an over-long sequence ran");
     QVERIFY2(test::contains(msg, "tiny_bert_opset14"), msg.c_str());
     QVERIFY2(test::contains(msg, "'/"), msg.c_str());  // a node name, as torch.onnx writes them

@@ -363,6 +363,44 @@ std::map<std::string, std::function<Model()>> opCases() {
            3);
     return g.finish("masks");
   };
+  cases["topk_cumsum_onehot_misc"] = [] {
+    GraphBuilder g("misc");
+    auto x = g.addInput("x", DataType::Float32, {"N", 3, 6});
+    auto top = g.addNodeWithOutputs("TopK", "topk", {x, g.addInitializer("k", ints({4}))}, 2);
+    output(g, top[0], 3);
+    g.addOutput(top[1], DataType::Int64, {-1, 3, 4});
+    auto low = g.addNodeWithOutputs("TopK", "topk_smallest_axis1", {x, g.addInitializer("k2", ints({2}))}, 2,
+                                    {Attr::i("axis", 1), Attr::i("largest", 0)});
+    output(g, low[0], 3);
+    auto axis = g.addInitializer("axis", Tensor::from<int64_t>({}, std::vector<int64_t>{-1}));
+    output(g, g.addNode("CumSum", "cumsum", {x, axis}), 3);
+    output(g,
+           g.addNode("CumSum", "cumsum_exclusive_reverse", {x, axis},
+                     {Attr::i("exclusive", 1), Attr::i("reverse", 1)}),
+           3);
+    // RoBERTa's position ids: cumsum over a mask of non-padding tokens, in int64.
+    auto mask = g.addNode("Cast", "mask",
+                          {g.addNode("Greater", "positive", {x, g.addConstant("zero", floats({}, {0.f}))})},
+                          {Attr::i("to", 7)});
+    g.addOutput(g.addNode("CumSum", "cumsum_int", {mask, axis}), DataType::Int64, {-1, 3, 6});
+    auto idx = g.addInput("labels", DataType::Int64, {"N", 5});
+    output(g,
+           g.addNode("OneHot", "onehot",
+                     {idx, g.addInitializer("depth", ints({2})),
+                      g.addInitializer("onoff", floats({2}, {-1.f, 3.f}))},
+                     {Attr::i("axis", 1)}),
+           3);
+    output(g, g.addNode("Sign", "sign", {x}), 3);
+    output(g, g.addNode("Celu", "celu", {x}, {Attr::f("alpha", 0.5f)}), 3);
+    output(g, g.addNode("ThresholdedRelu", "trelu", {x}, {Attr::f("alpha", 0.3f)}), 3);
+    output(g, g.addNode("ReduceL1", "rl1", {x}, {Attr::ints("axes", {1})}), 3);
+    output(g, g.addNode("ReduceLogSumExp", "rlse", {x}, {Attr::ints("axes", {-1}), Attr::i("keepdims", 0)}),
+           2);
+    g.addOutput(g.addNode("IsInf", "isinf",
+                          {g.addNode("Div", "div_zero", {x, g.addConstant("zero_d", floats({}, {0.f}))})}),
+                DataType::Bool, {-1, 3, 6});
+    return g.finish("misc");
+  };
   cases["quantize_dequantize"] = [] {
     GraphBuilder g("qdq");
     auto x = g.addInput("x", DataType::Float32, {"N", 3, 6, 6});
