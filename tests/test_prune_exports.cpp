@@ -8,6 +8,7 @@
 #include "core/ir/stats.h"
 #include "core/passes/canonicalize.h"
 #include "core/passes/prune_channels.h"
+#include "core/passes/prune_magnitude.h"
 #include "core/util/error.h"
 #include "tests/test_passes_builder.h"
 
@@ -420,6 +421,20 @@ class TestPruneExports : public QObject {
     // Covered plus skipped account for every layer with MACs.
     QCOMPARE(c.covered_macs + c.skippedMacs(), c.total_macs);
     QVERIFY(!c.lines("pruned").empty());
+  }
+
+  void magnitudeCoverage() {
+    // Unstructured pruning of an export says which layers it thinned and which it left dense, and why.
+    Model m = loadFixture("tiny_bert");
+    PruneMagnitudeOptions o;
+    o.sparsity = 0.5;
+    o.exclude_regex = "classifier|pooler";
+    const MagnitudePruneResult r = pruneMagnitude(m, o);
+    const Coverage& c = r.coverage;
+    QVERIFY2(hasReason(c, "excluded by user"), reasons(c).c_str());
+    QVERIFY2(hasReason(c, "MatMul of two activations"), reasons(c).c_str());  // attention scores and context
+    QVERIFY(c.covered_macs > 0 && c.covered_macs < c.total_macs);
+    QVERIFY(c.covered_weight_bytes > 0 && c.covered_weight_bytes < c.total_weight_bytes);
   }
 
   void nothingPrunableIsAnError() {
