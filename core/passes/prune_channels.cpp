@@ -1205,25 +1205,18 @@ double sliceScore(const Tensor& w, const Tensor* grad, int axis, int64_t positio
   return s;
 }
 
-}  // namespace
-
-// ------------------------------------------------------------------------------------------------------
-// Public API
-
-std::vector<PruneGroup> findPruneGroups(const Model& model) {
-  Analysis a(model);
-  std::vector<PruneGroup> out;
-  for (const auto& g : a.groups) out.push_back(g.info);
-  return out;
-}
-
-std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const std::string& criterion,
-                                                      const GradientFunction& gradients) {
+void checkCriterion(const std::string& criterion, const GradientFunction& gradients) {
   if (criterion != "l1" && criterion != "l2" && criterion != "bn" && criterion != "taylor")
     throw Error("prune_channels: criterion must be l1, l2, bn or taylor (got '" + criterion + "')");
   if (criterion == "taylor" && !gradients)
     throw Error("prune_channels: the taylor criterion needs gradients from the training engine");
-  Analysis a(model);
+}
+
+// Scores on an analysis already made (pruneChannels analyses the graph once for grouping, scoring and
+// editing).
+std::map<std::string, std::vector<double>> scoreWith(const Model& model, Analysis& a,
+                                                     const std::string& criterion,
+                                                     const GradientFunction& gradients) {
   std::map<int, double> by_root, bn_by_root;
   std::set<int> has_bn;
   for (const auto& s : a.slices) {
@@ -1260,6 +1253,26 @@ std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const 
   return scores;
 }
 
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------------
+// Public API
+
+std::vector<PruneGroup> findPruneGroups(const Model& model) {
+  Analysis a(model);
+  std::vector<PruneGroup> out;
+  out.reserve(a.groups.size());
+  for (const auto& g : a.groups) out.push_back(g.info);
+  return out;
+}
+
+std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const std::string& criterion,
+                                                      const GradientFunction& gradients) {
+  checkCriterion(criterion, gradients);
+  Analysis a(model);
+  return scoreWith(model, a, criterion, gradients);
+}
+
 namespace {
 
 // A plan plus, for every group it leaves whole, the reason (for the coverage report).
@@ -1268,8 +1281,10 @@ struct PlanDecision {
   std::map<std::string, std::string> left_alone;  // group id -> why it keeps every unit
 };
 
-PlanDecision decidePlan(const Model& model, const std::vector<PruneGroup>& groups,
-                        const PruneChannelsOptions& o, const GradientFunction& gradients) {
+using Scorer = std::function<std::map<std::string, std::vector<double>>()>;
+
+PlanDecision decidePlan(const std::vector<PruneGroup>& groups, const PruneChannelsOptions& o,
+                        const Scorer& score) {
   auto checkRatio = [](double r, const std::string& what) {
     if (!(r >= 0.0 && r < 1.0))
       throw Error("pass 'prune_channels': " + what + " must be in [0, 1) (got " + std::to_string(r) + ")");
@@ -1327,7 +1342,7 @@ PlanDecision decidePlan(const Model& model, const std::vector<PruneGroup>& group
       continue;
     }
     if (!scored) {
-      scores = scoreUnits(model, o.criterion, gradients);
+      scores = score();
       scored = true;
     }
     const auto& s = scores.at(g.id);
@@ -1381,10 +1396,10 @@ std::string reasonCategory(const std::string& reason) {
 // a group that produce nothing (BatchNorm, bias Add, depthwise Conv) and the attention MatMuls of pruned
 // heads go with that group. Layers in no group are listed with the analysis' note on why.
 Coverage planCoverage(const Model& model, const Analysis& a, const ChannelPlan& plan,
-                      const std::map<std::string, std::string>& left_alone, const InputShapes* shapes) {
+                      const std::map<std::string, std::string>& left_alone, const InputShapes* shapes,
+                      const ModelStats& stats) {
   CoverageCounter counter(model, shapes);
   const auto& g = model.graph();
-  const ModelStats stats = computeStats(model, shapes);
   std::unordered_map<std::string, const NodeStats*> cost;
   for (const auto& n : stats.nodes) cost[n.name] = &n;
   std::unordered_map<std::string, int> index_of;
@@ -1442,14 +1457,28 @@ Coverage planCoverage(const Model& model, const Analysis& a, const ChannelPlan& 
   return counter.result();
 }
 
-ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
+ChannelPruneResult applyPlan(Model& model, Analysis& a, const ChannelPlan& plan,
                              const std::map<std::string, std::string>& left_alone, const InputShapes* shapes);
+
+std::vector<PruneGroup> groupsOf(const Analysis& a) {
+  std::vector<PruneGroup> out;
+  out.reserve(a.groups.size());
+  for (const auto& g : a.groups) out.push_back(g.info);
+  return out;
+}
+
+Scorer scorerFor(const Model& model, Analysis& a, const PruneChannelsOptions& o,
+                 const GradientFunction& gradients) {
+  checkCriterion(o.criterion, gradients);
+  return [&model, &a, &o, &gradients] { return scoreWith(model, a, o.criterion, gradients); };
+}
 
 }  // namespace
 
 ChannelPlan planChannelPruning(const Model& model, const PruneChannelsOptions& o,
                                const GradientFunction& gradients) {
-  return decidePlan(model, findPruneGroups(model), o, gradients).plan;
+  Analysis a(model);
+  return decidePlan(groupsOf(a), o, scorerFor(model, a, o, gradients)).plan;
 }
 
 bool ChannelPruneResult::prunedAnything() const {
@@ -1459,12 +1488,14 @@ bool ChannelPruneResult::prunedAnything() const {
 }
 
 ChannelPruneResult applyChannelPlan(Model& model, const ChannelPlan& plan, const InputShapes* shapes) {
-  return applyPlan(model, plan, {}, shapes);
+  Analysis a(model);
+  return applyPlan(model, a, plan, {}, shapes);
 }
 
 namespace {
 
-ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
+// `a` is the analysis of `model` as it is now; every edit is computed from it before the first write.
+ChannelPruneResult applyPlan(Model& model, Analysis& a, const ChannelPlan& plan,
                              const std::map<std::string, std::string>& left_alone,
                              const InputShapes* shapes) {
   ChannelPruneResult result;
@@ -1472,7 +1503,6 @@ ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
   result.params_before = before.params;
   result.macs_before = before.macs;
   result.onnx_bytes_before = before.serialized_bytes;
-  Analysis a(model);
   const std::set<int> removed = removedRoots(a, plan);
   for (const auto& g : a.groups) {
     if (!g.info.prunable) continue;
@@ -1486,7 +1516,7 @@ ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
   }
   result.plan = plan;
   result.left_alone = left_alone;
-  result.coverage = planCoverage(model, a, plan, left_alone, shapes);
+  result.coverage = planCoverage(model, a, plan, left_alone, shapes, before);
   if (removed.empty()) {
     result.params_after = result.params_before;
     result.macs_after = result.macs_before;
@@ -1556,8 +1586,9 @@ ChannelPruneResult applyPlan(Model& model, const ChannelPlan& plan,
 
 ChannelPruneResult pruneChannels(Model& model, const PruneChannelsOptions& options,
                                  const GradientFunction& gradients, const InputShapes* shapes) {
-  const PlanDecision d = decidePlan(model, findPruneGroups(model), options, gradients);
-  return applyPlan(model, d.plan, d.left_alone, shapes);
+  Analysis a(model);  // one analysis for grouping, scoring and editing
+  const PlanDecision d = decidePlan(groupsOf(a), options, scorerFor(model, a, options, gradients));
+  return applyPlan(model, a, d.plan, d.left_alone, shapes);
 }
 
 void zeroChannelPlan(Model& model, const ChannelPlan& plan) {
