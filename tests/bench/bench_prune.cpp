@@ -10,6 +10,7 @@
 //   the analysis stays near-linear in graph size.
 // Usage: bench_prune [--runs N] [--sensitivity [SPEC]] [--limit N]
 //        bench_prune --model BASE.onnx [--variant LABEL=FILE]... [--runs N] [--seq-len N]
+//        bench_prune --model BASE.onnx --variant LABEL=FILE --profile PREFIX   (ORT JSON profiles, 1 thread)
 //        bench_prune --scale 1000,10000,25000
 #include <chrono>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include "core/passes/prune_channels.h"
 #include "core/runtime/benchmark.h"
 #include "core/runtime/executor.h"
+#include "core/util/error.h"
 #include "core/zoo/zoo.h"
 
 using namespace edgetune;
@@ -136,6 +138,41 @@ Model residualChain(int layers) {
   return m;
 }
 
+// Every variant runs in ONNX Runtime at batch 2 and at two lengths of any other dynamic axis (3 and `seq`)
+// and gives the original's output shapes; throws naming the variant otherwise.
+void checkOutputShapes(const std::vector<std::pair<std::string, Model>>& models, int64_t seq) {
+  for (int64_t other : {int64_t{3}, seq}) {
+    BenchmarkOptions b;
+    b.batch_size = 2;
+    b.other_dynamic_dim = other;
+    auto reference = makeOrtExecutor(models[0].second);
+    const auto inputs = makeRandomInputs(reference->inputs(), b);
+    const auto expected = reference->run(inputs);
+    for (size_t i = 1; i < models.size(); ++i) {
+      const auto got = makeOrtExecutor(models[i].second)->run(inputs);
+      bool same = got.size() == expected.size();
+      for (size_t k = 0; same && k < got.size(); ++k) same = got[k].shape() == expected[k].shape();
+      if (!same) throw Error("variant '" + models[i].first + "' changes the output shapes");
+    }
+  }
+  std::printf("output shapes match the original at batch 2, other dynamic axes 3 and %lld\n",
+              static_cast<long long>(seq));
+}
+
+// ONNX Runtime's JSON profile of `runs` runs of each model (1 thread), written as PREFIX_<label>_*.json, to
+// see which ops a variant's time goes to.
+void profile(const std::vector<std::pair<std::string, Model>>& models, const std::string& prefix, int runs) {
+  for (const auto& [label, m] : models) {
+    OrtOptions ort;
+    ort.enable_profiling = true;
+    ort.profile_prefix = prefix + "_" + label;
+    auto executor = makeOrtExecutor(m, ort);
+    BenchmarkOptions b;
+    const auto inputs = makeRandomInputs(executor->inputs(), b);
+    for (int i = 0; i < runs; ++i) executor->run(inputs);
+  }
+}
+
 void scale(const std::string& list) {
   std::printf("%10s %10s %14s %14s %14s\n", "layers", "nodes", "analysis s", "prune 0.5 s", "us per node");
   size_t start = 0;
@@ -170,7 +207,7 @@ int main(int argc, char** argv) {
   std::string base_model;
   std::vector<std::pair<std::string, std::string>> variants;
   int64_t seq = 128;
-  std::string scale_list;
+  std::string scale_list, profile_prefix;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--runs" && i + 1 < argc)
@@ -183,6 +220,8 @@ int main(int argc, char** argv) {
       seq = std::stoll(argv[++i]);
     else if (a == "--scale" && i + 1 < argc)
       scale_list = argv[++i];
+    else if (a == "--profile" && i + 1 < argc)
+      profile_prefix = argv[++i];
     else if (a == "--variant" && i + 1 < argc) {
       const std::string v = argv[++i];
       const size_t eq = v.find('=');
@@ -205,6 +244,11 @@ int main(int argc, char** argv) {
       std::vector<std::pair<std::string, Model>> models;
       models.emplace_back("original", Model::load(base_model));
       for (const auto& [label, file] : variants) models.emplace_back(label, Model::load(file));
+      checkOutputShapes(models, seq);
+      if (!profile_prefix.empty()) {
+        profile(models, profile_prefix, runs);
+        return 0;
+      }
       std::printf("%s and %zu variants, median of %d interleaved rounds\n", base_model.c_str(),
                   variants.size(), runs);
       print(measureInterleaved(models, runs, seq));
