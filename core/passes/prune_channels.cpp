@@ -575,8 +575,13 @@ class Analysis {
       return;  // output untracked: its channels cannot be removed
     }
     slices.push_back({n, 1, 0, node.output(0), Role::ProducerWeight});
-    if (node.input_size() > 2 && !node.input(2).empty())
-      slices.push_back({n, 2, 0, node.output(0), Role::Other});
+    if (node.input_size() > 2 && !node.input(2).empty()) {
+      if (!isConstant(node.input(2)))  // e.g. behind an Identity with --no-clean: it cannot be sliced
+        poison(tracks[node.output(0)].ids,
+               "bias '" + node.input(2) + "' of " + describeNode(node) + " is not constant");
+      else
+        slices.push_back({n, 2, 0, node.output(0), Role::Other});
+    }
   }
 
   void gemm(int n, const onnx::NodeProto& node) {
