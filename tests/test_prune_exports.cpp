@@ -8,6 +8,7 @@
 #include "core/ir/stats.h"
 #include "core/passes/canonicalize.h"
 #include "core/passes/prune_channels.h"
+#include "core/passes/prune_magnitude.h"
 #include "core/util/error.h"
 #include "tests/test_passes_builder.h"
 
@@ -420,6 +421,46 @@ class TestPruneExports : public QObject {
     // Covered plus skipped account for every layer with MACs.
     QCOMPARE(c.covered_macs + c.skippedMacs(), c.total_macs);
     QVERIFY(!c.lines("pruned").empty());
+  }
+
+  void magnitudeCoverage() {
+    // Unstructured pruning of an export says which layers it thinned and which it left dense, and why.
+    Model m = loadFixture("tiny_bert");
+    PruneMagnitudeOptions o;
+    o.sparsity = 0.5;
+    o.exclude_regex = "classifier|pooler";
+    const MagnitudePruneResult r = pruneMagnitude(m, o);
+    const Coverage& c = r.coverage;
+    QVERIFY2(hasReason(c, "excluded by user"), reasons(c).c_str());
+    QVERIFY2(hasReason(c, "MatMul of two activations"), reasons(c).c_str());  // attention scores and context
+    QVERIFY(c.covered_macs > 0 && c.covered_macs < c.total_macs);
+    QVERIFY(c.covered_weight_bytes > 0 && c.covered_weight_bytes < c.total_weight_bytes);
+  }
+
+  void biasBehindIdentityWithoutClean() {
+    // torch.onnx writes Identity nodes on weights; with --no-clean they stay, and the conv whose bias is
+    // behind one is refused with a reason instead of failing the whole prune ("input ... is not constant").
+    GraphBuilder b(13);
+    b.input("x", {-1, 3, 8, 8}).output("y", {-1, 4, 8, 8});
+    b.init("w1", randomTensor({16, 3, 3, 3}, 1)).init("b1", randomTensor({16}, 2));
+    b.init("w2", randomTensor({16, 16, 1, 1}, 3)).init("b2", randomTensor({16}, 4));
+    b.init("w3", randomTensor({4, 16, 1, 1}, 5));
+    b.node("Identity", {"b1"}, {"b1.id"}, "b1_identity");
+    setAttr(b.node("Conv", {"x", "w1", "b1.id"}, {"c1"}, "conv1"), "pads", std::vector<int64_t>{1, 1, 1, 1});
+    b.node("Relu", {"c1"}, {"r1"}, "relu1");
+    b.node("Conv", {"r1", "w2", "b2"}, {"c2"}, "conv2");
+    b.node("Relu", {"c2"}, {"r2"}, "relu2");
+    b.node("Conv", {"r2", "w3"}, {"y"}, "conv3");
+    const Model m = b.model();
+    const auto groups = findPruneGroups(m);
+    const PruneGroup* g1 = findGroup(groups, "channels:conv1");
+    QVERIFY(g1 && !g1->prunable);
+    QVERIFY2(contains(g1->reason, "bias 'b1.id' of Conv 'conv1' is not constant"), g1->reason.c_str());
+    PruneChannelsOptions o;
+    o.ratio = 0.5;
+    const ChannelPlan plan = planChannelPruning(m, o);
+    QCOMPARE(plan.size(), size_t(1));  // conv2 still prunes
+    checkRemovalEqualsZeroing(m, plan, {randomInputs(m, 1, 2)});
   }
 
   void nothingPrunableIsAnError() {

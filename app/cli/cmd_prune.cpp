@@ -178,7 +178,7 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         for (const auto& p : args->per_layer) o.per_layer.insert(parseOverride(p));
         for (const auto& p : args->protect)
           o.exclude_regex += (o.exclude_regex.empty() ? "" : "|") + ("(" + p + ")");
-        auto r = pruneMagnitude(model, o);
+        auto r = pruneMagnitude(model, o, sizes);
         finishGraphEdit(model, "prune_magnitude");
         report["options"] = o;
         report["result"] = r.toJson();
@@ -190,6 +190,8 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
              << humanBytes(r.size_after.onnx_file_bytes) << "  (zeros still take space in ONNX)\n"
              << "zstd download size   " << humanBytes(r.size_before.zstd_compressed_bytes) << " -> "
              << humanBytes(r.size_after.zstd_compressed_bytes) << "\n";
+        report["coverage"] = r.coverage.toJson();
+        for (const auto& line : r.coverage.lines("pruned")) text << "coverage             " << line << "\n";
       } else {
         PruneChannelsOptions o;
         o.ratio = args->ratio;

@@ -68,7 +68,8 @@ nlohmann::json MagnitudePruneResult::toJson() const {
           {"zeros", zeros},
           {"sparsity", weights ? static_cast<double>(zeros) / weights : 0.0},
           {"size_before", size_before.toJson()},
-          {"size_after", size_after.toJson()}};
+          {"size_after", size_after.toJson()},
+          {"coverage", coverage.toJson()}};
 }
 
 double cubicSparsity(double final_sparsity, int64_t step, int64_t total_steps, double initial_sparsity) {
@@ -122,7 +123,7 @@ std::regex compile(const std::string& pattern, const std::string& field) {
 
 }  // namespace
 
-MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o) {
+MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o, const InputShapes* shapes) {
   checkSparsity(o.sparsity, "option 'sparsity'");
   for (const auto& [name, s] : o.per_layer) checkSparsity(s, "per_layer '" + name + "'");
   if (o.scope != "layer" && o.scope != "global")
@@ -140,14 +141,42 @@ MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o
   std::vector<Selected> selected;
   std::set<std::string> seen;
   std::set<std::string> per_layer_matched;
+  CoverageCounter coverage(model, shapes);
+  static const std::set<std::string> kLayers = {"Conv", "ConvTranspose", "Gemm", "MatMul"};
   for (const auto& node : model.graph().node()) {
-    if (std::find(o.op_types.begin(), o.op_types.end(), node.op_type()) == o.op_types.end()) continue;
-    if (has_include && !std::regex_search(node.name(), include)) continue;
-    if (has_exclude && std::regex_search(node.name(), exclude)) continue;
+    const std::string stats_name = node.name().empty() && node.output_size() ? node.output(0) : node.name();
+    // Only layers are worth a coverage line: an Add reading a scalar is not "left alone".
+    auto skip = [&](const std::string& reason) {
+      if (kLayers.count(node.op_type())) coverage.skipped(stats_name, reason);
+    };
+    if (std::find(o.op_types.begin(), o.op_types.end(), node.op_type()) == o.op_types.end()) {
+      skip("op type not selected (op_types)");
+      continue;
+    }
+    if (has_include && !std::regex_search(node.name(), include)) {
+      skip("not matched by include_regex");
+      continue;
+    }
+    if (has_exclude && std::regex_search(node.name(), exclude)) {
+      skip(skip_reason::kExcludedByUser);
+      continue;
+    }
     const std::string w = weightOf(model, node);
-    if (w.empty() || !seen.insert(w).second) continue;  // a shared weight is pruned once
+    if (w.empty()) {
+      skip(node.op_type() == "MatMul" ? "MatMul of two activations (no weight)"
+                                      : skip_reason::kWeightNotConstant);
+      continue;
+    }
+    if (!seen.insert(w).second) {  // a shared weight is pruned once; its other readers are thinned with it
+      coverage.covered(stats_name);
+      continue;
+    }
     const int64_t n = tensorFromProto(*model.initializer(w)).numel();
-    if (n < o.min_weights) continue;
+    if (n < o.min_weights) {
+      skip("fewer than min_weights (" + std::to_string(o.min_weights) + ") weights");
+      continue;
+    }
+    coverage.covered(stats_name);
     Selected s;
     s.info = {node.name(), node.op_type(), w, n, 0};
     s.sparsity = o.sparsity;
@@ -162,13 +191,14 @@ MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o
                 "', exclude_regex '" + o.exclude_regex + "')");
   for (const auto& [name, _] : o.per_layer)
     if (!per_layer_matched.count(name))
-      throw Error("pass 'prune_magnitude': per_layer names node '" + name + "', which is not a selected layer");
+      throw Error("pass 'prune_magnitude': per_layer names node '" + name +
+                  "', which is not a selected layer");
 
   std::vector<Tensor> weights;
   for (const auto& s : selected) weights.push_back(tensorFromProto(*model.initializer(s.info.initializer)));
 
-  // Which weights to zero: per layer, the k smallest |w|; globally, the k smallest over all layers. Ties break
-  // by position, so the result is deterministic.
+  // Which weights to zero: per layer, the k smallest |w|; globally, the k smallest over all layers. Ties
+  // break by position, so the result is deterministic.
   std::vector<std::vector<uint8_t>> keep(selected.size());
   for (size_t l = 0; l < selected.size(); ++l) keep[l].assign(weights[l].numel(), 1);
   auto pruneSmallest = [&](std::vector<std::pair<size_t, int64_t>>& refs, int64_t k) {
@@ -209,6 +239,7 @@ MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o
   }
   model.reindex();
   result.size_after = measureSize(model);
+  result.coverage = coverage.result();
   return result;
 }
 
@@ -236,6 +267,8 @@ PassReport PruneMagnitudePass::apply(Model& model, PassContext& context) {
   for (const auto& l : r.layers)
     report.lines.push_back("pruned " + l.op_type + " '" + l.node + "' to " +
                            std::to_string(static_cast<int>(std::round(100 * l.sparsity()))) + "% zeros");
+  for (const auto& line : r.coverage.lines("pruned")) report.lines.push_back(line);
+  report.coverage = r.coverage;
   report.details = r.toJson();
   finishGraphEdit(model, name());
   return report;

@@ -1,23 +1,27 @@
 #pragma once
-// Unstructured magnitude pruning ("prune_magnitude"): zero the smallest weights to a target sparsity, keep the
-// masks for training, and report size honestly (zeros do not shrink an ONNX file; they only compress better).
+// Unstructured magnitude pruning ("prune_magnitude"): zero the smallest weights to a target sparsity, keep
+// the masks for training, and report size honestly (zeros do not shrink an ONNX file; they only compress
+// better).
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "core/ir/input_shapes.h"
+#include "core/passes/coverage.h"
 #include "core/passes/pass.h"
 
 namespace edgetune {
 
 struct PruneMagnitudeOptions {
-  double sparsity = 0.5;                                 // fraction of selected weights set to zero, [0, 1)
-  std::string scope = "layer";                           // "layer": each layer to `sparsity`; "global": one threshold
-  std::vector<std::string> op_types = {"Conv", "Gemm", "MatMul"};  // layers whose weight initializer is pruned
-  std::string include_regex;                             // node names to prune (empty = all of op_types)
-  std::string exclude_regex;                             // node names never pruned (e.g. the classifier)
-  std::map<std::string, double> per_layer;               // node name -> sparsity (layer scope only)
-  int64_t min_weights = 0;                               // layers with fewer weights are left dense
+  double sparsity = 0.5;        // fraction of selected weights set to zero, [0, 1)
+  std::string scope = "layer";  // "layer": each layer to `sparsity`; "global": one threshold
+  std::vector<std::string> op_types = {"Conv", "Gemm",
+                                       "MatMul"};  // layers whose weight initializer is pruned
+  std::string include_regex;                       // node names to prune (empty = all of op_types)
+  std::string exclude_regex;                       // node names never pruned (e.g. the classifier)
+  std::map<std::string, double> per_layer;         // node name -> sparsity (layer scope only)
+  int64_t min_weights = 0;                         // layers with fewer weights are left dense
 };
 void to_json(nlohmann::json& j, const PruneMagnitudeOptions& o);
 void readOptions(OptionsReader& r, PruneMagnitudeOptions& o);
@@ -52,12 +56,18 @@ struct MagnitudePruneResult {
   int64_t weights = 0, zeros = 0;  // over the selected layers
   SizeReport size_before, size_after;
   WeightMasks masks;
-  nlohmann::json toJson() const;  // per-layer table, totals and the labelled sizes (masks are not included)
+  // Share of MACs and weight bytes in the layers whose weights were thinned; the layers left dense by reason
+  // ("excluded by user", "weight not constant", ...).
+  Coverage coverage;
+  nlohmann::json toJson()
+      const;  // per-layer table, totals, the labelled sizes and the coverage (not the masks)
 };
 
 /// Prunes `model` in place. Throws Error for invalid options (naming the field) and for a regex that
 /// selects no layer.
-MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& options);
+/// `shapes` (may be null) gives concrete input sizes for the coverage's MACs.
+MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& options,
+                                    const InputShapes* shapes = nullptr);
 
 /// Re-applies masks (zeros every masked weight), e.g. after an optimizer step. Throws Error if an
 /// initializer is missing or its size differs from its mask.
