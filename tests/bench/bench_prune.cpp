@@ -144,7 +144,7 @@ void checkOutputShapes(const std::vector<std::pair<std::string, Model>>& models,
   for (int64_t other : {int64_t{3}, seq}) {
     BenchmarkOptions b;
     b.batch_size = 2;
-    b.other_dynamic_dim = other;
+    b.sequence_length = other;  // token inputs; a dynamic image size is refused (give the model fixed sizes)
     auto reference = makeOrtExecutor(models[0].second);
     const auto inputs = makeRandomInputs(reference->inputs(), b);
     const auto expected = reference->run(inputs);
