@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <random>
 
 #include "core/analysis/speedup_check.h"
 #include "core/data/dataset.h"
@@ -25,35 +24,12 @@
 #include "core/passes/quantize_passes.h"
 #include "core/runtime/benchmark.h"
 #include "core/util/error.h"
+#include "tests/random_dataset.h"
 
 using namespace edgetune;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Random calibration examples at the model's concrete input sizes (the vision exports have random weights, so
-// there is no data they were trained on; latency and size do not depend on it).
-class RandomImages final : public Dataset {
- public:
-  RandomImages(std::string name, std::vector<int64_t> shape, size_t n)
-      : name_(std::move(name)), shape_(std::move(shape)), n_(n) {}
-  std::string name() const override { return "random N(0,1) images"; }
-  size_t size() const override { return n_; }
-  std::vector<FeatureInfo> features() const override { return {{name_, DataType::Float32, shape_}}; }
-  std::vector<std::string> classNames() const override { return {"0", "1"}; }
-  Example get(size_t index) const override {
-    std::mt19937_64 rng(index + 7);
-    std::normal_distribution<float> normal;
-    Tensor t(DataType::Float32, shape_);
-    for (auto& v : t.values<float>()) v = normal(rng);
-    return {{std::move(t)}, 0};
-  }
-
- private:
-  std::string name_;
-  std::vector<int64_t> shape_;
-  size_t n_;
-};
 
 std::vector<double> timeInterleaved(const std::vector<const Model*>& models, int threads,
                                     const InputShapes& shapes, int runs) {
@@ -140,9 +116,9 @@ int main(int argc, char** argv) {
         q.mode = "static";
         q.samples = 64;
         QuantizePass quantize(q);
-        std::vector<int64_t> example = shapes.dims.begin()->second;
-        example.erase(example.begin());
-        quantize.setDataset(std::make_shared<RandomImages>(shapes.dims.begin()->first, example, 64));
+        // Random weights were trained on nothing: random calibration images (size and latency do not depend
+        // on it).
+        quantize.setDataset(test::RandomDataset::forModel(clean, shapes, 64));
         Model int8 = clean;
         const PassReport qr = quantize.apply(int8, context);
         Model pruned = clean;

@@ -25,6 +25,7 @@
 #include "core/runtime/executor.h"
 #include "core/train/torch_executor.h"
 #include "core/util/error.h"
+#include "tests/random_dataset.h"
 #include "tests/tests_common.h"
 
 using namespace edgetune;
@@ -36,56 +37,6 @@ constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
 
 fs::path exportsDir() {
   return fs::path(EDGETUNE_BINARY_DIR) / "fixtures" / "exports";
-}
-
-// Calibration examples: N(0,1) images, or token ids below the vocabulary size with full attention.
-class RandomDataset final : public Dataset {
- public:
-  RandomDataset(std::vector<FeatureInfo> features, size_t size, int64_t vocab)
-      : features_(std::move(features)), size_(size), vocab_(vocab) {}
-  std::string name() const override { return "random calibration data"; }
-  size_t size() const override { return size_; }
-  std::vector<FeatureInfo> features() const override { return features_; }
-  std::vector<std::string> classNames() const override { return {"a", "b"}; }
-  Example get(size_t index) const override {
-    std::mt19937_64 rng(index + 1);
-    Example e;
-    for (const auto& f : features_) {
-      Tensor t(f.type, f.shape);
-      if (f.type == DataType::Float32) {
-        std::normal_distribution<float> normal;
-        for (auto& v : t.values<float>()) v = normal(rng);
-      } else if (f.name == "input_ids") {
-        for (auto& v : t.values<int64_t>()) v = static_cast<int64_t>(rng() % static_cast<uint64_t>(vocab_));
-      } else if (f.name == "attention_mask") {
-        for (auto& v : t.values<int64_t>()) v = 1;
-      } else {
-        for (auto& v : t.values<int64_t>()) v = 0;
-      }
-      e.features.push_back(std::move(t));
-    }
-    e.label = 0;
-    return e;
-  }
-
- private:
-  std::vector<FeatureInfo> features_;
-  size_t size_;
-  int64_t vocab_;
-};
-
-std::shared_ptr<const Dataset> calibrationData(const Model& model, const InputShapes& shapes, size_t size) {
-  std::vector<FeatureInfo> features;
-  for (const auto& in : model.inputs()) {
-    std::vector<int64_t> dims = shapes.dims.at(in.name);
-    dims.erase(dims.begin());  // per example: no batch axis
-    features.push_back({in.name, in.type, dims});
-  }
-  int64_t vocab = 2;
-  for (const auto& init : model.graph().initializer())
-    if (init.name().find("word_embeddings") != std::string::npos && init.dims_size() == 2)
-      vocab = init.dims(0);
-  return std::make_shared<RandomDataset>(features, size, vocab);
 }
 
 std::vector<NamedTensor> inputsAt(const Executor& executor, const InputShapes& shapes) {
@@ -211,7 +162,7 @@ class TestExportMatrix : public QObject {
     options.samples = 16;
     options.batch_size = 8;
     QuantizePass pass(options);
-    pass.setDataset(calibrationData(model, shapes, 16));
+    pass.setDataset(test::RandomDataset::forModel(model, shapes, 16));
     Model quantized = model;
     PassContext context;
     PassReport report;
@@ -223,10 +174,11 @@ class TestExportMatrix : public QObject {
     QCOMPARE(runOrt(quantized, shapes).shape(), runOrt(model, shapes).shape());
     QVERIFY2(report.coverage.has_value(), "static INT8 reported no coverage");
     if (e.kind == "image") {
-      // Every weight is int8 (the raw export's bug was 5 of 21 weights: 1.12x), and >= 90% of MACs run in integer
-      // kernels as ONNX Runtime runs it (its optimized graph, not our plan). The size target (3.5x) is measured
-      // by tests/bench/bench_exports: per-channel scales, zero points and int32 biases of depthwise layers keep
-      // MobileNet-style models near 3.4x at 10 classes (about 15% of the file beside the int8 weights).
+      // Every weight is int8 (the raw export's bug was 5 of 21 weights: 1.12x), and >= 90% of MACs run in
+      // integer kernels as ONNX Runtime runs it (its optimized graph, not our plan). The size target (3.5x)
+      // is measured by tests/bench/bench_exports: per-channel scales, zero points and int32 biases of
+      // depthwise layers keep MobileNet-style models near 3.4x at 10 classes (about 15% of the file beside
+      // the int8 weights).
       const double smaller = static_cast<double>(fs::file_size(e.file)) / quantized.serialize().size();
       QVERIFY2(smaller >= 2.9, (std::to_string(smaller) + "x smaller").c_str());
       QVERIFY2(report.coverage->macsShare() >= 0.9, report.coverage->toJson().dump().c_str());
