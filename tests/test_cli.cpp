@@ -8,26 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_runner.h"
 #include "tests/tests_common.h"
 
 namespace fs = std::filesystem;
+using edgetune::test::CliResult;
+using edgetune::test::q;
+using edgetune::test::runCli;
 using edgetune::test::TempDir;
 
 namespace {
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-CliResult runCli(const QStringList& args) {
-  QProcess p;
-  p.start(QString(EDGETUNE_BINARY_DIR) + "/bin/edgetune-cli", args);
-  if (!p.waitForFinished(10 * 60 * 1000)) return {};
-  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
-}
-
-QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 int countLines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
