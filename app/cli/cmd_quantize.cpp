@@ -27,47 +27,65 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
     int diagnose_rows = 20;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("quantize", "Quantize a model (static/dynamic INT8, FP16, weight-only INT8)");
+  auto* cmd =
+      app.add_subcommand("quantize", "Quantize a model (static/dynamic INT8, FP16, weight-only INT8)");
   cmd->add_option("model", args->model, "ONNX model file (never overwritten)")->required();
   cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
   cmd->add_option("--mode", args->mode, "static, dynamic, fp16 or weight-only")
-      ->capture_default_str()->check(CLI::IsMember({"static", "dynamic", "fp16", "weight-only"}));
-  cmd->add_option("--data", args->options.data, "Calibration dataset spec (static mode), e.g. fashion-mnist:train");
+      ->capture_default_str()
+      ->check(CLI::IsMember({"static", "dynamic", "fp16", "weight-only"}));
+  cmd->add_option("--data", args->options.data,
+                  "Calibration dataset spec (static mode), e.g. fashion-mnist:train");
   cmd->add_option("--calibration", args->calibration, "minmax, percentile, entropy or mse")
-      ->capture_default_str()->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}));
   cmd->add_option("--percentile", args->options.percentile, "Percentile kept by --calibration percentile")
       ->capture_default_str();
-  cmd->add_option("--samples", args->options.samples, "Calibration examples")->capture_default_str()
+  cmd->add_option("--samples", args->options.samples, "Calibration examples")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->options.batch_size, "Calibration batch size")->capture_default_str()
+  cmd->add_option("--batch", args->options.batch_size, "Calibration batch size")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--format", args->options.format,
-                  "Static output format: qdq (Q/DQ pairs the runtime fuses) or qoperator (QLinearConv, QGemm, ...)")
-      ->capture_default_str()->check(CLI::IsMember({"qdq", "qoperator"}));
-  cmd->add_flag("--per-tensor", args->per_tensor, "One weight scale per tensor instead of per output channel");
+  cmd->add_option(
+         "--format", args->options.format,
+         "Static output format: qdq (Q/DQ pairs the runtime fuses) or qoperator (QLinearConv, QGemm, ...)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"qdq", "qoperator"}));
+  cmd->add_flag("--per-tensor", args->per_tensor,
+                "One weight scale per tensor instead of per output channel");
   cmd->add_option("--act-type", args->act_type, "Activation type: uint8 or int8")
-      ->capture_default_str()->check(CLI::IsMember({"uint8", "int8"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uint8", "int8"}));
   cmd->add_flag("--symmetric", args->symmetric, "Symmetric activations (zero point 0 / 128)");
-  cmd->add_flag("--reduce-range", args->options.reduce_range, "7-bit weights (avoids u8*s8 saturation on AVX2)");
-  cmd->add_option("--exclude", args->exclude, "Keep nodes whose name matches this regular expression in float")
+  cmd->add_flag("--reduce-range", args->options.reduce_range,
+                "7-bit weights (avoids u8*s8 saturation on AVX2)");
+  cmd->add_option("--exclude", args->exclude,
+                  "Keep nodes whose name matches this regular expression in float")
       ->take_all();
   cmd->add_option("--exclude-op", args->exclude_ops, "Keep every node of this op type in float")->take_all();
-  cmd->add_option("--min-snr", args->options.min_output_snr_db,
-                  "Automatic mixed precision: keep the worst layers in float until the output SNR reaches this (dB)");
-  cmd->add_flag("--fp16-io", args->keep_fp16_io, "FP16 mode: make graph inputs/outputs float16 too (no Casts)");
+  cmd->add_option(
+      "--min-snr", args->options.min_output_snr_db,
+      "Automatic mixed precision: keep the worst layers in float until the output SNR reaches this (dB)");
+  cmd->add_flag("--fp16-io", args->keep_fp16_io,
+                "FP16 mode: make graph inputs/outputs float16 too (no Casts)");
   cmd->add_flag("--diagnose", args->diagnose, "Per-tensor SNR/MSE/cosine table, worst first (needs --data)");
-  cmd->add_option("--diagnose-rows", args->diagnose_rows, "Rows of the diagnosis table")->capture_default_str();
+  cmd->add_option("--diagnose-rows", args->diagnose_rows, "Rows of the diagnosis table")
+      ->capture_default_str();
   cmd->add_flag("--check", args->check, "Report what would stop a speed-up (unfused Q/DQ, float ops, CPU)");
-  cmd->add_flag("--strict", args->strict,
-                "Static INT8: fail (nothing written) when more than 10% of MACs stay in float, by the plan or in "
-                "ONNX Runtime's optimized graph");
+  cmd->add_flag(
+      "--strict", args->strict,
+      "Static INT8: fail (nothing written) when more than 10% of MACs stay in float, by the plan or in "
+      "ONNX Runtime's optimized graph");
   addModelInputOptions(cmd, args->input);
-  cmd->add_option("--target", args->targets, "Target CPU for --check (rpi4, rpi5, x86-avx2, x86-vnni, flags:LIST)")
+  cmd->add_option("--target", args->targets,
+                  "Target CPU for --check (rpi4, rpi5, x86-avx2, x86-vnni, flags:LIST)")
       ->take_all();
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       if (samePath(args->model, args->output))
-        throw edgetune::Error(args->output + ": refusing to overwrite the input model; choose another output file");
+        throw edgetune::Error(args->output +
+                              ": refusing to overwrite the input model; choose another output file");
       QuantizeOptions o = args->options;
       o.mode = args->mode;
       o.calibration = args->calibration;
@@ -79,7 +97,8 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       o.keep_io_types = !args->keep_fp16_io;
       validate(o);
       if (o.mode == "static" && o.data.empty())
-        throw edgetune::Error("quantize: --mode static needs --data (calibration examples), e.g. --data fashion-mnist:train");
+        throw edgetune::Error(
+            "quantize: --mode static needs --data (calibration examples), e.g. --data fashion-mnist:train");
       if (args->diagnose && o.data.empty()) throw edgetune::Error("quantize: --diagnose needs --data");
 
       LoadedModel loaded = loadModel(args->model, args->input, global);
@@ -128,14 +147,16 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
         if (ort_macs->float_model_macs > 0 && ort_macs->integerShare() < 0.9) {
           std::string names;
           for (size_t i = 0; i < ort_macs->float_nodes.size() && i < 5; ++i)
-            names += (i ? ", " : "") + ort_macs->float_nodes[i].op_type + " '" + ort_macs->float_nodes[i].name + "'";
+            names += (i ? ", " : "") + ort_macs->float_nodes[i].op_type + " '" +
+                     ort_macs->float_nodes[i].name + "'";
           char share[32];
           std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * ort_macs->integerShare());
           warnings.push_back("ONNX Runtime runs only " + std::string(share) + " of MACs in integer kernels" +
                              (names.empty() ? std::string() : "; float: " + names));
         }
         if (args->strict && !warnings.empty())
-          throw edgetune::Error("quantize --strict: " + warnings.front() + "; nothing written (see --exclude, "
+          throw edgetune::Error("quantize --strict: " + warnings.front() +
+                                "; nothing written (see --exclude, "
                                 "--check, or drop --strict)");
       }
       model.save(args->output);
@@ -144,7 +165,8 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       j["clean"] = loaded.clean.toJson();  // the first step: what canonicalize did on the way in
       j["input"] = args->model;
       j["output"] = args->output;
-      const auto in_size = static_cast<size_t>(std::filesystem::file_size(args->model)), out_size = model.serialize().size();
+      const auto in_size = static_cast<size_t>(std::filesystem::file_size(args->model)),
+                 out_size = model.serialize().size();
       j["input_bytes"] = in_size;
       j["output_bytes"] = out_size;
       if (shapes) j["shapes"] = shapes->toJson();
@@ -158,14 +180,16 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
           text << "  " << line << "\n";
       if (ort_macs) {
         char line[160];
-        std::snprintf(line, sizeof(line), "  ONNX Runtime runs %.1f%% of MACs in integer kernels (%s of %s)\n",
-                      100.0 * ort_macs->integerShare(), humanCount(static_cast<double>(ort_macs->integer_macs)).c_str(),
-                      humanCount(static_cast<double>(ort_macs->float_model_macs)).c_str());
+        std::snprintf(
+            line, sizeof(line), "  ONNX Runtime runs %.1f%% of MACs in integer kernels (%s of %s)\n",
+            100.0 * ort_macs->integerShare(), humanCount(static_cast<double>(ort_macs->integer_macs)).c_str(),
+            humanCount(static_cast<double>(ort_macs->float_model_macs)).c_str());
         text << line;
       }
       for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-      text << "size " << humanBytes(static_cast<double>(in_size)) << " -> " << humanBytes(static_cast<double>(out_size))
-           << " (" << static_cast<double>(in_size) / static_cast<double>(std::max<size_t>(1, out_size))
+      text << "size " << humanBytes(static_cast<double>(in_size)) << " -> "
+           << humanBytes(static_cast<double>(out_size)) << " ("
+           << static_cast<double>(in_size) / static_cast<double>(std::max<size_t>(1, out_size))
            << "x smaller); wrote " << args->output << "\n";
       if (args->diagnose) {
         auto data = openDataset(o.data);

@@ -101,17 +101,25 @@ QuantDecisions fp16Decisions(const Model& model, const QuantizeOptions& options)
 
 Coverage coverageOf(const Model& model, const QuantDecisions& decisions, const InputShapes* shapes) {
   CoverageCounter counter(model, shapes);
+  // Sizes the model cannot take (a default sequence length beyond its position table) leave shape inference
+  // with nothing; the declared sizes then still give a share rather than "100% of 0 MACs".
+  if (shapes && counter.result().total_macs == 0) {
+    CoverageCounter declared(model, nullptr);
+    if (declared.result().total_macs > 0) counter = std::move(declared);
+  }
   for (const auto& [node, reason] : decisions) {
-    if (reason.empty()) counter.covered(node);
-    else counter.skipped(node, reason);
+    if (reason.empty())
+      counter.covered(node);
+    else
+      counter.skipped(node, reason);
   }
   return counter.result();
 }
 
 namespace {
 
-// The shapes coverage is measured at: the caller's, else the defaults (batch 1, sequence 128); a dynamic image
-// size nobody gave cannot be guessed, and then MACs behind it count as 0 rather than at a made-up size.
+// The shapes coverage is measured at: the caller's, else the defaults (batch 1, sequence 128); a dynamic
+// image size nobody gave cannot be guessed, and then MACs behind it count as 0 rather than at a made-up size.
 std::optional<InputShapes> defaultShapes(const Model& model) {
   try {
     return resolveInputShapes(model);
@@ -167,7 +175,9 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
   std::shared_ptr<const Dataset> dataset = dataset_;
   if (!dataset) {
     if (o.data.empty())
-      throw Error("quantize: static mode needs calibration data (option 'data', a dataset spec such as fashion-mnist)");
+      throw Error(
+          "quantize: static mode needs calibration data (option 'data', a dataset spec such as "
+          "fashion-mnist)");
     dataset = openDataset(o.data);
   }
   if (o.fold_batchnorm) {
@@ -202,8 +212,9 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     const size_t n = std::min<size_t>(static_cast<size_t>(o.mixed_precision_samples), dataset->size());
     std::vector<std::vector<NamedTensor>> batches;
     std::vector<float> reference;
-    const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0 ? static_cast<size_t>(o.batch_size)
-                                                                             : static_cast<size_t>(inputs[0].shape[0]);
+    const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0
+                             ? static_cast<size_t>(o.batch_size)
+                             : static_cast<size_t>(inputs[0].shape[0]);
     for (size_t begin = 0; begin < n; begin += batch) {
       batches.push_back(datasetBatch(*dataset, inputs, begin, std::min(batch, n - begin)));
       const auto outputs = executor->run(batches.back());  // keep alive while reading its values
@@ -214,7 +225,8 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     std::vector<std::pair<double, std::string>> cost;
     for (size_t i = 0; i < layers.size(); ++i) {
       context.throwIfCancelled();
-      context.report(0.4 + 0.4 * static_cast<double>(i) / static_cast<double>(layers.size()), "ranking layers");
+      context.report(0.4 + 0.4 * static_cast<double>(i) / static_cast<double>(layers.size()),
+                     "ranking layers");
       Model single = float_model;
       std::set<std::string> only = {layers[i]};
       quantizeStaticWithRanges(single, ranges, o, {}, &only);
@@ -234,11 +246,12 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     }
     nlohmann::json ranking = nlohmann::json::array();
     for (const auto& [s, layer] : cost) ranking.push_back({{"node", layer}, {"output_snr_db_alone", s}});
-    report.details["mixed_precision"] = {{"budget_db", o.min_output_snr_db},
-                                         {"output_snr_db", snr},
-                                         {"float_nodes", std::vector<std::string>(keep_float.begin(), keep_float.end())},
-                                         {"ranking", ranking},
-                                         {"steps", steps}};
+    report.details["mixed_precision"] = {
+        {"budget_db", o.min_output_snr_db},
+        {"output_snr_db", snr},
+        {"float_nodes", std::vector<std::string>(keep_float.begin(), keep_float.end())},
+        {"ranking", ranking},
+        {"steps", steps}};
     report.lines.push_back("mixed precision: kept " + std::to_string(keep_float.size()) +
                            " node(s) in float, output SNR " + std::to_string(snr) + " dB (budget " +
                            std::to_string(o.min_output_snr_db) + " dB)");
