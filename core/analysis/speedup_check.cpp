@@ -12,9 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include <onnx/defs/schema.h>
-#include <onnx/shape_inference/implementation.h>
-
+#include "core/ir/stats.h"
 #include "core/runtime/ort_env.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -332,19 +330,20 @@ ShapeMap optimizedShapes(const onnx::GraphProto& g) {
   return shapes;
 }
 
-// Shapes ONNX shape inference finds for a standard ONNX model, with data propagation so that Reshapes to
-// computed shapes (Shape -> Gather -> Concat, as torch.onnx writes them for a dynamic batch) still resolve.
-ShapeMap inferredShapes(const onnx::ModelProto& proto) {
-  onnx::ModelProto copy = proto;
-  // Declarations made at symbolic sizes would survive the merge with what the concrete inputs give.
-  copy.mutable_graph()->clear_value_info();
-  try {
-    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
-                                       onnx::ShapeInferenceOptions(false, 0, true));
-  } catch (const std::exception&) {
-    // What could be inferred before the failure is still in value_info.
-  }
-  return optimizedShapes(copy.graph());
+// Shapes of every tensor of a standard ONNX model at the given input sizes, from computeStats (shape
+// inference with data propagation, re-run with the shape values it found materialized, so Reshapes and Slices
+// to computed sizes, as torch.onnx writes them for dynamic axes, still resolve).
+ShapeMap referenceShapes(const Model& model, const InputShapes* shapes) {
+  ShapeMap out;
+  const ModelStats stats = computeStats(model, shapes);
+  const auto& g = model.graph();
+  for (int i = 0; i < g.node_size() && i < static_cast<int>(stats.nodes.size()); ++i)
+    for (int k = 0; k < g.node(i).output_size() && k < static_cast<int>(stats.nodes[i].output_shapes.size());
+         ++k)
+      out[g.node(i).output(k)] = stats.nodes[i].output_shapes[k];
+  if (shapes)
+    for (const auto& [name, dims] : shapes->dims) out[name] = dims;
+  return out;
 }
 
 int64_t elements(const std::vector<int64_t>& v, size_t from = 0) {
@@ -388,8 +387,11 @@ TensorSizes sizesOf(const onnx::GraphProto& g, const ShapeMap& reference) {
     if (fullyKnown(dims) || !t.shapes.count(name)) t.shapes[name] = dims;
   for (const auto& [name, dims] : t.shapes)
     if (fullyKnown(dims)) t.numel[name] = elements(dims);
-  static const std::set<std::string> same_size = {"Transpose", "QuantizeLinear", "DequantizeLinear", "Cast",
-                                                  "Relu",      "Identity",       "Sigmoid",          "Clip"};
+  // Ops whose first input and output hold as many elements (ORT's MatMulAddFusion wraps a 3-D MatMul + Add
+  // into Reshape -> Gemm -> Reshape with new tensor names).
+  static const std::set<std::string> same_size = {
+      "Transpose", "QuantizeLinear", "DequantizeLinear", "Cast",    "Relu",    "Identity",
+      "Sigmoid",   "Clip",           "Reshape",          "Flatten", "Squeeze", "Unsqueeze"};
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto& n : g.node()) {
@@ -536,11 +538,12 @@ IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quanti
   // NHWC) that rename tensors and pad channels; they change how a kernel walks memory, not whether it is
   // integer.
   const Model f = concrete(float_model), q = concrete(quantized);
-  countOptimizedMacs(optimizedAt(f, threads, ORT_ENABLE_EXTENDED), inferredShapes(f.proto()), ignored_integer,
-                     r.float_model_macs, unknown_float);
+  const InputShapes* sizes = resolved.empty() ? nullptr : &resolved;
+  countOptimizedMacs(optimizedAt(f, threads, ORT_ENABLE_EXTENDED), referenceShapes(float_model, sizes),
+                     ignored_integer, r.float_model_macs, unknown_float);
   r.float_model_macs += ignored_integer;  // a model that is partly integer already counts whole
-  countOptimizedMacs(optimizedAt(q, threads, ORT_ENABLE_EXTENDED), inferredShapes(q.proto()), r.integer_macs,
-                     r.float_macs, r.unknown_shape_nodes, &r.float_nodes);
+  countOptimizedMacs(optimizedAt(q, threads, ORT_ENABLE_EXTENDED), referenceShapes(quantized, sizes),
+                     r.integer_macs, r.float_macs, r.unknown_shape_nodes, &r.float_nodes);
   r.unknown_shape_nodes += unknown_float;
   return r;
 }

@@ -131,7 +131,11 @@ std::string dynamicSkipReason(const Model& model, const onnx::NodeProto& n, cons
   const bool gemm = op == "Gemm";
   if (op != "MatMul" && !gemm) {
     if (op == "Conv" || op == "ConvTranspose") return "op not supported by dynamic INT8 (use --mode static)";
-    return readsFloatWeights(model, n) ? skip_reason::kOpNotSupported : kNotCandidate;
+    if (!readsFloatWeights(model, n)) return kNotCandidate;
+    // Embedding tables are most of an encoder's bytes but hold no MACs; say how to shrink them.
+    if (op == "Gather")
+      return "embedding table (dynamic INT8 quantizes MatMul/Gemm; --mode weight-only stores it int8)";
+    return skip_reason::kOpNotSupported;
   }
   if (filter.excluded(n)) return skip_reason::kExcludedByUser;
   if (n.input_size() < 2 || !constFloat(model, n.input(1))) return skip_reason::kWeightNotConstant;
