@@ -6,6 +6,7 @@
 
 #include "core/passes/cleanup_passes.h"
 #include "core/passes/fp16.h"
+#include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
 
@@ -128,6 +129,54 @@ std::optional<InputShapes> defaultShapes(const Model& model) {
   }
 }
 
+// HardSigmoid(x) = Clip(alpha * x + beta, 0, 1). ONNX Runtime has no integer HardSigmoid, so MobileNetV3's
+// hard-swish (x * HardSigmoid(x)) would leave a DQ -> float -> Q round trip in every block; written as Mul
+// and Add by constants it runs as QLinearMul / QLinearAdd, and the Clip(0, 1) folds into the Add's
+// QuantizeLinear.
+int expandHardSigmoid(Model& model, const QuantizeOptions& o) {
+  if (std::find(o.exclude_ops.begin(), o.exclude_ops.end(), "HardSigmoid") != o.exclude_ops.end()) return 0;
+  auto& g = model.graph();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  int expanded = 0;
+  auto scalar = [&](const std::string& base, float v) {
+    const std::string name = uniqueName(model, base);
+    *g.add_initializer() = tensorToProto(name, Tensor::from<float>({}, std::vector<float>{v}));
+    model.reindex();
+    return name;
+  };
+  auto make = [](const std::string& op, const std::string& name, std::vector<std::string> in,
+                 const std::string& out) {
+    onnx::NodeProto n;
+    n.set_op_type(op);
+    n.set_name(name);
+    for (auto& i : in) n.add_input(i);
+    n.add_output(out);
+    return n;
+  };
+  const auto original = g.node();
+  for (const auto& n : original) {
+    auto info = n.input_size() == 1 ? model.valueInfo(n.input(0)) : std::nullopt;
+    if (n.op_type() != "HardSigmoid" || !info || info->type != DataType::Float32) {
+      *nodes.Add() = n;
+      continue;
+    }
+    const std::string base = n.name().empty() ? n.output(0) : n.name();
+    const std::string scaled = uniqueName(model, base + "_scaled"),
+                      shifted = uniqueName(model, base + "_shifted");
+    *nodes.Add() = make("Mul", base + "_Mul",
+                        {n.input(0), scalar(base + "_alpha", attrFloat(n, "alpha", 0.2f))}, scaled);
+    *nodes.Add() =
+        make("Add", base + "_Add", {scaled, scalar(base + "_beta", attrFloat(n, "beta", 0.5f))}, shifted);
+    *nodes.Add() = make("Clip", base + "_Clip",
+                        {shifted, scalar(base + "_min", 0.0f), scalar(base + "_max", 1.0f)}, n.output(0));
+    ++expanded;
+  }
+  if (expanded == 0) return 0;
+  g.mutable_node()->Swap(&nodes);
+  finishGraphEdit(model, "quantize");
+  return expanded;
+}
+
 // Output SNR (first output, concatenated over batches) of `candidate` against precomputed float outputs.
 double outputSnr(const Model& candidate, const std::vector<std::vector<NamedTensor>>& batches,
                  const std::vector<float>& reference) {
@@ -184,6 +233,9 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     FoldBatchNormPass fold;
     report.merge(fold.apply(model, context));
   }
+  if (const int n = expandHardSigmoid(model, o); n > 0)
+    report.lines.push_back("wrote " + std::to_string(n) +
+                           " HardSigmoid as Mul + Add + Clip (integer kernels in ORT)");
   context.throwIfCancelled();
 
   // Calibrate the float model on the tensors the plan needs.
