@@ -250,6 +250,43 @@ class TestQuantExports : public QObject {
     QVERIFY2(snr > 20, qPrintable(QString("SNR %1 dB").arg(snr)));
   }
 
+  // Hard-swish (x * HardSigmoid(x), as torch.onnx writes MobileNetV3's at opset 13) stays in integer kernels:
+  // no HardSigmoid and no DequantizeLinear left in ONNX Runtime's graph, and the output still matches.
+  void hardSwishStaysInteger() {
+    using namespace edgetune::zoo;
+    using test::filled;
+    GraphBuilder g("hswish");
+    std::string x = g.addInput("x", DataType::Float32, {"N", 2, 8, 8});
+    auto c =
+        g.addNode("Conv", "conv",
+                  {x, g.addInitializer("w", filled({4, 2, 3, 3}, 1)), g.addInitializer("b", filled({4}, 2))},
+                  {Attr::ints("pads", {1, 1, 1, 1})}, "c");
+    auto hs =
+        g.addNode("HardSigmoid", "hsig", {c}, {Attr::f("alpha", 1.0f / 6), Attr::f("beta", 0.5f)}, "hs");
+    auto y = g.addNode("Mul", "hswish", {c, hs}, {}, "y");
+    auto gap = g.addNode("GlobalAveragePool", "gap", {y}, {}, "gap");
+    auto flat = g.addNode("Flatten", "flatten", {gap}, {Attr::i("axis", 1)}, "flat");
+    g.addNode("Gemm", "fc",
+              {flat, g.addInitializer("wf", filled({3, 4}, 5)), g.addInitializer("bf", filled({3}, 6))},
+              {Attr::i("transB", 1)}, "logits");
+    g.addOutput("logits", DataType::Float32, {"N", 3});
+    const Model m = g.finish("hswish");
+    Model qm = m;
+    QuantizeOptions o;
+    QuantizePass pass(o);
+    pass.setDataset(test::randomDataFor(m, 32));
+    PassContext ctx;
+    pass.apply(qm, ctx);
+    const auto ops = ortOptimizedOpCounts(qm);
+    QCOMPARE(ops.count("HardSigmoid"), size_t{0});
+    QCOMPARE(ops.count("DequantizeLinear") ? ops.at("DequantizeLinear") : 0, 0);
+    QVERIFY(ops.count("QLinearMul") && ops.count("QLinearAdd"));
+    const auto inputs = test::randomInputs(m, 9, 4);
+    const double snr = snrDb(makeOrtExecutor(m)->run(inputs).at(0).values<float>(),
+                             makeOrtExecutor(qm)->run(inputs).at(0).values<float>());
+    QVERIFY2(snr > 20, qPrintable(QString("SNR %1 dB").arg(snr)));
+  }
+
   // --strict: static INT8 that leaves more than 10% of MACs in float is an error, names the node and writes
   // nothing; without --strict it is a warning naming the same node.
   void strictRefusesPartialStatic() {
