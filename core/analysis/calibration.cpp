@@ -14,10 +14,14 @@ namespace edgetune {
 
 std::string calibrationMethodName(CalibrationMethod method) {
   switch (method) {
-    case CalibrationMethod::MinMax: return "minmax";
-    case CalibrationMethod::Percentile: return "percentile";
-    case CalibrationMethod::Entropy: return "entropy";
-    case CalibrationMethod::Mse: return "mse";
+    case CalibrationMethod::MinMax:
+      return "minmax";
+    case CalibrationMethod::Percentile:
+      return "percentile";
+    case CalibrationMethod::Entropy:
+      return "entropy";
+    case CalibrationMethod::Mse:
+      return "mse";
   }
   return "?";
 }
@@ -96,7 +100,8 @@ double StreamingHistogram::quantile(double q) const {
   for (size_t i = 0; i < counts_.size(); ++i) {
     if (counts_[i] > 0 && cumulative + counts_[i] >= target) {
       const double within = (target - cumulative) / counts_[i];
-      return std::clamp(binLow(i) + within * binWidth(), static_cast<double>(min_), static_cast<double>(max_));
+      return std::clamp(binLow(i) + within * binWidth(), static_cast<double>(min_),
+                        static_cast<double>(max_));
     }
     cumulative += counts_[i];
   }
@@ -124,8 +129,8 @@ std::vector<double> foldAbs(const StreamingHistogram& h) {
   return abs;
 }
 
-// TensorRT-style entropy calibration: pick the threshold whose clipped, `levels`-bucket quantized distribution
-// diverges least (KL) from the reference distribution with outliers folded into the last bin.
+// TensorRT-style entropy calibration: pick the threshold whose clipped, `levels`-bucket quantized
+// distribution diverges least (KL) from the reference distribution with outliers folded into the last bin.
 double entropyThreshold(const StreamingHistogram& h, int levels) {
   const std::vector<double> abs = foldAbs(h);
   const size_t n = abs.size();
@@ -140,7 +145,8 @@ double entropyThreshold(const StreamingHistogram& h, int levels) {
   for (size_t i = target; i <= n; ++i) {
     p.assign(abs.begin(), abs.begin() + static_cast<std::ptrdiff_t>(i));
     p[i - 1] += suffix[i];
-    // Quantize the first i bins into `target` buckets, then spread each bucket evenly over its non-empty bins.
+    // Quantize the first i bins into `target` buckets, then spread each bucket evenly over its non-empty
+    // bins.
     q.assign(i, 0.0);
     const double per_bucket = static_cast<double>(i) / static_cast<double>(target);
     for (size_t b = 0; b < target; ++b) {
@@ -186,8 +192,10 @@ double quantizationMse(const StreamingHistogram& h, double lo, double hi, int le
     if (c[i] <= 0) continue;
     const double center = h.binLow(i) + 0.5 * width;
     double e = rounding;
-    if (center < lo) e = (lo - center) * (lo - center);
-    else if (center > hi) e = (center - hi) * (center - hi);
+    if (center < lo)
+      e = (lo - center) * (lo - center);
+    else if (center > hi)
+      e = (center - hi) * (center - hi);
     err += c[i] * e;
     total += c[i];
   }
@@ -195,7 +203,8 @@ double quantizationMse(const StreamingHistogram& h, double lo, double hi, int le
 }
 
 double mseThreshold(const StreamingHistogram& h, int levels) {
-  const double max_abs = std::max(std::fabs(static_cast<double>(h.min())), std::fabs(static_cast<double>(h.max())));
+  const double max_abs =
+      std::max(std::fabs(static_cast<double>(h.min())), std::fabs(static_cast<double>(h.max())));
   const double width = h.binWidth();
   double best = std::numeric_limits<double>::infinity(), best_t = max_abs;
   // Candidate thresholds on abs-bin edges from a small fraction of the range up to the maximum.
@@ -220,7 +229,8 @@ double mseThreshold(const StreamingHistogram& h, int levels) {
 QuantRange computeRange(const StreamingHistogram& h, const RangeOptions& options) {
   if (h.count() == 0 || h.halfRange() == 0) return withZero(h.min(), h.max());
   switch (options.method) {
-    case CalibrationMethod::MinMax: return withZero(h.min(), h.max());
+    case CalibrationMethod::MinMax:
+      return withZero(h.min(), h.max());
     case CalibrationMethod::Percentile: {
       if (!(options.percentile >= 50 && options.percentile <= 100))
         throw Error("percentile must be within [50, 100], got " + std::to_string(options.percentile));
@@ -234,7 +244,8 @@ QuantRange computeRange(const StreamingHistogram& h, const RangeOptions& options
       const int side_levels = h.min() >= 0 ? options.levels : options.levels / 2;
       return clipTo(h, entropyThreshold(h, side_levels));
     }
-    case CalibrationMethod::Mse: return clipTo(h, mseThreshold(h, options.levels));
+    case CalibrationMethod::Mse:
+      return clipTo(h, mseThreshold(h, options.levels));
   }
   return withZero(h.min(), h.max());
 }
@@ -275,7 +286,8 @@ Model withExtraOutputs(const Model& model, const std::vector<std::string>& tenso
       if (!is_input) throw Error(model.origin() + ": no tensor named '" + name + "'");
     }
     if (info && info->type != DataType::Float32)
-      throw Error(model.origin() + ": tensor '" + name + "' is " + dataTypeName(info->type) + ", not float32");
+      throw Error(model.origin() + ": tensor '" + name + "' is " + dataTypeName(info->type) +
+                  ", not float32");
     // Reuse the inferred declaration (the checker wants a shape); fall back to a rank-only declaration.
     const onnx::ValueInfoProto* declared = nullptr;
     for (const auto* list : {&model.graph().value_info(), &model.graph().input()})
@@ -289,7 +301,8 @@ Model withExtraOutputs(const Model& model, const std::vector<std::string>& tenso
       out->set_name(name);
       auto* tt = out->mutable_type()->mutable_tensor_type();
       tt->set_elem_type(onnx::TensorProto::FLOAT);
-      for (size_t d = 0; d < info->shape.size(); ++d) tt->mutable_shape()->add_dim()->set_dim_param("d" + std::to_string(d));
+      for (size_t d = 0; d < info->shape.size(); ++d)
+        tt->mutable_shape()->add_dim()->set_dim_param("d" + std::to_string(d));
     } else {
       // Not even the rank is known (a Reshape to a computed shape, as torch.onnx writes ShuffleNet's channel
       // shuffle with a dynamic batch): a graph output needs a shape, so the values leave flattened, which is
@@ -317,8 +330,8 @@ Model withExtraOutputs(const Model& model, const std::vector<std::string>& tenso
   return Model::fromProto(std::move(proto), model.origin());
 }
 
-std::vector<NamedTensor> datasetBatch(const Dataset& dataset, const std::vector<TensorInfo>& inputs, size_t begin,
-                                      size_t count) {
+std::vector<NamedTensor> datasetBatch(const Dataset& dataset, const std::vector<TensorInfo>& inputs,
+                                      size_t begin, size_t count) {
   std::vector<size_t> indices(count);
   std::iota(indices.begin(), indices.end(), begin);
   return bindInputs(inputs, makeBatch(dataset, indices), dataset.name());
@@ -342,8 +355,9 @@ int fixedBatch(const std::vector<TensorInfo>& inputs) {
 
 }  // namespace
 
-CalibrationData collectCalibration(const Model& model, const Dataset& dataset, const std::vector<std::string>& tensors,
-                                   const CalibrationOptions& options, JobContext* job) {
+CalibrationData collectCalibration(const Model& model, const Dataset& dataset,
+                                   const std::vector<std::string>& tensors, const CalibrationOptions& options,
+                                   JobContext* job) {
   const auto start = std::chrono::steady_clock::now();
   if (options.batch_size <= 0) throw Error("calibration batch size must be positive");
   CalibrationData data;

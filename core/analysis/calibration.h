@@ -34,7 +34,9 @@ class StreamingHistogram {
   float max() const { return max_; }
   /// Half-width R of the covered range [-R, R] (0 before any non-zero value was seen).
   double halfRange() const { return half_range_; }
-  double binWidth() const { return half_range_ > 0 ? 2 * half_range_ / static_cast<double>(counts_.size()) : 0; }
+  double binWidth() const {
+    return half_range_ > 0 ? 2 * half_range_ / static_cast<double>(counts_.size()) : 0;
+  }
   const std::vector<double>& counts() const { return counts_; }
   /// Lower edge of bin `i`.
   double binLow(size_t i) const { return -half_range_ + static_cast<double>(i) * binWidth(); }
@@ -88,20 +90,23 @@ struct CalibrationData {
   std::map<std::string, QuantRange> ranges(const RangeOptions& options) const;
 };
 
-/// Runs `model` in ONNX Runtime over the first `options.samples` examples of `dataset`, with `tensors` added as
-/// extra graph outputs, and streams each batch into per-tensor histograms. Throws Error if the dataset does not
-/// fit the model's inputs or a tensor name is unknown or not float32.
-CalibrationData collectCalibration(const Model& model, const Dataset& dataset, const std::vector<std::string>& tensors,
-                                   const CalibrationOptions& options, JobContext* job = nullptr);
+/// Runs `model` in ONNX Runtime over the first `options.samples` examples of `dataset`, with `tensors` added
+/// as extra graph outputs, and streams each batch into per-tensor histograms. Throws Error if the dataset
+/// does not fit the model's inputs or a tensor name is unknown or not float32.
+CalibrationData collectCalibration(const Model& model, const Dataset& dataset,
+                                   const std::vector<std::string>& tensors, const CalibrationOptions& options,
+                                   JobContext* job = nullptr);
 
-/// A copy of `model` whose graph also outputs `tensors` (float32 intermediates), for calibration and diagnosis.
-/// A tensor whose rank shape inference could not find leaves flattened, as calibrationOutputName(tensor).
+/// A copy of `model` whose graph also outputs `tensors` (float32 intermediates), for calibration and
+/// diagnosis. A tensor whose rank shape inference could not find leaves flattened, as
+/// calibrationOutputName(tensor).
 Model withExtraOutputs(const Model& model, const std::vector<std::string>& tensors);
-/// The output name withExtraOutputs gives `tensor`: itself, or "<tensor>_calibration_flat" when its rank is unknown.
+/// The output name withExtraOutputs gives `tensor`: itself, or "<tensor>_calibration_flat" when its rank is
+/// unknown.
 std::string calibrationOutputName(const Model& model, const std::string& tensor);
 
 /// Builds inputs for a batch of examples [begin, begin+count) bound to `inputs` (model input declarations).
-std::vector<NamedTensor> datasetBatch(const Dataset& dataset, const std::vector<TensorInfo>& inputs, size_t begin,
-                                      size_t count);
+std::vector<NamedTensor> datasetBatch(const Dataset& dataset, const std::vector<TensorInfo>& inputs,
+                                      size_t begin, size_t count);
 
 }  // namespace edgetune

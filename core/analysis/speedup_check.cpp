@@ -12,9 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include <onnx/defs/schema.h>
-#include <onnx/shape_inference/implementation.h>
-
+#include "core/ir/stats.h"
 #include "core/runtime/ort_env.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -22,16 +20,34 @@
 namespace edgetune {
 
 namespace {
-const std::set<std::string> kIntegerKernels = {
-    "QLinearConv",  "QLinearMatMul", "QGemm", "MatMulInteger", "MatMulIntegerToFloat", "DynamicQuantizeMatMul",
-    "QLinearAdd",   "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat",
-    "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "ConvInteger", "QAttention", "QEmbedLayerNormalization",
-    "MatMulNBits", "QLinearReduceMean", "QLinearWhere"};
-const std::set<std::string> kFloatCompute = {"Conv", "Gemm", "MatMul", "FusedConv", "FusedGemm", "FusedMatMul",
-                                             "ConvTranspose", "Attention", "AveragePool", "GlobalAveragePool"};
+const std::set<std::string> kIntegerKernels = {"QLinearConv",
+                                               "QLinearMatMul",
+                                               "QGemm",
+                                               "MatMulInteger",
+                                               "MatMulIntegerToFloat",
+                                               "DynamicQuantizeMatMul",
+                                               "QLinearAdd",
+                                               "QLinearMul",
+                                               "QLinearAveragePool",
+                                               "QLinearGlobalAveragePool",
+                                               "QLinearConcat",
+                                               "QLinearSigmoid",
+                                               "QLinearLeakyRelu",
+                                               "QLinearSoftmax",
+                                               "ConvInteger",
+                                               "QAttention",
+                                               "QEmbedLayerNormalization",
+                                               "MatMulNBits",
+                                               "QLinearReduceMean",
+                                               "QLinearWhere"};
+const std::set<std::string> kFloatCompute = {
+    "Conv",        "Gemm",          "MatMul",    "FusedConv",   "FusedGemm",
+    "FusedMatMul", "ConvTranspose", "Attention", "AveragePool", "GlobalAveragePool"};
 }  // namespace
 
-bool isIntegerKernel(const std::string& op_type) { return kIntegerKernels.count(op_type) > 0; }
+bool isIntegerKernel(const std::string& op_type) {
+  return kIntegerKernels.count(op_type) > 0;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 CpuIntegerSupport cpuSupportFromFlags(const std::string& flags, const std::string& source) {
@@ -58,9 +74,11 @@ CpuIntegerSupport cpuSupportFromFlags(const std::string& flags, const std::strin
 
 std::string CpuIntegerSupport::verdict() const {
   if (avx512_vnni || avx_vnni)
-    return "VNNI (vpdpbusd): uint8 x int8 dot products in one instruction; INT8 GEMMs can run 2-4x faster than FP32";
+    return "VNNI (vpdpbusd): uint8 x int8 dot products in one instruction; INT8 GEMMs can run 2-4x faster "
+           "than FP32";
   if (avx2 || avx512bw)
-    return "AVX2 without VNNI (vpmaddubsw): uint8 x int8 via 16-bit sums; INT8 GEMMs ~1.5-2x FP32, int8 weights "
+    return "AVX2 without VNNI (vpmaddubsw): uint8 x int8 via 16-bit sums; INT8 GEMMs ~1.5-2x FP32, int8 "
+           "weights "
            "beyond +-63 can saturate (reduce_range avoids it)";
   if (i8mm) return "ARM i8mm (smmla/ummla) and dot product: INT8 GEMMs several times faster than FP32";
   if (asimddp) return "ARM dot product (sdot/udot): INT8 GEMMs 2-4x faster than FP32";
@@ -89,8 +107,10 @@ CpuIntegerSupport targetCpuSupport(const std::string& target) {
   static const std::map<std::string, std::string> known = {
       {"rpi4", "fp asimd evtstrm crc32 cpuid"},
       {"cortex-a72", "fp asimd evtstrm crc32 cpuid"},
-      {"rpi5", "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp"},
-      {"cortex-a76", "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp"},
+      {"rpi5",
+       "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp"},
+      {"cortex-a76",
+       "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp"},
       {"x86-avx2", "sse4_2 avx fma avx2"},
       {"x86-vnni", "sse4_2 avx fma avx2 avx_vnni"},
       {"x86-avx512-vnni", "sse4_2 avx fma avx2 avx512f avx512bw avx512_vnni"}};
@@ -109,8 +129,9 @@ namespace {
 
 onnx::ModelProto optimizedAt(const Model& model, int threads, GraphOptimizationLevel level) {
   static std::atomic<int> counter{0};
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("edgetune_optimized_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".onnx");
+  const auto path =
+      std::filesystem::temp_directory_path() /
+      ("edgetune_optimized_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".onnx");
   const std::string bytes = model.serialize();
   try {
     Ort::SessionOptions so;
@@ -125,13 +146,16 @@ onnx::ModelProto optimizedAt(const Model& model, int threads, GraphOptimizationL
   onnx::ModelProto optimized;
   const std::string data = readFile(path);
   std::filesystem::remove(path);
-  if (!optimized.ParseFromString(data)) throw Error(model.origin() + ": cannot read ONNX Runtime's optimized model");
+  if (!optimized.ParseFromString(data))
+    throw Error(model.origin() + ": cannot read ONNX Runtime's optimized model");
   return optimized;
 }
 
 }  // namespace
 
-onnx::ModelProto ortOptimizedModel(const Model& model, int threads) { return optimizedAt(model, threads, ORT_ENABLE_ALL); }
+onnx::ModelProto ortOptimizedModel(const Model& model, int threads) {
+  return optimizedAt(model, threads, ORT_ENABLE_ALL);
+}
 
 std::map<std::string, int> ortOptimizedOpCounts(const Model& model, int threads) {
   std::map<std::string, int> counts;
@@ -142,12 +166,16 @@ std::map<std::string, int> ortOptimizedOpCounts(const Model& model, int threads)
 
 nlohmann::json SpeedupReport::toJson() const {
   nlohmann::json issues_json = nlohmann::json::array();
-  for (const auto& i : issues) issues_json.push_back({{"kind", i.kind}, {"node", i.node}, {"detail", i.detail}});
+  for (const auto& i : issues)
+    issues_json.push_back({{"kind", i.kind}, {"node", i.node}, {"detail", i.detail}});
   nlohmann::json t = nlohmann::json::array();
   for (const auto& c : targets) t.push_back(c.toJson());
-  return {{"optimized_ops", optimized_ops},   {"integer_ops", integer_ops},
-          {"float_compute_ops", float_compute_ops}, {"unfused_quantize_nodes", unfused_quantize_nodes},
-          {"issues", issues_json},           {"host", host.toJson()},
+  return {{"optimized_ops", optimized_ops},
+          {"integer_ops", integer_ops},
+          {"float_compute_ops", float_compute_ops},
+          {"unfused_quantize_nodes", unfused_quantize_nodes},
+          {"issues", issues_json},
+          {"host", host.toJson()},
           {"targets", t}};
 }
 
@@ -161,7 +189,8 @@ std::string SpeedupReport::toText() const {
     out << "  " << kind << ": " << count << "\n";
     int shown = 0;
     for (const auto& i : issues)
-      if (i.kind == kind && shown++ < 8) out << "    " << (i.node.empty() ? "" : i.node + ": ") << i.detail << "\n";
+      if (i.kind == kind && shown++ < 8)
+        out << "    " << (i.node.empty() ? "" : i.node + ": ") << i.detail << "\n";
   }
   out << "host CPU: " << host.verdict() << "\n";
   for (const auto& t : targets) out << "target " << t.source << ": " << t.verdict() << "\n";
@@ -188,9 +217,12 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
     const auto& n = g.node(i);
     r.optimized_ops[n.op_type()]++;
     const std::string label = n.name().empty() ? n.output(0) : n.name();
-    if (isIntegerKernel(n.op_type())) ++r.integer_ops, any_quant = true;
-    else if (kFloatCompute.count(n.op_type())) ++r.float_compute_ops;
-    if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear" || n.op_type() == "DynamicQuantizeLinear")
+    if (isIntegerKernel(n.op_type()))
+      ++r.integer_ops, any_quant = true;
+    else if (kFloatCompute.count(n.op_type()))
+      ++r.float_compute_ops;
+    if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear" ||
+        n.op_type() == "DynamicQuantizeLinear")
       any_quant = true;
     if (n.op_type() == "QuantizeLinear") {
       // Expected: quantizing a graph input once. Anything else is a Q ORT could not fold into a kernel.
@@ -198,7 +230,8 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
         ++r.unfused_quantize_nodes;
         auto p = producer.find(n.input(0));
         r.issues.push_back({"unfused_qdq", label,
-                            "QuantizeLinear after " + (p == producer.end() ? std::string("?") : g.node(p->second).op_type()) +
+                            "QuantizeLinear after " +
+                                (p == producer.end() ? std::string("?") : g.node(p->second).op_type()) +
                                 " left in the graph"});
       }
     } else if (n.op_type() == "DequantizeLinear") {
@@ -215,7 +248,8 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
                                 (readers.empty() ? "nothing" : readers) + " (runs in float)"});
       }
     } else if (!isIntegerKernel(n.op_type())) {
-      // A float op whose input comes from a DQ and whose output goes into a Q: int8 -> float -> int8 round trip.
+      // A float op whose input comes from a DQ and whose output goes into a Q: int8 -> float -> int8 round
+      // trip.
       bool from_dq = false, to_q = false;
       for (const auto& in : n.input()) {
         auto p = producer.find(in);
@@ -241,14 +275,16 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
     if (!init) {
       // Weight behind a DequantizeLinear.
       const int p = model.producer(w);
-      if (p >= 0 && model.graph().node(p).op_type() == "DequantizeLinear") init = model.initializer(model.graph().node(p).input(0));
+      if (p >= 0 && model.graph().node(p).op_type() == "DequantizeLinear")
+        init = model.initializer(model.graph().node(p).input(0));
     }
     if (!init || init->dims_size() < 2) continue;
     int64_t out_ch, in_ch;
     if (conv) {
       out_ch = init->dims(0);
       in_ch = init->dims(1) * attrInt(n, "group", 1);
-      if (attrInt(n, "group", 1) > 1) in_ch = 8;  // depthwise/grouped: input channels are not a GEMM dimension
+      if (attrInt(n, "group", 1) > 1)
+        in_ch = 8;  // depthwise/grouped: input channels are not a GEMM dimension
     } else {
       const bool trans = n.op_type() == "Gemm" && attrInt(n, "transB", 0);
       out_ch = init->dims(trans ? 0 : 1);
@@ -283,7 +319,8 @@ ShapeMap optimizedShapes(const onnx::GraphProto& g) {
   auto add = [&](const onnx::ValueInfoProto& v) {
     if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
     std::vector<int64_t> dims;
-    for (const auto& d : v.type().tensor_type().shape().dim()) dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    for (const auto& d : v.type().tensor_type().shape().dim())
+      dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
     shapes[v.name()] = std::move(dims);
   };
   for (const auto& v : g.input()) add(v);
@@ -293,17 +330,20 @@ ShapeMap optimizedShapes(const onnx::GraphProto& g) {
   return shapes;
 }
 
-// Shapes ONNX shape inference finds for a standard ONNX model, with data propagation so that Reshapes to
-// computed shapes (Shape -> Gather -> Concat, as torch.onnx writes them for a dynamic batch) still resolve.
-ShapeMap inferredShapes(const onnx::ModelProto& proto) {
-  onnx::ModelProto copy = proto;
-  try {
-    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
-                                       onnx::ShapeInferenceOptions(false, 0, true));
-  } catch (const std::exception&) {
-    // What could be inferred before the failure is still in value_info.
-  }
-  return optimizedShapes(copy.graph());
+// Shapes of every tensor of a standard ONNX model at the given input sizes, from computeStats (shape
+// inference with data propagation, re-run with the shape values it found materialized, so Reshapes and Slices
+// to computed sizes, as torch.onnx writes them for dynamic axes, still resolve).
+ShapeMap referenceShapes(const Model& model, const InputShapes* shapes) {
+  ShapeMap out;
+  const ModelStats stats = computeStats(model, shapes);
+  const auto& g = model.graph();
+  for (int i = 0; i < g.node_size() && i < static_cast<int>(stats.nodes.size()); ++i)
+    for (int k = 0; k < g.node(i).output_size() && k < static_cast<int>(stats.nodes[i].output_shapes.size());
+         ++k)
+      out[g.node(i).output(k)] = stats.nodes[i].output_shapes[k];
+  if (shapes)
+    for (const auto& [name, dims] : shapes->dims) out[name] = dims;
+  return out;
 }
 
 int64_t elements(const std::vector<int64_t>& v, size_t from = 0) {
@@ -347,8 +387,11 @@ TensorSizes sizesOf(const onnx::GraphProto& g, const ShapeMap& reference) {
     if (fullyKnown(dims) || !t.shapes.count(name)) t.shapes[name] = dims;
   for (const auto& [name, dims] : t.shapes)
     if (fullyKnown(dims)) t.numel[name] = elements(dims);
-  static const std::set<std::string> same_size = {"Transpose", "QuantizeLinear", "DequantizeLinear", "Cast",
-                                                  "Relu",      "Identity",       "Sigmoid",          "Clip"};
+  // Ops whose first input and output hold as many elements (ORT's MatMulAddFusion wraps a 3-D MatMul + Add
+  // into Reshape -> Gemm -> Reshape with new tensor names).
+  static const std::set<std::string> same_size = {
+      "Transpose", "QuantizeLinear", "DequantizeLinear", "Cast",    "Relu",    "Identity",
+      "Sigmoid",   "Clip",           "Reshape",          "Flatten", "Squeeze", "Unsqueeze"};
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto& n : g.node()) {
@@ -361,18 +404,24 @@ TensorSizes sizesOf(const onnx::GraphProto& g, const ShapeMap& reference) {
   return t;
 }
 
-std::string inputAt(const onnx::NodeProto& n, int i) { return i < n.input_size() ? n.input(i) : std::string(); }
+std::string inputAt(const onnx::NodeProto& n, int i) {
+  return i < n.input_size() ? n.input(i) : std::string();
+}
 
 // MACs of one node of ORT's optimized graph; -1 = a compute op whose sizes are unknown; 0 = not a compute op.
 // Every compute op does (output elements) x (length of each dot product); the latter comes from the weight
 // where there is one, else from the first operand's shape.
 int64_t optimizedNodeMacs(const TensorSizes& sizes, const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
-  static const std::map<std::string, int> conv_weight = {{"Conv", 1},     {"FusedConv", 1},   {"NhwcFusedConv", 1},
-                                                         {"NhwcConv", 1}, {"ConvInteger", 1}, {"QLinearConv", 3}};
-  static const std::map<std::string, int> matmul_b = {{"MatMul", 1},        {"FusedMatMul", 1},
-                                                      {"MatMulInteger", 1}, {"MatMulIntegerToFloat", 1},
-                                                      {"DynamicQuantizeMatMul", 1}, {"QLinearMatMul", 3}};
+  static const std::map<std::string, int> conv_weight = {{"Conv", 1},          {"FusedConv", 1},
+                                                         {"NhwcFusedConv", 1}, {"NhwcConv", 1},
+                                                         {"ConvInteger", 1},   {"QLinearConv", 3}};
+  static const std::map<std::string, int> matmul_b = {{"MatMul", 1},
+                                                      {"FusedMatMul", 1},
+                                                      {"MatMulInteger", 1},
+                                                      {"MatMulIntegerToFloat", 1},
+                                                      {"DynamicQuantizeMatMul", 1},
+                                                      {"QLinearMatMul", 3}};
   if (n.output_size() < 1) return 0;
   const int64_t out = sizes.count(n.output(0));
   if (auto it = conv_weight.find(op); it != conv_weight.end()) {
@@ -381,20 +430,31 @@ int64_t optimizedNodeMacs(const TensorSizes& sizes, const onnx::NodeProto& n) {
     if (out < 0 || !w || w->size() < 2) return -1;
     return out * elements(*w, 1);
   }
+  if (op == "ConvTranspose") {
+    // Weight [C, M/group, k...]: every input element is scattered into M/group * prod(kernel) outputs.
+    auto w = sizes.shape(inputAt(n, 1));
+    const int64_t in = sizes.count(inputAt(n, 0));
+    if (in < 0 || !w || w->size() < 2) return -1;
+    return in * elements(*w, 1);
+  }
   if (op == "Gemm" || op == "FusedGemm" || op == "QGemm") {
     auto b = sizes.shape(inputAt(n, op == "QGemm" ? 3 : 1));
     auto a = sizes.shape(inputAt(n, 0));
     int64_t k = -1;
-    if (b && b->size() == 2) k = intAttr(n, "transB", 0) ? (*b)[1] : (*b)[0];
-    else if (a && a->size() == 2) k = intAttr(n, "transA", 0) ? (*a)[0] : (*a)[1];
+    if (b && b->size() == 2)
+      k = intAttr(n, "transB", 0) ? (*b)[1] : (*b)[0];
+    else if (a && a->size() == 2)
+      k = intAttr(n, "transA", 0) ? (*a)[0] : (*a)[1];
     return out < 0 || k < 0 ? -1 : out * k;
   }
   if (auto it = matmul_b.find(op); it != matmul_b.end()) {
     auto b = sizes.shape(inputAt(n, it->second));
     auto a = sizes.shape(inputAt(n, 0));
     int64_t k = -1;
-    if (b && b->size() >= 2) k = intAttr(n, "transB", 0) ? b->back() : (*b)[b->size() - 2];
-    else if (a && !a->empty()) k = intAttr(n, "transA", 0) && a->size() >= 2 ? (*a)[a->size() - 2] : a->back();
+    if (b && b->size() >= 2)
+      k = intAttr(n, "transB", 0) ? b->back() : (*b)[b->size() - 2];
+    else if (a && !a->empty())
+      k = intAttr(n, "transA", 0) && a->size() >= 2 ? (*a)[a->size() - 2] : a->back();
     return out < 0 || k < 0 ? -1 : out * k;
   }
   if (op == "Attention" || op == "QAttention") {
@@ -410,19 +470,24 @@ int64_t optimizedNodeMacs(const TensorSizes& sizes, const onnx::NodeProto& n) {
 }  // namespace
 
 double IntegerMacsReport::integerShare() const {
-  return float_model_macs > 0 ? static_cast<double>(integer_macs) / static_cast<double>(float_model_macs) : 0.0;
+  return float_model_macs > 0 ? static_cast<double>(integer_macs) / static_cast<double>(float_model_macs)
+                              : 0.0;
 }
 
 nlohmann::json IntegerMacsReport::toJson() const {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : float_nodes) nodes.push_back({{"node", n.name}, {"op", n.op_type}, {"macs", n.macs}});
-  return {{"float_model_macs", float_model_macs}, {"integer_macs", integer_macs},
-          {"float_macs", float_macs},             {"integer_share", integerShare()},
-          {"unknown_shape_nodes", unknown_shape_nodes}, {"float_nodes", nodes}};
+  return {{"float_model_macs", float_model_macs},
+          {"integer_macs", integer_macs},
+          {"float_macs", float_macs},
+          {"integer_share", integerShare()},
+          {"unknown_shape_nodes", unknown_shape_nodes},
+          {"float_nodes", nodes}};
 }
 
 static void countOptimizedMacs(const onnx::ModelProto& optimized, const ShapeMap& reference, int64_t& integer,
-                               int64_t& float_, int& unknown, std::vector<IntegerMacsReport::Node>* float_nodes = nullptr) {
+                               int64_t& float_, int& unknown,
+                               std::vector<IntegerMacsReport::Node>* float_nodes = nullptr) {
   integer = float_ = 0;
   unknown = 0;
   const TensorSizes sizes = sizesOf(optimized.graph(), reference);
@@ -430,7 +495,8 @@ static void countOptimizedMacs(const onnx::ModelProto& optimized, const ShapeMap
     const int64_t macs = optimizedNodeMacs(sizes, n);
     if (macs < 0) {
       ++unknown;
-      if (float_nodes) float_nodes->push_back({n.name().empty() ? n.output(0) : n.name(), n.op_type() + " (unsized)", 0});
+      if (float_nodes)
+        float_nodes->push_back({n.name().empty() ? n.output(0) : n.name(), n.op_type() + " (unsized)", 0});
       continue;
     }
     if (macs == 0) continue;
@@ -442,12 +508,13 @@ static void countOptimizedMacs(const onnx::ModelProto& optimized, const ShapeMap
     }
   }
   if (float_nodes)
-    std::stable_sort(float_nodes->begin(), float_nodes->end(),
-                     [](const IntegerMacsReport::Node& a, const IntegerMacsReport::Node& b) { return a.macs > b.macs; });
+    std::stable_sort(
+        float_nodes->begin(), float_nodes->end(),
+        [](const IntegerMacsReport::Node& a, const IntegerMacsReport::Node& b) { return a.macs > b.macs; });
 }
 
-IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quantized, const InputShapes* shapes,
-                                   int threads) {
+IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quantized,
+                                   const InputShapes* shapes, int threads) {
   // ORT only sizes what it can infer: with symbolic input dimensions it would leave every activation shape
   // unknown, so both models are given concrete inputs first.
   InputShapes resolved;
@@ -461,20 +528,22 @@ IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quanti
     }
   }
   auto concrete = [&](const Model& m) { return resolved.empty() ? m : withConcreteInputs(m, resolved); };
-  // ORT writes back only the value_info its input declared, so the shapes of the tensors the fusions keep come
-  // from shape inference of the (standard ONNX) model handed to ORT.
+  // ORT writes back only the value_info its input declared, so the shapes of the tensors the fusions keep
+  // come from shape inference of the (standard ONNX) model handed to ORT.
   IntegerMacsReport r;
   int64_t ignored_integer = 0;
   int unknown_float = 0;
-  // Counted at ORT's "extended" level: every fusion into integer kernels (QDQ selectors, MatMulIntegerToFloat,
-  // DynamicQuantizeMatMul) has happened there, but not the layout rewrites (NCHWc, NHWC) that rename tensors
-  // and pad channels; they change how a kernel walks memory, not whether it is integer.
+  // Counted at ORT's "extended" level: every fusion into integer kernels (QDQ selectors,
+  // MatMulIntegerToFloat, DynamicQuantizeMatMul) has happened there, but not the layout rewrites (NCHWc,
+  // NHWC) that rename tensors and pad channels; they change how a kernel walks memory, not whether it is
+  // integer.
   const Model f = concrete(float_model), q = concrete(quantized);
-  countOptimizedMacs(optimizedAt(f, threads, ORT_ENABLE_EXTENDED), inferredShapes(f.proto()), ignored_integer, r.float_model_macs,
-                     unknown_float);
+  const InputShapes* sizes = resolved.empty() ? nullptr : &resolved;
+  countOptimizedMacs(optimizedAt(f, threads, ORT_ENABLE_EXTENDED), referenceShapes(float_model, sizes),
+                     ignored_integer, r.float_model_macs, unknown_float);
   r.float_model_macs += ignored_integer;  // a model that is partly integer already counts whole
-  countOptimizedMacs(optimizedAt(q, threads, ORT_ENABLE_EXTENDED), inferredShapes(q.proto()), r.integer_macs, r.float_macs,
-                     r.unknown_shape_nodes, &r.float_nodes);
+  countOptimizedMacs(optimizedAt(q, threads, ORT_ENABLE_EXTENDED), referenceShapes(quantized, sizes),
+                     r.integer_macs, r.float_macs, r.unknown_shape_nodes, &r.float_nodes);
   r.unknown_shape_nodes += unknown_float;
   return r;
 }

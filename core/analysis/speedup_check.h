@@ -1,6 +1,7 @@
 #pragma once
 // "Will it be faster?": what ONNX Runtime really runs after its graph optimizations (fused integer kernels or
-// leftover Q/DQ and float ops), channel counts that waste SIMD lanes, and the CPU's integer dot-product support.
+// leftover Q/DQ and float ops), channel counts that waste SIMD lanes, and the CPU's integer dot-product
+// support.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -13,8 +14,8 @@ namespace edgetune {
 
 /// Integer dot-product support of a CPU, from its feature flags (/proc/cpuinfo "flags" or "Features").
 struct CpuIntegerSupport {
-  std::string source;             // "host" or the target name
-  std::vector<std::string> flags;  // the relevant flags found
+  std::string source;                                                          // "host" or the target name
+  std::vector<std::string> flags;                                              // the relevant flags found
   bool avx2 = false, avx512_vnni = false, avx_vnni = false, avx512bw = false;  // x86
   bool asimddp = false, i8mm = false, neon = false;                            // ARM
   /// One line: which int8 path ONNX Runtime's MLAS kernels take and what speed-up to expect.
@@ -37,7 +38,8 @@ onnx::ModelProto ortOptimizedModel(const Model& model, int threads = 1);
 
 /// One obstacle to a speed-up.
 struct SpeedupIssue {
-  std::string kind;  // "unfused_qdq", "float_between_int8", "channels_not_multiple_of_8", "cpu", "no_integer_ops"
+  std::string
+      kind;  // "unfused_qdq", "float_between_int8", "channels_not_multiple_of_8", "cpu", "no_integer_ops"
   std::string node;  // node or tensor concerned (empty for model-wide issues)
   std::string detail;
 };

@@ -25,13 +25,15 @@ struct NodeFilter {
     }
   }
   bool excluded(const onnx::NodeProto& n) const {
-    return ops.count(n.op_type()) ||
-           std::any_of(names.begin(), names.end(), [&](const std::regex& r) { return std::regex_search(n.name(), r); });
+    return ops.count(n.op_type()) || std::any_of(names.begin(), names.end(), [&](const std::regex& r) {
+             return std::regex_search(n.name(), r);
+           });
   }
 };
 
 bool constFloat(const Model& m, const std::string& name) {
-  return !name.empty() && isConstantInitializer(m, name) && m.initializer(name)->data_type() == onnx::TensorProto::FLOAT;
+  return !name.empty() && isConstantInitializer(m, name) &&
+         m.initializer(name)->data_type() == onnx::TensorProto::FLOAT;
 }
 
 // Symmetric int8 along `axis` (-1 = per tensor): int8 values and one scale per channel.
@@ -43,7 +45,9 @@ std::pair<Tensor, std::vector<float>> symmetricInt8(const Tensor& w, int64_t axi
     for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
   }
   auto v = w.values<float>();
-  auto ch = [&](size_t i) { return axis < 0 ? size_t{0} : static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels); };
+  auto ch = [&](size_t i) {
+    return axis < 0 ? size_t{0} : static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels);
+  };
   std::vector<float> scale(static_cast<size_t>(channels), 0.0f);
   for (size_t i = 0; i < v.size(); ++i) scale[ch(i)] = std::max(scale[ch(i)], std::fabs(v[i]));
   for (auto& s : scale) s = weightParams(s, false).scale;
@@ -98,8 +102,8 @@ void sortTopologically(Model& model) {
 }
 
 // Adds the new nodes, drops the float weights nothing reads any more, re-sorts and re-checks the graph.
-void appendNodesAndFinish(Model& model, std::vector<onnx::NodeProto> added, const std::set<std::string>& replaced,
-                          PassReport& report) {
+void appendNodesAndFinish(Model& model, std::vector<onnx::NodeProto> added,
+                          const std::set<std::string>& replaced, PassReport& report) {
   for (auto& n : added) *model.graph().add_node() = std::move(n);
   report.nodes_added = static_cast<int>(added.size());
   model.reindex();
@@ -118,15 +122,20 @@ namespace {
 
 constexpr const char* kNotCandidate = "-";
 
-// Why dynamic INT8 leaves this node alone ("" = it quantizes it, kNotCandidate = nothing to say: no weights, no
-// MACs). One predicate for the rewrite and its coverage report, so the report cannot drift from what was done.
+// Why dynamic INT8 leaves this node alone ("" = it quantizes it, kNotCandidate = nothing to say: no weights,
+// no MACs). One predicate for the rewrite and its coverage report, so the report cannot drift from what was
+// done.
 std::string dynamicSkipReason(const Model& model, const onnx::NodeProto& n, const QuantizeOptions& options,
                               const NodeFilter& filter) {
   const std::string& op = n.op_type();
   const bool gemm = op == "Gemm";
   if (op != "MatMul" && !gemm) {
     if (op == "Conv" || op == "ConvTranspose") return "op not supported by dynamic INT8 (use --mode static)";
-    return readsFloatWeights(model, n) ? skip_reason::kOpNotSupported : kNotCandidate;
+    if (!readsFloatWeights(model, n)) return kNotCandidate;
+    // Embedding tables are most of an encoder's bytes but hold no MACs; say how to shrink them.
+    if (op == "Gather")
+      return "embedding table (dynamic INT8 quantizes MatMul/Gemm; --mode weight-only stores it int8)";
+    return skip_reason::kOpNotSupported;
   }
   if (filter.excluded(n)) return skip_reason::kExcludedByUser;
   if (n.input_size() < 2 || !constFloat(model, n.input(1))) return skip_reason::kWeightNotConstant;
@@ -140,7 +149,8 @@ std::string dynamicSkipReason(const Model& model, const onnx::NodeProto& n, cons
   if (gemm) {
     if (attrInt(n, "transA", 0) != 0 || attrFloat(n, "alpha", 1.0f) != 1.0f)
       return "Gemm with transA or alpha != 1 (no integer kernel)";
-    if (n.input_size() > 2 && !n.input(2).empty() && attrFloat(n, "beta", 1.0f) != 1.0f) return "Gemm beta != 1";
+    if (n.input_size() > 2 && !n.input(2).empty() && attrFloat(n, "beta", 1.0f) != 1.0f)
+      return "Gemm beta != 1";
   }
   return "";
 }
@@ -193,7 +203,8 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
   validate(options);
   PassReport report;
   report.pass_name = "quantize";
-  if (model.opsetVersion() < 13) throw Error(model.origin() + ": dynamic quantization needs opset 13 or newer");
+  if (model.opsetVersion() < 13)
+    throw Error(model.origin() + ": dynamic quantization needs opset 13 or newer");
   model.reindex();
   const NodeFilter filter(options);
   auto& g = model.graph();
@@ -225,16 +236,20 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
     }
     const std::string base = n.name().empty() ? n.output(0) : n.name();
     auto [q, scales] = symmetricInt8(w, options.per_channel ? 1 : -1);
-    std::vector<int64_t> sshape = options.per_channel ? std::vector<int64_t>{w.shape()[1]} : std::vector<int64_t>{};
+    std::vector<int64_t> sshape =
+        options.per_channel ? std::vector<int64_t>{w.shape()[1]} : std::vector<int64_t>{};
     const std::string wq = addInit(model, n.input(1) + "_quantized", q);
     const std::string ws = addInit(model, n.input(1) + "_scale", Tensor::from<float>(sshape, scales));
     Tensor zp(DataType::Int8, sshape);
     const std::string wz = addInit(model, n.input(1) + "_zero_point", zp);
-    const std::string aq = uniqueName(model, base + "_input_quantized"), as = aq + "_scale", az = aq + "_zero_point";
-    const std::string yi = uniqueName(model, base + "_int32"), yf = yi + "_float", s = uniqueName(model, base + "_scale");
+    const std::string aq = uniqueName(model, base + "_input_quantized"), as = aq + "_scale",
+                      az = aq + "_zero_point";
+    const std::string yi = uniqueName(model, base + "_int32"), yf = yi + "_float",
+                      s = uniqueName(model, base + "_scale");
     const std::string out = n.output(0);
     const std::string product = bias.empty() ? out : uniqueName(model, base + "_nobias");
-    added.push_back(node("DynamicQuantizeLinear", base + "_DynamicQuantizeLinear", {n.input(0)}, {aq, as, az}));
+    added.push_back(
+        node("DynamicQuantizeLinear", base + "_DynamicQuantizeLinear", {n.input(0)}, {aq, as, az}));
     added.push_back(node("MatMulInteger", base + "_MatMulInteger", {aq, wq, az, wz}, {yi}));
     added.push_back(node("Mul", base + "_scale_Mul", {as, ws}, {s}));
     auto cast = node("Cast", base + "_Cast", {yi}, {yf});
@@ -265,10 +280,14 @@ std::string weightOnlySkipReason(const Model& model, const onnx::NodeProto& n, c
   const std::string& op = n.op_type();
   slot = -1;
   axis = -1;
-  if (op == "Conv" || op == "ConvTranspose") slot = 1, axis = op == "Conv" ? 0 : 1;
-  else if (op == "Gemm") slot = 1, axis = attrInt(n, "transB", 0) ? 0 : 1;
-  else if (op == "MatMul") slot = 1, axis = 1;
-  else if (op == "Gather") slot = 0, axis = 0;
+  if (op == "Conv" || op == "ConvTranspose")
+    slot = 1, axis = op == "Conv" ? 0 : 1;
+  else if (op == "Gemm")
+    slot = 1, axis = attrInt(n, "transB", 0) ? 0 : 1;
+  else if (op == "MatMul")
+    slot = 1, axis = 1;
+  else if (op == "Gather")
+    slot = 0, axis = 0;
   if (slot < 0) return readsFloatWeights(model, n) ? skip_reason::kOpNotSupported : kNotCandidate;
   if (filter.excluded(n)) return skip_reason::kExcludedByUser;
   if (slot >= n.input_size() || !constFloat(model, n.input(slot)))
@@ -278,7 +297,8 @@ std::string weightOnlySkipReason(const Model& model, const onnx::NodeProto& n, c
   if (init->dims_size() < 1) return "weight is a scalar";
   int64_t numel = 1;
   for (auto d : init->dims()) numel *= d;
-  if (numel < std::max<int64_t>(options.min_weight_elements, 16)) return "weight smaller than min_weight_elements";
+  if (numel < std::max<int64_t>(options.min_weight_elements, 16))
+    return "weight smaller than min_weight_elements";
   if (!options.per_channel) axis = -1;
   return "";
 }
@@ -303,11 +323,13 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
   validate(options);
   PassReport report;
   report.pass_name = "quantize";
-  if (model.opsetVersion() < 13) throw Error(model.origin() + ": weight-only quantization needs opset 13 or newer");
+  if (model.opsetVersion() < 13)
+    throw Error(model.origin() + ": weight-only quantization needs opset 13 or newer");
   model.reindex();
   const NodeFilter filter(options);
   auto& g = model.graph();
-  std::map<std::string, std::tuple<std::string, std::string, std::string, int64_t>> done;  // float -> q, s, zp, axis
+  std::map<std::string, std::tuple<std::string, std::string, std::string, int64_t>>
+      done;  // float -> q, s, zp, axis
   std::vector<onnx::NodeProto> added;
   std::set<std::string> replaced;
   for (int i = 0; i < g.node_size(); ++i) {
@@ -319,9 +341,10 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
     const auto* init = model.initializer(wname);
     if (!done.count(wname)) {
       auto [q, scales] = symmetricInt8(tensorFromProto(*init), axis);
-      std::vector<int64_t> sshape = axis >= 0 ? std::vector<int64_t>{static_cast<int64_t>(scales.size())}
-                                              : std::vector<int64_t>{};
-      done[wname] = {addInit(model, wname + "_quantized", q), addInit(model, wname + "_scale", Tensor::from<float>(sshape, scales)),
+      std::vector<int64_t> sshape =
+          axis >= 0 ? std::vector<int64_t>{static_cast<int64_t>(scales.size())} : std::vector<int64_t>{};
+      done[wname] = {addInit(model, wname + "_quantized", q),
+                     addInit(model, wname + "_scale", Tensor::from<float>(sshape, scales)),
                      addInit(model, wname + "_zero_point", Tensor(DataType::Int8, sshape)), axis};
       replaced.insert(wname);
       report.lines.push_back("weight-only int8: " + wname);

@@ -6,6 +6,7 @@
 
 #include "core/passes/cleanup_passes.h"
 #include "core/passes/fp16.h"
+#include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
 
@@ -101,23 +102,79 @@ QuantDecisions fp16Decisions(const Model& model, const QuantizeOptions& options)
 
 Coverage coverageOf(const Model& model, const QuantDecisions& decisions, const InputShapes* shapes) {
   CoverageCounter counter(model, shapes);
+  // Sizes the model cannot take (a default sequence length beyond its position table) leave shape inference
+  // with nothing; the declared sizes then still give a share rather than "100% of 0 MACs".
+  if (shapes && counter.result().total_macs == 0) {
+    CoverageCounter declared(model, nullptr);
+    if (declared.result().total_macs > 0) counter = std::move(declared);
+  }
   for (const auto& [node, reason] : decisions) {
-    if (reason.empty()) counter.covered(node);
-    else counter.skipped(node, reason);
+    if (reason.empty())
+      counter.covered(node);
+    else
+      counter.skipped(node, reason);
   }
   return counter.result();
 }
 
 namespace {
 
-// The shapes coverage is measured at: the caller's, else the defaults (batch 1, sequence 128); a dynamic image
-// size nobody gave cannot be guessed, and then MACs behind it count as 0 rather than at a made-up size.
+// The shapes coverage is measured at: the caller's, else the defaults (batch 1, sequence 128); a dynamic
+// image size nobody gave cannot be guessed, and then MACs behind it count as 0 rather than at a made-up size.
 std::optional<InputShapes> defaultShapes(const Model& model) {
   try {
     return resolveInputShapes(model);
   } catch (const Error&) {
     return std::nullopt;
   }
+}
+
+// HardSigmoid(x) = Clip(alpha * x + beta, 0, 1). ONNX Runtime has no integer HardSigmoid, so MobileNetV3's
+// hard-swish (x * HardSigmoid(x)) would leave a DQ -> float -> Q round trip in every block; written as Mul
+// and Add by constants it runs as QLinearMul / QLinearAdd, and the Clip(0, 1) folds into the Add's
+// QuantizeLinear.
+int expandHardSigmoid(Model& model, const QuantizeOptions& o) {
+  if (std::find(o.exclude_ops.begin(), o.exclude_ops.end(), "HardSigmoid") != o.exclude_ops.end()) return 0;
+  auto& g = model.graph();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  int expanded = 0;
+  auto scalar = [&](const std::string& base, float v) {
+    const std::string name = uniqueName(model, base);
+    *g.add_initializer() = tensorToProto(name, Tensor::from<float>({}, std::vector<float>{v}));
+    model.reindex();
+    return name;
+  };
+  auto make = [](const std::string& op, const std::string& name, std::vector<std::string> in,
+                 const std::string& out) {
+    onnx::NodeProto n;
+    n.set_op_type(op);
+    n.set_name(name);
+    for (auto& i : in) n.add_input(i);
+    n.add_output(out);
+    return n;
+  };
+  const auto original = g.node();
+  for (const auto& n : original) {
+    auto info = n.input_size() == 1 ? model.valueInfo(n.input(0)) : std::nullopt;
+    if (n.op_type() != "HardSigmoid" || !info || info->type != DataType::Float32) {
+      *nodes.Add() = n;
+      continue;
+    }
+    const std::string base = n.name().empty() ? n.output(0) : n.name();
+    const std::string scaled = uniqueName(model, base + "_scaled"),
+                      shifted = uniqueName(model, base + "_shifted");
+    *nodes.Add() = make("Mul", base + "_Mul",
+                        {n.input(0), scalar(base + "_alpha", attrFloat(n, "alpha", 0.2f))}, scaled);
+    *nodes.Add() =
+        make("Add", base + "_Add", {scaled, scalar(base + "_beta", attrFloat(n, "beta", 0.5f))}, shifted);
+    *nodes.Add() = make("Clip", base + "_Clip",
+                        {shifted, scalar(base + "_min", 0.0f), scalar(base + "_max", 1.0f)}, n.output(0));
+    ++expanded;
+  }
+  if (expanded == 0) return 0;
+  g.mutable_node()->Swap(&nodes);
+  finishGraphEdit(model, "quantize");
+  return expanded;
 }
 
 // Output SNR (first output, concatenated over batches) of `candidate` against precomputed float outputs.
@@ -167,13 +224,18 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
   std::shared_ptr<const Dataset> dataset = dataset_;
   if (!dataset) {
     if (o.data.empty())
-      throw Error("quantize: static mode needs calibration data (option 'data', a dataset spec such as fashion-mnist)");
+      throw Error(
+          "quantize: static mode needs calibration data (option 'data', a dataset spec such as "
+          "fashion-mnist)");
     dataset = openDataset(o.data);
   }
   if (o.fold_batchnorm) {
     FoldBatchNormPass fold;
     report.merge(fold.apply(model, context));
   }
+  if (const int n = expandHardSigmoid(model, o); n > 0)
+    report.lines.push_back("wrote " + std::to_string(n) +
+                           " HardSigmoid as Mul + Add + Clip (integer kernels in ORT)");
   context.throwIfCancelled();
 
   // Calibrate the float model on the tensors the plan needs.
@@ -202,8 +264,9 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     const size_t n = std::min<size_t>(static_cast<size_t>(o.mixed_precision_samples), dataset->size());
     std::vector<std::vector<NamedTensor>> batches;
     std::vector<float> reference;
-    const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0 ? static_cast<size_t>(o.batch_size)
-                                                                             : static_cast<size_t>(inputs[0].shape[0]);
+    const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0
+                             ? static_cast<size_t>(o.batch_size)
+                             : static_cast<size_t>(inputs[0].shape[0]);
     for (size_t begin = 0; begin < n; begin += batch) {
       batches.push_back(datasetBatch(*dataset, inputs, begin, std::min(batch, n - begin)));
       const auto outputs = executor->run(batches.back());  // keep alive while reading its values
@@ -214,7 +277,8 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     std::vector<std::pair<double, std::string>> cost;
     for (size_t i = 0; i < layers.size(); ++i) {
       context.throwIfCancelled();
-      context.report(0.4 + 0.4 * static_cast<double>(i) / static_cast<double>(layers.size()), "ranking layers");
+      context.report(0.4 + 0.4 * static_cast<double>(i) / static_cast<double>(layers.size()),
+                     "ranking layers");
       Model single = float_model;
       std::set<std::string> only = {layers[i]};
       quantizeStaticWithRanges(single, ranges, o, {}, &only);
@@ -234,11 +298,12 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     }
     nlohmann::json ranking = nlohmann::json::array();
     for (const auto& [s, layer] : cost) ranking.push_back({{"node", layer}, {"output_snr_db_alone", s}});
-    report.details["mixed_precision"] = {{"budget_db", o.min_output_snr_db},
-                                         {"output_snr_db", snr},
-                                         {"float_nodes", std::vector<std::string>(keep_float.begin(), keep_float.end())},
-                                         {"ranking", ranking},
-                                         {"steps", steps}};
+    report.details["mixed_precision"] = {
+        {"budget_db", o.min_output_snr_db},
+        {"output_snr_db", snr},
+        {"float_nodes", std::vector<std::string>(keep_float.begin(), keep_float.end())},
+        {"ranking", ranking},
+        {"steps", steps}};
     report.lines.push_back("mixed precision: kept " + std::to_string(keep_float.size()) +
                            " node(s) in float, output SNR " + std::to_string(snr) + " dB (budget " +
                            std::to_string(o.min_output_snr_db) + " dB)");

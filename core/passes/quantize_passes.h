@@ -1,6 +1,6 @@
 #pragma once
-// Quantization passes: static INT8 (Q/DQ placed so ONNX Runtime fuses them into integer kernels), dynamic INT8
-// for MatMul/Gemm, weight-only INT8, FP16 (see fp16.h), mixed precision.
+// Quantization passes: static INT8 (Q/DQ placed so ONNX Runtime fuses them into integer kernels), dynamic
+// INT8 for MatMul/Gemm, weight-only INT8, FP16 (see fp16.h), mixed precision.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,18 +19,19 @@ namespace edgetune {
 struct QuantizeOptions {
   std::string mode = "static";  // static | dynamic | fp16 | weight-only
   // --- static: calibration ---
-  std::string data;            // dataset spec (openDataset) the calibration samples come from
-  int64_t samples = 256;       // calibration examples
-  int batch_size = 32;         // calibration batch (when the model's batch dimension is dynamic)
+  std::string data;                    // dataset spec (openDataset) the calibration samples come from
+  int64_t samples = 256;               // calibration examples
+  int batch_size = 32;                 // calibration batch (when the model's batch dimension is dynamic)
   std::string calibration = "minmax";  // minmax | percentile | entropy | mse
-  double percentile = 99.999;  // for calibration = percentile
+  double percentile = 99.999;          // for calibration = percentile
   // --- number formats ---
-  bool per_channel = true;                 // weights: one scale per output channel (else one per tensor)
-  std::string activation_type = "uint8";   // uint8 | int8
-  bool symmetric_activations = false;      // zero point 0 (int8) / 128 (uint8); Relu then stays a float op
-  bool reduce_range = false;               // weights in [-63, 63]: avoids int16 saturation of u8*s8 on AVX2
+  bool per_channel = true;                // weights: one scale per output channel (else one per tensor)
+  std::string activation_type = "uint8";  // uint8 | int8
+  bool symmetric_activations = false;     // zero point 0 (int8) / 128 (uint8); Relu then stays a float op
+  bool reduce_range = false;              // weights in [-63, 63]: avoids int16 saturation of u8*s8 on AVX2
   /// static: "qdq" (Q/DQ pairs ONNX Runtime fuses into integer kernels) or "qoperator" (those kernels written
-  /// into the file: QLinearConv, QLinearMatMul and com.microsoft QLinearAdd / QLinearGlobalAveragePool / QGemm)
+  /// into the file: QLinearConv, QLinearMatMul and com.microsoft QLinearAdd / QLinearGlobalAveragePool /
+  /// QGemm)
   std::string format = "qdq";
   // --- what to quantize ---
   std::vector<std::string> exclude_nodes;  // regular expressions matched against node names (search)
@@ -66,15 +67,16 @@ std::vector<std::string> staticCalibrationTensors(const Model& model, const Quan
 std::vector<std::string> staticQuantizableNodes(const Model& model, const QuantizeOptions& options);
 
 /// Inserts Q/DQ pairs using precomputed ranges (missing ranges throw Error naming the tensor).
-/// `keep_float` names extra nodes to leave in float (mixed precision); if `only` is non-null, just those nodes
-/// are quantized.
+/// `keep_float` names extra nodes to leave in float (mixed precision); if `only` is non-null, just those
+/// nodes are quantized.
 PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, QuantRange>& ranges,
-                                    const QuantizeOptions& options, const std::set<std::string>& keep_float = {},
+                                    const QuantizeOptions& options,
+                                    const std::set<std::string>& keep_float = {},
                                     const std::set<std::string>* only = nullptr);
 /// Dynamic INT8: MatMul/Gemm with constant weights become DynamicQuantizeLinear + MatMulInteger + scale.
 PassReport quantizeDynamic(Model& model, const QuantizeOptions& options);
-/// Rewrites a static Q/DQ model into QOperator form (see QuantizeOptions::format); nodes that do not match the
-/// patterns stay in Q/DQ form and are counted in the report's details["left_qdq"].
+/// Rewrites a static Q/DQ model into QOperator form (see QuantizeOptions::format); nodes that do not match
+/// the patterns stay in Q/DQ form and are counted in the report's details["left_qdq"].
 PassReport convertToQOperator(Model& model);
 /// Weight-only INT8: constant weights of Conv/Gemm/MatMul/Gather stored int8 + DequantizeLinear.
 PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options);

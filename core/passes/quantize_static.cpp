@@ -1,10 +1,10 @@
 // Static INT8 quantization: Q/DQ placement that ONNX Runtime's QDQ transformers fuse into integer kernels.
 // The rules we follow (ORT's qdq_selectors): every input of a fused node comes from its own DequantizeLinear
-// (one DQ per consumer), its single output goes only into a QuantizeLinear, it does not produce a graph output,
-// activation input and output types match, Conv/Gemm biases are int32 with scale = s_x * s_w and zero point 0.
-// Relu/Clip after a quantized node are dropped when the output's zero point equals the type's minimum (the
-// clamp of QuantizeLinear then does the Relu). Reshape-like ops and MaxPool reuse their input's scale and zero
-// point so ORT drops their Q/DQ and runs them on int8 data.
+// (one DQ per consumer), its single output goes only into a QuantizeLinear, it does not produce a graph
+// output, activation input and output types match, Conv/Gemm biases are int32 with scale = s_x * s_w and zero
+// point 0. Relu/Clip after a quantized node are dropped when the output's zero point equals the type's
+// minimum (the clamp of QuantizeLinear then does the Relu). Reshape-like ops and MaxPool reuse their input's
+// scale and zero point so ORT drops their Q/DQ and runs them on int8 data.
 #include <algorithm>
 #include <cmath>
 #include <regex>
@@ -45,15 +45,16 @@ QuantParams weightParams(float abs_max, bool reduce_range) {
 namespace {
 
 // Ops ORT's QDQ transformer replaces by an integer kernel (QLinearConv, QGemm / MatMulIntegerToFloat,
-// QLinearMatMul, QLinearAdd/Mul, QLinear(Global)AveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu).
-// Sigmoid matters for SiLU (x * Sigmoid(x)) and Squeeze-Excite gates: left float, each one is a DQ -> float ->
-// Q round trip between two integer kernels.
-const std::set<std::string> kTargetOps = {"Conv",    "Gemm",   "MatMul",      "Add",      "Mul",      "AveragePool",
-                                          "GlobalAveragePool", "Concat", "Sigmoid", "LeakyRelu"};
-// Ops ORT runs directly on int8 when the Q after them repeats the DQ before them (DropQDQNodes rules); Slice is
-// how torch.onnx writes chunk/split (ShuffleNet's channel split).
-const std::set<std::string> kPassThroughOps = {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze",
-                                               "Unsqueeze", "Slice", "Expand", "Tile", "Resize"};
+// QLinearMatMul, QLinearAdd/Mul, QLinear(Global)AveragePool, QLinearConcat, QLinearSigmoid,
+// QLinearLeakyRelu). Sigmoid matters for SiLU (x * Sigmoid(x)) and Squeeze-Excite gates: left float, each one
+// is a DQ -> float -> Q round trip between two integer kernels.
+const std::set<std::string> kTargetOps = {
+    "Conv",   "Gemm",    "MatMul",   "Add", "Mul", "AveragePool", "GlobalAveragePool",
+    "Concat", "Sigmoid", "LeakyRelu"};
+// Ops ORT runs directly on int8 when the Q after them repeats the DQ before them (DropQDQNodes rules); Slice
+// is how torch.onnx writes chunk/split (ShuffleNet's channel split).
+const std::set<std::string> kPassThroughOps = {"MaxPool",   "Reshape", "Flatten", "Transpose", "Squeeze",
+                                               "Unsqueeze", "Slice",   "Expand",  "Tile",      "Resize"};
 
 bool isFloat(const Model& model, const std::string& tensor) {
   auto info = model.valueInfo(tensor);
@@ -84,13 +85,15 @@ struct Exclusions {
   // Excluded by the user's patterns and op types only (mixed-precision choices aside).
   bool userExcluded(const onnx::NodeProto& n) const {
     if (ops.count(n.op_type())) return true;
-    return std::any_of(names.begin(), names.end(), [&](const std::regex& r) { return std::regex_search(n.name(), r); });
+    return std::any_of(names.begin(), names.end(),
+                       [&](const std::regex& r) { return std::regex_search(n.name(), r); });
   }
   bool excluded(const onnx::NodeProto& n) const {
     if (ops.count(n.op_type())) return true;
     if (keep_float && keep_float->count(n.name())) return true;
     if (only && !only->count(n.name())) return true;
-    return std::any_of(names.begin(), names.end(), [&](const std::regex& r) { return std::regex_search(n.name(), r); });
+    return std::any_of(names.begin(), names.end(),
+                       [&](const std::regex& r) { return std::regex_search(n.name(), r); });
   }
 };
 
@@ -101,7 +104,8 @@ Exclusions makeExclusions(const QuantizeOptions& o, const std::set<std::string>*
     try {
       e.names.emplace_back(pattern);
     } catch (const std::regex_error& err) {
-      throw Error("quantize: exclude pattern '" + pattern + "' is not a valid regular expression: " + err.what());
+      throw Error("quantize: exclude pattern '" + pattern +
+                  "' is not a valid regular expression: " + err.what());
     }
   }
   e.ops.insert(o.exclude_ops.begin(), o.exclude_ops.end());
@@ -111,7 +115,8 @@ Exclusions makeExclusions(const QuantizeOptions& o, const std::set<std::string>*
 }
 
 // Why ORT could not fuse this node into an integer kernel once its inputs/outputs are quantized (static
-// properties only); empty when it can. The words end up in the coverage report, so they name the real obstacle.
+// properties only); empty when it can. The words end up in the coverage report, so they name the real
+// obstacle.
 std::string notQuantizableReason(const Model& model, const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
   if (!kTargetOps.count(op)) return skip_reason::kOpNotSupported;
@@ -140,15 +145,18 @@ std::string notQuantizableReason(const Model& model, const onnx::NodeProto& n) {
   }
   if (op == "MatMul") {
     if (!isActivation(model, in(0))) return kInputNotActivation;
-    if (isConstFloat(model, in(1))) return model.initializer(in(1))->dims_size() == 2 ? "" : "weight is not 2-D";
+    if (isConstFloat(model, in(1)))
+      return model.initializer(in(1))->dims_size() == 2 ? "" : "weight is not 2-D";
     return isActivation(model, in(1)) ? "" : skip_reason::kWeightNotConstant;
   }
   if (op == "Add" || op == "Mul") {
     // At most one constant operand (quantized like an activation); both must be float.
     int constants = 0;
     for (int i = 0; i < 2; ++i) {
-      if (isConstFloat(model, in(i))) ++constants;
-      else if (!isActivation(model, in(i))) return kInputNotActivation;
+      if (isConstFloat(model, in(i)))
+        ++constants;
+      else if (!isActivation(model, in(i)))
+        return kInputNotActivation;
     }
     return constants < 2 ? "" : "both operands constant";
   }
@@ -160,7 +168,9 @@ std::string notQuantizableReason(const Model& model, const onnx::NodeProto& n) {
   return isActivation(model, in(0)) ? "" : kInputNotActivation;  // pools, Sigmoid, LeakyRelu
 }
 
-bool quantizable(const Model& model, const onnx::NodeProto& n) { return notQuantizableReason(model, n).empty(); }
+bool quantizable(const Model& model, const onnx::NodeProto& n) {
+  return notQuantizableReason(model, n).empty();
+}
 
 // The plan: targets, folded activations, and for each quantized tensor where its range comes from.
 struct Plan {
@@ -168,13 +178,14 @@ struct Plan {
   std::map<int, int> folded;                        // target node -> Relu/Clip node folded into it
   std::vector<std::string> order;                   // quantized activation tensors, in the order found
   std::map<std::string, std::string> range_source;  // tensor -> tensor whose range it uses (itself or shared)
-  std::set<int> pass_through;                       // pass-through nodes whose output shares the input's params
+  std::set<int> pass_through;  // pass-through nodes whose output shares the input's params
 };
 
 // Tensor a target finally outputs (the folded Relu's output if any).
 std::string finalOutput(const Model& model, const Plan& plan, int node) {
   auto it = plan.folded.find(node);
-  return it == plan.folded.end() ? model.graph().node(node).output(0) : model.graph().node(it->second).output(0);
+  return it == plan.folded.end() ? model.graph().node(node).output(0)
+                                 : model.graph().node(it->second).output(0);
 }
 
 Plan makePlan(const Model& model, const QuantizeOptions& o, const Exclusions& ex) {
@@ -189,7 +200,8 @@ Plan makePlan(const Model& model, const QuantizeOptions& o, const Exclusions& ex
   };
   auto quantAware = [&](int consumer) {
     const auto& c = g.node(consumer);
-    return is_target[static_cast<size_t>(consumer)] || (kPassThroughOps.count(c.op_type()) && !ex.excluded(c));
+    return is_target[static_cast<size_t>(consumer)] ||
+           (kPassThroughOps.count(c.op_type()) && !ex.excluded(c));
   };
 
   for (int i : model.topologicalOrder()) {
@@ -219,7 +231,8 @@ Plan makePlan(const Model& model, const QuantizeOptions& o, const Exclusions& ex
         for (int c : model.consumers(final_out)) wants_q |= quantAware(c);
       }
       if (wants_q) add(final_out, final_out);
-    } else if (kPassThroughOps.count(n.op_type()) && !ex.excluded(n) && n.input_size() > 0 && n.output_size() == 1) {
+    } else if (kPassThroughOps.count(n.op_type()) && !ex.excluded(n) && n.input_size() > 0 &&
+               n.output_size() == 1) {
       auto it = plan.range_source.find(n.input(0));
       if (it != plan.range_source.end() && isFloat(model, n.output(0))) {
         plan.pass_through.insert(i);
@@ -237,9 +250,12 @@ DataType activationType(const QuantizeOptions& o) {
 Tensor zeroPointTensor(DataType type, std::vector<int64_t> shape, const std::vector<int32_t>& values) {
   Tensor t(type, std::move(shape));
   for (size_t i = 0; i < values.size(); ++i) {
-    if (type == DataType::UInt8) t.values<uint8_t>()[i] = static_cast<uint8_t>(values[i]);
-    else if (type == DataType::Int8) t.values<int8_t>()[i] = static_cast<int8_t>(values[i]);
-    else t.values<int32_t>()[i] = values[i];
+    if (type == DataType::UInt8)
+      t.values<uint8_t>()[i] = static_cast<uint8_t>(values[i]);
+    else if (type == DataType::Int8)
+      t.values<int8_t>()[i] = static_cast<int8_t>(values[i]);
+    else
+      t.values<int32_t>()[i] = values[i];
   }
   return t;
 }
@@ -256,8 +272,8 @@ class QdqWriter {
   }
 
   // A DequantizeLinear node reading (q, scale, zp); returns its output.
-  std::string dq(const std::string& base, const std::string& q, const std::string& scale, const std::string& zp,
-                 int64_t axis = -1, const std::string& output = {}) {
+  std::string dq(const std::string& base, const std::string& q, const std::string& scale,
+                 const std::string& zp, int64_t axis = -1, const std::string& output = {}) {
     auto* node = newNode("DequantizeLinear", base + "_DequantizeLinear");
     node->add_input(q);
     node->add_input(scale);
@@ -273,7 +289,8 @@ class QdqWriter {
     return out;
   }
 
-  std::string q(const std::string& base, const std::string& x, const std::string& scale, const std::string& zp) {
+  std::string q(const std::string& base, const std::string& x, const std::string& scale,
+                const std::string& zp) {
     auto* node = newNode("QuantizeLinear", base + "_QuantizeLinear");
     node->add_input(x);
     node->add_input(scale);
@@ -347,7 +364,9 @@ std::pair<Tensor, std::vector<float>> quantizeWeight(const Tensor& w, int64_t ax
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
-std::string quantNodeKey(const onnx::NodeProto& n) { return n.name().empty() ? n.output(0) : n.name(); }
+std::string quantNodeKey(const onnx::NodeProto& n) {
+  return n.name().empty() ? n.output(0) : n.name();
+}
 
 bool readsFloatWeights(const Model& model, const onnx::NodeProto& n) {
   for (const auto& in : n.input()) {
@@ -381,9 +400,12 @@ QuantDecisions staticDecisions(const Model& model, const QuantizeOptions& option
     // Only nodes that hold MACs or weights, or that INT8 could have run, are worth naming.
     if (!kTargetOps.count(n.op_type()) && !hasMacs(n.op_type()) && !readsFloatWeights(model, n)) continue;
     std::string reason;
-    if (ex.userExcluded(n)) reason = skip_reason::kExcludedByUser;
-    else if (keep_float.count(n.name())) reason = "kept in float by mixed precision (output SNR budget)";
-    else reason = notQuantizableReason(model, n);
+    if (ex.userExcluded(n))
+      reason = skip_reason::kExcludedByUser;
+    else if (keep_float.count(n.name()))
+      reason = "kept in float by mixed precision (output SNR budget)";
+    else
+      reason = notQuantizableReason(model, n);
     if (reason.empty()) reason = "not reached by the plan";  // defensive: every quantizable node is a target
     out.push_back({quantNodeKey(n), reason});
   }
@@ -417,8 +439,10 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
   PassReport report;
   report.pass_name = "quantize";
   if (model.opsetVersion() < 13)
-    throw Error(model.origin() + ": static quantization needs opset 13 or newer (per-channel DequantizeLinear), "
-                "the model has opset " + std::to_string(model.opsetVersion()));
+    throw Error(model.origin() +
+                ": static quantization needs opset 13 or newer (per-channel DequantizeLinear), "
+                "the model has opset " +
+                std::to_string(model.opsetVersion()));
   model.reindex();
   const Exclusions ex = makeExclusions(options, &keep_float, only);
   const Plan plan = makePlan(model, options, ex);
@@ -453,7 +477,8 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
   std::map<std::string, std::pair<std::string, std::string>> qparam_names;
   for (const auto& t : plan.order) {
     const QuantParams p = params[t];
-    const std::string scale = w.addInitializer(t + "_scale", Tensor::from<float>({}, std::vector<float>{p.scale}));
+    const std::string scale =
+        w.addInitializer(t + "_scale", Tensor::from<float>({}, std::vector<float>{p.scale}));
     const std::string zp = w.addInitializer(t + "_zero_point", zeroPointTensor(act_type, {}, {p.zero_point}));
     qparam_names[t] = {scale, zp};
   }
@@ -467,14 +492,18 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
   for (int i : plan.targets) {
     auto* n = g.mutable_node(i);
     const std::string& op = n->op_type();
-    const bool has_weight = op == "Conv" || op == "Gemm" || (op == "MatMul" && isConstFloat(model, n->input(1)));
+    const bool has_weight =
+        op == "Conv" || op == "Gemm" || (op == "MatMul" && isConstFloat(model, n->input(1)));
     if (has_weight) {
       const std::string wname = n->input(1);
       int64_t axis = -1;
       if (options.per_channel) {
-        if (op == "Conv") axis = 0;
-        else if (op == "Gemm") axis = attrInt(*n, "transB", 0) ? 0 : 1;
-        else axis = 1;
+        if (op == "Conv")
+          axis = 0;
+        else if (op == "Gemm")
+          axis = attrInt(*n, "transB", 0) ? 0 : 1;
+        else
+          axis = 1;
       }
       if (!quantized_weights.count(wname)) {
         const Tensor wf = tensorFromProto(*model.initializer(wname));
@@ -497,10 +526,10 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
         const int64_t channels = static_cast<int64_t>(scales.size());
         std::vector<int64_t> shape = axis >= 0 ? std::vector<int64_t>{channels} : std::vector<int64_t>{};
         quantized_weights[wname] = w.addInitializer(wname + "_quantized", q);
-        weight_qparams[wname] = {w.addInitializer(wname + "_scale", Tensor::from<float>(shape, scales)),
-                                 w.addInitializer(wname + "_zero_point",
-                                                  zeroPointTensor(DataType::Int8, shape,
-                                                                  std::vector<int32_t>(scales.size(), 0)))};
+        weight_qparams[wname] = {
+            w.addInitializer(wname + "_scale", Tensor::from<float>(shape, scales)),
+            w.addInitializer(wname + "_zero_point",
+                             zeroPointTensor(DataType::Int8, shape, std::vector<int32_t>(scales.size(), 0)))};
         weight_scales[wname] = scales;
         ++weights;
       }
@@ -523,12 +552,13 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
           bq.values<int32_t>()[static_cast<size_t>(k)] =
               static_cast<int32_t>(std::clamp(v, -2147483647.0, 2147483647.0));
         }
-        std::vector<int64_t> shape = s_w.size() == 1 && axis < 0 ? std::vector<int64_t>{}
-                                                                 : std::vector<int64_t>{b.shape()[0]};
+        std::vector<int64_t> shape =
+            s_w.size() == 1 && axis < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{b.shape()[0]};
         const std::string bq_name = w.addInitializer(bname + "_quantized", bq);
         const std::string bs_name = w.addInitializer(bname + "_scale", Tensor::from<float>(shape, bscale));
-        const std::string bz_name = w.addInitializer(
-            bname + "_zero_point", zeroPointTensor(DataType::Int32, shape, std::vector<int32_t>(bscale.size(), 0)));
+        const std::string bz_name =
+            w.addInitializer(bname + "_zero_point",
+                             zeroPointTensor(DataType::Int32, shape, std::vector<int32_t>(bscale.size(), 0)));
         n->set_input(2, w.dq(bname, bq_name, bs_name, bz_name, shape.empty() ? -1 : 0));
         replaced_initializers.insert(bname);
       }
@@ -542,16 +572,21 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
         for (float v : c.values<float>()) r.min = std::min(r.min, v), r.max = std::max(r.max, v);
         const QuantParams p = activationParams(r, act_type, options.symmetric_activations);
         Tensor q(act_type, c.shape());
-        const int qmin = act_type == DataType::UInt8 ? 0 : -128, qmax = act_type == DataType::UInt8 ? 255 : 127;
+        const int qmin = act_type == DataType::UInt8 ? 0 : -128,
+                  qmax = act_type == DataType::UInt8 ? 255 : 127;
         for (int64_t e = 0; e < c.numel(); ++e) {
-          const long v = std::clamp<long>(std::lround(c.values<float>()[static_cast<size_t>(e)] / p.scale) +
-                                              p.zero_point, qmin, qmax);
-          if (act_type == DataType::UInt8) q.values<uint8_t>()[static_cast<size_t>(e)] = static_cast<uint8_t>(v);
-          else q.values<int8_t>()[static_cast<size_t>(e)] = static_cast<int8_t>(v);
+          const long v = std::clamp<long>(
+              std::lround(c.values<float>()[static_cast<size_t>(e)] / p.scale) + p.zero_point, qmin, qmax);
+          if (act_type == DataType::UInt8)
+            q.values<uint8_t>()[static_cast<size_t>(e)] = static_cast<uint8_t>(v);
+          else
+            q.values<int8_t>()[static_cast<size_t>(e)] = static_cast<int8_t>(v);
         }
         const std::string qn = w.addInitializer(cname + "_quantized", q);
-        const std::string sn = w.addInitializer(cname + "_scale", Tensor::from<float>({}, std::vector<float>{p.scale}));
-        const std::string zn = w.addInitializer(cname + "_zero_point", zeroPointTensor(act_type, {}, {p.zero_point}));
+        const std::string sn =
+            w.addInitializer(cname + "_scale", Tensor::from<float>({}, std::vector<float>{p.scale}));
+        const std::string zn =
+            w.addInitializer(cname + "_zero_point", zeroPointTensor(act_type, {}, {p.zero_point}));
         n->set_input(k, w.dq(cname, qn, sn, zn));
         replaced_initializers.insert(cname);
       }
@@ -601,10 +636,11 @@ PassReport quantizeStaticWithRanges(Model& model, const std::map<std::string, Qu
   }
   finishGraphEdit(model, "quantize");
 
-  report.lines.push_back("quantized " + std::to_string(plan.targets.size()) + " nodes (" + std::to_string(weights) +
-                         " weight tensors, " + std::to_string(plan.order.size()) + " activation tensors) to " +
-                         (act_type == DataType::UInt8 ? "uint8" : "int8") + " activations, int8 " +
-                         (options.per_channel ? "per-channel" : "per-tensor") + " weights");
+  report.lines.push_back("quantized " + std::to_string(plan.targets.size()) + " nodes (" +
+                         std::to_string(weights) + " weight tensors, " + std::to_string(plan.order.size()) +
+                         " activation tensors) to " + (act_type == DataType::UInt8 ? "uint8" : "int8") +
+                         " activations, int8 " + (options.per_channel ? "per-channel" : "per-tensor") +
+                         " weights");
   report.details["quantized_nodes"] = plan.targets.size();
   report.details["activation_tensors"] = plan.order.size();
   report.details["weight_tensors"] = weights;

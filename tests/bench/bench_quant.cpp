@@ -1,9 +1,9 @@
-// Quantization benchmark: FP32 vs INT8 file size, latency (1 and 2 threads, medians of interleaved runs in the
-// same process and sessions), accuracy or output agreement, fused-kernel counts, and the four calibration
+// Quantization benchmark: FP32 vs INT8 file size, latency (1 and 2 threads, medians of interleaved runs in
+// the same process and sessions), accuracy or output agreement, fused-kernel counts, and the four calibration
 // methods' accuracy / calibration time / peak memory.
 // Usage: bench_quant MODEL|zoo:resnet18|zoo:bert [DATA_SPEC] [--calib SPEC] [--mode static|dynamic]
 //                   [--samples N] [--runs N] [--methods minmax,percentile,entropy,mse] [--save OUT.onnx]
-//                   [--per-tensor] [--reduce-range] [--no-clean] [--eval-limit N]
+//                   [--per-tensor] [--reduce-range] [--no-clean] [--eval-limit N] [--format qdq|qoperator]
 // A model file goes through the same clean-up every command runs (canonicalize) before it is quantized; the
 // file size ratio is against the raw file, as the user exported it.
 #include <algorithm>
@@ -35,7 +35,8 @@ class RandomDataset : public Dataset {
   RandomDataset(std::vector<TensorInfo> inputs, size_t n, int64_t dynamic_dim) : n_(n) {
     for (auto& i : inputs) {
       FeatureInfo f{i.name, i.type, {}};
-      for (size_t d = 1; d < i.shape.size(); ++d) f.shape.push_back(i.shape[d] < 0 ? dynamic_dim : i.shape[d]);
+      for (size_t d = 1; d < i.shape.size(); ++d)
+        f.shape.push_back(i.shape[d] < 0 ? dynamic_dim : i.shape[d]);
       features_.push_back(f);
     }
   }
@@ -52,7 +53,8 @@ class RandomDataset : public Dataset {
         std::normal_distribution<float> dist;
         for (auto& v : t.values<float>()) v = dist(rng);
       } else if (f.type == DataType::Int64) {
-        const bool mask = f.name.find("mask") != std::string::npos, type = f.name.find("type") != std::string::npos;
+        const bool mask = f.name.find("mask") != std::string::npos,
+                   type = f.name.find("type") != std::string::npos;
         for (auto& v : t.values<int64_t>()) v = mask ? 1 : type ? 0 : static_cast<int64_t>(rng() % 1000);
       }
       e.features.push_back(std::move(t));
@@ -66,7 +68,8 @@ class RandomDataset : public Dataset {
   std::vector<FeatureInfo> features_;
 };
 
-// Accuracy (if labels make sense), argmax agreement and output SNR of `quant` against `fp32` over the dataset.
+// Accuracy (if labels make sense), argmax agreement and output SNR of `quant` against `fp32` over the
+// dataset.
 struct Agreement {
   double fp32_top1 = -1, int8_top1 = -1, argmax_agreement = 0, snr_db = 0;
   size_t count = 0;
@@ -134,26 +137,44 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    std::string model_arg = argv[1], data_spec, calib_spec, mode, methods = "minmax,percentile,entropy,mse", save;
+    std::string model_arg = argv[1], data_spec, calib_spec, mode, methods = "minmax,percentile,entropy,mse",
+                save;
     int64_t samples = 256;
     int runs = 30;
     bool per_tensor = false, reduce_range = false, no_clean = false;
     size_t eval_limit = 0;
+    std::string format = "qdq";
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i];
-      auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : throw Error("missing value after " + a); };
-      if (a == "--calib") calib_spec = next();
-      else if (a == "--mode") mode = next();
-      else if (a == "--samples") samples = std::stoll(next());
-      else if (a == "--runs") runs = std::stoi(next());
-      else if (a == "--methods") methods = next();
-      else if (a == "--save") save = next();
-      else if (a == "--per-tensor") per_tensor = true;
-      else if (a == "--reduce-range") reduce_range = true;
-      else if (a == "--no-clean") no_clean = true;
-      else if (a == "--eval-limit") eval_limit = static_cast<size_t>(std::stoll(next()));
-      else if (data_spec.empty()) data_spec = a;
-      else throw Error("unexpected argument '" + a + "'");
+      auto next = [&] {
+        return i + 1 < argc ? std::string(argv[++i]) : throw Error("missing value after " + a);
+      };
+      if (a == "--calib")
+        calib_spec = next();
+      else if (a == "--mode")
+        mode = next();
+      else if (a == "--samples")
+        samples = std::stoll(next());
+      else if (a == "--runs")
+        runs = std::stoi(next());
+      else if (a == "--methods")
+        methods = next();
+      else if (a == "--save")
+        save = next();
+      else if (a == "--per-tensor")
+        per_tensor = true;
+      else if (a == "--format")
+        format = next();
+      else if (a == "--reduce-range")
+        reduce_range = true;
+      else if (a == "--no-clean")
+        no_clean = true;
+      else if (a == "--eval-limit")
+        eval_limit = static_cast<size_t>(std::stoll(next()));
+      else if (data_spec.empty())
+        data_spec = a;
+      else
+        throw Error("unexpected argument '" + a + "'");
     }
     Model model;
     if (model_arg == "zoo:resnet18") {
@@ -190,10 +211,11 @@ int main(int argc, char** argv) {
       if (eval_limit > 0 && eval_limit < eval_data->size()) {
         std::vector<size_t> first_n(eval_limit);
         for (size_t i = 0; i < eval_limit; ++i) first_n[i] = i;
-        eval_data = std::make_shared<SubsetDataset>(eval_data, first_n, "first " + std::to_string(eval_limit));
+        eval_data =
+            std::make_shared<SubsetDataset>(eval_data, first_n, "first " + std::to_string(eval_limit));
       }
-    }
-    else eval_data = std::make_shared<RandomDataset>(probe->inputs(), 256, 128);
+    } else
+      eval_data = std::make_shared<RandomDataset>(probe->inputs(), 256, 128);
     calib_data = calib_spec.empty() ? eval_data : openDataset(calib_spec);
     const bool labelled = !data_spec.empty();
 
@@ -223,6 +245,7 @@ int main(int argc, char** argv) {
       o.samples = samples;
       o.per_channel = !per_tensor;
       o.reduce_range = reduce_range;
+      o.format = format;
       QuantizePass pass(o);
       if (mode == "static") pass.setDataset(calib_data);
       Variant v{mode == "static" ? o.calibration : mode, model, 0, 0, 0};
@@ -258,13 +281,14 @@ int main(int argc, char** argv) {
       } catch (const Error&) {
       }
       const IntegerMacsReport im = integerMacsInOrt(model, main_variant.model, shapes ? &*shapes : nullptr);
-      std::printf("MACs in ORT integer kernels: %.1f%% (%lld of %lld; %lld left in float, %d nodes unsized)\n",
-                  100.0 * im.integerShare(), static_cast<long long>(im.integer_macs),
-                  static_cast<long long>(im.float_model_macs), static_cast<long long>(im.float_macs),
-                  im.unknown_shape_nodes);
+      std::printf(
+          "MACs in ORT integer kernels: %.1f%% (%lld of %lld; %lld left in float, %d nodes unsized)\n",
+          100.0 * im.integerShare(), static_cast<long long>(im.integer_macs),
+          static_cast<long long>(im.float_model_macs), static_cast<long long>(im.float_macs),
+          im.unknown_shape_nodes);
       for (size_t i = 0; i < im.float_nodes.size() && i < 5; ++i)
-        std::printf("  float: %s '%s' %lld MACs\n", im.float_nodes[i].op_type.c_str(), im.float_nodes[i].name.c_str(),
-                    static_cast<long long>(im.float_nodes[i].macs));
+        std::printf("  float: %s '%s' %lld MACs\n", im.float_nodes[i].op_type.c_str(),
+                    im.float_nodes[i].name.c_str(), static_cast<long long>(im.float_nodes[i].macs));
     }
 
     // Latency at batch 1, same process, same sessions, interleaved rounds.
@@ -272,20 +296,21 @@ int main(int argc, char** argv) {
     for (int threads : {1, 2}) {
       OrtOptions ort;
       ort.intra_op_threads = threads;
-      ort.allow_spinning = false;  // sessions take turns: no idle spinning threads competing with the timed one
+      ort.allow_spinning =
+          false;  // sessions take turns: no idle spinning threads competing with the timed one
       auto a = makeOrtExecutor(model, ort), b = makeOrtExecutor(main_variant.model, ort);
       auto inputs = bindInputs(a->inputs(), makeBatch(*eval_data, first), eval_data->name());
       BenchmarkOptions timing;  // each round runs FP32 then INT8 once, so both see the same machine state
       timing.runs = runs;
       timing.warmup_runs = 5;
       const auto ms = interleavedMedians({a.get(), b.get()}, {inputs, inputs}, timing);  // FP32, INT8
-      std::printf("latency %d thread(s), batch 1, median of %d: FP32 %.3f ms, INT8 %.3f ms, speed-up %.2fx\n", threads,
-                  runs, ms[0], ms[1], ms[0] / ms[1]);
+      std::printf("latency %d thread(s), batch 1, median of %d: FP32 %.3f ms, INT8 %.3f ms, speed-up %.2fx\n",
+                  threads, runs, ms[0], ms[1], ms[0] / ms[1]);
     }
 
     // Accuracy / agreement per variant.
-    std::printf("\n%-12s %10s %10s %11s %9s %10s %12s %12s\n", "variant", "fp32 top1", "int8 top1", "agreement",
-                "SNR dB", "calib s", "peak MB", "hist KB");
+    std::printf("\n%-12s %10s %10s %11s %9s %10s %12s %12s\n", "variant", "fp32 top1", "int8 top1",
+                "agreement", "SNR dB", "calib s", "peak MB", "hist KB");
     auto fp32 = makeOrtExecutor(model);
     for (const auto& v : variants) {
       auto q = makeOrtExecutor(v.model);
