@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
-#include <random>
 #include <sstream>
 
 #include "core/analysis/calibration.h"
@@ -23,50 +22,11 @@
 #include "core/runtime/benchmark.h"
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
+#include "tests/random_dataset.h"
 
 using namespace edgetune;
 
 namespace {
-
-// Random examples shaped like the model's inputs (for models without a dataset): floats N(0,1); integer
-// inputs are token ids in [0, 1000) except masks (1) and token types (0).
-class RandomDataset : public Dataset {
- public:
-  RandomDataset(std::vector<TensorInfo> inputs, size_t n, int64_t dynamic_dim) : n_(n) {
-    for (auto& i : inputs) {
-      FeatureInfo f{i.name, i.type, {}};
-      for (size_t d = 1; d < i.shape.size(); ++d)
-        f.shape.push_back(i.shape[d] < 0 ? dynamic_dim : i.shape[d]);
-      features_.push_back(f);
-    }
-  }
-  std::string name() const override { return "random inputs"; }
-  size_t size() const override { return n_; }
-  std::vector<FeatureInfo> features() const override { return features_; }
-  std::vector<std::string> classNames() const override { return {"0", "1"}; }
-  Example get(size_t index) const override {
-    std::mt19937_64 rng(index + 1);
-    Example e;
-    for (const auto& f : features_) {
-      Tensor t(f.type, f.shape);
-      if (f.type == DataType::Float32) {
-        std::normal_distribution<float> dist;
-        for (auto& v : t.values<float>()) v = dist(rng);
-      } else if (f.type == DataType::Int64) {
-        const bool mask = f.name.find("mask") != std::string::npos,
-                   type = f.name.find("type") != std::string::npos;
-        for (auto& v : t.values<int64_t>()) v = mask ? 1 : type ? 0 : static_cast<int64_t>(rng() % 1000);
-      }
-      e.features.push_back(std::move(t));
-    }
-    e.label = 0;
-    return e;
-  }
-
- private:
-  size_t n_;
-  std::vector<FeatureInfo> features_;
-};
 
 // Accuracy (if labels make sense), argmax agreement and output SNR of `quant` against `fp32` over the
 // dataset.
@@ -215,7 +175,7 @@ int main(int argc, char** argv) {
             std::make_shared<SubsetDataset>(eval_data, first_n, "first " + std::to_string(eval_limit));
       }
     } else
-      eval_data = std::make_shared<RandomDataset>(probe->inputs(), 256, 128);
+      eval_data = test::RandomDataset::forModel(model, resolveInputShapes(model), 256);
     calib_data = calib_spec.empty() ? eval_data : openDataset(calib_spec);
     const bool labelled = !data_spec.empty();
 
