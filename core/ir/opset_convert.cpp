@@ -37,6 +37,17 @@
 namespace edgetune {
 namespace {
 
+// The values of an INT64 or INT32 constant (the caller checked the type).
+std::vector<int64_t> integerValues(const onnx::TensorProto& proto) {
+  const Tensor v = tensorFromProto(proto);
+  std::vector<int64_t> out;
+  if (v.type() == DataType::Int64)
+    for (auto x : v.values<int64_t>()) out.push_back(x);
+  else
+    for (auto x : v.values<int32_t>()) out.push_back(x);
+  return out;
+}
+
 using onnx::AttributeProto;
 using onnx::GraphProto;
 using onnx::NodeProto;
@@ -220,13 +231,7 @@ struct Scope {
       if (auto it = s->initializers.find(name); it != s->initializers.end()) {
         const auto& t = *it->second;
         if (t.data_type() != TensorProto::INT64 && t.data_type() != TensorProto::INT32) return std::nullopt;
-        Tensor v = tensorFromProto(t);
-        std::vector<int64_t> out;
-        if (v.type() == DataType::Int64)
-          for (auto x : v.values<int64_t>()) out.push_back(x);
-        else
-          for (auto x : v.values<int32_t>()) out.push_back(x);
-        return out;
+        return integerValues(t);
       }
     }
     return std::nullopt;
@@ -269,13 +274,7 @@ void collectConstants(Scope& scope, const GraphProto& g) {
     } else if (const auto* a = findAttr(n, "value"); a && a->has_t()) {
       const auto& t = a->t();
       if (t.data_type() != TensorProto::INT64 && t.data_type() != TensorProto::INT32) continue;
-      Tensor v = tensorFromProto(t);
-      std::vector<int64_t> out;
-      if (v.type() == DataType::Int64)
-        for (auto x : v.values<int64_t>()) out.push_back(x);
-      else
-        for (auto x : v.values<int32_t>()) out.push_back(x);
-      scope.constant_ints[n.output(0)] = std::move(out);
+      scope.constant_ints[n.output(0)] = integerValues(t);
     }
   }
 }
