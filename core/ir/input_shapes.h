@@ -20,8 +20,8 @@ inline constexpr int64_t kDefaultSequenceLength = 128;
 struct InputShapes {
   std::map<std::string, std::vector<int64_t>> dims;  // input name -> concrete shape (every dimension >= 1)
   std::set<std::string> dynamic_batch;  // inputs whose first dimension is symbolic in the model (the batch)
-  std::vector<std::string>
-      notes;  // "input_ids: 'sequence' = 128 (default for token inputs; --shape to change)"
+  // One line per size that was not given: "input_ids: 'sequence' = 128 (default sequence length ...)".
+  std::vector<std::string> notes;
 
   bool empty() const { return dims.empty(); }
   /// The batch size: the first dimension of the first input (1 when there are no inputs).
@@ -36,7 +36,7 @@ struct InputShapes {
 };
 
 /// Parses `--shape` values "NAME=1x128" (one per input; "x" or "," between dimensions). Throws Error naming
-/// the value and what is wrong ("--shape 'x=1xa': dimension 'a' is not a positive integer").
+/// the value and what is wrong ("--shape 'x=1xa': dimension 'a' is not an integer in 1..16777216").
 std::map<std::string, std::vector<int64_t>> parseShapeSpecs(const std::vector<std::string>& specs);
 
 /// Where sizes come from besides the user: one dataset example's feature shapes (without the batch
@@ -46,7 +46,9 @@ using ExampleShapes = std::map<std::string, std::vector<int64_t>>;
 
 /// Resolves every input of `model` to a concrete shape: a given shape first (it must agree with the model's
 /// fixed dimensions), then the dataset example, then the defaults: a symbolic first dimension is the batch
-/// (1), a symbolic dimension of an integer input is the sequence length (128). A float input's symbolic
+/// (1), a symbolic dimension of an integer input is the sequence length (128, or the model's position buffer
+/// length when that is shorter: a longer sequence would not run). A symbolic dimension name keeps one size
+/// across inputs ("sequence" in input_ids and attention_mask), as ONNX means it. A float input's symbolic
 /// spatial dimension with no dataset and no --shape throws Error naming the input and the dimension and how
 /// to give it, so an image model is never measured at 1x1 by accident. Names in `given` that are not inputs
 /// throw Error.
