@@ -523,6 +523,9 @@ bool TrainPanel::start() {
     measure.latency_warmup = 2;
     measure.accuracy_limit = 0;  // the whole validation subset
     const Model trained = Model::load(output.path);  // measure what was written, as ONNX Runtime will load it
+    // Latency at the sizes the rest of the studio uses: the training data's, else the defaults.
+    const ExampleShapes example = exampleShapesOf(*dataset);
+    measure.input_shapes = resolveInputShapes(trained, {}, &example);
     VariantMetrics metrics = measureVariant(trained, validation.get(), measure, measuring.context(), {});
     job.throwIfCancelled();
 
