@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -93,8 +93,9 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   mode_ = new QComboBox(this);
   mode_->addItem("Distill from the baseline", static_cast<int>(TrainSettings::Mode::Distill));
   mode_->addItem("Fine-tune with labels", static_cast<int>(TrainSettings::Mode::FineTune));
-  mode_->setToolTip("Distill: the baseline model is the teacher (soft targets at temperature T, weight alpha).\n"
-                    "Fine-tune: recover with the dataset's labels only (pruned weights stay zero).");
+  mode_->setToolTip(
+      "Distill: the baseline model is the teacher (soft targets at temperature T, weight alpha).\n"
+      "Fine-tune: recover with the dataset's labels only (pruned weights stay zero).");
   form->addRow("Mode", mode_);
 
   source_ = new QComboBox(this);
@@ -109,8 +110,9 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
                       "zoo:resnet20?input_channels=1&image_size=28&classes=10",
                       "zoo:mobilenetv2?input_channels=1&image_size=28&classes=10",
                       "zoo:resnet8?input_channels=3&image_size=32&classes=10"});
-  student_->setToolTip("A model-zoo source (zoo:ARCH?key=value&...) or an ONNX file; its class count must match "
-                       "the dataset's");
+  student_->setToolTip(
+      "A model-zoo source (zoo:ARCH?key=value&...) or an ONNX file; its class count must match "
+      "the dataset's");
   student_->setMinimumContentsLength(20);
   student_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   form->addRow("Student", student_);
@@ -149,7 +151,8 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   validation_size_ = new QSpinBox(this);
   validation_size_->setRange(0, 1000000);
   validation_size_->setSpecialValueText("none");
-  validation_size_->setToolTip("Examples held out (seeded) for the per-epoch accuracy and the final measurement");
+  validation_size_->setToolTip(
+      "Examples held out (seeded) for the per-epoch accuracy and the final measurement");
   form->addRow("Validation subset", validation_size_);
 
   auto* buttons = new QHBoxLayout;
@@ -173,7 +176,8 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   connect(cancel_, &QPushButton::clicked, this, &TrainPanel::cancel);
   connect(mode_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
   connect(source_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
-  if (!trainingAvailable()) status_->setText("training engine not built (configure with EDGETUNE_BUILD_TRAINING=ON)");
+  if (!trainingAvailable())
+    status_->setText("training engine not built (configure with EDGETUNE_BUILD_TRAINING=ON)");
   updateEnabled();
 }
 
@@ -200,7 +204,9 @@ void TrainPanel::setSourceModel(std::shared_ptr<const Model> model, const QStrin
   updateEnabled();
 }
 
-void TrainPanel::setOutputDir(const QString& dir) { output_dir_ = dir; }
+void TrainPanel::setOutputDir(const QString& dir) {
+  output_dir_ = dir;
+}
 
 TrainSettings TrainPanel::settings() const {
   TrainSettings s;
@@ -240,8 +246,8 @@ void TrainPanel::updateEnabled() {
   const bool idle = job_.isNull();
   const bool distill = mode_->currentData().toInt() == static_cast<int>(TrainSettings::Mode::Distill);
   const bool student = source_->currentData().toInt() == static_cast<int>(TrainSettings::Source::Student);
-  for (QWidget* w : std::initializer_list<QWidget*>{mode_, source_, epochs_, batch_, learning_rate_, optimizer_,
-                                                    augment_, steps_, validation_size_})
+  for (QWidget* w : std::initializer_list<QWidget*>{mode_, source_, epochs_, batch_, learning_rate_,
+                                                    optimizer_, augment_, steps_, validation_size_})
     w->setEnabled(available && idle);
   student_->setEnabled(available && idle && student);
   temperature_->setEnabled(available && idle && distill);
@@ -267,7 +273,9 @@ void TrainPanel::cancel() {
 #ifndef EDGETUNE_HAVE_TRAINING
 
 bool TrainPanel::start() {
-  fail("Cannot train: the training engine is not built (configure with EDGETUNE_BUILD_TRAINING=ON and libtorch)");
+  fail(
+      "Cannot train: the training engine is not built (configure with EDGETUNE_BUILD_TRAINING=ON and "
+      "libtorch)");
   return false;
 }
 
@@ -289,14 +297,17 @@ std::string fileSafe(const std::string& text) {
   std::string out;
   for (char c : text) {
     const bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-    if (safe) out += c;
-    else if (!out.empty() && out.back() != '_') out += '_';  // one '_' per run of other characters
+    if (safe)
+      out += c;
+    else if (!out.empty() && out.back() != '_')
+      out += '_';  // one '_' per run of other characters
   }
   while (!out.empty() && out.back() == '_') out.pop_back();
   return out.empty() ? "model" : out;
 }
 
-// A file name in `dir` that does not exist yet ("name.onnx", "name-2.onnx", ...): a run never replaces anything.
+// A file name in `dir` that does not exist yet ("name.onnx", "name-2.onnx", ...): a run never replaces
+// anything.
 fs::path freshPath(const fs::path& dir, const std::string& stem) {
   fs::path p = dir / (stem + ".onnx");
   for (int i = 2; fs::exists(p); ++i) p = dir / (stem + "-" + std::to_string(i) + ".onnx");
@@ -315,7 +326,8 @@ struct RemoveUnlessKept {
   }
 };
 
-// The checks a user can fail before any work starts, with messages that name the model, the dataset and the fix.
+// The checks a user can fail before any work starts, with messages that name the model, the dataset and the
+// fix.
 void checkTrainable(const Model& model, const std::string& label, const Dataset& dataset) {
   std::vector<TensorInfo> inputs;
   for (const auto& vi : model.inputs()) inputs.push_back({vi.name, vi.type, vi.shape});
@@ -327,12 +339,12 @@ void checkTrainable(const Model& model, const std::string& label, const Dataset&
   const int64_t classes = modelClassCount(model);
   if (classes >= 0 && static_cast<size_t>(classes) != dataset.numClasses())
     throw Error("'" + label + "' has " + std::to_string(classes) + " classes but dataset '" + dataset.name() +
-                "' has " + std::to_string(dataset.numClasses()) + ": pick a model with classes=" +
-                std::to_string(dataset.numClasses()));
+                "' has " + std::to_string(dataset.numClasses()) +
+                ": pick a model with classes=" + std::to_string(dataset.numClasses()));
 }
 
-// A JobContext for one stage of the run: its progress lands in [begin, end) of the job's range, and cancelling the
-// job reaches the stage at its next report or training step.
+// A JobContext for one stage of the run: its progress lands in [begin, end) of the job's range, and
+// cancelling the job reaches the stage at its next report or training step.
 class StageContext {
  public:
   StageContext(JobContext& parent, double begin, double end)
@@ -357,7 +369,8 @@ class StageContext {
 
 bool TrainPanel::start() {
   if (job_) {
-    fail(QString("A training run is already going (job #%1): wait for it or cancel it first").arg(job_->id()));
+    fail(
+        QString("A training run is already going (job #%1): wait for it or cancel it first").arg(job_->id()));
     return false;
   }
   error_->clear();
@@ -371,7 +384,8 @@ bool TrainPanel::start() {
     fail("Cannot distill: open a baseline model first (it is the teacher)");
     return false;
   }
-  std::shared_ptr<const Model> fixed_source;  // set for variant / baseline; the student is loaded on the worker
+  std::shared_ptr<const Model>
+      fixed_source;  // set for variant / baseline; the student is loaded on the worker
   std::string label;
   if (s.source == TrainSettings::Source::Variant) {
     if (!source_model_) {
@@ -430,8 +444,8 @@ bool TrainPanel::start() {
     if (!fixed_source) checkTrainable(student, label, *dataset);
     job.throwIfCancelled();
 
-    // Seeded split: the first validation_size of a shuffled order validate, the rest train. mt19937_64 is fully
-    // specified by the standard, so the split is the same everywhere.
+    // Seeded split: the first validation_size of a shuffled order validate, the rest train. mt19937_64 is
+    // fully specified by the standard, so the split is the same everywhere.
     const size_t n = dataset->size();
     std::vector<size_t> order(n);
     for (size_t i = 0; i < n; ++i) order[i] = i;
@@ -444,7 +458,8 @@ bool TrainPanel::start() {
           dataset, std::vector<size_t>(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val)),
           "validation subset");
     auto train = std::make_shared<SubsetDataset>(
-        dataset, std::vector<size_t>(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end()), "training split");
+        dataset, std::vector<size_t>(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end()),
+        "training split");
 
     std::error_code ec;
     fs::create_directories(out_dir, ec);
@@ -482,13 +497,14 @@ bool TrainPanel::start() {
     StageContext training(job, 0.0, 0.88);
     // Live curves: step losses go to the UI in bursts at most every 50 ms (and at each epoch's end), so tiny
     // fast models do not flood the event loop with redraws; validation accuracy follows each epoch.
-    std::vector<std::pair<double, double>> pending;
+    std::vector<std::pair<double, double> > pending;
     auto last_flush = std::chrono::steady_clock::now();
     t.on_step = [&](const StepStats& st) {
       training.pollCancel();
-      pending.emplace_back(static_cast<double>(st.epoch - 1) + static_cast<double>(st.step) /
-                                                                   static_cast<double>(std::max<size_t>(1, st.steps_per_epoch)),
-                           st.loss);
+      pending.emplace_back(
+          static_cast<double>(st.epoch - 1) +
+              static_cast<double>(st.step) / static_cast<double>(std::max<size_t>(1, st.steps_per_epoch)),
+          st.loss);
       const auto now = std::chrono::steady_clock::now();
       if (st.step < st.steps_per_epoch && now - last_flush < std::chrono::milliseconds(50)) return;
       last_flush = now;
@@ -504,10 +520,12 @@ bool TrainPanel::start() {
         if (chart) chart->addValidationAccuracy(x, acc);
       });
     };
-    RecoveryResult result = recoverPruned(student, *train, validation.get(), options, &training.context(), on_epoch);
+    RecoveryResult result =
+        recoverPruned(student, *train, validation.get(), options, &training.context(), on_epoch);
     job.throwIfCancelled();
 
-    // Written atomically under a name no file has yet, so neither the baseline nor the input is ever replaced.
+    // Written atomically under a name no file has yet, so neither the baseline nor the input is ever
+    // replaced.
     RemoveUnlessKept output;
     output.path = freshPath(out_dir, fileSafe("trained-" + trainModeName(s.mode) + "-" + label));
     job.report(0.89, "writing " + output.path.filename().string());
@@ -521,7 +539,7 @@ bool TrainPanel::start() {
     MeasureOptions measure;
     measure.latency_runs = 10;
     measure.latency_warmup = 2;
-    measure.accuracy_limit = 0;  // the whole validation subset
+    measure.accuracy_limit = 0;                      // the whole validation subset
     const Model trained = Model::load(output.path);  // measure what was written, as ONNX Runtime will load it
     // Latency at the sizes the rest of the studio uses: the training data's, else the defaults.
     const ExampleShapes example = exampleShapesOf(*dataset);
@@ -565,10 +583,12 @@ bool TrainPanel::start() {
     job.report(1.0, "done");
   });
   connect(job_, &JobHandle::finished, this, &TrainPanel::onFinished);
-  connect(job_, &JobHandle::progressChanged, this, [this](double, const QString& message, double eta_seconds) {
-    status_->setText(eta_seconds >= 0 ? QString("%1 (about %2 s left)").arg(message).arg(std::lround(eta_seconds))
-                                      : message);
-  });
+  connect(job_, &JobHandle::progressChanged, this,
+          [this](double, const QString& message, double eta_seconds) {
+            status_->setText(eta_seconds >= 0
+                                 ? QString("%1 (about %2 s left)").arg(message).arg(std::lround(eta_seconds))
+                                 : message);
+          });
   status_->setText("Training " + QString::fromStdString(name) + "...");
   updateEnabled();
   emit runningChanged(true);
@@ -590,7 +610,8 @@ void TrainPanel::onFinished(JobHandle::State state, const QString& error) {
     last_output_ = QString::fromStdString(path);
     last_variant_ = variant;
     QString summary = "Trained '" + QString::fromStdString(variant.name) + "' -> " + last_output_;
-    if (variant.metrics.accuracy) summary += QString(", accuracy %1%").arg(100 * *variant.metrics.accuracy, 0, 'f', 1);
+    if (variant.metrics.accuracy)
+      summary += QString(", accuracy %1%").arg(100 * *variant.metrics.accuracy, 0, 'f', 1);
     status_->setText(summary);
     emit statusMessage(summary);
     updateEnabled();

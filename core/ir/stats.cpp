@@ -67,12 +67,13 @@ void inferMissingShapes(const Model& model, ShapeTable& table, const InputShapes
     }
   }
   for (auto& in : *g->mutable_input()) {
-    auto given = concrete ? shapes->dims.find(in.name()) : shapes->dims.end();
-    if (concrete && given != shapes->dims.end()) {
-      auto* shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
-      shape->clear_dim();
-      for (int64_t d : given->second) shape->add_dim()->set_dim_value(d);
-      continue;
+    if (concrete) {
+      if (auto given = shapes->dims.find(in.name()); given != shapes->dims.end()) {
+        auto* shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+        shape->clear_dim();
+        for (int64_t d : given->second) shape->add_dim()->set_dim_value(d);
+        continue;
+      }
     }
     if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
       for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
