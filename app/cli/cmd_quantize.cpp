@@ -106,16 +106,13 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       Model model = original;
       // Sizes for MACs: --shape, then a dataset example, then the defaults. A dynamic image size nobody gave
       // leaves coverage MACs at the declared sizes (said on stderr) rather than failing the quantization.
+      // The dataset is opened once: it gives the sizes, the calibration examples and the diagnosis examples.
+      const std::shared_ptr<const Dataset> data = o.data.empty() ? nullptr : openDataset(o.data);
       std::optional<InputShapes> shapes;
       std::string sizes_note;
       try {
-        std::optional<ExampleShapes> example;
-        if (!o.data.empty()) {
-          example.emplace();
-          auto data = openDataset(o.data);
-          for (const auto& f : data->features()) (*example)[f.name] = f.shape;
-        }
-        shapes = resolveShapes(original, args->input, example ? &*example : nullptr);
+        const ExampleShapes example = data ? exampleShapesOf(*data) : ExampleShapes{};
+        shapes = resolveShapes(original, args->input, data ? &example : nullptr);
       } catch (const edgetune::Error& e) {
         if (!args->input.shapes.empty()) throw;  // a --shape the user gave is wrong: say so, do not guess
         sizes_note =
@@ -124,6 +121,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       auto job = makeJob(global, "quantize");
       PassContext context(job.get());
       QuantizePass pass(o);
+      if (data) pass.setDataset(data);
       if (shapes) pass.setInputShapes(*shapes);
       PassReport report = pass.apply(model, context);
       endProgress();
@@ -193,7 +191,6 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
            << static_cast<double>(in_size) / static_cast<double>(std::max<size_t>(1, out_size))
            << "x smaller); wrote " << args->output << "\n";
       if (args->diagnose) {
-        auto data = openDataset(o.data);
         QuantErrorReport diag = diagnoseQuantization(original, model, *data, 64, 16, job.get());
         j["diagnosis"] = diag.toJson();
         text << "\nquantization error per tensor (worst first, " << diag.samples << " examples):\n"

@@ -517,16 +517,8 @@ IntegerMacsReport integerMacsInOrt(const Model& float_model, const Model& quanti
                                    const InputShapes* shapes, int threads) {
   // ORT only sizes what it can infer: with symbolic input dimensions it would leave every activation shape
   // unknown, so both models are given concrete inputs first.
-  InputShapes resolved;
-  if (shapes) {
-    resolved = *shapes;
-  } else {
-    try {
-      resolved = resolveInputShapes(float_model);
-    } catch (const Error&) {
-      // A dynamic spatial size nobody gave: count at the declared sizes (what is unknown stays unknown).
-    }
-  }
+  // A dynamic spatial size nobody gave: count at the declared sizes (what is unknown stays unknown).
+  const InputShapes resolved = shapes ? *shapes : defaultInputShapes(float_model).value_or(InputShapes{});
   auto concrete = [&](const Model& m) { return resolved.empty() ? m : withConcreteInputs(m, resolved); };
   // ORT writes back only the value_info its input declared, so the shapes of the tensors the fusions keep
   // come from shape inference of the (standard ONNX) model handed to ORT.

@@ -199,6 +199,14 @@ InputShapes resolveInputShapes(const Model& model, const std::map<std::string, s
   return out;
 }
 
+std::optional<InputShapes> defaultInputShapes(const Model& model) {
+  try {
+    return resolveInputShapes(model);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 Model withConcreteInputs(const Model& model, const InputShapes& shapes) {
   onnx::ModelProto proto = model.proto();
   for (auto& in : *proto.mutable_graph()->mutable_input()) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ InputShapes resolveInputShapes(const Model& model,
                                const std::map<std::string, std::vector<int64_t>>& given = {},
                                const ExampleShapes* example = nullptr,
                                int64_t sequence_length = kDefaultSequenceLength);
+
+/// resolveInputShapes with the defaults only, or nullopt where they cannot size the model (a dynamic image
+/// size with no dataset): for measurements that then count at the declared sizes rather than at made-up ones.
+std::optional<InputShapes> defaultInputShapes(const Model& model);
 
 /// A copy of `model` whose graph inputs declare the concrete `shapes` (shape inference re-run), for analyses
 /// that need static sizes. The copy is not for saving over the user's dynamic model.

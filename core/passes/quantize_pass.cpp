@@ -102,8 +102,8 @@ QuantDecisions fp16Decisions(const Model& model, const QuantizeOptions& options)
 
 Coverage coverageOf(const Model& model, const QuantDecisions& decisions, const InputShapes* shapes) {
   CoverageCounter counter(model, shapes);
-  // Sizes the model cannot take (a default sequence length beyond its position table) leave shape inference
-  // with nothing; the declared sizes then still give a share rather than "100% of 0 MACs".
+  // Sizes the model cannot take (a --shape beyond what its graph accepts) leave shape inference with nothing;
+  // the declared sizes then still give a share rather than "100% of 0 MACs".
   if (shapes && counter.result().total_macs == 0) {
     CoverageCounter declared(model, nullptr);
     if (declared.result().total_macs > 0) counter = std::move(declared);
@@ -118,16 +118,6 @@ Coverage coverageOf(const Model& model, const QuantDecisions& decisions, const I
 }
 
 namespace {
-
-// The shapes coverage is measured at: the caller's, else the defaults (batch 1, sequence 128); a dynamic
-// image size nobody gave cannot be guessed, and then MACs behind it count as 0 rather than at a made-up size.
-std::optional<InputShapes> defaultShapes(const Model& model) {
-  try {
-    return resolveInputShapes(model);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
 
 // HardSigmoid(x) = Clip(alpha * x + beta, 0, 1). ONNX Runtime has no integer HardSigmoid, so MobileNetV3's
 // hard-swish (x * HardSigmoid(x)) would leave a DQ -> float -> Q round trip in every block; written as Mul
@@ -195,7 +185,7 @@ double outputSnr(const Model& candidate, const std::vector<std::vector<NamedTens
 PassReport QuantizePass::apply(Model& model, PassContext& context) {
   validate(options_);
   const QuantizeOptions& o = options_;
-  const std::optional<InputShapes> shapes = shapes_ ? shapes_ : defaultShapes(model);
+  const std::optional<InputShapes> shapes = shapes_ ? shapes_ : defaultInputShapes(model);
   const InputShapes* sizes = shapes ? &*shapes : nullptr;
   if (o.mode == "dynamic") {
     Coverage coverage = coverageOf(model, dynamicDecisions(model, o), sizes);
