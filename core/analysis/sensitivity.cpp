@@ -42,15 +42,13 @@ onnx::ValueInfoProto declare(const Model& m, const std::string& name,
     }
     return vi;
   }
-  {
-    auto* shape = tt->mutable_shape();
-    for (size_t i = 0; i < info->shape.size(); ++i) {
-      auto* d = shape->add_dim();
-      if (info->shape[i] >= 0)
-        d->set_dim_value(info->shape[i]);
-      else
-        d->set_dim_param("d" + std::to_string(i));
-    }
+  auto* shape = tt->mutable_shape();
+  for (size_t i = 0; i < info->shape.size(); ++i) {
+    auto* d = shape->add_dim();
+    if (info->shape[i] >= 0)
+      d->set_dim_value(info->shape[i]);
+    else
+      d->set_dim_param("d" + std::to_string(i));
   }
   return vi;
 }

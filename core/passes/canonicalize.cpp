@@ -1,6 +1,6 @@
 #include "core/passes/canonicalize.h"
 
-#include <cstdlib>
+#include <map>
 
 #include "core/passes/cleanup_passes.h"
 
@@ -18,30 +18,20 @@ nlohmann::json CanonicalizeReport::toJson() const {
 std::string CanonicalizeReport::summary() const {
   if (!ran) return "clean: skipped (--no-clean): the model is used exactly as given";
   if (nodes_before == nodes_after && !cleanup.changed()) return "clean: nothing to clean";
-  // Counted from the sub-passes' own lines, so the summary names only what really happened.
-  int identity = 0, dropout = 0, batchnorm = 0, dead = 0, constants = 0;
-  auto startsWith = [](const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; };
-  for (const auto& line : cleanup.lines) {
-    if (startsWith(line, "removed Identity"))
-      ++identity;
-    else if (startsWith(line, "removed Dropout"))
-      ++dropout;
-    else if (startsWith(line, "folded "))
-      ++batchnorm;
-    else if (startsWith(line, "removed dead"))
-      ++dead;
-    else if (startsWith(line, "turned ") || startsWith(line, "evaluated "))
-      constants += std::atoi(line.c_str() + line.find(' ') + 1);
-  }
+  // Counted from the sub-passes' reports (CleanupPass keeps them per round), so the summary names only what
+  // really happened.
+  std::map<std::string, int> removed;  // pass name -> nodes it removed
+  if (cleanup.details.contains("rounds"))
+    for (const auto& round : cleanup.details.at("rounds"))
+      for (const auto& pass : round) removed[pass.value("pass", "")] += pass.value("nodes_removed", 0);
   std::string what;
   auto add = [&](int n, const std::string& text) {
     if (n) what += (what.empty() ? "" : ", ") + std::to_string(n) + " " + text;
   };
-  add(identity, "Identity removed");
-  add(dropout, "Dropout removed");
-  add(constants, "constant nodes folded");
-  add(batchnorm, "BatchNorm folded");
-  add(dead, "dead nodes dropped");
+  add(removed["remove_identity"], "Identity/Dropout removed");
+  add(removed["fold_constants"], "constant nodes folded");
+  add(removed["fold_batchnorm"], "BatchNorm folded");
+  add(removed["eliminate_dead"], "dead nodes dropped");
   return "clean: " + std::to_string(nodes_before) + " -> " + std::to_string(nodes_after) + " nodes (" +
          (what.empty() ? "unused initializers dropped" : what) + "; outputs unchanged)";
 }
