@@ -1,6 +1,6 @@
-// prune_channels: dependency groups (residual, concat, depthwise, squeeze-excitation, flatten->Gemm, attention
-// heads, FFN neurons) on zoo models, hand-built graphs and real torch.onnx exports; removal is checked against
-// the original model with the same channels zeroed, run in ONNX Runtime.
+// prune_channels: dependency groups (residual, concat, depthwise, squeeze-excitation, flatten->Gemm,
+// attention heads, FFN neurons) on zoo models, hand-built graphs and real torch.onnx exports; removal is
+// checked against the original model with the same channels zeroed, run in ONNX Runtime.
 #include <QtTest>
 
 #include <regex>
@@ -9,6 +9,7 @@
 #include "core/passes/prune_channels.h"
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
+#include "tests/prune_groups.h"
 #include "tests/test_passes_builder.h"
 
 using namespace edgetune;
@@ -39,7 +40,8 @@ Model concatNet() {
 }
 
 Model seNet() {
-  // Squeeze-excitation: y = conv(x) * sigmoid(conv2(relu(conv1(GAP(conv(x)))))), then Flatten (4x4 map) -> Gemm
+  // Squeeze-excitation: y = conv(x) * sigmoid(conv2(relu(conv1(GAP(conv(x)))))), then Flatten (4x4 map) ->
+  // Gemm
   GraphBuilder b;
   b.input("x", {-1, 3, 4, 4}).output("logits", {-1, 5});
   b.init("w", randomTensor({16, 3, 3, 3}, 1)).init("bias", randomTensor({16}, 2));
@@ -98,17 +100,8 @@ std::vector<NamedTensor> inputsFor(const Model& m, uint64_t seed) {
   return randomInputs(m, seed, 2, 2);
 }
 
-const PruneGroup* findGroup(const std::vector<PruneGroup>& groups, const std::string& id) {
-  for (const auto& g : groups)
-    if (g.id == id) return &g;
-  return nullptr;
-}
-
-int prunableCount(const std::vector<PruneGroup>& groups, const std::string& kind = {}) {
-  int n = 0;
-  for (const auto& g : groups) n += g.prunable && (kind.empty() || g.kind == kind);
-  return n;
-}
+using test::findGroup;
+using test::prunableCount;
 
 bool identicalOutputs(const Model& a, const Model& b, const std::vector<NamedTensor>& inputs) {
   auto oa = makeOrtExecutor(a)->run(inputs);
@@ -148,13 +141,13 @@ class TestPruneChannels : public QObject {
  private slots:
   void models_data() {
     QTest::addColumn<QString>("name");
-    QTest::addColumn<int>("prunable");  // golden number of prunable groups
-    QTest::newRow("resnet20") << "resnet20" << 12;          // 3 residual stages + 9 inner convs
-    QTest::newRow("concat") << "concat" << 3;              // convA, convB (Concat offsets), convC (into GAP)
-    QTest::newRow("se") << "se" << 2;                      // main conv (with SE gate) + SE bottleneck
+    QTest::addColumn<int>("prunable");                    // golden number of prunable groups
+    QTest::newRow("resnet20") << "resnet20" << 12;        // 3 residual stages + 9 inner convs
+    QTest::newRow("concat") << "concat" << 3;             // convA, convB (Concat offsets), convC (into GAP)
+    QTest::newRow("se") << "se" << 2;                     // main conv (with SE gate) + SE bottleneck
     QTest::newRow("mobilenetv2") << "mobilenetv2" << -1;  // checked below by kind
     QTest::newRow("bert") << "bert" << -1;
-    QTest::newRow("small_cnn") << "small_cnn" << 3;         // residual stem+conv2, conv1, fc1 neurons
+    QTest::newRow("small_cnn") << "small_cnn" << 3;  // residual stem+conv2, conv1, fc1 neurons
     QTest::newRow("tiny_bert") << "tiny_bert" << -1;
     QTest::newRow("shufflenet_v2_x0_5") << "shufflenet_v2_x0_5" << -1;
   }
@@ -195,9 +188,9 @@ class TestPruneChannels : public QObject {
     zeroChannelPlan(zeroed, plan);
     QVERIFY(r.params_after < r.params_before);
     QVERIFY(r.macs_after < r.macs_before);
-    qInfo("%s: params %lld -> %lld, MACs %lld -> %lld", qPrintable(name), static_cast<long long>(r.params_before),
-          static_cast<long long>(r.params_after), static_cast<long long>(r.macs_before),
-          static_cast<long long>(r.macs_after));
+    qInfo("%s: params %lld -> %lld, MACs %lld -> %lld", qPrintable(name),
+          static_cast<long long>(r.params_before), static_cast<long long>(r.params_after),
+          static_cast<long long>(r.macs_before), static_cast<long long>(r.macs_after));
     pruned.check();
     // Interface unchanged: inputs and outputs keep names and shapes.
     QCOMPARE(pruned.outputs().size(), original.outputs().size());
@@ -211,7 +204,8 @@ class TestPruneChannels : public QObject {
       QVERIFY2(diff <= 1e-4, ("relative difference " + std::to_string(diff)).c_str());
       // and zeroing really changed the model (the check is not vacuous)
       const double effect = scaledDiff(original, zeroed, inputs);
-      qInfo("%s: pruning changes outputs by %.3g, removal vs zeroing differs by %.3g", qPrintable(name), effect, diff);
+      qInfo("%s: pruning changes outputs by %.3g, removal vs zeroing differs by %.3g", qPrintable(name),
+            effect, diff);
       QVERIFY(effect > 1e-3);
     }
     // Group units shrank as planned; round_to respected for channel groups.
@@ -283,7 +277,8 @@ class TestPruneChannels : public QObject {
     Model pruned = m;
     applyChannelPlan(pruned, plan);
     QCOMPARE(init(pruned, "c.w").shape(), (std::vector<int64_t>{16, 12, 3, 3}));
-    // convC's input channels are [A0 A3..A7 | B1..B6]: offsets of the second branch start at 8 in the original.
+    // convC's input channels are [A0 A3..A7 | B1..B6]: offsets of the second branch start at 8 in the
+    // original.
     Tensor before = init(m, "c.w"), after = init(pruned, "c.w");
     const std::vector<int64_t> kept = {0, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14};
     for (size_t k = 0; k < kept.size(); ++k)
@@ -312,8 +307,8 @@ class TestPruneChannels : public QObject {
     QCOMPARE(ffn, 2);
     // Hidden size (residual stream through LayerNorm) must never be prunable.
     for (const auto& g : groups)
-      if (g.id.find("attention/output") != std::string::npos || g.id.find("attention_output") != std::string::npos ||
-          g.id.find("/output/") != std::string::npos)
+      if (g.id.find("attention/output") != std::string::npos ||
+          g.id.find("attention_output") != std::string::npos || g.id.find("/output/") != std::string::npos)
         QVERIFY2(!g.prunable, g.id.c_str());
     PruneChannelsOptions o;
     o.ratio = 0.5;
@@ -330,8 +325,8 @@ class TestPruneChannels : public QObject {
   void shufflenetShuffleIsUnprunable() {
     Model m = loadFixture("shufflenet_v2_x0_5");
     const auto groups = findPruneGroups(m);
-    // Every block ends in Concat -> Reshape -> Transpose -> Reshape (channel shuffle), then a Split/Slice of the
-    // channels: the convs feeding that (branch1.2, branch2.5) must be unprunable, with a reason.
+    // Every block ends in Concat -> Reshape -> Transpose -> Reshape (channel shuffle), then a Split/Slice of
+    // the channels: the convs feeding that (branch1.2, branch2.5) must be unprunable, with a reason.
     int shuffled = 0;
     for (const auto& g : groups) {
       bool feeds_shuffle = false;
@@ -381,7 +376,8 @@ class TestPruneChannels : public QObject {
     QCOMPARE(keptUnits(16, 0.9, 8), int64_t(8));
     QCOMPARE(keptUnits(4, 0.9, 8), int64_t(4));  // fewer than N: never rounded to zero, nothing pruned
     QCOMPARE(keptUnits(64, 0.3, 8), int64_t(48));
-    QCOMPARE(keptUnits(16, 0.3, 8), int64_t(16));  // 11.2 kept rounds up: rounding never prunes more than asked
+    QCOMPARE(keptUnits(16, 0.3, 8),
+             int64_t(16));  // 11.2 kept rounds up: rounding never prunes more than asked
     QCOMPARE(keptUnits(32, 0.4, 8), int64_t(24));  // 19.2 -> 24, not 16
     QCOMPARE(keptUnits(16, 0.3, 1), int64_t(11));
     QCOMPARE(keptUnits(12, 0.5, 8, 64), int64_t(6));  // heads are not rounded
@@ -416,7 +412,8 @@ class TestPruneChannels : public QObject {
     // Taylor through the extension point: gradient = weight gives |w*w| = L2 scores.
     GradientFunction grad = [&](const std::string& name) -> std::optional<Tensor> { return init(m, name); };
     auto taylor = scoreUnits(m, "taylor", grad);
-    for (size_t i = 0; i < l2[id].size(); ++i) QVERIFY(std::fabs(taylor[id][i] - l2[id][i]) < 1e-6 * (1 + l2[id][i]));
+    for (size_t i = 0; i < l2[id].size(); ++i)
+      QVERIFY(std::fabs(taylor[id][i] - l2[id][i]) < 1e-6 * (1 + l2[id][i]));
     // BN gamma: zoo BatchNorms start at gamma 1, so every unit of a BN group scores its BN count.
     auto bn = scoreUnits(m, "bn");
     for (double s : bn[id]) QVERIFY(s >= 1.0);
@@ -428,8 +425,10 @@ class TestPruneChannels : public QObject {
     const auto& removed = plan.at(id);
     double max_removed = 0, min_kept = 1e30;
     for (int64_t u = 0; u < static_cast<int64_t>(l1[id].size()); ++u) {
-      if (std::find(removed.begin(), removed.end(), u) != removed.end()) max_removed = std::max(max_removed, l1[id][u]);
-      else min_kept = std::min(min_kept, l1[id][u]);
+      if (std::find(removed.begin(), removed.end(), u) != removed.end())
+        max_removed = std::max(max_removed, l1[id][u]);
+      else
+        min_kept = std::min(min_kept, l1[id][u]);
     }
     QVERIFY(max_removed <= min_kept);
   }

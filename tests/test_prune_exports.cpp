@@ -10,6 +10,7 @@
 #include "core/passes/prune_channels.h"
 #include "core/passes/prune_magnitude.h"
 #include "core/util/error.h"
+#include "tests/prune_groups.h"
 #include "tests/test_passes_builder.h"
 
 using namespace edgetune;
@@ -222,17 +223,8 @@ std::vector<NamedTensor> encoderInputs(const Model& m, int64_t batch, int64_t se
   return out;
 }
 
-const PruneGroup* findGroup(const std::vector<PruneGroup>& groups, const std::string& id) {
-  for (const auto& g : groups)
-    if (g.id == id) return &g;
-  return nullptr;
-}
-
-int prunableCount(const std::vector<PruneGroup>& groups, const std::string& kind = {}) {
-  int n = 0;
-  for (const auto& g : groups) n += g.prunable && (kind.empty() || g.kind == kind);
-  return n;
-}
+using test::findGroup;
+using test::prunableCount;
 
 // Pruning removes exactly what zeroing the pruned units' outgoing weights silences: both run in ONNX Runtime
 // and agree, the pruned model keeps every output shape, and it does fewer MACs.

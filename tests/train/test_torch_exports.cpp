@@ -25,6 +25,7 @@
 #include "core/zoo/graph_builder.h"
 #include "tests/tests_common.h"
 #include "tests/torch_sample.h"
+#include "tests/train/train_fixtures.h"
 
 using namespace edgetune;
 using zoo::Attr;
@@ -35,20 +36,9 @@ namespace {
 using Sample = test::TorchSample;
 const auto readSample = test::readTorchSample;
 
-Tensor randomTensor(std::vector<int64_t> shape, uint64_t seed, float scale = 1.f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  Tensor t(DataType::Float32, std::move(shape));
-  for (auto& v : t.values<float>()) v = dist(rng);
-  return t;
-}
-Tensor floats(std::vector<int64_t> shape, std::vector<float> values) {
-  return Tensor::from<float>(shape, values);
-}
-Tensor ints(std::vector<int64_t> values) {
-  const int64_t n = static_cast<int64_t>(values.size());
-  return Tensor::from<int64_t>({n}, values);
-}
+using test::floats;
+using test::ints;
+using test::normalTensor;
 
 bool isTextModel(const Model& model) {
   for (const auto& in : model.inputs())
@@ -193,22 +183,22 @@ Model mobileNetV3Block(int64_t opset) {
     auto gate = g.addNode("HardSigmoid", scope + "/HardSigmoid", {in}, {Attr::f("alpha", 1.f / 6.f)});
     return g.addNode("Mul", scope + "/Mul", {in, gate});
   };
-  g.addInitializer("stem.weight", randomTensor({8, 3, 3, 3}, 1, 0.3f));
-  g.addInitializer("stem.bias", randomTensor({8}, 2, 0.1f));
+  g.addInitializer("stem.weight", normalTensor({8, 3, 3, 3}, 1, 0.3f));
+  g.addInitializer("stem.bias", normalTensor({8}, 2, 0.1f));
   auto stem = g.addNode("Conv", "/stem/Conv", {x, "stem.weight", "stem.bias"},
                         {Attr::ints("pads", {1, 1, 1, 1}), Attr::ints("strides", {2, 2})});
   auto h = hardswish(stem, "/stem");
   // Depthwise 5x5, stride 2, then SE.
-  g.addInitializer("dw.weight", randomTensor({8, 1, 5, 5}, 3, 0.3f));
-  g.addInitializer("dw.bias", randomTensor({8}, 4, 0.1f));
+  g.addInitializer("dw.weight", normalTensor({8, 1, 5, 5}, 3, 0.3f));
+  g.addInitializer("dw.bias", normalTensor({8}, 4, 0.1f));
   auto dw = g.addNode("Conv", "/dw/Conv", {h, "dw.weight", "dw.bias"},
                       {Attr::ints("pads", {2, 2, 2, 2}), Attr::ints("strides", {2, 2}), Attr::i("group", 8)});
   auto dwa = hardswish(dw, "/dw");
   auto pooled = g.addNode("GlobalAveragePool", "/se/avgpool/GlobalAveragePool", {dwa});
-  g.addInitializer("se.fc1.weight", randomTensor({4, 8, 1, 1}, 5, 0.5f));
-  g.addInitializer("se.fc1.bias", randomTensor({4}, 6, 0.1f));
-  g.addInitializer("se.fc2.weight", randomTensor({8, 4, 1, 1}, 7, 0.5f));
-  g.addInitializer("se.fc2.bias", randomTensor({8}, 8, 0.1f));
+  g.addInitializer("se.fc1.weight", normalTensor({4, 8, 1, 1}, 5, 0.5f));
+  g.addInitializer("se.fc1.bias", normalTensor({4}, 6, 0.1f));
+  g.addInitializer("se.fc2.weight", normalTensor({8, 4, 1, 1}, 7, 0.5f));
+  g.addInitializer("se.fc2.bias", normalTensor({8}, 8, 0.1f));
   auto fc1 = g.addNode("Relu", "/se/relu/Relu",
                        {g.addNode("Conv", "/se/fc1/Conv", {pooled, "se.fc1.weight", "se.fc1.bias"})});
   auto fc2 = g.addNode("Conv", "/se/fc2/Conv", {fc1, "se.fc2.weight", "se.fc2.bias"});
@@ -216,15 +206,15 @@ Model mobileNetV3Block(int64_t opset) {
       g.addNode("HardSigmoid", "/se/scale_activation/HardSigmoid", {fc2}, {Attr::f("alpha", 1.f / 6.f)});
   auto se = g.addNode("Mul", "/se/Mul", {scale, dwa});
   // Project and add the residual of the same shape.
-  g.addInitializer("project.weight", randomTensor({8, 8, 1, 1}, 9, 0.3f));
+  g.addInitializer("project.weight", normalTensor({8, 8, 1, 1}, 9, 0.3f));
   auto projected = g.addNode("Conv", "/project/Conv", {se, "project.weight"});
   auto sum = g.addNode("Add", "/Add", {projected, dwa});
   auto gap = g.addNode("GlobalAveragePool", "/avgpool/GlobalAveragePool", {sum});
   auto flat = g.addNode("Flatten", "/Flatten", {gap}, {Attr::i("axis", 1)});
-  g.addInitializer("classifier.0.weight", randomTensor({16, 8}, 10, 0.4f));
-  g.addInitializer("classifier.0.bias", randomTensor({16}, 11, 0.1f));
-  g.addInitializer("classifier.3.weight", randomTensor({5, 16}, 12, 0.4f));
-  g.addInitializer("classifier.3.bias", randomTensor({5}, 13, 0.1f));
+  g.addInitializer("classifier.0.weight", normalTensor({16, 8}, 10, 0.4f));
+  g.addInitializer("classifier.0.bias", normalTensor({16}, 11, 0.1f));
+  g.addInitializer("classifier.3.weight", normalTensor({5, 16}, 12, 0.4f));
+  g.addInitializer("classifier.3.bias", normalTensor({5}, 13, 0.1f));
   auto fc = g.addNode("Gemm", "/classifier/classifier.0/Gemm",
                       {flat, "classifier.0.weight", "classifier.0.bias"}, {Attr::i("transB", 1)});
   auto fca = hardswish(fc, "/classifier/classifier.1");
@@ -244,8 +234,8 @@ Model denseNetBlock() {
   auto x = g.addInput("input", DataType::Float32, {"batch", 3, 16, 16});
   uint64_t seed = 100;
   auto bn = [&](const std::string& in, int64_t channels, const std::string& scope, bool fresh_statistics) {
-    g.addInitializer(scope + ".weight", randomTensor({channels}, seed++, 0.1f));
-    g.addInitializer(scope + ".bias", randomTensor({channels}, seed++, 0.1f));
+    g.addInitializer(scope + ".weight", normalTensor({channels}, seed++, 0.1f));
+    g.addInitializer(scope + ".bias", normalTensor({channels}, seed++, 0.1f));
     std::string mean = scope + ".running_mean", var = scope + ".running_var";
     if (fresh_statistics && g.hasTensor("fresh.running_mean." + std::to_string(channels))) {
       mean = g.addNode("Identity", "Identity_" + scope + "_mean",
@@ -258,8 +248,8 @@ Model denseNetBlock() {
       var = g.addInitializer("fresh.running_var." + std::to_string(channels),
                              floats({channels}, std::vector<float>(channels, 1.f)));
     } else {
-      g.addInitializer(mean, randomTensor({channels}, seed++, 0.2f));
-      Tensor v = randomTensor({channels}, seed++, 0.2f);
+      g.addInitializer(mean, normalTensor({channels}, seed++, 0.2f));
+      Tensor v = normalTensor({channels}, seed++, 0.2f);
       for (auto& e : v.values<float>()) e = std::fabs(e) + 0.5f;
       g.addInitializer(var, v);
     }
@@ -269,11 +259,11 @@ Model denseNetBlock() {
   };
   auto conv = [&](const std::string& in, int64_t out_channels, int64_t in_channels, int64_t k,
                   const std::string& scope) {
-    g.addInitializer(scope + ".weight", randomTensor({out_channels, in_channels, k, k}, seed++, 0.3f));
+    g.addInitializer(scope + ".weight", normalTensor({out_channels, in_channels, k, k}, seed++, 0.3f));
     const int64_t p = k / 2;
     return g.addNode("Conv", scope + "/Conv", {in, scope + ".weight"}, {Attr::ints("pads", {p, p, p, p})});
   };
-  g.addInitializer("conv0.weight", randomTensor({8, 3, 3, 3}, seed++, 0.3f));
+  g.addInitializer("conv0.weight", normalTensor({8, 3, 3, 3}, seed++, 0.3f));
   auto c0 =
       g.addNode("Conv", "/features/conv0/Conv", {x, "conv0.weight"}, {Attr::ints("pads", {1, 1, 1, 1})});
   auto r0 = g.addNode("Relu", "/features/relu0/Relu", {bn(c0, 8, "/features/norm0", false)});
@@ -303,8 +293,8 @@ Model denseNetBlock() {
                         Attr::ints("strides", {2, 2}), Attr::i("ceil_mode", 0)});
   auto gap = g.addNode("GlobalAveragePool", "/GlobalAveragePool", {g.addNode("Relu", "/Relu", {avg})});
   auto flat = g.addNode("Flatten", "/Flatten", {gap}, {Attr::i("axis", 1)});
-  g.addInitializer("classifier.weight", randomTensor({5, 8}, seed++, 0.4f));
-  g.addInitializer("classifier.bias", randomTensor({5}, seed++, 0.1f));
+  g.addInitializer("classifier.weight", normalTensor({5, 8}, seed++, 0.4f));
+  g.addInitializer("classifier.bias", normalTensor({5}, seed++, 0.1f));
   g.addNode("Gemm", "/classifier/Gemm", {flat, "classifier.weight", "classifier.bias"},
             {Attr::i("transB", 1)}, "logits");
   output(g, "logits", 2);

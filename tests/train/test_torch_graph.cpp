@@ -18,6 +18,7 @@
 #include "core/zoo/graph_builder.h"
 #include "core/zoo/zoo.h"
 #include "tests/tests_common.h"
+#include "tests/train/train_fixtures.h"
 
 using namespace edgetune;
 using zoo::Attr;
@@ -25,20 +26,9 @@ using zoo::GraphBuilder;
 
 namespace {
 
-Tensor randomTensor(std::vector<int64_t> shape, uint64_t seed, float scale = 1.f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  Tensor t(DataType::Float32, std::move(shape));
-  for (auto& v : t.values<float>()) v = dist(rng);
-  return t;
-}
-Tensor floats(std::vector<int64_t> shape, std::vector<float> values) {
-  return Tensor::from<float>(shape, values);
-}
-Tensor ints(std::vector<int64_t> values) {
-  const int64_t n = static_cast<int64_t>(values.size());
-  return Tensor::from<int64_t>({n}, values);
-}
+using test::floats;
+using test::ints;
+using test::normalTensor;
 Tensor scalarInt(int64_t v) {
   return Tensor::from<int64_t>({}, std::vector<int64_t>{v});
 }
@@ -54,8 +44,8 @@ std::map<std::string, std::function<Model()>> opCases() {
   cases["conv_asymmetric_pads_groups_dilation"] = [] {
     GraphBuilder g("conv");
     auto x = g.addInput("x", DataType::Float32, {"N", 4, 9, 8});
-    g.addInitializer("w", randomTensor({6, 2, 3, 3}, 1));
-    g.addInitializer("b", randomTensor({6}, 2));
+    g.addInitializer("w", normalTensor({6, 2, 3, 3}, 1));
+    g.addInitializer("b", normalTensor({6}, 2));
     auto y = g.addNode("Conv", "conv", {x, "w", "b"},
                        {Attr::ints("pads", {1, 0, 2, 1}), Attr::ints("strides", {2, 1}),
                         Attr::ints("dilations", {1, 2}), Attr::i("group", 2)});
@@ -65,12 +55,12 @@ std::map<std::string, std::function<Model()>> opCases() {
   cases["conv_same_upper_and_valid_1d"] = [] {
     GraphBuilder g("conv_same");
     auto x = g.addInput("x", DataType::Float32, {"N", 3, 7, 7});
-    g.addInitializer("w", randomTensor({5, 3, 3, 3}, 3));
+    g.addInitializer("w", normalTensor({5, 3, 3, 3}, 3));
     auto y = g.addNode("Conv", "conv_same", {x, "w"},
                        {Attr::s("auto_pad", "SAME_UPPER"), Attr::ints("strides", {2, 2})});
     output(g, y, 4);
     auto x1 = g.addInput("x1", DataType::Float32, {"N", 2, 10});
-    g.addInitializer("w1", randomTensor({3, 2, 4}, 4));
+    g.addInitializer("w1", normalTensor({3, 2, 4}, 4));
     auto y1 = g.addNode("Conv", "conv_valid_1d", {x1, "w1"}, {Attr::s("auto_pad", "VALID")});
     output(g, y1, 3);
     return g.finish("conv_same");
@@ -102,7 +92,7 @@ std::map<std::string, std::function<Model()>> opCases() {
     GraphBuilder g("arith");
     auto a = g.addInput("a", DataType::Float32, {"N", 3, 4});
     auto b = g.addInput("b", DataType::Float32, {4});
-    g.addInitializer("c", randomTensor({3, 1}, 5));
+    g.addInitializer("c", normalTensor({3, 1}, 5));
     auto s = g.addNode("Add", "add", {a, b});
     auto d = g.addNode("Sub", "sub", {s, "c"});
     auto m = g.addNode("Mul", "mul", {d, a});
@@ -121,14 +111,14 @@ std::map<std::string, std::function<Model()>> opCases() {
   cases["gemm_matmul"] = [] {
     GraphBuilder g("gemm");
     auto x = g.addInput("x", DataType::Float32, {5, 4});
-    g.addInitializer("w", randomTensor({6, 5}, 6));
-    g.addInitializer("c", randomTensor({6}, 7));
+    g.addInitializer("w", normalTensor({6, 5}, 6));
+    g.addInitializer("c", normalTensor({6}, 7));
     output(
         g,
         g.addNode("Gemm", "gemm", {x, "w", "c"},
                   {Attr::i("transA", 1), Attr::i("transB", 1), Attr::f("alpha", 0.5f), Attr::f("beta", 2.f)}),
         2);
-    g.addInitializer("w2", randomTensor({4, 3}, 8));
+    g.addInitializer("w2", normalTensor({4, 3}, 8));
     output(g, g.addNode("Gemm", "gemm_no_c", {x, "w2"}), 2);
     auto x3 = g.addInput("x3", DataType::Float32, {"N", 2, 4});
     output(g, g.addNode("MatMul", "matmul", {x3, "w2"}), 3);
@@ -259,10 +249,10 @@ std::map<std::string, std::function<Model()>> opCases() {
     output(g,
            g.addNode("ReduceSum", "rsum", {x, g.addInitializer("axes", ints({1}))}, {Attr::i("keepdims", 0)}),
            2);
-    g.addInitializer("gamma", randomTensor({8}, 9));
-    g.addInitializer("beta", randomTensor({8}, 10));
+    g.addInitializer("gamma", normalTensor({8}, 9));
+    g.addInitializer("beta", normalTensor({8}, 10));
     output(g, g.addNode("LayerNormalization", "ln", {x, "gamma", "beta"}, {Attr::f("epsilon", 1e-5f)}), 3);
-    g.addInitializer("gamma2", randomTensor({3, 8}, 11));
+    g.addInitializer("gamma2", normalTensor({3, 8}, 11));
     output(g, g.addNode("LayerNormalization", "ln_axis1", {x, "gamma2"}, {Attr::i("axis", 1)}), 3);
     return g.finish("norm");
   };
@@ -419,7 +409,7 @@ std::map<std::string, std::function<Model()>> opCases() {
     auto w = g.addNode("DequantizeLinear", "dq_w", {"wq", "ws", "wz"}, {Attr::i("axis", 0)});
     output(g, g.addNode("Conv", "conv", {xq, w}, {Attr::ints("pads", {1, 1, 1, 1})}), 4);
     // Per-axis float -> int8 fake quantization on a float weight (QAT style).
-    g.addInitializer("wf", randomTensor({4, 3}, 12, 0.1f));
+    g.addInitializer("wf", normalTensor({4, 3}, 12, 0.1f));
     auto wfq = g.addNode("QuantizeLinear", "q_wf",
                          {"wf", g.addInitializer("wfs", floats({3}, {0.002f, 0.001f, 0.003f})),
                           g.addInitializer("wfz", Tensor::from<int8_t>({3}, std::vector<int8_t>{0, 5, -3}))},
@@ -470,14 +460,14 @@ at::Tensor toAt(const Tensor& t) {
 Model smallCnn() {
   GraphBuilder g("small_cnn");
   auto x = g.addInput("input", DataType::Float32, {"N", 2, 6, 6});
-  g.addInitializer("conv.weight", randomTensor({4, 2, 3, 3}, 21, 0.4f));
-  g.addInitializer("conv.bias", randomTensor({4}, 22, 0.1f));
+  g.addInitializer("conv.weight", normalTensor({4, 2, 3, 3}, 21, 0.4f));
+  g.addInitializer("conv.bias", normalTensor({4}, 22, 0.1f));
   g.addInitializer("bn.weight", floats({4}, {1.f, 0.8f, 1.2f, 0.9f}));
   g.addInitializer("bn.bias", floats({4}, {0.1f, 0.f, -0.1f, 0.2f}));
   g.addInitializer("bn.running_mean", floats({4}, {0.f, 0.1f, -0.1f, 0.f}));
   g.addInitializer("bn.running_var", floats({4}, {1.f, 0.9f, 1.1f, 1.f}));
-  g.addInitializer("fc.weight", randomTensor({3, 4}, 23, 0.5f));
-  g.addInitializer("fc.bias", randomTensor({3}, 24, 0.1f));
+  g.addInitializer("fc.weight", normalTensor({3, 4}, 23, 0.5f));
+  g.addInitializer("fc.bias", normalTensor({3}, 24, 0.1f));
   auto c =
       g.addNode("Conv", "/conv/Conv", {x, "conv.weight", "conv.bias"}, {Attr::ints("pads", {1, 1, 1, 1})});
   auto b = g.addNode("BatchNormalization", "/bn/BatchNormalization",
@@ -635,7 +625,7 @@ class TestTorchGraph : public QObject {
     for (const auto& p : graph.parameters()) QVERIFY(p.requires_grad() && p.is_leaf());
 
     graph.train(true);
-    at::Tensor x = toAt(randomTensor({4, 2, 6, 6}, 31));
+    at::Tensor x = toAt(normalTensor({4, 2, 6, 6}, 31));
     auto loss_of = [&] { return graph.forward({x})[0].to(at::kDouble).pow(2).sum(); };
     at::Tensor loss = loss_of();
     loss.backward();
@@ -682,7 +672,7 @@ class TestTorchGraph : public QObject {
            4);
     Model model = g.finish("bn");
     TorchGraph graph(model);
-    at::Tensor input = toAt(randomTensor({4, 2, 3, 3}, 41, 2.f)) + 3.0;
+    at::Tensor input = toAt(normalTensor({4, 2, 3, 3}, 41, 2.f)) + 3.0;
     graph.train(true);
     at::Tensor y = graph.forward({input})[0].detach();
     // Training mode normalizes with the batch's statistics: per channel, mean 0 / std 1 before scale and

@@ -1,5 +1,6 @@
 #pragma once
-// Fixtures shared by the training tests: a small learnable synthetic image task, tiny zoo models, quick options.
+// Fixtures shared by the training tests: a small learnable synthetic image task, tiny zoo models, quick
+// options.
 #include <random>
 #include <string>
 #include <vector>
@@ -13,8 +14,24 @@
 
 namespace edgetune::test {
 
-// Four classes of noisy 1x8x8 images, all symmetric under a left-right flip (so flip augmentation keeps labels):
-// bright top rows, bright bottom rows, a bright middle band, or a bright left+right border pair.
+/// Tensor literals for the interpreter tests: N(0, scale) floats (seeded), given floats, a 1-D int64 list.
+inline Tensor normalTensor(std::vector<int64_t> shape, uint64_t seed, float scale = 1.f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  Tensor t(DataType::Float32, std::move(shape));
+  for (auto& v : t.values<float>()) v = dist(rng);
+  return t;
+}
+inline Tensor floats(std::vector<int64_t> shape, std::vector<float> values) {
+  return Tensor::from<float>(shape, values);
+}
+inline Tensor ints(std::vector<int64_t> values) {
+  const int64_t n = static_cast<int64_t>(values.size());
+  return Tensor::from<int64_t>({n}, values);
+}
+
+// Four classes of noisy 1x8x8 images, all symmetric under a left-right flip (so flip augmentation keeps
+// labels): bright top rows, bright bottom rows, a bright middle band, or a bright left+right border pair.
 class PatternDataset final : public Dataset {
  public:
   PatternDataset(size_t size, uint64_t seed, size_t classes = 4, int64_t image = 8)
@@ -32,17 +49,27 @@ class PatternDataset final : public Dataset {
       for (int64_t x = 0; x < image_; ++x) {
         bool on = false;
         switch (e.label) {
-          case 0: on = y < 3; break;
-          case 1: on = y >= image_ - 3; break;
-          case 2: on = y >= 3 && y < image_ - 3; break;
-          default: on = x < 2 || x >= image_ - 2; break;
+          case 0:
+            on = y < 3;
+            break;
+          case 1:
+            on = y >= image_ - 3;
+            break;
+          case 2:
+            on = y >= 3 && y < image_ - 3;
+            break;
+          default:
+            on = x < 2 || x >= image_ - 2;
+            break;
         }
         v[static_cast<size_t>(y * image_ + x)] = (on ? 1.f : -0.5f) + noise(rng);
       }
     e.features.push_back(std::move(t));
     return e;
   }
-  std::vector<FeatureInfo> features() const override { return {{"image", DataType::Float32, {1, image_, image_}}}; }
+  std::vector<FeatureInfo> features() const override {
+    return {{"image", DataType::Float32, {1, image_, image_}}};
+  }
   std::vector<std::string> classNames() const override {
     std::vector<std::string> names;
     for (size_t c = 0; c < classes_; ++c) names.push_back("c" + std::to_string(c));
@@ -93,7 +120,8 @@ inline double ortAccuracy(const Model& m, const Dataset& data) {
   return evaluate(*exec, data, EvalOptions{}).top1;
 }
 
-/// A tiny ResNet trained on the pattern task (once per process): the starting point of the recovery/QAT tests.
+/// A tiny ResNet trained on the pattern task (once per process): the starting point of the recovery/QAT
+/// tests.
 inline const Model& trainedModel() {
   static const Model model = [] {
     PatternDataset train(256, 1);
