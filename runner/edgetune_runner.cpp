@@ -1,9 +1,11 @@
-// edgetune-runner: the small program a device runs to benchmark an ONNX model with ONNX Runtime and report JSON.
-// Depends on ONNX Runtime (and the header-only JSON library) only, so it stays small and cross-compiles.
+// edgetune-runner: the small program a device runs to benchmark an ONNX model with ONNX Runtime and report
+// JSON. Depends on ONNX Runtime (and the header-only JSON library) only, so it stays small and
+// cross-compiles.
 //
-//   edgetune-runner MODEL [--threads 1,2,4] [--runs N] [--warmup N] [--dynamic-dim N] [--profile] [--eval FILE]
-//   edgetune-runner --version
-// Prints one JSON object on stdout; on failure prints {"error": "..."} and exits with 1 (2 for bad arguments).
+//   edgetune-runner MODEL [--threads 1,2,4] [--runs N] [--warmup N] [--dynamic-dim N] [--profile] [--eval
+//   FILE] edgetune-runner --version
+// Prints one JSON object on stdout; on failure prints {"error": "..."} and exits with 1 (2 for bad
+// arguments).
 #include <onnxruntime_cxx_api.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -65,7 +67,8 @@ Args parseArgs(int argc, char** argv) {
     if (a == "--threads") {
       args.threads.clear();
       std::stringstream list(value());
-      for (std::string item; std::getline(list, item, ',');) args.threads.push_back(parsePositive(a, item, 1));
+      for (std::string item; std::getline(list, item, ',');)
+        args.threads.push_back(parsePositive(a, item, 1));
       if (args.threads.empty()) fail("--threads: empty list", 2);
     } else if (a == "--runs") {
       args.runs = parsePositive(a, value(), 1);
@@ -94,8 +97,11 @@ Args parseArgs(int argc, char** argv) {
       fail("unexpected argument " + a, 2);
     }
   }
-  if (args.model.empty()) fail("usage: edgetune-runner MODEL [--threads 1,2] [--runs N] [--warmup N] "
-                               "[--dynamic-dim N] [--shape NAME=DIMS]... [--profile] [--eval FILE]", 2);
+  if (args.model.empty())
+    fail(
+        "usage: edgetune-runner MODEL [--threads 1,2] [--runs N] [--warmup N] "
+        "[--dynamic-dim N] [--shape NAME=DIMS]... [--profile] [--eval FILE]",
+        2);
   return args;
 }
 
@@ -133,7 +139,8 @@ std::vector<InputSpec> inputSpecs(Ort::Session& session) {
   for (size_t i = 0; i < session.GetInputCount(); ++i) {
     const Ort::TypeInfo type_info = session.GetInputTypeInfo(i);  // the shape view below points into it
     auto info = type_info.GetTensorTypeAndShapeInfo();
-    specs.push_back({session.GetInputNameAllocated(i, allocator).get(), info.GetElementType(), info.GetShape()});
+    specs.push_back(
+        {session.GetInputNameAllocated(i, allocator).get(), info.GetElementType(), info.GetShape()});
   }
   return specs;
 }
@@ -160,28 +167,34 @@ struct Feed {
 
 size_t elementSize(ONNXTensorElementDataType type) {
   switch (type) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return 4;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return 8;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return 1;
-    default: fail("model input has an element type the runner does not feed (ONNX type " +
-                  std::to_string(static_cast<int>(type)) + ")");
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return 4;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      return 8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
+      return 1;
+    default:
+      fail("model input has an element type the runner does not feed (ONNX type " +
+           std::to_string(static_cast<int>(type)) + ")");
   }
 }
 
-void addTensor(Feed& feed, const std::string& name, ONNXTensorElementDataType type, std::vector<int64_t> shape,
-               std::vector<char> bytes) {
+void addTensor(Feed& feed, const std::string& name, ONNXTensorElementDataType type,
+               std::vector<int64_t> shape, std::vector<char> bytes) {
   static const Ort::MemoryInfo memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   feed.buffers.push_back(std::move(bytes));
   auto& buffer = feed.buffers.back();
-  feed.values.push_back(Ort::Value::CreateTensor(memory, buffer.data(), buffer.size(), shape.data(), shape.size(),
-                                                 type));
+  feed.values.push_back(
+      Ort::Value::CreateTensor(memory, buffer.data(), buffer.size(), shape.data(), shape.size(), type));
   feed.names.push_back(name);
 }
 
 // Random inputs: floats N(0,1), integers in [0, 2) (valid token ids and masks for any text model).
 Feed randomFeed(const std::vector<InputSpec>& specs, int64_t dynamic_dim,
-               const std::map<std::string, std::vector<int64_t>>& shapes) {
+                const std::map<std::string, std::vector<int64_t>>& shapes) {
   std::mt19937_64 rng(1);
   std::normal_distribution<float> normal;
   Feed feed;
@@ -197,10 +210,18 @@ Feed randomFeed(const std::vector<InputSpec>& specs, int64_t dynamic_dim,
     std::vector<char> bytes(count * elementSize(spec.type));
     for (size_t i = 0; i < count; ++i) {
       switch (spec.type) {
-        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: reinterpret_cast<float*>(bytes.data())[i] = normal(rng); break;
-        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: reinterpret_cast<int64_t*>(bytes.data())[i] = rng() % 2; break;
-        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: reinterpret_cast<int32_t*>(bytes.data())[i] = rng() % 2; break;
-        default: bytes[i] = static_cast<char>(rng() % 2); break;
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+          reinterpret_cast<float*>(bytes.data())[i] = normal(rng);
+          break;
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+          reinterpret_cast<int64_t*>(bytes.data())[i] = rng() % 2;
+          break;
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+          reinterpret_cast<int32_t*>(bytes.data())[i] = rng() % 2;
+          break;
+        default:
+          bytes[i] = static_cast<char>(rng() % 2);
+          break;
       }
     }
     addTensor(feed, spec.name, spec.type, shape, std::move(bytes));
@@ -226,22 +247,24 @@ nlohmann::json latencyAt(Ort::Env& env, const Args& args, int threads) {
   Feed feed = randomFeed(specs, args.dynamic_dim, args.shapes);
   const auto inPtrs = feed.namePtrs();
   auto runOnce = [&] {
-    session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(), outPtrs.data(),
-                outPtrs.size());
+    session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(),
+                outPtrs.data(), outPtrs.size());
   };
   for (int i = 0; i < args.warmup; ++i) runOnce();
   std::vector<double> samples_ms;
   for (int i = 0; i < args.runs; ++i) {
     const auto start = std::chrono::steady_clock::now();
     runOnce();
-    samples_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    samples_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   double mean = 0;
   for (double s : samples_ms) mean += s;
   mean /= static_cast<double>(samples_ms.size());
   double var = 0;
   for (double s : samples_ms) var += (s - mean) * (s - mean);
-  const double stdev = samples_ms.size() > 1 ? std::sqrt(var / static_cast<double>(samples_ms.size() - 1)) : 0.0;
+  const double stdev =
+      samples_ms.size() > 1 ? std::sqrt(var / static_cast<double>(samples_ms.size() - 1)) : 0.0;
   return {{"threads", threads},
           {"runs", args.runs},
           {"warmup", args.warmup},
@@ -269,8 +292,8 @@ nlohmann::json profileSummary(Ort::Env& env, const Args& args) {
   Feed feed = randomFeed(specs, args.dynamic_dim, args.shapes);
   const auto inPtrs = feed.namePtrs();
   for (int i = 0; i < args.runs; ++i)
-    session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(), outPtrs.data(),
-                outPtrs.size());
+    session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(),
+                outPtrs.data(), outPtrs.size());
   Ort::AllocatorWithDefaultOptions allocator;
   const std::string file = session.EndProfilingAllocated(allocator).get();
   std::ifstream in(file);
@@ -301,11 +324,12 @@ nlohmann::json profileSummary(Ort::Env& env, const Args& args) {
             [](const auto& a, const auto& b) { return a.second.total_us > b.second.total_us; });
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& [name, t] : sorted) {
-    nodes.push_back({{"name", name},
-                     {"op", t.op},
-                     {"total_us", t.total_us},
-                     {"calls", t.calls},
-                     {"mean_us", t.calls ? static_cast<double>(t.total_us) / static_cast<double>(t.calls) : 0.0}});
+    nodes.push_back(
+        {{"name", name},
+         {"op", t.op},
+         {"total_us", t.total_us},
+         {"calls", t.calls},
+         {"mean_us", t.calls ? static_cast<double>(t.total_us) / static_cast<double>(t.calls) : 0.0}});
   }
   return {{"threads", threads}, {"runs", args.runs}, {"nodes", nodes}};
 }
@@ -332,12 +356,16 @@ nlohmann::json evaluate(Ort::Env& env, const Args& args) {
   for (const auto& f : features) {
     bool named = false;
     for (const auto& s : specs) named = named || s.name == f.name;
-    if (named) bound.push_back(f.name);
-    else if (features.size() == 1 && specs.size() == 1) bound.push_back(specs[0].name);
-    else fail("evaluation feature '" + f.name + "' matches no model input");
+    if (named)
+      bound.push_back(f.name);
+    else if (features.size() == 1 && specs.size() == 1)
+      bound.push_back(specs[0].name);
+    else
+      fail("evaluation feature '" + f.name + "' matches no model input");
   }
-  if (bound.size() != specs.size()) fail("the evaluation file has " + std::to_string(features.size()) +
-                                         " features but the model has " + std::to_string(specs.size()) + " inputs");
+  if (bound.size() != specs.size())
+    fail("the evaluation file has " + std::to_string(features.size()) + " features but the model has " +
+         std::to_string(specs.size()) + " inputs");
   const char* outName = outputs.front().c_str();
   int64_t correct = 0;
   double total_ms = 0;
@@ -361,7 +389,8 @@ nlohmann::json evaluate(Ort::Env& env, const Args& args) {
                            &outName, 1);
     total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     const auto info = out[0].GetTensorTypeAndShapeInfo();
-    if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) fail("the model's first output is not float");
+    if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      fail("the model's first output is not float");
     const float* scores = out[0].GetTensorData<float>();
     const size_t n = info.GetElementCount();
     const size_t best = static_cast<size_t>(std::max_element(scores, scores + n) - scores);

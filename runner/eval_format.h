@@ -32,9 +32,13 @@ struct Feature {
 
   size_t elementSize() const {
     switch (onnx_type) {
-      case 1: case 6: return 4;
-      case 7: return 8;
-      default: throw std::runtime_error("unsupported element type " + std::to_string(onnx_type));
+      case 1:
+      case 6:
+        return 4;
+      case 7:
+        return 8;
+      default:
+        throw std::runtime_error("unsupported element type " + std::to_string(onnx_type));
     }
   }
   size_t elementCount() const {
@@ -52,7 +56,8 @@ void writePod(std::ostream& out, T value) {
 template <typename T>
 T readPod(std::istream& in) {
   T value{};
-  if (!in.read(reinterpret_cast<char*>(&value), sizeof(T))) throw std::runtime_error("truncated evaluation file");
+  if (!in.read(reinterpret_cast<char*>(&value), sizeof(T)))
+    throw std::runtime_error("truncated evaluation file");
   return value;
 }
 

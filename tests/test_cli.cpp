@@ -1,5 +1,5 @@
-// edgetune-cli end to end: the real binary, real files. Bad input gives one clear message, a non-zero exit code
-// and no output file.
+// edgetune-cli end to end: the real binary, real files. Bad input gives one clear message, a non-zero exit
+// code and no output file.
 #include <QProcess>
 #include <QtTest>
 
@@ -19,7 +19,9 @@ using edgetune::test::TempDir;
 
 namespace {
 
-int countLines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int countLines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 }  // namespace
 
@@ -45,7 +47,9 @@ class TestCli : public QObject {
   void benchJson() {
     TempDir dir;
     auto model = dir / "r8.onnx";
-    QCOMPARE(runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code, 0);
+    QCOMPARE(
+        runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code,
+        0);
     CliResult bench = runCli({"bench", q(model), "--runs", "5", "--warmup", "1", "--json"});
     QCOMPARE(bench.exit_code, 0);
     auto j = nlohmann::json::parse(bench.out);
@@ -59,7 +63,9 @@ class TestCli : public QObject {
   void evalFashionMnistSubset() {
     TempDir dir;
     auto model = dir / "r8.onnx";
-    QCOMPARE(runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code, 0);
+    QCOMPARE(
+        runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code,
+        0);
     CliResult eval = runCli({"eval", q(model), "--data", "fashion-mnist", "--limit", "300", "--json"});
     QVERIFY2(eval.exit_code == 0, eval.err.c_str());
     auto j = nlohmann::json::parse(eval.out);
@@ -98,13 +104,15 @@ class TestCli : public QObject {
     } else if (kind == "truncated") {
       std::ifstream in(good, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)), {});
-      std::ofstream(bad, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
+      std::ofstream(bad, std::ios::binary)
+          .write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
     } else if (kind == "directory") {
       fs::create_directory(bad);
     }
     auto out = dir / "out.onnx";
-    for (const QStringList& args : {QStringList{"inspect", q(bad)}, QStringList{"clean", q(bad), "-o", q(out)},
-                                    QStringList{"bench", q(bad), "--runs", "1"}}) {
+    for (const QStringList& args :
+         {QStringList{"inspect", q(bad)}, QStringList{"clean", q(bad), "-o", q(out)},
+          QStringList{"bench", q(bad), "--runs", "1"}}) {
       CliResult r = runCli(args);
       QCOMPARE(r.exit_code, 1);
       QVERIFY2(r.err.find(bad.string()) != std::string::npos, r.err.c_str());
@@ -136,20 +144,24 @@ class TestCli : public QObject {
     CliResult r = runCli({"eval", q(model), "--data", "fashion-mnist", "--limit", "10"});
     QCOMPARE(r.exit_code, 1);
     QCOMPARE(countLines(r.err), 1);
-    QVERIFY2(r.err.find("input") != std::string::npos && r.err.find("28") != std::string::npos, r.err.c_str());
+    QVERIFY2(r.err.find("input") != std::string::npos && r.err.find("28") != std::string::npos,
+             r.err.c_str());
   }
 
-  // prune --allocate: per-group ratios from a saved sensitivity sweep, meeting a MACs target (deterministic) and
-  // a measured-latency one; the report carries the allocation; misuse gets one message and no output file.
+  // prune --allocate: per-group ratios from a saved sensitivity sweep, meeting a MACs target (deterministic)
+  // and a measured-latency one; the report carries the allocation; misuse gets one message and no output
+  // file.
   void pruneAllocate() {
     TempDir dir;
     auto model = dir / "r8.onnx", sens = dir / "sens.json", out = dir / "p.onnx", mlp = dir / "mlp.onnx";
-    QCOMPARE(runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code, 0);
-    CliResult s = runCli({"-q", "sensitivity", q(model), "--data", "fashion-mnist", "--limit", "64", "--ratios", "0.3",
-                          "0.6", "0.9", "--save-json", q(sens)});
+    QCOMPARE(
+        runCli({"zoo", "resnet8", "--input-channels", "1", "--image-size", "28", "-o", q(model)}).exit_code,
+        0);
+    CliResult s = runCli({"-q", "sensitivity", q(model), "--data", "fashion-mnist", "--limit", "64",
+                          "--ratios", "0.3", "0.6", "0.9", "--save-json", q(sens)});
     QVERIFY2(s.exit_code == 0, s.err.c_str());
-    CliResult p = runCli({"--json", "-q", "prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity",
-                          q(sens), "--round", "1"});
+    CliResult p = runCli({"--json", "-q", "prune", q(model), "-o", q(out), "--allocate", "macs=0.6",
+                          "--sensitivity", q(sens), "--round", "1"});
     QVERIFY2(p.exit_code == 0, p.err.c_str());
     auto j = nlohmann::json::parse(p.out);
     QVERIFY(j["allocation"]["reached"].get<bool>());
@@ -158,7 +170,8 @@ class TestCli : public QObject {
     QCOMPARE(j["allocation"]["metric_after"].get<double>(), j["macs_after"].get<double>());
     QVERIFY(fs::exists(out));
     fs::remove(out);
-    p = runCli({"--json", "-q", "prune", q(model), "-o", q(out), "--allocate", "latency=0.7", "--sensitivity", q(sens)});
+    p = runCli({"--json", "-q", "prune", q(model), "-o", q(out), "--allocate", "latency=0.7", "--sensitivity",
+                q(sens)});
     QVERIFY2(p.exit_code == 0, p.err.c_str());
     j = nlohmann::json::parse(p.out);
     QVERIFY(j["allocation"]["metric_before"].get<double>() > 0);  // milliseconds, measured
@@ -169,13 +182,16 @@ class TestCli : public QObject {
     const std::vector<std::pair<QStringList, std::string>> bad = {
         {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6"}, "--sensitivity"},
         {{"prune", q(model), "-o", q(out), "--allocate", "flops=0.6", "--sensitivity", q(sens)}, "flops=0.6"},
-        {{"prune", q(model), "-o", q(out), "--allocate", "macs=half", "--sensitivity", q(sens)}, "not a number"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=half", "--sensitivity", q(sens)},
+         "not a number"},
         {{"prune", q(model), "-o", q(out), "--allocate", "macs=1.5", "--sensitivity", q(sens)}, "(0, 1)"},
         {{"prune", q(mlp), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(sens)}, "parameters"},
         {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(model)}, "not JSON"},
-        {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(sens), "--protect", "conv1"},
+        {{"prune", q(model), "-o", q(out), "--allocate", "macs=0.6", "--sensitivity", q(sens), "--protect",
+          "conv1"},
          "--protect"},
-        {{"prune", q(model), "-o", q(out), "--method", "magnitude", "--allocate", "macs=0.6", "--sensitivity", q(sens)},
+        {{"prune", q(model), "-o", q(out), "--method", "magnitude", "--allocate", "macs=0.6", "--sensitivity",
+          q(sens)},
          "channels"}};
     for (const auto& [args, needle] : bad) {
       CliResult r = runCli(args);

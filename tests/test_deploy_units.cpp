@@ -131,16 +131,20 @@ class TestDeployUnits : public QObject {
     RemoteBenchOptions o;
     o.threads = {1, 4};
     o.eval_remote_path = "edgetune/models/m/eval.bin";
-    const std::string cmd = runnerCommand("edgetune/runner/edgetune-runner", "edgetune/models/m/model.onnx", o);
-    QCOMPARE(cmd, std::string("LD_LIBRARY_PATH='edgetune/runner' 'edgetune/runner/edgetune-runner' "
-                              "'edgetune/models/m/model.onnx' --threads '1,4' --runs 50 --warmup 5 --dynamic-dim 1 "
-                              "--eval 'edgetune/models/m/eval.bin'"));
+    const std::string cmd =
+        runnerCommand("edgetune/runner/edgetune-runner", "edgetune/models/m/model.onnx", o);
+    QCOMPARE(cmd, std::string(
+                      "LD_LIBRARY_PATH='edgetune/runner' 'edgetune/runner/edgetune-runner' "
+                      "'edgetune/models/m/model.onnx' --threads '1,4' --runs 50 --warmup 5 --dynamic-dim 1 "
+                      "--eval 'edgetune/models/m/eval.bin'"));
     QVERIFY_THROWS_EXCEPTION(Error, runnerCommand("r/edgetune-runner", "m/$(reboot).onnx", o));
     // The host's input sizes travel as --shape, quoted (an input name is the model's, not trusted).
     o.eval_remote_path.clear();
     o.input_shapes.dims = {{"input_ids", {1, 128}}, {"x;reboot", {2}}};
-    const std::string sized = runnerCommand("edgetune/runner/edgetune-runner", "edgetune/models/m/model.onnx", o);
-    QVERIFY2(sized.find("--shape 'input_ids=1x128' --shape 'x;reboot=2'") != std::string::npos, sized.c_str());
+    const std::string sized =
+        runnerCommand("edgetune/runner/edgetune-runner", "edgetune/models/m/model.onnx", o);
+    QVERIFY2(sized.find("--shape 'input_ids=1x128' --shape 'x;reboot=2'") != std::string::npos,
+             sized.c_str());
     o.input_shapes.dims = {{"x", {0}}};
     QVERIFY_THROWS_EXCEPTION(Error, runnerCommand("r/edgetune-runner", "m/x.onnx", o));
     o.input_shapes.dims.clear();
@@ -150,7 +154,8 @@ class TestDeployUnits : public QObject {
 
   void sha256KnownVectors() {
     QCOMPARE(sha256Hex(""), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    QCOMPARE(sha256Hex("abc"), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    QCOMPARE(sha256Hex("abc"),
+             std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     QCOMPARE(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
              std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
     // A file across many block and buffer boundaries, against the system's sha256sum.
@@ -201,7 +206,8 @@ class TestDeployUnits : public QObject {
     const std::string out =
         "@@uname\nLinux\n6.6.31+rpt-rpi-v8\naarch64\n@@os\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"
         "@@cpuinfo\nprocessor\t: 0\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\n"
-        "CPU implementer\t: 0x41\nCPU part\t: 0xd08\n\nprocessor\t: 1\nFeatures\t: fp asimd evtstrm crc32 cpuid\n"
+        "CPU implementer\t: 0x41\nCPU part\t: 0xd08\n\nprocessor\t: 1\nFeatures\t: fp asimd evtstrm crc32 "
+        "cpuid\n"
         "processor\t: 2\nprocessor\t: 3\nRevision\t: d03114\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n"
         "@@nproc\n4\n@@meminfo\nMemTotal:        7998820 kB\nMemAvailable:    7000000 kB\n"
         "@@runner\nedgetune-runner 1 onnxruntime 1.30.0\n@@ortlib\n@@python\n@@end\n";
@@ -218,7 +224,8 @@ class TestDeployUnits : public QObject {
     QVERIFY(info.hasRunner());
 
     const DeviceInfo pi5 = parseDeviceProbe(
-        "@@uname\nLinux\n6.6\naarch64\n@@cpuinfo\nprocessor : 0\nFeatures : fp asimd asimddp\nCPU implementer : 0x41\n"
+        "@@uname\nLinux\n6.6\naarch64\n@@cpuinfo\nprocessor : 0\nFeatures : fp asimd asimddp\nCPU "
+        "implementer : 0x41\n"
         "CPU part : 0xd0b\n@@nproc\n4\n@@runner\n@@end\n");
     QVERIFY(pi5.dot_product);
     QCOMPARE(pi5.cpu_model, std::string("Cortex-A76"));
@@ -227,11 +234,16 @@ class TestDeployUnits : public QObject {
 
   void runnerJson() {
     const std::string out =
-        "some warning\n{\"runner_version\":1,\"arch\":\"aarch64\",\"cpu_cores\":4,\"onnxruntime_version\":\"1.30.0\","
-        "\"model\":\"m.onnx\",\"results\":[{\"threads\":1,\"runs\":3,\"warmup\":1,\"min_ms\":1,\"median_ms\":2,"
+        "some "
+        "warning\n{\"runner_version\":1,\"arch\":\"aarch64\",\"cpu_cores\":4,\"onnxruntime_version\":\"1.30."
+        "0\","
+        "\"model\":\"m.onnx\",\"results\":[{\"threads\":1,\"runs\":3,\"warmup\":1,\"min_ms\":1,\"median_ms\":"
+        "2,"
         "\"mean_ms\":2,\"p90_ms\":3,\"p99_ms\":3,\"max_ms\":3,\"stdev_ms\":1,\"peak_rss_bytes\":100}],"
-        "\"peak_rss_bytes\":100,\"profile\":{\"threads\":1,\"runs\":3,\"nodes\":[{\"name\":\"conv1\",\"op\":\"Conv\","
-        "\"total_us\":30,\"calls\":3,\"mean_us\":10}]},\"accuracy\":{\"examples\":10,\"correct\":7,\"top1\":0.7}}\n";
+        "\"peak_rss_bytes\":100,\"profile\":{\"threads\":1,\"runs\":3,\"nodes\":[{\"name\":\"conv1\",\"op\":"
+        "\"Conv\","
+        "\"total_us\":30,\"calls\":3,\"mean_us\":10}]},\"accuracy\":{\"examples\":10,\"correct\":7,\"top1\":"
+        "0.7}}\n";
     const DeviceBenchmark b = parseRunnerOutput(out);
     QCOMPARE(b.arch, std::string("aarch64"));
     QCOMPARE(b.latency.size(), size_t{1});
@@ -282,7 +294,6 @@ class TestDeployUnits : public QObject {
     QCOMPARE(elfArchitecture(EDGETUNE_SOURCE_DIR "/README.md"), std::string());
   }
 };
-
 
 QTEST_GUILESS_MAIN(TestDeployUnits)
 #include "test_deploy_units.moc"

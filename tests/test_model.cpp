@@ -25,7 +25,10 @@ onnx::ModelProto tinyProto() {
     tt->set_elem_type(1);
     for (auto d : dims) {
       auto* dim = tt->mutable_shape()->add_dim();
-      if (d < 0) dim->set_dim_param("N"); else dim->set_dim_value(d);
+      if (d < 0)
+        dim->set_dim_param("N");
+      else
+        dim->set_dim_value(d);
     }
   };
   addVi(g->mutable_input(), "x", {-1, 4});
@@ -35,11 +38,22 @@ onnx::ModelProto tinyProto() {
   *g->add_initializer() = tensorToProto("W", w);
   *g->add_initializer() = tensorToProto("b", Tensor::from<float>({3}, std::vector<float>{0.1f, -0.2f, 0.3f}));
   auto* mm = g->add_node();
-  mm->set_op_type("MatMul"); mm->set_name("mm"); mm->add_input("x"); mm->add_input("W"); mm->add_output("h");
+  mm->set_op_type("MatMul");
+  mm->set_name("mm");
+  mm->add_input("x");
+  mm->add_input("W");
+  mm->add_output("h");
   auto* add = g->add_node();
-  add->set_op_type("Add"); add->set_name("add"); add->add_input("h"); add->add_input("b"); add->add_output("hb");
+  add->set_op_type("Add");
+  add->set_name("add");
+  add->add_input("h");
+  add->add_input("b");
+  add->add_output("hb");
   auto* relu = g->add_node();
-  relu->set_op_type("Relu"); relu->set_name("relu"); relu->add_input("hb"); relu->add_output("y");
+  relu->set_op_type("Relu");
+  relu->set_name("relu");
+  relu->add_input("hb");
+  relu->add_output("y");
   return m;
 }
 }  // namespace
@@ -81,8 +95,13 @@ class TestModel : public QObject {
     { std::ofstream(dir / "weights.bin", std::ios::binary) << bytes; }
     w->clear_raw_data();
     w->set_data_location(onnx::TensorProto::EXTERNAL);
-    auto* loc = w->add_external_data(); loc->set_key("location"); loc->set_value("weights.bin");
-    { std::ofstream out(dir / "ext.onnx", std::ios::binary); p.SerializeToOstream(&out); }
+    auto* loc = w->add_external_data();
+    loc->set_key("location");
+    loc->set_value("weights.bin");
+    {
+      std::ofstream out(dir / "ext.onnx", std::ios::binary);
+      p.SerializeToOstream(&out);
+    }
     Model m = Model::load(dir / "ext.onnx");
     QCOMPARE(tensorFromProto(*m.initializer("W")).values<float>()[11], 0.6f);
     std::filesystem::remove(dir / "weights.bin");
@@ -105,7 +124,8 @@ class TestModel : public QObject {
     unknown_op.mutable_graph()->mutable_node(2)->set_op_type("NoSuchOp");
     std::string s = unknown_op.SerializeAsString();
     QTest::newRow("unknown op") << QByteArray(s.data(), static_cast<int>(s.size())) << "NoSuchOp";
-    // Opsets below 7 are converted up and 18..23 down (test_opset_convert); one no ONNX release has is refused.
+    // Opsets below 7 are converted up and 18..23 down (test_opset_convert); one no ONNX release has is
+    // refused.
     onnx::ModelProto future_opset = tinyProto();
     future_opset.mutable_opset_import(0)->set_version(99);
     s = future_opset.SerializeAsString();

@@ -1,6 +1,7 @@
 #pragma once
-// MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning and training
-// panels, charts, variants, comparison, devices and jobs docks; saves projects and autosaves a recovery file.
+// MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning and
+// training panels, charts, variants, comparison, devices and jobs docks; saves projects and autosaves a
+// recovery file.
 #include <QElapsedTimer>
 #include <QFuture>
 #include <QMainWindow>
@@ -9,9 +10,9 @@
 #include <map>
 #include <memory>
 
-#include "core/ir/input_shapes.h"
 #include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
+#include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
 #include "ui/project.h"
@@ -46,10 +47,11 @@ class TuningPanel;
 class VariantsPanel;
 
 struct MainWindowOptions {
-  bool offer_recovery = true;  // ask to restore the recovery file left by a crash
-  QString recovery_path;       // empty = <AppLocalData>/recovery.edgetune.json
+  bool offer_recovery = true;             // ask to restore the recovery file left by a crash
+  QString recovery_path;                  // empty = <AppLocalData>/recovery.edgetune.json
   size_t baseline_accuracy_limit = 2000;  // examples the baseline's accuracy is first measured on
-  bool clean_on_open = true;  // models from files go through the clean-up on the way in (the CLI's default too)
+  bool clean_on_open =
+      true;  // models from files go through the clean-up on the way in (the CLI's default too)
 };
 
 class MainWindow : public QMainWindow {
@@ -69,24 +71,25 @@ class MainWindow : public QMainWindow {
   /// Applies a variant's recipe on a worker and writes ONNX + model card; emits variantExported.
   void exportVariant(int index, const QString& onnx_path);
   void compareVariants(int a, int b);
-  /// Runs the per-group sensitivity sweep of the baseline on the open dataset's seeded subset as a job (progress
-  /// and cancel in the jobs dock); fills the sensitivity chart and the graph's sensitivity overlay (mean
-  /// accuracy drop in points over the ratios, on each group's producer nodes). Emits sensitivityReady.
+  /// Runs the per-group sensitivity sweep of the baseline on the open dataset's seeded subset as a job
+  /// (progress and cancel in the jobs dock); fills the sensitivity chart and the graph's sensitivity overlay
+  /// (mean accuracy drop in points over the ratios, on each group's producer nodes). Emits sensitivityReady.
   void runSensitivity(SensitivityOptions options);
   void runSensitivity();  // default options, seed 1
 
-  /// Appends a variant made elsewhere (e.g. a distilled or deployed model with its own model_file), refreshes the
-  /// variants table and the Pareto chart and marks the project dirty. A variant with a model file and no
+  /// Appends a variant made elsewhere (e.g. a distilled or deployed model with its own model_file), refreshes
+  /// the variants table and the Pareto chart and marks the project dirty. A variant with a model file and no
   /// measured size is measured on a worker (size, ONNX Runtime latency, accuracy on the open dataset).
   void addVariant(const Variant& variant);
   /// Appends an on-device benchmark result (as the deploy code produces it) to variant `variant_index`'s
-  /// device_benchmarks; the variants table's "Device ms" column and the Pareto tooltip show its median latency
-  /// at 1 thread (bench["results"][i]["median_ms"] where threads == 1, as DeviceBenchmark::toJson() writes it). Out-of-range indices are ignored.
+  /// device_benchmarks; the variants table's "Device ms" column and the Pareto tooltip show its median
+  /// latency at 1 thread (bench["results"][i]["median_ms"] where threads == 1, as DeviceBenchmark::toJson()
+  /// writes it). Out-of-range indices are ignored.
   void attachDeviceBenchmark(int variant_index, const nlohmann::json& bench);
-  /// Writes variant `index`'s model to a temporary ONNX file on a worker (its model file, or the baseline with its
-  /// recipe applied), hands it to the Devices panel and shows that tab; emits deployPrepared. A benchmark the
-  /// panel then reports for that file is attached to the variant, and its per-node profile (if any) becomes the
-  /// graph's "Device latency" overlay.
+  /// Writes variant `index`'s model to a temporary ONNX file on a worker (its model file, or the baseline
+  /// with its recipe applied), hands it to the Devices panel and shows that tab; emits deployPrepared. A
+  /// benchmark the panel then reports for that file is attached to the variant, and its per-node profile (if
+  /// any) becomes the graph's "Device latency" overlay.
   void deployVariant(int index);
   /// Where trained models are written: <project folder>/trained once the project is saved, else
   /// <AppDataLocation>/trained.
@@ -105,7 +108,8 @@ class MainWindow : public QMainWindow {
   TrainPanel* trainPanel() const { return train_panel_; }
   QDockWidget* trainDock() const { return train_dock_; }
   DevicesPanel* devicesPanel() const { return devices_; }
-  /// Tools > Train / distill... (raises the Training dock) and Deploy variant... (deployVariant on the selection).
+  /// Tools > Train / distill... (raises the Training dock) and Deploy variant... (deployVariant on the
+  /// selection).
   QAction* trainAction() const { return train_action_; }
   QAction* deployAction() const { return deploy_action_; }
   JobManager* jobManager() const { return jobs_; }
@@ -187,11 +191,12 @@ class MainWindow : public QMainWindow {
   QDockWidget* train_dock_;
   QDockWidget* tuning_dock_;
   DevicesPanel* devices_;
-  std::unique_ptr<KeychainSecretStore> secrets_;  // device passwords; outlives devices_ (deleted first in ~MainWindow)
+  std::unique_ptr<KeychainSecretStore>
+      secrets_;  // device passwords; outlives devices_ (deleted first in ~MainWindow)
   QAction* train_action_ = nullptr;
   QAction* deploy_action_ = nullptr;
-  /// Temporary ONNX files handed to the Devices panel, by file name (the runner reports the model's path on the
-  /// device, which ends in that name): which variant each one is.
+  /// Temporary ONNX files handed to the Devices panel, by file name (the runner reports the model's path on
+  /// the device, which ends in that name): which variant each one is.
   struct DeployTarget {
     std::string name, model_file;
   };
@@ -214,9 +219,9 @@ class MainWindow : public QMainWindow {
   bool dirty_ = false;
   std::shared_ptr<const Model> baseline_;
   std::shared_ptr<const ModelStats> stats_;
-  InputShapes input_shapes_;        // concrete sizes of the baseline's inputs (dataset, else the defaults)
-  QString input_shapes_problem_;    // why they could not be resolved (a dynamic image size with no dataset)
-  QString clean_summary_;           // what the clean-up on the way in did
+  InputShapes input_shapes_;      // concrete sizes of the baseline's inputs (dataset, else the defaults)
+  QString input_shapes_problem_;  // why they could not be resolved (a dynamic image size with no dataset)
+  QString clean_summary_;         // what the clean-up on the way in did
   std::shared_ptr<const Dataset> dataset_;
   QTimer autosave_timer_;
   QFuture<void> autosave_done_;

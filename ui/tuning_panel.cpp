@@ -8,13 +8,13 @@
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
-#include <QHeaderView>
 #include <QTableWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -58,7 +58,8 @@ std::string exactNameRegex(const std::string& name) {
 json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const PassRegistry& registry) {
   json recipe = emptyRecipe();
   auto add = [&](const std::string& pass, json options) {
-    if (registry.contains(pass)) recipe["passes"].push_back({{"pass", pass}, {"options", std::move(options)}});
+    if (registry.contains(pass))
+      recipe["passes"].push_back({{"pass", pass}, {"options", std::move(options)}});
   };
   if (knobs.value("cleanup", true)) add("cleanup", json::object());
   const std::string method = knobs.value("prune_method", std::string("none"));
@@ -96,7 +97,8 @@ json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const P
       o["samples"] = knobs.value("samples", 256);
     }
     auto exclude = splitList(knobs.value("exclude", std::string()));
-    // Nodes picked in the graph are kept in float by exact name (the pass matches regexes anywhere in a name).
+    // Nodes picked in the graph are kept in float by exact name (the pass matches regexes anywhere in a
+    // name).
     if (const auto it = knobs.find("exclude_nodes"); it != knobs.end() && it->is_array())
       for (const auto& n : *it) exclude.push_back(exactNameRegex(n.get<std::string>()));
     if (!exclude.empty()) o["exclude_nodes"] = exclude;
@@ -110,11 +112,14 @@ std::string variantNameFromKnobs(const json& knobs) {
   const std::string method = knobs.value("prune_method", std::string("none"));
   const double ratio = knobs.value("prune_ratio", 0.0);
   if (method != "none" && ratio > 0)
-    name += (method == "prune_channels" ? "channels " : "sparse ") + std::to_string(static_cast<int>(std::lround(ratio * 100))) + "%";
-  const bool per_layer = !knobs.value("group_ratios", json::object()).empty() || !knobs.value("locked_groups", json::array()).empty();
+    name += (method == "prune_channels" ? "channels " : "sparse ") +
+            std::to_string(static_cast<int>(std::lround(ratio * 100))) + "%";
+  const bool per_layer = !knobs.value("group_ratios", json::object()).empty() ||
+                         !knobs.value("locked_groups", json::array()).empty();
   if (method == "prune_channels" && per_layer) name += (name.empty() ? "channels per-layer" : " per-layer");
   const std::string mode = knobs.value("quant_mode", std::string("none"));
-  if (mode != "none") name += (name.empty() ? "" : " + ") + (mode == "static" || mode == "dynamic" ? "int8 " + mode : mode);
+  if (mode != "none")
+    name += (name.empty() ? "" : " + ") + (mode == "static" || mode == "dynamic" ? "int8 " + mode : mode);
   if (name.empty()) name = knobs.value("cleanup", true) ? "cleaned" : "baseline copy";
   return name;
 }
@@ -210,7 +215,8 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   prune_method_ = new QComboBox(prune_box);
   prune_method_->addItem("none", "none");
   if (registry.contains("prune_channels")) prune_method_->addItem("structured channels", "prune_channels");
-  if (registry.contains("prune_magnitude")) prune_method_->addItem("unstructured magnitude", "prune_magnitude");
+  if (registry.contains("prune_magnitude"))
+    prune_method_->addItem("unstructured magnitude", "prune_magnitude");
   if (prune_method_->count() == 1) prune_method_->setToolTip("No pruning pass is built into this EdgeTune.");
   pf->addRow("Method", prune_method_);
   auto* ratio_row = new QHBoxLayout;
@@ -231,17 +237,20 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   round_to_ = new QSpinBox(prune_box);
   round_to_->setRange(1, 256);
   round_to_->setValue(8);
-  round_to_->setKeyboardTracking(false);  // one change (and one undo entry) per committed value, not per digit
+  round_to_->setKeyboardTracking(
+      false);  // one change (and one undo entry) per committed value, not per digit
   round_to_->setPrefix("multiple of ");
   round_to_->setSpecialValueText("no rounding");
-  round_to_->setToolTip("Kept channel counts are rounded to a multiple of this (fast int8/SIMD kernels like\n"
-                        "multiples of 8); 1 = no rounding. Structured channel pruning only.");
+  round_to_->setToolTip(
+      "Kept channel counts are rounded to a multiple of this (fast int8/SIMD kernels like\n"
+      "multiples of 8); 1 = no rounding. Structured channel pruning only.");
   pf->addRow("Round channels", round_to_);
   groups_table_ = new QTableWidget(0, 5, prune_box);
   groups_table_->setHorizontalHeaderLabels({"Group", "Kind", "Units", "Ratio %", "Lock"});
-  groups_table_->setToolTip("Structured-pruning groups: channels that must be removed together.\n"
-                            "Ratio %: overrides the global ratio for this group (empty = global).\n"
-                            "Lock: keep the group whole. Click a row to see its nodes in the graph.");
+  groups_table_->setToolTip(
+      "Structured-pruning groups: channels that must be removed together.\n"
+      "Ratio %: overrides the global ratio for this group (empty = global).\n"
+      "Lock: keep the group whole. Click a row to see its nodes in the graph.");
   groups_table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   groups_table_->setSelectionMode(QAbstractItemView::SingleSelection);
   groups_table_->verticalHeader()->setVisible(false);
@@ -269,9 +278,10 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   allocate_keep_->setValue(50);
   allocate_keep_->setSuffix("% of original");
   allocate_ = new QPushButton("Allocate", prune_box);
-  allocate_->setToolTip("Fill the per-layer ratios from the sensitivity sweep: insensitive groups are pruned more,\n"
-                        "until the chosen metric is at most this share of the original (latency is measured).\n"
-                        "Run a sensitivity sweep first (Ctrl+Shift+Y).");
+  allocate_->setToolTip(
+      "Fill the per-layer ratios from the sensitivity sweep: insensitive groups are pruned more,\n"
+      "until the chosen metric is at most this share of the original (latency is measured).\n"
+      "Run a sensitivity sweep first (Ctrl+Shift+Y).");
   allocate_row->addWidget(allocate_metric_);
   allocate_row->addWidget(allocate_keep_, 1);
   allocate_row->addWidget(allocate_);
@@ -306,8 +316,9 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   qf->addRow("Exclude", exclude_);
   excluded_label_ = new QLabel(quant_box);
   excluded_label_->setWordWrap(true);
-  excluded_label_->setToolTip("Nodes kept in float, picked in the graph (right-click a node, or the inspector's\n"
-                              "\"Exclude from quantization\" button)");
+  excluded_label_->setToolTip(
+      "Nodes kept in float, picked in the graph (right-click a node, or the inspector's\n"
+      "\"Exclude from quantization\" button)");
   qf->addRow("Kept float", excluded_label_);
   layout->addWidget(quant_box);
 
@@ -396,12 +407,16 @@ void TuningPanel::setExcludedFromQuantization(const QString& node, bool excluded
 }
 
 void TuningPanel::refreshExclusions() {
-  excluded_label_->setText(excluded_nodes_.empty() ? QString("<i>none</i>")
-                                                   : QString("%1: %2").arg(excluded_nodes_.size()).arg(quantExcludedNodes().join(", ")));
+  excluded_label_->setText(
+      excluded_nodes_.empty()
+          ? QString("<i>none</i>")
+          : QString("%1: %2").arg(excluded_nodes_.size()).arg(quantExcludedNodes().join(", ")));
   emit quantExclusionsChanged(quantExcludedNodes());
 }
 
-void TuningPanel::setRoundTo(int multiple) { round_to_->setValue(multiple); }
+void TuningPanel::setRoundTo(int multiple) {
+  round_to_->setValue(multiple);
+}
 
 json TuningPanel::knobs() const {
   json group_ratios = json::object(), locked = json::array();
@@ -550,9 +565,12 @@ void TuningPanel::allocate() {
   o.round_to = round_to_->value();
   auto model = baseline_;
   auto sensitivity = sensitivity_;
-  const QString title = QString("Allocate pruning (%1 <= %2%)").arg(allocate_metric_->currentText()).arg(allocate_keep_->value());
+  const QString title = QString("Allocate pruning (%1 <= %2%)")
+                            .arg(allocate_metric_->currentText())
+                            .arg(allocate_keep_->value());
   allocate_job_ = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
-    context.report(0.05, "allocating from " + std::to_string(sensitivity->curves.size()) + " sensitivity curves");
+    context.report(0.05,
+                   "allocating from " + std::to_string(sensitivity->curves.size()) + " sensitivity curves");
     const Allocation a = allocateRatios(*model, *sensitivity, o, &context);
     handle.postToUi([=, this] {
       if (model != baseline_) return;  // another model was opened meanwhile
@@ -586,11 +604,17 @@ void TuningPanel::allocate() {
   updateEnabled();
 }
 
-void TuningPanel::setPruneRatio(double ratio) { ratio_->setValue(static_cast<int>(std::lround(ratio * 100))); }
+void TuningPanel::setPruneRatio(double ratio) {
+  ratio_->setValue(static_cast<int>(std::lround(ratio * 100)));
+}
 
-json TuningPanel::currentRecipe() const { return recipeFromKnobs(knobs(), dataset_spec_, studioPassRegistry()); }
+json TuningPanel::currentRecipe() const {
+  return recipeFromKnobs(knobs(), dataset_spec_, studioPassRegistry());
+}
 
-double TuningPanel::activeKnob() const { return ratio_->value() / 100.0; }
+double TuningPanel::activeKnob() const {
+  return ratio_->value() / 100.0;
+}
 
 void TuningPanel::updateEnabled() {
   const bool pruning = prune_method_->currentData().toString() != "none";
@@ -598,7 +622,8 @@ void TuningPanel::updateEnabled() {
   protect_->setEnabled(pruning);
   round_to_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
   groups_table_->setEnabled(prune_method_->currentData().toString() == "prune_channels");
-  allocate_->setEnabled(baseline_ && sensitivity_ && !allocate_job_ && prune_method_->findData("prune_channels") >= 0);
+  allocate_->setEnabled(baseline_ && sensitivity_ && !allocate_job_ &&
+                        prune_method_->findData("prune_channels") >= 0);
   const QString mode = quant_mode_->currentData().toString();
   const bool static_mode = mode == "static";
   calibration_->setEnabled(static_mode);
@@ -607,7 +632,8 @@ void TuningPanel::updateEnabled() {
   exclude_->setEnabled(mode != "none");
   apply_->setEnabled(baseline_ != nullptr);
   if (chart_) {
-    chart_->setKnobLabel(pruning ? QString("pruning ratio (%1)").arg(prune_method_->currentText()) : "pruning ratio (off)");
+    chart_->setKnobLabel(pruning ? QString("pruning ratio (%1)").arg(prune_method_->currentText())
+                                 : "pruning ratio (off)");
     chart_->setCurrentKnob(activeKnob());
   }
 }
@@ -641,11 +667,14 @@ void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_
     if (baseline_) {
       try {
         for (auto& g : findPruneGroups(*baseline_)) {
-          if (g.prunable) groups_.push_back(std::move(g));
-          else unprunable << QString::fromStdString(g.id + ": " + g.reason);
+          if (g.prunable)
+            groups_.push_back(std::move(g));
+          else
+            unprunable << QString::fromStdString(g.id + ": " + g.reason);
         }
         groups_note_->setText(QString("%1 prunable groups; %2 kept whole by necessity.")
-                                  .arg(groups_.size()).arg(unprunable.size()));
+                                  .arg(groups_.size())
+                                  .arg(unprunable.size()));
         groups_note_->setToolTip(unprunable.join("\n"));
       } catch (const std::exception& e) {
         groups_note_->setText(QString("No structured groups: %1").arg(QString::fromUtf8(e.what())));
@@ -668,7 +697,8 @@ void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_
         };
         // The first producer's name reads better than the id's "channels:" prefix.
         auto* name = fixed(QString::fromStdString(g.producers.empty() ? g.id : g.producers.front()));
-        name->setToolTip(QString::fromStdString(g.id) + "\ncouples " + QString::number(g.nodes.size()) + " nodes:" + nodes);
+        name->setToolTip(QString::fromStdString(g.id) + "\ncouples " + QString::number(g.nodes.size()) +
+                         " nodes:" + nodes);
         groups_table_->setItem(row, ColGroup, name);
         groups_table_->setItem(row, ColKind, fixed(QString::fromStdString(g.kind)));
         groups_table_->setItem(row, ColUnits, fixed(QString::number(g.units)));
@@ -739,7 +769,8 @@ void TuningPanel::startMeasurement() {
     auto last_post = std::make_shared<std::chrono::steady_clock::time_point>();
     measureVariant(model, dataset.get(), options, context, [&](const MeasureUpdate& u) {
       const auto now = std::chrono::steady_clock::now();
-      if (u.stage == MeasureUpdate::Stage::Accuracy && !u.accuracy_final && now - *last_post < std::chrono::milliseconds(100))
+      if (u.stage == MeasureUpdate::Stage::Accuracy && !u.accuracy_final &&
+          now - *last_post < std::chrono::milliseconds(100))
         return;
       *last_post = now;
       const VariantMetrics m = u.metrics;
@@ -756,7 +787,10 @@ void TuningPanel::startMeasurement() {
                            .arg(QString::fromStdString(variantNameFromKnobs(live_knobs_)).toHtmlEscaped(),
                                 QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
         if (m.params) text += QString(", %1 params").arg(*m.params);
-        if (m.latency_ms) text += QString("<br>latency %1 ms (p90 %2)").arg(*m.latency_ms, 0, 'f', 3).arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
+        if (m.latency_ms)
+          text += QString("<br>latency %1 ms (p90 %2)")
+                      .arg(*m.latency_ms, 0, 'f', 3)
+                      .arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
         if (m.accuracy)
           text += QString("<br>accuracy %1% [%2, %3] on %4 examples")
                       .arg(100 * *m.accuracy, 0, 'f', 2)
@@ -793,14 +827,16 @@ void TuningPanel::apply() {
   emit variantApplied(v);
 }
 
-// ------------------------------------------------------------------------------------------------ dataset dialog
+// ------------------------------------------------------------------------------------------------ dataset
+// dialog
 DatasetDialog::DatasetDialog(JobManager* jobs, QWidget* parent) : QWidget(parent, Qt::Dialog), jobs_(jobs) {
   setWindowTitle("Open dataset");
   resize(760, 520);
   auto* form = new QFormLayout;
   format_ = new QComboBox(this);
   format_->addItem("Fashion-MNIST (Debian package)", "fashion-mnist");
-  for (const char* f : {"idx", "cifar10", "imagefolder", "imdb", "spamassassin", "csv", "jsonl"}) format_->addItem(f, f);
+  for (const char* f : {"idx", "cifar10", "imagefolder", "imdb", "spamassassin", "csv", "jsonl"})
+    format_->addItem(f, f);
   form->addRow("Format", format_);
   auto* path_row = new QHBoxLayout;
   path_ = new QLineEdit(this);
@@ -880,7 +916,9 @@ void DatasetDialog::setSpec(const QString& spec) {
   composing_ = false;
 }
 
-QString DatasetDialog::spec() const { return spec_->text().trimmed(); }
+QString DatasetDialog::spec() const {
+  return spec_->text().trimmed();
+}
 
 void DatasetDialog::preview(int count) {
   const int generation = ++generation_;
@@ -907,7 +945,8 @@ void DatasetDialog::preview(int count) {
         const Tensor& f = ex.features.at(0);
         if (f.type() == DataType::Float32 && f.shape().size() == 3) {
           // An image [C, H, W]: min-max scaled to 8 bits for display (normalization makes raw values odd).
-          const int c = static_cast<int>(f.shape()[0]), h = static_cast<int>(f.shape()[1]), w = static_cast<int>(f.shape()[2]);
+          const int c = static_cast<int>(f.shape()[0]), h = static_cast<int>(f.shape()[1]),
+                    w = static_cast<int>(f.shape()[2]);
           const auto v = f.values<float>();
           float lo = v[0], hi = v[0];
           for (float x : v) {

@@ -37,8 +37,8 @@ class KnobChart;
 /// quantization's calibration. Passes the registry does not know are left out.
 nlohmann::json recipeFromKnobs(const nlohmann::json& knobs, const std::string& dataset_spec,
                                const PassRegistry& registry);
-/// A regex matching exactly `name` (anchored, metacharacters escaped): how nodes picked in the graph become the
-/// quantize pass's exclude_nodes entries.
+/// A regex matching exactly `name` (anchored, metacharacters escaped): how nodes picked in the graph become
+/// the quantize pass's exclude_nodes entries.
 std::string exactNameRegex(const std::string& name);
 /// A short variant name for a knob state ("prune 30% + int8 static").
 std::string variantNameFromKnobs(const nlohmann::json& knobs);
@@ -53,9 +53,9 @@ class TuningPanel : public QWidget {
                   const std::string& dataset_spec);
 
   /// The knob state: {"cleanup", "prune_method", "prune_ratio", "protect", "group_ratios" (group id -> ratio
-  /// overriding the global one), "locked_groups" (group ids kept whole), "quant_mode", "calibration", "samples",
-  /// "per_channel", "exclude" (comma-separated regexes), "exclude_nodes" (node names kept in float, picked in
-  /// the graph), "round_to" (kept channels rounded to a multiple of this; 1 = no rounding)}.
+  /// overriding the global one), "locked_groups" (group ids kept whole), "quant_mode", "calibration",
+  /// "samples", "per_channel", "exclude" (comma-separated regexes), "exclude_nodes" (node names kept in
+  /// float, picked in the graph), "round_to" (kept channels rounded to a multiple of this; 1 = no rounding)}.
   nlohmann::json knobs() const;
   /// Sets the widgets (no undo entry when `record_undo` is false, e.g. from undo/redo or project load).
   void setKnobs(const nlohmann::json& knobs, bool record_undo = false);
@@ -84,7 +84,8 @@ class TuningPanel : public QWidget {
   /// Selects the row of group `id` (as clicking it would; emits pruneGroupSelected). Unknown ids clear.
   void selectPruneGroup(const QString& id);
 
-  /// The sensitivity sweep of the baseline (null: none yet), which "Allocate" reads. Cleared when the model changes.
+  /// The sensitivity sweep of the baseline (null: none yet), which "Allocate" reads. Cleared when the model
+  /// changes.
   void setSensitivity(std::shared_ptr<const SensitivityResult> sensitivity);
   /// Allocation target: metric "params", "macs" or "latency" and the fraction of the original to keep (0..1).
   void setAllocationTarget(const QString& metric, double keep_fraction);
@@ -105,8 +106,8 @@ class TuningPanel : public QWidget {
   /// Starts measuring the current knobs now (F5).
   void measureNow();
   /// Chooses per-group ratios from the sensitivity curves that reach the allocation target (a background job:
-  /// the latency metric times candidates in ONNX Runtime) and puts them in the per-layer table as one undoable
-  /// change; emits allocationFinished.
+  /// the latency metric times candidates in ONNX Runtime) and puts them in the per-layer table as one
+  /// undoable change; emits allocationFinished.
   void allocate();
 
  signals:
@@ -114,7 +115,8 @@ class TuningPanel : public QWidget {
   void knobsChanged(const nlohmann::json& knobs);
   void firstChartUpdate(double ms);
   void measurementUpdated(const edgetune::ui::VariantMetrics& metrics);
-  /// Per-baseline-node kept-channel fraction lost (0..1, NaN for nodes without weights) of the measured recipe.
+  /// Per-baseline-node kept-channel fraction lost (0..1, NaN for nodes without weights) of the measured
+  /// recipe.
   void pruningRatios(const std::vector<double>& ratio_per_node);
   void statusMessage(const QString& text);
   /// The nodes kept in float by name changed (sorted).

@@ -1,12 +1,12 @@
 #include "ui/workbench.h"
 
+#include <unistd.h>
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <unistd.h>
-#include <unordered_map>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/analysis/evaluate.h"
 #include "core/analysis/quant_error.h"
@@ -23,7 +23,9 @@ namespace edgetune::ui {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool isZooSource(const std::string& source) { return source.rfind("zoo:", 0) == 0; }
+bool isZooSource(const std::string& source) {
+  return source.rfind("zoo:", 0) == 0;
+}
 
 namespace {
 
@@ -51,19 +53,31 @@ Model loadModelSource(const std::string& source) {
   while (std::getline(ss, item, '&')) {
     if (item.empty()) continue;
     const auto eq = item.find('=');
-    if (eq == std::string::npos) throw Error("model source '" + source + "': expected key=value, got '" + item + "'");
+    if (eq == std::string::npos)
+      throw Error("model source '" + source + "': expected key=value, got '" + item + "'");
     const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
-    if (key == "classes") options.classes = parseInt(source, key, value);
-    else if (key == "seed") options.seed = static_cast<uint64_t>(parseInt(source, key, value));
-    else if (key == "input_channels") options.input_channels = parseInt(source, key, value);
-    else if (key == "image_size") options.image_size = parseInt(source, key, value);
-    else if (key == "width_multiplier") options.width_multiplier = std::stod(value);
-    else if (key == "layers") options.layers = parseInt(source, key, value);
-    else if (key == "hidden") options.hidden = parseInt(source, key, value);
-    else if (key == "heads") options.heads = parseInt(source, key, value);
-    else if (key == "sequence_length") options.sequence_length = parseInt(source, key, value);
-    else if (key == "vocab_size") options.vocab_size = parseInt(source, key, value);
-    else throw Error("model source '" + source + "': unknown key '" + key + "'");
+    if (key == "classes")
+      options.classes = parseInt(source, key, value);
+    else if (key == "seed")
+      options.seed = static_cast<uint64_t>(parseInt(source, key, value));
+    else if (key == "input_channels")
+      options.input_channels = parseInt(source, key, value);
+    else if (key == "image_size")
+      options.image_size = parseInt(source, key, value);
+    else if (key == "width_multiplier")
+      options.width_multiplier = std::stod(value);
+    else if (key == "layers")
+      options.layers = parseInt(source, key, value);
+    else if (key == "hidden")
+      options.hidden = parseInt(source, key, value);
+    else if (key == "heads")
+      options.heads = parseInt(source, key, value);
+    else if (key == "sequence_length")
+      options.sequence_length = parseInt(source, key, value);
+    else if (key == "vocab_size")
+      options.vocab_size = parseInt(source, key, value);
+    else
+      throw Error("model source '" + source + "': unknown key '" + key + "'");
   }
   Model model = zoo::buildZooModel(rest, options);
   return model;
@@ -81,7 +95,8 @@ const PassRegistry& studioPassRegistry() {
   return registry;
 }
 
-Model applyRecipe(const Model& baseline, const json& recipe, JobContext* job, std::vector<PassReport>* reports) {
+Model applyRecipe(const Model& baseline, const json& recipe, JobContext* job,
+                  std::vector<PassReport>* reports) {
   Model model = baseline;
   Recipe parsed = Recipe::fromJson(recipe, studioPassRegistry(), "recipe");
   if (parsed.size() == 0) return model;
@@ -205,7 +220,9 @@ std::vector<double> measureLatencyShares(const Model& model, int runs, JobContex
       if (e.value("cat", std::string()) != "Node") continue;
       std::string name = e.value("name", std::string());
       const std::string suffix = "_kernel_time";
-      if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      if (name.size() <= suffix.size() ||
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
       name.resize(name.size() - suffix.size());
       const double dur = e.value("dur", 0.0);
       time_us[name] += dur;
@@ -216,27 +233,35 @@ std::vector<double> measureLatencyShares(const Model& model, int runs, JobContex
   std::vector<double> shares(model.graph().node_size(), std::numeric_limits<double>::quiet_NaN());
   if (total <= 0) return shares;
   for (int i = 0; i < model.graph().node_size(); ++i)
-    if (auto it = time_us.find(model.graph().node(i).name()); it != time_us.end()) shares[i] = it->second / total;
+    if (auto it = time_us.find(model.graph().node(i).name()); it != time_us.end())
+      shares[i] = it->second / total;
   return shares;
 }
 
-std::vector<double> quantizationErrorPerNode(const Model& index_model, const Model& float_model, const Model& quantized,
-                                             const Dataset& dataset, size_t samples, JobContext* job) {
+std::vector<double> quantizationErrorPerNode(const Model& index_model, const Model& float_model,
+                                             const Model& quantized, const Dataset& dataset, size_t samples,
+                                             JobContext* job) {
   const QuantErrorReport report = diagnoseQuantization(float_model, quantized, dataset, samples, 16, job);
   std::unordered_map<std::string, double> by_producer;
   for (const auto& t : report.tensors)
-    if (!t.producer.empty()) by_producer[t.producer] = std::max(by_producer.count(t.producer) ? by_producer[t.producer] : -1e9, -t.snr_db);
+    if (!t.producer.empty())
+      by_producer[t.producer] =
+          std::max(by_producer.count(t.producer) ? by_producer[t.producer] : -1e9, -t.snr_db);
   std::vector<double> out(index_model.graph().node_size(), std::numeric_limits<double>::quiet_NaN());
   for (int i = 0; i < index_model.graph().node_size(); ++i)
-    if (auto it = by_producer.find(index_model.graph().node(i).name()); it != by_producer.end()) out[i] = it->second;
+    if (auto it = by_producer.find(index_model.graph().node(i).name()); it != by_producer.end())
+      out[i] = it->second;
   return out;
 }
 
 std::string formatBytes(int64_t bytes) {
   char buf[64];
-  if (bytes >= 1000 * 1000) std::snprintf(buf, sizeof buf, "%.2f MB", bytes / 1e6);
-  else if (bytes >= 1000) std::snprintf(buf, sizeof buf, "%.1f KB", bytes / 1e3);
-  else std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  if (bytes >= 1000 * 1000)
+    std::snprintf(buf, sizeof buf, "%.2f MB", bytes / 1e6);
+  else if (bytes >= 1000)
+    std::snprintf(buf, sizeof buf, "%.1f KB", bytes / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
   return buf;
 }
 
@@ -286,7 +311,8 @@ std::string modelCardMarkdown(const json& card) {
       std::snprintf(buf, sizeof buf, " (95%% CI %.2f%%..%.2f%%", 100 * metrics["accuracy_low"].get<double>(),
                     100 * metrics["accuracy_high"].get<double>());
       md << buf;
-      if (metrics.contains("accuracy_count")) md << ", " << metrics["accuracy_count"].get<int64_t>() << " examples";
+      if (metrics.contains("accuracy_count"))
+        md << ", " << metrics["accuracy_count"].get<int64_t>() << " examples";
       md << ")";
     }
     md << "\n";
@@ -299,7 +325,8 @@ std::string modelCardMarkdown(const json& card) {
   const json passes = card.value("recipe", json::object()).value("passes", json::array());
   if (passes.empty()) md << "Baseline (no passes).\n";
   for (const auto& p : passes)
-    md << "1. `" << p.value("pass", std::string("?")) << "` " << p.value("options", json::object()).dump() << "\n";
+    md << "1. `" << p.value("pass", std::string("?")) << "` " << p.value("options", json::object()).dump()
+       << "\n";
   md << "\n```json\n" << card.value("recipe", json::object()).dump(2) << "\n```\n";
   return md.str();
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Non-widget helpers the studio's views share: model sources, applying recipes, measuring variants, model cards.
-// Everything here may run on a worker thread (no widgets, no UI state).
+// Non-widget helpers the studio's views share: model sources, applying recipes, measuring variants, model
+// cards. Everything here may run on a worker thread (no widgets, no UI state).
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -8,12 +8,12 @@
 #include <memory>
 #include <string>
 
+#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/pass.h"
-#include "core/analysis/sensitivity.h"
 #include "ui/project.h"
 
 namespace edgetune::ui {
@@ -29,8 +29,8 @@ bool isZooSource(const std::string& source);
 /// The registry the studio builds recipes from (every built-in pass).
 const PassRegistry& studioPassRegistry();
 
-/// A copy of `baseline` with `recipe` applied (progress through `job`). Throws Error for bad recipes. `reports`
-/// (may be null) receives each pass's report, e.g. for the coverage of prune and quantize.
+/// A copy of `baseline` with `recipe` applied (progress through `job`). Throws Error for bad recipes.
+/// `reports` (may be null) receives each pass's report, e.g. for the coverage of prune and quantize.
 Model applyRecipe(const Model& baseline, const nlohmann::json& recipe, JobContext* job = nullptr,
                   std::vector<PassReport>* reports = nullptr);
 
@@ -42,16 +42,16 @@ std::vector<std::string> coverageLines(const std::vector<PassReport>& reports);
 /// `baseline` with its recipe applied. Throws Error naming the file or the recipe problem.
 Model variantModel(const Model& baseline, const Variant& variant, JobContext* job = nullptr);
 
-/// Per-node overlay of a sensitivity result on `model` (indexed like its nodes): each group's mean accuracy drop
-/// in points over the ratios, on the group's producer nodes (the most sensitive group where several share one);
-/// NaN elsewhere.
+/// Per-node overlay of a sensitivity result on `model` (indexed like its nodes): each group's mean accuracy
+/// drop in points over the ratios, on the group's producer nodes (the most sensitive group where several
+/// share one); NaN elsewhere.
 std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result);
 
 /// One stage of a progressive measurement, reported as it completes.
 struct MeasureUpdate {
   enum class Stage { Size = 1, Latency = 2, Accuracy = 3 };
   Stage stage = Stage::Size;
-  VariantMetrics metrics;  // everything measured so far
+  VariantMetrics metrics;       // everything measured so far
   bool accuracy_final = false;  // the whole dataset has been evaluated
 };
 
@@ -61,7 +61,8 @@ struct MeasureOptions {
   uint64_t accuracy_seed = 1;
   size_t accuracy_limit = 0;  // 0 = the whole dataset (refined until cancelled)
   int batch_size = 64;
-  InputShapes input_shapes;   // the sizes latency is timed at (resolveInputShapes; the same as the CLI's bench)
+  InputShapes
+      input_shapes;  // the sizes latency is timed at (resolveInputShapes; the same as the CLI's bench)
 };
 
 /// Measures a variant progressively: size at once, ONNX Runtime latency next, then accuracy on a growing
@@ -71,7 +72,8 @@ VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const 
                               JobContext& job, const std::function<void(const MeasureUpdate&)>& on_update);
 
 /// Each node's share (0..1) of one inference, from ONNX Runtime's profiler with graph optimizations off (so
-/// profiled nodes map 1:1 to the model's nodes); NaN for nodes the profiler did not report. `runs` inferences.
+/// profiled nodes map 1:1 to the model's nodes); NaN for nodes the profiler did not report. `runs`
+/// inferences.
 std::vector<double> measureLatencyShares(const Model& model, int runs, JobContext* job = nullptr);
 
 /// Per-node quantization error of `quantized` against `float_model` (noise-to-signal in dB = -SNR, higher is

@@ -58,24 +58,36 @@ Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const 
         throw Error("model spec '" + spec + "': " + key + "=" + value + " is not an integer");
       }
     };
-    if (key == "classes") o.classes = integer();
-    else if (key == "seed") o.seed = static_cast<uint64_t>(integer());
-    else if (key == "input_channels") o.input_channels = integer();
-    else if (key == "image_size") o.image_size = integer();
+    if (key == "classes")
+      o.classes = integer();
+    else if (key == "seed")
+      o.seed = static_cast<uint64_t>(integer());
+    else if (key == "input_channels")
+      o.input_channels = integer();
+    else if (key == "image_size")
+      o.image_size = integer();
     else if (key == "width") {
       try {
         o.width_multiplier = std::stod(value);
       } catch (const std::exception&) {
         throw Error("model spec '" + spec + "': width=" + value + " is not a number");
       }
-    } else if (key == "vocab_size") o.vocab_size = integer();
-    else if (key == "hidden") o.hidden = integer();
-    else if (key == "layers") o.layers = integer();
-    else if (key == "heads") o.heads = integer();
-    else if (key == "intermediate") o.intermediate = integer();
-    else if (key == "max_positions") o.max_positions = integer();
-    else if (key == "seq_len") o.sequence_length = integer();
-    else throw Error("model spec '" + spec + "': unknown key '" + key + "'");
+    } else if (key == "vocab_size")
+      o.vocab_size = integer();
+    else if (key == "hidden")
+      o.hidden = integer();
+    else if (key == "layers")
+      o.layers = integer();
+    else if (key == "heads")
+      o.heads = integer();
+    else if (key == "intermediate")
+      o.intermediate = integer();
+    else if (key == "max_positions")
+      o.max_positions = integer();
+    else if (key == "seq_len")
+      o.sequence_length = integer();
+    else
+      throw Error("model spec '" + spec + "': unknown key '" + key + "'");
   }
   Model model = zoo::buildZooModel(rest, o);
   return model;
@@ -107,28 +119,37 @@ void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
   cmd->add_option("--epochs", o.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o.batch_size, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--lr", o.learning_rate, "Peak learning rate")->capture_default_str();
-  cmd->add_option("--optimizer", a.optimizer, "sgd or adamw")->capture_default_str()->check(
-      CLI::IsMember({"sgd", "adamw"}));
+  cmd->add_option("--optimizer", a.optimizer, "sgd or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adamw"}));
   cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
   cmd->add_flag("--no-nesterov", a.no_nesterov, "Plain momentum instead of Nesterov (SGD)");
-  cmd->add_option("--schedule", a.schedule, "cosine, step or constant")->capture_default_str()->check(
-      CLI::IsMember({"cosine", "step", "constant"}));
-  cmd->add_option("--step-epochs", o.step_epochs, "Step schedule: epochs between rate drops")->capture_default_str();
+  cmd->add_option("--schedule", a.schedule, "cosine, step or constant")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cosine", "step", "constant"}));
+  cmd->add_option("--step-epochs", o.step_epochs, "Step schedule: epochs between rate drops")
+      ->capture_default_str();
   cmd->add_option("--step-gamma", o.step_gamma, "Step schedule: factor per drop")->capture_default_str();
-  cmd->add_option("--warmup", o.warmup_epochs, "Linear warm-up epochs (fractions allowed)")->capture_default_str();
-  cmd->add_option("--wd", o.weight_decay, "Weight decay (not on biases and norm parameters)")->capture_default_str();
+  cmd->add_option("--warmup", o.warmup_epochs, "Linear warm-up epochs (fractions allowed)")
+      ->capture_default_str();
+  cmd->add_option("--wd", o.weight_decay, "Weight decay (not on biases and norm parameters)")
+      ->capture_default_str();
   cmd->add_option("--label-smoothing", o.label_smoothing, "Label smoothing")->capture_default_str();
   cmd->add_flag("--augment", a.augment, "Random crop with padding and horizontal flip (image features)");
-  cmd->add_option("--crop-padding", o.augment.crop_padding, "Padding of the random crop (pixels)")->capture_default_str();
+  cmd->add_option("--crop-padding", o.augment.crop_padding, "Padding of the random crop (pixels)")
+      ->capture_default_str();
   cmd->add_flag("--no-flip", a.no_flip, "No horizontal flips when augmenting");
   cmd->add_option("--seed", o.seed, "Seed (data order, augmentation, dropout)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "libtorch intra-op threads (0 = library default)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "libtorch intra-op threads (0 = library default)")
+      ->capture_default_str();
   cmd->add_option("--checkpoint", a.checkpoint, "Checkpoint folder (written after every epoch)");
   cmd->add_flag("--resume", a.resume, "Continue from the checkpoint in --checkpoint if there is one");
-  cmd->add_option("--steps-per-epoch", o.max_steps_per_epoch, "Limit the steps per epoch (0 = whole dataset)");
-  cmd->add_option("--build-vocab", a.build_vocab,
-                  "Text data: first build a WordPiece vocabulary of N tokens from the --data texts and write it to "
-                  "the file its vocab= key names");
+  cmd->add_option("--steps-per-epoch", o.max_steps_per_epoch,
+                  "Limit the steps per epoch (0 = whole dataset)");
+  cmd->add_option(
+      "--build-vocab", a.build_vocab,
+      "Text data: first build a WordPiece vocabulary of N tokens from the --data texts and write it to "
+      "the file its vocab= key names");
   cmd->add_option("--output-name", o.output, "Model output holding the logits (default: the first)");
   cmd->add_flag("--no-clean", a.input.no_clean,
                 "Train the model exactly as given (no Identity/Dropout removal or constant folding first)");
@@ -150,7 +171,8 @@ void buildVocabFor(const std::string& spec, size_t size, const GlobalOptions& gl
     while (std::getline(pairs, pair, '&'))
       if (pair.rfind("vocab=", 0) == 0) vocab_path = pair.substr(6);
   }
-  if (vocab_path.empty()) throw Error("--build-vocab: the --data spec '" + spec + "' has no vocab=PATH to write to");
+  if (vocab_path.empty())
+    throw Error("--build-vocab: the --data spec '" + spec + "' has no vocab=PATH to write to");
   TextCorpus corpus = readTextCorpus(spec);
   std::vector<std::string> vocab = buildWordPieceVocab(corpus.texts, size);
   writeVocab(vocab_path, vocab);
@@ -168,7 +190,8 @@ std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std:
         char eta[48] = "";
         if (p.eta_seconds >= 0) std::snprintf(eta, sizeof eta, "  ETA %.0f s", p.eta_seconds);
         char line[320];
-        std::snprintf(line, sizeof line, "%s %5.1f%%  %s%s\n", title.c_str(), 100 * p.fraction, p.message.c_str(), eta);
+        std::snprintf(line, sizeof line, "%s %5.1f%%  %s%s\n", title.c_str(), 100 * p.fraction,
+                      p.message.c_str(), eta);
         std::cerr << line << std::flush;
       },
       std::chrono::seconds(30));
@@ -210,8 +233,9 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
     if (global.quiet) return;
     endProgress();
     char line[256];
-    std::snprintf(line, sizeof line, "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n",
-                  s.epoch, o.epochs, s.train_loss, 100 * s.train_accuracy,
+    std::snprintf(line, sizeof line,
+                  "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n", s.epoch,
+                  o.epochs, s.train_loss, 100 * s.train_accuracy,
                   s.validation_accuracy >= 0 ? percent(s.validation_accuracy).c_str() : "-", s.learning_rate,
                   s.examples_per_second, s.seconds);
     std::cerr << line << std::flush;
@@ -269,8 +293,9 @@ void printEpoch(const GlobalOptions& global, const EpochStats& s, int epochs) {
   if (global.quiet) return;
   endProgress();
   char line[256];
-  std::snprintf(line, sizeof line, "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n", s.epoch,
-                epochs, s.train_loss, 100 * s.train_accuracy,
+  std::snprintf(line, sizeof line,
+                "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n", s.epoch, epochs,
+                s.train_loss, 100 * s.train_accuracy,
                 s.validation_accuracy >= 0 ? percent(s.validation_accuracy).c_str() : "-", s.learning_rate,
                 s.examples_per_second, s.seconds);
   std::cerr << line << std::flush;
@@ -329,21 +354,21 @@ int runRecover(const GlobalOptions& global, RecoverArgs& a) {
   std::ostringstream text;
   text << "output       " << a.train.output << "\n";
   text << "recovered    " << o.train.epochs << " epochs on " << train->name()
-       << (o.train.distill.teacher_path.empty() ? "" : ", distilled from " + o.train.distill.teacher_path) << ", "
-       << r.masked_weights << " pruned weights held at zero\n";
+       << (o.train.distill.teacher_path.empty() ? "" : ", distilled from " + o.train.distill.teacher_path)
+       << ", " << r.masked_weights << " pruned weights held at zero\n";
   if (r.accuracy_before >= 0) {
     j["validation_accuracy_before"] = r.accuracy_before;
     j["validation_accuracy"] = r.final_validation_accuracy;
-    text << "validation   " << percent(r.accuracy_before) << " -> " << percent(r.final_validation_accuracy) << " ("
-         << val->name() << ")\n";
+    text << "validation   " << percent(r.accuracy_before) << " -> " << percent(r.final_validation_accuracy)
+         << " (" << val->name() << ")\n";
   }
   if (test) {
     const double before = ortAccuracy(pruned, *test, o.train.threads, job.get());
     const double after = ortAccuracy(r.model, *test, o.train.threads, job.get());
     j["test_accuracy_before"] = before;
     j["test_accuracy"] = after;
-    text << "test         " << percent(before) << " -> " << percent(after) << " in ONNX Runtime (" << test->name()
-         << ")\n";
+    text << "test         " << percent(before) << " -> " << percent(after) << " in ONNX Runtime ("
+         << test->name() << ")\n";
   }
   emit(global, j, text.str());
   return 0;
@@ -360,7 +385,8 @@ struct QatArgs {
 bool isStaticQdq(const Model& model) {
   for (const auto& n : model.graph().node())
     if (n.op_type() == "DequantizeLinear" && n.input_size() > 0)
-      if (const auto* init = model.initializer(n.input(0)); init && init->data_type() == onnx::TensorProto::INT8)
+      if (const auto* init = model.initializer(n.input(0));
+          init && init->data_type() == onnx::TensorProto::INT8)
         return true;
   return false;
 }
@@ -379,11 +405,14 @@ int runQat(const GlobalOptions& global, QatArgs& a) {
   const bool from_qdq = isStaticQdq(input);
   if (from_qdq) {
     if (!a.calib.empty() && !global.quiet)
-      std::cerr << "qat: " << a.train.model << " is already quantized; its scales are used and --calib is ignored\n";
-    r = quantizationAwareTrainingFromQdq(input, *train, val.get(), to, a.quantize.reduce_range, job.get(), on_epoch);
+      std::cerr << "qat: " << a.train.model
+                << " is already quantized; its scales are used and --calib is ignored\n";
+    r = quantizationAwareTrainingFromQdq(input, *train, val.get(), to, a.quantize.reduce_range, job.get(),
+                                         on_epoch);
   } else {
     if (a.calib.empty())
-      throw Error("qat: " + a.train.model + " is a float model; --calib SPEC is needed for the post-training scales");
+      throw Error("qat: " + a.train.model +
+                  " is a float model; --calib SPEC is needed for the post-training scales");
     QatOptions o;
     o.train = to;
     o.quantize = a.quantize;
@@ -430,20 +459,25 @@ int runQat(const GlobalOptions& global, QatArgs& a) {
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "Train a model (ONNX file or zoo:ARCH?key=value) on a dataset");
-  cmd->add_option("model", a->model, "ONNX model file, or zoo:ARCH[?classes=10&input_channels=1&image_size=28...]")
+  cmd->add_option("model", a->model,
+                  "ONNX model file, or zoo:ARCH[?classes=10&input_channels=1&image_size=28...]")
       ->required();
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
-    run = [a, &global] { return runTraining(global, *a, "train", loadModelSpec(a->model, a->input, global)); };
+    run = [a, &global] {
+      return runTraining(global, *a, "train", loadModelSpec(a->model, a->input, global));
+    };
   });
 }
 
 void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto a = std::make_shared<TrainArgs>();
   a->options.learning_rate = 0.01;
-  auto* cmd = app.add_subcommand("finetune", "Fine-tune a trained model, optionally with a new classifier head");
+  auto* cmd =
+      app.add_subcommand("finetune", "Fine-tune a trained model, optionally with a new classifier head");
   cmd->add_option("model", a->model, "Trained ONNX model file")->required();
-  cmd->add_option("--classes", a->classes, "Replace the classifier head with a fresh one for N classes (0 = keep)");
+  cmd->add_option("--classes", a->classes,
+                  "Replace the classifier head with a fresh one for N classes (0 = keep)");
   cmd->add_flag("--freeze", a->freeze, "Train only the classifier head (freeze everything before it)");
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
@@ -463,18 +497,24 @@ void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run)
 void addRecoverCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto a = std::make_shared<RecoverArgs>();
   a->train.options.learning_rate = 0.01;
-  auto* cmd = app.add_subcommand("recover", "Recover a pruned model's accuracy: fine-tune or distill with pruned "
-                                            "weights held at zero, optionally pruning gradually");
+  auto* cmd = app.add_subcommand("recover",
+                                 "Recover a pruned model's accuracy: fine-tune or distill with pruned "
+                                 "weights held at zero, optionally pruning gradually");
   cmd->add_option("model", a->train.model, "Pruned ONNX model")->required();
-  cmd->add_option("--teacher", a->train.options.distill.teacher_path, "Distill from this (unpruned) ONNX model");
+  cmd->add_option("--teacher", a->train.options.distill.teacher_path,
+                  "Distill from this (unpruned) ONNX model");
   cmd->add_option("--temperature", a->train.options.distill.temperature, "Distillation temperature")
       ->capture_default_str();
-  cmd->add_option("--alpha", a->train.options.distill.alpha, "Weight of the distillation term")->capture_default_str();
-  cmd->add_option("--mask-from", a->mask_from,
-                  "Hold at zero the weights that are zero in this ONNX model (default: the input model's zeros)");
+  cmd->add_option("--alpha", a->train.options.distill.alpha, "Weight of the distillation term")
+      ->capture_default_str();
+  cmd->add_option(
+      "--mask-from", a->mask_from,
+      "Hold at zero the weights that are zero in this ONNX model (default: the input model's zeros)");
   cmd->add_flag("--no-masks", a->no_masks, "Let pruned weights regrow (no masks)");
-  cmd->add_option("--gradual", a->gradual, "Prune gradually to this sparsity (cubic schedule) while training");
-  cmd->add_option("--gradual-epochs", a->gradual_epochs, "Epochs over which --gradual prunes (0 = all but the last)");
+  cmd->add_option("--gradual", a->gradual,
+                  "Prune gradually to this sparsity (cubic schedule) while training");
+  cmd->add_option("--gradual-epochs", a->gradual_epochs,
+                  "Epochs over which --gradual prunes (0 = all but the last)");
   cmd->add_option("--gradual-exclude", a->gradual_exclude, "Node-name regex --gradual never prunes");
   addTrainingOptions(cmd, a->train);
   cmd->callback([a, &global, &run] { run = [a, &global] { return runRecover(global, *a); }; });
@@ -484,9 +524,11 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto a = std::make_shared<QatArgs>();
   a->train.options.learning_rate = 0.01;
   a->train.options.epochs = 3;
-  auto* cmd = app.add_subcommand("qat", "Quantization-aware training: static INT8 scales from calibration, then "
-                                        "training with fake quantization, exported as int8 Q/DQ");
-  cmd->add_option("model", a->train.model, "Float ONNX model, or a static QDQ model from `quantize`")->required();
+  auto* cmd = app.add_subcommand("qat",
+                                 "Quantization-aware training: static INT8 scales from calibration, then "
+                                 "training with fake quantization, exported as int8 Q/DQ");
+  cmd->add_option("model", a->train.model, "Float ONNX model, or a static QDQ model from `quantize`")
+      ->required();
   cmd->add_option("--calib", a->calib, "Calibration dataset spec (float model input)");
   cmd->add_option("--calib-samples", a->quantize.samples, "Calibration examples")->capture_default_str();
   cmd->add_option("--calibration", a->quantize.calibration, "minmax, percentile, entropy or mse")
@@ -504,14 +546,18 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
 
 void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto a = std::make_shared<TrainArgs>();
-  auto* cmd = app.add_subcommand("distill", "Train a student model from a teacher's soft outputs (knowledge distillation)");
+  auto* cmd = app.add_subcommand(
+      "distill", "Train a student model from a teacher's soft outputs (knowledge distillation)");
   cmd->add_option("model", a->model, "Student: ONNX model file or zoo:ARCH[?key=value...]")->required();
-  cmd->add_option("--teacher", a->options.distill.teacher_path, "Teacher ONNX model (same classes)")->required();
-  cmd->add_option("--temperature", a->options.distill.temperature, "Softmax temperature T")->capture_default_str();
+  cmd->add_option("--teacher", a->options.distill.teacher_path, "Teacher ONNX model (same classes)")
+      ->required();
+  cmd->add_option("--temperature", a->options.distill.temperature, "Softmax temperature T")
+      ->capture_default_str();
   cmd->add_option("--alpha", a->options.distill.alpha, "Weight of the distillation term (1 - alpha: labels)")
       ->capture_default_str();
   cmd->add_option("--hint", a->hints, "Hint loss STUDENT_TENSOR:TEACHER_TENSOR (MSE, repeatable)");
-  cmd->add_option("--hint-weight", a->options.distill.hint_weight, "Weight of the hint losses")->capture_default_str();
+  cmd->add_option("--hint-weight", a->options.distill.hint_weight, "Weight of the hint losses")
+      ->capture_default_str();
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
@@ -535,18 +581,27 @@ void addUnavailable(CLI::App& app, const char* name, Action& run) {
   cmd->allow_extras();
   cmd->callback([&run, name] {
     run = [name]() -> int {
-      throw Error(std::string(name) + " needs the training engine; this edgetune-cli was built without libtorch");
+      throw Error(std::string(name) +
+                  " needs the training engine; this edgetune-cli was built without libtorch");
     };
   });
 }
 }  // namespace
-void addTrainCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "train", run); }
+void addTrainCommand(CLI::App& app, const GlobalOptions&, Action& run) {
+  addUnavailable(app, "train", run);
+}
 void addFinetuneCommand(CLI::App& app, const GlobalOptions&, Action& run) {
   addUnavailable(app, "finetune", run);
 }
-void addDistillCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "distill", run); }
-void addRecoverCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "recover", run); }
-void addQatCommand(CLI::App& app, const GlobalOptions&, Action& run) { addUnavailable(app, "qat", run); }
+void addDistillCommand(CLI::App& app, const GlobalOptions&, Action& run) {
+  addUnavailable(app, "distill", run);
+}
+void addRecoverCommand(CLI::App& app, const GlobalOptions&, Action& run) {
+  addUnavailable(app, "recover", run);
+}
+void addQatCommand(CLI::App& app, const GlobalOptions&, Action& run) {
+  addUnavailable(app, "qat", run);
+}
 
 #endif
 

@@ -52,7 +52,8 @@ void checkOptions(const AllocationOptions& o) {
   if (o.metric != "params" && o.metric != "macs" && o.metric != "latency")
     throw Error("allocation: metric must be params, macs or latency (got '" + o.metric + "')");
   if (!(o.keep_fraction > 0.0 && o.keep_fraction < 1.0))
-    throw Error("allocation: the target keep fraction must be in (0, 1) (got " + std::to_string(o.keep_fraction) + ")");
+    throw Error("allocation: the target keep fraction must be in (0, 1) (got " +
+                std::to_string(o.keep_fraction) + ")");
 }
 
 double dropAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step) {
@@ -60,7 +61,8 @@ double dropAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step
 }
 
 // Saving of each curve step (params/MACs from the curve; latency approximated by MACs for ranking).
-double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step, const std::string& metric) {
+double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step,
+                const std::string& metric) {
   const bool params = metric == "params";
   if (step == 0) return static_cast<double>(params ? s.params : s.macs);
   const auto& v = params ? c.params_after : c.macs_after;
@@ -68,15 +70,19 @@ double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t st
 }
 
 // Default latency: the original is timed beside each candidate (measurePair), not once up front.
-bool pairedLatency(const AllocationOptions& o) { return o.metric == "latency" && !o.measure_latency_ms; }
+bool pairedLatency(const AllocationOptions& o) {
+  return o.metric == "latency" && !o.measure_latency_ms;
+}
 
-// The original's metric where it is measured once (params, MACs, a custom latency hook); 0 for paired latency.
+// The original's metric where it is measured once (params, MACs, a custom latency hook); 0 for paired
+// latency.
 double metricBeforeOnce(const Model& model, const AllocationOptions& o) {
   return pairedLatency(o) ? 0.0 : measureMetric(model, o);
 }
 
-// The metric of `model` and of `candidate`. Default latency: both timed in the same interleaved rounds (1 thread,
-// median of 30), so their ratio holds even when the machine's speed drifts; the original is re-timed each time.
+// The metric of `model` and of `candidate`. Default latency: both timed in the same interleaved rounds (1
+// thread, median of 30), so their ratio holds even when the machine's speed drifts; the original is re-timed
+// each time.
 std::pair<double, double> measurePair(const Model& model, const Model& candidate, const AllocationOptions& o,
                                       double cached_before) {
   if (pairedLatency(o)) {
@@ -92,7 +98,8 @@ std::pair<double, double> measurePair(const Model& model, const Model& candidate
 
 }  // namespace
 
-Allocation allocateRatios(const Model& model, const SensitivityResult& s, const AllocationOptions& o, JobContext* job) {
+Allocation allocateRatios(const Model& model, const SensitivityResult& s, const AllocationOptions& o,
+                          JobContext* job) {
   checkOptions(o);
   Allocation a;
   a.metric_before = metricBeforeOnce(model, o);
@@ -110,7 +117,8 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
   for (int round = 0; round < rounds; ++round) {
     if (job) {
       job->throwIfCancelled();
-      job->report(static_cast<double>(round) / rounds, "allocation round " + std::to_string(round + 1) + ": measuring " + o.metric);
+      job->report(static_cast<double>(round) / rounds,
+                  "allocation round " + std::to_string(round + 1) + ": measuring " + o.metric);
     }
     while (estimate() > estimate_target) {
       // Cheapest next step: accuracy lost per unit saved (a step that saves nothing is never taken).
@@ -138,12 +146,14 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
         a.ratios[s.curves[g].group] = s.curves[g].ratios[step[g] - 1];
         a.predicted_accuracy_drop += dropAt(s, s.curves[g], step[g]);
       }
-    std::tie(a.metric_before, a.metric_after) = measurePair(model, applyAllocation(model, a, o), o, a.metric_before);
+    std::tie(a.metric_before, a.metric_after) =
+        measurePair(model, applyAllocation(model, a, o), o, a.metric_before);
     const double target = o.keep_fraction * a.metric_before;
     a.reached = a.metric_after <= target;
     if (a.reached) break;
-    // Interactions (a group's consumers shrink with the next group) or latency not tracking MACs: aim lower, from
-    // where the estimate stands now (it is strictly lower, so the next round takes at least one more step).
+    // Interactions (a group's consumers shrink with the next group) or latency not tracking MACs: aim lower,
+    // from where the estimate stands now (it is strictly lower, so the next round takes at least one more
+    // step).
     estimate_target = estimate() * std::max(0.5, target / a.metric_after);
   }
   return a;
@@ -172,7 +182,8 @@ Allocation uniformAllocation(const Model& model, const SensitivityResult& s, con
       }
       a.predicted_accuracy_drop += std::max(0.0, drop);
     }
-    std::tie(a.metric_before, a.metric_after) = measurePair(model, applyAllocation(model, a, o), o, a.metric_before);
+    std::tie(a.metric_before, a.metric_after) =
+        measurePair(model, applyAllocation(model, a, o), o, a.metric_before);
     a.reached = a.metric_after <= o.keep_fraction * a.metric_before;
     return a;
   };

@@ -17,14 +17,15 @@ struct AllocationOptions {
   double keep_fraction = 0.5;   // target: the pruned model's metric <= keep_fraction * the original's
   int64_t round_to = 8;
   std::string criterion = "l1";
-  /// Latency of a model in ms (the "latency" metric). Default: the allocation times the original and each candidate
-  /// in the same interleaved ONNX Runtime rounds (1 thread, median of 30), so the ratio is robust to machine drift.
+  /// Latency of a model in ms (the "latency" metric). Default: the allocation times the original and each
+  /// candidate in the same interleaved ONNX Runtime rounds (1 thread, median of 30), so the ratio is robust
+  /// to machine drift.
   std::function<double(const Model&)> measure_latency_ms;
   InputShapes input_shapes;  // sizes MACs and latency are measured at (resolveInputShapes)
 };
 
 struct Allocation {
-  std::map<std::string, double> ratios;  // group id -> ratio (groups not listed stay whole)
+  std::map<std::string, double> ratios;        // group id -> ratio (groups not listed stay whole)
   double metric_before = 0, metric_after = 0;  // measured on the pruned model
   double predicted_accuracy_drop = 0;          // sum of the curves' drops at the chosen ratios
   bool reached = false;                        // metric_after <= keep_fraction * metric_before
@@ -38,11 +39,13 @@ double measureMetric(const Model& model, const AllocationOptions& options);
 /// unit of metric saved (curves give the drop, isolated pruning of each group gives the saving), until the
 /// target is met on the really pruned model. Throws Error for an unknown metric or a target outside (0, 1);
 /// reports each measured round to `job` and throws CancelledError once it is cancelled.
-Allocation allocateRatios(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options,
-                          JobContext* job = nullptr);
+Allocation allocateRatios(const Model& model, const SensitivityResult& sensitivity,
+                          const AllocationOptions& options, JobContext* job = nullptr);
 
-/// The uniform ratio (same for every prunable group) that meets the same target, by bisection; for comparison.
-Allocation uniformAllocation(const Model& model, const SensitivityResult& sensitivity, const AllocationOptions& options);
+/// The uniform ratio (same for every prunable group) that meets the same target, by bisection; for
+/// comparison.
+Allocation uniformAllocation(const Model& model, const SensitivityResult& sensitivity,
+                             const AllocationOptions& options);
 
 /// Prunes `model` with the allocation's ratios (round_to and criterion from options).
 Model applyAllocation(const Model& model, const Allocation& allocation, const AllocationOptions& options);

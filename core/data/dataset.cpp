@@ -1,4 +1,5 @@
-// Dataset plumbing shared by every reader: batching, binding features to model inputs, subsets, seeded splits.
+// Dataset plumbing shared by every reader: batching, binding features to model inputs, subsets, seeded
+// splits.
 #include "core/data/dataset.h"
 
 #include <algorithm>
@@ -22,7 +23,8 @@ Batch makeBatch(const Dataset& dataset, std::span<const size_t> indices) {
     Example example = dataset.get(index);
     if (example.features.size() != feature_count)
       throw Error(dataset.name() + ": example " + std::to_string(index) + " has " +
-                  std::to_string(example.features.size()) + " features, expected " + std::to_string(feature_count));
+                  std::to_string(example.features.size()) + " features, expected " +
+                  std::to_string(feature_count));
     for (size_t f = 0; f < feature_count; ++f) columns[f].push_back(std::move(example.features[f]));
     batch.labels.push_back(example.label);
   }
@@ -37,8 +39,8 @@ std::string describe(const TensorInfo& input) {
   return "model input '" + input.name + "' " + shapeToString(input.shape) + " " + dataTypeName(input.type);
 }
 std::string describe(const FeatureInfo& feature, const std::string& dataset_name) {
-  return "dataset '" + dataset_name + "' feature '" + feature.name + "' " + shapeToString(feature.shape) + " " +
-         dataTypeName(feature.type);
+  return "dataset '" + dataset_name + "' feature '" + feature.name + "' " + shapeToString(feature.shape) +
+         " " + dataTypeName(feature.type);
 }
 
 std::string joinNames(const auto& items) {
@@ -48,20 +50,22 @@ std::string joinNames(const auto& items) {
 }
 
 // For each model input, the index of the feature that feeds it (the binding rules of bindInputs).
-std::vector<size_t> bindingOrder(const std::vector<TensorInfo>& model_inputs, const std::vector<FeatureInfo>& features,
-                                 const std::string& dataset_name) {
-  if (model_inputs.empty()) throw Error("the model has no inputs to feed from dataset '" + dataset_name + "'");
+std::vector<size_t> bindingOrder(const std::vector<TensorInfo>& model_inputs,
+                                 const std::vector<FeatureInfo>& features, const std::string& dataset_name) {
+  if (model_inputs.empty())
+    throw Error("the model has no inputs to feed from dataset '" + dataset_name + "'");
   std::vector<size_t> order;
   for (const auto& input : model_inputs) {
-    auto it = std::find_if(features.begin(), features.end(), [&](const FeatureInfo& f) { return f.name == input.name; });
+    auto it = std::find_if(features.begin(), features.end(),
+                           [&](const FeatureInfo& f) { return f.name == input.name; });
     if (it == features.end()) break;
     order.push_back(static_cast<size_t>(it - features.begin()));
   }
   if (order.size() == model_inputs.size()) return order;
   if (model_inputs.size() == 1 && features.size() == 1) return {0};
-  throw Error("model inputs (" + joinNames(model_inputs) + ") do not match dataset '" + dataset_name + "' features (" +
-              joinNames(features) + "): " + std::to_string(model_inputs.size()) + " model inputs, " +
-              std::to_string(features.size()) + " features, and the names differ");
+  throw Error("model inputs (" + joinNames(model_inputs) + ") do not match dataset '" + dataset_name +
+              "' features (" + joinNames(features) + "): " + std::to_string(model_inputs.size()) +
+              " model inputs, " + std::to_string(features.size()) + " features, and the names differ");
 }
 
 // batch_size < 0: unknown (checkInputsFit); the model's batch dimension is then not checked.
@@ -73,8 +77,9 @@ void checkOne(const TensorInfo& input, const FeatureInfo& feature, const std::st
   if (input.type != feature.type)
     fail("the model takes " + dataTypeName(input.type) + ", the dataset gives " + dataTypeName(feature.type));
   if (input.shape.size() != feature.shape.size() + 1)
-    fail("the model takes rank " + std::to_string(input.shape.size()) + " (batch axis included), the dataset gives rank " +
-         std::to_string(feature.shape.size()) + " per example");
+    fail("the model takes rank " + std::to_string(input.shape.size()) +
+         " (batch axis included), the dataset gives rank " + std::to_string(feature.shape.size()) +
+         " per example");
   if (batch_size >= 0 && input.shape[0] >= 0 && input.shape[0] != batch_size)
     fail("the model takes a fixed batch of " + std::to_string(input.shape[0]) + ", the batch has " +
          std::to_string(batch_size) + " examples");
@@ -91,7 +96,8 @@ void checkOne(const TensorInfo& input, const FeatureInfo& feature, const std::st
 void checkInputsFit(const std::vector<TensorInfo>& model_inputs, const std::vector<FeatureInfo>& features,
                     const std::string& dataset_name) {
   std::vector<size_t> order = bindingOrder(model_inputs, features, dataset_name);
-  for (size_t i = 0; i < model_inputs.size(); ++i) checkOne(model_inputs[i], features[order[i]], dataset_name, -1);
+  for (size_t i = 0; i < model_inputs.size(); ++i)
+    checkOne(model_inputs[i], features[order[i]], dataset_name, -1);
 }
 
 std::vector<NamedTensor> bindInputs(const std::vector<TensorInfo>& model_inputs, Batch batch,
@@ -99,7 +105,8 @@ std::vector<NamedTensor> bindInputs(const std::vector<TensorInfo>& model_inputs,
   std::vector<FeatureInfo> infos;
   for (const auto& f : batch.features) {
     std::vector<int64_t> shape = f.tensor.shape();
-    if (shape.empty()) throw Error("dataset '" + dataset_name + "' feature '" + f.name + "' has no batch axis");
+    if (shape.empty())
+      throw Error("dataset '" + dataset_name + "' feature '" + f.name + "' has no batch axis");
     shape.erase(shape.begin());
     infos.push_back({f.name, f.tensor.type(), std::move(shape)});
   }
@@ -115,7 +122,8 @@ std::vector<NamedTensor> bindInputs(const std::vector<TensorInfo>& model_inputs,
   return bound;
 }
 
-SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, std::vector<size_t> indices, std::string label)
+SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, std::vector<size_t> indices,
+                             std::string label)
     : base_(std::move(base)), indices_(std::move(indices)), label_(std::move(label)) {
   for (size_t index : indices_)
     if (index >= base_->size())

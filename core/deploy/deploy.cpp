@@ -42,7 +42,9 @@ std::string parentOf(const std::string& remote_path) {
 nlohmann::json DeployResult::toJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& f : files)
-    list.push_back({{"remote_path", f.remote_path}, {"size_bytes", f.size_bytes}, {"sha256", f.sha256},
+    list.push_back({{"remote_path", f.remote_path},
+                    {"size_bytes", f.size_bytes},
+                    {"sha256", f.sha256},
                     {"unchanged", f.unchanged}});
   return {{"remote_dir", remote_dir}, {"files", list}, {"attempts", attempts}};
 }
@@ -53,9 +55,10 @@ std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::pa
   const auto dir = model.parent_path();
   const std::string stem = model.stem().string();
   const std::string file = model.filename().string();
-  const std::vector<std::string> candidates{file + ".data",   stem + ".data",       "vocab.txt",  stem + ".vocab.txt",
-                                            "labels.txt",     stem + ".labels.txt", stem + ".card.json",
-                                            stem + ".md",     "model_card.md",      "model_card.json", "README.md"};
+  const std::vector<std::string> candidates{file + ".data",      stem + ".data", "vocab.txt",
+                                            stem + ".vocab.txt", "labels.txt",   stem + ".labels.txt",
+                                            stem + ".card.json", stem + ".md",   "model_card.md",
+                                            "model_card.json",   "README.md"};
   std::vector<std::filesystem::path> files{model};
   std::set<std::string> seen{file};
   for (const auto& name : candidates) {
@@ -68,9 +71,10 @@ std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::pa
   return files;
 }
 
-UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& local, const std::string& remote_dir,
-                            const std::string& remote_name, const DeployOptions& options,
-                            const SubProgress& progress, int* attempts, int mode) {
+UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& local,
+                            const std::string& remote_dir, const std::string& remote_name,
+                            const DeployOptions& options, const SubProgress& progress, int* attempts,
+                            int mode) {
   validateRemotePath(remote_dir, "remote folder");
   validateName(remote_name, "remote file name");
   const std::string final_path = remoteJoin(remote_dir, remote_name);
@@ -91,36 +95,38 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
       if (!session.isConnected()) session.reconnect();
       // One command makes the folder and tells whether the device already holds this exact file (a runner or
       // a re-deployed model): then nothing is sent. Each remote command costs a round trip, so they are few.
-      const ExecResult existing = session.exec(
-          shellCommand("mkdir", {"-p", "--", remote_dir}) + " && { " +
-              shellCommand("sha256sum", {"--", final_path}) + " 2>/dev/null || true; }",
-          timeout);
+      const ExecResult existing =
+          session.exec(shellCommand("mkdir", {"-p", "--", remote_dir}) + " && { " +
+                           shellCommand("sha256sum", {"--", final_path}) + " 2>/dev/null || true; }",
+                       timeout);
       if (existing.exit_code != 0)
         throw Error(who + ": cannot create " + remote_dir + ": " + existing.err.substr(0, 300));
       if (firstWord(existing.out) == local_hash) {
         progress.report(1.0, remote_name + " already on the device");
         return {final_path, size, local_hash, true};
       }
-      session.upload(local, partial_path,
-                     [&](uint64_t done, uint64_t total) {
-                       progress.throwIfCancelled();
-                       progress.report(total ? 0.95 * static_cast<double>(done) / static_cast<double>(total) : 0.95,
-                                       "uploading " + remote_name + " (" + megabytes(done) + " of " +
-                                           megabytes(total) + ")");
-                     },
-                     mode);
+      session.upload(
+          local, partial_path,
+          [&](uint64_t done, uint64_t total) {
+            progress.throwIfCancelled();
+            progress.report(
+                total ? 0.95 * static_cast<double>(done) / static_cast<double>(total) : 0.95,
+                "uploading " + remote_name + " (" + megabytes(done) + " of " + megabytes(total) + ")");
+          },
+          mode);
       progress.report(0.96, "checking " + remote_name + " on the device");
       // Hash on the device, and rename only if it matches ours: the final name never holds unverified bytes.
-      const ExecResult checked = session.exec(
-          "h=$(" + shellCommand("sha256sum", {"--", partial_path}) + ") && echo \"$h\" && [ \"${h%% *}\" = " +
-              shellQuote(local_hash) + " ] && " + shellCommand("mv", {"-f", "--", partial_path, final_path}),
-          timeout);
+      const ExecResult checked =
+          session.exec("h=$(" + shellCommand("sha256sum", {"--", partial_path}) +
+                           ") && echo \"$h\" && [ \"${h%% *}\" = " + shellQuote(local_hash) + " ] && " +
+                           shellCommand("mv", {"-f", "--", partial_path, final_path}),
+                       timeout);
       const std::string remote_hash = firstWord(checked.out);
       if (checked.exit_code != 0) {
         if (remote_hash.size() == 64 && remote_hash != local_hash) {
           session.removeFile(partial_path);
-          throw ChecksumMismatch("the device computed SHA-256 " + remote_hash + " for " + partial_path + " but " +
-                                 local.filename().string() + " has " + local_hash);
+          throw ChecksumMismatch("the device computed SHA-256 " + remote_hash + " for " + partial_path +
+                                 " but " + local.filename().string() + " has " + local_hash);
         }
         throw Error(who + ": checking and renaming " + partial_path + " failed (exit " +
                     std::to_string(checked.exit_code) + "): " + checked.err.substr(0, 300));
@@ -145,11 +151,10 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
     }
     progress.report(0.0, "retrying " + remote_name + " (" + last_error + ")");
   }
-  const std::string message = who + ": uploading " + local.filename().string() + " failed after " +
-                              std::to_string(max_attempts) + " attempt(s): " + last_error + ". Nothing was written to " +
-                              final_path +
-                              (lost ? " (an incomplete " + partial_path + " may remain; the next deploy replaces it)"
-                                    : "");
+  const std::string message =
+      who + ": uploading " + local.filename().string() + " failed after " + std::to_string(max_attempts) +
+      " attempt(s): " + last_error + ". Nothing was written to " + final_path +
+      (lost ? " (an incomplete " + partial_path + " may remain; the next deploy replaces it)" : "");
   if (lost) throw ConnectionError(message);
   throw Error(message);
 }
@@ -175,14 +180,14 @@ DeployResult deployFiles(SshSession& session, const std::vector<std::filesystem:
     const double begin = static_cast<double>(before) / static_cast<double>(total);
     before += sizes[i];
     const double end = static_cast<double>(before) / static_cast<double>(total);
-    result.files.push_back(uploadVerified(session, files[i], result.remote_dir, files[i].filename().string(), options,
-                                          SubProgress(job, begin, end), &result.attempts));
+    result.files.push_back(uploadVerified(session, files[i], result.remote_dir, files[i].filename().string(),
+                                          options, SubProgress(job, begin, end), &result.attempts));
   }
   return result;
 }
 
-DeployResult deployModel(SshSession& session, const std::filesystem::path& model, const DeployOptions& options,
-                         JobContext* job) {
+DeployResult deployModel(SshSession& session, const std::filesystem::path& model,
+                         const DeployOptions& options, JobContext* job) {
   DeployOptions o = options;
   if (o.model_name.empty()) o.model_name = model.stem().string();
   return deployFiles(session, modelCompanionFiles(model), o, job);
@@ -196,10 +201,14 @@ std::string elfArchitecture(const std::filesystem::path& binary) {
   const bool little = header[5] == 1;
   const int machine = little ? header[18] | (header[19] << 8) : (header[18] << 8) | header[19];
   switch (machine) {
-    case 62: return "x86_64";
-    case 183: return "aarch64";
-    case 40: return "armv7l";
-    default: return "elf-machine-" + std::to_string(machine);
+    case 62:
+      return "x86_64";
+    case 183:
+      return "aarch64";
+    case 40:
+      return "armv7l";
+    default:
+      return "elf-machine-" + std::to_string(machine);
   }
 }
 
@@ -241,15 +250,15 @@ std::string ensureRunner(SshSession& session, const std::map<std::string, Runner
     std::string have;
     for (const auto& [a, _] : runners) have += (have.empty() ? "" : ", ") + a;
     throw Error("device " + session.device().describe() + " is " + arch +
-                " and has no edgetune-runner; no runner build for " + arch + " is available here (found: " +
-                (have.empty() ? "none" : have) + ")" +
+                " and has no edgetune-runner; no runner build for " + arch +
+                " is available here (found: " + (have.empty() ? "none" : have) + ")" +
                 (arch == "aarch64" ? "; build one with installer/build-runner-aarch64.sh" : ""));
   }
   int attempts = 0;
   uploadVerified(session, it->second.onnxruntime_library, dir, "libonnxruntime.so.1", options,
                  SubProgress(job, 0.0, 0.8), &attempts, 0644);
-  uploadVerified(session, it->second.runner, dir, "edgetune-runner", options, SubProgress(job, 0.8, 1.0), &attempts,
-                 0755);
+  uploadVerified(session, it->second.runner, dir, "edgetune-runner", options, SubProgress(job, 0.8, 1.0),
+                 &attempts, 0755);
   const ExecResult r = session.exec(version_cmd + " 2>&1", options.command_timeout);
   if (r.exit_code != 0 || r.out.rfind(expected, 0) != 0)
     throw Error("device " + session.device().describe() + ": the uploaded runner " + runner +
@@ -292,7 +301,8 @@ std::string runnerCommand(const std::string& runner_remote_path, const std::stri
 
 DeviceBenchmark runRemoteBenchmark(SshSession& session, const std::string& runner_remote_path,
                                    const std::string& model_remote_path, const RemoteBenchOptions& options) {
-  const ExecResult r = session.exec(runnerCommand(runner_remote_path, model_remote_path, options), options.timeout);
+  const ExecResult r =
+      session.exec(runnerCommand(runner_remote_path, model_remote_path, options), options.timeout);
   DeviceBenchmark bench;
   try {
     bench = parseRunnerOutput(r.out);
@@ -313,7 +323,8 @@ size_t writeEvalSubset(const Dataset& dataset, size_t limit, uint64_t seed, cons
   std::vector<size_t> indices(n);
   for (size_t i = 0; i < n; ++i) indices[i] = i;
   if (limit > 0 && limit < n) {
-    // Fisher-Yates with mt19937_64 (its output is fixed by the standard) keeps the subset the same everywhere.
+    // Fisher-Yates with mt19937_64 (its output is fixed by the standard) keeps the subset the same
+    // everywhere.
     std::mt19937_64 rng(seed);
     for (size_t i = n - 1; i > 0; --i) std::swap(indices[i], indices[rng() % (i + 1)]);
     indices.resize(limit);
@@ -322,7 +333,8 @@ size_t writeEvalSubset(const Dataset& dataset, size_t limit, uint64_t seed, cons
   std::vector<evalfile::Feature> features;
   for (const auto& f : dataset.features()) {
     if (f.type != DataType::Float32 && f.type != DataType::Int64 && f.type != DataType::Int32)
-      throw Error(dataset.name() + ": feature '" + f.name + "' has an element type the device runner cannot read");
+      throw Error(dataset.name() + ": feature '" + f.name +
+                  "' has an element type the device runner cannot read");
     features.push_back({f.name, static_cast<int32_t>(f.type), f.shape});
   }
   const std::filesystem::path partial = out.string() + ".partial";
@@ -333,15 +345,17 @@ size_t writeEvalSubset(const Dataset& dataset, size_t limit, uint64_t seed, cons
     for (size_t k = 0; k < indices.size(); ++k) {
       if (job && k % 64 == 0) {
         job->throwIfCancelled();
-        job->report(static_cast<double>(k) / static_cast<double>(indices.size()), "writing evaluation subset");
+        job->report(static_cast<double>(k) / static_cast<double>(indices.size()),
+                    "writing evaluation subset");
       }
       const Example ex = dataset.get(indices[k]);
       if (ex.features.size() != features.size())
-        throw Error(dataset.name() + ": example " + std::to_string(indices[k]) + " has the wrong feature count");
+        throw Error(dataset.name() + ": example " + std::to_string(indices[k]) +
+                    " has the wrong feature count");
       for (size_t f = 0; f < features.size(); ++f) {
         if (ex.features[f].byteSize() != features[f].byteSize())
-          throw Error(dataset.name() + ": example " + std::to_string(indices[k]) + " feature '" + features[f].name +
-                      "' has an unexpected size");
+          throw Error(dataset.name() + ": example " + std::to_string(indices[k]) + " feature '" +
+                      features[f].name + "' has an unexpected size");
         file.write(static_cast<const char*>(ex.features[f].raw()),
                    static_cast<std::streamsize>(ex.features[f].byteSize()));
       }

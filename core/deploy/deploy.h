@@ -1,6 +1,6 @@
 #pragma once
-// Deploying a model to a device: verified uploads (temporary name, SHA-256 checked on the device, then rename),
-// retries over a fresh connection, the on-device runner, remote benchmarks and evaluation subsets.
+// Deploying a model to a device: verified uploads (temporary name, SHA-256 checked on the device, then
+// rename), retries over a fresh connection, the on-device runner, remote benchmarks and evaluation subsets.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "core/ir/input_shapes.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/ssh_session.h"
+#include "core/ir/input_shapes.h"
 #include "core/jobs/job.h"
 
 namespace edgetune {
@@ -22,9 +22,10 @@ class Dataset;
 namespace edgetune::deploy {
 
 struct DeployOptions {
-  std::string model_name;                    // folder under <remote_root>/models; empty: the model file's stem
-  std::string remote_root = "edgetune";      // EdgeTune's folder on the device (relative = under the login folder)
-  int retries = 2;                           // extra attempts per file after a lost connection or bad checksum
+  std::string model_name;  // folder under <remote_root>/models; empty: the model file's stem
+  std::string remote_root =
+      "edgetune";   // EdgeTune's folder on the device (relative = under the login folder)
+  int retries = 2;  // extra attempts per file after a lost connection or bad checksum
   std::chrono::milliseconds command_timeout{60000};  // sha256sum, mkdir, mv
 };
 
@@ -43,15 +44,17 @@ struct DeployResult {
 };
 
 /// The model file and what it needs, found beside it: external data (<model>.data / .onnx.data), tokenizer
-/// vocab (vocab.txt, <stem>.vocab.txt), labels (labels.txt, <stem>.labels.txt) and model card (<stem>.card.json,
-/// <stem>.md, model_card.md / .json, README.md). Throws Error if the model file is missing.
+/// vocab (vocab.txt, <stem>.vocab.txt), labels (labels.txt, <stem>.labels.txt) and model card
+/// (<stem>.card.json, <stem>.md, model_card.md / .json, README.md). Throws Error if the model file is
+/// missing.
 std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::path& model);
 
 /// Uploads `local` to <remote_dir>/<remote_name>: to "<name>.edgetune-partial" first, then `sha256sum` on the
 /// device must match, then `mv` to the final name. Retries on ConnectionError (reconnecting) and checksum
 /// mismatch. On final failure throws ConnectionError/Error saying that nothing was written to the final path.
-UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& local, const std::string& remote_dir,
-                            const std::string& remote_name, const DeployOptions& options,
+UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& local,
+                            const std::string& remote_dir, const std::string& remote_name,
+                            const DeployOptions& options,
                             const SubProgress& progress = SubProgress(nullptr, 0, 1), int* attempts = nullptr,
                             int mode = 0644);
 
@@ -59,8 +62,8 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
 DeployResult deployFiles(SshSession& session, const std::vector<std::filesystem::path>& files,
                          const DeployOptions& options, JobContext* job = nullptr);
 /// deployFiles(modelCompanionFiles(model)) with the model name defaulting to the file stem.
-DeployResult deployModel(SshSession& session, const std::filesystem::path& model, const DeployOptions& options,
-                         JobContext* job = nullptr);
+DeployResult deployModel(SshSession& session, const std::filesystem::path& model,
+                         const DeployOptions& options, JobContext* job = nullptr);
 
 /// A runner build for one CPU architecture: the program and the libonnxruntime.so.1 it needs.
 struct RunnerBinary {
@@ -83,7 +86,8 @@ struct RemoteBenchOptions {
   std::vector<int> threads{1};
   int runs = 50;
   int warmup = 5;
-  int64_t dynamic_dim = 1;  // length of non-batch dynamic axes for random inputs that input_shapes does not name
+  int64_t dynamic_dim =
+      1;  // length of non-batch dynamic axes for random inputs that input_shapes does not name
   InputShapes input_shapes;  // exact sizes of the random inputs (resolveInputShapes), passed as --shape
   bool profile = false;
   std::string eval_remote_path;  // an evaluation subset already on the device, or ""

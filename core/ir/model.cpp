@@ -25,9 +25,12 @@ void resolveExternalData(onnx::GraphProto& graph, const fs::path& model_path) {
     std::string location;
     int64_t offset = 0, length = -1;
     for (const auto& entry : init.external_data()) {
-      if (entry.key() == "location") location = entry.value();
-      else if (entry.key() == "offset") offset = std::stoll(entry.value());
-      else if (entry.key() == "length") length = std::stoll(entry.value());
+      if (entry.key() == "location")
+        location = entry.value();
+      else if (entry.key() == "offset")
+        offset = std::stoll(entry.value());
+      else if (entry.key() == "length")
+        length = std::stoll(entry.value());
     }
     std::string what = model_path.string() + ": initializer '" + init.name() + "'";
     if (location.empty()) throw Error(what + " says its data is external but names no location");
@@ -77,8 +80,8 @@ Model Model::fromProto(onnx::ModelProto proto, std::string origin) {
   int64_t opset = model.opsetVersion();
   auto range = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map().at(onnx::ONNX_DOMAIN);
   if (opset < 7 || opset > range.second)
-    throw Error(model.origin_ + ": ONNX opset " + std::to_string(opset) + " is not supported (supported: 7.." +
-                std::to_string(range.second) + ")");
+    throw Error(model.origin_ + ": ONNX opset " + std::to_string(opset) +
+                " is not supported (supported: 7.." + std::to_string(range.second) + ")");
   model.check();
   model.inferShapes();
   return model;
@@ -128,7 +131,9 @@ void Model::save(const fs::path& path) const {
   writeFileAtomic(path, serialize());
 }
 
-void Model::reindex() const { index_valid_ = false; }
+void Model::reindex() const {
+  index_valid_ = false;
+}
 
 void Model::buildIndex() const {
   if (index_valid_) return;
@@ -232,8 +237,9 @@ std::optional<ValueInfo> Model::valueInfo(const std::string& tensor) const {
 }
 
 int64_t Model::parameterCount() const {
-  // Parameters are the learnable floating-point weights, as frameworks count them: BatchNormalization's running
-  // mean/variance (inputs 3 and 4) are statistics, and integer initializers (shapes, indices) are not weights.
+  // Parameters are the learnable floating-point weights, as frameworks count them: BatchNormalization's
+  // running mean/variance (inputs 3 and 4) are statistics, and integer initializers (shapes, indices) are not
+  // weights.
   std::unordered_map<std::string, bool> statistics;
   for (const auto& node : proto_.graph().node())
     if (node.op_type() == "BatchNormalization")
@@ -355,7 +361,8 @@ std::string attrString(const onnx::NodeProto& node, const std::string& name, std
 }
 
 std::string describeNode(const onnx::NodeProto& node) {
-  std::string name = node.name().empty() ? (node.output_size() ? node.output(0) : std::string("?")) : node.name();
+  std::string name =
+      node.name().empty() ? (node.output_size() ? node.output(0) : std::string("?")) : node.name();
   return node.op_type() + " '" + name + "'";
 }
 

@@ -24,8 +24,8 @@ struct PassReport {
   int initializers_removed = 0;
   std::vector<std::string> lines;                     // one human-readable sentence per change
   nlohmann::json details = nlohmann::json::object();  // pass-specific facts (e.g. folded node names)
-  std::optional<Coverage> coverage;  // what share of the model the pass acted on and what it left alone (prune,
-                                     // quantize); merge() keeps the first one
+  std::optional<Coverage> coverage;  // what share of the model the pass acted on and what it left alone
+                                     // (prune, quantize); merge() keeps the first one
 
   bool changed() const { return nodes_removed || nodes_added || initializers_removed || !lines.empty(); }
   /// Adds another report's counts and lines to this one (for pipelines).

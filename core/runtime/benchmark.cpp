@@ -25,8 +25,12 @@ int64_t statusField(const char* key) {
 
 }  // namespace
 
-int64_t currentRssBytes() { return statusField("VmRSS:"); }
-int64_t peakRssBytes() { return statusField("VmHWM:"); }
+int64_t currentRssBytes() {
+  return statusField("VmRSS:");
+}
+int64_t peakRssBytes() {
+  return statusField("VmHWM:");
+}
 void resetPeakRss() {
   std::ofstream out("/proc/self/clear_refs");
   if (out) out << "5";
@@ -41,8 +45,8 @@ double percentile(std::vector<double> samples, double q) {
   return samples[rank - 1];
 }
 
-std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs, const BenchmarkOptions& options,
-                                          int64_t int_high) {
+std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs,
+                                          const BenchmarkOptions& options, int64_t int_high) {
   std::mt19937_64 rng(options.seed);
   std::vector<NamedTensor> result;
   for (const auto& in : inputs) {
@@ -53,8 +57,10 @@ std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs,
       const bool tokens = in.type == DataType::Int64 || in.type == DataType::Int32;
       for (size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] >= 0) continue;
-        if (d == 0) shape[d] = options.batch_size;
-        else if (tokens) shape[d] = options.sequence_length;
+        if (d == 0)
+          shape[d] = options.batch_size;
+        else if (tokens)
+          shape[d] = options.sequence_length;
         else
           throw Error("input '" + in.name + "': dimension " + std::to_string(d) +
                       " is dynamic and has no size; give it with --shape " + in.name + "=...");
@@ -73,7 +79,8 @@ std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs,
         break;
       }
       case DataType::Int32: {
-        std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(std::max<int64_t>(int_high - 1, 0)));
+        std::uniform_int_distribution<int32_t> dist(0,
+                                                    static_cast<int32_t>(std::max<int64_t>(int_high - 1, 0)));
         for (auto& v : t.values<int32_t>()) v = dist(rng);
         break;
       }
@@ -100,7 +107,8 @@ BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& in
   }
   resetPeakRss();
   BenchmarkResult r;
-  r.batch_size = options.input_shapes.empty() ? options.batch_size : static_cast<int>(options.input_shapes.batch());
+  r.batch_size =
+      options.input_shapes.empty() ? options.batch_size : static_cast<int>(options.input_shapes.batch());
   r.input_shapes = options.input_shapes.describe();
   r.runs = options.runs;
   r.samples_ms.reserve(options.runs);
@@ -145,14 +153,16 @@ BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const 
 std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
                                        const std::vector<std::vector<NamedTensor>>& inputs,
                                        const BenchmarkOptions& options) {
-  if (inputs.size() != executors.size()) throw Error("interleavedMedians: one input set per executor is needed");
+  if (inputs.size() != executors.size())
+    throw Error("interleavedMedians: one input set per executor is needed");
   std::vector<std::vector<double>> times(executors.size());
   for (int round = 0; round < options.warmup_runs + options.runs; ++round)
     for (size_t i = 0; i < executors.size(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       executors[i]->run(inputs[i]);
       const auto t1 = std::chrono::steady_clock::now();
-      if (round >= options.warmup_runs) times[i].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      if (round >= options.warmup_runs)
+        times[i].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
   std::vector<double> medians;
   for (auto& t : times) medians.push_back(percentile(t, 50));
@@ -175,11 +185,20 @@ std::vector<double> interleavedMedians(const std::vector<const Model*>& models, 
 }
 
 nlohmann::json BenchmarkResult::toJson() const {
-  return {{"model", model},         {"threads", threads},       {"batch_size", batch_size},
-          {"runs", runs},           {"min_ms", min_ms},         {"median_ms", median_ms},
-          {"mean_ms", mean_ms},     {"p90_ms", p90_ms},         {"p99_ms", p99_ms},
-          {"max_ms", max_ms},       {"stdev_ms", stdev_ms},     {"peak_rss_bytes", peak_rss_bytes},
-          {"session_rss_bytes", session_rss_bytes}, {"samples_ms", samples_ms},
+  return {{"model", model},
+          {"threads", threads},
+          {"batch_size", batch_size},
+          {"runs", runs},
+          {"min_ms", min_ms},
+          {"median_ms", median_ms},
+          {"mean_ms", mean_ms},
+          {"p90_ms", p90_ms},
+          {"p99_ms", p99_ms},
+          {"max_ms", max_ms},
+          {"stdev_ms", stdev_ms},
+          {"peak_rss_bytes", peak_rss_bytes},
+          {"session_rss_bytes", session_rss_bytes},
+          {"samples_ms", samples_ms},
           {"input_shapes", input_shapes}};
 }
 
@@ -190,8 +209,8 @@ std::string BenchmarkResult::toTable() const {
   out << "model        " << model << "\n"
       << "threads      " << threads << "   batch " << batch_size << "   runs " << runs << "\n";
   if (!input_shapes.empty()) out << "inputs       " << input_shapes << "\n";
-  out << "latency ms   min " << min_ms << "   median " << median_ms << "   p90 " << p90_ms << "   p99 " << p99_ms
-      << "   stdev " << stdev_ms << "\n";
+  out << "latency ms   min " << min_ms << "   median " << median_ms << "   p90 " << p90_ms << "   p99 "
+      << p99_ms << "   stdev " << stdev_ms << "\n";
   out.precision(1);
   out << "memory MB    peak RSS " << static_cast<double>(peak_rss_bytes) / 1e6 << "   session "
       << static_cast<double>(session_rss_bytes) / 1e6 << "\n";

@@ -14,11 +14,12 @@ namespace edgetune {
 struct BenchmarkOptions {
   int warmup_runs = 10;
   int runs = 50;
-  /// Concrete input sizes (resolveInputShapes): they win over the two fallbacks below, which apply only to inputs
-  /// it does not name.
+  /// Concrete input sizes (resolveInputShapes): they win over the two fallbacks below, which apply only to
+  /// inputs it does not name.
   InputShapes input_shapes;
   int batch_size = 1;  // fallback for a leading dynamic dimension
-  int64_t sequence_length = kDefaultSequenceLength;  // fallback for other dynamic dimensions of integer inputs
+  int64_t sequence_length =
+      kDefaultSequenceLength;  // fallback for other dynamic dimensions of integer inputs
   uint64_t seed = 1;
 };
 
@@ -30,19 +31,19 @@ struct BenchmarkResult {
   std::string input_shapes;  // the sizes timed, "input_ids=1x128 ..." (empty when every input was static)
   int runs = 0;
   double min_ms = 0, median_ms = 0, mean_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, stdev_ms = 0;
-  int64_t peak_rss_bytes = 0;      // process peak resident memory during the timed runs
-  int64_t session_rss_bytes = 0;   // resident memory added by creating the session (when measured)
+  int64_t peak_rss_bytes = 0;     // process peak resident memory during the timed runs
+  int64_t session_rss_bytes = 0;  // resident memory added by creating the session (when measured)
   std::vector<double> samples_ms;
 
   nlohmann::json toJson() const;
   std::string toTable() const;
 };
 
-/// Random inputs matching an executor's input declarations (float: N(0,1); integers: [0, int_high)), at the sizes
-/// options.input_shapes gives. A float input with a dynamic non-leading dimension that no shape names throws
-/// Error (an image model is never timed at 1x1 by accident).
-std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs, const BenchmarkOptions& options,
-                                          int64_t int_high = 2);
+/// Random inputs matching an executor's input declarations (float: N(0,1); integers: [0, int_high)), at the
+/// sizes options.input_shapes gives. A float input with a dynamic non-leading dimension that no shape names
+/// throws Error (an image model is never timed at 1x1 by accident).
+std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs,
+                                          const BenchmarkOptions& options, int64_t int_high = 2);
 
 /// Times `executor` on `inputs` (warm-up first). Cancellable through `job`.
 BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& inputs,
@@ -53,13 +54,14 @@ BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const 
                                JobContext* job = nullptr);
 
 /// Median latency (ms) of each model, timed in interleaved rounds in one process: every round runs each model
-/// once (after options.warmup_runs untimed rounds), so all of them see the same machine state and their ratios
-/// are comparable even on a busy machine. Sessions are created with spinning off (ort.allow_spinning is ignored):
-/// an idle session's spinning threads would otherwise compete with the one being timed.
+/// once (after options.warmup_runs untimed rounds), so all of them see the same machine state and their
+/// ratios are comparable even on a busy machine. Sessions are created with spinning off (ort.allow_spinning
+/// is ignored): an idle session's spinning threads would otherwise compete with the one being timed.
 std::vector<double> interleavedMedians(const std::vector<const Model*>& models, const OrtOptions& ort,
                                        const BenchmarkOptions& options);
-/// The same loop over executors that already exist, each with its own inputs (e.g. real data); options.runs and
-/// options.warmup_runs are used. The caller creates the sessions (with allow_spinning off when they are ORT).
+/// The same loop over executors that already exist, each with its own inputs (e.g. real data); options.runs
+/// and options.warmup_runs are used. The caller creates the sessions (with allow_spinning off when they are
+/// ORT).
 std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
                                        const std::vector<std::vector<NamedTensor>>& inputs,
                                        const BenchmarkOptions& options);
