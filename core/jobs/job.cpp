@@ -22,7 +22,17 @@ void JobContext::report(double fraction, const std::string& message) {
 }
 
 void JobContext::throwIfCancelled() const {
-  if (cancelled_.load()) throw CancelledError();
+  if (cancelled()) throw CancelledError();
+}
+
+std::unique_ptr<JobContext> JobContext::child(double begin, double end, std::string label, Sink sink) {
+  auto forward = [this, begin, end, label = std::move(label), sink = std::move(sink)](const Progress& p) {
+    if (sink) sink(p);
+    report(begin + (end - begin) * p.fraction, label.empty() ? p.message : label + ": " + p.message);
+  };
+  auto context = std::make_unique<JobContext>(std::move(forward), min_interval_);
+  context->parent_ = this;
+  return context;
 }
 
 }  // namespace edgetune

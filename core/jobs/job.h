@@ -26,11 +26,19 @@ class JobContext {
   /// Reports progress; forwarded to the sink at most every `min_interval` (and always at fraction 1).
   void report(double fraction, const std::string& message);
   void cancel() { cancelled_.store(true); }
-  bool cancelled() const { return cancelled_.load(); }
+  /// True after cancel() on this context or on the one it is a child of.
+  bool cancelled() const { return cancelled_.load() || (parent_ && parent_->cancelled()); }
   /// Throws CancelledError if cancel() was called; long loops call this often.
   void throwIfCancelled() const;
 
+  /// A context for one part of this job, the slice [begin, end) of its range: its reports reach `sink` (if set)
+  /// as they are, and this context scaled into the slice with `label` before the message; cancelling this context
+  /// cancels the child. A pipeline gives one to each step, so progress and ETA compose instead of restarting.
+  /// The child must not outlive this context.
+  std::unique_ptr<JobContext> child(double begin, double end, std::string label = {}, Sink sink = {});
+
  private:
+  JobContext* parent_ = nullptr;
   Sink sink_;
   std::chrono::milliseconds min_interval_;
   std::chrono::steady_clock::time_point start_;

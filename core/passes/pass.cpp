@@ -44,10 +44,10 @@ void PassContext::throwIfCancelled() const {
 
 // --- OptionsReader ---
 
-OptionsReader::OptionsReader(const nlohmann::json& json, std::string pass_name)
-    : json_(json), pass_name_(std::move(pass_name)) {
+OptionsReader::OptionsReader(const nlohmann::json& json, std::string pass_name, std::string what)
+    : json_(json), pass_name_(std::move(pass_name)), what_(std::move(what)) {
   if (!json_.is_object())
-    throw Error("pass '" + pass_name_ + "': options must be a JSON object, not " + json_.type_name());
+    throw Error(what_ + " '" + pass_name_ + "': options must be a JSON object, not " + json_.type_name());
 }
 
 void OptionsReader::finish() const {
@@ -55,12 +55,12 @@ void OptionsReader::finish() const {
     if (std::find(seen_.begin(), seen_.end(), key) == seen_.end()) {
       std::string known;
       for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
-      fail(key, "is not an option of this pass (options: " + (known.empty() ? "none" : known) + ")");
+      fail(key, "is not an option of this " + what_ + " (options: " + (known.empty() ? "none" : known) + ")");
     }
 }
 
 void OptionsReader::fail(const std::string& key, const std::string& problem) const {
-  throw Error("pass '" + pass_name_ + "': option '" + key + "' " + problem);
+  throw OptionError(what_ + " '" + pass_name_ + "': option '" + key + "' " + problem, key);
 }
 
 // --- PassRegistry ---

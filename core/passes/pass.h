@@ -13,6 +13,7 @@
 #include "core/jobs/job.h"
 #include "core/passes/coverage.h"
 #include "core/runtime/executor.h"
+#include "core/util/error.h"
 
 namespace edgetune {
 
@@ -124,10 +125,21 @@ class Recipe {
   std::vector<std::unique_ptr<Pass>> passes_;
 };
 
-/// Reads an options object strictly: unknown keys and wrong types become Error("pass 'NAME': option ...").
+/// A bad option: the message names the pass and the option; `key` lets a recipe reader point at its line.
+class OptionError : public Error {
+ public:
+  OptionError(const std::string& message, std::string key) : Error(message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+/// Reads an options object strictly: unknown keys and wrong types become OptionError("pass 'NAME': option ...").
 class OptionsReader {
  public:
-  OptionsReader(const nlohmann::json& json, std::string pass_name);
+  /// `what` names the kind of thing in messages: "pass 'prune_channels'", "step 'int8'".
+  OptionsReader(const nlohmann::json& json, std::string pass_name, std::string what = "pass");
   template <class T>
   void read(const char* key, T& value) {
     seen_.push_back(key);
@@ -145,6 +157,7 @@ class OptionsReader {
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
   const nlohmann::json& json_;
   std::string pass_name_;
+  std::string what_;
   std::vector<std::string> seen_;
 };
 
