@@ -23,66 +23,6 @@ namespace edgetune::ui {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool isZooSource(const std::string& source) {
-  return source.rfind("zoo:", 0) == 0;
-}
-
-namespace {
-
-int64_t parseInt(const std::string& source, const std::string& key, const std::string& value) {
-  int64_t out = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc() || p != value.data() + value.size())
-    throw Error("model source '" + source + "': " + key + "=" + value + " is not an integer");
-  return out;
-}
-
-}  // namespace
-
-Model loadModelSource(const std::string& source) {
-  if (!isZooSource(source)) return Model::load(source);
-  std::string rest = source.substr(4);
-  std::string query;
-  if (auto q = rest.find('?'); q != std::string::npos) {
-    query = rest.substr(q + 1);
-    rest.resize(q);
-  }
-  zoo::ZooOptions options;
-  std::stringstream ss(query);
-  std::string item;
-  while (std::getline(ss, item, '&')) {
-    if (item.empty()) continue;
-    const auto eq = item.find('=');
-    if (eq == std::string::npos)
-      throw Error("model source '" + source + "': expected key=value, got '" + item + "'");
-    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
-    if (key == "classes")
-      options.classes = parseInt(source, key, value);
-    else if (key == "seed")
-      options.seed = static_cast<uint64_t>(parseInt(source, key, value));
-    else if (key == "input_channels")
-      options.input_channels = parseInt(source, key, value);
-    else if (key == "image_size")
-      options.image_size = parseInt(source, key, value);
-    else if (key == "width_multiplier")
-      options.width_multiplier = std::stod(value);
-    else if (key == "layers")
-      options.layers = parseInt(source, key, value);
-    else if (key == "hidden")
-      options.hidden = parseInt(source, key, value);
-    else if (key == "heads")
-      options.heads = parseInt(source, key, value);
-    else if (key == "sequence_length")
-      options.sequence_length = parseInt(source, key, value);
-    else if (key == "vocab_size")
-      options.vocab_size = parseInt(source, key, value);
-    else
-      throw Error("model source '" + source + "': unknown key '" + key + "'");
-  }
-  Model model = zoo::buildZooModel(rest, options);
-  return model;
-}
-
 const PassRegistry& studioPassRegistry() {
   // The pruning and quantization families register themselves in withBuiltins() once the lead wires them;
   // until then the studio adds them here (contains() keeps this from registering a name twice).

@@ -14,17 +14,14 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/pass.h"
+#include "core/zoo/model_source.h"
 #include "ui/project.h"
 
 namespace edgetune::ui {
 
-/// Loads a model from an ONNX path or a zoo source "zoo:ARCH[?key=value&...]" (keys: classes, seed,
-/// input_channels, image_size, width_multiplier, layers, hidden, heads, sequence_length, vocab_size).
-/// Throws Error naming the source and the problem.
-Model loadModelSource(const std::string& source);
-
-/// True for "zoo:..." sources.
-bool isZooSource(const std::string& source);
+// Model sources (an ONNX path or "zoo:ARCH?key=value&...") are parsed in core, the same as in the CLI.
+using zoo::isZooSource;
+using zoo::loadModelSource;
 
 /// The registry the studio builds recipes from (every built-in pass).
 const PassRegistry& studioPassRegistry();

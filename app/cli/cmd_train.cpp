@@ -13,7 +13,7 @@
 #include "core/ir/model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
-#include "core/zoo/zoo.h"
+#include "core/zoo/model_source.h"
 
 #ifdef EDGETUNE_HAVE_TRAINING
 #include "core/train/qat.h"
@@ -25,9 +25,8 @@
 namespace edgetune::cli {
 namespace {
 
-// MODEL is an ONNX file or "zoo:ARCH[?key=value&...]" with the keys of `edgetune-cli zoo`'s options
-// (classes, seed, input_channels, image_size, width, vocab_size, hidden, layers, heads, intermediate,
-// max_positions, seq_len), so one command reproduces a demo model from scratch.
+// MODEL is an ONNX file or "zoo:ARCH[?key=value&...]" (core/zoo/model_source.h), so one command reproduces a demo
+// model from scratch.
 // A file goes through the clean-up on the way in (BatchNorm kept: it trains), unless --no-clean.
 Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const GlobalOptions& global) {
   if (spec.rfind("zoo:", 0) != 0) {
@@ -35,62 +34,7 @@ Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const 
     if (!global.quiet && !global.json) std::cerr << loaded.clean.summary() << "\n";
     return std::move(loaded.model);
   }
-  std::string rest = spec.substr(4), query;
-  if (auto q = rest.find('?'); q != std::string::npos) {
-    query = rest.substr(q + 1);
-    rest.resize(q);
-  }
-  zoo::ZooOptions o;
-  std::stringstream pairs(query);
-  std::string pair;
-  while (std::getline(pairs, pair, '&')) {
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    if (eq == std::string::npos) throw Error("model spec '" + spec + "': '" + pair + "' is not key=value");
-    const std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
-    auto integer = [&] {
-      try {
-        size_t used = 0;
-        long long v = std::stoll(value, &used);
-        if (used != value.size()) throw std::invalid_argument("trailing");
-        return static_cast<int64_t>(v);
-      } catch (const std::exception&) {
-        throw Error("model spec '" + spec + "': " + key + "=" + value + " is not an integer");
-      }
-    };
-    if (key == "classes")
-      o.classes = integer();
-    else if (key == "seed")
-      o.seed = static_cast<uint64_t>(integer());
-    else if (key == "input_channels")
-      o.input_channels = integer();
-    else if (key == "image_size")
-      o.image_size = integer();
-    else if (key == "width") {
-      try {
-        o.width_multiplier = std::stod(value);
-      } catch (const std::exception&) {
-        throw Error("model spec '" + spec + "': width=" + value + " is not a number");
-      }
-    } else if (key == "vocab_size")
-      o.vocab_size = integer();
-    else if (key == "hidden")
-      o.hidden = integer();
-    else if (key == "layers")
-      o.layers = integer();
-    else if (key == "heads")
-      o.heads = integer();
-    else if (key == "intermediate")
-      o.intermediate = integer();
-    else if (key == "max_positions")
-      o.max_positions = integer();
-    else if (key == "seq_len")
-      o.sequence_length = integer();
-    else
-      throw Error("model spec '" + spec + "': unknown key '" + key + "'");
-  }
-  Model model = zoo::buildZooModel(rest, o);
-  return model;
+  return zoo::loadModelSource(spec);
 }
 
 #ifdef EDGETUNE_HAVE_TRAINING

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   addDistillCommand(app, global, run);
   addRecoverCommand(app, global, run);
   addQatCommand(app, global, run);
+  addRunCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,420 @@
+#include "core/pipeline/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "core/deploy/sha256.h"
+#include "core/passes/canonicalize.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+#include "core/zoo/model_source.h"
+
+namespace edgetune::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using deploy::sha256File;
+using deploy::sha256Hex;
+
+namespace {
+
+// Bumped whenever what a cached step means changes (the key layout, or a step's behaviour for the same options),
+// so an old run folder is recomputed instead of trusted.
+constexpr int kCacheFormat = 1;
+
+std::string joined(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string stepLabel(const StepSpec& spec) {
+  return "step '" + spec.id + "' (" + spec.kind + ")";
+}
+
+// The step with its options, or an Error pointing at the recipe line of the option that is wrong.
+std::unique_ptr<Step> createStep(const StepSpec& spec, const StepRegistry& registry) {
+  try {
+    return registry.create(spec.kind, spec.options);
+  } catch (const OptionError& e) {
+    throw Error(spec.lineOf(e.key()).where() + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error(spec.source.where() + ": " + e.what());
+  }
+}
+
+// Progress weight of a step, so the overall bar and ETA are roughly proportional to time: training is
+// by far the longest (per epoch), then sweeps and calibration; the rest is quick.
+double stepWeight(const Step& step) {
+  const std::string kind = step.kind();
+  if (kind == "finetune" || kind == "distill" || kind == "recover" || kind == "qat") {
+    const json options = step.optionsJson();
+    const double epochs = options.contains("epochs") && options["epochs"].is_number() ? options["epochs"].get<double>() : 1;
+    return 20.0 * std::max(1.0, epochs);
+  }
+  if (kind == "sensitivity") return 6;
+  if (kind == "quantize" || kind == "benchmark" || kind == "deploy") return 2;
+  return 1;
+}
+constexpr double kReportWeight = 4;
+
+std::string hashModel(const Model& model) {
+  return sha256Hex(model.serialize());
+}
+
+// "{recipe_dir}" in a dataset spec stands for the recipe's folder, so a recipe can name files next to it (a
+// vocabulary, a CSV) wherever it is run from.
+std::string expandSpec(const std::string& spec, const RecipeFile& recipe) {
+  const std::string token = "{recipe_dir}";
+  std::string out = spec;
+  const std::string dir = recipe.origin.empty() ? std::string(".") : recipe.origin.parent_path().string();
+  for (size_t at = out.find(token); at != std::string::npos; at = out.find(token, at + dir.size()))
+    out.replace(at, token.size(), dir.empty() ? "." : dir);
+  return out;
+}
+
+std::string folderName(size_t index, const std::string& id) {
+  char prefix[16];
+  std::snprintf(prefix, sizeof(prefix), "%02zu-", index + 1);
+  return prefix + id;
+}
+
+json readJsonFile(const fs::path& path) {
+  try {
+    return json::parse(readFile(path));
+  } catch (const json::exception&) {
+    return nullptr;  // a torn or foreign file is not a cache hit
+  }
+}
+
+// What the running step sees: the models and results of the steps before it, the datasets opened once.
+class RunContext : public StepContext {
+ public:
+  RunContext(const RecipeFile& recipe, const std::map<std::string, std::shared_ptr<const Model>>& models,
+             const std::map<std::string, json>& results,
+             std::map<std::string, std::shared_ptr<const Dataset>>& datasets)
+      : recipe_(recipe), models_(models), results_(results), datasets_(datasets) {}
+
+  void enter(const std::string& id, const std::string& input, JobContext* job, fs::path work_dir) {
+    id_ = id;
+    input_ = input;
+    job_ = job;
+    work_dir_ = std::move(work_dir);
+  }
+
+  const Model& input() const override { return modelOf(input_); }
+  const Model& base() const override { return modelOf("base"); }
+  const Model& modelOf(const std::string& id) const override {
+    const auto it = models_.find(id);
+    if (it == models_.end() || !it->second)
+      throw Error("step '" + id_ + "' reads the model of '" + id + "', which is not an earlier step with a model");
+    return *it->second;
+  }
+  const json& resultOf(const std::string& id) const override {
+    const auto it = results_.find(id);
+    if (it == results_.end())
+      throw Error("step '" + id_ + "' reads the result of '" + id + "', which is not an earlier step that ran");
+    return it->second;
+  }
+  const Dataset& dataset(const std::string& role) const override {
+    if (!hasDataset(role))
+      throw Error("step '" + id_ + "' reads the '" + role + "' dataset, but the recipe's datasets name none");
+    auto& slot = datasets_[role];
+    if (!slot) {
+      const std::string spec = expandSpec(recipe_.datasets.at(role), recipe_);
+      try {
+        slot = openDataset(spec);
+      } catch (const Error& e) {
+        throw Error("datasets." + role + " (" + spec + "): " + e.what());
+      }
+    }
+    return *slot;
+  }
+  bool hasDataset(const std::string& role) const override { return recipe_.datasets.count(role) > 0; }
+  JobContext* job() const override { return job_; }
+  fs::path workDir() const override { return work_dir_; }
+  const std::string& stepId() const override { return id_; }
+
+ private:
+  const RecipeFile& recipe_;
+  const std::map<std::string, std::shared_ptr<const Model>>& models_;
+  const std::map<std::string, json>& results_;
+  std::map<std::string, std::shared_ptr<const Dataset>>& datasets_;
+  std::string id_, input_;
+  JobContext* job_ = nullptr;
+  fs::path work_dir_;
+};
+
+json recordJson(const StepRecord& r) {
+  json artifacts = json::array();
+  for (const auto& a : r.artifacts) artifacts.push_back(a.filename().string());
+  return {{"id", r.id},
+          {"kind", r.kind},
+          {"input", r.input},
+          {"cache_key", r.cache_key},
+          {"has_model", !r.model_path.empty()},
+          {"options", r.options},
+          {"result", r.result},
+          {"lines", r.lines},
+          {"artifacts", artifacts},
+          {"seconds", r.seconds}};
+}
+
+json reportOptionsJson(const ReportOptions& o) {
+  return {{"threads", o.threads},
+          {"latency_runs", o.latency_runs},
+          {"warmup_runs", o.warmup_runs},
+          {"test_limit", o.test_limit},
+          {"eval_batch_size", o.eval_batch_size},
+          {"input_shapes", o.input_shapes.describe()}};
+}
+
+}  // namespace
+
+void validateRecipe(const RecipeFile& recipe, const StepRegistry& registry) {
+  std::set<std::string> earlier = {"base"};
+  std::set<std::string> named_roles;
+  for (const auto& [role, _] : recipe.datasets) named_roles.insert(role);
+  for (const auto& spec : recipe.steps) {
+    const auto step = createStep(spec, registry);
+    if (!spec.input.empty() && !earlier.count(spec.input))
+      throw Error(spec.lineOf("input").where() + ": " + stepLabel(spec) + " starts from '" + spec.input +
+                  "', which is not an earlier step (earlier: " + joined(earlier) + ")");
+    for (const auto& ref : step->references())
+      if (!earlier.count(ref))
+        throw Error(spec.source.where() + ": " + stepLabel(spec) + " reads '" + ref +
+                    "', which is not an earlier step (earlier: " + joined(earlier) + ")");
+    if (spec.enabled)
+      for (const auto& role : step->datasetRoles())
+        if (!named_roles.count(role))
+          throw Error(spec.source.where() + ": " + stepLabel(spec) + " reads the '" + role +
+                      "' dataset, but the recipe's datasets name " +
+                      (named_roles.empty() ? std::string("none") : joined(named_roles)) +
+                      " (add datasets: {" + role + ": SPEC})");
+    earlier.insert(spec.id);
+  }
+}
+
+std::vector<std::string> describePipeline(const RecipeFile& recipe, const StepRegistry& registry) {
+  std::vector<std::string> lines;
+  lines.push_back("model: " + recipe.model);
+  for (const auto& [role, spec] : recipe.datasets) lines.push_back("datasets." + role + ": " + spec);
+  for (size_t i = 0; i < recipe.steps.size(); ++i) {
+    const StepSpec& spec = recipe.steps[i];
+    std::string line = std::to_string(i + 1) + ". " + spec.id;
+    if (spec.id != spec.kind) line += " (" + spec.kind + ")";
+    line += " <- " + recipe.inputOf(i);
+    if (!spec.options.empty()) line += "  " + spec.options.dump();
+    if (!spec.enabled) line += "  [disabled]";
+    if (!registry.contains(spec.kind)) line += "  [unknown kind]";
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, const RunOptions& options) {
+  validateRecipe(recipe, registry);
+  if (options.run_dir.empty()) throw Error("no run folder given");
+  RunResult run;
+  run.run_dir = options.run_dir;
+  fs::create_directories(options.run_dir / "steps");
+  writeFileAtomic(options.run_dir / "recipe.json", recipe.toJson().dump(2) + "\n");
+
+  // The steps with their options and progress weights, before anything long starts.
+  std::vector<std::unique_ptr<Step>> steps;
+  std::vector<double> weights;
+  double total_weight = options.report ? kReportWeight : 0;
+  for (const auto& spec : recipe.steps) {
+    steps.push_back(createStep(spec, registry));
+    weights.push_back(spec.enabled ? stepWeight(*steps.back()) : 0);
+    total_weight += weights.back();
+  }
+  if (total_weight <= 0) total_weight = 1;
+  JobContext own_job;
+  JobContext& overall = options.job ? *options.job : own_job;
+  auto notify = [&](StepEvent event) {
+    if (options.on_event) options.on_event(event);
+  };
+
+  // The base model: loaded the way every command loads one (cleaned, BatchNorm kept for training steps).
+  const std::string model_source = recipe.modelPath();
+  auto base = std::make_shared<Model>(zoo::loadModelSource(model_source));
+  if (!zoo::isZooSource(model_source)) {
+    PassContext clean_context;
+    CanonicalizeOptions clean;
+    clean.fold_batchnorm = false;
+    canonicalize(*base, clean, clean_context);
+  }
+  const fs::path base_path = options.run_dir / "base.onnx";
+  if (!fs::exists(base_path) || sha256File(base_path) != hashModel(*base)) base->save(base_path);
+
+  std::map<std::string, std::shared_ptr<const Model>> models = {{"base", base}};
+  std::map<std::string, std::string> hashes = {{"base", hashModel(*base)}};
+  std::map<std::string, std::string> keys = {{"base", hashes["base"]}};
+  std::map<std::string, fs::path> model_paths = {{"base", base_path}};
+  std::map<std::string, json> results;
+  std::map<std::string, std::shared_ptr<const Dataset>> datasets;
+  RunContext context(recipe, models, results, datasets);
+
+  double done_weight = 0;
+  std::string last_with_model = "base";
+  for (size_t i = 0; i < recipe.steps.size(); ++i) {
+    overall.throwIfCancelled();
+    const StepSpec& spec = recipe.steps[i];
+    Step& step = *steps[i];
+    StepRecord record;
+    record.id = spec.id;
+    record.kind = spec.kind;
+    record.input = recipe.inputOf(i);
+    record.enabled = spec.enabled;
+    record.options = step.optionsJson();
+    StepEvent event{StepEvent::Type::Started, i, spec.id, spec.kind, {}, {}};
+    event.overall.fraction = done_weight / total_weight;
+
+    if (!spec.enabled) {
+      // The steps after a disabled one see its input's model.
+      models[spec.id] = models[record.input];
+      hashes[spec.id] = hashes[record.input];
+      keys[spec.id] = keys[record.input];
+      model_paths[spec.id] = model_paths[record.input];
+      event.type = StepEvent::Type::Skipped;
+      notify(event);
+      run.steps.push_back(std::move(record));
+      continue;
+    }
+
+    json key_material = {{"format", kCacheFormat},
+                         {"kind", spec.kind},
+                         {"options", record.options},
+                         {"input", hashes.at(record.input)}};
+    for (const auto& role : step.datasetRoles()) key_material["datasets"][role] = recipe.datasets.at(role);
+    for (const auto& ref : step.references()) key_material["references"][ref] = keys.at(ref);
+    record.cache_key = sha256Hex(key_material.dump());
+
+    const fs::path folder = options.run_dir / "steps" / folderName(i, spec.id);
+    const fs::path step_json = folder / "step.json";
+    const fs::path model_path = folder / "model.onnx";
+    std::shared_ptr<const Model> output;
+    bool cached = false;
+    if (options.use_cache && fs::exists(step_json)) {
+      const json saved = readJsonFile(step_json);
+      if (saved.is_object() && saved.value("cache_key", "") == record.cache_key &&
+          (!saved.value("has_model", false) || fs::exists(model_path))) {
+        cached = true;
+        record.cached = true;
+        record.result = saved.value("result", json::object());
+        record.lines = saved.value("lines", std::vector<std::string>{});
+        for (const auto& a : saved.value("artifacts", std::vector<std::string>{})) record.artifacts.push_back(folder / a);
+        if (saved.value("has_model", false)) {
+          output = std::make_shared<Model>(Model::load(model_path));
+          record.model_path = model_path;
+        }
+      }
+    }
+    if (!cached) {
+      notify(event);
+      fs::create_directories(folder);
+      fs::remove(step_json);  // the commit marker goes last: a half-done step is never taken for a finished one
+      fs::remove(model_path);
+      const double begin = done_weight / total_weight, end = (done_weight + weights[i]) / total_weight;
+      auto child = overall.child(begin, end, spec.id, [&](const Progress& p) {
+        StepEvent progress{StepEvent::Type::Progress, i, spec.id, spec.kind, p, {}};
+        progress.overall.fraction = begin + (end - begin) * p.fraction;
+        notify(progress);
+      });
+      context.enter(spec.id, record.input, child.get(), folder);
+      const auto started = std::chrono::steady_clock::now();
+      StepOutput out;
+      try {
+        out = step.run(context);
+      } catch (const CancelledError&) {
+        throw;
+      } catch (const Error& e) {
+        throw Error(stepLabel(spec) + ": " + e.what());
+      }
+      record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      record.result = std::move(out.result);
+      record.lines = std::move(out.lines);
+      record.artifacts = std::move(out.artifacts);
+      if (out.model) {
+        out.model->save(model_path);
+        record.model_path = model_path;
+        output = std::make_shared<Model>(std::move(*out.model));
+      }
+      writeFileAtomic(step_json, recordJson(record).dump(2) + "\n");
+    }
+
+    if (output) {
+      models[spec.id] = output;
+      hashes[spec.id] = sha256File(record.model_path);
+      model_paths[spec.id] = record.model_path;
+      last_with_model = spec.id;
+    } else {
+      models[spec.id] = models[record.input];
+      hashes[spec.id] = hashes[record.input];
+      model_paths[spec.id] = model_paths[record.input];
+    }
+    keys[spec.id] = record.cache_key;
+    results[spec.id] = record.result;
+    done_weight += weights[i];
+    event.type = cached ? StepEvent::Type::Cached : StepEvent::Type::Finished;
+    event.overall.fraction = done_weight / total_weight;
+    notify(event);
+    run.steps.push_back(std::move(record));
+  }
+
+  run.final_model = model_paths.at(last_with_model);
+  if (last_with_model != "base") {
+    const fs::path final_path = options.run_dir / "final.onnx";
+    writeFileAtomic(final_path, readFile(run.final_model));
+    run.final_model = final_path;
+  }
+
+  if (options.report) {
+    std::vector<ReportEntry> entries = {{"base", "base", base_path}};
+    for (const auto& r : run.steps)
+      if (r.enabled && !r.model_path.empty()) entries.push_back({r.id, r.kind, r.model_path});
+    json report_key_material = {{"format", kCacheFormat}, {"options", reportOptionsJson(options.report_options)}};
+    for (const auto& e : entries) report_key_material["models"].push_back(json::array({e.step_id, sha256File(e.path)}));
+    if (recipe.datasets.count("test")) report_key_material["test"] = recipe.datasets.at("test");
+    const std::string report_key = sha256Hex(report_key_material.dump());
+    const fs::path key_path = options.run_dir / "report.key";
+    const fs::path report_path = options.run_dir / "report.json";
+    StepEvent event{StepEvent::Type::Started, recipe.steps.size(), "report", "report", {}, {}};
+    event.overall.fraction = done_weight / total_weight;
+    if (options.use_cache && fs::exists(key_path) && fs::exists(report_path) && readFile(key_path) == report_key) {
+      const json saved = readJsonFile(report_path);
+      if (saved.is_object()) {
+        run.report = RunReport::fromJson(saved);
+        run.report_cached = true;
+      }
+    }
+    if (!run.report_cached) {
+      notify(event);
+      fs::remove(key_path);
+      const double begin = done_weight / total_weight;
+      auto child = overall.child(begin, 1.0, "report", [&](const Progress& p) {
+        StepEvent progress{StepEvent::Type::Progress, recipe.steps.size(), "report", "report", p, {}};
+        progress.overall.fraction = begin + (1.0 - begin) * p.fraction;
+        notify(progress);
+      });
+      context.enter("report", "base", child.get(), options.run_dir);
+      const Dataset* test = recipe.datasets.count("test") ? &context.dataset("test") : nullptr;
+      run.report = measureModels(entries, test, options.report_options, child.get());
+      run.report.recipe_name = recipe.name;
+      run.report.test_dataset = recipe.datasets.count("test") ? recipe.datasets.at("test") : "";
+      writeReport(run.report, options.run_dir);
+      writeFileAtomic(key_path, report_key);
+    }
+    run.report_written = true;
+    event.type = run.report_cached ? StepEvent::Type::Cached : StepEvent::Type::Finished;
+    event.overall.fraction = 1;
+    notify(event);
+  }
+  return run;
+}
+
+}  // namespace edgetune::pipeline
