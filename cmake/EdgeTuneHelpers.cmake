@@ -38,8 +38,10 @@ function(edgetune_add_test name)
   endif()
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
   add_test(NAME ${name} COMMAND ${name})
-  # A hung test fails after 15 minutes (the slowest takes well under one) instead of holding CI until its limit.
-  set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen" LABELS "${ARG_LABELS}" TIMEOUT 900)
+  # A hung test fails after 15 minutes (the slowest takes well under one) instead of holding CI until its limit;
+  # Qt Test's crash and time-out stack dumps run gdb, which must not wait on a debuginfod server.
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen;DEBUGINFOD_URLS="
+                                          LABELS "${ARG_LABELS}" TIMEOUT 900)
 endfunction()
 
 # edgetune_add_plugin(NAME SOURCES ... [LIBS ...]): a shared module loaded at run time.

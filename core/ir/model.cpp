@@ -131,12 +131,49 @@ void Model::save(const fs::path& path) const {
   writeFileAtomic(path, serialize());
 }
 
+Model::Model(const Model& other)
+    : proto_(other.proto_), origin_(other.origin_), source_path_(other.source_path_), conversion_(other.conversion_) {}
+
+Model::Model(Model&& other) noexcept
+    : proto_(std::move(other.proto_)),
+      origin_(std::move(other.origin_)),
+      source_path_(std::move(other.source_path_)),
+      conversion_(std::move(other.conversion_)) {
+  other.reindex();
+}
+
+Model& Model::operator=(const Model& other) {
+  if (this != &other) {
+    proto_ = other.proto_;
+    origin_ = other.origin_;
+    source_path_ = other.source_path_;
+    conversion_ = other.conversion_;
+    reindex();
+  }
+  return *this;
+}
+
+Model& Model::operator=(Model&& other) noexcept {
+  if (this != &other) {
+    proto_ = std::move(other.proto_);
+    origin_ = std::move(other.origin_);
+    source_path_ = std::move(other.source_path_);
+    conversion_ = std::move(other.conversion_);
+    reindex();
+    other.reindex();
+  }
+  return *this;
+}
+
 void Model::reindex() const {
-  index_valid_ = false;
+  index_valid_.store(false, std::memory_order_release);
 }
 
 void Model::buildIndex() const {
-  if (index_valid_) return;
+  // Double-checked: the common case (index built) takes no lock; two readers that find it stale build it once.
+  if (index_valid_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(index_mutex_);
+  if (index_valid_.load(std::memory_order_relaxed)) return;
   producer_.clear();
   consumers_.clear();
   initializer_index_.clear();
@@ -148,7 +185,7 @@ void Model::buildIndex() const {
       if (!in.empty()) consumers_[in].push_back(i);
   }
   for (int i = 0; i < g.initializer_size(); ++i) initializer_index_[g.initializer(i).name()] = i;
-  index_valid_ = true;
+  index_valid_.store(true, std::memory_order_release);
 }
 
 int Model::producer(const std::string& tensor) const {

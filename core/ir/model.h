@@ -2,7 +2,9 @@
 // Model: owns an onnx::ModelProto and answers graph questions about it; loads with checks, saves atomically.
 #include <onnx/onnx_pb.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,9 +25,18 @@ struct ValueInfo {
 };
 
 /// The ONNX model every pass edits and every executor runs. Single source of truth.
+/// Thread safety: any number of threads may call const members of one Model at the same time (a studio job and
+/// the UI read the same shared baseline); the lazy graph index builds once under a lock. Editing a Model that
+/// another thread reads is a bug: share it as std::shared_ptr<const Model>, copy it to edit.
 class Model {
  public:
   Model() = default;
+  // Copies and moves carry the model, not the index (it is rebuilt on first use).
+  Model(const Model& other);
+  Model(Model&& other) noexcept;
+  Model& operator=(const Model& other);
+  Model& operator=(Model&& other) noexcept;
+  ~Model() = default;
 
   /// Parses, resolves external data, converts opset/IR into what ONNX 1.12 reads (see conversion()), runs the
   /// ONNX checker and shape inference.
@@ -91,7 +102,8 @@ class Model {
   std::filesystem::path source_path_;
   OpsetConversion conversion_;
 
-  mutable bool index_valid_ = false;
+  mutable std::mutex index_mutex_;
+  mutable std::atomic<bool> index_valid_{false};
   mutable std::unordered_map<std::string, int> producer_;
   mutable std::unordered_map<std::string, std::vector<int>> consumers_;
   mutable std::unordered_map<std::string, int> initializer_index_;
