@@ -262,6 +262,43 @@ json toJsonValue(const YAML::Node& node, const std::string& key, const Failure& 
   throw fail(node, key, "unsupported tag '" + tag + "' (use plain or quoted values)");
 }
 
+// JSON writes characters outside the BMP as a UTF-16 surrogate pair of escapes ("\ud83d\ude80", what Python's
+// json.dump does by default); YAML escapes code points, and yaml-cpp refuses each half. Each such pair
+// becomes the one YAML escape "\U0001F680". Only a pair preceded by an odd number of backslashes is an
+// escape; the line numbers do not change.
+std::string joinSurrogateEscapes(const std::string& text) {
+  if (text.find("\\u") == std::string::npos) return text;
+  auto hexAt = [&](size_t at, uint32_t& value) {
+    if (at + 4 > text.size()) return false;
+    value = 0;
+    for (size_t i = at; i < at + 4; ++i) {
+      const char c = text[i];
+      if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+      value = value * 16 + static_cast<uint32_t>(
+                               std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return true;
+  };
+  std::string out;
+  out.reserve(text.size());
+  size_t backslashes = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    uint32_t high = 0, low = 0;
+    if (text[i] == 'u' && backslashes % 2 == 1 && hexAt(i + 1, high) && high >= 0xD800 && high <= 0xDBFF &&
+        text.compare(i + 5, 2, "\\u") == 0 && hexAt(i + 7, low) && low >= 0xDC00 && low <= 0xDFFF) {
+      char code[16];
+      std::snprintf(code, sizeof code, "U%08X", 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
+      out += code;
+      i += 10;
+      backslashes = 0;
+      continue;
+    }
+    backslashes = text[i] == '\\' ? backslashes + 1 : 0;
+    out += text[i];
+  }
+  return out;
+}
+
 // ---- the recipe's structure ----
 
 class RecipeReader {
@@ -280,7 +317,7 @@ class RecipeReader {
     if (text.size() > kMaxFileBytes) throw error(0, "", "larger than 4 MiB; a recipe is a small text file");
     std::vector<YAML::Node> documents;
     try {
-      documents = YAML::LoadAll(text);
+      documents = YAML::LoadAll(joinSurrogateEscapes(text));
     } catch (const YAML::DeepRecursion& e) {
       throw error(e.mark.line + 1, "", "nested deeper than " + std::to_string(kMaxDepth) + " levels");
     } catch (const YAML::Exception& e) {
@@ -334,8 +371,8 @@ class RecipeReader {
       throw fail_(
           version_node, "version",
           "this is a pass list of version 1 ({\"passes\": [...]}), which recipe v2 does not read. Write it "
-          "as version: 2 with a model: (the base model) and each {\"pass\": P, \"options\": O} as a step "
-          "\"- P: O\" under steps: (clean-up and pruning passes are the clean and prune steps)");
+          "as version: 2 with model: (the base model) and steps: (each pass becomes a step \"- KIND: "
+          "{options}\" of a step kind: clean, prune, quantize, ...)");
     if (!version.is_number_integer())
       throw fail_(version_node, "version", "must be the number 2, not " + typeName(version_node));
     if (version != RecipeFile::kVersion)
@@ -768,7 +805,7 @@ void applyOverride(RecipeFile& recipe, const std::string& assignment) {
     };
     YAML::Node node;
     try {
-      node = YAML::Load(raw);
+      node = YAML::Load(joinSurrogateEscapes(raw));
     } catch (const YAML::DeepRecursion&) {
       throw fail("VALUE: nested deeper than " + std::to_string(kMaxDepth) + " levels");
     } catch (const YAML::Exception& e) {

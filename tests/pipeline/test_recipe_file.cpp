@@ -553,6 +553,19 @@ class TestRecipeFile : public QObject {
     QVERIFY(!recipe.steps[2].enabled);
     QCOMPARE(recipe.inputOf(2), std::string("int8"));
 
+    // What Python's json.dump writes by default: escaped surrogate pairs and "\/".
+    const RecipeFile escaped = parse(
+        "{\"format\": \"edgetune-recipe\", \"version\": 2, \"model\": \"a\\/b.onnx\", \"name\": "
+        "\"\\ud83d\\ude80 \\u00fc\", \"description\": \"\\\\ud83d\\\\ude80\", \"steps\": [{\"clean\": "
+        "null}]}");
+    QCOMPARE(escaped.name, std::string("\xF0\x9F\x9A\x80 \xC3\xBC"));
+    QCOMPARE(escaped.description, std::string("\\ud83d\\ude80"));  // escaped backslashes: literal text
+    QCOMPARE(escaped.model, std::string("a/b.onnx"));
+    const std::string lone = errorOfParse(
+        "{\"format\": \"edgetune-recipe\", \"version\": 2, \"model\": \"m\", \"name\": \"\\ud83d\", "
+        "\"steps\": []}");
+    QVERIFY2(lone.rfind("bad.yaml:1: ", 0) == 0 && contains(lone, "unicode"), lone.c_str());
+
     // Written back as JSON and as YAML, both read back equal.
     const auto json_out = dir / "out.json";
     const auto yaml_out = dir / "out.yaml";
