@@ -1,0 +1,900 @@
+// Recipe v2: reading (YAML or JSON through yaml-cpp), checking the structure, the canonical JSON and YAML
+// forms, and "--set" overrides.
+//
+// Reading is three passes over yaml-cpp's node tree:
+//   1. a shape check, iterative so hostile input cannot exhaust the stack: at most 64 levels of nesting, at
+//   most
+//      a million values (aliases count every time they are used, so "billion laughs" and alias cycles stop
+//      here), map keys are scalars and unique (yaml-cpp keeps duplicates without a word), all text is valid
+//      UTF-8 (nlohmann::json refuses to dump anything else);
+//   2. the recipe's own keys, with the file and line of every error;
+//   3. step options converted to JSON by the YAML 1.2 core schema: plain scalars resolve to null, bool, int64
+//   or
+//      double, anything else (and anything quoted, which yaml-cpp tags "!") stays a string.
+// Writing does not use YAML::Emitter: it does not quote strings that read back as numbers ("0.5"), and it
+// prints doubles with too few digits. toYaml() writes block style by hand, doubles in their shortest exact
+// form.
+#include "core/pipeline/recipe_file.h"
+
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <set>
+
+#include "core/util/error.h"
+
+namespace edgetune::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kFormat = "edgetune-recipe";
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxValues = 1'000'000;
+constexpr uintmax_t kMaxFileBytes =
+    4u * 1024 * 1024;  // a recipe is a few kilobytes; anything this big is not one
+
+const std::vector<std::string> kTopKeys = {"format", "version",  "name", "description",
+                                           "model",  "datasets", "steps"};
+const std::vector<std::string> kStepKeys = {"id", "kind", "input", "enabled", "options"};
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+int lineOf(const YAML::Node& node) {
+  const int line = node.Mark().line;
+  return line >= 0 ? line + 1 : 0;
+}
+
+// Step ids become folder names: letters, digits and "_.-", and not "." or "..".
+bool isName(const std::string& text) {
+  if (text.empty() || text.find_first_not_of('.') == std::string::npos) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+bool isValidUtf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    int extra = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      code = (code << 6) | (p[i] & 0x3F);
+    }
+    const uint32_t min_code[] = {0, 0x80, 0x800, 0x10000};
+    if (code < min_code[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+// ---- YAML 1.2 core schema (yaml.org/spec/1.2.2, 10.3.2) ----
+
+bool allOf(std::string_view text, size_t from, int (*predicate)(int)) {
+  if (from >= text.size()) return false;
+  return std::all_of(text.begin() + from, text.end(),
+                     [&](char c) { return predicate((unsigned char)c) != 0; });
+}
+int isOctal(int c) {
+  return c >= '0' && c <= '7';
+}
+
+// [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+bool isCoreFloat(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && std::isdigit((unsigned char)s[i])) ++i;
+    return i - start;
+  };
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// Resolves a plain (unquoted, untagged) scalar. Sets `out_of_range` for a number no int64 / double holds.
+json resolvePlain(const std::string& text, bool& out_of_range) {
+  out_of_range = false;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  std::string_view s = text;
+  auto toInt = [&](std::string_view digits, int base, bool negative) -> json {
+    // Parse with the sign attached so INT64_MIN fits.
+    std::string signed_digits = (negative ? "-" : "") + std::string(digits);
+    int64_t value = 0;
+    const auto r =
+        std::from_chars(signed_digits.data(), signed_digits.data() + signed_digits.size(), value, base);
+    if (r.ec == std::errc::result_out_of_range) out_of_range = true;
+    return value;
+  };
+  if (s.size() > 2 && s.substr(0, 2) == "0o" && allOf(s, 2, isOctal)) return toInt(s.substr(2), 8, false);
+  if (s.size() > 2 && s.substr(0, 2) == "0x" && allOf(s, 2, isxdigit)) return toInt(s.substr(2), 16, false);
+  {
+    const bool sign = s[0] == '-' || s[0] == '+';
+    if (allOf(s, sign ? 1 : 0, isdigit)) return toInt(s.substr(sign ? 1 : 0), 10, s[0] == '-');
+  }
+  if (isCoreFloat(s)) {
+    const std::string_view unsigned_part = s[0] == '+' ? s.substr(1) : s;
+    double value = 0;
+    const auto r = std::from_chars(unsigned_part.data(), unsigned_part.data() + unsigned_part.size(), value);
+    if (r.ec == std::errc::result_out_of_range) out_of_range = true;
+    return value;
+  }
+  const std::string_view magnitude = (s[0] == '-' || s[0] == '+') ? s.substr(1) : s;
+  if (magnitude == ".inf" || magnitude == ".Inf" || magnitude == ".INF")
+    return s[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return std::numeric_limits<double>::quiet_NaN();
+  return text;
+}
+
+// ---- YAML nodes -> JSON ----
+
+/// Makes the error for a problem at `node` (the caller throws it): "FILE:LINE: KEY: problem".
+using Failure =
+    std::function<Error(const YAML::Node& node, const std::string& key, const std::string& problem)>;
+
+std::string typeName(const YAML::Node& node) {
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  if (node.IsNull()) return "nothing (null)";
+  return "'" + node.Scalar() + "'";
+}
+
+// Pass 1 (see the top of the file). Iterative: the point is that nothing here recurses on the input's shape.
+void checkShape(const YAML::Node& root, const Failure& fail) {
+  struct Frame {
+    YAML::Node node;
+    int depth;
+    std::string key;
+  };
+  std::vector<Frame> stack = {{root, 1, ""}};
+  size_t values = 0;
+  while (!stack.empty()) {
+    Frame frame = std::move(stack.back());
+    stack.pop_back();
+    if (++values > kMaxValues)
+      throw fail(frame.node, frame.key,
+                 "more than " + std::to_string(kMaxValues) + " values (aliases counted each time " +
+                     "they are used); a recipe is small");
+    const YAML::Node& node = frame.node;
+    if (node.IsScalar()) {
+      if (!isValidUtf8(node.Scalar())) throw fail(node, frame.key, "not valid UTF-8 text");
+      continue;
+    }
+    if (!node.IsMap() && !node.IsSequence()) continue;
+    if (frame.depth > kMaxDepth)
+      throw fail(node, frame.key, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.push_back({item, frame.depth + 1, frame.key});
+      continue;
+    }
+    std::map<std::string, int> first_line;
+    for (const auto& entry : node) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar()) throw fail(key, frame.key, "a map key must be text, not " + typeName(key));
+      if (!isValidUtf8(key.Scalar())) throw fail(key, frame.key, "a key is not valid UTF-8 text");
+      const auto [it, inserted] = first_line.emplace(key.Scalar(), lineOf(key));
+      if (!inserted)
+        throw fail(key, key.Scalar(), "duplicate key (first at line " + std::to_string(it->second) + ")");
+      stack.push_back({entry.second, frame.depth + 1, key.Scalar()});
+    }
+  }
+}
+
+json toJsonValue(const YAML::Node& node, const std::string& key, const Failure& fail) {
+  if (node.IsNull() || !node.IsDefined()) return nullptr;
+  if (node.IsMap()) {
+    json object = json::object();
+    for (const auto& entry : node) {
+      const std::string& name = entry.first.Scalar();
+      object[name] = toJsonValue(entry.second, key.empty() ? name : key + "." + name, fail);
+    }
+    return object;
+  }
+  if (node.IsSequence()) {
+    json array = json::array();
+    for (const auto& item : node) array.push_back(toJsonValue(item, key, fail));
+    return array;
+  }
+  const std::string& text = node.Scalar();
+  const std::string& tag = node.Tag();
+  static const std::string kCore = "tag:yaml.org,2002:";
+  if (tag == "!" || tag == kCore + "str") return text;  // "!" = quoted (or a non-plain scalar)
+  bool out_of_range = false;
+  json value = resolvePlain(text, out_of_range);
+  if (out_of_range) throw fail(node, key, "the number " + text + " is out of range");
+  if (tag == "?" || tag.empty()) return value;
+  // An explicit core tag: the text must be of that type.
+  if (tag == kCore + "int" && value.is_number_integer()) return value;
+  if (tag == kCore + "float" && value.is_number()) return value.get<double>();
+  if (tag == kCore + "bool" && value.is_boolean()) return value;
+  if (tag == kCore + "null" && value.is_null()) return value;
+  if (tag.rfind(kCore, 0) == 0 && contains({"int", "float", "bool", "null"}, tag.substr(kCore.size())))
+    throw fail(node, key, "'" + text + "' is not a !!" + tag.substr(kCore.size()));
+  throw fail(node, key, "unsupported tag '" + tag + "' (use plain or quoted values)");
+}
+
+// JSON writes characters outside the BMP as a UTF-16 surrogate pair of escapes ("\ud83d\ude80", what Python's
+// json.dump does by default); YAML escapes code points, and yaml-cpp refuses each half. Each such pair
+// becomes the one YAML escape "\U0001F680". Only a pair preceded by an odd number of backslashes is an
+// escape; the line numbers do not change.
+std::string joinSurrogateEscapes(const std::string& text) {
+  if (text.find("\\u") == std::string::npos) return text;
+  auto hexAt = [&](size_t at, uint32_t& value) {
+    if (at + 4 > text.size()) return false;
+    value = 0;
+    for (size_t i = at; i < at + 4; ++i) {
+      const char c = text[i];
+      if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+      value = value * 16 + static_cast<uint32_t>(
+                               std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return true;
+  };
+  std::string out;
+  out.reserve(text.size());
+  size_t backslashes = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    uint32_t high = 0, low = 0;
+    if (text[i] == 'u' && backslashes % 2 == 1 && hexAt(i + 1, high) && high >= 0xD800 && high <= 0xDBFF &&
+        text.compare(i + 5, 2, "\\u") == 0 && hexAt(i + 7, low) && low >= 0xDC00 && low <= 0xDFFF) {
+      char code[16];
+      std::snprintf(code, sizeof code, "U%08X", 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
+      out += code;
+      i += 10;
+      backslashes = 0;
+      continue;
+    }
+    backslashes = text[i] == '\\' ? backslashes + 1 : 0;
+    out += text[i];
+  }
+  return out;
+}
+
+// ---- the recipe's structure ----
+
+class RecipeReader {
+ public:
+  explicit RecipeReader(const fs::path& origin) : file_(origin.string()) {
+    fail_ = [this](const YAML::Node& node, const std::string& key, const std::string& problem) {
+      return error(lineOf(node), key, problem);
+    };
+  }
+
+  Error error(int line, const std::string& key, const std::string& problem) const {
+    return Error(SourceLine{file_, line}.where() + ": " + (key.empty() ? "" : key + ": ") + problem);
+  }
+
+  RecipeFile read(const std::string& text, const fs::path& origin) {
+    if (text.size() > kMaxFileBytes) throw error(0, "", "larger than 4 MiB; a recipe is a small text file");
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(joinSurrogateEscapes(text));
+    } catch (const YAML::DeepRecursion& e) {
+      throw error(e.mark.line + 1, "", "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    } catch (const YAML::Exception& e) {
+      throw error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg);
+    }
+    if (documents.size() > 1)
+      throw fail_(documents[1], "",
+                  "a recipe is one YAML document, this file holds " + std::to_string(documents.size()));
+    if (documents.empty() || documents[0].IsNull())
+      throw error(0, "", "empty recipe (it starts with format: edgetune-recipe and version: 2)");
+    const YAML::Node root = documents[0];
+    checkShape(root, fail_);
+    if (!root.IsMap())
+      throw fail_(root, "recipe", "must be a map of keys (" + joined(kTopKeys) + "), not " + typeName(root));
+
+    std::map<std::string, std::pair<YAML::Node, YAML::Node>> keys;  // key -> (key node, value node)
+    for (const auto& entry : root) keys[entry.first.Scalar()] = {entry.first, entry.second};
+    checkFormatAndVersion(root, keys);
+
+    RecipeFile recipe;
+    recipe.origin = origin;
+    for (const auto& [key, nodes] : keys) {
+      const auto& [key_node, value] = nodes;
+      if (!contains(kTopKeys, key))
+        throw fail_(key_node, key, "unknown key (accepted: " + joined(kTopKeys) + ")");
+      if (key == "name") recipe.name = stringOf(value, key);
+      if (key == "description") recipe.description = stringOf(value, key);
+      if (key == "model") recipe.model = stringOf(value, key);
+      if (key == "datasets") recipe.datasets = datasetsOf(value);
+    }
+    if (!keys.count("model"))
+      throw fail_(root, "model", "missing (the base model: a path to an .onnx file or zoo:ARCH)");
+    if (recipe.model.empty()) throw fail_(keys["model"].second, "model", "must not be empty");
+    if (!keys.count("steps")) throw fail_(root, "steps", "missing (the list of steps to run)");
+    recipe.steps = stepsOf(keys["steps"].second);
+    return recipe;
+  }
+
+ private:
+  void checkFormatAndVersion(const YAML::Node& root,
+                             std::map<std::string, std::pair<YAML::Node, YAML::Node>>& keys) const {
+    if (!keys.count("format"))
+      throw fail_(root, "format", "missing (a recipe starts with format: edgetune-recipe)");
+    const YAML::Node format = keys["format"].second;
+    if (!format.IsScalar() || format.Scalar() != kFormat)
+      throw fail_(format, "format", "must be \"edgetune-recipe\", not " + typeName(format));
+    if (!keys.count("version")) throw fail_(root, "version", "missing (this EdgeTune reads version: 2)");
+    const YAML::Node version_node = keys["version"].second;
+    const json version = toJsonValue(version_node, "version", fail_);
+    if (version == 1 && version.is_number_integer())
+      throw fail_(
+          version_node, "version",
+          "this is a pass list of version 1 ({\"passes\": [...]}), which recipe v2 does not read. Write it "
+          "as version: 2 with model: (the base model) and steps: (each pass becomes a step \"- KIND: "
+          "{options}\" of a step kind: clean, prune, quantize, ...)");
+    if (!version.is_number_integer())
+      throw fail_(version_node, "version", "must be the number 2, not " + typeName(version_node));
+    if (version != RecipeFile::kVersion)
+      throw fail_(version_node, "version",
+                  "unsupported version " + version.dump() + " (this EdgeTune reads version 2)");
+  }
+
+  std::string stringOf(const YAML::Node& node, const std::string& key) const {
+    const json value = toJsonValue(node, key, fail_);
+    if (!value.is_string())
+      throw fail_(node, key, "must be text, not " + typeName(node) + (node.IsScalar() ? " (quote it)" : ""));
+    return value.get<std::string>();
+  }
+
+  std::map<std::string, std::string> datasetsOf(const YAML::Node& node) const {
+    std::map<std::string, std::string> datasets;
+    if (node.IsNull()) return datasets;
+    if (!node.IsMap())
+      throw fail_(node, "datasets",
+                  "must be a map of role -> data spec (roles: " + joined(datasetRoles()) + ")");
+    for (const auto& entry : node) {
+      const std::string& role = entry.first.Scalar();
+      if (!contains(datasetRoles(), role))
+        throw fail_(entry.first, "datasets." + role, "unknown role (roles: " + joined(datasetRoles()) + ")");
+      datasets[role] = stringOf(entry.second, "datasets." + role);
+      if (datasets[role].empty()) throw fail_(entry.second, "datasets." + role, "must not be empty");
+    }
+    return datasets;
+  }
+
+  struct Entry {
+    StepSpec spec;
+    std::optional<YAML::Node> id_node;     // the "id" key, when written
+    std::optional<YAML::Node> input_node;  // the "input" key, when written
+  };
+
+  std::vector<StepSpec> stepsOf(const YAML::Node& node) const {
+    if (!node.IsSequence() || node.size() == 0)
+      throw fail_(node, "steps", "must be a non-empty list of steps, not " + typeName(node));
+    std::vector<Entry> entries;
+    std::map<std::string, int> explicit_ids;  // id -> line
+    for (const auto& item : node) {
+      entries.push_back(entryOf(item));
+      const Entry& entry = entries.back();
+      if (!entry.id_node) continue;
+      const auto [it, inserted] = explicit_ids.emplace(entry.spec.id, lineOf(*entry.id_node));
+      if (!inserted)
+        throw fail_(
+            *entry.id_node, "id",
+            "'" + entry.spec.id + "' is used twice (first at line " + std::to_string(it->second) + ")");
+    }
+    // Default ids: the kind, then KIND-2, KIND-3 ... counting the steps of that kind without an id of their
+    // own; never one that a step names explicitly, even a later one.
+    std::set<std::string> taken = {"base"};
+    for (const auto& [id, line] : explicit_ids) taken.insert(id);
+    std::map<std::string, int> count_of_kind;
+    for (Entry& entry : entries) {
+      if (entry.id_node) continue;
+      for (int k = ++count_of_kind[entry.spec.kind];; ++k) {
+        const std::string candidate = k == 1 ? entry.spec.kind : entry.spec.kind + "-" + std::to_string(k);
+        if (taken.insert(candidate).second) {
+          entry.spec.id = candidate;
+          break;
+        }
+      }
+    }
+    std::vector<StepSpec> steps;
+    for (Entry& entry : entries) {
+      const std::string& input = entry.spec.input;
+      if (entry.input_node && input != "base" &&
+          std::none_of(steps.begin(), steps.end(), [&](const StepSpec& s) { return s.id == input; })) {
+        std::vector<std::string> earlier = {"base"};
+        for (const auto& s : steps) earlier.push_back(s.id);
+        const bool later =
+            std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.spec.id == input; });
+        throw fail_(*entry.input_node, "input",
+                    "'" + input + "' is " + (later ? "not an earlier step" : "not a step") +
+                        "; a step starts from one of: " + joined(earlier));
+      }
+      steps.push_back(std::move(entry.spec));
+    }
+    return steps;
+  }
+
+  Entry entryOf(const YAML::Node& item) const {
+    Entry entry;
+    entry.spec.source = {file_, lineOf(item)};
+    if (!item.IsMap() || item.size() == 0)
+      throw fail_(item, "steps",
+                  "each step is a map: \"- KIND: {options}\" or the keys " + joined(kStepKeys) + ", not " +
+                      typeName(item));
+    const YAML::Node first_key = item.begin()->first;
+    if (item.size() == 1 && !contains(kStepKeys, first_key.Scalar())) {  // the short form "- KIND: {options}"
+      entry.spec.kind = kindOf(first_key);
+      readOptions(item.begin()->second, entry.spec.kind, entry.spec);
+      return entry;
+    }
+    std::optional<YAML::Node> kind_node;
+    for (const auto& field : item) {
+      const std::string& key = field.first.Scalar();
+      const YAML::Node& value = field.second;
+      if (!contains(kStepKeys, key))
+        throw fail_(field.first, key,
+                    "unknown step key (accepted: " + joined(kStepKeys) +
+                        "; or the short form \"- KIND: {options}\" with one key)");
+      if (key == "kind") kind_node = value;
+      if (key == "id") {
+        entry.spec.id = stringOf(value, "id");
+        entry.id_node = field.first;
+        if (entry.spec.id == "base")
+          throw fail_(field.first, "id", "'base' is reserved (it names the recipe's model)");
+        if (!isName(entry.spec.id))
+          throw fail_(
+              field.first, "id",
+              "'" + entry.spec.id + "' is not a step id (letters, digits and _.- only: it names a folder)");
+      }
+      if (key == "input") {
+        entry.spec.input = stringOf(value, "input");
+        entry.input_node = field.first;
+      }
+      if (key == "enabled") {
+        const json enabled = toJsonValue(value, "enabled", fail_);
+        if (!enabled.is_boolean())
+          throw fail_(value, "enabled", "must be true or false, not " + typeName(value));
+        entry.spec.enabled = enabled.get<bool>();
+      }
+      if (key == "options") readOptions(value, "options", entry.spec);
+    }
+    if (!kind_node) throw fail_(item, "kind", "missing (the step kind: clean, prune, quantize, ...)");
+    entry.spec.kind = kindOf(*kind_node);
+    return entry;
+  }
+
+  std::string kindOf(const YAML::Node& node) const {
+    const std::string kind = stringOf(node, "kind");
+    if (!isName(kind)) throw fail_(node, "kind", "'" + kind + "' is not a step kind name");
+    return kind;
+  }
+
+  void readOptions(const YAML::Node& node, const std::string& key, StepSpec& spec) const {
+    if (node.IsNull()) return;
+    if (!node.IsMap()) throw fail_(node, key, "the options must be a map, not " + typeName(node));
+    spec.options = toJsonValue(node, key, fail_);
+    for (const auto& entry : node) spec.option_lines[entry.first.Scalar()] = lineOf(entry.first);
+  }
+
+  std::string file_;
+  Failure fail_;
+};
+
+// ---- writing YAML ----
+
+std::string yamlDouble(double value) {
+  if (std::isnan(value)) return ".nan";
+  if (std::isinf(value)) return value < 0 ? "-.inf" : ".inf";
+  char buffer[64];
+  const auto r =
+      std::to_chars(buffer, buffer + sizeof buffer, value);  // shortest form that reads back exactly
+  std::string text(buffer, r.ptr);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";  // stays a float, not an int
+  return text;
+}
+
+// Characters that end a line in some YAML readers (NEL, LS, PS) or that a reader may strip (BOM).
+bool hasUnicodeBreak(const std::string& text) {
+  return text.find("\xC2\x85") != std::string::npos || text.find("\xE2\x80\xA8") != std::string::npos ||
+         text.find("\xE2\x80\xA9") != std::string::npos || text.find("\xEF\xBB\xBF") != std::string::npos;
+}
+
+// May `text` be written unquoted in block context and read back as this same string?
+bool isSafePlain(const std::string& text) {
+  if (text.empty() || hasUnicodeBreak(text)) return false;
+  bool out_of_range = false;
+  if (!resolvePlain(text, out_of_range).is_string()) return false;
+  const unsigned char first = text.front();
+  if (!(std::isalnum(first) || first >= 0x80 || first == '_' || first == '.' || first == '/')) return false;
+  if (text.back() == ' ' || text.back() == ':') return false;
+  if (text.find(": ") != std::string::npos || text.find(" #") != std::string::npos) return false;
+  static const std::string kPunctuation = " _.-/+:?=&,()@%~;<>";
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) || u >= 0x80 || kPunctuation.find(c) != std::string::npos;
+  });
+}
+
+std::string yamlString(const std::string& text) {
+  if (isSafePlain(text)) return text;
+  // Escapes by code (\uXXXX): yaml-cpp 0.7 decodes the named \N and \_ to a raw byte, not to UTF-8.
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    auto escape = [&](const char* code, size_t length) {
+      out += code;
+      i += length - 1;
+    };
+    if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c < 0x20 || c == 0x7F) {
+      char code[8];
+      std::snprintf(code, sizeof code, "\\x%02X", c);
+      out += code;
+    } else if (text.compare(i, 2, "\xC2\x85") == 0)
+      escape("\\u0085", 2);
+    else if (text.compare(i, 3, "\xE2\x80\xA8") == 0)
+      escape("\\u2028", 3);
+    else if (text.compare(i, 3, "\xE2\x80\xA9") == 0)
+      escape("\\u2029", 3);
+    else if (text.compare(i, 3, "\xEF\xBB\xBF") == 0)
+      escape("\\uFEFF", 3);
+    else
+      out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
+std::string yamlScalar(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return value.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer:
+      return std::to_string(value.get<int64_t>());
+    case json::value_t::number_unsigned:
+      return std::to_string(value.get<uint64_t>());
+    case json::value_t::number_float:
+      return yamlDouble(value.get<double>());
+    case json::value_t::string:
+      return yamlString(value.get<std::string>());
+    case json::value_t::object:
+      return "{}";  // only empty ones come here
+    case json::value_t::array:
+      return "[]";
+    default:
+      return "null";  // binary and discarded values do not occur in recipes
+  }
+}
+
+bool isBlock(const json& value) {
+  return (value.is_object() || value.is_array()) && !value.empty();
+}
+
+void emitBlock(std::string& out, const json& value, int indent, bool line_started);
+
+// "KEY: VALUE" at column `indent` (the caller has padded the line already when line_started).
+void emitEntry(std::string& out, const std::string& key, const json& value, int indent, bool line_started) {
+  if (!line_started) out += std::string(indent, ' ');
+  out += yamlString(key) + ":";
+  if (isBlock(value)) {
+    out += "\n";
+    emitBlock(out, value, indent + 2, false);
+  } else {
+    out += " " + yamlScalar(value) + "\n";
+  }
+}
+
+// A non-empty map or list, one entry a line. When line_started, the cursor is already at column `indent`
+// (after
+// "- "), so the first entry goes there.
+void emitBlock(std::string& out, const json& value, int indent, bool line_started) {
+  bool first = true;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      emitEntry(out, key, item, indent, first && line_started);
+      first = false;
+    }
+    return;
+  }
+  for (const auto& item : value) {
+    if (!(first && line_started)) out += std::string(indent, ' ');
+    first = false;
+    out += "- ";
+    if (isBlock(item))
+      emitBlock(out, item, indent + 2, true);
+    else
+      out += yamlScalar(item) + "\n";
+  }
+}
+
+// ---- overrides ----
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+std::string SourceLine::where() const {
+  const std::string name = file.empty() ? "recipe" : file;
+  return line > 0 ? name + ":" + std::to_string(line) : name;
+}
+
+SourceLine StepSpec::lineOf(const std::string& key) const {
+  const auto it = option_lines.find(key);
+  return it == option_lines.end() ? source : SourceLine{source.file, it->second};
+}
+
+std::string RecipeFile::modelPath() const {
+  if (model.rfind("zoo:", 0) == 0) return model;
+  const fs::path path(model);
+  if (model.empty() || path.is_absolute() || origin.parent_path().empty()) return model;
+  return (origin.parent_path() / path).lexically_normal().string();
+}
+
+const StepSpec* RecipeFile::step(const std::string& id) const {
+  for (const auto& s : steps)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+std::string RecipeFile::inputOf(size_t index) const {
+  if (index >= steps.size())
+    throw std::out_of_range("RecipeFile::inputOf: step " + std::to_string(index) + " of " +
+                            std::to_string(steps.size()));
+  // Walk back: the named (or previous) step, and past every disabled one to the model it passes through.
+  // Every move goes to a smaller index, so this ends.
+  size_t current = index;
+  while (true) {
+    const std::string& input = steps[current].input;
+    if (input == "base") return "base";
+    size_t from = 0;
+    if (input.empty()) {
+      if (current == 0) return "base";
+      from = current - 1;
+    } else {
+      const auto it =
+          std::find_if(steps.begin(), steps.end(), [&](const StepSpec& s) { return s.id == input; });
+      from = static_cast<size_t>(it - steps.begin());
+      if (from >= current)
+        throw Error(steps[current].source.where() + ": input: '" + input + "' is not an earlier step");
+    }
+    if (steps[from].enabled) return steps[from].id;
+    current = from;
+  }
+}
+
+json RecipeFile::toJson() const {
+  json out = {{"format", kFormat}, {"version", kVersion}};
+  if (!name.empty()) out["name"] = name;
+  if (!description.empty()) out["description"] = description;
+  out["model"] = model;
+  if (!datasets.empty()) out["datasets"] = datasets;
+  json list = json::array();
+  for (const auto& s : steps) {
+    json entry = {{"id", s.id}, {"kind", s.kind}};
+    if (!s.input.empty()) entry["input"] = s.input;
+    if (!s.enabled) entry["enabled"] = false;
+    entry["options"] = s.options;
+    list.push_back(std::move(entry));
+  }
+  out["steps"] = std::move(list);
+  return out;
+}
+
+std::string RecipeFile::toYaml() const {
+  // Written in the reading order of the file format, not the JSON object's (sorted) order.
+  std::string out;
+  emitEntry(out, "format", kFormat, 0, false);
+  emitEntry(out, "version", kVersion, 0, false);
+  if (!name.empty()) emitEntry(out, "name", name, 0, false);
+  if (!description.empty()) emitEntry(out, "description", description, 0, false);
+  emitEntry(out, "model", model, 0, false);
+  if (!datasets.empty()) {
+    out += "datasets:\n";
+    for (const auto& role : datasetRoles())  // in the roles' natural order: train before test
+      if (datasets.count(role)) emitEntry(out, role, datasets.at(role), 2, false);
+    for (const auto& [role, spec] : datasets)
+      if (!contains(datasetRoles(), role)) emitEntry(out, role, spec, 2, false);
+  }
+  out += "steps:\n";
+  for (const auto& s : steps) {
+    out += "  - ";
+    emitEntry(out, "id", s.id, 4, true);
+    emitEntry(out, "kind", s.kind, 4, false);
+    if (!s.input.empty()) emitEntry(out, "input", s.input, 4, false);
+    if (!s.enabled) emitEntry(out, "enabled", false, 4, false);
+    emitEntry(out, "options", s.options, 4, false);
+  }
+  return out;
+}
+
+RecipeFile parseRecipe(const std::string& text, const fs::path& origin) {
+  return RecipeReader(origin).read(text, origin);
+}
+
+RecipeFile readRecipeFile(const fs::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) throw Error("recipe " + name + ": no such file");
+  if (ec) throw Error("recipe " + name + ": cannot be read (" + ec.message() + ")");
+  if (!fs::is_regular_file(status)) throw Error("recipe " + name + ": not a file");
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxFileBytes)
+    throw Error(name + ": " + std::to_string(size) +
+                " bytes, larger than 4 MiB; a recipe is a small text file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("recipe " + name + ": cannot be read");
+  // Read at most one byte past the limit, in case the file grows between the size check and the read.
+  std::string text(static_cast<size_t>(kMaxFileBytes) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw Error("recipe " + name + ": cannot be read");
+  text.resize(static_cast<size_t>(in.gcount()));
+  return parseRecipe(text, path);
+}
+
+void applyOverride(RecipeFile& recipe, const std::string& assignment) {
+  auto fail = [&](const std::string& problem) { return Error("--set '" + assignment + "': " + problem); };
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos)
+    throw fail(
+        "expected KEY=VALUE (STEP.OPTION=VALUE, STEP.enabled=true|false, STEP.input=ID, "
+        "datasets.ROLE=SPEC, model=SPEC or name=TEXT)");
+  const std::string target = trimmed(assignment.substr(0, equals));
+  const std::string raw = assignment.substr(equals + 1);
+  // VALUE as YAML, converted as in the file: 0.5 a double, [1, 2] a list, "0.5" text.
+  auto parsedValue = [&]() -> json {
+    const Failure value_failure = [&](const YAML::Node&, const std::string& key, const std::string& problem) {
+      return fail("VALUE: " + (key.empty() ? "" : key + ": ") + problem);
+    };
+    YAML::Node node;
+    try {
+      node = YAML::Load(joinSurrogateEscapes(raw));
+    } catch (const YAML::DeepRecursion&) {
+      throw fail("VALUE: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    } catch (const YAML::Exception& e) {
+      throw fail("VALUE: " + e.msg);
+    }
+    checkShape(node, value_failure);
+    return toJsonValue(node, "", value_failure);
+  };
+
+  if (target == "model" || target == "name") {
+    const std::string value = trimmed(raw);
+    if (target == "model" && value.empty()) throw fail("the model must not be empty");
+    (target == "model" ? recipe.model : recipe.name) = value;
+    return;
+  }
+  if (target.rfind("datasets.", 0) == 0) {
+    const std::string role = target.substr(9);
+    if (!contains(datasetRoles(), role))
+      throw fail("unknown dataset role '" + role + "' (roles: " + joined(datasetRoles()) + ")");
+    const std::string spec = trimmed(raw);
+    if (spec.empty()) throw fail("the data spec must not be empty");
+    recipe.datasets[role] = spec;
+    return;
+  }
+  // STEP.REST, where STEP is the longest step id that prefixes the target (ids may contain dots).
+  size_t index = recipe.steps.size();
+  for (size_t i = 0; i < recipe.steps.size(); ++i) {
+    const std::string& id = recipe.steps[i].id;
+    if (target.size() > id.size() + 1 && target.compare(0, id.size(), id) == 0 && target[id.size()] == '.' &&
+        (index == recipe.steps.size() || id.size() > recipe.steps[index].id.size()))
+      index = i;
+  }
+  if (index == recipe.steps.size()) {
+    std::vector<std::string> ids;
+    for (const auto& s : recipe.steps) ids.push_back(s.id);
+    if (!target.empty() && target.back() == '.' && contains(ids, target.substr(0, target.size() - 1)))
+      throw fail("nothing after '" + target + "' (STEP.OPTION, STEP.enabled or STEP.input)");
+    const std::string step = target.substr(0, target.find('.'));
+    if (target.find('.') == std::string::npos)
+      throw fail("unknown key '" + target +
+                 "' (expected STEP.OPTION, STEP.enabled, STEP.input, datasets.ROLE, " +
+                 "model or name; steps: " + joined(ids) + ")");
+    throw fail("no step '" + step + "' (steps: " + joined(ids) + ")");
+  }
+  StepSpec& step = recipe.steps[index];
+  std::string rest = target.substr(step.id.size() + 1);
+  if (rest == "enabled") {
+    const json value = parsedValue();
+    if (!value.is_boolean()) throw fail("enabled takes true or false");
+    step.enabled = value.get<bool>();
+    return;
+  }
+  if (rest == "input") {
+    const std::string input = trimmed(raw);  // empty: back to the previous step's model
+    const bool earlier =
+        std::any_of(recipe.steps.begin(), recipe.steps.begin() + static_cast<ptrdiff_t>(index),
+                    [&](const StepSpec& s) { return s.id == input; });
+    if (!input.empty() && input != "base" && !earlier) {
+      std::vector<std::string> ids = {"base"};
+      for (size_t i = 0; i < index; ++i) ids.push_back(recipe.steps[i].id);
+      throw fail("'" + input + "' is not an earlier step (one of: " + joined(ids) + ")");
+    }
+    step.input = input;
+    return;
+  }
+  if (rest.rfind("options.", 0) == 0) rest = rest.substr(8);  // STEP.options.X names an option even "enabled"
+  std::vector<std::string> path;
+  for (size_t start = 0;;) {
+    const auto dot = rest.find('.', start);
+    path.push_back(rest.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (path.back().empty()) throw fail("empty option name in '" + rest + "'");
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (path.size() > static_cast<size_t>(kMaxDepth))
+    throw fail("option path deeper than " + std::to_string(kMaxDepth) + " levels");
+  const json value = parsedValue();
+  if (!step.options.is_object()) step.options = json::object();
+  json* at = &step.options;
+  std::string walked;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    walked += (walked.empty() ? "" : ".") + path[i];
+    json& next = (*at)[path[i]];
+    if (next.is_null()) next = json::object();
+    if (!next.is_object())
+      throw fail("option '" + walked + "' is " + std::string(next.type_name()) + ", not a map of options");
+    at = &next;
+  }
+  (*at)[path.back()] = value;
+}
+
+}  // namespace edgetune::pipeline
