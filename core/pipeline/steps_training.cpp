@@ -1,0 +1,575 @@
+// The training step kinds (built only with libtorch): finetune, distill, recover and qat, as the CLI commands
+// of the same names run them (cmd_train.cpp), with the trainer's option names. `data` is the training role;
+// `validation` is measured after every epoch when the recipe names that role (it never changes the weights).
+// A teacher is "base" or an earlier step's model, saved into the step's folder because DistillOptions reads
+// a file. Checkpoints go to workDir/checkpoint with resume on, so an interrupted run continues mid-training;
+// the folder is keyed by the step's inputs, so a checkpoint made with other options is never resumed.
+#include <cstdio>
+#include <filesystem>
+
+#include "core/deploy/sha256.h"
+#include "core/pipeline/step_kinds.h"
+#include "core/train/qat.h"
+#include "core/train/recovery.h"
+#include "core/train/trainer.h"
+#include "core/train/transfer.h"
+#include "core/util/files.h"
+
+namespace edgetune::pipeline {
+namespace {
+
+/// The trainer's options as a recipe writes them (TrainOptions' defaults, the CLI flags' names where
+/// sensible).
+struct TrainFields {
+  TrainFields() {
+    const TrainOptions d;
+    epochs = d.epochs;
+    batch_size = d.batch_size;
+    lr = d.learning_rate;
+    momentum = d.momentum;
+    nesterov = d.nesterov;
+    weight_decay = d.weight_decay;
+    warmup = d.warmup_epochs;
+    step_epochs = d.step_epochs;
+    step_gamma = d.step_gamma;
+    label_smoothing = d.label_smoothing;
+    augment = d.augment.enabled;
+    crop_padding = d.augment.crop_padding;
+    flip = d.augment.horizontal_flip;
+    seed = d.seed;
+    threads = d.threads;
+    max_steps_per_epoch = d.max_steps_per_epoch;
+    optimizer = optimizerName(d.optimizer);
+    schedule = scheduleName(d.schedule);
+  }
+  int epochs;
+  int batch_size;
+  std::string optimizer;
+  double lr;
+  double momentum;
+  bool nesterov;
+  double weight_decay;
+  std::string schedule;
+  double warmup;
+  int step_epochs;
+  double step_gamma;
+  double label_smoothing;
+  bool augment;
+  int crop_padding;
+  bool flip;
+  uint64_t seed;
+  int threads;
+  size_t max_steps_per_epoch;
+  std::string output;  // logits output (empty: the first)
+  std::string data = "train";
+  std::string validation = "validation";  // used when the recipe names it; "" = none
+};
+
+void writeTrain(nlohmann::json& j, const TrainFields& t) {
+  j["epochs"] = t.epochs;
+  j["batch_size"] = t.batch_size;
+  j["optimizer"] = t.optimizer;
+  j["lr"] = t.lr;
+  j["momentum"] = t.momentum;
+  j["nesterov"] = t.nesterov;
+  j["weight_decay"] = t.weight_decay;
+  j["schedule"] = t.schedule;
+  j["warmup"] = t.warmup;
+  j["step_epochs"] = t.step_epochs;
+  j["step_gamma"] = t.step_gamma;
+  j["label_smoothing"] = t.label_smoothing;
+  j["augment"] = t.augment;
+  j["crop_padding"] = t.crop_padding;
+  j["flip"] = t.flip;
+  j["seed"] = t.seed;
+  j["threads"] = t.threads;
+  j["max_steps_per_epoch"] = t.max_steps_per_epoch;
+  j["output"] = t.output;
+  j["data"] = t.data;
+  j["validation"] = t.validation;
+}
+
+void readTrain(OptionsReader& r, TrainFields& t, const std::string& kind) {
+  r.read("epochs", t.epochs);
+  r.read("batch_size", t.batch_size);
+  r.read("optimizer", t.optimizer);
+  r.read("lr", t.lr);
+  r.read("momentum", t.momentum);
+  r.read("nesterov", t.nesterov);
+  r.read("weight_decay", t.weight_decay);
+  r.read("schedule", t.schedule);
+  r.read("warmup", t.warmup);
+  r.read("step_epochs", t.step_epochs);
+  r.read("step_gamma", t.step_gamma);
+  r.read("label_smoothing", t.label_smoothing);
+  r.read("augment", t.augment);
+  r.read("crop_padding", t.crop_padding);
+  r.read("flip", t.flip);
+  r.read("seed", t.seed);
+  r.read("threads", t.threads);
+  r.read("max_steps_per_epoch", t.max_steps_per_epoch);
+  r.read("output", t.output);
+  r.read("data", t.data);
+  r.read("validation", t.validation);
+  if (t.epochs < 1) throwOptionError(kind, "epochs", "must be at least 1");
+  if (t.batch_size < 1) throwOptionError(kind, "batch_size", "must be at least 1");
+  if (!(t.lr > 0)) throwOptionError(kind, "lr", "must be positive");
+  if (t.threads < 0) throwOptionError(kind, "threads", "must be 0 (the library default) or more");
+  checkChoice(kind, "optimizer", t.optimizer, {"sgd", "adamw"});
+  checkChoice(kind, "schedule", t.schedule, {"cosine", "step", "constant"});
+  checkRole(kind, "data", t.data);
+  checkRole(kind, "validation", t.validation, /*may_be_empty=*/true);
+}
+
+/// The datasets a training step reads: the training role, and the validation role when the recipe has it.
+struct TrainData {
+  const Dataset* train = nullptr;
+  const Dataset* validation = nullptr;
+};
+TrainData trainData(const TrainFields& t, StepContext& context) {
+  TrainData d;
+  d.train = &context.dataset(t.data);
+  if (!t.validation.empty() && context.hasDataset(t.validation))
+    d.validation = &context.dataset(t.validation);
+  return d;
+}
+
+/// workDir/checkpoint for a run whose inputs hash to `key`; a checkpoint left by other inputs is removed.
+std::string checkpointFor(StepContext& context, const std::string& key) {
+  const std::filesystem::path dir = context.workDir() / "checkpoint";
+  const std::filesystem::path key_file = dir / "inputs.sha256";
+  std::error_code ec;
+  if (std::filesystem::exists(dir) &&
+      (!std::filesystem::exists(key_file) || readFile(key_file) != key + "\n"))
+    std::filesystem::remove_all(dir, ec);
+  std::filesystem::create_directories(dir);
+  writeFileAtomic(key_file, key + "\n");
+  return dir.string();
+}
+
+/// What identifies a training run: the kind, its options, the input model and the datasets it reads.
+std::string runKey(const Step& step, StepContext& context, const TrainData& data,
+                   const std::string& extra = {}) {
+  deploy::Sha256 h;
+  h.update(step.kind() + "\n" + step.optionsJson().dump() + "\n");
+  h.update(context.input().serialize());
+  h.update("\n" + data.train->name() + "\n" + (data.validation ? data.validation->name() : "") + "\n" +
+           extra);
+  return h.hexDigest();
+}
+
+TrainOptions trainOptions(const TrainFields& t, const std::string& checkpoint_dir) {
+  TrainOptions o;
+  o.epochs = t.epochs;
+  o.batch_size = t.batch_size;
+  o.optimizer = parseOptimizer(t.optimizer);
+  o.learning_rate = t.lr;
+  o.momentum = t.momentum;
+  o.nesterov = t.nesterov;
+  o.weight_decay = t.weight_decay;
+  o.schedule = parseSchedule(t.schedule);
+  o.warmup_epochs = t.warmup;
+  o.step_epochs = t.step_epochs;
+  o.step_gamma = t.step_gamma;
+  o.label_smoothing = t.label_smoothing;
+  o.augment.enabled = t.augment;
+  o.augment.crop_padding = t.crop_padding;
+  o.augment.horizontal_flip = t.flip;
+  o.seed = t.seed;
+  o.threads = t.threads;
+  o.max_steps_per_epoch = t.max_steps_per_epoch;
+  o.output = t.output;
+  o.checkpoint_dir = checkpoint_dir;
+  o.resume = true;
+  return o;
+}
+
+nlohmann::json epochJson(const EpochStats& s) {
+  return {{"epoch", s.epoch},
+          {"train_loss", s.train_loss},
+          {"train_accuracy", s.train_accuracy},
+          {"validation_accuracy", s.validation_accuracy},
+          {"learning_rate", s.learning_rate},
+          {"seconds", s.seconds},
+          {"examples_per_second", s.examples_per_second}};
+}
+
+nlohmann::json historyJson(const std::vector<EpochStats>& history) {
+  nlohmann::json h = nlohmann::json::array();
+  for (const auto& s : history) h.push_back(epochJson(s));
+  return h;
+}
+
+/// One log line per epoch, as the CLI prints them.
+std::function<void(const EpochStats&)> epochLines(StepOutput& out, int epochs) {
+  return [&out, epochs](const EpochStats& s) {
+    char line[200];
+    std::snprintf(
+        line, sizeof line, "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f", s.epoch, epochs,
+        s.train_loss, 100 * s.train_accuracy,
+        s.validation_accuracy >= 0 ? (std::to_string(100 * s.validation_accuracy) + "%").c_str() : "-",
+        s.learning_rate);
+    out.lines.push_back(line);
+  };
+}
+
+/// Saves the teacher (`id`: "base" or an earlier step) as workDir/teacher.onnx, the file DistillOptions
+/// reads.
+std::string saveTeacher(StepContext& context, const std::string& id) {
+  const std::filesystem::path path = context.workDir() / "teacher.onnx";
+  context.modelOf(id).save(path);  // atomic
+  return path.string();
+}
+
+// --- finetune ---
+
+struct FinetuneOptions {
+  FinetuneOptions() { train.lr = 0.01; }  // as `edgetune-cli finetune`
+  TrainFields train;
+  int64_t classes = 0;  // > 0: a fresh classifier head for this many classes
+  bool freeze = false;  // train only the head
+};
+void to_json(nlohmann::json& j, const FinetuneOptions& o) {
+  j = {{"classes", o.classes}, {"freeze", o.freeze}};
+  writeTrain(j, o.train);
+}
+void readOptions(OptionsReader& r, FinetuneOptions& o) {
+  readTrain(r, o.train, "finetune");
+  r.read("classes", o.classes);
+  r.read("freeze", o.freeze);
+  if (o.classes < 0) throwOptionError("finetune", "classes", "must be 0 (keep the head) or more");
+}
+
+class FinetuneStep final : public StepWithOptions<FinetuneOptions> {
+ public:
+  std::string kind() const override { return "finetune"; }
+  std::vector<std::string> datasetRoles() const override { return {options_.train.data}; }
+
+  StepOutput run(StepContext& context) override {
+    const TrainData data = trainData(options_.train, context);
+    TrainOptions o = trainOptions(options_.train, checkpointFor(context, runKey(*this, context, data)));
+    Model model = context.input();
+    ClassifierHead head = findClassifierHead(model, o.output);
+    if (options_.classes > 0) head = replaceClassifierHead(model, options_.classes, o.seed, o.output);
+    if (options_.freeze) o.frozen = parametersBeforeHead(model, head);
+    StepOutput out;
+    out.lines.push_back("head " + head.node + " (" + std::to_string(head.in_features) + " -> " +
+                        std::to_string(head.classes) + " classes)" +
+                        (options_.freeze ? ", everything before it frozen" : ""));
+    TrainResult r =
+        trainModel(model, *data.train, data.validation, o, context.job(), epochLines(out, o.epochs));
+    out.result = {{"dataset", data.train->name()},
+                  {"epochs", o.epochs},
+                  {"resumed_from_epoch", r.resumed_from_epoch},
+                  {"head", {{"node", head.node}, {"classes", head.classes}}},
+                  {"validation_accuracy", r.final_validation_accuracy},
+                  {"seconds", r.seconds},
+                  {"history", historyJson(r.history)}};
+    out.model = std::move(r.model);
+    return out;
+  }
+};
+
+// --- distill ---
+
+struct DistillStepOptions {
+  TrainFields train;
+  std::string teacher = "base";
+  double temperature = DistillOptions{}.temperature;
+  double alpha = DistillOptions{}.alpha;
+  std::string teacher_output;
+  std::vector<std::string> hints;  // "STUDENT_TENSOR:TEACHER_TENSOR", as --hint
+  double hint_weight = DistillOptions{}.hint_weight;
+};
+void to_json(nlohmann::json& j, const DistillStepOptions& o) {
+  j = {{"teacher", o.teacher}, {"temperature", o.temperature},
+       {"alpha", o.alpha},     {"teacher_output", o.teacher_output},
+       {"hints", o.hints},     {"hint_weight", o.hint_weight}};
+  writeTrain(j, o.train);
+}
+void readOptions(OptionsReader& r, DistillStepOptions& o) {
+  readTrain(r, o.train, "distill");
+  r.read("teacher", o.teacher);
+  r.read("temperature", o.temperature);
+  r.read("alpha", o.alpha);
+  r.read("teacher_output", o.teacher_output);
+  r.read("hints", o.hints);
+  r.read("hint_weight", o.hint_weight);
+  if (o.teacher.empty())
+    throwOptionError("distill", "teacher", "is required: \"base\" or an earlier step's id");
+  for (const auto& h : o.hints) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == h.size())
+      throwOptionError("distill", "hints", "holds '" + h + "' (expected STUDENT_TENSOR:TEACHER_TENSOR)");
+  }
+}
+
+class DistillStep final : public StepWithOptions<DistillStepOptions> {
+ public:
+  std::string kind() const override { return "distill"; }
+  std::vector<std::string> datasetRoles() const override { return {options_.train.data}; }
+  std::vector<std::string> references() const override { return {options_.teacher}; }
+
+  StepOutput run(StepContext& context) override {
+    const TrainData data = trainData(options_.train, context);
+    const std::string teacher_path = saveTeacher(context, options_.teacher);
+    TrainOptions o = trainOptions(
+        options_.train, checkpointFor(context, runKey(*this, context, data, readFile(teacher_path))));
+    o.distill.teacher_path = teacher_path;
+    o.distill.temperature = options_.temperature;
+    o.distill.alpha = options_.alpha;
+    o.distill.teacher_output = options_.teacher_output;
+    o.distill.hint_weight = options_.hint_weight;
+    for (const auto& h : options_.hints) {
+      const auto colon = h.find(':');
+      o.distill.hints.emplace_back(h.substr(0, colon), h.substr(colon + 1));
+    }
+    StepOutput out;
+    TrainResult r = trainModel(context.input(), *data.train, data.validation, o, context.job(),
+                               epochLines(out, o.epochs));
+    out.result = {{"dataset", data.train->name()},
+                  {"epochs", o.epochs},
+                  {"teacher", options_.teacher},
+                  {"resumed_from_epoch", r.resumed_from_epoch},
+                  {"validation_accuracy", r.final_validation_accuracy},
+                  {"seconds", r.seconds},
+                  {"history", historyJson(r.history)}};
+    out.artifacts.push_back(teacher_path);
+    out.model = std::move(r.model);
+    return out;
+  }
+};
+
+// --- recover ---
+
+struct RecoverStepOptions {
+  RecoverStepOptions() { train.lr = 0.01; }  // as `edgetune-cli recover`
+  TrainFields train;
+  std::string teacher;  // "" = fine-tune without a teacher (as the CLI without --teacher)
+  double temperature = DistillOptions{}.temperature;
+  double alpha = DistillOptions{}.alpha;
+  bool masks = true;      // hold the input's zero weights at zero (false: the CLI's --no-masks)
+  std::string mask_from;  // take the zeros from this step's model ("base" or a step id) instead of the input
+  double gradual = 0;     // prune gradually to this sparsity while training
+  int gradual_epochs = 0;
+  std::string gradual_exclude;
+};
+void to_json(nlohmann::json& j, const RecoverStepOptions& o) {
+  j = {{"teacher", o.teacher},
+       {"temperature", o.temperature},
+       {"alpha", o.alpha},
+       {"masks", o.masks},
+       {"mask_from", o.mask_from},
+       {"gradual", o.gradual},
+       {"gradual_epochs", o.gradual_epochs},
+       {"gradual_exclude", o.gradual_exclude}};
+  writeTrain(j, o.train);
+}
+void readOptions(OptionsReader& r, RecoverStepOptions& o) {
+  readTrain(r, o.train, "recover");
+  r.read("teacher", o.teacher);
+  r.read("temperature", o.temperature);
+  r.read("alpha", o.alpha);
+  r.read("masks", o.masks);
+  r.read("mask_from", o.mask_from);
+  r.read("gradual", o.gradual);
+  r.read("gradual_epochs", o.gradual_epochs);
+  r.read("gradual_exclude", o.gradual_exclude);
+  if (!o.mask_from.empty() && !o.masks) throwOptionError("recover", "mask_from", "contradicts masks: false");
+  if (!(o.gradual >= 0 && o.gradual < 1))
+    throwOptionError("recover", "gradual", "must be a sparsity in [0, 1)");
+  if (o.gradual_epochs < 0)
+    throwOptionError("recover", "gradual_epochs", "must be 0 (all but the last) or more");
+}
+
+class RecoverStep final : public StepWithOptions<RecoverStepOptions> {
+ public:
+  std::string kind() const override { return "recover"; }
+  std::vector<std::string> datasetRoles() const override { return {options_.train.data}; }
+  std::vector<std::string> references() const override {
+    std::vector<std::string> refs;
+    if (!options_.teacher.empty()) refs.push_back(options_.teacher);
+    if (!options_.mask_from.empty() && options_.mask_from != options_.teacher)
+      refs.push_back(options_.mask_from);
+    return refs;
+  }
+
+  StepOutput run(StepContext& context) override {
+    const TrainData data = trainData(options_.train, context);
+    const std::string teacher_path = options_.teacher.empty() ? "" : saveTeacher(context, options_.teacher);
+    RecoveryOptions o;
+    const std::string extra =
+        (teacher_path.empty() ? "" : readFile(teacher_path)) +
+        (options_.mask_from.empty() ? "" : context.modelOf(options_.mask_from).serialize());
+    o.train = trainOptions(options_.train, checkpointFor(context, runKey(*this, context, data, extra)));
+    o.train.distill.teacher_path = teacher_path;
+    o.train.distill.temperature = options_.temperature;
+    o.train.distill.alpha = options_.alpha;
+    if (!options_.mask_from.empty()) {
+      o.masks = masksFromZeros(context.modelOf(options_.mask_from));
+      if (o.masks.empty())
+        throw Error("step '" + context.stepId() + "': mask_from '" + options_.mask_from +
+                    "' has no zero weights to take masks from");
+    }
+    o.masks_from_zeros = options_.masks;
+    o.gradual_sparsity = options_.gradual;
+    o.gradual_epochs = options_.gradual_epochs;
+    o.gradual_exclude_regex = options_.gradual_exclude;
+    StepOutput out;
+    RecoveryResult r = recoverPruned(context.input(), *data.train, data.validation, o, context.job(),
+                                     epochLines(out, o.train.epochs));
+    out.result = {{"dataset", data.train->name()},
+                  {"epochs", o.train.epochs},
+                  {"teacher", options_.teacher},
+                  {"masked_weights", r.masked_weights},
+                  {"validation_accuracy_before", r.accuracy_before},
+                  {"validation_accuracy", r.final_validation_accuracy},
+                  {"seconds", r.seconds},
+                  {"history", historyJson(r.history)}};
+    if (!teacher_path.empty()) out.artifacts.push_back(teacher_path);
+    out.model = std::move(r.model);
+    return out;
+  }
+};
+
+// --- qat ---
+
+struct QatStepOptions {
+  QatStepOptions() {
+    train.lr = 0.01;  // as `edgetune-cli qat`
+    train.epochs = 3;
+  }
+  TrainFields train;
+  std::string calibration_data = "calibration";  // role of the calibration examples (float input models)
+  int64_t samples = QuantizeOptions{}.samples;
+  std::string calibration = QuantizeOptions{}.calibration;  // minmax | percentile | entropy | mse
+  double percentile = QuantizeOptions{}.percentile;
+  bool per_channel = QuantizeOptions{}.per_channel;
+  std::string activation_type = QuantizeOptions{}.activation_type;
+  bool symmetric_activations = QuantizeOptions{}.symmetric_activations;
+  bool reduce_range = QuantizeOptions{}.reduce_range;
+  std::vector<std::string> exclude_nodes;
+  std::vector<std::string> exclude_ops;
+};
+void to_json(nlohmann::json& j, const QatStepOptions& o) {
+  j = {{"calibration_data", o.calibration_data},
+       {"samples", o.samples},
+       {"calibration", o.calibration},
+       {"percentile", o.percentile},
+       {"per_channel", o.per_channel},
+       {"activation_type", o.activation_type},
+       {"symmetric_activations", o.symmetric_activations},
+       {"reduce_range", o.reduce_range},
+       {"exclude_nodes", o.exclude_nodes},
+       {"exclude_ops", o.exclude_ops}};
+  writeTrain(j, o.train);
+}
+QuantizeOptions quantizeOptions(const QatStepOptions& o) {
+  QuantizeOptions q;
+  q.mode = "static";
+  q.samples = o.samples;
+  q.calibration = o.calibration;
+  q.percentile = o.percentile;
+  q.per_channel = o.per_channel;
+  q.activation_type = o.activation_type;
+  q.symmetric_activations = o.symmetric_activations;
+  q.reduce_range = o.reduce_range;
+  q.exclude_nodes = o.exclude_nodes;
+  q.exclude_ops = o.exclude_ops;
+  return q;
+}
+void readOptions(OptionsReader& r, QatStepOptions& o) {
+  readTrain(r, o.train, "qat");
+  r.read("calibration_data", o.calibration_data);
+  r.read("samples", o.samples);
+  r.read("calibration", o.calibration);
+  r.read("percentile", o.percentile);
+  r.read("per_channel", o.per_channel);
+  r.read("activation_type", o.activation_type);
+  r.read("symmetric_activations", o.symmetric_activations);
+  r.read("reduce_range", o.reduce_range);
+  r.read("exclude_nodes", o.exclude_nodes);
+  r.read("exclude_ops", o.exclude_ops);
+  checkRole("qat", "calibration_data", o.calibration_data, /*may_be_empty=*/true);
+  checkChoice("qat", "calibration", o.calibration, {"minmax", "percentile", "entropy", "mse"});
+  checkChoice("qat", "activation_type", o.activation_type, {"uint8", "int8"});
+  if (o.samples < 1) throwOptionError("qat", "samples", "must be at least 1");
+}
+
+/// A model that already holds Q/DQ nodes starts QAT from its own scales (quantizationAwareTrainingFromQdq
+/// refuses one that is not static INT8 Q/DQ, naming why).
+bool hasQdqNodes(const Model& model) {
+  for (const auto& n : model.graph().node())
+    if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear") return true;
+  return false;
+}
+
+class QatStep final : public StepWithOptions<QatStepOptions> {
+ public:
+  std::string kind() const override { return "qat"; }
+  std::vector<std::string> datasetRoles() const override {
+    std::vector<std::string> roles = {options_.train.data};
+    if (!options_.calibration_data.empty()) roles.push_back(options_.calibration_data);
+    return roles;
+  }
+
+  StepOutput run(StepContext& context) override {
+    const TrainData data = trainData(options_.train, context);
+    const Model& input = context.input();
+    const bool from_qdq = hasQdqNodes(input);
+    if (!from_qdq && options_.calibration_data.empty())
+      throw Error("step '" + context.stepId() +
+                  "': the input is a float model; QAT needs calibration_data (a dataset role) for the "
+                  "post-training scales");
+    const Dataset* calibration =
+        from_qdq || options_.calibration_data.empty() ? nullptr : &context.dataset(options_.calibration_data);
+    const std::string extra = calibration ? calibration->name() : "";
+    const TrainOptions to =
+        trainOptions(options_.train, checkpointFor(context, runKey(*this, context, data, extra)));
+    StepOutput out;
+    QatResult r;
+    if (from_qdq) {
+      out.lines.push_back("the input is already quantized: its scales are used");
+      r = quantizationAwareTrainingFromQdq(input, *data.train, data.validation, to, options_.reduce_range,
+                                           context.job(), epochLines(out, to.epochs));
+    } else {
+      QatOptions o;
+      o.train = to;
+      o.quantize = quantizeOptions(options_);
+      r = quantizationAwareTraining(input, *data.train, data.validation, *calibration, o, context.job(),
+                                    epochLines(out, to.epochs));
+    }
+    out.result = {{"dataset", data.train->name()},
+                  {"epochs", to.epochs},
+                  {"started_from", from_qdq ? "qdq model" : "post-training quantization"},
+                  {"weights_trained", r.weights},
+                  {"validation_accuracy", r.final_validation_accuracy},
+                  {"seconds", r.seconds},
+                  {"history", historyJson(r.history)}};
+    out.lines.push_back("QAT: " + std::to_string(r.weights) +
+                        " int8 weight tensors trained through fake quantization; the output is a static INT8 "
+                        "Q/DQ model");
+    out.model = std::move(r.model);
+    return out;
+  }
+};
+
+}  // namespace
+
+void registerTrainingSteps(StepRegistry& registry) {
+  registry.add("finetune", "Fine-tune on the train role (libtorch), optionally with a new classifier head",
+               [] { return std::make_unique<FinetuneStep>(); });
+  registry.add("distill",
+               "Train the model from a teacher's soft outputs (the base model or an earlier step's)",
+               [] { return std::make_unique<DistillStep>(); });
+  registry.add("recover",
+               "Recover a pruned model: fine-tune or distill with pruned weights held at zero, optionally "
+               "gradually",
+               [] { return std::make_unique<RecoverStep>(); });
+  registry.add("qat",
+               "Quantization-aware training; the output is a static INT8 Q/DQ model (scales from calibration "
+               "or from a Q/DQ input)",
+               [] { return std::make_unique<QatStep>(); });
+}
+
+}  // namespace edgetune::pipeline

@@ -1,0 +1,258 @@
+// The training step kinds (finetune, distill, recover, qat) for one short epoch on a tiny MLP and real
+// Fashion-MNIST examples: the weights change, the result holds the per-epoch history, teachers come from the
+// base model, pruned zeros stay zero, QAT gives an INT8 Q/DQ model that runs, checkpoints resume only for the
+// same inputs. Shown as SKIPPED in a build without libtorch.
+#include <QtTest>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "core/data/dataset.h"
+#include "core/pipeline/step.h"
+#include "core/runtime/executor.h"
+#include "core/util/error.h"
+#include "core/zoo/zoo.h"
+#include "tests/tests_common.h"
+
+using namespace edgetune;
+using namespace edgetune::pipeline;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TestStepContext final : public pipeline::StepContext {
+ public:
+  explicit TestStepContext(Model base) : base_(std::move(base)) {}
+
+  std::optional<Model> input_model;  // empty: the base model
+  std::map<std::string, Model> models;
+  std::map<std::string, nlohmann::json> results;
+  std::map<std::string, std::shared_ptr<const Dataset>> datasets;
+  std::string id = "step";
+
+  const Model& input() const override { return input_model ? *input_model : base_; }
+  const Model& base() const override { return base_; }
+  const Model& modelOf(const std::string& step) const override {
+    if (step == "base") return base_;
+    const auto it = models.find(step);
+    if (it == models.end()) throw Error("no model of step '" + step + "'");
+    return it->second;
+  }
+  const nlohmann::json& resultOf(const std::string& step) const override {
+    const auto it = results.find(step);
+    if (it == results.end()) throw Error("no result of step '" + step + "'");
+    return it->second;
+  }
+  const Dataset& dataset(const std::string& role) const override {
+    const auto it = datasets.find(role);
+    if (it == datasets.end()) throw Error("the recipe names no '" + role + "' dataset");
+    return *it->second;
+  }
+  bool hasDataset(const std::string& role) const override { return datasets.count(role) > 0; }
+  JobContext* job() const override { return &job_; }
+  std::filesystem::path workDir() const override { return dir_.path(); }
+  const std::string& stepId() const override { return id; }
+
+ private:
+  Model base_;
+  test::TempDir dir_;
+  mutable JobContext job_;
+};
+
+/// The key of the OptionError `f` throws, "<no OptionError>" when it throws none (or another error).
+inline std::string optionErrorKey(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const OptionError& e) {
+    return e.key();
+  } catch (const std::exception& e) {
+    return std::string("<not an OptionError: ") + e.what() + ">";
+  }
+  return "<no OptionError>";
+}
+
+}  // namespace
+
+namespace {
+
+Model tinyMlp() {
+  zoo::MlpOptions o;
+  o.hidden_sizes = {16};
+  return zoo::buildMlp(o);
+}
+
+int countOps(const Model& model, const std::string& op) {
+  int n = 0;
+  for (const auto& node : model.graph().node()) n += node.op_type() == op;
+  return n;
+}
+
+// The float values of every float initializer, concatenated (to see whether training changed anything).
+std::vector<float> floatWeights(const Model& model) {
+  std::vector<float> values;
+  for (const auto& init : model.graph().initializer())
+    if (init.data_type() == onnx::TensorProto::FLOAT) {
+      const Tensor t = tensorFromProto(init);
+      const auto v = t.values<float>();
+      values.insert(values.end(), v.begin(), v.end());
+    }
+  return values;
+}
+
+size_t zeroCount(const Model& model) {
+  size_t n = 0;
+  for (float v : floatWeights(model)) n += v == 0.0f;
+  return n;
+}
+
+// One short epoch: a couple of optimizer steps.
+nlohmann::json quick(nlohmann::json options = nlohmann::json::object()) {
+  options["epochs"] = 1;
+  options["max_steps_per_epoch"] = 2;
+  options["batch_size"] = 16;
+  options["threads"] = 1;
+  return options;
+}
+
+}  // namespace
+
+class TestStepsTraining : public QObject {
+  Q_OBJECT
+  StepRegistry registry_ = StepRegistry::withBuiltins();
+  std::shared_ptr<const Dataset> train_, validation_;
+
+  std::unique_ptr<TestStepContext> context(Model base) {
+    auto c = std::make_unique<TestStepContext>(std::move(base));
+    c->datasets["train"] = train_;
+    c->datasets["validation"] = validation_;
+    c->datasets["calibration"] = train_;
+    return c;
+  }
+
+ private slots:
+  void initTestCase() {
+#ifndef EDGETUNE_HAVE_TRAINING
+    QSKIP("built without libtorch: the training steps are not in this build");
+#endif
+    train_ = openDataset("fashion-mnist:train?limit=64");
+    validation_ = openDataset("fashion-mnist?limit=32");
+  }
+
+  void trainingKindsAreRegisteredAndRoundTrip() {
+    for (const std::string kind : {"finetune", "distill", "recover", "qat"}) {
+      QVERIFY2(registry_.contains(kind), kind.c_str());
+      QVERIFY(!registry_.summary(kind).empty());
+      const nlohmann::json options = registry_.create(kind)->optionsJson();
+      QCOMPARE(registry_.create(kind, options)->optionsJson(), options);
+      QCOMPARE(registry_.create(kind, quick())->optionsJson().at("max_steps_per_epoch").get<int>(), 2);
+      QCOMPARE(optionErrorKey([&] {
+                 registry_.create(kind, {{"learning_rate", 0.1}});
+               }),
+               std::string("learning_rate"));
+      QCOMPARE(optionErrorKey([&] { registry_.create(kind, {{"epochs", "ten"}}); }), std::string("epochs"));
+      QCOMPARE(optionErrorKey([&] {
+                 registry_.create(kind, {{"optimizer", "lion"}});
+               }),
+               std::string("optimizer"));
+      QCOMPARE(optionErrorKey([&] {
+                 registry_.create(kind, {{"data", "fashion-mnist:train"}});
+               }),
+               std::string("data"));
+    }
+    // The CLI commands' defaults.
+    QCOMPARE(registry_.create("finetune")->optionsJson().at("lr").get<double>(), 0.01);
+    QCOMPARE(registry_.create("distill")->optionsJson().at("teacher").get<std::string>(),
+             std::string("base"));
+    QCOMPARE(registry_.create("distill")->references(), std::vector<std::string>{"base"});
+    QVERIFY(registry_.create("recover")->references().empty());
+    QCOMPARE(registry_.create("qat")->optionsJson().at("epochs").get<int>(), 3);
+    QCOMPARE(registry_.create("qat")->datasetRoles(), (std::vector<std::string>{"train", "calibration"}));
+    QCOMPARE(optionErrorKey([&] { registry_.create("distill", {{"teacher", ""}}); }), std::string("teacher"));
+    QCOMPARE(optionErrorKey([&] {
+               registry_.create("distill", {{"hints", {"no-colon"}}});
+             }),
+             std::string("hints"));
+  }
+
+  void finetuneChangesTheWeightsAndResumesOnlyTheSameRun() {
+    auto c = context(tinyMlp());
+    auto step = registry_.create("finetune", quick());
+    QCOMPARE(step->datasetRoles(), std::vector<std::string>{"train"});
+    StepOutput out = step->run(*c);
+    QVERIFY(out.model);
+    QVERIFY(floatWeights(*out.model) != floatWeights(c->base()));
+    const nlohmann::json& history = out.result.at("history");
+    QCOMPARE(history.size(), size_t{1});
+    QCOMPARE(history[0].at("epoch").get<int>(), 1);
+    QVERIFY(history[0].at("validation_accuracy").get<double>() >= 0);  // the recipe has a validation role
+    QCOMPARE(out.result.at("resumed_from_epoch").get<int>(), 0);
+    QVERIFY(fs::exists(c->workDir() / "checkpoint"));
+    // The same step again resumes from its checkpoint (the epoch is done) ...
+    StepOutput again = registry_.create("finetune", quick())->run(*c);
+    QCOMPARE(again.result.at("resumed_from_epoch").get<int>(), 1);
+    QCOMPARE(floatWeights(*again.model), floatWeights(*out.model));
+    // ... but never with other options.
+    nlohmann::json other = quick();
+    other["lr"] = 0.05;
+    StepOutput fresh = registry_.create("finetune", other)->run(*c);
+    QCOMPARE(fresh.result.at("resumed_from_epoch").get<int>(), 0);
+    // No training role: the error names it.
+    c->datasets.erase("train");
+    const std::string why = test::errorOf([&] { registry_.create("finetune", quick())->run(*c); });
+    QVERIFY2(test::contains(why, "'train'"), why.c_str());
+  }
+
+  void distillFromTheBaseModel() {
+    auto c = context(tinyMlp());
+    c->datasets.erase("validation");  // optional: training goes on without it
+    StepOutput out = registry_.create("distill", quick())->run(*c);
+    QVERIFY(out.model);
+    QVERIFY(fs::exists(c->workDir() / "teacher.onnx"));
+    QCOMPARE(out.artifacts, std::vector<fs::path>{c->workDir() / "teacher.onnx"});
+    QVERIFY(floatWeights(*out.model) != floatWeights(c->base()));
+    QCOMPARE(out.result.at("teacher").get<std::string>(), std::string("base"));
+    QCOMPARE(out.result.at("history").size(), size_t{1});
+    QVERIFY(out.result.at("history")[0].at("validation_accuracy").get<double>() < 0);
+    // A teacher that is not there: the context's error names it.
+    const std::string why = test::errorOf([&] {
+      registry_.create("distill", quick({{"teacher", "big"}}))->run(*c);
+    });
+    QVERIFY2(test::contains(why, "'big'"), why.c_str());
+  }
+
+  void recoverKeepsPrunedWeightsAtZero() {
+    auto c = context(tinyMlp());
+    StepOutput pruned = registry_.create("prune", {{"method", "magnitude"}, {"sparsity", 0.5}})->run(*c);
+    c->input_model = *pruned.model;
+    const size_t zeros = zeroCount(*pruned.model);
+    QVERIFY(zeros > 1000);
+    StepOutput out = registry_.create("recover", quick({{"teacher", "base"}}))->run(*c);
+    QVERIFY(out.model);
+    QVERIFY(floatWeights(*out.model) != floatWeights(*pruned.model));
+    QVERIFY(zeroCount(*out.model) >= zeros);
+    QVERIFY(out.result.at("masked_weights").get<int64_t>() > 0);
+    QCOMPARE(out.result.at("history").size(), size_t{1});
+    QVERIFY(out.result.at("validation_accuracy_before").get<double>() >= 0);
+  }
+
+  void qatGivesAnInt8ModelThatRuns() {
+    auto c = context(tinyMlp());
+    StepOutput out = registry_.create("qat", quick({{"samples", 32}}))->run(*c);
+    QVERIFY(out.model);
+    QVERIFY(countOps(*out.model, "DequantizeLinear") > 0);
+    QCOMPARE(out.result.at("started_from").get<std::string>(), std::string("post-training quantization"));
+    QVERIFY(out.result.at("weights_trained").get<int>() > 0);
+    QCOMPARE(out.result.at("history").size(), size_t{1});
+    auto executor = makeOrtExecutor(*out.model);
+    QCOMPARE(executor->run(test::randomInputs(*out.model, 5)).at(0).shape(), (std::vector<int64_t>{1, 10}));
+    // A float input without a calibration role is refused, saying why.
+    const std::string why = test::errorOf([&] {
+      registry_.create("qat", quick({{"calibration_data", ""}}))->run(*c);
+    });
+    QVERIFY2(test::contains(why, "calibration_data"), why.c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestStepsTraining)
+#include "test_steps_training.moc"
