@@ -71,6 +71,9 @@ struct RunReport {
   std::string test_dataset;  // its spec ("" = none)
   CpuInfo cpu;
   std::vector<ModelMeasurement> models;  // base first, then the steps in recipe order
+  // How the latencies were measured (for the sentence under the table).
+  int latency_runs = 0, warmup_runs = 0;
+  std::string input_shapes;  // the sizes measured, InputShapes::describe() of the base ("input=1x1x28x28")
   nlohmann::json toJson() const;
   static RunReport fromJson(const nlohmann::json& json);
   /// The paper's table as Markdown: one row per model, the final one in bold, then the CPU and how it was measured.

@@ -150,13 +150,18 @@ BenchmarkResult benchmarkModel(const Model& model, const OrtOptions& ort, const 
   return r;
 }
 
-std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
-                                       const std::vector<std::vector<NamedTensor>>& inputs,
-                                       const BenchmarkOptions& options) {
+std::vector<std::vector<double>> interleavedSamples(const std::vector<Executor*>& executors,
+                                                    const std::vector<std::vector<NamedTensor>>& inputs,
+                                                    const BenchmarkOptions& options, JobContext* job) {
   if (inputs.size() != executors.size())
-    throw Error("interleavedMedians: one input set per executor is needed");
+    throw Error("interleaved timing: one input set per executor is needed");
   std::vector<std::vector<double>> times(executors.size());
-  for (int round = 0; round < options.warmup_runs + options.runs; ++round)
+  const int rounds = options.warmup_runs + options.runs;
+  for (int round = 0; round < rounds; ++round) {
+    if (job) {
+      job->throwIfCancelled();
+      job->report(static_cast<double>(round) / rounds, round < options.warmup_runs ? "warm-up" : "timed rounds");
+    }
     for (size_t i = 0; i < executors.size(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       executors[i]->run(inputs[i]);
@@ -164,8 +169,16 @@ std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
       if (round >= options.warmup_runs)
         times[i].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
+  }
+  if (job) job->report(1.0, "done");
+  return times;
+}
+
+std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
+                                       const std::vector<std::vector<NamedTensor>>& inputs,
+                                       const BenchmarkOptions& options) {
   std::vector<double> medians;
-  for (auto& t : times) medians.push_back(percentile(t, 50));
+  for (const auto& t : interleavedSamples(executors, inputs, options)) medians.push_back(percentile(t, 50));
   return medians;
 }
 

@@ -65,6 +65,11 @@ std::vector<double> interleavedMedians(const std::vector<const Model*>& models, 
 std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
                                        const std::vector<std::vector<NamedTensor>>& inputs,
                                        const BenchmarkOptions& options);
+/// The same interleaved loop, returning every timed sample (ms) of each executor, in run order (for
+/// percentiles beyond the median). Cancellable between rounds through `job`, which also sees the progress.
+std::vector<std::vector<double>> interleavedSamples(const std::vector<Executor*>& executors,
+                                                    const std::vector<std::vector<NamedTensor>>& inputs,
+                                                    const BenchmarkOptions& options, JobContext* job = nullptr);
 
 /// Statistics helpers (exposed for tests): nearest-rank percentile of unsorted samples, q in [0, 100].
 double percentile(std::vector<double> samples, double q);
