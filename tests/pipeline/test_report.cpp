@@ -372,10 +372,12 @@ class TestReport : public QObject {
   void aTestSetThatDoesNotFitIsRefused() {
     const LabelledRandom colour({{"input", DataType::Float32, {3, 32, 32}}}, 8, 10);
     const std::string error = test::errorOf([&] { measureModels(entries_, &colour, quickOptions()); });
+    qInfo("%s", error.c_str());
     QVERIFY2(!error.empty(), "no error for 3x32x32 features on a 1x28x28 model");
     QVERIFY2(test::contains(error, "input"), error.c_str());
     const LabelledRandom classes({{"input", DataType::Float32, {1, 28, 28}}}, 8, 3);
     const std::string class_error = test::errorOf([&] { measureModels(entries_, &classes, quickOptions()); });
+    qInfo("%s", class_error.c_str());
     QVERIFY2(test::contains(class_error, "classes"), class_error.c_str());
   }
 
