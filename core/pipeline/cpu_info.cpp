@@ -1,6 +1,6 @@
-// CpuInfo: the CPU a report's numbers come from. Only the SIMD flags ONNX Runtime's MLAS kernels choose between
-// are kept: a speed-up measured with VNNI or AMX says nothing about a CPU without them, so they go beside every
-// figure, while the hundred other flags would hide them.
+// CpuInfo: the CPU a report's numbers come from. Only the SIMD flags ONNX Runtime's MLAS kernels choose
+// between are kept: a speed-up measured with VNNI or AMX says nothing about a CPU without them, so they go
+// beside every figure, while the hundred other flags would hide them.
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -45,7 +45,8 @@ CpuInfo CpuInfo::ofThisMachine() {
   // The first processor's block is enough: the cores of the machines this runs on are all alike.
   while (std::getline(in, line)) {
     if (line.empty() && (!info.model_name.empty() || !flag_line.empty())) break;
-    if (info.model_name.empty() && (fieldValue(line, "model name", value) || fieldValue(line, "Model", value)))
+    if (info.model_name.empty() &&
+        (fieldValue(line, "model name", value) || fieldValue(line, "Model", value)))
       info.model_name = value;
     else if (flag_line.empty() && (fieldValue(line, "flags", value) || fieldValue(line, "Features", value)))
       flag_line = value;

@@ -1,6 +1,6 @@
 // The run report's measurements (measureModels) and its JSON form. The table's speed-ups come from pairs: the
-// base and one variant timed in interleaved rounds in one process, so each ratio sees one machine state even on
-// a shared, busy machine; the absolute milliseconds of different rows are from different runs.
+// base and one variant timed in interleaved rounds in one process, so each ratio sees one machine state even
+// on a shared, busy machine; the absolute milliseconds of different rows are from different runs.
 #include <malloc.h>
 
 #include <algorithm>
@@ -87,13 +87,14 @@ std::string threadsText(int threads) {
 
 }  // namespace
 
-RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* test, const ReportOptions& options,
-                        JobContext* job) {
+RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* test,
+                        const ReportOptions& options, JobContext* job) {
   if (entries.empty()) throw Error("run report: there is no model to measure");
   if (options.latency_runs < 1) throw Error("run report: latency_runs must be at least 1");
   if (options.warmup_runs < 0) throw Error("run report: warmup_runs must not be negative");
   for (int threads : options.threads)
-    if (threads < 1) throw Error("run report: thread count " + std::to_string(threads) + " must be at least 1");
+    if (threads < 1)
+      throw Error("run report: thread count " + std::to_string(threads) + " must be at least 1");
 
   std::vector<Prepared> prepared;
   for (const auto& entry : entries) {
@@ -111,6 +112,9 @@ RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* 
   // The base's sessions (one per thread count) live through the whole measurement: it is timed against each
   // variant in turn. Spinning is off, so idle sessions do not compete with the ones being timed.
   const Prepared& base = prepared.front();
+  // ONNX Runtime's environment (thread pools, allocators) comes with the first session of the process: made
+  // here, it is not counted as the base's session memory.
+  makeOrtExecutor(base.entry->path.string(), ortOptions(1)).reset();
   std::map<int, std::unique_ptr<Executor>> base_sessions;
   std::map<int, std::vector<NamedTensor>> base_inputs;
 
@@ -133,7 +137,8 @@ RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* 
       measureAccuracy(p, test, options, part.get(), m);
     }
 
-    const double per_threads = (end - split) / static_cast<double>(std::max<size_t>(1, options.threads.size()));
+    const double per_threads =
+        (end - split) / static_cast<double>(std::max<size_t>(1, options.threads.size()));
     for (size_t t = 0; t < options.threads.size(); ++t) {
       const int threads = options.threads[t];
       std::unique_ptr<JobContext> part;
@@ -145,7 +150,8 @@ RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* 
       }
       if (!base_sessions.count(threads)) {
         base_sessions[threads] = makeOrtExecutor(base.entry->path.string(), ortOptions(threads));
-        base_inputs[threads] = makeRandomInputs(base_sessions[threads]->inputs(), benchOptions(options, base.shapes));
+        base_inputs[threads] =
+            makeRandomInputs(base_sessions[threads]->inputs(), benchOptions(options, base.shapes));
       }
       std::vector<Executor*> executors = {base_sessions[threads].get()};
       std::vector<std::vector<NamedTensor>> inputs = {base_inputs[threads]};
@@ -166,7 +172,8 @@ RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* 
     }
 
     const ModelMeasurement& first = i == 0 ? m : report.models.front();
-    m.size_ratio = m.file_bytes > 0 ? static_cast<double>(first.file_bytes) / static_cast<double>(m.file_bytes) : 0;
+    m.size_ratio =
+        m.file_bytes > 0 ? static_cast<double>(first.file_bytes) / static_cast<double>(m.file_bytes) : 0;
     m.accuracy_drop_points = m.has_accuracy ? (first.accuracy - m.accuracy) * 100 : 0;
     report.models.push_back(std::move(m));
   }
@@ -174,7 +181,8 @@ RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* 
   return report;
 }
 
-// ----- JSON -------------------------------------------------------------------------------------------------
+// ----- JSON
+// -------------------------------------------------------------------------------------------------
 
 nlohmann::json ModelMeasurement::toJson() const {
   nlohmann::json latencies = nlohmann::json::array();

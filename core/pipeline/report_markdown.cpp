@@ -1,5 +1,6 @@
-// RunReport::toMarkdown: the paper's table, one row per model (the final one in bold), then one line saying on
-// what and how it was measured, since a speed-up is only evidence for CPUs like the one it was measured on.
+// RunReport::toMarkdown: the paper's table, one row per model (the final one in bold), then one line saying
+// on what and how it was measured, since a speed-up is only evidence for CPUs like the one it was measured
+// on.
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -23,6 +24,11 @@ std::string count(int64_t value) {
   if (v >= 1e6) return format("%.2f M", v / 1e6);
   if (v >= 1e3) return format("%.1f K", v / 1e3);
   return std::to_string(value);
+}
+
+// Latencies from tens of microseconds (a tiny MLP) to seconds: about three significant digits.
+std::string milliseconds(double ms) {
+  return format(ms >= 100 ? "%.1f" : ms >= 1 ? "%.2f" : ms >= 0.1 ? "%.3f" : "%.4f", ms);
 }
 
 std::string ratio(double value) {
@@ -81,12 +87,9 @@ std::string RunReport::toMarkdown() const {
 
   for (size_t i = 0; i < models.size(); ++i) {
     const ModelMeasurement& m = models[i];
-    std::vector<std::string> cells = {cell(m.step_id),
-                                      cell(m.kind),
-                                      format("%.2f", static_cast<double>(m.file_bytes) / 1e6),
-                                      ratio(m.size_ratio),
-                                      count(m.params),
-                                      count(m.macs)};
+    std::vector<std::string> cells = {
+        cell(m.step_id),     cell(m.kind),    format("%.2f", static_cast<double>(m.file_bytes) / 1e6),
+        ratio(m.size_ratio), count(m.params), count(m.macs)};
     if (accuracy_column) {
       if (m.has_accuracy) {
         cells.push_back(format("%.2f", 100 * m.accuracy) + " (" + format("%.2f", 100 * m.accuracy_low) + "-" +
@@ -104,7 +107,7 @@ std::string RunReport::toMarkdown() const {
         cells.push_back("-");
         cells.push_back("-");
       } else {
-        cells.push_back(format("%.2f", it->median_ms) + " / " + format("%.2f", it->p90_ms));
+        cells.push_back(milliseconds(it->median_ms) + " / " + milliseconds(it->p90_ms));
         cells.push_back(ratio(it->speedup));
       }
     }
@@ -120,7 +123,8 @@ std::string RunReport::toMarkdown() const {
   out << "Measured with ONNX Runtime"
       << (input_shapes.empty() ? std::string(" at the model's declared sizes") : " at " + input_shapes);
   if (!threads.empty())
-    out << "; latency: median / p90 of " << latency_runs << " interleaved runs with the base after " << warmup_runs
+    out << "; latency: median / p90 of " << latency_runs << " interleaved runs with the base after "
+        << warmup_runs
         << " warm-up runs, the speed-up is the base's median over the step's from the same rounds";
   if (accuracy_column) {
     size_t examples = 0;

@@ -1,7 +1,8 @@
-// writeReport: report.json, report.md and four plots, each as SVG and PNG. A plot is laid out once, as a list of
-// drawing primitives in pixel coordinates, and that list is emitted twice (SVG text, an OpenCV canvas encoded as
-// PNG), so the two files never disagree and no layout code is written twice. Text is measured with OpenCV's
-// Hershey font, whose glyphs are wider than the SVG's sans-serif, so labels that fit in the PNG fit in the SVG.
+// writeReport: report.json, report.md and four plots, each as SVG and PNG. A plot is laid out once, as a list
+// of drawing primitives in pixel coordinates, and that list is emitted twice (SVG text, an OpenCV canvas
+// encoded as PNG), so the two files never disagree and no layout code is written twice. Text is measured with
+// OpenCV's Hershey font, whose glyphs are wider than the SVG's sans-serif, so labels that fit in the PNG fit
+// in the SVG.
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -24,7 +25,8 @@ struct Color {
 };
 const Color kBlack{33, 33, 33}, kGrey{120, 120, 120}, kGrid{225, 225, 225}, kWhite{255, 255, 255};
 const Color kBase{140, 150, 160}, kStep{76, 120, 168}, kFinal{245, 133, 24};
-const std::vector<Color> kSeries = {{76, 120, 168}, {245, 133, 24}, {84, 162, 75}, {228, 87, 86}, {114, 183, 178}};
+const std::vector<Color> kSeries = {
+    {76, 120, 168}, {245, 133, 24}, {84, 162, 75}, {228, 87, 86}, {114, 183, 178}};
 
 enum class Anchor { Start = 1, Middle, End };
 
@@ -53,23 +55,24 @@ std::string asciiOnly(const std::string& text) {
 double fontScale(double font_px) {
   return font_px / 29.0;  // Hershey simplex caps are 21 units high; a sans-serif's are ~0.72 of its size
 }
-int fontThickness(bool bold) {
-  return bold ? 2 : 1;
+// Hershey strokes two pixels wide run together below ~15 px: small bold text stays one pixel in the PNG.
+int fontThickness(double font_px, bool bold) {
+  return bold && font_px >= 15 ? 2 : 1;
 }
 
 double textWidth(const std::string& text, double font_px, bool bold = false) {
   int baseline = 0;
-  return cv::getTextSize(asciiOnly(text), cv::FONT_HERSHEY_SIMPLEX, fontScale(font_px), fontThickness(bold),
-                         &baseline)
+  return cv::getTextSize(asciiOnly(text), cv::FONT_HERSHEY_SIMPLEX, fontScale(font_px),
+                         fontThickness(font_px, bold), &baseline)
       .width;
 }
 
 // `text` cut (with "..") to at most `max_px` wide.
-std::string fitText(const std::string& text, double font_px, double max_px) {
-  if (textWidth(text, font_px) <= max_px) return text;
+std::string fitText(const std::string& text, double font_px, double max_px, bool bold = false) {
+  if (textWidth(text, font_px, bold) <= max_px) return text;
   for (size_t n = text.size(); n > 0; --n) {
     const std::string cut = text.substr(0, n - 1) + "..";
-    if (textWidth(cut, font_px) <= max_px) return cut;
+    if (textWidth(cut, font_px, bold) <= max_px) return cut;
   }
   return "";
 }
@@ -113,17 +116,28 @@ class Canvas {
   std::vector<Primitive> items_;
 };
 
-// ----- the two renderers ------------------------------------------------------------------------------------
+// ----- the two renderers
+// ------------------------------------------------------------------------------------
 
 std::string xmlEscaped(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters are not allowed in XML 1.0 text.
         if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') out += c;
@@ -147,8 +161,8 @@ std::string number(double v) {
 std::string toSvg(const Canvas& canvas) {
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << canvas.width() << "\" height=\"" << canvas.height()
-      << "\" viewBox=\"0 0 " << canvas.width() << " " << canvas.height() << "\">\n"
+      << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << canvas.width() << "\" height=\""
+      << canvas.height() << "\" viewBox=\"0 0 " << canvas.width() << " " << canvas.height() << "\">\n"
       << "<rect x=\"0\" y=\"0\" width=\"" << canvas.width() << "\" height=\"" << canvas.height()
       << "\" fill=\"#ffffff\"/>\n";
   for (const auto& p : canvas.items()) {
@@ -167,11 +181,13 @@ std::string toSvg(const Canvas& canvas) {
         break;
       case Primitive::Kind::Circle:
         out << "<circle cx=\"" << number(p.x) << "\" cy=\"" << number(p.y) << "\" r=\"" << number(p.x2)
-            << "\" fill=\"" << svgColor(p.fill) << "\" stroke=\"" << svgColor(p.stroke) << "\" stroke-width=\""
-            << number(p.stroke_px) << "\"/>\n";
+            << "\" fill=\"" << svgColor(p.fill) << "\" stroke=\"" << svgColor(p.stroke)
+            << "\" stroke-width=\"" << number(p.stroke_px) << "\"/>\n";
         break;
       case Primitive::Kind::Text: {
-        const char* anchor = p.anchor == Anchor::Middle ? "middle" : p.anchor == Anchor::End ? "end" : "start";
+        const char* anchor = p.anchor == Anchor::Middle ? "middle"
+                             : p.anchor == Anchor::End  ? "end"
+                                                        : "start";
         out << "<text x=\"" << number(p.x) << "\" y=\"" << number(p.y)
             << "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"" << number(p.font_px)
             << "\" text-anchor=\"" << anchor << "\" fill=\"" << svgColor(p.stroke) << "\""
@@ -201,7 +217,8 @@ std::string toPng(const Canvas& canvas) {
         break;
       case Primitive::Kind::Rect:
         cv::rectangle(image, point(p.x, p.y), point(p.x2, p.y2), bgr(p.fill), cv::FILLED);
-        if (p.stroke_px > 0) cv::rectangle(image, point(p.x, p.y), point(p.x2, p.y2), bgr(p.stroke), thickness);
+        if (p.stroke_px > 0)
+          cv::rectangle(image, point(p.x, p.y), point(p.x2, p.y2), bgr(p.stroke), thickness);
         break;
       case Primitive::Kind::Circle: {
         const int radius = static_cast<int>(std::lround(p.x2));
@@ -212,9 +229,11 @@ std::string toPng(const Canvas& canvas) {
       case Primitive::Kind::Text: {
         const std::string text = asciiOnly(p.text);
         const double width = textWidth(text, p.font_px, p.bold);
-        const double x = p.anchor == Anchor::Middle ? p.x - width / 2 : p.anchor == Anchor::End ? p.x - width : p.x;
+        const double x = p.anchor == Anchor::Middle ? p.x - width / 2
+                         : p.anchor == Anchor::End  ? p.x - width
+                                                    : p.x;
         cv::putText(image, text, point(x, p.y), cv::FONT_HERSHEY_SIMPLEX, fontScale(p.font_px), bgr(p.stroke),
-                    fontThickness(p.bold), cv::LINE_AA);
+                    fontThickness(p.font_px, p.bold), cv::LINE_AA);
         break;
       }
     }
@@ -224,7 +243,8 @@ std::string toPng(const Canvas& canvas) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-// ----- layout -----------------------------------------------------------------------------------------------
+// ----- layout
+// -----------------------------------------------------------------------------------------------
 
 /// Tick positions covering [low, high] at a 1-2-5 step.
 struct Ticks {
@@ -249,6 +269,19 @@ Ticks niceTicks(double low, double high, int target = 5) {
   return t;
 }
 
+// Milliseconds with three significant digits or so: 0.0123, 1.23, 12.3.
+std::string milliseconds(double ms) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer),
+                ms >= 100   ? "%.0f"
+                : ms >= 10  ? "%.1f"
+                : ms >= 1   ? "%.2f"
+                : ms >= 0.1 ? "%.3f"
+                            : "%.4f",
+                ms);
+  return buffer;
+}
+
 std::string fixed(double value, int decimals) {
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
@@ -265,7 +298,8 @@ struct Frame {
   double xPixel(double v) const { return left + (v - x.low) / (x.high - x.low) * (right - left); }
 };
 
-Frame drawFrame(Canvas& canvas, const std::string& title, const std::string& y_title, Ticks y, double bottom_margin) {
+Frame drawFrame(Canvas& canvas, const std::string& title, const std::string& y_title, Ticks y,
+                double bottom_margin) {
   Frame f;
   f.right = canvas.width() - 30;
   f.bottom = canvas.height() - bottom_margin;
@@ -312,13 +346,14 @@ BarLayout barLayout(const Frame& f, size_t groups, size_t bars_per_group) {
   return l;
 }
 
-void stepLabels(Canvas& canvas, const Frame& f, const BarLayout& l, const std::vector<ModelMeasurement>& models) {
+void stepLabels(Canvas& canvas, const Frame& f, const BarLayout& l,
+                const std::vector<ModelMeasurement>& models) {
   for (size_t i = 0; i < models.size(); ++i) {
     const double x = l.groupCentre(f, i);
     canvas.text(x, f.bottom + 18, fitText(models[i].step_id, kLabelPx, l.group_width - 6), kLabelPx,
                 Anchor::Middle, kBlack, i + 1 == models.size() && models.size() > 1);
-    canvas.text(x, f.bottom + 33, fitText(models[i].kind, kSmallPx, l.group_width - 6), kSmallPx, Anchor::Middle,
-                kGrey);
+    canvas.text(x, f.bottom + 33, fitText(models[i].kind, kSmallPx, l.group_width - 6), kSmallPx,
+                Anchor::Middle, kGrey);
   }
 }
 
@@ -331,14 +366,16 @@ Canvas accuracyPlot(const RunReport& report) {
   const auto& models = report.models;
   Canvas canvas(barCanvasWidth(models.size()), 420);
   const std::string title = "Accuracy on the test set (95% interval)";
-  const bool any = std::any_of(models.begin(), models.end(), [](const ModelMeasurement& m) { return m.has_accuracy; });
+  const bool any =
+      std::any_of(models.begin(), models.end(), [](const ModelMeasurement& m) { return m.has_accuracy; });
   if (!any) {
     emptyPlot(canvas, title, "no test set: accuracy was not measured");
     return canvas;
   }
   double low = 100, high = 0;
   for (const auto& m : models)
-    if (m.has_accuracy) low = std::min(low, 100 * m.accuracy_low), high = std::max(high, 100 * m.accuracy_high);
+    if (m.has_accuracy)
+      low = std::min(low, 100 * m.accuracy_low), high = std::max(high, 100 * m.accuracy_high);
   // The axis starts near the lowest interval, not at 0: differences of a point must be visible.
   const double pad = std::max(1.0, (high - low) * 0.15);
   Ticks y = niceTicks(std::max(0.0, low - pad), std::min(100.0, high + pad));
@@ -349,7 +386,8 @@ Canvas accuracyPlot(const RunReport& report) {
     const auto& m = models[i];
     if (!m.has_accuracy) continue;
     const double x = l.barCentre(f, i, 0, 1), half = l.bar_width / 2;
-    canvas.rect(x - half, f.yPixel(100 * m.accuracy), x + half, f.bottom, modelColor(i, models.size()), kWhite);
+    canvas.rect(x - half, f.yPixel(100 * m.accuracy), x + half, f.bottom, modelColor(i, models.size()),
+                kWhite);
     const double y_low = f.yPixel(100 * m.accuracy_low), y_high = f.yPixel(100 * m.accuracy_high);
     canvas.line(x, y_low, x, y_high, kBlack, 1.5);
     canvas.line(x - 6, y_low, x + 6, y_low, kBlack, 1.5);
@@ -403,7 +441,9 @@ Canvas latencyPlot(const RunReport& report) {
   const auto& models = report.models;
   const std::vector<int> counts = threadCounts(models);
   Canvas canvas(std::max(640, 110 + static_cast<int>(models.size() * (40 + 50 * counts.size()))), 440);
-  const std::string title = "Latency, median (ONNX Runtime, batch as measured)";
+  const std::string title = fitText(
+      "Median latency (ONNX Runtime" + (report.input_shapes.empty() ? "" : ", " + report.input_shapes) + ")",
+      kTitlePx, canvas.width() - 40.0, true);
   if (counts.empty()) {
     emptyPlot(canvas, title, "latency was not measured");
     return canvas;
@@ -420,10 +460,9 @@ Canvas latencyPlot(const RunReport& report) {
       const auto* latency = latencyAt(models[i], counts[t]);
       if (!latency) continue;
       const double x = l.barCentre(f, i, t, counts.size()), half = l.bar_width / 2;
-      canvas.rect(x - half, f.yPixel(latency->median_ms), x + half, f.bottom, kSeries[t % kSeries.size()], kWhite,
-                  1);
-      valueLabel(canvas, x, f.yPixel(latency->median_ms), fixed(latency->median_ms, latency->median_ms < 10 ? 2 : 1),
-                 l.bar_width + 2);
+      canvas.rect(x - half, f.yPixel(latency->median_ms), x + half, f.bottom, kSeries[t % kSeries.size()],
+                  kWhite, 1);
+      valueLabel(canvas, x, f.yPixel(latency->median_ms), milliseconds(latency->median_ms), l.bar_width + 2);
     }
   stepLabels(canvas, f, l, models);
   // Legend, centred under the step labels.
@@ -449,7 +488,9 @@ Canvas paretoPlot(const RunReport& report) {
   Canvas canvas(720, 480);
   const std::vector<int> counts = threadCounts(models);
   // One thread when it was measured (the edge device's case), else the first count measured.
-  const int threads = std::find(counts.begin(), counts.end(), 1) != counts.end() ? 1 : counts.empty() ? 0 : counts[0];
+  const int threads = std::find(counts.begin(), counts.end(), 1) != counts.end() ? 1
+                      : counts.empty()                                           ? 0
+                                                                                 : counts[0];
   const std::string title =
       "Accuracy against latency" + (threads ? " (" + threadsText(threads) + ")" : std::string());
   struct Point {
@@ -491,10 +532,11 @@ Canvas paretoPlot(const RunReport& report) {
     });
     if (!dominated) front.push_back(p);
   }
-  std::sort(front.begin(), front.end(), [](const Point& a, const Point& b) { return a.latency_ms < b.latency_ms; });
+  std::sort(front.begin(), front.end(),
+            [](const Point& a, const Point& b) { return a.latency_ms < b.latency_ms; });
   for (size_t i = 1; i < front.size(); ++i)
-    canvas.line(f.xPixel(front[i - 1].latency_ms), f.yPixel(front[i - 1].accuracy_pct), f.xPixel(front[i].latency_ms),
-                f.yPixel(front[i].accuracy_pct), kFinal, 2);
+    canvas.line(f.xPixel(front[i - 1].latency_ms), f.yPixel(front[i - 1].accuracy_pct),
+                f.xPixel(front[i].latency_ms), f.yPixel(front[i].accuracy_pct), kFinal, 2);
 
   // Labels go right of their point unless that covers an earlier label or leaves the plot; then left, above,
   // below.
@@ -520,8 +562,8 @@ Canvas paretoPlot(const RunReport& report) {
         {px, py + 24, Anchor::Middle, {px - w / 2, py + 24 - h, px + w / 2, py + 24}}};
     const Place* chosen = &places.front();
     for (const auto& place : places) {
-      const bool inside = place.box.x1 >= f.left && place.box.x2 <= f.right + 25 && place.box.y1 >= f.top - 10 &&
-                          place.box.y2 <= f.bottom;
+      const bool inside = place.box.x1 >= f.left && place.box.x2 <= f.right + 25 &&
+                          place.box.y1 >= f.top - 10 && place.box.y2 <= f.bottom;
       const bool free =
           std::none_of(taken.begin(), taken.end(), [&](const Box& b) { return b.overlaps(place.box); });
       if (inside && free) {
@@ -539,7 +581,8 @@ Canvas paretoPlot(const RunReport& report) {
   canvas.line(lx, ly - 4, lx + 22, ly - 4, kFinal, 2);
   canvas.text(lx + 28, ly, "non-dominated", kSmallPx);
   lx += 28 + textWidth("non-dominated", kSmallPx) + 24;
-  const std::vector<std::pair<Color, std::string>> kinds = {{kBase, "base"}, {kStep, "step"}, {kFinal, "final model"}};
+  const std::vector<std::pair<Color, std::string>> kinds = {
+      {kBase, "base"}, {kStep, "step"}, {kFinal, "final model"}};
   for (const auto& [color, name] : kinds) {
     canvas.circle(lx + 6, ly - 4, 5, color, kBlack);
     canvas.text(lx + 16, ly, name, kSmallPx);

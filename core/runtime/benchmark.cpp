@@ -160,7 +160,8 @@ std::vector<std::vector<double>> interleavedSamples(const std::vector<Executor*>
   for (int round = 0; round < rounds; ++round) {
     if (job) {
       job->throwIfCancelled();
-      job->report(static_cast<double>(round) / rounds, round < options.warmup_runs ? "warm-up" : "timed rounds");
+      job->report(static_cast<double>(round) / rounds,
+                  round < options.warmup_runs ? "warm-up" : "timed rounds");
     }
     for (size_t i = 0; i < executors.size(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();

@@ -69,7 +69,8 @@ std::vector<double> interleavedMedians(const std::vector<Executor*>& executors,
 /// percentiles beyond the median). Cancellable between rounds through `job`, which also sees the progress.
 std::vector<std::vector<double>> interleavedSamples(const std::vector<Executor*>& executors,
                                                     const std::vector<std::vector<NamedTensor>>& inputs,
-                                                    const BenchmarkOptions& options, JobContext* job = nullptr);
+                                                    const BenchmarkOptions& options,
+                                                    JobContext* job = nullptr);
 
 /// Statistics helpers (exposed for tests): nearest-rank percentile of unsorted samples, q in [0, 100].
 double percentile(std::vector<double> samples, double q);
