@@ -54,17 +54,24 @@ class RunProgress {
       case Type::Started:
         if (!draw_ && !quiet_) std::cerr << name << " (" << e.kind << ") ...\n";
         break;
-      case Type::Progress:
+      case Type::Progress: {
+        const double eta = overallEta(e.overall.fraction);
         if (draw_) {
           const int width = 24;
           std::string bar(static_cast<size_t>(e.step.fraction * width + 0.5), '#');
           bar.resize(width, '.');
           std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %.40s | run %3.0f%% ETA %s", name.c_str(), bar.c_str(),
                        100 * e.step.fraction, e.step.message.c_str(), 100 * e.overall.fraction,
-                       duration(overallEta(e.overall.fraction)).c_str());
+                       duration(eta).c_str());
           std::fflush(stderr);
+        } else if (!quiet_ && std::chrono::steady_clock::now() - last_line_ > std::chrono::seconds(30)) {
+          // A log (not a terminal): a line every 30 s, so a long run in the background shows where it is.
+          last_line_ = std::chrono::steady_clock::now();
+          std::fprintf(stderr, "%s %3.0f%%  %s | run %3.0f%% ETA %s\n", name.c_str(), 100 * e.step.fraction,
+                       e.step.message.c_str(), 100 * e.overall.fraction, duration(eta).c_str());
         }
         break;
+      }
       case Type::Finished:
       case Type::Cached:
       case Type::Skipped:
@@ -98,6 +105,7 @@ class RunProgress {
   bool draw_, quiet_;
   bool started_ = false;
   std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_line_ = std::chrono::steady_clock::now();
   double start_fraction_ = 0;
 };
 

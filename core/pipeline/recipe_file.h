@@ -7,7 +7,7 @@
 //   version: 2
 //   name: paper-image
 //   model: ../models/resnet18_fmnist.onnx        # relative to the recipe's folder, or zoo:ARCH?key=value
-//   datasets:
+//   datasets:                                    # "{recipe_dir}" in a spec = the recipe's folder
 //     train: fashion-mnist:train?subset=train&val=0.1&test=0&seed=0
 //     validation: fashion-mnist:train?subset=val&val=0.1&test=0&seed=0
 //     test: fashion-mnist
