@@ -1,5 +1,5 @@
-// edgetune-cli run: replay a pipeline recipe (core/pipeline) into a run folder, with a progress bar per step and
-// the whole run's ETA, then print the report's table.
+// edgetune-cli run: replay a pipeline recipe (core/pipeline) into a run folder, with a progress bar per step
+// and the whole run's ETA, then print the report's table.
 #include <unistd.h>
 
 #include <chrono>
@@ -36,7 +36,8 @@ std::string duration(double seconds) {
   else if (seconds < 5400)
     std::snprintf(text, sizeof(text), "%.0fm%02.0fs", std::floor(seconds / 60), std::fmod(seconds, 60));
   else
-    std::snprintf(text, sizeof(text), "%.0fh%02.0fm", std::floor(seconds / 3600), std::fmod(seconds / 60, 60));
+    std::snprintf(text, sizeof(text), "%.0fh%02.0fm", std::floor(seconds / 3600),
+                  std::fmod(seconds / 60, 60));
   return text;
 }
 
@@ -47,9 +48,9 @@ class RunProgress {
 
   void operator()(const pipeline::StepEvent& e) {
     using Type = pipeline::StepEvent::Type;
-    const std::string name = e.index < steps_ ? "[" + std::to_string(e.index + 1) + "/" + std::to_string(steps_) +
-                                                    "] " + e.id
-                                              : "[report]";
+    const std::string name =
+        e.index < steps_ ? "[" + std::to_string(e.index + 1) + "/" + std::to_string(steps_) + "] " + e.id
+                         : "[report]";
     switch (e.type) {
       case Type::Started:
         if (!draw_ && !quiet_) std::cerr << name << " (" << e.kind << ") ...\n";
@@ -60,8 +61,8 @@ class RunProgress {
           const int width = 24;
           std::string bar(static_cast<size_t>(e.step.fraction * width + 0.5), '#');
           bar.resize(width, '.');
-          std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %.40s | run %3.0f%% ETA %s", name.c_str(), bar.c_str(),
-                       100 * e.step.fraction, e.step.message.c_str(), 100 * e.overall.fraction,
+          std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %.40s | run %3.0f%% ETA %s", name.c_str(),
+                       bar.c_str(), 100 * e.step.fraction, e.step.message.c_str(), 100 * e.overall.fraction,
                        duration(eta).c_str());
           std::fflush(stderr);
         } else if (!quiet_ && std::chrono::steady_clock::now() - last_line_ > std::chrono::seconds(30)) {
@@ -78,7 +79,9 @@ class RunProgress {
         if (draw_) std::fprintf(stderr, "\r\033[K");
         if (!quiet_)
           std::cerr << name << ": "
-                    << (e.type == Type::Cached ? "cached" : e.type == Type::Skipped ? "disabled, skipped" : "done")
+                    << (e.type == Type::Cached    ? "cached"
+                        : e.type == Type::Skipped ? "disabled, skipped"
+                                                  : "done")
                     << "\n";
         break;
     }
@@ -123,8 +126,10 @@ int runCommand(const RunArgs& args, const GlobalOptions& global) {
     return 0;
   }
   pipeline::RunOptions options;
-  const std::string name = recipe.name.empty() ? std::filesystem::path(args.recipe).stem().string() : recipe.name;
-  options.run_dir = args.out.empty() ? std::filesystem::path("edgetune-runs") / name : std::filesystem::path(args.out);
+  const std::string name =
+      recipe.name.empty() ? std::filesystem::path(args.recipe).stem().string() : recipe.name;
+  options.run_dir =
+      args.out.empty() ? std::filesystem::path("edgetune-runs") / name : std::filesystem::path(args.out);
   options.use_cache = !args.no_cache;
   options.report = !args.no_report;
   options.report_options.threads = args.threads;
@@ -156,15 +161,20 @@ int runCommand(const RunArgs& args, const GlobalOptions& global) {
                      {"model", s.model_path.string()},
                      {"result", s.result}});
     text += "  " + s.id + " (" + s.kind + ")" +
-            (!s.enabled ? ": disabled" : s.cached ? ": cached" : ": " + duration(s.seconds)) + "\n";
+            (!s.enabled ? ": disabled"
+             : s.cached ? ": cached"
+                        : ": " + duration(s.seconds)) +
+            "\n";
     for (const auto& l : s.lines) text += "    " + l + "\n";
   }
   text += "final model: " + run.final_model.string() + "\n";
-  nlohmann::json json = {{"run_dir", run.run_dir.string()}, {"final_model", run.final_model.string()}, {"steps", steps}};
+  nlohmann::json json = {
+      {"run_dir", run.run_dir.string()}, {"final_model", run.final_model.string()}, {"steps", steps}};
   if (run.report_written) {
     json["report"] = run.report.toJson();
     text += "\n" + run.report.toMarkdown();
-    text += "\nreport: " + (run.run_dir / "report.md").string() + (run.report_cached ? " (cached)" : "") + "\n";
+    text +=
+        "\nreport: " + (run.run_dir / "report.md").string() + (run.report_cached ? " (cached)" : "") + "\n";
   }
   emit(global, json, text);
   return 0;
@@ -175,13 +185,15 @@ int runCommand(const RunArgs& args, const GlobalOptions& global) {
 void addRunCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand(
-      "run", "Run a pipeline recipe (YAML or JSON): every step into a run folder, cached, then the measured report");
+      "run",
+      "Run a pipeline recipe (YAML or JSON): every step into a run folder, cached, then the measured report");
   cmd->add_option("recipe", args->recipe, "Recipe file (.yaml, .yml, .json)")->required();
   cmd->add_option("--set", args->overrides,
                   "Override one value: STEP.OPTION=VALUE, STEP.enabled=false, datasets.ROLE=SPEC, model=SPEC "
                   "(repeatable)");
   cmd->add_option("-o,--out", args->out, "Run folder (default edgetune-runs/NAME)");
-  cmd->add_flag("--print-pipeline", args->print_pipeline, "Check the recipe and print its steps, one per line");
+  cmd->add_flag("--print-pipeline", args->print_pipeline,
+                "Check the recipe and print its steps, one per line");
   cmd->add_flag("--no-cache", args->no_cache, "Run every step again even when its cached result matches");
   cmd->add_flag("--no-report", args->no_report, "Run the steps only; do not measure the models");
   cmd->add_option("--threads", args->threads, "Thread counts the report times (default 1 2)");

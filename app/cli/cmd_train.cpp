@@ -25,9 +25,9 @@
 namespace edgetune::cli {
 namespace {
 
-// MODEL is an ONNX file or "zoo:ARCH[?key=value&...]" (core/zoo/model_source.h), so one command reproduces a demo
-// model from scratch.
-// A file goes through the clean-up on the way in (BatchNorm kept: it trains), unless --no-clean.
+// MODEL is an ONNX file or "zoo:ARCH[?key=value&...]" (core/zoo/model_source.h), so one command reproduces a
+// demo model from scratch. A file goes through the clean-up on the way in (BatchNorm kept: it trains), unless
+// --no-clean.
 Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const GlobalOptions& global) {
   if (spec.rfind("zoo:", 0) != 0) {
     LoadedModel loaded = loadModel(spec, input, /*fold_batchnorm=*/false);

@@ -132,7 +132,10 @@ void Model::save(const fs::path& path) const {
 }
 
 Model::Model(const Model& other)
-    : proto_(other.proto_), origin_(other.origin_), source_path_(other.source_path_), conversion_(other.conversion_) {}
+    : proto_(other.proto_),
+      origin_(other.origin_),
+      source_path_(other.source_path_),
+      conversion_(other.conversion_) {}
 
 Model::Model(Model&& other) noexcept
     : proto_(std::move(other.proto_)),
@@ -170,7 +173,8 @@ void Model::reindex() const {
 }
 
 void Model::buildIndex() const {
-  // Double-checked: the common case (index built) takes no lock; two readers that find it stale build it once.
+  // Double-checked: the common case (index built) takes no lock; two readers that find it stale build it
+  // once.
   if (index_valid_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(index_mutex_);
   if (index_valid_.load(std::memory_order_relaxed)) return;

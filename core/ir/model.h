@@ -25,9 +25,9 @@ struct ValueInfo {
 };
 
 /// The ONNX model every pass edits and every executor runs. Single source of truth.
-/// Thread safety: any number of threads may call const members of one Model at the same time (a studio job and
-/// the UI read the same shared baseline); the lazy graph index builds once under a lock. Editing a Model that
-/// another thread reads is a bug: share it as std::shared_ptr<const Model>, copy it to edit.
+/// Thread safety: any number of threads may call const members of one Model at the same time (a studio job
+/// and the UI read the same shared baseline); the lazy graph index builds once under a lock. Editing a Model
+/// that another thread reads is a bug: share it as std::shared_ptr<const Model>, copy it to edit.
 class Model {
  public:
   Model() = default;

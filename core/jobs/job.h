@@ -1,5 +1,6 @@
 #pragma once
-// Job plumbing shared by the CLI and the studio: progress (fraction, message, ETA) and cooperative cancellation.
+// Job plumbing shared by the CLI and the studio: progress (fraction, message, ETA) and cooperative
+// cancellation.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -11,7 +12,7 @@ namespace edgetune {
 
 /// One progress report.
 struct Progress {
-  double fraction = 0.0;      // 0..1
+  double fraction = 0.0;  // 0..1
   std::string message;
   double eta_seconds = -1.0;  // < 0 while unknown
 };
@@ -21,7 +22,8 @@ struct Progress {
 class JobContext {
  public:
   using Sink = std::function<void(const Progress&)>;
-  explicit JobContext(Sink sink = {}, std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
+  explicit JobContext(Sink sink = {},
+                      std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
 
   /// Reports progress; forwarded to the sink at most every `min_interval` (and always at fraction 1).
   void report(double fraction, const std::string& message);
@@ -31,10 +33,10 @@ class JobContext {
   /// Throws CancelledError if cancel() was called; long loops call this often.
   void throwIfCancelled() const;
 
-  /// A context for one part of this job, the slice [begin, end) of its range: its reports reach `sink` (if set)
-  /// as they are, and this context scaled into the slice with `label` before the message; cancelling this context
-  /// cancels the child. A pipeline gives one to each step, so progress and ETA compose instead of restarting.
-  /// The child must not outlive this context.
+  /// A context for one part of this job, the slice [begin, end) of its range: its reports reach `sink` (if
+  /// set) as they are, and this context scaled into the slice with `label` before the message; cancelling
+  /// this context cancels the child. A pipeline gives one to each step, so progress and ETA compose instead
+  /// of restarting. The child must not outlive this context.
   std::unique_ptr<JobContext> child(double begin, double end, std::string label = {}, Sink sink = {});
 
  private:

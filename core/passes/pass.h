@@ -135,7 +135,8 @@ class OptionError : public Error {
   std::string key_;
 };
 
-/// Reads an options object strictly: unknown keys and wrong types become OptionError("pass 'NAME': option ...").
+/// Reads an options object strictly: unknown keys and wrong types become OptionError("pass 'NAME': option
+/// ...").
 class OptionsReader {
  public:
   /// `what` names the kind of thing in messages: "pass 'prune_channels'", "step 'int8'".

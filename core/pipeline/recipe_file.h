@@ -15,7 +15,7 @@
 //     - prune: {method: channels, ratio: 0.5}     # short form: the kind is the only key
 //     - id: int8                                   # long form: id, kind, input, enabled, options
 //       kind: quantize
-//       input: prune                               # an earlier step's id, "base", or omitted = the previous step
+//       input: prune                               # an earlier step, "base"; omitted = the previous one
 //       options: {mode: static}
 #include <filesystem>
 #include <map>
@@ -40,11 +40,11 @@ inline const std::vector<std::string>& datasetRoles() {
 
 /// One step of the pipeline as written in the file (its options are checked by the step kind).
 struct StepSpec {
-  std::string id;        // unique in the recipe; defaults to the kind, then "KIND-2", "KIND-3" ...
-  std::string kind;      // a registered step kind: "clean", "prune", "quantize", "recover", ...
-  std::string input;     // the model it starts from: "" = the previous step's, "base" = the recipe's model, or an
-                         // earlier step's id (two quantization modes from one pruned model)
-  bool enabled = true;   // a disabled step is skipped: the steps after it see its input's model
+  std::string id;       // unique in the recipe; defaults to the kind, then "KIND-2", "KIND-3" ...
+  std::string kind;     // a registered step kind: "clean", "prune", "quantize", "recover", ...
+  std::string input;    // the model it starts from: "" = the previous step's, "base" = the recipe's model, or
+                        // an earlier step's id (two quantization modes from one pruned model)
+  bool enabled = true;  // a disabled step is skipped: the steps after it see its input's model
   nlohmann::json options = nlohmann::json::object();
   SourceLine source;                        // the step's entry
   std::map<std::string, int> option_lines;  // option key -> its line (absent when unknown)
@@ -57,7 +57,7 @@ struct RecipeFile {
   static constexpr int kVersion = 2;
   std::string name;
   std::string description;
-  std::string model;  // the base model as written: a path or "zoo:..."
+  std::string model;                            // the base model as written: a path or "zoo:..."
   std::map<std::string, std::string> datasets;  // role -> data spec (core/data/spec.cpp's grammar)
   std::vector<StepSpec> steps;
   std::filesystem::path origin;  // the file it was read from (empty when built in memory)
@@ -66,26 +66,26 @@ struct RecipeFile {
   std::string modelPath() const;
   /// The step with this id, or null.
   const StepSpec* step(const std::string& id) const;
-  /// The id of the step whose output `steps[index]` starts from ("base" for the recipe's model); disabled steps
-  /// pass their input through.
+  /// The id of the step whose output `steps[index]` starts from ("base" for the recipe's model); disabled
+  /// steps pass their input through.
   std::string inputOf(size_t index) const;
 
-  /// Canonical forms, long-form steps, every option as given (defaults are the step kinds' business). Both read
-  /// back to an equal recipe.
+  /// Canonical forms, long-form steps, every option as given (defaults are the step kinds' business). Both
+  /// read back to an equal recipe.
   nlohmann::json toJson() const;
   std::string toYaml() const;
 };
 
-/// Reads a recipe (.yaml, .yml or .json). Throws Error "FILE:LINE: KEY: problem" for a syntax error, an unknown
-/// or missing key, a wrong type, a wrong format or version, a duplicate step id, an input that is not an earlier
-/// step, or a dataset role that is not one of datasetRoles().
+/// Reads a recipe (.yaml, .yml or .json). Throws Error "FILE:LINE: KEY: problem" for a syntax error, an
+/// unknown or missing key, a wrong type, a wrong format or version, a duplicate step id, an input that is not
+/// an earlier step, or a dataset role that is not one of datasetRoles().
 RecipeFile readRecipeFile(const std::filesystem::path& path);
 /// The same from text; `origin` names it in errors and relative model paths resolve against its folder.
 RecipeFile parseRecipe(const std::string& text, const std::filesystem::path& origin);
 
-/// Applies one "--set" assignment: "STEP.OPTION=VALUE" (VALUE read as YAML: 0.5, true, [a, b], text; OPTION may
-/// be a dotted path into nested options), "STEP.enabled=false", "datasets.ROLE=SPEC" or "model=SPEC". Throws
-/// Error naming the assignment for an unknown step or a malformed assignment.
+/// Applies one "--set" assignment: "STEP.OPTION=VALUE" (VALUE read as YAML: 0.5, true, [a, b], text; OPTION
+/// may be a dotted path into nested options), "STEP.enabled=false", "datasets.ROLE=SPEC" or "model=SPEC".
+/// Throws Error naming the assignment for an unknown step or a malformed assignment.
 void applyOverride(RecipeFile& recipe, const std::string& assignment);
 
 }  // namespace edgetune::pipeline

@@ -1,9 +1,9 @@
 #pragma once
 // The run report: the paper's table, measured. For the base model and every step that gave a model: file size
 // and ratio, parameters, MACs, accuracy on the test set with its 95% interval and the drop from the base,
-// latency median / p90 on each thread count with the speed-up timed interleaved with the base in one run, peak
-// memory, and the CPU it was measured on. Written as report.json (machines), report.md (people) and plots
-// (accuracy / size / latency per step, and accuracy against latency: the Pareto view) in PNG and SVG.
+// latency median / p90 on each thread count with the speed-up timed interleaved with the base in one run,
+// peak memory, and the CPU it was measured on. Written as report.json (machines), report.md (people) and
+// plots (accuracy / size / latency per step, and accuracy against latency: the Pareto view) in PNG and SVG.
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -19,11 +19,12 @@ namespace edgetune::pipeline {
 
 struct ReportOptions {
   std::vector<int> threads = {1, 2};  // ONNX Runtime intra-op thread counts timed
-  int latency_runs = 50;              // interleaved rounds per thread count (each round runs base and variant)
+  int latency_runs = 50;  // interleaved rounds per thread count (each round runs base and variant)
   int warmup_runs = 10;
-  size_t test_limit = 0;   // test examples evaluated (0 = the whole test set)
+  size_t test_limit = 0;  // test examples evaluated (0 = the whole test set)
   int eval_batch_size = 64;
-  InputShapes input_shapes;  // sizes for dynamic inputs (resolveInputShapes); empty = batch 1 and the defaults
+  InputShapes
+      input_shapes;  // sizes for dynamic inputs (resolveInputShapes); empty = batch 1 and the defaults
 };
 
 /// A model to measure: the base ("base") or a step's output, saved at `path` (its file size is what counts).
@@ -39,8 +40,8 @@ struct ModelMeasurement {
   int64_t file_bytes = 0;
   double size_ratio = 1;  // base file size / this one (> 1 = smaller)
   int64_t params = 0, macs = 0;
-  bool has_accuracy = false;  // false without a test set
-  double accuracy = 0;        // top-1 on the test set, 0..1
+  bool has_accuracy = false;                   // false without a test set
+  double accuracy = 0;                         // top-1 on the test set, 0..1
   double accuracy_low = 0, accuracy_high = 0;  // Wilson 95% interval
   double accuracy_drop_points = 0;             // (base - this) * 100
   size_t test_examples = 0;
@@ -60,7 +61,8 @@ struct ModelMeasurement {
 /// The CPU the numbers were measured on (model name and the SIMD flags ONNX Runtime's kernels depend on).
 struct CpuInfo {
   std::string model_name;
-  std::vector<std::string> flags;  // of: sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni avx_vnni amx_int8 ...
+  std::vector<std::string>
+      flags;  // of: sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni avx_vnni amx_int8 ...
   int cores = 0;
   static CpuInfo ofThisMachine();
   nlohmann::json toJson() const;
@@ -76,14 +78,15 @@ struct RunReport {
   std::string input_shapes;  // the sizes measured, InputShapes::describe() of the base ("input=1x1x28x28")
   nlohmann::json toJson() const;
   static RunReport fromJson(const nlohmann::json& json);
-  /// The paper's table as Markdown: one row per model, the final one in bold, then the CPU and how it was measured.
+  /// The paper's table as Markdown: one row per model, the final one in bold, then the CPU and how it was
+  /// measured.
   std::string toMarkdown() const;
 };
 
-/// Measures every entry (entries[0] must be the base; the runner caches whole reports). `test` may be null (no
-/// accuracy columns). Cancellable through `job`.
-RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* test, const ReportOptions& options,
-                        JobContext* job = nullptr);
+/// Measures every entry (entries[0] must be the base; the runner caches whole reports). `test` may be null
+/// (no accuracy columns). Cancellable through `job`.
+RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* test,
+                        const ReportOptions& options, JobContext* job = nullptr);
 
 /// Writes report.json, report.md and the plots (plot_accuracy, plot_size, plot_latency, plot_pareto; .png and
 /// .svg) into `dir`, each through a temporary file and a rename.

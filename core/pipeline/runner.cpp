@@ -15,14 +15,14 @@
 
 namespace edgetune::pipeline {
 namespace fs = std::filesystem;
-using nlohmann::json;
 using deploy::sha256File;
 using deploy::sha256Hex;
+using nlohmann::json;
 
 namespace {
 
-// Bumped whenever what a cached step means changes (the key layout, or a step's behaviour for the same options),
-// so an old run folder is recomputed instead of trusted.
+// Bumped whenever what a cached step means changes (the key layout, or a step's behaviour for the same
+// options), so an old run folder is recomputed instead of trusted.
 constexpr int kCacheFormat = 1;
 
 std::string joined(const std::set<std::string>& names) {
@@ -52,7 +52,8 @@ double stepWeight(const Step& step) {
   const std::string kind = step.kind();
   if (kind == "finetune" || kind == "distill" || kind == "recover" || kind == "qat") {
     const json options = step.optionsJson();
-    const double epochs = options.contains("epochs") && options["epochs"].is_number() ? options["epochs"].get<double>() : 1;
+    const double epochs =
+        options.contains("epochs") && options["epochs"].is_number() ? options["epochs"].get<double>() : 1;
     return 20.0 * std::max(1.0, epochs);
   }
   if (kind == "sensitivity") return 6;
@@ -110,13 +111,15 @@ class RunContext : public StepContext {
   const Model& modelOf(const std::string& id) const override {
     const auto it = models_.find(id);
     if (it == models_.end() || !it->second)
-      throw Error("step '" + id_ + "' reads the model of '" + id + "', which is not an earlier step with a model");
+      throw Error("step '" + id_ + "' reads the model of '" + id +
+                  "', which is not an earlier step with a model");
     return *it->second;
   }
   const json& resultOf(const std::string& id) const override {
     const auto it = results_.find(id);
     if (it == results_.end())
-      throw Error("step '" + id_ + "' reads the result of '" + id + "', which is not an earlier step that ran");
+      throw Error("step '" + id_ + "' reads the result of '" + id +
+                  "', which is not an earlier step that ran");
     return it->second;
   }
   const Dataset& dataset(const std::string& role) const override {
@@ -307,7 +310,8 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
         record.cached = true;
         record.result = saved.value("result", json::object());
         record.lines = saved.value("lines", std::vector<std::string>{});
-        for (const auto& a : saved.value("artifacts", std::vector<std::string>{})) record.artifacts.push_back(folder / a);
+        for (const auto& a : saved.value("artifacts", std::vector<std::string>{}))
+          record.artifacts.push_back(folder / a);
         if (saved.value("has_model", false)) {
           output = std::make_shared<Model>(Model::load(model_path));
           record.model_path = model_path;
@@ -317,7 +321,8 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     if (!cached) {
       notify(event);
       fs::create_directories(folder);
-      fs::remove(step_json);  // the commit marker goes last: a half-done step is never taken for a finished one
+      fs::remove(
+          step_json);  // the commit marker goes last: a half-done step is never taken for a finished one
       fs::remove(model_path);
       const double begin = done_weight / total_weight, end = (done_weight + weights[i]) / total_weight;
       auto child = overall.child(begin, end, spec.id, [&](const Progress& p) {
@@ -377,15 +382,18 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     std::vector<ReportEntry> entries = {{"base", "base", base_path}};
     for (const auto& r : run.steps)
       if (r.enabled && !r.model_path.empty()) entries.push_back({r.id, r.kind, r.model_path});
-    json report_key_material = {{"format", kCacheFormat}, {"options", reportOptionsJson(options.report_options)}};
-    for (const auto& e : entries) report_key_material["models"].push_back(json::array({e.step_id, sha256File(e.path)}));
+    json report_key_material = {{"format", kCacheFormat},
+                                {"options", reportOptionsJson(options.report_options)}};
+    for (const auto& e : entries)
+      report_key_material["models"].push_back(json::array({e.step_id, sha256File(e.path)}));
     if (recipe.datasets.count("test")) report_key_material["test"] = recipe.datasets.at("test");
     const std::string report_key = sha256Hex(report_key_material.dump());
     const fs::path key_path = options.run_dir / "report.key";
     const fs::path report_path = options.run_dir / "report.json";
     StepEvent event{StepEvent::Type::Started, recipe.steps.size(), "report", "report", {}, {}};
     event.overall.fraction = done_weight / total_weight;
-    if (options.use_cache && fs::exists(key_path) && fs::exists(report_path) && readFile(key_path) == report_key) {
+    if (options.use_cache && fs::exists(key_path) && fs::exists(report_path) &&
+        readFile(key_path) == report_key) {
       const json saved = readJsonFile(report_path);
       if (saved.is_object()) {
         run.report = RunReport::fromJson(saved);

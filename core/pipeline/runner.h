@@ -10,10 +10,11 @@
 //   final.onnx                   the last enabled step's model
 //   report.json report.md plot_*.png plot_*.svg
 //
-// A step's cache key is the SHA-256 of: the key format's version, the kind, its options with defaults, the hash of
-// its input model, the specs of the datasets it reads, and the keys of the steps it references. A step whose
-// folder holds a step.json with the same key is not run again (a crash, a Ctrl-C or an edit of a later step
-// loses nothing done). The report is cached the same way, keyed by every measured model's hash and its options.
+// A step's cache key is the SHA-256 of: the key format's version, the kind, its options with defaults, the
+// hash of its input model, the specs of the datasets it reads, and the keys of the steps it references. A
+// step whose folder holds a step.json with the same key is not run again (a crash, a Ctrl-C or an edit of a
+// later step loses nothing done). The report is cached the same way, keyed by every measured model's hash and
+// its options.
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -70,12 +71,13 @@ struct RunResult {
   RunReport report;
 };
 
-/// Checks the whole recipe without running it: every kind is registered, every step's options are valid, inputs
-/// and references name earlier steps, every dataset role a step reads is named. Throws Error "FILE:LINE: ..."
-/// for the first problem.
+/// Checks the whole recipe without running it: every kind is registered, every step's options are valid,
+/// inputs and references name earlier steps, every dataset role a step reads is named. Throws Error
+/// "FILE:LINE: ..." for the first problem.
 void validateRecipe(const RecipeFile& recipe, const StepRegistry& registry);
 
-/// The pipeline, one line per step: "3. int8  quantize  <- prune  {mode: static, ...}" (disabled steps marked).
+/// The pipeline, one line per step: "3. int8  quantize  <- prune  {mode: static, ...}" (disabled steps
+/// marked).
 std::vector<std::string> describePipeline(const RecipeFile& recipe, const StepRegistry& registry);
 
 /// Runs the recipe (validateRecipe first). Throws Error naming the step for a step that fails, CancelledError

@@ -1,8 +1,9 @@
 #pragma once
-// Step: one stage of a pipeline recipe (clean, prune, sensitivity, fine-tune, distill, recover, QAT, quantize,
-// export, evaluate, benchmark, deploy). A step takes a model (and, through its context, the base model, earlier
-// steps' models and results, the recipe's datasets) and gives a new model or passes its input through with a
-// result. Steps never read files the recipe did not name; everything they write goes to their work folder.
+// Step: one stage of a pipeline recipe (clean, prune, sensitivity, fine-tune, distill, recover, QAT,
+// quantize, export, evaluate, benchmark, deploy). A step takes a model (and, through its context, the base
+// model, earlier steps' models and results, the recipe's datasets) and gives a new model or passes its input
+// through with a result. Steps never read files the recipe did not name; everything they write goes to their
+// work folder.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -47,9 +48,10 @@ class StepContext {
 /// What a step gives back.
 struct StepOutput {
   std::optional<Model> model;  // the new model; empty = the input passes through (evaluate, benchmark, ...)
-  nlohmann::json result = nlohmann::json::object();  // what it measured or did; saved, and read by later steps
-  std::vector<std::string> lines;                    // a few sentences for the run's log and report
-  std::vector<std::filesystem::path> artifacts;      // files it wrote into workDir() (an exported model)
+  nlohmann::json result =
+      nlohmann::json::object();                  // what it measured or did; saved, and read by later steps
+  std::vector<std::string> lines;                // a few sentences for the run's log and report
+  std::vector<std::filesystem::path> artifacts;  // files it wrote into workDir() (an exported model)
 };
 
 /// One step kind with its options. Options round-trip exactly through optionsJson()/setOptionsJson().
@@ -60,8 +62,8 @@ class Step {
   virtual std::string kind() const = 0;
   /// Every option, defaults included.
   virtual nlohmann::json optionsJson() const = 0;
-  /// Replaces the options; throws OptionError (pass.h) naming the option for an unknown key or a wrong type or
-  /// value, Error for anything else.
+  /// Replaces the options; throws OptionError (pass.h) naming the option for an unknown key or a wrong type
+  /// or value, Error for anything else.
   virtual void setOptionsJson(const nlohmann::json& options) = 0;
   /// Dataset roles this step reads (part of its cache key; the runner checks the recipe names them).
   virtual std::vector<std::string> datasetRoles() const { return {}; }

@@ -31,7 +31,8 @@ bool isZooSource(const std::string& source) {
 }
 
 ZooSource parseZooSource(const std::string& source) {
-  if (!isZooSource(source)) throw Error("model source '" + source + "' is not a zoo source (zoo:ARCH?key=value)");
+  if (!isZooSource(source))
+    throw Error("model source '" + source + "' is not a zoo source (zoo:ARCH?key=value)");
   ZooSource out;
   std::string rest = source.substr(4), query;
   if (const auto q = rest.find('?'); q != std::string::npos) {
@@ -45,7 +46,8 @@ ZooSource parseZooSource(const std::string& source) {
   while (std::getline(pairs, pair, '&')) {
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    if (eq == std::string::npos) throw Error("model source '" + source + "': '" + pair + "' is not key=value");
+    if (eq == std::string::npos)
+      throw Error("model source '" + source + "': '" + pair + "' is not key=value");
     const std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
     const auto integer = [&] { return parseInteger(source, key, value); };
     if (key == "classes")
@@ -75,9 +77,10 @@ ZooSource parseZooSource(const std::string& source) {
     else if (key == "dynamic_sequence")
       o.dynamic_sequence = integer() != 0;
     else
-      throw Error("model source '" + source + "': unknown key '" + key +
-                  "' (keys: classes, seed, input_channels, image_size, width, vocab_size, hidden, layers, heads, "
-                  "intermediate, max_positions, seq_len, dynamic_sequence)");
+      throw Error(
+          "model source '" + source + "': unknown key '" + key +
+          "' (keys: classes, seed, input_channels, image_size, width, vocab_size, hidden, layers, heads, "
+          "intermediate, max_positions, seq_len, dynamic_sequence)");
   }
   return out;
 }

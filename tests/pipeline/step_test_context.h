@@ -1,6 +1,6 @@
 #pragma once
-// A StepContext for testing step kinds one at a time: a base model, earlier steps' models and results, datasets
-// by role, a fresh work folder and a job context, all set by the test.
+// A StepContext for testing step kinds one at a time: a base model, earlier steps' models and results,
+// datasets by role, a fresh work folder and a job context, all set by the test.
 #include <functional>
 #include <map>
 #include <memory>

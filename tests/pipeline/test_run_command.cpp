@@ -1,7 +1,7 @@
 // `edgetune-cli run` end to end (the real binary, the real step kinds, ONNX Runtime): a small recipe on the
 // bundled ResNet-20 / Fashion-MNIST writes a run folder with a model per step and the report; a re-run takes
-// everything from the cache; --set edits one step; --print-pipeline checks without running; bad recipes get one
-// error naming the file and line, and a non-zero exit.
+// everything from the cache; --set edits one step; --print-pipeline checks without running; bad recipes get
+// one error naming the file and line, and a non-zero exit.
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
@@ -18,10 +18,11 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string smallRecipe() {
-  return std::string("format: edgetune-recipe\n"
-                     "version: 2\n"
-                     "name: small\n"
-                     "model: ") +
+  return std::string(
+             "format: edgetune-recipe\n"
+             "version: 2\n"
+             "name: small\n"
+             "model: ") +
          EDGETUNE_SOURCE_DIR +
          "/resources/models/resnet20_fmnist.onnx\n"
          "datasets:\n"
@@ -47,8 +48,8 @@ class TestRunCommand : public QObject {
     test::TempDir dir;
     writeFileAtomic(dir / "small.yaml", smallRecipe());
     const fs::path run_dir = dir / "run";
-    const QStringList args = {"run", test::q(dir / "small.yaml"), "-o", test::q(run_dir), "--runs", "5",
-                              "--threads", "1"};
+    const QStringList args = {
+        "run", test::q(dir / "small.yaml"), "-o", test::q(run_dir), "--runs", "5", "--threads", "1"};
     const auto first = test::runCli(args);
     QVERIFY2(first.exit_code == 0, first.err.c_str());
     for (const char* step : {"01-prune", "02-quantize", "03-fp16", "05-export"})
@@ -63,20 +64,22 @@ class TestRunCommand : public QObject {
     QCOMPARE(report["models"].size(), size_t{5});
     QCOMPARE(report["models"][0]["step_id"], json("base"));
     QVERIFY(report["models"][2]["size_ratio"].get<double>() > 3);  // INT8 of the pruned model
-    QVERIFY(test::contains(first.out, "| **"));                     // the table, its last row in bold
+    QVERIFY(test::contains(first.out, "| **"));                    // the table, its last row in bold
 
     // Nothing changed: every step and the report come from the cache, and the final model is the same file.
     const std::string final_hash = deploy::sha256File(run_dir / "final.onnx");
     const auto again = test::runCli(args);
     QVERIFY2(again.exit_code == 0, again.err.c_str());
-    QVERIFY2(test::contains(again.err, "[1/5] prune: cached") && test::contains(again.err, "[5/5] export: cached"),
-             again.err.c_str());
+    QVERIFY2(
+        test::contains(again.err, "[1/5] prune: cached") && test::contains(again.err, "[5/5] export: cached"),
+        again.err.c_str());
     QVERIFY2(test::contains(again.out, "(cached)"), again.out.c_str());
     QCOMPARE(deploy::sha256File(run_dir / "final.onnx"), final_hash);
 
     // --set edits one step: the steps after it run again, the ones before stay cached.
     QStringList edited = args;
-    edited << "--set" << "quantize.calibration=percentile";
+    edited << "--set"
+           << "quantize.calibration=percentile";
     const auto third = test::runCli(edited);
     QVERIFY2(third.exit_code == 0, third.err.c_str());
     QVERIFY2(test::contains(third.err, "[1/5] prune: cached"), third.err.c_str());
@@ -87,7 +90,8 @@ class TestRunCommand : public QObject {
   void printPipelineChecksWithoutRunning() {
     test::TempDir dir;
     writeFileAtomic(dir / "small.yaml", smallRecipe());
-    const auto r = test::runCli({"run", test::q(dir / "small.yaml"), "--print-pipeline", "-o", test::q(dir / "run")});
+    const auto r =
+        test::runCli({"run", test::q(dir / "small.yaml"), "--print-pipeline", "-o", test::q(dir / "run")});
     QVERIFY2(r.exit_code == 0, r.err.c_str());
     QVERIFY2(test::contains(r.out, "3. fp16 (quantize) <- prune"), r.out.c_str());
     QVERIFY(!fs::exists(dir / "run"));
@@ -112,7 +116,8 @@ class TestRunCommand : public QObject {
     writeFileAtomic(dir / "role.yaml", smallRecipe() + "  - sensitivity: {data: validation}\n");
     r = test::runCli({"run", test::q(dir / "role.yaml"), "-o", test::q(dir / "run")});
     QCOMPARE(r.exit_code, 1);
-    QVERIFY2(test::contains(r.err, "role.yaml:17:") && test::contains(r.err, "'validation' dataset"), r.err.c_str());
+    QVERIFY2(test::contains(r.err, "role.yaml:17:") && test::contains(r.err, "'validation' dataset"),
+             r.err.c_str());
 
     r = test::runCli({"run", test::q(dir / "missing.yaml")});
     QCOMPARE(r.exit_code, 1);

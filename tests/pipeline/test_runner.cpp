@@ -1,7 +1,7 @@
 // The pipeline runner (core/pipeline/runner.h) with step kinds of this test's own, so what is checked is the
-// runner: order, inputs and branches, disabled steps, the content cache (a re-run runs nothing; an edit re-runs
-// that step and the ones after it only), references, progress that composes, cancellation, and errors that
-// name the recipe line and the step.
+// runner: order, inputs and branches, disabled steps, the content cache (a re-run runs nothing; an edit
+// re-runs that step and the ones after it only), references, progress that composes, cancellation, and errors
+// that name the recipe line and the step.
 #include <QtTest>
 
 #include <atomic>
@@ -32,7 +32,9 @@ struct ScaleOptions {
   double factor = 2.0;
   std::string tensor;  // initializer to scale; "" = the first float one
 };
-void to_json(json& j, const ScaleOptions& o) { j = {{"factor", o.factor}, {"tensor", o.tensor}}; }
+void to_json(json& j, const ScaleOptions& o) {
+  j = {{"factor", o.factor}, {"tensor", o.tensor}};
+}
 void readOptions(OptionsReader& r, ScaleOptions& o) {
   r.read("factor", o.factor);
   r.read("tensor", o.tensor);
@@ -72,7 +74,9 @@ struct ProbeOptions {
   std::string compare;  // an earlier step whose model's first initializer is compared ("" = none)
   bool fail = false;
 };
-void to_json(json& j, const ProbeOptions& o) { j = {{"data", o.data}, {"compare", o.compare}, {"fail", o.fail}}; }
+void to_json(json& j, const ProbeOptions& o) {
+  j = {{"data", o.data}, {"compare", o.compare}, {"fail", o.fail}};
+}
 void readOptions(OptionsReader& r, ProbeOptions& o) {
   r.read("data", o.data);
   r.read("compare", o.compare);
@@ -101,7 +105,8 @@ class ProbeStep : public StepWithOptions<ProbeOptions> {
     StepOutput out;
     out.result["first"] = firstFloat(context.input());
     out.result["base_first"] = firstFloat(context.base());
-    if (!options_.compare.empty()) out.result["compare_first"] = firstFloat(context.modelOf(options_.compare));
+    if (!options_.compare.empty())
+      out.result["compare_first"] = firstFloat(context.modelOf(options_.compare));
     if (!options_.data.empty()) out.result["examples"] = context.dataset(options_.data).size();
     return out;
   }
@@ -143,7 +148,8 @@ class TestRunner : public QObject {
     RecipeFile recipe;
     recipe.name = "order";
     recipe.model = (dir / "base.onnx").string();
-    recipe.steps = {stepOf("double", "scale", {{"factor", 2.0}}), stepOf("triple", "scale", {{"factor", 3.0}}),
+    recipe.steps = {stepOf("double", "scale", {{"factor", 2.0}}),
+                    stepOf("triple", "scale", {{"factor", 3.0}}),
                     stepOf("from-double", "scale", {{"factor", 5.0}}, "double"),
                     stepOf("look", "probe", {{"compare", "triple"}})};
     RunOptions options;
@@ -156,13 +162,15 @@ class TestRunner : public QObject {
     QCOMPARE(firstFloat(Model::load(run.steps[0].model_path)), base * 2);
     QCOMPARE(firstFloat(Model::load(run.steps[1].model_path)), base * 6);
     QCOMPARE(run.steps[2].input, std::string("double"));
-    QCOMPARE(firstFloat(Model::load(run.steps[2].model_path)), base * 10);  // branched from "double", not "triple"
+    QCOMPARE(firstFloat(Model::load(run.steps[2].model_path)),
+             base * 10);  // branched from "double", not "triple"
     // A step without a model passes its input through: the probe saw from-double's model, compared triple's.
     QVERIFY(run.steps[3].model_path.empty());
     QCOMPARE(run.steps[3].result["first"].get<float>(), base * 10);
     QCOMPARE(run.steps[3].result["compare_first"].get<float>(), base * 6);
     QCOMPARE(run.steps[3].result["base_first"].get<float>(), base);
-    // The final model is the last one a step made; the run folder has the recipe as run and every step's record.
+    // The final model is the last one a step made; the run folder has the recipe as run and every step's
+    // record.
     QCOMPARE(firstFloat(Model::load(run.final_model)), base * 10);
     QCOMPARE(run.final_model, options.run_dir / "final.onnx");
     QVERIFY(fs::exists(options.run_dir / "recipe.json"));
@@ -284,7 +292,8 @@ class TestRunner : public QObject {
     JobContext job;
     options.job = &job;
     options.on_event = [&](const StepEvent& e) {
-      if (e.id == "b" && e.type == StepEvent::Type::Progress) job.cancel();  // cancelling the run reaches the step
+      if (e.id == "b" && e.type == StepEvent::Type::Progress)
+        job.cancel();  // cancelling the run reaches the step
     };
     bool cancelled = false;
     try {
@@ -324,8 +333,9 @@ class TestRunner : public QObject {
                  test::contains(e, "probe, scale"),
              e.c_str());
     e = errorFor({stepOf("a", "probe", {{"compare", "b"}}, "", 4), stepOf("b", "scale", {}, "", 5)});
-    QVERIFY2(test::contains(e, "test.yaml:4:") && test::contains(e, "reads 'b', which is not an earlier step"),
-             e.c_str());
+    QVERIFY2(
+        test::contains(e, "test.yaml:4:") && test::contains(e, "reads 'b', which is not an earlier step"),
+        e.c_str());
     e = errorFor({stepOf("a", "probe", {{"data", "test"}}, "", 4)}, {{"train", "fashion-mnist:train"}});
     QVERIFY2(test::contains(e, "reads the 'test' dataset") && test::contains(e, "name train"), e.c_str());
     QVERIFY(errorFor({stepOf("a", "probe", {{"data", "test"}}, "", 4)}, {{"test", "fashion-mnist"}}).empty());
