@@ -2,6 +2,8 @@
 #include <QtTest>
 
 #include "core/passes/cleanup_passes.h"
+#include "core/passes/fp16.h"
+#include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
 #include "tests/test_passes_builder.h"
 
@@ -83,6 +85,32 @@ class TestPassesFold : public QObject {
     Tensor w = tensorFromProto(*before.initializer("W"));
     QCOMPARE(ws.values<float>()[1 * 3 + 2], w.values<float>()[2 * 4 + 1] * 0.5f);
     verifyEquivalent(before, after);
+  }
+
+  // INT8 weights behind DequantizeLinear and FP16 weights behind a Cast read only constants, but they are how
+  // compressed models store weights: folding them would write FP32 back (3x the file, the QDQ fusion gone).
+  void compressedWeightsAreNotDecompressed() {
+    GraphBuilder b;
+    b.input("x", {-1, 64}).output("y", {-1, 64});
+    b.init("W", randomTensor({64, 64}, 3));
+    b.node("MatMul", {"x", "W"}, {"y"});
+    Model int8 = b.model();
+    QuantizeOptions q;
+    q.min_weight_elements = 1;
+    quantizeWeightsOnly(int8, q);
+    QCOMPARE(countOps(int8, "DequantizeLinear"), 1);
+    Model folded = int8;
+    run(FoldConstantsPass(), folded);
+    QCOMPARE(countOps(folded, "DequantizeLinear"), 1);
+    QVERIFY(folded.serialize().size() <= int8.serialize().size());
+
+    Model fp16 = b.model();
+    convertToFp16(fp16, Fp16Options{});
+    const size_t fp16_bytes = fp16.serialize().size();
+    folded = fp16;
+    run(FoldConstantsPass(), folded);
+    QVERIFY2(folded.serialize().size() <= fp16_bytes,
+             qPrintable(QString("%1 -> %2 bytes").arg(fp16_bytes).arg(folded.serialize().size())));
   }
 
   void nonConstantGraphUnchanged() {

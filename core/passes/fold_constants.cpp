@@ -35,6 +35,20 @@ const std::unordered_set<std::string> kNeverFold = {
     "Bernoulli",    "Dropout",       "Identity",         "Constant",          "If",
     "Loop",         "Scan"};
 
+// How quantized and half-precision models store their weights: INT8 behind DequantizeLinear, FP16/BF16 behind
+// a Cast to float. Both read only constants, yet folding them would write the weights back as FP32 and undo the
+// compression (and ONNX Runtime fuses DequantizeLinear into its integer kernels, which needs it kept).
+bool storesCompressedWeights(const Model& model, const onnx::NodeProto& node) {
+  if (node.op_type() == "DequantizeLinear") return true;
+  if (node.op_type() != "Cast" || node.input_size() < 1) return false;
+  const auto* in = model.initializer(node.input(0));
+  if (!in) return false;
+  const int to = static_cast<int>(attrInt(node, "to", 0));
+  const bool narrow = in->data_type() == onnx::TensorProto::FLOAT16 || in->data_type() == onnx::TensorProto::BFLOAT16 ||
+                      in->data_type() == onnx::TensorProto::INT8 || in->data_type() == onnx::TensorProto::UINT8;
+  return narrow && (to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE);
+}
+
 // Constant's attribute as an initializer named after its output; nullopt for kinds we leave alone (strings,
 // sparse tensors).
 std::optional<onnx::TensorProto> constantValue(const onnx::NodeProto& node) {
@@ -132,6 +146,7 @@ FoldPlan planFold(const Model& model, const std::set<int>& excluded, int64_t max
   for (int n : model.topologicalOrder()) {
     const auto& node = g.node(n);
     if (excluded.count(n) || !isDefaultDomain(node) || kNeverFold.count(node.op_type())) continue;
+    if (storesCompressedWeights(model, node)) continue;
     if (!subgraphCaptures(node).empty()) continue;
     bool all_constant = true, any_input = false;
     for (const auto& in : node.input()) {
