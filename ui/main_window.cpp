@@ -435,9 +435,11 @@ void MainWindow::buildMenus() {
   });
   open_recipe->setObjectName("open-recipe-action");
   auto* save_recipe = file->addAction("Save rec&ipe...", QKeySequence("Ctrl+Alt+S"), this, [this] {
-    const QString folder = project_path_.isEmpty() ? QString() : QFileInfo(project_path_).absolutePath() + "/";
-    const QString path = askSaveFile(this, "Save recipe", folder + QString::fromStdString(recipeName()) + ".yaml",
-                                     "Recipes (*.yaml *.yml)");
+    const QString folder =
+        project_path_.isEmpty() ? QString() : QFileInfo(project_path_).absolutePath() + "/";
+    const QString path =
+        askSaveFile(this, "Save recipe", folder + QString::fromStdString(recipeName()) + ".yaml",
+                    "Recipes (*.yaml *.yml)");
     if (!path.isEmpty()) saveRecipe(path);
   });
   save_recipe->setObjectName("save-recipe-action");
@@ -525,7 +527,8 @@ void MainWindow::buildMenus() {
   auto* run_recipe =
       run->addAction("Run &recipe...", QKeySequence("Ctrl+R"), this, [this] { showRecipeRunDialog(); });
   run_recipe->setObjectName("run-recipe-action");
-  run_recipe->setToolTip("Run the current knobs or a recipe file as one pipeline job; each step becomes a variant");
+  run_recipe->setToolTip(
+      "Run the current knobs or a recipe file as one pipeline job; each step becomes a variant");
   run->addSeparator();
   run->addAction("&Cancel all jobs", QKeySequence("Ctrl+."), this, [this] {
     for (auto* j : jobs_->jobs()) j->cancel();
@@ -1162,9 +1165,9 @@ bool MainWindow::openRecipe(const QString& path) {
     tuning_->setKnobs(mapped.knobs, false);
     std::string why;
     try {
-      const pipeline::RecipeFile again = recipeFileFromStudio(
-          recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, studioPassRegistry()), recipe.modelPath(),
-          mapped.dataset_spec, recipe.name);
+      const pipeline::RecipeFile again =
+          recipeFileFromStudio(recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, studioPassRegistry()),
+                               recipe.modelPath(), mapped.dataset_spec, recipe.name);
       if (!sameSteps(recipe, again, &why)) why = "the knobs cannot express it: " + why;
     } catch (const std::exception& e) {
       why = std::string("the knobs cannot express it: ") + e.what();
@@ -1176,15 +1179,16 @@ bool MainWindow::openRecipe(const QString& path) {
     }
   }
   if (!mapped.editable) {
-    setStatus("Recipe " + path + " runs as is but is not editable as knobs: " +
-              QString::fromStdString(mapped.reason));
+    setStatus("Recipe " + path +
+              " runs as is but is not editable as knobs: " + QString::fromStdString(mapped.reason));
     showRecipeRunDialog(path);
     return true;
   }
   QString note;
   const std::string model = recipe.modelPath();
-  const bool same_model = !project_.model_path.empty() &&
-                          (isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
+  const bool same_model =
+      !project_.model_path.empty() &&
+      (isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
   if (!mapped.dataset_spec.empty() && mapped.dataset_spec != project_.dataset_spec)
     openDataset(QString::fromStdString(mapped.dataset_spec));
   if (!baseline_ && project_.model_path.empty()) {
@@ -1201,8 +1205,9 @@ bool MainWindow::openRecipe(const QString& path) {
 
 RecipeRunDialog* MainWindow::showRecipeRunDialog(const QString& path) {
   if (!recipe_dialog_) {
-    recipe_dialog_ = new RecipeRunDialog([this] { return currentRecipeFile(); },
-                                         [this](const pipeline::RecipeFile& r) { return recipeRunDir(r); }, this);
+    recipe_dialog_ =
+        new RecipeRunDialog([this] { return currentRecipeFile(); },
+                            [this](const pipeline::RecipeFile& r) { return recipeRunDir(r); }, this);
     connect(recipe_dialog_, &RecipeRunDialog::runRequested, this,
             [this](const pipeline::RecipeFile& recipe) { runRecipe(recipe); });
   }
@@ -1220,7 +1225,8 @@ JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
   showBottomTab("Jobs");
   setStatus("Running recipe " + QString::fromStdString(recipe.name) + " into " + run_dir + "...");
   auto* job = startRecipeRun(
-      *jobs_, recipe, run_dir.toStdString(), [this, recipe, run_dir](std::shared_ptr<const pipeline::RunResult> run) {
+      *jobs_, recipe, run_dir.toStdString(),
+      [this, recipe, run_dir](std::shared_ptr<const pipeline::RunResult> run) {
         const std::string model = recipe.modelPath();
         const bool same_model = baseline_ && (isZooSource(model) ? model == project_.model_path
                                                                  : samePath(model, project_.model_path));
@@ -1253,16 +1259,17 @@ JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
                   15000);
         emit recipeRunFinished(static_cast<int>(variants.size()));
       });
-  connect(job, &JobHandle::finished, this, [this, name = recipe.name](JobHandle::State st, const QString& error) {
-    if (st == JobHandle::State::Failed) {
-      setStatus("Recipe " + QString::fromStdString(name) + " failed: " + error);
-      showError(this, "Recipe failed", error);
-    } else if (st == JobHandle::State::Cancelled) {
-      setStatus("Recipe " + QString::fromStdString(name) +
-                    " cancelled: the steps done are kept in its run folder and reused next time",
-                10000);
-    }
-  });
+  connect(job, &JobHandle::finished, this,
+          [this, name = recipe.name](JobHandle::State st, const QString& error) {
+            if (st == JobHandle::State::Failed) {
+              setStatus("Recipe " + QString::fromStdString(name) + " failed: " + error);
+              showError(this, "Recipe failed", error);
+            } else if (st == JobHandle::State::Cancelled) {
+              setStatus("Recipe " + QString::fromStdString(name) +
+                            " cancelled: the steps done are kept in its run folder and reused next time",
+                        10000);
+            }
+          });
   return job;
 }
 

@@ -44,8 +44,9 @@ json cleanOptionsOf(const std::string& pass, const json& options) {
 }
 
 bool isCleanupPass(const std::string& pass) {
-  static const std::set<std::string> names = {"cleanup",        "remove_identity", "fold_constants",
-                                              "fold_batchnorm", "eliminate_dead",  "deduplicate_initializers"};
+  static const std::set<std::string> names = {"cleanup",        "remove_identity",
+                                              "fold_constants", "fold_batchnorm",
+                                              "eliminate_dead", "deduplicate_initializers"};
   return names.count(pass) > 0;
 }
 
@@ -209,11 +210,13 @@ RecipeKnobs knobsFromRecipeFile(const RecipeFile& recipe, const json& base_knobs
     const int rank = rankOf(spec.kind);
     if (rank < 0) return refuse(label + " has no knob in the tuning panel");
     if (rank <= last_rank)
-      return refuse(label + " comes after a step the knobs always run after it (the knobs run clean, prune, " +
+      return refuse(label +
+                    " comes after a step the knobs always run after it (the knobs run clean, prune, " +
                     "quantize, each at most once)");
     if (!spec.enabled) return refuse(label + " is disabled; the knobs have no per-step switch");
     if (recipe.inputOf(i) != previous)
-      return refuse(label + " starts from '" + recipe.inputOf(i) + "'; the knobs chain each step on the last");
+      return refuse(label + " starts from '" + recipe.inputOf(i) +
+                    "'; the knobs chain each step on the last");
     last_rank = rank;
     previous = spec.id;
     json o;
@@ -312,17 +315,19 @@ std::vector<Variant> variantsFromRun(const RecipeFile& recipe, const pipeline::R
          from = recipe.inputOf(index_of[from]))
       chain.insert(chain.begin(), index_of[from]);
     json passes = json::array();
-    for (size_t c : chain) passes.push_back({{"pass", recipe.steps[c].kind}, {"options", recipe.steps[c].options}});
+    for (size_t c : chain)
+      passes.push_back({{"pass", recipe.steps[c].kind}, {"options", recipe.steps[c].options}});
     Variant v;
     v.name = record.id;
     v.model_file = fs::absolute(record.model_path).lexically_normal().string();
-    v.recipe = {{"format", "edgetune-recipe"},
-                {"version", RecipeFile::kVersion},
-                {"recipe", recipe.name},
-                {"run_dir", fs::absolute(run.run_dir).lexically_normal().string()},
-                {"step",
-                 {{"id", record.id}, {"kind", record.kind}, {"input", record.input}, {"options", record.options}}},
-                {"passes", passes}};
+    v.recipe = {
+        {"format", "edgetune-recipe"},
+        {"version", RecipeFile::kVersion},
+        {"recipe", recipe.name},
+        {"run_dir", fs::absolute(run.run_dir).lexically_normal().string()},
+        {"step",
+         {{"id", record.id}, {"kind", record.kind}, {"input", record.input}, {"options", record.options}}},
+        {"passes", passes}};
     v.created_utc = nowUtcIso();
     for (const auto& m : run.report.models) {
       if (m.step_id != record.id) continue;
@@ -347,10 +352,10 @@ std::vector<Variant> variantsFromRun(const RecipeFile& recipe, const pipeline::R
 
 std::string stepProgressText(const pipeline::StepEvent& event, size_t step_count) {
   using Type = pipeline::StepEvent::Type;
-  const std::string prefix = event.index >= step_count
-                                 ? std::string("[report] ")
-                                 : "[" + std::to_string(event.index + 1) + "/" + std::to_string(step_count) +
-                                       "] " + event.id + ": ";
+  const std::string prefix =
+      event.index >= step_count
+          ? std::string("[report] ")
+          : "[" + std::to_string(event.index + 1) + "/" + std::to_string(step_count) + "] " + event.id + ": ";
   switch (event.type) {
     case Type::Started:
       return prefix + (event.index >= step_count ? "measuring the models" : "started");

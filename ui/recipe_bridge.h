@@ -14,8 +14,8 @@
 namespace edgetune::ui {
 
 /// The v2 recipe for the studio's state: `v1_recipe` is the tuning panel's pass list, `model_source` the
-/// project's model (a file path, made absolute, or "zoo:..."), `dataset_spec` the opened dataset (the test role,
-/// and the calibration role of a static quantize). Passes map one to one onto steps:
+/// project's model (a file path, made absolute, or "zoo:..."), `dataset_spec` the opened dataset (the test
+/// role, and the calibration role of a static quantize). Passes map one to one onto steps:
 ///   cleanup (and the single clean-up passes) -> clean {fold_batchnorm}; prune_channels -> prune {method:
 ///   channels, ...}; prune_magnitude -> prune {method: magnitude, ...}; quantize -> quantize {..., data:
 ///   calibration} with its v1 data spec as datasets.calibration.

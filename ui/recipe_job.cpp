@@ -8,7 +8,8 @@
 
 namespace edgetune::ui {
 
-JobHandle* startRecipeRun(JobManager& jobs, const pipeline::RecipeFile& recipe, const std::filesystem::path& run_dir,
+JobHandle* startRecipeRun(JobManager& jobs, const pipeline::RecipeFile& recipe,
+                          const std::filesystem::path& run_dir,
                           std::function<void(std::shared_ptr<const pipeline::RunResult>)> on_done) {
   const QString title = "Recipe " + QString::fromStdString(recipe.name.empty() ? "(unnamed)" : recipe.name);
   return jobs.start(title, [recipe, run_dir, on_done](JobContext& job, JobHandle& handle) {

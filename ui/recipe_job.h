@@ -15,7 +15,8 @@ namespace edgetune::ui {
 /// calibrating"; cancelling the job stops the run (the finished steps stay in `run_dir`, reused next time).
 /// `on_done` runs on the UI thread only when the run finished; failures and cancellation end the job as
 /// Failed / Cancelled with the runner's message.
-JobHandle* startRecipeRun(JobManager& jobs, const pipeline::RecipeFile& recipe, const std::filesystem::path& run_dir,
+JobHandle* startRecipeRun(JobManager& jobs, const pipeline::RecipeFile& recipe,
+                          const std::filesystem::path& run_dir,
                           std::function<void(std::shared_ptr<const pipeline::RunResult>)> on_done);
 
 }  // namespace edgetune::ui

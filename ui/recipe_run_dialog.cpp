@@ -123,9 +123,9 @@ void RecipeRunDialog::display(std::optional<pipeline::RecipeFile> recipe, const 
     lines << QString::fromStdString(line);
   pipeline_->setPlainText(lines.join('\n'));
   const RecipeKnobs knobs = knobsFromRecipeFile(*recipe_, nlohmann::json::object());
-  editable_->setText(knobs.editable
-                         ? "Editable: File > Open recipe loads these steps into the tuning knobs."
-                         : "Runs as is, but is not editable as knobs: " + QString::fromStdString(knobs.reason));
+  editable_->setText(knobs.editable ? "Editable: File > Open recipe loads these steps into the tuning knobs."
+                                    : "Runs as is, but is not editable as knobs: " +
+                                          QString::fromStdString(knobs.reason));
   run_dir_label_->setText("Run folder (steps already done there are reused): " + run_dir_(*recipe_));
 }
 

@@ -130,15 +130,18 @@ class TestUiRecipes : public QObject {
     const RecipeKnobs back = knobsFromRecipeFile(r, json::object());
     QVERIFY2(back.editable, back.reason.c_str());
     QCOMPARE(back.dataset_spec, std::string(kDataset));
-    for (const char* key : {"cleanup", "prune_method", "prune_ratio", "group_ratios", "locked_groups", "round_to",
-                            "quant_mode", "calibration", "samples", "per_channel", "exclude", "exclude_nodes"})
+    for (const char* key :
+         {"cleanup", "prune_method", "prune_ratio", "group_ratios", "locked_groups", "round_to", "quant_mode",
+          "calibration", "samples", "per_channel", "exclude", "exclude_nodes"})
       QVERIFY2(back.knobs[key] == knobs[key], key);
     QCOMPARE(back.knobs["protect"], json("fc, stem"));
 
     // Magnitude pruning and a mode without calibration (no calibration role, no data option).
-    const json v1_magnitude = recipeFromKnobs(
-        {{"cleanup", false}, {"prune_method", "prune_magnitude"}, {"prune_ratio", 0.5}, {"quant_mode", "dynamic"}},
-        kDataset, studioPassRegistry());
+    const json v1_magnitude = recipeFromKnobs({{"cleanup", false},
+                                               {"prune_method", "prune_magnitude"},
+                                               {"prune_ratio", 0.5},
+                                               {"quant_mode", "dynamic"}},
+                                              kDataset, studioPassRegistry());
     const pipeline::RecipeFile m = recipeFileFromStudio(v1_magnitude, "zoo:mlp", kDataset, "m");
     QCOMPARE(m.steps.size(), size_t{2});
     QCOMPARE(m.steps[0].options["method"], json("magnitude"));
@@ -189,8 +192,9 @@ class TestUiRecipes : public QObject {
       const RecipeKnobs k = knobsFromRecipeFile(r, json::object());
       return k.editable ? std::string() : k.reason;
     };
-    const std::string head = "format: edgetune-recipe\nversion: 2\nmodel: zoo:mlp\n"
-                             "datasets: {test: fashion-mnist, calibration: fashion-mnist}\nsteps:\n";
+    const std::string head =
+        "format: edgetune-recipe\nversion: 2\nmodel: zoo:mlp\n"
+        "datasets: {test: fashion-mnist, calibration: fashion-mnist}\nsteps:\n";
     QVERIFY(reasonFor(head + "  - prune: {method: channels, ratio: 0.3}\n").empty());
     QVERIFY(test::contains(reasonFor(head + "  - evaluate: {}\n"), "step 'evaluate' (evaluate) has no knob"));
     QVERIFY(test::contains(reasonFor(head + "  - prune: {method: channels, ratio: 0.3, criterion: l2}\n"),
@@ -259,8 +263,9 @@ class TestUiRecipes : public QObject {
     const size_t before = window.project().variants.size();
     tuning->apply();
     QCOMPARE(window.project().variants.size(), before + 1);
-    QCOMPARE(deploy::sha256Hex(variantModel(*window.baseline(), window.project().variants.back()).serialize()),
-             deploy::sha256Hex(runner_bytes));
+    QCOMPARE(
+        deploy::sha256Hex(variantModel(*window.baseline(), window.project().variants.back()).serialize()),
+        deploy::sha256Hex(runner_bytes));
   }
 
   // Run > Run recipe...: one job, "[i/n] step: ..." in the dock, each step's model a variant with the run
@@ -282,7 +287,8 @@ class TestUiRecipes : public QObject {
     QVERIFY(dialog && dialog->isVisible());
     QVERIFY(dialog->recipe().has_value());
     const QString pipeline_text = dialog->findChild<QPlainTextEdit*>()->toPlainText();
-    QVERIFY2(pipeline_text.contains("2. prune") && pipeline_text.contains("3. quantize"), qPrintable(pipeline_text));
+    QVERIFY2(pipeline_text.contains("2. prune") && pipeline_text.contains("3. quantize"),
+             qPrintable(pipeline_text));
     QVERIFY(dialog->findChild<QLabel*>("editable")->text().startsWith("Editable"));
     maybeShoot(*dialog, "recipe_run_dialog.png");
 
@@ -308,7 +314,8 @@ class TestUiRecipes : public QObject {
     // The dock shows at most ten messages a second, so a quick step may never appear; the slow ones do.
     QVERIFY2(messages.filter(QRegularExpression("^\\[[123]/3\\] (clean|prune|quantize): ")).size() > 0,
              qPrintable(messages.join(" | ")));
-    QVERIFY2(messages.filter(QRegularExpression("^\\[report\\] ")).size() > 0, qPrintable(messages.join(" | ")));
+    QVERIFY2(messages.filter(QRegularExpression("^\\[report\\] ")).size() > 0,
+             qPrintable(messages.join(" | ")));
 
     const fs::path run_dir = dir / "runs" / "demo";
     QVERIFY(fs::exists(run_dir / "report.md"));
@@ -319,10 +326,12 @@ class TestUiRecipes : public QObject {
       const Variant& v = variants[i + 1];
       QCOMPARE(v.name, std::string(names[i]));
       QVERIFY2(fs::exists(v.model_file), v.model_file.c_str());
-      QVERIFY(samePath(fs::path(v.model_file).parent_path(), run_dir / "steps" / ("0" + std::to_string(i + 1) + "-" + names[i])));
+      QVERIFY(samePath(fs::path(v.model_file).parent_path(),
+                       run_dir / "steps" / ("0" + std::to_string(i + 1) + "-" + names[i])));
       QCOMPARE(v.recipe["step"]["kind"], json(names[i]));
       QCOMPARE(v.recipe["passes"].size(), size_t(i + 1));
-      QVERIFY(v.metrics.size_bytes && *v.metrics.size_bytes == static_cast<int64_t>(fs::file_size(v.model_file)));
+      QVERIFY(v.metrics.size_bytes &&
+              *v.metrics.size_bytes == static_cast<int64_t>(fs::file_size(v.model_file)));
       QVERIFY(v.metrics.accuracy && v.metrics.accuracy_count == 200);
       QVERIFY(v.metrics.latency_ms && *v.metrics.latency_ms > 0);
     }
@@ -411,8 +420,8 @@ class TestUiRecipes : public QObject {
     // A good recipe that maps onto the knobs is loaded into them (one undoable change).
     {
       std::ofstream out(path);
-      out << "format: edgetune-recipe\nversion: 2\nmodel: " << modelPath() << "\ndatasets: {test: \"" << kDataset
-          << "\", calibration: \"" << kDataset
+      out << "format: edgetune-recipe\nversion: 2\nmodel: " << modelPath() << "\ndatasets: {test: \""
+          << kDataset << "\", calibration: \"" << kDataset
           << "\"}\nsteps:\n  - clean: {fold_batchnorm: true}\n  - prune: {method: channels, ratio: 0.4}\n"
              "  - quantize: {mode: static, samples: 16}\n";
     }
@@ -436,7 +445,8 @@ class TestUiRecipes : public QObject {
     auto* dialog = window.findChild<RecipeRunDialog*>();
     QVERIFY(dialog && dialog->isVisible() && dialog->recipe().has_value());
     const QString editable = dialog->findChild<QLabel*>("editable")->text();
-    QVERIFY2(editable.contains("not editable as knobs") && editable.contains("evaluate"), qPrintable(editable));
+    QVERIFY2(editable.contains("not editable as knobs") && editable.contains("evaluate"),
+             qPrintable(editable));
     QVERIFY(status.last().first().toString().contains("not editable as knobs"));
   }
 };
