@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <unordered_map>
@@ -33,6 +34,7 @@
 #include "core/deploy/profile_overlay.h"
 #include "core/ir/stats.h"
 #include "core/passes/canonicalize.h"
+#include "core/pipeline/runner.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "ui/charts.h"
@@ -42,6 +44,9 @@
 #include "ui/jobs.h"
 #include "ui/keychain_store.h"
 #include "ui/panels.h"
+#include "ui/recipe_bridge.h"
+#include "ui/recipe_job.h"
+#include "ui/recipe_run_dialog.h"
 #include "ui/train_panel.h"
 #include "ui/tuning_panel.h"
 #include "ui/workbench.h"
@@ -424,6 +429,21 @@ void MainWindow::buildMenus() {
                     if (!path.isEmpty()) exportVariant(i, path);
                   });
   file->addSeparator();
+  auto* open_recipe = file->addAction("Open re&cipe...", QKeySequence("Ctrl+Alt+O"), this, [this] {
+    const QString path = askOpenFile(this, "Open recipe", "Recipes (*.yaml *.yml *.json);;All files (*)");
+    if (!path.isEmpty()) openRecipe(path);
+  });
+  open_recipe->setObjectName("open-recipe-action");
+  auto* save_recipe = file->addAction("Save rec&ipe...", QKeySequence("Ctrl+Alt+S"), this, [this] {
+    const QString folder =
+        project_path_.isEmpty() ? QString() : QFileInfo(project_path_).absolutePath() + "/";
+    const QString path =
+        askSaveFile(this, "Save recipe", folder + QString::fromStdString(recipeName()) + ".yaml",
+                    "Recipes (*.yaml *.yml)");
+    if (!path.isEmpty()) saveRecipe(path);
+  });
+  save_recipe->setObjectName("save-recipe-action");
+  file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
   auto* edit = menuBar()->addMenu("&Edit");
@@ -503,6 +523,13 @@ void MainWindow::buildMenus() {
       });
     });
   });
+  run->addSeparator();
+  auto* run_recipe =
+      run->addAction("Run &recipe...", QKeySequence("Ctrl+R"), this, [this] { showRecipeRunDialog(); });
+  run_recipe->setObjectName("run-recipe-action");
+  run_recipe->setToolTip(
+      "Run the current knobs or a recipe file as one pipeline job; each step becomes a variant");
+  run->addSeparator();
   run->addAction("&Cancel all jobs", QKeySequence("Ctrl+."), this, [this] {
     for (auto* j : jobs_->jobs()) j->cancel();
   });
@@ -1073,6 +1100,177 @@ void MainWindow::deployVariant(int index) {
       showError(this, "Cannot prepare the variant for deployment", error);
     }
   });
+}
+
+std::string MainWindow::recipeName() const {
+  QString name = project_path_.isEmpty() ? QString() : QFileInfo(project_path_).fileName();
+  if (name.endsWith(".edgetune.json")) name.chop(static_cast<int>(std::strlen(".edgetune.json")));
+  if (name.isEmpty() && !project_.model_path.empty() && !isZooSource(project_.model_path))
+    name = QFileInfo(QString::fromStdString(project_.model_path)).completeBaseName();
+  if (name.isEmpty() && isZooSource(project_.model_path)) name = "zoo";
+  // A run folder is named after it: letters, digits and "_.-" only.
+  std::string out;
+  for (const QChar c : name) {
+    const char a = c.toLatin1();
+    out += std::isalnum(static_cast<unsigned char>(a)) || a == '_' || a == '.' || a == '-' ? a : '-';
+  }
+  return out.empty() || out.find_first_not_of('.') == std::string::npos ? "studio" : out;
+}
+
+pipeline::RecipeFile MainWindow::currentRecipeFile() const {
+  if (project_.model_path.empty()) throw Error("open a model first: a recipe starts from one");
+  return recipeFileFromStudio(tuning_->currentRecipe(), project_.model_path, project_.dataset_spec,
+                              recipeName());
+}
+
+QString MainWindow::recipeRunDir(const pipeline::RecipeFile& recipe) const {
+  const QString name = QString::fromStdString(recipe.name.empty() ? std::string("recipe") : recipe.name);
+  const QString root = project_path_.isEmpty()
+                           ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                           : QFileInfo(project_path_).absolutePath();
+  return QDir(root).filePath("runs/" + name);
+}
+
+bool MainWindow::saveRecipe(const QString& path) {
+  try {
+    const pipeline::RecipeFile recipe = currentRecipeFile();
+    writeFileAtomic(path.toStdString(), recipeYamlFor(recipe, path.toStdString()));
+    setStatus(QString("Saved recipe %1 (%2 steps): run it with edgetune-cli run %1")
+                  .arg(path)
+                  .arg(recipe.steps.size()),
+              10000);
+    return true;
+  } catch (const std::exception& e) {
+    setStatus("Cannot save recipe: " + QString::fromUtf8(e.what()));
+    showError(this, "Cannot save recipe", e.what());
+    return false;
+  }
+}
+
+bool MainWindow::openRecipe(const QString& path) {
+  pipeline::RecipeFile recipe;
+  try {
+    recipe = pipeline::readRecipeFile(path.toStdString());
+    pipeline::validateRecipe(recipe, pipeline::StepRegistry::withBuiltins());
+  } catch (const std::exception& e) {
+    setStatus("Cannot open recipe: " + QString::fromUtf8(e.what()));
+    showError(this, "Cannot open recipe", e.what());
+    return false;
+  }
+  RecipeKnobs mapped = knobsFromRecipeFile(recipe, tuning_->knobs());
+  if (mapped.editable && baseline_) {
+    // The widgets have their own resolution (whole percents, spin box ranges, the model's groups): the knobs
+    // as set must still give this recipe, else it is run as is rather than edited approximately.
+    const nlohmann::json before = tuning_->knobs();
+    tuning_->setKnobs(mapped.knobs, false);
+    std::string why;
+    try {
+      const pipeline::RecipeFile again =
+          recipeFileFromStudio(recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, studioPassRegistry()),
+                               recipe.modelPath(), mapped.dataset_spec, recipe.name);
+      if (!sameSteps(recipe, again, &why)) why = "the knobs cannot express it: " + why;
+    } catch (const std::exception& e) {
+      why = std::string("the knobs cannot express it: ") + e.what();
+    }
+    tuning_->setKnobs(before, false);
+    if (!why.empty()) {
+      mapped.editable = false;
+      mapped.reason = why;
+    }
+  }
+  if (!mapped.editable) {
+    setStatus("Recipe " + path +
+              " runs as is but is not editable as knobs: " + QString::fromStdString(mapped.reason));
+    showRecipeRunDialog(path);
+    return true;
+  }
+  QString note;
+  const std::string model = recipe.modelPath();
+  const bool same_model =
+      !project_.model_path.empty() &&
+      (isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
+  if (!mapped.dataset_spec.empty() && mapped.dataset_spec != project_.dataset_spec)
+    openDataset(QString::fromStdString(mapped.dataset_spec));
+  if (!baseline_ && project_.model_path.empty()) {
+    openModel(QString::fromStdString(model));
+    note = "; opening its model " + QString::fromStdString(model);
+  } else if (!same_model) {
+    note = "; the knobs apply to the open model, not the recipe's " + QString::fromStdString(model);
+  }
+  tuning_->setKnobs(mapped.knobs, true);
+  setStatus(QString("Opened recipe %1: %2 steps in the knobs%3").arg(path).arg(recipe.steps.size()).arg(note),
+            10000);
+  return true;
+}
+
+RecipeRunDialog* MainWindow::showRecipeRunDialog(const QString& path) {
+  if (!recipe_dialog_) {
+    recipe_dialog_ =
+        new RecipeRunDialog([this] { return currentRecipeFile(); },
+                            [this](const pipeline::RecipeFile& r) { return recipeRunDir(r); }, this);
+    connect(recipe_dialog_, &RecipeRunDialog::runRequested, this,
+            [this](const pipeline::RecipeFile& recipe) { runRecipe(recipe); });
+  }
+  if (path.isEmpty())
+    recipe_dialog_->useKnobs();
+  else
+    recipe_dialog_->useFile(path);
+  recipe_dialog_->show();
+  recipe_dialog_->raise();
+  return recipe_dialog_;
+}
+
+JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
+  const QString run_dir = recipeRunDir(recipe);
+  showBottomTab("Jobs");
+  setStatus("Running recipe " + QString::fromStdString(recipe.name) + " into " + run_dir + "...");
+  auto* job = startRecipeRun(
+      *jobs_, recipe, run_dir.toStdString(),
+      [this, recipe, run_dir](std::shared_ptr<const pipeline::RunResult> run) {
+        const std::string model = recipe.modelPath();
+        const bool same_model = baseline_ && (isZooSource(model) ? model == project_.model_path
+                                                                 : samePath(model, project_.model_path));
+        if (!same_model) {
+          setStatus("Recipe " + QString::fromStdString(recipe.name) + " finished in " + run_dir +
+                        "; its model is not the open one, so no variants were added (open " +
+                        QString::fromStdString(model) + " to compare them)",
+                    15000);
+          emit recipeRunFinished(0);
+          return;
+        }
+        const std::vector<Variant> variants = variantsFromRun(recipe, *run);
+        for (const Variant& v : variants) {
+          // A re-run finds its steps again: update them instead of listing them twice.
+          if (const int i = findVariant(v.name, v.model_file); i >= 0) {
+            project_.variants[i].metrics = v.metrics;
+            project_.variants[i].recipe = v.recipe;
+            if (!v.metrics.size_bytes) measureVariantAt(i);
+          } else {
+            addVariant(v);
+          }
+        }
+        refreshVariants();
+        markDirty();
+        setStatus(QString("Recipe %1 finished: %2 variants from its steps (run folder %3%4)")
+                      .arg(QString::fromStdString(recipe.name))
+                      .arg(variants.size())
+                      .arg(run_dir)
+                      .arg(run->report_written ? ", report.md there" : ""),
+                  15000);
+        emit recipeRunFinished(static_cast<int>(variants.size()));
+      });
+  connect(job, &JobHandle::finished, this,
+          [this, name = recipe.name](JobHandle::State st, const QString& error) {
+            if (st == JobHandle::State::Failed) {
+              setStatus("Recipe " + QString::fromStdString(name) + " failed: " + error);
+              showError(this, "Recipe failed", error);
+            } else if (st == JobHandle::State::Cancelled) {
+              setStatus("Recipe " + QString::fromStdString(name) +
+                            " cancelled: the steps done are kept in its run folder and reused next time",
+                        10000);
+            }
+          });
+  return job;
 }
 
 int MainWindow::findVariant(const std::string& name, const std::string& model_file) const {

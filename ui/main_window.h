@@ -27,6 +27,10 @@ class QMenu;
 class QTabWidget;
 class QUndoStack;
 
+namespace edgetune::pipeline {
+struct RecipeFile;
+}
+
 namespace edgetune::ui {
 
 class CompareWidget;
@@ -34,11 +38,13 @@ class DatasetDialog;
 class DevicesPanel;
 class GraphView;
 class KeychainSecretStore;
+class JobHandle;
 class JobManager;
 class KnobChart;
 class NodeInspector;
 class JobsPanel;
 class ParetoChart;
+class RecipeRunDialog;
 class SensitivityChart;
 class StallMonitor;
 class TrainingChart;
@@ -95,6 +101,21 @@ class MainWindow : public QMainWindow {
   /// <AppDataLocation>/trained.
   QString trainOutputDir() const;
 
+  /// File > Save recipe...: the current knobs, model and dataset as a pipeline recipe (v2 YAML, written
+  /// atomically), which `edgetune-cli run` replays to the same models.
+  bool saveRecipe(const QString& path);
+  /// File > Open recipe...: reads and checks a recipe (a problem goes to the status line with its file:line,
+  /// and nothing changes); loads it into the knobs when they can express it, else offers to run it.
+  bool openRecipe(const QString& path);
+  /// Runs a recipe as one job in the jobs dock; when it finishes, each step's model becomes a variant.
+  JobHandle* runRecipe(const pipeline::RecipeFile& recipe);
+  /// The recipe of the current knobs, model and dataset; throws Error when they make none.
+  pipeline::RecipeFile currentRecipeFile() const;
+  /// Where a recipe runs: <project folder>/runs/NAME, or <AppDataLocation>/runs/NAME while unsaved.
+  QString recipeRunDir(const pipeline::RecipeFile& recipe) const;
+  /// Run > Run recipe...: the dialog (made on first use) showing recipe file `path`, or the current knobs.
+  RecipeRunDialog* showRecipeRunDialog(const QString& path = {});
+
   GraphView* graphView() const { return graph_; }
   NodeInspector* inspector() const { return inspector_; }
   TuningPanel* tuningPanel() const { return tuning_; }
@@ -141,6 +162,8 @@ class MainWindow : public QMainWindow {
   /// A device benchmark was attached to variant `variant_index` (its index at that time).
   void deviceBenchmarkAttached(int variant_index);
   void statusChanged(const QString& text);
+  /// A recipe run finished and `variants` of its steps were added to (or updated in) the project.
+  void recipeRunFinished(int variants);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -171,6 +194,8 @@ class MainWindow : public QMainWindow {
   void onBenchmarkReady(const QString& device, const nlohmann::json& bench);
   /// Index of the variant with this name and model file, or -1.
   int findVariant(const std::string& name, const std::string& model_file) const;
+  /// The name a saved or run recipe gets: the project file's, else the model's.
+  std::string recipeName() const;
 
   MainWindowOptions options_;
   JobManager* jobs_;
@@ -204,6 +229,7 @@ class MainWindow : public QMainWindow {
   std::map<std::string, DeployTarget> deploy_targets_;
   int train_source_generation_ = 0;
   DatasetDialog* dataset_dialog_ = nullptr;
+  RecipeRunDialog* recipe_dialog_ = nullptr;
   QTabWidget* central_tabs_;
   QTabWidget* bottom_tabs_;
   QLineEdit* search_;
