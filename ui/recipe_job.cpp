@@ -1,9 +1,5 @@
 #include "ui/recipe_job.h"
 
-#include <chrono>
-#include <stop_token>
-#include <thread>
-
 #include "ui/recipe_bridge.h"
 
 namespace edgetune::ui {
@@ -13,24 +9,16 @@ JobHandle* startRecipeRun(JobManager& jobs, const pipeline::RecipeFile& recipe,
                           std::function<void(std::shared_ptr<const pipeline::RunResult>)> on_done) {
   const QString title = "Recipe " + QString::fromStdString(recipe.name.empty() ? "(unnamed)" : recipe.name);
   return jobs.start(title, [recipe, run_dir, on_done](JobContext& job, JobHandle& handle) {
-    // The runner reports through a context of its own, so the dock shows the per-step text below instead of
-    // the runner's "step: message"; a watcher carries a cancel from the dock over to it.
-    JobContext run_job;
-    std::jthread watcher([&job, &run_job](std::stop_token stop) {
-      while (!stop.stop_requested()) {
-        if (job.cancelled()) {
-          run_job.cancel();
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    });
+    // The job's own context runs the pipeline: cancelling from the dock reaches every step, and each step's
+    // progress arrives as "[2/4] quantize: calibrating". The events add what progress does not say (a cached
+    // or skipped step, a step done).
     const size_t step_count = recipe.steps.size();
     pipeline::RunOptions options;
     options.run_dir = run_dir;
-    options.job = &run_job;
+    options.job = &job;
     options.on_event = [&job, step_count](const pipeline::StepEvent& event) {
-      job.report(event.overall.fraction, stepProgressText(event, step_count));
+      if (event.type != pipeline::StepEvent::Type::Progress)
+        job.report(event.overall.fraction, stepProgressText(event, step_count));
     };
     auto result = std::make_shared<const pipeline::RunResult>(
         pipeline::runRecipe(recipe, pipeline::StepRegistry::withBuiltins(), options));

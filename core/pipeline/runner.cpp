@@ -325,7 +325,9 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
           step_json);  // the commit marker goes last: a half-done step is never taken for a finished one
       fs::remove(model_path);
       const double begin = done_weight / total_weight, end = (done_weight + weights[i]) / total_weight;
-      auto child = overall.child(begin, end, spec.id, [&](const Progress& p) {
+      // "[2/5] recover: epoch 3/6 ...": what the run's own context (a studio job, a log) shows for this step.
+      const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(recipe.steps.size()) + "] " + spec.id;
+      auto child = overall.child(begin, end, label, [&](const Progress& p) {
         StepEvent progress{StepEvent::Type::Progress, i, spec.id, spec.kind, p, {}};
         progress.overall.fraction = begin + (end - begin) * p.fraction;
         notify(progress);
@@ -404,7 +406,7 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
       notify(event);
       fs::remove(key_path);
       const double begin = done_weight / total_weight;
-      auto child = overall.child(begin, 1.0, "report", [&](const Progress& p) {
+      auto child = overall.child(begin, 1.0, "[report]", [&](const Progress& p) {
         StepEvent progress{StepEvent::Type::Progress, recipe.steps.size(), "report", "report", p, {}};
         progress.overall.fraction = begin + (1.0 - begin) * p.fraction;
         notify(progress);
