@@ -23,10 +23,12 @@ const pipeline::StepRegistry& stepRegistry() {
   return registry;
 }
 
-// The clean step is canonicalize(): the whole output-preserving clean-up, never merging equal initializers.
-// A v1 "cleanup" pass maps onto it when it asks for nothing the step cannot do.
+// The clean step is the whole output-preserving clean-up with two choices (BatchNorm, equal initializers).
+// A v1 "cleanup" pass maps onto it when it asks for nothing else.
 json cleanOptionsOf(const std::string& pass, const json& options) {
-  if (pass != "cleanup") return {{"fold_batchnorm", pass == "fold_batchnorm"}};
+  if (pass != "cleanup")
+    return {{"fold_batchnorm", pass == "fold_batchnorm"},
+            {"deduplicate", pass == "deduplicate_initializers"}};
   CleanupOptions given;
   const json given_json = options.is_null() ? json::object() : options;
   OptionsReader reader(given_json, pass);
@@ -40,7 +42,7 @@ json cleanOptionsOf(const std::string& pass, const json& options) {
   if (given.max_rounds != defaults.max_rounds) refuse("max_rounds");
   if (given.fold_constants != defaults.fold_constants) refuse("fold_constants");
   if (given.max_folded_bytes != defaults.max_folded_bytes) refuse("max_folded_bytes");
-  return {{"fold_batchnorm", given.fold_batchnorm}};
+  return {{"fold_batchnorm", given.fold_batchnorm}, {"deduplicate", given.deduplicate}};
 }
 
 bool isCleanupPass(const std::string& pass) {
@@ -228,6 +230,8 @@ RecipeKnobs knobsFromRecipeFile(const RecipeFile& recipe, const json& base_knobs
     if (spec.kind == "clean") {
       if (!o.value("fold_batchnorm", false))
         return refuse(label + " keeps BatchNorm; the clean-up knob folds it");
+      if (!o.value("deduplicate", false))
+        return refuse(label + " keeps equal initializers apart; the clean-up knob merges them");
       k["cleanup"] = true;
     } else if (spec.kind == "prune" && o.value("method", "") == "channels") {
       k["prune_method"] = "prune_channels";

@@ -326,7 +326,8 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
       fs::remove(model_path);
       const double begin = done_weight / total_weight, end = (done_weight + weights[i]) / total_weight;
       // "[2/5] recover: epoch 3/6 ...": what the run's own context (a studio job, a log) shows for this step.
-      const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(recipe.steps.size()) + "] " + spec.id;
+      const std::string label =
+          "[" + std::to_string(i + 1) + "/" + std::to_string(recipe.steps.size()) + "] " + spec.id;
       auto child = overall.child(begin, end, label, [&](const Progress& p) {
         StepEvent progress{StepEvent::Type::Progress, i, spec.id, spec.kind, p, {}};
         progress.overall.fraction = begin + (end - begin) * p.fraction;

@@ -273,7 +273,8 @@ class TestRunner : public QObject {
     QCOMPARE(step_fractions.size(), size_t{12});  // four reports per step, each step's own 0..1
     QCOMPARE(step_fractions[3], 1.0);
     QCOMPARE(step_fractions[4], 0.25);
-    // The run's context saw one range, each step a third of it, with the step's place and id before its message.
+    // The run's context saw one range, each step a third of it, with the step's place and id before its
+    // message.
     QVERIFY(!overall.empty());
     QVERIFY(std::abs(overall.back().fraction - 1.0) < 1e-9);
     QVERIFY(std::abs(overall[3].fraction - 1.0 / 3) < 1e-9);

@@ -17,10 +17,12 @@
 #include <fstream>
 
 #include "core/deploy/sha256.h"
+#include "core/passes/canonicalize.h"
 #include "core/pipeline/recipe_file.h"
 #include "core/pipeline/runner.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/zoo/zoo.h"
 #include "tests/tests_common.h"
 #include "tests/ui/ui_test_common.h"
 #include "ui/dialogs.h"
@@ -114,7 +116,7 @@ class TestUiRecipes : public QObject {
     QCOMPARE(r.datasets.at("calibration"), std::string(kDataset));
     QCOMPARE(r.steps.size(), size_t{3});
     QCOMPARE(r.steps[0].kind, std::string("clean"));
-    QCOMPARE(r.steps[0].options, json({{"fold_batchnorm", true}}));
+    QCOMPARE(r.steps[0].options, json({{"fold_batchnorm", true}, {"deduplicate", true}}));
     QCOMPARE(r.steps[1].kind, std::string("prune"));
     QCOMPARE(r.steps[1].options["method"], json("channels"));
     QCOMPARE(r.steps[1].options["ratio"], json(0.25));
@@ -207,6 +209,33 @@ class TestUiRecipes : public QObject {
                   "datasets: {test: fashion-mnist, calibration: 'fashion-mnist:train?limit=64'}\n"
                   "steps:\n  - quantize: {mode: static}\n"),
         "the studio uses its one dataset for both"));
+  }
+
+  // An untrained model has equal initializers (every BatchNorm scale is 1) that the studio's clean-up merges:
+  // the recipe's clean step must merge them too, or the bytes differ.
+  void equalInitializersAreMergedOnBothSides() {
+    test::TempDir dir;
+    zoo::ZooOptions zo;
+    zo.input_channels = 1;
+    zo.image_size = 28;
+    const fs::path model_path = dir / "untrained.onnx";
+    zoo::buildZooModel("resnet8", zo).save(model_path);
+    json knobs = issueKnobs(json::object());
+    knobs["quant_mode"] = "none";
+    const json v1 = recipeFromKnobs(knobs, "", studioPassRegistry());
+    const pipeline::RecipeFile recipe = recipeFileFromStudio(v1, model_path.string(), "", "untrained");
+    QCOMPARE(recipe.steps[0].options["deduplicate"], json(true));
+    pipeline::RunOptions options;
+    options.run_dir = dir / "run";
+    options.report = false;
+    const pipeline::RunResult run =
+        pipeline::runRecipe(recipe, pipeline::StepRegistry::withBuiltins(), options);
+    Model baseline = Model::load(model_path);
+    PassContext context;
+    canonicalize(baseline, CanonicalizeOptions{true, false}, context);  // how the studio opens a file
+    const Model studio = applyRecipe(baseline, v1);
+    QVERIFY(studio.graph().initializer_size() < baseline.graph().initializer_size());  // something was merged
+    QCOMPARE(deploy::sha256Hex(readFile(run.final_model)), deploy::sha256Hex(studio.serialize()));
   }
 
   // The issue's demand: a recipe saved from the studio and replayed by the runner (`edgetune-cli run`'s code
@@ -422,7 +451,8 @@ class TestUiRecipes : public QObject {
       std::ofstream out(path);
       out << "format: edgetune-recipe\nversion: 2\nmodel: " << modelPath() << "\ndatasets: {test: \""
           << kDataset << "\", calibration: \"" << kDataset
-          << "\"}\nsteps:\n  - clean: {fold_batchnorm: true}\n  - prune: {method: channels, ratio: 0.4}\n"
+          << "\"}\nsteps:\n  - clean: {fold_batchnorm: true, deduplicate: true}\n  - prune: {method: "
+             "channels, ratio: 0.4}\n"
              "  - quantize: {mode: static, samples: 16}\n";
     }
     const int undo_before = window.undoStack()->count();
