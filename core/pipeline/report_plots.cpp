@@ -555,11 +555,20 @@ Canvas paretoPlot(const RunReport& report) {
       Anchor anchor;
       Box box;
     };
-    const std::vector<Place> places = {
+    std::vector<Place> places = {
         {px + 10, py + 4, Anchor::Start, {px + 10, py - 8, px + 10 + w, py + 4}},
         {px - 10, py + 4, Anchor::End, {px - 10 - w, py - 8, px - 10, py + 4}},
         {px, py - 12, Anchor::Middle, {px - w / 2, py - 12 - h, px + w / 2, py - 12}},
         {px, py + 24, Anchor::Middle, {px - w / 2, py + 24 - h, px + w / 2, py + 24}}};
+    // Steps that change nothing measurable (an export of a quantized model) sit on one point: their labels
+    // stack to the right, one line each, before any may overlap.
+    for (int k = 1; k <= 8; ++k) {
+      const double dy = 14.0 * k;
+      places.push_back(
+          {px + 10, py + 4 + dy, Anchor::Start, {px + 10, py - 8 + dy, px + 10 + w, py + 4 + dy}});
+      places.push_back(
+          {px + 10, py + 4 - dy, Anchor::Start, {px + 10, py - 8 - dy, px + 10 + w, py + 4 - dy}});
+    }
     const Place* chosen = &places.front();
     for (const auto& place : places) {
       const bool inside = place.box.x1 >= f.left && place.box.x2 <= f.right + 25 &&
