@@ -27,7 +27,8 @@ Model smallBert() {
 }
 
 double snrOn(const Model& a, const Model& b, const std::vector<NamedTensor>& inputs) {
-  return snrDb(makeOrtExecutor(a)->run(inputs).at(0).values<float>(), makeOrtExecutor(b)->run(inputs).at(0).values<float>());
+  return snrDb(makeOrtExecutor(a)->run(inputs).at(0).values<float>(),
+               makeOrtExecutor(b)->run(inputs).at(0).values<float>());
 }
 
 Model resnet20() {
@@ -73,13 +74,15 @@ class TestQuantModes : public QObject {
     Model h = f;
     Fp16Options o;
     convertToFp16(h, o);
-    const double ratio = static_cast<double>(h.serialize().size()) / static_cast<double>(f.serialize().size());
+    const double ratio =
+        static_cast<double>(h.serialize().size()) / static_cast<double>(f.serialize().size());
     QVERIFY2(ratio > 0.45 && ratio < 0.56, qPrintable(QString("size ratio %1").arg(ratio)));
     // Inputs/outputs stay float32, so callers feed the same tensors.
     QCOMPARE(h.inputs().at(0).type, DataType::Float32);
     QCOMPARE(h.outputs().at(0).type, DataType::Float32);
     auto inputs = test::randomInputs(f, 2, 2);
-    const double rel = test::relativeMaxDiff(makeOrtExecutor(f)->run(inputs), makeOrtExecutor(h)->run(inputs));
+    const double rel =
+        test::relativeMaxDiff(makeOrtExecutor(f)->run(inputs), makeOrtExecutor(h)->run(inputs));
     QVERIFY2(rel < 2e-2, qPrintable(QString("relative diff %1").arg(rel)));
     // Without keep_io_types the graph input itself is float16.
     Model raw = f;
@@ -101,9 +104,45 @@ class TestQuantModes : public QObject {
     PassContext ctx;
     pass.apply(q, ctx);
     QCOMPARE(test::countOps(q, "DequantizeLinear"), test::countOps(f, "Conv") + test::countOps(f, "Gemm"));
-    const double ratio = static_cast<double>(q.serialize().size()) / static_cast<double>(f.serialize().size());
+    const double ratio =
+        static_cast<double>(q.serialize().size()) / static_cast<double>(f.serialize().size());
     QVERIFY2(ratio < 0.3, qPrintable(QString("size ratio %1").arg(ratio)));
     auto inputs = test::randomInputs(f, 4, 2);
+    QVERIFY(snrOn(f, q, inputs) > 25.0);
+  }
+
+  // Embedding tables: the int8 table is looked up first and only the gathered rows are scaled, per row
+  // (per_channel) or with one scale (per tensor); no DequantizeLinear of a whole table runs per inference.
+  void weightOnlyEmbeddingsScaleOnlyTheGatheredRows_data() {
+    QTest::addColumn<bool>("per_channel");
+    QTest::newRow("per row") << true;
+    QTest::newRow("per tensor") << false;
+  }
+  void weightOnlyEmbeddingsScaleOnlyTheGatheredRows() {
+    QFETCH(bool, per_channel);
+    Model f = smallBert();
+    Model q = f;
+    QuantizeOptions o;
+    o.mode = "weight-only";
+    o.per_channel = per_channel;
+    o.exclude_ops = {"MatMul", "Gemm"};
+    QuantizePass pass(o);
+    PassContext ctx;
+    pass.apply(q, ctx);
+    int int8_tables = 0;
+    for (const auto& n : q.graph().node()) {
+      if (n.op_type() == "DequantizeLinear") {
+        // Only gathered rows are dequantized: the input is a Gather's output, never an initializer.
+        QVERIFY2(!q.isInitializer(n.input(0)), n.name().c_str());
+      }
+      if (n.op_type() == "Gather" && q.initializer(n.input(0)) &&
+          q.initializer(n.input(0))->data_type() == onnx::TensorProto::INT8)
+        ++int8_tables;
+    }
+    QVERIFY(int8_tables >= 1);
+    QCOMPARE(test::countOps(q, "Mul") > test::countOps(f, "Mul"), per_channel);
+    QVERIFY(q.serialize().size() < f.serialize().size());
+    auto inputs = test::randomInputs(f, 5, 1, 2);
     QVERIFY(snrOn(f, q, inputs) > 25.0);
   }
 
@@ -125,7 +164,8 @@ class TestQuantModes : public QObject {
     QCOMPARE(mp.at("ranking").size(), size_t{5});
     // The SNR never gets worse as layers return to float.
     const auto& steps = mp.at("steps");
-    QVERIFY(steps.back().at("output_snr_db").get<double>() >= steps.front().at("output_snr_db").get<double>());
+    QVERIFY(steps.back().at("output_snr_db").get<double>() >=
+            steps.front().at("output_snr_db").get<double>());
     // A budget already met keeps everything quantized.
     o.min_output_snr_db = 1;
     Model q2 = f;
@@ -148,7 +188,8 @@ class TestQuantModes : public QObject {
     pass.apply(q, ctx);
     QuantErrorReport report = diagnoseQuantization(f, q, *data, 16, 8);
     QVERIFY(report.tensors.size() >= 5);
-    for (size_t i = 1; i < report.tensors.size(); ++i) QVERIFY(report.tensors[i - 1].snr_db <= report.tensors[i].snr_db);
+    for (size_t i = 1; i < report.tensors.size(); ++i)
+      QVERIFY(report.tensors[i - 1].snr_db <= report.tensors[i].snr_db);
     for (const auto& t : report.tensors) {
       QVERIFY(t.cosine > 0.9 && t.cosine <= 1.0 + 1e-9);
       QVERIFY(t.snr_db > 10);
@@ -177,7 +218,8 @@ class TestQuantModes : public QObject {
     Model f = test::tinyResidualNet();
     SpeedupReport before = checkSpeedup(f, {"rpi4", "rpi5"});
     auto has = [](const SpeedupReport& r, const std::string& kind) {
-      return std::any_of(r.issues.begin(), r.issues.end(), [&](const SpeedupIssue& i) { return i.kind == kind; });
+      return std::any_of(r.issues.begin(), r.issues.end(),
+                         [&](const SpeedupIssue& i) { return i.kind == kind; });
     };
     QVERIFY(has(before, "no_integer_ops"));
     QVERIFY(has(before, "channels_not_multiple_of_8"));  // 4 and 3 channels

@@ -350,6 +350,29 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
       report.lines.push_back("weight-only int8: " + wname);
     }
     const auto& [q, s, z, ax] = done[wname];
+    if (n->op_type() == "Gather" && attrInt(*n, "axis", 0) == 0) {
+      // Look the rows up in the int8 table, then scale only them: dequantizing the whole table on every run
+      // (an encoder's 8,000 x 256 word embeddings for 128 tokens) costs more than the lookup itself.
+      const std::string ids = n->input(1), out = n->output(0);
+      const std::string rows = uniqueName(model, wname + "_rows_" + std::to_string(added.size()));
+      n->set_input(0, q);
+      n->set_output(0, rows);
+      if (ax < 0) {
+        added.push_back(node("DequantizeLinear", rows + "_DequantizeLinear", {rows, s, z}, {out}));
+      } else {
+        // One scale per row (zero points are 0: symmetric): gather the scales too and multiply.
+        auto cast = node("Cast", rows + "_Cast", {rows}, {rows + "_float"});
+        setIntAttr(cast, "to", onnx::TensorProto::FLOAT);
+        added.push_back(cast);
+        added.push_back(node("Gather", rows + "_ScaleGather", {s, ids}, {rows + "_scale"}));
+        const std::string axes =
+            addInit(model, rows + "_axes", Tensor::from<int64_t>({1}, std::vector<int64_t>{-1}));
+        added.push_back(
+            node("Unsqueeze", rows + "_Unsqueeze", {rows + "_scale", axes}, {rows + "_scale_column"}));
+        added.push_back(node("Mul", rows + "_Mul", {rows + "_float", rows + "_scale_column"}, {out}));
+      }
+      continue;
+    }
     const std::string out = uniqueName(model, wname + "_dequantized_" + std::to_string(added.size()));
     auto dq = node("DequantizeLinear", out + "_DequantizeLinear", {q, s, z}, {out});
     if (ax >= 0) setIntAttr(dq, "axis", ax);

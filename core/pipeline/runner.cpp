@@ -293,6 +293,8 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
                          {"kind", spec.kind},
                          {"options", record.options},
                          {"input", hashes.at(record.input)}};
+    // Version 1 adds nothing, so keys made before a kind had versions stay valid.
+    if (step.behaviourVersion() != 1) key_material["behaviour"] = step.behaviourVersion();
     for (const auto& role : step.datasetRoles()) key_material["datasets"][role] = recipe.datasets.at(role);
     for (const auto& ref : step.references()) key_material["references"][ref] = keys.at(ref);
     record.cache_key = sha256Hex(key_material.dump());

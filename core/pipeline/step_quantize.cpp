@@ -50,6 +50,8 @@ bool calibrates(const QuantizeOptions& o) {
 class QuantizeStep final : public StepWithOptions<QuantizeStepOptions> {
  public:
   std::string kind() const override { return kKind; }
+  // 2: weight-only embedding tables are looked up in int8 and only the gathered rows scaled.
+  int behaviourVersion() const override { return 2; }
   std::vector<std::string> datasetRoles() const override {
     if (calibrates(options_.quantize)) return {options_.quantize.data};
     return {};

@@ -112,9 +112,18 @@ class ProbeStep : public StepWithOptions<ProbeOptions> {
   }
 };
 
-StepRegistry testRegistry() {
+// The same kind after a behaviour change (a newer build): its cached results must not be reused.
+class ScaleStepV2 : public ScaleStep {
+ public:
+  int behaviourVersion() const override { return 2; }
+};
+
+StepRegistry testRegistry(bool scale_v2 = false) {
   StepRegistry r;
-  r.add("scale", "multiplies one initializer", [] { return std::make_unique<ScaleStep>(); });
+  if (scale_v2)
+    r.add("scale", "multiplies one initializer", [] { return std::make_unique<ScaleStepV2>(); });
+  else
+    r.add("scale", "multiplies one initializer", [] { return std::make_unique<ScaleStep>(); });
   r.add("probe", "measures its input", [] { return std::make_unique<ProbeStep>(); });
   return r;
 }
@@ -214,10 +223,18 @@ class TestRunner : public QObject {
     QVERIFY(!third.steps[1].cached);
     QVERIFY(sha256File(third.final_model) != first_hash);
 
+    // A newer behaviour of a kind re-runs its steps (and what follows); the other kinds stay cached.
+    runRecipe(recipe, testRegistry(/*scale_v2=*/true), options);
+    QCOMPARE(runs()["a"], 2);
+    QCOMPARE(runs()["b"], 3);
+    QCOMPARE(runs()["c"], 2);  // the probe is another kind, and its input came out the same
+    runRecipe(recipe, testRegistry(/*scale_v2=*/true), options);
+    QCOMPARE(runs()["a"], 2);  // and is cached under its own key from then on
+
     // use_cache off runs everything.
     options.use_cache = false;
     runRecipe(recipe, testRegistry(), options);
-    QCOMPARE(runs()["a"], 2);
+    QCOMPARE(runs()["a"], 3);
 
     // A torn step record (a crash while writing) is not trusted: the step runs again.
     options.use_cache = true;
