@@ -36,16 +36,17 @@ const std::unordered_set<std::string> kNeverFold = {
     "Loop",         "Scan"};
 
 // How quantized and half-precision models store their weights: INT8 behind DequantizeLinear, FP16/BF16 behind
-// a Cast to float. Both read only constants, yet folding them would write the weights back as FP32 and undo the
-// compression (and ONNX Runtime fuses DequantizeLinear into its integer kernels, which needs it kept).
+// a Cast to float. Both read only constants, yet folding them would write the weights back as FP32 and undo
+// the compression (and ONNX Runtime fuses DequantizeLinear into its integer kernels, which needs it kept).
 bool storesCompressedWeights(const Model& model, const onnx::NodeProto& node) {
   if (node.op_type() == "DequantizeLinear") return true;
   if (node.op_type() != "Cast" || node.input_size() < 1) return false;
   const auto* in = model.initializer(node.input(0));
   if (!in) return false;
   const int to = static_cast<int>(attrInt(node, "to", 0));
-  const bool narrow = in->data_type() == onnx::TensorProto::FLOAT16 || in->data_type() == onnx::TensorProto::BFLOAT16 ||
-                      in->data_type() == onnx::TensorProto::INT8 || in->data_type() == onnx::TensorProto::UINT8;
+  const bool narrow =
+      in->data_type() == onnx::TensorProto::FLOAT16 || in->data_type() == onnx::TensorProto::BFLOAT16 ||
+      in->data_type() == onnx::TensorProto::INT8 || in->data_type() == onnx::TensorProto::UINT8;
   return narrow && (to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE);
 }
 
