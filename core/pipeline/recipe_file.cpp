@@ -2,15 +2,13 @@
 // forms, and "--set" overrides.
 //
 // Reading is three passes over yaml-cpp's node tree:
-//   1. a shape check, iterative so hostile input cannot exhaust the stack: at most 64 levels of nesting, at
-//   most
+//   1. a shape check, iterative so hostile input cannot exhaust the stack: at most 64 levels of nesting and
 //      a million values (aliases count every time they are used, so "billion laughs" and alias cycles stop
 //      here), map keys are scalars and unique (yaml-cpp keeps duplicates without a word), all text is valid
 //      UTF-8 (nlohmann::json refuses to dump anything else);
 //   2. the recipe's own keys, with the file and line of every error;
-//   3. step options converted to JSON by the YAML 1.2 core schema: plain scalars resolve to null, bool, int64
-//   or
-//      double, anything else (and anything quoted, which yaml-cpp tags "!") stays a string.
+//   3. step options converted to JSON by the YAML 1.2 core schema: plain scalars resolve to null, bool,
+//      int64 or double, anything else (and anything quoted, which yaml-cpp tags "!") stays a string.
 // Writing does not use YAML::Emitter: it does not quote strings that read back as numbers ("0.5"), and it
 // prints doubles with too few digits. toYaml() writes block style by hand, doubles in their shortest exact
 // form.
@@ -638,8 +636,7 @@ void emitEntry(std::string& out, const std::string& key, const json& value, int 
 }
 
 // A non-empty map or list, one entry a line. When line_started, the cursor is already at column `indent`
-// (after
-// "- "), so the first entry goes there.
+// (after "- "), so the first entry goes there.
 void emitBlock(std::string& out, const json& value, int indent, bool line_started) {
   bool first = true;
   if (value.is_object()) {
