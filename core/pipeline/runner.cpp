@@ -1,5 +1,9 @@
 #include "core/pipeline/runner.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -151,6 +155,32 @@ class RunContext : public StepContext {
   fs::path work_dir_;
 };
 
+// Holds RUN_DIR/run.lock for the whole run: two runs into one folder (the studio and the CLI, two terminals)
+// would overwrite each other's step records. The kernel drops the lock when the process ends, so a crash
+// leaves nothing to clean up.
+class RunFolderLock {
+ public:
+  explicit RunFolderLock(const fs::path& run_dir) {
+    const fs::path path = run_dir / "run.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(path.string() + ": cannot open the run folder's lock file");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw Error(run_dir.string() +
+                  ": another run is using this run folder; wait for it, or choose another with -o");
+    }
+  }
+  ~RunFolderLock() {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  RunFolderLock(const RunFolderLock&) = delete;
+  RunFolderLock& operator=(const RunFolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 json recordJson(const StepRecord& r) {
   json artifacts = json::array();
   for (const auto& a : r.artifacts) artifacts.push_back(a.filename().string());
@@ -224,6 +254,7 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
   RunResult run;
   run.run_dir = options.run_dir;
   fs::create_directories(options.run_dir / "steps");
+  const RunFolderLock lock(options.run_dir);
   writeFileAtomic(options.run_dir / "recipe.json", recipe.toJson().dump(2) + "\n");
 
   // The steps with their options and progress weights, before anything long starts.

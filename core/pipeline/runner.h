@@ -9,6 +9,7 @@
 //   steps/NN-ID/...              the step's own files (exports, checkpoints)
 //   final.onnx                   the last enabled step's model
 //   report.json report.md plot_*.png plot_*.svg
+//   run.lock                     held while a run uses the folder (a second run into it is refused)
 //
 // A step's cache key is the SHA-256 of: the key format's version, the kind, its options with defaults, the
 // hash of its input model, the specs of the datasets it reads, and the keys of the steps it references. A

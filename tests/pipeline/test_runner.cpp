@@ -4,6 +4,10 @@
 // that name the recipe line and the step.
 #include <QtTest>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <map>
 
@@ -373,6 +377,26 @@ class TestRunner : public QObject {
     recipe.datasets = {{"test", "idx:/nonexistent/folder"}};
     e = test::errorOf([&] { runRecipe(recipe, registry, options); });
     QVERIFY2(test::contains(e, "datasets.test (idx:/nonexistent/folder)"), e.c_str());
+  }
+
+  // Two runs into one folder would overwrite each other's records: the second is refused while the first
+  // runs.
+  void aRunFolderInUseIsRefused() {
+    test::TempDir dir;
+    RecipeFile recipe;
+    recipe.model = "zoo:mlp?input_channels=1&image_size=8";
+    recipe.steps = {stepOf("a", "scale")};
+    RunOptions options;
+    options.run_dir = dir / "run";
+    options.report = false;
+    runRecipe(recipe, testRegistry(), options);  // creates the folder and its lock file
+    const int fd = ::open((options.run_dir / "run.lock").c_str(), O_RDWR);
+    QVERIFY(fd >= 0);
+    QCOMPARE(::flock(fd, LOCK_EX | LOCK_NB), 0);  // another process's run, as far as flock is concerned
+    const std::string e = test::errorOf([&] { runRecipe(recipe, testRegistry(), options); });
+    QVERIFY2(test::contains(e, "another run is using this run folder"), e.c_str());
+    ::close(fd);
+    QVERIFY(test::errorOf([&] { runRecipe(recipe, testRegistry(), options); }).empty());
   }
 
   void describeListsOneLinePerStep() {
