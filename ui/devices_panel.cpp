@@ -91,13 +91,6 @@ std::string remoteModelName(const QString& label, const std::filesystem::path& m
 }
 
 // A child progress context covering [begin, end) of `parent`; it stops the work when the parent is cancelled.
-JobContext childContext(JobContext& parent, double begin, double end) {
-  return JobContext([&parent, begin, end](const Progress& p) {
-    parent.throwIfCancelled();
-    parent.report(begin + (end - begin) * p.fraction, p.message);
-  });
-}
-
 QTableWidgetItem* cell(const QString& text) {
   auto* item = new QTableWidgetItem(text);
   item->setFlags(item->flags() & ~Qt::ItemIsEditable);
@@ -592,8 +585,8 @@ JobHandle* DevicesPanel::deploySelected() {
       if (self) self->keepPendingSecret(*device, *pending);
     });
     const double upload_end = bench ? 0.6 : 1.0;
-    JobContext upload = childContext(job, 0.02, upload_end);
-    const deploy::DeployResult deployed = deploy::deployModel(*session, model, options, &upload);
+    const auto upload = job.child(0.02, upload_end);
+    const deploy::DeployResult deployed = deploy::deployModel(*session, model, options, upload.get());
     std::string done = "deployed " + std::to_string(deployed.files.size()) + " file(s) to " + device->name + ":" +
                        deployed.remote_dir;
     if (!bench) {
@@ -603,9 +596,9 @@ JobHandle* DevicesPanel::deploySelected() {
       return;
     }
     job.throwIfCancelled();
-    JobContext runner_job = childContext(job, upload_end, 0.8);
+    const auto runner_job = job.child(upload_end, 0.8);
     const auto runners = deploy::findRunners(runner_dirs);
-    const std::string runner = deploy::ensureRunner(*session, runners, options, &runner_job);
+    const std::string runner = deploy::ensureRunner(*session, runners, options, runner_job.get());
     job.throwIfCancelled();
     job.report(0.8, "benchmarking on " + device->name);
     deploy::DeviceBenchmark result =

@@ -19,12 +19,6 @@ namespace edgetune::cli {
 deploy::ConnectOptions terminalConnectOptions(bool accept_new_host_key);  // cmd_device.cpp
 
 namespace {
-std::filesystem::path executableDir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path() : exe.parent_path();
-}
-
 std::vector<int> parseThreads(const std::string& text) {
   std::vector<int> threads;
   std::stringstream list(text);
@@ -130,7 +124,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       if (bench) {
         std::vector<std::filesystem::path> dirs;
         if (!args->runner_dir.empty()) dirs.push_back(args->runner_dir);
-        dirs.push_back(executableDir());
+        dirs.push_back(deploy::runningProgramDir());
         runners = deploy::findRunners(dirs);
       }
 

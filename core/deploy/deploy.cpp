@@ -212,6 +212,12 @@ std::string elfArchitecture(const std::filesystem::path& binary) {
   }
 }
 
+std::filesystem::path runningProgramDir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
 std::map<std::string, RunnerBinary> findRunners(const std::vector<std::filesystem::path>& dirs) {
   std::map<std::string, RunnerBinary> found;
   std::error_code ec;

@@ -75,6 +75,9 @@ std::string elfArchitecture(const std::filesystem::path& binary);
 /// Finds runner builds (edgetune-runner + libonnxruntime.so.1 side by side) in `dirs` and their arch
 /// subfolders (e.g. bin/ and bin/aarch64/), keyed by architecture.
 std::map<std::string, RunnerBinary> findRunners(const std::vector<std::filesystem::path>& dirs);
+/// The folder of the running program (/proc/self/exe), where the build puts the runners beside edgetune-cli;
+/// the current folder if it cannot be read.
+std::filesystem::path runningProgramDir();
 
 /// Makes sure the device has a runner that speaks our protocol, in <remote_root>/runner/; uploads the one for
 /// the device's `uname -m` (verified like models) when it lacks one. Returns the runner's remote path.

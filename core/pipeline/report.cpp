@@ -182,7 +182,6 @@ RunReport measureModels(const std::vector<ReportEntry>& entries, const Dataset* 
 }
 
 // ----- JSON
-// -------------------------------------------------------------------------------------------------
 
 nlohmann::json ModelMeasurement::toJson() const {
   nlohmann::json latencies = nlohmann::json::array();

@@ -117,7 +117,6 @@ class Canvas {
 };
 
 // ----- the two renderers
-// ------------------------------------------------------------------------------------
 
 std::string xmlEscaped(const std::string& text) {
   std::string out;
@@ -244,7 +243,6 @@ std::string toPng(const Canvas& canvas) {
 }
 
 // ----- layout
-// -----------------------------------------------------------------------------------------------
 
 /// Tick positions covering [low, high] at a 1-2-5 step.
 struct Ticks {

@@ -283,10 +283,11 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     canonicalize(*base, clean, clean_context);
   }
   const fs::path base_path = options.run_dir / "base.onnx";
-  if (!fs::exists(base_path) || sha256File(base_path) != hashModel(*base)) base->save(base_path);
+  const std::string base_hash = hashModel(*base);
+  if (!fs::exists(base_path) || sha256File(base_path) != base_hash) base->save(base_path);
 
   std::map<std::string, std::shared_ptr<const Model>> models = {{"base", base}};
-  std::map<std::string, std::string> hashes = {{"base", hashModel(*base)}};
+  std::map<std::string, std::string> hashes = {{"base", base_hash}};  // of each model's file
   std::map<std::string, std::string> keys = {{"base", hashes["base"]}};
   std::map<std::string, fs::path> model_paths = {{"base", base_path}};
   std::map<std::string, json> results;
@@ -421,7 +422,7 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     json report_key_material = {{"format", kCacheFormat},
                                 {"options", reportOptionsJson(options.report_options)}};
     for (const auto& e : entries)
-      report_key_material["models"].push_back(json::array({e.step_id, sha256File(e.path)}));
+      report_key_material["models"].push_back(json::array({e.step_id, hashes.at(e.step_id)}));
     if (recipe.datasets.count("test")) report_key_material["test"] = recipe.datasets.at("test");
     const std::string report_key = sha256Hex(report_key_material.dump());
     const fs::path key_path = options.run_dir / "report.key";

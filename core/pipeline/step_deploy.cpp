@@ -65,21 +65,13 @@ deploy::DeployResult uploadModel(deploy::SshSession& session, const Model& model
   return deploy::deployFiles(session, {local}, options, job);
 }
 
-namespace {
-std::filesystem::path executableDir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path() : exe.parent_path();
-}
-}  // namespace
-
 deploy::DeviceBenchmark benchmarkOnDevice(deploy::SshSession& session, const std::string& remote_model,
                                           const std::vector<int>& threads, int runs, int warmup,
                                           const InputShapes& shapes, const DeviceConnection& c,
                                           JobContext* job) {
   std::vector<std::filesystem::path> dirs;
   if (!c.runner_dir.empty()) dirs.push_back(c.runner_dir);
-  dirs.push_back(executableDir());
+  dirs.push_back(deploy::runningProgramDir());
   deploy::DeployOptions options;
   options.remote_root = c.remote_dir;
   options.retries = c.retries;

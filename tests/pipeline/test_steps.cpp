@@ -22,21 +22,17 @@
 #include "core/zoo/zoo.h"
 #include "tests/deploy/ssh_server.h"
 #include "tests/pipeline/step_test_context.h"
+#include "tests/test_passes_builder.h"
 #include "tests/tests_common.h"
 
 using namespace edgetune;
 using namespace edgetune::pipeline;
 namespace fs = std::filesystem;
+using test::countOps;
 using test::optionErrorKey;
 using test::TestStepContext;
 
 namespace {
-
-int countOps(const Model& model, const std::string& op) {
-  int n = 0;
-  for (const auto& node : model.graph().node()) n += node.op_type() == op;
-  return n;
-}
 
 Model resnet8() {
   zoo::ZooOptions o;

@@ -16,11 +16,13 @@
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
 #include "tests/pipeline/step_test_context.h"
+#include "tests/test_passes_builder.h"
 #include "tests/tests_common.h"
 
 using namespace edgetune;
 using namespace edgetune::pipeline;
 namespace fs = std::filesystem;
+using test::countOps;
 using test::optionErrorKey;
 using test::TestStepContext;
 
@@ -30,12 +32,6 @@ Model tinyMlp() {
   zoo::MlpOptions o;
   o.hidden_sizes = {16};
   return zoo::buildMlp(o);
-}
-
-int countOps(const Model& model, const std::string& op) {
-  int n = 0;
-  for (const auto& node : model.graph().node()) n += node.op_type() == op;
-  return n;
 }
 
 // The float values of every float initializer, concatenated (to see whether training changed anything).
