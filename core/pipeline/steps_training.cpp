@@ -14,6 +14,7 @@
 #include "core/train/trainer.h"
 #include "core/train/transfer.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 
 namespace edgetune::pipeline {
 namespace {
@@ -280,11 +281,15 @@ struct DistillStepOptions {
   std::string teacher_output;
   std::vector<std::string> hints;  // "STUDENT_TENSOR:TEACHER_TENSOR", as --hint
   double hint_weight = DistillOptions{}.hint_weight;
+  /// A fresh, smaller architecture to distill into ("zoo:bert?hidden=128&..."); "" = the step's input. Only
+  /// zoo: sources: the string alone then determines the student, so the step's cache key stays exact.
+  std::string student;
 };
 void to_json(nlohmann::json& j, const DistillStepOptions& o) {
   j = {{"teacher", o.teacher}, {"temperature", o.temperature},
        {"alpha", o.alpha},     {"teacher_output", o.teacher_output},
-       {"hints", o.hints},     {"hint_weight", o.hint_weight}};
+       {"hints", o.hints},     {"hint_weight", o.hint_weight},
+       {"student", o.student}};
   writeTrain(j, o.train);
 }
 void readOptions(OptionsReader& r, DistillStepOptions& o) {
@@ -295,6 +300,11 @@ void readOptions(OptionsReader& r, DistillStepOptions& o) {
   r.read("teacher_output", o.teacher_output);
   r.read("hints", o.hints);
   r.read("hint_weight", o.hint_weight);
+  r.read("student", o.student);
+  if (!o.student.empty() && !zoo::isZooSource(o.student))
+    throwOptionError("distill", "student",
+                     "must be a zoo: source (a fresh architecture, e.g. \"zoo:bert?hidden=128&layers=2\"); "
+                     "to distill into a file's model, make it the recipe's model");
   if (o.teacher.empty())
     throwOptionError("distill", "teacher", "is required: \"base\" or an earlier step's id");
   for (const auto& h : o.hints) {
@@ -325,11 +335,19 @@ class DistillStep final : public StepWithOptions<DistillStepOptions> {
       o.distill.hints.emplace_back(h.substr(0, colon), h.substr(colon + 1));
     }
     StepOutput out;
-    TrainResult r = trainModel(context.input(), *data.train, data.validation, o, context.job(),
-                               epochLines(out, o.epochs));
+    std::optional<Model> fresh_student;
+    if (!options_.student.empty()) {
+      fresh_student = zoo::loadModelSource(options_.student);
+      out.lines.push_back("student " + options_.student + " (" +
+                          std::to_string(fresh_student->parameterCount()) +
+                          " parameters) from its initial weights, instead of the step's input");
+    }
+    TrainResult r = trainModel(fresh_student ? *fresh_student : context.input(), *data.train, data.validation,
+                               o, context.job(), epochLines(out, o.epochs));
     out.result = {{"dataset", data.train->name()},
                   {"epochs", o.epochs},
                   {"teacher", options_.teacher},
+                  {"student", options_.student.empty() ? "input" : options_.student},
                   {"resumed_from_epoch", r.resumed_from_epoch},
                   {"validation_accuracy", r.final_validation_accuracy},
                   {"seconds", r.seconds},

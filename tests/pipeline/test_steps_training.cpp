@@ -14,6 +14,7 @@
 #include "core/pipeline/step.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
+#include "core/zoo/model_source.h"
 #include "core/zoo/zoo.h"
 #include "tests/pipeline/step_test_context.h"
 #include "tests/test_passes_builder.h"
@@ -162,6 +163,22 @@ class TestStepsTraining : public QObject {
       registry_.create("distill", quick({{"teacher", "big"}}))->run(*c);
     });
     QVERIFY2(test::contains(why, "'big'"), why.c_str());
+  }
+
+  void distillIntoAFreshStudent() {
+    // A zoo: student (the default MLP, wider than the input's) is trained instead of the step's input.
+    auto c = context(tinyMlp());
+    const std::string source = "zoo:mlp?input_channels=1&image_size=28&seed=7";
+    StepOutput out = registry_.create("distill", quick({{"student", source}}))->run(*c);
+    QVERIFY(out.model);
+    QCOMPARE(out.model->parameterCount(), zoo::loadModelSource(source).parameterCount());
+    QVERIFY(out.model->parameterCount() != c->input().parameterCount());
+    QCOMPARE(out.result.at("student").get<std::string>(), source);
+    // A file is refused: its content is not in the step's options, so a cached result could be stale.
+    QCOMPARE(optionErrorKey([&] {
+               registry_.create("distill", {{"student", "student.onnx"}});
+             }),
+             std::string("student"));
   }
 
   void recoverKeepsPrunedWeightsAtZero() {
