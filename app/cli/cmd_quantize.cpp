@@ -126,7 +126,9 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       step.options = o;
       step.options["data"] = "calibration";  // the role `data` is handed in under
       step.options["shapes"] = args->input.shapes;
-      step.options["clean"] = !args->input.no_clean;  // already done on the way in; never redone otherwise
+      // The step's own clean-up is the front door's again (a no-op on the cleaned model); --no-clean turns
+      // off both, so the model is quantized exactly as given.
+      step.options["clean"] = !args->input.no_clean;
       if (data) step.datasets["calibration"] = data;
       step.job = job.get();
       pipeline::SingleStepResult done = pipeline::runSingleStep(original, step);
