@@ -88,6 +88,21 @@ std::string inputReport(const CanonicalizeReport* clean, const InputShapes* shap
   return text;
 }
 
+Coverage coverageFromJson(const nlohmann::json& json) {
+  Coverage c;
+  c.total_macs = json.at("macs").at("total").get<int64_t>();
+  c.covered_macs = json.at("macs").at("covered").get<int64_t>();
+  c.total_weight_bytes = json.at("weight_bytes").at("total").get<int64_t>();
+  c.covered_weight_bytes = json.at("weight_bytes").at("covered").get<int64_t>();
+  for (const auto& [reason, nodes] : json.at("skipped").items()) {
+    auto& list = c.skipped[reason];  // kept when empty, as toJson() wrote it
+    for (const auto& n : nodes)
+      list.push_back({n.at("node").get<std::string>(), n.at("op").get<std::string>(),
+                      n.at("macs").get<int64_t>(), n.at("weight_bytes").get<int64_t>()});
+  }
+  return c;
+}
+
 void emit(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {
   endProgress();
   if (options.json)

@@ -12,6 +12,7 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/canonicalize.h"
+#include "core/passes/coverage.h"
 
 namespace edgetune::cli {
 
@@ -51,6 +52,9 @@ InputShapes resolveShapes(const Model& model, const ModelInputArgs& args,
 /// The first lines of a command's report: what the clean-up did, and the input sizes used with the notes of
 /// those that were defaulted ("input_ids: 'sequence' = 128 (default ...)"). Either may be null.
 std::string inputReport(const CanonicalizeReport* clean, const InputShapes* shapes);
+
+/// A Coverage back from its toJson() (as a step's result holds it), for the report lines the commands print.
+Coverage coverageFromJson(const nlohmann::json& json);
 
 /// Each subcommand registers itself; `run` is set to the action to execute after parsing.
 using Action = std::function<int()>;

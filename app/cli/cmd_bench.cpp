@@ -1,9 +1,34 @@
-// edgetune-cli bench MODEL: ONNX Runtime latency (warm-up, timed runs, percentiles, peak memory).
+// edgetune-cli bench MODEL: ONNX Runtime latency (warm-up, timed runs, percentiles, peak memory), as the
+// pipeline's "benchmark" step on the host (single_step.h).
 #include "app/cli/cli_common.h"
 #include "core/ir/model.h"
+#include "core/pipeline/single_step.h"
 #include "core/runtime/benchmark.h"
 
 namespace edgetune::cli {
+namespace {
+
+// The figures BenchmarkResult::toTable() prints, back from the step's result (BenchmarkResult::toJson()).
+BenchmarkResult benchmarkFromJson(const nlohmann::json& j) {
+  BenchmarkResult r;
+  r.threads = j.at("threads").get<int>();
+  r.batch_size = j.at("batch_size").get<int>();
+  r.runs = j.at("runs").get<int>();
+  r.min_ms = j.at("min_ms").get<double>();
+  r.median_ms = j.at("median_ms").get<double>();
+  r.mean_ms = j.at("mean_ms").get<double>();
+  r.p90_ms = j.at("p90_ms").get<double>();
+  r.p99_ms = j.at("p99_ms").get<double>();
+  r.max_ms = j.at("max_ms").get<double>();
+  r.stdev_ms = j.at("stdev_ms").get<double>();
+  r.peak_rss_bytes = j.at("peak_rss_bytes").get<int64_t>();
+  r.session_rss_bytes = j.at("session_rss_bytes").get<int64_t>();
+  r.samples_ms = j.at("samples_ms").get<std::vector<double>>();
+  r.input_shapes = j.at("input_shapes").get<std::string>();
+  return r;
+}
+
+}  // namespace
 
 void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
@@ -37,20 +62,22 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       // The file is timed as given (no clean-up): ONNX Runtime runs exactly this model on the device.
-      Model model = Model::load(args->model);
-      const InputShapes shapes = resolveShapes(model, args->input).withBatch(args->batch);
-      OrtOptions ort;
-      ort.intra_op_threads = args->threads;
-      ort.optimization = args->optimization == "disabled"   ? GraphOptimization::Disabled
-                         : args->optimization == "basic"    ? GraphOptimization::Basic
-                         : args->optimization == "extended" ? GraphOptimization::Extended
-                                                            : GraphOptimization::All;
-      BenchmarkOptions options;
-      options.runs = args->runs;
-      options.warmup_runs = args->warmup;
-      options.input_shapes = shapes;
+      const Model model = Model::load(args->model);
+      const InputShapes shapes = resolveShapes(model, args->input);  // for the notes on defaulted sizes
       auto job = makeJob(global, "bench");
-      BenchmarkResult result = benchmarkModel(model, ort, options, job.get());
+      pipeline::SingleStep step;
+      step.kind = "benchmark";
+      step.options = {{"threads", nlohmann::json::array({args->threads})},
+                      {"runs", args->runs},
+                      {"warmup", args->warmup},
+                      {"batch", args->batch},
+                      {"shapes", args->input.shapes},
+                      {"optimization", args->optimization},
+                      {"samples", true}};
+      step.job = job.get();
+      const pipeline::SingleStepResult done = pipeline::runSingleStep(model, step);
+      BenchmarkResult result =
+          benchmarkFromJson(done.output.result.at("threads").at(std::to_string(args->threads)));
       result.model = args->model;
       nlohmann::json j = result.toJson();
       j["input_shapes_notes"] = shapes.notes;

@@ -1,9 +1,12 @@
-// edgetune-cli clean MODEL -o OUT: the clean-up pipeline (Identity/Dropout, constants, BatchNorm, dead code).
+// edgetune-cli clean MODEL -o OUT: the clean-up pipeline (Identity/Dropout, constants, BatchNorm, dead code),
+// as the pipeline's "clean" step (with equal initializers merged).
 #include <sstream>
 
 #include "app/cli/cli_common.h"
 #include "core/ir/model.h"
-#include "core/passes/cleanup_passes.h"
+#include "core/pipeline/single_step.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
 
 namespace edgetune::cli {
 
@@ -13,29 +16,35 @@ void addCleanCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
     bool no_fold_batchnorm = false;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("clean", "Remove Identity/Dropout, fold constants and BatchNorm, drop dead code");
+  auto* cmd =
+      app.add_subcommand("clean", "Remove Identity/Dropout, fold constants and BatchNorm, drop dead code");
   cmd->add_option("model", args->model, "ONNX model file (never overwritten)")->required();
   cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
-  cmd->add_flag("--no-fold-batchnorm", args->no_fold_batchnorm, "Keep BatchNormalization nodes (e.g. to train later)");
+  cmd->add_flag("--no-fold-batchnorm", args->no_fold_batchnorm,
+                "Keep BatchNormalization nodes (e.g. to train later)");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      Model model = Model::load(args->model);
-      const int nodes_before = model.graph().node_size();
-      CleanupOptions options;
-      options.fold_batchnorm = !args->no_fold_batchnorm;
-      CleanupPass pass(options);
+      // The model as given: cleaning it is what this command does.
+      const Model model = Model::load(args->model);
+      if (samePath(args->model, args->output))
+        throw Error("clean: refusing to overwrite the input model '" + args->model + "'; choose another -o");
       auto job = makeJob(global, "clean");
-      PassContext context(job.get());
-      PassReport report = pass.apply(model, context);
-      model.save(args->output);
-      nlohmann::json j = report.toJson();
+      pipeline::SingleStep step;
+      step.kind = "clean";
+      step.options = {{"fold_batchnorm", !args->no_fold_batchnorm}, {"deduplicate", true}};
+      step.job = job.get();
+      pipeline::SingleStepResult done = pipeline::runSingleStep(model, step);
+      const nlohmann::json& result = done.output.result;
+      done.output.model->save(args->output);
+      nlohmann::json j = result.at("report");
       j["input"] = args->model;
       j["output"] = args->output;
-      j["nodes_before"] = nodes_before;
-      j["nodes_after"] = model.graph().node_size();
+      j["nodes_before"] = result.at("nodes_before");
+      j["nodes_after"] = result.at("nodes_after");
       std::ostringstream out;
-      for (const auto& line : report.lines) out << "  " << line << "\n";
-      out << "nodes " << nodes_before << " -> " << model.graph().node_size() << "; wrote " << args->output << "\n";
+      for (const auto& line : j.at("lines")) out << "  " << line.get<std::string>() << "\n";
+      out << "nodes " << result.at("nodes_before").get<int>() << " -> " << result.at("nodes_after").get<int>()
+          << "; wrote " << args->output << "\n";
       emit(global, j, out.str());
       return 0;
     };

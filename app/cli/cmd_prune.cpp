@@ -1,20 +1,19 @@
 // edgetune-cli prune MODEL -o OUT: unstructured (magnitude) or structured (channels) pruning, with a JSON
-// report.
+// report. The work is the pipeline's "prune" step (single_step.h); this file turns flags into its options and
+// its result into the report.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
+#include <map>
 #include <optional>
 #include <sstream>
-#include <tuple>
 
 #include "app/cli/cli_common.h"
-#include "core/analysis/allocation.h"
 #include "core/ir/model.h"
-#include "core/ir/stats.h"
-#include "core/passes/graph_edit.h"
 #include "core/passes/prune_channels.h"
 #include "core/passes/prune_magnitude.h"
+#include "core/pipeline/single_step.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -44,39 +43,25 @@ std::pair<std::string, double> parseOverride(const std::string& text) {
   return parseNameValue(text, "--per-layer", "NAME=RATIO (a group id or node name, then a ratio)");
 }
 
-// --allocate METRIC=KEEP with --sensitivity FILE: per-group ratios from the curves (see allocateRatios).
+// --allocate METRIC=KEEP with --sensitivity FILE: the step's `allocate` options, and the saved sweep as the
+// result it reads (under the file's name, so the step's messages name the file).
 template <typename Args>
-Allocation allocate(const Model& model, const Args& args, JobContext* job) {
+nlohmann::json allocateOptions(const Args& args, pipeline::MappedStepContext::ResultMap& results) {
   if (args.sensitivity.empty())
     throw Error("prune: --allocate needs --sensitivity FILE (edgetune-cli sensitivity --save-json FILE)");
   if (!args.per_layer.empty() || !args.protect.empty())
     throw Error(
         "prune: --allocate chooses every group's ratio; it cannot be combined with --per-layer or --protect");
   const std::string form = "params=KEEP, macs=KEEP or latency=KEEP";
-  AllocationOptions o;
-  std::tie(o.metric, o.keep_fraction) = parseNameValue(args.allocate, "--allocate", form);
-  if (o.metric != "params" && o.metric != "macs" && o.metric != "latency")
+  const auto [metric, keep] = parseNameValue(args.allocate, "--allocate", form);
+  if (metric != "params" && metric != "macs" && metric != "latency")
     throw Error("--allocate '" + args.allocate + "': expected " + form);
-  o.round_to = args.round_to;
-  o.criterion = args.criterion;
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(readFile(args.sensitivity));
+    results[args.sensitivity] = nlohmann::json::parse(readFile(args.sensitivity));
   } catch (const nlohmann::json::exception& e) {
     throw Error("--sensitivity '" + args.sensitivity + "': not JSON (" + e.what() + ")");
   }
-  SensitivityResult s;
-  try {
-    s = SensitivityResult::fromJson(j);
-  } catch (const Error& e) {
-    throw Error("--sensitivity '" + args.sensitivity + "': " + e.what());
-  }
-  const ModelStats stats = computeStats(model);
-  if (s.params != 0 && s.params != stats.params)
-    throw Error("--sensitivity '" + args.sensitivity + "' was measured on a model with " +
-                withCommas(s.params) + " parameters; '" + args.model + "' has " + withCommas(stats.params));
-  if (job) job->report(0.2, "allocating (" + o.metric + ")");
-  return allocateRatios(model, s, o);
+  return {{"metric", metric}, {"keep", keep}, {"sensitivity", args.sensitivity}};
 }
 
 }  // namespace
@@ -127,7 +112,7 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       // BatchNorm stays: the "bn" criterion ranks channels by it, pruning shrinks it with its conv, and the
       // parameter count matches what `sensitivity` (which keeps it too) recorded.
       LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);
-      Model& model = loaded.model;
+      const Model& model = loaded.model;
       if (args->list_groups) {
         const auto groups = findPruneGroups(model);
         nlohmann::json j = nlohmann::json::array();
@@ -150,7 +135,30 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         throw Error("prune: --report '" + args->report +
                     "' is the input or the output model; choose another path");
       auto job = makeJob(global, "prune");
-      job->report(0.1, "pruning");
+      pipeline::SingleStep step;
+      step.kind = "prune";
+      step.job = job.get();
+      nlohmann::json& o = step.options;
+      o = {{"method", args->method}, {"shapes", args->input.shapes}};
+      if (args->method == "magnitude") {
+        o["sparsity"] = args->ratio;
+        o["scope"] = args->scope;
+        std::map<std::string, double> per_layer;
+        for (const auto& p : args->per_layer) per_layer.insert(parseOverride(p));
+        o["per_layer"] = per_layer;
+        std::string exclude;
+        for (const auto& p : args->protect) exclude += (exclude.empty() ? "" : "|") + ("(" + p + ")");
+        o["exclude_regex"] = exclude;
+      } else {
+        o["ratio"] = args->ratio;
+        o["round_to"] = args->round_to;
+        o["criterion"] = args->criterion;
+        o["protect"] = args->protect;
+        std::map<std::string, double> per_group;
+        for (const auto& p : args->per_layer) per_group.insert(parseOverride(p));
+        o["per_group"] = per_group;
+        if (!args->allocate.empty()) o["allocate"] = allocateOptions(*args, step.results);
+      }
       nlohmann::json report;
       report["clean"] = loaded.clean.toJson();  // the first step of what prune did
       report["model"] = args->model;
@@ -170,74 +178,53 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       }
       const InputShapes* sizes = shapes ? &*shapes : nullptr;
       text << inputReport(&loaded.clean, sizes);
-      const ModelStats before = computeStats(model, sizes);
+      pipeline::SingleStepResult done = pipeline::runSingleStep(model, step);
+      const nlohmann::json& result = done.output.result;
+      const nlohmann::json& pass = result.at("pass_result");
+      report["options"] = done.options;  // the recipe step that does the same
+      report["result"] = pass;
+      report["coverage"] = result.at("coverage");
+      const Coverage coverage = coverageFromJson(result.at("coverage"));
       if (args->method == "magnitude") {
-        PruneMagnitudeOptions o;
-        o.sparsity = args->ratio;
-        o.scope = args->scope;
-        for (const auto& p : args->per_layer) o.per_layer.insert(parseOverride(p));
-        for (const auto& p : args->protect)
-          o.exclude_regex += (o.exclude_regex.empty() ? "" : "|") + ("(" + p + ")");
-        auto r = pruneMagnitude(model, o, sizes);
-        finishGraphEdit(model, "prune_magnitude");
-        report["options"] = o;
-        report["result"] = r.toJson();
-        text << "layers pruned        " << r.layers.size() << "\n"
+        const double weights = pass.at("weights").get<double>(), zeros = pass.at("zeros").get<double>();
+        text << "layers pruned        " << pass.at("layers").size() << "\n"
              << "sparsity             " << std::fixed << std::setprecision(1)
-             << (r.weights ? 100.0 * r.zeros / r.weights : 0.0) << "% of " << withCommas(r.weights)
-             << " weights\n"
-             << "ONNX file size       " << humanBytes(r.size_before.onnx_file_bytes) << " -> "
-             << humanBytes(r.size_after.onnx_file_bytes) << "  (zeros still take space in ONNX)\n"
-             << "zstd download size   " << humanBytes(r.size_before.zstd_compressed_bytes) << " -> "
-             << humanBytes(r.size_after.zstd_compressed_bytes) << "\n";
-        report["coverage"] = r.coverage.toJson();
-        for (const auto& line : r.coverage.lines("pruned")) text << "coverage             " << line << "\n";
+             << (weights > 0 ? 100.0 * zeros / weights : 0.0) << "% of "
+             << withCommas(pass.at("weights").get<int64_t>()) << " weights\n"
+             << "ONNX file size       " << humanBytes(pass["size_before"]["onnx_file_bytes"].get<double>())
+             << " -> " << humanBytes(pass["size_after"]["onnx_file_bytes"].get<double>())
+             << "  (zeros still take space in ONNX)\n"
+             << "zstd download size   "
+             << humanBytes(pass["size_before"]["zstd_compressed_bytes"].get<double>()) << " -> "
+             << humanBytes(pass["size_after"]["zstd_compressed_bytes"].get<double>()) << "\n";
+        for (const auto& line : coverage.lines("pruned")) text << "coverage             " << line << "\n";
       } else {
-        PruneChannelsOptions o;
-        o.ratio = args->ratio;
-        o.round_to = args->round_to;
-        o.criterion = args->criterion;
-        o.protect = args->protect;
-        for (const auto& p : args->per_layer) o.per_group.insert(parseOverride(p));
-        if (!args->allocate.empty()) {
-          const Allocation a = allocate(model, *args, job.get());
-          o.ratio = 0.0;
-          o.per_group = a.ratios;
-          report["allocation"] = a.toJson();
-          text << "allocation   " << args->allocate << ": " << std::setprecision(4) << a.metric_before
-               << " -> " << a.metric_after << (a.reached ? "" : "  (target NOT reached)")
-               << ", predicted drop " << std::setprecision(3) << 100.0 * a.predicted_accuracy_drop
+        if (result.contains("allocation")) {
+          const nlohmann::json& a = result.at("allocation");
+          report["allocation"] = a;
+          text << "allocation   " << args->allocate << ": " << std::setprecision(4)
+               << a.at("metric_before").get<double>() << " -> " << a.at("metric_after").get<double>()
+               << (a.at("reached").get<bool>() ? "" : "  (target NOT reached)") << ", predicted drop "
+               << std::setprecision(3) << 100.0 * a.at("predicted_accuracy_drop").get<double>()
                << " points\n";
         }
-        auto r = pruneChannels(model, o, {}, sizes);
-        report["options"] = o;
-        report["result"] = r.toJson();
-        report["coverage"] = r.coverage.toJson();
-        const bool asked = o.ratio > 0 || std::any_of(o.per_group.begin(), o.per_group.end(),
-                                                      [](const auto& kv) { return kv.second > 0; });
-        if (!r.prunedAnything() && asked) {
-          // No silent partial success: nothing written, exit non-zero, and every reason listed.
-          std::string why;
-          for (const auto& line : r.coverage.lines("pruned", 5)) why += "\n  " + line;
-          throw Error("prune: nothing in '" + args->model + "' could be pruned at this ratio" + why);
-        }
-        for (const auto& g : r.groups)
-          if (g.units_after != g.units_before)
-            text << std::left << std::setw(64) << g.id << std::right << std::setw(6) << g.units_before
-                 << " -> " << g.units_after << '\n';
-        text << "parameters   " << withCommas(r.params_before) << " -> " << withCommas(r.params_after) << "\n"
-             << "MACs         " << humanCount(static_cast<double>(r.macs_before)) << " -> "
-             << humanCount(static_cast<double>(r.macs_after)) << (sizes ? " at " + sizes->describe() : "")
+        for (const auto& g : pass.at("groups"))
+          if (g.at("units_after") != g.at("units_before"))
+            text << std::left << std::setw(64) << g.at("id").get<std::string>() << std::right << std::setw(6)
+                 << g.at("units_before").get<int64_t>() << " -> " << g.at("units_after").get<int64_t>()
+                 << '\n';
+        text << "parameters   " << withCommas(pass.at("params_before").get<int64_t>()) << " -> "
+             << withCommas(pass.at("params_after").get<int64_t>()) << "\n"
+             << "MACs         " << humanCount(pass.at("macs_before").get<double>()) << " -> "
+             << humanCount(pass.at("macs_after").get<double>()) << (sizes ? " at " + sizes->describe() : "")
              << "\n";
-        for (const auto& line : r.coverage.lines("pruned")) text << "coverage     " << line << "\n";
+        for (const auto& line : coverage.lines("pruned")) text << "coverage     " << line << "\n";
       }
+      const Model& pruned = *done.output.model;
       job->report(0.8, "saving");
-      model.save(args->output);  // checked, atomic, refuses the input path
-      const ModelStats after = computeStats(model, sizes);
-      report["params_before"] = before.params;
-      report["params_after"] = after.params;
-      report["macs_before"] = before.macs;
-      report["macs_after"] = after.macs;
+      pruned.save(args->output);  // checked, atomic, refuses the input path
+      for (const char* key : {"params_before", "params_after", "macs_before", "macs_after"})
+        report[key] = result.at(key);
       report["onnx_file_bytes"] = static_cast<int64_t>(std::filesystem::file_size(args->output));
       report["zstd_compressed_bytes"] = zstdCompressedSize(readFile(args->output));
       if (!args->report.empty()) writeFileAtomic(args->report, report.dump(2) + "\n");

@@ -1,5 +1,7 @@
 // edgetune-cli quantize MODEL -o OUT: static/dynamic INT8, FP16 or weight-only INT8, with calibration,
-// exclusions, mixed precision, an error diagnosis table and the "will it be faster?" check.
+// exclusions, mixed precision, an error diagnosis table and the "will it be faster?" check. The quantization
+// is the pipeline's "quantize" step (single_step.h); the checks around it (what ONNX Runtime fuses, the
+// diagnosis, the speed-up check) measure its output.
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -10,6 +12,7 @@
 #include "core/analysis/speedup_check.h"
 #include "core/ir/model.h"
 #include "core/passes/quantize_passes.h"
+#include "core/pipeline/single_step.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -103,7 +106,6 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
 
       LoadedModel loaded = loadModel(args->model, args->input);
       const Model& original = loaded.model;  // the cleaned model: the float reference for every comparison
-      Model model = original;
       // Sizes for MACs: --shape, then a dataset example, then the defaults. A dynamic image size nobody gave
       // leaves coverage MACs at the declared sizes (said on stderr) rather than failing the quantization.
       // The dataset is opened once: it gives the sizes, the calibration examples and the diagnosis examples.
@@ -119,11 +121,23 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
             std::string("sizes: ") + e.what() + " (coverage MACs counted with symbolic dimensions as 1)\n";
       }
       auto job = makeJob(global, "quantize");
-      PassContext context(job.get());
-      QuantizePass pass(o);
-      if (data) pass.setDataset(data);
-      if (shapes) pass.setInputShapes(*shapes);
-      PassReport report = pass.apply(model, context);
+      pipeline::SingleStep step;
+      step.kind = "quantize";
+      step.options = o;
+      step.options["data"] = "calibration";  // the role `data` is handed in under
+      step.options["shapes"] = args->input.shapes;
+      // The step's own clean-up is the front door's again (a no-op on the cleaned model); --no-clean turns
+      // off both, so the model is quantized exactly as given.
+      step.options["clean"] = !args->input.no_clean;
+      if (data) step.datasets["calibration"] = data;
+      step.job = job.get();
+      pipeline::SingleStepResult done = pipeline::runSingleStep(original, step);
+      Model& model = *done.output.model;
+      const nlohmann::json& pass_report = done.output.result.at("report");
+      const std::optional<Coverage> coverage =
+          pass_report.contains("coverage")
+              ? std::optional<Coverage>(coverageFromJson(pass_report["coverage"]))
+              : std::nullopt;
       endProgress();
 
       // No silent partial success: static INT8 is only fast when (almost) every MAC runs in an integer
@@ -132,15 +146,14 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       std::vector<std::string> warnings;
       if (o.mode == "static") {
         ort_macs = integerMacsInOrt(original, model, shapes ? &*shapes : nullptr);
-        if (report.coverage && report.coverage->total_macs > 0 &&
-            report.coverage->skippedMacs() * 10 > report.coverage->total_macs) {
+        if (coverage && coverage->total_macs > 0 && coverage->skippedMacs() * 10 > coverage->total_macs) {
           std::string names;
-          for (const auto& n : report.coverage->topSkipped(5))
+          for (const auto& n : coverage->topSkipped(5))
             names += (names.empty() ? "" : ", ") + n.op_type + " '" + n.name + "'";
           char share[32];
           std::snprintf(share, sizeof(share), "%.1f%%",
-                        100.0 * static_cast<double>(report.coverage->skippedMacs()) /
-                            static_cast<double>(report.coverage->total_macs));
+                        100.0 * static_cast<double>(coverage->skippedMacs()) /
+                            static_cast<double>(coverage->total_macs));
           warnings.push_back(std::string(share) + " of MACs stay in float; largest: " + names);
         }
         if (ort_macs->float_model_macs > 0 && ort_macs->integerShare() < 0.9) {
@@ -160,7 +173,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       }
       model.save(args->output);
 
-      nlohmann::json j = report.toJson();
+      nlohmann::json j = pass_report;
       j["clean"] = loaded.clean.toJson();  // the first step: what canonicalize did on the way in
       j["input"] = args->model;
       j["output"] = args->output;
@@ -173,9 +186,9 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       j["warnings"] = warnings;
       std::ostringstream text;
       text << inputReport(&loaded.clean, shapes ? &*shapes : nullptr) << sizes_note;
-      for (const auto& line : report.lines) text << "  " << line << "\n";
-      if (report.coverage)
-        for (const auto& line : report.coverage->lines(o.mode == "fp16" ? "converted" : "quantized"))
+      for (const auto& line : pass_report.at("lines")) text << "  " << line.get<std::string>() << "\n";
+      if (coverage)
+        for (const auto& line : coverage->lines(o.mode == "fp16" ? "converted" : "quantized"))
           text << "  " << line << "\n";
       if (ort_macs) {
         char line[160];

@@ -1,8 +1,10 @@
-// edgetune-cli sensitivity MODEL --data SPEC: accuracy of each prune group at ratios 0.1..0.9.
+// edgetune-cli sensitivity MODEL --data SPEC: accuracy of each prune group at ratios 0.1..0.9, as the
+// pipeline's "sensitivity" step (single_step.h).
 #include "app/cli/cli_common.h"
 #include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
+#include "core/pipeline/single_step.h"
 #include "core/util/files.h"
 
 namespace edgetune::cli {
@@ -48,25 +50,26 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
       const Model& model = loaded.model;
       auto dataset = openDataset(args->data);
       const ExampleShapes example = exampleShapesOf(*dataset);
-      SensitivityOptions o;
-      o.input_shapes = resolveShapes(model, args->input, &example);
-      o.ratios = args->ratios;
-      o.limit = args->limit;
-      o.seed = args->seed;
-      o.batch_size = args->batch;
-      o.round_to = args->round_to;
-      o.criterion = args->criterion;
-      o.groups = args->groups;
-      o.ort.intra_op_threads = args->threads;
+      const InputShapes shapes = resolveShapes(model, args->input, &example);  // for the report's first lines
       auto job = makeJob(global, "sensitivity");
-      SensitivityResult r = analyzeSensitivity(model, *dataset, o, job.get());
+      pipeline::SingleStep step;
+      step.kind = "sensitivity";
+      step.options = {{"ratios", args->ratios},       {"limit", args->limit},
+                      {"seed", args->seed},           {"batch_size", args->batch},
+                      {"round_to", args->round_to},   {"criterion", args->criterion},
+                      {"groups", args->groups},       {"threads", args->threads},
+                      {"shapes", args->input.shapes}, {"data", "validation"}};
+      step.datasets["validation"] = dataset;
+      step.job = job.get();
+      const pipeline::SingleStepResult done = pipeline::runSingleStep(model, step);
+      const SensitivityResult r = SensitivityResult::fromJson(done.output.result);
       endProgress();
       if (!args->csv.empty()) writeFileAtomic(args->csv, r.toCsv());
-      if (!args->json_file.empty()) writeFileAtomic(args->json_file, r.toJson().dump(2) + "\n");
-      nlohmann::json j = r.toJson();
+      if (!args->json_file.empty()) writeFileAtomic(args->json_file, done.output.result.dump(2) + "\n");
+      nlohmann::json j = done.output.result;
       j["clean"] = loaded.clean.toJson();
-      j["input_shapes"] = o.input_shapes.toJson();
-      emit(global, j, inputReport(&loaded.clean, &o.input_shapes) + r.toTable());
+      j["input_shapes"] = shapes.toJson();
+      emit(global, j, inputReport(&loaded.clean, &shapes) + r.toTable());
       return 0;
     };
   });

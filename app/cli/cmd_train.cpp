@@ -1,25 +1,28 @@
-// edgetune-cli train / finetune / distill: train an ONNX (or model-zoo) model with the libtorch interpreter.
+// edgetune-cli train / finetune / distill / recover / qat: train an ONNX (or model-zoo) model with the
+// libtorch interpreter. Each is the pipeline's training step of that name (train: finetune) run on its own
+// (single_step.h), through one flow: open the data, run the step with its epochs printed as they end, write
+// the model, report (test accuracy through the evaluate step).
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include "app/cli/cli_common.h"
-#include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
 #include "core/data/readers.h"
 #include "core/data/tokenizer.h"
 #include "core/ir/model.h"
+#include "core/pipeline/single_step.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/zoo/model_source.h"
 
 #ifdef EDGETUNE_HAVE_TRAINING
-#include "core/train/qat.h"
-#include "core/train/recovery.h"
+#include "core/passes/quantize_passes.h"
 #include "core/train/trainer.h"
-#include "core/train/transfer.h"
 #endif
 
 namespace edgetune::cli {
@@ -141,22 +144,85 @@ std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std:
       std::chrono::seconds(30));
 }
 
-TrainOptions resolvedOptions(const TrainArgs& a) {
-  TrainOptions o = a.options;
-  o.optimizer = parseOptimizer(a.optimizer);
-  o.schedule = parseSchedule(a.schedule);
-  o.nesterov = !a.no_nesterov;
-  o.augment.enabled = a.augment;
-  o.augment.horizontal_flip = !a.no_flip;
-  o.checkpoint_dir = a.checkpoint;
-  o.resume = a.resume;
-  return o;
+// True if `model` already holds int8 weights behind DequantizeLinear (a static QDQ model).
+bool isStaticQdq(const Model& model) {
+  for (const auto& n : model.graph().node())
+    if (n.op_type() == "DequantizeLinear" && n.input_size() > 0)
+      if (const auto* init = model.initializer(n.input(0));
+          init && init->data_type() == onnx::TensorProto::INT8)
+        return true;
+  return false;
 }
 
-int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& title, Model model) {
-  TrainOptions o = resolvedOptions(a);
-  if (!model.sourcePath().empty() && samePath(model.sourcePath(), a.output))
+// The trainer's flags as the training steps' options (steps_training.cpp's names).
+nlohmann::json trainerOptions(const TrainArgs& a, bool has_validation) {
+  const TrainOptions& o = a.options;
+  return {{"epochs", o.epochs},
+          {"batch_size", o.batch_size},
+          {"optimizer", a.optimizer},
+          {"lr", o.learning_rate},
+          {"momentum", o.momentum},
+          {"nesterov", !a.no_nesterov},
+          {"weight_decay", o.weight_decay},
+          {"schedule", a.schedule},
+          {"warmup", o.warmup_epochs},
+          {"step_epochs", o.step_epochs},
+          {"step_gamma", o.step_gamma},
+          {"label_smoothing", o.label_smoothing},
+          {"augment", a.augment},
+          {"crop_padding", o.augment.crop_padding},
+          {"flip", !a.no_flip},
+          {"seed", o.seed},
+          {"threads", o.threads},
+          {"max_steps_per_epoch", o.max_steps_per_epoch},
+          {"output", o.output},
+          {"data", "train"},
+          {"validation", has_validation ? "validation" : ""},
+          // --checkpoint DIR is the checkpoint folder itself; without it the step keeps one in its
+          // temporary folder, which goes when the command ends (as no checkpoint did before).
+          {"checkpoint_dir", a.checkpoint},
+          {"resume", a.resume}};
+}
+
+// What one training command adds to the shared flow: its step kind, the options beyond the trainer's, the
+// models they name (a teacher, by its file name) and extra datasets (calibration).
+struct TrainingStep {
+  std::string kind;
+  nlohmann::json options = nlohmann::json::object();
+  pipeline::MappedStepContext::ModelMap models;
+  std::map<std::string, std::shared_ptr<const Dataset>> datasets;
+};
+
+// What the command's own report lines read: its input, the step's result, the datasets.
+struct TrainingOutcome {
+  const Model& input;
+  const pipeline::SingleStepResult& done;
+  const Dataset& train;
+  std::shared_ptr<const Dataset> validation, test;  // null when not given
+  int threads;                                      // --threads, for ONNX Runtime too
+  JobContext* job;
+};
+
+// Accuracy in ONNX Runtime, through the "evaluate" step (what `edgetune-cli eval` runs).
+double ortAccuracy(const Model& model, const std::shared_ptr<const Dataset>& data, int threads,
+                   JobContext* job) {
+  pipeline::SingleStep step;
+  step.kind = "evaluate";
+  step.options = {{"data", "test"}, {"threads", threads}};
+  step.datasets["test"] = data;
+  step.job = job;
+  return pipeline::runSingleStep(model, step).output.result.at("top1").get<double>();
+}
+
+using ReportLines = std::function<void(const TrainingOutcome&, nlohmann::json&, std::ostringstream&)>;
+
+// The one flow of train, finetune, distill, recover and qat: open the data, run the training step with its
+// epochs printed as they end, write the model, then the shared report and the command's own lines.
+int runTrainingCommand(const GlobalOptions& global, const TrainArgs& a, const std::string& title,
+                       TrainingStep training, const Model& input, const ReportLines& report_lines) {
+  if (!input.sourcePath().empty() && samePath(input.sourcePath(), a.output))
     throw Error(a.output + ": refusing to overwrite the input model; choose another output file");
+  if (a.resume && a.checkpoint.empty()) throw Error(title + ": --resume needs --checkpoint DIR");
 
   if (a.build_vocab > 0) buildVocabFor(a.data, a.build_vocab, global);
   auto train = openDataset(a.data);
@@ -165,94 +231,69 @@ int runTraining(const GlobalOptions& global, TrainArgs& a, const std::string& ti
   if (test) {
     // Fail before hours of training, not after.
     std::vector<TensorInfo> infos;
-    for (const auto& v : model.inputs()) infos.push_back({v.name, v.type, v.shape});
+    for (const auto& v : input.inputs()) infos.push_back({v.name, v.type, v.shape});
     checkInputsFit(infos, test->features(), test->name());
   }
   if (!global.quiet)
-    std::cerr << title << ": " << model.origin() << " on " << train->name()
+    std::cerr << title << ": " << input.origin() << " on " << train->name()
               << (val ? ", validation " + val->name() : std::string()) << "\n";
 
+  pipeline::SingleStep step;
+  step.kind = training.kind;
+  step.options = trainerOptions(a, val != nullptr);
+  step.options.update(training.options);
+  step.models = std::move(training.models);
+  step.datasets = std::move(training.datasets);
+  step.datasets["train"] = train;
+  if (val) step.datasets["validation"] = val;
   auto job = makeTrainJob(global, title);
-  auto on_epoch = [&](const EpochStats& s) {
+  step.job = job.get();
+  step.on_line = [&global, &title](const std::string& line) {
     if (global.quiet) return;
     endProgress();
-    char line[256];
-    std::snprintf(line, sizeof line,
-                  "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n", s.epoch,
-                  o.epochs, s.train_loss, 100 * s.train_accuracy,
-                  s.validation_accuracy >= 0 ? percent(s.validation_accuracy).c_str() : "-", s.learning_rate,
-                  s.examples_per_second, s.seconds);
-    std::cerr << line << std::flush;
+    // Epoch lines as they are; anything else the step says (the head it trains) under the command's name.
+    std::cerr << (line.rfind("epoch ", 0) == 0 ? "" : title + ": ") << line << "\n" << std::flush;
   };
-  TrainResult result = trainModel(model, *train, val.get(), o, job.get(), on_epoch);
-  result.model.save(a.output);
+  const pipeline::SingleStepResult done = pipeline::runSingleStep(input, step);
+  done.output.model->save(a.output);
 
+  const nlohmann::json& result = done.output.result;
   nlohmann::json j;
   j["output"] = a.output;
   j["dataset"] = train->name();
-  j["epochs"] = o.epochs;
-  j["resumed_from_epoch"] = result.resumed_from_epoch;
-  j["seconds"] = result.seconds;
-  j["history"] = nlohmann::json::array();
-  for (const auto& s : result.history)
-    j["history"].push_back({{"epoch", s.epoch},
-                            {"train_loss", s.train_loss},
-                            {"train_accuracy", s.train_accuracy},
-                            {"validation_accuracy", s.validation_accuracy},
-                            {"examples_per_second", s.examples_per_second}});
+  j["epochs"] = result.at("epochs");
+  j["seconds"] = result.at("seconds");
+  j["history"] = result.at("history");
   std::ostringstream text;
   text << "output       " << a.output << "\n";
-  text << "trained on   " << train->name() << ", " << o.epochs << " epochs";
-  if (result.resumed_from_epoch) text << " (resumed after epoch " << result.resumed_from_epoch << ")";
-  text << ", " << static_cast<int>(result.seconds) << " s\n";
-  if (!result.history.empty()) {
-    const auto& last = result.history.back();
-    text << "final loss   " << last.train_loss << ", train accuracy " << percent(last.train_accuracy) << "\n";
-    if (last.validation_accuracy >= 0) {
-      text << "validation   " << percent(last.validation_accuracy) << " (" << val->name() << ")\n";
-      j["validation_accuracy"] = last.validation_accuracy;
-    }
-  }
-  if (test) {
-    OrtOptions ort;
-    ort.intra_op_threads = o.threads;
-    auto executor = makeOrtExecutor(result.model, ort);
-    EvalOptions eval;
-    EvalResult r = evaluate(*executor, *test, eval, job.get());
-    text << "test         " << percent(r.top1) << " in ONNX Runtime (" << test->name() << ")\n";
-    j["test_accuracy"] = r.top1;
-  }
+  report_lines({input, done, *train, val, test, a.options.threads, job.get()}, j, text);
   emit(global, j, text.str());
   return 0;
 }
 
-double ortAccuracy(const Model& model, const Dataset& data, int threads, JobContext* job) {
-  OrtOptions ort;
-  ort.intra_op_threads = threads;
-  auto executor = makeOrtExecutor(model, ort);
-  return evaluate(*executor, data, EvalOptions{}, job).top1;
-}
-
-void printEpoch(const GlobalOptions& global, const EpochStats& s, int epochs) {
-  if (global.quiet) return;
-  endProgress();
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s\n", s.epoch, epochs,
-                s.train_loss, 100 * s.train_accuracy,
-                s.validation_accuracy >= 0 ? percent(s.validation_accuracy).c_str() : "-", s.learning_rate,
-                s.examples_per_second, s.seconds);
-  std::cerr << line << std::flush;
-}
-
-nlohmann::json historyJson(const std::vector<EpochStats>& history) {
-  nlohmann::json h = nlohmann::json::array();
-  for (const auto& s : history)
-    h.push_back({{"epoch", s.epoch},
-                 {"train_loss", s.train_loss},
-                 {"train_accuracy", s.train_accuracy},
-                 {"validation_accuracy", s.validation_accuracy}});
-  return h;
+// train, finetune and distill: the training, validation and test figures.
+void trainedLines(const TrainingOutcome& t, nlohmann::json& j, std::ostringstream& text) {
+  const nlohmann::json& result = t.done.output.result;
+  const int resumed = result.value("resumed_from_epoch", 0);
+  j["resumed_from_epoch"] = resumed;
+  text << "trained on   " << t.train.name() << ", " << result.at("epochs").get<int>() << " epochs";
+  if (resumed) text << " (resumed after epoch " << resumed << ")";
+  text << ", " << static_cast<int>(result.at("seconds").get<double>()) << " s\n";
+  if (!result.at("history").empty()) {
+    const nlohmann::json& last = result.at("history").back();
+    text << "final loss   " << last.at("train_loss").get<double>() << ", train accuracy "
+         << percent(last.at("train_accuracy").get<double>()) << "\n";
+    const double validation = last.at("validation_accuracy").get<double>();
+    if (validation >= 0) {
+      text << "validation   " << percent(validation) << " (" << t.validation->name() << ")\n";
+      j["validation_accuracy"] = validation;
+    }
+  }
+  if (t.test) {
+    const double accuracy = ortAccuracy(*t.done.output.model, t.test, t.threads, t.job);
+    text << "test         " << percent(accuracy) << " in ONNX Runtime (" << t.test->name() << ")\n";
+    j["test_accuracy"] = accuracy;
+  }
 }
 
 struct RecoverArgs {
@@ -264,60 +305,6 @@ struct RecoverArgs {
   std::string gradual_exclude;
 };
 
-int runRecover(const GlobalOptions& global, RecoverArgs& a) {
-  RecoveryOptions o;
-  o.train = resolvedOptions(a.train);
-  const Model pruned = loadModel(a.train.model, a.train.input, /*fold_batchnorm=*/false).model;
-  if (samePath(a.train.model, a.train.output))
-    throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
-  if (!a.mask_from.empty()) {
-    if (a.no_masks) throw Error("recover: --mask-from and --no-masks contradict each other");
-    o.masks = masksFromZeros(Model::load(a.mask_from));
-    if (o.masks.empty()) throw Error(a.mask_from + ": has no zero weights to take masks from (--mask-from)");
-  }
-  o.masks_from_zeros = !a.no_masks;
-  o.gradual_sparsity = a.gradual;
-  o.gradual_epochs = a.gradual_epochs;
-  o.gradual_exclude_regex = a.gradual_exclude;
-  auto train = openDataset(a.train.data);
-  std::shared_ptr<const Dataset> val = a.train.val.empty() ? nullptr : openDataset(a.train.val);
-  std::shared_ptr<const Dataset> test = a.train.test.empty() ? nullptr : openDataset(a.train.test);
-  auto job = makeTrainJob(global, "recover");
-  RecoveryResult r = recoverPruned(pruned, *train, val.get(), o, job.get(),
-                                   [&](const EpochStats& s) { printEpoch(global, s, o.train.epochs); });
-  r.model.save(a.train.output);
-
-  nlohmann::json j;
-  j["output"] = a.train.output;
-  j["dataset"] = train->name();
-  j["epochs"] = o.train.epochs;
-  j["masked_weights"] = r.masked_weights;
-  j["distilled_from"] = o.train.distill.teacher_path;
-  j["seconds"] = r.seconds;
-  j["history"] = historyJson(r.history);
-  std::ostringstream text;
-  text << "output       " << a.train.output << "\n";
-  text << "recovered    " << o.train.epochs << " epochs on " << train->name()
-       << (o.train.distill.teacher_path.empty() ? "" : ", distilled from " + o.train.distill.teacher_path)
-       << ", " << r.masked_weights << " pruned weights held at zero\n";
-  if (r.accuracy_before >= 0) {
-    j["validation_accuracy_before"] = r.accuracy_before;
-    j["validation_accuracy"] = r.final_validation_accuracy;
-    text << "validation   " << percent(r.accuracy_before) << " -> " << percent(r.final_validation_accuracy)
-         << " (" << val->name() << ")\n";
-  }
-  if (test) {
-    const double before = ortAccuracy(pruned, *test, o.train.threads, job.get());
-    const double after = ortAccuracy(r.model, *test, o.train.threads, job.get());
-    j["test_accuracy_before"] = before;
-    j["test_accuracy"] = after;
-    text << "test         " << percent(before) << " -> " << percent(after) << " in ONNX Runtime ("
-         << test->name() << ")\n";
-  }
-  emit(global, j, text.str());
-  return 0;
-}
-
 struct QatArgs {
   TrainArgs train;
   std::string calib;
@@ -325,81 +312,14 @@ struct QatArgs {
   bool per_tensor = false;
 };
 
-// True if `model` already holds int8 weights behind DequantizeLinear (a static QDQ model).
-bool isStaticQdq(const Model& model) {
-  for (const auto& n : model.graph().node())
-    if (n.op_type() == "DequantizeLinear" && n.input_size() > 0)
-      if (const auto* init = model.initializer(n.input(0));
-          init && init->data_type() == onnx::TensorProto::INT8)
-        return true;
-  return false;
-}
-
-int runQat(const GlobalOptions& global, QatArgs& a) {
-  const TrainOptions to = resolvedOptions(a.train);
-  const Model input = loadModel(a.train.model, a.train.input, /*fold_batchnorm=*/false).model;
-  if (samePath(a.train.model, a.train.output))
-    throw Error(a.train.output + ": refusing to overwrite the input model; choose another output file");
-  auto train = openDataset(a.train.data);
-  std::shared_ptr<const Dataset> val = a.train.val.empty() ? nullptr : openDataset(a.train.val);
-  std::shared_ptr<const Dataset> test = a.train.test.empty() ? nullptr : openDataset(a.train.test);
-  auto job = makeTrainJob(global, "qat");
-  auto on_epoch = [&](const EpochStats& s) { printEpoch(global, s, to.epochs); };
-  QatResult r;
-  const bool from_qdq = isStaticQdq(input);
-  if (from_qdq) {
-    if (!a.calib.empty() && !global.quiet)
-      std::cerr << "qat: " << a.train.model
-                << " is already quantized; its scales are used and --calib is ignored\n";
-    r = quantizationAwareTrainingFromQdq(input, *train, val.get(), to, a.quantize.reduce_range, job.get(),
-                                         on_epoch);
-  } else {
-    if (a.calib.empty())
-      throw Error("qat: " + a.train.model +
-                  " is a float model; --calib SPEC is needed for the post-training scales");
-    QatOptions o;
-    o.train = to;
-    o.quantize = a.quantize;
-    o.quantize.mode = "static";
-    o.quantize.per_channel = !a.per_tensor;
-    auto calib = openDataset(a.calib);
-    r = quantizationAwareTraining(input, *train, val.get(), *calib, o, job.get(), on_epoch);
-  }
-  r.model.save(a.train.output);
-
-  nlohmann::json j;
-  j["output"] = a.train.output;
-  j["dataset"] = train->name();
-  j["epochs"] = to.epochs;
-  j["weights_trained"] = r.weights;
-  j["started_from"] = from_qdq ? "qdq model" : "post-training quantization";
-  j["seconds"] = r.seconds;
-  j["history"] = historyJson(r.history);
-  std::ostringstream text;
-  text << "output       " << a.train.output << "\n";
-  text << "QAT          " << to.epochs << " epochs on " << train->name() << ", " << r.weights
-       << " int8 weight tensors trained through fake quantization\n";
-  // Accuracy of quantized models is measured in ONNX Runtime (on --test, else --val).
-  const Dataset* eval_set = test ? test.get() : val.get();
-  if (eval_set) {
-    const double ptq = ortAccuracy(r.ptq_model, *eval_set, to.threads, job.get());
-    const double qat = ortAccuracy(r.model, *eval_set, to.threads, job.get());
-    j["ptq_accuracy"] = ptq;
-    j["qat_accuracy"] = qat;
-    j["accuracy_dataset"] = eval_set->name();
-    text << "accuracy     PTQ " << percent(ptq) << " -> QAT " << percent(qat) << " in ONNX Runtime ("
-         << eval_set->name() << ")\n";
-  }
-  emit(global, j, text.str());
-  return 0;
-}
-
 #endif  // EDGETUNE_HAVE_TRAINING
 
 }  // namespace
 
 #ifdef EDGETUNE_HAVE_TRAINING
 
+// train: a model trained from the weights it has (a zoo model's initial ones) is the finetune step's trainer
+// with the head left as it is and nothing frozen.
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "Train a model (ONNX file or zoo:ARCH?key=value) on a dataset");
@@ -409,7 +329,10 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
-      return runTraining(global, *a, "train", loadModelSpec(a->model, a->input, global));
+      const Model model = loadModelSpec(a->model, a->input, global);
+      return runTrainingCommand(global, *a, "train",
+                                {"finetune", {{"classes", 0}, {"freeze", false}}, {}, {}}, model,
+                                trainedLines);
     };
   });
 }
@@ -426,14 +349,43 @@ void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
-      Model model = loadModelSpec(a->model, a->input, global);
-      ClassifierHead head = findClassifierHead(model, a->options.output);
-      if (a->classes > 0) head = replaceClassifierHead(model, a->classes, a->options.seed, a->options.output);
-      if (a->freeze) a->options.frozen = parametersBeforeHead(model, head);
-      if (!global.quiet)
-        std::cerr << "finetune: head " << head.node << " (" << head.in_features << " -> " << head.classes
-                  << " classes)" << (a->freeze ? ", everything before it frozen" : "") << "\n";
-      return runTraining(global, *a, "finetune", std::move(model));
+      const Model model = loadModelSpec(a->model, a->input, global);
+      return runTrainingCommand(global, *a, "finetune",
+                                {"finetune", {{"classes", a->classes}, {"freeze", a->freeze}}, {}, {}}, model,
+                                trainedLines);
+    };
+  });
+}
+
+void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand(
+      "distill", "Train a student model from a teacher's soft outputs (knowledge distillation)");
+  cmd->add_option("model", a->model, "Student: ONNX model file or zoo:ARCH[?key=value...]")->required();
+  cmd->add_option("--teacher", a->options.distill.teacher_path, "Teacher ONNX model (same classes)")
+      ->required();
+  cmd->add_option("--temperature", a->options.distill.temperature, "Softmax temperature T")
+      ->capture_default_str();
+  cmd->add_option("--alpha", a->options.distill.alpha, "Weight of the distillation term (1 - alpha: labels)")
+      ->capture_default_str();
+  cmd->add_option("--hint", a->hints, "Hint loss STUDENT_TENSOR:TEACHER_TENSOR (MSE, repeatable)");
+  cmd->add_option("--hint-weight", a->options.distill.hint_weight, "Weight of the hint losses")
+      ->capture_default_str();
+  addTrainingOptions(cmd, *a);
+  cmd->callback([a, &global, &run] {
+    run = [a, &global] {
+      const Model model = loadModelSpec(a->model, a->input, global);
+      const DistillOptions& d = a->options.distill;
+      // The teacher is read as the trainer always read it (as given, no clean-up), named by its file.
+      TrainingStep training{"distill",
+                            {{"teacher", d.teacher_path},
+                             {"temperature", d.temperature},
+                             {"alpha", d.alpha},
+                             {"hints", a->hints},
+                             {"hint_weight", d.hint_weight}},
+                            {{d.teacher_path, std::make_shared<const Model>(Model::load(d.teacher_path))}},
+                            {}};
+      return runTrainingCommand(global, *a, "distill", std::move(training), model, trainedLines);
     };
   });
 }
@@ -461,7 +413,53 @@ void addRecoverCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
                   "Epochs over which --gradual prunes (0 = all but the last)");
   cmd->add_option("--gradual-exclude", a->gradual_exclude, "Node-name regex --gradual never prunes");
   addTrainingOptions(cmd, a->train);
-  cmd->callback([a, &global, &run] { run = [a, &global] { return runRecover(global, *a); }; });
+  cmd->callback([a, &global, &run] {
+    run = [a, &global] {
+      const Model pruned = loadModelSpec(a->train.model, a->train.input, global);
+      const std::string& teacher = a->train.options.distill.teacher_path;
+      TrainingStep training{"recover",
+                            {{"teacher", teacher},
+                             {"temperature", a->train.options.distill.temperature},
+                             {"alpha", a->train.options.distill.alpha},
+                             {"masks", !a->no_masks},
+                             {"mask_from", a->mask_from},
+                             {"gradual", a->gradual},
+                             {"gradual_epochs", a->gradual_epochs},
+                             {"gradual_exclude", a->gradual_exclude}},
+                            {},
+                            {}};
+      // The teacher and the mask model are read as given, named by their files.
+      for (const std::string& path : {teacher, a->mask_from})
+        if (!path.empty() && !training.models.count(path))
+          training.models[path] = std::make_shared<const Model>(Model::load(path));
+      return runTrainingCommand(
+          global, a->train, "recover", std::move(training), pruned,
+          [&teacher](const TrainingOutcome& t, nlohmann::json& j, std::ostringstream& text) {
+            const nlohmann::json& r = t.done.output.result;
+            j["masked_weights"] = r.at("masked_weights");
+            j["distilled_from"] = teacher;
+            text << "recovered    " << r.at("epochs").get<int>() << " epochs on " << t.train.name()
+                 << (teacher.empty() ? "" : ", distilled from " + teacher) << ", "
+                 << r.at("masked_weights").get<int64_t>() << " pruned weights held at zero\n";
+            const double before = r.at("validation_accuracy_before").get<double>();
+            if (before >= 0) {
+              const double after = r.at("validation_accuracy").get<double>();
+              j["validation_accuracy_before"] = before;
+              j["validation_accuracy"] = after;
+              text << "validation   " << percent(before) << " -> " << percent(after) << " ("
+                   << t.validation->name() << ")\n";
+            }
+            if (t.test) {
+              const double test_before = ortAccuracy(t.input, t.test, t.threads, t.job);
+              const double test_after = ortAccuracy(*t.done.output.model, t.test, t.threads, t.job);
+              j["test_accuracy_before"] = test_before;
+              j["test_accuracy"] = test_after;
+              text << "test         " << percent(test_before) << " -> " << percent(test_after)
+                   << " in ONNX Runtime (" << t.test->name() << ")\n";
+            }
+          });
+    };
+  });
 }
 
 void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
@@ -485,33 +483,50 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_flag("--symmetric", a->quantize.symmetric_activations, "Symmetric activations");
   cmd->add_flag("--reduce-range", a->quantize.reduce_range, "Weights in [-63, 63]");
   addTrainingOptions(cmd, a->train);
-  cmd->callback([a, &global, &run] { run = [a, &global] { return runQat(global, *a); }; });
-}
-
-void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
-  auto a = std::make_shared<TrainArgs>();
-  auto* cmd = app.add_subcommand(
-      "distill", "Train a student model from a teacher's soft outputs (knowledge distillation)");
-  cmd->add_option("model", a->model, "Student: ONNX model file or zoo:ARCH[?key=value...]")->required();
-  cmd->add_option("--teacher", a->options.distill.teacher_path, "Teacher ONNX model (same classes)")
-      ->required();
-  cmd->add_option("--temperature", a->options.distill.temperature, "Softmax temperature T")
-      ->capture_default_str();
-  cmd->add_option("--alpha", a->options.distill.alpha, "Weight of the distillation term (1 - alpha: labels)")
-      ->capture_default_str();
-  cmd->add_option("--hint", a->hints, "Hint loss STUDENT_TENSOR:TEACHER_TENSOR (MSE, repeatable)");
-  cmd->add_option("--hint-weight", a->options.distill.hint_weight, "Weight of the hint losses")
-      ->capture_default_str();
-  addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
-      for (const auto& h : a->hints) {
-        const auto colon = h.find(':');
-        if (colon == std::string::npos || colon == 0 || colon + 1 == h.size())
-          throw Error("--hint '" + h + "' is not STUDENT_TENSOR:TEACHER_TENSOR");
-        a->options.distill.hints.emplace_back(h.substr(0, colon), h.substr(colon + 1));
-      }
-      return runTraining(global, *a, "distill", loadModelSpec(a->model, a->input, global));
+      const Model input = loadModelSpec(a->train.model, a->train.input, global);
+      const bool from_qdq = isStaticQdq(input);
+      if (from_qdq && !a->calib.empty() && !global.quiet)
+        std::cerr << "qat: " << a->train.model
+                  << " is already quantized; its scales are used and --calib is ignored\n";
+      if (!from_qdq && a->calib.empty())
+        throw Error("qat: " + a->train.model +
+                    " is a float model; --calib SPEC is needed for the post-training scales");
+      const QuantizeOptions& q = a->quantize;
+      TrainingStep training{"qat",
+                            {{"calibration_data", from_qdq ? "" : "calibration"},
+                             {"samples", q.samples},
+                             {"calibration", q.calibration},
+                             {"per_channel", !a->per_tensor},
+                             {"activation_type", q.activation_type},
+                             {"symmetric_activations", q.symmetric_activations},
+                             {"reduce_range", q.reduce_range}},
+                            {},
+                            {}};
+      if (!from_qdq) training.datasets["calibration"] = openDataset(a->calib);
+      return runTrainingCommand(
+          global, a->train, "qat", std::move(training), input,
+          [](const TrainingOutcome& t, nlohmann::json& j, std::ostringstream& text) {
+            const nlohmann::json& r = t.done.output.result;
+            j["weights_trained"] = r.at("weights_trained");
+            j["started_from"] = r.at("started_from");
+            text << "QAT          " << r.at("epochs").get<int>() << " epochs on " << t.train.name() << ", "
+                 << r.at("weights_trained").get<int64_t>()
+                 << " int8 weight tensors trained through fake quantization\n";
+            // Accuracy of quantized models is measured in ONNX Runtime (on --test, else --val).
+            const std::shared_ptr<const Dataset>& eval_set = t.test ? t.test : t.validation;
+            if (eval_set) {
+              const Model ptq_model = Model::load(t.done.work_dir / "ptq.onnx");  // the step's artifact
+              const double ptq = ortAccuracy(ptq_model, eval_set, t.threads, t.job);
+              const double qat = ortAccuracy(*t.done.output.model, eval_set, t.threads, t.job);
+              j["ptq_accuracy"] = ptq;
+              j["qat_accuracy"] = qat;
+              j["accuracy_dataset"] = eval_set->name();
+              text << "accuracy     PTQ " << percent(ptq) << " -> QAT " << percent(qat)
+                   << " in ONNX Runtime (" << eval_set->name() << ")\n";
+            }
+          });
     };
   });
 }

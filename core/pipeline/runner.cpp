@@ -13,6 +13,7 @@
 
 #include "core/deploy/sha256.h"
 #include "core/passes/canonicalize.h"
+#include "core/pipeline/mapped_step_context.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/zoo/model_source.h"
@@ -94,66 +95,6 @@ json readJsonFile(const fs::path& path) {
     return nullptr;  // a torn or foreign file is not a cache hit
   }
 }
-
-// What the running step sees: the models and results of the steps before it, the datasets opened once.
-class RunContext : public StepContext {
- public:
-  RunContext(const RecipeFile& recipe, const std::map<std::string, std::shared_ptr<const Model>>& models,
-             const std::map<std::string, json>& results,
-             std::map<std::string, std::shared_ptr<const Dataset>>& datasets)
-      : recipe_(recipe), models_(models), results_(results), datasets_(datasets) {}
-
-  void enter(const std::string& id, const std::string& input, JobContext* job, fs::path work_dir) {
-    id_ = id;
-    input_ = input;
-    job_ = job;
-    work_dir_ = std::move(work_dir);
-  }
-
-  const Model& input() const override { return modelOf(input_); }
-  const Model& base() const override { return modelOf("base"); }
-  const Model& modelOf(const std::string& id) const override {
-    const auto it = models_.find(id);
-    if (it == models_.end() || !it->second)
-      throw Error("step '" + id_ + "' reads the model of '" + id +
-                  "', which is not an earlier step with a model");
-    return *it->second;
-  }
-  const json& resultOf(const std::string& id) const override {
-    const auto it = results_.find(id);
-    if (it == results_.end())
-      throw Error("step '" + id_ + "' reads the result of '" + id +
-                  "', which is not an earlier step that ran");
-    return it->second;
-  }
-  const Dataset& dataset(const std::string& role) const override {
-    if (!hasDataset(role))
-      throw Error("step '" + id_ + "' reads the '" + role + "' dataset, but the recipe's datasets name none");
-    auto& slot = datasets_[role];
-    if (!slot) {
-      const std::string spec = expandSpec(recipe_.datasets.at(role), recipe_);
-      try {
-        slot = openDataset(spec);
-      } catch (const Error& e) {
-        throw Error("datasets." + role + " (" + spec + "): " + e.what());
-      }
-    }
-    return *slot;
-  }
-  bool hasDataset(const std::string& role) const override { return recipe_.datasets.count(role) > 0; }
-  JobContext* job() const override { return job_; }
-  fs::path workDir() const override { return work_dir_; }
-  const std::string& stepId() const override { return id_; }
-
- private:
-  const RecipeFile& recipe_;
-  const std::map<std::string, std::shared_ptr<const Model>>& models_;
-  const std::map<std::string, json>& results_;
-  std::map<std::string, std::shared_ptr<const Dataset>>& datasets_;
-  std::string id_, input_;
-  JobContext* job_ = nullptr;
-  fs::path work_dir_;
-};
 
 // Holds RUN_DIR/run.lock for the whole run: two runs into one folder (the studio and the CLI, two terminals)
 // would overwrite each other's step records. The kernel drops the lock when the process ends, so a crash
@@ -291,8 +232,17 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
   std::map<std::string, std::string> keys = {{"base", hashes["base"]}};
   std::map<std::string, fs::path> model_paths = {{"base", base_path}};
   std::map<std::string, json> results;
-  std::map<std::string, std::shared_ptr<const Dataset>> datasets;
-  RunContext context(recipe, models, results, datasets);
+  // What the running step sees: the models and results of the steps before it, the datasets opened once.
+  MappedStepContext context(
+      models, results, [&](const std::string& role) { return recipe.datasets.count(role) > 0; },
+      [&](const std::string& role) {
+        const std::string spec = expandSpec(recipe.datasets.at(role), recipe);
+        try {
+          return openDataset(spec);
+        } catch (const Error& e) {
+          throw Error("datasets." + role + " (" + spec + "): " + e.what());
+        }
+      });
 
   double done_weight = 0;
   std::string last_with_model = "base";

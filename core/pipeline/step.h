@@ -43,6 +43,9 @@ class StepContext {
   virtual std::filesystem::path workDir() const = 0;
   /// The step's id in the recipe (for messages).
   virtual const std::string& stepId() const = 0;
+  /// A line of the step's log as it happens (a training epoch), for a caller that shows it live (a CLI
+  /// command); the step returns it in StepOutput::lines too. Default: dropped.
+  virtual void logLine(const std::string& line) { (void)line; }
 };
 
 /// What a step gives back.

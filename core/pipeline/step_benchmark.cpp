@@ -20,13 +20,14 @@ struct BenchmarkStepOptions {
   std::string optimization = "all";  // host: disabled, basic, extended, all
   std::string device;                // empty: the host
   std::string name;                  // device: the model's folder there (default: the step id)
+  bool samples = false;  // host: keep every timed run's latency (samples_ms), as `edgetune-cli bench --json`
   DeviceConnection connection;
 };
 
 void to_json(nlohmann::json& j, const BenchmarkStepOptions& o) {
   j = {{"threads", o.threads}, {"runs", o.runs},     {"warmup", o.warmup},
        {"batch", o.batch},     {"shapes", o.shapes}, {"optimization", o.optimization},
-       {"device", o.device},   {"name", o.name}};
+       {"device", o.device},   {"name", o.name},     {"samples", o.samples}};
   writeConnection(j, o.connection);
 }
 
@@ -39,6 +40,7 @@ void readOptions(OptionsReader& r, BenchmarkStepOptions& o) {
   r.read("optimization", o.optimization);
   r.read("device", o.device);
   r.read("name", o.name);
+  r.read("samples", o.samples);
   readConnection(r, o.connection, kKind);
   if (o.threads.empty()) throwOptionError(kKind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
   for (int t : o.threads)
@@ -83,7 +85,7 @@ class BenchmarkStep final : public StepWithOptions<BenchmarkStepOptions> {
                                     std::to_string(options_.threads[i]) + " thread(s)");
       BenchmarkResult r = benchmarkModel(model, ort, bench, part.get());
       nlohmann::json j = r.toJson();
-      j.erase("samples_ms");  // results stay small: the percentiles say what the samples would
+      if (!options_.samples) j.erase("samples_ms");  // results stay small: the percentiles say enough
       per_threads[std::to_string(options_.threads[i])] = j;
       char line[160];
       std::snprintf(line, sizeof line, "host, %d thread(s): median %.3f ms, p90 %.3f ms (%d runs)",

@@ -33,11 +33,13 @@ class CleanStep final : public StepWithOptions<CleanOptions> {
     PassContext pass_context(context.job());
     const PassReport report = CleanupPass(options).apply(model, pass_context);
     StepOutput out;
-    out.result = {{"nodes_before", nodes_before},
-                  {"nodes_after", model.graph().node_size()},
-                  {"nodes_removed", report.nodes_removed},
-                  {"nodes_added", report.nodes_added},
-                  {"initializers_removed", report.initializers_removed}};
+    out.result = {
+        {"nodes_before", nodes_before},
+        {"nodes_after", model.graph().node_size()},
+        {"nodes_removed", report.nodes_removed},
+        {"nodes_added", report.nodes_added},
+        {"initializers_removed", report.initializers_removed},
+        {"report", report.toJson()}};  // the pass's own report, as `edgetune-cli clean --json` shows
     out.lines.push_back("clean-up: " + std::to_string(nodes_before) + " -> " +
                         std::to_string(model.graph().node_size()) + " nodes, " +
                         std::to_string(report.initializers_removed) + " initializers removed");

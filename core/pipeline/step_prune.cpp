@@ -111,6 +111,7 @@ class PruneStep final : public StepWithOptions<PruneOptions> {
       r["zstd_compressed_bytes_before"] = m.size_before.zstd_compressed_bytes;
       r["zstd_compressed_bytes_after"] = m.size_after.zstd_compressed_bytes;
       r["coverage"] = m.coverage.toJson();
+      r["pass_result"] = m.toJson();  // every layer, as `edgetune-cli prune --json` shows it
       for (const auto& line : m.coverage.lines("pruned")) out.lines.push_back("coverage: " + line);
     } else {
       PruneChannelsOptions o = options_.channels;
@@ -141,6 +142,7 @@ class PruneStep final : public StepWithOptions<PruneOptions> {
         if (g.units_after != g.units_before) groups[g.id] = {g.units_before, g.units_after};
       r["groups"] = groups;  // id -> [units before, after], the groups that changed
       r["coverage"] = c.coverage.toJson();
+      r["pass_result"] = c.toJson();  // every group in graph order, as `edgetune-cli prune --json` shows it
       for (const auto& line : c.coverage.lines("pruned")) out.lines.push_back("coverage: " + line);
     }
     const ModelStats after = computeStats(model, sizes);

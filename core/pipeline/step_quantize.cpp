@@ -15,11 +15,13 @@ struct QuantizeStepOptions {
   QuantizeStepOptions() { quantize.data = "calibration"; }
   QuantizeOptions quantize;  // quantize.data: the calibration role
   std::vector<std::string> shapes;
+  bool clean = true;  // the clean-up (BatchNorm folded) first; false: the input as it is (--no-clean)
 };
 
 void to_json(nlohmann::json& j, const QuantizeStepOptions& o) {
   j = o.quantize;
   j["shapes"] = o.shapes;
+  j["clean"] = o.clean;
 }
 
 void readOptions(OptionsReader& r, QuantizeStepOptions& o) {
@@ -38,6 +40,7 @@ void readOptions(OptionsReader& r, QuantizeStepOptions& o) {
     throw OptionError("step 'quantize': " + message, key);
   }
   r.read("shapes", o.shapes);
+  r.read("clean", o.clean);
   checkChoice(kKind, "format", o.quantize.format, {"qdq", "qoperator"});
   checkRole(kKind, "data", o.quantize.data);
 }
@@ -66,6 +69,7 @@ class QuantizeStep final : public StepWithOptions<QuantizeStepOptions> {
     Model model = context.input();
     PassContext pass_context(context.job());
     CanonicalizeOptions clean;
+    clean.enabled = options_.clean;
     clean.fold_batchnorm = true;
     canonicalize(model, clean, pass_context);
     const std::optional<InputShapes> shapes = resolveShapesOrNote(model, options_.shapes, data, out.lines);
@@ -80,6 +84,8 @@ class QuantizeStep final : public StepWithOptions<QuantizeStepOptions> {
                   {"nodes_added", report.nodes_added},
                   {"initializers_removed", report.initializers_removed}};
     if (report.details.contains("left_qdq")) out.result["left_qdq"] = report.details.at("left_qdq");
+    out.result["report"] =
+        report.toJson();  // the pass's own report, as `edgetune-cli quantize --json` shows it
     if (report.coverage) {
       out.result["coverage"] = report.coverage->toJson();
       for (const auto& line : report.coverage->lines(o.mode == "fp16" ? "converted" : "quantized"))

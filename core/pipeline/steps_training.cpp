@@ -3,9 +3,12 @@
 // `validation` is measured after every epoch when the recipe names that role (it never changes the weights).
 // A teacher is "base" or an earlier step's model, saved into the step's folder because DistillOptions reads
 // a file. Checkpoints go to workDir/checkpoint with resume on, so an interrupted run continues mid-training;
-// the folder is keyed by the step's inputs, so a checkpoint made with other options is never resumed.
+// the folder is keyed by the step's inputs, so a checkpoint made with other options is never resumed. The
+// CLI commands run these steps too (single_step.h), with `checkpoint_dir` and `resume` as --checkpoint and
+// --resume.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/deploy/sha256.h"
 #include "core/pipeline/step_kinds.h"
@@ -64,6 +67,10 @@ struct TrainFields {
   std::string output;  // logits output (empty: the first)
   std::string data = "train";
   std::string validation = "validation";  // used when the recipe names it; "" = none
+  // "" = workDir/checkpoint, keyed by the step's inputs (a checkpoint of other inputs is dropped); a folder
+  // = that folder as `--checkpoint` takes it (the trainer refuses a checkpoint made with other options).
+  std::string checkpoint_dir;
+  bool resume = true;  // continue from the checkpoint there is one (false: start over, as without --resume)
 };
 
 void writeTrain(nlohmann::json& j, const TrainFields& t) {
@@ -88,6 +95,8 @@ void writeTrain(nlohmann::json& j, const TrainFields& t) {
   j["output"] = t.output;
   j["data"] = t.data;
   j["validation"] = t.validation;
+  j["checkpoint_dir"] = t.checkpoint_dir;
+  j["resume"] = t.resume;
 }
 
 void readTrain(OptionsReader& r, TrainFields& t, const std::string& kind) {
@@ -112,6 +121,8 @@ void readTrain(OptionsReader& r, TrainFields& t, const std::string& kind) {
   r.read("output", t.output);
   r.read("data", t.data);
   r.read("validation", t.validation);
+  r.read("checkpoint_dir", t.checkpoint_dir);
+  r.read("resume", t.resume);
   if (t.epochs < 1) throwOptionError(kind, "epochs", "must be at least 1");
   if (t.batch_size < 1) throwOptionError(kind, "batch_size", "must be at least 1");
   if (!(t.lr > 0)) throwOptionError(kind, "lr", "must be positive");
@@ -135,8 +146,10 @@ TrainData trainData(const TrainFields& t, StepContext& context) {
   return d;
 }
 
-/// workDir/checkpoint for a run whose inputs hash to `key`; a checkpoint left by other inputs is removed.
-std::string checkpointFor(StepContext& context, const std::string& key) {
+/// The checkpoint folder: the one the options name, else workDir/checkpoint for a run whose inputs hash to
+/// `key` (a checkpoint left there by other inputs is removed).
+std::string checkpointFor(const TrainFields& t, StepContext& context, const std::string& key) {
+  if (!t.checkpoint_dir.empty()) return t.checkpoint_dir;
   const std::filesystem::path dir = context.workDir() / "checkpoint";
   const std::filesystem::path key_file = dir / "inputs.sha256";
   std::error_code ec;
@@ -181,7 +194,7 @@ TrainOptions trainOptions(const TrainFields& t, const std::string& checkpoint_di
   o.max_steps_per_epoch = t.max_steps_per_epoch;
   o.output = t.output;
   o.checkpoint_dir = checkpoint_dir;
-  o.resume = true;
+  o.resume = t.resume;
   return o;
 }
 
@@ -201,16 +214,18 @@ nlohmann::json historyJson(const std::vector<EpochStats>& history) {
   return h;
 }
 
-/// One log line per epoch, as the CLI prints them.
-std::function<void(const EpochStats&)> epochLines(StepOutput& out, int epochs) {
-  return [&out, epochs](const EpochStats& s) {
-    char line[200];
-    std::snprintf(
-        line, sizeof line, "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f", s.epoch, epochs,
-        s.train_loss, 100 * s.train_accuracy,
-        s.validation_accuracy >= 0 ? (std::to_string(100 * s.validation_accuracy) + "%").c_str() : "-",
-        s.learning_rate);
+/// One log line per epoch, shown as it happens (the CLI commands print it on stderr).
+std::function<void(const EpochStats&)> epochLines(StepOutput& out, StepContext& context, int epochs) {
+  return [&out, &context, epochs](const EpochStats& s) {
+    char val[32] = "-";
+    if (s.validation_accuracy >= 0) std::snprintf(val, sizeof val, "%.2f%%", 100 * s.validation_accuracy);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "epoch %d/%d  loss %.4f  train %.2f%%  val %s  lr %.5f  %.0f ex/s  %.0f s", s.epoch, epochs,
+                  s.train_loss, 100 * s.train_accuracy, val, s.learning_rate, s.examples_per_second,
+                  s.seconds);
     out.lines.push_back(line);
+    context.logLine(line);
   };
 }
 
@@ -248,24 +263,41 @@ class FinetuneStep final : public StepWithOptions<FinetuneOptions> {
 
   StepOutput run(StepContext& context) override {
     const TrainData data = trainData(options_.train, context);
-    TrainOptions o = trainOptions(options_.train, checkpointFor(context, runKey(*this, context, data)));
+    TrainOptions o =
+        trainOptions(options_.train, checkpointFor(options_.train, context, runKey(*this, context, data)));
     Model model = context.input();
-    ClassifierHead head = findClassifierHead(model, o.output);
-    if (options_.classes > 0) head = replaceClassifierHead(model, options_.classes, o.seed, o.output);
-    if (options_.freeze) o.frozen = parametersBeforeHead(model, head);
     StepOutput out;
-    out.lines.push_back("head " + head.node + " (" + std::to_string(head.in_features) + " -> " +
-                        std::to_string(head.classes) + " classes)" +
-                        (options_.freeze ? ", everything before it frozen" : ""));
+    // A new head or a freeze needs the classifier head; plain training (`edgetune-cli train`) takes any
+    // model whose output gives logits, and names the head only when there is one.
+    std::optional<ClassifierHead> head;
+    if (options_.classes > 0 || options_.freeze) {
+      head = findClassifierHead(model, o.output);
+    } else {
+      try {
+        head = findClassifierHead(model, o.output);
+      } catch (const Error&) {
+        // no head to describe: nothing depends on it
+      }
+    }
+    if (head) {
+      if (options_.classes > 0) head = replaceClassifierHead(model, options_.classes, o.seed, o.output);
+      if (options_.freeze) o.frozen = parametersBeforeHead(model, *head);
+      const std::string line = "head " + head->node + " (" + std::to_string(head->in_features) + " -> " +
+                               std::to_string(head->classes) + " classes)" +
+                               (options_.freeze ? ", everything before it frozen" : "");
+      out.lines.push_back(line);
+      context.logLine(line);
+    }
     TrainResult r =
-        trainModel(model, *data.train, data.validation, o, context.job(), epochLines(out, o.epochs));
-    out.result = {{"dataset", data.train->name()},
-                  {"epochs", o.epochs},
-                  {"resumed_from_epoch", r.resumed_from_epoch},
-                  {"head", {{"node", head.node}, {"classes", head.classes}}},
-                  {"validation_accuracy", r.final_validation_accuracy},
-                  {"seconds", r.seconds},
-                  {"history", historyJson(r.history)}};
+        trainModel(model, *data.train, data.validation, o, context.job(), epochLines(out, context, o.epochs));
+    out.result = {
+        {"dataset", data.train->name()},
+        {"epochs", o.epochs},
+        {"resumed_from_epoch", r.resumed_from_epoch},
+        {"head", head ? nlohmann::json{{"node", head->node}, {"classes", head->classes}} : nlohmann::json()},
+        {"validation_accuracy", r.final_validation_accuracy},
+        {"seconds", r.seconds},
+        {"history", historyJson(r.history)}};
     out.model = std::move(r.model);
     return out;
   }
@@ -324,7 +356,8 @@ class DistillStep final : public StepWithOptions<DistillStepOptions> {
     const TrainData data = trainData(options_.train, context);
     const std::string teacher_path = saveTeacher(context, options_.teacher);
     TrainOptions o = trainOptions(
-        options_.train, checkpointFor(context, runKey(*this, context, data, readFile(teacher_path))));
+        options_.train,
+        checkpointFor(options_.train, context, runKey(*this, context, data, readFile(teacher_path))));
     o.distill.teacher_path = teacher_path;
     o.distill.temperature = options_.temperature;
     o.distill.alpha = options_.alpha;
@@ -343,7 +376,7 @@ class DistillStep final : public StepWithOptions<DistillStepOptions> {
                           " parameters) from its initial weights, instead of the step's input");
     }
     TrainResult r = trainModel(fresh_student ? *fresh_student : context.input(), *data.train, data.validation,
-                               o, context.job(), epochLines(out, o.epochs));
+                               o, context.job(), epochLines(out, context, o.epochs));
     out.result = {{"dataset", data.train->name()},
                   {"epochs", o.epochs},
                   {"teacher", options_.teacher},
@@ -419,7 +452,8 @@ class RecoverStep final : public StepWithOptions<RecoverStepOptions> {
     const std::string extra =
         (teacher_path.empty() ? "" : readFile(teacher_path)) +
         (options_.mask_from.empty() ? "" : context.modelOf(options_.mask_from).serialize());
-    o.train = trainOptions(options_.train, checkpointFor(context, runKey(*this, context, data, extra)));
+    o.train = trainOptions(options_.train,
+                           checkpointFor(options_.train, context, runKey(*this, context, data, extra)));
     o.train.distill.teacher_path = teacher_path;
     o.train.distill.temperature = options_.temperature;
     o.train.distill.alpha = options_.alpha;
@@ -435,7 +469,7 @@ class RecoverStep final : public StepWithOptions<RecoverStepOptions> {
     o.gradual_exclude_regex = options_.gradual_exclude;
     StepOutput out;
     RecoveryResult r = recoverPruned(context.input(), *data.train, data.validation, o, context.job(),
-                                     epochLines(out, o.train.epochs));
+                                     epochLines(out, context, o.train.epochs));
     out.result = {{"dataset", data.train->name()},
                   {"epochs", o.train.epochs},
                   {"teacher", options_.teacher},
@@ -542,20 +576,20 @@ class QatStep final : public StepWithOptions<QatStepOptions> {
     const Dataset* calibration =
         from_qdq || options_.calibration_data.empty() ? nullptr : &context.dataset(options_.calibration_data);
     const std::string extra = calibration ? calibration->name() : "";
-    const TrainOptions to =
-        trainOptions(options_.train, checkpointFor(context, runKey(*this, context, data, extra)));
+    const TrainOptions to = trainOptions(
+        options_.train, checkpointFor(options_.train, context, runKey(*this, context, data, extra)));
     StepOutput out;
     QatResult r;
     if (from_qdq) {
       out.lines.push_back("the input is already quantized: its scales are used");
       r = quantizationAwareTrainingFromQdq(input, *data.train, data.validation, to, options_.reduce_range,
-                                           context.job(), epochLines(out, to.epochs));
+                                           context.job(), epochLines(out, context, to.epochs));
     } else {
       QatOptions o;
       o.train = to;
       o.quantize = quantizeOptions(options_);
       r = quantizationAwareTraining(input, *data.train, data.validation, *calibration, o, context.job(),
-                                    epochLines(out, to.epochs));
+                                    epochLines(out, context, to.epochs));
     }
     out.result = {{"dataset", data.train->name()},
                   {"epochs", to.epochs},
@@ -564,6 +598,10 @@ class QatStep final : public StepWithOptions<QatStepOptions> {
                   {"validation_accuracy", r.final_validation_accuracy},
                   {"seconds", r.seconds},
                   {"history", historyJson(r.history)}};
+    // The post-training starting point, so a caller can measure what QAT added (`edgetune-cli qat`).
+    const std::filesystem::path ptq_path = context.workDir() / "ptq.onnx";
+    r.ptq_model.save(ptq_path);
+    out.artifacts.push_back(ptq_path);
     out.lines.push_back("QAT: " + std::to_string(r.weights) +
                         " int8 weight tensors trained through fake quantization; the output is a static INT8 "
                         "Q/DQ model");

@@ -1,7 +1,8 @@
 // `edgetune-cli run` end to end (the real binary, the real step kinds, ONNX Runtime): a small recipe on the
 // bundled ResNet-20 / Fashion-MNIST writes a run folder with a model per step and the report; a re-run takes
 // everything from the cache; --set edits one step; --print-pipeline checks without running; bad recipes get
-// one error naming the file and line, and a non-zero exit.
+// one error naming the file and line, and a non-zero exit. And the older commands are one-step recipes under
+// the hood: `prune`, `quantize`, `finetune`, `train` write the very bytes `run` writes for the same step.
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,16 @@ std::string smallRecipe() {
          "    options: {mode: fp16}\n"
          "  - evaluate: {data: test, limit: 100}\n"
          "  - export: {file: small.onnx}\n";
+}
+
+std::string modelPath() {
+  return std::string(EDGETUNE_SOURCE_DIR) + "/resources/models/resnet20_fmnist.onnx";
+}
+
+// A recipe of one step on the bundled ResNet-20, with `datasets` as written under `datasets:`.
+std::string oneStepRecipe(const std::string& datasets, const std::string& step) {
+  return "format: edgetune-recipe\nversion: 2\nname: one\nmodel: " + modelPath() + "\n" +
+         (datasets.empty() ? "" : "datasets:\n" + datasets) + "steps:\n  - " + step + "\n";
 }
 
 }  // namespace
@@ -85,6 +96,56 @@ class TestRunCommand : public QObject {
     QVERIFY2(test::contains(third.err, "[1/5] prune: cached"), third.err.c_str());
     QVERIFY2(test::contains(third.err, "[2/5] quantize: done"), third.err.c_str());
     QVERIFY2(test::contains(third.err, "[3/5] fp16: cached"), third.err.c_str());  // a branch from prune
+  }
+
+  // One code path: each command's output model is byte for byte the model `run` makes of the one-step recipe
+  // with the same options (the command's defaults written out where the step's differ).
+  void commandsAreOneStepRecipes_data() {
+    QTest::addColumn<QStringList>("command");
+    QTest::addColumn<QString>("datasets");
+    QTest::addColumn<QString>("step");
+    QTest::newRow("prune channels") << QStringList{"prune", "--ratio", "0.25"} << ""
+                                    << "prune: {method: channels, ratio: 0.25}";
+    QTest::newRow("prune magnitude") << QStringList{"prune", "--method", "magnitude", "--ratio", "0.5"} << ""
+                                     << "prune: {method: magnitude, sparsity: 0.5}";
+    QTest::newRow("quantize static") << QStringList{"quantize", "--data", "fashion-mnist:train?limit=64",
+                                                    "--samples", "64"}
+                                     << "  calibration: fashion-mnist:train?limit=64\n"
+                                     << "quantize: {mode: static, samples: 64}";
+    QTest::newRow("quantize dynamic") << QStringList{"quantize", "--mode", "dynamic"} << ""
+                                      << "quantize: {mode: dynamic}";
+    QTest::newRow("clean") << QStringList{"clean"} << ""
+                           << "clean: {fold_batchnorm: true, deduplicate: true}";
+#ifdef EDGETUNE_HAVE_TRAINING
+    // One thread: libtorch's reductions are then deterministic, so two trainings give the same weights.
+    const QStringList training = {
+        "--data", "fashion-mnist:train?limit=64", "--epochs", "1", "--batch", "32", "--threads", "1"};
+    QTest::newRow("finetune") << (QStringList{"finetune"} + training)
+                              << "  train: fashion-mnist:train?limit=64\n"
+                              << "finetune: {epochs: 1, batch_size: 32, threads: 1}";
+    QTest::newRow("train") << (QStringList{"train"} + training + QStringList{"--lr", "0.05"})
+                           << "  train: fashion-mnist:train?limit=64\n"
+                           << "finetune: {epochs: 1, batch_size: 32, threads: 1, lr: 0.05}";
+#endif
+  }
+  void commandsAreOneStepRecipes() {
+    QFETCH(QStringList, command);
+    QFETCH(QString, datasets);
+    QFETCH(QString, step);
+    test::TempDir dir;
+    const fs::path out = dir / "command.onnx";
+    QStringList args = command;
+    args.insert(1, QString::fromStdString(modelPath()));
+    args << "-o" << test::q(out) << "-q";
+    const auto by_command = test::runCli(args);
+    QVERIFY2(by_command.exit_code == 0, by_command.err.c_str());
+
+    writeFileAtomic(dir / "one.yaml", oneStepRecipe(datasets.toStdString(), step.toStdString()));
+    const auto by_recipe =
+        test::runCli({"run", test::q(dir / "one.yaml"), "-o", test::q(dir / "run"), "--no-report", "-q"});
+    QVERIFY2(by_recipe.exit_code == 0, by_recipe.err.c_str());
+    QVERIFY(fs::exists(dir / "run" / "final.onnx"));
+    QCOMPARE(deploy::sha256File(out), deploy::sha256File(dir / "run" / "final.onnx"));
   }
 
   void printPipelineChecksWithoutRunning() {

@@ -254,6 +254,31 @@ class TestSteps : public QObject {
     QCOMPARE(outputs.at(0).shape(), (std::vector<int64_t>{1, 10}));
   }
 
+  // clean: false quantizes the input as it is (the CLI's --no-clean: the model came in uncleaned). An
+  // Identity after the graph input survives, where the clean-up removes it.
+  void quantizeWithoutTheCleanUp() {
+    Model model = resnet8();
+    onnx::GraphProto& graph = model.graph();
+    const std::string input = graph.input(0).name();
+    for (auto& node : *graph.mutable_node())
+      for (auto& name : *node.mutable_input())
+        if (name == input) name = input + "_identity";
+    auto* nodes = graph.mutable_node();
+    onnx::NodeProto* identity = nodes->Add();
+    identity->set_op_type("Identity");
+    identity->set_name("extra_identity");
+    identity->add_input(input);
+    identity->add_output(input + "_identity");
+    for (int i = nodes->size() - 1; i > 0; --i) nodes->SwapElements(i, i - 1);  // first, in graph order
+    model.reindex();
+    auto c = context(model);
+    StepOutput cleaned = registry_.create("quantize", {{"mode", "dynamic"}})->run(*c);
+    StepOutput as_given = registry_.create("quantize", {{"mode", "dynamic"}, {"clean", false}})->run(*c);
+    QCOMPARE(countOps(*cleaned.model, "Identity"), 0);
+    QCOMPARE(countOps(*as_given.model, "Identity"), 1);
+    QVERIFY(cleaned.result.at("report").at("lines").is_array());  // the pass's report, for the CLI
+  }
+
   void quantizeReadsCalibrationOnlyWhenItCalibrates() {
     QVERIFY(registry_.create("quantize", {{"mode", "dynamic"}})->datasetRoles().empty());
     QVERIFY(registry_.create("quantize", {{"mode", "fp16"}})->datasetRoles().empty());
@@ -333,6 +358,11 @@ class TestSteps : public QObject {
       QVERIFY(!r.contains("samples_ms"));
     }
     QCOMPARE(out.lines.size(), size_t{2});
+    // samples: every timed run, as `edgetune-cli bench --json` prints them.
+    StepOutput with_samples =
+        registry_.create("benchmark", {{"threads", {1}}, {"runs", 3}, {"warmup", 0}, {"samples", true}})
+            ->run(*c);
+    QCOMPARE(with_samples.result.at("threads").at("1").at("samples_ms").size(), size_t{3});
   }
 
   void devicesThatAskForAPasswordAreRefused() {

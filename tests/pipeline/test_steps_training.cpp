@@ -1,7 +1,8 @@
 // The training step kinds (finetune, distill, recover, qat) for one short epoch on a tiny MLP and real
 // Fashion-MNIST examples: the weights change, the result holds the per-epoch history, teachers come from the
 // base model, pruned zeros stay zero, QAT gives an INT8 Q/DQ model that runs, checkpoints resume only for the
-// same inputs. Shown as SKIPPED in a build without libtorch.
+// same inputs; run on their own (single_step.h, as the CLI commands run them) they print their epochs as they
+// end and take the CLI's checkpoint folder and --resume. Shown as SKIPPED in a build without libtorch.
 #include <QtTest>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <optional>
 
 #include "core/data/dataset.h"
+#include "core/pipeline/single_step.h"
 #include "core/pipeline/step.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
@@ -147,6 +149,69 @@ class TestStepsTraining : public QObject {
     QVERIFY2(test::contains(why, "'train'"), why.c_str());
   }
 
+  // What `edgetune-cli finetune --checkpoint DIR [--resume]` maps to: DIR itself holds the checkpoint, and
+  // only resume: true continues from it. Each epoch's line reaches on_line as the epoch ends.
+  void aSingleStepTakesTheCheckpointFolderAndResume() {
+    const Model mlp = tinyMlp();
+    test::TempDir checkpoint;
+    SingleStep step;
+    step.kind = "finetune";
+    step.options = quick({{"checkpoint_dir", checkpoint.path().string()}, {"resume", true}});
+    step.datasets["train"] = train_;
+    std::vector<std::string> lines;
+    step.on_line = [&lines](const std::string& line) { lines.push_back(line); };
+    fs::path temporary;
+    {
+      const SingleStepResult first = runSingleStep(mlp, step, registry_);
+      temporary = first.work_dir;
+      QVERIFY(fs::is_directory(temporary));
+      QCOMPARE(first.output.result.at("resumed_from_epoch").get<int>(), 0);
+      QVERIFY(fs::exists(checkpoint / "state.json"));
+      QVERIFY(!fs::exists(temporary / "checkpoint"));  // the named folder, not the step's own
+      // The head it trains, then the epoch, as they happen, and in the step's lines too.
+      QCOMPARE(lines.size(), size_t{2});
+      QVERIFY2(test::contains(lines[0], "head "), lines[0].c_str());
+      QVERIFY2(test::contains(lines[1], "epoch 1/1") && test::contains(lines[1], "ex/s"), lines[1].c_str());
+      QCOMPARE(first.output.lines, lines);
+    }
+    QVERIFY(!fs::exists(temporary));  // the temporary work folder goes with the result
+    QCOMPARE(runSingleStep(mlp, step, registry_).output.result.at("resumed_from_epoch").get<int>(), 1);
+    step.options["resume"] = false;
+    QCOMPARE(runSingleStep(mlp, step, registry_).output.result.at("resumed_from_epoch").get<int>(), 0);
+    // A role the options read but the caller did not hand in: named before anything runs.
+    step.datasets.clear();
+    const std::string why = test::errorOf([&] { runSingleStep(mlp, step, registry_); });
+    QVERIFY2(test::contains(why, "'train'"), why.c_str());
+  }
+
+  // `edgetune-cli train` is the finetune step without a new head or a freeze: then no classifier head is
+  // needed (a model whose logits do not come from a Gemm trains too), while a freeze still asks for one.
+  void finetuneNeedsAHeadOnlyToReplaceOrFreezeIt() {
+    Model model = tinyMlp();
+    auto c = context(model);
+    QCOMPARE(registry_.create("finetune", quick())->run(*c).result.at("head").at("classes").get<int>(), 10);
+    // Logits through a Relu after the head: no head the step could replace or freeze before.
+    onnx::GraphProto& graph = model.graph();
+    const std::string logits = graph.output(0).name();
+    for (auto& node : *graph.mutable_node())
+      for (auto& name : *node.mutable_output())
+        if (name == logits) name = logits + "_raw";
+    onnx::NodeProto* relu = graph.add_node();
+    relu->set_op_type("Relu");
+    relu->set_name("after_head");
+    relu->add_input(logits + "_raw");
+    relu->add_output(logits);
+    model.reindex();
+    auto headless = context(model);
+    StepOutput out = registry_.create("finetune", quick())->run(*headless);
+    QVERIFY(out.model);
+    QVERIFY(out.result.at("head").is_null());
+    const std::string why = test::errorOf([&] {
+      registry_.create("finetune", quick({{"freeze", true}}))->run(*headless);
+    });
+    QVERIFY2(test::contains(why, "classifier head"), why.c_str());
+  }
+
   void distillFromTheBaseModel() {
     auto c = context(tinyMlp());
     c->datasets.erase("validation");  // optional: training goes on without it
@@ -206,6 +271,9 @@ class TestStepsTraining : public QObject {
     QCOMPARE(out.result.at("history").size(), size_t{1});
     auto executor = makeOrtExecutor(*out.model);
     QCOMPARE(executor->run(test::randomInputs(*out.model, 5)).at(0).shape(), (std::vector<int64_t>{1, 10}));
+    // The post-training starting point is kept, so the CLI can show what QAT added.
+    QVERIFY(fs::exists(c->workDir() / "ptq.onnx"));
+    QVERIFY(countOps(Model::load(c->workDir() / "ptq.onnx"), "DequantizeLinear") > 0);
     // A float input without a calibration role is refused, saying why.
     const std::string why = test::errorOf([&] {
       registry_.create("qat", quick({{"calibration_data", ""}}))->run(*c);
