@@ -34,9 +34,15 @@
 #include "core/deploy/profile_overlay.h"
 #include "core/ir/stats.h"
 #include "core/passes/canonicalize.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
 #include "core/pipeline/runner.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/format.h"
+#include "core/zoo/model_source.h"
 #include "ui/charts.h"
 #include "ui/devices_panel.h"
 #include "ui/dialogs.h"
@@ -49,7 +55,6 @@
 #include "ui/recipe_run_dialog.h"
 #include "ui/train_panel.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 #include <qcustomplot.h>
 
@@ -59,6 +64,10 @@ static void initStudioResources() {
 }
 
 namespace edgetune::ui {
+
+using pipeline::Project;
+using pipeline::Variant;
+using pipeline::VariantMetrics;
 
 QString bundledDemoModelPath() {
   // Installed next to the binary (../share/edgetune/models) or in the source tree's resources.
@@ -481,7 +490,7 @@ void MainWindow::buildMenus() {
     if (!baseline_) return;
     auto model = baseline_;
     jobs_->start("Latency per node", [=, this](JobContext& job, JobHandle& handle) {
-      auto shares = std::make_shared<std::vector<double>>(measureLatencyShares(*model, 20, &job));
+      auto shares = std::make_shared<std::vector<double>>(pipeline::measureLatencyShares(*model, 20, &job));
       handle.postToUi([=, this] {
         if (model != baseline_) return;
         graph_->setOverlayValues(GraphColorMode::LatencyShare, *shares);
@@ -510,10 +519,10 @@ void MainWindow::buildMenus() {
     }
     auto model = baseline_;
     jobs_->start("Quantization error", [=, this](JobContext& job, JobHandle& handle) {
-      const Model float_model = applyRecipe(*model, float_recipe, nullptr);
-      const Model quantized = applyRecipe(*model, recipe, nullptr);
+      const Model float_model = pipeline::applyRecipe(*model, float_recipe, nullptr);
+      const Model quantized = pipeline::applyRecipe(*model, recipe, nullptr);
       auto errors = std::make_shared<std::vector<double>>(
-          quantizationErrorPerNode(*model, float_model, quantized, *dataset, 64, &job));
+          pipeline::quantizationErrorPerNode(*model, float_model, quantized, *dataset, 64, &job));
       handle.postToUi([=, this] {
         if (model != baseline_) return;
         graph_->setOverlayValues(GraphColorMode::QuantizationError, *errors);
@@ -634,11 +643,11 @@ void MainWindow::openModel(const QString& source) {
   const std::shared_ptr<const Dataset> open_dataset = dataset_;  // read here, not on the worker
   jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
     job.report(0.05, "loading");
-    auto loaded = std::make_shared<Model>(loadModelSource(src));
+    auto loaded = std::make_shared<Model>(zoo::loadModelSource(src));
     // As in the CLI: exports are cleaned on the way in (Identity, Dropout, constants, dead code); BatchNorm
     // stays so the Training dock can train it and the "bn" pruning criterion can read it.
     CanonicalizeReport clean;
-    if (options_.clean_on_open && !isZooSource(src)) {
+    if (options_.clean_on_open && !zoo::isZooSource(src)) {
       job.report(0.2, "clean-up");
       CanonicalizeOptions canonical;
       canonical.fold_batchnorm = false;
@@ -668,7 +677,7 @@ void MainWindow::openModel(const QString& source) {
       job.report(0.9, "sensitivity overlay");
       try {
         sensitivity_overlay =
-            std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *saved_sensitivity));
+            std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *saved_sensitivity));
       } catch (const std::exception&) {
         sensitivity_overlay
             .reset();  // groups not found in this model: the chart alone is still worth showing
@@ -689,8 +698,8 @@ void MainWindow::openModel(const QString& source) {
       if (!keep_variants_on_open_) {
         Variant base;
         base.name = "baseline";
-        base.recipe = emptyRecipe();
-        base.created_utc = nowUtcIso();
+        base.recipe = pipeline::emptyRecipe();
+        base.created_utc = pipeline::nowUtcIso();
         project_.variants = {base};
         project_.sensitivity.reset();  // a sweep of another model
         deploy_targets_.clear();  // files of the previous model's variants: their benchmarks are not these
@@ -707,7 +716,7 @@ void MainWindow::openModel(const QString& source) {
       tuning_->setContext(baseline_, datasetForModel(&problem), project_.dataset_spec);
       if (saved_sensitivity && project_.sensitivity) tuning_->setSensitivity(saved_sensitivity);
       updateTrainContext();
-      train_panel_->setSourceModel(baseline_, "baseline", emptyRecipe(), {});
+      train_panel_->setSourceModel(baseline_, "baseline", pipeline::emptyRecipe(), {});
       dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) +
                                              (problem.isEmpty() ? "" : " (does not fit)")
                                        : "no dataset");
@@ -723,11 +732,11 @@ void MainWindow::openModel(const QString& source) {
                : input_shapes_problem_));
       model_label_->setText(
           QString("%1: %2 nodes, %3 params, %4")
-              .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
+              .arg(zoo::isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
               .arg(stats->node_count)
               .arg(stats->params)
               .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
-      if (!isZooSource(src)) addRecent(source);
+      if (!zoo::isZooSource(src)) addRecent(source);
       setStatus(
           QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5%6%7")
               .arg(source)
@@ -787,7 +796,7 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
   jobs_->start("Sensitivity sweep", [=, this](JobContext& job, JobHandle& handle) {
     auto result = std::make_shared<SensitivityResult>(analyzeSensitivity(*model, *dataset, options, &job));
     // Overlay: each group's mean accuracy drop (points) on its producer nodes.
-    auto overlay = std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *result));
+    auto overlay = std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *result));
     handle.postToUi([=, this] {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);
@@ -812,13 +821,13 @@ void MainWindow::measureBaseline() {
   if (!baseline_ || project_.variants.empty()) return;
   auto model = baseline_;
   auto dataset = datasetForModel();
-  MeasureOptions options;
+  pipeline::MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
   options.input_shapes = input_shapes_;
   const int generation = open_generation_;
   jobs_->start("Measure baseline", [=, this](JobContext& job, JobHandle& handle) {
     Model cleaned = *model;
-    const VariantMetrics m = measureVariant(cleaned, dataset.get(), options, job, {});
+    const VariantMetrics m = pipeline::measureVariant(cleaned, dataset.get(), options, job, {});
     handle.postToUi([=, this] {
       if (generation != open_generation_ || project_.variants.empty()) return;
       project_.variants[0].metrics = m;
@@ -931,8 +940,8 @@ void MainWindow::exportVariant(int index, const QString& onnx_path) {
   const std::string source = project_.model_path, spec = project_.dataset_spec, out = onnx_path.toStdString();
   auto* job = jobs_->start(
       "Export " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
-        Model model = variantModel(*baseline, variant, &job);
-        ui::exportVariant(model, variant, source, spec, out);
+        Model model = pipeline::variantModel(*baseline, variant, &job);
+        pipeline::exportVariant(model, variant, source, spec, out);
         handle.postToUi([this, onnx_path] {
           setStatus("Exported " + onnx_path + " with its model card (.card.json, .card.md)", 8000);
           emit variantExported(onnx_path);
@@ -945,7 +954,8 @@ void MainWindow::exportVariant(int index, const QString& onnx_path) {
 
 void MainWindow::addVariant(const Variant& variant) {
   project_.variants.push_back(variant);
-  if (project_.variants.back().created_utc.empty()) project_.variants.back().created_utc = nowUtcIso();
+  if (project_.variants.back().created_utc.empty())
+    project_.variants.back().created_utc = pipeline::nowUtcIso();
   if (!project_.variants.back().device_benchmarks.is_array())
     project_.variants.back().device_benchmarks = nlohmann::json::array();
   refreshVariants();
@@ -962,7 +972,7 @@ void MainWindow::attachDeviceBenchmark(int variant_index, const nlohmann::json& 
   benches.push_back(bench);
   refreshVariants();
   markDirty();
-  if (const auto ms = deviceLatencyMs(project_.variants[variant_index]))
+  if (const auto ms = pipeline::deviceLatencyMs(project_.variants[variant_index]))
     setStatus(QString("'%1' on the device: %2 ms median at 1 thread")
                   .arg(QString::fromStdString(project_.variants[variant_index].name))
                   .arg(*ms, 0, 'f', 3),
@@ -974,27 +984,27 @@ void MainWindow::measureVariantAt(int index) {
   const Variant variant = project_.variants[index];
   auto baseline = baseline_;
   auto dataset = datasetForModel();
-  MeasureOptions options;
+  pipeline::MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
   options.input_shapes = input_shapes_;
-  auto* job = jobs_->start("Measure " + QString::fromStdString(variant.name),
-                           [=, this](JobContext& job, JobHandle& handle) {
-                             const Model model = variantModel(*baseline, variant, &job);
-                             const VariantMetrics m = measureVariant(model, dataset.get(), options, job, {});
-                             handle.postToUi([=, this] {
-                               // The list may have changed meanwhile: find the variant again by name and
-                               // model file.
-                               for (size_t i = 0; i < project_.variants.size(); ++i) {
-                                 auto& v = project_.variants[i];
-                                 if (v.name != variant.name || v.model_file != variant.model_file) continue;
-                                 v.metrics = m;
-                                 refreshVariants();
-                                 markDirty();
-                                 emit variantMeasured(static_cast<int>(i));
-                                 return;
-                               }
-                             });
-                           });
+  auto* job = jobs_->start(
+      "Measure " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
+        const Model model = pipeline::variantModel(*baseline, variant, &job);
+        const VariantMetrics m = pipeline::measureVariant(model, dataset.get(), options, job, {});
+        handle.postToUi([=, this] {
+          // The list may have changed meanwhile: find the variant again by name and
+          // model file.
+          for (size_t i = 0; i < project_.variants.size(); ++i) {
+            auto& v = project_.variants[i];
+            if (v.name != variant.name || v.model_file != variant.model_file) continue;
+            v.metrics = m;
+            refreshVariants();
+            markDirty();
+            emit variantMeasured(static_cast<int>(i));
+            return;
+          }
+        });
+      });
   connect(job, &JobHandle::finished, this,
           [this, name = variant.name](JobHandle::State st, const QString& error) {
             if (st == JobHandle::State::Failed)
@@ -1040,7 +1050,7 @@ void MainWindow::setTrainSource(int index) {
   auto baseline = baseline_;
   auto* job =
       jobs_->start("Prepare '" + label + "' for training", [=, this](JobContext& job, JobHandle& handle) {
-        auto model = std::make_shared<const Model>(variantModel(*baseline, variant, &job));
+        auto model = std::make_shared<const Model>(pipeline::variantModel(*baseline, variant, &job));
         handle.postToUi([=, this] {
           if (generation != train_source_generation_ || baseline != baseline_)
             return;  // another selection since
@@ -1083,7 +1093,7 @@ void MainWindow::deployVariant(int index) {
   auto baseline = baseline_;
   auto* job =
       jobs_->start("Prepare '" + label + "' for deploy", [=, this](JobContext& job, JobHandle& handle) {
-        const Model model = variantModel(*baseline, variant, &job);
+        const Model model = pipeline::variantModel(*baseline, variant, &job);
         model.save(path.toStdString());  // atomic: the panel never sees half a file
         handle.postToUi([=, this] {
           deploy_targets_[file_name] = {variant.name, variant.model_file};
@@ -1105,9 +1115,9 @@ void MainWindow::deployVariant(int index) {
 std::string MainWindow::recipeName() const {
   QString name = project_path_.isEmpty() ? QString() : QFileInfo(project_path_).fileName();
   if (name.endsWith(".edgetune.json")) name.chop(static_cast<int>(std::strlen(".edgetune.json")));
-  if (name.isEmpty() && !project_.model_path.empty() && !isZooSource(project_.model_path))
+  if (name.isEmpty() && !project_.model_path.empty() && !zoo::isZooSource(project_.model_path))
     name = QFileInfo(QString::fromStdString(project_.model_path)).completeBaseName();
-  if (name.isEmpty() && isZooSource(project_.model_path)) name = "zoo";
+  if (name.isEmpty() && zoo::isZooSource(project_.model_path)) name = "zoo";
   // A run folder is named after it: letters, digits and "_.-" only.
   std::string out;
   for (const QChar c : name) {
@@ -1165,9 +1175,9 @@ bool MainWindow::openRecipe(const QString& path) {
     tuning_->setKnobs(mapped.knobs, false);
     std::string why;
     try {
-      const pipeline::RecipeFile again =
-          recipeFileFromStudio(recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, studioPassRegistry()),
-                               recipe.modelPath(), mapped.dataset_spec, recipe.name);
+      const pipeline::RecipeFile again = recipeFileFromStudio(
+          recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, pipeline::builtinPassRegistry()),
+          recipe.modelPath(), mapped.dataset_spec, recipe.name);
       if (!sameSteps(recipe, again, &why)) why = "the knobs cannot express it: " + why;
     } catch (const std::exception& e) {
       why = std::string("the knobs cannot express it: ") + e.what();
@@ -1188,7 +1198,7 @@ bool MainWindow::openRecipe(const QString& path) {
   const std::string model = recipe.modelPath();
   const bool same_model =
       !project_.model_path.empty() &&
-      (isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
+      (zoo::isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
   if (!mapped.dataset_spec.empty() && mapped.dataset_spec != project_.dataset_spec)
     openDataset(QString::fromStdString(mapped.dataset_spec));
   if (!baseline_ && project_.model_path.empty()) {
@@ -1228,8 +1238,8 @@ JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
       *jobs_, recipe, run_dir.toStdString(),
       [this, recipe, run_dir](std::shared_ptr<const pipeline::RunResult> run) {
         const std::string model = recipe.modelPath();
-        const bool same_model = baseline_ && (isZooSource(model) ? model == project_.model_path
-                                                                 : samePath(model, project_.model_path));
+        const bool same_model = baseline_ && (zoo::isZooSource(model) ? model == project_.model_path
+                                                                      : samePath(model, project_.model_path));
         if (!same_model) {
           setStatus("Recipe " + QString::fromStdString(recipe.name) + " finished in " + run_dir +
                         "; its model is not the open one, so no variants were added (open " +

@@ -15,7 +15,7 @@
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
-#include "ui/project.h"
+#include "core/pipeline/project.h"
 
 class QAction;
 class QComboBox;
@@ -86,7 +86,7 @@ class MainWindow : public QMainWindow {
   /// Appends a variant made elsewhere (e.g. a distilled or deployed model with its own model_file), refreshes
   /// the variants table and the Pareto chart and marks the project dirty. A variant with a model file and no
   /// measured size is measured on a worker (size, ONNX Runtime latency, accuracy on the open dataset).
-  void addVariant(const Variant& variant);
+  void addVariant(const pipeline::Variant& variant);
   /// Appends an on-device benchmark result (as the deploy code produces it) to variant `variant_index`'s
   /// device_benchmarks; the variants table's "Device ms" column and the Pareto tooltip show its median
   /// latency at 1 thread (bench["results"][i]["median_ms"] where threads == 1, as DeviceBenchmark::toJson()
@@ -136,7 +136,7 @@ class MainWindow : public QMainWindow {
   JobManager* jobManager() const { return jobs_; }
   StallMonitor* stallMonitor() const { return stalls_; }
   QUndoStack* undoStack() const { return undo_; }
-  const Project& project() const { return project_; }
+  const pipeline::Project& project() const { return project_; }
   std::shared_ptr<const Model> baseline() const { return baseline_; }
   std::shared_ptr<const Dataset> dataset() const { return dataset_; }
   QString recoveryPath() const { return recovery_path_; }
@@ -239,7 +239,7 @@ class MainWindow : public QMainWindow {
   QLabel* stall_label_;
   QMenu* recent_menu_;
 
-  Project project_;
+  pipeline::Project project_;
   QString project_path_;
   QString recovery_path_;
   bool dirty_ = false;

@@ -7,8 +7,8 @@
 
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
+#include "core/pipeline/project.h"
 #include "ui/jobs.h"
-#include "ui/project.h"
 
 class QCustomPlot;
 class QLabel;
@@ -94,11 +94,20 @@ class VariantsPanel : public QWidget {
   Q_OBJECT
  public:
   explicit VariantsPanel(QWidget* parent = nullptr);
-  void setVariants(const std::vector<Variant>& variants);
+  void setVariants(const std::vector<pipeline::Variant>& variants);
   void selectVariant(int index);
   std::vector<int> selectedVariants() const;
   QTableWidget* table() const { return table_; }
-  enum Column { ColName = 0, ColSize, ColAccuracy, ColInterval, ColLatencyMs, ColDeviceMs, ColRecipe, ColCount };
+  enum Column {
+    ColName = 0,
+    ColSize,
+    ColAccuracy,
+    ColInterval,
+    ColLatencyMs,
+    ColDeviceMs,
+    ColRecipe,
+    ColCount
+  };
 
  signals:
   void compareRequested(int a, int b);
@@ -117,7 +126,7 @@ class CompareWidget : public QWidget {
  public:
   CompareWidget(JobManager* jobs, QWidget* parent = nullptr);
   /// Materializes both variants on a worker (recipes applied to `baseline`), then shows the diff.
-  void compare(std::shared_ptr<const Model> baseline, const Variant& a, const Variant& b);
+  void compare(std::shared_ptr<const Model> baseline, const pipeline::Variant& a, const pipeline::Variant& b);
   GraphView* graph() const { return graph_; }
   QTableWidget* metrics() const { return metrics_; }
   const QString& summary() const { return summary_text_; }

@@ -5,16 +5,17 @@
 #include <set>
 
 #include "core/passes/cleanup_passes.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/zoo/model_source.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 namespace edgetune::ui {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using pipeline::RecipeFile;
 using pipeline::StepSpec;
+using pipeline::Variant;
 
 namespace {
 
@@ -283,8 +284,9 @@ RecipeKnobs knobsFromRecipeFile(const RecipeFile& recipe, const json& base_knobs
 
   // The proof: the knobs give back the same steps.
   try {
-    const RecipeFile again = recipeFileFromStudio(recipeFromKnobs(k, out.dataset_spec, studioPassRegistry()),
-                                                  recipe.modelPath(), out.dataset_spec, recipe.name);
+    const RecipeFile again =
+        recipeFileFromStudio(recipeFromKnobs(k, out.dataset_spec, pipeline::builtinPassRegistry()),
+                             recipe.modelPath(), out.dataset_spec, recipe.name);
     std::string why;
     if (!sameSteps(recipe, again, &why)) return refuse("the knobs cannot express it: " + why);
   } catch (const Error& e) {
@@ -332,7 +334,7 @@ std::vector<Variant> variantsFromRun(const RecipeFile& recipe, const pipeline::R
         {"step",
          {{"id", record.id}, {"kind", record.kind}, {"input", record.input}, {"options", record.options}}},
         {"passes", passes}};
-    v.created_utc = nowUtcIso();
+    v.created_utc = pipeline::nowUtcIso();
     for (const auto& m : run.report.models) {
       if (m.step_id != record.id) continue;
       v.metrics.size_bytes = m.file_bytes;

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <string>
 
+#include "core/pipeline/project.h"
 #include "core/pipeline/recipe_file.h"
 #include "core/pipeline/runner.h"
-#include "ui/project.h"
 
 namespace edgetune::ui {
 
@@ -49,7 +49,8 @@ std::string recipeYamlFor(const pipeline::RecipeFile& recipe, const std::filesys
 /// One variant per enabled step of `run` that gave a model: name = step id, model_file = its model.onnx,
 /// recipe = the step's spec (with the chain of steps that made it, as descriptive "passes"), metrics from
 /// the run's report when it measured the step.
-std::vector<Variant> variantsFromRun(const pipeline::RecipeFile& recipe, const pipeline::RunResult& run);
+std::vector<pipeline::Variant> variantsFromRun(const pipeline::RecipeFile& recipe,
+                                               const pipeline::RunResult& run);
 
 /// What the jobs dock says while a recipe runs: "[2/4] quantize: calibrating" (the report: "[report] ...").
 std::string stepProgressText(const pipeline::StepEvent& event, size_t step_count);

@@ -22,9 +22,10 @@
 #include <random>
 #include <sstream>
 
+#include "core/pipeline/progressive_measurement.h"
 #include "core/util/error.h"
+#include "core/zoo/model_source.h"
 #include "ui/charts.h"
-#include "ui/workbench.h"
 
 #ifdef EDGETUNE_HAVE_TRAINING
 #include "core/train/recovery.h"
@@ -33,6 +34,8 @@
 
 namespace edgetune::ui {
 namespace fs = std::filesystem;
+using pipeline::Variant;
+using pipeline::VariantMetrics;
 
 nlohmann::json TrainSettings::toJson() const {
   nlohmann::json j = {{"mode", trainModeName(mode)},
@@ -60,7 +63,7 @@ std::string trainModeName(TrainSettings::Mode mode) {
 }
 
 std::string shortSourceName(const std::string& source) {
-  if (isZooSource(source)) {
+  if (zoo::isZooSource(source)) {
     std::string arch = source.substr(4);
     if (auto q = arch.find('?'); q != std::string::npos) arch.resize(q);
     return arch;
@@ -426,7 +429,7 @@ bool TrainPanel::start() {
   const std::string baseline_path = baseline_path_.toStdString();
   auto baseline = baseline_;
   auto dataset = dataset_;
-  const nlohmann::json source_recipe = source_recipe_.is_object() ? source_recipe_ : emptyRecipe();
+  const nlohmann::json source_recipe = source_recipe_.is_object() ? source_recipe_ : pipeline::emptyRecipe();
   const nlohmann::json source_knobs = source_knobs_.is_object() ? source_knobs_ : nlohmann::json::object();
   auto outcome = std::make_shared<RunOutcome>();
   outcome_ = outcome;
@@ -440,7 +443,7 @@ bool TrainPanel::start() {
 
   job_ = jobs_->start(QString::fromStdString("Train: " + name), [=](JobContext& job, JobHandle& handle) {
     job.report(0, "preparing " + label);
-    Model student = fixed_source ? *fixed_source : loadModelSource(s.student);
+    Model student = fixed_source ? *fixed_source : zoo::loadModelSource(s.student);
     if (!fixed_source) checkTrainable(student, label, *dataset);
     job.throwIfCancelled();
 
@@ -469,7 +472,7 @@ bool TrainPanel::start() {
     RemoveUnlessKept teacher_file;
     std::string teacher_path;
     if (s.mode == TrainSettings::Mode::Distill) {
-      if (!baseline_path.empty() && !isZooSource(baseline_path) && fs::is_regular_file(baseline_path)) {
+      if (!baseline_path.empty() && !zoo::isZooSource(baseline_path) && fs::is_regular_file(baseline_path)) {
         teacher_path = baseline_path;
       } else {
         teacher_file.path = freshPath(out_dir, ".teacher-" + std::to_string(handle.id()));
@@ -536,7 +539,7 @@ bool TrainPanel::start() {
     }
 
     StageContext measuring(job, 0.9, 1.0);
-    MeasureOptions measure;
+    pipeline::MeasureOptions measure;
     measure.latency_runs = 10;
     measure.latency_warmup = 2;
     measure.accuracy_limit = 0;                      // the whole validation subset
@@ -544,7 +547,8 @@ bool TrainPanel::start() {
     // Latency at the sizes the rest of the studio uses: the training data's, else the defaults.
     const ExampleShapes example = exampleShapesOf(*dataset);
     measure.input_shapes = resolveInputShapes(trained, {}, &example);
-    VariantMetrics metrics = measureVariant(trained, validation.get(), measure, measuring.context(), {});
+    VariantMetrics metrics =
+        pipeline::measureVariant(trained, validation.get(), measure, measuring.context(), {});
     job.throwIfCancelled();
 
     nlohmann::json training_json = s.toJson();
@@ -568,7 +572,7 @@ bool TrainPanel::start() {
     variant.knobs = source_knobs;
     variant.knobs["training"] = training_json;
     variant.metrics = metrics;
-    variant.created_utc = nowUtcIso();
+    variant.created_utc = pipeline::nowUtcIso();
     if (result.accuracy_before >= 0) {
       const double acc = result.accuracy_before;
       handle.postToUi([chart, acc] {

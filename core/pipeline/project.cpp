@@ -1,4 +1,4 @@
-#include "ui/project.h"
+#include "core/pipeline/project.h"
 
 #include <chrono>
 #include <ctime>
@@ -6,7 +6,7 @@
 #include "core/util/error.h"
 #include "core/util/files.h"
 
-namespace edgetune::ui {
+namespace edgetune::pipeline {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -49,10 +49,15 @@ VariantMetrics VariantMetrics::fromJson(const json& j) {
   return m;
 }
 
-json emptyRecipe() { return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", json::array()}}; }
+json emptyRecipe() {
+  return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", json::array()}};
+}
 
 json Variant::toJson() const {
-  json j = {{"name", name}, {"recipe", recipe}, {"knobs", knobs}, {"metrics", metrics.toJson()},
+  json j = {{"name", name},
+            {"recipe", recipe},
+            {"knobs", knobs},
+            {"metrics", metrics.toJson()},
             {"created_utc", created_utc}};
   if (!model_file.empty()) j["model_file"] = model_file;
   if (!device_benchmarks.empty()) j["device_benchmarks"] = device_benchmarks;
@@ -65,7 +70,8 @@ std::optional<double> deviceLatencyMs(const Variant& variant) {
     // DeviceBenchmark::toJson() keeps the per-thread-count latencies under "results".
     if (!b->is_object() || !b->contains("results") || !(*b)["results"].is_array()) continue;
     for (const auto& l : (*b)["results"])
-      if (l.is_object() && l.value("threads", 0) == 1 && l.contains("median_ms") && l["median_ms"].is_number())
+      if (l.is_object() && l.value("threads", 0) == 1 && l.contains("median_ms") &&
+          l["median_ms"].is_number())
         return l["median_ms"].get<double>();
   }
   return std::nullopt;
@@ -92,8 +98,8 @@ Variant Variant::fromJson(const json& j, const std::string& where) {
 json Project::toJson() const {
   json vs = json::array();
   for (const auto& v : variants) vs.push_back(v.toJson());
-  json j = {{"format", "edgetune-project"}, {"version", 1},          {"model_path", model_path},
-            {"dataset_spec", dataset_spec},  {"knobs", knobs},        {"variants", vs}};
+  json j = {{"format", "edgetune-project"}, {"version", 1},   {"model_path", model_path},
+            {"dataset_spec", dataset_spec}, {"knobs", knobs}, {"variants", vs}};
   if (sensitivity) j["sensitivity"] = sensitivity->toJson();
   return j;
 }
@@ -125,7 +131,8 @@ Project Project::fromJson(const json& j, const std::string& origin) {
   return p;
 }
 
-// `file` relative to `dir` when it sits beside or below it (so a project folder can be moved), else unchanged.
+// `file` relative to `dir` when it sits beside or below it (so a project folder can be moved), else
+// unchanged.
 static std::string relativeIfInside(const std::string& file, const fs::path& dir) {
   if (file.empty() || file.rfind("zoo:", 0) == 0) return file;
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(dir);
@@ -169,4 +176,4 @@ std::string nowUtcIso() {
   return buf;
 }
 
-}  // namespace edgetune::ui
+}  // namespace edgetune::pipeline

@@ -1,5 +1,6 @@
 #pragma once
-// The studio's project: model path, dataset spec, knob state and the variants tried, saved as JSON.
+// A project: the model, the dataset spec, the studio's knob state and the variants tried, saved as JSON. The
+// domain the studio's views show and the CLI can read; no GUI here.
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/sensitivity.h"
@@ -10,16 +11,16 @@
 #include <string>
 #include <vector>
 
-namespace edgetune::ui {
+namespace edgetune::pipeline {
 
 /// What was measured for a variant; a field stays empty until measured.
 struct VariantMetrics {
-  std::optional<int64_t> size_bytes;       // serialized ONNX size
+  std::optional<int64_t> size_bytes;  // serialized ONNX size
   std::optional<int64_t> params;
-  std::optional<double> accuracy;          // top-1, 0..1
+  std::optional<double> accuracy;                     // top-1, 0..1
   std::optional<double> accuracy_low, accuracy_high;  // 95% interval
-  std::optional<int64_t> accuracy_count;   // examples the accuracy is based on
-  std::optional<double> latency_ms;        // ONNX Runtime median, batch 1, host
+  std::optional<int64_t> accuracy_count;              // examples the accuracy is based on
+  std::optional<double> latency_ms;                   // ONNX Runtime median, batch 1, host
   std::optional<double> latency_p90_ms;
 
   nlohmann::json toJson() const;
@@ -29,10 +30,10 @@ struct VariantMetrics {
 /// Baseline model + a recipe (edgetune-recipe JSON) + what was measured; or a model file of its own.
 struct Variant {
   std::string name;
-  nlohmann::json recipe;      // {"format": "edgetune-recipe", "version": 1, "passes": [...]}
-  nlohmann::json knobs;       // the tuning panel state that produced the recipe (for re-opening it)
+  nlohmann::json recipe;  // {"format": "edgetune-recipe", "version": 1, "passes": [...]}
+  nlohmann::json knobs;   // the tuning panel state that produced the recipe (for re-opening it)
   VariantMetrics metrics;
-  std::string created_utc;    // ISO 8601
+  std::string created_utc;  // ISO 8601
   /// An ONNX file holding this variant's model (trained weights a recipe cannot reproduce, e.g. distilled or
   /// deployed); when set, it is what gets measured, exported and compared, and `recipe` is descriptive only.
   /// Stored relative to the project file's folder when it is inside it.
@@ -57,7 +58,8 @@ struct Project {
   std::string dataset_spec;  // an openDataset spec; empty = none
   nlohmann::json knobs = nlohmann::json::object();
   std::vector<Variant> variants;
-  /// The last sensitivity sweep of the baseline (restores the chart and the graph overlay without re-running).
+  /// The last sensitivity sweep of the baseline (restores the chart and the graph overlay without
+  /// re-running).
   std::optional<SensitivityResult> sensitivity;
 
   nlohmann::json toJson() const;
@@ -74,4 +76,4 @@ struct Project {
 /// Current UTC time as "2024-05-01T12:34:56Z".
 std::string nowUtcIso();
 
-}  // namespace edgetune::ui
+}  // namespace edgetune::pipeline
