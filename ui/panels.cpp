@@ -379,7 +379,9 @@ void JobsPanel::rebuild() {
 VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
   table_ = new QTableWidget(0, ColCount, this);
   table_->setHorizontalHeaderLabels(
-      {"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Device ms", "Recipe"});
+      {"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Device ms", "Made from", "Recipe"});
+  table_->horizontalHeaderItem(ColFrom)->setToolTip(
+      "The variant this one was made from (its base); the bold row is the current base (Ctrl+B)");
   table_->horizontalHeaderItem(ColDeviceMs)
       ->setToolTip("On-device median latency at 1 thread (latest device benchmark)");
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -436,15 +438,24 @@ static QString recipeSummary(const nlohmann::json& recipe) {
   return parts.isEmpty() ? "baseline" : parts.join(" -> ");
 }
 
-void VariantsPanel::setVariants(const std::vector<Variant>& variants) {
+void VariantsPanel::setVariants(const std::vector<Variant>& variants, const std::string& current_base) {
   const QSignalBlocker block(table_);
   table_->setRowCount(static_cast<int>(variants.size()));
+  // The baseline row stands for the project's model.
+  current_base_row_ = current_base.empty() ? 0 : pipeline::findVariantNamed(variants, current_base);
   for (size_t i = 0; i < variants.size(); ++i) {
     const auto& v = variants[i];
     const auto& m = v.metrics;
     const int r = static_cast<int>(i);
     auto* name = new QTableWidgetItem(QString::fromStdString(v.name));
     if (!v.model_file.empty()) name->setToolTip("Model file: " + QString::fromStdString(v.model_file));
+    if (r == current_base_row_) {
+      QFont bold = name->font();
+      bold.setBold(true);
+      name->setFont(bold);
+      name->setToolTip((name->toolTip().isEmpty() ? QString() : name->toolTip() + "\n") +
+                       "The current base: Apply and the Training dock start from this model");
+    }
     table_->setItem(r, ColName, name);
     table_->setItem(
         r, 1, new QTableWidgetItem(m.size_bytes ? QString::fromStdString(formatBytes(*m.size_bytes)) : "-"));
@@ -466,6 +477,10 @@ void VariantsPanel::setVariants(const std::vector<Variant>& variants) {
                              .arg(v.device_benchmarks.size())
                              .arg(QString::fromStdString(v.device_benchmarks.back().dump(1)).left(1500)));
     table_->setItem(r, ColDeviceMs, device);
+    table_->setItem(r, ColFrom,
+                    new QTableWidgetItem(i == 0 && v.base.empty() ? QString("-")
+                                         : v.base.empty()         ? QString("original model")
+                                                                  : QString::fromStdString(v.base)));
     table_->setItem(
         r, ColRecipe,
         new QTableWidgetItem(v.model_file.empty() ? recipeSummary(v.recipe)
@@ -513,7 +528,10 @@ CompareWidget::CompareWidget(JobManager* jobs, QWidget* parent) : QWidget(parent
   layout->addWidget(split);
 }
 
-void CompareWidget::compare(std::shared_ptr<const Model> baseline, const Variant& a, const Variant& b) {
+void CompareWidget::compare(std::shared_ptr<const Model> baseline, const std::vector<Variant>& variants,
+                            int index_a, int index_b) {
+  const Variant& a = variants.at(static_cast<size_t>(index_a));
+  const Variant& b = variants.at(static_cast<size_t>(index_b));
   const int generation = ++generation_;
   summary_->setText(
       QString("Comparing %1 with %2...").arg(QString::fromStdString(a.name), QString::fromStdString(b.name)));
@@ -539,10 +557,11 @@ void CompareWidget::compare(std::shared_ptr<const Model> baseline, const Variant
   add_row("Accuracy (%)", a.metrics.accuracy, b.metrics.accuracy, 2, 100);
   add_row("Latency (ms)", a.metrics.latency_ms, b.metrics.latency_ms, 3, 1);
   const Variant variant_a = a, variant_b = b;
+  const std::vector<Variant> all = variants;
   const QString name_a = QString::fromStdString(a.name), name_b = QString::fromStdString(b.name);
   jobs_->start("Compare " + name_a + " / " + name_b, [=, this](JobContext& job, JobHandle& handle) {
-    auto model_a = std::make_shared<Model>(pipeline::variantModel(*baseline, variant_a, &job));
-    auto model_b = std::make_shared<Model>(pipeline::variantModel(*baseline, variant_b, &job));
+    auto model_a = std::make_shared<Model>(pipeline::variantModel(*baseline, all, variant_a, &job));
+    auto model_b = std::make_shared<Model>(pipeline::variantModel(*baseline, all, variant_b, &job));
     auto diff = std::make_shared<GraphDiff>(diffModels(*model_a, *model_b));
     auto stats = std::make_shared<ModelStats>(computeStats(*model_a));
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model_a, stats));

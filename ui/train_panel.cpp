@@ -104,7 +104,7 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   source_ = new QComboBox(this);
   source_->addItem("Student (zoo or file)", static_cast<int>(TrainSettings::Source::Student));
   source_->addItem("Selected variant", static_cast<int>(TrainSettings::Source::Variant));
-  source_->addItem("Baseline", static_cast<int>(TrainSettings::Source::Baseline));
+  source_->addItem("Current base: the original model", static_cast<int>(TrainSettings::Source::Baseline));
   form->addRow("Train", source_);
 
   student_ = new QComboBox(this);
@@ -198,12 +198,22 @@ void TrainPanel::setContext(std::shared_ptr<const Model> baseline, const QString
 }
 
 void TrainPanel::setSourceModel(std::shared_ptr<const Model> model, const QString& label,
-                                const nlohmann::json& recipe, const nlohmann::json& knobs) {
+                                const nlohmann::json& recipe, const nlohmann::json& knobs,
+                                const std::string& variant_name) {
   source_model_ = std::move(model);
   source_label_ = source_model_ ? label : QString();
   source_recipe_ = recipe;
   source_knobs_ = knobs;
+  source_variant_ = source_model_ ? variant_name : std::string();
   source_->setItemText(1, source_model_ ? "Selected variant: " + label : "Selected variant (none)");
+  updateEnabled();
+}
+
+void TrainPanel::setBaseModel(std::shared_ptr<const Model> model, const QString& base_name) {
+  base_model_ = std::move(model);
+  base_name_ = base_model_ ? base_name : QString();
+  source_->setItemText(
+      2, base_name_.isEmpty() ? "Current base: the original model" : "Current base: " + base_name_);
   updateEnabled();
 }
 
@@ -390,6 +400,10 @@ bool TrainPanel::start() {
   std::shared_ptr<const Model>
       fixed_source;  // set for variant / baseline; the student is loaded on the worker
   std::string label;
+  // What the trained variant is made from (its base; "" = the project's model), and the recipe and knobs it
+  // keeps as a description of that source.
+  std::string made_from;
+  nlohmann::json source_recipe = pipeline::emptyRecipe(), source_knobs = nlohmann::json::object();
   if (s.source == TrainSettings::Source::Variant) {
     if (!source_model_) {
       fail("Cannot train the selected variant: no variant is selected");
@@ -397,13 +411,17 @@ bool TrainPanel::start() {
     }
     fixed_source = source_model_;
     label = source_label_.toStdString();
+    made_from = source_variant_;
+    if (source_recipe_.is_object()) source_recipe = source_recipe_;
+    if (source_knobs_.is_object()) source_knobs = source_knobs_;
   } else if (s.source == TrainSettings::Source::Baseline) {
     if (!baseline_) {
       fail("Cannot train the baseline: no model is open");
       return false;
     }
-    fixed_source = baseline_;
-    label = "baseline";
+    fixed_source = base_model_ ? base_model_ : baseline_;
+    made_from = base_model_ ? base_name_.toStdString() : std::string();
+    label = made_from.empty() ? "baseline" : made_from;
   } else {
     if (s.student.empty()) {
       fail("Cannot train: enter a student (e.g. zoo:resnet8?input_channels=1&image_size=28&classes=10)");
@@ -429,8 +447,6 @@ bool TrainPanel::start() {
   const std::string baseline_path = baseline_path_.toStdString();
   auto baseline = baseline_;
   auto dataset = dataset_;
-  const nlohmann::json source_recipe = source_recipe_.is_object() ? source_recipe_ : pipeline::emptyRecipe();
-  const nlohmann::json source_knobs = source_knobs_.is_object() ? source_knobs_ : nlohmann::json::object();
   auto outcome = std::make_shared<RunOutcome>();
   outcome_ = outcome;
   QPointer<TrainingChart> chart = chart_;
@@ -567,6 +583,7 @@ bool TrainPanel::start() {
     if (result.accuracy_before >= 0) training_json["accuracy_before"] = result.accuracy_before;
     Variant variant;
     variant.name = name;
+    variant.base = made_from;
     variant.recipe = source_recipe;
     variant.recipe["training"] = training_json;
     variant.knobs = source_knobs;

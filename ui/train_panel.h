@@ -1,8 +1,8 @@
 #pragma once
-// Training panel: fine-tunes (labels only) or distills (teacher = the baseline) a variant or a model-zoo
-// student with the libtorch training engine as ONE background job with live curves, then writes the trained
-// model as ONNX, measures it in ONNX Runtime and offers it as a new variant. Without the training engine it
-// says so.
+// Training panel: fine-tunes (labels only) or distills (teacher = the baseline) the current base, a variant
+// or a model-zoo student with the libtorch training engine as ONE background job with live curves, then
+// writes the trained model as ONNX, measures it in ONNX Runtime and offers it as a new variant. Without the
+// training engine it says so.
 #include <QPointer>
 #include <QString>
 #include <QWidget>
@@ -32,7 +32,7 @@ class TrainingChart;
 /// What a training run does; the panel's widgets edit one, and the trained variant records it (toJson).
 struct TrainSettings {
   enum class Mode { FineTune = 1, Distill };
-  enum class Source { Variant = 1, Baseline, Student };
+  enum class Source { Variant = 1, Baseline /* the current base: the opened model or a variant */, Student };
   Mode mode = Mode::Distill;
   Source source = Source::Student;
   /// Student for Source::Student: "zoo:ARCH?..." or an ONNX path (see zoo::loadModelSource).
@@ -71,10 +71,15 @@ class TrainPanel : public QWidget {
   void setContext(std::shared_ptr<const Model> baseline, const QString& baseline_path,
                   std::shared_ptr<const Dataset> dataset, const std::string& dataset_spec);
   /// The model "Selected variant" trains (e.g. the baseline with a pruning recipe applied), a label for
-  /// names, and the recipe and knobs that made it (recorded in the trained variant; empty = none). Null
-  /// clears it.
+  /// names, the recipe and knobs that made it (recorded in the trained variant; empty = none) and the
+  /// variant's name, which the trained variant records as its base ("" = the project's model). Null clears
+  /// it.
   void setSourceModel(std::shared_ptr<const Model> model, const QString& label,
-                      const nlohmann::json& recipe = {}, const nlohmann::json& knobs = {});
+                      const nlohmann::json& recipe = {}, const nlohmann::json& knobs = {},
+                      const std::string& variant_name = {});
+  /// The current base (what "Current base" trains; the trained variant records `base_name` as its base, "" =
+  /// the project's model). Null: the baseline from setContext.
+  void setBaseModel(std::shared_ptr<const Model> model, const QString& base_name);
   /// Folder trained models are written to (created when needed). Default: <temp>/edgetune-trained.
   void setOutputDir(const QString& dir);
   QString outputDir() const { return output_dir_; }
@@ -123,6 +128,9 @@ class TrainPanel : public QWidget {
   std::shared_ptr<const Model> source_model_;
   QString source_label_;
   nlohmann::json source_recipe_, source_knobs_;
+  std::string source_variant_;
+  std::shared_ptr<const Model> base_model_;
+  QString base_name_;
   QString output_dir_;
 
   QComboBox* mode_;

@@ -1,6 +1,7 @@
 #include "core/pipeline/variant_model.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "core/util/error.h"
 
@@ -33,11 +34,40 @@ std::vector<std::string> coverageLines(const std::vector<PassReport>& reports) {
   return lines;
 }
 
-Model variantModel(const Model& baseline, const Variant& variant, JobContext* job) {
-  if (variant.model_file.empty()) return applyRecipe(baseline, variant.recipe, job);
+namespace {
+Model ownModelFile(const Variant& variant) {
   if (!std::filesystem::exists(variant.model_file))
     throw Error("variant '" + variant.name + "': model file " + variant.model_file + " does not exist");
   return Model::load(variant.model_file);
+}
+}  // namespace
+
+Model variantModel(const Model& project_model, const std::vector<Variant>& variants, const Variant& variant,
+                   JobContext* job) {
+  if (!variant.model_file.empty()) return ownModelFile(variant);
+  // The chain is checked whole (a cycle or a missing base is an error even past a model file), then built
+  // from the nearest variant that has a model of its own (or the project's model) outwards.
+  const std::vector<const Variant*> bases = baseChain(variants, variant);
+  std::vector<const Variant*> to_apply = {&variant};
+  std::optional<Model> model;
+  for (const Variant* base : bases) {
+    if (!base->model_file.empty()) {
+      model = ownModelFile(*base);
+      break;
+    }
+    to_apply.push_back(base);
+  }
+  if (!model) model = project_model;
+  for (auto it = to_apply.rbegin(); it != to_apply.rend(); ++it) {
+    try {
+      model = applyRecipe(*model, (*it)->recipe, job);
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error("variant '" + (*it)->name + "': " + e.what());
+    }
+  }
+  return std::move(*model);
 }
 
 }  // namespace edgetune::pipeline

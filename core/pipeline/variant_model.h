@@ -1,6 +1,7 @@
 #pragma once
-// The model a variant stands for: a project's model with a v1 pass list applied, or the variant's own file.
-// Shared by the studio and the CLI; everything here may run on a worker thread.
+// The model a variant stands for: its own file, or its v1 pass list applied to its base's model (the
+// project's model, or another variant's resolved the same way). Shared by the studio and the CLI; everything
+// here may run on a worker thread.
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -25,8 +26,10 @@ Model applyRecipe(const Model& baseline, const nlohmann::json& recipe, JobContex
 /// so the studio says what was left out, as the CLI does.
 std::vector<std::string> coverageLines(const std::vector<PassReport>& reports);
 
-/// The model of `variant`: its own model file when it has one (the recipe is then descriptive only), else
-/// `baseline` with its recipe applied. Throws Error naming the file or the recipe problem.
-Model variantModel(const Model& baseline, const Variant& variant, JobContext* job = nullptr);
+/// The model of `variant`: its own model file when it has one (the recipe is then descriptive only), else its
+/// recipe applied to its base's model: `project_model` for base "", else the base in `variants` resolved the
+/// same way. Throws Error naming the file, the recipe problem, a base not in `variants` or a cycle.
+Model variantModel(const Model& project_model, const std::vector<Variant>& variants, const Variant& variant,
+                   JobContext* job = nullptr);
 
 }  // namespace edgetune::pipeline

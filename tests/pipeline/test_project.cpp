@@ -1,5 +1,6 @@
-// Project files: the JSON round trip (paths stored relative to the project's folder), the errors a user can
-// cause naming the file, and the device latency a variant's benchmarks give.
+// Project files: the JSON round trip (paths stored relative to the project's folder), variant chains (bases
+// saved, version 1 files still read, a missing base or a cycle named), the errors a user can cause naming the
+// file, unique variant names and the device latency a variant's benchmarks give.
 #include <QtTest>
 
 #include <fstream>
@@ -59,6 +60,94 @@ class TestProject : public QObject {
         QVERIFY2(QString(e.what()).contains(name), e.what());
       }
     }
+  }
+
+  void chainsSaveAndResolve() {
+    test::TempDir dir;
+    Project p;
+    p.model_path = "zoo:mlp";
+    Variant baseline, pruned, quantized;
+    baseline.name = "baseline";
+    baseline.recipe = emptyRecipe();
+    pruned.name = "pruned";
+    pruned.recipe = emptyRecipe();
+    quantized.name = "pruned + int8";
+    quantized.base = "pruned";
+    quantized.recipe = emptyRecipe();
+    p.variants = {baseline, pruned, quantized};
+    p.current_base = "pruned";
+    const auto chain = baseChain(p.variants, p.variants[2]);
+    QCOMPARE(chain.size(), size_t{1});
+    QCOMPARE(chain[0]->name, std::string("pruned"));
+    QVERIFY(baseChain(p.variants, p.variants[1]).empty());
+
+    p.save(dir / "p.edgetune.json");
+    const nlohmann::json saved = nlohmann::json::parse(readFile(dir / "p.edgetune.json"));
+    QCOMPARE(saved["version"], nlohmann::json(Project::kVersion));
+    QCOMPARE(saved["variants"][2]["base"], nlohmann::json("pruned"));
+    QVERIFY(!saved["variants"][1].contains("base"));  // made from the project's model
+    const Project q = Project::load(dir / "p.edgetune.json");
+    QCOMPARE(q.variants[2].base, std::string("pruned"));
+    QCOMPARE(q.current_base, std::string("pruned"));
+    QCOMPARE(q.toJson(), p.toJson());
+  }
+
+  void versionOneFilesStillRead() {
+    test::TempDir dir;
+    std::ofstream(dir / "old.json")
+        << R"({"format": "edgetune-project", "version": 1, "model_path": "zoo:mlp",
+      "variants": [{"name": "baseline"}, {"name": "channels 30%"}]})";
+    const Project p = Project::load(dir / "old.json");
+    QCOMPARE(p.variants.size(), size_t{2});
+    QCOMPARE(p.variants[1].base, std::string());
+    QCOMPARE(p.current_base, std::string());
+    std::ofstream(dir / "future.json") << R"({"format": "edgetune-project", "version": 3})";
+    const std::string error = test::errorOf([&] { Project::load(dir / "future.json"); });
+    QVERIFY2(test::contains(error, "future.json") && test::contains(error, "version 3"), error.c_str());
+  }
+
+  void brokenChainsNameTheVariant_data() {
+    QTest::addColumn<QString>("variants");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("missing") << R"([{"name": "a", "base": "gone"}])"
+                             << "variants[0]: variant 'a': its base 'gone'";
+    QTest::newRow("cycle") << R"([{"name": "a", "base": "b"}, {"name": "b", "base": "a"}])"
+                           << "its bases form a cycle ('a' -> 'b' -> 'a')";
+    QTest::newRow("self") << R"([{"name": "a", "base": "a"}])"
+                          << "cycle ('a' -> 'a')";
+    QTest::newRow("ambiguous") << R"([{"name": "b"}, {"name": "b"}, {"name": "c", "base": "b"}])"
+                               << "its base 'b' names 2 variants";
+  }
+  void brokenChainsNameTheVariant() {
+    QFETCH(QString, variants);
+    QFETCH(QString, expected);
+    test::TempDir dir;
+    std::ofstream(dir / "p.json") << R"({"format": "edgetune-project", "version": 2, "variants": )"
+                                  << variants.toStdString() << "}";
+    const std::string error = test::errorOf([&] { Project::load(dir / "p.json"); });
+    QVERIFY2(test::contains(error, "p.json") && test::contains(error, expected.toStdString()), error.c_str());
+    // The same check in memory, for a project being edited.
+    const auto parsed = nlohmann::json::parse(variants.toStdString());
+    std::vector<Variant> list;
+    for (size_t i = 0; i < parsed.size(); ++i) list.push_back(Variant::fromJson(parsed[i], "v"));
+    QVERIFY(!test::errorOf([&] { baseChain(list, list.back()); }).empty());
+  }
+
+  void currentBaseMustBeAVariant() {
+    test::TempDir dir;
+    std::ofstream(dir / "p.json")
+        << R"({"format": "edgetune-project", "version": 2, "current_base": "gone", "variants": [{"name": "a"}]})";
+    const std::string error = test::errorOf([&] { Project::load(dir / "p.json"); });
+    QVERIFY2(test::contains(error, "current_base") && test::contains(error, "gone"), error.c_str());
+  }
+
+  void uniqueNames() {
+    std::vector<Variant> vs(3);
+    vs[0].name = "baseline";
+    vs[1].name = "channels 30%";
+    vs[2].name = "channels 30% (2)";
+    QCOMPARE(uniqueVariantName(vs, "int8"), std::string("int8"));
+    QCOMPARE(uniqueVariantName(vs, "channels 30%"), std::string("channels 30% (3)"));
   }
 
   void deviceLatencyIsTheLatestSingleThreadMedian() {

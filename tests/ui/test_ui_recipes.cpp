@@ -298,9 +298,10 @@ class TestUiRecipes : public QObject {
     const size_t before = window.project().variants.size();
     tuning->apply();
     QCOMPARE(window.project().variants.size(), before + 1);
-    QCOMPARE(
-        deploy::sha256Hex(variantModel(*window.baseline(), window.project().variants.back()).serialize()),
-        deploy::sha256Hex(runner_bytes));
+    QCOMPARE(deploy::sha256Hex(
+                 variantModel(*window.baseline(), window.project().variants, window.project().variants.back())
+                     .serialize()),
+             deploy::sha256Hex(runner_bytes));
   }
 
   // Run > Run recipe...: one job, "[i/n] step: ..." in the dock, each step's model a variant with the run

@@ -388,7 +388,7 @@ class TestUiStudio : public QObject {
     Variant missing = v;
     missing.model_file = (dir / "gone.onnx").string();
     try {
-      variantModel(*window.baseline(), missing);
+      variantModel(*window.baseline(), window.project().variants, missing);
       QFAIL("a missing model file must throw");
     } catch (const edgetune::Error& e) {
       QVERIFY2(QString(e.what()).contains("gone.onnx"), e.what());
