@@ -901,8 +901,10 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
     handle.postToUi([=, this] {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);
-      tuning_->setSensitivity(result);  // "Allocate" in the pruning section reads it
-      project_.sensitivity = *result;   // saved with the project: re-opening restores chart and overlay
+      // "Allocate" in the pruning section reads it; the sweep is of the project's model, so its groups are
+      // the knobs' only while that is the base (installBaseModel hands it over again on a reset).
+      if (project_.current_base.empty()) tuning_->setSensitivity(result);
+      project_.sensitivity = *result;  // saved with the project: re-opening restores chart and overlay
       markDirty();
       graph_->setOverlayValues(GraphColorMode::Sensitivity, *overlay);
       const int i = color_mode_->findData(static_cast<int>(GraphColorMode::Sensitivity));
