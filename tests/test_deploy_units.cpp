@@ -282,9 +282,10 @@ class TestDeployUnits : public QObject {
     writeFileAtomic(tmp / "bert.onnx", "x");
     writeFileAtomic(tmp / "vocab.txt", "[PAD]\n");
     writeFileAtomic(tmp / "bert.card.json", "{}");
+    writeFileAtomic(tmp / "bert.card.md", "# Model card");
     writeFileAtomic(tmp / "unrelated.onnx", "y");
     const auto files = modelCompanionFiles(tmp / "bert.onnx");
-    QCOMPARE(files.size(), size_t{3});
+    QCOMPARE(files.size(), size_t{4});
     QCOMPARE(files[0].filename().string(), std::string("bert.onnx"));
     QVERIFY_THROWS_EXCEPTION(Error, modelCompanionFiles(tmp / "missing.onnx"));
   }

@@ -1,5 +1,6 @@
 #include "ui/charts.h"
 
+#include <qcustomplot.h>
 #include <QFile>
 #include <QHBoxLayout>
 #include <QMenu>
@@ -8,16 +9,17 @@
 #include <QToolButton>
 #include <QToolTip>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "ui/dialogs.h"
-#include "ui/workbench.h"
 
 namespace edgetune::ui {
+using pipeline::Variant;
+using pipeline::VariantMetrics;
 
 // ------------------------------------------------------------------------------------------------ base
 ChartWidget::ChartWidget(const QString& title, QWidget* parent) : QWidget(parent), title_(title) {
@@ -37,9 +39,14 @@ ChartWidget::ChartWidget(const QString& title, QWidget* parent) : QWidget(parent
       showError(this, "Export failed", e.what());
     }
   };
-  menu->addAction("PNG image...", this, [=, this] { ask("PNG image (*.png)", ".png", [this](const QString& p) { exportPng(p); }); });
-  menu->addAction("SVG image...", this, [=, this] { ask("SVG image (*.svg)", ".svg", [this](const QString& p) { exportSvg(p); }); });
-  menu->addAction("CSV data...", this, [=, this] { ask("CSV (*.csv)", ".csv", [this](const QString& p) { exportCsv(p); }); });
+  menu->addAction("PNG image...", this, [=, this] {
+    ask("PNG image (*.png)", ".png", [this](const QString& p) { exportPng(p); });
+  });
+  menu->addAction("SVG image...", this, [=, this] {
+    ask("SVG image (*.svg)", ".svg", [this](const QString& p) { exportSvg(p); });
+  });
+  menu->addAction("CSV data...", this,
+                  [=, this] { ask("CSV (*.csv)", ".csv", [this](const QString& p) { exportCsv(p); }); });
   export_button->setMenu(menu);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
@@ -74,7 +81,8 @@ void ChartWidget::exportSvg(const QString& path, int width, int height) const {
 void ChartWidget::exportCsv(const QString& path) const {
   QFile file(path);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
-    throw Error(path.toStdString() + ": cannot write the CSV file (" + file.errorString().toStdString() + ")");
+    throw Error(path.toStdString() + ": cannot write the CSV file (" + file.errorString().toStdString() +
+                ")");
   file.write(csv().toUtf8());
 }
 
@@ -243,7 +251,8 @@ std::vector<int> paretoFront(const std::vector<std::pair<double, double>>& pts) 
   return front;
 }
 
-ParetoChart::ParetoChart(QWidget* parent) : ChartWidget("Variants: accuracy vs latency (marker = MB)", parent) {
+ParetoChart::ParetoChart(QWidget* parent)
+    : ChartWidget("Variants: accuracy vs latency (marker = MB)", parent) {
   plot_->xAxis->setLabel("latency ms (host, batch 1)");
   plot_->yAxis->setLabel("accuracy %");
   plot_->setMouseTracking(true);
@@ -302,7 +311,8 @@ void ParetoChart::redraw() {
     QColor color = on_front ? QColor(255, 127, 14) : QColor(31, 119, 180);
     color.setAlpha(170);
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle,
-                                       i == selected_ ? QPen(Qt::black, 3) : QPen(color.darker(130), 1), QBrush(color), d));
+                                       i == selected_ ? QPen(Qt::black, 3) : QPen(color.darker(130), 1),
+                                       QBrush(color), d));
     g->addData(*m.latency_ms, 100 * *m.accuracy);
     auto* label = new QCPItemText(plot_);
     label->position->setCoords(*m.latency_ms, 100 * *m.accuracy);
@@ -346,7 +356,8 @@ int ParetoChart::variantAt(const QPointF& pos) const {
   for (size_t i = 0; i < variants_.size(); ++i) {
     const auto& m = variants_[i].metrics;
     if (!m.latency_ms || !m.accuracy) continue;
-    const double px = plot_->xAxis->coordToPixel(*m.latency_ms), py = plot_->yAxis->coordToPixel(100 * *m.accuracy);
+    const double px = plot_->xAxis->coordToPixel(*m.latency_ms),
+                 py = plot_->yAxis->coordToPixel(100 * *m.accuracy);
     const double d = std::hypot(px - pos.x(), py - pos.y());
     if (d < best_d) {
       best_d = d;
@@ -363,15 +374,18 @@ bool ParetoChart::eventFilter(QObject* watched, QEvent* event) {
     if (i >= 0) {
       const auto& v = variants_[i];
       const auto& m = v.metrics;
-      QString tip = QString("<b>%1</b><br>accuracy %2%").arg(QString::fromStdString(v.name).toHtmlEscaped())
+      QString tip = QString("<b>%1</b><br>accuracy %2%")
+                        .arg(QString::fromStdString(v.name).toHtmlEscaped())
                         .arg(100 * m.accuracy.value_or(0), 0, 'f', 2);
       if (m.accuracy_low && m.accuracy_high)
-        tip += QString(" (95% CI %1..%2)").arg(100 * *m.accuracy_low, 0, 'f', 2).arg(100 * *m.accuracy_high, 0, 'f', 2);
+        tip += QString(" (95% CI %1..%2)")
+                   .arg(100 * *m.accuracy_low, 0, 'f', 2)
+                   .arg(100 * *m.accuracy_high, 0, 'f', 2);
       tip += QString("<br>latency %1 ms<br>size %2")
                  .arg(m.latency_ms.value_or(0), 0, 'f', 3)
                  .arg(QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
       // Measured on a device (deploy benchmark): its 1-thread median beside the host's numbers.
-      if (const auto device_ms = deviceLatencyMs(v))
+      if (const auto device_ms = pipeline::deviceLatencyMs(v))
         tip += QString("<br>device %1 ms (median, 1 thread)").arg(*device_ms, 0, 'f', 3);
       QToolTip::showText(e->globalPosition().toPoint(), tip, plot_);
     } else {
@@ -448,8 +462,12 @@ void TrainingChart::clearPoints() {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-int TrainingChart::lossPointCount() const { return loss_->data()->size(); }
-int TrainingChart::accuracyPointCount() const { return acc_->data()->size(); }
+int TrainingChart::lossPointCount() const {
+  return loss_->data()->size();
+}
+int TrainingChart::accuracyPointCount() const {
+  return acc_->data()->size();
+}
 
 std::vector<double> TrainingChart::lossValues() const {
   std::vector<double> out;
@@ -459,11 +477,13 @@ std::vector<double> TrainingChart::lossValues() const {
 
 std::vector<double> TrainingChart::accuracyValues() const {
   std::vector<double> out;
-  for (auto it = acc_->data()->constBegin(); it != acc_->data()->constEnd(); ++it) out.push_back(it->value / 100);
+  for (auto it = acc_->data()->constBegin(); it != acc_->data()->constEnd(); ++it)
+    out.push_back(it->value / 100);
   return out;
 }
 
-// ------------------------------------------------------------------------------------------------ sensitivity
+// ------------------------------------------------------------------------------------------------
+// sensitivity
 SensitivityChart::SensitivityChart(QWidget* parent)
     : ChartWidget("Per-group sensitivity: accuracy vs pruning ratio", parent) {
   plot_->xAxis->setLabel("pruning ratio of the group alone");
@@ -489,7 +509,9 @@ void SensitivityChart::clearCurves() {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-int SensitivityChart::curveCount() const { return plot_->graphCount(); }
+int SensitivityChart::curveCount() const {
+  return plot_->graphCount();
+}
 
 void SensitivityChart::setResult(const SensitivityResult& result) {
   plot_->clearGraphs();

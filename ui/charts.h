@@ -1,6 +1,6 @@
 #pragma once
-// Charts (QCustomPlot): metrics against the active knob with confidence bands, the Pareto chart of variants and
-// training curves. Every chart exports as PNG, SVG and CSV.
+// Charts (QCustomPlot): metrics against the active knob with confidence bands, the Pareto chart of variants
+// and training curves. Every chart exports as PNG, SVG and CSV.
 #include <QWidget>
 
 #include <map>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/analysis/sensitivity.h"
-#include "ui/project.h"
+#include "core/pipeline/project.h"
 
 class QCustomPlot;
 class QCPAxisRect;
@@ -45,7 +45,7 @@ class KnobChart : public ChartWidget {
   explicit KnobChart(QWidget* parent = nullptr);
   void setKnobLabel(const QString& label);
   /// Adds or replaces the point at `knob` (only the measured fields are drawn).
-  void setPoint(double knob, const VariantMetrics& metrics);
+  void setPoint(double knob, const pipeline::VariantMetrics& metrics);
   /// Marks the knob's current value with a vertical line.
   void setCurrentKnob(double knob);
   void clearPoints();
@@ -57,7 +57,7 @@ class KnobChart : public ChartWidget {
 
  private:
   void redraw();
-  std::map<double, VariantMetrics> points_;
+  std::map<double, pipeline::VariantMetrics> points_;
   QCPAxisRect *acc_rect_, *size_rect_, *lat_rect_;
   QCPGraph *acc_, *acc_low_, *acc_high_, *size_, *lat_;
   double current_knob_ = 0;
@@ -68,7 +68,7 @@ class ParetoChart : public ChartWidget {
   Q_OBJECT
  public:
   explicit ParetoChart(QWidget* parent = nullptr);
-  void setVariants(const std::vector<Variant>& variants);
+  void setVariants(const std::vector<pipeline::Variant>& variants);
   void setSelected(int variant_index);
   int selected() const { return selected_; }
   /// Indices of the variants on the Pareto front (lower latency and higher accuracy are better).
@@ -85,13 +85,13 @@ class ParetoChart : public ChartWidget {
 
  private:
   void redraw();
-  std::vector<Variant> variants_;
+  std::vector<pipeline::Variant> variants_;
   std::vector<int> front_;
   int selected_ = -1;
 };
 
-/// Training curves: loss and accuracy against the epoch (fractional epochs allowed): the training loss per step
-/// and the validation accuracy per epoch (drawn with markers, as there are few points).
+/// Training curves: loss and accuracy against the epoch (fractional epochs allowed): the training loss per
+/// step and the validation accuracy per epoch (drawn with markers, as there are few points).
 class TrainingChart : public ChartWidget {
   Q_OBJECT
  public:
@@ -119,8 +119,9 @@ class TrainingChart : public ChartWidget {
   QCPGraph *loss_, *acc_;
 };
 
-/// Per-group sensitivity: accuracy against the pruning ratio of that group alone, one line per group, with the
-/// unpruned baseline as a dashed line. CSV: "series,x,y" with series = group id, x = ratio, y = accuracy %.
+/// Per-group sensitivity: accuracy against the pruning ratio of that group alone, one line per group, with
+/// the unpruned baseline as a dashed line. CSV: "series,x,y" with series = group id, x = ratio, y = accuracy
+/// %.
 class SensitivityChart : public ChartWidget {
   Q_OBJECT
  public:

@@ -19,6 +19,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QToolBar>
+#include <QUndoCommand>
 #include <QUndoStack>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -34,9 +35,15 @@
 #include "core/deploy/profile_overlay.h"
 #include "core/ir/stats.h"
 #include "core/passes/canonicalize.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
 #include "core/pipeline/runner.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/format.h"
+#include "core/zoo/model_source.h"
 #include "ui/charts.h"
 #include "ui/devices_panel.h"
 #include "ui/dialogs.h"
@@ -49,7 +56,6 @@
 #include "ui/recipe_run_dialog.h"
 #include "ui/train_panel.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 #include <qcustomplot.h>
 
@@ -59,6 +65,35 @@ static void initStudioResources() {
 }
 
 namespace edgetune::ui {
+
+using pipeline::Project;
+using pipeline::Variant;
+using pipeline::VariantMetrics;
+
+namespace {
+
+// Changing the base is a project edit like a knob change: undo puts the previous base back.
+class BaseCommand : public QUndoCommand {
+ public:
+  BaseCommand(std::string before, std::string after, std::function<void(const std::string&)> apply)
+      : before_(std::move(before)), after_(std::move(after)), apply_(std::move(apply)) {
+    setText(QString::fromStdString("base: " + (after_.empty() ? std::string("the original model") : after_)));
+  }
+  void undo() override { apply_(before_); }
+  void redo() override { apply_(after_); }
+
+ private:
+  std::string before_, after_;
+  std::function<void(const std::string&)> apply_;
+};
+
+// The baseline row: the project's model itself (no passes, no file, no base).
+bool isProjectModel(const Variant& v) {
+  return v.base.empty() && v.model_file.empty() &&
+         (!v.recipe.is_object() || v.recipe.value("passes", nlohmann::json::array()).empty());
+}
+
+}  // namespace
 
 QString bundledDemoModelPath() {
   // Installed next to the binary (../share/edgetune/models) or in the source tree's resources.
@@ -222,10 +257,14 @@ void MainWindow::buildUi() {
       ->setToolTip("Sweep each prune group alone over pruning ratios on the dataset's seeded subset");
 
   model_label_ = new QLabel("no model", this);
+  base_label_ = new QLabel(this);
+  base_label_->setObjectName("base-label");
+  base_label_->setToolTip("What Apply and the Training dock start from (Variants > Use as base, Ctrl+B)");
   dataset_label_ = new QLabel("no dataset", this);
   stall_label_ = new QLabel(this);
   stall_label_->setToolTip("Longest UI-thread stall (10 ms heartbeat); target < 100 ms");
   statusBar()->addPermanentWidget(model_label_);
+  statusBar()->addPermanentWidget(base_label_);
   statusBar()->addPermanentWidget(dataset_label_);
   statusBar()->addPermanentWidget(stall_label_);
   auto* stall_timer = new QTimer(this);
@@ -284,7 +323,10 @@ void MainWindow::buildUi() {
     inspector_->showGroup(scope, s ? s->scope_sizes.at(scope.toStdString()) : 0);
   });
   connect(tuning_, &TuningPanel::pruningRatios, this, [this](const std::vector<double>& r) {
-    graph_->setOverlayValues(GraphColorMode::PruningRatio, r);
+    // Indexed by the base's nodes: the graph shows the project's model, so only a base with the same nodes
+    // (a pruned one) maps onto it.
+    if (baseline_ && static_cast<int>(r.size()) == baseline_->graph().node_size())
+      graph_->setOverlayValues(GraphColorMode::PruningRatio, r);
   });
   connect(tuning_, &TuningPanel::statusMessage, this, [this](const QString& m) { setStatus(m, 8000); });
   connect(tuning_, &TuningPanel::firstChartUpdate, this, [this](double ms) {
@@ -297,7 +339,8 @@ void MainWindow::buildUi() {
     bool changed = false;
     for (size_t i = 1; i < project_.variants.size(); ++i) {
       auto& v = project_.variants[i];
-      if (!v.model_file.empty() || v.knobs != tuning_->liveKnobs()) continue;
+      if (!v.model_file.empty() || v.base != project_.current_base || v.knobs != tuning_->liveKnobs())
+        continue;
       if (v.metrics.accuracy_count.value_or(-1) > m.accuracy_count.value_or(-1)) continue;
       if (v.metrics.accuracy_count && !m.accuracy_count) continue;
       v.metrics = m;
@@ -313,11 +356,16 @@ void MainWindow::buildUi() {
     markDirty();
   });
   connect(tuning_, &TuningPanel::variantApplied, this, [this](const Variant& v) {
+    if (!base_model_) {
+      setStatus("The base '" + currentBase() + "' is still being prepared: apply again once it is ready",
+                8000);
+      return;
+    }
     Variant copy = v;
-    // Unique names: "channels 30%", "channels 30% (2)".
-    int same = 0;
-    for (const auto& existing : project_.variants) same += existing.name.rfind(v.name, 0) == 0 ? 1 : 0;
-    if (same) copy.name += " (" + std::to_string(same + 1) + ")";
+    // Made from the current base; unique names: "channels 30%", "channels 30% (2)".
+    copy.base = project_.current_base;
+    if (!copy.base.empty()) copy.name = copy.base + " + " + copy.name;
+    copy.name = pipeline::uniqueVariantName(project_.variants, copy.name);
     project_.variants.push_back(copy);
     refreshVariants();
     variants_->selectVariant(static_cast<int>(project_.variants.size()) - 1);
@@ -339,6 +387,14 @@ void MainWindow::buildUi() {
                 6000);
       return;
     }
+    if (v.base != project_.current_base) {
+      setStatus(
+          "'" + QString::fromStdString(v.name) + "' is made from " +
+              (v.base.empty() ? QString("the original model") : "'" + QString::fromStdString(v.base) + "'") +
+              ": use that as the base to edit its knobs",
+          6000);
+      return;
+    }
     if (!v.knobs.empty()) tuning_->setKnobs(v.knobs, true);
   });
   connect(variants_, &VariantsPanel::compareRequested, this, &MainWindow::compareVariants);
@@ -355,10 +411,6 @@ void MainWindow::buildUi() {
           [this](const Variant& v, const QString& onnx_path) {
             Variant copy = v;
             copy.model_file = onnx_path.toStdString();
-            int same = 0;
-            for (const auto& existing : project_.variants)
-              same += existing.name.rfind(v.name, 0) == 0 ? 1 : 0;
-            if (same) copy.name += " (" + std::to_string(same + 1) + ")";
             addVariant(copy);
             autosave();
           });
@@ -380,6 +432,20 @@ void MainWindow::buildUi() {
           });
   connect(variants_, &VariantsPanel::removeRequested, this, [this](int i) {
     if (i <= 0 || i >= static_cast<int>(project_.variants.size())) return;
+    const std::string name = project_.variants[i].name;
+    if (name == project_.current_base) {
+      setStatus(
+          "'" + QString::fromStdString(name) + "' is the current base: reset the base first (Ctrl+Shift+B)",
+          8000);
+      return;
+    }
+    for (const auto& other : project_.variants)
+      if (other.base == name) {
+        setStatus("'" + QString::fromStdString(name) + "' is the base of '" +
+                      QString::fromStdString(other.name) + "': remove that one first",
+                  8000);
+        return;
+      }
     project_.variants.erase(project_.variants.begin() + i);
     refreshVariants();
     markDirty();
@@ -447,9 +513,9 @@ void MainWindow::buildMenus() {
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
   auto* edit = menuBar()->addMenu("&Edit");
-  auto* undo = undo_->createUndoAction(this, "&Undo knob change");
+  auto* undo = undo_->createUndoAction(this, "&Undo");
   undo->setShortcut(QKeySequence("Ctrl+Z"));
-  auto* redo = undo_->createRedoAction(this, "&Redo knob change");
+  auto* redo = undo_->createRedoAction(this, "&Redo");
   redo->setShortcuts({QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")});
   edit->addAction(undo);
   edit->addAction(redo);
@@ -481,7 +547,7 @@ void MainWindow::buildMenus() {
     if (!baseline_) return;
     auto model = baseline_;
     jobs_->start("Latency per node", [=, this](JobContext& job, JobHandle& handle) {
-      auto shares = std::make_shared<std::vector<double>>(measureLatencyShares(*model, 20, &job));
+      auto shares = std::make_shared<std::vector<double>>(pipeline::measureLatencyShares(*model, 20, &job));
       handle.postToUi([=, this] {
         if (model != baseline_) return;
         graph_->setOverlayValues(GraphColorMode::LatencyShare, *shares);
@@ -502,20 +568,20 @@ void MainWindow::buildMenus() {
       else
         float_recipe["passes"].push_back(p);
     }
-    if (!baseline_ || !dataset || !has_quantize) {
+    if (!base_model_ || !dataset || !has_quantize) {
       setStatus(
           "Quantization error needs a model, a fitting dataset and a quantization mode in the tuning panel",
           8000);
       return;
     }
-    auto model = baseline_;
+    auto model = base_model_;  // the knobs apply to the current base
     jobs_->start("Quantization error", [=, this](JobContext& job, JobHandle& handle) {
-      const Model float_model = applyRecipe(*model, float_recipe, nullptr);
-      const Model quantized = applyRecipe(*model, recipe, nullptr);
+      const Model float_model = pipeline::applyRecipe(*model, float_recipe, nullptr);
+      const Model quantized = pipeline::applyRecipe(*model, recipe, nullptr);
       auto errors = std::make_shared<std::vector<double>>(
-          quantizationErrorPerNode(*model, float_model, quantized, *dataset, 64, &job));
+          pipeline::quantizationErrorPerNode(*model, float_model, quantized, *dataset, 64, &job));
       handle.postToUi([=, this] {
-        if (model != baseline_) return;
+        if (model != base_model_) return;
         graph_->setOverlayValues(GraphColorMode::QuantizationError, *errors);
         color_mode_->setCurrentIndex(
             color_mode_->findData(static_cast<int>(GraphColorMode::QuantizationError)));
@@ -533,6 +599,40 @@ void MainWindow::buildMenus() {
   run->addAction("&Cancel all jobs", QKeySequence("Ctrl+."), this, [this] {
     for (auto* j : jobs_->jobs()) j->cancel();
   });
+
+  // Variants form chains: the selected one becomes what the knobs and the Training dock start from.
+  auto* variants_menu = menuBar()->addMenu("Varia&nts");
+  use_as_base_action_ = variants_menu->addAction("Use as &base", QKeySequence("Ctrl+B"), this, [this] {
+    const auto sel = variants_->selectedVariants();
+    if (sel.size() != 1) {
+      setStatus("Select one variant to use as the base", 6000);
+      return;
+    }
+    useAsBase(sel[0]);
+  });
+  use_as_base_action_->setObjectName("use-as-base-action");
+  use_as_base_action_->setToolTip(
+      "Apply and the Training dock start from the selected variant's model (quantize a recovered variant, "
+      "distill into a pruned one)");
+  reset_base_action_ = variants_menu->addAction("&Reset base to the original model",
+                                                QKeySequence("Ctrl+Shift+B"), this, &MainWindow::resetBase);
+  reset_base_action_->setObjectName("reset-base-action");
+  variants_menu->addSeparator();
+  auto* save_variant_recipe = variants_menu->addAction("Save recipe of &variant...", this, [this] {
+    const auto sel = variants_->selectedVariants();
+    if (sel.size() != 1) {
+      setStatus("Select one variant to save its recipe", 6000);
+      return;
+    }
+    const QString folder =
+        project_path_.isEmpty() ? QString() : QFileInfo(project_path_).absolutePath() + "/";
+    const QString stem = QString::fromStdString(project_.variants[sel[0]].name)
+                             .replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_");
+    const QString path =
+        askSaveFile(this, "Save recipe of variant", folder + stem + ".yaml", "Recipes (*.yaml *.yml)");
+    if (!path.isEmpty()) saveVariantRecipe(sel[0], path);
+  });
+  save_variant_recipe->setObjectName("save-variant-recipe-action");
 
   auto* tools = menuBar()->addMenu("&Tools");
   train_action_ = tools->addAction("&Train / distill...", QKeySequence("Ctrl+T"), this, [this] {
@@ -577,6 +677,8 @@ void MainWindow::buildMenus() {
     train_action_->trigger();
   });
   variants_->table()->setContextMenuPolicy(Qt::ActionsContextMenu);
+  variants_->table()->addAction(use_as_base_action_);
+  variants_->table()->addAction(reset_base_action_);
   variants_->table()->addAction(deploy_action_);
   variants_->table()->addAction(train_from);
 
@@ -604,7 +706,8 @@ void MainWindow::setStatus(const QString& text, int timeout_ms) {
 
 void MainWindow::updateTitle() {
   QString name = project_path_.isEmpty() ? "untitled" : QFileInfo(project_path_).fileName();
-  setWindowTitle(QString("%1%2 - EdgeTune Studio").arg(name, dirty_ ? "*" : ""));
+  const QString base = project_.current_base.empty() ? QString() : " [base: " + currentBase() + "]";
+  setWindowTitle(QString("%1%2%3 - EdgeTune Studio").arg(name, dirty_ ? "*" : "", base));
 }
 
 void MainWindow::markDirty() {
@@ -634,11 +737,11 @@ void MainWindow::openModel(const QString& source) {
   const std::shared_ptr<const Dataset> open_dataset = dataset_;  // read here, not on the worker
   jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
     job.report(0.05, "loading");
-    auto loaded = std::make_shared<Model>(loadModelSource(src));
+    auto loaded = std::make_shared<Model>(zoo::loadModelSource(src));
     // As in the CLI: exports are cleaned on the way in (Identity, Dropout, constants, dead code); BatchNorm
     // stays so the Training dock can train it and the "bn" pruning criterion can read it.
     CanonicalizeReport clean;
-    if (options_.clean_on_open && !isZooSource(src)) {
+    if (options_.clean_on_open && !zoo::isZooSource(src)) {
       job.report(0.2, "clean-up");
       CanonicalizeOptions canonical;
       canonical.fold_batchnorm = false;
@@ -668,7 +771,7 @@ void MainWindow::openModel(const QString& source) {
       job.report(0.9, "sensitivity overlay");
       try {
         sensitivity_overlay =
-            std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *saved_sensitivity));
+            std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *saved_sensitivity));
       } catch (const std::exception&) {
         sensitivity_overlay
             .reset();  // groups not found in this model: the chart alone is still worth showing
@@ -689,9 +792,10 @@ void MainWindow::openModel(const QString& source) {
       if (!keep_variants_on_open_) {
         Variant base;
         base.name = "baseline";
-        base.recipe = emptyRecipe();
-        base.created_utc = nowUtcIso();
+        base.recipe = pipeline::emptyRecipe();
+        base.created_utc = pipeline::nowUtcIso();
         project_.variants = {base};
+        project_.current_base.clear();
         project_.sensitivity.reset();  // a sweep of another model
         deploy_targets_.clear();  // files of the previous model's variants: their benchmarks are not these
         sensitivity_->clearCurves();
@@ -704,10 +808,16 @@ void MainWindow::openModel(const QString& source) {
       showQuantExclusions(tuning_->quantExcludedNodes());
       refreshVariants();
       QString problem;
+      base_model_ = baseline_;
+      ++base_generation_;
       tuning_->setContext(baseline_, datasetForModel(&problem), project_.dataset_spec);
       if (saved_sensitivity && project_.sensitivity) tuning_->setSensitivity(saved_sensitivity);
       updateTrainContext();
-      train_panel_->setSourceModel(baseline_, "baseline", emptyRecipe(), {});
+      train_panel_->setSourceModel(baseline_, "baseline", pipeline::emptyRecipe(), {});
+      train_panel_->setBaseModel(baseline_, {});
+      // A loaded project's base is prepared from this model.
+      if (!project_.current_base.empty()) applyBase(project_.current_base);
+      showBase();
       dataset_label_->setText(dataset_ ? QString::fromStdString(dataset_->name()) +
                                              (problem.isEmpty() ? "" : " (does not fit)")
                                        : "no dataset");
@@ -723,11 +833,11 @@ void MainWindow::openModel(const QString& source) {
                : input_shapes_problem_));
       model_label_->setText(
           QString("%1: %2 nodes, %3 params, %4")
-              .arg(isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
+              .arg(zoo::isZooSource(src) ? QString::fromStdString(src) : QFileInfo(source).fileName())
               .arg(stats->node_count)
               .arg(stats->params)
               .arg(QString::fromStdString(formatBytes(stats->serialized_bytes))));
-      if (!isZooSource(src)) addRecent(source);
+      if (!zoo::isZooSource(src)) addRecent(source);
       setStatus(
           QString("Opened %1 in %2 s (layout %3 s, %4 items drawn)%5%6%7")
               .arg(source)
@@ -787,12 +897,14 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
   jobs_->start("Sensitivity sweep", [=, this](JobContext& job, JobHandle& handle) {
     auto result = std::make_shared<SensitivityResult>(analyzeSensitivity(*model, *dataset, options, &job));
     // Overlay: each group's mean accuracy drop (points) on its producer nodes.
-    auto overlay = std::make_shared<std::vector<double>>(sensitivityOverlay(*model, *result));
+    auto overlay = std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *result));
     handle.postToUi([=, this] {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);
-      tuning_->setSensitivity(result);  // "Allocate" in the pruning section reads it
-      project_.sensitivity = *result;   // saved with the project: re-opening restores chart and overlay
+      // "Allocate" in the pruning section reads it; the sweep is of the project's model, so its groups are
+      // the knobs' only while that is the base (installBaseModel hands it over again on a reset).
+      if (project_.current_base.empty()) tuning_->setSensitivity(result);
+      project_.sensitivity = *result;  // saved with the project: re-opening restores chart and overlay
       markDirty();
       graph_->setOverlayValues(GraphColorMode::Sensitivity, *overlay);
       const int i = color_mode_->findData(static_cast<int>(GraphColorMode::Sensitivity));
@@ -812,13 +924,13 @@ void MainWindow::measureBaseline() {
   if (!baseline_ || project_.variants.empty()) return;
   auto model = baseline_;
   auto dataset = datasetForModel();
-  MeasureOptions options;
+  pipeline::MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
   options.input_shapes = input_shapes_;
   const int generation = open_generation_;
   jobs_->start("Measure baseline", [=, this](JobContext& job, JobHandle& handle) {
     Model cleaned = *model;
-    const VariantMetrics m = measureVariant(cleaned, dataset.get(), options, job, {});
+    const VariantMetrics m = pipeline::measureVariant(cleaned, dataset.get(), options, job, {});
     handle.postToUi([=, this] {
       if (generation != open_generation_ || project_.variants.empty()) return;
       project_.variants[0].metrics = m;
@@ -852,7 +964,7 @@ void MainWindow::openDataset(const QString& spec) {
           input_shapes_problem_ = QString::fromUtf8(e.what());
         }
       }
-      tuning_->setContext(baseline_, fitting, s);
+      tuning_->setContext(base_model_ ? base_model_ : baseline_, fitting, s);
       updateTrainContext();
       markDirty();
       measureBaseline();
@@ -927,12 +1039,13 @@ bool MainWindow::loadProject(const QString& path) {
 void MainWindow::exportVariant(int index, const QString& onnx_path) {
   if (!baseline_ || index < 0 || index >= static_cast<int>(project_.variants.size())) return;
   const Variant variant = project_.variants[index];
+  const std::vector<Variant> variants = project_.variants;
   auto baseline = baseline_;
   const std::string source = project_.model_path, spec = project_.dataset_spec, out = onnx_path.toStdString();
   auto* job = jobs_->start(
       "Export " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
-        Model model = variantModel(*baseline, variant, &job);
-        ui::exportVariant(model, variant, source, spec, out);
+        Model model = pipeline::variantModel(*baseline, variants, variant, &job);
+        pipeline::exportVariant(model, variant, source, spec, out);
         handle.postToUi([this, onnx_path] {
           setStatus("Exported " + onnx_path + " with its model card (.card.json, .card.md)", 8000);
           emit variantExported(onnx_path);
@@ -945,12 +1058,15 @@ void MainWindow::exportVariant(int index, const QString& onnx_path) {
 
 void MainWindow::addVariant(const Variant& variant) {
   project_.variants.push_back(variant);
-  if (project_.variants.back().created_utc.empty()) project_.variants.back().created_utc = nowUtcIso();
+  project_.variants.back().name =
+      pipeline::uniqueVariantName({project_.variants.begin(), project_.variants.end() - 1}, variant.name);
+  if (project_.variants.back().created_utc.empty())
+    project_.variants.back().created_utc = pipeline::nowUtcIso();
   if (!project_.variants.back().device_benchmarks.is_array())
     project_.variants.back().device_benchmarks = nlohmann::json::array();
   refreshVariants();
   markDirty();
-  setStatus("Added variant '" + QString::fromStdString(variant.name) + "'", 5000);
+  setStatus("Added variant '" + QString::fromStdString(project_.variants.back().name) + "'", 5000);
   if (!variant.model_file.empty() && !variant.metrics.size_bytes)
     measureVariantAt(static_cast<int>(project_.variants.size()) - 1);
 }
@@ -962,7 +1078,7 @@ void MainWindow::attachDeviceBenchmark(int variant_index, const nlohmann::json& 
   benches.push_back(bench);
   refreshVariants();
   markDirty();
-  if (const auto ms = deviceLatencyMs(project_.variants[variant_index]))
+  if (const auto ms = pipeline::deviceLatencyMs(project_.variants[variant_index]))
     setStatus(QString("'%1' on the device: %2 ms median at 1 thread")
                   .arg(QString::fromStdString(project_.variants[variant_index].name))
                   .arg(*ms, 0, 'f', 3),
@@ -972,29 +1088,30 @@ void MainWindow::attachDeviceBenchmark(int variant_index, const nlohmann::json& 
 void MainWindow::measureVariantAt(int index) {
   if (!baseline_ || index < 0 || index >= static_cast<int>(project_.variants.size())) return;
   const Variant variant = project_.variants[index];
+  const std::vector<Variant> variants = project_.variants;
   auto baseline = baseline_;
   auto dataset = datasetForModel();
-  MeasureOptions options;
+  pipeline::MeasureOptions options;
   options.accuracy_limit = options_.baseline_accuracy_limit;
   options.input_shapes = input_shapes_;
-  auto* job = jobs_->start("Measure " + QString::fromStdString(variant.name),
-                           [=, this](JobContext& job, JobHandle& handle) {
-                             const Model model = variantModel(*baseline, variant, &job);
-                             const VariantMetrics m = measureVariant(model, dataset.get(), options, job, {});
-                             handle.postToUi([=, this] {
-                               // The list may have changed meanwhile: find the variant again by name and
-                               // model file.
-                               for (size_t i = 0; i < project_.variants.size(); ++i) {
-                                 auto& v = project_.variants[i];
-                                 if (v.name != variant.name || v.model_file != variant.model_file) continue;
-                                 v.metrics = m;
-                                 refreshVariants();
-                                 markDirty();
-                                 emit variantMeasured(static_cast<int>(i));
-                                 return;
-                               }
-                             });
-                           });
+  auto* job = jobs_->start(
+      "Measure " + QString::fromStdString(variant.name), [=, this](JobContext& job, JobHandle& handle) {
+        const Model model = pipeline::variantModel(*baseline, variants, variant, &job);
+        const VariantMetrics m = pipeline::measureVariant(model, dataset.get(), options, job, {});
+        handle.postToUi([=, this] {
+          // The list may have changed meanwhile: find the variant again by name and
+          // model file.
+          for (size_t i = 0; i < project_.variants.size(); ++i) {
+            auto& v = project_.variants[i];
+            if (v.name != variant.name || v.model_file != variant.model_file) continue;
+            v.metrics = m;
+            refreshVariants();
+            markDirty();
+            emit variantMeasured(static_cast<int>(i));
+            return;
+          }
+        });
+      });
   connect(job, &JobHandle::finished, this,
           [this, name = variant.name](JobHandle::State st, const QString& error) {
             if (st == JobHandle::State::Failed)
@@ -1030,21 +1147,21 @@ void MainWindow::setTrainSource(int index) {
     return;
   }
   const Variant variant = project_.variants[index];
+  const std::vector<Variant> variants = project_.variants;
   const QString label = QString::fromStdString(variant.name);
-  const bool no_passes =
-      !variant.recipe.is_object() || !variant.recipe.contains("passes") || variant.recipe["passes"].empty();
-  if (variant.model_file.empty() && no_passes) {  // the baseline itself: nothing to materialize
-    train_panel_->setSourceModel(baseline_, label, variant.recipe, variant.knobs);
+  if (isProjectModel(variant)) {  // the baseline itself: nothing to materialize
+    train_panel_->setSourceModel(baseline_, label, variant.recipe, variant.knobs, {});
     return;
   }
   auto baseline = baseline_;
   auto* job =
       jobs_->start("Prepare '" + label + "' for training", [=, this](JobContext& job, JobHandle& handle) {
-        auto model = std::make_shared<const Model>(variantModel(*baseline, variant, &job));
+        auto model =
+            std::make_shared<const Model>(pipeline::variantModel(*baseline, variants, variant, &job));
         handle.postToUi([=, this] {
           if (generation != train_source_generation_ || baseline != baseline_)
             return;  // another selection since
-          train_panel_->setSourceModel(model, label, variant.recipe, variant.knobs);
+          train_panel_->setSourceModel(model, label, variant.recipe, variant.knobs, variant.name);
         });
       });
   connect(job, &JobHandle::finished, this, [this, label](JobHandle::State st, const QString& error) {
@@ -1065,6 +1182,7 @@ void MainWindow::deployVariant(int index) {
     return;
   }
   const Variant variant = project_.variants[index];
+  const std::vector<Variant> variants = project_.variants;
   // One file per variant, named after it: the runner reports the path on the device, which ends in this name.
   std::string stem = variant.name;
   for (char& c : stem)
@@ -1083,7 +1201,7 @@ void MainWindow::deployVariant(int index) {
   auto baseline = baseline_;
   auto* job =
       jobs_->start("Prepare '" + label + "' for deploy", [=, this](JobContext& job, JobHandle& handle) {
-        const Model model = variantModel(*baseline, variant, &job);
+        const Model model = pipeline::variantModel(*baseline, variants, variant, &job);
         model.save(path.toStdString());  // atomic: the panel never sees half a file
         handle.postToUi([=, this] {
           deploy_targets_[file_name] = {variant.name, variant.model_file};
@@ -1105,9 +1223,9 @@ void MainWindow::deployVariant(int index) {
 std::string MainWindow::recipeName() const {
   QString name = project_path_.isEmpty() ? QString() : QFileInfo(project_path_).fileName();
   if (name.endsWith(".edgetune.json")) name.chop(static_cast<int>(std::strlen(".edgetune.json")));
-  if (name.isEmpty() && !project_.model_path.empty() && !isZooSource(project_.model_path))
+  if (name.isEmpty() && !project_.model_path.empty() && !zoo::isZooSource(project_.model_path))
     name = QFileInfo(QString::fromStdString(project_.model_path)).completeBaseName();
-  if (name.isEmpty() && isZooSource(project_.model_path)) name = "zoo";
+  if (name.isEmpty() && zoo::isZooSource(project_.model_path)) name = "zoo";
   // A run folder is named after it: letters, digits and "_.-" only.
   std::string out;
   for (const QChar c : name) {
@@ -1119,8 +1237,12 @@ std::string MainWindow::recipeName() const {
 
 pipeline::RecipeFile MainWindow::currentRecipeFile() const {
   if (project_.model_path.empty()) throw Error("open a model first: a recipe starts from one");
-  return recipeFileFromStudio(tuning_->currentRecipe(), project_.model_path, project_.dataset_spec,
-                              recipeName());
+  // The knobs as the variant Apply would record: made from the current base.
+  Variant knobs;
+  knobs.name = "the current knobs";
+  knobs.base = project_.current_base;
+  knobs.recipe = tuning_->currentRecipe();
+  return recipeFileForVariant(project_, knobs, recipeName());
 }
 
 QString MainWindow::recipeRunDir(const pipeline::RecipeFile& recipe) const {
@@ -1147,6 +1269,117 @@ bool MainWindow::saveRecipe(const QString& path) {
   }
 }
 
+bool MainWindow::saveVariantRecipe(int index, const QString& path) {
+  try {
+    if (project_.model_path.empty()) throw Error("open a model first: a recipe starts from one");
+    if (index < 0 || index >= static_cast<int>(project_.variants.size())) throw Error("no such variant");
+    const Variant& variant = project_.variants[index];
+    const pipeline::RecipeFile recipe = recipeFileForVariant(project_, variant, recipeName());
+    writeFileAtomic(path.toStdString(), recipeYamlFor(recipe, path.toStdString()));
+    setStatus(QString("Saved the recipe of '%1' %2 (%3 steps): run it with edgetune-cli run %2")
+                  .arg(QString::fromStdString(variant.name), path)
+                  .arg(recipe.steps.size()),
+              10000);
+    return true;
+  } catch (const std::exception& e) {
+    setStatus("Cannot save the recipe: " + QString::fromUtf8(e.what()));
+    showError(this, "Cannot save recipe", e.what());
+    return false;
+  }
+}
+
+void MainWindow::useAsBase(int index) {
+  if (!baseline_) {
+    setStatus("Open a model first", 6000);
+    return;
+  }
+  if (index >= static_cast<int>(project_.variants.size()) || index < -1) return;
+  std::string name;
+  if (index >= 0 && !isProjectModel(project_.variants[index])) {
+    name = project_.variants[index].name;
+    try {
+      pipeline::baseChain(project_.variants, project_.variants[index]);
+    } catch (const std::exception& e) {
+      setStatus(
+          "Cannot use '" + QString::fromStdString(name) + "' as the base: " + QString::fromUtf8(e.what()),
+          10000);
+      return;
+    }
+  }
+  if (name == project_.current_base) {
+    setStatus(name.empty() ? "The base is the original model already"
+                           : "'" + QString::fromStdString(name) + "' is the base already",
+              5000);
+    return;
+  }
+  undo_->push(new BaseCommand(project_.current_base, name, [this](const std::string& n) { applyBase(n); }));
+}
+
+void MainWindow::resetBase() {
+  useAsBase(-1);
+}
+
+void MainWindow::applyBase(const std::string& name) {
+  const int generation = ++base_generation_;
+  const int index = name.empty() ? -1 : pipeline::findVariantNamed(project_.variants, name);
+  if (!name.empty() && index < 0) {
+    setStatus("'" + QString::fromStdString(name) + "' is no longer a variant: the base is the original model",
+              8000);
+    return applyBase({});
+  }
+  project_.current_base = name;
+  markDirty();
+  showBase();
+  if (!baseline_) return;
+  if (name.empty()) {
+    installBaseModel(baseline_);
+    return;
+  }
+  base_model_.reset();  // Apply waits for the new base
+  const Variant variant = project_.variants[index];
+  const std::vector<Variant> variants = project_.variants;
+  auto baseline = baseline_;
+  const QString label = QString::fromStdString(name);
+  setStatus("Preparing base '" + label + "'...");
+  auto* job = jobs_->start("Prepare base '" + label + "'", [=, this](JobContext& job, JobHandle& handle) {
+    auto model = std::make_shared<const Model>(pipeline::variantModel(*baseline, variants, variant, &job));
+    handle.postToUi([=, this] {
+      if (generation != base_generation_ || baseline != baseline_) return;  // another base or model since
+      installBaseModel(model);
+    });
+  });
+  connect(job, &JobHandle::finished, this,
+          [this, label, generation](JobHandle::State st, const QString& error) {
+            if (st != JobHandle::State::Failed || generation != base_generation_) return;
+            setStatus("Cannot use '" + label + "' as the base: " + error + "; the base is the original model",
+                      10000);
+            applyBase({});
+          });
+}
+
+void MainWindow::installBaseModel(std::shared_ptr<const Model> model) {
+  base_model_ = std::move(model);
+  QString problem;
+  tuning_->setContext(base_model_, datasetForModel(&problem), project_.dataset_spec);
+  // The sensitivity sweep is of the project's model: its groups are the knobs' again only there.
+  if (project_.current_base.empty() && project_.sensitivity)
+    tuning_->setSensitivity(std::make_shared<SensitivityResult>(*project_.sensitivity));
+  train_panel_->setBaseModel(base_model_, currentBase());
+  setStatus(project_.current_base.empty()
+                ? QString("The knobs and the Training dock start from the original model")
+                : "The knobs and the Training dock start from '" + currentBase() +
+                      "' (new variants are made from it; Ctrl+Shift+B goes back to the original model)",
+            8000);
+  emit baseChanged(currentBase());
+}
+
+void MainWindow::showBase() {
+  base_label_->setText(project_.current_base.empty() ? QString("base: original model")
+                                                     : "base: " + currentBase());
+  updateTitle();
+  refreshVariants();
+}
+
 bool MainWindow::openRecipe(const QString& path) {
   pipeline::RecipeFile recipe;
   try {
@@ -1165,9 +1398,9 @@ bool MainWindow::openRecipe(const QString& path) {
     tuning_->setKnobs(mapped.knobs, false);
     std::string why;
     try {
-      const pipeline::RecipeFile again =
-          recipeFileFromStudio(recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, studioPassRegistry()),
-                               recipe.modelPath(), mapped.dataset_spec, recipe.name);
+      const pipeline::RecipeFile again = recipeFileFromStudio(
+          recipeFromKnobs(tuning_->knobs(), mapped.dataset_spec, pipeline::builtinPassRegistry()),
+          recipe.modelPath(), mapped.dataset_spec, recipe.name);
       if (!sameSteps(recipe, again, &why)) why = "the knobs cannot express it: " + why;
     } catch (const std::exception& e) {
       why = std::string("the knobs cannot express it: ") + e.what();
@@ -1188,7 +1421,7 @@ bool MainWindow::openRecipe(const QString& path) {
   const std::string model = recipe.modelPath();
   const bool same_model =
       !project_.model_path.empty() &&
-      (isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
+      (zoo::isZooSource(model) ? model == project_.model_path : samePath(model, project_.model_path));
   if (!mapped.dataset_spec.empty() && mapped.dataset_spec != project_.dataset_spec)
     openDataset(QString::fromStdString(mapped.dataset_spec));
   if (!baseline_ && project_.model_path.empty()) {
@@ -1197,6 +1430,9 @@ bool MainWindow::openRecipe(const QString& path) {
   } else if (!same_model) {
     note = "; the knobs apply to the open model, not the recipe's " + QString::fromStdString(model);
   }
+  if (!project_.current_base.empty())
+    note +=
+        "; the knobs apply to the current base '" + currentBase() + "' (Ctrl+Shift+B: the original model)";
   tuning_->setKnobs(mapped.knobs, true);
   setStatus(QString("Opened recipe %1: %2 steps in the knobs%3").arg(path).arg(recipe.steps.size()).arg(note),
             10000);
@@ -1228,8 +1464,8 @@ JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
       *jobs_, recipe, run_dir.toStdString(),
       [this, recipe, run_dir](std::shared_ptr<const pipeline::RunResult> run) {
         const std::string model = recipe.modelPath();
-        const bool same_model = baseline_ && (isZooSource(model) ? model == project_.model_path
-                                                                 : samePath(model, project_.model_path));
+        const bool same_model = baseline_ && (zoo::isZooSource(model) ? model == project_.model_path
+                                                                      : samePath(model, project_.model_path));
         if (!same_model) {
           setStatus("Recipe " + QString::fromStdString(recipe.name) + " finished in " + run_dir +
                         "; its model is not the open one, so no variants were added (open " +
@@ -1241,7 +1477,10 @@ JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
         const std::vector<Variant> variants = variantsFromRun(recipe, *run);
         for (const Variant& v : variants) {
           // A re-run finds its steps again: update them instead of listing them twice.
-          if (const int i = findVariant(v.name, v.model_file); i >= 0) {
+          const auto same_file = std::find_if(project_.variants.begin(), project_.variants.end(),
+                                              [&](const Variant& e) { return e.model_file == v.model_file; });
+          if (same_file != project_.variants.end()) {
+            const int i = static_cast<int>(same_file - project_.variants.begin());
             project_.variants[i].metrics = v.metrics;
             project_.variants[i].recipe = v.recipe;
             if (!v.metrics.size_bytes) measureVariantAt(i);
@@ -1338,12 +1577,12 @@ void MainWindow::compareVariants(int a, int b) {
   if (!baseline_ || a < 0 || b < 0 || a >= static_cast<int>(project_.variants.size()) ||
       b >= static_cast<int>(project_.variants.size()))
     return;
-  compare_->compare(baseline_, project_.variants[a], project_.variants[b]);
+  compare_->compare(baseline_, project_.variants, a, b);
   showCentralTab(1);
 }
 
 void MainWindow::refreshVariants() {
-  variants_->setVariants(project_.variants);
+  variants_->setVariants(project_.variants, project_.current_base);
   pareto_->setVariants(project_.variants);
 }
 

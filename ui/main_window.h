@@ -15,7 +15,7 @@
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
-#include "ui/project.h"
+#include "core/pipeline/project.h"
 
 class QAction;
 class QComboBox;
@@ -86,7 +86,7 @@ class MainWindow : public QMainWindow {
   /// Appends a variant made elsewhere (e.g. a distilled or deployed model with its own model_file), refreshes
   /// the variants table and the Pareto chart and marks the project dirty. A variant with a model file and no
   /// measured size is measured on a worker (size, ONNX Runtime latency, accuracy on the open dataset).
-  void addVariant(const Variant& variant);
+  void addVariant(const pipeline::Variant& variant);
   /// Appends an on-device benchmark result (as the deploy code produces it) to variant `variant_index`'s
   /// device_benchmarks; the variants table's "Device ms" column and the Pareto tooltip show its median
   /// latency at 1 thread (bench["results"][i]["median_ms"] where threads == 1, as DeviceBenchmark::toJson()
@@ -101,9 +101,25 @@ class MainWindow : public QMainWindow {
   /// <AppDataLocation>/trained.
   QString trainOutputDir() const;
 
-  /// File > Save recipe...: the current knobs, model and dataset as a pipeline recipe (v2 YAML, written
-  /// atomically), which `edgetune-cli run` replays to the same models.
+  /// Variants > Use as base (Ctrl+B, also in the variants table's context menu): the knobs (Apply) and the
+  /// Training dock start from variant `index`'s model and record it as the new variant's base; the baseline
+  /// (or -1) is the project's model. One undoable edit. The base's model is prepared on a worker; baseChanged
+  /// follows once the tuning panel has it. A variant whose chain does not resolve is refused in the status.
+  void useAsBase(int index);
+  /// Variants > Reset base (Ctrl+Shift+B): back to the project's model (useAsBase(-1)).
+  void resetBase();
+  /// The current base: a variant's name, "" = the project's model.
+  QString currentBase() const { return QString::fromStdString(project_.current_base); }
+  /// The model the knobs and training start from (the project's model until a base is chosen; null while a
+  /// new base is being prepared).
+  std::shared_ptr<const Model> baseModel() const { return base_model_; }
+
+  /// File > Save recipe...: the current knobs on the current base, with the base's chain before them, as a
+  /// pipeline recipe (v2 YAML, written atomically), which `edgetune-cli run` replays to the same models.
   bool saveRecipe(const QString& path);
+  /// Variants > Save recipe of variant...: the recipe that makes variant `index` (its chain, then its own
+  /// steps); a variant that cannot be replayed is refused with the reason.
+  bool saveVariantRecipe(int index, const QString& path);
   /// File > Open recipe...: reads and checks a recipe (a problem goes to the status line with its file:line,
   /// and nothing changes); loads it into the knobs when they can express it, else offers to run it.
   bool openRecipe(const QString& path);
@@ -133,10 +149,12 @@ class MainWindow : public QMainWindow {
   /// selection).
   QAction* trainAction() const { return train_action_; }
   QAction* deployAction() const { return deploy_action_; }
+  QAction* useAsBaseAction() const { return use_as_base_action_; }
+  QAction* resetBaseAction() const { return reset_base_action_; }
   JobManager* jobManager() const { return jobs_; }
   StallMonitor* stallMonitor() const { return stalls_; }
   QUndoStack* undoStack() const { return undo_; }
-  const Project& project() const { return project_; }
+  const pipeline::Project& project() const { return project_; }
   std::shared_ptr<const Model> baseline() const { return baseline_; }
   std::shared_ptr<const Dataset> dataset() const { return dataset_; }
   QString recoveryPath() const { return recovery_path_; }
@@ -164,6 +182,8 @@ class MainWindow : public QMainWindow {
   void statusChanged(const QString& text);
   /// A recipe run finished and `variants` of its steps were added to (or updated in) the project.
   void recipeRunFinished(int variants);
+  /// The base `name` ("" = the project's model) is in the tuning panel and the Training dock.
+  void baseChanged(const QString& name);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -172,6 +192,12 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildUi();
+  /// Makes `name` the current base without an undo entry (what the undo command and project loading call).
+  void applyBase(const std::string& name);
+  /// Hands the ready base model to the tuning panel and the Training dock.
+  void installBaseModel(std::shared_ptr<const Model> model);
+  /// The base in the title, the status bar and the variants table.
+  void showBase();
   void buildMenus();
   void setStatus(const QString& text, int timeout_ms = 0);
   void addRecent(const QString& path);
@@ -220,6 +246,8 @@ class MainWindow : public QMainWindow {
       secrets_;  // device passwords; outlives devices_ (deleted first in ~MainWindow)
   QAction* train_action_ = nullptr;
   QAction* deploy_action_ = nullptr;
+  QAction* use_as_base_action_ = nullptr;
+  QAction* reset_base_action_ = nullptr;
   /// Temporary ONNX files handed to the Devices panel, by file name (the runner reports the model's path on
   /// the device, which ends in that name): which variant each one is.
   struct DeployTarget {
@@ -235,15 +263,18 @@ class MainWindow : public QMainWindow {
   QLineEdit* search_;
   QComboBox* color_mode_;
   QLabel* model_label_;
+  QLabel* base_label_;
   QLabel* dataset_label_;
   QLabel* stall_label_;
   QMenu* recent_menu_;
 
-  Project project_;
+  pipeline::Project project_;
   QString project_path_;
   QString recovery_path_;
   bool dirty_ = false;
   std::shared_ptr<const Model> baseline_;
+  std::shared_ptr<const Model> base_model_;  // the current base's model (baseline_ for the project's model)
+  int base_generation_ = 0;
   std::shared_ptr<const ModelStats> stats_;
   InputShapes input_shapes_;      // concrete sizes of the baseline's inputs (dataset, else the defaults)
   QString input_shapes_problem_;  // why they could not be resolved (a dynamic image size with no dataset)

@@ -1,5 +1,6 @@
 #include "ui/panels.h"
 
+#include <qcustomplot.h>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -11,15 +12,16 @@
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 #include <cmath>
 
 #include "core/ir/stats.h"
+#include "core/pipeline/variant_model.h"
+#include "core/util/format.h"
 #include "ui/graph_view.h"
-#include "ui/workbench.h"
 
 namespace edgetune::ui {
+using pipeline::Variant;
 
 // ------------------------------------------------------------------------------------------------ weights
 WeightSummary summarizeWeights(const std::string& name, const onnx::TensorProto& proto, int bins) {
@@ -66,7 +68,8 @@ NodeInspector::NodeInspector(QWidget* parent) : QWidget(parent) {
   histogram_->setMinimumHeight(170);
   histogram_->xAxis->setLabel("weight value");
   quant_button_ = new QPushButton("Exclude from quantization", this);
-  quant_button_->setToolTip("Keep this node in float when the tuning panel quantizes (an undoable knob change)");
+  quant_button_->setToolTip(
+      "Keep this node in float when the tuning panel quantizes (an undoable knob change)");
   quant_button_->setEnabled(false);
   connect(quant_button_, &QPushButton::clicked, this, [this] {
     if (node_ >= 0) emit quantExclusionRequested(node_, !shownNodeExcluded());
@@ -145,8 +148,9 @@ void NodeInspector::showNode(int node_index) {
     return;
   }
   const auto& node = model_->graph().node(node_index);
-  header_->setText(QString("<b>%1</b><br>%2").arg(QString::fromStdString(node.op_type()),
-                                                  QString::fromStdString(node.name()).toHtmlEscaped()));
+  header_->setText(
+      QString("<b>%1</b><br>%2")
+          .arg(QString::fromStdString(node.op_type()), QString::fromStdString(node.name()).toHtmlEscaped()));
   auto shapeText = [this](const std::string& tensor) {
     if (tensor.empty()) return QString("(none)");
     const auto vi = model_->valueInfo(tensor);
@@ -159,14 +163,21 @@ void NodeInspector::showNode(int node_index) {
     new QTreeWidgetItem(inputs, {QString::fromStdString(in) + (init ? " (weight)" : ""), shapeText(in)});
   }
   auto* outputs = new QTreeWidgetItem(tree_, {"Outputs"});
-  for (const auto& out : node.output()) new QTreeWidgetItem(outputs, {QString::fromStdString(out), shapeText(out)});
+  for (const auto& out : node.output())
+    new QTreeWidgetItem(outputs, {QString::fromStdString(out), shapeText(out)});
   auto* attrs = new QTreeWidgetItem(tree_, {"Attributes"});
   for (const auto& a : node.attribute()) {
     QString value;
     switch (a.type()) {
-      case onnx::AttributeProto::INT: value = QString::number(a.i()); break;
-      case onnx::AttributeProto::FLOAT: value = QString::number(a.f()); break;
-      case onnx::AttributeProto::STRING: value = QString::fromStdString(a.s()); break;
+      case onnx::AttributeProto::INT:
+        value = QString::number(a.i());
+        break;
+      case onnx::AttributeProto::FLOAT:
+        value = QString::number(a.f());
+        break;
+      case onnx::AttributeProto::STRING:
+        value = QString::fromStdString(a.s());
+        break;
       case onnx::AttributeProto::INTS: {
         QStringList parts;
         for (auto v : a.ints()) parts << QString::number(v);
@@ -179,8 +190,12 @@ void NodeInspector::showNode(int node_index) {
         value = "[" + parts.join(", ") + "]";
         break;
       }
-      case onnx::AttributeProto::TENSOR: value = "tensor"; break;
-      default: value = "(graph or other)"; break;
+      case onnx::AttributeProto::TENSOR:
+        value = "tensor";
+        break;
+      default:
+        value = "(graph or other)";
+        break;
     }
     new QTreeWidgetItem(attrs, {QString::fromStdString(a.name()), value});
   }
@@ -242,7 +257,9 @@ void NodeInspector::showNode(int node_index) {
 static QString formatEta(double seconds) {
   if (seconds < 0) return "ETA --";
   if (seconds < 60) return QString("ETA %1 s").arg(seconds, 0, 'f', seconds < 10 ? 1 : 0);
-  return QString("ETA %1:%2").arg(static_cast<int>(seconds) / 60).arg(static_cast<int>(seconds) % 60, 2, 10, QChar('0'));
+  return QString("ETA %1:%2")
+      .arg(static_cast<int>(seconds) / 60)
+      .arg(static_cast<int>(seconds) % 60, 2, 10, QChar('0'));
 }
 
 JobsPanel::JobsPanel(JobManager* jobs, StallMonitor* stalls, QWidget* parent)
@@ -272,7 +289,9 @@ JobsPanel::JobsPanel(JobManager* jobs, StallMonitor* stalls, QWidget* parent)
   refreshStall();
 }
 
-int JobsPanel::rowCount() const { return static_cast<int>(row_widgets_.size()); }
+int JobsPanel::rowCount() const {
+  return static_cast<int>(row_widgets_.size());
+}
 
 QPushButton* JobsPanel::cancelButton(JobHandle* job) const {
   for (const auto& [j, w] : row_widgets_)
@@ -329,19 +348,20 @@ void JobsPanel::rebuild() {
       message->setText(m);
       eta->setText(formatEta(e));
     });
-    connect(job, &JobHandle::finished, row, [bar, message, eta, cancel](JobHandle::State s, const QString& error) {
-      cancel->setEnabled(false);
-      eta->clear();
-      if (s == JobHandle::State::Succeeded) {
-        bar->setValue(1000);
-        message->setText("done");
-      } else if (s == JobHandle::State::Cancelled) {
-        message->setText("cancelled");
-      } else {
-        message->setText("failed: " + error);
-        message->setToolTip(error);
-      }
-    });
+    connect(job, &JobHandle::finished, row,
+            [bar, message, eta, cancel](JobHandle::State s, const QString& error) {
+              cancel->setEnabled(false);
+              eta->clear();
+              if (s == JobHandle::State::Succeeded) {
+                bar->setValue(1000);
+                message->setText("done");
+              } else if (s == JobHandle::State::Cancelled) {
+                message->setText("cancelled");
+              } else {
+                message->setText("failed: " + error);
+                message->setToolTip(error);
+              }
+            });
     if (!job->isRunning()) cancel->setEnabled(false);
     rows_->insertWidget(0, row);
     row_widgets_.push_back({job, row});
@@ -358,8 +378,12 @@ void JobsPanel::rebuild() {
 // ------------------------------------------------------------------------------------------------ variants
 VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
   table_ = new QTableWidget(0, ColCount, this);
-  table_->setHorizontalHeaderLabels({"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Device ms", "Recipe"});
-  table_->horizontalHeaderItem(ColDeviceMs)->setToolTip("On-device median latency at 1 thread (latest device benchmark)");
+  table_->setHorizontalHeaderLabels(
+      {"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Device ms", "Made from", "Recipe"});
+  table_->horizontalHeaderItem(ColFrom)->setToolTip(
+      "The variant this one was made from (its base); the bold row is the current base (Ctrl+B)");
+  table_->horizontalHeaderItem(ColDeviceMs)
+      ->setToolTip("On-device median latency at 1 thread (latest device benchmark)");
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -414,34 +438,53 @@ static QString recipeSummary(const nlohmann::json& recipe) {
   return parts.isEmpty() ? "baseline" : parts.join(" -> ");
 }
 
-void VariantsPanel::setVariants(const std::vector<Variant>& variants) {
+void VariantsPanel::setVariants(const std::vector<Variant>& variants, const std::string& current_base) {
   const QSignalBlocker block(table_);
   table_->setRowCount(static_cast<int>(variants.size()));
+  // The baseline row stands for the project's model.
+  current_base_row_ = current_base.empty() ? 0 : pipeline::findVariantNamed(variants, current_base);
   for (size_t i = 0; i < variants.size(); ++i) {
     const auto& v = variants[i];
     const auto& m = v.metrics;
     const int r = static_cast<int>(i);
     auto* name = new QTableWidgetItem(QString::fromStdString(v.name));
     if (!v.model_file.empty()) name->setToolTip("Model file: " + QString::fromStdString(v.model_file));
+    if (r == current_base_row_) {
+      QFont bold = name->font();
+      bold.setBold(true);
+      name->setFont(bold);
+      name->setToolTip((name->toolTip().isEmpty() ? QString() : name->toolTip() + "\n") +
+                       "The current base: Apply and the Training dock start from this model");
+    }
     table_->setItem(r, ColName, name);
-    table_->setItem(r, 1, new QTableWidgetItem(m.size_bytes ? QString::fromStdString(formatBytes(*m.size_bytes)) : "-"));
-    table_->setItem(r, 2, new QTableWidgetItem(m.accuracy ? QString("%1%").arg(100 * *m.accuracy, 0, 'f', 2) : "-"));
-    table_->setItem(r, 3, new QTableWidgetItem(m.accuracy_low && m.accuracy_high
-                                                   ? QString("%1..%2 (n=%3)")
-                                                         .arg(100 * *m.accuracy_low, 0, 'f', 2)
-                                                         .arg(100 * *m.accuracy_high, 0, 'f', 2)
-                                                         .arg(m.accuracy_count.value_or(0))
-                                                   : "-"));
-    table_->setItem(r, ColLatencyMs, new QTableWidgetItem(m.latency_ms ? QString::number(*m.latency_ms, 'f', 3) : "-"));
-    const auto device_ms = deviceLatencyMs(v);
+    table_->setItem(
+        r, 1, new QTableWidgetItem(m.size_bytes ? QString::fromStdString(formatBytes(*m.size_bytes)) : "-"));
+    table_->setItem(
+        r, 2, new QTableWidgetItem(m.accuracy ? QString("%1%").arg(100 * *m.accuracy, 0, 'f', 2) : "-"));
+    table_->setItem(
+        r, 3,
+        new QTableWidgetItem(m.accuracy_low && m.accuracy_high ? QString("%1..%2 (n=%3)")
+                                                                     .arg(100 * *m.accuracy_low, 0, 'f', 2)
+                                                                     .arg(100 * *m.accuracy_high, 0, 'f', 2)
+                                                                     .arg(m.accuracy_count.value_or(0))
+                                                               : "-"));
+    table_->setItem(r, ColLatencyMs,
+                    new QTableWidgetItem(m.latency_ms ? QString::number(*m.latency_ms, 'f', 3) : "-"));
+    const auto device_ms = pipeline::deviceLatencyMs(v);
     auto* device = new QTableWidgetItem(device_ms ? QString::number(*device_ms, 'f', 3) : "-");
     if (!v.device_benchmarks.empty())
       device->setToolTip(QString("%1 device benchmark(s); latest:\n%2")
                              .arg(v.device_benchmarks.size())
                              .arg(QString::fromStdString(v.device_benchmarks.back().dump(1)).left(1500)));
     table_->setItem(r, ColDeviceMs, device);
-    table_->setItem(r, ColRecipe, new QTableWidgetItem(v.model_file.empty() ? recipeSummary(v.recipe)
-                                                                               : "own model file (" + recipeSummary(v.recipe) + ")"));
+    table_->setItem(r, ColFrom,
+                    new QTableWidgetItem(i == 0 && v.base.empty() ? QString("-")
+                                         : v.base.empty()         ? QString("original model")
+                                                                  : QString::fromStdString(v.base)));
+    table_->setItem(
+        r, ColRecipe,
+        new QTableWidgetItem(v.model_file.empty() ? recipeSummary(v.recipe)
+                                                  : "own model file (" + recipeSummary(v.recipe) + ")"));
   }
   table_->resizeColumnsToContents();
 }
@@ -485,9 +528,13 @@ CompareWidget::CompareWidget(JobManager* jobs, QWidget* parent) : QWidget(parent
   layout->addWidget(split);
 }
 
-void CompareWidget::compare(std::shared_ptr<const Model> baseline, const Variant& a, const Variant& b) {
+void CompareWidget::compare(std::shared_ptr<const Model> baseline, const std::vector<Variant>& variants,
+                            int index_a, int index_b) {
+  const Variant& a = variants.at(static_cast<size_t>(index_a));
+  const Variant& b = variants.at(static_cast<size_t>(index_b));
   const int generation = ++generation_;
-  summary_->setText(QString("Comparing %1 with %2...").arg(QString::fromStdString(a.name), QString::fromStdString(b.name)));
+  summary_->setText(
+      QString("Comparing %1 with %2...").arg(QString::fromStdString(a.name), QString::fromStdString(b.name)));
   // Metric deltas are known at once.
   metrics_->setRowCount(0);
   auto add_row = [this](const QString& name, std::optional<double> va, std::optional<double> vb, int digits,
@@ -497,19 +544,24 @@ void CompareWidget::compare(std::shared_ptr<const Model> baseline, const Variant
     metrics_->setItem(r, 0, new QTableWidgetItem(name));
     metrics_->setItem(r, 1, new QTableWidgetItem(va ? QString::number(*va * scale, 'f', digits) : "-"));
     metrics_->setItem(r, 2, new QTableWidgetItem(vb ? QString::number(*vb * scale, 'f', digits) : "-"));
-    auto* delta = new QTableWidgetItem(va && vb ? QString("%1%2").arg((*vb - *va) >= 0 ? "+" : "").arg((*vb - *va) * scale, 0, 'f', digits) : "-");
+    auto* delta = new QTableWidgetItem(
+        va && vb ? QString("%1%2").arg((*vb - *va) >= 0 ? "+" : "").arg((*vb - *va) * scale, 0, 'f', digits)
+                 : "-");
     metrics_->setItem(r, 3, delta);
   };
-  auto as_double = [](const std::optional<int64_t>& v) { return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt; };
+  auto as_double = [](const std::optional<int64_t>& v) {
+    return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+  };
   add_row("Size (MB)", as_double(a.metrics.size_bytes), as_double(b.metrics.size_bytes), 3, 1e-6);
   add_row("Parameters", as_double(a.metrics.params), as_double(b.metrics.params), 0, 1);
   add_row("Accuracy (%)", a.metrics.accuracy, b.metrics.accuracy, 2, 100);
   add_row("Latency (ms)", a.metrics.latency_ms, b.metrics.latency_ms, 3, 1);
   const Variant variant_a = a, variant_b = b;
+  const std::vector<Variant> all = variants;
   const QString name_a = QString::fromStdString(a.name), name_b = QString::fromStdString(b.name);
   jobs_->start("Compare " + name_a + " / " + name_b, [=, this](JobContext& job, JobHandle& handle) {
-    auto model_a = std::make_shared<Model>(variantModel(*baseline, variant_a, &job));
-    auto model_b = std::make_shared<Model>(variantModel(*baseline, variant_b, &job));
+    auto model_a = std::make_shared<Model>(pipeline::variantModel(*baseline, all, variant_a, &job));
+    auto model_b = std::make_shared<Model>(pipeline::variantModel(*baseline, all, variant_b, &job));
     auto diff = std::make_shared<GraphDiff>(diffModels(*model_a, *model_b));
     auto stats = std::make_shared<ModelStats>(computeStats(*model_a));
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model_a, stats));
@@ -517,14 +569,16 @@ void CompareWidget::compare(std::shared_ptr<const Model> baseline, const Variant
       if (generation != generation_) return;
       graph_->setPrepared(std::move(*prepared));
       graph_->setDiff(diff->before_nodes);
-      summary_text_ = QString("Graph of %1 with what %2 changes: %3 removed, %4 changed shape, %5 changed precision, "
-                              "%6 changed op, %7 added.")
-                          .arg(name_a, name_b)
-                          .arg(diff->removed)
-                          .arg(diff->changed_shape)
-                          .arg(diff->changed_precision)
-                          .arg(diff->changed_op)
-                          .arg(diff->added.size());
+      summary_text_ =
+          QString(
+              "Graph of %1 with what %2 changes: %3 removed, %4 changed shape, %5 changed precision, "
+              "%6 changed op, %7 added.")
+              .arg(name_a, name_b)
+              .arg(diff->removed)
+              .arg(diff->changed_shape)
+              .arg(diff->changed_precision)
+              .arg(diff->changed_op)
+              .arg(diff->added.size());
       summary_->setText(summary_text_);
       emit compared();
     });

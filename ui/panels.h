@@ -7,8 +7,8 @@
 
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
+#include "core/pipeline/project.h"
 #include "ui/jobs.h"
-#include "ui/project.h"
 
 class QCustomPlot;
 class QLabel;
@@ -89,16 +89,31 @@ class JobsPanel : public QWidget {
   std::vector<std::pair<JobHandle*, QWidget*>> row_widgets_;
 };
 
-/// The variants table (baseline + applied recipes) with compare and export actions.
+/// The variants table (baseline + applied recipes) with compare and export actions. Each row says what the
+/// variant was made from; the current base's row is bold.
 class VariantsPanel : public QWidget {
   Q_OBJECT
  public:
   explicit VariantsPanel(QWidget* parent = nullptr);
-  void setVariants(const std::vector<Variant>& variants);
+  /// `current_base`: the name of the variant new ones are made from ("" = the project's model, the baseline
+  /// row).
+  void setVariants(const std::vector<pipeline::Variant>& variants, const std::string& current_base = {});
+  /// The row shown as the current base.
+  int currentBaseRow() const { return current_base_row_; }
   void selectVariant(int index);
   std::vector<int> selectedVariants() const;
   QTableWidget* table() const { return table_; }
-  enum Column { ColName = 0, ColSize, ColAccuracy, ColInterval, ColLatencyMs, ColDeviceMs, ColRecipe, ColCount };
+  enum Column {
+    ColName = 0,
+    ColSize,
+    ColAccuracy,
+    ColInterval,
+    ColLatencyMs,
+    ColDeviceMs,
+    ColFrom,
+    ColRecipe,
+    ColCount
+  };
 
  signals:
   void compareRequested(int a, int b);
@@ -109,6 +124,7 @@ class VariantsPanel : public QWidget {
  private:
   QTableWidget* table_;
   QPushButton *compare_, *export_, *remove_;
+  int current_base_row_ = 0;
 };
 
 /// Side-by-side comparison of two variants: metric deltas and a graph of the first with changed nodes marked.
@@ -116,8 +132,10 @@ class CompareWidget : public QWidget {
   Q_OBJECT
  public:
   CompareWidget(JobManager* jobs, QWidget* parent = nullptr);
-  /// Materializes both variants on a worker (recipes applied to `baseline`), then shows the diff.
-  void compare(std::shared_ptr<const Model> baseline, const Variant& a, const Variant& b);
+  /// Materializes variants `a` and `b` of `variants` on a worker (through their chains, from `baseline`),
+  /// then shows the diff.
+  void compare(std::shared_ptr<const Model> baseline, const std::vector<pipeline::Variant>& variants, int a,
+               int b);
   GraphView* graph() const { return graph_; }
   QTableWidget* metrics() const { return metrics_; }
   const QString& summary() const { return summary_text_; }

@@ -5,16 +5,17 @@
 #include <set>
 
 #include "core/passes/cleanup_passes.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/zoo/model_source.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 namespace edgetune::ui {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using pipeline::RecipeFile;
 using pipeline::StepSpec;
+using pipeline::Variant;
 
 namespace {
 
@@ -81,12 +82,23 @@ int rankOf(const std::string& kind) {
   return -1;
 }
 
-}  // namespace
+// The next free id for a step of `kind`: the kind, then "KIND-2", ... (the recipe file's own default).
+std::string nextStepId(const RecipeFile& recipe, const std::string& kind) {
+  int n = 0;
+  for (const auto& step : recipe.steps) n += step.kind == kind ? 1 : 0;
+  return n == 0 ? kind : kind + "-" + std::to_string(n + 1);
+}
 
-RecipeFile recipeFileFromStudio(const json& v1_recipe, const std::string& model_source,
-                                const std::string& dataset_spec, const std::string& name) {
-  if (!v1_recipe.is_object() || !v1_recipe.contains("passes") || !v1_recipe["passes"].is_array())
-    throw Error("the studio's recipe has no pass list");
+void checkStep(const StepSpec& step, const std::string& what) {
+  try {
+    stepRegistry().create(step.kind, step.options);
+  } catch (const Error& e) {
+    throw Error(what + " as step '" + step.kind + "': " + e.what());
+  }
+}
+
+RecipeFile emptyStudioRecipe(const std::string& model_source, const std::string& dataset_spec,
+                             const std::string& name) {
   RecipeFile recipe;
   recipe.name = name;
   recipe.description = "saved from EdgeTune Studio";
@@ -94,8 +106,13 @@ RecipeFile recipeFileFromStudio(const json& v1_recipe, const std::string& model_
                      ? model_source
                      : fs::absolute(model_source).lexically_normal().string();
   if (!dataset_spec.empty()) recipe.datasets["test"] = dataset_spec;
+  return recipe;
+}
 
-  std::map<std::string, int> kind_count;
+// Appends the steps of a v1 pass list, each from the previous step's model.
+void appendPassSteps(RecipeFile& recipe, const json& v1_recipe) {
+  if (!v1_recipe.is_object() || !v1_recipe.contains("passes") || !v1_recipe["passes"].is_array())
+    throw Error("the studio's recipe has no pass list");
   for (const auto& entry : v1_recipe["passes"]) {
     const std::string pass = entry.value("pass", std::string());
     json options = entry.value("options", json::object());
@@ -130,15 +147,89 @@ RecipeFile recipeFileFromStudio(const json& v1_recipe, const std::string& model_
       throw Error("pass '" + pass + "' has no pipeline step (the studio's recipes use clean-up, " +
                   "prune_channels, prune_magnitude and quantize)");
     }
-    const int n = ++kind_count[step.kind];
-    step.id = n == 1 ? step.kind : step.kind + "-" + std::to_string(n);
-    try {
-      stepRegistry().create(step.kind, step.options);
-    } catch (const Error& e) {
-      throw Error("pass '" + pass + "' as step '" + step.kind + "': " + e.what());
-    }
+    step.id = nextStepId(recipe, step.kind);
+    checkStep(step, "pass '" + pass + "'");
     recipe.steps.push_back(std::move(step));
   }
+}
+
+// The training step that made a trained variant, from what the Training dock recorded (train_panel.cpp's
+// TrainSettings::toJson): the studio trains with the pruning recovery (zero weights held at zero), so it is
+// a `recover` step, with the project's model as the teacher for a distillation. It trains on the recipe's
+// train role, the studio's whole dataset: the studio held a seeded validation subset out of it, so the
+// replayed weights are a re-run of the same training, not the same bytes.
+void appendTrainingStep(RecipeFile& recipe, const Variant& variant, const std::string& dataset_spec) {
+  const json training = variant.recipe.is_object() ? variant.recipe.value("training", json()) : json();
+  if (!training.is_object())
+    throw Error("variant '" + variant.name + "' has a model file of its own and no record of what made it, " +
+                "so a recipe cannot replay it");
+  if (training.value("source", std::string()) == "student")
+    throw Error("variant '" + variant.name + "' was trained from the student " +
+                training.value("student", std::string("?")) +
+                ", and a recipe's steps start from its model, not from another one");
+  const std::string mode = training.value("mode", std::string());
+  if (mode != "fine-tune" && mode != "distill")
+    throw Error("variant '" + variant.name + "' was made by a training mode ('" + mode +
+                "') no recipe step runs");
+  if (dataset_spec.empty())
+    throw Error("variant '" + variant.name + "' was trained on a dataset, and none is open (Ctrl+D)");
+  StepSpec step;
+  step.kind = "recover";
+  step.id = nextStepId(recipe, step.kind);
+  step.options = {{"epochs", training.value("epochs", 1)},
+                  {"batch_size", training.value("batch_size", 64)},
+                  {"lr", training.value("learning_rate", 0.05)},
+                  {"optimizer", training.value("optimizer", std::string("sgd"))},
+                  {"augment", training.value("augment", false)},
+                  {"max_steps_per_epoch", training.value("steps_per_epoch", 0)},
+                  {"seed", training.value("seed", uint64_t{1})},
+                  {"masks", true},
+                  {"data", "train"}};
+  if (mode == "distill") {
+    step.options["teacher"] = "base";
+    step.options["temperature"] = training.value("temperature", 4.0);
+    step.options["alpha"] = training.value("alpha", 0.9);
+  }
+  const auto it = recipe.datasets.find("train");
+  if (it != recipe.datasets.end() && it->second != dataset_spec)
+    throw Error("variant '" + variant.name + "' trains on " + dataset_spec + ", another step on " +
+                it->second);
+  recipe.datasets["train"] = dataset_spec;
+  checkStep(step, "the training of variant '" + variant.name + "'");
+  recipe.steps.push_back(std::move(step));
+}
+
+// The steps that make `variant` from its base's model.
+void appendVariantSteps(RecipeFile& recipe, const Variant& variant, const std::string& dataset_spec) {
+  if (variant.model_file.empty()) {
+    appendPassSteps(recipe, variant.recipe);
+    return;
+  }
+  if (variant.recipe.is_object() && variant.recipe.contains("step"))
+    throw Error("variant '" + variant.name + "' comes from the recipe run in " +
+                variant.recipe.value("run_dir", std::string("its run folder")) +
+                ": that recipe replays it, this one cannot");
+  // A trained variant made before variants had bases records its source's passes: they came first.
+  if (variant.base.empty() && variant.recipe.contains("passes")) appendPassSteps(recipe, variant.recipe);
+  appendTrainingStep(recipe, variant, dataset_spec);
+}
+
+}  // namespace
+
+RecipeFile recipeFileFromStudio(const json& v1_recipe, const std::string& model_source,
+                                const std::string& dataset_spec, const std::string& name) {
+  RecipeFile recipe = emptyStudioRecipe(model_source, dataset_spec, name);
+  appendPassSteps(recipe, v1_recipe);
+  return recipe;
+}
+
+RecipeFile recipeFileForVariant(const pipeline::Project& project, const Variant& variant,
+                                const std::string& name) {
+  RecipeFile recipe = emptyStudioRecipe(project.model_path, project.dataset_spec, name);
+  std::vector<const Variant*> chain = pipeline::baseChain(project.variants, variant);
+  std::reverse(chain.begin(), chain.end());  // the one made from the project's model first
+  chain.push_back(&variant);
+  for (const Variant* v : chain) appendVariantSteps(recipe, *v, project.dataset_spec);
   return recipe;
 }
 
@@ -283,8 +374,9 @@ RecipeKnobs knobsFromRecipeFile(const RecipeFile& recipe, const json& base_knobs
 
   // The proof: the knobs give back the same steps.
   try {
-    const RecipeFile again = recipeFileFromStudio(recipeFromKnobs(k, out.dataset_spec, studioPassRegistry()),
-                                                  recipe.modelPath(), out.dataset_spec, recipe.name);
+    const RecipeFile again =
+        recipeFileFromStudio(recipeFromKnobs(k, out.dataset_spec, pipeline::builtinPassRegistry()),
+                             recipe.modelPath(), out.dataset_spec, recipe.name);
     std::string why;
     if (!sameSteps(recipe, again, &why)) return refuse("the knobs cannot express it: " + why);
   } catch (const Error& e) {
@@ -332,7 +424,7 @@ std::vector<Variant> variantsFromRun(const RecipeFile& recipe, const pipeline::R
         {"step",
          {{"id", record.id}, {"kind", record.kind}, {"input", record.input}, {"options", record.options}}},
         {"passes", passes}};
-    v.created_utc = nowUtcIso();
+    v.created_utc = pipeline::nowUtcIso();
     for (const auto& m : run.report.models) {
       if (m.step_id != record.id) continue;
       v.metrics.size_bytes = m.file_bytes;

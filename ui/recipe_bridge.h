@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <string>
 
+#include "core/pipeline/project.h"
 #include "core/pipeline/recipe_file.h"
 #include "core/pipeline/runner.h"
-#include "ui/project.h"
 
 namespace edgetune::ui {
 
@@ -23,6 +23,16 @@ namespace edgetune::ui {
 /// quantization without calibration data.
 pipeline::RecipeFile recipeFileFromStudio(const nlohmann::json& v1_recipe, const std::string& model_source,
                                           const std::string& dataset_spec, const std::string& name);
+
+/// The v2 recipe that makes `variant` from `project`'s model, so `edgetune-cli run` replays its chain: the
+/// steps of each variant it is made from, the one made from the project's model first, then its own. A
+/// variant's steps are its pass list (mapped as recipeFileFromStudio does); a trained variant (a model file
+/// of its own) gives the training step that made it, a `recover` step from what the Training dock recorded
+/// (the same settings, retrained on the recipe's train role). Throws Error, one sentence naming the variant,
+/// when a variant in the chain cannot be replayed (a model file with no record of its training, a student
+/// trained from another model, a recipe run's output) or its base is missing.
+pipeline::RecipeFile recipeFileForVariant(const pipeline::Project& project, const pipeline::Variant& variant,
+                                          const std::string& name);
 
 /// A recipe as the studio can edit it: the knobs that reproduce its steps, or why there are none.
 struct RecipeKnobs {
@@ -49,7 +59,8 @@ std::string recipeYamlFor(const pipeline::RecipeFile& recipe, const std::filesys
 /// One variant per enabled step of `run` that gave a model: name = step id, model_file = its model.onnx,
 /// recipe = the step's spec (with the chain of steps that made it, as descriptive "passes"), metrics from
 /// the run's report when it measured the step.
-std::vector<Variant> variantsFromRun(const pipeline::RecipeFile& recipe, const pipeline::RunResult& run);
+std::vector<pipeline::Variant> variantsFromRun(const pipeline::RecipeFile& recipe,
+                                               const pipeline::RunResult& run);
 
 /// What the jobs dock says while a recipe runs: "[2/4] quantize: calibrating" (the report: "[report] ...").
 std::string stepProgressText(const pipeline::StepEvent& event, size_t step_count);

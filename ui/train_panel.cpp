@@ -22,9 +22,10 @@
 #include <random>
 #include <sstream>
 
+#include "core/pipeline/progressive_measurement.h"
 #include "core/util/error.h"
+#include "core/zoo/model_source.h"
 #include "ui/charts.h"
-#include "ui/workbench.h"
 
 #ifdef EDGETUNE_HAVE_TRAINING
 #include "core/train/recovery.h"
@@ -33,6 +34,8 @@
 
 namespace edgetune::ui {
 namespace fs = std::filesystem;
+using pipeline::Variant;
+using pipeline::VariantMetrics;
 
 nlohmann::json TrainSettings::toJson() const {
   nlohmann::json j = {{"mode", trainModeName(mode)},
@@ -60,7 +63,7 @@ std::string trainModeName(TrainSettings::Mode mode) {
 }
 
 std::string shortSourceName(const std::string& source) {
-  if (isZooSource(source)) {
+  if (zoo::isZooSource(source)) {
     std::string arch = source.substr(4);
     if (auto q = arch.find('?'); q != std::string::npos) arch.resize(q);
     return arch;
@@ -101,7 +104,7 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   source_ = new QComboBox(this);
   source_->addItem("Student (zoo or file)", static_cast<int>(TrainSettings::Source::Student));
   source_->addItem("Selected variant", static_cast<int>(TrainSettings::Source::Variant));
-  source_->addItem("Baseline", static_cast<int>(TrainSettings::Source::Baseline));
+  source_->addItem("Current base: the original model", static_cast<int>(TrainSettings::Source::Baseline));
   form->addRow("Train", source_);
 
   student_ = new QComboBox(this);
@@ -195,12 +198,22 @@ void TrainPanel::setContext(std::shared_ptr<const Model> baseline, const QString
 }
 
 void TrainPanel::setSourceModel(std::shared_ptr<const Model> model, const QString& label,
-                                const nlohmann::json& recipe, const nlohmann::json& knobs) {
+                                const nlohmann::json& recipe, const nlohmann::json& knobs,
+                                const std::string& variant_name) {
   source_model_ = std::move(model);
   source_label_ = source_model_ ? label : QString();
   source_recipe_ = recipe;
   source_knobs_ = knobs;
+  source_variant_ = source_model_ ? variant_name : std::string();
   source_->setItemText(1, source_model_ ? "Selected variant: " + label : "Selected variant (none)");
+  updateEnabled();
+}
+
+void TrainPanel::setBaseModel(std::shared_ptr<const Model> model, const QString& base_name) {
+  base_model_ = std::move(model);
+  base_name_ = base_model_ ? base_name : QString();
+  source_->setItemText(
+      2, base_name_.isEmpty() ? "Current base: the original model" : "Current base: " + base_name_);
   updateEnabled();
 }
 
@@ -387,6 +400,10 @@ bool TrainPanel::start() {
   std::shared_ptr<const Model>
       fixed_source;  // set for variant / baseline; the student is loaded on the worker
   std::string label;
+  // What the trained variant is made from (its base; "" = the project's model), and the recipe and knobs it
+  // keeps as a description of that source.
+  std::string made_from;
+  nlohmann::json source_recipe = pipeline::emptyRecipe(), source_knobs = nlohmann::json::object();
   if (s.source == TrainSettings::Source::Variant) {
     if (!source_model_) {
       fail("Cannot train the selected variant: no variant is selected");
@@ -394,13 +411,17 @@ bool TrainPanel::start() {
     }
     fixed_source = source_model_;
     label = source_label_.toStdString();
+    made_from = source_variant_;
+    if (source_recipe_.is_object()) source_recipe = source_recipe_;
+    if (source_knobs_.is_object()) source_knobs = source_knobs_;
   } else if (s.source == TrainSettings::Source::Baseline) {
     if (!baseline_) {
       fail("Cannot train the baseline: no model is open");
       return false;
     }
-    fixed_source = baseline_;
-    label = "baseline";
+    fixed_source = base_model_ ? base_model_ : baseline_;
+    made_from = base_model_ ? base_name_.toStdString() : std::string();
+    label = made_from.empty() ? "baseline" : made_from;
   } else {
     if (s.student.empty()) {
       fail("Cannot train: enter a student (e.g. zoo:resnet8?input_channels=1&image_size=28&classes=10)");
@@ -426,8 +447,6 @@ bool TrainPanel::start() {
   const std::string baseline_path = baseline_path_.toStdString();
   auto baseline = baseline_;
   auto dataset = dataset_;
-  const nlohmann::json source_recipe = source_recipe_.is_object() ? source_recipe_ : emptyRecipe();
-  const nlohmann::json source_knobs = source_knobs_.is_object() ? source_knobs_ : nlohmann::json::object();
   auto outcome = std::make_shared<RunOutcome>();
   outcome_ = outcome;
   QPointer<TrainingChart> chart = chart_;
@@ -440,7 +459,7 @@ bool TrainPanel::start() {
 
   job_ = jobs_->start(QString::fromStdString("Train: " + name), [=](JobContext& job, JobHandle& handle) {
     job.report(0, "preparing " + label);
-    Model student = fixed_source ? *fixed_source : loadModelSource(s.student);
+    Model student = fixed_source ? *fixed_source : zoo::loadModelSource(s.student);
     if (!fixed_source) checkTrainable(student, label, *dataset);
     job.throwIfCancelled();
 
@@ -469,7 +488,7 @@ bool TrainPanel::start() {
     RemoveUnlessKept teacher_file;
     std::string teacher_path;
     if (s.mode == TrainSettings::Mode::Distill) {
-      if (!baseline_path.empty() && !isZooSource(baseline_path) && fs::is_regular_file(baseline_path)) {
+      if (!baseline_path.empty() && !zoo::isZooSource(baseline_path) && fs::is_regular_file(baseline_path)) {
         teacher_path = baseline_path;
       } else {
         teacher_file.path = freshPath(out_dir, ".teacher-" + std::to_string(handle.id()));
@@ -536,7 +555,7 @@ bool TrainPanel::start() {
     }
 
     StageContext measuring(job, 0.9, 1.0);
-    MeasureOptions measure;
+    pipeline::MeasureOptions measure;
     measure.latency_runs = 10;
     measure.latency_warmup = 2;
     measure.accuracy_limit = 0;                      // the whole validation subset
@@ -544,7 +563,8 @@ bool TrainPanel::start() {
     // Latency at the sizes the rest of the studio uses: the training data's, else the defaults.
     const ExampleShapes example = exampleShapesOf(*dataset);
     measure.input_shapes = resolveInputShapes(trained, {}, &example);
-    VariantMetrics metrics = measureVariant(trained, validation.get(), measure, measuring.context(), {});
+    VariantMetrics metrics =
+        pipeline::measureVariant(trained, validation.get(), measure, measuring.context(), {});
     job.throwIfCancelled();
 
     nlohmann::json training_json = s.toJson();
@@ -563,12 +583,13 @@ bool TrainPanel::start() {
     if (result.accuracy_before >= 0) training_json["accuracy_before"] = result.accuracy_before;
     Variant variant;
     variant.name = name;
+    variant.base = made_from;
     variant.recipe = source_recipe;
     variant.recipe["training"] = training_json;
     variant.knobs = source_knobs;
     variant.knobs["training"] = training_json;
     variant.metrics = metrics;
-    variant.created_utc = nowUtcIso();
+    variant.created_utc = pipeline::nowUtcIso();
     if (result.accuracy_before >= 0) {
       const double acc = result.accuracy_before;
       handle.postToUi([chart, acc] {

@@ -1,7 +1,8 @@
 #pragma once
-// Training panel: fine-tunes (labels only) or distills (teacher = the baseline) a variant or a model-zoo student
-// with the libtorch training engine as ONE background job with live curves, then writes the trained model as ONNX,
-// measures it in ONNX Runtime and offers it as a new variant. Without the training engine it says so.
+// Training panel: fine-tunes (labels only) or distills (teacher = the baseline) the current base, a variant
+// or a model-zoo student with the libtorch training engine as ONE background job with live curves, then
+// writes the trained model as ONNX, measures it in ONNX Runtime and offers it as a new variant. Without the
+// training engine it says so.
 #include <QPointer>
 #include <QString>
 #include <QWidget>
@@ -14,8 +15,8 @@
 
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
+#include "core/pipeline/project.h"
 #include "ui/jobs.h"
-#include "ui/project.h"
 
 class QCheckBox;
 class QComboBox;
@@ -31,10 +32,10 @@ class TrainingChart;
 /// What a training run does; the panel's widgets edit one, and the trained variant records it (toJson).
 struct TrainSettings {
   enum class Mode { FineTune = 1, Distill };
-  enum class Source { Variant = 1, Baseline, Student };
+  enum class Source { Variant = 1, Baseline /* the current base: the opened model or a variant */, Student };
   Mode mode = Mode::Distill;
   Source source = Source::Student;
-  /// Student for Source::Student: "zoo:ARCH?..." or an ONNX path (see loadModelSource).
+  /// Student for Source::Student: "zoo:ARCH?..." or an ONNX path (see zoo::loadModelSource).
   std::string student = "zoo:resnet8?input_channels=1&image_size=28&classes=10";
   int epochs = 3;
   int batch_size = 64;
@@ -44,7 +45,7 @@ struct TrainSettings {
   double alpha = 0.9;             // distillation only: weight of the teacher's soft targets
   bool augment = false;           // random crop + flip of image features
   int steps_per_epoch = 0;        // > 0: shorter epochs (quick runs); 0 = the whole training split
-  int validation_size = 1000;     // examples held out (seeded) for per-epoch accuracy and the final measurement
+  int validation_size = 1000;  // examples held out (seeded) for per-epoch accuracy and the final measurement
   uint64_t seed = 1;
 
   nlohmann::json toJson() const;
@@ -52,7 +53,8 @@ struct TrainSettings {
 
 /// "distill" / "fine-tune".
 std::string trainModeName(TrainSettings::Mode mode);
-/// The short name of a model source for variant names: "resnet8" for "zoo:resnet8?...", the file stem for a path.
+/// The short name of a model source for variant names: "resnet8" for "zoo:resnet8?...", the file stem for a
+/// path.
 std::string shortSourceName(const std::string& source);
 
 /// The Training panel (see the file comment). Lives on the UI thread; the work runs through the JobManager.
@@ -63,14 +65,21 @@ class TrainPanel : public QWidget {
   /// Cancels a run still going (its output is then not kept).
   ~TrainPanel() override;
 
-  /// The baseline (the distillation teacher) and its file (empty or "zoo:..." when it has none: the teacher is then
-  /// written to a temporary file for the run), and the dataset the run splits into training / validation.
+  /// The baseline (the distillation teacher) and its file (empty or "zoo:..." when it has none: the teacher
+  /// is then written to a temporary file for the run), and the dataset the run splits into training /
+  /// validation.
   void setContext(std::shared_ptr<const Model> baseline, const QString& baseline_path,
                   std::shared_ptr<const Dataset> dataset, const std::string& dataset_spec);
-  /// The model "Selected variant" trains (e.g. the baseline with a pruning recipe applied), a label for names, and
-  /// the recipe and knobs that made it (recorded in the trained variant; empty = none). Null clears it.
+  /// The model "Selected variant" trains (e.g. the baseline with a pruning recipe applied), a label for
+  /// names, the recipe and knobs that made it (recorded in the trained variant; empty = none) and the
+  /// variant's name, which the trained variant records as its base ("" = the project's model). Null clears
+  /// it.
   void setSourceModel(std::shared_ptr<const Model> model, const QString& label,
-                      const nlohmann::json& recipe = {}, const nlohmann::json& knobs = {});
+                      const nlohmann::json& recipe = {}, const nlohmann::json& knobs = {},
+                      const std::string& variant_name = {});
+  /// The current base (what "Current base" trains; the trained variant records `base_name` as its base, "" =
+  /// the project's model). Null: the baseline from setContext.
+  void setBaseModel(std::shared_ptr<const Model> model, const QString& base_name);
   /// Folder trained models are written to (created when needed). Default: <temp>/edgetune-trained.
   void setOutputDir(const QString& dir);
   QString outputDir() const { return output_dir_; }
@@ -83,22 +92,23 @@ class TrainPanel : public QWidget {
   /// The ONNX file of the last successful run ("" until one succeeds).
   QString lastOutputPath() const { return last_output_; }
   /// The variant of the last successful run.
-  const Variant& lastVariant() const { return last_variant_; }
+  const pipeline::Variant& lastVariant() const { return last_variant_; }
   /// The message shown for the last refused start or failed run ("" after a success).
   QString lastError() const { return last_error_; }
   /// True when the training engine is part of this build.
   static bool trainingAvailable();
 
  public slots:
-  /// Starts one training job. Returns false (with the reason shown in the panel) if a run is already going, the
-  /// training engine is not built, or something needed is missing or does not fit.
+  /// Starts one training job. Returns false (with the reason shown in the panel) if a run is already going,
+  /// the training engine is not built, or something needed is missing or does not fit.
   bool start();
   /// Cancels the running job (no output file is left behind).
   void cancel();
 
  signals:
-  /// A run finished: the trained model is at `onnx_path`; `variant` carries its metrics and training settings.
-  void trainedVariant(const edgetune::ui::Variant& variant, const QString& onnx_path);
+  /// A run finished: the trained model is at `onnx_path`; `variant` carries its metrics and training
+  /// settings.
+  void trainedVariant(const edgetune::pipeline::Variant& variant, const QString& onnx_path);
   /// A run failed (or a start was refused) with one clear message.
   void trainingFailed(const QString& message);
   void runningChanged(bool running);
@@ -118,6 +128,9 @@ class TrainPanel : public QWidget {
   std::shared_ptr<const Model> source_model_;
   QString source_label_;
   nlohmann::json source_recipe_, source_knobs_;
+  std::string source_variant_;
+  std::shared_ptr<const Model> base_model_;
+  QString base_name_;
   QString output_dir_;
 
   QComboBox* mode_;
@@ -141,7 +154,7 @@ class TrainPanel : public QWidget {
   struct RunOutcome;
   std::shared_ptr<RunOutcome> outcome_;
   QString last_output_;
-  Variant last_variant_;
+  pipeline::Variant last_variant_;
   QString last_error_;
 };
 

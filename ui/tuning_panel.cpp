@@ -25,10 +25,14 @@
 #include <limits>
 #include <unordered_map>
 
+#include "core/pipeline/variant_model.h"
+#include "core/util/format.h"
 #include "ui/charts.h"
 
 namespace edgetune::ui {
 using nlohmann::json;
+using pipeline::Variant;
+using pipeline::VariantMetrics;
 
 // ------------------------------------------------------------------------------------------------ recipes
 static std::vector<std::string> splitList(const std::string& text) {
@@ -56,7 +60,7 @@ std::string exactNameRegex(const std::string& name) {
 }
 
 json recipeFromKnobs(const json& knobs, const std::string& dataset_spec, const PassRegistry& registry) {
-  json recipe = emptyRecipe();
+  json recipe = pipeline::emptyRecipe();
   auto add = [&](const std::string& pass, json options) {
     if (registry.contains(pass))
       recipe["passes"].push_back({{"pass", pass}, {"options", std::move(options)}});
@@ -199,7 +203,7 @@ class KnobCommand : public QUndoCommand {
 // ------------------------------------------------------------------------------------------------ panel
 TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, QWidget* parent)
     : QWidget(parent), jobs_(jobs), undo_(undo), chart_(chart) {
-  const PassRegistry& registry = studioPassRegistry();
+  const PassRegistry& registry = pipeline::builtinPassRegistry();
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
 
@@ -609,7 +613,7 @@ void TuningPanel::setPruneRatio(double ratio) {
 }
 
 json TuningPanel::currentRecipe() const {
-  return recipeFromKnobs(knobs(), dataset_spec_, studioPassRegistry());
+  return recipeFromKnobs(knobs(), dataset_spec_, pipeline::builtinPassRegistry());
 }
 
 double TuningPanel::activeKnob() const {
@@ -748,17 +752,17 @@ void TuningPanel::startMeasurement() {
   live_label_->setText("<i>measuring...</i>");
   auto baseline = baseline_;
   auto dataset = dataset_;
-  const MeasureOptions options = measure_options_;
+  const pipeline::MeasureOptions options = measure_options_;
   const QString title = "Measure " + QString::fromStdString(variantNameFromKnobs(knobs_now));
   JobHandle* job = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
     SubProgress apply_progress(&context, 0, 0.05);
     std::vector<PassReport> reports;
-    Model model = applyRecipe(*baseline, recipe, nullptr, &reports);
+    Model model = pipeline::applyRecipe(*baseline, recipe, nullptr, &reports);
     context.throwIfCancelled();
     auto ratios = std::make_shared<std::vector<double>>(prunedFractions(*baseline, model));
     // What prune and quantize left alone is shown with the measurement, as the CLI prints it.
     QString coverage;
-    for (const auto& line : coverageLines(reports))
+    for (const auto& line : pipeline::coverageLines(reports))
       coverage += "<br>" + QString::fromStdString(line).toHtmlEscaped();
     handle.postToUi([this, generation, ratios, coverage] {
       if (generation != generation_) return;
@@ -767,9 +771,9 @@ void TuningPanel::startMeasurement() {
     });
     // Throttle accuracy updates to ~10 per second so the UI thread stays idle.
     auto last_post = std::make_shared<std::chrono::steady_clock::time_point>();
-    measureVariant(model, dataset.get(), options, context, [&](const MeasureUpdate& u) {
+    pipeline::measureVariant(model, dataset.get(), options, context, [&](const pipeline::MeasureUpdate& u) {
       const auto now = std::chrono::steady_clock::now();
-      if (u.stage == MeasureUpdate::Stage::Accuracy && !u.accuracy_final &&
+      if (u.stage == pipeline::MeasureUpdate::Stage::Accuracy && !u.accuracy_final &&
           now - *last_post < std::chrono::milliseconds(100))
         return;
       *last_post = now;
@@ -823,7 +827,7 @@ void TuningPanel::apply() {
   // The live metrics belong to the live recipe; if knobs moved since, the new job is still measuring.
   v.recipe = live_knobs_ == v.knobs ? live_recipe_ : currentRecipe();
   v.metrics = live_knobs_ == v.knobs ? live_ : VariantMetrics{};
-  v.created_utc = nowUtcIso();
+  v.created_utc = pipeline::nowUtcIso();
   emit variantApplied(v);
 }
 

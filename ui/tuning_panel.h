@@ -14,9 +14,9 @@
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/passes/prune_channels.h"
+#include "core/pipeline/progressive_measurement.h"
+#include "core/pipeline/project.h"
 #include "ui/jobs.h"
-#include "ui/project.h"
-#include "ui/workbench.h"
 
 class QCheckBox;
 class QComboBox;
@@ -74,7 +74,7 @@ class TuningPanel : public QWidget {
   QStringList quantExcludedNodes() const;
   bool isExcludedFromQuantization(const QString& node) const;
   void setExcludedFromQuantization(const QString& node, bool excluded);
-  MeasureOptions& measureOptions() { return measure_options_; }
+  pipeline::MeasureOptions& measureOptions() { return measure_options_; }
 
   /// The baseline's prunable structured-pruning groups, one per row of the per-layer table (same order).
   const std::vector<PruneGroup>& pruneGroups() const { return groups_; }
@@ -93,7 +93,7 @@ class TuningPanel : public QWidget {
   bool allocating() const { return allocate_job_ != nullptr; }
 
   /// Metrics of the latest measurement (partial while it runs).
-  const VariantMetrics& liveMetrics() const { return live_; }
+  const pipeline::VariantMetrics& liveMetrics() const { return live_; }
   bool measuring() const { return current_job_ != nullptr; }
   /// The knob state liveMetrics() belong to.
   const nlohmann::json& liveKnobs() const { return live_knobs_; }
@@ -111,10 +111,10 @@ class TuningPanel : public QWidget {
   void allocate();
 
  signals:
-  void variantApplied(const edgetune::ui::Variant& variant);
+  void variantApplied(const edgetune::pipeline::Variant& variant);
   void knobsChanged(const nlohmann::json& knobs);
   void firstChartUpdate(double ms);
-  void measurementUpdated(const edgetune::ui::VariantMetrics& metrics);
+  void measurementUpdated(const edgetune::pipeline::VariantMetrics& metrics);
   /// Per-baseline-node kept-channel fraction lost (0..1, NaN for nodes without weights) of the measured
   /// recipe.
   void pruningRatios(const std::vector<double>& ratio_per_node);
@@ -176,9 +176,9 @@ class TuningPanel : public QWidget {
   nlohmann::json last_knobs_;
   JobHandle* current_job_ = nullptr;
   int generation_ = 0;
-  VariantMetrics live_;
+  pipeline::VariantMetrics live_;
   nlohmann::json live_recipe_, live_knobs_;
-  MeasureOptions measure_options_;
+  pipeline::MeasureOptions measure_options_;
   QString live_coverage_;  // coverage lines of the live recipe's prune / quantize passes (HTML)
 };
 

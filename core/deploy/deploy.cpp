@@ -55,10 +55,11 @@ std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::pa
   const auto dir = model.parent_path();
   const std::string stem = model.stem().string();
   const std::string file = model.filename().string();
-  const std::vector<std::string> candidates{file + ".data",      stem + ".data", "vocab.txt",
-                                            stem + ".vocab.txt", "labels.txt",   stem + ".labels.txt",
-                                            stem + ".card.json", stem + ".md",   "model_card.md",
-                                            "model_card.json",   "README.md"};
+  // The model card as the studio's export writes it (core/pipeline/model_card.h): <stem>.card.json and .md.
+  const std::vector<std::string> candidates{file + ".data",      stem + ".data",    "vocab.txt",
+                                            stem + ".vocab.txt", "labels.txt",      stem + ".labels.txt",
+                                            stem + ".card.json", stem + ".card.md", stem + ".md",
+                                            "model_card.md",     "model_card.json", "README.md"};
   std::vector<std::filesystem::path> files{model};
   std::set<std::string> seen{file};
   for (const auto& name : candidates) {

@@ -45,8 +45,8 @@ struct DeployResult {
 
 /// The model file and what it needs, found beside it: external data (<model>.data / .onnx.data), tokenizer
 /// vocab (vocab.txt, <stem>.vocab.txt), labels (labels.txt, <stem>.labels.txt) and model card
-/// (<stem>.card.json, <stem>.md, model_card.md / .json, README.md). Throws Error if the model file is
-/// missing.
+/// (<stem>.card.json, <stem>.card.md, <stem>.md, model_card.md / .json, README.md). Throws Error if the model
+/// file is missing.
 std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::path& model);
 
 /// Uploads `local` to <remote_dir>/<remote_name>: to "<name>.edgetune-partial" first, then `sha256sum` on the

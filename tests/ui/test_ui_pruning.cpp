@@ -1,6 +1,6 @@
-// Structured pruning in the studio (offscreen): the per-layer group table (ratio overrides, locks, undo), group
-// highlighting in the graph, and the sensitivity sweep job with its chart and overlay.
-// Set EDGETUNE_SHOT_DIR to also save a screenshot of the main window with the table and the sensitivity chart.
+// Structured pruning in the studio (offscreen): the per-layer group table (ratio overrides, locks, undo),
+// group highlighting in the graph, and the sensitivity sweep job with its chart and overlay. Set
+// EDGETUNE_SHOT_DIR to also save a screenshot of the main window with the table and the sensitivity chart.
 #include <QtTest>
 
 #include <QTableWidget>
@@ -12,7 +12,12 @@
 #include <qcustomplot.h>
 
 #include "core/passes/prune_channels.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 #include "tests/tests_common.h"
 #include "tests/ui/ui_test_common.h"
 #include "ui/charts.h"
@@ -21,10 +26,11 @@
 #include "ui/jobs.h"
 #include "ui/main_window.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 using namespace edgetune;
 using namespace edgetune::ui;
+using namespace edgetune::pipeline;
+using edgetune::zoo::loadModelSource;
 using nlohmann::json;
 
 namespace {
@@ -70,7 +76,7 @@ class TestUiPruning : public QObject {
     QUndoStack undo;
     TuningPanel panel(&jobs, &undo, nullptr);
     QCOMPARE(panel.pruneGroupTable()->rowCount(), 0);  // no model yet
-    panel.setDebounceMs(3600000);                       // no measurement jobs: this test is about the table
+    panel.setDebounceMs(3600000);                      // no measurement jobs: this test is about the table
     const int undo_before = undo.count();
     panel.setContext(baseline_, nullptr, "");
     const auto expected = prunableGroups(*baseline_);
@@ -80,8 +86,10 @@ class TestUiPruning : public QObject {
       QCOMPARE(panel.pruneGroups()[i].id, expected[i].id);
       QCOMPARE(panel.pruneGroupTable()->item(static_cast<int>(i), TuningPanel::ColUnits)->text().toLongLong(),
                expected[i].units);
-      QVERIFY(panel.pruneGroupTable()->item(static_cast<int>(i), TuningPanel::ColGroup)->toolTip().contains(
-          QString::fromStdString(expected[i].id)));
+      QVERIFY(panel.pruneGroupTable()
+                  ->item(static_cast<int>(i), TuningPanel::ColGroup)
+                  ->toolTip()
+                  .contains(QString::fromStdString(expected[i].id)));
     }
     // A fresh model's table is no undoable edit, and the default knobs carry no per-layer state.
     QCOMPARE(undo.count(), undo_before);
@@ -106,11 +114,16 @@ class TestUiPruning : public QObject {
     QCOMPARE(panel.pruneGroupTable()->item(2, TuningPanel::ColLock)->checkState(), Qt::Checked);
     QCOMPARE(panel.knobs()["group_ratios"], k["group_ratios"]);
     QCOMPARE(panel.knobs()["locked_groups"], k["locked_groups"]);
-    // recipeFromKnobs: locks become ratio 0 and win over overrides; a lock alone (nothing pruned) adds no pass.
-    json only_lock = {{"prune_method", "prune_channels"}, {"prune_ratio", 0.0}, {"locked_groups", {groups[0].id}}};
-    QVERIFY(prunePassOptions(recipeFromKnobs(only_lock, "", studioPassRegistry())).is_null());
+    // recipeFromKnobs: locks become ratio 0 and win over overrides; a lock alone (nothing pruned) adds no
+    // pass.
+    json only_lock = {
+        {"prune_method", "prune_channels"}, {"prune_ratio", 0.0}, {"locked_groups", {groups[0].id}}};
+    QVERIFY(prunePassOptions(recipeFromKnobs(only_lock, "", builtinPassRegistry())).is_null());
     only_lock["prune_ratio"] = 0.2;
-    QCOMPARE(prunePassOptions(recipeFromKnobs(only_lock, "", studioPassRegistry()))["per_group"][groups[0].id].get<double>(), 0.0);
+    QCOMPARE(
+        prunePassOptions(recipeFromKnobs(only_lock, "", builtinPassRegistry()))["per_group"][groups[0].id]
+            .get<double>(),
+        0.0);
     jobs.cancelAllAndWait();
   }
 
@@ -197,7 +210,7 @@ class TestUiPruning : public QObject {
     QVERIFY(o.is_object());
     QCOMPARE(o["per_group"][group.id].get<double>(), 0.0);
     const Model locked = applyRecipe(*baseline_, panel.currentRecipe());
-    QCOMPARE(outChannels(locked, producer), channels);  // the locked layer keeps every channel
+    QCOMPARE(outChannels(locked, producer), channels);               // the locked layer keeps every channel
     QVERIFY(locked.parameterCount() < baseline_->parameterCount());  // the other groups were still pruned
     QVERIFY(locked.parameterCount() > unlocked.parameterCount());
 
@@ -224,7 +237,8 @@ class TestUiPruning : public QObject {
     int row = -1;
     for (size_t i = 0; i < panel.pruneGroups().size() && row < 0; ++i) {
       const auto& g = panel.pruneGroups()[i];
-      if (g.kind == "channels" && g.producers.size() == 1 && keptUnits(g.units, 0.3, 1) % 8 != 0) row = static_cast<int>(i);
+      if (g.kind == "channels" && g.producers.size() == 1 && keptUnits(g.units, 0.3, 1) % 8 != 0)
+        row = static_cast<int>(i);
     }
     QVERIFY(row >= 0);
     const PruneGroup group = panel.pruneGroups()[row];
@@ -261,7 +275,8 @@ class TestUiPruning : public QObject {
     QCOMPARE(other.roundToSpinBox()->minimum(), 1);
     json k = panel.knobs();
     k["round_to"] = 0;
-    QCOMPARE(prunePassOptions(recipeFromKnobs(k, "", studioPassRegistry()))["round_to"].get<int64_t>(), int64_t{1});
+    QCOMPARE(prunePassOptions(recipeFromKnobs(k, "", builtinPassRegistry()))["round_to"].get<int64_t>(),
+             int64_t{1});
     // Only structured pruning rounds: the spin box is off for unstructured magnitude pruning.
     k = panel.knobs();
     k["prune_method"] = "prune_magnitude";
@@ -368,11 +383,13 @@ class TestUiPruning : public QObject {
     // The graph's sensitivity overlay has values exactly on the groups' producer nodes, and is shown.
     QVERIFY(graph->hasOverlay(GraphColorMode::Sensitivity));
     std::vector<std::string> all_producers;
-    for (const auto& g : tuning->pruneGroups()) all_producers.insert(all_producers.end(), g.producers.begin(), g.producers.end());
+    for (const auto& g : tuning->pruneGroups())
+      all_producers.insert(all_producers.end(), g.producers.begin(), g.producers.end());
     const std::set<int> producer_nodes = nodeIndices(model, all_producers);
     const auto overlay = graph->overlayValues(GraphColorMode::Sensitivity);
     QCOMPARE(static_cast<int>(overlay.size()), model.graph().node_size());
-    for (int i = 0; i < model.graph().node_size(); ++i) QCOMPARE(!std::isnan(overlay[i]), producer_nodes.count(i) == 1);
+    for (int i = 0; i < model.graph().node_size(); ++i)
+      QCOMPARE(!std::isnan(overlay[i]), producer_nodes.count(i) == 1);
     QCOMPARE(graph->colorMode(), GraphColorMode::Sensitivity);
     // Exportable like the other charts.
     const QString csv_path = QString::fromStdString((dir / "sensitivity.csv").string());
@@ -485,7 +502,8 @@ class TestUiPruning : public QObject {
     QVERIFY(r.baseline_accuracy > 0.5);
     double worst = 1;
     for (const auto& c : r.curves) worst = std::min(worst, c.accuracy.back());
-    QVERIFY2(worst < r.baseline_accuracy - 0.05, qPrintable(QString("worst %1 vs baseline %2").arg(worst).arg(r.baseline_accuracy)));
+    QVERIFY2(worst < r.baseline_accuracy - 0.05,
+             qPrintable(QString("worst %1 vs baseline %2").arg(worst).arg(r.baseline_accuracy)));
     double lo = INFINITY, hi = -INFINITY;
     for (double v : window.graphView()->overlayValues(GraphColorMode::Sensitivity))
       if (!std::isnan(v)) lo = std::min(lo, v), hi = std::max(hi, v);

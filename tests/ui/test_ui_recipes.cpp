@@ -18,10 +18,15 @@
 
 #include "core/deploy/sha256.h"
 #include "core/passes/canonicalize.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
 #include "core/pipeline/recipe_file.h"
 #include "core/pipeline/runner.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 #include "core/zoo/zoo.h"
 #include "tests/tests_common.h"
 #include "tests/ui/ui_test_common.h"
@@ -32,10 +37,11 @@
 #include "ui/recipe_bridge.h"
 #include "ui/recipe_run_dialog.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 using namespace edgetune;
 using namespace edgetune::ui;
+using namespace edgetune::pipeline;
+using edgetune::zoo::loadModelSource;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -109,7 +115,7 @@ class TestUiRecipes : public QObject {
                         {"per_channel", false},
                         {"exclude", "head.*"},
                         {"exclude_nodes", {"conv.1"}}};
-    const json v1 = recipeFromKnobs(knobs, kDataset, studioPassRegistry());
+    const json v1 = recipeFromKnobs(knobs, kDataset, builtinPassRegistry());
     const pipeline::RecipeFile r = recipeFileFromStudio(v1, "zoo:resnet20", kDataset, "mapped");
     QCOMPARE(r.model, std::string("zoo:resnet20"));
     QCOMPARE(r.datasets.at("test"), std::string(kDataset));
@@ -143,7 +149,7 @@ class TestUiRecipes : public QObject {
                                                {"prune_method", "prune_magnitude"},
                                                {"prune_ratio", 0.5},
                                                {"quant_mode", "dynamic"}},
-                                              kDataset, studioPassRegistry());
+                                              kDataset, builtinPassRegistry());
     const pipeline::RecipeFile m = recipeFileFromStudio(v1_magnitude, "zoo:mlp", kDataset, "m");
     QCOMPARE(m.steps.size(), size_t{2});
     QCOMPARE(m.steps[0].options["method"], json("magnitude"));
@@ -222,7 +228,7 @@ class TestUiRecipes : public QObject {
     zoo::buildZooModel("resnet8", zo).save(model_path);
     json knobs = issueKnobs(json::object());
     knobs["quant_mode"] = "none";
-    const json v1 = recipeFromKnobs(knobs, "", studioPassRegistry());
+    const json v1 = recipeFromKnobs(knobs, "", builtinPassRegistry());
     const pipeline::RecipeFile recipe = recipeFileFromStudio(v1, model_path.string(), "", "untrained");
     QCOMPARE(recipe.steps[0].options["deduplicate"], json(true));
     pipeline::RunOptions options;
@@ -292,9 +298,10 @@ class TestUiRecipes : public QObject {
     const size_t before = window.project().variants.size();
     tuning->apply();
     QCOMPARE(window.project().variants.size(), before + 1);
-    QCOMPARE(
-        deploy::sha256Hex(variantModel(*window.baseline(), window.project().variants.back()).serialize()),
-        deploy::sha256Hex(runner_bytes));
+    QCOMPARE(deploy::sha256Hex(
+                 variantModel(*window.baseline(), window.project().variants, window.project().variants.back())
+                     .serialize()),
+             deploy::sha256Hex(runner_bytes));
   }
 
   // Run > Run recipe...: one job, "[i/n] step: ..." in the dock, each step's model a variant with the run

@@ -15,8 +15,13 @@
 
 #include "core/passes/canonicalize.h"
 #include "core/passes/quantize_passes.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 #include "tests/tests_common.h"
 #include "tests/ui/ui_test_common.h"
 #include "ui/charts.h"
@@ -26,10 +31,11 @@
 #include "ui/main_window.h"
 #include "ui/panels.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 using namespace edgetune;
 using namespace edgetune::ui;
+using namespace edgetune::pipeline;
+using edgetune::zoo::loadModelSource;
 
 class TestUiStudio : public QObject {
   Q_OBJECT
@@ -41,7 +47,7 @@ class TestUiStudio : public QObject {
   }
 
   void recipeFromKnobsUsesRegistryNames() {
-    const auto& registry = studioPassRegistry();
+    const auto& registry = builtinPassRegistry();
     nlohmann::json knobs = {
         {"cleanup", true}, {"prune_method", "prune_channels"}, {"prune_ratio", 0.3}, {"quant_mode", "none"}};
     const auto recipe = recipeFromKnobs(knobs, "fashion-mnist", registry);
@@ -81,7 +87,7 @@ class TestUiStudio : public QObject {
     window.graphView()->selectNode(0);
     QCOMPARE(window.inspector()->shownNode(), 0);
 
-    if (!studioPassRegistry().contains("prune_channels")) QSKIP("prune_channels pass not built");
+    if (!builtinPassRegistry().contains("prune_channels")) QSKIP("prune_channels pass not built");
     KnobChart* chart = window.knobChart();
     TuningPanel* tuning = window.tuningPanel();
     QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring() && chart->pointCount() >= 1, 120000);
@@ -170,7 +176,7 @@ class TestUiStudio : public QObject {
   }
 
   void quantExclusionsPickedInTheGraph() {
-    if (!studioPassRegistry().contains("quantize")) QSKIP("quantize pass not built");
+    if (!builtinPassRegistry().contains("quantize")) QSKIP("quantize pass not built");
     test::TempDir dir;
     MainWindowOptions options = test::windowOptions(dir.path());
     MainWindow window(options);
@@ -291,7 +297,7 @@ class TestUiStudio : public QObject {
     window.openModel(demoZooSource());
     QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
     QTRY_VERIFY_WITH_TIMEOUT(window.project().variants[0].metrics.accuracy.has_value(), 60000);
-    if (!studioPassRegistry().contains("prune_channels")) QSKIP("prune_channels pass not built");
+    if (!builtinPassRegistry().contains("prune_channels")) QSKIP("prune_channels pass not built");
 
     // A model file no recipe in the variant reproduces (stands in for distilled weights): the baseline
     // pruned.
@@ -382,7 +388,7 @@ class TestUiStudio : public QObject {
     Variant missing = v;
     missing.model_file = (dir / "gone.onnx").string();
     try {
-      variantModel(*window.baseline(), missing);
+      variantModel(*window.baseline(), window.project().variants, missing);
       QFAIL("a missing model file must throw");
     } catch (const edgetune::Error& e) {
       QVERIFY2(QString(e.what()).contains("gone.onnx"), e.what());

@@ -1,6 +1,6 @@
 // The Training panel (offscreen) on real models and data: a zoo ResNet-8 student distilled from the bundled
-// ResNet-20 on Fashion-MNIST with the real libtorch trainer, live chart points, the written ONNX file checked in
-// ONNX Runtime; cancel leaves nothing behind; refused starts and unfit datasets give one clear message.
+// ResNet-20 on Fashion-MNIST with the real libtorch trainer, live chart points, the written ONNX file checked
+// in ONNX Runtime; cancel leaves nothing behind; refused starts and unfit datasets give one clear message.
 #include <QtTest>
 
 #include <cmath>
@@ -8,13 +8,17 @@
 
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
+#include "core/pipeline/variant_model.h"
 #include "core/runtime/executor.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 #include "tests/tests_common.h"
 #include "ui/charts.h"
 #include "ui/jobs.h"
 #include "ui/train_panel.h"
-#include "ui/workbench.h"
 
 #ifdef EDGETUNE_HAVE_TRAINING
 #include "core/train/recovery.h"
@@ -22,15 +26,20 @@
 
 using namespace edgetune;
 using namespace edgetune::ui;
+using namespace edgetune::pipeline;
+using edgetune::zoo::loadModelSource;
 namespace fs = std::filesystem;
 
 namespace {
 
 const char* kStudent = "zoo:resnet8?input_channels=1&image_size=28&classes=10";
 
-std::string baselinePath() { return std::string(EDGETUNE_RESOURCES_DIR) + "/models/resnet20_fmnist.onnx"; }
+std::string baselinePath() {
+  return std::string(EDGETUNE_RESOURCES_DIR) + "/models/resnet20_fmnist.onnx";
+}
 
-// Grey 1x28x28 images with `classes` classes: fits the models' input but not their class count when classes != 10.
+// Grey 1x28x28 images with `classes` classes: fits the models' input but not their class count when classes
+// != 10.
 class TinyImages : public Dataset {
  public:
   TinyImages(size_t n, int classes) : n_(n), classes_(classes) {}
@@ -120,8 +129,8 @@ class TestUiTraining : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!panel.running(), 180000);
     QVERIFY2(trained.count() == 1, qPrintable(panel.lastError()));
 
-    // Live curves: one loss point per step (2 epochs x 4 steps), all finite; validation accuracy before training
-    // and after each epoch.
+    // Live curves: one loss point per step (2 epochs x 4 steps), all finite; validation accuracy before
+    // training and after each epoch.
     QCOMPARE(chart.lossPointCount(), 8);
     for (double loss : chart.lossValues()) QVERIFY(std::isfinite(loss) && loss > 0);
     QCOMPARE(chart.accuracyPointCount(), 3);
@@ -148,7 +157,8 @@ class TestUiTraining : public QObject {
     QCOMPARE(outs.at(0).shape(), (std::vector<int64_t>{4, 10}));
     for (float v : outs.at(0).values<float>()) QVERIFY(std::isfinite(v));
 
-    // Trained: the weights moved away from the untrained student's (same seed, so the zoo builds the same start).
+    // Trained: the weights moved away from the untrained student's (same seed, so the zoo builds the same
+    // start).
     Model untrained = loadModelSource(kStudent);
     QCOMPARE(test::compareInOrt(untrained, loadModelSource(kStudent), test::randomInputs(untrained, 3)), 0.0);
     const double diff = test::compareInOrt(untrained, result, test::randomInputs(untrained, 3));
@@ -185,7 +195,8 @@ class TestUiTraining : public QObject {
     JobManager jobs;
     TrainingChart chart;
     TrainPanel panel(&jobs, &chart);
-    // A zoo baseline has no file: the teacher is written to the output folder for the run and must go away too.
+    // A zoo baseline has no file: the teacher is written to the output folder for the run and must go away
+    // too.
     const std::string teacher_source = "zoo:resnet20?input_channels=1&image_size=28&classes=10";
     auto baseline = std::make_shared<const Model>(loadModelSource(teacher_source));
     auto dataset = openDataset("fashion-mnist?limit=2000");
@@ -301,7 +312,7 @@ class TestUiTraining : public QObject {
 
   void fineTunesPrunedVariantKeepingItsZeros() {
 #ifdef EDGETUNE_HAVE_TRAINING
-    if (!studioPassRegistry().contains("prune_magnitude")) QSKIP("prune_magnitude pass not built");
+    if (!builtinPassRegistry().contains("prune_magnitude")) QSKIP("prune_magnitude pass not built");
     test::TempDir dir;
     JobManager jobs;
     TrainingChart chart;
@@ -309,13 +320,21 @@ class TestUiTraining : public QObject {
     auto baseline = std::make_shared<const Model>(Model::load(baselinePath()));
     const nlohmann::json recipe = {{"format", "edgetune-recipe"},
                                    {"version", 1},
-                                   {"passes", {{{"pass", "prune_magnitude"}, {"options", {{"sparsity", 0.5}}}}}}};
+                                   { "passes",
+                                     {
+                                       { {"pass", "prune_magnitude"},
+                                         { "options",
+                                           {
+                                             { "sparsity",
+                                               0.5 }
+                                           } } }
+                                     } }};
     auto pruned = std::make_shared<const Model>(applyRecipe(*baseline, recipe));
     const auto pruned_masks = masksFromZeros(*pruned);
     QVERIFY(!pruned_masks.empty());
     auto dataset = openDataset("fashion-mnist?limit=400");
     panel.setContext(baseline, QString::fromStdString(baselinePath()), dataset, "fashion-mnist?limit=400");
-    panel.setSourceModel(pruned, "magnitude 50%", recipe, {{"prune_method", "prune_magnitude"}});
+    panel.setSourceModel(pruned, "magnitude 50%", recipe, {{ "prune_method", "prune_magnitude" }});
     panel.setOutputDir(QString::fromStdString((dir / "out").string()));
     TrainSettings s = quickSettings();
     s.mode = TrainSettings::Mode::FineTune;

@@ -1,30 +1,33 @@
 // Studio views without the main window: graph model and view (layout, search, collapse/expand, diff),
-// inspector, charts and their export, project files, jobs and the stall monitor.
+// inspector, charts and their export, jobs and the stall monitor. The domain behind them (projects, variant
+// models, overlays, model cards) is tested without widgets in tests/pipeline.
 #include <QtTest>
 
+#include <qcustomplot.h>
 #include <QImage>
 #include <QPushButton>
 #include <QThread>
-#include <qcustomplot.h>
 
 #include <cmath>
 #include <fstream>
 
+#include "core/data/dataset.h"
 #include "core/ir/stats.h"
+#include "core/pipeline/variant_model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 #include "core/zoo/zoo.h"
-#include "core/data/dataset.h"
 #include "tests/tests_common.h"
 #include "ui/charts.h"
 #include "ui/graph_view.h"
 #include "ui/jobs.h"
 #include "ui/panels.h"
-#include "ui/project.h"
-#include "ui/workbench.h"
 
 using namespace edgetune;
 using namespace edgetune::ui;
+using namespace edgetune::pipeline;
+using edgetune::zoo::loadModelSource;
 
 namespace {
 PreparedGraph prepareZoo(const std::string& source) {
@@ -53,7 +56,8 @@ class TestUiViews : public QObject {
     QCOMPARE(static_cast<int>(all.items.size()), m.graph().node_size() + 2);
     // Collapsing layer1 replaces its nodes by one group and keeps the graph connected through it.
     const auto collapsed = buildVisibleGraph(g, {"layer1"});
-    QCOMPARE(static_cast<int>(collapsed.items.size()), m.graph().node_size() + 2 - g.scope_sizes.at("layer1") + 1);
+    QCOMPARE(static_cast<int>(collapsed.items.size()),
+             m.graph().node_size() + 2 - g.scope_sizes.at("layer1") + 1);
     int group = -1;
     for (size_t i = 0; i < collapsed.items.size(); ++i)
       if (collapsed.items[i].kind == VisibleItem::Kind::Group) group = static_cast<int>(i);
@@ -86,7 +90,8 @@ class TestUiViews : public QObject {
     const auto collapsed = defaultCollapsed(g, 90);
     QVERIFY(!collapsed.empty());
     const auto v = buildVisibleGraph(g, collapsed);
-    QVERIFY2(v.items.size() <= 90 + g.inputs.size() + g.outputs.size() + 5, qPrintable(QString::number(v.items.size())));
+    QVERIFY2(v.items.size() <= 90 + g.inputs.size() + g.outputs.size() + 5,
+             qPrintable(QString::number(v.items.size())));
     QVERIFY(v.items.size() >= 10);  // not one giant box either
   }
 
@@ -180,63 +185,30 @@ class TestUiViews : public QObject {
 
   void diffFindsRemovedAndChangedNodes() {
     Model before = loadModelSource("zoo:resnet20?input_channels=1&image_size=28");
-    Model cleaned = applyRecipe(before, {{"format", "edgetune-recipe"}, {"version", 1},
-                                         {"passes", {{{"pass", "cleanup"}, {"options", nlohmann::json::object()}}}}});
+    Model cleaned =
+        applyRecipe(before, {{"format", "edgetune-recipe"},
+                             {"version", 1},
+                             {"passes", {{{"pass", "cleanup"}, {"options", nlohmann::json::object()}}}}});
     const auto diff = diffModels(before, cleaned);
     // Folding BatchNorm removes every BatchNormalization node.
     QCOMPARE(diff.removed, countOps(before, "BatchNormalization"));
     for (auto [node, kind] : diff.before_nodes)
-      if (kind == NodeDiff::Removed) QCOMPARE(before.graph().node(node).op_type(), std::string("BatchNormalization"));
+      if (kind == NodeDiff::Removed)
+        QCOMPARE(before.graph().node(node).op_type(), std::string("BatchNormalization"));
     // Nothing changes against itself.
     QVERIFY(diffModels(before, before).before_nodes.empty());
-  }
-
-  void latencySharesComeFromTheProfiler() {
-    Model m = loadModelSource("zoo:resnet8?input_channels=1&image_size=28");
-    const auto shares = measureLatencyShares(m, 3);
-    QCOMPARE(static_cast<int>(shares.size()), m.graph().node_size());
-    double sum = 0;
-    int measured = 0, conv_measured = 0;
-    for (int i = 0; i < m.graph().node_size(); ++i) {
-      if (std::isnan(shares[i])) continue;
-      ++measured;
-      sum += shares[i];
-      if (m.graph().node(i).op_type() == "Conv" && shares[i] > 0) ++conv_measured;
-    }
-    QVERIFY2(measured > m.graph().node_size() / 2, qPrintable(QString::number(measured)));
-    QCOMPARE(conv_measured, countOps(m, "Conv"));
-    QVERIFY(std::abs(sum - 1.0) < 1e-6);
-  }
-
-  void quantizationErrorOverlay() {
-    if (!studioPassRegistry().contains("quantize")) QSKIP("quantize pass not built");
-    Model m = loadModelSource("zoo:mlp?input_channels=1&image_size=28");
-    auto dataset = openDataset("fashion-mnist?limit=64");
-    const nlohmann::json recipe = {{"format", "edgetune-recipe"}, {"version", 1},
-                                   {"passes", {{{"pass", "quantize"}, {"options", {{"mode", "static"}, {"data", "fashion-mnist?limit=64"}}}}}}};
-    Model q;
-    std::vector<double> errors;
-    try {
-      q = applyRecipe(m, recipe);
-      errors = quantizationErrorPerNode(m, m, q, *dataset, 32);
-    } catch (const std::exception& e) {
-      QFAIL(e.what());
-    }
-    int measured = 0;
-    for (double e : errors) measured += std::isnan(e) ? 0 : 1;
-    QVERIFY(measured > 0);
-    // Against itself there is no quantization noise: every measured SNR is huge, so -SNR is very negative.
-    const auto none = quantizationErrorPerNode(m, m, m, *dataset, 32);
-    for (double e : none) QVERIFY(std::isnan(e) || e < -60);
   }
 
   void paretoFront_data() {
     QTest::addColumn<QVector<double>>("latency");
     QTest::addColumn<QVector<double>>("accuracy");
     QTest::addColumn<QVector<int>>("front");
-    QTest::newRow("dominated middle") << QVector<double>{1, 2, 3} << QVector<double>{80, 79, 90} << QVector<int>{0, 2};
-    QTest::newRow("all on front") << QVector<double>{1, 2, 3} << QVector<double>{70, 80, 90} << QVector<int>{0, 1, 2};
-    QTest::newRow("one dominates") << QVector<double>{1, 2, 3} << QVector<double>{95, 80, 90} << QVector<int>{0};
+    QTest::newRow("dominated middle")
+        << QVector<double>{1, 2, 3} << QVector<double>{80, 79, 90} << QVector<int>{0, 2};
+    QTest::newRow("all on front") << QVector<double>{1, 2, 3} << QVector<double>{70, 80, 90}
+                                  << QVector<int>{0, 1, 2};
+    QTest::newRow("one dominates") << QVector<double>{1, 2, 3} << QVector<double>{95, 80, 90}
+                                   << QVector<int>{0};
     QTest::newRow("empty") << QVector<double>{} << QVector<double>{} << QVector<int>{};
   }
   void paretoFront() {
@@ -316,69 +288,6 @@ class TestUiViews : public QObject {
     QCOMPARE(chart.selected(), 1);
   }
 
-  void projectRoundTrip() {
-    test::TempDir dir;
-    std::ofstream(dir / "model.onnx") << "x";
-    Project p;
-    p.model_path = (dir / "model.onnx").string();
-    p.dataset_spec = "fashion-mnist?limit=100";
-    p.knobs = {{"prune_ratio", 0.3}};
-    Variant v;
-    v.name = "channels 30%";
-    v.recipe = {{"format", "edgetune-recipe"}, {"version", 1},
-                {"passes", {{{"pass", "prune_channels"}, {"options", {{"ratio", 0.3}}}}}}};
-    v.metrics.accuracy = 0.91;
-    v.metrics.accuracy_low = 0.9;
-    v.metrics.accuracy_high = 0.92;
-    v.metrics.latency_ms = 1.25;
-    v.metrics.size_bytes = 123456;
-    v.created_utc = "2024-01-01T00:00:00Z";
-    p.variants = {v};
-    p.save(dir / "p.edgetune.json");
-    // Stored relative, so the folder can move.
-    QVERIFY(QString::fromStdString(readFile(dir / "p.edgetune.json")).contains("\"model_path\": \"model.onnx\""));
-    const Project q = Project::load(dir / "p.edgetune.json");
-    QCOMPARE(q.model_path, p.model_path);
-    QCOMPARE(q.toJson(), p.toJson());
-    QCOMPARE(*q.variants[0].metrics.latency_ms, 1.25);
-    QVERIFY(!q.variants[0].metrics.params.has_value());
-  }
-
-  void projectErrorsNameTheFile() {
-    test::TempDir dir;
-    std::ofstream(dir / "bad.json") << "{not json";
-    std::ofstream(dir / "other.json") << R"({"format": "something-else"})";
-    std::ofstream(dir / "badvariant.json") << R"({"format": "edgetune-project", "version": 1, "variants": [{"recipe": {}}]})";
-    for (const char* name : {"bad.json", "other.json", "badvariant.json", "missing.json"}) {
-      try {
-        Project::load(dir / name);
-        QFAIL("expected an error");
-      } catch (const Error& e) {
-        QVERIFY2(QString(e.what()).contains(name), e.what());
-      }
-    }
-  }
-
-  void modelSourcesAndExportGuards() {
-    QVERIFY_THROWS_EXCEPTION(Error, loadModelSource("zoo:resnet20?colour=3"));
-    QVERIFY_THROWS_EXCEPTION(Error, loadModelSource("zoo:resnet20?image_size=big"));
-    QVERIFY_THROWS_EXCEPTION(Error, loadModelSource("zoo:nosuchnet"));
-    test::TempDir dir;
-    Model m = loadModelSource("zoo:mlp");
-    m.save(dir / "base.onnx");
-    Model loaded = Model::load(dir / "base.onnx");
-    Variant v;
-    v.name = "copy";
-    v.recipe = emptyRecipe();
-    // Never overwrite the baseline file.
-    QVERIFY_THROWS_EXCEPTION(Error, exportVariant(loaded, v, (dir / "base.onnx").string(), "", dir / "base.onnx"));
-    const auto card = exportVariant(loaded, v, (dir / "base.onnx").string(), "fashion-mnist", dir / "out.onnx");
-    QVERIFY(std::filesystem::exists(dir / "out.card.json"));
-    QVERIFY(std::filesystem::exists(dir / "out.card.md"));
-    QCOMPARE(card["variant"].get<std::string>(), std::string("copy"));
-    QCOMPARE(Model::load(dir / "out.onnx").parameterCount(), m.parameterCount());
-  }
-
   void jobsReportProgressAndCancel() {
     JobManager jobs;
     StallMonitor stalls;
@@ -403,7 +312,8 @@ class TestUiViews : public QObject {
     QCOMPARE(job->state(), JobHandle::State::Cancelled);
     QVERIFY(!cancel->isEnabled());
     // A failing job carries its message.
-    JobHandle* failing = jobs.start("fail", [](JobContext&, JobHandle&) { throw Error("model.onnx: broken"); });
+    JobHandle* failing =
+        jobs.start("fail", [](JobContext&, JobHandle&) { throw Error("model.onnx: broken"); });
     QSignalSpy failed(failing, &JobHandle::finished);
     QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 10000);
     QCOMPARE(failing->state(), JobHandle::State::Failed);

@@ -1,8 +1,9 @@
-// The studio's main window with its Training dock and Devices tab wired in (offscreen, real components): a zoo
-// ResNet-8 distilled from the bundled ResNet-20 through the Training dock becomes a variant carrying the trained
-// file; the baseline variant deployed with "Deploy variant" to a REAL sshd on 127.0.0.1 and benchmarked there gets
-// the benchmark attached (Device ms column) and the device's per-node profile as the graph's "Device latency"
-// colors; a profile naming no baseline node says so in the legend; the Pareto tooltip shows device latency.
+// The studio's main window with its Training dock and Devices tab wired in (offscreen, real components): a
+// zoo ResNet-8 distilled from the bundled ResNet-20 through the Training dock becomes a variant carrying the
+// trained file; the baseline variant deployed with "Deploy variant" to a REAL sshd on 127.0.0.1 and
+// benchmarked there gets the benchmark attached (Device ms column) and the device's per-node profile as the
+// graph's "Device latency" colors; a profile naming no baseline node says so in the legend; the Pareto
+// tooltip shows device latency.
 #include <QtTest>
 
 #include <QComboBox>
@@ -20,6 +21,11 @@
 
 #include "core/deploy/device_benchmark.h"
 #include "core/ir/model.h"
+#include "core/pipeline/model_card.h"
+#include "core/pipeline/node_overlays.h"
+#include "core/pipeline/progressive_measurement.h"
+#include "core/pipeline/variant_model.h"
+#include "core/zoo/model_source.h"
 #include "tests/deploy/ssh_server.h"
 #include "tests/tests_common.h"
 #include "tests/ui/ui_test_common.h"
@@ -32,15 +38,18 @@
 #include "ui/panels.h"
 #include "ui/train_panel.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 using namespace edgetune;
 using namespace edgetune::ui;
+using namespace edgetune::pipeline;
+using edgetune::zoo::loadModelSource;
 namespace fs = std::filesystem;
 
 namespace {
 
-MainWindowOptions quietOptions(const fs::path& dir) { return test::windowOptions(dir, 100); }
+MainWindowOptions quietOptions(const fs::path& dir) {
+  return test::windowOptions(dir, 100);
+}
 
 // Opens the bundled demo model (and a dataset when `dataset` is set) and waits for both.
 bool openDemo(MainWindow& window, const QString& dataset = {}) {
@@ -88,7 +97,8 @@ class TestUiWiring : public QObject {
     QCoreApplication::setOrganizationName("EdgeTuneTests");
     QCoreApplication::setApplicationName("test_ui_wiring");
     tmp_ = std::make_unique<test::TempDir>();
-    // Nothing of the user's: EdgeTune's config (devices), QSettings and AppDataLocation go into the temp folder.
+    // Nothing of the user's: EdgeTune's config (devices), QSettings and AppDataLocation go into the temp
+    // folder.
     qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp_->path() / "edgetune-config").string()));
     qputenv("XDG_CONFIG_HOME", QByteArray::fromStdString((tmp_->path() / "xdg-config").string()));
     qputenv("XDG_DATA_HOME", QByteArray::fromStdString((tmp_->path() / "xdg-data").string()));
@@ -161,14 +171,17 @@ class TestUiWiring : public QObject {
     on_device.metrics.latency_ms = 4.0;
     on_device.metrics.accuracy = 0.90;
     on_device.device_benchmarks = nlohmann::json::array(
-        {{{"device", "pi5"}, {"results", {{{"threads", 2}, {"median_ms", 3.0}}, {{"threads", 1}, {"median_ms", 7.5}}}}}});
+        {{{"device", "pi5"},
+          {"results", {{{"threads", 2}, {"median_ms", 3.0}}, {{"threads", 1}, {"median_ms", 7.5}}}}}});
     chart.setVariants({host_only, on_device});
     auto* plot = chart.plot();
     plot->replot();
     auto hover = [&](const Variant& v) {
-      const QPointF at(plot->xAxis->coordToPixel(*v.metrics.latency_ms), plot->yAxis->coordToPixel(100 * *v.metrics.accuracy));
+      const QPointF at(plot->xAxis->coordToPixel(*v.metrics.latency_ms),
+                       plot->yAxis->coordToPixel(100 * *v.metrics.accuracy));
       QCOMPARE(chart.variantAt(at), v.name == "host only" ? 0 : 1);
-      QMouseEvent move(QEvent::MouseMove, at, plot->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+      QMouseEvent move(QEvent::MouseMove, at, plot->mapToGlobal(at), Qt::NoButton, Qt::NoButton,
+                       Qt::NoModifier);
       QCoreApplication::sendEvent(plot, &move);
     };
     hover(on_device);
@@ -242,7 +255,8 @@ class TestUiWiring : public QObject {
     };
     QCOMPARE(selectedSourceText(), QString("Selected variant: baseline"));  // set when the model opened
     window.variantsPanel()->selectVariant(1);
-    QTRY_COMPARE_WITH_TIMEOUT(selectedSourceText(), "Selected variant: " + QString::fromStdString(v.name), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(selectedSourceText(), "Selected variant: " + QString::fromStdString(v.name),
+                              30000);
 
     // Export goes through the trained file too.
     const QString exported = QString::fromStdString((dir / "exported.onnx").string());
@@ -336,8 +350,8 @@ class TestUiWiring : public QObject {
     QVERIFY(!graph->legendTitle().contains("Device latency"));
   }
 
-  // Without an sshd: benchmarks as the Devices panel reports them, for a profile that names no baseline node and
-  // for a model that is not one of the project's variants.
+  // Without an sshd: benchmarks as the Devices panel reports them, for a profile that names no baseline node
+  // and for a model that is not one of the project's variants.
   void unmatchedProfileAndUnknownModel() {
     test::TempDir dir;
     MainWindow window(quietOptions(dir.path()));
@@ -358,17 +372,21 @@ class TestUiWiring : public QObject {
     l.runs = 3;
     l.median_ms = 4.25;
     bench.latency = {l};
-    bench.profile = {{"not_a_node_of_the_model", "Conv", 1200, 3, 400}, {"another_stranger", "Relu", 300, 3, 100}};
+    bench.profile = {{"not_a_node_of_the_model", "Conv", 1200, 3, 400},
+                     {"another_stranger", "Relu", 300, 3, 100}};
     bench.profile_threads = 1;
 
     // A model that is not a variant of this project: nothing attached, one clear status line.
     deploy::DeviceBenchmark stranger = bench;
     stranger.model = "/home/pi/edgetune/models/x/someone_elses.onnx";
-    QStringList said = statusDuring(window, [&] { emit window.devicesPanel()->benchmarkReady("pi5", stranger.toJson()); });
-    QVERIFY2(!said.isEmpty() && said.last().contains("not one of this project's variants"), qPrintable(said.join(" | ")));
+    QStringList said =
+        statusDuring(window, [&] { emit window.devicesPanel()->benchmarkReady("pi5", stranger.toJson()); });
+    QVERIFY2(!said.isEmpty() && said.last().contains("not one of this project's variants"),
+             qPrintable(said.join(" | ")));
     QVERIFY(window.project().variants[0].device_benchmarks.empty());
 
-    // The deployed baseline's benchmark whose profile matches no node: attached, but the graph says why it is blank.
+    // The deployed baseline's benchmark whose profile matches no node: attached, but the graph says why it is
+    // blank.
     QSignalSpy attached(&window, &MainWindow::deviceBenchmarkAttached);
     said = statusDuring(window, [&] { emit window.devicesPanel()->benchmarkReady("pi5", bench.toJson()); });
     QCOMPARE(attached.count(), 1);
@@ -379,7 +397,8 @@ class TestUiWiring : public QObject {
     QVERIFY(!graph->hasOverlay(GraphColorMode::DeviceLatency));
     QCOMPARE(graph->colorMode(), GraphColorMode::OpType);  // not switched to an empty overlay
     graph->setColorMode(GraphColorMode::DeviceLatency);
-    QVERIFY2(graph->legendTitle().contains("matches the baseline's node names"), qPrintable(graph->legendTitle()));
+    QVERIFY2(graph->legendTitle().contains("matches the baseline's node names"),
+             qPrintable(graph->legendTitle()));
     for (int i = 0; i < window.baseline()->graph().node_size(); ++i) {
       const QColor fill = graph->nodeFill(i);
       QVERIFY(!fill.isValid() || fill == GraphView::noValueColor());

@@ -16,7 +16,6 @@
 #include "ui/main_window.h"
 #include "ui/panels.h"
 #include "ui/tuning_panel.h"
-#include "ui/workbench.h"
 
 using namespace edgetune::ui;
 

@@ -1,12 +1,13 @@
-#include "ui/project.h"
+#include "core/pipeline/project.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
 #include "core/util/error.h"
 #include "core/util/files.h"
 
-namespace edgetune::ui {
+namespace edgetune::pipeline {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -49,11 +50,17 @@ VariantMetrics VariantMetrics::fromJson(const json& j) {
   return m;
 }
 
-json emptyRecipe() { return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", json::array()}}; }
+json emptyRecipe() {
+  return {{"format", "edgetune-recipe"}, {"version", 1}, {"passes", json::array()}};
+}
 
 json Variant::toJson() const {
-  json j = {{"name", name}, {"recipe", recipe}, {"knobs", knobs}, {"metrics", metrics.toJson()},
+  json j = {{"name", name},
+            {"recipe", recipe},
+            {"knobs", knobs},
+            {"metrics", metrics.toJson()},
             {"created_utc", created_utc}};
+  if (!base.empty()) j["base"] = base;
   if (!model_file.empty()) j["model_file"] = model_file;
   if (!device_benchmarks.empty()) j["device_benchmarks"] = device_benchmarks;
   return j;
@@ -65,7 +72,8 @@ std::optional<double> deviceLatencyMs(const Variant& variant) {
     // DeviceBenchmark::toJson() keeps the per-thread-count latencies under "results".
     if (!b->is_object() || !b->contains("results") || !(*b)["results"].is_array()) continue;
     for (const auto& l : (*b)["results"])
-      if (l.is_object() && l.value("threads", 0) == 1 && l.contains("median_ms") && l["median_ms"].is_number())
+      if (l.is_object() && l.value("threads", 0) == 1 && l.contains("median_ms") &&
+          l["median_ms"].is_number())
         return l["median_ms"].get<double>();
   }
   return std::nullopt;
@@ -76,6 +84,7 @@ Variant Variant::fromJson(const json& j, const std::string& where) {
   Variant v;
   try {
     v.name = j.at("name").get<std::string>();
+    v.base = j.value("base", std::string());
     v.recipe = j.value("recipe", emptyRecipe());
     v.knobs = j.value("knobs", json::object());
     v.metrics = VariantMetrics::fromJson(j.value("metrics", json::object()));
@@ -89,11 +98,51 @@ Variant Variant::fromJson(const json& j, const std::string& where) {
   return v;
 }
 
+int findVariantNamed(const std::vector<Variant>& variants, const std::string& name) {
+  for (size_t i = 0; i < variants.size(); ++i)
+    if (variants[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<const Variant*> baseChain(const std::vector<Variant>& variants, const Variant& variant) {
+  std::vector<const Variant*> chain;
+  std::vector<std::string> path = {variant.name};
+  for (const Variant* at = &variant; !at->base.empty();) {
+    const std::string& base = at->base;
+    const auto named =
+        std::count_if(variants.begin(), variants.end(), [&](const Variant& v) { return v.name == base; });
+    if (named == 0)
+      throw Error("variant '" + at->name + "': its base '" + base + "' is not a variant of the project");
+    if (named > 1)
+      throw Error("variant '" + at->name + "': its base '" + base + "' names " + std::to_string(named) +
+                  " variants");
+    const bool seen = std::find(path.begin(), path.end(), base) != path.end();
+    path.push_back(base);
+    if (seen) {
+      std::string cycle;
+      for (const auto& name : path) cycle += (cycle.empty() ? "'" : " -> '") + name + "'";
+      throw Error("variant '" + variant.name + "': its bases form a cycle (" + cycle + ")");
+    }
+    at = &variants[static_cast<size_t>(findVariantNamed(variants, base))];
+    chain.push_back(at);
+  }
+  return chain;
+}
+
+std::string uniqueVariantName(const std::vector<Variant>& variants, const std::string& wanted) {
+  if (findVariantNamed(variants, wanted) < 0) return wanted;
+  for (int n = 2;; ++n) {
+    const std::string name = wanted + " (" + std::to_string(n) + ")";
+    if (findVariantNamed(variants, name) < 0) return name;
+  }
+}
+
 json Project::toJson() const {
   json vs = json::array();
   for (const auto& v : variants) vs.push_back(v.toJson());
-  json j = {{"format", "edgetune-project"}, {"version", 1},          {"model_path", model_path},
-            {"dataset_spec", dataset_spec},  {"knobs", knobs},        {"variants", vs}};
+  json j = {{"format", "edgetune-project"}, {"version", kVersion}, {"model_path", model_path},
+            {"dataset_spec", dataset_spec}, {"knobs", knobs},      {"variants", vs}};
+  if (!current_base.empty()) j["current_base"] = current_base;
   if (sensitivity) j["sensitivity"] = sensitivity->toJson();
   return j;
 }
@@ -101,8 +150,10 @@ json Project::toJson() const {
 Project Project::fromJson(const json& j, const std::string& origin) {
   if (!j.is_object() || j.value("format", std::string()) != "edgetune-project")
     throw Error(origin + ": not an EdgeTune project (missing \"format\": \"edgetune-project\")");
-  if (j.value("version", 0) != 1)
-    throw Error(origin + ": unsupported project version " + j.value("version", json(0)).dump());
+  const json version = j.value("version", json(0));
+  if (version != 1 && version != kVersion)
+    throw Error(origin + ": unsupported project version " + version.dump() + " (this build reads 1 and " +
+                std::to_string(kVersion) + ")");
   Project p;
   try {
     p.model_path = j.value("model_path", std::string());
@@ -112,6 +163,7 @@ Project Project::fromJson(const json& j, const std::string& origin) {
     if (!vs.is_array()) throw Error(origin + ": \"variants\" must be an array");
     for (size_t i = 0; i < vs.size(); ++i)
       p.variants.push_back(Variant::fromJson(vs[i], origin + ": variants[" + std::to_string(i) + "]"));
+    p.current_base = j.value("current_base", std::string());
     if (j.contains("sensitivity") && !j.at("sensitivity").is_null()) {
       try {
         p.sensitivity = SensitivityResult::fromJson(j.at("sensitivity"));
@@ -122,10 +174,22 @@ Project Project::fromJson(const json& j, const std::string& origin) {
   } catch (const json::exception& e) {
     throw Error(origin + ": " + e.what());
   }
+  // Every chain must resolve now, not when a view first needs a variant's model.
+  for (size_t i = 0; i < p.variants.size(); ++i) {
+    try {
+      baseChain(p.variants, p.variants[i]);
+    } catch (const Error& e) {
+      throw Error(origin + ": variants[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
+  if (!p.current_base.empty() && findVariantNamed(p.variants, p.current_base) < 0)
+    throw Error(origin + ": \"current_base\" is '" + p.current_base +
+                "', which is not a variant of the project");
   return p;
 }
 
-// `file` relative to `dir` when it sits beside or below it (so a project folder can be moved), else unchanged.
+// `file` relative to `dir` when it sits beside or below it (so a project folder can be moved), else
+// unchanged.
 static std::string relativeIfInside(const std::string& file, const fs::path& dir) {
   if (file.empty() || file.rfind("zoo:", 0) == 0) return file;
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(dir);
@@ -169,4 +233,4 @@ std::string nowUtcIso() {
   return buf;
 }
 
-}  // namespace edgetune::ui
+}  // namespace edgetune::pipeline

@@ -1,0 +1,11 @@
+#pragma once
+// Numbers as people read them in status lines, tables and model cards.
+#include <cstdint>
+#include <string>
+
+namespace edgetune {
+
+/// "12.3 MB", "845 KB", "12 B" (decimal units, as file managers show sizes).
+std::string formatBytes(int64_t bytes);
+
+}  // namespace edgetune
