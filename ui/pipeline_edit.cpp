@@ -136,6 +136,7 @@ std::string StepRunSummary::outcomeText() const {
     case Outcome::Ran:
       break;
   }
+  if (seconds < 0.05) return "ran <0.1 s";
   char text[32];
   std::snprintf(text, sizeof text, "ran %.1f s", seconds);
   return text;

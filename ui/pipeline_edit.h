@@ -47,7 +47,7 @@ struct StepRunSummary {
   double seconds = 0;                 // when it ran
   std::optional<double> accuracy;     // 0..1: the report's for its model, else its own (an evaluate step)
   std::optional<int64_t> size_bytes;  // its model's file, from the report
-  /// "ran 1.2 s", "cached", "skipped (disabled)".
+  /// "ran 1.2 s" ("ran <0.1 s"), "cached", "skipped (disabled)".
   std::string outcomeText() const;
 };
 

@@ -162,6 +162,7 @@ PipelinePanel::PipelinePanel(QUndoStack* undo, QWidget* parent)
   message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   message_->setToolTip("The last refusal, or the progress of the run started from here");
   bottom->addWidget(file_label_);
+  bottom->addSpacing(24);
   bottom->addWidget(message_, 1);
   layout->addLayout(bottom);
   refresh();
@@ -248,6 +249,7 @@ bool PipelinePanel::moveStep(int row, int delta) {
 bool PipelinePanel::setStepEnabled(int row, bool enabled) {
   row = rowOr(row);
   if (row < 0) return false;
+  if (state_.recipe->steps[static_cast<size_t>(row)].enabled == enabled) return true;
   const QString id = q(state_.recipe->steps[static_cast<size_t>(row)].id);
   return edit(QString("%1 '%2'").arg(enabled ? "enable" : "disable", id), row, [&](pipeline::RecipeFile& r) {
     ui::setStepEnabled(r, static_cast<size_t>(row), enabled, registry_);
@@ -418,12 +420,16 @@ void PipelinePanel::refreshButtons() {
   button("run-all")->setEnabled(can_run && count > 0);
   button("run-from")
       ->setEnabled(can_run && has_row && state_.recipe->steps[static_cast<size_t>(row)].enabled);
+  const QString run_from_tip =
+      "Run the pipeline as a job: the selected step and every step that depends on it run again, the others "
+      "come from the cache (F6)";
+  button("run-from")->setToolTip(run_from_tip);
   if (has_row) {
     const std::string& id = state_.recipe->steps[static_cast<size_t>(row)].id;
     QString rerun;
     try {
       for (const auto& d : pipeline::stepsDependingOn(*state_.recipe, registry_, id))
-        rerun += (rerun.isEmpty() ? "" : ", ") + q(d);
+        if (state_.recipe->step(d)->enabled) rerun += (rerun.isEmpty() ? "" : ", ") + q(d);
     } catch (const Error&) {
     }
     button("run-from")

@@ -2,7 +2,8 @@
 // disabling a step, reordering with Alt+Up (and a move before a step's input refused with the reason), an
 // options edit (a typo refused with its key, nothing changed), undo and redo through Edit > Undo; Run all and
 // "Run from here" as jobs, the list saying which steps ran and which came from the cache; File > Save recipe
-// writes the edited pipeline. Set EDGETUNE_SHOT_DIR to also save a screenshot of the studio with the dock.
+// writes the edited pipeline. Set EDGETUNE_SHOT_DIR to also save screenshots of the dock, the studio and a
+// refused options edit.
 #include <QtTest>
 
 #include <QAction>
@@ -61,10 +62,15 @@ int rowOf(const PipelinePanel& panel, const std::string& id) {
   return static_cast<int>(std::find(all.begin(), all.end(), id) - all.begin());
 }
 
-// Every widget of the dock lies inside the window (nothing essential off-screen).
-void checkOnScreen(QWidget& window, QWidget& widget) {
-  const QRect in_window(widget.mapTo(&window, QPoint(0, 0)), widget.size());
-  QVERIFY2(window.rect().contains(in_window), qPrintable(widget.objectName()));
+void maybeShoot(QWidget& widget, const QString& name) {
+  const QString dir = qEnvironmentVariable("EDGETUNE_SHOT_DIR");
+  if (!dir.isEmpty()) QVERIFY(widget.grab().save(dir + "/" + name));
+}
+
+// `widget` lies wholly inside `container` (not cut off by a dock too small for it).
+void checkInside(QWidget& container, QWidget& widget) {
+  const QRect inside(widget.mapTo(&container, QPoint(0, 0)), widget.size());
+  QVERIFY2(container.rect().contains(inside), qPrintable(widget.objectName()));
 }
 
 }  // namespace
@@ -124,15 +130,19 @@ class TestUiPipeline : public QObject {
     QVERIFY(cell(*panel, 1, PipelinePanel::kOptions).contains("sparsity: 0.5"));
     QVERIFY(panel->fileLabel()->text().contains("pipe.yaml"));
     QVERIFY(!panel->fileLabel()->text().contains("modified"));
-    // Every control has a tooltip and lies inside the 1366x768 window.
+    // Every control has a tooltip and lies inside the dock, which asks for no more than a third of a 1366x768
+    // screen (a tab of the bottom area, it adds only its tab to the window's height).
+    const QSize least = panel->minimumSizeHint();
+    QVERIFY2(least.width() <= 1366 && least.height() <= 256,
+             qPrintable(QString("%1x%2").arg(least.width()).arg(least.height())));
     for (const char* name :
          {"move-up", "move-down", "toggle", "edit-options", "delete", "run-from", "run-all", "show-knobs"}) {
       QPushButton* b = panel->button(name);
       QVERIFY2(b && !b->toolTip().isEmpty(), name);
-      checkOnScreen(window, *b);
+      checkInside(*panel, *b);
     }
-    checkOnScreen(window, *panel->table());
-    checkOnScreen(window, *panel->fileLabel());
+    checkInside(*panel, *panel->table());
+    checkInside(*panel, *panel->fileLabel());
 
     // Disable evaluate with its checkbox.
     panel->table()->item(3, PipelinePanel::kEnabled)->setCheckState(Qt::Unchecked);
@@ -167,6 +177,7 @@ class TestUiPipeline : public QObject {
     dialog->okButton()->click();
     QVERIFY(dialog->isVisible());
     QVERIFY2(dialog->problem().contains("ratoi"), qPrintable(dialog->problem()));
+    maybeShoot(*dialog, "pipeline_options_refused.png");
     QCOMPARE(panel->recipe()->steps[0].options, json({{"method", "magnitude"}, {"sparsity", 0.5}}));
     QCOMPARE(window.undoStack()->count(), undo_count);
     dialog->editor()->setPlainText("method: magnitude\nsparsity: 0.25\n");
@@ -221,14 +232,19 @@ class TestUiPipeline : public QObject {
     QTRY_VERIFY(panel->messageLabel()->text().startsWith("Run finished"));
 
     // Run from prune: it and what depends on it (int8 through its input, clean through int8) run again.
+    // (The options dialog took the activation; offscreen, closing it does not hand it back.)
+    window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    panel->table()->setFocus();
     panel->selectRow(rowOf(*panel, "prune"));
     QTest::keyClick(panel->table(), Qt::Key_F6);
+    QCOMPARE(started.count(), 2);
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 3, 180000);
     for (const char* id : {"prune", "int8", "clean"})
       QVERIFY2(cell(*panel, rowOf(*panel, id), PipelinePanel::kLastRun).startsWith("ran "), id);
 
-    const QString shots = qEnvironmentVariable("EDGETUNE_SHOT_DIR");
-    if (!shots.isEmpty()) QVERIFY(window.grab().save(shots + "/pipeline_dock.png"));
+    maybeShoot(window, "pipeline_studio.png");
+    maybeShoot(*window.pipelineDock(), "pipeline_dock.png");
 
     // An edit clears the results (they described the pipeline before it); undo brings them back.
     QVERIFY(panel->setStepEnabled(rowOf(*panel, "evaluate"), true));
