@@ -270,6 +270,23 @@ class TestUiPipeline : public QObject {
     QCOMPARE(panel->recipe()->toJson(), window.currentRecipeFile().toJson());
     window.undoStack()->undo();
     QCOMPARE(ids(*panel), (std::vector<std::string>{"prune", "int8", "clean", "evaluate"}));
+
+    // The keyboard: Delete removes a step (refused for one another step starts from), Ctrl+Space toggles.
+    panel->table()->setFocus();
+    panel->selectRow(0);
+    QTest::keyClick(panel->table(), Qt::Key_Delete);
+    QCOMPARE(panel->recipe()->steps.size(), size_t{4});
+    QVERIFY(panel->messageLabel()->text().contains("cannot delete 'prune'"));
+    panel->selectRow(3);
+    QTest::keyClick(panel->table(), Qt::Key_Delete);
+    QCOMPARE(ids(*panel), (std::vector<std::string>{"prune", "int8", "clean"}));
+    panel->selectRow(1);
+    QTest::keyClick(panel->table(), Qt::Key_Space, Qt::ControlModifier);
+    QVERIFY(!panel->recipe()->steps[1].enabled);
+    window.undoStack()->undo();
+    window.undoStack()->undo();
+    QCOMPARE(ids(*panel), (std::vector<std::string>{"prune", "int8", "clean", "evaluate"}));
+    QVERIFY(panel->recipe()->steps[1].enabled);
   }
 };
 
