@@ -51,6 +51,7 @@
 #include "ui/jobs.h"
 #include "ui/keychain_store.h"
 #include "ui/panels.h"
+#include "ui/pipeline_panel.h"
 #include "ui/recipe_bridge.h"
 #include "ui/recipe_job.h"
 #include "ui/recipe_run_dialog.h"
@@ -124,6 +125,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   secrets_ = std::make_unique<KeychainSecretStore>();
   buildUi();
   buildMenus();
+  setupPipelineDock();
   setAcceptDrops(true);
   setWindowIcon(QIcon(":/icons/edgetune.svg"));
   resize(1500, 950);
@@ -501,11 +503,7 @@ void MainWindow::buildMenus() {
   });
   open_recipe->setObjectName("open-recipe-action");
   auto* save_recipe = file->addAction("Save rec&ipe...", QKeySequence("Ctrl+Alt+S"), this, [this] {
-    const QString folder =
-        project_path_.isEmpty() ? QString() : QFileInfo(project_path_).absolutePath() + "/";
-    const QString path =
-        askSaveFile(this, "Save recipe", folder + QString::fromStdString(recipeName()) + ".yaml",
-                    "Recipes (*.yaml *.yml)");
+    const QString path = askSaveFile(this, "Save recipe", suggestedRecipePath(), "Recipes (*.yaml *.yml)");
     if (!path.isEmpty()) saveRecipe(path);
   });
   save_recipe->setObjectName("save-recipe-action");
@@ -1255,8 +1253,9 @@ QString MainWindow::recipeRunDir(const pipeline::RecipeFile& recipe) const {
 
 bool MainWindow::saveRecipe(const QString& path) {
   try {
-    const pipeline::RecipeFile recipe = currentRecipeFile();
+    const pipeline::RecipeFile recipe = recipeToSave();
     writeFileAtomic(path.toStdString(), recipeYamlFor(recipe, path.toStdString()));
+    pipelineSaved(path);
     setStatus(QString("Saved recipe %1 (%2 steps): run it with edgetune-cli run %1")
                   .arg(path)
                   .arg(recipe.steps.size()),
@@ -1390,6 +1389,7 @@ bool MainWindow::openRecipe(const QString& path) {
     showError(this, "Cannot open recipe", e.what());
     return false;
   }
+  showInPipelineDock(recipe, path);
   RecipeKnobs mapped = knobsFromRecipeFile(recipe, tuning_->knobs());
   if (mapped.editable && baseline_) {
     // The widgets have their own resolution (whole percents, spin box ranges, the model's groups): the knobs
@@ -1456,13 +1456,14 @@ RecipeRunDialog* MainWindow::showRecipeRunDialog(const QString& path) {
   return recipe_dialog_;
 }
 
-JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
+JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe, const std::string& rerun_from) {
   const QString run_dir = recipeRunDir(recipe);
   showBottomTab("Jobs");
   setStatus("Running recipe " + QString::fromStdString(recipe.name) + " into " + run_dir + "...");
   auto* job = startRecipeRun(
       *jobs_, recipe, run_dir.toStdString(),
       [this, recipe, run_dir](std::shared_ptr<const pipeline::RunResult> run) {
+        pipeline_panel_->showRun(recipe, *run);
         const std::string model = recipe.modelPath();
         const bool same_model = baseline_ && (zoo::isZooSource(model) ? model == project_.model_path
                                                                       : samePath(model, project_.model_path));
@@ -1497,7 +1498,8 @@ JobHandle* MainWindow::runRecipe(const pipeline::RecipeFile& recipe) {
                       .arg(run->report_written ? ", report.md there" : ""),
                   15000);
         emit recipeRunFinished(static_cast<int>(variants.size()));
-      });
+      },
+      rerun_from);
   connect(job, &JobHandle::finished, this,
           [this, name = recipe.name](JobHandle::State st, const QString& error) {
             if (st == JobHandle::State::Failed) {

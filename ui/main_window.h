@@ -44,6 +44,7 @@ class KnobChart;
 class NodeInspector;
 class JobsPanel;
 class ParetoChart;
+class PipelinePanel;
 class RecipeRunDialog;
 class SensitivityChart;
 class StallMonitor;
@@ -123,14 +124,22 @@ class MainWindow : public QMainWindow {
   /// File > Open recipe...: reads and checks a recipe (a problem goes to the status line with its file:line,
   /// and nothing changes); loads it into the knobs when they can express it, else offers to run it.
   bool openRecipe(const QString& path);
-  /// Runs a recipe as one job in the jobs dock; when it finishes, each step's model becomes a variant.
-  JobHandle* runRecipe(const pipeline::RecipeFile& recipe);
+  /// Runs a recipe as one job in the jobs dock; when it finishes, each step's model becomes a variant (and
+  /// the Pipeline dock shows what each step did, when it shows this recipe). `rerun_from`: a step that runs
+  /// again with its dependants although cached ("" = none).
+  JobHandle* runRecipe(const pipeline::RecipeFile& recipe, const std::string& rerun_from = {});
   /// The recipe of the current knobs, model and dataset; throws Error when they make none.
   pipeline::RecipeFile currentRecipeFile() const;
   /// Where a recipe runs: <project folder>/runs/NAME, or <AppDataLocation>/runs/NAME while unsaved.
   QString recipeRunDir(const pipeline::RecipeFile& recipe) const;
   /// Run > Run recipe...: the dialog (made on first use) showing recipe file `path`, or the current knobs.
   RecipeRunDialog* showRecipeRunDialog(const QString& path = {});
+  /// The Pipeline dock (main_window_pipeline.cpp): the recipe last opened, saved, or shown from the knobs,
+  /// editable step by step; File > Save recipe saves it while there is one.
+  PipelinePanel* pipelinePanel() const { return pipeline_panel_; }
+  QDockWidget* pipelineDock() const { return pipeline_dock_; }
+  /// Run > Show knobs as pipeline: the current knobs' recipe in the Pipeline dock (one undo step).
+  void showKnobsAsPipeline();
 
   GraphView* graphView() const { return graph_; }
   NodeInspector* inspector() const { return inspector_; }
@@ -222,6 +231,16 @@ class MainWindow : public QMainWindow {
   int findVariant(const std::string& name, const std::string& model_file) const;
   /// The name a saved or run recipe gets: the project file's, else the model's.
   std::string recipeName() const;
+  // The Pipeline dock's hooks (main_window_pipeline.cpp).
+  void setupPipelineDock();
+  /// What File > Save recipe writes: the Pipeline dock's recipe, else the knobs' (throws Error when none).
+  pipeline::RecipeFile recipeToSave() const;
+  /// File > Save recipe's suggestion: the Pipeline dock's file, else NAME.yaml next to the project.
+  QString suggestedRecipePath() const;
+  /// After the recipe was written to `path`: the dock shows it (read back), named by its file, unmodified.
+  void pipelineSaved(const QString& path);
+  /// Shows `recipe` (from `file`, "" = not saved) in the Pipeline dock and raises it (one undo step).
+  void showInPipelineDock(const pipeline::RecipeFile& recipe, const QString& file);
 
   MainWindowOptions options_;
   JobManager* jobs_;
@@ -258,6 +277,8 @@ class MainWindow : public QMainWindow {
   int train_source_generation_ = 0;
   DatasetDialog* dataset_dialog_ = nullptr;
   RecipeRunDialog* recipe_dialog_ = nullptr;
+  PipelinePanel* pipeline_panel_ = nullptr;
+  QDockWidget* pipeline_dock_ = nullptr;
   QTabWidget* central_tabs_;
   QTabWidget* bottom_tabs_;
   QLineEdit* search_;

@@ -894,4 +894,34 @@ void applyOverride(RecipeFile& recipe, const std::string& assignment) {
   (*at)[path.back()] = value;
 }
 
+std::string optionsToYaml(const json& options) {
+  if (!isBlock(options)) return yamlScalar(options.is_null() ? json::object() : options) + "\n";
+  std::string out;
+  emitBlock(out, options, 0, false);
+  return out;
+}
+
+json parseOptionsText(const std::string& text, const std::string& what) {
+  auto error = [&](int line, const std::string& key, const std::string& problem) {
+    return Error(SourceLine{what, line}.where() + ": " + (key.empty() ? "" : key + ": ") + problem);
+  };
+  const Failure fail = [&](const YAML::Node& node, const std::string& key, const std::string& problem) {
+    return error(lineOf(node), key, problem);
+  };
+  if (text.size() > kMaxFileBytes) throw error(0, "", "larger than 4 MiB; options are a few lines");
+  YAML::Node node;
+  try {
+    node = YAML::Load(joinSurrogateEscapes(text));
+  } catch (const YAML::DeepRecursion& e) {
+    throw error(e.mark.line + 1, "", "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  } catch (const YAML::Exception& e) {
+    throw error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg);
+  }
+  if (node.IsNull() || !node.IsDefined()) return json::object();
+  if (!node.IsMap())
+    throw fail(node, "", "the options are a map (key: value, one a line), not " + typeName(node));
+  checkShape(node, fail);
+  return toJsonValue(node, "", fail);
+}
+
 }  // namespace edgetune::pipeline

@@ -88,4 +88,11 @@ RecipeFile parseRecipe(const std::string& text, const std::filesystem::path& ori
 /// Throws Error naming the assignment for an unknown step or a malformed assignment.
 void applyOverride(RecipeFile& recipe, const std::string& assignment);
 
+/// A step's options as the recipe file writes them, one "key: value" a line at column 0 ("{}" when there are
+/// none): what the studio shows for editing.
+std::string optionsToYaml(const nlohmann::json& options);
+/// Options typed as YAML or JSON (a map; empty text = no options), converted as in a recipe file. Throws
+/// Error "WHAT:LINE: KEY: problem" for a syntax error, a duplicate key or a value that is not a map.
+nlohmann::json parseOptionsText(const std::string& text, const std::string& what);
+
 }  // namespace edgetune::pipeline

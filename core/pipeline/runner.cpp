@@ -189,9 +189,48 @@ std::vector<std::string> describePipeline(const RecipeFile& recipe, const StepRe
   return lines;
 }
 
+std::vector<std::string> stepsDependingOn(const RecipeFile& recipe, const StepRegistry& registry,
+                                          const std::string& id) {
+  const auto first =
+      std::find_if(recipe.steps.begin(), recipe.steps.end(), [&](const StepSpec& s) { return s.id == id; });
+  if (first == recipe.steps.end()) {
+    std::set<std::string> ids;
+    for (const auto& s : recipe.steps) ids.insert(s.id);
+    throw Error("no step '" + id + "' in the recipe (steps: " + joined(ids) + ")");
+  }
+  // Inputs and references only name earlier steps, so one pass in recipe order finds every dependant. A
+  // disabled step joins too when its input does: a step that reads it reads that input's model.
+  std::set<std::string> affected = {id};
+  std::vector<std::string> out = {id};
+  for (size_t i = static_cast<size_t>(first - recipe.steps.begin()) + 1; i < recipe.steps.size(); ++i) {
+    const StepSpec& spec = recipe.steps[i];
+    bool depends = affected.count(recipe.inputOf(i)) > 0;
+    if (!depends && spec.enabled)
+      for (const auto& ref : createStep(spec, registry)->references())
+        depends = depends || affected.count(ref);
+    if (depends) {
+      affected.insert(spec.id);
+      out.push_back(spec.id);
+    }
+  }
+  return out;
+}
+
 RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, const RunOptions& options) {
   validateRecipe(recipe, registry);
   if (options.run_dir.empty()) throw Error("no run folder given");
+  std::set<std::string> rerun;
+  if (!options.rerun_from.empty()) {
+    const StepSpec* from = recipe.step(options.rerun_from);
+    if (from && !from->enabled)
+      throw Error("re-run from step '" + from->id +
+                  "': the step is disabled (enable it, or re-run from another)");
+    try {
+      for (const auto& id : stepsDependingOn(recipe, registry, options.rerun_from)) rerun.insert(id);
+    } catch (const Error& e) {
+      throw Error("re-run from step '" + options.rerun_from + "': " + e.what());
+    }
+  }
   RunResult run;
   run.run_dir = options.run_dir;
   fs::create_directories(options.run_dir / "steps");
@@ -286,7 +325,14 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     const fs::path model_path = folder / "model.onnx";
     std::shared_ptr<const Model> output;
     bool cached = false;
-    if (options.use_cache && fs::exists(step_json)) {
+    const bool forced = rerun.count(spec.id) > 0;
+    if (forced) {
+      // Run again means from nothing: a step's own resumable state (a training checkpoint keyed like the
+      // step) would otherwise hand back the same result without doing the work.
+      std::error_code ignored;
+      fs::remove_all(folder, ignored);
+    }
+    if (options.use_cache && !forced && fs::exists(step_json)) {
       const json saved = readJsonFile(step_json);
       if (saved.is_object() && saved.value("cache_key", "") == record.cache_key &&
           (!saved.value("has_model", false) || fs::exists(model_path))) {

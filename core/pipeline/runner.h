@@ -46,6 +46,11 @@ struct RunOptions {
   ReportOptions report_options;
   JobContext* job = nullptr;  // overall progress and cancellation (may be null)
   std::function<void(const StepEvent&)> on_event;
+  /// A step id ("" = none): that step and every step that depends on it (stepsDependingOn) run again even
+  /// when their cache matches, from an empty step folder (a training step's checkpoint is not resumed); the
+  /// other steps still come from the cache. The report is measured again only if a model changed (it is
+  /// keyed by the models' contents). runRecipe throws Error for an unknown or disabled step.
+  std::string rerun_from;
 };
 
 /// One step as it ran (or was found in the cache).
@@ -80,6 +85,12 @@ void validateRecipe(const RecipeFile& recipe, const StepRegistry& registry);
 /// The pipeline, one line per step: "3. int8  quantize  <- prune  {mode: static, ...}" (disabled steps
 /// marked).
 std::vector<std::string> describePipeline(const RecipeFile& recipe, const StepRegistry& registry);
+
+/// The ids of step `id` and of every step that depends on it, in recipe order: through its input (past
+/// disabled steps, which pass their input through) or a reference (a teacher, a sensitivity sweep), directly
+/// or through other steps. Throws Error naming `id` when the recipe has no such step.
+std::vector<std::string> stepsDependingOn(const RecipeFile& recipe, const StepRegistry& registry,
+                                          const std::string& id);
 
 /// Runs the recipe (validateRecipe first). Throws Error naming the step for a step that fails, CancelledError
 /// when cancelled; the steps finished before stay in the run folder and are reused by the next run.

@@ -1,7 +1,7 @@
 // The pipeline runner (core/pipeline/runner.h) with step kinds of this test's own, so what is checked is the
 // runner: order, inputs and branches, disabled steps, the content cache (a re-run runs nothing; an edit
-// re-runs that step and the ones after it only), references, progress that composes, cancellation, and errors
-// that name the recipe line and the step.
+// re-runs that step and the ones after it only; "re-run from" a step forces it and its dependants),
+// references, progress that composes, cancellation, and errors that name the recipe line and the step.
 #include <QtTest>
 
 #include <fcntl.h>
@@ -246,6 +246,56 @@ class TestRunner : public QObject {
     const RunResult fourth = runRecipe(recipe, testRegistry(), options);
     QVERIFY(fourth.steps[0].cached);
     QVERIFY(!fourth.steps[1].cached);
+  }
+
+  // "Run from here": the step and what depends on it run again although cached (the model it makes is the
+  // same, so only the option forces it); a step before it and a branch beside it still come from the cache.
+  void rerunFromRunsTheStepAndItsDependantsOnly() {
+    test::TempDir dir;
+    RecipeFile recipe;
+    recipe.model = "zoo:mlp?input_channels=1&image_size=8";
+    recipe.steps = {stepOf("a", "scale", {{"factor", 2.0}}),
+                    stepOf("b", "scale", {{"factor", 3.0}}),
+                    stepOf("off", "scale", {{"factor", 7.0}}),  // disabled: passes b's model through
+                    stepOf("c", "scale", {{"factor", 5.0}}, "a"),
+                    stepOf("d", "probe", {{"compare", "off"}}),  // from c, reads b's model through "off"
+                    stepOf("e", "probe", {}, "base")};
+    recipe.steps[2].enabled = false;
+    const auto registry = testRegistry();
+    QCOMPARE(stepsDependingOn(recipe, registry, "b"), (std::vector<std::string>{"b", "off", "d"}));
+    QCOMPARE(stepsDependingOn(recipe, registry, "a"), (std::vector<std::string>{"a", "b", "off", "c", "d"}));
+    QCOMPARE(stepsDependingOn(recipe, registry, "e"), std::vector<std::string>{"e"});
+
+    RunOptions options;
+    options.run_dir = dir / "run";
+    options.report = false;
+    runRecipe(recipe, registry, options);
+    const fs::path stale = options.run_dir / "steps" / "02-b" / "checkpoint.bin";
+    writeFileAtomic(stale, "a step's own resumable state");
+    options.rerun_from = "b";
+    const RunResult rerun = runRecipe(recipe, registry, options);
+    QCOMPARE(runs()["a"], 1);
+    QCOMPARE(runs()["b"], 2);
+    QCOMPARE(runs()["off"], 0);
+    QCOMPARE(runs()["c"], 1);
+    QCOMPARE(runs()["d"], 2);
+    QCOMPARE(runs()["e"], 1);
+    const std::vector<bool> cached = {true, false, false, true, false, true};
+    for (size_t i = 0; i < cached.size(); ++i)
+      QVERIFY2(rerun.steps[i].cached == cached[i] || !rerun.steps[i].enabled, rerun.steps[i].id.c_str());
+    QVERIFY(!fs::exists(stale));  // re-run from an empty folder
+
+    // Without the option the same recipe is all cached again.
+    options.rerun_from.clear();
+    for (const auto& s : runRecipe(recipe, registry, options).steps) QVERIFY(s.cached || !s.enabled);
+    QCOMPARE(runs()["b"], 2);
+
+    options.rerun_from = "nope";
+    std::string e = test::errorOf([&] { runRecipe(recipe, registry, options); });
+    QVERIFY2(test::contains(e, "re-run from step 'nope': no step 'nope'"), e.c_str());
+    options.rerun_from = "off";
+    e = test::errorOf([&] { runRecipe(recipe, registry, options); });
+    QVERIFY2(test::contains(e, "'off': the step is disabled"), e.c_str());
   }
 
   void aDisabledStepPassesItsInputThrough() {
