@@ -16,9 +16,9 @@
 
 #include "core/passes/pass.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "ui/jobs.h"
 #include "ui/step_options_dialog.h"
-#include "ui/workbench.h"
 
 namespace edgetune::ui {
 using nlohmann::json;
