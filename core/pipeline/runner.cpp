@@ -27,8 +27,20 @@ using nlohmann::json;
 namespace {
 
 // Bumped whenever what a cached step means changes (the key layout, or a step's behaviour for the same
-// options), so an old run folder is recomputed instead of trusted.
-constexpr int kCacheFormat = 1;
+// options), so an old run folder is recomputed instead of trusted. 2: only options that differ from the
+// kind's defaults are keyed.
+constexpr int kCacheFormat = 2;
+
+// The options a step's cache key holds: those that differ from the kind's defaults. A build that adds an
+// option whose default keeps the old behaviour (they all must) then still finds what an older build cached;
+// a changed default is a behaviour change and bumps the kind's behaviourVersion().
+json optionsAwayFromDefaults(const json& options, const std::unique_ptr<Step>& defaults_step) {
+  const json defaults = defaults_step->optionsJson();
+  json keyed = json::object();
+  for (const auto& [key, value] : options.items())
+    if (!defaults.contains(key) || defaults.at(key) != value) keyed[key] = value;
+  return keyed;
+}
 
 std::string joined(const std::set<std::string>& names) {
   std::string out;
@@ -312,7 +324,7 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
 
     json key_material = {{"format", kCacheFormat},
                          {"kind", spec.kind},
-                         {"options", record.options},
+                         {"options", optionsAwayFromDefaults(record.options, registry.create(spec.kind))},
                          {"input", hashes.at(record.input)}};
     // Version 1 adds nothing, so keys made before a kind had versions stay valid.
     if (step.behaviourVersion() != 1) key_material["behaviour"] = step.behaviourVersion();

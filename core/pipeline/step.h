@@ -73,8 +73,10 @@ class Step {
   /// Earlier steps (ids, or "base") whose models or results it reads besides its input: a teacher, a
   /// sensitivity sweep. Part of its cache key; the runner checks they come earlier.
   virtual std::vector<std::string> references() const { return {}; }
-  /// Bumped when the kind gives another model for the same options and input (a fix, an improvement): part of
-  /// the cache key from version 2 on, so results an older build cached are made again, not reused.
+  /// Bumped when the kind gives another model for the same options and input (a fix, an improvement, a
+  /// changed default: the cache key holds only options away from their defaults): part of the cache key from
+  /// version 2 on, so results an older build cached are made again, not reused. A new option needs no bump
+  /// when its default keeps the old behaviour.
   virtual int behaviourVersion() const { return 1; }
   /// Does the work. Throws Error (shown to the user as is) or CancelledError.
   virtual StepOutput run(StepContext& context) = 0;

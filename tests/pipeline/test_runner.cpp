@@ -122,9 +122,33 @@ class ScaleStepV2 : public ScaleStep {
   int behaviourVersion() const override { return 2; }
 };
 
-StepRegistry testRegistry(bool scale_v2 = false) {
+// The same kind in a newer build that added an option whose default keeps the old behaviour.
+struct ScaleWithNoteOptions : ScaleOptions {
+  std::string note;
+};
+void to_json(json& j, const ScaleWithNoteOptions& o) {
+  to_json(j, static_cast<const ScaleOptions&>(o));
+  j["note"] = o.note;
+}
+void readOptions(OptionsReader& r, ScaleWithNoteOptions& o) {
+  readOptions(r, static_cast<ScaleOptions&>(o));
+  r.read("note", o.note);
+}
+class ScaleStepWithNote : public StepWithOptions<ScaleWithNoteOptions> {
+ public:
+  std::string kind() const override { return "scale"; }
+  StepOutput run(StepContext& context) override {
+    ScaleStep plain;
+    plain.setOptionsJson({{"factor", options_.factor}, {"tensor", options_.tensor}});
+    return plain.run(context);
+  }
+};
+
+StepRegistry testRegistry(bool scale_v2 = false, bool scale_with_note = false) {
   StepRegistry r;
-  if (scale_v2)
+  if (scale_with_note)
+    r.add("scale", "multiplies one initializer", [] { return std::make_unique<ScaleStepWithNote>(); });
+  else if (scale_v2)
     r.add("scale", "multiplies one initializer", [] { return std::make_unique<ScaleStepV2>(); });
   else
     r.add("scale", "multiplies one initializer", [] { return std::make_unique<ScaleStep>(); });
@@ -226,6 +250,16 @@ class TestRunner : public QObject {
     QVERIFY(third.steps[0].cached);
     QVERIFY(!third.steps[1].cached);
     QVERIFY(sha256File(third.final_model) != first_hash);
+
+    // Writing an option at its default, or a build that adds an option at the old behaviour, keeps the key.
+    recipe.steps[0].options["tensor"] = "";
+    runRecipe(recipe, testRegistry(), options);
+    QCOMPARE(runs()["a"], 1);
+    const RunResult with_note = runRecipe(recipe, testRegistry(false, /*scale_with_note=*/true), options);
+    QCOMPARE(runs()["a"], 1);
+    QCOMPARE(runs()["b"], 2);
+    QVERIFY(with_note.steps[0].cached);
+    QCOMPARE(with_note.steps[0].options.at("note").get<std::string>(), std::string());
 
     // A newer behaviour of a kind re-runs its steps (and what follows); the other kinds stay cached.
     runRecipe(recipe, testRegistry(/*scale_v2=*/true), options);
