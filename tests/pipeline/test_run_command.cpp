@@ -205,6 +205,15 @@ class TestRunCommand : public QObject {
                  test::contains(again.out, "threads   median_ms") && test::contains(again.out, "sizes: "),
              again.out.c_str());
 
+    // --no-clean: the file goes up exactly as given.
+    const auto raw = test::runCli({"deploy", test::q(model), "--device", "loopback", "--remote-dir",
+                                   test::q(command_root), "--name", "raw", "--no-clean", "-q"});
+    QVERIFY2(raw.exit_code == 0, raw.err.c_str());
+    QCOMPARE(deploy::sha256File(command_root / "models" / "raw" / "resnet20.onnx"),
+             deploy::sha256File(model));
+    QVERIFY(deploy::sha256File(model) !=
+            files[0].at("sha256").get<std::string>());  // the clean-up did change it
+
     writeFileAtomic(dir / "one.yaml",
                     oneStepRecipe("",
                                   "deploy: {device: loopback, name: resnet20, file: resnet20.onnx, "
