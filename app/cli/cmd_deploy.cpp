@@ -1,7 +1,7 @@
 // edgetune-cli deploy MODEL --device NAME [--bench ...]: verified upload into ~/edgetune/models/<name>/ and,
-// with --bench, an on-device benchmark by edgetune-runner (uploaded when the device lacks it).
-#include <unistd.h>
-
+// with --bench, an on-device benchmark by edgetune-runner (uploaded when the device lacks it). The work is
+// the pipeline's "deploy" step (single_step.h), run with the terminal's login prompts.
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -12,7 +12,7 @@
 #include "core/deploy/device.h"
 #include "core/deploy/shell.h"
 #include "core/deploy/ssh_session.h"
-#include "core/runtime/executor.h"
+#include "core/pipeline/single_step.h"
 
 namespace edgetune::cli {
 
@@ -34,6 +34,15 @@ std::vector<int> parseThreads(const std::string& text) {
   }
   if (threads.empty()) throw Error("--threads: empty list");
   return threads;
+}
+
+// The sizes the step ran the benchmark at, back from its result, for the report's "sizes:" lines (which
+// read the shapes and their notes only).
+InputShapes shapesFromResult(const nlohmann::json& json) {
+  InputShapes shapes;
+  shapes.dims = json.at("inputs").get<std::map<std::string, std::vector<int64_t>>>();
+  shapes.notes = json.at("notes").get<std::vector<std::string>>();
+  return shapes;
 }
 }  // namespace
 
@@ -76,92 +85,74 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       const bool bench = args->bench || args->profile || !args->eval_spec.empty();
-      const std::vector<int> threads = parseThreads(args->threads);
-      const deploy::Device device = deploy::DeviceStore().get(args->device);
-      deploy::DeployOptions options;
-      options.model_name =
-          args->name.empty() ? std::filesystem::path(args->model).stem().string() : args->name;
-      options.remote_root = args->remote_dir;
-      options.retries = args->retries;
-      deploy::validateName(options.model_name, "model name");
-      deploy::validateRemotePath(options.remote_root, "--remote-dir");
+      const deploy::Device device = deploy::DeviceStore().get(args->device);  // an unknown name fails first
+      const std::filesystem::path model_file = args->model;
+      const std::string name = args->name.empty() ? model_file.stem().string() : args->name;
+      deploy::validateName(name, "model name");
+      deploy::validateRemotePath(args->remote_dir, "--remote-dir");
 
-      // The evaluation subset and the cleaned model are written before connecting, so bad input fails fast.
-      struct Cleanup {
-        std::filesystem::path path;
-        ~Cleanup() {
-          std::error_code ec;
-          if (!path.empty()) std::filesystem::remove_all(path, ec);
-        }
-      } cleanup;
-      cleanup.path =
-          std::filesystem::temp_directory_path() / ("edgetune-deploy-" + std::to_string(::getpid()));
-      std::filesystem::create_directories(cleanup.path);
-      // What is uploaded is the model after the clean-up (outputs unchanged, fewer nodes), under the user's
-      // file name; with --no-clean, the file exactly as given.
+      // The files found beside the model go with it; not its external data: the step uploads the model
+      // self-contained.
+      pipeline::SingleStep step;
+      step.kind = "deploy";
+      std::vector<std::string> companions;
+      for (const auto& f : deploy::modelCompanionFiles(model_file)) {
+        const std::string file = f.filename().string();
+        if (f == model_file || file == model_file.filename().string() + ".data" ||
+            file == model_file.stem().string() + ".data")
+          continue;
+        companions.push_back(f.string());
+      }
+      step.options = {{"device", args->device},
+                      {"name", name},
+                      {"file", model_file.filename().string()},
+                      {"companions", companions},
+                      // The front door below cleaned the model already (a no-op for the step then);
+                      // --no-clean turns off both, so the file is uploaded as given.
+                      {"clean", !args->input.no_clean},
+                      {"bench", bench},
+                      {"profile", args->profile},
+                      {"limit", args->limit},
+                      {"threads", parseThreads(args->threads)},
+                      {"runs", args->runs},
+                      {"warmup", args->warmup},
+                      {"shapes", args->input.shapes},
+                      {"remote_dir", args->remote_dir},
+                      {"retries", args->retries},
+                      {"timeout_s", args->timeout_s},
+                      {"accept_new_host_key", args->yes},
+                      {"runner_dir", args->runner_dir}};
       LoadedModel loaded = loadModel(args->model, args->input);
-      std::filesystem::path upload = args->model;
-      if (loaded.clean.ran && loaded.clean.cleanup.changed()) {
-        upload = cleanup.path / std::filesystem::path(args->model).filename();
-        loaded.model.save(upload);
-      }
-      std::filesystem::path eval_file;
-      std::optional<ExampleShapes> example;
       if (!args->eval_spec.empty()) {
-        auto dataset = openDataset(args->eval_spec);
-        checkInputsFit(makeOrtExecutor(loaded.model)->inputs(), dataset->features(), dataset->name());
-        example = exampleShapesOf(*dataset);
-        eval_file = cleanup.path / "eval.bin";
-        auto job = makeJob(global, "eval subset");
-        deploy::writeEvalSubset(*dataset, args->limit, 1, eval_file, job.get());
-        endProgress();
+        step.options["eval"] = "test";  // the role the --eval dataset is handed in under
+        step.datasets["test"] = openDataset(args->eval_spec);
       }
-      InputShapes shapes;
-      if (bench) {
-        shapes = resolveShapes(loaded.model, args->input, example ? &*example : nullptr);
-      }
-      std::map<std::string, deploy::RunnerBinary> runners;
-      if (bench) {
-        std::vector<std::filesystem::path> dirs;
-        if (!args->runner_dir.empty()) dirs.push_back(args->runner_dir);
-        dirs.push_back(deploy::runningProgramDir());
-        runners = deploy::findRunners(dirs);
-      }
-
-      auto connect = terminalConnectOptions(args->yes);
-      connect.timeout = std::chrono::seconds(args->timeout_s);
-      auto session = deploy::SshSession::connect(device, connect);
+      // A person may be at the terminal: the step asks through it for the host key, passwords, passphrases.
+      const deploy::ConnectOptions terminal = terminalConnectOptions(args->yes);
+      step.login_prompts = deploy::LoginPrompts{terminal.confirm_host_key, terminal.ask_secret};
       auto job = makeJob(global, "deploy");
-      deploy::DeployResult deployed = deploy::deployModel(*session, upload, options, job.get());
+      step.job = job.get();
+      const pipeline::SingleStepResult done = pipeline::runSingleStep(loaded.model, step);
       endProgress();
+
+      const nlohmann::json& result = done.output.result;
       nlohmann::json report{
-          {"device", device.name}, {"clean", loaded.clean.toJson()}, {"deploy", deployed.toJson()}};
-      std::string text = inputReport(&loaded.clean, bench ? &shapes : nullptr) + "deployed " +
-                         std::to_string(deployed.files.size()) + " file(s) to " + device.describe() + ":" +
-                         deployed.remote_dir + "\n";
-      for (const auto& f : deployed.files)
-        text += "  " + f.remote_path + "  " + humanBytes(static_cast<double>(f.size_bytes)) + "  sha256 " +
-                f.sha256.substr(0, 16) + (f.unchanged ? "  (unchanged)" : "") + "\n";
+          {"device", result.at("device")}, {"clean", loaded.clean.toJson()}, {"deploy", result.at("deploy")}};
+      std::optional<InputShapes> shapes;
+      if (bench) shapes = shapesFromResult(result.at("input_shapes"));
+      const nlohmann::json& files = result.at("deploy").at("files");
+      std::string text = inputReport(&loaded.clean, shapes ? &*shapes : nullptr) + "deployed " +
+                         std::to_string(files.size()) + " file(s) to " + device.describe() + ":" +
+                         result.at("remote_dir").get<std::string>() + "\n";
+      for (const auto& f : files)
+        text += "  " + f.at("remote_path").get<std::string>() + "  " +
+                humanBytes(f.at("size_bytes").get<double>()) + "  sha256 " +
+                f.at("sha256").get<std::string>().substr(0, 16) +
+                (f.at("unchanged").get<bool>() ? "  (unchanged)" : "") + "\n";
       if (bench) {
-        auto runnerJob = makeJob(global, "runner");
-        const std::string runner = deploy::ensureRunner(*session, runners, options, runnerJob.get());
-        endProgress();
-        deploy::RemoteBenchOptions bo;
-        bo.threads = threads;
-        bo.runs = args->runs;
-        bo.warmup = args->warmup;
-        bo.input_shapes = shapes;
-        report["input_shapes"] = shapes.toJson();
-        bo.profile = args->profile;
-        if (!eval_file.empty()) {
-          deploy::uploadVerified(*session, eval_file, deployed.remote_dir, "eval.bin", options);
-          bo.eval_remote_path = deploy::remoteJoin(deployed.remote_dir, "eval.bin");
-        }
-        const std::string model_name = std::filesystem::path(args->model).filename().string();
-        const deploy::DeviceBenchmark result = deploy::runRemoteBenchmark(
-            *session, runner, deploy::remoteJoin(deployed.remote_dir, model_name), bo);
-        report["benchmark"] = result.toJson();
-        text += result.toTable();
+        report["input_shapes"] = result.at("input_shapes");
+        report["benchmark"] = result.at("bench");
+        text += deploy::DeviceBenchmark::fromJson(result.at("bench")).toTable();
       }
       emit(global, report, text);
       return 0;

@@ -46,6 +46,13 @@ struct ConnectOptions {
   AskSecret ask_secret;                      // empty: password auth and encrypted keys fail
 };
 
+/// The questions a login may put to a person (a terminal, a dialog), for code that connects on behalf of a
+/// caller that has one (a pipeline step run by `edgetune-cli deploy`); unattended code has none.
+struct LoginPrompts {
+  ConfirmHostKey confirm_host_key;  // empty: unknown hosts are refused
+  AskSecret ask_secret;             // empty: password auth and encrypted keys fail
+};
+
 /// Output of one remote command.
 struct ExecResult {
   int exit_code = -1;
@@ -71,12 +78,14 @@ class SshSession {
   /// Drops the connection (if any) and connects again with the same device and options.
   void reconnect();
 
-  /// Runs `command` (trusted program text + shellQuote()d arguments) in the login shell, feeding `input` to its
-  /// stdin. Throws ConnectionError if the connection is lost or the command does not finish within `timeout`
-  /// (0 = the session timeout).
-  ExecResult exec(const std::string& command, std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+  /// Runs `command` (trusted program text + shellQuote()d arguments) in the login shell, feeding `input` to
+  /// its stdin. Throws ConnectionError if the connection is lost or the command does not finish within
+  /// `timeout` (0 = the session timeout).
+  ExecResult exec(const std::string& command,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
                   std::string_view input = {});
-  /// exec() that throws Error("<device>: <what> failed (exit N): <stderr>") on a non-zero exit; returns stdout.
+  /// exec() that throws Error("<device>: <what> failed (exit N): <stderr>") on a non-zero exit; returns
+  /// stdout.
   std::string execChecked(const std::string& command, const std::string& what,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
@@ -84,8 +93,8 @@ class SshSession {
   using UploadProgress = std::function<void(uint64_t done_bytes, uint64_t total_bytes)>;
   /// Writes `local` to `remote_path` over SFTP (created or truncated, mode `mode`). Remote paths are relative
   /// to the login folder unless absolute. Throws ConnectionError when the connection drops.
-  void upload(const std::filesystem::path& local, const std::string& remote_path, const UploadProgress& progress = {},
-              int mode = 0644);
+  void upload(const std::filesystem::path& local, const std::string& remote_path,
+              const UploadProgress& progress = {}, int mode = 0644);
   /// Removes a remote file if it exists (no error if it does not).
   void removeFile(const std::string& remote_path);
 

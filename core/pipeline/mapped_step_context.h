@@ -32,6 +32,8 @@ class MappedStepContext : public StepContext {
              std::filesystem::path work_dir);
   /// Where logLine() goes (default: nowhere).
   void setLineSink(LineSink sink) { line_sink_ = std::move(sink); }
+  /// What loginPrompts() gives (default: null, unattended); it must outlive this context.
+  void setLoginPrompts(const deploy::LoginPrompts* prompts) { login_prompts_ = prompts; }
 
   const Model& input() const override { return modelOf(input_); }
   const Model& base() const override { return modelOf("base"); }
@@ -45,6 +47,7 @@ class MappedStepContext : public StepContext {
   void logLine(const std::string& line) override {
     if (line_sink_) line_sink_(line);
   }
+  const deploy::LoginPrompts* loginPrompts() const override { return login_prompts_; }
 
  private:
   const ModelMap& models_;
@@ -53,6 +56,7 @@ class MappedStepContext : public StepContext {
   DatasetOpener open_dataset_;
   mutable std::map<std::string, std::shared_ptr<const Dataset>> datasets_;  // opened once per owner
   LineSink line_sink_;
+  const deploy::LoginPrompts* login_prompts_ = nullptr;
   std::string id_, input_;
   JobContext* job_ = nullptr;
   std::filesystem::path work_dir_;

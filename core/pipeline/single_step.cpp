@@ -76,6 +76,7 @@ SingleStepResult runSingleStep(const Model& input, const SingleStep& step, const
       [&](const std::string& role) { return step.datasets.at(role); });
   context.enter(step.kind, "base", step.job, result.work_dir);
   context.setLineSink(step.on_line);
+  if (step.login_prompts) context.setLoginPrompts(&*step.login_prompts);
   result.output = kind->run(context);
   return result;
 }

@@ -12,8 +12,10 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "core/deploy/ssh_session.h"
 #include "core/pipeline/mapped_step_context.h"
 #include "core/pipeline/step.h"
 
@@ -29,6 +31,9 @@ struct SingleStep {
   std::filesystem::path work_dir;        // the step's folder (checkpoints); empty: a temporary one
   JobContext* job = nullptr;             // the command's progress and cancellation (may be null)
   std::function<void(const std::string&)> on_line;  // the step's log lines as they happen (epochs)
+  // How a person at the caller answers a device login (deploy); empty: the step runs unattended, as in a
+  // recipe.
+  std::optional<deploy::LoginPrompts> login_prompts;
 };
 
 /// What the step gave, and its folder: a temporary folder lives as long as this result (so its artifacts can

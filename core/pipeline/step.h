@@ -18,6 +18,10 @@
 #include "core/jobs/job.h"
 #include "core/passes/pass.h"
 
+namespace edgetune::deploy {
+struct LoginPrompts;
+}
+
 namespace edgetune::pipeline {
 
 /// What a running step may use. Built by the runner; everything it hands out outlives the step.
@@ -46,6 +50,9 @@ class StepContext {
   /// A line of the step's log as it happens (a training epoch), for a caller that shows it live (a CLI
   /// command); the step returns it in StepOutput::lines too. Default: dropped.
   virtual void logLine(const std::string& line) { (void)line; }
+  /// How a person answers a device login (host key, password, passphrase) when one is at hand (an
+  /// interactive CLI command); null, the default, when the step runs unattended (a recipe).
+  virtual const deploy::LoginPrompts* loginPrompts() const { return nullptr; }
 };
 
 /// What a step gives back.

@@ -1,6 +1,7 @@
 #pragma once
 // Private to the step kinds (steps_core.cpp, step_*.cpp, steps_training*.cpp): each kind's factory, and the
 // few helpers several kinds share (option checks that name the key, borrowed datasets, input sizes, devices).
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,15 +78,19 @@ deploy::Device unattendedDevice(const std::string& name, const std::string& step
 std::unique_ptr<deploy::SshSession> connectUnattended(const deploy::Device& device,
                                                       const DeviceConnection& c);
 
-/// Saves `model` as workDir/file_name and uploads it (verified) into <remote_dir>/models/<folder>/.
+/// Saves `model` as workDir/file_name and uploads it (verified) into <remote_dir>/models/<folder>/, with
+/// `companions` (local files: labels, vocabulary, model card) beside it; the model is files.at(0).
 deploy::DeployResult uploadModel(deploy::SshSession& session, const Model& model, StepContext& context,
                                  const std::string& file_name, const std::string& folder,
-                                 const DeviceConnection& c, JobContext* job);
+                                 const DeviceConnection& c, JobContext* job,
+                                 const std::vector<std::filesystem::path>& companions = {});
 /// Benchmarks an uploaded model on the device with edgetune-runner (uploaded first when the device lacks
-/// it), as `edgetune-cli deploy --bench` does.
+/// it), as `edgetune-cli deploy --bench` does; `profile` adds the per-node profile, `eval_remote_path` (an
+/// evaluation subset already on the device) the accuracy.
 deploy::DeviceBenchmark benchmarkOnDevice(deploy::SshSession& session, const std::string& remote_model,
                                           const std::vector<int>& threads, int runs, int warmup,
                                           const InputShapes& shapes, const DeviceConnection& c,
-                                          JobContext* job);
+                                          JobContext* job, bool profile = false,
+                                          const std::string& eval_remote_path = "");
 
 }  // namespace edgetune::pipeline

@@ -2,14 +2,17 @@
 // bundled ResNet-20 / Fashion-MNIST writes a run folder with a model per step and the report; a re-run takes
 // everything from the cache; --set edits one step; --print-pipeline checks without running; bad recipes get
 // one error naming the file and line, and a non-zero exit. And the older commands are one-step recipes under
-// the hood: `prune`, `quantize`, `finetune`, `train` write the very bytes `run` writes for the same step.
+// the hood: `prune`, `quantize`, `finetune`, `train` write the very bytes `run` writes for the same step, and
+// `deploy` uploads the very files `run`'s deploy step uploads (to a real OpenSSH server, when it can start).
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
 
+#include "core/deploy/device.h"
 #include "core/deploy/sha256.h"
 #include "core/util/files.h"
 #include "tests/cli_runner.h"
+#include "tests/deploy/ssh_server.h"
 #include "tests/tests_common.h"
 
 using namespace edgetune;
@@ -146,6 +149,92 @@ class TestRunCommand : public QObject {
     QVERIFY2(by_recipe.exit_code == 0, by_recipe.err.c_str());
     QVERIFY(fs::exists(dir / "run" / "final.onnx"));
     QCOMPARE(deploy::sha256File(out), deploy::sha256File(dir / "run" / "final.onnx"));
+  }
+
+  // `deploy` too: the command and `run` of the one-step recipe with the same options upload the same files
+  // (the cleaned model under the user's file name, its labels beside it) to a real OpenSSH server on
+  // 127.0.0.1 and benchmark them there; the command keeps its report (JSON fields, printed lines) and asks
+  // about the host key on the terminal. Skipped unless run as root with /usr/sbin/sshd.
+  void deployCommandIsAOneStepRecipe() {
+    const std::string why = test::SshServer::skipReason();
+    if (!why.empty()) QSKIP(why.c_str());
+    test::TempDir dir;
+    test::SshServer server(dir / "sshd");
+    server.start();
+    // The CLI processes read the device store from here.
+    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((dir / "config").string()));
+    struct Unset {
+      ~Unset() { qunsetenv("EDGETUNE_CONFIG_DIR"); }
+    } unset;
+    deploy::DeviceStore().add(server.device(dir / "known_hosts"));
+    fs::create_directories(dir / "models");
+    const fs::path model = dir / "models" / "resnet20.onnx", labels = dir / "models" / "labels.txt";
+    fs::copy_file(modelPath(), model);
+    writeFileAtomic(labels, "t-shirt\ntrouser\npullover\n");
+    const fs::path command_root = dir / "device" / "command", recipe_root = dir / "device" / "recipe";
+
+    const QStringList deploy_args = {"deploy",       test::q(model),
+                                     "--device",     "loopback",
+                                     "--remote-dir", test::q(command_root),
+                                     "--yes",        "--bench",
+                                     "--threads",    "1,2",
+                                     "--runs",       "2",
+                                     "--warmup",     "0"};
+    const auto by_command = test::runCli(deploy_args + QStringList{"--json"});
+    QVERIFY2(by_command.exit_code == 0, by_command.err.c_str());
+    QVERIFY2(test::contains(by_command.err, "Accepted (--yes)"), by_command.err.c_str());  // the terminal's
+    const json report = json::parse(by_command.out);
+    QCOMPARE(report.at("device"), json("loopback"));
+    QVERIFY(report.at("clean").is_object());
+    const fs::path folder = command_root / "models" / "resnet20";
+    QCOMPARE(report.at("deploy").at("remote_dir").get<std::string>(), folder.string());
+    const json& files = report.at("deploy").at("files");
+    QCOMPARE(files.size(), size_t{2});
+    QCOMPARE(files[0].at("remote_path").get<std::string>(), (folder / "resnet20.onnx").string());
+    QCOMPARE(files[1].at("remote_path").get<std::string>(), (folder / "labels.txt").string());
+    QCOMPARE(files[0].at("sha256").get<std::string>(), deploy::sha256File(folder / "resnet20.onnx"));
+    QCOMPARE(report.at("input_shapes").at("inputs").size(), size_t{1});
+    QCOMPARE(report.at("benchmark").at("device"), json("loopback"));
+    QCOMPARE(report.at("benchmark").at("results").size(), size_t{2});
+
+    // Printed: the files, each unchanged now, and the benchmark table.
+    const auto again = test::runCli(deploy_args);
+    QVERIFY2(again.exit_code == 0, again.err.c_str());
+    QVERIFY2(test::contains(again.out, "deployed 2 file(s) to loopback") &&
+                 test::contains(again.out, "labels.txt") && test::contains(again.out, "(unchanged)") &&
+                 test::contains(again.out, "threads   median_ms") && test::contains(again.out, "sizes: "),
+             again.out.c_str());
+
+    // --no-clean: the file goes up exactly as given.
+    const auto raw = test::runCli({"deploy", test::q(model), "--device", "loopback", "--remote-dir",
+                                   test::q(command_root), "--name", "raw", "--no-clean", "-q"});
+    QVERIFY2(raw.exit_code == 0, raw.err.c_str());
+    QCOMPARE(deploy::sha256File(command_root / "models" / "raw" / "resnet20.onnx"),
+             deploy::sha256File(model));
+    QVERIFY(deploy::sha256File(model) !=
+            files[0].at("sha256").get<std::string>());  // the clean-up did change it
+
+    writeFileAtomic(dir / "one.yaml",
+                    oneStepRecipe("",
+                                  "deploy: {device: loopback, name: resnet20, file: resnet20.onnx, "
+                                  "companions: ['" +
+                                      labels.string() + "'], remote_dir: '" + recipe_root.string() +
+                                      "', bench: true, threads: [1, 2], runs: 2, warmup: 0}"));
+    const auto by_recipe =
+        test::runCli({"run", test::q(dir / "one.yaml"), "-o", test::q(dir / "run"), "--no-report", "-q"});
+    QVERIFY2(by_recipe.exit_code == 0, by_recipe.err.c_str());
+    const json step = json::parse(readFile(dir / "run" / "steps" / "01-deploy" / "step.json")).at("result");
+    const json& recipe_files = step.at("deploy").at("files");
+    QCOMPARE(recipe_files.size(), files.size());
+    for (size_t i = 0; i < files.size(); ++i) {
+      const std::string name = fs::path(files[i].at("remote_path").get<std::string>()).filename();
+      QCOMPARE(fs::path(recipe_files[i].at("remote_path").get<std::string>()).filename().string(), name);
+      QCOMPARE(recipe_files[i].at("sha256"), files[i].at("sha256"));
+      QCOMPARE(deploy::sha256File(recipe_root / "models" / "resnet20" / name),
+               deploy::sha256File(folder / name));
+    }
+    QCOMPARE(step.at("input_shapes"), report.at("input_shapes"));
+    QCOMPARE(step.at("bench").at("results").size(), size_t{2});
   }
 
   void printPipelineChecksWithoutRunning() {

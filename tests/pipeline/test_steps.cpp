@@ -1,8 +1,9 @@
 // The core step kinds (step.h) run on small zoo models and real Fashion-MNIST examples: what each gives, the
 // options round trip of every kind, and the errors a recipe can cause (unknown or mistyped options, a missing
 // dataset role, a reference that is not a sensitivity result, an export format that does not exist, a device
-// that logs in with a password). The deploy step uploads to a real OpenSSH server on 127.0.0.1 when the test
-// runs as root with /usr/sbin/sshd (tests/deploy/ssh_server.h), and is skipped otherwise.
+// that logs in with a password). The deploy step uploads to (and benchmarks on) a real OpenSSH server on
+// 127.0.0.1 when the test runs as root with /usr/sbin/sshd (tests/deploy/ssh_server.h), and is skipped
+// otherwise.
 #include <QtTest>
 
 #include <cstdlib>
@@ -14,11 +15,14 @@
 #include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/deploy/device.h"
+#include "core/deploy/device_benchmark.h"
 #include "core/deploy/sha256.h"
 #include "core/passes/prune_channels.h"
+#include "core/pipeline/single_step.h"
 #include "core/pipeline/step.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
 #include "core/zoo/zoo.h"
 #include "tests/deploy/ssh_server.h"
 #include "tests/pipeline/step_test_context.h"
@@ -110,6 +114,23 @@ class TestSteps : public QObject {
         {"benchmark", {{"threads", {1, 4}}, {"runs", 7}, {"device", "pi"}, {"accept_new_host_key", true}}},
         {"deploy",
          {{"device", "pi"}, {"bench", true}, {"threads", {1, 2, 4}}, {"remote_dir", "/opt/edgetune"}}},
+        // Everything `edgetune-cli deploy` has a flag for.
+        {"deploy",
+         {{"device", "pi"},
+          {"name", "mlp"},
+          {"file", "mlp.onnx"},
+          {"companions", {"/models/labels.txt", "/models/mlp.card.json"}},
+          {"clean", false},
+          {"profile", true},
+          {"eval", "test"},
+          {"limit", 40},
+          {"runs", 7},
+          {"warmup", 1},
+          {"shapes", {"input=1x1x28x28"}},
+          {"retries", 0},
+          {"timeout_s", 30},
+          {"accept_new_host_key", true},
+          {"runner_dir", "/opt/runners"}}},
     };
     for (const auto& [kind, options] : changed) {
       auto step = registry_.create(kind, options);
@@ -149,6 +170,20 @@ class TestSteps : public QObject {
                registry_.create("evaluate", {{"data", "fashion-mnist:test"}});
              }),
              std::string("data"));
+    QCOMPARE(optionErrorKey([&] {
+               registry_.create("deploy", {{"device", "pi"}, {"eval", "holdout"}});
+             }),
+             std::string("eval"));
+    QCOMPARE(
+        optionErrorKey([&] {  // two files of one name in one folder on the device
+          registry_.create("deploy", {{"device", "pi"}, {"companions", {"/a/labels.txt", "/b/labels.txt"}}});
+        }),
+        std::string("companions"));
+    QCOMPARE(
+        optionErrorKey([&] {
+          registry_.create("deploy", {{"device", "pi"}, {"file", "m.onnx"}, {"companions", {"/a/m.onnx"}}});
+        }),
+        std::string("companions"));
     QCOMPARE(optionErrorKey([&] { registry_.create("deploy", nlohmann::json::object()); }),
              std::string("device"));
     QCOMPARE(optionErrorKey([&] {
@@ -420,6 +455,123 @@ class TestSteps : public QObject {
     strict["accept_new_host_key"] = false;
     const std::string refused = test::errorOf([&] { registry_.create("deploy", strict)->run(*c); });
     QVERIFY2(!refused.empty(), "an unknown host key was accepted");
+    qunsetenv("EDGETUNE_CONFIG_DIR");
+  }
+
+  void deployReadsTheEvalRoleOnly() {
+    QVERIFY(registry_.create("deploy", minimalOptions("deploy"))->datasetRoles().empty());
+    QVERIFY(registry_.create("deploy", {{"device", "pi"}, {"eval", "test"}})->datasetRoles() ==
+            std::vector<std::string>{"test"});
+  }
+
+  // What `edgetune-cli deploy --bench --profile --eval` does, as the step: the companions go beside the
+  // model, the evaluation subset too, and the runner (the x86-64 build, from runner_dir) measures latency per
+  // thread count, profiles the nodes and scores the subset.
+  void deployMeasuresOnARealSshServer() {
+    const std::string why = test::SshServer::skipReason();
+    if (!why.empty()) QSKIP(why.c_str());
+    test::TempDir tmp;
+    test::SshServer server(tmp.path() / "sshd");
+    server.start();
+    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
+    const deploy::Device device = server.device(tmp.path() / "known_hosts");
+    deploy::DeviceStore().add(device);
+    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+    const fs::path labels = tmp.path() / "labels.txt";
+    writeFileAtomic(labels, "t-shirt\ntrouser\n");
+    auto c = context(resnet8());
+    c->id = "ship";
+    const nlohmann::json options = {{"device", device.name},
+                                    {"remote_dir", remote_root.string()},
+                                    {"accept_new_host_key", true},
+                                    {"timeout_s", 10},
+                                    {"companions", {labels.string()}},
+                                    {"profile", true},
+                                    {"eval", "test"},
+                                    {"limit", 20},
+                                    {"threads", {1, 2}},
+                                    {"runs", 3},
+                                    {"warmup", 1},
+                                    {"runner_dir", (fs::path(EDGETUNE_BINARY_DIR) / "bin").string()}};
+    const StepOutput out = registry_.create("deploy", options)->run(*c);
+    const fs::path folder = remote_root / "models" / "ship";
+    const nlohmann::json& files = out.result.at("deploy").at("files");
+    QCOMPARE(files.size(), size_t{2});
+    QCOMPARE(files[1].at("remote_path").get<std::string>(), (folder / "labels.txt").string());
+    QCOMPARE(readFile(folder / "labels.txt"), readFile(labels));
+    QCOMPARE(deploy::sha256File(folder / "eval.bin"), deploy::sha256File(c->workDir() / "eval.bin"));
+    const deploy::DeviceBenchmark bench = deploy::DeviceBenchmark::fromJson(out.result.at("bench"));
+    QCOMPARE(bench.device, device.name);
+    QCOMPARE(bench.latency.size(), size_t{2});
+    QCOMPARE(bench.latency[1].threads, 2);
+    QCOMPARE(bench.latency[0].runs, 3);
+    QVERIFY(!bench.profile.empty());
+    QVERIFY(bench.accuracy.has_value());
+    QCOMPARE(bench.accuracy->examples, int64_t{20});
+    // The sizes come from the dataset's example (a 1x28x28 image, batch 1).
+    const nlohmann::json& inputs = out.result.at("input_shapes").at("inputs");
+    QCOMPARE(inputs.size(), size_t{1});
+    QCOMPARE(inputs.begin().value(), nlohmann::json({1, 1, 28, 28}));
+    // Without the dataset the step names the role before it connects.
+    auto bare = std::make_unique<TestStepContext>(resnet8());
+    const std::string missing = test::errorOf([&] { registry_.create("deploy", options)->run(*bare); });
+    QVERIFY2(test::contains(missing, "'test'"), missing.c_str());
+    qunsetenv("EDGETUNE_CONFIG_DIR");
+  }
+
+  // A caller with a person at hand (edgetune-cli deploy) hands the step login prompts (single_step.h): they,
+  // not the unattended default, answer the host-key question on first contact and give a key's passphrase.
+  void loginPromptsAnswerForTheStep() {
+    const std::string why = test::SshServer::skipReason();
+    if (!why.empty()) QSKIP(why.c_str());
+    test::TempDir tmp;
+    test::SshServer server(tmp.path() / "sshd");
+    server.start();
+    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
+    deploy::Device device = server.device(tmp.path() / "known_hosts");
+    // The client key, encrypted: only the passphrase the prompt gives opens it.
+    const fs::path locked = tmp.path() / "locked_key";
+    fs::copy_file(device.key_file, locked);
+    QCOMPARE(
+        test::runLocal("ssh-keygen -q -p -P '' -N 'open sesame' -f '" + locked.string() + "' >/dev/null"), 0);
+    device.key_file = locked;
+    deploy::DeviceStore().add(device);
+    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+
+    const Model model = resnet8();
+    SingleStep step;
+    step.kind = "deploy";
+    step.options = {{"device", device.name}, {"remote_dir", remote_root.string()}, {"timeout_s", 10}};
+    int questions = 0, secrets = 0;
+    bool trust = false;
+    std::string shown;  // the fingerprint the person is asked about
+    step.login_prompts = deploy::LoginPrompts{[&](const deploy::HostKeyInfo& info) {
+                                                ++questions;
+                                                shown = info.fingerprint_sha256;
+                                                return trust;
+                                              },
+                                              [&](const std::string& prompt) -> std::optional<std::string> {
+                                                ++secrets;
+                                                if (!test::contains(prompt, locked.string()))
+                                                  return std::nullopt;
+                                                return std::string("open sesame");
+                                              }};
+    const std::string declined = test::errorOf([&] { runSingleStep(model, step); });
+    QVERIFY2(test::contains(declined, "was not accepted"), declined.c_str());
+    QCOMPARE(questions, 1);
+    QCOMPARE(shown, server.hostKeyFingerprint());
+    QCOMPARE(secrets, 0);
+    trust = true;
+    const SingleStepResult done = runSingleStep(model, step);
+    QCOMPARE(questions, 2);
+    QCOMPARE(secrets, 1);
+    const fs::path remote = remote_root / "models" / "deploy" / "model.onnx";  // the step's id: its kind
+    QCOMPARE(done.output.result.at("sha256").get<std::string>(), deploy::sha256File(remote));
+    // Unattended (a recipe), the same device cannot log in: nobody gives the passphrase.
+    step.login_prompts.reset();
+    const std::string unattended = test::errorOf([&] { runSingleStep(model, step); });
+    QVERIFY2(test::contains(unattended, "cannot read the private key"), unattended.c_str());
+    QCOMPARE(questions, 2);
     qunsetenv("EDGETUNE_CONFIG_DIR");
   }
 };
