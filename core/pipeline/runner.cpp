@@ -330,6 +330,10 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     if (step.behaviourVersion() != 1) key_material["behaviour"] = step.behaviourVersion();
     for (const auto& role : step.datasetRoles()) key_material["datasets"][role] = recipe.datasets.at(role);
     for (const auto& ref : step.references()) key_material["references"][ref] = keys.at(ref);
+    for (const auto& file : step.filesRead()) {
+      std::error_code ec;
+      key_material["files"][file.string()] = fs::is_regular_file(file, ec) ? sha256File(file) : "missing";
+    }
     record.cache_key = sha256Hex(key_material.dump());
 
     const fs::path folder = options.run_dir / "steps" / folderName(i, spec.id);

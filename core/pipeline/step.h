@@ -80,6 +80,9 @@ class Step {
   /// Earlier steps (ids, or "base") whose models or results it reads besides its input: a teacher, a
   /// sensitivity sweep. Part of its cache key; the runner checks they come earlier.
   virtual std::vector<std::string> references() const { return {}; }
+  /// Files outside the run that it reads (a deploy step's companion files): their contents are part of its
+  /// cache key, so an edited file makes the step run again.
+  virtual std::vector<std::filesystem::path> filesRead() const { return {}; }
   /// Bumped when the kind gives another model for the same options and input (a fix, an improvement, a
   /// changed default: the cache key holds only options away from their defaults): part of the cache key from
   /// version 2 on, so results an older build cached are made again, not reused. A new option needs no bump

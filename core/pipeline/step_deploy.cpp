@@ -193,6 +193,10 @@ class DeployStep final : public StepWithOptions<DeployStepOptions> {
     return {options_.eval};
   }
 
+  std::vector<std::filesystem::path> filesRead() const override {
+    return {options_.companions.begin(), options_.companions.end()};
+  }
+
   StepOutput run(StepContext& context) override {
     const deploy::LoginPrompts* prompts = context.loginPrompts();
     const deploy::Device device = prompts ? deploy::DeviceStore().get(options_.device)

@@ -76,14 +76,16 @@ class ScaleStep : public StepWithOptions<ScaleOptions> {
 struct ProbeOptions {
   std::string data;     // a dataset role to read ("" = none)
   std::string compare;  // an earlier step whose model's first initializer is compared ("" = none)
+  std::string file;     // a file outside the run it reads ("" = none)
   bool fail = false;
 };
 void to_json(json& j, const ProbeOptions& o) {
-  j = {{"data", o.data}, {"compare", o.compare}, {"fail", o.fail}};
+  j = {{"data", o.data}, {"compare", o.compare}, {"file", o.file}, {"fail", o.fail}};
 }
 void readOptions(OptionsReader& r, ProbeOptions& o) {
   r.read("data", o.data);
   r.read("compare", o.compare);
+  r.read("file", o.file);
   r.read("fail", o.fail);
 }
 
@@ -102,6 +104,9 @@ class ProbeStep : public StepWithOptions<ProbeOptions> {
   }
   std::vector<std::string> references() const override {
     return options_.compare.empty() ? std::vector<std::string>{} : std::vector<std::string>{options_.compare};
+  }
+  std::vector<fs::path> filesRead() const override {
+    return options_.file.empty() ? std::vector<fs::path>{} : std::vector<fs::path>{options_.file};
   }
   StepOutput run(StepContext& context) override {
     ++runs()[context.stepId()];
@@ -261,11 +266,23 @@ class TestRunner : public QObject {
     QVERIFY(with_note.steps[0].cached);
     QCOMPARE(with_note.steps[0].options.at("note").get<std::string>(), std::string());
 
+    // A file a step reads is keyed by its contents: rewriting it with other bytes runs the step again.
+    const fs::path labels = dir / "labels.txt";
+    writeFileAtomic(labels, "cat\ndog\n");
+    recipe.steps[2].options["file"] = labels.string();
+    runRecipe(recipe, testRegistry(), options);
+    QCOMPARE(runs()["c"], 3);
+    runRecipe(recipe, testRegistry(), options);
+    QCOMPARE(runs()["c"], 3);
+    writeFileAtomic(labels, "cat\nbird\n");
+    runRecipe(recipe, testRegistry(), options);
+    QCOMPARE(runs()["c"], 4);
+
     // A newer behaviour of a kind re-runs its steps (and what follows); the other kinds stay cached.
     runRecipe(recipe, testRegistry(/*scale_v2=*/true), options);
     QCOMPARE(runs()["a"], 2);
     QCOMPARE(runs()["b"], 3);
-    QCOMPARE(runs()["c"], 2);  // the probe is another kind, and its input came out the same
+    QCOMPARE(runs()["c"], 4);  // the probe is another kind, and its input came out the same
     runRecipe(recipe, testRegistry(/*scale_v2=*/true), options);
     QCOMPARE(runs()["a"], 2);  // and is cached under its own key from then on
 
