@@ -34,8 +34,7 @@ constexpr int kCacheFormat = 2;
 // The options a step's cache key holds: those that differ from the kind's defaults. A build that adds an
 // option whose default keeps the old behaviour (they all must) then still finds what an older build cached;
 // a changed default is a behaviour change and bumps the kind's behaviourVersion().
-json optionsAwayFromDefaults(const json& options, const std::unique_ptr<Step>& defaults_step) {
-  const json defaults = defaults_step->optionsJson();
+json optionsAwayFromDefaults(const json& options, const json& defaults) {
   json keyed = json::object();
   for (const auto& [key, value] : options.items())
     if (!defaults.contains(key) || defaults.at(key) != value) keyed[key] = value;
@@ -322,10 +321,11 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
       continue;
     }
 
-    json key_material = {{"format", kCacheFormat},
-                         {"kind", spec.kind},
-                         {"options", optionsAwayFromDefaults(record.options, registry.create(spec.kind))},
-                         {"input", hashes.at(record.input)}};
+    json key_material = {
+        {"format", kCacheFormat},
+        {"kind", spec.kind},
+        {"options", optionsAwayFromDefaults(record.options, registry.defaultOptions(spec.kind))},
+        {"input", hashes.at(record.input)}};
     // Version 1 adds nothing, so keys made before a kind had versions stay valid.
     if (step.behaviourVersion() != 1) key_material["behaviour"] = step.behaviourVersion();
     for (const auto& role : step.datasetRoles()) key_material["datasets"][role] = recipe.datasets.at(role);

@@ -130,12 +130,17 @@ class StepRegistry {
   /// A new step with `options` applied (null = defaults); throws Error for an unknown kind (listing the known
   /// ones) and OptionError for bad options.
   std::unique_ptr<Step> create(const std::string& kind, const nlohmann::json& options = nullptr) const;
+  /// The kind's options as a fresh step has them, unchecked (a kind may have required options, e.g. deploy's
+  /// device, so its defaults alone need not be valid). Throws Error for an unknown kind.
+  nlohmann::json defaultOptions(const std::string& kind) const;
 
  private:
   struct Entry {
     std::string summary;
     Factory factory;
   };
+  /// A step of `kind` as its factory makes it (no options applied); throws Error for an unknown kind.
+  std::unique_ptr<Step> fresh(const std::string& kind) const;
   std::map<std::string, Entry> kinds_;
 };
 

@@ -30,6 +30,16 @@ std::string StepRegistry::summary(const std::string& kind) const {
 }
 
 std::unique_ptr<Step> StepRegistry::create(const std::string& kind, const nlohmann::json& options) const {
+  auto step = fresh(kind);
+  step->setOptionsJson(options.is_null() ? nlohmann::json::object() : options);
+  return step;
+}
+
+nlohmann::json StepRegistry::defaultOptions(const std::string& kind) const {
+  return fresh(kind)->optionsJson();
+}
+
+std::unique_ptr<Step> StepRegistry::fresh(const std::string& kind) const {
   const auto it = kinds_.find(kind);
   if (it == kinds_.end()) {
     std::string known;
@@ -41,9 +51,7 @@ std::unique_ptr<Step> StepRegistry::create(const std::string& kind, const nlohma
 #endif
     throw Error("unknown step kind '" + kind + "'" + hint + "; the kinds are: " + known);
   }
-  auto step = it->second.factory();
-  step->setOptionsJson(options.is_null() ? nlohmann::json::object() : options);
-  return step;
+  return it->second.factory();
 }
 
 }  // namespace edgetune::pipeline
