@@ -37,14 +37,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::action;
+using test::maybeShoot;
+
 const char* kModel = "zoo:mlp?input_channels=1&image_size=28";
 const char* kDataset = "fashion-mnist?limit=200";
-
-QAction* action(QWidget& window, const char* name) {
-  auto* a = window.findChild<QAction*>(name);
-  if (!a) qFatal("no action %s", name);
-  return a;
-}
 
 std::vector<std::string> ids(const PipelinePanel& panel) {
   std::vector<std::string> out;
@@ -60,11 +57,6 @@ QString cell(const PipelinePanel& panel, int row, int column) {
 int rowOf(const PipelinePanel& panel, const std::string& id) {
   const auto all = ids(panel);
   return static_cast<int>(std::find(all.begin(), all.end(), id) - all.begin());
-}
-
-void maybeShoot(QWidget& widget, const QString& name) {
-  const QString dir = qEnvironmentVariable("EDGETUNE_SHOT_DIR");
-  if (!dir.isEmpty()) QVERIFY(widget.grab().save(dir + "/" + name));
 }
 
 // `widget` lies wholly inside `container` (not cut off by a dock too small for it).
@@ -90,13 +82,7 @@ class TestUiPipeline : public QObject {
     MainWindow window(test::windowOptions(dir.path(), 100));
     window.resize(1366, 768);
     window.show();
-    window.tuningPanel()->setDebounceMs(3600000);
-    QSignalSpy data(&window, &MainWindow::datasetOpened);
-    window.openDataset(kDataset);
-    QTRY_VERIFY_WITH_TIMEOUT(data.count() == 1, 60000);
-    QSignalSpy opened(&window, &MainWindow::modelOpened);
-    window.openModel(kModel);
-    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
+    test::openModelAndData(window, kDataset, kModel);
     QVERIFY(window.saveProject(QString::fromStdString((dir / "pipe.edgetune.json").string())));
 
     PipelinePanel* panel = window.pipelinePanel();

@@ -35,6 +35,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::action;
+using test::maybeShoot;
+
 const char* kDataset = "fashion-mnist?limit=200";
 
 std::string modelPath() {
@@ -63,30 +66,13 @@ json quantizeKnobs(const json& base) {
   return k;
 }
 
-QAction* action(QWidget& window, const char* name) {
-  auto* a = window.findChild<QAction*>(name);
-  if (!a) qFatal("no action %s", name);
-  return a;
-}
-
 std::string sha(const Model& m) {
   return deploy::sha256Hex(m.serialize());
 }
 
-// Opens the bundled ResNet-20 and the dataset; live measurement stays off (the test is about the chain).
+// The bundled ResNet-20 and the dataset.
 void openModelAndData(MainWindow& window) {
-  window.tuningPanel()->setDebounceMs(3600000);
-  QSignalSpy data(&window, &MainWindow::datasetOpened);
-  window.openDataset(kDataset);
-  QTRY_VERIFY_WITH_TIMEOUT(data.count() == 1, 60000);
-  QSignalSpy opened(&window, &MainWindow::modelOpened);
-  window.openModel(QString::fromStdString(modelPath()));
-  QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
-}
-
-void maybeShoot(QWidget& widget, const QString& name) {
-  const QString dir = qEnvironmentVariable("EDGETUNE_SHOT_DIR");
-  if (!dir.isEmpty()) QVERIFY(widget.grab().save(dir + "/" + name));
+  test::openModelAndData(window, kDataset, QString::fromStdString(modelPath()));
 }
 
 }  // namespace
