@@ -241,13 +241,16 @@ ModelMeasurement ModelMeasurement::fromJson(const nlohmann::json& json) {
 nlohmann::json RunReport::toJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& m : models) list.push_back(m.toJson());
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : device) devices.push_back(d.toJson());
   return {{"recipe_name", recipe_name},
           {"test_dataset", test_dataset},
           {"cpu", cpu.toJson()},
           {"latency_runs", latency_runs},
           {"warmup_runs", warmup_runs},
           {"input_shapes", input_shapes},
-          {"models", list}};
+          {"models", list},
+          {"device", devices}};
 }
 
 RunReport RunReport::fromJson(const nlohmann::json& json) {
@@ -263,6 +266,9 @@ RunReport RunReport::fromJson(const nlohmann::json& json) {
     json.at("warmup_runs").get_to(r.warmup_runs);
     json.at("input_shapes").get_to(r.input_shapes);
     for (const auto& m : json.at("models")) r.models.push_back(ModelMeasurement::fromJson(m));
+    // Reports written before device measurements were reported have none.
+    if (json.contains("device"))
+      for (const auto& d : json.at("device")) r.device.push_back(DeviceMeasurement::fromJson(d));
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("run report: malformed: ") + e.what());

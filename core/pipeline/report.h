@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/data/dataset.h"
+#include "core/deploy/device_benchmark.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
@@ -68,18 +70,40 @@ struct CpuInfo {
   nlohmann::json toJson() const;
 };
 
+/// What a deploy or benchmark step measured on a device: edgetune-runner's numbers as the step recorded them.
+struct DeviceMeasurement {
+  std::string step_id;   // the deploy or benchmark step
+  std::string model_id;  // whose model ran: "base" or a step id (the step's input)
+  deploy::DeviceBenchmark bench;
+  /// Per entry of bench.latency: the base's median on the same device and thread count over this one's, when
+  /// the recipe measured the base there too (runs of their own on the device, not interleaved); 0 = none.
+  std::vector<double> speedups;
+
+  nlohmann::json toJson() const;
+  static DeviceMeasurement fromJson(const nlohmann::json& json);
+};
+
+/// The device measurement in a step's result, if it holds one: a deploy step's "bench", a benchmark step's
+/// "benchmark" when it ran "where": "device". Throws Error naming the step for a malformed one.
+std::optional<DeviceMeasurement> deviceMeasurementOf(const std::string& step_id, const std::string& model_id,
+                                                     const nlohmann::json& result);
+
+/// Fills every measurement's speedups from the base's measurement on the same device (the last one taken).
+void addDeviceSpeedups(std::vector<DeviceMeasurement>& measurements);
+
 struct RunReport {
   std::string recipe_name;
   std::string test_dataset;  // its spec ("" = none)
   CpuInfo cpu;
-  std::vector<ModelMeasurement> models;  // base first, then the steps in recipe order
+  std::vector<ModelMeasurement> models;   // base first, then the steps in recipe order
+  std::vector<DeviceMeasurement> device;  // what deploy / benchmark steps measured on devices, in step order
   // How the latencies were measured (for the sentence under the table).
   int latency_runs = 0, warmup_runs = 0;
   std::string input_shapes;  // the sizes measured, InputShapes::describe() of the base ("input=1x1x28x28")
   nlohmann::json toJson() const;
   static RunReport fromJson(const nlohmann::json& json);
   /// The paper's table as Markdown: one row per model, the final one in bold, then the CPU and how it was
-  /// measured.
+  /// measured; then, when a step measured on a device, the same from the device.
   std::string toMarkdown() const;
 };
 

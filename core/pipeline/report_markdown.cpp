@@ -55,6 +55,42 @@ std::string cell(const std::string& text) {
   return out;
 }
 
+// The same from the device: one row per measurement and thread count.
+std::string deviceSection(const std::vector<DeviceMeasurement>& device) {
+  std::ostringstream out;
+  out << "## On the device\n\n";
+  out << "| step | model | device | threads | ms (median / p90) | x faster than the base there | peak memory "
+         "(MB) "
+         "| accuracy % on the device |\n";
+  out << "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
+  bool any_speedup = false;
+  for (const auto& d : device) {
+    const deploy::DeviceBenchmark& b = d.bench;
+    const std::string where = cell(b.device) + " (" + cell(b.arch) + ", " + std::to_string(b.cpu_cores) +
+                              " cores, ONNX Runtime " + cell(b.onnxruntime_version) + ")";
+    const std::string accuracy =
+        b.accuracy ? format("%.2f", 100 * b.accuracy->top1) + " of " + std::to_string(b.accuracy->examples)
+                   : "-";
+    for (size_t i = 0; i < b.latency.size(); ++i) {
+      const deploy::DeviceLatency& l = b.latency[i];
+      const double speedup = i < d.speedups.size() ? d.speedups[i] : 0;
+      any_speedup = any_speedup || speedup > 0;
+      out << "| " << cell(d.step_id) << " | " << cell(d.model_id) << " | " << where << " | " << l.threads
+          << " | " << milliseconds(l.median_ms) << " / " << milliseconds(l.p90_ms) << " | " << ratio(speedup)
+          << " | " << format("%.1f", static_cast<double>(l.peak_rss_bytes) / 1e6) << " | "
+          << (i == 0 ? accuracy : "") << " |\n";
+    }
+  }
+  out << "\nMeasured on the device by edgetune-runner (ONNX Runtime, batch 1); accuracy on the evaluation "
+         "subset "
+         "the step uploaded.";
+  out << (any_speedup ? " The speed-up is the base's median over the step's from separate runs on the same "
+                        "device (one model at a time, not interleaved).\n"
+                      : " No speed-up: the recipe did not measure the base on the device (a benchmark step "
+                        "with `input: base` and the same device does).\n");
+  return out.str();
+}
+
 }  // namespace
 
 std::string RunReport::toMarkdown() const {
@@ -134,6 +170,7 @@ std::string RunReport::toMarkdown() const {
         << ", with the Wilson 95% interval, the drop in points from the base";
   }
   out << "; session memory: resident memory added by creating the session and running it once.\n";
+  if (!device.empty()) out << "\n" << deviceSection(device);
   return out.str();
 }
 

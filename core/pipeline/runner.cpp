@@ -436,6 +436,14 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
     for (const auto& e : entries)
       report_key_material["models"].push_back(json::array({e.step_id, hashes.at(e.step_id)}));
     if (recipe.datasets.count("test")) report_key_material["test"] = recipe.datasets.at("test");
+    // What deploy / benchmark steps measured on devices: part of the key, since a re-deploy can measure
+    // anew while every model stays the same.
+    std::vector<DeviceMeasurement> device;
+    for (const auto& r : run.steps)
+      if (r.enabled)
+        if (auto m = deviceMeasurementOf(r.id, r.input, r.result)) device.push_back(std::move(*m));
+    addDeviceSpeedups(device);
+    for (const auto& d : device) report_key_material["device"].push_back(d.toJson());
     const std::string report_key = sha256Hex(report_key_material.dump());
     const fs::path key_path = options.run_dir / "report.key";
     const fs::path report_path = options.run_dir / "report.json";
@@ -462,6 +470,7 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
       const Dataset* test = recipe.datasets.count("test") ? &context.dataset("test") : nullptr;
       run.report = measureModels(entries, test, options.report_options, child.get());
       run.report.recipe_name = recipe.name;
+      run.report.device = std::move(device);
       run.report.test_dataset = recipe.datasets.count("test") ? recipe.datasets.at("test") : "";
       writeReport(run.report, options.run_dir);
       writeFileAtomic(key_path, report_key);

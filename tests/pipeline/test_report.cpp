@@ -1,6 +1,7 @@
 // The run report: a zoo MLP measured against a channel-pruned copy of itself on a small random labelled test
 // set (sizes, counts, accuracy, interleaved latency, JSON, Markdown, plots), the bundled BERT spam model on
 // random tokens, and the errors a user can cause.
+#include <QProcess>
 #include <QXmlStreamReader>
 #include <QtTest>
 
@@ -251,6 +252,64 @@ class TestReport : public QObject {
     QVERIFY(test::contains(md, "7 interleaved runs"));
     QVERIFY(test::contains(md, "2 warm-up runs"));
     QVERIFY(test::contains(md, "on 120 test examples of random labelled test set"));
+  }
+
+  // The same from the device: edgetune-runner really measures the base and the pruned model (here, locally:
+  // the loopback device of the SSH tests runs this same binary), the results arrive as the deploy and
+  // benchmark steps record them, and the report gives the speed-up over the base on that device.
+  void deviceMeasurementsAreReportedFromTheDevice() {
+    const fs::path runner = fs::path(EDGETUNE_BINARY_DIR) / "bin" / "edgetune-runner";
+    if (!fs::exists(runner)) QSKIP("edgetune-runner is not built in this build folder");
+    auto measure = [&](const fs::path& model) {
+      QProcess p;
+      p.start(QString::fromStdString(runner.string()),
+              {QString::fromStdString(model.string()), "--runs", "5", "--warmup", "1", "--threads", "1,2"});
+      if (!p.waitForFinished(120000) || p.exitCode() != 0)
+        qFatal("edgetune-runner failed on %s", model.c_str());
+      nlohmann::json bench = deploy::parseRunnerOutput(p.readAllStandardOutput().toStdString()).toJson();
+      bench["device"] = "bench-board";
+      return bench;
+    };
+    const nlohmann::json base_bench = measure(entries_[0].path), pruned_bench = measure(entries_[1].path);
+    const auto base = deviceMeasurementOf(
+        "bench-base", "base", {{"where", "device"}, {"device", "bench-board"}, {"benchmark", base_bench}});
+    const auto pruned =
+        deviceMeasurementOf("ship", "pruned", {{"device", "bench-board"}, {"bench", pruned_bench}});
+    QVERIFY(base && pruned);
+    // A step that measured nothing on a device (a host benchmark, a deploy without bench) is not one.
+    QVERIFY(
+        !deviceMeasurementOf("host", "pruned", {{"where", "host"}, {"threads", nlohmann::json::array()}}));
+    QVERIFY(!deviceMeasurementOf("upload", "pruned", {{"device", "bench-board"}, {"bench", nullptr}}));
+    std::vector<DeviceMeasurement> device = {*base, *pruned};
+    addDeviceSpeedups(device);
+    QCOMPARE(device[1].speedups.size(), size_t{2});
+    for (size_t i = 0; i < 2; ++i) {
+      QCOMPARE(device[1].bench.latency[i].threads, device[0].bench.latency[i].threads);
+      QCOMPARE(device[1].speedups[i],
+               device[0].bench.latency[i].median_ms / device[1].bench.latency[i].median_ms);
+      QCOMPARE(device[0].speedups[i], 1.0);
+    }
+    RunReport report = report_;
+    report.device = device;
+    const std::string md = report.toMarkdown();
+    QVERIFY2(test::contains(md, "## On the device"), md.c_str());
+    QVERIFY2(test::contains(md, "| ship | pruned | bench-board (x86_64, "), md.c_str());
+    char speedup[32];
+    std::snprintf(speedup, sizeof(speedup), "| %.2fx |", device[1].speedups[0]);
+    QVERIFY2(test::contains(md, speedup), md.c_str());
+    QVERIFY(test::contains(md, "separate runs on the same device"));
+    const RunReport back = RunReport::fromJson(nlohmann::json::parse(report.toJson().dump()));
+    QCOMPARE(back.toJson(), report.toJson());
+    // Without the base measured on the device there is no speed-up, and the report says how to get one.
+    report.device = {*pruned};
+    addDeviceSpeedups(report.device);
+    QCOMPARE(report.device[0].speedups, std::vector<double>(2, 0.0));
+    QVERIFY(test::contains(report.toMarkdown(), "did not measure the base on the device"));
+    // A malformed device measurement names the step.
+    QVERIFY(test::contains(test::errorOf([&] {
+                             deviceMeasurementOf("ship", "pruned", {{"bench", {{"results", "many"}}}});
+                           }),
+                           "'ship'"));
   }
 
   void writeReportWritesEveryFile() {
