@@ -11,8 +11,9 @@ using zoo::GraphBuilder;
 
 namespace {
 
-// Examples are 3-vectors; the label is the index of the largest element, so an identity "model" is always right
-// and a model that negates its input is right only when the smallest and largest elements coincide (never here).
+// Examples are 3-vectors; the label is the index of the largest element, so an identity "model" is always
+// right and a model that negates its input is right only when the smallest and largest elements coincide
+// (never here).
 class ArgmaxDataset : public Dataset {
  public:
   explicit ArgmaxDataset(size_t n) {
@@ -90,6 +91,10 @@ class TestEvaluate : public QObject {
     QCOMPARE(r.precision, 2.0 / 3.0);
     QCOMPARE(r.recall, 2.0 / 3.0);
     QCOMPARE(r.f1, 2.0 / 3.0);
+    // What a recipe step records reads back to the same figures (the CLI prints them from it).
+    const EvalResult back = EvalResult::fromJson(nlohmann::json::parse(r.toJson().dump()));
+    QCOMPARE(back.toJson(), r.toJson());
+    QCOMPARE(back.toText(), r.toText());
   }
 
   void evaluatesRealModel() {
@@ -148,7 +153,8 @@ class TestEvaluate : public QObject {
       QFAIL("class mismatch accepted");
     } catch (const Error& e) {
       std::string msg = e.what();
-      QVERIFY2(msg.find("3 classes") != std::string::npos && msg.find("has 4") != std::string::npos, e.what());
+      QVERIFY2(msg.find("3 classes") != std::string::npos && msg.find("has 4") != std::string::npos,
+               e.what());
     }
   }
 };

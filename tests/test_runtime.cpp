@@ -76,12 +76,17 @@ class TestRuntime : public QObject {
     QCOMPARE(r.samples_ms.size(), size_t{30});
     QCOMPARE(r.batch_size, 4);
     QVERIFY(r.min_ms > 0);
-    QVERIFY(r.min_ms <= r.median_ms && r.median_ms <= r.p90_ms && r.p90_ms <= r.p99_ms && r.p99_ms <= r.max_ms);
+    QVERIFY(r.min_ms <= r.median_ms && r.median_ms <= r.p90_ms && r.p90_ms <= r.p99_ms &&
+            r.p99_ms <= r.max_ms);
     QVERIFY(r.peak_rss_bytes > 0);
     auto j = r.toJson();
     for (const char* key : {"median_ms", "p90_ms", "p99_ms", "stdev_ms", "peak_rss_bytes", "threads"})
       QVERIFY2(j.contains(key), key);
     QVERIFY(r.toTable().find("median") != std::string::npos);
+    // What a recipe step records reads back to the same figures (the CLI prints them from it).
+    const BenchmarkResult back = BenchmarkResult::fromJson(nlohmann::json::parse(j.dump()));
+    QCOMPARE(back.toJson(), j);
+    QCOMPARE(back.toTable(), r.toTable());
   }
 
   void benchmarkRejectsBadOptionsAndCancels() {

@@ -6,29 +6,6 @@
 #include "core/runtime/benchmark.h"
 
 namespace edgetune::cli {
-namespace {
-
-// The figures BenchmarkResult::toTable() prints, back from the step's result (BenchmarkResult::toJson()).
-BenchmarkResult benchmarkFromJson(const nlohmann::json& j) {
-  BenchmarkResult r;
-  r.threads = j.at("threads").get<int>();
-  r.batch_size = j.at("batch_size").get<int>();
-  r.runs = j.at("runs").get<int>();
-  r.min_ms = j.at("min_ms").get<double>();
-  r.median_ms = j.at("median_ms").get<double>();
-  r.mean_ms = j.at("mean_ms").get<double>();
-  r.p90_ms = j.at("p90_ms").get<double>();
-  r.p99_ms = j.at("p99_ms").get<double>();
-  r.max_ms = j.at("max_ms").get<double>();
-  r.stdev_ms = j.at("stdev_ms").get<double>();
-  r.peak_rss_bytes = j.at("peak_rss_bytes").get<int64_t>();
-  r.session_rss_bytes = j.at("session_rss_bytes").get<int64_t>();
-  r.samples_ms = j.at("samples_ms").get<std::vector<double>>();
-  r.input_shapes = j.at("input_shapes").get<std::string>();
-  return r;
-}
-
-}  // namespace
 
 void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
@@ -77,7 +54,7 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       step.job = job.get();
       const pipeline::SingleStepResult done = pipeline::runSingleStep(model, step);
       BenchmarkResult result =
-          benchmarkFromJson(done.output.result.at("threads").at(std::to_string(args->threads)));
+          BenchmarkResult::fromJson(done.output.result.at("threads").at(std::to_string(args->threads)));
       result.model = args->model;
       nlohmann::json j = result.toJson();
       j["input_shapes_notes"] = shapes.notes;

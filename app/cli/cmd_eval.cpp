@@ -7,27 +7,6 @@
 #include "core/pipeline/single_step.h"
 
 namespace edgetune::cli {
-namespace {
-
-// The figures EvalResult::toText() prints, back from the step's result (EvalResult::toJson()).
-EvalResult evalResultFromJson(const nlohmann::json& j) {
-  EvalResult r;
-  r.count = j.at("count").get<size_t>();
-  r.top1 = j.at("top1").get<double>();
-  r.top5 = j.at("top5").get<double>();
-  r.top1_ci = {j.at("top1_ci95").at(0).get<double>(), j.at("top1_ci95").at(1).get<double>()};
-  r.seconds = j.at("seconds").get<double>();
-  r.examples_per_second = j.at("examples_per_second").get<double>();
-  r.binary = j.contains("precision");
-  if (r.binary) {
-    r.precision = j.at("precision").get<double>();
-    r.recall = j.at("recall").get<double>();
-    r.f1 = j.at("f1").get<double>();
-  }
-  return r;
-}
-
-}  // namespace
 
 void addEvalCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
@@ -67,7 +46,7 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       j["dataset"] = dataset->name();
       emit(global, j,
            "model        " + args->model + "\ndataset      " + dataset->name() + "\n" +
-               evalResultFromJson(j).toText());
+               EvalResult::fromJson(j).toText());
       return 0;
     };
   });

@@ -28,10 +28,12 @@ AccuracyMeter::AccuracyMeter(size_t num_classes) : num_classes_(num_classes) {
 
 void AccuracyMeter::add(const Tensor& logits, std::span<const int64_t> labels) {
   if (logits.shape().size() != 2 || logits.type() != DataType::Float32)
-    throw Error("model output has shape " + logits.shapeString() + ", expected [batch, classes] float32 logits");
+    throw Error("model output has shape " + logits.shapeString() +
+                ", expected [batch, classes] float32 logits");
   const int64_t batch = logits.shape()[0], classes = logits.shape()[1];
   if (static_cast<size_t>(batch) != labels.size())
-    throw Error("model returned " + std::to_string(batch) + " rows for a batch of " + std::to_string(labels.size()));
+    throw Error("model returned " + std::to_string(batch) + " rows for a batch of " +
+                std::to_string(labels.size()));
   auto v = logits.values<float>();
   std::vector<int64_t> order(static_cast<size_t>(classes));
   for (int64_t b = 0; b < batch; ++b) {
@@ -47,7 +49,8 @@ void AccuracyMeter::add(const Tensor& logits, std::span<const int64_t> labels) {
     if (std::find(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), label) !=
         order.begin() + static_cast<std::ptrdiff_t>(k))
       ++r_.correct_top5;
-    if (label >= 0 && static_cast<size_t>(label) < num_classes_ && static_cast<size_t>(predicted) < num_classes_)
+    if (label >= 0 && static_cast<size_t>(label) < num_classes_ &&
+        static_cast<size_t>(predicted) < num_classes_)
       ++r_.confusion[static_cast<size_t>(label)][static_cast<size_t>(predicted)];
   }
 }
@@ -71,12 +74,9 @@ EvalResult AccuracyMeter::result() const {
 }
 
 nlohmann::json EvalResult::toJson() const {
-  nlohmann::json j = {{"count", count},
-                      {"top1", top1},
-                      {"top5", top5},
-                      {"top1_ci95", {top1_ci.low, top1_ci.high}},
-                      {"seconds", seconds},
-                      {"examples_per_second", examples_per_second},
+  nlohmann::json j = {{"count", count},        {"top1", top1},
+                      {"top5", top5},          {"top1_ci95", {top1_ci.low, top1_ci.high}},
+                      {"seconds", seconds},    {"examples_per_second", examples_per_second},
                       {"confusion", confusion}};
   if (binary) {
     j["precision"] = precision;
@@ -84,6 +84,24 @@ nlohmann::json EvalResult::toJson() const {
     j["f1"] = f1;
   }
   return j;
+}
+
+EvalResult EvalResult::fromJson(const nlohmann::json& j) {
+  EvalResult r;
+  j.at("count").get_to(r.count);
+  j.at("top1").get_to(r.top1);
+  j.at("top5").get_to(r.top5);
+  r.top1_ci = {j.at("top1_ci95").at(0).get<double>(), j.at("top1_ci95").at(1).get<double>()};
+  j.at("seconds").get_to(r.seconds);
+  j.at("examples_per_second").get_to(r.examples_per_second);
+  j.at("confusion").get_to(r.confusion);
+  r.binary = j.contains("precision");
+  if (r.binary) {
+    j.at("precision").get_to(r.precision);
+    j.at("recall").get_to(r.recall);
+    j.at("f1").get_to(r.f1);
+  }
+  return r;
 }
 
 std::string EvalResult::toText() const {
@@ -95,7 +113,8 @@ std::string EvalResult::toText() const {
       << ")\n"
       << "top-5        " << 100 * top5 << " %\n";
   if (binary)
-    out << "precision    " << 100 * precision << " %   recall " << 100 * recall << " %   F1 " << 100 * f1 << " %\n";
+    out << "precision    " << 100 * precision << " %   recall " << 100 * recall << " %   F1 " << 100 * f1
+        << " %\n";
   out.precision(1);
   out << "throughput   " << examples_per_second << " examples/s (" << seconds << " s)\n";
   return out.str();
@@ -107,18 +126,19 @@ EvalResult evaluate(Executor& executor, const Dataset& dataset, const EvalOption
   checkInputsFit(model_inputs, dataset.features(), dataset.name());
   const auto outputs = executor.outputs();
   std::string output_name = options.output.empty() ? outputs.at(0).name : options.output;
-  auto out_it = std::find_if(outputs.begin(), outputs.end(), [&](const TensorInfo& t) { return t.name == output_name; });
+  auto out_it = std::find_if(outputs.begin(), outputs.end(),
+                             [&](const TensorInfo& t) { return t.name == output_name; });
   if (out_it == outputs.end()) throw Error("the model has no output named '" + output_name + "'");
   const size_t classes = dataset.numClasses();
   if (out_it->shape.size() != 2)
     throw Error("model output '" + output_name + "' has shape " + shapeToString(out_it->shape) +
                 ", expected [batch, classes] logits");
   if (out_it->shape[1] > 0 && static_cast<size_t>(out_it->shape[1]) != classes)
-    throw Error("model output '" + output_name + "' has " + std::to_string(out_it->shape[1]) + " classes but " +
-                dataset.name() + " has " + std::to_string(classes));
+    throw Error("model output '" + output_name + "' has " + std::to_string(out_it->shape[1]) +
+                " classes but " + dataset.name() + " has " + std::to_string(classes));
 
-  // A fixed batch dimension in the model decides the batch size; a partial last batch then runs one by one only
-  // if that fixed size is 1, so models exported with batch 1 still evaluate every example.
+  // A fixed batch dimension in the model decides the batch size; a partial last batch then runs one by one
+  // only if that fixed size is 1, so models exported with batch 1 still evaluate every example.
   int batch_size = std::max(1, options.batch_size);
   const int64_t model_batch = model_inputs.at(0).shape.empty() ? -1 : model_inputs.at(0).shape[0];
   if (model_batch > 0) batch_size = static_cast<int>(model_batch);
@@ -156,13 +176,15 @@ EvalResult evaluate(Executor& executor, const Dataset& dataset, const EvalOption
     const size_t count = batch.labels.size();
     if (position + count < total) next = std::async(std::launch::async, load, position + count);
     std::vector<int64_t> labels = batch.labels;
-    auto outputs_now = executor.run(bindInputs(model_inputs, std::move(batch), dataset.name()), {output_name});
+    auto outputs_now =
+        executor.run(bindInputs(model_inputs, std::move(batch), dataset.name()), {output_name});
     meter.add(outputs_now.at(0), labels);
     position += count;
     current = meter.result();
     current.total = total;
     current.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    current.examples_per_second = current.seconds > 0 ? static_cast<double>(current.count) / current.seconds : 0;
+    current.examples_per_second =
+        current.seconds > 0 ? static_cast<double>(current.count) / current.seconds : 0;
     if (job) {
       std::ostringstream msg;
       msg.setf(std::ios::fixed);

@@ -12,11 +12,12 @@
 namespace edgetune {
 
 struct EvalOptions {
-  size_t limit = 0;       // 0 = every example
-  int batch_size = 64;    // used when the model's batch dimension is dynamic; a fixed batch dimension wins
-  bool shuffle = false;   // visit a seeded random order (progressive evaluation: the estimate is unbiased early)
+  size_t limit = 0;     // 0 = every example
+  int batch_size = 64;  // used when the model's batch dimension is dynamic; a fixed batch dimension wins
+  bool shuffle =
+      false;  // visit a seeded random order (progressive evaluation: the estimate is unbiased early)
   uint64_t seed = 0;
-  std::string output;     // model output holding the logits; empty = the first output
+  std::string output;  // model output holding the logits; empty = the first output
 };
 
 /// A 95% confidence interval (Wilson score interval for a proportion).
@@ -40,6 +41,9 @@ struct EvalResult {
   double examples_per_second = 0;
 
   nlohmann::json toJson() const;
+  /// Reads toJson()'s output back (a step's recorded result; `total` and the correct counts are not in it);
+  /// throws nlohmann::json's exception for a missing or mistyped field.
+  static EvalResult fromJson(const nlohmann::json& json);
   std::string toText() const;
 };
 
@@ -56,8 +60,9 @@ class AccuracyMeter {
   EvalResult r_;
 };
 
-/// Runs `executor` over `dataset` and measures accuracy. After each batch `on_batch` (if set) receives the running
-/// result. Throws Error if the dataset's features do not fit the model's inputs or the class counts disagree.
+/// Runs `executor` over `dataset` and measures accuracy. After each batch `on_batch` (if set) receives the
+/// running result. Throws Error if the dataset's features do not fit the model's inputs or the class counts
+/// disagree.
 EvalResult evaluate(Executor& executor, const Dataset& dataset, const EvalOptions& options,
                     JobContext* job = nullptr, const std::function<void(const EvalResult&)>& on_batch = {});
 

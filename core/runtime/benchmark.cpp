@@ -216,6 +216,26 @@ nlohmann::json BenchmarkResult::toJson() const {
           {"input_shapes", input_shapes}};
 }
 
+BenchmarkResult BenchmarkResult::fromJson(const nlohmann::json& j) {
+  BenchmarkResult r;
+  j.at("model").get_to(r.model);
+  j.at("threads").get_to(r.threads);
+  j.at("batch_size").get_to(r.batch_size);
+  j.at("runs").get_to(r.runs);
+  j.at("min_ms").get_to(r.min_ms);
+  j.at("median_ms").get_to(r.median_ms);
+  j.at("mean_ms").get_to(r.mean_ms);
+  j.at("p90_ms").get_to(r.p90_ms);
+  j.at("p99_ms").get_to(r.p99_ms);
+  j.at("max_ms").get_to(r.max_ms);
+  j.at("stdev_ms").get_to(r.stdev_ms);
+  j.at("peak_rss_bytes").get_to(r.peak_rss_bytes);
+  j.at("session_rss_bytes").get_to(r.session_rss_bytes);
+  if (j.contains("samples_ms")) j.at("samples_ms").get_to(r.samples_ms);  // a recipe step may leave them out
+  j.at("input_shapes").get_to(r.input_shapes);
+  return r;
+}
+
 std::string BenchmarkResult::toTable() const {
   std::ostringstream out;
   out.setf(std::ios::fixed);

@@ -36,6 +36,9 @@ struct BenchmarkResult {
   std::vector<double> samples_ms;
 
   nlohmann::json toJson() const;
+  /// Reads toJson()'s output back (a step's recorded result; samples_ms may be absent); throws
+  /// nlohmann::json's exception for a missing or mistyped field.
+  static BenchmarkResult fromJson(const nlohmann::json& json);
   std::string toTable() const;
 };
 
