@@ -42,7 +42,9 @@ struct DevicesPanel::PendingSecret {
 };
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 // Runs `fn` on the UI thread and waits for its answer on the worker, polling for cancellation so that a
 // cancelled job never stays blocked on an unanswered dialog.
@@ -67,7 +69,8 @@ std::vector<int> parseThreadList(const QString& text) {
     bool ok = false;
     const int t = item.trimmed().toInt(&ok);
     if (!ok || t < 1)
-      throw Error("threads: '" + item.trimmed().toStdString() + "' is not a positive integer (expected e.g. 1,2,4)");
+      throw Error("threads: '" + item.trimmed().toStdString() +
+                  "' is not a positive integer (expected e.g. 1,2,4)");
     threads.push_back(t);
   }
   if (threads.empty()) throw Error("threads: empty list (expected e.g. 1,2,4)");
@@ -79,11 +82,12 @@ std::string remoteModelName(const QString& label, const std::filesystem::path& m
   std::string name;
   for (const QChar c : label) {
     const char ch = c.toLatin1();
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                    ch == '_' || ch == '-';
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '.' || ch == '_' || ch == '-';
     name += ok ? ch : '_';
   }
-  while (!name.empty() && (name.front() == '-' || name.front() == '.' || name.front() == '_')) name.erase(0, 1);
+  while (!name.empty() && (name.front() == '-' || name.front() == '.' || name.front() == '_'))
+    name.erase(0, 1);
   if (name.size() > 64) name.resize(64);
   if (!deploy::isValidName(name)) name = model.stem().string();
   if (!deploy::isValidName(name)) name = "model";
@@ -182,7 +186,9 @@ void DeviceForm::accept() {
   }
 }
 
-QString DeviceForm::errorText() const { return error_->text(); }
+QString DeviceForm::errorText() const {
+  return error_->text();
+}
 
 // ---------------------------------------------------------------- DevicesPanel
 
@@ -260,8 +266,8 @@ DevicesPanel::DevicesPanel(JobManager* jobs, deploy::SecretStore* secrets, QWidg
 
   host_key_prompt_ = [this](const QString& host, const QString& fingerprint) {
     return QMessageBox::question(this, "New device host key",
-                                 "EdgeTune has not connected to " + host + " before.\n\nIts host key fingerprint is\n" +
-                                     fingerprint +
+                                 "EdgeTune has not connected to " + host +
+                                     " before.\n\nIts host key fingerprint is\n" + fingerprint +
                                      "\n\nCompare it with the device's own (ssh-keygen -lf "
                                      "/etc/ssh/ssh_host_ed25519_key.pub on the device). Trust this key?",
                                  QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
@@ -271,9 +277,9 @@ DevicesPanel::DevicesPanel(JobManager* jobs, deploy::SecretStore* secrets, QWidg
     const QString secret = QInputDialog::getText(this, "Password", prompt, QLineEdit::Password, {}, &ok);
     if (!ok) return std::nullopt;
     if (secrets_ && remember)
-      *remember = QMessageBox::question(this, "Keep the password?",
-                                        "Keep this password in the system keychain for next time?",
-                                        QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+      *remember = QMessageBox::question(
+                      this, "Keep the password?", "Keep this password in the system keychain for next time?",
+                      QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
     return secret;
   };
 
@@ -302,12 +308,24 @@ void DevicesPanel::setDeviceStoreFile(const QString& path) {
   store_ = deploy::DeviceStore(path.toStdString());
   reloadList();
 }
-QString DevicesPanel::deviceStoreFile() const { return q(store_.file().string()); }
-void DevicesPanel::setRunnerDirs(const QStringList& dirs) { runner_dirs_ = dirs; }
-void DevicesPanel::setRemoteRoot(const QString& remote_root) { remote_root_ = remote_root; }
-void DevicesPanel::setConnectTimeoutMs(int timeout_ms) { timeout_ms_ = timeout_ms; }
-void DevicesPanel::setHostKeyPrompt(HostKeyPrompt prompt) { host_key_prompt_ = std::move(prompt); }
-void DevicesPanel::setPasswordPrompt(PasswordPrompt prompt) { password_prompt_ = std::move(prompt); }
+QString DevicesPanel::deviceStoreFile() const {
+  return q(store_.file().string());
+}
+void DevicesPanel::setRunnerDirs(const QStringList& dirs) {
+  runner_dirs_ = dirs;
+}
+void DevicesPanel::setRemoteRoot(const QString& remote_root) {
+  remote_root_ = remote_root;
+}
+void DevicesPanel::setConnectTimeoutMs(int timeout_ms) {
+  timeout_ms_ = timeout_ms;
+}
+void DevicesPanel::setHostKeyPrompt(HostKeyPrompt prompt) {
+  host_key_prompt_ = std::move(prompt);
+}
+void DevicesPanel::setPasswordPrompt(PasswordPrompt prompt) {
+  password_prompt_ = std::move(prompt);
+}
 
 QStringList DevicesPanel::deviceNames() const {
   QStringList names;
@@ -320,7 +338,8 @@ void DevicesPanel::reloadList(const QString& select) {
   list_->clear();
   try {
     for (const Device& d : store_.list()) {
-      auto* item = new QListWidgetItem(q(d.name + "   " + d.user + "@" + d.host + ":" + std::to_string(d.port)));
+      auto* item =
+          new QListWidgetItem(q(d.name + "   " + d.user + "@" + d.host + ":" + std::to_string(d.port)));
       item->setData(Qt::UserRole, q(d.name));
       item->setToolTip(q(d.describe() + ", " + deploy::toString(d.auth)));
       list_->addItem(item);
@@ -354,7 +373,8 @@ bool DevicesPanel::removeDevice(const QString& name) {
       setStatus("no device named '" + name + "'", true);
       return false;
     }
-    if (secrets_ && device->auth == deploy::AuthMethod::Password) secrets_->erase(deploy::passwordSecretKey(*device));
+    if (secrets_ && device->auth == deploy::AuthMethod::Password)
+      secrets_->erase(deploy::passwordSecretKey(*device));
   } catch (const Error& e) {
     setStatus(q(e.what()), true);
   }
@@ -404,7 +424,8 @@ void DevicesPanel::editSelectedWithForm() {
   const Device edited = form.device();
   // A saved password belongs to the old login; ask again after an edit rather than replay it elsewhere.
   try {
-    if (secrets_ && old->auth == deploy::AuthMethod::Password) secrets_->erase(deploy::passwordSecretKey(*old));
+    if (secrets_ && old->auth == deploy::AuthMethod::Password)
+      secrets_->erase(deploy::passwordSecretKey(*old));
   } catch (const Error&) {
     // no keychain: nothing was saved either
   }
@@ -420,13 +441,25 @@ void DevicesPanel::setModel(const QString& onnx_path, const QString& label) {
   updateButtons();
 }
 
-void DevicesPanel::setBenchmarkEnabled(bool on) { bench_->setChecked(on); }
-void DevicesPanel::setBenchmarkThreads(const QString& threads) { threads_->setText(threads); }
-void DevicesPanel::setBenchmarkRuns(int runs) { runs_->setValue(runs); }
-void DevicesPanel::setProfileEnabled(bool on) { profile_->setChecked(on); }
+void DevicesPanel::setBenchmarkEnabled(bool on) {
+  bench_->setChecked(on);
+}
+void DevicesPanel::setBenchmarkThreads(const QString& threads) {
+  threads_->setText(threads);
+}
+void DevicesPanel::setBenchmarkRuns(int runs) {
+  runs_->setValue(runs);
+}
+void DevicesPanel::setProfileEnabled(bool on) {
+  profile_->setChecked(on);
+}
 
-QString DevicesPanel::statusText() const { return status_->text(); }
-QString DevicesPanel::deviceInfoText() const { return info_->toPlainText(); }
+QString DevicesPanel::statusText() const {
+  return status_->text();
+}
+QString DevicesPanel::deviceInfoText() const {
+  return info_->toPlainText();
+}
 
 void DevicesPanel::setStatus(const QString& text, bool error) {
   status_is_error_ = error;
@@ -488,8 +521,9 @@ deploy::ConnectOptions DevicesPanel::connectOptions(JobContext& job, JobHandle& 
   options.confirm_host_key = [self, &job, &handle](const deploy::HostKeyInfo& info) {
     return askOnUi<bool>(job, handle, [self, info] {
       if (!self || !self->host_key_prompt_) return false;
-      return self->host_key_prompt_(q(info.host + ":" + std::to_string(info.port) + " (" + info.key_type + ")"),
-                                    q(info.fingerprint_sha256));
+      return self->host_key_prompt_(
+          q(info.host + ":" + std::to_string(info.port) + " (" + info.key_type + ")"),
+          q(info.fingerprint_sha256));
     });
   };
   options.ask_secret = [self, &job, &handle, device, pending](const std::string& prompt) {
@@ -508,18 +542,19 @@ void DevicesPanel::watch(JobHandle* handle, const QString& device, bool deployin
     progress_->setValue(static_cast<int>(fraction * 1000));
     if (!message.isEmpty()) setStatus(message, false);
   });
-  connect(handle, &JobHandle::finished, this, [this, device, deploying](JobHandle::State state, const QString& error) {
-    running_ = nullptr;
-    updateButtons();
-    const bool ok = state == JobHandle::State::Succeeded;
-    if (state == JobHandle::State::Failed) setStatus(device + ": " + error, true);
-    if (state == JobHandle::State::Cancelled) setStatus(device + ": cancelled", true);
-    if (ok) progress_->setValue(1000);
-    if (deploying)
-      emit deployFinished(device, ok, ok ? statusText() : error);
-    else
-      emit connectionTested(device, ok);
-  });
+  connect(handle, &JobHandle::finished, this,
+          [this, device, deploying](JobHandle::State state, const QString& error) {
+            running_ = nullptr;
+            updateButtons();
+            const bool ok = state == JobHandle::State::Succeeded;
+            if (state == JobHandle::State::Failed) setStatus(device + ": " + error, true);
+            if (state == JobHandle::State::Cancelled) setStatus(device + ": cancelled", true);
+            if (ok) progress_->setValue(1000);
+            if (deploying)
+              emit deployFinished(device, ok, ok ? statusText() : error);
+            else
+              emit connectionTested(device, ok);
+          });
   updateButtons();
 }
 
@@ -531,21 +566,23 @@ JobHandle* DevicesPanel::testConnection() {
   auto pending = std::make_shared<PendingSecret>();
   QPointer<DevicesPanel> self(this);
   setStatus("connecting to " + q(device->describe()) + "…", false);
-  auto* handle = jobs_->start("Test connection: " + q(device->name), [=, this](JobContext& job, JobHandle& h) {
-    job.report(0.05, "connecting to " + device->describe());
-    auto session = deploy::SshSession::connect(*device, connectOptions(job, h, *device, pending));
-    job.report(0.5, "asking " + device->name + " what it is");
-    const deploy::DeviceInfo info = deploy::probeDevice(*session, remote_root);
-    const std::string fingerprint = session->hostKeyFingerprint();
-    h.postToUi([self, device, info, fingerprint, pending] {
-      if (!self) return;
-      self->keepPendingSecret(*device, *pending);
-      self->last_info_ = info;
-      self->info_->setPlainText(q("Connected to " + device->describe() + "\nHost key " + fingerprint + "\n" +
-                                  info.toText()));
-      self->setStatus(q("connected to " + device->describe() + ": " + info.os_name + ", " + info.arch), false);
-    });
-  });
+  auto* handle =
+      jobs_->start("Test connection: " + q(device->name), [=, this](JobContext& job, JobHandle& h) {
+        job.report(0.05, "connecting to " + device->describe());
+        auto session = deploy::SshSession::connect(*device, connectOptions(job, h, *device, pending));
+        job.report(0.5, "asking " + device->name + " what it is");
+        const deploy::DeviceInfo info = deploy::probeDevice(*session, remote_root);
+        const std::string fingerprint = session->hostKeyFingerprint();
+        h.postToUi([self, device, info, fingerprint, pending] {
+          if (!self) return;
+          self->keepPendingSecret(*device, *pending);
+          self->last_info_ = info;
+          self->info_->setPlainText(
+              q("Connected to " + device->describe() + "\nHost key " + fingerprint + "\n" + info.toText()));
+          self->setStatus(q("connected to " + device->describe() + ": " + info.os_name + ", " + info.arch),
+                          false);
+        });
+      });
   watch(handle, q(device->name), false);
   return handle;
 }
@@ -587,8 +624,8 @@ JobHandle* DevicesPanel::deploySelected() {
     const double upload_end = bench ? 0.6 : 1.0;
     const auto upload = job.child(0.02, upload_end);
     const deploy::DeployResult deployed = deploy::deployModel(*session, model, options, upload.get());
-    std::string done = "deployed " + std::to_string(deployed.files.size()) + " file(s) to " + device->name + ":" +
-                       deployed.remote_dir;
+    std::string done = "deployed " + std::to_string(deployed.files.size()) + " file(s) to " + device->name +
+                       ":" + deployed.remote_dir;
     if (!bench) {
       h.postToUi([self, done] {
         if (self) self->setStatus(q(done), false);
@@ -601,8 +638,8 @@ JobHandle* DevicesPanel::deploySelected() {
     const std::string runner = deploy::ensureRunner(*session, runners, options, runner_job.get());
     job.throwIfCancelled();
     job.report(0.8, "benchmarking on " + device->name);
-    deploy::DeviceBenchmark result =
-        deploy::runRemoteBenchmark(*session, runner, deploy::remoteJoin(deployed.remote_dir, model.filename().string()), bo);
+    deploy::DeviceBenchmark result = deploy::runRemoteBenchmark(
+        *session, runner, deploy::remoteJoin(deployed.remote_dir, model.filename().string()), bo);
     result.device = device->name;
     h.postToUi([self, result, done] {
       if (!self) return;
@@ -625,7 +662,8 @@ void DevicesPanel::showBenchmark(const deploy::DeviceBenchmark& bench) {
     bench_table_->setItem(r, 2, cell(QString::number(l.p90_ms, 'f', 3)));
     bench_table_->setItem(r, 3, cell(QString::number(l.p99_ms, 'f', 3)));
     bench_table_->setItem(r, 4, cell(QString::number(l.min_ms, 'f', 3)));
-    bench_table_->setItem(r, 5, cell(QString::number(static_cast<double>(l.peak_rss_bytes) / (1024.0 * 1024.0), 'f', 1)));
+    bench_table_->setItem(
+        r, 5, cell(QString::number(static_cast<double>(l.peak_rss_bytes) / (1024.0 * 1024.0), 'f', 1)));
   }
   bench_table_->setToolTip(q(bench.device + " (" + bench.arch + ", " + std::to_string(bench.cpu_cores) +
                              " cores, ONNX Runtime " + bench.onnxruntime_version + ")"));
@@ -639,9 +677,12 @@ void DevicesPanel::showBenchmark(const deploy::DeviceBenchmark& bench) {
     profile_table_->setItem(r, 0, cell(q(n.name)));
     profile_table_->setItem(r, 1, cell(q(n.op)));
     profile_table_->setItem(r, 2, cell(QString::number(n.mean_us, 'f', 1)));
-    profile_table_->setItem(
-        r, 3, cell(total_us > 0 ? QString::number(100.0 * static_cast<double>(n.total_us) / static_cast<double>(total_us), 'f', 1) + " %"
-                                : QString()));
+    profile_table_->setItem(r, 3,
+                            cell(total_us > 0 ? QString::number(100.0 * static_cast<double>(n.total_us) /
+                                                                    static_cast<double>(total_us),
+                                                                'f', 1) +
+                                                    " %"
+                                              : QString()));
   }
 }
 
