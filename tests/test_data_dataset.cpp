@@ -1,5 +1,5 @@
-// Dataset plumbing: seeded splits (deterministic, disjoint, complete, pinned), batches, binding features to model
-// inputs (checked against real ONNX Runtime runs), subsets and dataset spec errors.
+// Dataset plumbing: seeded splits (deterministic, disjoint, complete, pinned), batches, binding features to
+// model inputs (checked against real ONNX Runtime runs), subsets and dataset spec errors.
 #include <QtTest>
 
 #include <functional>
@@ -17,8 +17,6 @@ using edgetune::test::errorOf;
 namespace fs = std::filesystem;
 
 namespace {
-
-
 
 // One-node ONNX model: `op`(inputs...) -> y, with the given input infos.
 Model oneNodeModel(const std::string& op, const std::vector<TensorInfo>& inputs, int output_type,
@@ -38,7 +36,10 @@ Model oneNodeModel(const std::string& op, const std::vector<TensorInfo>& inputs,
     tt->set_elem_type(static_cast<int>(in.type));
     for (auto d : in.shape) {
       auto* dim = tt->mutable_shape()->add_dim();
-      if (d < 0) dim->set_dim_param("N"); else dim->set_dim_value(d);
+      if (d < 0)
+        dim->set_dim_param("N");
+      else
+        dim->set_dim_value(d);
     }
     node->add_input(in.name);
   }
@@ -59,7 +60,10 @@ Model oneNodeModel(const std::string& op, const std::vector<TensorInfo>& inputs,
   out_type->set_elem_type(output_type);
   for (auto d : output_shape) {
     auto* dim = out_type->mutable_shape()->add_dim();
-    if (d < 0) dim->set_dim_param("N"); else dim->set_dim_value(d);
+    if (d < 0)
+      dim->set_dim_param("N");
+    else
+      dim->set_dim_value(d);
   }
   return Model::fromProto(m, "one-node");
 }
@@ -70,8 +74,8 @@ std::shared_ptr<const WordPieceTokenizer> tinyTokenizer() {
 }
 
 std::shared_ptr<const Dataset> tinyTextDataset(int64_t seq_len) {
-  return makeTextDataset("tiny reviews", {"good movie", "very very bad movie", "bad", "unknown good"}, {1, 0, 0, 1},
-                         {"neg", "pos"}, TextOptions{tinyTokenizer(), seq_len});
+  return makeTextDataset("tiny reviews", {"good movie", "very very bad movie", "bad", "unknown good"},
+                         {1, 0, 0, 1}, {"neg", "pos"}, TextOptions{tinyTokenizer(), seq_len});
 }
 
 }  // namespace
@@ -100,10 +104,11 @@ class TestDataDataset : public QObject {
     QCOMPARE(a.validation, b.validation);
     QCOMPARE(a.test, b.test);
     QCOMPARE(a.test.size(), static_cast<size_t>(std::llround(n * test)));
-    QCOMPARE(a.validation.size(), std::min(count - a.test.size(), static_cast<size_t>(std::llround(n * val))));
+    QCOMPARE(a.validation.size(),
+             std::min(count - a.test.size(), static_cast<size_t>(std::llround(n * val))));
     std::set<size_t> all;
     for (const auto* list : {&a.train, &a.validation, &a.test}) all.insert(list->begin(), list->end());
-    QCOMPARE(all.size(), count);  // disjoint (no repeats) ...
+    QCOMPARE(all.size(), count);                    // disjoint (no repeats) ...
     if (n > 0) QCOMPARE(*all.rbegin(), count - 1);  // ... and complete
   }
 
@@ -133,10 +138,13 @@ class TestDataDataset : public QObject {
     QCOMPARE(batch.features[0].name, std::string("input_ids"));
     QCOMPARE(batch.features[0].tensor.shape(), (std::vector<int64_t>{2, 6}));
     auto ids = batch.features[0].tensor.values<int64_t>();
-    // "unknown good" -> [CLS] [UNK] good [SEP] [PAD] [PAD]; "very very bad movie" -> [CLS] very very bad movie [SEP]
-    QCOMPARE(std::vector<int64_t>(ids.begin(), ids.end()), (std::vector<int64_t>{2, 1, 5, 3, 0, 0, 2, 8, 8, 6, 7, 3}));
+    // "unknown good" -> [CLS] [UNK] good [SEP] [PAD] [PAD]; "very very bad movie" -> [CLS] very very bad
+    // movie [SEP]
+    QCOMPARE(std::vector<int64_t>(ids.begin(), ids.end()),
+             (std::vector<int64_t>{2, 1, 5, 3, 0, 0, 2, 8, 8, 6, 7, 3}));
     auto mask = batch.features[1].tensor.values<int64_t>();
-    QCOMPARE(std::vector<int64_t>(mask.begin(), mask.end()), (std::vector<int64_t>{1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1}));
+    QCOMPARE(std::vector<int64_t>(mask.begin(), mask.end()),
+             (std::vector<int64_t>{1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1}));
     const std::vector<size_t> out_of_range = {0, 4};
     QVERIFY_THROWS_EXCEPTION(Error, makeBatch(*data, out_of_range));
     QVERIFY_THROWS_EXCEPTION(Error, makeBatch(*data, std::span<const size_t>()));
@@ -146,7 +154,8 @@ class TestDataDataset : public QObject {
     auto data = openDataset("fashion-mnist?limit=5");
     QCOMPARE(data->size(), size_t{5});
     // The model input's name differs from "image": single feature -> single input.
-    Model model = oneNodeModel("ReduceMean", {{"pixels", DataType::Float32, {-1, 1, 28, 28}}}, 1, {-1}, {1, 2, 3});
+    Model model =
+        oneNodeModel("ReduceMean", {{"pixels", DataType::Float32, {-1, 1, 28, 28}}}, 1, {-1}, {1, 2, 3});
     auto executor = makeOrtExecutor(model);
     checkInputsFit(executor->inputs(), data->features(), data->name());
     const std::vector<size_t> indices = {0, 1, 2, 3, 4};
@@ -170,8 +179,9 @@ class TestDataDataset : public QObject {
   void bindsTextByNameAndRunsInOrt() {
     auto data = tinyTextDataset(6);
     // Inputs in another order than the features, and no token_type_ids: bound by name.
-    Model model = oneNodeModel("Mul", {{"attention_mask", DataType::Int64, {-1, 6}}, {"input_ids", DataType::Int64, {-1, -1}}},
-                               7, {-1, 6});
+    Model model = oneNodeModel(
+        "Mul", {{"attention_mask", DataType::Int64, {-1, 6}}, {"input_ids", DataType::Int64, {-1, -1}}}, 7,
+        {-1, 6});
     auto executor = makeOrtExecutor(model);
     checkInputsFit(executor->inputs(), data->features(), data->name());
     const std::vector<size_t> indices = {0, 2};
@@ -180,7 +190,8 @@ class TestDataDataset : public QObject {
     QCOMPARE(bound[1].name, std::string("input_ids"));
     const std::vector<Tensor> outputs = executor->run(bound);
     auto y = outputs[0].values<int64_t>();
-    QCOMPARE(std::vector<int64_t>(y.begin(), y.end()), (std::vector<int64_t>{2, 5, 7, 3, 0, 0, 2, 6, 3, 0, 0, 0}));
+    QCOMPARE(std::vector<int64_t>(y.begin(), y.end()),
+             (std::vector<int64_t>{2, 5, 7, 3, 0, 0, 2, 6, 3, 0, 0, 0}));
   }
 
   void bindingMismatches_data() {
@@ -189,7 +200,8 @@ class TestDataDataset : public QObject {
     QTest::newRow("type") << "type" << QStringList{"'pixels'", "'image'", "int64", "float32"};
     QTest::newRow("dimension") << "dimension" << QStringList{"'pixels'", "'image'", "dimension 2 is 32"};
     QTest::newRow("rank") << "rank" << QStringList{"'pixels'", "rank 2"};
-    QTest::newRow("fixed batch") << "fixed batch" << QStringList{"'pixels'", "fixed batch of 1", "2 examples"};
+    QTest::newRow("fixed batch") << "fixed batch"
+                                 << QStringList{"'pixels'", "fixed batch of 1", "2 examples"};
     QTest::newRow("count") << "count" << QStringList{"pixels, mask", "image", "2 model inputs"};
   }
   void bindingMismatches() {
@@ -204,7 +216,8 @@ class TestDataDataset : public QObject {
     if (which == "fixed batch") inputs[0].shape = {1, 1, 28, 28};
     if (which == "count") inputs.push_back({"mask", DataType::Float32, {-1, 1}});
     const std::vector<size_t> indices = {0, 1};
-    const std::string bind_msg = errorOf([&] { bindInputs(inputs, makeBatch(*data, indices), data->name()); });
+    const std::string bind_msg =
+        errorOf([&] { bindInputs(inputs, makeBatch(*data, indices), data->name()); });
     QVERIFY2(!bind_msg.empty(), "a mismatched binding was accepted");
     for (const QString& part : expected) QVERIFY2(contains(bind_msg, part.toStdString()), bind_msg.c_str());
     QVERIFY2(contains(bind_msg, data->name()), bind_msg.c_str());
@@ -268,29 +281,52 @@ class TestDataDataset : public QObject {
   void badSpecs_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("empty") << "" << "empty spec";
-    QTest::newRow("no format") << "/usr/share/datasets/fashion-mnist" << "no FORMAT";
-    QTest::newRow("unknown format") << "mnist:/data" << "unknown format 'mnist'";
-    QTest::newRow("missing path") << "idx:" << "missing PATH";
-    QTest::newRow("missing path with keys") << "idx:?split=test" << "missing PATH";
-    QTest::newRow("path does not exist") << "idx:/no/such/place?split=test" << "/no/such/place does not exist";
-    QTest::newRow("unknown key") << "fashion-mnist?colour=red" << "unknown key 'colour'";
-    QTest::newRow("key for another format") << "fashion-mnist?vocab=v.txt" << "unknown key 'vocab'";
-    QTest::newRow("not key=value") << "fashion-mnist?limit" << "'limit' is not key=value";
-    QTest::newRow("repeated key") << "fashion-mnist?limit=1&limit=2" << "given twice";
-    QTest::newRow("bad integer") << "fashion-mnist?limit=ten" << "limit=ten is not an integer";
-    QTest::newRow("zero limit") << "fashion-mnist?limit=0" << "must be at least 1";
-    QTest::newRow("bad subset") << "fashion-mnist?subset=dev" << "subset=dev";
-    QTest::newRow("seed without subset") << "fashion-mnist?seed=3" << "only together with subset";
-    QTest::newRow("bad fraction") << "fashion-mnist?subset=val&val=1.5" << "val=1.5";
-    QTest::newRow("fractions over 1") << "fashion-mnist?subset=val&val=0.6&test=0.6" << "exceed 1";
-    QTest::newRow("split twice") << "fashion-mnist:train?split=test" << "already chooses";
-    QTest::newRow("no split") << "idx:/usr/share/datasets/fashion-mnist" << "split=train";
-    QTest::newRow("bad split") << "idx:/usr/share/datasets/fashion-mnist?split=val" << "split=val";
-    QTest::newRow("bad mean") << "fashion-mnist?mean=0.5,x" << "mean=0.5,x";
-    QTest::newRow("bad classes") << "fashion-mnist?classes=emnist" << "classes=emnist";
-    QTest::newRow("zero std") << "fashion-mnist?std=0" << "std";
-    QTest::newRow("text without vocab") << "spamassassin:/usr/share" << "vocab=PATH is required";
+    QTest::newRow("empty") << ""
+                           << "empty spec";
+    QTest::newRow("no format") << "/usr/share/datasets/fashion-mnist"
+                               << "no FORMAT";
+    QTest::newRow("unknown format") << "mnist:/data"
+                                    << "unknown format 'mnist'";
+    QTest::newRow("missing path") << "idx:"
+                                  << "missing PATH";
+    QTest::newRow("missing path with keys") << "idx:?split=test"
+                                            << "missing PATH";
+    QTest::newRow("path does not exist") << "idx:/no/such/place?split=test"
+                                         << "/no/such/place does not exist";
+    QTest::newRow("unknown key") << "fashion-mnist?colour=red"
+                                 << "unknown key 'colour'";
+    QTest::newRow("key for another format") << "fashion-mnist?vocab=v.txt"
+                                            << "unknown key 'vocab'";
+    QTest::newRow("not key=value") << "fashion-mnist?limit"
+                                   << "'limit' is not key=value";
+    QTest::newRow("repeated key") << "fashion-mnist?limit=1&limit=2"
+                                  << "given twice";
+    QTest::newRow("bad integer") << "fashion-mnist?limit=ten"
+                                 << "limit=ten is not an integer";
+    QTest::newRow("zero limit") << "fashion-mnist?limit=0"
+                                << "must be at least 1";
+    QTest::newRow("bad subset") << "fashion-mnist?subset=dev"
+                                << "subset=dev";
+    QTest::newRow("seed without subset") << "fashion-mnist?seed=3"
+                                         << "only together with subset";
+    QTest::newRow("bad fraction") << "fashion-mnist?subset=val&val=1.5"
+                                  << "val=1.5";
+    QTest::newRow("fractions over 1") << "fashion-mnist?subset=val&val=0.6&test=0.6"
+                                      << "exceed 1";
+    QTest::newRow("split twice") << "fashion-mnist:train?split=test"
+                                 << "already chooses";
+    QTest::newRow("no split") << "idx:/usr/share/datasets/fashion-mnist"
+                              << "split=train";
+    QTest::newRow("bad split") << "idx:/usr/share/datasets/fashion-mnist?split=val"
+                               << "split=val";
+    QTest::newRow("bad mean") << "fashion-mnist?mean=0.5,x"
+                              << "mean=0.5,x";
+    QTest::newRow("bad classes") << "fashion-mnist?classes=emnist"
+                                 << "classes=emnist";
+    QTest::newRow("zero std") << "fashion-mnist?std=0"
+                              << "std";
+    QTest::newRow("text without vocab") << "spamassassin:/usr/share"
+                                        << "vocab=PATH is required";
   }
   void badSpecs() {
     QFETCH(QString, spec);

@@ -1,6 +1,6 @@
-// Dataset readers: tiny IDX (raw and gzip), CIFAR-10, image-folder, aclImdb, SpamAssassin, CSV and JSONL files are
-// written to a temporary folder and read back exactly through openDataset(); corrupt inputs fail with the file named;
-// the real Fashion-MNIST and SpamAssassin corpora load with their known counts.
+// Dataset readers: tiny IDX (raw and gzip), CIFAR-10, image-folder, aclImdb, SpamAssassin, CSV and JSONL
+// files are written to a temporary folder and read back exactly through openDataset(); corrupt inputs fail
+// with the file named; the real Fashion-MNIST and SpamAssassin corpora load with their known counts.
 #include <QtTest>
 
 #include <zlib.h>
@@ -24,8 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
-
 void writeBytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
@@ -38,14 +36,17 @@ void writeGz(const fs::path& path, const std::string& bytes) {
 }
 
 std::string bigEndian(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
 }
 
 std::string idxImages(uint32_t n, uint32_t h, uint32_t w, const std::vector<uint8_t>& pixels) {
-  return bigEndian(0x803) + bigEndian(n) + bigEndian(h) + bigEndian(w) + std::string(pixels.begin(), pixels.end());
+  return bigEndian(0x803) + bigEndian(n) + bigEndian(h) + bigEndian(w) +
+         std::string(pixels.begin(), pixels.end());
 }
 std::string idxLabels(const std::vector<uint8_t>& labels) {
-  return bigEndian(0x801) + bigEndian(static_cast<uint32_t>(labels.size())) + std::string(labels.begin(), labels.end());
+  return bigEndian(0x801) + bigEndian(static_cast<uint32_t>(labels.size())) +
+         std::string(labels.begin(), labels.end());
 }
 
 // 3 images of 2 x 3 pixels: pixel value = 40 * image + 7 * position.
@@ -66,7 +67,8 @@ std::vector<int64_t> ints(const Tensor& t) {
   return {v.begin(), v.end()};
 }
 
-// A vocabulary that encodes any ASCII text: specials, every printable character as "c" and "##c", and `words`.
+// A vocabulary that encodes any ASCII text: specials, every printable character as "c" and "##c", and
+// `words`.
 fs::path writeAsciiVocab(const fs::path& dir, const std::vector<std::string>& words = {}) {
   std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   for (char c = 33; c < 127; ++c) {
@@ -84,9 +86,11 @@ std::vector<int64_t> expectedIds(const fs::path& vocab, const std::string& text,
   return WordPieceTokenizer::fromFile(vocab).encode(text, seq_len).input_ids;
 }
 
-void writeJsonMail(const fs::path& dir, const std::string& id, const std::string& group, const std::string& text) {
+void writeJsonMail(const fs::path& dir, const std::string& id, const std::string& group,
+                   const std::string& text) {
   fs::create_directories(dir);
-  nlohmann::json j = {{"id", id}, {"group", group}, {"checksum", {{"type", "MD5"}, {"value", "0"}}}, {"text", text}};
+  nlohmann::json j = {
+      {"id", id}, {"group", group}, {"checksum", {{"type", "MD5"}, {"value", "0"}}}, {"text", text}};
   writeBytes(dir / (id + ".0.json"), j.dump());
 }
 
@@ -111,7 +115,8 @@ class TestDataReaders : public QObject {
     auto write = gzipped ? writeGz : writeBytes;
     write(dir / ("train-images-idx3-ubyte" + ext), idxImages(3, 2, 3, miniPixels()));
     write(dir / ("train-labels-idx1-ubyte" + ext), idxLabels(kMiniLabels));
-    const std::string path = by_folder ? dir.path().string() : (dir / ("train-images-idx3-ubyte" + ext)).string();
+    const std::string path =
+        by_folder ? dir.path().string() : (dir / ("train-images-idx3-ubyte" + ext)).string();
     const std::string split = by_folder ? "split=train&" : "";
     auto data = openDataset("idx:" + path + "?" + split + "mean=0&std=1");
     QCOMPARE(data->size(), size_t{3});
@@ -146,16 +151,23 @@ class TestDataReaders : public QObject {
     const auto qb = [](const std::string& s) { return QByteArray(s.data(), static_cast<int>(s.size())); };
     const std::string images = idxImages(3, 2, 3, miniPixels());
     const std::string labels = idxLabels(kMiniLabels);
-    QTest::newRow("truncated images") << qb(images.substr(0, images.size() - 1)) << qb(labels) << false << "images"
-                                      << "truncated";
-    QTest::newRow("trailing bytes") << qb(images + "x") << qb(labels) << false << "images" << "unexpected bytes";
-    QTest::newRow("labels as images") << qb(labels) << qb(labels) << false << "images" << "dimensions";
-    QTest::newRow("not idx") << qb("hello, not an IDX file at all") << qb(labels) << false << "images" << "not an IDX";
-    QTest::newRow("empty") << QByteArray() << qb(labels) << false << "images" << "not an IDX";
-    QTest::newRow("count mismatch") << qb(images) << qb(idxLabels({1, 2})) << false << "labels" << "2 labels";
+    QTest::newRow("truncated images")
+        << qb(images.substr(0, images.size() - 1)) << qb(labels) << false << "images"
+        << "truncated";
+    QTest::newRow("trailing bytes") << qb(images + "x") << qb(labels) << false << "images"
+                                    << "unexpected bytes";
+    QTest::newRow("labels as images") << qb(labels) << qb(labels) << false << "images"
+                                      << "dimensions";
+    QTest::newRow("not idx") << qb("hello, not an IDX file at all") << qb(labels) << false << "images"
+                             << "not an IDX";
+    QTest::newRow("empty") << QByteArray() << qb(labels) << false << "images"
+                           << "not an IDX";
+    QTest::newRow("count mismatch") << qb(images) << qb(idxLabels({1, 2})) << false << "labels"
+                                    << "2 labels";
     QTest::newRow("label out of range") << qb(images) << qb(idxLabels({1, 10, 2})) << false << "labels"
                                         << "label 10 of example 1";
-    QTest::newRow("truncated gzip") << qb(images) << qb(labels) << true << "images" << "truncated";
+    QTest::newRow("truncated gzip") << qb(images) << qb(labels) << true << "images"
+                                    << "truncated";
   }
   void idxRejectsBadFiles() {
     QFETCH(QByteArray, images);
@@ -276,8 +288,10 @@ class TestDataReaders : public QObject {
     // Grayscale, default (ImageNet grey) normalization.
     auto gray = openDataset("imagefolder:" + root.string() + "?size=2&channels=1");
     QCOMPARE(gray->features()[0].shape, (std::vector<int64_t>{1, 2, 2}));
-    const float expected_gray = static_cast<float>(cv::imread((root / "dog" / "b.png").string(), cv::IMREAD_GRAYSCALE).at<uint8_t>(0, 0));
-    QVERIFY(std::abs(floats(gray->get(1).features[0])[3] - (expected_gray / 255.0f - 0.449f) / 0.226f) < 1e-5f);
+    const float expected_gray = static_cast<float>(
+        cv::imread((root / "dog" / "b.png").string(), cv::IMREAD_GRAYSCALE).at<uint8_t>(0, 0));
+    QVERIFY(std::abs(floats(gray->get(1).features[0])[3] - (expected_gray / 255.0f - 0.449f) / 0.226f) <
+            1e-5f);
 
     // A corrupt image fails when read, naming the file; an empty class folder fails at open.
     writeBytes(root / "dog" / "c.png", "this is not a PNG");
@@ -310,7 +324,8 @@ class TestDataReaders : public QObject {
     }
     fs::create_directories(dir / "test/neg");
     writeBytes(dir / "test/neg/5_3.txt", "meh");
-    auto train = openDataset("imdb:" + dir.path().string() + "?split=train&vocab=" + vocab.string() + "&seq_len=8");
+    auto train =
+        openDataset("imdb:" + dir.path().string() + "?split=train&vocab=" + vocab.string() + "&seq_len=8");
     QCOMPARE(train->size(), size_t{3});
     QCOMPARE(train->classNames(), (std::vector<std::string>{"neg", "pos"}));
     QCOMPARE(train->features().size(), size_t{3});
@@ -332,11 +347,14 @@ class TestDataReaders : public QObject {
     QCOMPARE(test->get(1).label, int64_t{1});
     QCOMPARE(ints(test->get(1).features[1]), (std::vector<int64_t>{1, 1, 1, 1}));  // truncated
 
-    std::string msg = errorOf([&] { openDataset("imdb:" + dir.path().string() + "?vocab=" + vocab.string()); });
+    std::string msg =
+        errorOf([&] { openDataset("imdb:" + dir.path().string() + "?vocab=" + vocab.string()); });
     QVERIFY2(contains(msg, "split="), msg.c_str());
     msg = errorOf([&] { openDataset("imdb:" + dir.path().string() + "?split=train"); });
     QVERIFY2(contains(msg, "vocab="), msg.c_str());
-    msg = errorOf([&] { openDataset("imdb:" + dir.path().string() + "?split=train&vocab=" + (dir / "nov.txt").string()); });
+    msg = errorOf([&] {
+      openDataset("imdb:" + dir.path().string() + "?split=train&vocab=" + (dir / "nov.txt").string());
+    });
     QVERIFY2(contains(msg, (dir / "nov.txt").string()), msg.c_str());
   }
 
@@ -348,7 +366,8 @@ class TestDataReaders : public QObject {
     writeJsonMail(dir / "data/hard-ham-1", "00001", "hard-ham-1", "newsletter");
     writeJsonMail(dir / "data/spam-2", "00001", "spam-2", "FREE MONEY!!!");
     writeBytes(dir / "data/spam-2/00001.0.txt", "raw copy, ignored");
-    auto data = openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string() + "&seq_len=6");
+    auto data =
+        openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string() + "&seq_len=6");
     QCOMPARE(data->size(), size_t{4});
     QCOMPARE(data->classNames(), (std::vector<std::string>{"ham", "spam"}));
     const std::vector<std::string> texts = {"Meeting at noon", "Re: meeting", "newsletter", "FREE MONEY!!!"};
@@ -367,7 +386,9 @@ class TestDataReaders : public QObject {
     auto val = openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string() +
                            "&subset=val&val=0.5&test=0&seed=3");
     QCOMPARE(val->size(), size_t{2});
-    std::string msg = errorOf([&] { openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string() + "&split=test"); });
+    std::string msg = errorOf([&] {
+      openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string() + "&split=test");
+    });
     QVERIFY2(contains(msg, "split="), msg.c_str());
 
     writeBytes(dir / "data/spam-2/00002.0.json", "{\"id\": \"00002\", \"text\": ");
@@ -376,7 +397,8 @@ class TestDataReaders : public QObject {
     writeBytes(dir / "data/spam-2/00002.0.json", "{\"id\": \"00002\", \"body\": \"x\"}");
     msg = errorOf([&] { openDataset("spamassassin:" + dir.path().string() + "?vocab=" + vocab.string()); });
     QVERIFY2(contains(msg, "00002.0.json") && contains(msg, "text"), msg.c_str());
-    msg = errorOf([&] { openDataset("spamassassin:" + (dir / "data/spam-2").string() + "?vocab=" + vocab.string()); });
+    msg = errorOf(
+        [&] { openDataset("spamassassin:" + (dir / "data/spam-2").string() + "?vocab=" + vocab.string()); });
     QVERIFY2(contains(msg, "no SpamAssassin groups"), msg.c_str());
   }
 
@@ -404,7 +426,8 @@ class TestDataReaders : public QObject {
     const std::string base = "spamassassin:" + dir.path().string();
     QCOMPARE(readTextCorpus(base + "?mail=body").texts,
              (std::vector<std::string>{"Subject: lunch\n\nSee you", "FREE MONEY!!!"}));
-    QCOMPARE(readTextCorpus(base).texts, (std::vector<std::string>{"Received: x\nSubject: lunch\n\nSee you", "FREE MONEY!!!"}));
+    QCOMPARE(readTextCorpus(base).texts,
+             (std::vector<std::string>{"Received: x\nSubject: lunch\n\nSee you", "FREE MONEY!!!"}));
     const std::string msg = errorOf([&] { readTextCorpus(base + "?mail=headers"); });
     QVERIFY2(contains(msg, "mail=headers") && contains(msg, "raw, body"), msg.c_str());
   }
@@ -434,9 +457,12 @@ class TestDataReaders : public QObject {
     QCOMPARE(ints_data->get(1).label, int64_t{3});
 
     writeBytes(dir / "ragged.csv", "text,label\nfine,1\nextra,1,2\n");
-    std::string msg = errorOf([&] { openDataset("csv:" + (dir / "ragged.csv").string() + "?vocab=" + vocab.string()); });
+    std::string msg =
+        errorOf([&] { openDataset("csv:" + (dir / "ragged.csv").string() + "?vocab=" + vocab.string()); });
     QVERIFY2(contains(msg, (dir / "ragged.csv").string() + ":3") && contains(msg, "3 fields"), msg.c_str());
-    msg = errorOf([&] { openDataset("csv:" + (dir / "ints.csv").string() + "?vocab=" + vocab.string() + "&text=body"); });
+    msg = errorOf([&] {
+      openDataset("csv:" + (dir / "ints.csv").string() + "?vocab=" + vocab.string() + "&text=body");
+    });
     QVERIFY2(contains(msg, "ints.csv") && contains(msg, "\"body\""), msg.c_str());
     writeBytes(dir / "open.csv", "text,label\n\"never closed,1\n");
     msg = errorOf([&] { openDataset("csv:" + (dir / "open.csv").string() + "?vocab=" + vocab.string()); });
@@ -453,18 +479,21 @@ class TestDataReaders : public QObject {
                "{\"text\": \"first \\u00e9t\\u00e9\", \"label\": 1}\n"
                "\n"
                "{\"text\": \"second\", \"label\": 0, \"extra\": true}\n");
-    auto data = openDataset("jsonl:" + (dir / "a.jsonl").string() + "?vocab=" + vocab.string() + "&seq_len=16");
+    auto data =
+        openDataset("jsonl:" + (dir / "a.jsonl").string() + "?vocab=" + vocab.string() + "&seq_len=16");
     QCOMPARE(data->size(), size_t{2});
     QCOMPARE(data->classNames(), (std::vector<std::string>{"0", "1"}));
     QCOMPARE(data->get(0).label, int64_t{1});
     QCOMPARE(ints(data->get(0).features[0]), expectedIds(vocab, "first \xC3\xA9t\xC3\xA9", 16));
     writeBytes(dir / "b.jsonl", "{\"body\": \"x\", \"y\": \"spam\"}\n{\"body\": \"y\", \"y\": \"ham\"}\n");
-    auto named = openDataset("jsonl:" + (dir / "b.jsonl").string() + "?vocab=" + vocab.string() + "&text=body&label=y");
+    auto named = openDataset("jsonl:" + (dir / "b.jsonl").string() + "?vocab=" + vocab.string() +
+                             "&text=body&label=y");
     QCOMPARE(named->classNames(), (std::vector<std::string>{"ham", "spam"}));
     QCOMPARE(named->get(0).label, int64_t{1});
 
     writeBytes(dir / "c.jsonl", "{\"text\": \"ok\", \"label\": 1}\n{\"text\": \"broken\", \n");
-    std::string msg = errorOf([&] { openDataset("jsonl:" + (dir / "c.jsonl").string() + "?vocab=" + vocab.string()); });
+    std::string msg =
+        errorOf([&] { openDataset("jsonl:" + (dir / "c.jsonl").string() + "?vocab=" + vocab.string()); });
     QVERIFY2(contains(msg, (dir / "c.jsonl").string() + ":2") && contains(msg, "JSON"), msg.c_str());
     writeBytes(dir / "d.jsonl", "{\"text\": \"ok\", \"label\": 1.5}\n");
     msg = errorOf([&] { openDataset("jsonl:" + (dir / "d.jsonl").string() + "?vocab=" + vocab.string()); });
@@ -501,14 +530,17 @@ class TestDataReaders : public QObject {
 
   void realSpamAssassin() {
     const fs::path corpus = fs::path(EDGETUNE_SOURCE_DIR) / "third_party/datasets/spam-assassin";
-    if (!fs::is_directory(corpus / "data")) QSKIP("SpamAssassin corpus not installed (installer/install-deps.sh)");
+    if (!fs::is_directory(corpus / "data"))
+      QSKIP("SpamAssassin corpus not installed (installer/install-deps.sh)");
     test::TempDir dir;
-    const fs::path vocab = writeAsciiVocab(dir.path(), {"the", "to", "and", "from", "received", "by", "with"});
+    const fs::path vocab =
+        writeAsciiVocab(dir.path(), {"the", "to", "and", "from", "received", "by", "with"});
     const auto start = std::chrono::steady_clock::now();
     auto data = openDataset("spamassassin:" + corpus.string() + "?vocab=" + vocab.string() + "&seq_len=128");
     const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     qInfo("loaded %zu SpamAssassin mails in %.2f s", data->size(), load_s);
-    // The npm package holds 6,046 .json mails (2500 + 1400 + 250 ham, 500 + 1396 spam; its file_list.json agrees).
+    // The npm package holds 6,046 .json mails (2500 + 1400 + 250 ham, 500 + 1396 spam; its file_list.json
+    // agrees).
     QCOMPARE(data->size(), size_t{6046});
     size_t spam = 0;
     for (size_t i = 0; i < data->size(); ++i) spam += static_cast<size_t>(data->get(i).label);

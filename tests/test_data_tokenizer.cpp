@@ -1,5 +1,5 @@
-// WordPiece tokenizer: BERT's basic + wordpiece rules on a handwritten vocabulary, encoding (truncation, padding,
-// masks), vocab.txt reading, and the vocabulary builder's round trip.
+// WordPiece tokenizer: BERT's basic + wordpiece rules on a handwritten vocabulary, encoding (truncation,
+// padding, masks), vocab.txt reading, and the vocabulary builder's round trip.
 #include <QtTest>
 
 #include <fstream>
@@ -15,9 +15,9 @@ using edgetune::test::errorOf;
 namespace {
 
 std::vector<std::string> smallVocab() {
-  return {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un",  "##aff", "##able", "hello", "world", ",",
-          "!",     "the",   "cat",   "##s",   "cafe",   "中",  "国",    "a",      "##a",   "naïve", "'",
-          "don",   "t",     "."};
+  return {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un",  "##aff", "##able", "hello",
+          "world", ",",     "!",     "the",   "cat",    "##s", "cafe",  "中",     "国",
+          "a",     "##a",   "naïve", "'",     "don",    "t",   "."};
 }
 
 QStringList toQt(const std::vector<std::string>& items) {
@@ -25,7 +25,6 @@ QStringList toQt(const std::vector<std::string>& items) {
   for (const auto& s : items) out << QString::fromStdString(s);
   return out;
 }
-
 
 }  // namespace
 
@@ -39,17 +38,21 @@ class TestDataTokenizer : public QObject {
     QTest::newRow("wordpiece") << QByteArray("unaffable") << true << QStringList{"un", "##aff", "##able"};
     QTest::newRow("upper case") << QByteArray("UNAFFABLE Cats") << true
                                 << QStringList{"un", "##aff", "##able", "cat", "##s"};
-    QTest::newRow("punctuation") << QByteArray("Hello, world!") << true << QStringList{"hello", ",", "world", "!"};
+    QTest::newRow("punctuation") << QByteArray("Hello, world!") << true
+                                 << QStringList{"hello", ",", "world", "!"};
     QTest::newRow("apostrophe") << QByteArray("don't.") << true << QStringList{"don", "'", "t", "."};
-    QTest::newRow("whitespace kinds") << QByteArray("hello\tworld\n the\xC2\xA0" "cat") << true
-                                      << QStringList{"hello", "world", "the", "cat"};
+    QTest::newRow("whitespace kinds") << QByteArray(
+                                             "hello\tworld\n the\xC2\xA0"
+                                             "cat")
+                                      << true << QStringList{"hello", "world", "the", "cat"};
     QTest::newRow("accent stripped") << QByteArray("Caf\xC3\xA9") << true << QStringList{"cafe"};
     QTest::newRow("accent kept when cased") << QByteArray("Caf\xC3\xA9") << false << QStringList{"[UNK]"};
     QTest::newRow("cjk split") << QByteArray("中国") << true << QStringList{"中", "国"};
     QTest::newRow("unknown word") << QByteArray("xyz hello") << true << QStringList{"[UNK]", "hello"};
     QTest::newRow("partly unknown word is one [UNK]") << QByteArray("unxyz") << true << QStringList{"[UNK]"};
     QTest::newRow("control char removed") << QByteArray("hel\x01lo") << true << QStringList{"hello"};
-    QTest::newRow("invalid utf-8 dropped") << QByteArray("hel\xFFlo wor\xC3ld") << true << QStringList{"hello", "world"};
+    QTest::newRow("invalid utf-8 dropped")
+        << QByteArray("hel\xFFlo wor\xC3ld") << true << QStringList{"hello", "world"};
     QTest::newRow("empty") << QByteArray("") << true << QStringList{};
     QTest::newRow("only spaces") << QByteArray(" \t\r\n ") << true << QStringList{};
   }
@@ -147,7 +150,8 @@ class TestDataTokenizer : public QObject {
     };
     const auto vocab = buildWordPieceVocab(corpus, 400);
     QVERIFY(vocab.size() <= 400);
-    QCOMPARE(toQt({vocab.begin(), vocab.begin() + 5}), (QStringList{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}));
+    QCOMPARE(toQt({vocab.begin(), vocab.begin() + 5}),
+             (QStringList{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}));
     QCOMPARE(buildWordPieceVocab(corpus, 400), vocab);  // deterministic
     std::set<std::string> distinct(vocab.begin(), vocab.end());
     QCOMPARE(distinct.size(), vocab.size());
@@ -164,7 +168,8 @@ class TestDataTokenizer : public QObject {
     // The most frequent word is a whole token; an unseen word of seen characters encodes from characters.
     QCOMPARE(toQt(tokenizer.tokenize("the")), QStringList{"the"});
     QCOMPARE(toQt(tokenizer.tokenize("吗")), QStringList{"[UNK]"});  // a character the corpus never had
-    QCOMPARE(toQt(tokenizer.tokenize("dab")), (QStringList{"d", "##a", "##b"}));  // unseen word, seen characters
+    QCOMPARE(toQt(tokenizer.tokenize("dab")),
+             (QStringList{"d", "##a", "##b"}));  // unseen word, seen characters
     const auto recombined = tokenizer.tokenize("fox brown");
     QCOMPARE(toQt(recombined), (QStringList{"fox", "brown"}));
 

@@ -46,17 +46,37 @@ class TestDeployOverlay : public QObject {
     QTest::addColumn<QString>("op");
     QTest::addColumn<QString>("node");  // "" = unmatched
     QTest::addColumn<QStringList>("fused");
-    QTest::newRow("exact") << "fc" << "Gemm" << "fc" << QStringList{};
-    QTest::newRow("nchwc after conv+bn") << "bn1_out_nchwc" << "Conv" << "conv1" << QStringList{"bn1"};
-    QTest::newRow("nchwc after conv+bn+relu") << "relu1_out_nchwc" << "Conv" << "conv1" << QStringList{"bn1", "relu1"};
-    QTest::newRow("fused prefix") << "fused conv2" << "FusedConv" << "conv2" << QStringList{};
-    QTest::newRow("token suffix") << "conv2_token_7" << "Conv" << "conv2" << QStringList{};
-    QTest::newRow("quantized op name") << "conv2_quant" << "QLinearConv" << "conv2" << QStringList{};
-    QTest::newRow("own node name, plain output") << "c3_nchwc" << "Conv" << "conv3" << QStringList{};
+    QTest::newRow("exact") << "fc"
+                           << "Gemm"
+                           << "fc" << QStringList{};
+    QTest::newRow("nchwc after conv+bn") << "bn1_out_nchwc"
+                                         << "Conv"
+                                         << "conv1" << QStringList{"bn1"};
+    QTest::newRow("nchwc after conv+bn+relu") << "relu1_out_nchwc"
+                                              << "Conv"
+                                              << "conv1" << QStringList{"bn1", "relu1"};
+    QTest::newRow("fused prefix") << "fused conv2"
+                                  << "FusedConv"
+                                  << "conv2" << QStringList{};
+    QTest::newRow("token suffix") << "conv2_token_7"
+                                  << "Conv"
+                                  << "conv2" << QStringList{};
+    QTest::newRow("quantized op name") << "conv2_quant"
+                                       << "QLinearConv"
+                                       << "conv2" << QStringList{};
+    QTest::newRow("own node name, plain output") << "c3_nchwc"
+                                                 << "Conv"
+                                                 << "conv3" << QStringList{};
     // c3 has two readers, so relu3 cannot have been fused into conv3: relu3 keeps its own time.
-    QTest::newRow("no fusion across a fork") << "relu3_out_nchwc" << "Conv" << "relu3" << QStringList{};
-    QTest::newRow("ORT-only node") << "ReorderOutput" << "ReorderOutput" << "" << QStringList{};
-    QTest::newRow("ORT-only with token") << "ReorderInput_token_3" << "ReorderInput" << "" << QStringList{};
+    QTest::newRow("no fusion across a fork") << "relu3_out_nchwc"
+                                             << "Conv"
+                                             << "relu3" << QStringList{};
+    QTest::newRow("ORT-only node") << "ReorderOutput"
+                                   << "ReorderOutput"
+                                   << "" << QStringList{};
+    QTest::newRow("ORT-only with token") << "ReorderInput_token_3"
+                                         << "ReorderInput"
+                                         << "" << QStringList{};
   }
   void namesMapToNodes() {
     QFETCH(QString, profile_name);
@@ -102,7 +122,8 @@ class TestDeployOverlay : public QObject {
   void realRunnerProfile() {
     const fs::path runner = fs::path(EDGETUNE_BINARY_DIR) / "bin" / "edgetune-runner";
     if (!fs::exists(runner)) QSKIP("edgetune-runner is not built in this build folder");
-    const fs::path model_path = fs::path(EDGETUNE_SOURCE_DIR) / "resources" / "models" / "resnet20_fmnist.onnx";
+    const fs::path model_path =
+        fs::path(EDGETUNE_SOURCE_DIR) / "resources" / "models" / "resnet20_fmnist.onnx";
     QProcess p;
     p.start(QString::fromStdString(runner.string()),
             {QString::fromStdString(model_path.string()), "--runs", "3", "--warmup", "1", "--profile"});

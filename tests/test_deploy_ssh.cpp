@@ -55,7 +55,9 @@ class TestDeploySsh : public QObject {
   fs::path remote_root_;  // the "device" folder (same machine, so the test can look at it directly)
   fs::path model_;
 
-  std::unique_ptr<SshSession> connect() { return SshSession::connect(server_->device(known_hosts_), trustOnFirstUse()); }
+  std::unique_ptr<SshSession> connect() {
+    return SshSession::connect(server_->device(known_hosts_), trustOnFirstUse());
+  }
   DeployOptions options(const std::string& name, int retries = 0) const {
     DeployOptions o;
     o.model_name = name;
@@ -102,10 +104,12 @@ class TestDeploySsh : public QObject {
     QCOMPARE(again->exec("whoami").out, std::string("root\n"));
   }
 
-  // A real ssh-agent (its own socket) holding the client key: agent auth logs in through it, and is refused once
-  // the agent no longer holds the key (the default identities in ~/.ssh are not in this server's authorized_keys).
+  // A real ssh-agent (its own socket) holding the client key: agent auth logs in through it, and is refused
+  // once the agent no longer holds the key (the default identities in ~/.ssh are not in this server's
+  // authorized_keys).
   void agentLogin() {
-    if (test::runLocal("command -v ssh-agent && command -v ssh-add") != 0) QSKIP("ssh-agent / ssh-add not installed");
+    if (test::runLocal("command -v ssh-agent && command -v ssh-add") != 0)
+      QSKIP("ssh-agent / ssh-add not installed");
     const fs::path sock = tmp_->path() / "agent.sock";
     std::string env;
     QCOMPARE(test::runLocal("ssh-agent -s -a '" + sock.string() + "'", &env), 0);
@@ -118,8 +122,10 @@ class TestDeploySsh : public QObject {
       bool had_sock;
       ~AgentGuard() {
         test::runLocal("kill " + pid + " 2>/dev/null");
-        if (had_sock) setenv("SSH_AUTH_SOCK", old_sock.c_str(), 1);
-        else unsetenv("SSH_AUTH_SOCK");
+        if (had_sock)
+          setenv("SSH_AUTH_SOCK", old_sock.c_str(), 1);
+        else
+          unsetenv("SSH_AUTH_SOCK");
       }
     } guard{pid, getenv("SSH_AUTH_SOCK") ? getenv("SSH_AUTH_SOCK") : "", getenv("SSH_AUTH_SOCK") != nullptr};
     const std::string key = server_->device(known_hosts_).key_file.string();
@@ -312,8 +318,8 @@ class TestDeploySsh : public QObject {
 
   void runnerErrorIsReported() {
     auto session = connect();
-    const std::string runner = ensureRunner(*session, findRunners({fs::path(EDGETUNE_BINARY_DIR) / "bin"}),
-                                            options("mlp"));
+    const std::string runner =
+        ensureRunner(*session, findRunners({fs::path(EDGETUNE_BINARY_DIR) / "bin"}), options("mlp"));
     try {
       runRemoteBenchmark(*session, runner, (remote_root_ / "models" / "nope.onnx").string(), {});
       QFAIL("a missing model was benchmarked");
@@ -352,7 +358,6 @@ class TestDeploySsh : public QObject {
     QVERIFY(connect()->isConnected());
   }
 };
-
 
 QTEST_GUILESS_MAIN(TestDeploySsh)
 #include "test_deploy_ssh.moc"

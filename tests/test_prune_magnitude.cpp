@@ -1,5 +1,5 @@
-// prune_magnitude: exact sparsity per layer and globally, the smallest weights go first, masks match the zeros,
-// layer selection by op type and regex, the cubic schedule, and the honest size report.
+// prune_magnitude: exact sparsity per layer and globally, the smallest weights go first, masks match the
+// zeros, layer selection by op type and regex, the cubic schedule, and the honest size report.
 #include <QtTest>
 
 #include <cmath>
@@ -14,8 +14,8 @@ using namespace edgetune::test;
 
 namespace {
 
-// input [N,8] -> Gemm fc1 (16x8) -> Relu -> Gemm fc2 (4x16) -> logits. fc1 weights are 1..128 (by position) so
-// which weights go is predictable.
+// input [N,8] -> Gemm fc1 (16x8) -> Relu -> Gemm fc2 (4x16) -> logits. fc1 weights are 1..128 (by position)
+// so which weights go is predictable.
 Model twoLayerMlp() {
   GraphBuilder b;
   b.input("x", {-1, 8}).output("logits", {-1, 4});
@@ -153,7 +153,8 @@ class TestPruneMagnitude : public QObject {
     o.sparsity = 0.8;
     auto r = pruneMagnitude(m, o);
     qInfo("resnet8 at 80%% sparsity: onnx %lld -> %lld bytes, zstd %lld -> %lld bytes",
-          static_cast<long long>(r.size_before.onnx_file_bytes), static_cast<long long>(r.size_after.onnx_file_bytes),
+          static_cast<long long>(r.size_before.onnx_file_bytes),
+          static_cast<long long>(r.size_after.onnx_file_bytes),
           static_cast<long long>(r.size_before.zstd_compressed_bytes),
           static_cast<long long>(r.size_after.zstd_compressed_bytes));
     // Zeros do not make the ONNX file smaller (within a few bytes of protobuf framing) ...

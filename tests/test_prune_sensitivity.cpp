@@ -1,6 +1,7 @@
 // Sensitivity and allocation on models whose sensitivity we control: a two-branch MLP where branch B barely
-// reaches the logits (insensitive) and branch A carries them (sensitive), and ResNet-8 for the activation cache.
-// Labels are the unpruned model's own predictions, so the baseline is 100% and every drop is caused by pruning.
+// reaches the logits (insensitive) and branch A carries them (sensitive), and ResNet-8 for the activation
+// cache. Labels are the unpruned model's own predictions, so the baseline is 100% and every drop is caused by
+// pruning.
 #include <QtTest>
 
 #include "core/analysis/allocation.h"
@@ -185,8 +186,8 @@ class TestPruneSensitivity : public QObject {
       QVERIFY(uniform.reached);
       const double acc_smart = accuracyOf(applyAllocation(m, smart, o), data);
       const double acc_uniform = accuracyOf(applyAllocation(m, uniform, o), data);
-      qInfo("%s target 60%%: allocated %s -> %.0f (acc %.3f); uniform ratio %.3f -> %.0f (acc %.3f)", metric.c_str(),
-            smart.toJson()["ratios"].dump().c_str(), smart.metric_after, acc_smart,
+      qInfo("%s target 60%%: allocated %s -> %.0f (acc %.3f); uniform ratio %.3f -> %.0f (acc %.3f)",
+            metric.c_str(), smart.toJson()["ratios"].dump().c_str(), smart.metric_after, acc_smart,
             uniform.ratios.begin()->second, uniform.metric_after, acc_uniform);
       QVERIFY(smart.metric_after <= 0.6 * smart.metric_before);
       QVERIFY(acc_smart > acc_uniform + 0.05);

@@ -113,7 +113,8 @@ class TestQuantCalibration : public QObject {
     RangeOptions o;
     o.method = CalibrationMethod::Mse;
     const QuantRange r = computeRange(h, o);
-    QVERIFY2(r.max < h.max() - 1.0f && r.max >= 0.9f, qPrintable(QString("max %1 of %2").arg(r.max).arg(h.max())));
+    QVERIFY2(r.max < h.max() - 1.0f && r.max >= 0.9f,
+             qPrintable(QString("max %1 of %2").arg(r.max).arg(h.max())));
   }
 
   void methodNames() {

@@ -1,5 +1,6 @@
 #pragma once
-// Helpers shared by the quantization tests: a seeded random dataset shaped like a model's inputs, tiny graphs.
+// Helpers shared by the quantization tests: a seeded random dataset shaped like a model's inputs, tiny
+// graphs.
 #include <random>
 
 #include "core/data/dataset.h"
@@ -18,7 +19,8 @@ class RandomDataset : public Dataset {
       : n_(n), scale_(scale), int_high_(int_high) {
     for (const auto& i : inputs) {
       FeatureInfo f{i.name, i.type, {}};
-      for (size_t d = 1; d < i.shape.size(); ++d) f.shape.push_back(i.shape[d] < 0 ? dynamic_dim : i.shape[d]);
+      for (size_t d = 1; d < i.shape.size(); ++d)
+        f.shape.push_back(i.shape[d] < 0 ? dynamic_dim : i.shape[d]);
       features_.push_back(f);
     }
   }
@@ -35,8 +37,10 @@ class RandomDataset : public Dataset {
         std::normal_distribution<float> dist(0.0f, scale_);
         for (auto& v : t.values<float>()) v = dist(rng);
       } else if (f.type == DataType::Int64) {
-        const bool mask = f.name.find("mask") != std::string::npos, type = f.name.find("type") != std::string::npos;
-        for (auto& v : t.values<int64_t>()) v = mask ? 1 : type ? 0 : static_cast<int64_t>(rng() % static_cast<uint64_t>(int_high_));
+        const bool mask = f.name.find("mask") != std::string::npos,
+                   type = f.name.find("type") != std::string::npos;
+        for (auto& v : t.values<int64_t>())
+          v = mask ? 1 : type ? 0 : static_cast<int64_t>(rng() % static_cast<uint64_t>(int_high_));
       }
       e.features.push_back(std::move(t));
     }
@@ -69,7 +73,8 @@ inline Tensor filled(std::vector<int64_t> shape, uint64_t seed, float scale = 0.
   return t;
 }
 
-/// x[N,2,6,6] -> Conv(4, 3x3, bias) -> Relu -> Conv(4) -> Add(residual) -> Relu -> MaxPool -> GlobalAveragePool
+/// x[N,2,6,6] -> Conv(4, 3x3, bias) -> Relu -> Conv(4) -> Add(residual) -> Relu -> MaxPool ->
+/// GlobalAveragePool
 /// -> Flatten -> Gemm(3) -> "logits".
 inline Model tinyResidualNet() {
   using namespace edgetune::zoo;
@@ -87,7 +92,8 @@ inline Model tinyResidualNet() {
   auto h2 = g.addNode("Conv", "conv2", {r1, w2, b2}, {pads}, "h2");
   auto s = g.addNode("Add", "add", {h2, r1}, {}, "s");
   auto r2 = g.addNode("Relu", "relu2", {s}, {}, "r2");
-  auto p = g.addNode("MaxPool", "pool", {r2}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})}, "p");
+  auto p = g.addNode("MaxPool", "pool", {r2},
+                     {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})}, "p");
   auto gap = g.addNode("GlobalAveragePool", "gap", {p}, {}, "gap");
   auto flat = g.addNode("Flatten", "flatten", {gap}, {Attr::i("axis", 1)}, "flat");
   g.addNode("Gemm", "fc", {flat, fw, fb}, {Attr::i("transB", 1)}, "logits");

@@ -14,7 +14,11 @@ using namespace edgetune;
 namespace {
 
 std::map<std::string, QuantRange> tinyRanges() {
-  return {{"x", {-1.0f, 1.55f}}, {"r1", {0.0f, 2.55f}}, {"h2", {-2.0f, 2.0f}}, {"r2", {0.0f, 3.0f}}, {"gap", {0.0f, 1.0f}}};
+  return {{"x", {-1.0f, 1.55f}},
+          {"r1", {0.0f, 2.55f}},
+          {"h2", {-2.0f, 2.0f}},
+          {"r2", {0.0f, 3.0f}},
+          {"gap", {0.0f, 1.0f}}};
 }
 
 float scalarFloat(const Model& m, const std::string& name) {
@@ -35,13 +39,15 @@ const onnx::NodeProto* nodeNamed(const Model& m, const std::string& name) {
 }
 
 // Output SNR of `quantized` against `reference` on dataset examples [begin, begin+n).
-double outputSnrOn(const Model& reference, const Model& quantized, const Dataset& data, size_t begin, size_t n) {
+double outputSnrOn(const Model& reference, const Model& quantized, const Dataset& data, size_t begin,
+                   size_t n) {
   auto a = makeOrtExecutor(reference), b = makeOrtExecutor(quantized);
   const auto inputs = datasetBatch(data, a->inputs(), begin, n);
   return snrDb(a->run(inputs).at(0).values<float>(), b->run(inputs).at(0).values<float>());
 }
 
-Model calibratedQuantize(const Model& source, const std::shared_ptr<const Dataset>& data, QuantizeOptions o = {}) {
+Model calibratedQuantize(const Model& source, const std::shared_ptr<const Dataset>& data,
+                         QuantizeOptions o = {}) {
   Model m = source;
   o.samples = 32;
   o.batch_size = 8;
@@ -93,7 +99,8 @@ class TestQuantStatic : public QObject {
     QVERIFY(bdq && bdq->op_type() == "DequantizeLinear");
     const Tensor bscale = tensorFromProto(*m.initializer(bdq->input(1)));
     QCOMPARE(tensorFromProto(*m.initializer(bdq->input(0))).type(), DataType::Int32);
-    for (int c = 0; c < 4; ++c) QCOMPARE(bscale.values<float>()[c], scalarFloat(m, "x_scale") * wscale.values<float>()[c]);
+    for (int c = 0; c < 4; ++c)
+      QCOMPARE(bscale.values<float>()[c], scalarFloat(m, "x_scale") * wscale.values<float>()[c]);
     const auto* fc = nodeNamed(m, "fc");
     QCOMPARE(attrInt(*producerOf(m, fc->input(1)), "axis", -1), 0);
     // Gemm keeps a float graph output (QGemm can produce float); output name unchanged.
@@ -116,14 +123,14 @@ class TestQuantStatic : public QObject {
     QCOMPARE(count("QGemm"), 1);
     QCOMPARE(count("Conv"), 0);
     QCOMPARE(count("DequantizeLinear"), 0);  // every DQ was folded into an integer kernel
-    QCOMPARE(count("QuantizeLinear"), 1);     // only the graph input is quantized by a standalone node
+    QCOMPARE(count("QuantizeLinear"), 1);    // only the graph input is quantized by a standalone node
     const SpeedupReport report = checkSpeedup(q);
     for (const auto& issue : report.issues) QVERIFY2(issue.kind != "unfused_qdq", issue.detail.c_str());
     QVERIFY(outputSnrOn(f, q, *data, 32, 16) > 25.0);
   }
 
-  // The QOperator format writes the integer kernels into the file; ONNX Runtime runs them as it runs the fused
-  // Q/DQ form, so the outputs agree closely, and the file no longer contains float Conv/Add/Gemm nodes.
+  // The QOperator format writes the integer kernels into the file; ONNX Runtime runs them as it runs the
+  // fused Q/DQ form, so the outputs agree closely, and the file no longer contains float Conv/Add/Gemm nodes.
   void qoperatorFormat() {
     Model f = test::tinyResidualNet();
     auto data = test::randomDataFor(f, 48);
@@ -223,7 +230,8 @@ class TestQuantStatic : public QObject {
   void badInput() {
     Model m = test::tinyResidualNet();
     // A dataset whose examples do not fit the model input.
-    auto wrong = std::make_shared<test::RandomDataset>(std::vector<TensorInfo>{{"image", DataType::Float32, {-1, 1, 28, 28}}}, 8);
+    auto wrong = std::make_shared<test::RandomDataset>(
+        std::vector<TensorInfo>{{"image", DataType::Float32, {-1, 1, 28, 28}}}, 8);
     QuantizePass pass;
     pass.setDataset(wrong);
     PassContext ctx;
@@ -270,7 +278,8 @@ class TestQuantStatic : public QObject {
   void registryAndOptionsRoundTrip() {
     PassRegistry registry;
     registerQuantizePasses(registry);
-    auto pass = registry.create("quantize", {{"mode", "dynamic"}, {"per_channel", false}, {"exclude_ops", {"Gemm"}}});
+    auto pass =
+        registry.create("quantize", {{"mode", "dynamic"}, {"per_channel", false}, {"exclude_ops", {"Gemm"}}});
     const auto json = pass->optionsJson();
     QCOMPARE(json.at("mode").get<std::string>(), std::string("dynamic"));
     QCOMPARE(json.at("per_channel").get<bool>(), false);

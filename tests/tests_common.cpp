@@ -28,9 +28,12 @@ std::string errorOf(const std::function<void()>& f) {
   return "";
 }
 
-fs::path fixture(const std::string& name) { return fs::path(EDGETUNE_TEST_DATA) / name; }
+fs::path fixture(const std::string& name) {
+  return fs::path(EDGETUNE_TEST_DATA) / name;
+}
 
-std::vector<NamedTensor> randomInputs(const Model& model, uint64_t seed, int64_t dynamic_dim, int64_t int_high) {
+std::vector<NamedTensor> randomInputs(const Model& model, uint64_t seed, int64_t dynamic_dim,
+                                      int64_t int_high) {
   std::mt19937_64 rng(seed);
   std::vector<NamedTensor> result;
   for (const auto& in : model.inputs()) {

@@ -25,7 +25,9 @@ class TempDir {
 };
 
 /// True if `part` occurs in `text`.
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 /// The edgetune::Error message `f` throws, or "" when it does not throw.
 std::string errorOf(const std::function<void()>& f);

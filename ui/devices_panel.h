@@ -132,7 +132,8 @@ class DevicesPanel : public QWidget {
   void devicesChanged();
   void connectionTested(const QString& device, bool ok);
   void deployFinished(const QString& device, bool ok, const QString& message);
-  /// A benchmark finished on `device`: DeviceBenchmark::toJson() (attach it to the variant that was deployed).
+  /// A benchmark finished on `device`: DeviceBenchmark::toJson() (attach it to the variant that was
+  /// deployed).
   void benchmarkReady(const QString& device, const nlohmann::json& bench);
 
  private:

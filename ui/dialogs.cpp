@@ -11,15 +11,26 @@ bool g_scripted = false;
 QStringList g_answers;
 QString g_last_error;
 
-QString nextAnswer() { return g_answers.isEmpty() ? QString() : g_answers.takeFirst(); }
+QString nextAnswer() {
+  return g_answers.isEmpty() ? QString() : g_answers.takeFirst();
+}
 }  // namespace
 
-void setScriptedMode(bool on) { g_scripted = on; }
-bool scriptedMode() { return g_scripted; }
-void queueScriptedAnswer(const QString& answer) { g_answers.append(answer); }
-QString lastScriptedError() { return g_last_error; }
+void setScriptedMode(bool on) {
+  g_scripted = on;
+}
+bool scriptedMode() {
+  return g_scripted;
+}
+void queueScriptedAnswer(const QString& answer) {
+  g_answers.append(answer);
+}
+QString lastScriptedError() {
+  return g_last_error;
+}
 
-QString askSaveFile(QWidget* parent, const QString& caption, const QString& suggested, const QString& filter) {
+QString askSaveFile(QWidget* parent, const QString& caption, const QString& suggested,
+                    const QString& filter) {
   if (g_scripted) return nextAnswer();
   return QFileDialog::getSaveFileName(parent, caption, suggested, filter);
 }

@@ -29,7 +29,8 @@ std::vector<std::string> splitScope(const std::string& name) {
 void scopeChildren(const GraphStructure& graph, const std::string& scope, std::set<std::string>& child_scopes,
                    int& direct_nodes) {
   direct_nodes = 0;
-  const size_t depth = scope.empty() ? 0 : static_cast<size_t>(std::count(scope.begin(), scope.end(), '/') + 1);
+  const size_t depth =
+      scope.empty() ? 0 : static_cast<size_t>(std::count(scope.begin(), scope.end(), '/') + 1);
   for (const auto& node : graph.nodes) {
     if (node.scope.size() < depth) continue;
     if (depth > 0 && GraphStructure::scopeKey(node, depth) != scope) continue;
@@ -39,12 +40,16 @@ void scopeChildren(const GraphStructure& graph, const std::string& scope, std::s
     }
     const std::string child = GraphStructure::scopeKey(node, depth + 1);
     // A scope holding a single node is drawn as that node; it never becomes a box.
-    if (graph.scope_sizes.at(child) > 1) child_scopes.insert(child);
-    else ++direct_nodes;
+    if (graph.scope_sizes.at(child) > 1)
+      child_scopes.insert(child);
+    else
+      ++direct_nodes;
   }
 }
 
-double textWidthPt(const std::string& text, double char_pt) { return static_cast<double>(text.size()) * char_pt; }
+double textWidthPt(const std::string& text, double char_pt) {
+  return static_cast<double>(text.size()) * char_pt;
+}
 
 }  // namespace
 
@@ -126,7 +131,8 @@ VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::
                           ? node.scope[node.scope.size() - 2] + "/" + node.scope.back()
                           : node.scope.back();
       if (item.sublabel.size() > 28) item.sublabel = "..." + item.sublabel.substr(item.sublabel.size() - 25);
-      item.width_pt = std::max({70.0, textWidthPt(item.label, 7.5) + 18, textWidthPt(item.sublabel, 6.0) + 16});
+      item.width_pt =
+          std::max({70.0, textWidthPt(item.label, 7.5) + 18, textWidthPt(item.sublabel, 6.0) + 16});
       item.height_pt = 34;
       v.item_of_node[i] = static_cast<int>(v.items.size());
       v.items.push_back(std::move(item));

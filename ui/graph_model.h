@@ -22,12 +22,12 @@ struct GraphNode {
 
 /// The model's node/edge structure and its scope tree (scope keys join components with '/').
 struct GraphStructure {
-  std::vector<GraphNode> nodes;                // graph order
-  std::vector<std::pair<int, int>> edges;      // producer node -> consumer node (deduplicated)
-  std::vector<std::string> inputs, outputs;    // graph inputs (not initializers) and outputs
+  std::vector<GraphNode> nodes;                   // graph order
+  std::vector<std::pair<int, int>> edges;         // producer node -> consumer node (deduplicated)
+  std::vector<std::string> inputs, outputs;       // graph inputs (not initializers) and outputs
   std::vector<std::pair<int, int>> input_edges;   // (input index, node)
   std::vector<std::pair<int, int>> output_edges;  // (node, output index)
-  std::map<std::string, int> scope_sizes;      // scope key -> number of nodes inside (at any depth)
+  std::map<std::string, int> scope_sizes;         // scope key -> number of nodes inside (at any depth)
 
   static GraphStructure fromModel(const Model& model);
   /// Key of a node's scope prefix of `depth` components ("layer1/layer1.0").
@@ -38,11 +38,11 @@ struct GraphStructure {
 struct VisibleItem {
   enum class Kind { Node = 1, Group, Input, Output };
   Kind kind = Kind::Node;
-  int node_index = -1;      // Kind::Node
-  std::string scope;        // Kind::Group: the scope key
-  int member_count = 1;     // nodes inside a group
-  std::string label;        // op type, scope name, or tensor name
-  std::string sublabel;     // short node name, or "N nodes"
+  int node_index = -1;   // Kind::Node
+  std::string scope;     // Kind::Group: the scope key
+  int member_count = 1;  // nodes inside a group
+  std::string label;     // op type, scope name, or tensor name
+  std::string sublabel;  // short node name, or "N nodes"
   double width_pt = 0, height_pt = 0;
 };
 

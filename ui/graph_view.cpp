@@ -23,35 +23,51 @@ namespace edgetune::ui {
 // ------------------------------------------------------------------------------------------------ colors
 QString colorModeName(GraphColorMode mode) {
   switch (mode) {
-    case GraphColorMode::OpType: return "Op type";
-    case GraphColorMode::Params: return "Parameters";
-    case GraphColorMode::Macs: return "MACs";
-    case GraphColorMode::LatencyShare: return "Latency share";
-    case GraphColorMode::PruningRatio: return "Pruning ratio";
-    case GraphColorMode::QuantizationError: return "Quantization error";
-    case GraphColorMode::Sensitivity: return "Sensitivity";
-    case GraphColorMode::DeviceLatency: return "Device latency";
+    case GraphColorMode::OpType:
+      return "Op type";
+    case GraphColorMode::Params:
+      return "Parameters";
+    case GraphColorMode::Macs:
+      return "MACs";
+    case GraphColorMode::LatencyShare:
+      return "Latency share";
+    case GraphColorMode::PruningRatio:
+      return "Pruning ratio";
+    case GraphColorMode::QuantizationError:
+      return "Quantization error";
+    case GraphColorMode::Sensitivity:
+      return "Sensitivity";
+    case GraphColorMode::DeviceLatency:
+      return "Device latency";
   }
   return "?";
 }
 
 QList<GraphColorMode> allColorModes() {
-  return {GraphColorMode::OpType,       GraphColorMode::Params,            GraphColorMode::Macs,
-          GraphColorMode::LatencyShare, GraphColorMode::PruningRatio,      GraphColorMode::QuantizationError,
+  return {GraphColorMode::OpType,       GraphColorMode::Params,       GraphColorMode::Macs,
+          GraphColorMode::LatencyShare, GraphColorMode::PruningRatio, GraphColorMode::QuantizationError,
           GraphColorMode::Sensitivity,  GraphColorMode::DeviceLatency};
 }
 
 QColor opTypeColor(const QString& op) {
-  static const std::map<QString, QColor> fixed = {
-      {"Conv", QColor(0x4e, 0x79, 0xa7)},       {"Gemm", QColor(0x9c, 0x75, 0x5f)},
-      {"MatMul", QColor(0xb0, 0x7a, 0xa1)},     {"Relu", QColor(0x59, 0xa1, 0x4f)},
-      {"Clip", QColor(0x59, 0xa1, 0x4f)},       {"BatchNormalization", QColor(0xed, 0xc9, 0x48)},
-      {"Add", QColor(0xf2, 0x8e, 0x2b)},        {"Mul", QColor(0xff, 0x9d, 0xa7)},
-      {"Softmax", QColor(0xe1, 0x57, 0x59)},    {"GlobalAveragePool", QColor(0x76, 0xb7, 0xb2)},
-      {"MaxPool", QColor(0x76, 0xb7, 0xb2)},    {"Reshape", QColor(0xba, 0xb0, 0xac)},
-      {"Flatten", QColor(0xba, 0xb0, 0xac)},    {"Transpose", QColor(0xba, 0xb0, 0xac)},
-      {"QuantizeLinear", QColor(0x8c, 0x56, 0x4b)}, {"DequantizeLinear", QColor(0x8c, 0x56, 0x4b)},
-      {"QLinearConv", QColor(0x2e, 0x4a, 0x7a)}, {"Gather", QColor(0xd3, 0x7f, 0xc0)}};
+  static const std::map<QString, QColor> fixed = {{"Conv", QColor(0x4e, 0x79, 0xa7)},
+                                                  {"Gemm", QColor(0x9c, 0x75, 0x5f)},
+                                                  {"MatMul", QColor(0xb0, 0x7a, 0xa1)},
+                                                  {"Relu", QColor(0x59, 0xa1, 0x4f)},
+                                                  {"Clip", QColor(0x59, 0xa1, 0x4f)},
+                                                  {"BatchNormalization", QColor(0xed, 0xc9, 0x48)},
+                                                  {"Add", QColor(0xf2, 0x8e, 0x2b)},
+                                                  {"Mul", QColor(0xff, 0x9d, 0xa7)},
+                                                  {"Softmax", QColor(0xe1, 0x57, 0x59)},
+                                                  {"GlobalAveragePool", QColor(0x76, 0xb7, 0xb2)},
+                                                  {"MaxPool", QColor(0x76, 0xb7, 0xb2)},
+                                                  {"Reshape", QColor(0xba, 0xb0, 0xac)},
+                                                  {"Flatten", QColor(0xba, 0xb0, 0xac)},
+                                                  {"Transpose", QColor(0xba, 0xb0, 0xac)},
+                                                  {"QuantizeLinear", QColor(0x8c, 0x56, 0x4b)},
+                                                  {"DequantizeLinear", QColor(0x8c, 0x56, 0x4b)},
+                                                  {"QLinearConv", QColor(0x2e, 0x4a, 0x7a)},
+                                                  {"Gather", QColor(0xd3, 0x7f, 0xc0)}};
   if (auto it = fixed.find(op); it != fixed.end()) return it->second;
   const size_t h = qHash(op);
   return QColor::fromHsv(static_cast<int>(h % 360), 90 + static_cast<int>((h >> 9) % 60), 200);
@@ -70,23 +86,33 @@ QColor heatColor(double t) {
 
 static QColor diffColor(NodeDiff d) {
   switch (d) {
-    case NodeDiff::Removed: return QColor(220, 40, 40);
-    case NodeDiff::ChangedShape: return QColor(240, 150, 0);
-    case NodeDiff::ChangedPrecision: return QColor(140, 60, 200);
-    case NodeDiff::ChangedOp: return QColor(30, 130, 220);
+    case NodeDiff::Removed:
+      return QColor(220, 40, 40);
+    case NodeDiff::ChangedShape:
+      return QColor(240, 150, 0);
+    case NodeDiff::ChangedPrecision:
+      return QColor(140, 60, 200);
+    case NodeDiff::ChangedOp:
+      return QColor(30, 130, 220);
   }
   return Qt::black;
 }
 
-static bool isLightColor(const QColor& c) { return c.lightnessF() > 0.55; }
+static bool isLightColor(const QColor& c) {
+  return c.lightnessF() > 0.55;
+}
 
 // ------------------------------------------------------------------------------------------------ items
 /// A node, group, input or output box.
 class GraphNodeItem : public QGraphicsItem {
  public:
   GraphNodeItem(int item_index, const VisibleItem& item, const QRectF& rect)
-      : item_index_(item_index), kind_(item.kind), rect_(rect), label_(QString::fromStdString(item.label)),
-        sublabel_(QString::fromStdString(item.sublabel)), scope_(QString::fromStdString(item.scope)),
+      : item_index_(item_index),
+        kind_(item.kind),
+        rect_(rect),
+        label_(QString::fromStdString(item.label)),
+        sublabel_(QString::fromStdString(item.sublabel)),
+        scope_(QString::fromStdString(item.scope)),
         node_index_(item.node_index) {
     setFlag(ItemIsSelectable);
     setAcceptHoverEvents(true);
@@ -111,8 +137,12 @@ class GraphNodeItem : public QGraphicsItem {
         break;
       }
       case VisibleItem::Kind::Input:
-      case VisibleItem::Kind::Output: p->drawEllipse(rect_); break;
-      case VisibleItem::Kind::Node: p->drawRoundedRect(rect_, 5, 5); break;
+      case VisibleItem::Kind::Output:
+        p->drawEllipse(rect_);
+        break;
+      case VisibleItem::Kind::Node:
+        p->drawRoundedRect(rect_, 5, 5);
+        break;
     }
     if (quant_excluded_ > 0) {
       // Kept in float: a dashed violet frame and an "FP" badge on the top-right corner.
@@ -130,7 +160,8 @@ class GraphNodeItem : public QGraphicsItem {
         bf.setBold(true);
         p->setFont(bf);
         p->setPen(Qt::white);
-        p->drawText(badge, Qt::AlignCenter, kind_ == VisibleItem::Kind::Group ? QString("FP%1").arg(quant_excluded_) : "FP");
+        p->drawText(badge, Qt::AlignCenter,
+                    kind_ == VisibleItem::Kind::Group ? QString("FP%1").arg(quant_excluded_) : "FP");
       }
       p->restore();
     }
@@ -187,9 +218,7 @@ class GraphNodeItem : public QGraphicsItem {
 /// The legend overlay in the view's top-left corner.
 class GraphLegend : public QWidget {
  public:
-  explicit GraphLegend(QWidget* parent) : QWidget(parent) {
-    setAttribute(Qt::WA_TransparentForMouseEvents);
-  }
+  explicit GraphLegend(QWidget* parent) : QWidget(parent) { setAttribute(Qt::WA_TransparentForMouseEvents); }
   void setEntries(QString title, std::vector<std::pair<QColor, QString>> entries) {
     title_ = std::move(title);
     entries_ = std::move(entries);
@@ -251,7 +280,8 @@ class GraphLegend : public QWidget {
     const int rows = gradient_ ? 0 : static_cast<int>(entries_.size());
     int w = 170;
     for (const auto& e : entries_) w = std::max(w, fontMetrics().horizontalAdvance(e.second) + 40);
-    // A metric title may carry a note ("'pruned' on pi5", why nothing is colored): wider, up to a limit, then elided.
+    // A metric title may carry a note ("'pruned' on pi5", why nothing is colored): wider, up to a limit, then
+    // elided.
     QFont bold = font();
     bold.setBold(true);
     const int title_w = QFontMetrics(bold).horizontalAdvance(title_) + 18;
@@ -333,7 +363,9 @@ GraphView::GraphView(QWidget* parent) : QGraphicsView(parent), scene_(new QGraph
 
 GraphView::~GraphView() = default;
 
-void GraphView::setJobManager(JobManager* jobs) { jobs_ = jobs; }
+void GraphView::setJobManager(JobManager* jobs) {
+  jobs_ = jobs;
+}
 
 void GraphView::clear() {
   ++layout_generation_;
@@ -421,7 +453,8 @@ void GraphView::relayout(std::set<std::string> collapsed, const QString& focus_s
     prepared->structure = structure;
     prepared->visible = buildVisibleGraph(*structure, collapsed);
     prepared->layout = layoutGraph(prepared->visible);
-    prepared->prepare_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    prepared->prepare_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     handle.postToUi([this, generation, prepared, focus_scope] {
       if (generation != layout_generation_) return;  // a newer layout replaces this one
       setPrepared(std::move(*prepared));
@@ -462,7 +495,9 @@ void GraphView::rebuildScene() {
         tip += QString("\nparams %1, MACs %2").arg(s.params).arg(s.macs);
       }
     } else if (vi.kind == VisibleItem::Kind::Group) {
-      tip = QString("%1 (%2 nodes)\ndouble-click to expand").arg(QString::fromStdString(vi.scope)).arg(vi.member_count);
+      tip = QString("%1 (%2 nodes)\ndouble-click to expand")
+                .arg(QString::fromStdString(vi.scope))
+                .arg(vi.member_count);
     } else {
       tip = QString::fromStdString(vi.label);
     }
@@ -474,7 +509,8 @@ void GraphView::rebuildScene() {
   for (const auto& e : layout.edges) {
     if (e.bezier.empty()) continue;
     QPainterPath path(e.bezier[0]);
-    for (size_t k = 1; k + 2 < e.bezier.size(); k += 3) path.cubicTo(e.bezier[k], e.bezier[k + 1], e.bezier[k + 2]);
+    for (size_t k = 1; k + 2 < e.bezier.size(); k += 3)
+      path.cubicTo(e.bezier[k], e.bezier[k + 1], e.bezier[k + 2]);
     auto* pi = scene_->addPath(path, edge_pen);
     pi->setZValue(0);
     if (e.has_arrow) {
@@ -535,7 +571,8 @@ void GraphView::recolor() {
   const auto& visible = prepared_.visible;
   // Group values: sums for additive metrics, means for ratios and errors.
   const bool additive = color_mode_ == GraphColorMode::Params || color_mode_ == GraphColorMode::Macs ||
-                        color_mode_ == GraphColorMode::LatencyShare || color_mode_ == GraphColorMode::DeviceLatency;
+                        color_mode_ == GraphColorMode::LatencyShare ||
+                        color_mode_ == GraphColorMode::DeviceLatency;
   std::vector<double> value(visible.items.size(), std::numeric_limits<double>::quiet_NaN());
   std::vector<int> count(visible.items.size(), 0);
   std::vector<QString> op_of_item(visible.items.size());
@@ -566,11 +603,14 @@ void GraphView::recolor() {
     const int i = item->itemIndex();
     QColor fill;
     const auto kind = item->kind();
-    if (kind == VisibleItem::Kind::Input || kind == VisibleItem::Kind::Output) fill = QColor(235, 235, 235);
+    if (kind == VisibleItem::Kind::Input || kind == VisibleItem::Kind::Output)
+      fill = QColor(235, 235, 235);
     else if (color_mode_ == GraphColorMode::OpType)
       fill = kind == VisibleItem::Kind::Group ? QColor(225, 232, 245) : opTypeColor(op_of_item[i]);
-    else if (std::isnan(value[i])) fill = noValueColor();
-    else fill = heatColor(hi > lo ? (value[i] - lo) / (hi - lo) : (hi > 0 ? 1.0 : 0.0));
+    else if (std::isnan(value[i]))
+      fill = noValueColor();
+    else
+      fill = heatColor(hi > lo ? (value[i] - lo) / (hi - lo) : (hi > 0 ? 1.0 : 0.0));
     QColor border(90, 90, 90);
     if (auto it = item_diff.find(i); it != item_diff.end()) {
       border = diffColor(it->second);
@@ -590,8 +630,10 @@ void GraphView::recolor() {
     std::sort(ops.begin(), ops.end());
     std::vector<std::pair<QColor, QString>> entries;
     for (size_t k = 0; k < ops.size() && k < 10; ++k)
-      entries.push_back({opTypeColor(ops[k].second), QString("%1 (%2)").arg(ops[k].second).arg(-ops[k].first)});
-    if (ops.size() > 10) entries.push_back({QColor(225, 232, 245), QString("... %1 more op types").arg(ops.size() - 10)});
+      entries.push_back(
+          {opTypeColor(ops[k].second), QString("%1 (%2)").arg(ops[k].second).arg(-ops[k].first)});
+    if (ops.size() > 10)
+      entries.push_back({QColor(225, 232, 245), QString("... %1 more op types").arg(ops.size() - 10)});
     if (!visible.collapsed.empty()) entries.push_back({QColor(225, 232, 245), "group (double-click)"});
     legend_->setEntries("Op type", std::move(entries));
   } else {
@@ -607,8 +649,8 @@ void GraphView::recolor() {
     const bool any = std::isfinite(lo);
     const auto note = overlay_notes_.find(color_mode_);
     const QString suffix = note != overlay_notes_.end() && !note->second.isEmpty() ? " (" + note->second + ")"
-                           : any                                               ? QString()
-                                                                               : QString(" (not measured yet)");
+                           : any                                                   ? QString()
+                                 : QString(" (not measured yet)");
     legend_->setGradient(colorModeName(color_mode_) + suffix, fmt(lo), fmt(hi));
   }
   positionOverlays();
@@ -629,7 +671,9 @@ void GraphView::setOverlayNote(GraphColorMode mode, const QString& note) {
   if (mode == color_mode_) recolor();
 }
 
-QString GraphView::legendTitle() const { return legend_->title(); }
+QString GraphView::legendTitle() const {
+  return legend_->title();
+}
 
 QColor GraphView::nodeFill(int node_index) const {
   const auto& of = prepared_.visible.item_of_node;
@@ -663,7 +707,9 @@ void GraphView::collapseGroup(const QString& scope) {
   relayout(collapseScope(prepared_.visible.collapsed, scope.toStdString()), scope);
 }
 
-void GraphView::expandAll() { relayout({}, QString()); }
+void GraphView::expandAll() {
+  relayout({}, QString());
+}
 
 int GraphView::search(const QString& text) {
   search_matches_.clear();
@@ -731,11 +777,13 @@ int GraphView::quantExcludedItemCount() const {
 
 std::unique_ptr<QMenu> GraphView::nodeContextMenu(int node_index) {
   auto menu = std::make_unique<QMenu>(this);
-  if (!prepared_.structure || node_index < 0 || node_index >= static_cast<int>(prepared_.structure->nodes.size()))
+  if (!prepared_.structure || node_index < 0 ||
+      node_index >= static_cast<int>(prepared_.structure->nodes.size()))
     return menu;
   const bool excluded = isQuantExcluded(node_index);
-  auto* toggle = menu->addAction(excluded ? "Include again in quantization" : "Exclude from quantization", this,
-                                 [this, node_index, excluded] { emit quantExclusionRequested(node_index, !excluded); });
+  auto* toggle =
+      menu->addAction(excluded ? "Include again in quantization" : "Exclude from quantization", this,
+                      [this, node_index, excluded] { emit quantExclusionRequested(node_index, !excluded); });
   toggle->setObjectName(excluded ? "includeInQuantization" : "excludeFromQuantization");
   toggle->setToolTip(excluded ? "Quantize this node again" : "Keep this node in float when quantizing");
   const auto& node = prepared_.structure->nodes[node_index];
@@ -755,7 +803,8 @@ std::unique_ptr<QMenu> GraphView::nodeContextMenu(int node_index) {
 int GraphView::highlightedItemCount() const {
   std::set<int> items;
   for (int n : highlighted_nodes_)
-    if (n < static_cast<int>(prepared_.visible.item_of_node.size())) items.insert(prepared_.visible.item_of_node[n]);
+    if (n < static_cast<int>(prepared_.visible.item_of_node.size()))
+      items.insert(prepared_.visible.item_of_node[n]);
   return static_cast<int>(items.size());
 }
 
@@ -861,8 +910,9 @@ void GraphView::positionOverlays() {
   legend_->raise();
   const QRectF r = scene_->sceneRect();
   const int w = std::clamp(viewport()->width() / 5, 120, 220);
-  const int h = r.width() > 0 ? std::clamp(static_cast<int>(w * r.height() / r.width()), 60, viewport()->height() / 3)
-                              : 100;
+  const int h = r.width() > 0
+                    ? std::clamp(static_cast<int>(w * r.height() / r.width()), 60, viewport()->height() / 3)
+                    : 100;
   minimap_->setGeometry(viewport()->width() - w - 8, viewport()->height() - h - 8, w, h);
   minimap_->raise();
 }
@@ -921,7 +971,8 @@ GraphDiff diffModels(const Model& before, const Model& after) {
   }
   for (int i = 0; i < after.graph().node_size(); ++i) {
     const auto& name = after.graph().node(i).name();
-    if (name.empty() || !before_index.count(name)) diff.added.push_back(name.empty() ? after.graph().node(i).op_type() : name);
+    if (name.empty() || !before_index.count(name))
+      diff.added.push_back(name.empty() ? after.graph().node(i).op_type() : name);
   }
   return diff;
 }

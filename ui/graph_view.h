@@ -1,6 +1,6 @@
 #pragma once
-// GraphView: the layered drawing of an ONNX graph (Graphviz layout computed off the UI thread) with zoom, pan,
-// fit, a minimap, search, collapsible name-scope groups, op-type or metric coloring with a legend, and
+// GraphView: the layered drawing of an ONNX graph (Graphviz layout computed off the UI thread) with zoom,
+// pan, fit, a minimap, search, collapsible name-scope groups, op-type or metric coloring with a legend, and
 // diff highlighting.
 #include <QGraphicsView>
 #include <QMenu>
@@ -91,7 +91,8 @@ class GraphView : public QGraphicsView {
   /// Per-ONNX-node values for a metric overlay (NaN = not measured), e.g. pruning ratio or sensitivity.
   void setOverlayValues(GraphColorMode mode, std::vector<double> values);
   bool hasOverlay(GraphColorMode mode) const;
-  /// A short note shown after the legend's title while `mode` is shown (e.g. why no node has a value); "" clears.
+  /// A short note shown after the legend's title while `mode` is shown (e.g. why no node has a value); ""
+  /// clears.
   void setOverlayNote(GraphColorMode mode, const QString& note);
   /// The legend's title as shown now (mode name, note or "not measured yet").
   QString legendTitle() const;
@@ -138,9 +139,9 @@ class GraphView : public QGraphicsView {
   double zoomLevel() const { return transform().m11(); }
 
  signals:
-  void nodeSelected(int node_index);        // -1 when nothing (or a group) is selected
+  void nodeSelected(int node_index);  // -1 when nothing (or a group) is selected
   void groupSelected(const QString& scope);
-  void layoutReady(double seconds);          // after a layout is shown
+  void layoutReady(double seconds);  // after a layout is shown
   /// The user asked to keep node `node_index` in float (`exclude`) or to quantize it again.
   void quantExclusionRequested(int node_index, bool exclude);
 
@@ -187,8 +188,8 @@ QColor opTypeColor(const QString& op_type);
 /// Color for a normalized metric value in [0, 1] (light yellow -> orange -> dark red).
 QColor heatColor(double t);
 
-/// Node-level differences of `after` against `before`, keyed by node index in `before` (Removed, ChangedShape,
-/// ChangedPrecision, ChangedOp), plus the names of nodes only in `after`.
+/// Node-level differences of `after` against `before`, keyed by node index in `before` (Removed,
+/// ChangedShape, ChangedPrecision, ChangedOp), plus the names of nodes only in `after`.
 struct GraphDiff {
   std::map<int, NodeDiff> before_nodes;
   std::vector<std::string> added;

@@ -6,7 +6,8 @@
 
 namespace edgetune::ui {
 
-JobHandle::JobHandle(int id, QString title, QObject* parent) : QObject(parent), id_(id), title_(std::move(title)) {}
+JobHandle::JobHandle(int id, QString title, QObject* parent)
+    : QObject(parent), id_(id), title_(std::move(title)) {}
 
 void JobHandle::cancel() {
   if (context_) context_->cancel();
@@ -37,13 +38,16 @@ JobManager::JobManager(QObject* parent) : QObject(parent) {
   pool_.setMaxThreadCount(4);
 }
 
-JobManager::~JobManager() { cancelAllAndWait(); }
+JobManager::~JobManager() {
+  cancelAllAndWait();
+}
 
 JobHandle* JobManager::start(const QString& title, Work work) {
   auto* handle = new JobHandle(next_id_++, title, this);
   // Progress from the worker reaches the handle through queued calls (the sink runs on the worker).
   handle->context_ = std::make_shared<JobContext>([handle](const Progress& p) {
-    QMetaObject::invokeMethod(handle, [handle, p] { handle->setProgress(p); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        handle, [handle, p] { handle->setProgress(p); }, Qt::QueuedConnection);
   });
   jobs_.append(handle);
   auto context = handle->context_;

@@ -1,9 +1,10 @@
-// KeychainSecretStore: QtKeychain jobs run to completion in a local event loop (they are asynchronous by design).
+// KeychainSecretStore: QtKeychain jobs run to completion in a local event loop (they are asynchronous by
+// design).
 #include "ui/keychain_store.h"
 
+#include <qt6keychain/keychain.h>
 #include <QEventLoop>
 #include <QTimer>
-#include <qt6keychain/keychain.h>
 
 #include <memory>
 
@@ -21,7 +22,8 @@ struct JobOutcome {
 };
 
 // Starts `job` (owned by QtKeychain's auto-delete from here on) and waits up to `timeout` for it to finish.
-std::shared_ptr<JobOutcome> runJob(QKeychain::Job* job, const QString& key, std::chrono::milliseconds timeout) {
+std::shared_ptr<JobOutcome> runJob(QKeychain::Job* job, const QString& key,
+                                   std::chrono::milliseconds timeout) {
   auto outcome = std::make_shared<JobOutcome>();
   job->setAutoDelete(true);         // deleted after finished(), also when we stopped waiting for it
   job->setInsecureFallback(false);  // never store secrets in plain text (QSettings) when no keychain exists
@@ -43,11 +45,14 @@ std::shared_ptr<JobOutcome> runJob(QKeychain::Job* job, const QString& key, std:
 QString unavailableText(const JobOutcome& o, std::chrono::milliseconds timeout) {
   if (!o.finished)
     return QStringLiteral("the system keychain did not answer within %1 s").arg(timeout.count() / 1000.0);
-  QString why = o.error_text.isEmpty() ? QStringLiteral("error %1").arg(static_cast<int>(o.error)) : o.error_text;
+  QString why =
+      o.error_text.isEmpty() ? QStringLiteral("error %1").arg(static_cast<int>(o.error)) : o.error_text;
   if (o.error == QKeychain::NoBackendAvailable)
     why = QStringLiteral("no keychain service is running (%1)").arg(why);
-  return QStringLiteral("the system keychain is not available (no Secret Service such as GNOME Keyring or KWallet "
-                        "answered: %1)").arg(why);
+  return QStringLiteral(
+             "the system keychain is not available (no Secret Service such as GNOME Keyring or KWallet "
+             "answered: %1)")
+      .arg(why);
 }
 }  // namespace
 
@@ -55,7 +60,8 @@ KeychainSecretStore::KeychainSecretStore(QString service, std::chrono::milliseco
     : service_(std::move(service)), timeout_(timeout) {}
 
 bool KeychainSecretStore::available(QString* why) {
-  const auto o = runJob(new QKeychain::ReadPasswordJob(service_), QStringLiteral("edgetune/keychain-probe"), timeout_);
+  const auto o =
+      runJob(new QKeychain::ReadPasswordJob(service_), QStringLiteral("edgetune/keychain-probe"), timeout_);
   const bool ok = o->finished && (o->error == QKeychain::NoError || o->error == QKeychain::EntryNotFound);
   if (!ok && why) *why = unavailableText(*o, timeout_);
   return ok;
@@ -81,7 +87,8 @@ void KeychainSecretStore::store(const std::string& key, const std::string& secre
 void KeychainSecretStore::erase(const std::string& key) {
   const auto o = runJob(new QKeychain::DeletePasswordJob(service_), QString::fromStdString(key), timeout_);
   if (o->finished && (o->error == QKeychain::NoError || o->error == QKeychain::EntryNotFound)) return;
-  throw Error("cannot remove '" + key + "' from the keychain: " + unavailableText(*o, timeout_).toStdString());
+  throw Error("cannot remove '" + key +
+              "' from the keychain: " + unavailableText(*o, timeout_).toStdString());
 }
 
 }  // namespace edgetune::ui

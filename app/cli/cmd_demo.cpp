@@ -1,5 +1,5 @@
-// edgetune-cli demo: the README's first command. Loads the bundled demo model (or builds one), evaluates it on
-// the Fashion-MNIST test set in ONNX Runtime, benchmarks it and prints the results.
+// edgetune-cli demo: the README's first command. Loads the bundled demo model (or builds one), evaluates it
+// on the Fashion-MNIST test set in ONNX Runtime, benchmarks it and prints the results.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -51,8 +51,9 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       }
       ModelStats stats = computeStats(model);
       out << "model        " << model.origin() << "\n"
-          << "parameters   " << withCommas(stats.params) << "   MACs " << humanCount(static_cast<double>(stats.macs))
-          << "   size " << humanBytes(static_cast<double>(stats.serialized_bytes)) << "\n\n";
+          << "parameters   " << withCommas(stats.params) << "   MACs "
+          << humanCount(static_cast<double>(stats.macs)) << "   size "
+          << humanBytes(static_cast<double>(stats.serialized_bytes)) << "\n\n";
       auto dataset = openDataset(args->data);
       OrtOptions eval_ort;
       eval_ort.intra_op_threads = 0;
@@ -66,7 +67,8 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       }
       endProgress();
       out << "accuracy on " << dataset->name() << "\n" << eval.toText() << "\n";
-      nlohmann::json j = {{"model", model.origin()}, {"stats", {{"params", stats.params}, {"macs", stats.macs}}},
+      nlohmann::json j = {{"model", model.origin()},
+                          {"stats", {{"params", stats.params}, {"macs", stats.macs}}},
                           {"eval", eval.toJson()}};
       for (int threads : {1, 2}) {
         OrtOptions ort;
@@ -77,8 +79,9 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         BenchmarkResult r = benchmarkModel(model, ort, bench, job.get());
         endProgress();
         char line[160];
-        std::snprintf(line, sizeof(line), "latency, batch 1, %d thread(s): median %.3f ms, p90 %.3f ms, p99 %.3f ms\n",
-                      threads, r.median_ms, r.p90_ms, r.p99_ms);
+        std::snprintf(line, sizeof(line),
+                      "latency, batch 1, %d thread(s): median %.3f ms, p90 %.3f ms, p99 %.3f ms\n", threads,
+                      r.median_ms, r.p90_ms, r.p99_ms);
         out << line;
         j["bench_threads_" + std::to_string(threads)] = r.toJson();
       }

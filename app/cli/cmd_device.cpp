@@ -58,13 +58,15 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
     bool replace = false;
   };
   auto add = std::make_shared<AddArgs>();
-  auto* addCmd = device->add_subcommand("add", "Add a device (passwords are never stored; they are asked when needed)");
+  auto* addCmd =
+      device->add_subcommand("add", "Add a device (passwords are never stored; they are asked when needed)");
   addCmd->add_option("name", add->name, "Device name (letters, digits, '.', '_', '-')")->required();
   addCmd->add_option("--host", add->host, "Host name or IP address")->required();
   addCmd->add_option("--port", add->port, "SSH port")->capture_default_str();
   addCmd->add_option("--user", add->user, "Login name")->required();
   addCmd->add_option("--auth", add->auth, "agent, key or password")
-      ->capture_default_str()->check(CLI::IsMember({"agent", "key", "password"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"agent", "key", "password"}));
   addCmd->add_option("--key", add->key_file, "Private key file (with --auth key)");
   addCmd->add_option("--known-hosts", add->known_hosts, "known_hosts file (default: EdgeTune's own)");
   addCmd->add_flag("--replace", add->replace, "Replace a device of the same name");
@@ -94,7 +96,8 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       std::string text;
       for (const auto& d : store.list()) {
         list.push_back(d.toJson());
-        text += d.name + "\t" + d.user + "@" + d.host + ":" + std::to_string(d.port) + "\t" + toString(d.auth) + "\n";
+        text += d.name + "\t" + d.user + "@" + d.host + ":" + std::to_string(d.port) + "\t" +
+                toString(d.auth) + "\n";
       }
       if (text.empty()) text = "no devices (add one with: edgetune-cli device add NAME --host H --user U)\n";
       emit(global, list, text);
@@ -111,7 +114,8 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto* testCmd = device->add_subcommand("test", "Connect and report the device's OS, CPU, RAM and runtime");
   testCmd->add_option("name", test->name, "Device name")->required();
   testCmd->add_flag("-y,--yes", test->yes, "Accept the host key on first contact without asking");
-  testCmd->add_option("--remote-dir", test->remote_dir, "EdgeTune's folder on the device")->capture_default_str();
+  testCmd->add_option("--remote-dir", test->remote_dir, "EdgeTune's folder on the device")
+      ->capture_default_str();
   testCmd->add_option("--timeout", test->timeout_s, "Seconds for each network step")->capture_default_str();
   testCmd->callback([test, &global, &run] {
     run = [test, &global] {
@@ -123,8 +127,9 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       nlohmann::json j = info.toJson();
       j["device"] = d.name;
       j["host_key"] = session->hostKeyFingerprint();
-      emit(global, j, "Connected to " + d.describe() + " (host key " + session->hostKeyFingerprint() + ")\n" +
-                          info.toText());
+      emit(global, j,
+           "Connected to " + d.describe() + " (host key " + session->hostKeyFingerprint() + ")\n" +
+               info.toText());
       return 0;
     };
   });
@@ -135,7 +140,8 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   removeCmd->callback([removeName, &global, &run] {
     run = [removeName, &global] {
       deploy::DeviceStore store;
-      if (!store.remove(*removeName)) throw Error("no device named '" + *removeName + "' in " + store.file().string());
+      if (!store.remove(*removeName))
+        throw Error("no device named '" + *removeName + "' in " + store.file().string());
       emit(global, {{"removed", *removeName}}, "removed device " + *removeName + "\n");
       return 0;
     };

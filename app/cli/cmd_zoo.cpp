@@ -11,15 +11,19 @@ void addZooCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
     zoo::ZooOptions options;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("zoo", "Build a model (resnet18, resnet8/20/56, mobilenetv2, mlp, bert) as ONNX");
-  cmd->add_option("arch", args->arch, "Architecture")->required()->check(CLI::IsMember(zoo::zooArchitectures()));
+  auto* cmd =
+      app.add_subcommand("zoo", "Build a model (resnet18, resnet8/20/56, mobilenetv2, mlp, bert) as ONNX");
+  cmd->add_option("arch", args->arch, "Architecture")
+      ->required()
+      ->check(CLI::IsMember(zoo::zooArchitectures()));
   cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
   auto& o = args->options;
   cmd->add_option("--classes", o.classes, "Output classes")->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the initial weights")->capture_default_str();
   cmd->add_option("--input-channels", o.input_channels, "Image channels")->capture_default_str();
   cmd->add_option("--image-size", o.image_size, "Image height and width")->capture_default_str();
-  cmd->add_option("--width", o.width_multiplier, "Width multiplier (resnet*, mobilenetv2)")->capture_default_str();
+  cmd->add_option("--width", o.width_multiplier, "Width multiplier (resnet*, mobilenetv2)")
+      ->capture_default_str();
   cmd->add_option("--hidden-sizes", o.hidden_sizes, "Hidden layer sizes (mlp)")->delimiter(',');
   cmd->add_option("--vocab-size", o.vocab_size, "Vocabulary size (bert)")->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "Hidden size (bert)")->capture_default_str();
@@ -34,12 +38,15 @@ void addZooCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       Model model = zoo::buildZooModel(args->arch, args->options);
       model.save(args->output);
       ModelStats stats = computeStats(model);
-      nlohmann::json j = {{"arch", args->arch}, {"output", args->output}, {"params", stats.params},
-                          {"macs", stats.macs}, {"nodes", stats.node_count}};
+      nlohmann::json j = {{"arch", args->arch},
+                          {"output", args->output},
+                          {"params", stats.params},
+                          {"macs", stats.macs},
+                          {"nodes", stats.node_count}};
       emit(global, j,
            "wrote " + args->output + ": " + args->arch + ", " + withCommas(stats.params) + " parameters, " +
-               humanCount(static_cast<double>(stats.macs)) + "MACs at batch 1, " + std::to_string(stats.node_count) +
-               " nodes\n");
+               humanCount(static_cast<double>(stats.macs)) + "MACs at batch 1, " +
+               std::to_string(stats.node_count) + " nodes\n");
       return 0;
     };
   });

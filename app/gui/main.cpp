@@ -3,10 +3,10 @@
 #include <QApplication>
 #include <QFileInfo>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 
 #include "ui/main_window.h"
 
@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     std::cerr << "edgetune: no display found; running the headless demo (edgetune-cli demo)\n";
     const std::string self = argv[0];
     const auto slash = self.rfind('/');
-    const std::string cli = (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/edgetune-cli";
+    const std::string cli =
+        (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/edgetune-cli";
     execl(cli.c_str(), cli.c_str(), "demo", static_cast<char*>(nullptr));
     std::cerr << "edgetune: cannot run " << cli << "\n";
     return 1;
@@ -41,8 +42,10 @@ int main(int argc, char** argv) {
     window.openDemo();
   } else {
     const QString path = args.first();
-    if (path.endsWith(".json", Qt::CaseInsensitive)) window.loadProject(path);
-    else window.openModel(path);
+    if (path.endsWith(".json", Qt::CaseInsensitive))
+      window.loadProject(path);
+    else
+      window.openModel(path);
   }
   return app.exec();
 }

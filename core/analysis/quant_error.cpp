@@ -15,8 +15,13 @@ namespace edgetune {
 nlohmann::json QuantErrorReport::toJson() const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& t : tensors)
-    rows.push_back({{"tensor", t.tensor}, {"quantized_tensor", t.quantized_tensor}, {"producer", t.producer},
-                    {"op_type", t.op_type}, {"snr_db", t.snr_db}, {"mse", t.mse}, {"cosine", t.cosine},
+    rows.push_back({{"tensor", t.tensor},
+                    {"quantized_tensor", t.quantized_tensor},
+                    {"producer", t.producer},
+                    {"op_type", t.op_type},
+                    {"snr_db", t.snr_db},
+                    {"mse", t.mse},
+                    {"cosine", t.cosine},
                     {"elements", t.elements}});
   return {{"samples", samples}, {"tensors", rows}};
 }
@@ -24,21 +29,23 @@ nlohmann::json QuantErrorReport::toJson() const {
 std::string QuantErrorReport::toTable(int max_rows) const {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%4s  %-48s %-18s %9s %12s %9s\n", "rank", "tensor", "op", "SNR dB", "MSE", "cosine");
+  std::snprintf(line, sizeof line, "%4s  %-48s %-18s %9s %12s %9s\n", "rank", "tensor", "op", "SNR dB", "MSE",
+                "cosine");
   out << line;
   int rank = 0;
   for (const auto& t : tensors) {
     if (max_rows > 0 && rank >= max_rows) break;
     std::string name = t.tensor.size() > 48 ? "..." + t.tensor.substr(t.tensor.size() - 45) : t.tensor;
-    std::snprintf(line, sizeof line, "%4d  %-48s %-18s %9.2f %12.4g %9.5f\n", ++rank, name.c_str(), t.op_type.c_str(),
-                  t.snr_db, t.mse, t.cosine);
+    std::snprintf(line, sizeof line, "%4d  %-48s %-18s %9.2f %12.4g %9.5f\n", ++rank, name.c_str(),
+                  t.op_type.c_str(), t.snr_db, t.mse, t.cosine);
     out << line;
   }
   return out.str();
 }
 
-QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& quantized_model, const Dataset& dataset,
-                                      size_t samples, int batch_size, JobContext* job) {
+QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& quantized_model,
+                                      const Dataset& dataset, size_t samples, int batch_size,
+                                      JobContext* job) {
   if (batch_size <= 0) throw Error("diagnosis batch size must be positive");
   float_model.reindex();
   quantized_model.reindex();
@@ -70,8 +77,9 @@ QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& qua
   const auto inputs = fexec->inputs();
   checkInputsFit(inputs, dataset.features(), dataset.name());
   const size_t n = std::min(samples, dataset.size());
-  const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0 ? static_cast<size_t>(batch_size)
-                                                                           : static_cast<size_t>(inputs[0].shape[0]);
+  const size_t batch = inputs[0].shape.empty() || inputs[0].shape[0] <= 0
+                           ? static_cast<size_t>(batch_size)
+                           : static_cast<size_t>(inputs[0].shape[0]);
   struct Acc {
     double ref2 = 0, test2 = 0, dot = 0, diff2 = 0;
     int64_t count = 0;
@@ -110,7 +118,8 @@ QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& qua
     e.op_type = producers[t]->op_type();
     e.elements = s.count;
     e.mse = s.diff2 / static_cast<double>(s.count);
-    e.snr_db = s.diff2 == 0 ? 200.0 : (s.ref2 == 0 ? -200.0 : std::min(200.0, 10 * std::log10(s.ref2 / s.diff2)));
+    e.snr_db =
+        s.diff2 == 0 ? 200.0 : (s.ref2 == 0 ? -200.0 : std::min(200.0, 10 * std::log10(s.ref2 / s.diff2)));
     e.cosine = s.ref2 > 0 && s.test2 > 0 ? s.dot / std::sqrt(s.ref2 * s.test2) : (s.diff2 == 0 ? 1.0 : 0.0);
     report.tensors.push_back(std::move(e));
   }

@@ -13,9 +13,9 @@ namespace edgetune {
 
 /// Error of one activation tensor over the diagnosis batches.
 struct TensorError {
-  std::string tensor;           // name in the float model
+  std::string tensor;            // name in the float model
   std::string quantized_tensor;  // what it was compared with in the quantized model
-  std::string producer;         // producing node in the float model ("" for graph inputs)
+  std::string producer;          // producing node in the float model ("" for graph inputs)
   std::string op_type;
   double snr_db = 0;
   double mse = 0;
@@ -31,10 +31,11 @@ struct QuantErrorReport {
   std::string toTable(int max_rows = 30) const;
 };
 
-/// Runs both models over the first `samples` examples of `dataset` and compares every float tensor produced in
-/// the float model with its counterpart in the quantized one ("<name>_dequantized" if present, else "<name>").
-/// Statistics are accumulated batch by batch (memory does not grow with `samples`).
-QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& quantized_model, const Dataset& dataset,
-                                      size_t samples = 64, int batch_size = 16, JobContext* job = nullptr);
+/// Runs both models over the first `samples` examples of `dataset` and compares every float tensor produced
+/// in the float model with its counterpart in the quantized one ("<name>_dequantized" if present, else
+/// "<name>"). Statistics are accumulated batch by batch (memory does not grow with `samples`).
+QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& quantized_model,
+                                      const Dataset& dataset, size_t samples = 64, int batch_size = 16,
+                                      JobContext* job = nullptr);
 
 }  // namespace edgetune

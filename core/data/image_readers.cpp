@@ -1,4 +1,5 @@
-// Image datasets: IDX and CIFAR-10 binaries (held as uint8, normalized on get()) and image folders (decoded on get()).
+// Image datasets: IDX and CIFAR-10 binaries (held as uint8, normalized on get()) and image folders (decoded
+// on get()).
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -23,10 +24,18 @@ const std::vector<std::string>& cifar10ClassNames() {
                                                  "dog",      "frog",       "horse", "ship", "truck"};
   return names;
 }
-Normalization fashionMnistNormalization() { return {{0.2860f}, {0.3530f}}; }
-Normalization mnistNormalization() { return {{0.1307f}, {0.3081f}}; }
-Normalization cifar10Normalization() { return {{0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}}; }
-Normalization imagenetNormalization() { return {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}}; }
+Normalization fashionMnistNormalization() {
+  return {{0.2860f}, {0.3530f}};
+}
+Normalization mnistNormalization() {
+  return {{0.1307f}, {0.3081f}};
+}
+Normalization cifar10Normalization() {
+  return {{0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}};
+}
+Normalization imagenetNormalization() {
+  return {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
+}
 
 namespace {
 
@@ -49,7 +58,8 @@ Normalization perChannel(const Normalization& n, int64_t channels, const std::st
 class ByteImageDataset : public Dataset {
  public:
   ByteImageDataset(std::string name, std::vector<uint8_t> pixels, std::vector<uint8_t> labels,
-                   std::vector<int64_t> shape, std::vector<std::string> class_names, const Normalization& norm)
+                   std::vector<int64_t> shape, std::vector<std::string> class_names,
+                   const Normalization& norm)
       : name_(std::move(name)),
         pixels_(std::move(pixels)),
         labels_(std::move(labels)),
@@ -65,7 +75,8 @@ class ByteImageDataset : public Dataset {
   std::string name() const override { return name_; }
   size_t size() const override { return labels_.size(); }
   Example get(size_t index) const override {
-    if (index >= labels_.size()) throw Error(name_ + ": example index " + std::to_string(index) + " is out of range");
+    if (index >= labels_.size())
+      throw Error(name_ + ": example index " + std::to_string(index) + " is out of range");
     Tensor image(DataType::Float32, shape_);
     auto out = image.values<float>();
     const uint8_t* src = pixels_.data() + index * plane_ * scale_.size();
@@ -92,7 +103,9 @@ class ByteImageDataset : public Dataset {
 };
 
 uint32_t bigEndian32(const std::string& bytes, size_t offset) {
-  const auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[offset + i])); };
+  const auto b = [&](size_t i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[offset + i]));
+  };
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 
@@ -119,35 +132,40 @@ std::vector<uint32_t> idxHeader(const std::string& bytes, const fs::path& path, 
     count *= dims.back();
   }
   for (uint32_t d = 1; d < rank; ++d)
-    if (dims[d] == 0 || dims[d] > 65536) throw Error(path.string() + ": implausible image dimension " + std::to_string(dims[d]));
+    if (dims[d] == 0 || dims[d] > 65536)
+      throw Error(path.string() + ": implausible image dimension " + std::to_string(dims[d]));
   const uint64_t expected = 4 + 4 * rank + count;
   if (bytes.size() < expected)
-    throw Error(path.string() + ": truncated: " + std::to_string(bytes.size()) + " bytes, the header promises " +
-                std::to_string(expected));
+    throw Error(path.string() + ": truncated: " + std::to_string(bytes.size()) +
+                " bytes, the header promises " + std::to_string(expected));
   if (bytes.size() > expected)
-    throw Error(path.string() + ": " + std::to_string(bytes.size() - expected) + " unexpected bytes after the data");
+    throw Error(path.string() + ": " + std::to_string(bytes.size() - expected) +
+                " unexpected bytes after the data");
   return dims;
 }
 
 }  // namespace
 
-std::shared_ptr<const Dataset> openIdx(const fs::path& images, const fs::path& labels, const IdxOptions& options) {
+std::shared_ptr<const Dataset> openIdx(const fs::path& images, const fs::path& labels,
+                                       const IdxOptions& options) {
   const std::string image_bytes = readMaybeGzipped(images);
   const std::vector<uint32_t> image_dims = idxHeader(image_bytes, images, 3);
   const std::string label_bytes = readMaybeGzipped(labels);
   const std::vector<uint32_t> label_dims = idxHeader(label_bytes, labels, 1);
   if (image_dims[0] != label_dims[0])
-    throw Error(images.string() + " holds " + std::to_string(image_dims[0]) + " images but " + labels.string() +
-                " holds " + std::to_string(label_dims[0]) + " labels");
+    throw Error(images.string() + " holds " + std::to_string(image_dims[0]) + " images but " +
+                labels.string() + " holds " + std::to_string(label_dims[0]) + " labels");
   std::vector<uint8_t> label_values(label_bytes.begin() + 8, label_bytes.end());
   std::vector<std::string> class_names = options.class_names;
-  const uint8_t max_label = label_values.empty() ? 0 : *std::max_element(label_values.begin(), label_values.end());
+  const uint8_t max_label =
+      label_values.empty() ? 0 : *std::max_element(label_values.begin(), label_values.end());
   if (class_names.empty()) {
     for (int c = 0; c <= max_label; ++c) class_names.push_back(std::to_string(c));
   } else if (max_label >= class_names.size()) {
-    size_t at = static_cast<size_t>(std::find(label_values.begin(), label_values.end(), max_label) - label_values.begin());
-    throw Error(labels.string() + ": label " + std::to_string(max_label) + " of example " + std::to_string(at) +
-                " is out of range (" + std::to_string(class_names.size()) + " classes)");
+    size_t at = static_cast<size_t>(std::find(label_values.begin(), label_values.end(), max_label) -
+                                    label_values.begin());
+    throw Error(labels.string() + ": label " + std::to_string(max_label) + " of example " +
+                std::to_string(at) + " is out of range (" + std::to_string(class_names.size()) + " classes)");
   }
   std::vector<uint8_t> pixels(image_bytes.begin() + 16, image_bytes.end());
   const std::string name = options.name + " (" + std::to_string(label_values.size()) + " images)";
@@ -156,7 +174,8 @@ std::shared_ptr<const Dataset> openIdx(const fs::path& images, const fs::path& l
                                             std::move(class_names), options.normalization);
 }
 
-std::shared_ptr<const Dataset> openCifar10(const std::vector<fs::path>& batch_files, const Cifar10Options& options) {
+std::shared_ptr<const Dataset> openCifar10(const std::vector<fs::path>& batch_files,
+                                           const Cifar10Options& options) {
   constexpr size_t kImageBytes = 3 * 32 * 32;
   constexpr size_t kRecordBytes = 1 + kImageBytes;
   if (batch_files.empty()) throw Error(options.name + ": no CIFAR-10 batch files given");
@@ -185,15 +204,16 @@ std::shared_ptr<const Dataset> openCifar10(const std::vector<fs::path>& batch_fi
     const std::string bytes = readFile(file);
     if (bytes.empty()) throw Error(file.string() + ": empty CIFAR-10 batch file");
     if (bytes.size() % kRecordBytes != 0)
-      throw Error(file.string() + ": truncated or not a CIFAR-10 binary batch (" + std::to_string(bytes.size()) +
-                  " bytes is not a multiple of the 3073-byte record)");
+      throw Error(file.string() + ": truncated or not a CIFAR-10 binary batch (" +
+                  std::to_string(bytes.size()) + " bytes is not a multiple of the 3073-byte record)");
     const size_t records = bytes.size() / kRecordBytes;
     pixels.reserve(pixels.size() + records * kImageBytes);
     for (size_t r = 0; r < records; ++r) {
       const auto* record = reinterpret_cast<const uint8_t*>(bytes.data()) + r * kRecordBytes;
       if (record[0] >= class_names.size())
-        throw Error(file.string() + ": label " + std::to_string(record[0]) + " of record " + std::to_string(r) +
-                    " is out of range (" + std::to_string(class_names.size()) + " classes)");
+        throw Error(file.string() + ": label " + std::to_string(record[0]) + " of record " +
+                    std::to_string(r) + " is out of range (" + std::to_string(class_names.size()) +
+                    " classes)");
       labels.push_back(record[0]);
       pixels.insert(pixels.end(), record + 1, record + kRecordBytes);
     }
@@ -207,14 +227,17 @@ std::shared_ptr<const Dataset> openCifar10(const std::vector<fs::path>& batch_fi
 namespace {
 
 bool isImageFile(const fs::path& path) {
-  static const std::set<std::string> extensions = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".pbm",
-                                                   ".pnm", ".tif", ".tiff", ".webp"};
+  static const std::set<std::string> extensions = {".png", ".jpg", ".jpeg", ".bmp",  ".ppm", ".pgm",
+                                                   ".pbm", ".pnm", ".tif",  ".tiff", ".webp"};
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return extensions.count(ext) > 0;
 }
 
-bool isHidden(const fs::path& path) { return path.filename().string().starts_with('.'); }
+bool isHidden(const fs::path& path) {
+  return path.filename().string().starts_with('.');
+}
 
 class ImageFolderDataset : public Dataset {
  public:
@@ -236,7 +259,8 @@ class ImageFolderDataset : public Dataset {
     for (const fs::path& dir : class_dirs) {
       std::vector<fs::path> images;
       for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && !isHidden(entry.path()) && isImageFile(entry.path())) images.push_back(entry.path());
+        if (entry.is_regular_file() && !isHidden(entry.path()) && isImageFile(entry.path()))
+          images.push_back(entry.path());
       if (ec) throw Error(dir.string() + ": cannot list the folder (" + ec.message() + ")");
       if (images.empty()) throw Error(dir.string() + ": class folder holds no images");
       std::sort(images.begin(), images.end());
@@ -252,18 +276,23 @@ class ImageFolderDataset : public Dataset {
   }
   size_t size() const override { return files_.size(); }
   Example get(size_t index) const override {
-    if (index >= files_.size()) throw Error(name() + ": example index " + std::to_string(index) + " is out of range");
+    if (index >= files_.size())
+      throw Error(name() + ": example index " + std::to_string(index) + " is out of range");
     const fs::path& file = files_[index];
     cv::Mat image = cv::imread(file.string(), channels_ == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-    if (image.empty()) throw Error(file.string() + ": cannot read the image (missing, unsupported or corrupt)");
+    if (image.empty())
+      throw Error(file.string() + ": cannot read the image (missing, unsupported or corrupt)");
     if (image.depth() != CV_8U) image.convertTo(image, CV_8U);
     if (channels_ == 3) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
     // Resize the shorter side to size_, then take the centred size_ x size_ square.
     const double scale = static_cast<double>(size_) / std::min(image.cols, image.rows);
-    const int width = std::max<int>(static_cast<int>(size_), static_cast<int>(std::lround(image.cols * scale)));
-    const int height = std::max<int>(static_cast<int>(size_), static_cast<int>(std::lround(image.rows * scale)));
+    const int width =
+        std::max<int>(static_cast<int>(size_), static_cast<int>(std::lround(image.cols * scale)));
+    const int height =
+        std::max<int>(static_cast<int>(size_), static_cast<int>(std::lround(image.rows * scale)));
     if (width != image.cols || height != image.rows)
-      cv::resize(image, image, cv::Size(width, height), 0, 0, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+      cv::resize(image, image, cv::Size(width, height), 0, 0,
+                 scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
     const int side = static_cast<int>(size_);
     cv::Mat crop = image(cv::Rect((width - side) / 2, (height - side) / 2, side, side));
     Tensor tensor(DataType::Float32, {channels_, size_, size_});
@@ -274,7 +303,8 @@ class ImageFolderDataset : public Dataset {
       for (int x = 0; x < side; ++x)
         for (int64_t c = 0; c < channels_; ++c) {
           const float value = row[x * channels_ + c] / 255.0f;
-          out[static_cast<size_t>(c) * plane + static_cast<size_t>(y * side + x)] = (value - norm_.mean[c]) / norm_.std[c];
+          out[static_cast<size_t>(c) * plane + static_cast<size_t>(y * side + x)] =
+              (value - norm_.mean[c]) / norm_.std[c];
         }
     }
     Example e;

@@ -1,45 +1,48 @@
 // Dataset spec strings -> datasets.
 //
 // Grammar:   FORMAT:PATH[?key=value&key=value...]
-//   PATH runs up to the LAST '?' (so it cannot contain '?'); keys are separated by '&', each key at most once;
-//   list values are comma separated (mean=0.5,0.5,0.5). Whitespace around the spec is ignored, nowhere else.
-//   Unknown formats or keys, a missing PATH, bad values and keys that do not apply are errors naming the spec.
+//   PATH runs up to the LAST '?' (so it cannot contain '?'); keys are separated by '&', each key at most
+//   once; list values are comma separated (mean=0.5,0.5,0.5). Whitespace around the spec is ignored, nowhere
+//   else. Unknown formats or keys, a missing PATH, bad values and keys that do not apply are errors naming
+//   the spec.
 //
 // Shorthands:
 //   fashion-mnist[?keys]          = idx:/usr/share/datasets/fashion-mnist?split=test[&keys]
 //   fashion-mnist:train[?keys]    = idx:/usr/share/datasets/fashion-mnist?split=train[&keys]   (also :test)
 //
 // Formats and their PATH:
-//   idx           a folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (split= required), or the
+//   idx           a folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (split= required), or
+//   the
 //                 images file itself (its labels file is the same name with images-idx3 -> labels-idx1).
 //                 Features: image float32 [1,H,W].
 //   cifar10       a folder with data_batch_1..5.bin / test_batch.bin (or its cifar-10-batches-bin subfolder;
 //                 split= required), or one batch .bin file. Class names from batches.meta.txt if present.
 //                 Features: image float32 [3,32,32].
-//   imagefolder   ROOT/<class>/<image>; with split=NAME the root is PATH/NAME. Features: image float32 [C,size,size].
-//   imdb          aclImdb folder with train/ and test/ (split= required) or one split folder with neg/ and pos/.
-//   spamassassin  the corpus folder (DIR/data/<group>/*.json or DIR/<group>/*.json); no split of its own.
-//   csv, jsonl    one file with a text and a label column/field.
-//   Text features: input_ids, attention_mask, token_type_ids, each int64 [seq_len].
+//   imagefolder   ROOT/<class>/<image>; with split=NAME the root is PATH/NAME. Features: image float32
+//   [C,size,size]. imdb          aclImdb folder with train/ and test/ (split= required) or one split folder
+//   with neg/ and pos/. spamassassin  the corpus folder (DIR/data/<group>/*.json or DIR/<group>/*.json); no
+//   split of its own. csv, jsonl    one file with a text and a label column/field. Text features: input_ids,
+//   attention_mask, token_type_ids, each int64 [seq_len].
 //
 // Keys:
 //   all formats   split=NAME     the source's own split: train|test (imagefolder: any subfolder name)
 //                 subset=train|val|test   a seeded re-split of the loaded examples (splitIndices) ...
 //                 val=0.1 test=0.1 seed=0 ... with these fractions and seed (only together with subset=)
 //                 limit=N        keep the first N examples (after subset=, whose order is already shuffled)
-//   idx           classes=fashion-mnist|mnist   class names and default normalization; default fashion-mnist if
+//   idx           classes=fashion-mnist|mnist   class names and default normalization; default fashion-mnist
+//   if
 //                                the path contains "fashion" (any case), else mnist (digits "0".."9")
 //   image formats mean=M[,M,M] std=S[,S,S]   one value or one per channel; pixels are scaled to [0,1] first.
 //                 Defaults: Fashion-MNIST 0.2860 / 0.3530, MNIST 0.1307 / 0.3081,
 //                 CIFAR-10 0.4914,0.4822,0.4465 / 0.2470,0.2435,0.2616, image folders (ImageNet)
 //                 0.485,0.456,0.406 / 0.229,0.224,0.225. mean=0&std=1 gives plain [0,1] pixels.
 //                 (imagefolder with channels=1 defaults to mean 0.449 std 0.226, ImageNet's grey level.)
-//   imagefolder   size=224 (shorter side resized to size, then center crop size x size), channels=3 (1 or 3, RGB)
-//   text formats  vocab=PATH (required; BERT vocab.txt), seq_len=128, lowercase=true|false (also strips accents)
-//   csv, jsonl    text=text label=label   the column/field names
-//   spamassassin  mail=raw|body  raw: each mail as stored (all headers); body: Subject and From headers + body
-//   Labels: idx/cifar10 from the files; imagefolder = index of the sorted class folder; imdb neg=0 pos=1;
-//   spamassassin ham=0 spam=1; csv/jsonl integers as is (classes "0".."max") or strings (sorted distinct values).
+//   imagefolder   size=224 (shorter side resized to size, then center crop size x size), channels=3 (1 or 3,
+//   RGB) text formats  vocab=PATH (required; BERT vocab.txt), seq_len=128, lowercase=true|false (also strips
+//   accents) csv, jsonl    text=text label=label   the column/field names spamassassin  mail=raw|body  raw:
+//   each mail as stored (all headers); body: Subject and From headers + body Labels: idx/cifar10 from the
+//   files; imagefolder = index of the sorted class folder; imdb neg=0 pos=1; spamassassin ham=0 spam=1;
+//   csv/jsonl integers as is (classes "0".."max") or strings (sorted distinct values).
 //
 // Examples:
 //   fashion-mnist:train?subset=val&val=0.1&seed=1&limit=500
@@ -48,8 +51,8 @@
 //   spamassassin:third_party/datasets/spam-assassin?vocab=vocab.txt&seq_len=128&subset=test
 //   csv:reviews.csv?vocab=vocab.txt&text=review&label=sentiment
 //
-// readTextCorpus(spec) takes the same text specs (vocab= not needed) and returns the raw texts, e.g. to build a
-// vocabulary with buildWordPieceVocab().
+// readTextCorpus(spec) takes the same text specs (vocab= not needed) and returns the raw texts, e.g. to build
+// a vocabulary with buildWordPieceVocab().
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -109,7 +112,8 @@ class SpecReader {
         const size_t eq = item.find('=');
         if (eq == std::string::npos || eq == 0) fail("'" + item + "' is not key=value");
         const std::string key = item.substr(0, eq);
-        if (shorthand_ && key == "split") fail("the shorthand already chooses the split (fashion-mnist:train or :test)");
+        if (shorthand_ && key == "split")
+          fail("the shorthand already chooses the split (fashion-mnist:train or :test)");
         if (keys_.count(key)) fail("key '" + key + "' is given twice");
         keys_[key] = item.substr(eq + 1);
       }
@@ -140,9 +144,10 @@ class SpecReader {
     if (ec != std::errc() || end != value.data() + value.size())
       fail(key + "=" + value + " is not an integer");
     if (v < low || v > high)
-      fail(key + "=" + value + (high == INT64_MAX ? " must be at least " + std::to_string(low)
-                                                   : " is out of range [" + std::to_string(low) + ", " +
-                                                         std::to_string(high) + "]"));
+      fail(key + "=" + value +
+           (high == INT64_MAX
+                ? " must be at least " + std::to_string(low)
+                : " is out of range [" + std::to_string(low) + ", " + std::to_string(high) + "]"));
     return v;
   }
   uint64_t unsignedInteger(const std::string& key, uint64_t fallback) const {
@@ -254,8 +259,10 @@ fs::path plainOrGz(const SpecReader& spec, const fs::path& base) {
 
 std::shared_ptr<const Dataset> openIdxSpec(const SpecReader& spec) {
   std::string lower = spec.path().string();
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const std::string classes = spec.str("classes", lower.find("fashion") != std::string::npos ? "fashion-mnist" : "mnist");
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string classes =
+      spec.str("classes", lower.find("fashion") != std::string::npos ? "fashion-mnist" : "mnist");
   IdxOptions options;
   if (classes == "fashion-mnist") {
     options.name = "Fashion-MNIST";
@@ -283,7 +290,8 @@ std::shared_ptr<const Dataset> openIdxSpec(const SpecReader& spec) {
     const std::string file_name = images.filename().string();
     const size_t at = file_name.find("images-idx3");
     if (at == std::string::npos)
-      spec.fail(images.string() + ": cannot find the labels file (the images file name must contain images-idx3)");
+      spec.fail(images.string() +
+                ": cannot find the labels file (the images file name must contain images-idx3)");
     std::string label_name = file_name;
     label_name.replace(at, std::string("images-idx3").size(), "labels-idx1");
     labels = images.parent_path() / label_name;
@@ -330,7 +338,8 @@ std::shared_ptr<const Dataset> openImageFolderSpec(const SpecReader& spec) {
   options.channels = spec.integer("channels", options.channels, 1, 3);
   options.normalization.mean = spec.floats("mean", options.normalization.mean);
   options.normalization.std = spec.floats("std", options.normalization.std);
-  if (!spec.has("mean") && options.channels == 1) options.normalization.mean = {0.449f};  // ImageNet grey level
+  if (!spec.has("mean") && options.channels == 1)
+    options.normalization.mean = {0.449f};  // ImageNet grey level
   if (!spec.has("std") && options.channels == 1) options.normalization.std = {0.226f};
   fs::path root = spec.path();
   if (spec.has("split")) root /= spec.str("split", "");
@@ -343,8 +352,8 @@ TextOptions textOptions(const SpecReader& spec) {
   WordPieceTokenizer::Options tokenizer_options;
   tokenizer_options.lower_case = tokenizer_options.strip_accents = spec.boolean("lowercase", true);
   TextOptions options;
-  options.tokenizer =
-      std::make_shared<WordPieceTokenizer>(WordPieceTokenizer::fromFile(spec.str("vocab", ""), tokenizer_options));
+  options.tokenizer = std::make_shared<WordPieceTokenizer>(
+      WordPieceTokenizer::fromFile(spec.str("vocab", ""), tokenizer_options));
   options.seq_len = spec.integer("seq_len", options.seq_len, 2, 1 << 20);
   return options;
 }
@@ -452,10 +461,14 @@ std::shared_ptr<const Dataset> openDataset(const std::string& spec_string) {
   const Selection selection(spec);
   std::shared_ptr<const Dataset> dataset;
   const std::string& format = spec.format();
-  if (format == "idx") dataset = openIdxSpec(spec);
-  else if (format == "cifar10") dataset = openCifarSpec(spec);
-  else if (format == "imagefolder") dataset = openImageFolderSpec(spec);
-  else dataset = makeTextDataset(readTextSpec(spec), textOptions(spec));
+  if (format == "idx")
+    dataset = openIdxSpec(spec);
+  else if (format == "cifar10")
+    dataset = openCifarSpec(spec);
+  else if (format == "imagefolder")
+    dataset = openImageFolderSpec(spec);
+  else
+    dataset = makeTextDataset(readTextSpec(spec), textOptions(spec));
   return selection.apply(dataset);
 }
 

@@ -1,5 +1,5 @@
-// Text datasets: every source is read, tokenized once (only the first seq_len pieces of each text are computed)
-// and kept as int32 token ids; get() pads them into the three int64 BERT inputs.
+// Text datasets: every source is read, tokenized once (only the first seq_len pieces of each text are
+// computed) and kept as int32 token ids; get() pads them into the three int64 BERT inputs.
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -26,7 +26,9 @@ class TextDataset : public Dataset {
  public:
   TextDataset(std::string name, const std::vector<std::string>& texts, std::vector<int64_t> labels,
               std::vector<std::string> class_names, const TextOptions& options)
-      : name_(std::move(name)), labels_(std::move(labels)), class_names_(std::move(class_names)),
+      : name_(std::move(name)),
+        labels_(std::move(labels)),
+        class_names_(std::move(class_names)),
         seq_len_(options.seq_len) {
     if (!options.tokenizer) throw Error(name_ + ": a text dataset needs a tokenizer (vocab=PATH)");
     if (seq_len_ < 2 || seq_len_ > 1'000'000)
@@ -49,8 +51,10 @@ class TextDataset : public Dataset {
   std::string name() const override { return name_; }
   size_t size() const override { return labels_.size(); }
   Example get(size_t index) const override {
-    if (index >= labels_.size()) throw Error(name_ + ": example index " + std::to_string(index) + " is out of range");
-    Tensor ids(DataType::Int64, {seq_len_}), mask(DataType::Int64, {seq_len_}), types(DataType::Int64, {seq_len_});
+    if (index >= labels_.size())
+      throw Error(name_ + ": example index " + std::to_string(index) + " is out of range");
+    Tensor ids(DataType::Int64, {seq_len_}), mask(DataType::Int64, {seq_len_}),
+        types(DataType::Int64, {seq_len_});
     auto id_values = ids.values<int64_t>();
     auto mask_values = mask.values<int64_t>();
     std::fill(id_values.begin(), id_values.end(), pad_id_);
@@ -93,8 +97,8 @@ void replaceAll(std::string& text, std::string_view from, std::string_view to) {
 
 // Raw label strings -> label ids + class names (integers as is when `try_integers` and all are integers, else
 // sorted distinct strings). `where[i]` names the row of label i for errors.
-void resolveLabels(const std::vector<std::string>& raw, const std::vector<std::string>& where, bool try_integers,
-                   std::vector<int64_t>& labels, std::vector<std::string>& class_names) {
+void resolveLabels(const std::vector<std::string>& raw, const std::vector<std::string>& where,
+                   bool try_integers, std::vector<int64_t>& labels, std::vector<std::string>& class_names) {
   bool all_integers = try_integers && !raw.empty();
   std::vector<int64_t> values;
   for (size_t i = 0; all_integers && i < raw.size(); ++i) {
@@ -111,7 +115,8 @@ void resolveLabels(const std::vector<std::string>& raw, const std::vector<std::s
     int64_t max_label = 0;
     for (size_t i = 0; i < values.size(); ++i) {
       if (values[i] < 0) throw Error(where[i] + ": negative label " + std::to_string(values[i]));
-      if (values[i] > 100000) throw Error(where[i] + ": label " + std::to_string(values[i]) + " is implausibly large");
+      if (values[i] > 100000)
+        throw Error(where[i] + ": label " + std::to_string(values[i]) + " is implausibly large");
       max_label = std::max(max_label, values[i]);
     }
     labels = std::move(values);
@@ -126,9 +131,10 @@ void resolveLabels(const std::vector<std::string>& raw, const std::vector<std::s
     labels.push_back(std::lower_bound(class_names.begin(), class_names.end(), s) - class_names.begin());
 }
 
-// RFC 4180 CSV: comma separated, fields optionally in double quotes ("" inside quotes is a quote; quoted fields
-// may hold commas and line breaks). Returns rows with the 1-based line each starts on.
-std::vector<std::pair<size_t, std::vector<std::string>>> parseCsv(const std::string& text, const fs::path& file) {
+// RFC 4180 CSV: comma separated, fields optionally in double quotes ("" inside quotes is a quote; quoted
+// fields may hold commas and line breaks). Returns rows with the 1-based line each starts on.
+std::vector<std::pair<size_t, std::vector<std::string>>> parseCsv(const std::string& text,
+                                                                  const fs::path& file) {
   std::vector<std::pair<size_t, std::vector<std::string>>> rows;
   std::vector<std::string> row;
   std::string field;
@@ -176,7 +182,8 @@ std::vector<std::pair<size_t, std::vector<std::string>>> parseCsv(const std::str
     } else if (c == '\r') {
       // CRLF line ends: the '\n' ends the row
     } else {
-      if (field_quoted) throw Error(file.string() + ":" + std::to_string(line) + ": text after a closing quote");
+      if (field_quoted)
+        throw Error(file.string() + ":" + std::to_string(line) + ": text after a closing quote");
       field += c;
       row_has_content = true;
     }
@@ -189,9 +196,11 @@ std::vector<std::pair<size_t, std::vector<std::string>>> parseCsv(const std::str
 }  // namespace
 
 std::shared_ptr<const Dataset> makeTextDataset(std::string name, const std::vector<std::string>& texts,
-                                               std::vector<int64_t> labels, std::vector<std::string> class_names,
+                                               std::vector<int64_t> labels,
+                                               std::vector<std::string> class_names,
                                                const TextOptions& options) {
-  return std::make_shared<TextDataset>(std::move(name), texts, std::move(labels), std::move(class_names), options);
+  return std::make_shared<TextDataset>(std::move(name), texts, std::move(labels), std::move(class_names),
+                                       options);
 }
 
 std::shared_ptr<const Dataset> makeTextDataset(TextCorpus corpus, const TextOptions& options) {
@@ -202,7 +211,8 @@ std::shared_ptr<const Dataset> makeTextDataset(TextCorpus corpus, const TextOpti
 std::shared_ptr<const Dataset> openImdb(const fs::path& split_dir, const TextOptions& options) {
   return makeTextDataset(readImdb(split_dir), options);
 }
-std::shared_ptr<const Dataset> openSpamAssassin(const fs::path& dir, const TextOptions& options, MailText mail) {
+std::shared_ptr<const Dataset> openSpamAssassin(const fs::path& dir, const TextOptions& options,
+                                                MailText mail) {
   return makeTextDataset(readSpamAssassin(dir, mail), options);
 }
 std::shared_ptr<const Dataset> openCsv(const fs::path& file, const std::string& text_column,
@@ -221,7 +231,8 @@ TextCorpus readImdb(const fs::path& split_dir) {
   for (size_t label = 0; label < class_names.size(); ++label) {
     const fs::path dir = split_dir / class_names[label];
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw Error(dir.string() + ": missing (expected an aclImdb split with neg/ and pos/)");
+    if (!fs::is_directory(dir, ec))
+      throw Error(dir.string() + ": missing (expected an aclImdb split with neg/ and pos/)");
     const std::vector<fs::path> files = sortedFiles(dir, ".txt");
     if (files.empty()) throw Error(dir.string() + ": no .txt reviews");
     for (const fs::path& file : files) {
@@ -236,7 +247,8 @@ TextCorpus readImdb(const fs::path& split_dir) {
 
 std::string mailSubjectAndBody(const std::string& mail) {
   // Header block = the lines before the first empty line; a line starting with a space or tab continues the
-  // header above it (RFC 822 folding). The mbox "From " line some corpora keep is not a header and is dropped.
+  // header above it (RFC 822 folding). The mbox "From " line some corpora keep is not a header and is
+  // dropped.
   std::string subject, from;
   bool in_subject = false, in_from = false, saw_header = false;
   size_t pos = 0;
@@ -263,7 +275,8 @@ std::string mailSubjectAndBody(const std::string& mail) {
       in_subject = in_from = false;
     } else {
       const size_t colon = line.find(':');
-      if (colon == std::string::npos || colon == 0 || line.find(' ') < colon) return mail;  // not a header block
+      if (colon == std::string::npos || colon == 0 || line.find(' ') < colon)
+        return mail;  // not a header block
       saw_header = true;
       std::string name = line.substr(0, colon);
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -302,15 +315,16 @@ TextCorpus readSpamAssassin(const fs::path& dir, MailText mail_text) {
       if (!mail.is_object() || !mail.contains("text") || !mail["text"].is_string())
         throw Error(file.string() + ": no string field \"text\"");
       if (mail.contains("group") && mail["group"].is_string() && mail["group"].get<std::string>() != group)
-        throw Error(file.string() + ": group \"" + mail["group"].get<std::string>() + "\" does not match its folder " +
-                    group);
+        throw Error(file.string() + ": group \"" + mail["group"].get<std::string>() +
+                    "\" does not match its folder " + group);
       std::string text = mail["text"].get<std::string>();
       texts.push_back(mail_text == MailText::SubjectBody ? mailSubjectAndBody(text) : std::move(text));
       labels.push_back(label);
     }
   }
   if (groups_found == 0)
-    throw Error(dir.string() + ": no SpamAssassin groups (expected data/easy-ham-1, ..., data/spam-2 with *.json mails)");
+    throw Error(dir.string() +
+                ": no SpamAssassin groups (expected data/easy-ham-1, ..., data/spam-2 with *.json mails)");
   if (texts.empty()) throw Error(dir.string() + ": the SpamAssassin groups hold no .json mails");
   return {"SpamAssassin", std::move(texts), std::move(labels), {"ham", "spam"}};
 }
@@ -330,7 +344,8 @@ TextCorpus readCsv(const fs::path& file, const std::string& text_column, const s
     const auto& [line, row] = rows[r];
     const std::string place = file.string() + ":" + std::to_string(line);
     if (row.size() != header.size())
-      throw Error(place + ": " + std::to_string(row.size()) + " fields, the header has " + std::to_string(header.size()));
+      throw Error(place + ": " + std::to_string(row.size()) + " fields, the header has " +
+                  std::to_string(header.size()));
     texts.push_back(row[text_at]);
     raw_labels.push_back(row[label_at]);
     if (raw_labels.back().empty()) throw Error(place + ": empty label");

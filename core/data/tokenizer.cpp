@@ -1,6 +1,6 @@
-// BERT WordPiece tokenization without an ICU dependency: the Unicode classes BERT relies on are covered by small
-// tables (ASCII, Latin-1, common punctuation/space/format ranges, CJK ideographs), which is what English-centric
-// vocabularies and the datasets EdgeTune reads need.
+// BERT WordPiece tokenization without an ICU dependency: the Unicode classes BERT relies on are covered by
+// small tables (ASCII, Latin-1, common punctuation/space/format ranges, CJK ideographs), which is what
+// English-centric vocabularies and the datasets EdgeTune reads need.
 #include "core/data/tokenizer.h"
 
 #include <algorithm>
@@ -23,10 +23,14 @@ char32_t decodeUtf8(std::string_view text, size_t pos, size_t& length) {
   if (b0 < 0x80) return b0;
   size_t extra;
   char32_t cp;
-  if ((b0 & 0xE0) == 0xC0) extra = 1, cp = b0 & 0x1F;
-  else if ((b0 & 0xF0) == 0xE0) extra = 2, cp = b0 & 0x0F;
-  else if ((b0 & 0xF8) == 0xF0) extra = 3, cp = b0 & 0x07;
-  else return kInvalid;
+  if ((b0 & 0xE0) == 0xC0)
+    extra = 1, cp = b0 & 0x1F;
+  else if ((b0 & 0xF0) == 0xE0)
+    extra = 2, cp = b0 & 0x0F;
+  else if ((b0 & 0xF8) == 0xF0)
+    extra = 3, cp = b0 & 0x07;
+  else
+    return kInvalid;
   if (pos + extra >= text.size()) return kInvalid;  // truncated sequence
   for (size_t i = 1; i <= extra; ++i) {
     const unsigned char b = byte(pos + i);
@@ -58,8 +62,9 @@ void appendUtf8(std::string& out, char32_t cp) {
 }
 
 bool isWhitespace(char32_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 // Unicode Cc and the common Cf characters (soft hyphen, zero-width and bidi marks, BOM); BERT drops both.
@@ -70,11 +75,13 @@ bool isControl(char32_t c) {
 
 // BERT counts every non-alphanumeric ASCII character as punctuation, plus Unicode P* characters.
 bool isPunctuation(char32_t c) {
-  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
-  return c == 0xA1 || c == 0xA7 || c == 0xAB || c == 0xB6 || c == 0xB7 || c == 0xBB || c == 0xBF || c == 0x37E ||
-         c == 0x387 || (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205E) || (c >= 0x3001 && c <= 0x3003) ||
-         (c >= 0x3008 && c <= 0x3011) || (c >= 0x3014 && c <= 0x301F) || (c >= 0xFF01 && c <= 0xFF0F) ||
-         (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65);
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))
+    return true;
+  return c == 0xA1 || c == 0xA7 || c == 0xAB || c == 0xB6 || c == 0xB7 || c == 0xBB || c == 0xBF ||
+         c == 0x37E || c == 0x387 || (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205E) ||
+         (c >= 0x3001 && c <= 0x3003) || (c >= 0x3008 && c <= 0x3011) || (c >= 0x3014 && c <= 0x301F) ||
+         (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) ||
+         (c >= 0xFF5B && c <= 0xFF65);
 }
 
 // The CJK Unified Ideographs blocks BERT splits into single-character words.
@@ -86,9 +93,9 @@ bool isCjk(char32_t c) {
 
 char32_t toLower(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
-  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;  // Latin-1 capitals
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;     // Latin-1 capitals
   if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;  // Greek capitals
-  if (c >= 0x410 && c <= 0x42F) return c + 32;  // Cyrillic capitals
+  if (c >= 0x410 && c <= 0x42F) return c + 32;                // Cyrillic capitals
   if (c >= 0x400 && c <= 0x40F) return c + 80;
   return c;
 }
@@ -107,14 +114,18 @@ char32_t stripAccent(char32_t c) {
   return c;
 }
 
-bool isCombiningMark(char32_t c) { return c >= 0x300 && c <= 0x36F; }
+bool isCombiningMark(char32_t c) {
+  return c >= 0x300 && c <= 0x36F;
+}
 
 }  // namespace
 
-WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, Options options, const std::string& source)
+WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, Options options,
+                                       const std::string& source)
     : vocab_(std::move(vocab)), options_(options) {
   ids_.reserve(vocab_.size());
-  for (size_t i = 0; i < vocab_.size(); ++i) ids_.emplace(vocab_[i], static_cast<int32_t>(i));  // first one wins
+  for (size_t i = 0; i < vocab_.size(); ++i)
+    ids_.emplace(vocab_[i], static_cast<int32_t>(i));  // first one wins
   const auto special = [&](const char* name) {
     int32_t found = id(name);
     if (found < 0) throw Error(source + ": the vocabulary has no " + name + " token");
@@ -148,7 +159,8 @@ int32_t WordPieceTokenizer::id(std::string_view token) const {
   return it == ids_.end() ? -1 : it->second;
 }
 
-void WordPieceTokenizer::forEachWord(std::string_view text, const std::function<bool(std::string_view)>& word) const {
+void WordPieceTokenizer::forEachWord(std::string_view text,
+                                     const std::function<bool(std::string_view)>& word) const {
   std::string current;
   std::string single;
   size_t pos = 0;
@@ -245,7 +257,8 @@ std::vector<std::string> WordPieceTokenizer::tokenize(std::string_view text) con
 }
 
 Encoding WordPieceTokenizer::encode(std::string_view text, size_t max_length) const {
-  if (max_length < 2) throw Error("sequence length " + std::to_string(max_length) + " is too short for [CLS] and [SEP]");
+  if (max_length < 2)
+    throw Error("sequence length " + std::to_string(max_length) + " is too short for [CLS] and [SEP]");
   std::vector<int32_t> pieces = pieceIds(text, max_length - 2);
   Encoding e;
   e.input_ids.assign(max_length, pad_id_);
@@ -254,7 +267,8 @@ Encoding WordPieceTokenizer::encode(std::string_view text, size_t max_length) co
   e.input_ids[0] = cls_id_;
   std::copy(pieces.begin(), pieces.end(), e.input_ids.begin() + 1);
   e.input_ids[pieces.size() + 1] = sep_id_;
-  std::fill(e.attention_mask.begin(), e.attention_mask.begin() + static_cast<ptrdiff_t>(pieces.size() + 2), 1);
+  std::fill(e.attention_mask.begin(), e.attention_mask.begin() + static_cast<ptrdiff_t>(pieces.size() + 2),
+            1);
   return e;
 }
 
@@ -275,7 +289,8 @@ std::vector<std::string> buildWordPieceVocab(const std::vector<std::string>& cor
       if ((static_cast<unsigned char>(word[i]) & 0xC0) != 0x80) starts.push_back(i);
     starts.push_back(word.size());
     const size_t chars = starts.size() - 1;
-    for (size_t c = 0; c < chars; ++c) char_counts[word.substr(starts[c], starts[c + 1] - starts[c])] += count;
+    for (size_t c = 0; c < chars; ++c)
+      char_counts[word.substr(starts[c], starts[c + 1] - starts[c])] += count;
     // Too long words are [UNK] whatever the vocabulary holds: only their characters count.
     if (chars > options.max_chars_per_word) continue;
     if (chars >= 2) piece_scores[word] += 2 * count;
@@ -287,8 +302,9 @@ std::vector<std::string> buildWordPieceVocab(const std::vector<std::string>& cor
     std::vector<std::pair<std::string, uint64_t>> items;
     items.reserve(counts.size());
     for (auto& [token, count] : counts) items.emplace_back(token, count);
-    std::sort(items.begin(), items.end(),
-              [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
     return items;
   };
   const size_t minimum = vocab.size() + 2 * char_counts.size();

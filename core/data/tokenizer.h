@@ -1,5 +1,6 @@
 #pragma once
-// BERT WordPiece tokenizer (vocab.txt, one token per line) and a small deterministic WordPiece vocabulary builder.
+// BERT WordPiece tokenizer (vocab.txt, one token per line) and a small deterministic WordPiece vocabulary
+// builder.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -19,26 +20,31 @@ struct Encoding {
 
 /// Splits text the way BERT's BasicTokenizer + WordpieceTokenizer do and maps pieces to vocabulary ids.
 /// Text is UTF-8; invalid bytes and control characters are dropped, multi-byte characters are never split.
-/// Lower-casing covers ASCII and Latin-1 letters; accent stripping maps Latin-1 accented letters to their base
-/// letter and drops combining marks (U+0300..U+036F).
+/// Lower-casing covers ASCII and Latin-1 letters; accent stripping maps Latin-1 accented letters to their
+/// base letter and drops combining marks (U+0300..U+036F).
 class WordPieceTokenizer {
  public:
   struct Options {
     bool lower_case = true;
-    bool strip_accents = true;      // BERT uncased strips accents whenever it lower-cases
+    bool strip_accents = true;        // BERT uncased strips accents whenever it lower-cases
     size_t max_chars_per_word = 100;  // longer words (in characters) become [UNK]
   };
 
   /// `vocab[i]` is the token of id i. Requires [PAD], [UNK], [CLS] and [SEP]; throws Error naming `source`.
-  WordPieceTokenizer(std::vector<std::string> vocab, Options options, const std::string& source = "vocabulary");
-  explicit WordPieceTokenizer(std::vector<std::string> vocab) : WordPieceTokenizer(std::move(vocab), Options{}) {}
+  WordPieceTokenizer(std::vector<std::string> vocab, Options options,
+                     const std::string& source = "vocabulary");
+  explicit WordPieceTokenizer(std::vector<std::string> vocab)
+      : WordPieceTokenizer(std::move(vocab), Options{}) {}
   /// Reads vocab.txt (one token per line, a trailing '\r' is ignored); throws Error naming the file.
   static WordPieceTokenizer fromFile(const std::filesystem::path& vocab_path, Options options);
-  static WordPieceTokenizer fromFile(const std::filesystem::path& vocab_path) { return fromFile(vocab_path, Options{}); }
+  static WordPieceTokenizer fromFile(const std::filesystem::path& vocab_path) {
+    return fromFile(vocab_path, Options{});
+  }
 
   /// Normalized words and punctuation marks (BERT's basic tokenization), in order.
   std::vector<std::string> basicTokenize(std::string_view text) const;
-  /// Word-piece ids of `text` without special tokens; stops after `max_pieces` pieces (text past that is not read).
+  /// Word-piece ids of `text` without special tokens; stops after `max_pieces` pieces (text past that is not
+  /// read).
   std::vector<int32_t> pieceIds(std::string_view text, size_t max_pieces = SIZE_MAX) const;
   /// Word-piece strings of `text` ("un", "##aff", "##able"), for inspection and tests.
   std::vector<std::string> tokenize(std::string_view text) const;
@@ -75,7 +81,8 @@ class WordPieceTokenizer {
 ///   ids 0..4 are [PAD], [UNK], [CLS], [SEP], [MASK];
 ///   then every character seen, as "c" and "##c" (so every word of the corpus encodes without [UNK]),
 ///        most frequent first (ties in byte order);
-///   then whole words and "##suffix" pieces (the last 2..8 characters of a longer word), ranked by how many word
+///   then whole words and "##suffix" pieces (the last 2..8 characters of a longer word), ranked by how many
+///   word
 ///        occurrences they cover (a suffix counts half, so whole words win ties), ties in byte order.
 /// Words longer than max_chars_per_word only contribute their characters (they encode as [UNK] anyway).
 /// Cost: about linear in the corpus size (the 6,046 SpamAssassin mails, 8,000 tokens: see the test's log).

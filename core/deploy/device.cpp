@@ -11,9 +11,12 @@ namespace edgetune::deploy {
 
 std::string toString(AuthMethod method) {
   switch (method) {
-    case AuthMethod::Agent: return "agent";
-    case AuthMethod::Key: return "key";
-    case AuthMethod::Password: return "password";
+    case AuthMethod::Agent:
+      return "agent";
+    case AuthMethod::Key:
+      return "key";
+    case AuthMethod::Password:
+      return "password";
   }
   return "unknown";
 }
@@ -67,13 +70,16 @@ Device Device::fromJson(const nlohmann::json& json) {
 
 std::filesystem::path configDir() {
   if (const char* dir = std::getenv("EDGETUNE_CONFIG_DIR"); dir && *dir) return dir;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "edgetune";
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "edgetune";
   if (const char* home = std::getenv("HOME"); home && *home)
     return std::filesystem::path(home) / ".config" / "edgetune";
   throw Error("cannot find a configuration folder: set HOME or EDGETUNE_CONFIG_DIR");
 }
 
-std::filesystem::path defaultKnownHostsPath() { return configDir() / "known_hosts"; }
+std::filesystem::path defaultKnownHostsPath() {
+  return configDir() / "known_hosts";
+}
 
 DeviceStore::DeviceStore(std::filesystem::path file) : file_(std::move(file)) {}
 
@@ -107,7 +113,8 @@ std::optional<Device> DeviceStore::find(const std::string& name) const {
 
 Device DeviceStore::get(const std::string& name) const {
   if (auto d = find(name)) return *d;
-  throw Error("no device named '" + name + "' in " + file_.string() + " (add it with: edgetune-cli device add)");
+  throw Error("no device named '" + name + "' in " + file_.string() +
+              " (add it with: edgetune-cli device add)");
 }
 
 void DeviceStore::add(const Device& device, bool replace) {
@@ -141,6 +148,8 @@ void DeviceStore::save(const std::vector<Device>& devices) const {
   writeFileAtomic(file_, json.dump(2) + "\n");
 }
 
-std::string passwordSecretKey(const Device& device) { return "edgetune/device/" + device.name + "/password"; }
+std::string passwordSecretKey(const Device& device) {
+  return "edgetune/device/" + device.name + "/password";
+}
 
 }  // namespace edgetune::deploy

@@ -35,7 +35,8 @@ struct Device {
   static Device fromJson(const nlohmann::json& json);
 };
 
-/// EdgeTune's configuration folder: $EDGETUNE_CONFIG_DIR, else $XDG_CONFIG_HOME/edgetune, else ~/.config/edgetune.
+/// EdgeTune's configuration folder: $EDGETUNE_CONFIG_DIR, else $XDG_CONFIG_HOME/edgetune, else
+/// ~/.config/edgetune.
 std::filesystem::path configDir();
 /// The known_hosts file EdgeTune uses when a device names none: configDir()/known_hosts.
 std::filesystem::path defaultKnownHostsPath();

@@ -11,9 +11,16 @@ namespace edgetune::deploy {
 nlohmann::json DeviceBenchmark::toJson() const {
   nlohmann::json results = nlohmann::json::array();
   for (const auto& l : latency)
-    results.push_back({{"threads", l.threads}, {"runs", l.runs}, {"min_ms", l.min_ms}, {"median_ms", l.median_ms},
-                       {"mean_ms", l.mean_ms}, {"p90_ms", l.p90_ms}, {"p99_ms", l.p99_ms}, {"max_ms", l.max_ms},
-                       {"stdev_ms", l.stdev_ms}, {"peak_rss_bytes", l.peak_rss_bytes}});
+    results.push_back({{"threads", l.threads},
+                       {"runs", l.runs},
+                       {"min_ms", l.min_ms},
+                       {"median_ms", l.median_ms},
+                       {"mean_ms", l.mean_ms},
+                       {"p90_ms", l.p90_ms},
+                       {"p99_ms", l.p99_ms},
+                       {"max_ms", l.max_ms},
+                       {"stdev_ms", l.stdev_ms},
+                       {"peak_rss_bytes", l.peak_rss_bytes}});
   nlohmann::json j{{"device", device},
                    {"model", model},
                    {"arch", arch},
@@ -25,12 +32,17 @@ nlohmann::json DeviceBenchmark::toJson() const {
   if (!profile.empty()) {
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& n : profile)
-      nodes.push_back({{"name", n.name}, {"op", n.op}, {"total_us", n.total_us}, {"calls", n.calls},
+      nodes.push_back({{"name", n.name},
+                       {"op", n.op},
+                       {"total_us", n.total_us},
+                       {"calls", n.calls},
                        {"mean_us", n.mean_us}});
     j["profile"] = {{"threads", profile_threads}, {"nodes", nodes}};
   }
   if (accuracy)
-    j["accuracy"] = {{"examples", accuracy->examples}, {"correct", accuracy->correct}, {"top1", accuracy->top1},
+    j["accuracy"] = {{"examples", accuracy->examples},
+                     {"correct", accuracy->correct},
+                     {"top1", accuracy->top1},
                      {"mean_latency_ms", accuracy->mean_latency_ms}};
   return j;
 }
@@ -64,7 +76,8 @@ DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
       b.profile_threads = p.value("threads", 0);
       for (const auto& n : p.at("nodes"))
         b.profile.push_back({n.at("name").get<std::string>(), n.value("op", std::string()),
-                             n.at("total_us").get<int64_t>(), n.value("calls", int64_t{0}), n.value("mean_us", 0.0)});
+                             n.at("total_us").get<int64_t>(), n.value("calls", int64_t{0}),
+                             n.value("mean_us", 0.0)});
     }
     if (j.contains("accuracy")) {
       const auto& a = j["accuracy"];
@@ -86,7 +99,8 @@ DeviceBenchmark parseRunnerOutput(const std::string& stdout_text) {
   nlohmann::json j = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     std::string shown = stdout_text.substr(0, 300);
-    throw Error("the device runner did not print its JSON report; it printed: " + (shown.empty() ? "(nothing)" : shown));
+    throw Error("the device runner did not print its JSON report; it printed: " +
+                (shown.empty() ? "(nothing)" : shown));
   }
   if (j.contains("error")) throw Error("the device runner failed: " + j["error"].get<std::string>());
   return DeviceBenchmark::fromJson(j);
@@ -95,12 +109,12 @@ DeviceBenchmark parseRunnerOutput(const std::string& stdout_text) {
 std::string DeviceBenchmark::toTable() const {
   std::ostringstream out;
   char line[200];
-  out << "Device " << device << " (" << arch << ", " << cpu_cores << " cores, ONNX Runtime " << onnxruntime_version
-      << ")\n";
+  out << "Device " << device << " (" << arch << ", " << cpu_cores << " cores, ONNX Runtime "
+      << onnxruntime_version << ")\n";
   out << "threads   median_ms    p90_ms    p99_ms    min_ms   peak_MiB\n";
   for (const auto& l : latency) {
-    std::snprintf(line, sizeof(line), "%7d %11.3f %9.3f %9.3f %9.3f %10.1f\n", l.threads, l.median_ms, l.p90_ms,
-                  l.p99_ms, l.min_ms, static_cast<double>(l.peak_rss_bytes) / (1024.0 * 1024.0));
+    std::snprintf(line, sizeof(line), "%7d %11.3f %9.3f %9.3f %9.3f %10.1f\n", l.threads, l.median_ms,
+                  l.p90_ms, l.p99_ms, l.min_ms, static_cast<double>(l.peak_rss_bytes) / (1024.0 * 1024.0));
     out << line;
   }
   if (accuracy) {

@@ -21,16 +21,18 @@ std::string trim(std::string s) {
 
 std::string unquote(std::string s) {
   s = trim(s);
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
+    s = s.substr(1, s.size() - 2);
   return s;
 }
 
-// ARM cores name themselves by implementer/part numbers; these are the ones on Raspberry Pi and similar boards.
+// ARM cores name themselves by implementer/part numbers; these are the ones on Raspberry Pi and similar
+// boards.
 std::string armPartName(const std::string& implementer, const std::string& part) {
   static const std::map<std::string, std::string> arm{
-      {"0xd03", "Cortex-A53"}, {"0xd04", "Cortex-A35"}, {"0xd05", "Cortex-A55"}, {"0xd07", "Cortex-A57"},
-      {"0xd08", "Cortex-A72"}, {"0xd09", "Cortex-A73"}, {"0xd0a", "Cortex-A75"}, {"0xd0b", "Cortex-A76"},
-      {"0xd0c", "Neoverse-N1"}, {"0xd0d", "Cortex-A77"}, {"0xd41", "Cortex-A78"}, {"0xd46", "Cortex-A510"},
+      {"0xd03", "Cortex-A53"},  {"0xd04", "Cortex-A35"},  {"0xd05", "Cortex-A55"}, {"0xd07", "Cortex-A57"},
+      {"0xd08", "Cortex-A72"},  {"0xd09", "Cortex-A73"},  {"0xd0a", "Cortex-A75"}, {"0xd0b", "Cortex-A76"},
+      {"0xd0c", "Neoverse-N1"}, {"0xd0d", "Cortex-A77"},  {"0xd41", "Cortex-A78"}, {"0xd46", "Cortex-A510"},
       {"0xd47", "Cortex-A710"}, {"0xd4f", "Neoverse-V2"}, {"0xd40", "Neoverse-V1"}};
   if (implementer == "0x41") {
     auto it = arm.find(part);
@@ -50,7 +52,8 @@ std::string deviceProbeScript(const std::string& remote_root) {
          "echo @@cpuinfo; cat /proc/cpuinfo 2>/dev/null; "
          "echo @@nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN; "
          "echo @@meminfo; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo 2>/dev/null; "
-         "echo @@runner; if [ -x " + runner + " ]; then LD_LIBRARY_PATH=" + dir + " " + runner +
+         "echo @@runner; if [ -x " +
+         runner + " ]; then LD_LIBRARY_PATH=" + dir + " " + runner +
          " --version 2>/dev/null; fi; "
          "echo @@ortlib; ls /usr/lib/libonnxruntime.so* /usr/local/lib/libonnxruntime.so* "
          "/usr/lib/*/libonnxruntime.so* 2>/dev/null; "
@@ -89,20 +92,28 @@ DeviceInfo parseDeviceProbe(const std::string& output) {
     if (colon == std::string::npos) continue;
     const std::string key = trim(line.substr(0, colon));
     const std::string value = trim(line.substr(colon + 1));
-    if (key == "processor") ++processors;
-    else if (key == "model name" && model_name.empty()) model_name = value;
-    else if (key == "Model" && hardware_model.empty()) hardware_model = value;  // Raspberry Pi boards
-    else if (key == "CPU implementer" && implementer.empty()) implementer = value;
-    else if (key == "CPU part" && part.empty()) part = value;
+    if (key == "processor")
+      ++processors;
+    else if (key == "model name" && model_name.empty())
+      model_name = value;
+    else if (key == "Model" && hardware_model.empty())
+      hardware_model = value;  // Raspberry Pi boards
+    else if (key == "CPU implementer" && implementer.empty())
+      implementer = value;
+    else if (key == "CPU part" && part.empty())
+      part = value;
     else if ((key == "flags" || key == "Features") && flags.empty()) {
       std::istringstream words(value);
       for (std::string w; words >> w;) flags.insert(w);
     }
   }
   const std::string arm = armPartName(implementer, part);
-  if (!model_name.empty() && model_name.find("ARMv") == std::string::npos) info.cpu_model = model_name;
-  else if (!arm.empty()) info.cpu_model = hardware_model.empty() ? arm : arm + " (" + hardware_model + ")";
-  else info.cpu_model = !hardware_model.empty() ? hardware_model : model_name;
+  if (!model_name.empty() && model_name.find("ARMv") == std::string::npos)
+    info.cpu_model = model_name;
+  else if (!arm.empty())
+    info.cpu_model = hardware_model.empty() ? arm : arm + " (" + hardware_model + ")";
+  else
+    info.cpu_model = !hardware_model.empty() ? hardware_model : model_name;
   info.cpu_flags.assign(flags.begin(), flags.end());
   info.neon = flags.count("asimd") || flags.count("neon");
   info.dot_product = flags.count("asimddp") > 0;
@@ -169,8 +180,8 @@ std::string DeviceInfo::toText() const {
       << ", AVX-512 VNNI " << yes(avx512_vnni) << ", AVX-VNNI " << yes(avx_vnni) << "\n"
       << "RAM:       " << ram_bytes / (1024 * 1024) << " MiB (" << ram_available_bytes / (1024 * 1024)
       << " MiB available)\n"
-      << "Runner:    " << (hasRunner() ? "edgetune-runner " + runner_version : "not installed (uploaded on deploy)")
-      << "\n";
+      << "Runner:    "
+      << (hasRunner() ? "edgetune-runner " + runner_version : "not installed (uploaded on deploy)") << "\n";
   if (!onnxruntime_libraries.empty()) out << "ORT libs:  " << onnxruntime_libraries.front() << "\n";
   if (!python_onnxruntime_version.empty()) out << "Python ORT: " << python_onnxruntime_version << "\n";
   return out.str();

@@ -18,14 +18,14 @@ struct DeviceInfo {
   std::string cpu_model;
   int cores = 0;
   std::vector<std::string> cpu_flags;  // /proc/cpuinfo "flags" (x86) or "Features" (ARM)
-  bool neon = false;         // asimd (aarch64) or neon (32-bit ARM)
-  bool dot_product = false;  // asimddp: ARMv8.2 SDOT/UDOT (Cortex-A76, Raspberry Pi 5)
+  bool neon = false;                   // asimd (aarch64) or neon (32-bit ARM)
+  bool dot_product = false;            // asimddp: ARMv8.2 SDOT/UDOT (Cortex-A76, Raspberry Pi 5)
   bool avx2 = false;
   bool avx512_vnni = false;
   bool avx_vnni = false;
   int64_t ram_bytes = 0;
   int64_t ram_available_bytes = 0;
-  std::string runner_version;                      // `edgetune-runner --version` of the installed runner, or ""
+  std::string runner_version;  // `edgetune-runner --version` of the installed runner, or ""
   std::vector<std::string> onnxruntime_libraries;  // system-wide libonnxruntime.so* found on the device
   std::string python_onnxruntime_version;          // `import onnxruntime` version, or ""
 
@@ -39,7 +39,8 @@ struct DeviceInfo {
 std::string deviceProbeScript(const std::string& remote_root);
 /// Parses the probe script's output (exposed for tests).
 DeviceInfo parseDeviceProbe(const std::string& output);
-/// Runs the probe on the device; `remote_root` is where EdgeTune keeps its files there ("edgetune" = ~/edgetune).
+/// Runs the probe on the device; `remote_root` is where EdgeTune keeps its files there ("edgetune" =
+/// ~/edgetune).
 DeviceInfo probeDevice(SshSession& session, const std::string& remote_root = "edgetune");
 
 }  // namespace edgetune::deploy

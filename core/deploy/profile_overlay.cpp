@@ -1,21 +1,23 @@
 // Matching ONNX Runtime's profiled node names to the ONNX model's nodes.
 //
-// ORT profiles the graph it actually runs, after its optimizers rewrote it, so a profile name is not always an
-// ONNX node name. What we see and how each case is matched (tried in this order, first hit wins):
+// ORT profiles the graph it actually runs, after its optimizers rewrote it, so a profile name is not always
+// an ONNX node name. What we see and how each case is matched (tried in this order, first hit wins):
 //  1. Untouched nodes keep their ONNX name ("/fc/Gemm"): exact node-name match.
 //  2. The NCHWc layout transformer (x86 with AVX2/AVX-512) names its nodes after the node's *output tensor*
 //     plus "_nchwc" ("/layer1/layer1.0/bn2/BatchNormalization_output_0_nchwc"): after Conv+BN(+Relu) fusion
 //     that output belongs to the last fused node, so we also look names up as tensor names.
-//  3. Names made by Graph::GenerateNodeName get "_token_<n>" appended on clashes, QDQ and other fusions append
+//  3. Names made by Graph::GenerateNodeName get "_token_<n>" appended on clashes, QDQ and other fusions
+//  append
 //     their own suffixes ("_quant", "/MatMulAddFusion"...), older fusions prefix "fused ": we strip a leading
-//     "fused " and then cut the name at '_' or '/' from the right, trying each shorter prefix as a node name and
-//     as a tensor name, so the longest known prefix wins.
-//  4. A hit on the *tail* of a fused chain (the BN or Relu whose output the fused kernel writes) is moved back
+//     "fused " and then cut the name at '_' or '/' from the right, trying each shorter prefix as a node name
+//     and as a tensor name, so the longest known prefix wins.
+//  4. A hit on the *tail* of a fused chain (the BN or Relu whose output the fused kernel writes) is moved
+//  back
 //     along single-consumer first inputs, at most a few steps, to the node whose op the profile entry names
 //     (op "Conv"/"FusedConv"/"QLinearConv" -> the ONNX Conv); the nodes passed on the way are marked as fused
 //     into it. If no such node is found the tail keeps the time.
-// Entries that match nothing (ReorderInput/ReorderOutput, Memcpy, ...) still count in the total, so the shares
-// of the matched nodes sum to the matched fraction of the device time (about 1 in practice).
+// Entries that match nothing (ReorderInput/ReorderOutput, Memcpy, ...) still count in the total, so the
+// shares of the matched nodes sum to the matched fraction of the device time (about 1 in practice).
 #include "core/deploy/profile_overlay.h"
 
 #include <cmath>
@@ -77,7 +79,8 @@ ProfileMatch matchProfile(const Model& model, const std::vector<NodeProfile>& pr
     // Walk back from a fused chain's tail to the node the kernel is named after.
     int anchor = hit;
     std::vector<int> passed;
-    for (int step = 0; step < kMaxFusionSteps && !opCorresponds(graph.node(anchor).op_type(), entry.op); ++step) {
+    for (int step = 0; step < kMaxFusionSteps && !opCorresponds(graph.node(anchor).op_type(), entry.op);
+         ++step) {
       const auto& node = graph.node(anchor);
       if (node.input_size() == 0) break;
       const std::string& in = node.input(0);

@@ -15,10 +15,12 @@ namespace edgetune::deploy {
 
 /// How the profile entries landed on the model's nodes (indices refer to model.graph().node(i)).
 struct ProfileMatch {
-  std::vector<int64_t> node_total_us;   // per node: summed kernel time of the entries matched to it, -1 if none
-  std::vector<int> fused_into;          // per node: the node whose ORT kernel absorbed it (BN, Relu...), or -1
-  std::vector<std::string> unmatched;   // profile entries naming no model node (ReorderInput/Output, Memcpy...)
-  int64_t profiled_total_us = 0;        // all entries, matched or not
+  std::vector<int64_t>
+      node_total_us;            // per node: summed kernel time of the entries matched to it, -1 if none
+  std::vector<int> fused_into;  // per node: the node whose ORT kernel absorbed it (BN, Relu...), or -1
+  std::vector<std::string>
+      unmatched;                  // profile entries naming no model node (ReorderInput/Output, Memcpy...)
+  int64_t profiled_total_us = 0;  // all entries, matched or not
   int64_t matched_total_us = 0;
 };
 

@@ -31,8 +31,10 @@ std::string shellQuote(std::string_view text) {
   std::string out = "'";
   for (char c : text) {
     if (c == '\0') throw Error("a remote command argument contains a NUL byte");
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   out += "'";
   return out;

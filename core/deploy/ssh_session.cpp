@@ -28,7 +28,8 @@ std::string fingerprintOf(ssh_key key) {
   return out;
 }
 
-// Fingerprints of the keys known_hosts holds for host:port (plain entries; hashed ones cannot be matched back).
+// Fingerprints of the keys known_hosts holds for host:port (plain entries; hashed ones cannot be matched
+// back).
 std::string storedFingerprints(const std::filesystem::path& known_hosts, const std::string& host, int port) {
   const std::string pattern = port == 22 ? host : "[" + host + "]:" + std::to_string(port);
   std::ifstream in(known_hosts);
@@ -140,9 +141,11 @@ struct SshSession::Impl {
         disconnect();
         throw HostKeyChangedError(
             "REFUSED: the host key of " + device.host + ":" + std::to_string(device.port) + " has CHANGED. " +
-            known_hosts.string() + " has " + stored + " but the host now presents " + info.fingerprint_sha256 +
-            " (" + info.key_type + "). Someone may be intercepting the connection, or the device was reinstalled; "
-            "if you are sure it is the latter, remove the old line from " + known_hosts.string() + ".");
+            known_hosts.string() + " has " + stored + " but the host now presents " +
+            info.fingerprint_sha256 + " (" + info.key_type +
+            "). Someone may be intercepting the connection, or the device was reinstalled; "
+            "if you are sure it is the latter, remove the old line from " +
+            known_hosts.string() + ".");
       }
       case SSH_KNOWN_HOSTS_NOT_FOUND:
       case SSH_KNOWN_HOSTS_UNKNOWN: {
@@ -154,7 +157,8 @@ struct SshSession::Impl {
         if (ssh_session_update_known_hosts(session) != SSH_OK) {
           const std::string why = ssh_get_error(session);
           disconnect();
-          throw Error("cannot add the host key of " + device.host + " to " + known_hosts.string() + ": " + why);
+          throw Error("cannot add the host key of " + device.host + " to " + known_hosts.string() + ": " +
+                      why);
         }
         return;
       }
@@ -162,7 +166,8 @@ struct SshSession::Impl {
       default: {
         const std::string why = ssh_get_error(session);
         disconnect();
-        throw Error("cannot check the host key of " + where() + " against " + known_hosts.string() + ": " + why);
+        throw Error("cannot check the host key of " + where() + " against " + known_hosts.string() + ": " +
+                    why);
       }
     }
   }
@@ -180,8 +185,8 @@ struct SshSession::Impl {
         if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK) {
           std::optional<std::string> passphrase;
           if (options.ask_secret) passphrase = options.ask_secret("Passphrase for " + path + ": ");
-          if (!passphrase ||
-              ssh_pki_import_privkey_file(path.c_str(), passphrase->c_str(), nullptr, nullptr, &key) != SSH_OK) {
+          if (!passphrase || ssh_pki_import_privkey_file(path.c_str(), passphrase->c_str(), nullptr, nullptr,
+                                                         &key) != SSH_OK) {
             if (passphrase) wipe(*passphrase);
             disconnect();
             throw Error(where() + ": cannot read the private key " + path +
@@ -195,7 +200,8 @@ struct SshSession::Impl {
       }
       case AuthMethod::Password: {
         std::optional<std::string> password;
-        if (options.ask_secret) password = options.ask_secret("Password for " + device.user + "@" + device.host + ": ");
+        if (options.ask_secret)
+          password = options.ask_secret("Password for " + device.user + "@" + device.host + ": ");
         if (!password) {
           disconnect();
           throw Error(where() + ": password login needs a password and none was given");
@@ -243,12 +249,21 @@ std::unique_ptr<SshSession> SshSession::connect(const Device& device, ConnectOpt
   return std::unique_ptr<SshSession>(new SshSession(std::move(impl)));
 }
 
-const Device& SshSession::device() const { return impl_->device; }
-const std::string& SshSession::hostKeyFingerprint() const { return impl_->fingerprint; }
-bool SshSession::isConnected() const { return impl_->session && ssh_is_connected(impl_->session); }
-void SshSession::reconnect() { impl_->connect(); }
+const Device& SshSession::device() const {
+  return impl_->device;
+}
+const std::string& SshSession::hostKeyFingerprint() const {
+  return impl_->fingerprint;
+}
+bool SshSession::isConnected() const {
+  return impl_->session && ssh_is_connected(impl_->session);
+}
+void SshSession::reconnect() {
+  impl_->connect();
+}
 
-ExecResult SshSession::exec(const std::string& command, std::chrono::milliseconds timeout, std::string_view input) {
+ExecResult SshSession::exec(const std::string& command, std::chrono::milliseconds timeout,
+                            std::string_view input) {
   impl_->ensureConnected();
   if (timeout.count() <= 0) timeout = impl_->options.timeout;
   ssh_channel channel = ssh_channel_new(impl_->session);
@@ -260,10 +275,12 @@ ExecResult SshSession::exec(const std::string& command, std::chrono::millisecond
       ssh_channel_free(c);
     }
   } closer{channel};
-  if (ssh_channel_open_session(channel) != SSH_OK || ssh_channel_request_exec(channel, command.c_str()) != SSH_OK)
-    throw ConnectionError(impl_->where() + ": cannot start a remote command: " + ssh_get_error(impl_->session));
-  if (!input.empty() &&
-      ssh_channel_write(channel, input.data(), static_cast<uint32_t>(input.size())) != static_cast<int>(input.size()))
+  if (ssh_channel_open_session(channel) != SSH_OK ||
+      ssh_channel_request_exec(channel, command.c_str()) != SSH_OK)
+    throw ConnectionError(impl_->where() +
+                          ": cannot start a remote command: " + ssh_get_error(impl_->session));
+  if (!input.empty() && ssh_channel_write(channel, input.data(), static_cast<uint32_t>(input.size())) !=
+                            static_cast<int>(input.size()))
     throw ConnectionError(impl_->where() + ": cannot send input to a remote command");
   ssh_channel_send_eof(channel);
 
@@ -275,11 +292,14 @@ ExecResult SshSession::exec(const std::string& command, std::chrono::millisecond
     while ((n = ssh_channel_read_nonblocking(channel, buffer.data(), static_cast<uint32_t>(buffer.size()),
                                              is_stderr)) > 0)
       into.append(buffer.data(), static_cast<size_t>(n));
-    if (n == SSH_ERROR) throw ConnectionError("the connection to " + impl_->where() + " was lost during a command");
+    if (n == SSH_ERROR)
+      throw ConnectionError("the connection to " + impl_->where() + " was lost during a command");
   };
   for (;;) {
-    const int n = ssh_channel_read_timeout(channel, buffer.data(), static_cast<uint32_t>(buffer.size()), 0, 10);
-    if (n == SSH_ERROR) throw ConnectionError("the connection to " + impl_->where() + " was lost during a command");
+    const int n =
+        ssh_channel_read_timeout(channel, buffer.data(), static_cast<uint32_t>(buffer.size()), 0, 10);
+    if (n == SSH_ERROR)
+      throw ConnectionError("the connection to " + impl_->where() + " was lost during a command");
     if (n > 0) result.out.append(buffer.data(), static_cast<size_t>(n));
     drain(1, result.err);
     // Checked right after reading, so output that arrives together with EOF costs no extra wait.
@@ -315,7 +335,8 @@ void SshSession::upload(const std::filesystem::path& local, const std::string& r
   std::error_code ec;
   const uint64_t total = std::filesystem::file_size(local, ec);
   sftp_session sftp = impl_->sftpSession();
-  sftp_file file = sftp_open(sftp, remote_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, static_cast<mode_t>(mode));
+  sftp_file file =
+      sftp_open(sftp, remote_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, static_cast<mode_t>(mode));
   if (!file) {
     if (!isConnected())
       throw ConnectionError("the connection to " + impl_->where() + " was lost while opening " + remote_path);
@@ -340,8 +361,9 @@ void SshSession::upload(const std::filesystem::path& local, const std::string& r
     if (written != static_cast<ssize_t>(n)) {
       const bool lost = !isConnected() || sftp_get_error(sftp) == SSH_FX_CONNECTION_LOST ||
                         sftp_get_error(sftp) == SSH_FX_NO_CONNECTION || written < 0;
-      const std::string msg = "upload of " + local.filename().string() + " to " + impl_->where() + " broke off after " +
-                              std::to_string(done) + " of " + std::to_string(total) + " bytes";
+      const std::string msg = "upload of " + local.filename().string() + " to " + impl_->where() +
+                              " broke off after " + std::to_string(done) + " of " + std::to_string(total) +
+                              " bytes";
       if (lost) throw ConnectionError(msg + ": the connection was lost");
       throw Error(msg + ": " + ssh_get_error(impl_->session));
     }

@@ -8,39 +8,68 @@ namespace edgetune {
 
 size_t elementSize(DataType type) {
   switch (type) {
-    case DataType::Float32: return 4;
-    case DataType::UInt8: return 1;
-    case DataType::Int8: return 1;
-    case DataType::UInt16: return 2;
-    case DataType::Int16: return 2;
-    case DataType::Int32: return 4;
-    case DataType::Int64: return 8;
-    case DataType::Bool: return 1;
-    case DataType::Float16: return 2;
-    case DataType::Float64: return 8;
+    case DataType::Float32:
+      return 4;
+    case DataType::UInt8:
+      return 1;
+    case DataType::Int8:
+      return 1;
+    case DataType::UInt16:
+      return 2;
+    case DataType::Int16:
+      return 2;
+    case DataType::Int32:
+      return 4;
+    case DataType::Int64:
+      return 8;
+    case DataType::Bool:
+      return 1;
+    case DataType::Float16:
+      return 2;
+    case DataType::Float64:
+      return 8;
   }
   throw Error("unknown data type code " + std::to_string(static_cast<int>(type)));
 }
 
 std::string dataTypeName(DataType type) {
   switch (type) {
-    case DataType::Float32: return "float32";
-    case DataType::UInt8: return "uint8";
-    case DataType::Int8: return "int8";
-    case DataType::UInt16: return "uint16";
-    case DataType::Int16: return "int16";
-    case DataType::Int32: return "int32";
-    case DataType::Int64: return "int64";
-    case DataType::Bool: return "bool";
-    case DataType::Float16: return "float16";
-    case DataType::Float64: return "float64";
+    case DataType::Float32:
+      return "float32";
+    case DataType::UInt8:
+      return "uint8";
+    case DataType::Int8:
+      return "int8";
+    case DataType::UInt16:
+      return "uint16";
+    case DataType::Int16:
+      return "int16";
+    case DataType::Int32:
+      return "int32";
+    case DataType::Int64:
+      return "int64";
+    case DataType::Bool:
+      return "bool";
+    case DataType::Float16:
+      return "float16";
+    case DataType::Float64:
+      return "float64";
   }
   return "undefined";
 }
 
 DataType dataTypeFromOnnx(int code) {
   switch (code) {
-    case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 9: case 10: case 11:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 9:
+    case 10:
+    case 11:
       return static_cast<DataType>(code);
     default:
       throw Error("unsupported ONNX element type code " + std::to_string(code));
@@ -59,14 +88,15 @@ int64_t Tensor::numel() const {
 
 Tensor Tensor::reshaped(std::vector<int64_t> shape) const {
   int64_t count = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
-  if (count != numel())
-    throw Error("cannot reshape " + shapeString() + " to " + shapeToString(shape));
+  if (count != numel()) throw Error("cannot reshape " + shapeString() + " to " + shapeToString(shape));
   Tensor t = *this;
   t.shape_ = std::move(shape);
   return t;
 }
 
-std::string Tensor::shapeString() const { return shapeToString(shape_); }
+std::string Tensor::shapeString() const {
+  return shapeToString(shape_);
+}
 
 void Tensor::checkType(DataType expected) const {
   if (type_ != expected)

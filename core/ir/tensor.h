@@ -30,13 +30,34 @@ DataType dataTypeFromOnnx(int onnx_code);
 
 template <class T>
 constexpr DataType dataTypeOf();
-template <> constexpr DataType dataTypeOf<float>() { return DataType::Float32; }
-template <> constexpr DataType dataTypeOf<uint8_t>() { return DataType::UInt8; }
-template <> constexpr DataType dataTypeOf<int8_t>() { return DataType::Int8; }
-template <> constexpr DataType dataTypeOf<int32_t>() { return DataType::Int32; }
-template <> constexpr DataType dataTypeOf<int64_t>() { return DataType::Int64; }
-template <> constexpr DataType dataTypeOf<double>() { return DataType::Float64; }
-template <> constexpr DataType dataTypeOf<bool>() { return DataType::Bool; }
+template <>
+constexpr DataType dataTypeOf<float>() {
+  return DataType::Float32;
+}
+template <>
+constexpr DataType dataTypeOf<uint8_t>() {
+  return DataType::UInt8;
+}
+template <>
+constexpr DataType dataTypeOf<int8_t>() {
+  return DataType::Int8;
+}
+template <>
+constexpr DataType dataTypeOf<int32_t>() {
+  return DataType::Int32;
+}
+template <>
+constexpr DataType dataTypeOf<int64_t>() {
+  return DataType::Int64;
+}
+template <>
+constexpr DataType dataTypeOf<double>() {
+  return DataType::Float64;
+}
+template <>
+constexpr DataType dataTypeOf<bool>() {
+  return DataType::Bool;
+}
 
 /// Dense row-major tensor owning its bytes.
 class Tensor {

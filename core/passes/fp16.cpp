@@ -17,7 +17,7 @@ uint16_t floatToHalf(float value) {
   std::memcpy(&x, &value, 4);
   const uint32_t sign = (x >> 16) & 0x8000u;
   const uint32_t abs = x & 0x7fffffffu;
-  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);  // NaN
+  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);   // NaN
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow (or inf) -> inf
   if (abs < 0x38800000u) {
     // Subnormal half (or zero): shift the mantissa with the implicit bit, round to nearest even.
@@ -42,9 +42,12 @@ float halfToFloat(uint16_t bits) {
   const uint32_t exponent = (bits >> 10) & 0x1fu;
   const uint32_t mantissa = bits & 0x3ffu;
   float magnitude;
-  if (exponent == 0) magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-  else if (exponent == 31) magnitude = mantissa ? std::nanf("") : INFINITY;
-  else magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
+  if (exponent == 0)
+    magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+  else if (exponent == 31)
+    magnitude = mantissa ? std::nanf("") : INFINITY;
+  else
+    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
   uint32_t out;
   std::memcpy(&out, &magnitude, 4);
   out |= sign;
@@ -75,7 +78,8 @@ onnx::TensorProto toHalf(const onnx::TensorProto& src) {
 
 // Inputs that ONNX requires to stay float32 whatever the data type (Resize's roi and scales).
 bool mustStayFloat(const onnx::NodeProto& node, int slot) {
-  return (node.op_type() == "Resize" && (slot == 1 || slot == 2)) || (node.op_type() == "Upsample" && slot == 1);
+  return (node.op_type() == "Resize" && (slot == 1 || slot == 2)) ||
+         (node.op_type() == "Upsample" && slot == 1);
 }
 
 onnx::NodeProto makeCast(const std::string& name, const std::string& in, const std::string& out, int to) {
@@ -119,7 +123,8 @@ PassReport convertToFp16(Model& model, const Fp16Options& options) {
       if ((n.op_type() == "Constant" || n.op_type() == "ConstantOfShape") && a.name() == "value" &&
           a.t().data_type() == onnx::TensorProto::FLOAT)
         *a.mutable_t() = toHalf(a.t());
-      if (n.op_type() == "Cast" && a.name() == "to" && a.i() == onnx::TensorProto::FLOAT) a.set_i(onnx::TensorProto::FLOAT16);
+      if (n.op_type() == "Cast" && a.name() == "to" && a.i() == onnx::TensorProto::FLOAT)
+        a.set_i(onnx::TensorProto::FLOAT16);
     }
   }
   // Excluded ops: Cast their float16 inputs up and their outputs back down.
@@ -128,7 +133,8 @@ PassReport convertToFp16(Model& model, const Fp16Options& options) {
     if (!excluded.count(n.op_type())) continue;
     for (int k = 0; k < n.input_size(); ++k) {
       auto info = model.valueInfo(n.input(k));
-      if (n.input(k).empty() || !info || info->type != DataType::Float32 || model.isInitializer(n.input(k))) continue;
+      if (n.input(k).empty() || !info || info->type != DataType::Float32 || model.isInitializer(n.input(k)))
+        continue;
       const std::string up = uniqueName(model, n.input(k) + "_fp32_" + std::to_string(cast_count));
       after.push_back(makeCast(up + "_Cast", n.input(k), up, onnx::TensorProto::FLOAT));
       n.set_input(k, up);
@@ -145,7 +151,8 @@ PassReport convertToFp16(Model& model, const Fp16Options& options) {
   }
   // Graph inputs and outputs.
   for (auto& in : *g.mutable_input()) {
-    if (in.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT || model.isInitializer(in.name())) continue;
+    if (in.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT || model.isInitializer(in.name()))
+      continue;
     if (options.keep_io_types) {
       const std::string half = uniqueName(model, in.name() + "_fp16");
       replaceAllUses(model, in.name(), half);
@@ -169,7 +176,8 @@ PassReport convertToFp16(Model& model, const Fp16Options& options) {
       out.mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT16);
     }
   }
-  if (converted == 0 && cast_count == 0) throw Error(model.origin() + ": fp16: the model has no float32 tensors");
+  if (converted == 0 && cast_count == 0)
+    throw Error(model.origin() + ": fp16: the model has no float32 tensors");
 
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
   for (auto& n : before) *nodes.Add() = std::move(n);

@@ -9,7 +9,7 @@
 namespace edgetune {
 
 struct Fp16Options {
-  bool keep_io_types = true;           // graph inputs/outputs stay float32 (Cast at the boundary)
+  bool keep_io_types = true;             // graph inputs/outputs stay float32 (Cast at the boundary)
   std::vector<std::string> exclude_ops;  // op types kept in float32 (with Casts around them)
 };
 

@@ -1,8 +1,8 @@
-// QOperator format: rewrites the Q/DQ graph static quantization produces into integer operators stored in the file
-// (QLinearConv, QLinearMatMul; com.microsoft QLinearAdd, QLinearGlobalAveragePool, QGemm), the form older
-// runtimes and some accelerators need because they cannot fuse Q/DQ pairs themselves. Only nodes whose every
-// operand is dequantized (and, except QGemm, whose output is quantized right away) are rewritten; what does not
-// match stays in Q/DQ form, which ONNX Runtime still fuses, and is counted in the report.
+// QOperator format: rewrites the Q/DQ graph static quantization produces into integer operators stored in the
+// file (QLinearConv, QLinearMatMul; com.microsoft QLinearAdd, QLinearGlobalAveragePool, QGemm), the form
+// older runtimes and some accelerators need because they cannot fuse Q/DQ pairs themselves. Only nodes whose
+// every operand is dequantized (and, except QGemm, whose output is quantized right away) are rewritten; what
+// does not match stays in Q/DQ form, which ONNX Runtime still fuses, and is counted in the report.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -43,7 +43,8 @@ std::vector<float> floatValues(const Model& model, const std::string& name) {
   return {span.begin(), span.end()};
 }
 
-// An int32 bias dequantized with scale a_scale * w_scale[c] (zero point 0) can feed the integer kernel directly.
+// An int32 bias dequantized with scale a_scale * w_scale[c] (zero point 0) can feed the integer kernel
+// directly.
 bool biasMatches(const Model& model, const onnx::NodeProto& bias_dq, const std::string& a_scale,
                  const std::string& w_scale) {
   const onnx::TensorProto* b = model.initializer(bias_dq.input(0));
@@ -97,8 +98,10 @@ PassReport convertToQOperator(Model& model) {
     bool unsupported_attribute = false;
     for (const auto& a : node.attribute()) {
       // QGemm has alpha/transA/transB but no beta: the int32 bias is added as is.
-      if (op == "Gemm" && a.name() == "beta") unsupported_attribute = unsupported_attribute || a.f() != 1.0f;
-      else *rewritten.add_attribute() = a;
+      if (op == "Gemm" && a.name() == "beta")
+        unsupported_attribute = unsupported_attribute || a.f() != 1.0f;
+      else
+        *rewritten.add_attribute() = a;
     }
     if (unsupported_attribute) {
       skip();
@@ -170,8 +173,8 @@ PassReport convertToQOperator(Model& model) {
     again = false;
     for (int i = 0; i < model.graph().node_size(); ++i) {
       const auto& n = model.graph().node(i);
-      if ((n.op_type() == "DequantizeLinear" || n.op_type() == "QuantizeLinear") && !used.count(n.output(0)) &&
-          !model.isGraphOutput(n.output(0)))
+      if ((n.op_type() == "DequantizeLinear" || n.op_type() == "QuantizeLinear") &&
+          !used.count(n.output(0)) && !model.isGraphOutput(n.output(0)))
         dead[static_cast<size_t>(i)] = again = true;
     }
     removed += removeNodes(model, dead);

@@ -1,5 +1,6 @@
 #pragma once
-// Executor: runs a Model. ONNX Runtime is the reference (accuracy and latency); the libtorch interpreter trains.
+// Executor: runs a Model. ONNX Runtime is the reference (accuracy and latency); the libtorch interpreter
+// trains.
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,9 +44,9 @@ enum class GraphOptimization { Disabled = 1, Basic = 2, Extended = 3, All = 4 };
 struct OrtOptions {
   int intra_op_threads = 1;  // 0 = ONNX Runtime's default (one per core)
   GraphOptimization optimization = GraphOptimization::All;
-  /// Worker threads spin after a run waiting for more work (ORT's default). Turn off when several sessions take
-  /// turns in one process (interleaved timing): an idle session's spinning threads otherwise steal the cores from
-  /// the one being timed.
+  /// Worker threads spin after a run waiting for more work (ORT's default). Turn off when several sessions
+  /// take turns in one process (interleaved timing): an idle session's spinning threads otherwise steal the
+  /// cores from the one being timed.
   bool allow_spinning = true;
   bool enable_profiling = false;
   std::string profile_prefix;  // file prefix for ORT's JSON profile when profiling

@@ -14,10 +14,14 @@ namespace {
 
 GraphOptimizationLevel toOrt(GraphOptimization level) {
   switch (level) {
-    case GraphOptimization::Disabled: return ORT_DISABLE_ALL;
-    case GraphOptimization::Basic: return ORT_ENABLE_BASIC;
-    case GraphOptimization::Extended: return ORT_ENABLE_EXTENDED;
-    case GraphOptimization::All: return ORT_ENABLE_ALL;
+    case GraphOptimization::Disabled:
+      return ORT_DISABLE_ALL;
+    case GraphOptimization::Basic:
+      return ORT_ENABLE_BASIC;
+    case GraphOptimization::Extended:
+      return ORT_ENABLE_EXTENDED;
+    case GraphOptimization::All:
+      return ORT_ENABLE_ALL;
   }
   return ORT_ENABLE_ALL;
 }
@@ -123,7 +127,8 @@ Ort::Env& ortEnv() {
 std::unique_ptr<Executor> makeOrtExecutor(const Model& model, const OrtOptions& options) {
   std::string bytes = model.serialize();
   try {
-    auto session = std::make_unique<Ort::Session>(ortEnv(), bytes.data(), bytes.size(), makeSessionOptions(options));
+    auto session =
+        std::make_unique<Ort::Session>(ortEnv(), bytes.data(), bytes.size(), makeSessionOptions(options));
     return std::make_unique<OrtExecutor>(std::move(session), model.origin());
   } catch (const Ort::Exception& e) {
     throw Error(model.origin() + ": ONNX Runtime cannot load the model: " + e.what());

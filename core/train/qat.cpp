@@ -1,6 +1,7 @@
-// QAT: the quantizer stores int8 weights, which cannot be trained, so training uses a float shadow of each weight
-// followed by QuantizeLinear (TorchGraph fake-quantizes it with a straight-through gradient); scales stay the
-// post-training ones, so the int32 biases (scale s_x * s_w) remain valid when the weights are folded back.
+// QAT: the quantizer stores int8 weights, which cannot be trained, so training uses a float shadow of each
+// weight followed by QuantizeLinear (TorchGraph fake-quantizes it with a straight-through gradient); scales
+// stay the post-training ones, so the int32 biases (scale s_x * s_w) remain valid when the weights are folded
+// back.
 #include "core/train/qat.h"
 
 #include <algorithm>
@@ -31,16 +32,21 @@ struct AxisIndexer {
     channels = shape.at(static_cast<size_t>(axis));
     for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
   }
-  size_t operator()(int64_t i) const { return channels == 1 ? 0 : static_cast<size_t>((i / inner) % channels); }
+  size_t operator()(int64_t i) const {
+    return channels == 1 ? 0 : static_cast<size_t>((i / inner) % channels);
+  }
 };
 
 float zeroPointAt(const Tensor& zp, size_t c) {
   if (zp.numel() == 0) return 0;
   const size_t k = zp.numel() == 1 ? 0 : c;
   switch (zp.type()) {
-    case DataType::Int8: return zp.values<int8_t>()[k];
-    case DataType::UInt8: return zp.values<uint8_t>()[k];
-    default: throw Error("qat: unsupported zero point type " + dataTypeName(zp.type()));
+    case DataType::Int8:
+      return zp.values<int8_t>()[k];
+    case DataType::UInt8:
+      return zp.values<uint8_t>()[k];
+    default:
+      throw Error("qat: unsupported zero point type " + dataTypeName(zp.type()));
   }
 }
 
@@ -61,14 +67,17 @@ int makeQatShadow(Model& model) {
     bool is_weight = false;
     for (int c : model.consumers(n.output(0))) {
       const auto& consumer = g.node(c);
-      if (weight_ops.count(consumer.op_type()) && consumer.input_size() > 1 && consumer.input(1) == n.output(0))
+      if (weight_ops.count(consumer.op_type()) && consumer.input_size() > 1 &&
+          consumer.input(1) == n.output(0))
         is_weight = true;
     }
     if (!is_weight) continue;
     const onnx::TensorProto* sinit = model.initializer(n.input(1));
-    const onnx::TensorProto* zinit = n.input_size() > 2 && !n.input(2).empty() ? model.initializer(n.input(2)) : nullptr;
+    const onnx::TensorProto* zinit =
+        n.input_size() > 2 && !n.input(2).empty() ? model.initializer(n.input(2)) : nullptr;
     if (!sinit || (n.input_size() > 2 && !n.input(2).empty() && !zinit))
-      throw Error(model.origin() + ": DequantizeLinear '" + n.name() + "' has a non-constant scale or zero point");
+      throw Error(model.origin() + ": DequantizeLinear '" + n.name() +
+                  "' has a non-constant scale or zero point");
     const Tensor q = tensorFromProto(*qinit);
     const Tensor scale = tensorFromProto(*sinit);
     const Tensor zp = zinit ? tensorFromProto(*zinit) : Tensor(DataType::Int8, {});
@@ -80,7 +89,8 @@ int makeQatShadow(Model& model) {
     const auto sv = scale.values<float>();
     for (int64_t i = 0; i < q.numel(); ++i) {
       const size_t c = channel(i);
-      wv[static_cast<size_t>(i)] = (static_cast<float>(qv[static_cast<size_t>(i)]) - zeroPointAt(zp, c)) * sv[c];
+      wv[static_cast<size_t>(i)] =
+          (static_cast<float>(qv[static_cast<size_t>(i)]) - zeroPointAt(zp, c)) * sv[c];
     }
     const std::string float_name = uniqueName(model, qname + "_float");
     *g.add_initializer() = tensorToProto(float_name, w);
@@ -97,7 +107,8 @@ int makeQatShadow(Model& model) {
     done.insert(qname);
   }
   if (done.empty())
-    throw Error(model.origin() + ": has no int8 weights behind DequantizeLinear; QAT needs a static QDQ model");
+    throw Error(model.origin() +
+                ": has no int8 weights behind DequantizeLinear; QAT needs a static QDQ model");
   removeInitializers(model, done);
   // Quantizers read only initializers, so putting them first keeps the node list topologically sorted.
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
@@ -151,8 +162,9 @@ int foldQatShadow(Model& model, bool reduce_range) {
   return static_cast<int>(folded.size());
 }
 
-QatResult quantizationAwareTrainingFromQdq(const Model& qdq_model, const Dataset& train, const Dataset* validation,
-                                           const TrainOptions& options, bool reduce_range, JobContext* job,
+QatResult quantizationAwareTrainingFromQdq(const Model& qdq_model, const Dataset& train,
+                                           const Dataset* validation, const TrainOptions& options,
+                                           bool reduce_range, JobContext* job,
                                            const std::function<void(const EpochStats&)>& on_epoch) {
   const auto started = std::chrono::steady_clock::now();
   QatResult result;
@@ -174,7 +186,8 @@ QatResult quantizationAwareTraining(const Model& float_model, const Dataset& tra
   const auto started = std::chrono::steady_clock::now();
   QuantizeOptions q = options.quantize;
   if (q.mode != "static")
-    throw Error("qat: quantize mode must be static (got '" + q.mode + "'); QAT trains static Q/DQ scales' weights");
+    throw Error("qat: quantize mode must be static (got '" + q.mode +
+                "'); QAT trains static Q/DQ scales' weights");
   validate(q);
   Model ptq = float_model;
   {
@@ -184,8 +197,8 @@ QatResult quantizationAwareTraining(const Model& float_model, const Dataset& tra
     pass.setDataset(std::shared_ptr<const Dataset>(std::shared_ptr<const Dataset>(), &calibration));
     pass.apply(ptq, context);
   }
-  QatResult result = quantizationAwareTrainingFromQdq(ptq, train, validation, options.train, q.reduce_range, job,
-                                                      on_epoch);
+  QatResult result =
+      quantizationAwareTrainingFromQdq(ptq, train, validation, options.train, q.reduce_range, job, on_epoch);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -1,5 +1,6 @@
-// Recovery after pruning: the trainer with keep-masks, one call for plain fine-tuning / distillation, or one call
-// per epoch for gradual pruning (the masks grow between epochs, which the trainer's fixed masks cannot express).
+// Recovery after pruning: the trainer with keep-masks, one call for plain fine-tuning / distillation, or one
+// call per epoch for gradual pruning (the masks grow between epochs, which the trainer's fixed masks cannot
+// express).
 #include "core/train/recovery.h"
 
 #include <algorithm>
@@ -13,7 +14,8 @@
 
 namespace edgetune {
 
-std::map<std::string, std::vector<uint8_t>> masksFromZeros(const Model& model, const std::vector<std::string>& op_types) {
+std::map<std::string, std::vector<uint8_t>> masksFromZeros(const Model& model,
+                                                           const std::vector<std::string>& op_types) {
   const std::set<std::string> ops(op_types.begin(), op_types.end());
   std::map<std::string, std::vector<uint8_t>> masks;
   for (const auto& node : model.graph().node()) {
@@ -45,12 +47,14 @@ RecoveryResult recoverPruned(const Model& pruned, const Dataset& train, const Da
                              const RecoveryOptions& options, JobContext* job,
                              const std::function<void(const EpochStats&)>& on_epoch) {
   const auto started = std::chrono::steady_clock::now();
-  if (options.train.epochs < 1) throw Error("recovery: epochs must be at least 1 (got " +
-                                            std::to_string(options.train.epochs) + ")");
+  if (options.train.epochs < 1)
+    throw Error("recovery: epochs must be at least 1 (got " + std::to_string(options.train.epochs) + ")");
   if (options.gradual_sparsity < 0 || options.gradual_sparsity >= 1)
-    throw Error("recovery: gradual_sparsity must be in [0, 1) (got " + std::to_string(options.gradual_sparsity) + ")");
+    throw Error("recovery: gradual_sparsity must be in [0, 1) (got " +
+                std::to_string(options.gradual_sparsity) + ")");
   if (options.gradual_epochs < 0 || options.gradual_epochs > options.train.epochs)
-    throw Error("recovery: gradual_epochs must be in [0, epochs] (got " + std::to_string(options.gradual_epochs) + ")");
+    throw Error("recovery: gradual_epochs must be in [0, epochs] (got " +
+                std::to_string(options.gradual_epochs) + ")");
 
   RecoveryResult result;
   if (validation)
@@ -72,8 +76,9 @@ RecoveryResult recoverPruned(const Model& pruned, const Dataset& train, const Da
     return result;
   }
 
-  // Gradual: prune a little more before each epoch, then train that epoch with the current masks. The rate follows
-  // one cosine over all epochs (each call is a constant-rate epoch); optimizer momentum restarts every epoch.
+  // Gradual: prune a little more before each epoch, then train that epoch with the current masks. The rate
+  // follows one cosine over all epochs (each call is a constant-rate epoch); optimizer momentum restarts
+  // every epoch.
   const int epochs = options.train.epochs;
   const int prune_epochs = options.gradual_epochs > 0 ? options.gradual_epochs : std::max(1, epochs - 1);
   if (!options.train.checkpoint_dir.empty())
@@ -99,8 +104,9 @@ RecoveryResult recoverPruned(const Model& pruned, const Dataset& train, const Da
     o.schedule = ScheduleKind::Constant;
     o.warmup_epochs = 0;
     const double progress = static_cast<double>(epoch - 1) / epochs;
-    o.learning_rate = options.train.min_learning_rate + (options.train.learning_rate - options.train.min_learning_rate) *
-                                                            0.5 * (1 + std::cos(std::numbers::pi * progress));
+    o.learning_rate =
+        options.train.min_learning_rate + (options.train.learning_rate - options.train.min_learning_rate) *
+                                              0.5 * (1 + std::cos(std::numbers::pi * progress));
     o.seed = options.train.seed + static_cast<uint64_t>(epoch);
     o.masks = masks;
     TrainResult r = trainModel(model, train, validation, o, job);

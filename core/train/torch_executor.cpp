@@ -35,7 +35,8 @@ class TorchExecutor final : public Executor {
                           const std::vector<std::string>& output_names) override {
     std::map<std::string, const Tensor*> given;
     for (const auto& nt : inputs) {
-      if (std::none_of(inputs_.begin(), inputs_.end(), [&](const TensorInfo& i) { return i.name == nt.name; }))
+      if (std::none_of(inputs_.begin(), inputs_.end(),
+                       [&](const TensorInfo& i) { return i.name == nt.name; }))
         throw Error(origin_ + ": the model has no input named '" + nt.name + "'");
       given[nt.name] = &nt.tensor;
     }
@@ -77,11 +78,15 @@ std::unique_ptr<Executor> makeTorchExecutor(const Model& model, const TorchExecu
   return std::make_unique<TorchExecutor>(model);
 }
 
-std::vector<std::string> torchUnsupportedOps(const Model& model) { return TorchGraph::unsupportedOps(model); }
+std::vector<std::string> torchUnsupportedOps(const Model& model) {
+  return TorchGraph::unsupportedOps(model);
+}
 
 void setTorchThreads(int threads) {
   if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
 }
-int torchThreads() { return at::get_num_threads(); }
+int torchThreads() {
+  return at::get_num_threads();
+}
 
 }  // namespace edgetune

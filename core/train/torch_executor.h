@@ -13,14 +13,15 @@ struct TorchExecutorOptions {
   int threads = 0;  // > 0: set libtorch's intra-op thread count (a process-wide setting); 0 leaves it as is
 };
 
-/// Runs `model` with the libtorch interpreter in eval mode without gradients (same contract as makeOrtExecutor).
-/// Throws Error naming the first node the interpreter cannot run.
+/// Runs `model` with the libtorch interpreter in eval mode without gradients (same contract as
+/// makeOrtExecutor). Throws Error naming the first node the interpreter cannot run.
 std::unique_ptr<Executor> makeTorchExecutor(const Model& model, const TorchExecutorOptions& options = {});
 
 /// Operator types in `model` the training engine cannot run (empty if it can train the model).
 std::vector<std::string> torchUnsupportedOps(const Model& model);
 
-/// Sets libtorch's intra-op thread count for the whole process (the machine has few cores: set it explicitly).
+/// Sets libtorch's intra-op thread count for the whole process (the machine has few cores: set it
+/// explicitly).
 void setTorchThreads(int threads);
 int torchThreads();
 

@@ -1,6 +1,6 @@
 #pragma once
-// Internal to core/train: ONNX operators compiled once into libtorch kernels, and Tensor <-> at::Tensor conversion.
-// Includes ATen; never include this from Qt code.
+// Internal to core/train: ONNX operators compiled once into libtorch kernels, and Tensor <-> at::Tensor
+// conversion. Includes ATen; never include this from Qt code.
 #include <ATen/core/Tensor.h>
 #include <onnx/onnx_pb.h>
 
@@ -20,7 +20,8 @@ using Kernel = std::function<std::vector<at::Tensor>(const std::vector<at::Tenso
 struct NodeContext {
   const onnx::NodeProto* node = nullptr;
   int64_t opset = 0;
-  /// The value of input `index` if it is a build-time constant (non-trained initializer, Constant, folded), else null.
+  /// The value of input `index` if it is a build-time constant (non-trained initializer, Constant, folded),
+  /// else null.
   std::function<const at::Tensor*(int index)> constant_input;
 };
 
@@ -31,14 +32,16 @@ struct CompiledOp {
 
 /// True if the interpreter implements this node's operator (default ONNX domain only).
 bool isSupported(const onnx::NodeProto& node);
-/// Parses the node's attributes into a kernel; throws Error naming the node for attribute values it cannot run.
+/// Parses the node's attributes into a kernel; throws Error naming the node for attribute values it cannot
+/// run.
 CompiledOp compile(const NodeContext& context);
 
 at::ScalarType toScalarType(DataType type);
 DataType fromScalarType(at::ScalarType type);
 /// Copies (or, with copy=false, wraps) the bytes of an EdgeTune tensor as a CPU at::Tensor.
 at::Tensor toTorch(const Tensor& tensor, bool copy = true);
-/// Copies a CPU at::Tensor into an EdgeTune tensor, converting to `as_type` (values are rounded for integer types).
+/// Copies a CPU at::Tensor into an EdgeTune tensor, converting to `as_type` (values are rounded for integer
+/// types).
 Tensor fromTorch(const at::Tensor& tensor, DataType as_type);
 Tensor fromTorch(const at::Tensor& tensor);
 

@@ -24,7 +24,9 @@
 namespace edgetune {
 namespace fs = std::filesystem;
 
-std::string optimizerName(OptimizerKind kind) { return kind == OptimizerKind::AdamW ? "adamw" : "sgd"; }
+std::string optimizerName(OptimizerKind kind) {
+  return kind == OptimizerKind::AdamW ? "adamw" : "sgd";
+}
 std::string scheduleName(ScheduleKind kind) {
   return kind == ScheduleKind::Step ? "step" : kind == ScheduleKind::Constant ? "constant" : "cosine";
 }
@@ -42,16 +44,20 @@ ScheduleKind parseSchedule(const std::string& name) {
 
 namespace {
 
-// splitmix64: a well-mixed 64-bit hash; every random choice derives from (seed, epoch, index) through it so that
-// results do not depend on which thread assembled a batch.
+// splitmix64: a well-mixed 64-bit hash; every random choice derives from (seed, epoch, index) through it so
+// that results do not depend on which thread assembled a batch.
 uint64_t mix(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
 }
-uint64_t mix(uint64_t a, uint64_t b) { return mix(a ^ mix(b + 0x632BE59BD9B4E019ull)); }
-uint64_t mix(uint64_t a, uint64_t b, uint64_t c) { return mix(mix(a, b), c); }
+uint64_t mix(uint64_t a, uint64_t b) {
+  return mix(a ^ mix(b + 0x632BE59BD9B4E019ull));
+}
+uint64_t mix(uint64_t a, uint64_t b, uint64_t c) {
+  return mix(mix(a, b), c);
+}
 
 std::vector<size_t> epochOrder(size_t n, uint64_t seed, int epoch) {
   std::vector<size_t> order(n);
@@ -70,15 +76,17 @@ std::vector<TensorInfo> tensorInfos(const std::vector<ValueInfo>& values) {
   return out;
 }
 
-// Random crop from the image padded by `pad` pixels, then a random horizontal flip. Padding takes each channel's
-// darkest value: the normalized value of a black pixel for images with a black background (as Fashion-MNIST),
-// where a literal 0 would be mid-grey after normalization.
+// Random crop from the image padded by `pad` pixels, then a random horizontal flip. Padding takes each
+// channel's darkest value: the normalized value of a black pixel for images with a black background (as
+// Fashion-MNIST), where a literal 0 would be mid-grey after normalization.
 void augmentImage(Tensor& image, const AugmentOptions& options, uint64_t rng) {
   const auto& shape = image.shape();
   const int64_t channels = shape[0], height = shape[1], width = shape[2];
   const int64_t pad = options.crop_padding;
-  const int64_t oy = pad > 0 ? static_cast<int64_t>(mix(rng, 1) % static_cast<uint64_t>(2 * pad + 1)) - pad : 0;
-  const int64_t ox = pad > 0 ? static_cast<int64_t>(mix(rng, 2) % static_cast<uint64_t>(2 * pad + 1)) - pad : 0;
+  const int64_t oy =
+      pad > 0 ? static_cast<int64_t>(mix(rng, 1) % static_cast<uint64_t>(2 * pad + 1)) - pad : 0;
+  const int64_t ox =
+      pad > 0 ? static_cast<int64_t>(mix(rng, 2) % static_cast<uint64_t>(2 * pad + 1)) - pad : 0;
   const bool flip = options.horizontal_flip && (mix(rng, 3) & 1);
   if (oy == 0 && ox == 0 && !flip) return;
   auto values = image.values<float>();
@@ -90,8 +98,9 @@ void augmentImage(Tensor& image, const AugmentOptions& options, uint64_t rng) {
     for (int64_t y = 0; y < height; ++y)
       for (int64_t x = 0; x < width; ++x) {
         const int64_t sy = y + oy, sx = (flip ? width - 1 - x : x) + ox;
-        src[y * width + x] =
-            sy >= 0 && sy < height && sx >= 0 && sx < width ? plane[static_cast<size_t>(sy * width + sx)] : fill;
+        src[y * width + x] = sy >= 0 && sy < height && sx >= 0 && sx < width
+                                 ? plane[static_cast<size_t>(sy * width + sx)]
+                                 : fill;
       }
   }
 }
@@ -136,7 +145,9 @@ struct OptimizerState {
   int64_t step = 0;
 };
 
-std::string checkpointStateFile(const fs::path& dir) { return (dir / "state.json").string(); }
+std::string checkpointStateFile(const fs::path& dir) {
+  return (dir / "state.json").string();
+}
 
 }  // namespace
 
@@ -145,7 +156,8 @@ int64_t modelClassCount(const Model& model, const std::string& output) {
   if (outputs.empty()) throw Error(model.origin() + ": the model has no outputs");
   const ValueInfo* chosen = &outputs.front();
   if (!output.empty()) {
-    auto it = std::find_if(outputs.begin(), outputs.end(), [&](const ValueInfo& v) { return v.name == output; });
+    auto it =
+        std::find_if(outputs.begin(), outputs.end(), [&](const ValueInfo& v) { return v.name == output; });
     if (it == outputs.end()) throw Error(model.origin() + ": has no output named '" + output + "'");
     chosen = &*it;
   }
@@ -231,7 +243,8 @@ Teacher makeTeacher(const DistillOptions& options, const Model& student, const s
       continue;
     }
     if (teacher.producer(teacher_name) < 0)
-      throw Error("teacher " + options.teacher_path + " has no intermediate tensor '" + teacher_name + "' for a hint");
+      throw Error("teacher " + options.teacher_path + " has no intermediate tensor '" + teacher_name +
+                  "' for a hint");
     onnx::ValueInfoProto* vi = teacher.graph().add_output();
     vi->set_name(teacher_name);
     vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
@@ -248,12 +261,12 @@ Teacher makeTeacher(const DistillOptions& options, const Model& student, const s
 
 }  // namespace
 
-double interpreterAccuracy(const Model& model, const Dataset& dataset, int batch_size, const std::string& output,
-                           JobContext* job) {
+double interpreterAccuracy(const Model& model, const Dataset& dataset, int batch_size,
+                           const std::string& output, JobContext* job) {
   checkFits(model, dataset, output);
   TorchGraph graph(model);
-  return graphAccuracy(graph, tensorInfos(model.inputs()), dataset, batch_size, logitsName(model, output), job,
-                       "accuracy");
+  return graphAccuracy(graph, tensorInfos(model.inputs()), dataset, batch_size, logitsName(model, output),
+                       job, "accuracy");
 }
 
 TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* validation,
@@ -261,11 +274,13 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
                        const std::function<void(const EpochStats&)>& on_epoch) {
   const auto started = std::chrono::steady_clock::now();
   // Options first: a mistake should not cost a model build.
-  if (options.epochs < 1) throw Error("epochs must be at least 1 (got " + std::to_string(options.epochs) + ")");
+  if (options.epochs < 1)
+    throw Error("epochs must be at least 1 (got " + std::to_string(options.epochs) + ")");
   if (options.batch_size < 1) throw Error("batch size must be at least 1");
   if (!(options.learning_rate > 0)) throw Error("learning rate must be positive");
   if (options.weight_decay < 0) throw Error("weight decay must not be negative");
-  if (options.label_smoothing < 0 || options.label_smoothing >= 1) throw Error("label smoothing must be in [0, 1)");
+  if (options.label_smoothing < 0 || options.label_smoothing >= 1)
+    throw Error("label smoothing must be in [0, 1)");
   if (options.warmup_epochs < 0 || options.warmup_epochs > options.epochs)
     throw Error("warm-up epochs must be between 0 and the number of epochs");
   if (options.augment.crop_padding < 0) throw Error("crop padding must not be negative");
@@ -284,20 +299,22 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
   TorchGraph graph(model);
   for (const auto& [student_name, teacher_name] : options.distill.hints)
     if (!graph.hasTensor(student_name))
-      throw Error(model.origin() + ": has no tensor '" + student_name + "' for a hint (teacher '" + teacher_name + "')");
+      throw Error(model.origin() + ": has no tensor '" + student_name + "' for a hint (teacher '" +
+                  teacher_name + "')");
   std::optional<Teacher> teacher;
   if (!options.distill.teacher_path.empty())
     teacher = makeTeacher(options.distill, model, options.output, train, options.threads);
 
-  // Parameters: frozen ones leave the optimizer; BatchNormalization statistics of frozen layers are restored after
-  // every step so a frozen feature extractor stays bitwise unchanged.
+  // Parameters: frozen ones leave the optimizer; BatchNormalization statistics of frozen layers are restored
+  // after every step so a frozen feature extractor stays bitwise unchanged.
   auto named = graph.namedParameters();
   std::set<std::string> frozen(options.frozen.begin(), options.frozen.end());
   {
     std::set<std::string> known;
     for (const auto& [name, p] : named) known.insert(name);
     for (const auto& name : frozen)
-      if (!known.count(name)) throw Error(model.origin() + ": cannot freeze '" + name + "': it is not a trained parameter");
+      if (!known.count(name))
+        throw Error(model.origin() + ": cannot freeze '" + name + "': it is not a trained parameter");
   }
   std::vector<std::string> names;
   std::vector<at::Tensor> params;
@@ -326,7 +343,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
   std::vector<std::pair<at::Tensor, at::Tensor>> masked;  // (live parameter, mask)
   for (const auto& [name, keep] : options.masks) {
     auto it = std::find_if(named.begin(), named.end(), [&](const auto& np) { return np.first == name; });
-    if (it == named.end()) throw Error(model.origin() + ": cannot mask '" + name + "': it is not a trained parameter");
+    if (it == named.end())
+      throw Error(model.origin() + ": cannot mask '" + name + "': it is not a trained parameter");
     at::Tensor& p = it->second;
     if (static_cast<int64_t>(keep.size()) != p.numel())
       throw Error(model.origin() + ": the mask of '" + name + "' has " + std::to_string(keep.size()) +
@@ -345,19 +363,23 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
   OptimizerState state;
   for (const auto& p : params) {
     state.first.push_back(at::zeros_like(p).detach());
-    state.second.push_back(options.optimizer == OptimizerKind::AdamW ? at::zeros_like(p).detach() : at::Tensor());
+    state.second.push_back(options.optimizer == OptimizerKind::AdamW ? at::zeros_like(p).detach()
+                                                                     : at::Tensor());
   }
 
   const size_t batch = static_cast<size_t>(options.batch_size);
-  size_t steps_per_epoch = std::max<size_t>(1, train.size() / batch);  // full batches only (BN needs > 1 example)
-  if (options.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
+  size_t steps_per_epoch =
+      std::max<size_t>(1, train.size() / batch);  // full batches only (BN needs > 1 example)
+  if (options.max_steps_per_epoch > 0)
+    steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
   const size_t this_batch = std::min(batch, train.size());
   const int64_t total_steps = static_cast<int64_t>(steps_per_epoch) * options.epochs;
   const double warmup_steps = options.warmup_epochs * static_cast<double>(steps_per_epoch);
 
   auto learningRate = [&](int64_t step) {  // `step` is 0-based, the update about to be made
     const double base = options.learning_rate;
-    if (warmup_steps > 0 && step < warmup_steps) return base * (static_cast<double>(step) + 1) / (warmup_steps + 1);
+    if (warmup_steps > 0 && step < warmup_steps)
+      return base * (static_cast<double>(step) + 1) / (warmup_steps + 1);
     switch (options.schedule) {
       case ScheduleKind::Cosine: {
         const double span = std::max(1.0, static_cast<double>(total_steps) - warmup_steps);
@@ -367,7 +389,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
       }
       case ScheduleKind::Step: {
         const int64_t epoch = step / static_cast<int64_t>(steps_per_epoch);
-        return base * std::pow(options.step_gamma, static_cast<double>(epoch / std::max(1, options.step_epochs)));
+        return base *
+               std::pow(options.step_gamma, static_cast<double>(epoch / std::max(1, options.step_epochs)));
       }
       case ScheduleKind::Constant:
         break;
@@ -404,14 +427,16 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
         if (!init) throw Error(saved.origin() + ": checkpoint lacks '" + name + "'; it is not of this model");
         at::Tensor value = torch_ops::toTorch(tensorFromProto(*init));
         if (!value.sizes().equals(live.sizes()))
-          throw Error(saved.origin() + ": checkpoint tensor '" + name + "' has another shape than the model's");
+          throw Error(saved.origin() + ": checkpoint tensor '" + name +
+                      "' has another shape than the model's");
         live.copy_(value);
       };
       for (auto& [name, p] : graph.namedParameters()) restore(name, p);
       for (auto& [name, b] : graph.namedBuffers()) restore(name, b);
       onnx::GraphProto opt;
       const fs::path opt_path = ckpt_dir / j.at("optimizer").get<std::string>();
-      if (!opt.ParseFromString(readFile(opt_path))) throw Error(opt_path.string() + ": not an optimizer state");
+      if (!opt.ParseFromString(readFile(opt_path)))
+        throw Error(opt_path.string() + ": not an optimizer state");
       std::map<std::string, const onnx::TensorProto*> by_name;
       for (const auto& t : opt.initializer()) by_name[t.name()] = &t;
       auto load = [&](const std::string& key, at::Tensor& into) {
@@ -484,12 +509,13 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
                     {"schedule", scheduleName(options.schedule)},
                     {"train_examples", train.size()}};
     j["history"] = historyJson();
-    // state.json names the files of the epoch it describes; it is replaced last, so a crash at any point leaves
-    // a consistent checkpoint behind.
+    // state.json names the files of the epoch it describes; it is replaced last, so a crash at any point
+    // leaves a consistent checkpoint behind.
     writeFileAtomic(checkpointStateFile(ckpt_dir), j.dump(2));
     for (const auto& entry : fs::directory_iterator(ckpt_dir)) {
       const std::string f = entry.path().filename().string();
-      if ((f.rfind("model-e", 0) == 0 || f.rfind("optimizer-e", 0) == 0) && f != model_file && f != opt_file) {
+      if ((f.rfind("model-e", 0) == 0 || f.rfind("optimizer-e", 0) == 0) && f != model_file &&
+          f != opt_file) {
         std::error_code ec;
         fs::remove(entry.path(), ec);
       }
@@ -500,7 +526,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
   graph.train(true);
   for (int epoch = first_epoch; epoch <= options.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
-    // Dropout draws from libtorch's global generator: seed it per epoch so a resumed run repeats the same masks.
+    // Dropout draws from libtorch's global generator: seed it per epoch so a resumed run repeats the same
+    // masks.
     at::manual_seed(mix(options.seed, 0xD40, static_cast<uint64_t>(epoch)));
     const std::vector<size_t> order = epochOrder(train.size(), options.seed, epoch);
     auto indicesOf = [&](size_t step) {
@@ -521,7 +548,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
         throw CancelledError();
       }
       Batch host = next.get();
-      if (step + 1 < steps_per_epoch) next = fetch(step + 1);  // the loader assembles the next batch meanwhile
+      if (step + 1 < steps_per_epoch)
+        next = fetch(step + 1);  // the loader assembles the next batch meanwhile
 
       std::vector<NamedTensor> teacher_bound;
       if (teacher) {
@@ -536,7 +564,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
       for (const auto& h : options.distill.hints) wanted.push_back(h.first);
       std::vector<at::Tensor> outs = graph.forward(torchInputs(bound), wanted);
       const at::Tensor& out = outs[0];
-      at::Tensor ce = at::cross_entropy_loss(out, labels, {}, at::Reduction::Mean, -100, options.label_smoothing);
+      at::Tensor ce =
+          at::cross_entropy_loss(out, labels, {}, at::Reduction::Mean, -100, options.label_smoothing);
       at::Tensor loss = ce;
       if (teacher) {
         std::vector<Tensor> t_outs = teacher->executor->run(teacher_bound, teacher->outputs);
@@ -549,8 +578,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
         for (size_t h = 0; h < options.distill.hints.size(); ++h) {
           at::Tensor target = torch_ops::toTorch(t_outs[h + 1]);
           if (!target.sizes().equals(outs[h + 1].sizes()))
-            throw Error("hint '" + options.distill.hints[h].first + "' / '" + options.distill.hints[h].second +
-                        "': shapes differ");
+            throw Error("hint '" + options.distill.hints[h].first + "' / '" +
+                        options.distill.hints[h].second + "': shapes differ");
           loss = loss + at::mse_loss(outs[h + 1], target) * options.distill.hint_weight;
         }
       }
@@ -570,8 +599,10 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
           if (options.optimizer == OptimizerKind::Sgd) {
             if (decay) g = g.add(p, wd);
             at::Tensor& buf = state.first[i];
-            if (state.step == 1) buf.copy_(g);  // PyTorch starts the momentum buffer at the first gradient
-            else buf.mul_(options.momentum).add_(g);
+            if (state.step == 1)
+              buf.copy_(g);  // PyTorch starts the momentum buffer at the first gradient
+            else
+              buf.mul_(options.momentum).add_(g);
             if (options.momentum > 0) g = options.nesterov ? g.add(buf, options.momentum) : buf;
             p.add_(g, -lr);
           } else {
@@ -607,11 +638,12 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
         options.on_step(s);
       }
       if (job) {
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
         const double done = (static_cast<double>(epoch - 1) * steps_per_epoch + step + 1) * this_batch;
         char msg[160];
-        std::snprintf(msg, sizeof msg, "epoch %d/%d step %zu/%zu loss %.4f acc %.1f%% %s ex/s", epoch, options.epochs,
-                      step + 1, steps_per_epoch, loss_sum / seen, 100 * correct / seen,
+        std::snprintf(msg, sizeof msg, "epoch %d/%d step %zu/%zu loss %.4f acc %.1f%% %s ex/s", epoch,
+                      options.epochs, step + 1, steps_per_epoch, loss_sum / seen, 100 * correct / seen,
                       formatRate(secs > 0 ? seen / secs : 0).c_str());
         job->report(done / total_examples, msg);
       }
@@ -625,8 +657,8 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
     stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     stats.examples_per_second = stats.seconds > 0 ? seen / stats.seconds : 0;
     if (validation)
-      stats.validation_accuracy = graphAccuracy(graph, model_inputs, *validation, options.eval_batch_size, logits,
-                                                job, "validation");
+      stats.validation_accuracy =
+          graphAccuracy(graph, model_inputs, *validation, options.eval_batch_size, logits, job, "validation");
     result.history.push_back(stats);
     if (!ckpt_dir.empty()) writeCheckpoint(epoch);
     if (on_epoch) on_epoch(stats);

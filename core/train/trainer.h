@@ -1,6 +1,7 @@
 #pragma once
-// Trainer: trains an ONNX model's float initializers on a labelled dataset with the libtorch interpreter, with
-// optional knowledge distillation from a teacher run in ONNX Runtime. Torch-free header (Qt code may include it).
+// Trainer: trains an ONNX model's float initializers on a labelled dataset with the libtorch interpreter,
+// with optional knowledge distillation from a teacher run in ONNX Runtime. Torch-free header (Qt code may
+// include it).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -45,12 +46,12 @@ struct DistillOptions {
 
 /// What one optimizer step did (for live curves); reported from the training thread.
 struct StepStats {
-  int epoch = 0;              // 1-based
-  size_t step = 0;            // 1-based within the epoch
+  int epoch = 0;    // 1-based
+  size_t step = 0;  // 1-based within the epoch
   size_t steps_per_epoch = 0;
-  double loss = 0;            // this batch's training loss
-  double accuracy = 0;        // this batch's training accuracy (0..1)
-  double learning_rate = 0;   // used for this step
+  double loss = 0;           // this batch's training loss
+  double accuracy = 0;       // this batch's training accuracy (0..1)
+  double learning_rate = 0;  // used for this step
 };
 
 struct TrainOptions {
@@ -58,10 +59,11 @@ struct TrainOptions {
   int batch_size = 128;
   OptimizerKind optimizer = OptimizerKind::Sgd;
   double learning_rate = 0.1;
-  double momentum = 0.9;  // SGD
-  bool nesterov = true;   // SGD
+  double momentum = 0.9;                                   // SGD
+  bool nesterov = true;                                    // SGD
   double beta1 = 0.9, beta2 = 0.999, adam_epsilon = 1e-8;  // AdamW
-  /// Decoupled for AdamW, L2 for SGD; never applied to parameters of rank < 2 (biases, norm scales and shifts).
+  /// Decoupled for AdamW, L2 for SGD; never applied to parameters of rank < 2 (biases, norm scales and
+  /// shifts).
   double weight_decay = 5e-4;
   ScheduleKind schedule = ScheduleKind::Cosine;
   double warmup_epochs = 0;  // linear warm-up from lr/100 over this many epochs (fractions allowed)
@@ -71,7 +73,7 @@ struct TrainOptions {
   double label_smoothing = 0;
   AugmentOptions augment;
   uint64_t seed = 0;
-  int threads = 0;  // > 0: libtorch intra-op threads (process-wide); 0 leaves the current setting
+  int threads = 0;     // > 0: libtorch intra-op threads (process-wide); 0 leaves the current setting
   std::string output;  // logits output of the model; empty = its first output
   /// Parameters (initializer names) that are not trained; their BatchNormalization statistics stay fixed too.
   std::vector<std::string> frozen;
@@ -82,7 +84,8 @@ struct TrainOptions {
   size_t max_steps_per_epoch = 0;  // > 0: shorter epochs (quick runs and tests)
   DistillOptions distill;
   /// Keep-masks by parameter name (1 = trained, 0 = held at exactly zero; same layout as WeightMasks): masked
-  /// weights are zeroed before training and after every optimizer step, so a magnitude-pruned model stays sparse.
+  /// weights are zeroed before training and after every optimizer step, so a magnitude-pruned model stays
+  /// sparse.
   std::map<std::string, std::vector<uint8_t>> masks;
   /// Called after every optimizer step on the training thread (keep it cheap; it must not throw).
   std::function<void(const StepStats&)> on_step;
@@ -92,9 +95,9 @@ struct TrainOptions {
 struct EpochStats {
   int epoch = 0;  // 1-based
   double train_loss = 0;
-  double train_accuracy = 0;       // on the (augmented) training batches, in training mode
+  double train_accuracy = 0;        // on the (augmented) training batches, in training mode
   double validation_accuracy = -1;  // < 0 without a validation set
-  double learning_rate = 0;        // at the end of the epoch
+  double learning_rate = 0;         // at the end of the epoch
   double seconds = 0;
   double examples_per_second = 0;
 };
@@ -107,11 +110,11 @@ struct TrainResult {
   double seconds = 0;
 };
 
-/// Trains a copy of `model` on `train` and returns it with the trained weights written back. Validation accuracy
-/// (interpreter, eval mode) is measured after each epoch if `validation` is given. Reports progress through `job`
-/// and stops with CancelledError at the next step when it is cancelled (nothing is written then, apart from
-/// checkpoints of completed epochs). Throws Error if the dataset does not fit the model's inputs, the class counts
-/// differ, the model cannot be trained, or an option is out of range.
+/// Trains a copy of `model` on `train` and returns it with the trained weights written back. Validation
+/// accuracy (interpreter, eval mode) is measured after each epoch if `validation` is given. Reports progress
+/// through `job` and stops with CancelledError at the next step when it is cancelled (nothing is written
+/// then, apart from checkpoints of completed epochs). Throws Error if the dataset does not fit the model's
+/// inputs, the class counts differ, the model cannot be trained, or an option is out of range.
 TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* validation,
                        const TrainOptions& options, JobContext* job = nullptr,
                        const std::function<void(const EpochStats&)>& on_epoch = {});

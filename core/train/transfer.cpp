@@ -18,7 +18,9 @@ std::string outputName(const Model& model, const std::string& output) {
   throw Error(model.origin() + ": has no output named '" + output + "'");
 }
 
-std::vector<int64_t> dims(const onnx::TensorProto& t) { return {t.dims().begin(), t.dims().end()}; }
+std::vector<int64_t> dims(const onnx::TensorProto& t) {
+  return {t.dims().begin(), t.dims().end()};
+}
 
 }  // namespace
 
@@ -33,7 +35,8 @@ ClassifierHead findClassifierHead(const Model& model, const std::string& output)
   };
   ClassifierHead head;
   if (node.op_type() == "Gemm") {
-    if (node.input_size() < 2 || !model.isInitializer(node.input(1))) fail("its weight is not an initializer");
+    if (node.input_size() < 2 || !model.isInitializer(node.input(1)))
+      fail("its weight is not an initializer");
     if (attrInt(node, "transA", 0) != 0) fail("transA is set");
     const auto w = dims(*model.initializer(node.input(1)));
     if (w.size() != 2) fail("its weight is not a matrix");
@@ -62,7 +65,8 @@ ClassifierHead findClassifierHead(const Model& model, const std::string& output)
       }
       if (!matmul) fail("it is an Add that does not add an initializer bias to a MatMul");
     }
-    if (matmul->input_size() < 2 || !model.isInitializer(matmul->input(1))) fail("the MatMul weight is not an initializer");
+    if (matmul->input_size() < 2 || !model.isInitializer(matmul->input(1)))
+      fail("the MatMul weight is not an initializer");
     const auto w = dims(*model.initializer(matmul->input(1)));
     if (w.size() != 2) fail("the MatMul weight is not a matrix");
     head.node = matmul->name();
@@ -75,11 +79,12 @@ ClassifierHead findClassifierHead(const Model& model, const std::string& output)
   return head;
 }
 
-ClassifierHead replaceClassifierHead(Model& model, int64_t classes, uint64_t seed, const std::string& output) {
+ClassifierHead replaceClassifierHead(Model& model, int64_t classes, uint64_t seed,
+                                     const std::string& output) {
   if (classes < 2) throw Error("the new head needs at least 2 classes (got " + std::to_string(classes) + ")");
   ClassifierHead head = findClassifierHead(model, output);
   std::vector<int64_t> shape = head.weight_classes_first ? std::vector<int64_t>{classes, head.in_features}
-                                                : std::vector<int64_t>{head.in_features, classes};
+                                                         : std::vector<int64_t>{head.in_features, classes};
 
   // PyTorch's nn.Linear initialization bound, from our own seeded generator (same on every machine).
   uint64_t state = seed * 0x9E3779B97F4A7C15ull + 0x1234567ull;

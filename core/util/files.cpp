@@ -66,7 +66,8 @@ bool samePath(const fs::path& a, const fs::path& b) {
 
 std::string readMaybeGzipped(const fs::path& path) {
   std::string raw = readFile(path);
-  if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f || static_cast<unsigned char>(raw[1]) != 0x8b)
+  if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f ||
+      static_cast<unsigned char>(raw[1]) != 0x8b)
     return raw;
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(path.string() + ": cannot initialise gzip decoder");

@@ -132,9 +132,9 @@ void requireWidthMultiplier(const std::string& arch, double width_multiplier) {
                 std::to_string(width_multiplier) + ")");
 }
 
-Model buildBasicBlockResNet(const std::string& arch, const std::vector<int64_t>& widths, int64_t blocks_per_stage,
-                            int64_t input_channels, int64_t image_size, double width_multiplier, int64_t classes,
-                            uint64_t seed) {
+Model buildBasicBlockResNet(const std::string& arch, const std::vector<int64_t>& widths,
+                            int64_t blocks_per_stage, int64_t input_channels, int64_t image_size,
+                            double width_multiplier, int64_t classes, uint64_t seed) {
   WeightInit init(seed);
   GraphBuilder g(arch);
   std::string x = g.addInput("input", DataType::Float32, {"N", input_channels, image_size, image_size});

@@ -51,11 +51,12 @@ std::string basicBlock(GraphBuilder& g, const WeightInit& init, const std::strin
                        int64_t out_channels, int64_t stride);
 
 /// The whole BasicBlock ResNet both ResNet builders share: 3x3 stem (stride 1, no max-pool) of widths[0],
-/// `blocks_per_stage` BasicBlocks per width (stride 2 at the start of every stage but the first), global average
-/// pool, Flatten, Gemm to "logits". Widths are scaled by `width_multiplier`; the graph is named `arch`.
-Model buildBasicBlockResNet(const std::string& arch, const std::vector<int64_t>& widths, int64_t blocks_per_stage,
-                            int64_t input_channels, int64_t image_size, double width_multiplier, int64_t classes,
-                            uint64_t seed);
+/// `blocks_per_stage` BasicBlocks per width (stride 2 at the start of every stage but the first), global
+/// average pool, Flatten, Gemm to "logits". Widths are scaled by `width_multiplier`; the graph is named
+/// `arch`.
+Model buildBasicBlockResNet(const std::string& arch, const std::vector<int64_t>& widths,
+                            int64_t blocks_per_stage, int64_t input_channels, int64_t image_size,
+                            double width_multiplier, int64_t classes, uint64_t seed);
 
 /// Shared option checks; throw Error("<arch>: <field> ...").
 void requirePositive(const std::string& arch, const std::string& field, int64_t value);

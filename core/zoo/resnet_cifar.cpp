@@ -16,8 +16,8 @@ Model buildCifarResNet(const CifarResNetOptions& options) {
   requireWidthMultiplier(arch, options.width_multiplier);
   const int64_t blocks_per_stage = (options.depth - 2) / 6;
 
-  return buildBasicBlockResNet(arch, {16, 32, 64}, blocks_per_stage, options.input_channels, options.image_size,
-                               options.width_multiplier, options.classes, options.seed);
+  return buildBasicBlockResNet(arch, {16, 32, 64}, blocks_per_stage, options.input_channels,
+                               options.image_size, options.width_multiplier, options.classes, options.seed);
 }
 
 }  // namespace edgetune::zoo

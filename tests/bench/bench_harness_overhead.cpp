@@ -1,5 +1,6 @@
-// Does the benchmark harness add overhead? Compares its median with a bare ONNX Runtime loop on the same file,
-// interleaving rounds so both see the same machine state. Usage: bench_harness_overhead MODEL [threads] [runs]
+// Does the benchmark harness add overhead? Compares its median with a bare ONNX Runtime loop on the same
+// file, interleaving rounds so both see the same machine state. Usage: bench_harness_overhead MODEL [threads]
+// [runs]
 #include <onnxruntime_cxx_api.h>
 
 #include <algorithm>
@@ -33,7 +34,8 @@ static double bareOrtMedian(const char* path, int threads, int warmup, int runs)
     size_t n = 1;
     for (auto d : shape) n *= static_cast<size_t>(d);
     buffers.emplace_back(n, 0.5f);
-    values.push_back(Ort::Value::CreateTensor<float>(memory, buffers.back().data(), n, shape.data(), shape.size()));
+    values.push_back(
+        Ort::Value::CreateTensor<float>(memory, buffers.back().data(), n, shape.data(), shape.size()));
   }
   for (size_t i = 0; i < session.GetOutputCount(); ++i)
     out_names.push_back(session.GetOutputNameAllocated(i, alloc).get());
@@ -43,8 +45,8 @@ static double bareOrtMedian(const char* path, int threads, int warmup, int runs)
   std::vector<double> samples;
   for (int i = 0; i < warmup + runs; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    auto out = session.Run(Ort::RunOptions{nullptr}, in_ptrs.data(), values.data(), values.size(), out_ptrs.data(),
-                           out_ptrs.size());
+    auto out = session.Run(Ort::RunOptions{nullptr}, in_ptrs.data(), values.data(), values.size(),
+                           out_ptrs.data(), out_ptrs.size());
     auto t1 = std::chrono::steady_clock::now();
     if (i >= warmup) samples.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }

@@ -1,9 +1,10 @@
-// Training throughput (images/s, or sequences/s for bert) of the libtorch interpreter's training step vs the same
-// architecture in PyTorch eager (tests/bench/train_throughput_torch.py, run with Debian's /usr/bin/python3), same
-// batch, threads and input.
-// Usage: bench_train_throughput [arch=resnet20] [batch=128] [threads=2] [steps=20] [rounds=3] [image=28]
-//   arch bert: the demo encoder's shape (4 layers, hidden 256, 4 heads, vocab 8000, 2 classes); `image` is then the
-//   sequence length (e.g. bench_train_throughput bert 32 1 10 3 128), trained with AdamW as the text demos are.
+// Training throughput (images/s, or sequences/s for bert) of the libtorch interpreter's training step vs the
+// same architecture in PyTorch eager (tests/bench/train_throughput_torch.py, run with Debian's
+// /usr/bin/python3), same batch, threads and input. Usage: bench_train_throughput [arch=resnet20] [batch=128]
+// [threads=2] [steps=20] [rounds=3] [image=28]
+//   arch bert: the demo encoder's shape (4 layers, hidden 256, 4 heads, vocab 8000, 2 classes); `image` is
+//   then the sequence length (e.g. bench_train_throughput bert 32 1 10 3 128), trained with AdamW as the text
+//   demos are.
 // Prints both medians and their ratio (interpreter / PyTorch). Run it on an otherwise idle machine.
 #include <algorithm>
 #include <cstdio>
@@ -63,7 +64,8 @@ class RandomTokens final : public Dataset {
   Example get(size_t index) const override {
     std::mt19937 rng(static_cast<unsigned>(index));
     Example e;
-    Tensor ids(DataType::Int64, {seq_len_}), mask(DataType::Int64, {seq_len_}), types(DataType::Int64, {seq_len_});
+    Tensor ids(DataType::Int64, {seq_len_}), mask(DataType::Int64, {seq_len_}),
+        types(DataType::Int64, {seq_len_});
     for (auto& v : ids.values<int64_t>()) v = static_cast<int64_t>(rng() % static_cast<uint64_t>(vocab_));
     for (auto& v : mask.values<int64_t>()) v = 1;
     e.features = {std::move(ids), std::move(mask), std::move(types)};
@@ -110,8 +112,10 @@ int main(int argc, char** argv) {
     Model model = zoo::buildZooModel(arch, zo);
     const size_t examples = static_cast<size_t>(batch) * static_cast<size_t>(steps);
     std::unique_ptr<Dataset> data;
-    if (bert) data = std::make_unique<RandomTokens>(examples, image, zo.vocab_size);
-    else data = std::make_unique<RandomImages>(examples, 1, image, 10);
+    if (bert)
+      data = std::make_unique<RandomTokens>(examples, image, zo.vocab_size);
+    else
+      data = std::make_unique<RandomImages>(examples, 1, image, 10);
     TrainOptions o;
     if (bert) {
       o.optimizer = OptimizerKind::AdamW;
@@ -143,11 +147,13 @@ int main(int argc, char** argv) {
     }
     const char* unit = bert ? "sequences/s" : "images/s";
     if (bert)
-      std::printf("arch bert (4 layers, hidden 256), batch %d, threads %d, %d tokens, %d steps x %d rounds (medians)\n",
-                  batch, threads, image, steps, rounds);
+      std::printf(
+          "arch bert (4 layers, hidden 256), batch %d, threads %d, %d tokens, %d steps x %d rounds "
+          "(medians)\n",
+          batch, threads, image, steps, rounds);
     else
-      std::printf("arch %s, batch %d, threads %d, input 1x%dx%d, %d steps x %d rounds (medians)\n", arch.c_str(),
-                  batch, threads, image, image, steps, rounds);
+      std::printf("arch %s, batch %d, threads %d, input 1x%dx%d, %d steps x %d rounds (medians)\n",
+                  arch.c_str(), batch, threads, image, image, steps, rounds);
     std::printf("interpreter training  %8.1f %s\n", ours, unit);
     if (theirs > 0) {
       std::printf("PyTorch eager         %8.1f %s\n", theirs, unit);

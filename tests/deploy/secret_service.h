@@ -1,7 +1,8 @@
 #pragma once
-// A real Secret Service for keychain tests: a private D-Bus session bus (dbus-daemon) and gnome-keyring-daemon
-// with a fresh "login" keyring unlocked by a test password, all under one temporary folder. It sets this
-// process's DBUS_SESSION_BUS_ADDRESS / XDG_* variables, so start it before the first keychain call.
+// A real Secret Service for keychain tests: a private D-Bus session bus (dbus-daemon) and
+// gnome-keyring-daemon with a fresh "login" keyring unlocked by a test password, all under one temporary
+// folder. It sets this process's DBUS_SESSION_BUS_ADDRESS / XDG_* variables, so start it before the first
+// keychain call.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -20,7 +21,8 @@ class SecretService {
  public:
   /// Why it cannot run here, or "" when it can.
   static std::string skipReason() {
-    if (!std::filesystem::exists("/usr/bin/dbus-daemon")) return "dbus-daemon is missing (Debian package dbus)";
+    if (!std::filesystem::exists("/usr/bin/dbus-daemon"))
+      return "dbus-daemon is missing (Debian package dbus)";
     if (!std::filesystem::exists("/usr/bin/gnome-keyring-daemon"))
       return "gnome-keyring-daemon is missing (Debian package gnome-keyring)";
     return "";
@@ -38,8 +40,10 @@ class SecretService {
     // The daemon owns org.freedesktop.secrets shortly after start; wait for it.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::system("dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus "
-                       "org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1") != 0) {
-      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("gnome-keyring-daemon did not start");
+                       "org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1") !=
+           0) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("gnome-keyring-daemon did not start");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
@@ -62,7 +66,8 @@ class SecretService {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       close(fds[0]);
       const std::string fd = "--print-address=" + std::to_string(fds[1]);
-      execl("/usr/bin/dbus-daemon", "dbus-daemon", "--session", "--nofork", "--nopidfile", fd.c_str(), nullptr);
+      execl("/usr/bin/dbus-daemon", "dbus-daemon", "--session", "--nofork", "--nopidfile", fd.c_str(),
+            nullptr);
       _exit(127);
     }
     close(fds[1]);
@@ -91,7 +96,8 @@ class SecretService {
     }
     close(fds[0]);
     const std::string password = "edgetune-test-keyring";  // unlocks the throw-away login keyring
-    if (write(fds[1], password.data(), password.size()) < 0) throw std::runtime_error("cannot unlock the keyring");
+    if (write(fds[1], password.data(), password.size()) < 0)
+      throw std::runtime_error("cannot unlock the keyring");
     close(fds[1]);
   }
 

@@ -1,6 +1,7 @@
 #pragma once
-// A real OpenSSH server on 127.0.0.1 for the deploy tests: its own host key, client key and authorized_keys in a
-// folder, a random free port, started in the foreground (-D) and killed at the end. Needs root and /usr/sbin/sshd.
+// A real OpenSSH server on 127.0.0.1 for the deploy tests: its own host key, client key and authorized_keys
+// in a folder, a random free port, started in the foreground (-D) and killed at the end. Needs root and
+// /usr/sbin/sshd.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -53,7 +54,8 @@ class SshServer {
   /// Why the tests cannot run here, or "" when they can.
   static std::string skipReason() {
     if (geteuid() != 0) return "the SSH tests start sshd, which needs root (run the tests as root)";
-    if (!std::filesystem::exists("/usr/sbin/sshd")) return "/usr/sbin/sshd is missing (Debian package openssh-server)";
+    if (!std::filesystem::exists("/usr/sbin/sshd"))
+      return "/usr/sbin/sshd is missing (Debian package openssh-server)";
     if (runLocal("command -v ssh-keygen >/dev/null") != 0) return "ssh-keygen is missing (openssh-client)";
     return "";
   }
@@ -98,7 +100,8 @@ class SshServer {
         pid_ = -1;
         throw std::runtime_error("sshd exited at start-up; see " + (dir_ / "sshd.log").string());
       }
-      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("sshd did not start listening");
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("sshd did not start listening");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -124,7 +127,8 @@ class SshServer {
   std::string fingerprintOf(const std::string& key) const { return keygenFingerprint(dir_ / (key + ".pub")); }
 
   /// A device that logs in as root with the client key, checking host keys against `known_hosts`.
-  deploy::Device device(const std::filesystem::path& known_hosts, const std::string& key = "client_key") const {
+  deploy::Device device(const std::filesystem::path& known_hosts,
+                        const std::string& key = "client_key") const {
     deploy::Device d;
     d.name = "loopback";
     d.host = "127.0.0.1";

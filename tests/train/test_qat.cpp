@@ -1,13 +1,14 @@
-// QAT: the float shadow round-trips to the PTQ model exactly, QAT from post-training scales is at least as accurate
-// as PTQ in ONNX Runtime, keeps the same fusable Q/DQ structure and int8 weights, and non-QDQ input is refused.
+// QAT: the float shadow round-trips to the PTQ model exactly, QAT from post-training scales is at least as
+// accurate as PTQ in ONNX Runtime, keeps the same fusable Q/DQ structure and int8 weights, and non-QDQ input
+// is refused.
 #include <QtTest>
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <set>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 
 #include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
@@ -21,14 +22,13 @@
 
 using namespace edgetune;
 namespace fs = std::filesystem;
+using test::ortAccuracy;
 using test::PatternDataset;
 using test::quickOptions;
-using test::ortAccuracy;
 using test::tinyResNet;
 using test::trainedModel;
 
 namespace {
-
 
 QuantizeOptions ptqOptions() {
   QuantizeOptions q;
@@ -54,7 +54,8 @@ int countOps(const Model& m, const std::string& op) {
 // Initializers by name -> (ONNX data type, raw bytes).
 std::map<std::string, std::pair<int, std::string>> initializers(const Model& m) {
   std::map<std::string, std::pair<int, std::string>> out;
-  for (const auto& t : m.graph().initializer()) out[t.name()] = {t.data_type(), tensorToProto(t.name(), tensorFromProto(t)).raw_data()};
+  for (const auto& t : m.graph().initializer())
+    out[t.name()] = {t.data_type(), tensorToProto(t.name(), tensorFromProto(t)).raw_data()};
   return out;
 }
 
@@ -68,7 +69,8 @@ std::set<std::string> int8Weights(const Model& m) {
       const auto& op = m.graph().node(c).op_type();
       if ((op == "Conv" || op == "Gemm" || op == "MatMul") && m.graph().node(c).input(1) == n.output(0)) {
         const auto* init = m.initializer(n.input(0));
-        out.insert(init && init->data_type() == onnx::TensorProto::INT8 ? n.input(0) : "NOT INT8: " + n.input(0));
+        out.insert(init && init->data_type() == onnx::TensorProto::INT8 ? n.input(0)
+                                                                        : "NOT INT8: " + n.input(0));
       }
     }
   }
@@ -88,7 +90,8 @@ class TestQat : public QObject {
     const int weights = makeQatShadow(shadow);
     QVERIFY(weights >= 3);
     QCOMPARE(countOps(shadow, "QuantizeLinear"), countOps(ptq, "QuantizeLinear") + weights);
-    for (const auto& name : int8Weights(shadow)) QVERIFY2(name.rfind("NOT INT8", 0) == 0, name.c_str());  // float now
+    for (const auto& name : int8Weights(shadow))
+      QVERIFY2(name.rfind("NOT INT8", 0) == 0, name.c_str());  // float now
     // The shadow computes the same function: its fake-quant interpreter accuracy equals PTQ's in ORT.
     QVERIFY(std::abs(interpreterAccuracy(shadow, val) - ortAccuracy(ptq, val)) <= 0.01);
     Model folded = shadow;

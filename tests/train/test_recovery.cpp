@@ -1,13 +1,14 @@
-// Recovery after pruning: a hard-pruned tiny model regains accuracy by fine-tuning or distillation with the masks
-// held (pruned weights stay exactly zero), gradual cubic pruning reaches its target, and bad options are refused.
+// Recovery after pruning: a hard-pruned tiny model regains accuracy by fine-tuning or distillation with the
+// masks held (pruned weights stay exactly zero), gradual cubic pruning reaches its target, and bad options
+// are refused.
 #include <QtTest>
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <set>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 
 #include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
@@ -21,14 +22,13 @@
 
 using namespace edgetune;
 namespace fs = std::filesystem;
+using test::ortAccuracy;
 using test::PatternDataset;
 using test::quickOptions;
-using test::ortAccuracy;
 using test::tinyResNet;
 using test::trainedModel;
 
 namespace {
-
 
 // Number of masked (0) entries whose weight in `m` is not exactly zero.
 int64_t maskedNonZeros(const Model& m, const std::map<std::string, std::vector<uint8_t>>& masks) {
@@ -81,9 +81,11 @@ class TestRecovery : public QObject {
     QVERIFY(std::abs(r.accuracy_before - pruned_acc) <= 0.01);
     const double recovered = ortAccuracy(r.model, val);
     qInfo("dense %.3f, pruned (92%%) %.3f, recovered %.3f", dense_acc, pruned_acc, recovered);
-    QVERIFY2(recovered >= pruned_acc + 0.1 && recovered >= dense_acc - 0.05,
-             qPrintable(QString("dense %1 pruned %2 recovered %3").arg(dense_acc).arg(pruned_acc).arg(recovered)));
-    // The masks came from the pruned model's zeros and are the pruner's masks; every pruned weight is still 0.
+    QVERIFY2(
+        recovered >= pruned_acc + 0.1 && recovered >= dense_acc - 0.05,
+        qPrintable(QString("dense %1 pruned %2 recovered %3").arg(dense_acc).arg(pruned_acc).arg(recovered)));
+    // The masks came from the pruned model's zeros and are the pruner's masks; every pruned weight is still
+    // 0.
     QCOMPARE(maskedNonZeros(r.model, pr.masks), int64_t(0));
     QCOMPARE(r.masked_weights, pr.zeros);
     QVERIFY(pr.zeros > 0);
@@ -114,7 +116,8 @@ class TestRecovery : public QObject {
     MagnitudePruneResult pr = pruneMagnitude(m, p);
     auto masks = masksFromZeros(m);
     QCOMPARE(masks.size(), pr.masks.size());
-    for (const auto& [name, keep] : pr.masks) QVERIFY2(masks.count(name) && masks.at(name) == keep, name.c_str());
+    for (const auto& [name, keep] : pr.masks)
+      QVERIFY2(masks.count(name) && masks.at(name) == keep, name.c_str());
   }
 
   void gradualPruningReachesTarget() {

@@ -1,5 +1,5 @@
-// Trainer: learning on a small synthetic image task, reproducibility, checkpoint resume, cancellation, ONNX Runtime
-// parity after write-back, distillation, head replacement with freezing, and refusals of bad input.
+// Trainer: learning on a small synthetic image task, reproducibility, checkpoint resume, cancellation, ONNX
+// Runtime parity after write-back, distillation, head replacement with freezing, and refusals of bad input.
 #include <QtTest>
 
 #include <cmath>
@@ -18,10 +18,10 @@
 
 using namespace edgetune;
 namespace fs = std::filesystem;
+using test::ortAccuracy;
 using test::PatternDataset;
 using test::quickOptions;
 using test::tinyMlp;
-using test::ortAccuracy;
 using test::tinyResNet;
 
 namespace {
@@ -73,9 +73,12 @@ class TestTrainer : public QObject {
     QTest::addColumn<QString>("arch");
     QTest::addColumn<QString>("optimizer");
     QTest::addColumn<bool>("augment");
-    QTest::newRow("mlp sgd") << "mlp" << "sgd" << false;
-    QTest::newRow("mlp adamw") << "mlp" << "adamw" << false;
-    QTest::newRow("resnet8 sgd augment") << "resnet8" << "sgd" << true;
+    QTest::newRow("mlp sgd") << "mlp"
+                             << "sgd" << false;
+    QTest::newRow("mlp adamw") << "mlp"
+                               << "adamw" << false;
+    QTest::newRow("resnet8 sgd augment") << "resnet8"
+                                         << "sgd" << true;
   }
   void learnsPatterns() {
     QFETCH(QString, arch);
@@ -93,9 +96,9 @@ class TestTrainer : public QObject {
     TrainResult r = trainModel(model, train, &val, o);
     QCOMPARE(r.history.size(), size_t(3));
     QVERIFY2(r.history.back().train_loss < r.history.front().train_loss, "the loss did not decrease");
-    QVERIFY2(r.final_validation_accuracy >= 0.9, qPrintable(QString("validation accuracy %1 (before %2)")
-                                                                  .arg(r.final_validation_accuracy)
-                                                                  .arg(before)));
+    QVERIFY2(r.final_validation_accuracy >= 0.9,
+             qPrintable(
+                 QString("validation accuracy %1 (before %2)").arg(r.final_validation_accuracy).arg(before)));
     QVERIFY(r.final_validation_accuracy > before);
   }
 
@@ -133,9 +136,10 @@ class TestTrainer : public QObject {
     o.resume = true;
     JobContext job;
     // Interrupt after epoch 2 (the checkpoint of epoch 2 is written before the callback runs).
-    QVERIFY_THROWS_EXCEPTION(CancelledError, trainModel(tinyResNet(5), train, nullptr, o, &job, [&](const EpochStats& s) {
-      if (s.epoch == 2) job.cancel();
-    }));
+    QVERIFY_THROWS_EXCEPTION(CancelledError,
+                             trainModel(tinyResNet(5), train, nullptr, o, &job, [&](const EpochStats& s) {
+                               if (s.epoch == 2) job.cancel();
+                             }));
     QVERIFY(fs::exists(dir / "ckpt" / "state.json"));
     TrainResult resumed = trainModel(tinyResNet(5), train, nullptr, o);
     QCOMPARE(resumed.resumed_from_epoch, 2);
@@ -236,7 +240,8 @@ class TestTrainer : public QObject {
       if (name == head.weight || name == head.bias)
         QVERIFY2(after.at(name) != bytes, qPrintable(QString::fromStdString(name + " did not train")));
       else  // frozen parameters and the statistics of frozen BatchNormalization layers
-        QVERIFY2(after.at(name) == bytes, qPrintable(QString::fromStdString(name + " changed although frozen")));
+        QVERIFY2(after.at(name) == bytes,
+                 qPrintable(QString::fromStdString(name + " changed although frozen")));
     }
     QVERIFY2(r.final_validation_accuracy >= 0.8, qPrintable(QString::number(r.final_validation_accuracy)));
 

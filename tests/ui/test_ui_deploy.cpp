@@ -1,7 +1,7 @@
 // The studio's Devices panel against a REAL OpenSSH server on 127.0.0.1 (tests/deploy/ssh_server.h): add a
 // device, test the connection (first-contact fingerprint question answered by the test), deploy the ResNet-20
-// demo model with an on-device benchmark and per-node profile through the x86-64 runner, the profile overlay on
-// that real profile, refusals (changed host key, declined key, closed port), key passphrase and password
+// demo model with an on-device benchmark and per-node profile through the x86-64 runner, the profile overlay
+// on that real profile, refusals (changed host key, declined key, closed port), key passphrase and password
 // prompts; the keychain store without a keychain (nothing written anywhere) and with a real Secret Service
 // (gnome-keyring on a private D-Bus).
 #include <QtTest>
@@ -45,7 +45,9 @@ bool anyFileContains(const fs::path& dir, const std::string& needle) {
   return false;
 }
 
-fs::path demoModel() { return fs::path(EDGETUNE_SOURCE_DIR) / "resources" / "models" / "resnet20_fmnist.onnx"; }
+fs::path demoModel() {
+  return fs::path(EDGETUNE_SOURCE_DIR) / "resources" / "models" / "resnet20_fmnist.onnx";
+}
 }  // namespace
 
 class TestUiDeploy : public QObject {
@@ -62,7 +64,8 @@ class TestUiDeploy : public QObject {
     DevicesPanel panel;
     int host_prompts = 0;
     QString prompted_host, prompted_fingerprint;
-    Fixture(const TestUiDeploy& t, bool trust, deploy::SecretStore* secrets = nullptr) : panel(&jobs, secrets) {
+    Fixture(const TestUiDeploy& t, bool trust, deploy::SecretStore* secrets = nullptr)
+        : panel(&jobs, secrets) {
       panel.setDeviceStoreFile(QString::fromStdString((t.tmp_->path() / "devices.json").string()));
       panel.setRunnerDirs({QString(EDGETUNE_BINARY_DIR) + "/bin"});
       panel.setRemoteRoot(QString::fromStdString(t.remote_root_.string()));
@@ -169,7 +172,8 @@ class TestUiDeploy : public QObject {
     QCOMPARE(f.panel.selectedDevice(), QString("loopback"));
     // Same name again is refused with the store's message; a bad device never reaches the file.
     QVERIFY(!f.panel.addDevice(loopback()));
-    QVERIFY2(f.panel.statusIsError() && f.panel.statusText().contains("loopback"), qPrintable(f.panel.statusText()));
+    QVERIFY2(f.panel.statusIsError() && f.panel.statusText().contains("loopback"),
+             qPrintable(f.panel.statusText()));
     deploy::Device bad = loopback("bad name!");
     QVERIFY(!f.panel.addDevice(bad));
     QCOMPARE(f.panel.deviceNames(), QStringList{"loopback"});
@@ -177,7 +181,8 @@ class TestUiDeploy : public QObject {
     QVERIFY(f.waitTest());
     QCOMPARE(f.host_prompts, 1);
     QCOMPARE(f.prompted_fingerprint.toStdString(), server_->hostKeyFingerprint());
-    QVERIFY2(f.prompted_host.startsWith("127.0.0.1:" + QString::number(server_->port())), qPrintable(f.prompted_host));
+    QVERIFY2(f.prompted_host.startsWith("127.0.0.1:" + QString::number(server_->port())),
+             qPrintable(f.prompted_host));
     const auto& info = f.panel.lastDeviceInfo();
     QVERIFY(info.has_value());
     QCOMPARE(info->arch, std::string("x86_64"));
@@ -203,7 +208,8 @@ class TestUiDeploy : public QObject {
     QVERIFY(f.panel.addDevice(loopback("declined", fresh)));
     QVERIFY(!f.waitTest());
     QCOMPARE(f.host_prompts, 1);
-    QVERIFY2(f.panel.statusIsError() && f.panel.statusText().contains("not accepted"), qPrintable(f.panel.statusText()));
+    QVERIFY2(f.panel.statusIsError() && f.panel.statusText().contains("not accepted"),
+             qPrintable(f.panel.statusText()));
     QVERIFY(!fs::exists(fresh) || fs::file_size(fresh) == 0);
     QVERIFY(f.panel.removeDevice("declined"));
   }
@@ -242,7 +248,8 @@ class TestUiDeploy : public QObject {
     JobHandle* job = f.panel.deploySelected();
     QVERIFY(job);
     QVERIFY(f.panel.busy());
-    connect(job, &JobHandle::progressChanged, this, [&](double fraction, const QString&, double) { progress << fraction; });
+    connect(job, &JobHandle::progressChanged, this,
+            [&](double fraction, const QString&, double) { progress << fraction; });
     QVERIFY(finished.wait(180000) || finished.count() == 1);
     QVERIFY2(finished.at(0).at(1).toBool(), qPrintable(finished.at(0).at(2).toString()));
     QCOMPARE(ready.count(), 1);
@@ -256,7 +263,8 @@ class TestUiDeploy : public QObject {
 
     // The JSON parses back; both thread counts measured; the table shows them.
     const auto json = ready.at(0).at(1).value<nlohmann::json>();
-    const deploy::DeviceBenchmark bench = deploy::DeviceBenchmark::fromJson(nlohmann::json::parse(json.dump()));
+    const deploy::DeviceBenchmark bench =
+        deploy::DeviceBenchmark::fromJson(nlohmann::json::parse(json.dump()));
     QCOMPARE(bench.device, std::string("loopback"));
     QCOMPARE(bench.latency.size(), size_t{2});
     QCOMPARE(bench.latency[0].threads, 1);
@@ -290,18 +298,23 @@ class TestUiDeploy : public QObject {
     const deploy::ProfileMatch match = deploy::matchProfile(model, bench.profile);
     QString unmatched;
     for (const auto& u : match.unmatched) unmatched += QString::fromStdString(u) + " ";
-    qInfo("overlay: %d of %d nodes have a share, sum %.4f; unmatched profile entries: %s",
-          static_cast<int>(std::count_if(share.begin(), share.end(), [](double s) { return !std::isnan(s); })),
-          model.graph().node_size(), sum, qPrintable(unmatched));
-    QVERIFY2(sum > 0.95 && sum <= 1.0 + 1e-9, qPrintable(QString("sum %1, unmatched: %2").arg(sum).arg(unmatched)));
-    QVERIFY2(conv_shares == convs, qPrintable(QString("%1 of %2 convs, unmatched: %3").arg(conv_shares).arg(convs).arg(unmatched)));
+    qInfo(
+        "overlay: %d of %d nodes have a share, sum %.4f; unmatched profile entries: %s",
+        static_cast<int>(std::count_if(share.begin(), share.end(), [](double s) { return !std::isnan(s); })),
+        model.graph().node_size(), sum, qPrintable(unmatched));
+    QVERIFY2(sum > 0.95 && sum <= 1.0 + 1e-9,
+             qPrintable(QString("sum %1, unmatched: %2").arg(sum).arg(unmatched)));
+    QVERIFY2(conv_shares == convs,
+             qPrintable(QString("%1 of %2 convs, unmatched: %3").arg(conv_shares).arg(convs).arg(unmatched)));
   }
 
   void keyPassphraseIsAskedThroughThePrompt() {
     if (!ssh_skip_.isEmpty()) QSKIP(qPrintable(ssh_skip_));
     const fs::path key = server_->dir() / "locked_key";
     if (!fs::exists(key)) {
-      QCOMPARE(test::runLocal("ssh-keygen -q -t ed25519 -N 'open sesame' -f '" + key.string() + "' </dev/null"), 0);
+      QCOMPARE(
+          test::runLocal("ssh-keygen -q -t ed25519 -N 'open sesame' -f '" + key.string() + "' </dev/null"),
+          0);
       std::ofstream(server_->dir() / "authorized_keys", std::ios::app) << readFile(key.string() + ".pub");
     }
     Fixture f(*this, true);
@@ -349,7 +362,8 @@ class TestUiDeploy : public QObject {
     keychain.store(deploy::passwordSecretKey(d), "saved-" + kSecret);
     QVERIFY(!f.waitTest());
     QCOMPARE(asked, 0);
-    QVERIFY2(f.panel.statusText().contains("authentication by password was refused"), qPrintable(f.panel.statusText()));
+    QVERIFY2(f.panel.statusText().contains("authentication by password was refused"),
+             qPrintable(f.panel.statusText()));
     // Nothing saved: the prompt asks; a password that did not log in is not kept.
     keychain.erase(deploy::passwordSecretKey(d));
     QVERIFY(!f.waitTest());
