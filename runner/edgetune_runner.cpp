@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "runner/eval_format.h"
+#include "core/deploy/eval_format.h"
 
 namespace {
 

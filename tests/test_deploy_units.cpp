@@ -9,11 +9,11 @@
 #include "core/deploy/device.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/device_info.h"
+#include "core/deploy/eval_format.h"
 #include "core/deploy/sha256.h"
 #include "core/deploy/shell.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
-#include "runner/eval_format.h"
 #include "tests/deploy/ssh_server.h"
 #include "tests/tests_common.h"
 

@@ -172,7 +172,6 @@ class TestPruneMagnitude : public QObject {
 
   void passThroughRegistry() {
     PassRegistry registry = PassRegistry::withBuiltins();
-    if (!registry.contains("prune_magnitude")) registerPrunePasses(registry);
     auto pass = registry.create("prune_magnitude", {{"sparsity", 0.5}, {"scope", "global"}});
     QCOMPARE(pass->optionsJson()["scope"].get<std::string>(), std::string("global"));
     QVERIFY_THROWS_EXCEPTION(Error, registry.create("prune_magnitude", {{"sparsty", 0.5}}));

@@ -4,11 +4,11 @@
 // pruning.
 #include <QtTest>
 
-#include "core/analysis/allocation.h"
 #include "core/analysis/evaluate.h"
-#include "core/analysis/sensitivity.h"
 #include "core/ir/stats.h"
 #include "core/passes/prune_channels.h"
+#include "core/tuning/allocation.h"
+#include "core/tuning/sensitivity.h"
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
 #include "tests/test_passes_builder.h"

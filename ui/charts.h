@@ -7,8 +7,8 @@
 #include <optional>
 #include <vector>
 
-#include "core/analysis/sensitivity.h"
 #include "core/pipeline/project.h"
+#include "core/tuning/sensitivity.h"
 
 class QCustomPlot;
 class QCPAxisRect;

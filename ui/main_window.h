@@ -10,12 +10,12 @@
 #include <map>
 #include <memory>
 
-#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
 #include "core/pipeline/project.h"
+#include "core/tuning/sensitivity.h"
 
 class QAction;
 class QComboBox;

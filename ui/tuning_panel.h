@@ -10,12 +10,12 @@
 
 #include <memory>
 
-#include "core/analysis/allocation.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/passes/prune_channels.h"
 #include "core/pipeline/progressive_measurement.h"
 #include "core/pipeline/project.h"
+#include "core/tuning/allocation.h"
 #include "ui/jobs.h"
 
 class QCheckBox;

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/coverage.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/canonicalize.h"
-#include "core/passes/coverage.h"
 
 namespace edgetune::cli {
 

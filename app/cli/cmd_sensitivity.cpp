@@ -1,10 +1,10 @@
 // edgetune-cli sensitivity MODEL --data SPEC: accuracy of each prune group at ratios 0.1..0.9, as the
 // pipeline's "sensitivity" step (single_step.h).
 #include "app/cli/cli_common.h"
-#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/pipeline/single_step.h"
+#include "core/tuning/sensitivity.h"
 #include "core/util/files.h"
 
 namespace edgetune::cli {

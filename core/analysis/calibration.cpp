@@ -1,5 +1,6 @@
 // Calibration: streamed histograms and the MinMax / Percentile / Entropy (KL) / MSE range methods.
 #include "core/analysis/calibration.h"
+#include "core/runtime/executor.h"
 
 #include <algorithm>
 #include <chrono>

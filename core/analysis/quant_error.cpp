@@ -1,5 +1,6 @@
 // Quantization error diagnosis (see quant_error.h).
 #include "core/analysis/quant_error.h"
+#include "core/runtime/executor.h"
 
 #include <algorithm>
 #include <cmath>

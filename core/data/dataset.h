@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "core/ir/tensor.h"
-#include "core/runtime/executor.h"
 
 namespace edgetune {
 

@@ -7,9 +7,9 @@
 #include <set>
 
 #include "core/data/dataset.h"
+#include "core/deploy/eval_format.h"
 #include "core/deploy/sha256.h"
 #include "core/deploy/shell.h"
-#include "runner/eval_format.h"
 
 namespace edgetune::deploy {
 

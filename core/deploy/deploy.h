@@ -104,7 +104,7 @@ DeviceBenchmark runRemoteBenchmark(SshSession& session, const std::string& runne
                                    const std::string& model_remote_path, const RemoteBenchOptions& options);
 
 /// Writes up to `limit` examples of `dataset` (a seeded random subset when limit < size; 0 = all) in the
-/// runner's evaluation format (runner/eval_format.h), atomically. Returns the number written.
+/// runner's evaluation format (core/deploy/eval_format.h), atomically. Returns the number written.
 size_t writeEvalSubset(const Dataset& dataset, size_t limit, uint64_t seed, const std::filesystem::path& out,
                        JobContext* job = nullptr);
 

@@ -118,4 +118,17 @@ std::string shapeToString(std::span<const int64_t> shape);
 /// Stacks tensors of identical type and shape along a new leading (batch) axis.
 Tensor stack(std::span<const Tensor> items);
 
+/// An input or output of a model as an executor sees it: name, element type and shape (-1 for dynamic
+/// dimensions). Here rather than in runtime/ because datasets bind their features to it.
+struct TensorInfo {
+  std::string name;
+  DataType type = DataType::Float32;
+  std::vector<int64_t> shape;
+};
+
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
 }  // namespace edgetune

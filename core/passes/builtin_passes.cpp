@@ -1,5 +1,7 @@
-// The registry of every pass EdgeTune ships. Each pass family adds its register function here.
+// The registry of every pass EdgeTune ships: each pass family adds its register function (or its passes)
+// here.
 #include "core/passes/cleanup_passes.h"
+#include "core/passes/prune_channels.h"
 #include "core/passes/prune_magnitude.h"
 #include "core/passes/quantize_passes.h"
 
@@ -8,7 +10,8 @@ namespace edgetune {
 PassRegistry PassRegistry::withBuiltins() {
   PassRegistry registry;
   registerCleanupPasses(registry);
-  registerPrunePasses(registry);
+  registry.add("prune_magnitude", [] { return std::make_unique<PruneMagnitudePass>(); });
+  registry.add("prune_channels", [] { return std::make_unique<PruneChannelsPass>(); });
   registerQuantizePasses(registry);
   return registry;
 }

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/coverage.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
-#include "core/passes/coverage.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
 

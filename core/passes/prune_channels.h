@@ -9,30 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/channel_dependencies.h"
+#include "core/analysis/coverage.h"
 #include "core/ir/input_shapes.h"
-#include "core/passes/coverage.h"
 #include "core/passes/pass.h"
 
 namespace edgetune {
-
-/// A set of channels that must be removed together (a residual stage, a conv's outputs, a layer's attention
-/// heads, an FFN's neurons). Each unit is one removable channel (or one head).
-struct PruneGroup {
-  int index = 0;     // position in findPruneGroups' list (stable for an unchanged model)
-  std::string id;    // stable name: "channels:<first producer node>", "heads:...", "neurons:..."
-  std::string kind;  // "channels" (conv/BN), "heads" (attention) or "neurons" (Gemm/MatMul outputs)
-  std::vector<std::string> nodes;  // every node whose weights, shape constants or attributes pruning edits
-  std::vector<std::string> producers;  // the layers that create these channels
-  int64_t units = 0;                   // removable units (channels or heads)
-  int64_t unit_size = 1;               // elements per unit in a producer's output (head dimension for heads)
-  bool prunable = true;
-  std::string reason;  // why not prunable ("reaches graph output 'logits'", "flows into Reshape '...'")
-  nlohmann::json toJson() const;
-};
-
-/// Computes the dependency groups of `model` (read only). Groups that cannot be pruned safely are listed with
-/// prunable = false and a reason.
-std::vector<PruneGroup> findPruneGroups(const Model& model);
 
 /// Which units to remove, by group id; unit indices are 0..units-1 in the producers' channel order.
 using ChannelPlan = std::map<std::string, std::vector<int64_t>>;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/coverage.h"
 #include "core/ir/input_shapes.h"
-#include "core/passes/coverage.h"
 #include "core/passes/pass.h"
 
 namespace edgetune {
@@ -88,8 +88,5 @@ class PruneMagnitudePass final : public PassWithOptions<PruneMagnitudeOptions> {
  private:
   WeightMasks masks_;
 };
-
-/// Registers prune_magnitude and prune_channels.
-void registerPrunePasses(PassRegistry& registry);
 
 }  // namespace edgetune

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <regex>
 
-#include "core/passes/coverage.h"
+#include "core/analysis/coverage.h"
 #include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"

@@ -4,10 +4,10 @@
 #include <cstddef>
 #include <vector>
 
-#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
+#include "core/tuning/sensitivity.h"
 
 namespace edgetune::pipeline {
 

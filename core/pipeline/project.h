@@ -3,7 +3,7 @@
 // domain the studio's views show and the CLI can read; no GUI here.
 #include <nlohmann/json.hpp>
 
-#include "core/analysis/sensitivity.h"
+#include "core/tuning/sensitivity.h"
 
 #include <cstdint>
 #include <filesystem>

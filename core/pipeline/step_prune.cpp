@@ -4,12 +4,12 @@
 // per-group ratios before pruning.
 #include <algorithm>
 
-#include "core/analysis/allocation.h"
 #include "core/ir/stats.h"
 #include "core/passes/graph_edit.h"
 #include "core/passes/prune_channels.h"
 #include "core/passes/prune_magnitude.h"
 #include "core/pipeline/step_kinds.h"
+#include "core/tuning/allocation.h"
 
 namespace edgetune::pipeline {
 namespace {

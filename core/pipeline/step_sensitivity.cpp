@@ -1,7 +1,7 @@
 // Step "sensitivity": `edgetune-cli sensitivity` as a step. The model passes through; the result is the
 // SensitivityResult JSON a later prune step's `allocate.sensitivity` reads.
-#include "core/analysis/sensitivity.h"
 #include "core/pipeline/step_kinds.h"
+#include "core/tuning/sensitivity.h"
 
 namespace edgetune::pipeline {
 namespace {

@@ -10,18 +10,6 @@
 
 namespace edgetune {
 
-/// An input or output of an executor: name, element type and shape (-1 for dynamic dimensions).
-struct TensorInfo {
-  std::string name;
-  DataType type = DataType::Float32;
-  std::vector<int64_t> shape;
-};
-
-struct NamedTensor {
-  std::string name;
-  Tensor tensor;
-};
-
 /// Something that runs a model on host tensors.
 class Executor {
  public:

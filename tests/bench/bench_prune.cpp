@@ -17,12 +17,12 @@
 #include <memory>
 #include <string>
 
-#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/ir/stats.h"
 #include "core/passes/prune_channels.h"
 #include "core/runtime/benchmark.h"
 #include "core/runtime/executor.h"
+#include "core/tuning/sensitivity.h"
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
 

@@ -12,7 +12,6 @@
 #include <optional>
 
 #include "core/analysis/evaluate.h"
-#include "core/analysis/sensitivity.h"
 #include "core/data/dataset.h"
 #include "core/deploy/device.h"
 #include "core/deploy/device_benchmark.h"
@@ -21,6 +20,7 @@
 #include "core/pipeline/single_step.h"
 #include "core/pipeline/step.h"
 #include "core/runtime/executor.h"
+#include "core/tuning/sensitivity.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/zoo/zoo.h"

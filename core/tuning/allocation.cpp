@@ -1,5 +1,5 @@
 // Allocation by marginal cost: accuracy lost per unit of metric saved, from the sensitivity curves.
-#include "core/analysis/allocation.h"
+#include "core/tuning/allocation.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "core/passes/coverage.h"
+#include "core/analysis/coverage.h"
 
 #include <algorithm>
 #include <cstdio>

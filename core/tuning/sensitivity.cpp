@@ -1,6 +1,6 @@
 // Sensitivity sweep with activation caching: per group, one run of the unchanged prefix over the subset, then
 // one run of the (pruned) affected region per ratio.
-#include "core/analysis/sensitivity.h"
+#include "core/tuning/sensitivity.h"
 
 #include <chrono>
 #include <cmath>

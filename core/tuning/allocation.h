@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/analysis/sensitivity.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
+#include "core/tuning/sensitivity.h"
 
 namespace edgetune {
 

@@ -1,6 +1,6 @@
 #pragma once
 // The evaluation-subset file the device runner reads (written by core/deploy from a Dataset).
-// Header-only and dependency-free so both edgetune_core and the cross-compiled edgetune-runner use it.
+// Header-only and dependency-free so both the deploy layer and the cross-compiled edgetune-runner use it.
 //
 // Layout (little-endian):
 //   char[8]  magic "ETEVAL01"
