@@ -264,7 +264,9 @@ void ChannelDependencyWalker::buildGroups() {
   }
   // Order groups by their first producer in graph order, so indices follow the network.
   std::sort(groups.begin(), groups.end(),
-            [&](const ChannelDependencies::GroupData& a, const ChannelDependencies::GroupData& b) { return a.roots[0] < b.roots[0]; });
+            [&](const ChannelDependencies::GroupData& a, const ChannelDependencies::GroupData& b) {
+              return a.roots[0] < b.roots[0];
+            });
   for (size_t i = 0; i < groups.size(); ++i) {
     groups[i].info.index = static_cast<int>(i);
     group_by_id[groups[i].info.id] = i;
