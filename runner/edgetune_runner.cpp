@@ -3,9 +3,12 @@
 // cross-compiles.
 //
 //   edgetune-runner MODEL [--threads 1,2,4] [--runs N] [--warmup N] [--dynamic-dim N] [--profile] [--eval
-//   FILE] edgetune-runner --version
-// Prints one JSON object on stdout; on failure prints {"error": "..."} and exits with 1 (2 for bad
-// arguments).
+//   FILE] [--baseline FILE]
+//   edgetune-runner --version
+// With --baseline, each run of MODEL alternates with a run of the baseline model in the same process, and
+// each result holds the baseline's latency and the speed-up: both models see the same device state (clock,
+// heat, other load), which separate runs cannot promise. Prints one JSON object on stdout; on failure prints
+// {"error": "..."} and exits with 1 (2 for bad arguments).
 #include <onnxruntime_cxx_api.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -38,6 +41,7 @@ struct Args {
   std::map<std::string, std::vector<int64_t>> shapes;  // --shape NAME=DIMS: exact sizes of these inputs
   bool profile = false;
   std::string eval_path;
+  std::string baseline;  // --baseline FILE: timed interleaved with MODEL
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 1) {
@@ -89,6 +93,8 @@ Args parseArgs(int argc, char** argv) {
       args.profile = true;
     } else if (a == "--eval") {
       args.eval_path = value();
+    } else if (a == "--baseline") {
+      args.baseline = value();
     } else if (!a.empty() && a[0] == '-') {
       fail("unknown option " + a, 2);
     } else if (args.model.empty()) {
@@ -100,7 +106,7 @@ Args parseArgs(int argc, char** argv) {
   if (args.model.empty())
     fail(
         "usage: edgetune-runner MODEL [--threads 1,2] [--runs N] [--warmup N] "
-        "[--dynamic-dim N] [--shape NAME=DIMS]... [--profile] [--eval FILE]",
+        "[--dynamic-dim N] [--shape NAME=DIMS]... [--profile] [--eval FILE] [--baseline FILE]",
         2);
   return args;
 }
@@ -237,26 +243,56 @@ Ort::SessionOptions sessionOptions(int threads) {
   return options;
 }
 
-nlohmann::json latencyAt(Ort::Env& env, const Args& args, int threads) {
-  resetPeak();
-  Ort::Session session(env, args.model.c_str(), sessionOptions(threads));
-  const auto specs = inputSpecs(session);
-  const auto outputs = outputNames(session);
-  std::vector<const char*> outPtrs;
-  for (const auto& n : outputs) outPtrs.push_back(n.c_str());
-  Feed feed = randomFeed(specs, args.dynamic_dim, args.shapes);
-  const auto inPtrs = feed.namePtrs();
-  auto runOnce = [&] {
-    session.Run(Ort::RunOptions{nullptr}, inPtrs.data(), feed.values.data(), feed.values.size(),
-                outPtrs.data(), outPtrs.size());
-  };
-  for (int i = 0; i < args.warmup; ++i) runOnce();
-  std::vector<double> samples_ms;
-  for (int i = 0; i < args.runs; ++i) {
+// A model loaded for timing: its session and a fixed random feed.
+class TimedModel {
+ public:
+  TimedModel(Ort::Env& env, const std::string& path, int threads, const Args& args)
+      : session_(env, path.c_str(), sessionOptions(threads)),
+        outputs_(outputNames(session_)),
+        feed_(randomFeed(inputSpecs(session_), args.dynamic_dim, args.shapes)),
+        input_names_(feed_.namePtrs()) {
+    for (const auto& n : outputs_) output_names_.push_back(n.c_str());
+  }
+  void runOnce() {
+    session_.Run(Ort::RunOptions{nullptr}, input_names_.data(), feed_.values.data(), feed_.values.size(),
+                 output_names_.data(), output_names_.size());
+  }
+  double timedRunMs() {
     const auto start = std::chrono::steady_clock::now();
     runOnce();
-    samples_ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+
+ private:
+  Ort::Session session_;
+  std::vector<std::string> outputs_;
+  Feed feed_;
+  std::vector<const char*> input_names_, output_names_;
+};
+
+nlohmann::json latencyAt(Ort::Env& env, const Args& args, int threads) {
+  resetPeak();
+  TimedModel model(env, args.model, threads, args);
+  for (int i = 0; i < args.warmup; ++i) model.runOnce();
+  // The peak is the model's own: taken before a baseline session shares the process.
+  int64_t peak_rss_bytes = statusBytes("VmHWM");
+  std::vector<double> samples_ms, baseline_ms;
+  if (args.baseline.empty()) {
+    for (int i = 0; i < args.runs; ++i) samples_ms.push_back(model.timedRunMs());
+    peak_rss_bytes = statusBytes("VmHWM");
+  } else {
+    TimedModel baseline(env, args.baseline, threads, args);
+    for (int i = 0; i < args.warmup; ++i) baseline.runOnce();
+    // Alternating which goes first keeps either from always running on the other's warm caches.
+    for (int i = 0; i < args.runs; ++i) {
+      if (i % 2 == 0) {
+        samples_ms.push_back(model.timedRunMs());
+        baseline_ms.push_back(baseline.timedRunMs());
+      } else {
+        baseline_ms.push_back(baseline.timedRunMs());
+        samples_ms.push_back(model.timedRunMs());
+      }
+    }
   }
   double mean = 0;
   for (double s : samples_ms) mean += s;
@@ -265,17 +301,25 @@ nlohmann::json latencyAt(Ort::Env& env, const Args& args, int threads) {
   for (double s : samples_ms) var += (s - mean) * (s - mean);
   const double stdev =
       samples_ms.size() > 1 ? std::sqrt(var / static_cast<double>(samples_ms.size() - 1)) : 0.0;
-  return {{"threads", threads},
-          {"runs", args.runs},
-          {"warmup", args.warmup},
-          {"min_ms", *std::min_element(samples_ms.begin(), samples_ms.end())},
-          {"median_ms", nearestRank(samples_ms, 50)},
-          {"mean_ms", mean},
-          {"p90_ms", nearestRank(samples_ms, 90)},
-          {"p99_ms", nearestRank(samples_ms, 99)},
-          {"max_ms", *std::max_element(samples_ms.begin(), samples_ms.end())},
-          {"stdev_ms", stdev},
-          {"peak_rss_bytes", statusBytes("VmHWM")}};
+  nlohmann::json result{{"threads", threads},
+                        {"runs", args.runs},
+                        {"warmup", args.warmup},
+                        {"min_ms", *std::min_element(samples_ms.begin(), samples_ms.end())},
+                        {"median_ms", nearestRank(samples_ms, 50)},
+                        {"mean_ms", mean},
+                        {"p90_ms", nearestRank(samples_ms, 90)},
+                        {"p99_ms", nearestRank(samples_ms, 99)},
+                        {"max_ms", *std::max_element(samples_ms.begin(), samples_ms.end())},
+                        {"stdev_ms", stdev},
+                        {"peak_rss_bytes", peak_rss_bytes}};
+  if (!baseline_ms.empty()) {
+    const double median_ms = nearestRank(samples_ms, 50);
+    result["baseline"] = {{"model", args.baseline},
+                          {"median_ms", nearestRank(baseline_ms, 50)},
+                          {"p90_ms", nearestRank(baseline_ms, 90)}};
+    result["speedup"] = median_ms > 0 ? nearestRank(baseline_ms, 50) / median_ms : 0.0;
+  }
+  return result;
 }
 
 // ORT's profile is a JSON array of trace events; node kernels are cat "Node", name "<node>_kernel_time".
@@ -422,6 +466,7 @@ int main(int argc, char** argv) {
     nlohmann::json results = nlohmann::json::array();
     for (int threads : args.threads) results.push_back(latencyAt(env, args, threads));
     report["results"] = results;
+    if (!args.baseline.empty()) resetPeak();  // the baseline's session must not count as the model's memory
     if (args.profile) report["profile"] = profileSummary(env, args);
     if (!args.eval_path.empty()) report["accuracy"] = evaluate(env, args);
     // Peaks were reset per thread count, so the whole run's peak is the largest of them.

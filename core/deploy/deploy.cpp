@@ -303,6 +303,10 @@ std::string runnerCommand(const std::string& runner_remote_path, const std::stri
     validateRemotePath(options.eval_remote_path, "evaluation file path");
     cmd += " --eval " + shellQuote(options.eval_remote_path);
   }
+  if (!options.baseline_remote_path.empty()) {
+    validateRemotePath(options.baseline_remote_path, "baseline model path");
+    cmd += " --baseline " + shellQuote(options.baseline_remote_path);
+  }
   return cmd;
 }
 

@@ -93,7 +93,8 @@ struct RemoteBenchOptions {
       1;  // length of non-batch dynamic axes for random inputs that input_shapes does not name
   InputShapes input_shapes;  // exact sizes of the random inputs (resolveInputShapes), passed as --shape
   bool profile = false;
-  std::string eval_remote_path;  // an evaluation subset already on the device, or ""
+  std::string eval_remote_path;      // an evaluation subset already on the device, or ""
+  std::string baseline_remote_path;  // a model on the device timed interleaved with this one, or ""
   std::chrono::milliseconds timeout{std::chrono::minutes(30)};
 };
 /// The command line that runs the runner (all variable parts validated and quoted); exposed for tests.

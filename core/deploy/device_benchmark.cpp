@@ -10,17 +10,18 @@ namespace edgetune::deploy {
 
 nlohmann::json DeviceBenchmark::toJson() const {
   nlohmann::json results = nlohmann::json::array();
-  for (const auto& l : latency)
-    results.push_back({{"threads", l.threads},
-                       {"runs", l.runs},
-                       {"min_ms", l.min_ms},
-                       {"median_ms", l.median_ms},
-                       {"mean_ms", l.mean_ms},
-                       {"p90_ms", l.p90_ms},
-                       {"p99_ms", l.p99_ms},
-                       {"max_ms", l.max_ms},
-                       {"stdev_ms", l.stdev_ms},
-                       {"peak_rss_bytes", l.peak_rss_bytes}});
+  for (const auto& l : latency) {
+    nlohmann::json r{{"threads", l.threads},   {"runs", l.runs},
+                     {"min_ms", l.min_ms},     {"median_ms", l.median_ms},
+                     {"mean_ms", l.mean_ms},   {"p90_ms", l.p90_ms},
+                     {"p99_ms", l.p99_ms},     {"max_ms", l.max_ms},
+                     {"stdev_ms", l.stdev_ms}, {"peak_rss_bytes", l.peak_rss_bytes}};
+    if (l.speedup > 0) {
+      r["baseline"] = {{"median_ms", l.baseline_median_ms}, {"p90_ms", l.baseline_p90_ms}};
+      r["speedup"] = l.speedup;
+    }
+    results.push_back(r);
+  }
   nlohmann::json j{{"device", device},
                    {"model", model},
                    {"arch", arch},
@@ -68,6 +69,11 @@ DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
       l.max_ms = r.at("max_ms").get<double>();
       l.stdev_ms = r.value("stdev_ms", 0.0);
       l.peak_rss_bytes = r.value("peak_rss_bytes", int64_t{0});
+      if (r.contains("speedup")) {
+        l.speedup = r.at("speedup").get<double>();
+        l.baseline_median_ms = r.at("baseline").at("median_ms").get<double>();
+        l.baseline_p90_ms = r.at("baseline").at("p90_ms").get<double>();
+      }
       b.latency.push_back(l);
     }
     b.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});

@@ -16,6 +16,9 @@ struct DeviceLatency {
   int runs = 0;
   double min_ms = 0, median_ms = 0, mean_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, stdev_ms = 0;
   int64_t peak_rss_bytes = 0;
+  // With a baseline (the runner's --baseline): its latency from runs alternating with this model's in one
+  // process, and its median over this one's. 0 = not measured.
+  double baseline_median_ms = 0, baseline_p90_ms = 0, speedup = 0;
 };
 
 /// Summed ONNX Runtime kernel time of one graph node over the profiled runs.

@@ -20,7 +20,7 @@
 namespace edgetune::evalfile {
 
 /// Version of the runner's command line and JSON; the host reinstalls a runner that reports another one.
-inline constexpr int kRunnerProtocolVersion = 2;  // 2: --shape NAME=DIMS
+inline constexpr int kRunnerProtocolVersion = 3;  // 2: --shape NAME=DIMS; 3: --baseline FILE
 
 inline constexpr char kMagic[8] = {'E', 'T', 'E', 'V', 'A', 'L', '0', '1'};
 

@@ -75,8 +75,9 @@ struct DeviceMeasurement {
   std::string step_id;   // the deploy or benchmark step
   std::string model_id;  // whose model ran: "base" or a step id (the step's input)
   deploy::DeviceBenchmark bench;
-  /// Per entry of bench.latency: the base's median on the same device and thread count over this one's, when
-  /// the recipe measured the base there too (runs of their own on the device, not interleaved); 0 = none.
+  /// Per entry of bench.latency: the base's median over this one's on the same device and thread count. From
+  /// the runner's interleaved timing when the step asked for it (bench.latency[i].speedup), else from a
+  /// separate measurement of the base there if the recipe has one; 0 = none.
   std::vector<double> speedups;
 
   nlohmann::json toJson() const;

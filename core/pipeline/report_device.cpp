@@ -1,7 +1,7 @@
 // The run report's device part: what deploy and benchmark steps measured with edgetune-runner on a device,
-// taken from their step results, and the speed-up over the base where the recipe measured the base on the
-// same device too. The device runs one model at a time, so these speed-ups compare separate runs (the host
-// table's are interleaved); the Markdown says so.
+// taken from their step results, and the speed-up over the base there: measured interleaved with the base in
+// one run when the step asked for it (compare_base), else from a separate measurement of the base on the same
+// device if the recipe has one. The Markdown says which.
 #include "core/pipeline/report.h"
 #include "core/util/error.h"
 
@@ -47,10 +47,11 @@ void addDeviceSpeedups(std::vector<DeviceMeasurement>& measurements) {
     for (const auto& other : measurements)
       if (other.model_id == "base" && other.bench.device == m.bench.device) base = &other;
     m.speedups.assign(m.bench.latency.size(), 0.0);
+    for (size_t i = 0; i < m.bench.latency.size(); ++i) m.speedups[i] = m.bench.latency[i].speedup;
     if (!base) continue;
     for (size_t i = 0; i < m.bench.latency.size(); ++i)
       for (const auto& b : base->bench.latency)
-        if (b.threads == m.bench.latency[i].threads && m.bench.latency[i].median_ms > 0)
+        if (m.speedups[i] == 0 && b.threads == m.bench.latency[i].threads && m.bench.latency[i].median_ms > 0)
           m.speedups[i] = b.median_ms / m.bench.latency[i].median_ms;
   }
 }

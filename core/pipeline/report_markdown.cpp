@@ -63,7 +63,7 @@ std::string deviceSection(const std::vector<DeviceMeasurement>& device) {
          "(MB) "
          "| accuracy % on the device |\n";
   out << "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
-  bool any_speedup = false;
+  bool any_separate = false, any_interleaved = false;
   for (const auto& d : device) {
     const deploy::DeviceBenchmark& b = d.bench;
     const std::string where = cell(b.device) + " (" + cell(b.arch) + ", " + std::to_string(b.cpu_cores) +
@@ -74,20 +74,32 @@ std::string deviceSection(const std::vector<DeviceMeasurement>& device) {
     for (size_t i = 0; i < b.latency.size(); ++i) {
       const deploy::DeviceLatency& l = b.latency[i];
       const double speedup = i < d.speedups.size() ? d.speedups[i] : 0;
-      any_speedup = any_speedup || speedup > 0;
+      const bool interleaved = speedup > 0 && l.speedup > 0;
+      any_interleaved = any_interleaved || interleaved;
+      any_separate = any_separate || (speedup > 0 && !interleaved);
       out << "| " << cell(d.step_id) << " | " << cell(d.model_id) << " | " << where << " | " << l.threads
           << " | " << milliseconds(l.median_ms) << " / " << milliseconds(l.p90_ms) << " | " << ratio(speedup)
-          << " | " << format("%.1f", static_cast<double>(l.peak_rss_bytes) / 1e6) << " | "
-          << (i == 0 ? accuracy : "") << " |\n";
+          << (interleaved ? " (interleaved)" : "") << " | "
+          << format("%.1f", static_cast<double>(l.peak_rss_bytes) / 1e6) << " | " << (i == 0 ? accuracy : "")
+          << " |\n";
     }
   }
   out << "\nMeasured on the device by edgetune-runner (ONNX Runtime, batch 1); accuracy on the evaluation "
          "subset "
          "the step uploaded.";
-  out << (any_speedup ? " The speed-up is the base's median over the step's from separate runs on the same "
-                        "device (one model at a time, not interleaved).\n"
-                      : " No speed-up: the recipe did not measure the base on the device (a benchmark step "
-                        "with `input: base` and the same device does).\n");
+  if (any_interleaved)
+    out << " A speed-up marked (interleaved) is the base's median over the step's from runs alternating with "
+           "the base's in one process on the device (the step's `compare_base: true`).";
+  if (any_separate)
+    out << " Other speed-ups are the base's median over the step's from separate runs on the same device "
+           "(one "
+           "model at a time, not interleaved).";
+  if (!any_interleaved && !any_separate)
+    out << " No speed-up: the recipe did not measure the base on the device (`compare_base: true` on the "
+           "step times it interleaved with the step's model; a benchmark step with `input: base` and the "
+           "same "
+           "device measures it separately).";
+  out << "\n";
   return out.str();
 }
 

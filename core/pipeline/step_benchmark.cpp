@@ -21,13 +21,17 @@ struct BenchmarkStepOptions {
   std::string device;                // empty: the host
   std::string name;                  // device: the model's folder there (default: the step id)
   bool samples = false;  // host: keep every timed run's latency (samples_ms), as `edgetune-cli bench --json`
+  bool compare_base =
+      false;  // device: time the recipe's base interleaved with this model (the speed-up there)
   DeviceConnection connection;
 };
 
 void to_json(nlohmann::json& j, const BenchmarkStepOptions& o) {
-  j = {{"threads", o.threads}, {"runs", o.runs},     {"warmup", o.warmup},
-       {"batch", o.batch},     {"shapes", o.shapes}, {"optimization", o.optimization},
-       {"device", o.device},   {"name", o.name},     {"samples", o.samples}};
+  j = {{"threads", o.threads}, {"runs", o.runs},
+       {"warmup", o.warmup},   {"batch", o.batch},
+       {"shapes", o.shapes},   {"optimization", o.optimization},
+       {"device", o.device},   {"name", o.name},
+       {"samples", o.samples}, {"compare_base", o.compare_base}};
   writeConnection(j, o.connection);
 }
 
@@ -41,7 +45,13 @@ void readOptions(OptionsReader& r, BenchmarkStepOptions& o) {
   r.read("device", o.device);
   r.read("name", o.name);
   r.read("samples", o.samples);
+  r.read("compare_base", o.compare_base);
   readConnection(r, o.connection, kKind);
+  if (o.compare_base && o.device.empty())
+    throwOptionError(
+        kKind, "compare_base",
+        "is for a device (option 'device'); the run report times every model against the base on "
+        "the host already");
   if (o.threads.empty()) throwOptionError(kKind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
   for (int t : o.threads)
     if (t < 0) throwOptionError(kKind, "threads", "holds " + std::to_string(t) + " (expected counts >= 0)");
@@ -61,6 +71,10 @@ GraphOptimization optimizationLevel(const std::string& name) {
 class BenchmarkStep final : public StepWithOptions<BenchmarkStepOptions> {
  public:
   std::string kind() const override { return kKind; }
+  std::vector<std::string> references() const override {
+    if (options_.compare_base) return {"base"};
+    return {};
+  }
 
   StepOutput run(StepContext& context) override {
     const Model& model = context.input();
@@ -105,10 +119,13 @@ class BenchmarkStep final : public StepWithOptions<BenchmarkStepOptions> {
     const std::string folder = options_.name.empty() ? context.stepId() : options_.name;
     const deploy::DeployResult deployed = uploadModel(*session, context.input(), context, "model.onnx",
                                                       folder, options_.connection, upload.get());
+    const std::string baseline = options_.compare_base ? uploadBaseline(*session, context.base(), context,
+                                                                        folder, options_.connection, nullptr)
+                                                       : std::string();
     std::unique_ptr<JobContext> bench = job ? job->child(0.3, 1, "benchmark") : nullptr;
     const deploy::DeviceBenchmark r =
         benchmarkOnDevice(*session, deployed.files.at(0).remote_path, options_.threads, options_.runs,
-                          options_.warmup, shapes, options_.connection, bench.get());
+                          options_.warmup, shapes, options_.connection, bench.get(), false, "", baseline);
     StepOutput out;
     out.result = {{"where", "device"}, {"device", device.name}, {"benchmark", r.toJson()}};
     for (const auto& l : r.latency) {

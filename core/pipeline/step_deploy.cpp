@@ -84,8 +84,8 @@ deploy::DeployResult uploadModel(deploy::SshSession& session, const Model& model
 deploy::DeviceBenchmark benchmarkOnDevice(deploy::SshSession& session, const std::string& remote_model,
                                           const std::vector<int>& threads, int runs, int warmup,
                                           const InputShapes& shapes, const DeviceConnection& c,
-                                          JobContext* job, bool profile,
-                                          const std::string& eval_remote_path) {
+                                          JobContext* job, bool profile, const std::string& eval_remote_path,
+                                          const std::string& baseline_remote_path) {
   std::vector<std::filesystem::path> dirs;
   if (!c.runner_dir.empty()) dirs.push_back(c.runner_dir);
   dirs.push_back(deploy::runningProgramDir());
@@ -97,10 +97,18 @@ deploy::DeviceBenchmark benchmarkOnDevice(deploy::SshSession& session, const std
   bench.input_shapes = shapes;
   bench.profile = profile;
   bench.eval_remote_path = eval_remote_path;
+  bench.baseline_remote_path = baseline_remote_path;
   deploy::DeviceBenchmark result = deploy::runRemoteBenchmark(session, runner, remote_model, bench);
   result.device = session.device().name;
   if (job) job->report(1.0, "benchmarked");
   return result;
+}
+
+std::string uploadBaseline(deploy::SshSession& session, const Model& base, StepContext& context,
+                           const std::string& folder, const DeviceConnection& c, JobContext* job) {
+  const deploy::DeployResult deployed =
+      uploadModel(session, base, context, kBaselineFileName, folder, c, job);
+  return deployed.files.at(0).remote_path;
 }
 
 namespace {
@@ -121,17 +129,23 @@ struct DeployStepOptions {
   int runs = 50;
   int warmup = 5;
   std::vector<std::string> shapes;
+  // Times the recipe's base model (uploaded beside it) interleaved with this one in one run on the device, so
+  // the report's speed-up there compares runs under the same conditions (benchmarks).
+  bool compare_base = false;
   DeviceConnection connection;
 
   // The runner runs when any of its measurements is asked for, as `edgetune-cli deploy` does.
-  bool measures() const { return bench || profile || !eval.empty(); }
+  bool measures() const { return bench || profile || !eval.empty() || compare_base; }
 };
 
 void to_json(nlohmann::json& j, const DeployStepOptions& o) {
-  j = {{"device", o.device}, {"name", o.name},       {"file", o.file},       {"companions", o.companions},
-       {"clean", o.clean},   {"bench", o.bench},     {"profile", o.profile}, {"eval", o.eval},
-       {"limit", o.limit},   {"threads", o.threads}, {"runs", o.runs},       {"warmup", o.warmup},
-       {"shapes", o.shapes}};
+  j = {{"device", o.device},   {"name", o.name},
+       {"file", o.file},       {"companions", o.companions},
+       {"clean", o.clean},     {"bench", o.bench},
+       {"profile", o.profile}, {"eval", o.eval},
+       {"limit", o.limit},     {"threads", o.threads},
+       {"runs", o.runs},       {"warmup", o.warmup},
+       {"shapes", o.shapes},   {"compare_base", o.compare_base}};
   writeConnection(j, o.connection);
 }
 
@@ -149,6 +163,7 @@ void readOptions(OptionsReader& r, DeployStepOptions& o) {
   r.read("runs", o.runs);
   r.read("warmup", o.warmup);
   r.read("shapes", o.shapes);
+  r.read("compare_base", o.compare_base);
   readConnection(r, o.connection, kKind);
   if (o.device.empty())
     throwOptionError(kKind, "device", "is required: a device name from `edgetune-cli device list`");
@@ -156,7 +171,12 @@ void readOptions(OptionsReader& r, DeployStepOptions& o) {
     throwOptionError(kKind, "name", "is '" + o.name + "' (expected a plain folder name)");
   if (!deploy::isValidName(o.file))
     throwOptionError(kKind, "file", "is '" + o.file + "' (expected a plain file name)");
+  if (o.compare_base && o.file == kBaselineFileName)
+    throwOptionError(
+        kKind, "file",
+        std::string("is '") + kBaselineFileName + "', the name compare_base uploads the base as");
   std::set<std::string> names{o.file};
+  if (o.compare_base) names.insert(kBaselineFileName);
   for (const auto& c : o.companions) {
     const std::string name = std::filesystem::path(c).filename().string();
     if (!deploy::isValidName(name))
@@ -170,6 +190,14 @@ void readOptions(OptionsReader& r, DeployStepOptions& o) {
     if (t < 1) throwOptionError(kKind, "threads", "holds " + std::to_string(t) + " (expected counts >= 1)");
   if (o.runs < 1) throwOptionError(kKind, "runs", "must be at least 1");
   if (o.warmup < 0) throwOptionError(kKind, "warmup", "must be 0 or more");
+}
+
+// The CLI's clean-up of what it uploads (outputs unchanged, fewer nodes, BatchNorm folded).
+void cleanForDevice(Model& model) {
+  PassContext pass_context;
+  CanonicalizeOptions clean;
+  clean.fold_batchnorm = true;
+  canonicalize(model, clean, pass_context);
 }
 
 // The session the step works in: the caller's prompts when it has a person to ask (then a device that logs
@@ -192,6 +220,10 @@ class DeployStep final : public StepWithOptions<DeployStepOptions> {
     if (options_.eval.empty()) return {};
     return {options_.eval};
   }
+  std::vector<std::string> references() const override {
+    if (options_.compare_base) return {"base"};
+    return {};
+  }
 
   std::vector<std::filesystem::path> filesRead() const override {
     return {options_.companions.begin(), options_.companions.end()};
@@ -205,12 +237,7 @@ class DeployStep final : public StepWithOptions<DeployStepOptions> {
     deploy::validateName(folder, "model folder name (option 'name')");
     // What is uploaded is the model after the clean-up (outputs unchanged, fewer nodes), as the CLI does.
     Model model = context.input();
-    if (options_.clean) {
-      PassContext pass_context;
-      CanonicalizeOptions clean;
-      clean.fold_batchnorm = true;
-      canonicalize(model, clean, pass_context);
-    }
+    if (options_.clean) cleanForDevice(model);
     std::vector<std::filesystem::path> companions;
     for (const auto& c : options_.companions) {
       std::error_code ec;
@@ -256,15 +283,26 @@ class DeployStep final : public StepWithOptions<DeployStepOptions> {
         eval_remote_path = deploy::remoteJoin(deployed.remote_dir, "eval.bin");
         out.artifacts.push_back(eval_file);
       }
+      std::string baseline_remote_path;
+      if (options_.compare_base) {
+        Model base = context.base();
+        if (options_.clean) cleanForDevice(base);
+        baseline_remote_path = uploadBaseline(*session, base, context, folder, options_.connection, nullptr);
+        out.artifacts.push_back(context.workDir() / kBaselineFileName);
+      }
       std::unique_ptr<JobContext> bench = job ? job->child(0.4, 1.0, "benchmark") : nullptr;
-      const deploy::DeviceBenchmark r =
-          benchmarkOnDevice(*session, file.remote_path, options_.threads, options_.runs, options_.warmup,
-                            shapes, options_.connection, bench.get(), options_.profile, eval_remote_path);
+      const deploy::DeviceBenchmark r = benchmarkOnDevice(
+          *session, file.remote_path, options_.threads, options_.runs, options_.warmup, shapes,
+          options_.connection, bench.get(), options_.profile, eval_remote_path, baseline_remote_path);
       out.result["bench"] = r.toJson();
       out.result["input_shapes"] = shapes.toJson();
       for (const auto& l : r.latency)
         out.lines.push_back(device.name + ", " + std::to_string(l.threads) + " thread(s): median " +
-                            std::to_string(l.median_ms) + " ms");
+                            std::to_string(l.median_ms) + " ms" +
+                            (l.speedup > 0 ? ", " + std::to_string(l.speedup) + "x faster than the base" +
+                                                 " (interleaved, base median " +
+                                                 std::to_string(l.baseline_median_ms) + " ms)"
+                                           : ""));
       if (r.accuracy)
         out.lines.push_back("accuracy on the device: " + std::to_string(r.accuracy->correct) + " of " +
                             std::to_string(r.accuracy->examples));

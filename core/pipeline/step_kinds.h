@@ -91,6 +91,13 @@ deploy::DeviceBenchmark benchmarkOnDevice(deploy::SshSession& session, const std
                                           const std::vector<int>& threads, int runs, int warmup,
                                           const InputShapes& shapes, const DeviceConnection& c,
                                           JobContext* job, bool profile = false,
-                                          const std::string& eval_remote_path = "");
+                                          const std::string& eval_remote_path = "",
+                                          const std::string& baseline_remote_path = "");
+/// The file name the recipe's base model has on the device beside a model timed against it (compare_base).
+inline constexpr const char* kBaselineFileName = "baseline.onnx";
+/// Saves `base` as workDir/baseline.onnx and uploads it (verified) into the same device folder as the model
+/// it is timed against; returns its path on the device.
+std::string uploadBaseline(deploy::SshSession& session, const Model& base, StepContext& context,
+                           const std::string& folder, const DeviceConnection& c, JobContext* job);
 
 }  // namespace edgetune::pipeline

@@ -298,6 +298,7 @@ class TestReport : public QObject {
     std::snprintf(speedup, sizeof(speedup), "| %.2fx |", device[1].speedups[0]);
     QVERIFY2(test::contains(md, speedup), md.c_str());
     QVERIFY(test::contains(md, "separate runs on the same device"));
+    QVERIFY(!test::contains(md, "(interleaved)"));
     const RunReport back = RunReport::fromJson(nlohmann::json::parse(report.toJson().dump()));
     QCOMPARE(back.toJson(), report.toJson());
     // Without the base measured on the device there is no speed-up, and the report says how to get one.
@@ -310,6 +311,43 @@ class TestReport : public QObject {
                              deviceMeasurementOf("ship", "pruned", {{"bench", {{"results", "many"}}}});
                            }),
                            "'ship'"));
+  }
+
+  // compare_base: the runner times the pruned model alternately with the base in one process, and the report
+  // takes that speed-up (marked interleaved) over one from a separate measurement of the base.
+  void interleavedDeviceSpeedupsWinOverSeparateRuns() {
+    const fs::path runner = fs::path(EDGETUNE_BINARY_DIR) / "bin" / "edgetune-runner";
+    if (!fs::exists(runner)) QSKIP("edgetune-runner is not built in this build folder");
+    QProcess p;
+    p.start(QString::fromStdString(runner.string()),
+            {QString::fromStdString(entries_[1].path.string()), "--runs", "6", "--warmup", "1", "--threads",
+             "1", "--baseline", QString::fromStdString(entries_[0].path.string())});
+    QVERIFY(p.waitForFinished(120000) && p.exitCode() == 0);
+    nlohmann::json bench = deploy::parseRunnerOutput(p.readAllStandardOutput().toStdString()).toJson();
+    bench["device"] = "bench-board";
+    const auto pruned = deviceMeasurementOf("ship", "pruned", {{"device", "bench-board"}, {"bench", bench}});
+    QVERIFY(pruned);
+    const deploy::DeviceLatency& l = pruned->bench.latency.at(0);
+    QVERIFY(l.speedup > 0);
+    QCOMPARE(l.speedup, l.baseline_median_ms / l.median_ms);
+    // A separate measurement of the base that says otherwise does not replace it.
+    DeviceMeasurement base = *pruned;
+    base.step_id = "bench-base";
+    base.model_id = "base";
+    for (auto& b : base.bench.latency) {
+      b.median_ms = 1000 * l.median_ms;
+      b.speedup = 0;
+    }
+    std::vector<DeviceMeasurement> device = {base, *pruned};
+    addDeviceSpeedups(device);
+    QCOMPARE(device[1].speedups.at(0), l.speedup);
+    RunReport report = report_;
+    report.device = device;
+    const std::string md = report.toMarkdown();
+    char cell[48];
+    std::snprintf(cell, sizeof(cell), "| %.2fx (interleaved) |", l.speedup);
+    QVERIFY2(test::contains(md, cell), md.c_str());
+    QVERIFY(test::contains(md, "alternating with the base's in one process on the device"));
   }
 
   void writeReportWritesEveryFile() {

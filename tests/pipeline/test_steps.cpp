@@ -519,6 +519,62 @@ class TestSteps : public QObject {
     qunsetenv("EDGETUNE_CONFIG_DIR");
   }
 
+  // compare_base: the recipe's base goes beside the model as baseline.onnx and the runner times the two
+  // alternately in one run, so the speed-up on the device compares runs under the same conditions.
+  void deployTimesTheBaseInterleavedOnARealSshServer() {
+    const std::string why = test::SshServer::skipReason();
+    if (!why.empty()) QSKIP(why.c_str());
+    test::TempDir tmp;
+    test::SshServer server(tmp.path() / "sshd");
+    server.start();
+    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
+    const deploy::Device device = server.device(tmp.path() / "known_hosts");
+    deploy::DeviceStore().add(device);
+    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+    auto c = context(resnet8());
+    Model pruned = resnet8();
+    PruneChannelsOptions half;
+    half.ratio = 0.5;
+    pruneChannels(pruned, half);
+    c->input_model = std::move(pruned);
+    c->id = "ship";
+    const nlohmann::json options = {{"device", device.name},
+                                    {"remote_dir", remote_root.string()},
+                                    {"accept_new_host_key", true},
+                                    {"timeout_s", 10},
+                                    {"compare_base", true},
+                                    {"threads", {1, 2}},
+                                    {"runs", 6},
+                                    {"warmup", 1},
+                                    {"runner_dir", (fs::path(EDGETUNE_BINARY_DIR) / "bin").string()}};
+    auto step = registry_.create("deploy", options);
+    QVERIFY(step->references() == std::vector<std::string>{"base"});  // the base is part of its cache key
+    const StepOutput out = step->run(*c);
+    const fs::path folder = remote_root / "models" / "ship";
+    QCOMPARE(deploy::sha256File(folder / "baseline.onnx"),
+             deploy::sha256File(c->workDir() / "baseline.onnx"));
+    QVERIFY(deploy::sha256File(folder / "baseline.onnx") != deploy::sha256File(folder / "model.onnx"));
+    const deploy::DeviceBenchmark bench = deploy::DeviceBenchmark::fromJson(out.result.at("bench"));
+    QCOMPARE(bench.latency.size(), size_t{2});
+    for (const auto& l : bench.latency) {
+      QVERIFY(l.baseline_median_ms > 0 && l.baseline_p90_ms >= l.baseline_median_ms);
+      QCOMPARE(l.speedup, l.baseline_median_ms / l.median_ms);
+    }
+    // What the runner printed survives the result's JSON round trip (the report reads it from there).
+    QCOMPARE(deploy::DeviceBenchmark::fromJson(bench.toJson()).latency[1].speedup, bench.latency[1].speedup);
+    // The name is taken by the base, and a host benchmark has no use for it.
+    QCOMPARE(
+        optionErrorKey([&] {
+          registry_.create("deploy", {{"device", "pi"}, {"compare_base", true}, {"file", "baseline.onnx"}});
+        }),
+        std::string("file"));
+    QCOMPARE(optionErrorKey([&] {
+               registry_.create("benchmark", {{"compare_base", true}});
+             }),
+             std::string("compare_base"));
+    qunsetenv("EDGETUNE_CONFIG_DIR");
+  }
+
   // A caller with a person at hand (edgetune-cli deploy) hands the step login prompts (single_step.h): they,
   // not the unattended default, answer the host-key question on first contact and give a key's passphrase.
   void loginPromptsAnswerForTheStep() {
