@@ -2,7 +2,6 @@
 // The Devices panel: SSH devices (add / edit / remove), "Test connection", and one-click deployment of the
 // current model with an optional on-device benchmark. All network work runs as background jobs; questions the
 // work needs answered (a new host key, a password) are asked on the UI thread through settable prompts.
-#include <QDialog>
 #include <QPointer>
 #include <QString>
 #include <QStringList>
@@ -19,9 +18,9 @@
 #include "core/deploy/device_info.h"
 #include "core/deploy/ssh_session.h"
 #include "core/jobs/job.h"
+#include "ui/device_form.h"  // the form behind Add / Edit
 
 class QCheckBox;
-class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -35,32 +34,6 @@ namespace edgetune::ui {
 
 class JobManager;
 class JobHandle;
-
-/// The add/edit form for one device: name, host, port, user, authentication and key file.
-class DeviceForm : public QDialog {
-  Q_OBJECT
- public:
-  explicit DeviceForm(QWidget* parent = nullptr);
-  void setDevice(const deploy::Device& device);
-  /// The device the fields describe; throws Error naming the wrong field.
-  deploy::Device device() const;
-  void accept() override;  // validates first; a wrong field keeps the form open with the message shown
-
-  QLineEdit* nameEdit() const { return name_; }
-  QLineEdit* hostEdit() const { return host_; }
-  QSpinBox* portSpin() const { return port_; }
-  QLineEdit* userEdit() const { return user_; }
-  QComboBox* authCombo() const { return auth_; }
-  QLineEdit* keyFileEdit() const { return key_file_; }
-  QString errorText() const;
-
- private:
-  QLineEdit *name_, *host_, *user_, *key_file_;
-  QSpinBox* port_;
-  QComboBox* auth_;
-  QLabel* error_;
-  std::filesystem::path known_hosts_;  // kept from setDevice (not shown: EdgeTune's own file by default)
-};
 
 /// Devices, connection tests and deployment of one model file (see file comment).
 class DevicesPanel : public QWidget {

@@ -1,7 +1,8 @@
 #pragma once
 // GraphView: the layered drawing of an ONNX graph (Graphviz layout computed off the UI thread) with zoom,
 // pan, fit, a minimap, search, collapsible name-scope groups, op-type or metric coloring with a legend, and
-// diff highlighting.
+// diff highlighting. The boxes, legend, minimap and colours are in graph_node_item, graph_legend,
+// graph_minimap and graph_colors; the diff itself is core/ir/ir_diff.
 #include <QGraphicsView>
 #include <QMenu>
 #include <QPointer>
@@ -11,8 +12,10 @@
 #include <set>
 #include <vector>
 
+#include "core/ir/ir_diff.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
+#include "ui/graph_colors.h"
 #include "ui/graph_model.h"
 
 namespace edgetune::ui {
@@ -21,23 +24,6 @@ class JobManager;
 class GraphNodeItem;
 class GraphLegend;
 class GraphMiniMap;
-
-/// What the node colors show.
-enum class GraphColorMode {
-  OpType = 1,
-  Params,
-  Macs,
-  LatencyShare,
-  PruningRatio,
-  QuantizationError,
-  Sensitivity,
-  DeviceLatency,  // share of a device's profiled kernel time (deploy benchmark with a per-node profile)
-};
-QString colorModeName(GraphColorMode mode);
-QList<GraphColorMode> allColorModes();
-
-/// How a node differs from the other side of a comparison.
-enum class NodeDiff { Removed = 1, ChangedShape, ChangedPrecision, ChangedOp };
 
 /// Everything the view needs for one model, prepared on a worker thread (structure, first collapse, layout).
 struct PreparedGraph {
@@ -182,19 +168,5 @@ class GraphView : public QGraphicsView {
   GraphLegend* legend_;
   GraphMiniMap* minimap_;
 };
-
-/// Stable color for an op type (a fixed palette for common ops, a hash for the rest).
-QColor opTypeColor(const QString& op_type);
-/// Color for a normalized metric value in [0, 1] (light yellow -> orange -> dark red).
-QColor heatColor(double t);
-
-/// Node-level differences of `after` against `before`, keyed by node index in `before` (Removed,
-/// ChangedShape, ChangedPrecision, ChangedOp), plus the names of nodes only in `after`.
-struct GraphDiff {
-  std::map<int, NodeDiff> before_nodes;
-  std::vector<std::string> added;
-  int removed = 0, changed_shape = 0, changed_precision = 0, changed_op = 0;
-};
-GraphDiff diffModels(const Model& before, const Model& after);
 
 }  // namespace edgetune::ui

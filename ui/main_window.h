@@ -1,13 +1,12 @@
 #pragma once
 // MainWindow: the studio. Opens models, datasets and projects; hosts the graph view, inspector, tuning and
-// training panels, charts, variants, comparison, devices and jobs docks; saves projects and autosaves a
-// recovery file.
+// training panels, charts, variants, comparison, devices and jobs docks. The project, its file and the
+// recovery autosave are a StudioDocument, deploy files a DeployController; the window's own code is split by
+// what it does: main_window.cpp (frame), _actions (toolbar, menus), _wiring (views), _open, _variants,
+// _base (the variant chain), _recipes and _pipeline (the Pipeline dock).
 #include <QElapsedTimer>
-#include <QFuture>
 #include <QMainWindow>
-#include <QTimer>
 
-#include <map>
 #include <memory>
 
 #include "core/data/dataset.h"
@@ -16,12 +15,12 @@
 #include "core/ir/stats.h"
 #include "core/pipeline/project.h"
 #include "core/tuning/sensitivity.h"
+#include "ui/studio_document.h"
 
 class QAction;
 class QComboBox;
 class QDockWidget;
 class QLabel;
-class QTemporaryDir;
 class QLineEdit;
 class QMenu;
 class QTabWidget;
@@ -35,6 +34,7 @@ namespace edgetune::ui {
 
 class CompareWidget;
 class DatasetDialog;
+class DeployController;
 class DevicesPanel;
 class GraphView;
 class KeychainSecretStore;
@@ -110,7 +110,7 @@ class MainWindow : public QMainWindow {
   /// Variants > Reset base (Ctrl+Shift+B): back to the project's model (useAsBase(-1)).
   void resetBase();
   /// The current base: a variant's name, "" = the project's model.
-  QString currentBase() const { return QString::fromStdString(project_.current_base); }
+  QString currentBase() const { return QString::fromStdString(project().current_base); }
   /// The model the knobs and training start from (the project's model until a base is chosen; null while a
   /// new base is being prepared).
   std::shared_ptr<const Model> baseModel() const { return base_model_; }
@@ -163,10 +163,10 @@ class MainWindow : public QMainWindow {
   JobManager* jobManager() const { return jobs_; }
   StallMonitor* stallMonitor() const { return stalls_; }
   QUndoStack* undoStack() const { return undo_; }
-  const pipeline::Project& project() const { return project_; }
+  const pipeline::Project& project() const { return document_->project(); }
   std::shared_ptr<const Model> baseline() const { return baseline_; }
   std::shared_ptr<const Dataset> dataset() const { return dataset_; }
-  QString recoveryPath() const { return recovery_path_; }
+  QString recoveryPath() const { return document_->recoveryPath(); }
   /// Seconds from openModel to the laid-out graph on screen (last open).
   double lastOpenSeconds() const { return last_open_seconds_; }
   /// Writes the recovery file now (what the autosave timer does).
@@ -200,7 +200,10 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
+  /// The docks, central tabs and status bar (main_window.cpp).
   void buildUi();
+  /// The toolbar and the menus (main_window_actions.cpp).
+  void buildToolBar();
   /// Makes `name` the current base without an undo entry (what the undo command and project loading call).
   void applyBase(const std::string& name);
   /// Hands the ready base model to the tuning panel and the Training dock.
@@ -208,6 +211,16 @@ class MainWindow : public QMainWindow {
   /// The base in the title, the status bar and the variants table.
   void showBase();
   void buildMenus();
+  /// The dataset dialog (made on first use; the toolbar and File > Open dataset share it).
+  DatasetDialog* datasetDialog();
+  /// Open model (toolbar, File menu): asks for a file and opens it.
+  void askAndOpenModel();
+  /// Save project (toolbar, File menu): to its file, asking for one when it has none or `choose_file` (Save
+  /// as).
+  void askAndSaveProject(bool choose_file);
+  /// How the views follow each other: selection, overlays, knobs, variants, training, devices
+  /// (main_window_wiring.cpp).
+  void connectViews();
   void setStatus(const QString& text, int timeout_ms = 0);
   void addRecent(const QString& path);
   void refreshRecentMenu();
@@ -218,13 +231,14 @@ class MainWindow : public QMainWindow {
   void showQuantExclusions(const QStringList& names);
   /// The dataset if it fits the baseline's inputs, else null (with the reason in `problem`).
   std::shared_ptr<const Dataset> datasetForModel(QString* problem = nullptr) const;
-  void markDirty();
   void updateTitle();
   void offerRecovery();
   /// Gives the training panel the current baseline, its source and the dataset.
   void updateTrainContext();
   /// Hands variant `index`'s model to the training panel (materialized on a worker).
   void setTrainSource(int index);
+  /// The deploy file of variant `name` is written: hand it to the Devices panel.
+  void onDeployPrepared(const QString& path, const QString& name, const QString& model_file);
   /// A benchmark from the Devices panel: attach it to the variant deployed, show its per-node profile.
   void onBenchmarkReady(const QString& device, const nlohmann::json& bench);
   /// Index of the variant with this name and model file, or -1.
@@ -267,13 +281,7 @@ class MainWindow : public QMainWindow {
   QAction* deploy_action_ = nullptr;
   QAction* use_as_base_action_ = nullptr;
   QAction* reset_base_action_ = nullptr;
-  /// Temporary ONNX files handed to the Devices panel, by file name (the runner reports the model's path on
-  /// the device, which ends in that name): which variant each one is.
-  struct DeployTarget {
-    std::string name, model_file;
-  };
-  std::unique_ptr<QTemporaryDir> deploy_dir_;
-  std::map<std::string, DeployTarget> deploy_targets_;
+  DeployController* deploy_;  // the temporary files handed to the Devices panel, and which variant each is
   int train_source_generation_ = 0;
   DatasetDialog* dataset_dialog_ = nullptr;
   RecipeRunDialog* recipe_dialog_ = nullptr;
@@ -289,10 +297,7 @@ class MainWindow : public QMainWindow {
   QLabel* stall_label_;
   QMenu* recent_menu_;
 
-  pipeline::Project project_;
-  QString project_path_;
-  QString recovery_path_;
-  bool dirty_ = false;
+  StudioDocument* document_;  // the project, its file, the dirty flag and the recovery file
   std::shared_ptr<const Model> baseline_;
   std::shared_ptr<const Model> base_model_;  // the current base's model (baseline_ for the project's model)
   int base_generation_ = 0;
@@ -301,8 +306,6 @@ class MainWindow : public QMainWindow {
   QString input_shapes_problem_;  // why they could not be resolved (a dynamic image size with no dataset)
   QString clean_summary_;         // what the clean-up on the way in did
   std::shared_ptr<const Dataset> dataset_;
-  QTimer autosave_timer_;
-  QFuture<void> autosave_done_;
   QElapsedTimer open_clock_;
   double last_open_seconds_ = 0;
   int open_generation_ = 0;

@@ -91,7 +91,8 @@ pipeline::RecipeFile MainWindow::recipeToSave() const {
 
 QString MainWindow::suggestedRecipePath() const {
   if (pipeline_panel_ && !pipeline_panel_->state().file.isEmpty()) return pipeline_panel_->state().file;
-  const QString folder = project_path_.isEmpty() ? QString() : QFileInfo(project_path_).absolutePath() + "/";
+  const QString folder =
+      document_->path().isEmpty() ? QString() : QFileInfo(document_->path()).absolutePath() + "/";
   return folder + QString::fromStdString(recipeName()) + ".yaml";
 }
 

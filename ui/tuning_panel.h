@@ -1,8 +1,7 @@
 #pragma once
-// Tuning panel: pruning / quantization / clean-up knobs turned into a recipe (passes created by name through
-// the PassRegistry). Each change is debounced and starts a background measurement job that replaces the
-// previous one (size, then ONNX Runtime latency, then accuracy refined on a growing seeded subset).
-#include <QElapsedTimer>
+// Tuning panel: pruning / quantization / clean-up knobs (with undo) turned into a recipe (knob_recipe.h).
+// Each change is debounced and restarts the live measurement (live_measurement.h); the per-layer groups are a
+// PruneGroupTable, and "Allocate" fills it from a sensitivity sweep as a job.
 #include <QTimer>
 #include <QWidget>
 
@@ -17,6 +16,9 @@
 #include "core/pipeline/project.h"
 #include "core/tuning/allocation.h"
 #include "ui/jobs.h"
+#include "ui/knob_recipe.h"
+#include "ui/live_measurement.h"
+#include "ui/prune_group_table.h"
 
 class QCheckBox;
 class QComboBox;
@@ -26,22 +28,11 @@ class QPlainTextEdit;
 class QPushButton;
 class QSlider;
 class QSpinBox;
-class QTableWidget;
 class QUndoStack;
 
 namespace edgetune::ui {
 
 class KnobChart;
-
-/// Builds the recipe for a knob state (see TuningPanel::knobs for the fields); `dataset_spec` feeds static
-/// quantization's calibration. Passes the registry does not know are left out.
-nlohmann::json recipeFromKnobs(const nlohmann::json& knobs, const std::string& dataset_spec,
-                               const PassRegistry& registry);
-/// A regex matching exactly `name` (anchored, metacharacters escaped): how nodes picked in the graph become
-/// the quantize pass's exclude_nodes entries.
-std::string exactNameRegex(const std::string& name);
-/// A short variant name for a knob state ("prune 30% + int8 static").
-std::string variantNameFromKnobs(const nlohmann::json& knobs);
 
 class TuningPanel : public QWidget {
   Q_OBJECT
@@ -74,13 +65,13 @@ class TuningPanel : public QWidget {
   QStringList quantExcludedNodes() const;
   bool isExcludedFromQuantization(const QString& node) const;
   void setExcludedFromQuantization(const QString& node, bool excluded);
-  pipeline::MeasureOptions& measureOptions() { return measure_options_; }
+  pipeline::MeasureOptions& measureOptions() { return live_->options(); }
 
   /// The baseline's prunable structured-pruning groups, one per row of the per-layer table (same order).
-  const std::vector<PruneGroup>& pruneGroups() const { return groups_; }
+  const std::vector<PruneGroup>& pruneGroups() const { return groups_table_->groups(); }
   /// The per-layer table: columns group, kind, units, ratio % (editable; empty = global), lock (checkable).
-  QTableWidget* pruneGroupTable() const { return groups_table_; }
-  enum GroupColumn { ColGroup = 0, ColKind, ColUnits, ColRatio, ColLock };
+  PruneGroupTable* pruneGroupTable() const { return groups_table_; }
+  using enum PruneGroupTable::Column;
   /// Selects the row of group `id` (as clicking it would; emits pruneGroupSelected). Unknown ids clear.
   void selectPruneGroup(const QString& id);
 
@@ -93,12 +84,12 @@ class TuningPanel : public QWidget {
   bool allocating() const { return allocate_job_ != nullptr; }
 
   /// Metrics of the latest measurement (partial while it runs).
-  const pipeline::VariantMetrics& liveMetrics() const { return live_; }
-  bool measuring() const { return current_job_ != nullptr; }
+  const pipeline::VariantMetrics& liveMetrics() const { return live_->metrics(); }
+  bool measuring() const { return live_->running(); }
   /// The knob state liveMetrics() belong to.
-  const nlohmann::json& liveKnobs() const { return live_knobs_; }
+  const nlohmann::json& liveKnobs() const { return live_->knobs(); }
   /// Milliseconds from the last knob change to the first chart point of its job (-1 until then).
-  double lastKnobToChartMs() const { return knob_to_chart_ms_; }
+  double lastKnobToChartMs() const { return live_->lastKnobToChartMs(); }
 
  public slots:
   /// Records the current knob state and its measured metrics as a variant (emits variantApplied).
@@ -131,8 +122,6 @@ class TuningPanel : public QWidget {
   void startMeasurement();
   void updateEnabled();
   void refreshExclusions();
-  void fillGroupTable(const nlohmann::json& knobs);
-  void onGroupItemChanged(int row, int column);
   double activeKnob() const;
 
   JobManager* jobs_;
@@ -155,63 +144,22 @@ class TuningPanel : public QWidget {
   QLabel* excluded_label_;
   QSpinBox* round_to_;
   std::vector<std::string> excluded_nodes_;  // sorted
-  QTableWidget* groups_table_;
+  PruneGroupTable* groups_table_;
   QLabel* groups_note_;
   QComboBox* allocate_metric_;
   QSpinBox* allocate_keep_;
   QPushButton* allocate_;
   std::shared_ptr<const SensitivityResult> sensitivity_;
   JobHandle* allocate_job_ = nullptr;
-  std::vector<PruneGroup> groups_;
   nlohmann::json pending_groups_;  // group knobs set before a model was open, applied once it is
   QLabel* live_label_;
   QPlainTextEdit* recipe_view_;
   QPushButton* apply_;
 
   QTimer debounce_;
-  QElapsedTimer since_change_;
-  bool change_pending_timing_ = false;
-  double knob_to_chart_ms_ = -1;
   bool applying_knobs_ = false;
   nlohmann::json last_knobs_;
-  JobHandle* current_job_ = nullptr;
-  int generation_ = 0;
-  pipeline::VariantMetrics live_;
-  nlohmann::json live_recipe_, live_knobs_;
-  pipeline::MeasureOptions measure_options_;
-  QString live_coverage_;  // coverage lines of the live recipe's prune / quantize passes (HTML)
-};
-
-/// The dataset dialog: spec fields, the composed spec, and a preview of a few samples with their labels.
-class DatasetDialog : public QWidget {
-  Q_OBJECT
- public:
-  DatasetDialog(JobManager* jobs, QWidget* parent = nullptr);
-  void setSpec(const QString& spec);
-  QString spec() const;
-  /// Loads the dataset on a worker and shows the first `count` samples (emits previewReady).
-  void preview(int count = 8);
-  int previewCount() const { return preview_count_; }
-
- signals:
-  void previewReady(int shown);
-  void accepted(const QString& spec);
-  void rejected();
-
- private:
-  void compose();
-  JobManager* jobs_;
-  QComboBox* format_;
-  QLineEdit* path_;
-  QComboBox* split_;
-  QSpinBox* limit_;
-  QLineEdit* extra_;
-  QLineEdit* spec_;
-  QLabel* status_;
-  QWidget* grid_host_;
-  int preview_count_ = 0;
-  int generation_ = 0;
-  bool composing_ = false;
+  LiveMeasurement* live_;
 };
 
 }  // namespace edgetune::ui

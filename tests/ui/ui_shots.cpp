@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "ui/charts.h"
+#include "ui/dataset_dialog.h"
 #include "ui/dialogs.h"
 #include "ui/graph_view.h"
 #include "ui/jobs.h"

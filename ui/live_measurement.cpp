@@ -1,0 +1,149 @@
+#include "ui/live_measurement.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "core/pipeline/variant_model.h"
+#include "core/util/format.h"
+#include "ui/charts.h"
+#include "ui/jobs.h"
+#include "ui/knob_recipe.h"
+
+namespace edgetune::ui {
+using nlohmann::json;
+using pipeline::VariantMetrics;
+
+// Fraction of each baseline node's largest float weight that `after` removed or zeroed (NaN: no weight).
+static std::vector<double> prunedFractions(const Model& before, const Model& after) {
+  std::vector<double> out(before.graph().node_size(), std::numeric_limits<double>::quiet_NaN());
+  std::unordered_map<std::string, int> after_index;
+  for (int i = 0; i < after.graph().node_size(); ++i) after_index[after.graph().node(i).name()] = i;
+  auto largestWeight = [](const Model& m, const onnx::NodeProto& n) -> const onnx::TensorProto* {
+    const onnx::TensorProto* best = nullptr;
+    int64_t best_count = 1;
+    for (const auto& in : n.input()) {
+      const auto* t = m.initializer(in);
+      if (!t || t->data_type() != onnx::TensorProto::FLOAT || t->dims_size() < 2) continue;
+      int64_t c = 1;
+      for (auto d : t->dims()) c *= d;
+      if (c > best_count) {
+        best = t;
+        best_count = c;
+      }
+    }
+    return best;
+  };
+  for (int i = 0; i < before.graph().node_size(); ++i) {
+    const auto& a = before.graph().node(i);
+    const auto* wa = largestWeight(before, a);
+    if (!wa) continue;
+    int64_t count_before = 1;
+    for (auto d : wa->dims()) count_before *= d;
+    auto it = after_index.find(a.name());
+    if (it == after_index.end()) continue;
+    const auto* wb = largestWeight(after, after.graph().node(it->second));
+    if (!wb) continue;
+    const Tensor t = tensorFromProto(*wb);
+    int64_t nonzero = 0;
+    for (float v : t.values<float>()) nonzero += v != 0.0f ? 1 : 0;
+    out[i] = 1.0 - static_cast<double>(nonzero) / static_cast<double>(count_before);
+  }
+  return out;
+}
+
+LiveMeasurement::LiveMeasurement(JobManager* jobs, KnobChart* chart, QObject* parent)
+    : QObject(parent), jobs_(jobs), chart_(chart) {}
+
+void LiveMeasurement::markKnobChange() {
+  markContextChange();
+  knob_to_chart_ms_ = -1;
+}
+
+void LiveMeasurement::markContextChange() {
+  since_change_.start();
+  change_pending_timing_ = true;
+}
+
+QString LiveMeasurement::summary(const VariantMetrics& m, bool have_dataset) const {
+  QString text = QString("<b>%1</b><br>size %2")
+                     .arg(QString::fromStdString(variantNameFromKnobs(knobs_)).toHtmlEscaped(),
+                          QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
+  if (m.params) text += QString(", %1 params").arg(*m.params);
+  if (m.latency_ms)
+    text += QString("<br>latency %1 ms (p90 %2)")
+                .arg(*m.latency_ms, 0, 'f', 3)
+                .arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
+  if (m.accuracy)
+    text += QString("<br>accuracy %1% [%2, %3] on %4 examples")
+                .arg(100 * *m.accuracy, 0, 'f', 2)
+                .arg(100 * m.accuracy_low.value_or(0), 0, 'f', 2)
+                .arg(100 * m.accuracy_high.value_or(0), 0, 'f', 2)
+                .arg(m.accuracy_count.value_or(0));
+  else if (!have_dataset)
+    text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
+  return text + coverage_;
+}
+
+void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
+                            const json& knobs, const json& recipe, double knob) {
+  if (job_) job_->cancel();  // the new job replaces the previous one
+  const int generation = ++generation_;
+  metrics_ = VariantMetrics{};
+  coverage_.clear();
+  recipe_ = recipe;
+  knobs_ = knobs;
+  emit summaryChanged("<i>measuring...</i>");
+  const bool have_dataset = dataset != nullptr;
+  const pipeline::MeasureOptions options = options_;
+  const QString title = "Measure " + QString::fromStdString(variantNameFromKnobs(knobs));
+  JobHandle* job = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
+    SubProgress apply_progress(&context, 0, 0.05);
+    std::vector<PassReport> reports;
+    Model model = pipeline::applyRecipe(*baseline, recipe, nullptr, &reports);
+    context.throwIfCancelled();
+    auto ratios = std::make_shared<std::vector<double>>(prunedFractions(*baseline, model));
+    // What prune and quantize left alone is shown with the measurement, as the CLI prints it.
+    QString coverage;
+    for (const auto& line : pipeline::coverageLines(reports))
+      coverage += "<br>" + QString::fromStdString(line).toHtmlEscaped();
+    handle.postToUi([this, generation, ratios, coverage] {
+      if (generation != generation_) return;
+      coverage_ = coverage;
+      emit pruningRatios(*ratios);
+    });
+    // Throttle accuracy updates to ~10 per second so the UI thread stays idle.
+    auto last_post = std::make_shared<std::chrono::steady_clock::time_point>();
+    pipeline::measureVariant(model, dataset.get(), options, context, [&](const pipeline::MeasureUpdate& u) {
+      const auto now = std::chrono::steady_clock::now();
+      if (u.stage == pipeline::MeasureUpdate::Stage::Accuracy && !u.accuracy_final &&
+          now - *last_post < std::chrono::milliseconds(100))
+        return;
+      *last_post = now;
+      const VariantMetrics m = u.metrics;
+      handle.postToUi([this, generation, knob, m, have_dataset] {
+        if (generation != generation_) return;
+        metrics_ = m;
+        if (chart_) chart_->setPoint(knob, m);
+        if (change_pending_timing_) {
+          change_pending_timing_ = false;
+          knob_to_chart_ms_ = static_cast<double>(since_change_.elapsed());
+          emit firstChartUpdate(knob_to_chart_ms_);
+        }
+        emit summaryChanged(summary(m, have_dataset));
+        emit measurementUpdated(m);
+      });
+    });
+  });
+  job_ = job;
+  connect(job, &JobHandle::finished, this, [this, job](JobHandle::State state, const QString& error) {
+    if (job_ == job) job_ = nullptr;
+    if (state == JobHandle::State::Failed) {
+      emit summaryChanged("<span style='color:#b00'>" + error.toHtmlEscaped() + "</span>");
+      emit failed(error);
+    }
+  });
+}
+
+}  // namespace edgetune::ui
