@@ -108,7 +108,6 @@ struct Attention {
 class Analysis {
  public:
   explicit Analysis(const Model& model) : m_(model) {
-    m_.reindex();
     indexGraph();
     run();
   }
