@@ -1,7 +1,10 @@
 // Model core: loading (good and bad files), graph queries, atomic save that never overwrites the input.
 #include <QtTest>
 
+#include <atomic>
 #include <fstream>
+#include <memory>
+#include <thread>
 
 #include "core/ir/model.h"
 #include "core/util/error.h"
@@ -73,6 +76,53 @@ class TestModel : public QObject {
     QCOMPARE(vi->shape, (std::vector<int64_t>{-1, 3}));
     QCOMPARE(m.inputs().size(), size_t{1});
     QVERIFY(m.isGraphOutput("y"));
+  }
+
+  // The index is built when an edit ends (reindex), not by const queries: between an edit and reindex() a
+  // query answers for the graph as it was, and a shared const Model is never written.
+  void indexBuiltAtEditEnd() {
+    Model m = Model::fromProto(tinyProto(), "tiny");
+    const uint64_t loaded = m.revision();
+    QVERIFY(loaded != 0);
+    auto* extra = m.graph().add_node();
+    extra->set_op_type("Neg");
+    extra->add_input("y");
+    extra->add_output("z");
+    QCOMPARE(m.producer("z"), -1);
+    QCOMPARE(m.consumers("y").size(), size_t{0});
+    QCOMPARE(m.revision(), loaded);
+    m.reindex();
+    QCOMPARE(m.producer("z"), 3);
+    QCOMPARE(m.consumers("y"), (std::vector<int>{3}));
+    QVERIFY(m.revision() != loaded);
+
+    const Model copy = m;  // a copy indexes its own graph and is a revision of its own
+    QCOMPARE(copy.producer("z"), 3);
+    QVERIFY(copy.revision() != m.revision());
+    const uint64_t before_move = m.revision();
+    Model moved = std::move(m);
+    QCOMPARE(moved.revision(), before_move);
+    QCOMPARE(moved.producer("z"), 3);
+    QVERIFY(moved.initializer("W") != nullptr);
+  }
+
+  // Readers of one const Model on several threads (the studio's jobs share the baseline) all see the same
+  // index; run under ThreadSanitizer (tests/sanitizers) this is the check that they do not race.
+  void concurrentReaders() {
+    const auto shared = std::make_shared<const Model>(Model::fromProto(tinyProto(), "tiny"));
+    std::vector<std::thread> threads;
+    std::atomic<int> mismatches{0};
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 200; ++i) {
+          const bool ok = shared->producer("hb") == 1 && shared->consumers("W").size() == 1 &&
+                          shared->initializer("b") != nullptr &&
+                          shared->topologicalOrder() == std::vector<int>{0, 1, 2};
+          if (!ok) ++mismatches;
+        }
+      });
+    for (auto& t : threads) t.join();
+    QCOMPARE(mismatches.load(), 0);
   }
 
   void saveLoadRoundTripAndRuns() {

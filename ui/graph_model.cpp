@@ -65,7 +65,6 @@ std::string GraphStructure::scopeKey(const GraphNode& node, size_t depth) {
 GraphStructure GraphStructure::fromModel(const Model& model) {
   GraphStructure g;
   const auto& graph = model.graph();
-  model.reindex();
   g.nodes.reserve(graph.node_size());
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& n = graph.node(i);

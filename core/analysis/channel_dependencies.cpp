@@ -13,7 +13,6 @@ namespace edgetune {
 namespace channel_deps {
 
 ChannelDependencies::ChannelDependencies(const Model& model) : model_(model) {
-  model_.reindex();
   indexGraph();
   ChannelDependencyWalker(*this).run();
 }

@@ -48,8 +48,6 @@ QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& qua
                                       const Dataset& dataset, size_t samples, int batch_size,
                                       JobContext* job) {
   if (batch_size <= 0) throw Error("diagnosis batch size must be positive");
-  float_model.reindex();
-  quantized_model.reindex();
   std::vector<std::string> float_names, quant_names;
   std::vector<const onnx::NodeProto*> producers;
   for (const auto& n : float_model.graph().node()) {

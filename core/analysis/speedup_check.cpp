@@ -265,7 +265,6 @@ SpeedupReport checkSpeedup(const Model& model, const std::vector<std::string>& t
     r.issues.push_back({"no_integer_ops", "", "the model has no quantized ops (it runs entirely in float)"});
 
   // Channel counts on the input model's compute layers (weights may be float or int8 initializers).
-  model.reindex();
   for (const auto& n : model.graph().node()) {
     const bool conv = n.op_type() == "Conv" || n.op_type() == "QLinearConv";
     const bool mm = n.op_type() == "Gemm" || n.op_type() == "MatMul";

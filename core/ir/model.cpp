@@ -4,8 +4,10 @@
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -107,7 +109,9 @@ void Model::inferShapes() {
   } catch (const std::exception& e) {
     throw Error(origin_ + ": shape inference failed: " + e.what());
   }
-  index_valid_ = false;
+  // Inference ends every edit (finishGraphEdit, fromProto); it rewrites only value_info, but the graph it
+  // ran on is the one the index must describe.
+  reindex();
 }
 
 int64_t Model::opsetVersion() const {
@@ -135,14 +139,20 @@ Model::Model(const Model& other)
     : proto_(other.proto_),
       origin_(other.origin_),
       source_path_(other.source_path_),
-      conversion_(other.conversion_) {}
+      conversion_(other.conversion_) {
+  reindex();
+}
 
 Model::Model(Model&& other) noexcept
     : proto_(std::move(other.proto_)),
       origin_(std::move(other.origin_)),
       source_path_(std::move(other.source_path_)),
-      conversion_(std::move(other.conversion_)) {
-  other.reindex();
+      conversion_(std::move(other.conversion_)),
+      revision_(std::exchange(other.revision_, 0)),
+      producer_(std::move(other.producer_)),
+      consumers_(std::move(other.consumers_)),
+      initializer_index_(std::move(other.initializer_index_)) {
+  other.clearIndex();
 }
 
 Model& Model::operator=(const Model& other) {
@@ -162,22 +172,26 @@ Model& Model::operator=(Model&& other) noexcept {
     origin_ = std::move(other.origin_);
     source_path_ = std::move(other.source_path_);
     conversion_ = std::move(other.conversion_);
-    reindex();
-    other.reindex();
+    revision_ = std::exchange(other.revision_, 0);
+    producer_ = std::move(other.producer_);
+    consumers_ = std::move(other.consumers_);
+    initializer_index_ = std::move(other.initializer_index_);
+    other.clearIndex();
   }
   return *this;
 }
 
-void Model::reindex() const {
-  index_valid_.store(false, std::memory_order_release);
+void Model::clearIndex() noexcept {
+  revision_ = 0;
+  producer_.clear();
+  consumers_.clear();
+  initializer_index_.clear();
 }
 
-void Model::buildIndex() const {
-  // Double-checked: the common case (index built) takes no lock; two readers that find it stale build it
-  // once.
-  if (index_valid_.load(std::memory_order_acquire)) return;
-  std::lock_guard lock(index_mutex_);
-  if (index_valid_.load(std::memory_order_relaxed)) return;
+void Model::reindex() {
+  // Process-wide, so a revision names one graph state of one model: a cache keyed by it cannot confuse two
+  // models, nor a model before and after an edit.
+  static std::atomic<uint64_t> next_revision{1};
   producer_.clear();
   consumers_.clear();
   initializer_index_.clear();
@@ -189,17 +203,15 @@ void Model::buildIndex() const {
       if (!in.empty()) consumers_[in].push_back(i);
   }
   for (int i = 0; i < g.initializer_size(); ++i) initializer_index_[g.initializer(i).name()] = i;
-  index_valid_.store(true, std::memory_order_release);
+  revision_ = next_revision.fetch_add(1, std::memory_order_relaxed);
 }
 
 int Model::producer(const std::string& tensor) const {
-  buildIndex();
   auto it = producer_.find(tensor);
   return it == producer_.end() ? -1 : it->second;
 }
 
 const std::vector<int>& Model::consumers(const std::string& tensor) const {
-  buildIndex();
   auto it = consumers_.find(tensor);
   return it == consumers_.end() ? kNoConsumers : it->second;
 }
@@ -211,7 +223,6 @@ bool Model::isGraphOutput(const std::string& tensor) const {
 }
 
 std::vector<int> Model::topologicalOrder() const {
-  buildIndex();
   const auto& g = proto_.graph();
   std::vector<int> pending(g.node_size(), 0);
   for (int i = 0; i < g.node_size(); ++i)
@@ -237,13 +248,11 @@ std::vector<int> Model::topologicalOrder() const {
 }
 
 const onnx::TensorProto* Model::initializer(const std::string& name) const {
-  buildIndex();
   auto it = initializer_index_.find(name);
   return it == initializer_index_.end() ? nullptr : &proto_.graph().initializer(it->second);
 }
 
 onnx::TensorProto* Model::mutableInitializer(const std::string& name) {
-  buildIndex();
   auto it = initializer_index_.find(name);
   return it == initializer_index_.end() ? nullptr : proto_.mutable_graph()->mutable_initializer(it->second);
 }

@@ -2,9 +2,8 @@
 // Model: owns an onnx::ModelProto and answers graph questions about it; loads with checks, saves atomically.
 #include <onnx/onnx_pb.h>
 
-#include <atomic>
+#include <cstdint>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,13 +24,16 @@ struct ValueInfo {
 };
 
 /// The ONNX model every pass edits and every executor runs. Single source of truth.
-/// Thread safety: any number of threads may call const members of one Model at the same time (a studio job
-/// and the UI read the same shared baseline); the lazy graph index builds once under a lock. Editing a Model
-/// that another thread reads is a bug: share it as std::shared_ptr<const Model>, copy it to edit.
+/// Thread safety: a const Model is immutable. Its graph index (producers, consumers, initializers) is built
+/// when the model is made (load, fromProto, copy) and when an edit ends (reindex(), which finishGraphEdit and
+/// inferShapes call); const members only read it, so any number of threads may query one Model at the same
+/// time (a studio job and the UI read the same shared baseline). Editing a Model that another thread reads
+/// is a bug: share it as std::shared_ptr<const Model>, copy it to edit. Analyses computed from a Model
+/// (stats, ...) are cached outside it, in an AnalysisCache the caller owns (core/ir/analysis_cache.h).
 class Model {
  public:
   Model() = default;
-  // Copies and moves carry the model, not the index (it is rebuilt on first use).
+  // A copy builds its own index (so it answers for the graph it holds); a move takes the index along.
   Model(const Model& other);
   Model(Model&& other) noexcept;
   Model& operator=(const Model& other);
@@ -70,7 +72,13 @@ class Model {
   void save(const std::filesystem::path& path) const;
 
   // --- graph queries (indices refer to graph().node(i)); call reindex() after editing the graph ---
-  void reindex() const;
+  /// Rebuilds the graph index from the graph as it is now and starts a new revision(): the end of an edit.
+  /// Until then, queries answer for the graph as it was at the last reindex() (a pass may rely on that while
+  /// it rewrites).
+  void reindex();
+  /// Identifies this model's graph as of its last index build: unique in the process, new after every
+  /// load, copy and reindex(). What an AnalysisCache keys its results by.
+  uint64_t revision() const { return revision_; }
   /// Index of the node producing `tensor`, or -1 for graph inputs, initializers and unknown names.
   int producer(const std::string& tensor) const;
   /// Indices of nodes that read `tensor` (in graph order).
@@ -95,18 +103,18 @@ class Model {
   int64_t parameterCount() const;
 
  private:
-  void buildIndex() const;
+  void clearIndex() noexcept;
 
   onnx::ModelProto proto_;
   std::string origin_ = "<in-memory model>";
   std::filesystem::path source_path_;
   OpsetConversion conversion_;
 
-  mutable std::mutex index_mutex_;
-  mutable std::atomic<bool> index_valid_{false};
-  mutable std::unordered_map<std::string, int> producer_;
-  mutable std::unordered_map<std::string, std::vector<int>> consumers_;
-  mutable std::unordered_map<std::string, int> initializer_index_;
+  // The graph index; written only by non-const members (see the class comment).
+  uint64_t revision_ = 0;  // 0: the empty default model, never indexed
+  std::unordered_map<std::string, int> producer_;
+  std::unordered_map<std::string, std::vector<int>> consumers_;
+  std::unordered_map<std::string, int> initializer_index_;
 };
 
 /// Copies an initializer's data into a Tensor (raw_data or typed fields).

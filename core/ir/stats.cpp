@@ -225,6 +225,12 @@ int64_t nodeMacs(const Model& model, const onnx::NodeProto& node, const InputSha
   return macsOf(shapesAt(model, shapes), node);
 }
 
+std::string StatsAnalysis::key(const InputShapes* shapes) {
+  // computeStats reads only the sizes (dims); null and empty both mean the declared sizes.
+  if (!shapes || shapes->empty()) return {};
+  return nlohmann::json(shapes->dims).dump();
+}
+
 ModelStats computeStats(const Model& model, const InputShapes* input_shapes) {
   ModelStats stats;
   const auto& g = model.graph();

@@ -45,6 +45,17 @@ struct ModelStats {
 /// `shapes` (may be null) gives every input's concrete size; commands resolve it with resolveInputShapes.
 ModelStats computeStats(const Model& model, const InputShapes* shapes = nullptr);
 
+/// computeStats as an analysis of an AnalysisCache (core/ir/analysis_cache.h):
+/// `cache.get<StatsAnalysis>(model, &shapes)` computes once per model revision and input sizes.
+struct StatsAnalysis {
+  using Result = ModelStats;
+  static ModelStats run(const Model& model, const InputShapes* shapes = nullptr) {
+    return computeStats(model, shapes);
+  }
+  /// The input sizes the statistics were counted at ("" for the declared sizes).
+  static std::string key(const InputShapes* shapes = nullptr);
+};
+
 /// Every tensor's shape at the sizes `shapes` gives (null: symbolic dimensions as 1), including those
 /// ONNX 1.12's own inference gives up on (BERT exports' position_ids[:, :seq] Slice), which Model::valueInfo
 /// lacks. For the rank of a tensor that must be declared (a sub-model's input, an added graph output).

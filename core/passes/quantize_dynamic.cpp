@@ -179,7 +179,6 @@ int biasAddOf(const Model& model, const std::string& tensor, int& bias_slot) {
 
 QuantDecisions dynamicDecisions(const Model& model, const QuantizeOptions& options) {
   validate(options);
-  model.reindex();
   const NodeFilter filter(options);
   QuantDecisions out;
   std::set<int> fused_bias;
@@ -307,7 +306,6 @@ std::string weightOnlySkipReason(const Model& model, const onnx::NodeProto& n, c
 
 QuantDecisions weightOnlyDecisions(const Model& model, const QuantizeOptions& options) {
   validate(options);
-  model.reindex();
   const NodeFilter filter(options);
   QuantDecisions out;
   for (const auto& n : model.graph().node()) {

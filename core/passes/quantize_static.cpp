@@ -385,7 +385,6 @@ bool hasMacs(const std::string& op_type) {
 QuantDecisions staticDecisions(const Model& model, const QuantizeOptions& options,
                                const std::set<std::string>& keep_float) {
   validate(options);
-  model.reindex();
   const Exclusions ex = makeExclusions(options, &keep_float, nullptr);
   const Plan plan = makePlan(model, options, ex);
   const std::set<int> targets(plan.targets.begin(), plan.targets.end());

@@ -61,7 +61,6 @@ double seconds(std::chrono::steady_clock::time_point since) {
 
 Model extractSubModel(const Model& model, const std::vector<std::string>& inputs,
                       const std::vector<std::string>& outputs) {
-  model.reindex();
   const std::unordered_set<std::string> boundary(inputs.begin(), inputs.end());
   std::vector<bool> keep(model.graph().node_size(), false);
   std::vector<std::string> stack(outputs.begin(), outputs.end());
@@ -115,7 +114,6 @@ Model extractSubModel(const Model& model, const std::vector<std::string>& inputs
 }
 
 AffectedRegion affectedRegion(const Model& model, const std::vector<std::string>& changed_nodes) {
-  model.reindex();
   const auto& g = model.graph();
   const std::unordered_set<std::string> names(changed_nodes.begin(), changed_nodes.end());
   std::vector<bool> in(g.node_size(), false);

@@ -61,7 +61,6 @@ std::map<std::string, std::pair<int, std::string>> initializers(const Model& m) 
 
 // Int8 initializers read as input 0 of a DequantizeLinear whose output is a Conv/Gemm/MatMul weight.
 std::set<std::string> int8Weights(const Model& m) {
-  m.reindex();
   std::set<std::string> out;
   for (const auto& n : m.graph().node()) {
     if (n.op_type() != "DequantizeLinear") continue;
