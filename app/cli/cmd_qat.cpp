@@ -21,6 +21,8 @@ struct QatArgs {
   TrainArgs train;
   std::string calib;
   QuantizeOptions quantize;
+  // The closed sets as spelled on the command line (QuantizeOptions holds them as enums).
+  std::string calibration = "minmax", activation_type = "uint8";
   bool per_tensor = false;
 };
 
@@ -47,13 +49,13 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->required();
   cmd->add_option("--calib", a->calib, "Calibration dataset spec (float model input)");
   cmd->add_option("--calib-samples", a->quantize.samples, "Calibration examples")->capture_default_str();
-  cmd->add_option("--calibration", a->quantize.calibration, "minmax, percentile, entropy or mse")
+  cmd->add_option("--calibration", a->calibration, "minmax, percentile, entropy or mse")
       ->capture_default_str()
-      ->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}));
+      ->check(CLI::IsMember(enumSpellings<CalibrationMethod>()));
   cmd->add_flag("--per-tensor", a->per_tensor, "One weight scale per tensor (default: per output channel)");
-  cmd->add_option("--act-type", a->quantize.activation_type, "uint8 or int8 activations")
+  cmd->add_option("--act-type", a->activation_type, "uint8 or int8 activations")
       ->capture_default_str()
-      ->check(CLI::IsMember({"uint8", "int8"}));
+      ->check(CLI::IsMember(enumSpellings<ActivationType>()));
   cmd->add_flag("--symmetric", a->quantize.symmetric_activations, "Symmetric activations");
   cmd->add_flag("--reduce-range", a->quantize.reduce_range, "Weights in [-63, 63]");
   addTrainingOptions(cmd, a->train);
@@ -71,9 +73,9 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       TrainingStep training{"qat",
                             {{"calibration_data", from_qdq ? "" : "calibration"},
                              {"samples", q.samples},
-                             {"calibration", q.calibration},
+                             {"calibration", a->calibration},
                              {"per_channel", !a->per_tensor},
-                             {"activation_type", q.activation_type},
+                             {"activation_type", a->activation_type},
                              {"symmetric_activations", q.symmetric_activations},
                              {"reduce_range", q.reduce_range}},
                             {},
