@@ -397,25 +397,25 @@ class TestPruneChannels : public QObject {
     o.per_group["nothing-like-this"] = 0.5;
     QVERIFY_THROWS_EXCEPTION(Error, planChannelPruning(m, o));
     o = {};
-    o.criterion = "taylor";  // needs gradients
+    o.criterion = PruneCriterion::Taylor;  // needs gradients
     QVERIFY_THROWS_EXCEPTION(Error, planChannelPruning(m, o));
   }
 
   void criteriaRankDifferently() {
     Model m = zoo::buildZooModel("resnet20");
     const auto groups = findPruneGroups(m);
-    auto l1 = scoreUnits(m, "l1");
-    auto l2 = scoreUnits(m, "l2");
+    auto l1 = scoreUnits(m, PruneCriterion::L1);
+    auto l2 = scoreUnits(m, PruneCriterion::L2);
     QCOMPARE(l1.size(), groups.size());
     const auto& id = groups[1].id;
     QVERIFY(l1[id] != l2[id]);
     // Taylor through the extension point: gradient = weight gives |w*w| = L2 scores.
     GradientFunction grad = [&](const std::string& name) -> std::optional<Tensor> { return init(m, name); };
-    auto taylor = scoreUnits(m, "taylor", grad);
+    auto taylor = scoreUnits(m, PruneCriterion::Taylor, grad);
     for (size_t i = 0; i < l2[id].size(); ++i)
       QVERIFY(std::fabs(taylor[id][i] - l2[id][i]) < 1e-6 * (1 + l2[id][i]));
     // BN gamma: zoo BatchNorms start at gamma 1, so every unit of a BN group scores its BN count.
-    auto bn = scoreUnits(m, "bn");
+    auto bn = scoreUnits(m, PruneCriterion::BatchNorm);
     for (double s : bn[id]) QVERIFY(s >= 1.0);
     // Lowest-L1 units are the ones removed.
     PruneChannelsOptions o;

@@ -74,7 +74,7 @@ class TestPruneMagnitude : public QObject {
     Model m = twoLayerMlp();
     PruneMagnitudeOptions o;
     o.sparsity = 64.0 / 192.0;  // exactly fc2's 64 weights, all smaller than any of fc1's
-    o.scope = "global";
+    o.scope = MagnitudeScope::Global;
     auto r = pruneMagnitude(m, o);
     QCOMPARE(zeros(m, "fc2.weight"), int64_t(64));
     QCOMPARE(zeros(m, "fc1.weight"), int64_t(0));

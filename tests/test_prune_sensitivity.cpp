@@ -175,7 +175,7 @@ class TestPruneSensitivity : public QObject {
     SensitivityOptions so;
     so.limit = 400;
     SensitivityResult s = analyzeSensitivity(m, data, so);
-    for (const std::string metric : {"macs", "params"}) {
+    for (const AllocationMetric metric : {AllocationMetric::Macs, AllocationMetric::Params}) {
       AllocationOptions o;
       o.metric = metric;
       o.keep_fraction = 0.6;
@@ -187,7 +187,7 @@ class TestPruneSensitivity : public QObject {
       const double acc_smart = accuracyOf(applyAllocation(m, smart, o), data);
       const double acc_uniform = accuracyOf(applyAllocation(m, uniform, o), data);
       qInfo("%s target 60%%: allocated %s -> %.0f (acc %.3f); uniform ratio %.3f -> %.0f (acc %.3f)",
-            metric.c_str(), smart.toJson()["ratios"].dump().c_str(), smart.metric_after, acc_smart,
+            toString(metric).c_str(), smart.toJson()["ratios"].dump().c_str(), smart.metric_after, acc_smart,
             uniform.ratios.begin()->second, uniform.metric_after, acc_uniform);
       QVERIFY(smart.metric_after <= 0.6 * smart.metric_before);
       QVERIFY(acc_smart > acc_uniform + 0.05);
@@ -197,7 +197,7 @@ class TestPruneSensitivity : public QObject {
     // Progress reaches the job; a cancelled job stops the allocation.
     {
       AllocationOptions o;
-      o.metric = "macs";
+      o.metric = AllocationMetric::Macs;
       o.keep_fraction = 0.6;
       o.round_to = 1;
       int reports = 0;
@@ -209,9 +209,6 @@ class TestPruneSensitivity : public QObject {
       QVERIFY_THROWS_EXCEPTION(CancelledError, allocateRatios(m, s, o, &cancelled));
     }
     AllocationOptions bad;
-    bad.metric = "flops";
-    QVERIFY_THROWS_EXCEPTION(Error, allocateRatios(m, s, bad));
-    bad = {};
     bad.keep_fraction = 1.5;
     QVERIFY_THROWS_EXCEPTION(Error, allocateRatios(m, s, bad));
   }

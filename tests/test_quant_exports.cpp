@@ -134,7 +134,7 @@ class TestQuantExports : public QObject {
   void dynamicCoverageOnBert() {
     Model m = cleanFixture("tiny_bert");
     QuantizeOptions o;
-    o.mode = "dynamic";
+    o.mode = QuantizeMode::Dynamic;
     QuantizePass pass(o);
     // Its position table holds 64 positions, so the default sequence length (128) does not fit it.
     const InputShapes at32 = resolveInputShapes(
@@ -199,7 +199,7 @@ class TestQuantExports : public QObject {
     const Model m = cleanFixture("tiny_bert");
     Model qm = m;
     QuantizeOptions o;
-    o.mode = "dynamic";
+    o.mode = QuantizeMode::Dynamic;
     QuantizePass pass(o);
     PassContext ctx;
     pass.apply(qm, ctx);
@@ -237,7 +237,7 @@ class TestQuantExports : public QObject {
     const Model m = cleanFixture("shufflenet_v2_x0_5");
     Model qm = m;
     QuantizeOptions o;
-    o.mode = mode.toStdString();
+    o.mode = fromString<QuantizeMode>(mode.toStdString());
     QuantizePass pass(o);
     PassContext ctx;
     const PassReport report = pass.apply(qm, ctx);

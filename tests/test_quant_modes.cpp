@@ -2,6 +2,8 @@
 // "will it be faster?" check, each run through ONNX Runtime.
 #include <QtTest>
 
+#include <tuple>
+
 #include "core/analysis/quant_error.h"
 #include "core/analysis/speedup_check.h"
 #include "core/passes/fp16.h"
@@ -46,7 +48,7 @@ class TestQuantModes : public QObject {
     Model f = smallBert();
     Model q = f;
     QuantizeOptions o;
-    o.mode = "dynamic";
+    o.mode = QuantizeMode::Dynamic;
     QuantizePass pass(o);
     PassContext ctx;
     pass.apply(q, ctx);
@@ -99,7 +101,7 @@ class TestQuantModes : public QObject {
     Model f = resnet20();
     Model q = f;
     QuantizeOptions o;
-    o.mode = "weight-only";
+    o.mode = QuantizeMode::WeightOnly;
     QuantizePass pass(o);
     PassContext ctx;
     pass.apply(q, ctx);
@@ -123,7 +125,7 @@ class TestQuantModes : public QObject {
     Model f = smallBert();
     Model q = f;
     QuantizeOptions o;
-    o.mode = "weight-only";
+    o.mode = QuantizeMode::WeightOnly;
     o.per_channel = per_channel;
     o.exclude_ops = {"MatMul", "Gemm"};
     QuantizePass pass(o);
@@ -255,7 +257,7 @@ class TestQuantModes : public QObject {
     Model f = resnet20();
     Model q = f;
     QuantizeOptions o;
-    o.mode = "dynamic";
+    o.mode = QuantizeMode::Dynamic;
     quantizeDynamic(q, o);
     QCOMPARE(test::countOps(q, "MatMulInteger"), 1);
     QCOMPARE(test::countOps(q, "Conv"), test::countOps(f, "Conv"));
@@ -265,10 +267,21 @@ class TestQuantModes : public QObject {
     PassReport r = quantizeDynamic(untouched, o);
     QCOMPARE(r.nodes_added, 0);
     QCOMPARE(untouched.serialize(), f.serialize());
-    o.mode = "int4";
-    QVERIFY_THROWS_EXCEPTION(Error, validate(o));
-    o.mode = "static";
-    o.activation_type = "float8";
+    // A spelling outside the closed sets is refused when the options are read, naming the key and the
+    // choices.
+    QuantizePass pass;
+    for (const auto& [key, value, choices] :
+         {std::tuple{"mode", "int4", "static, dynamic, fp16, weight-only"},
+          std::tuple{"activation_type", "float8", "uint8, int8"},
+          std::tuple{"calibration", "magic", "minmax, percentile, entropy, mse"},
+          std::tuple{"format", "qlinear", "qdq, qoperator"}}) {
+      const std::string error = test::errorOf([&] { pass.setOptionsJson({{key, value}}); });
+      QVERIFY2(test::contains(
+                   error, std::string("option '") + key + "' is '" + value + "' (expected " + choices + ")"),
+               error.c_str());
+    }
+    o.mode = QuantizeMode::Dynamic;
+    o.format = QuantFormat::QOperator;  // integer kernels written out exist for static only
     QVERIFY_THROWS_EXCEPTION(Error, validate(o));
     // FP16 on a model with no float tensors.
     zoo::GraphBuilder g("ints");

@@ -136,7 +136,7 @@ class TestQuantStatic : public QObject {
     auto data = test::randomDataFor(f, 48);
     Model qdq = calibratedQuantize(f, data);
     QuantizeOptions o;
-    o.format = "qoperator";
+    o.format = QuantFormat::QOperator;
     Model qop = calibratedQuantize(f, data, o);
     QCOMPARE(test::countOps(qop, "QLinearConv"), 2);
     QCOMPARE(test::countOps(qop, "QLinearAdd"), 1);
@@ -191,7 +191,7 @@ class TestQuantStatic : public QObject {
     Model m = test::tinyResidualNet();
     QuantizeOptions o;
     o.per_channel = false;
-    o.activation_type = "int8";
+    o.activation_type = ActivationType::Int8;
     o.symmetric_activations = true;
     // Without Relu folding the pre-Relu tensors (h1, s) and the MaxPool output need their own ranges.
     const auto tensors = staticCalibrationTensors(m, o);

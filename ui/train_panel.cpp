@@ -502,7 +502,7 @@ bool TrainPanel::start() {
     t.epochs = s.epochs;
     t.batch_size = s.batch_size;
     t.learning_rate = s.learning_rate;
-    t.optimizer = parseOptimizer(s.optimizer);
+    t.optimizer = fromString<OptimizerKind>(s.optimizer);
     t.augment.enabled = s.augment;
     t.max_steps_per_epoch = static_cast<size_t>(s.steps_per_epoch);
     t.seed = s.seed;

@@ -349,7 +349,7 @@ void TuningPanel::allocate() {
   if (allocate_job_) return;
   AllocationOptions o;
   o.input_shapes = live_->options().input_shapes;  // MACs and latency at the sizes the live measurement uses
-  o.metric = allocate_metric_->currentData().toString().toStdString();
+  o.metric = fromString<AllocationMetric>(allocate_metric_->currentData().toString().toStdString());
   o.keep_fraction = allocate_keep_->value() / 100.0;
   o.round_to = round_to_->value();
   auto model = baseline_;
@@ -369,9 +369,9 @@ void TuningPanel::allocate() {
       k["group_ratios"] = a.ratios;
       k["locked_groups"] = json::array();
       setKnobs(k, true);
-      const QString unit = o.metric == "latency" ? " ms" : "";
+      const QString unit = o.metric == AllocationMetric::Latency ? " ms" : "";
       emit statusMessage(QString("Allocation (%1): %2%3 -> %4%3%5, predicted drop before recovery %6 points")
-                             .arg(QString::fromStdString(o.metric))
+                             .arg(QString::fromStdString(toString(o.metric)))
                              .arg(a.metric_before, 0, 'g', 4)
                              .arg(unit)
                              .arg(a.metric_after, 0, 'g', 4)

@@ -22,7 +22,8 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   struct Args {
     std::string model, output;
     QuantizeOptions options;
-    std::string mode = "static", act_type = "uint8", calibration = "minmax";
+    // The closed sets as spelled on the command line (QuantizeOptions holds them as enums).
+    std::string mode = "static", act_type = "uint8", calibration = "minmax", format = "qdq";
     bool per_tensor = false, symmetric = false, diagnose = false, check = false, keep_fp16_io = false;
     bool strict = false;
     ModelInputArgs input;
@@ -36,12 +37,12 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
   cmd->add_option("--mode", args->mode, "static, dynamic, fp16 or weight-only")
       ->capture_default_str()
-      ->check(CLI::IsMember({"static", "dynamic", "fp16", "weight-only"}));
+      ->check(CLI::IsMember(enumSpellings<QuantizeMode>()));
   cmd->add_option("--data", args->options.data,
                   "Calibration dataset spec (static mode), e.g. fashion-mnist:train");
   cmd->add_option("--calibration", args->calibration, "minmax, percentile, entropy or mse")
       ->capture_default_str()
-      ->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}));
+      ->check(CLI::IsMember(enumSpellings<CalibrationMethod>()));
   cmd->add_option("--percentile", args->options.percentile, "Percentile kept by --calibration percentile")
       ->capture_default_str();
   cmd->add_option("--samples", args->options.samples, "Calibration examples")
@@ -51,15 +52,15 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option(
-         "--format", args->options.format,
+         "--format", args->format,
          "Static output format: qdq (Q/DQ pairs the runtime fuses) or qoperator (QLinearConv, QGemm, ...)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"qdq", "qoperator"}));
+      ->check(CLI::IsMember(enumSpellings<QuantFormat>()));
   cmd->add_flag("--per-tensor", args->per_tensor,
                 "One weight scale per tensor instead of per output channel");
   cmd->add_option("--act-type", args->act_type, "Activation type: uint8 or int8")
       ->capture_default_str()
-      ->check(CLI::IsMember({"uint8", "int8"}));
+      ->check(CLI::IsMember(enumSpellings<ActivationType>()));
   cmd->add_flag("--symmetric", args->symmetric, "Symmetric activations (zero point 0 / 128)");
   cmd->add_flag("--reduce-range", args->options.reduce_range,
                 "7-bit weights (avoids u8*s8 saturation on AVX2)");
@@ -90,16 +91,17 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
         throw edgetune::Error(args->output +
                               ": refusing to overwrite the input model; choose another output file");
       QuantizeOptions o = args->options;
-      o.mode = args->mode;
-      o.calibration = args->calibration;
+      o.mode = fromString<QuantizeMode>(args->mode);
+      o.calibration = fromString<CalibrationMethod>(args->calibration);
+      o.format = fromString<QuantFormat>(args->format);
       o.per_channel = !args->per_tensor;
-      o.activation_type = args->act_type;
+      o.activation_type = fromString<ActivationType>(args->act_type);
       o.symmetric_activations = args->symmetric;
       o.exclude_nodes = args->exclude;
       o.exclude_ops = args->exclude_ops;
       o.keep_io_types = !args->keep_fp16_io;
       validate(o);
-      if (o.mode == "static" && o.data.empty())
+      if (o.mode == QuantizeMode::Static && o.data.empty())
         throw edgetune::Error(
             "quantize: --mode static needs --data (calibration examples), e.g. --data fashion-mnist:train");
       if (args->diagnose && o.data.empty()) throw edgetune::Error("quantize: --diagnose needs --data");
@@ -144,7 +146,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       // kernel, so say which nodes stay float, by our plan and by what ONNX Runtime really fuses.
       std::optional<IntegerMacsReport> ort_macs;
       std::vector<std::string> warnings;
-      if (o.mode == "static") {
+      if (o.mode == QuantizeMode::Static) {
         ort_macs = integerMacsInOrt(original, model, shapes ? &*shapes : nullptr);
         if (coverage && coverage->total_macs > 0 && coverage->skippedMacs() * 10 > coverage->total_macs) {
           std::string names;
@@ -188,7 +190,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       text << inputReport(&loaded.clean, shapes ? &*shapes : nullptr) << sizes_note;
       for (const auto& line : pass_report.at("lines")) text << "  " << line.get<std::string>() << "\n";
       if (coverage)
-        for (const auto& line : coverage->lines(o.mode == "fp16" ? "converted" : "quantized"))
+        for (const auto& line : coverage->lines(o.mode == QuantizeMode::Fp16 ? "converted" : "quantized"))
           text << "  " << line << "\n";
       if (ort_macs) {
         char line[160];

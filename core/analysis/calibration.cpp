@@ -13,28 +13,6 @@
 
 namespace edgetune {
 
-std::string calibrationMethodName(CalibrationMethod method) {
-  switch (method) {
-    case CalibrationMethod::MinMax:
-      return "minmax";
-    case CalibrationMethod::Percentile:
-      return "percentile";
-    case CalibrationMethod::Entropy:
-      return "entropy";
-    case CalibrationMethod::Mse:
-      return "mse";
-  }
-  return "?";
-}
-
-CalibrationMethod calibrationMethodFromName(const std::string& name) {
-  if (name == "minmax") return CalibrationMethod::MinMax;
-  if (name == "percentile") return CalibrationMethod::Percentile;
-  if (name == "entropy" || name == "kl") return CalibrationMethod::Entropy;
-  if (name == "mse") return CalibrationMethod::Mse;
-  throw Error("unknown calibration method '" + name + "' (expected minmax, percentile, entropy or mse)");
-}
-
 // ---------------------------------------------------------------------------------------------------------
 StreamingHistogram::StreamingHistogram(int bins) {
   if (bins <= 0 || bins % 4 != 0)

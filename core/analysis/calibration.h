@@ -11,14 +11,19 @@
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune {
 
 /// How a tensor's quantization range is chosen from its histogram.
 enum class CalibrationMethod { MinMax = 1, Percentile = 2, Entropy = 3, Mse = 4 };
-std::string calibrationMethodName(CalibrationMethod method);
-/// "minmax" | "percentile" | "entropy" | "mse"; throws Error naming the valid values otherwise.
-CalibrationMethod calibrationMethodFromName(const std::string& name);
+/// "minmax" | "percentile" | "entropy" (also read as "kl") | "mse".
+constexpr auto enumNames(CalibrationMethod) {
+  using N = EnumName<CalibrationMethod>;
+  return std::array{N{CalibrationMethod::MinMax, "minmax"}, N{CalibrationMethod::Percentile, "percentile"},
+                    N{CalibrationMethod::Entropy, "entropy"}, N{CalibrationMethod::Entropy, "kl", true},
+                    N{CalibrationMethod::Mse, "mse"}};
+}
 
 /// Histogram of one tensor's values over [-R, R]; when a value falls outside, R doubles and pairs of bins
 /// merge, so memory stays `bins` doubles however many batches are added. Exact min/max are tracked too.

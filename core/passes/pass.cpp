@@ -115,8 +115,6 @@ Recipe Recipe::fromJson(const nlohmann::json& json, const PassRegistry& registry
     try {
       recipe.add(registry.create(entry["pass"].get<std::string>(),
                                  entry.contains("options") ? entry["options"] : nlohmann::json()));
-    } catch (const CancelledError&) {
-      throw;
     } catch (const Error& e) {
       throw Error(where + ": " + e.what());
     }

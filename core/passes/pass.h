@@ -13,6 +13,7 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/runtime/executor.h"
+#include "core/util/enum_names.h"
 #include "core/util/error.h"
 
 namespace edgetune {
@@ -135,8 +136,8 @@ class OptionError : public Error {
   std::string key_;
 };
 
-/// Reads an options object strictly: unknown keys and wrong types become OptionError("pass 'NAME': option
-/// ...").
+/// Reads an options object strictly: unknown keys, wrong types and unknown spellings of an enum become
+/// OptionError("pass 'NAME': option ...").
 class OptionsReader {
  public:
   /// `what` names the kind of thing in messages: "pass 'prune_channels'", "step 'int8'".
@@ -149,6 +150,8 @@ class OptionsReader {
       value = json_.at(key).template get<T>();
     } catch (const nlohmann::json::exception&) {
       fail(key, "has the wrong type (" + std::string(json_.at(key).type_name()) + ")");
+    } catch (const UnknownNameError& e) {  // an enum's spelling (enum_names.h)
+      fail(key, e.problem());
     }
   }
   /// Throws for keys that no read() asked for.

@@ -72,7 +72,7 @@ Scorer scorerFor(const Model& model, Analysis& a, const PruneChannelsOptions& o,
 
 }  // namespace
 
-std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const std::string& criterion,
+std::map<std::string, std::vector<double>> scoreUnits(const Model& model, PruneCriterion criterion,
                                                       const GradientFunction& gradients) {
   checkCriterion(criterion, gradients);
   Analysis a(model);

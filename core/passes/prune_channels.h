@@ -11,6 +11,7 @@
 
 #include "core/analysis/channel_dependencies.h"
 #include "core/analysis/coverage.h"
+#include "core/analysis/prune_criterion.h"
 #include "core/ir/input_shapes.h"
 #include "core/passes/pass.h"
 
@@ -28,9 +29,9 @@ struct PruneChannelsOptions {
   std::map<std::string, double> per_group;  // group id or member node name -> ratio (overrides `ratio`)
   std::vector<std::string> protect;  // regexes over node names: groups with a matching member stay whole
   int64_t round_to = 8;              // kept channel counts rounded up to a multiple of this
-  std::string criterion = "l1";      // "l1", "l2", "bn" (|BatchNorm gamma|), "taylor" (needs gradients)
-  bool prune_heads = true;           // attention heads
-  bool prune_neurons = true;         // Gemm/MatMul output neurons (FFN intermediate, hidden Gemm layers)
+  PruneCriterion criterion = PruneCriterion::L1;  // Taylor needs gradients
+  bool prune_heads = true;                        // attention heads
+  bool prune_neurons = true;  // Gemm/MatMul output neurons (FFN intermediate, hidden Gemm layers)
 };
 void to_json(nlohmann::json& j, const PruneChannelsOptions& o);
 void readOptions(OptionsReader& r, PruneChannelsOptions& o);
@@ -58,7 +59,7 @@ struct ChannelPruneResult {
 };
 
 /// Scores each unit of each prunable group (lower = pruned first). `gradients` is needed for "taylor".
-std::map<std::string, std::vector<double>> scoreUnits(const Model& model, const std::string& criterion,
+std::map<std::string, std::vector<double>> scoreUnits(const Model& model, PruneCriterion criterion,
                                                       const GradientFunction& gradients = {});
 
 /// The plan pruneChannels would execute (ranking + rounding + protection), without editing the model.

@@ -33,17 +33,15 @@ double sliceScore(const Tensor& w, const Tensor* grad, int axis, int64_t positio
   return s;
 }
 
-void checkCriterion(const std::string& criterion, const GradientFunction& gradients) {
-  if (criterion != "l1" && criterion != "l2" && criterion != "bn" && criterion != "taylor")
-    throw Error("prune_channels: criterion must be l1, l2, bn or taylor (got '" + criterion + "')");
-  if (criterion == "taylor" && !gradients)
+void checkCriterion(PruneCriterion criterion, const GradientFunction& gradients) {
+  if (criterion == PruneCriterion::Taylor && !gradients)
     throw Error("prune_channels: the taylor criterion needs gradients from the training engine");
 }
 
 // Scores on an analysis already made (pruneChannels analyses the graph once for grouping, scoring and
 // editing).
 std::map<std::string, std::vector<double>> scoreWith(const Model& model, Analysis& a,
-                                                     const std::string& criterion,
+                                                     PruneCriterion criterion,
                                                      const GradientFunction& gradients) {
   std::map<int, double> by_root, bn_by_root;
   std::set<int> has_bn;
@@ -53,7 +51,7 @@ std::map<std::string, std::vector<double>> scoreWith(const Model& model, Analysi
     auto w = a.constant(node.input(s.slot));
     if (!w || w->type() != DataType::Float32) continue;
     std::optional<Tensor> grad;
-    if (criterion == "taylor" && s.role == Role::ProducerWeight) {
+    if (criterion == PruneCriterion::Taylor && s.role == Role::ProducerWeight) {
       grad = gradients(node.input(s.slot));
       if (!grad || grad->shape() != w->shape() || grad->type() != DataType::Float32)
         throw Error("prune_channels: no gradient of the right shape for initializer '" + node.input(s.slot) +
@@ -67,14 +65,14 @@ std::map<std::string, std::vector<double>> scoreWith(const Model& model, Analysi
         has_bn.insert(r);
       } else {
         by_root[r] +=
-            sliceScore(*w, grad ? &*grad : nullptr, s.axis, static_cast<int64_t>(p), criterion == "l2");
+            sliceScore(*w, grad ? &*grad : nullptr, s.axis, static_cast<int64_t>(p), criterion == PruneCriterion::L2);
       }
     }
   }
   std::map<std::string, std::vector<double>> scores;
   for (const auto& g : a.groups) {
     auto& v = scores[g.info.id];
-    bool use_bn = criterion == "bn";
+    bool use_bn = criterion == PruneCriterion::BatchNorm;
     for (int r : g.roots) use_bn = use_bn && has_bn.count(r);  // groups without BatchNorm fall back to L1
     for (int r : g.roots) v.push_back(use_bn ? bn_by_root[r] : by_root[r]);
   }

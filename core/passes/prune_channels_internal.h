@@ -19,11 +19,11 @@ using namespace channel_deps;
 using Analysis = ChannelDependencies;
 
 // --- criteria (prune_channels_criteria.cpp) ---
-void checkCriterion(const std::string& criterion, const GradientFunction& gradients);
+void checkCriterion(PruneCriterion criterion, const GradientFunction& gradients);
 // Scores on an analysis already made (pruneChannels analyses the graph once for grouping, scoring and
 // editing).
 std::map<std::string, std::vector<double>> scoreWith(const Model& model, Analysis& a,
-                                                     const std::string& criterion,
+                                                     PruneCriterion criterion,
                                                      const GradientFunction& gradients);
 
 // --- plan (prune_channels_plan.cpp) ---

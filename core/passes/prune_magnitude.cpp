@@ -126,10 +126,7 @@ std::regex compile(const std::string& pattern, const std::string& field) {
 MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o, const InputShapes* shapes) {
   checkSparsity(o.sparsity, "option 'sparsity'");
   for (const auto& [name, s] : o.per_layer) checkSparsity(s, "per_layer '" + name + "'");
-  if (o.scope != "layer" && o.scope != "global")
-    throw Error("pass 'prune_magnitude': option 'scope' must be \"layer\" or \"global\" (got \"" + o.scope +
-                "\")");
-  if (o.scope == "global" && !o.per_layer.empty())
+  if (o.scope == MagnitudeScope::Global && !o.per_layer.empty())
     throw Error("pass 'prune_magnitude': option 'per_layer' needs scope \"layer\"");
   const bool has_include = !o.include_regex.empty(), has_exclude = !o.exclude_regex.empty();
   const std::regex include = compile(has_include ? o.include_regex : ".*", "include_regex");
@@ -212,7 +209,7 @@ MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o
     });
     for (int64_t i = 0; i < k; ++i) keep[refs[i].first][static_cast<size_t>(refs[i].second)] = 0;
   };
-  if (o.scope == "layer") {
+  if (o.scope == MagnitudeScope::Layer) {
     for (size_t l = 0; l < selected.size(); ++l) {
       std::vector<std::pair<size_t, int64_t>> refs(static_cast<size_t>(weights[l].numel()));
       for (int64_t i = 0; i < weights[l].numel(); ++i) refs[static_cast<size_t>(i)] = {l, i};

@@ -10,12 +10,20 @@
 #include "core/analysis/coverage.h"
 #include "core/ir/input_shapes.h"
 #include "core/passes/pass.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune {
 
+/// Where the sparsity target applies: each layer to it, or one threshold over all selected weights.
+enum class MagnitudeScope { Layer = 1, Global };
+constexpr auto enumNames(MagnitudeScope) {
+  using N = EnumName<MagnitudeScope>;
+  return std::array{N{MagnitudeScope::Layer, "layer"}, N{MagnitudeScope::Global, "global"}};
+}
+
 struct PruneMagnitudeOptions {
-  double sparsity = 0.5;        // fraction of selected weights set to zero, [0, 1)
-  std::string scope = "layer";  // "layer": each layer to `sparsity`; "global": one threshold
+  double sparsity = 0.5;  // fraction of selected weights set to zero, [0, 1)
+  MagnitudeScope scope = MagnitudeScope::Layer;
   std::vector<std::string> op_types = {"Conv", "Gemm",
                                        "MatMul"};  // layers whose weight initializer is pruned
   std::string include_regex;                       // node names to prune (empty = all of op_types)

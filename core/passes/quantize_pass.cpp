@@ -59,15 +59,8 @@ void validate(const QuantizeOptions& o) {
   auto fail = [](const std::string& field, const std::string& problem) {
     throw Error("quantize: option '" + field + "' " + problem);
   };
-  if (o.mode != "static" && o.mode != "dynamic" && o.mode != "fp16" && o.mode != "weight-only")
-    fail("mode", "is '" + o.mode + "' (expected static, dynamic, fp16 or weight-only)");
-  calibrationMethodFromName(o.calibration);
-  if (o.activation_type != "uint8" && o.activation_type != "int8")
-    fail("activation_type", "is '" + o.activation_type + "' (expected uint8 or int8)");
-  if (o.format != "qdq" && o.format != "qoperator")
-    fail("format", "is '" + o.format + "' (expected qdq or qoperator)");
-  if (o.format == "qoperator" && o.mode != "static")
-    fail("format", "qoperator applies to static quantization only (mode is '" + o.mode + "')");
+  if (o.format == QuantFormat::QOperator && o.mode != QuantizeMode::Static)
+    fail("format", "qoperator applies to static quantization only (mode is '" + toString(o.mode) + "')");
   if (o.samples <= 0) fail("samples", "must be positive");
   if (o.batch_size <= 0) fail("batch_size", "must be positive");
   if (!(o.percentile >= 50 && o.percentile <= 100)) fail("percentile", "must be within [50, 100]");
@@ -187,19 +180,19 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
   const QuantizeOptions& o = options_;
   const std::optional<InputShapes> shapes = shapes_ ? shapes_ : defaultInputShapes(model);
   const InputShapes* sizes = shapes ? &*shapes : nullptr;
-  if (o.mode == "dynamic") {
+  if (o.mode == QuantizeMode::Dynamic) {
     Coverage coverage = coverageOf(model, dynamicDecisions(model, o), sizes);
     PassReport r = quantizeDynamic(model, o);
     r.coverage = std::move(coverage);
     return r;
   }
-  if (o.mode == "weight-only") {
+  if (o.mode == QuantizeMode::WeightOnly) {
     Coverage coverage = coverageOf(model, weightOnlyDecisions(model, o), sizes);
     PassReport r = quantizeWeightsOnly(model, o);
     r.coverage = std::move(coverage);
     return r;
   }
-  if (o.mode == "fp16") {
+  if (o.mode == QuantizeMode::Fp16) {
     Coverage coverage = coverageOf(model, fp16Decisions(model, o), sizes);
     Fp16Options fp;
     fp.keep_io_types = o.keep_io_types;
@@ -233,7 +226,7 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
   CalibrationOptions co;
   co.samples = static_cast<size_t>(o.samples);
   co.batch_size = o.batch_size;
-  co.range.method = calibrationMethodFromName(o.calibration);
+  co.range.method = o.calibration;
   co.range.percentile = o.percentile;
   JobContext* job = context.job();
   calibration_ = collectCalibration(model, *dataset, tensors, co, job);
@@ -302,7 +295,7 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
   Coverage coverage = coverageOf(model, staticDecisions(model, o, keep_float), sizes);
   report.merge(quantizeStaticWithRanges(model, ranges, o, keep_float));
   report.coverage = std::move(coverage);
-  if (o.format == "qoperator") {
+  if (o.format == QuantFormat::QOperator) {
     PassReport qop = convertToQOperator(model);
     report.details["qoperator"] = qop.details;
     report.merge(qop);

@@ -13,26 +13,49 @@
 #include "core/data/dataset.h"
 #include "core/ir/input_shapes.h"
 #include "core/passes/pass.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune {
 
+/// What the quantize pass does: static INT8 (calibrated activations), dynamic INT8 (activations quantized at
+/// run time), FP16, or int8 weights only.
+enum class QuantizeMode { Static = 1, Dynamic, Fp16, WeightOnly };
+constexpr auto enumNames(QuantizeMode) {
+  using N = EnumName<QuantizeMode>;
+  return std::array{N{QuantizeMode::Static, "static"}, N{QuantizeMode::Dynamic, "dynamic"},
+                    N{QuantizeMode::Fp16, "fp16"}, N{QuantizeMode::WeightOnly, "weight-only"}};
+}
+
+/// Element type of the quantized activations.
+enum class ActivationType { UInt8 = 1, Int8 };
+constexpr auto enumNames(ActivationType) {
+  using N = EnumName<ActivationType>;
+  return std::array{N{ActivationType::UInt8, "uint8"}, N{ActivationType::Int8, "int8"}};
+}
+
+/// How static INT8 is written: Q/DQ pairs ONNX Runtime fuses into integer kernels, or those kernels written
+/// into the file (QLinearConv, QLinearMatMul and com.microsoft QLinearAdd / QLinearGlobalAveragePool /
+/// QGemm).
+enum class QuantFormat { Qdq = 1, QOperator };
+constexpr auto enumNames(QuantFormat) {
+  using N = EnumName<QuantFormat>;
+  return std::array{N{QuantFormat::Qdq, "qdq"}, N{QuantFormat::QOperator, "qoperator"}};
+}
+
 struct QuantizeOptions {
-  std::string mode = "static";  // static | dynamic | fp16 | weight-only
+  QuantizeMode mode = QuantizeMode::Static;
   // --- static: calibration ---
-  std::string data;                    // dataset spec (openDataset) the calibration samples come from
-  int64_t samples = 256;               // calibration examples
-  int batch_size = 32;                 // calibration batch (when the model's batch dimension is dynamic)
-  std::string calibration = "minmax";  // minmax | percentile | entropy | mse
-  double percentile = 99.999;          // for calibration = percentile
+  std::string data;       // dataset spec (openDataset) the calibration samples come from
+  int64_t samples = 256;  // calibration examples
+  int batch_size = 32;    // calibration batch (when the model's batch dimension is dynamic)
+  CalibrationMethod calibration = CalibrationMethod::MinMax;
+  double percentile = 99.999;  // for calibration = percentile
   // --- number formats ---
-  bool per_channel = true;                // weights: one scale per output channel (else one per tensor)
-  std::string activation_type = "uint8";  // uint8 | int8
+  bool per_channel = true;  // weights: one scale per output channel (else one per tensor)
+  ActivationType activation_type = ActivationType::UInt8;
   bool symmetric_activations = false;     // zero point 0 (int8) / 128 (uint8); Relu then stays a float op
   bool reduce_range = false;              // weights in [-63, 63]: avoids int16 saturation of u8*s8 on AVX2
-  /// static: "qdq" (Q/DQ pairs ONNX Runtime fuses into integer kernels) or "qoperator" (those kernels written
-  /// into the file: QLinearConv, QLinearMatMul and com.microsoft QLinearAdd / QLinearGlobalAveragePool /
-  /// QGemm)
-  std::string format = "qdq";
+  QuantFormat format = QuantFormat::Qdq;  // static only
   // --- what to quantize ---
   std::vector<std::string> exclude_nodes;  // regular expressions matched against node names (search)
   std::vector<std::string> exclude_ops;    // op types kept in float
@@ -47,7 +70,8 @@ struct QuantizeOptions {
 };
 void to_json(nlohmann::json& j, const QuantizeOptions& o);
 void readOptions(OptionsReader& r, QuantizeOptions& o);
-/// Throws Error naming the field for invalid values (unknown mode, bad activation type, ...).
+/// Throws Error naming the field for invalid values (a non-positive sample count, qoperator with dynamic,
+/// ...).
 void validate(const QuantizeOptions& o);
 
 /// Scale and zero point of one quantized tensor (or one channel).

@@ -244,7 +244,7 @@ Plan makePlan(const Model& model, const QuantizeOptions& o, const Exclusions& ex
 }
 
 DataType activationType(const QuantizeOptions& o) {
-  return o.activation_type == "int8" ? DataType::Int8 : DataType::UInt8;
+  return o.activation_type == ActivationType::Int8 ? DataType::Int8 : DataType::UInt8;
 }
 
 Tensor zeroPointTensor(DataType type, std::vector<int64_t> shape, const std::vector<int32_t>& values) {

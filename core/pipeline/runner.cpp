@@ -384,9 +384,7 @@ RunResult runRecipe(const RecipeFile& recipe, const StepRegistry& registry, cons
       StepOutput out;
       try {
         out = step.run(context);
-      } catch (const CancelledError&) {
-        throw;
-      } catch (const Error& e) {
+      } catch (const Error& e) {  // a CancelledError is no Error: it passes unchanged
         throw Error(stepLabel(spec) + ": " + e.what());
       }
       record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -15,11 +15,11 @@ struct BenchmarkStepOptions {
   std::vector<int> threads = {1, 2};
   int runs = 50;
   int warmup = 10;
-  int batch = 1;                     // for a dynamic batch dimension (host)
-  std::vector<std::string> shapes;   // "NAME=1x3x224x224", as --shape
-  std::string optimization = "all";  // host: disabled, basic, extended, all
-  std::string device;                // empty: the host
-  std::string name;                  // device: the model's folder there (default: the step id)
+  int batch = 1;                                            // for a dynamic batch dimension (host)
+  std::vector<std::string> shapes;                          // "NAME=1x3x224x224", as --shape
+  GraphOptimization optimization = GraphOptimization::All;  // host
+  std::string device;                                       // empty: the host
+  std::string name;      // device: the model's folder there (default: the step id)
   bool samples = false;  // host: keep every timed run's latency (samples_ms), as `edgetune-cli bench --json`
   bool compare_base =
       false;  // device: time the recipe's base interleaved with this model (the speed-up there)
@@ -58,14 +58,6 @@ void readOptions(OptionsReader& r, BenchmarkStepOptions& o) {
   if (o.runs < 1) throwOptionError(kKind, "runs", "must be at least 1");
   if (o.warmup < 0) throwOptionError(kKind, "warmup", "must be 0 or more");
   if (o.batch < 1 || o.batch > 4096) throwOptionError(kKind, "batch", "must be in 1..4096");
-  checkChoice(kKind, "optimization", o.optimization, {"disabled", "basic", "extended", "all"});
-}
-
-GraphOptimization optimizationLevel(const std::string& name) {
-  if (name == "disabled") return GraphOptimization::Disabled;
-  if (name == "basic") return GraphOptimization::Basic;
-  if (name == "extended") return GraphOptimization::Extended;
-  return GraphOptimization::All;
 }
 
 class BenchmarkStep final : public StepWithOptions<BenchmarkStepOptions> {
@@ -83,7 +75,7 @@ class BenchmarkStep final : public StepWithOptions<BenchmarkStepOptions> {
     StepOutput out;
     const InputShapes sized = shapes.withBatch(options_.batch);
     OrtOptions ort;
-    ort.optimization = optimizationLevel(options_.optimization);
+    ort.optimization = options_.optimization;
     BenchmarkOptions bench;
     bench.runs = options_.runs;
     bench.warmup_runs = options_.warmup;

@@ -10,10 +10,19 @@
 namespace edgetune::pipeline {
 namespace {
 
+using edgetune::from_json;  // the enums' conversions (enum_names.h), for ExportFormat below
+using edgetune::to_json;
+
 constexpr const char* kKind = "export";
 
+/// The deployable formats (TFLite and others join as their exporters arrive).
+enum class ExportFormat { Onnx = 1 };
+constexpr auto enumNames(ExportFormat) {
+  return std::array{EnumName<ExportFormat>{ExportFormat::Onnx, "onnx"}};
+}
+
 struct ExportOptions {
-  std::string format = "onnx";
+  ExportFormat format = ExportFormat::Onnx;
   std::string file = "model.onnx";  // a plain file name in the step's folder
 };
 
@@ -24,7 +33,6 @@ void to_json(nlohmann::json& j, const ExportOptions& o) {
 void readOptions(OptionsReader& r, ExportOptions& o) {
   r.read("format", o.format);
   r.read("file", o.file);
-  checkChoice(kKind, "format", o.format, {"onnx"});
   // The file goes into the step's own folder: a name, never a path out of it.
   if (o.file.empty() || o.file == "." || o.file.find('/') != std::string::npos ||
       o.file.find('\\') != std::string::npos || o.file.find("..") != std::string::npos ||

@@ -2,6 +2,7 @@
 // Private to the step kinds (steps_core.cpp, step_*.cpp, steps_training*.cpp): each kind's factory, and the
 // few helpers several kinds share (option checks that name the key, borrowed datasets, input sizes, devices).
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "core/deploy/ssh_session.h"
 #include "core/ir/input_shapes.h"
 #include "core/pipeline/step.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune::pipeline {
 
@@ -31,15 +33,16 @@ std::unique_ptr<Step> makeDeployStep();
   throw OptionError("step '" + kind + "': option '" + key + "' " + problem, key);
 }
 
-/// `value` must be one of `choices` (the message lists them).
-inline void checkChoice(const std::string& kind, const std::string& key, const std::string& value,
-                        const std::vector<std::string>& choices) {
+/// `value` must be one of `allowed`, the part of its enum this step takes (the message lists them); reading
+/// the option already refused a spelling that is none of the enum's.
+template <NamedEnum E>
+void checkChoice(const std::string& kind, const std::string& key, E value, std::initializer_list<E> allowed) {
   std::string list;
-  for (const auto& c : choices) {
-    if (c == value) return;
-    list += (list.empty() ? "" : ", ") + c;
+  for (const E a : allowed) {
+    if (a == value) return;
+    list += (list.empty() ? "" : ", ") + toString(a);
   }
-  throwOptionError(kind, key, "is '" + value + "' (expected " + list + ")");
+  throwOptionError(kind, key, "is '" + toString(value) + "' (expected " + list + ")");
 }
 
 /// A role option must name one of the recipe's dataset roles (recipe_file.h's datasetRoles()).

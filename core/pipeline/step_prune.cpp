@@ -14,16 +14,26 @@
 namespace edgetune::pipeline {
 namespace {
 
+using edgetune::from_json;  // the enums' conversions (enum_names.h), for PruneMethod below
+using edgetune::to_json;
+
 constexpr const char* kKind = "prune";
 
+/// Structured removal of channels / heads / neurons, or zeros in place.
+enum class PruneMethod { Channels = 1, Magnitude };
+constexpr auto enumNames(PruneMethod) {
+  using N = EnumName<PruneMethod>;
+  return std::array{N{PruneMethod::Channels, "channels"}, N{PruneMethod::Magnitude, "magnitude"}};
+}
+
 struct AllocateOptions {
-  std::string metric = "macs";  // params | macs | latency
-  double keep = 0.5;            // the pruned model's metric <= keep * the original's
-  std::string sensitivity;      // id of an earlier sensitivity step
+  AllocationMetric metric = AllocationMetric::Macs;
+  double keep = 0.5;        // the pruned model's metric <= keep * the original's
+  std::string sensitivity;  // id of an earlier sensitivity step
 };
 
 struct PruneOptions {
-  std::string method = "channels";  // channels | magnitude
+  PruneMethod method = PruneMethod::Channels;
   PruneChannelsOptions channels;
   PruneMagnitudeOptions magnitude;
   std::optional<AllocateOptions> allocate;
@@ -56,7 +66,6 @@ void readAllocate(const nlohmann::json& json, AllocateOptions& a) {
     // The key a recipe reader points at is the nested one.
     throw OptionError(e.what(), "allocate." + e.key());
   }
-  checkChoice(kKind, "allocate.metric", a.metric, {"params", "macs", "latency"});
   if (!(a.keep > 0 && a.keep < 1))
     throwOptionError(kKind, "allocate.keep",
                      "is " + std::to_string(a.keep) + " (expected a fraction in (0, 1))");
@@ -72,14 +81,15 @@ void readOptions(OptionsReader& r, PruneOptions& o) {
   nlohmann::json allocate;
   r.read("allocate", allocate);
   r.read("shapes", o.shapes);
-  checkChoice(kKind, "method", o.method, {"channels", "magnitude"});
-  checkChoice(kKind, "criterion", o.channels.criterion, {"l1", "l2", "bn"});
-  checkChoice(kKind, "scope", o.magnitude.scope, {"layer", "global"});
+  // Taylor scores need gradients, which only a training step has.
+  checkChoice(kKind, "criterion", o.channels.criterion,
+              {PruneCriterion::L1, PruneCriterion::L2, PruneCriterion::BatchNorm});
   if (o.channels.round_to < 1) throwOptionError(kKind, "round_to", "must be at least 1");
   if (!allocate.is_null()) {
     o.allocate.emplace();
     readAllocate(allocate, *o.allocate);
-    if (o.method != "channels") throwOptionError(kKind, "allocate", "works with method channels only");
+    if (o.method != PruneMethod::Channels)
+      throwOptionError(kKind, "allocate", "works with method channels only");
     if (!o.channels.per_group.empty() || !o.channels.protect.empty())
       throwOptionError(kKind, "allocate",
                        "chooses every group's ratio; it cannot be combined with per_group or protect");
@@ -102,7 +112,7 @@ class PruneStep final : public StepWithOptions<PruneOptions> {
     const ModelStats before = computeStats(model, sizes);
     nlohmann::json& r = out.result;
     r["method"] = options_.method;
-    if (options_.method == "magnitude") {
+    if (options_.method == PruneMethod::Magnitude) {
       const MagnitudePruneResult m = pruneMagnitude(model, options_.magnitude, sizes);
       finishGraphEdit(model, "prune_magnitude");
       r["weights"] = m.weights;
@@ -120,7 +130,7 @@ class PruneStep final : public StepWithOptions<PruneOptions> {
         o.ratio = 0.0;
         o.per_group = a.ratios;
         r["allocation"] = a.toJson();
-        out.lines.push_back("allocation " + options_.allocate->metric + "=" +
+        out.lines.push_back("allocation " + toString(options_.allocate->metric) + "=" +
                             std::to_string(options_.allocate->keep) + ": " + std::to_string(a.metric_before) +
                             " -> " + std::to_string(a.metric_after) +
                             (a.reached ? "" : " (target NOT reached)"));
@@ -179,7 +189,7 @@ class PruneStep final : public StepWithOptions<PruneOptions> {
     o.keep_fraction = a.keep;
     o.round_to = options_.channels.round_to;
     o.criterion = options_.channels.criterion;
-    if (context.job()) context.job()->report(0.1, "allocating (" + a.metric + ")");
+    if (context.job()) context.job()->report(0.1, "allocating (" + toString(a.metric) + ")");
     return allocateRatios(model, s, o, context.job());
   }
 };

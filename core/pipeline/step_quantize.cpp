@@ -41,13 +41,12 @@ void readOptions(OptionsReader& r, QuantizeStepOptions& o) {
   }
   r.read("shapes", o.shapes);
   r.read("clean", o.clean);
-  checkChoice(kKind, "format", o.quantize.format, {"qdq", "qoperator"});
   checkRole(kKind, "data", o.quantize.data);
 }
 
 /// Whether `mode` reads calibration examples.
 bool calibrates(const QuantizeOptions& o) {
-  return o.mode == "static";
+  return o.mode == QuantizeMode::Static;
 }
 
 class QuantizeStep final : public StepWithOptions<QuantizeStepOptions> {
@@ -88,10 +87,11 @@ class QuantizeStep final : public StepWithOptions<QuantizeStepOptions> {
         report.toJson();  // the pass's own report, as `edgetune-cli quantize --json` shows it
     if (report.coverage) {
       out.result["coverage"] = report.coverage->toJson();
-      for (const auto& line : report.coverage->lines(o.mode == "fp16" ? "converted" : "quantized"))
+      for (const auto& line :
+           report.coverage->lines(o.mode == QuantizeMode::Fp16 ? "converted" : "quantized"))
         out.lines.push_back("coverage: " + line);
       // Static INT8 is only fast when (almost) every MAC runs in an integer kernel: say so, as the CLI warns.
-      if (o.mode == "static" && report.coverage->total_macs > 0 &&
+      if (o.mode == QuantizeMode::Static && report.coverage->total_macs > 0 &&
           report.coverage->skippedMacs() * 10 > report.coverage->total_macs) {
         char share[32];
         std::snprintf(share, sizeof(share), "%.1f%%",

@@ -41,7 +41,9 @@ void readOptions(OptionsReader& r, SensitivityStepOptions& o) {
   if (o.sweep.batch_size < 1) throwOptionError(kKind, "batch_size", "must be at least 1");
   if (o.sweep.round_to < 1) throwOptionError(kKind, "round_to", "must be at least 1");
   if (o.threads < 0) throwOptionError(kKind, "threads", "must be 0 (ONNX Runtime's default) or more");
-  checkChoice(kKind, "criterion", o.sweep.criterion, {"l1", "l2", "bn"});
+  // Taylor scores need gradients, which the sweep does not compute.
+  checkChoice(kKind, "criterion", o.sweep.criterion,
+              {PruneCriterion::L1, PruneCriterion::L2, PruneCriterion::BatchNorm});
   checkRole(kKind, "data", o.data);
 }
 

@@ -43,17 +43,17 @@ struct TrainFields {
     seed = d.seed;
     threads = d.threads;
     max_steps_per_epoch = d.max_steps_per_epoch;
-    optimizer = optimizerName(d.optimizer);
-    schedule = scheduleName(d.schedule);
+    optimizer = d.optimizer;
+    schedule = d.schedule;
   }
   int epochs;
   int batch_size;
-  std::string optimizer;
+  OptimizerKind optimizer;
   double lr;
   double momentum;
   bool nesterov;
   double weight_decay;
-  std::string schedule;
+  ScheduleKind schedule;
   double warmup;
   int step_epochs;
   double step_gamma;
@@ -127,8 +127,6 @@ void readTrain(OptionsReader& r, TrainFields& t, const std::string& kind) {
   if (t.batch_size < 1) throwOptionError(kind, "batch_size", "must be at least 1");
   if (!(t.lr > 0)) throwOptionError(kind, "lr", "must be positive");
   if (t.threads < 0) throwOptionError(kind, "threads", "must be 0 (the library default) or more");
-  checkChoice(kind, "optimizer", t.optimizer, {"sgd", "adamw"});
-  checkChoice(kind, "schedule", t.schedule, {"cosine", "step", "constant"});
   checkRole(kind, "data", t.data);
   checkRole(kind, "validation", t.validation, /*may_be_empty=*/true);
 }
@@ -176,12 +174,12 @@ TrainOptions trainOptions(const TrainFields& t, const std::string& checkpoint_di
   TrainOptions o;
   o.epochs = t.epochs;
   o.batch_size = t.batch_size;
-  o.optimizer = parseOptimizer(t.optimizer);
+  o.optimizer = t.optimizer;
   o.learning_rate = t.lr;
   o.momentum = t.momentum;
   o.nesterov = t.nesterov;
   o.weight_decay = t.weight_decay;
-  o.schedule = parseSchedule(t.schedule);
+  o.schedule = t.schedule;
   o.warmup_epochs = t.warmup;
   o.step_epochs = t.step_epochs;
   o.step_gamma = t.step_gamma;
@@ -494,10 +492,10 @@ struct QatStepOptions {
   TrainFields train;
   std::string calibration_data = "calibration";  // role of the calibration examples (float input models)
   int64_t samples = QuantizeOptions{}.samples;
-  std::string calibration = QuantizeOptions{}.calibration;  // minmax | percentile | entropy | mse
+  CalibrationMethod calibration = QuantizeOptions{}.calibration;
   double percentile = QuantizeOptions{}.percentile;
   bool per_channel = QuantizeOptions{}.per_channel;
-  std::string activation_type = QuantizeOptions{}.activation_type;
+  ActivationType activation_type = QuantizeOptions{}.activation_type;
   bool symmetric_activations = QuantizeOptions{}.symmetric_activations;
   bool reduce_range = QuantizeOptions{}.reduce_range;
   std::vector<std::string> exclude_nodes;
@@ -518,7 +516,7 @@ void to_json(nlohmann::json& j, const QatStepOptions& o) {
 }
 QuantizeOptions quantizeOptions(const QatStepOptions& o) {
   QuantizeOptions q;
-  q.mode = "static";
+  q.mode = QuantizeMode::Static;
   q.samples = o.samples;
   q.calibration = o.calibration;
   q.percentile = o.percentile;
@@ -543,8 +541,6 @@ void readOptions(OptionsReader& r, QatStepOptions& o) {
   r.read("exclude_nodes", o.exclude_nodes);
   r.read("exclude_ops", o.exclude_ops);
   checkRole("qat", "calibration_data", o.calibration_data, /*may_be_empty=*/true);
-  checkChoice("qat", "calibration", o.calibration, {"minmax", "percentile", "entropy", "mse"});
-  checkChoice("qat", "activation_type", o.activation_type, {"uint8", "int8"});
   if (o.samples < 1) throwOptionError("qat", "samples", "must be at least 1");
 }
 

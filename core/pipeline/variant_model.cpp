@@ -61,9 +61,7 @@ Model variantModel(const Model& project_model, const std::vector<Variant>& varia
   for (auto it = to_apply.rbegin(); it != to_apply.rend(); ++it) {
     try {
       model = applyRecipe(*model, (*it)->recipe, job);
-    } catch (const CancelledError&) {
-      throw;
-    } catch (const Error& e) {
+    } catch (const Error& e) {  // a CancelledError is no Error: it passes unchanged
       throw Error("variant '" + (*it)->name + "': " + e.what());
     }
   }

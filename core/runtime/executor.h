@@ -7,6 +7,7 @@
 
 #include "core/ir/model.h"
 #include "core/ir/tensor.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune {
 
@@ -28,6 +29,11 @@ void checkInputMatches(const std::string& origin, const TensorInfo& expected, co
 
 /// ONNX Runtime graph optimization levels (values match ORT's GraphOptimizationLevel + 1, 0 is not valid).
 enum class GraphOptimization { Disabled = 1, Basic = 2, Extended = 3, All = 4 };
+constexpr auto enumNames(GraphOptimization) {
+  using N = EnumName<GraphOptimization>;
+  return std::array{N{GraphOptimization::Disabled, "disabled"}, N{GraphOptimization::Basic, "basic"},
+                    N{GraphOptimization::Extended, "extended"}, N{GraphOptimization::All, "all"}};
+}
 
 struct OrtOptions {
   int intra_op_threads = 1;  // 0 = ONNX Runtime's default (one per core)

@@ -185,8 +185,8 @@ QatResult quantizationAwareTraining(const Model& float_model, const Dataset& tra
                                     const std::function<void(const EpochStats&)>& on_epoch) {
   const auto started = std::chrono::steady_clock::now();
   QuantizeOptions q = options.quantize;
-  if (q.mode != "static")
-    throw Error("qat: quantize mode must be static (got '" + q.mode +
+  if (q.mode != QuantizeMode::Static)
+    throw Error("qat: quantize mode must be static (got '" + toString(q.mode) +
                 "'); QAT trains static Q/DQ scales' weights");
   validate(q);
   Model ptq = float_model;

@@ -24,24 +24,6 @@
 namespace edgetune {
 namespace fs = std::filesystem;
 
-std::string optimizerName(OptimizerKind kind) {
-  return kind == OptimizerKind::AdamW ? "adamw" : "sgd";
-}
-std::string scheduleName(ScheduleKind kind) {
-  return kind == ScheduleKind::Step ? "step" : kind == ScheduleKind::Constant ? "constant" : "cosine";
-}
-OptimizerKind parseOptimizer(const std::string& name) {
-  if (name == "sgd") return OptimizerKind::Sgd;
-  if (name == "adamw") return OptimizerKind::AdamW;
-  throw Error("optimizer '" + name + "' is not one of sgd, adamw");
-}
-ScheduleKind parseSchedule(const std::string& name) {
-  if (name == "cosine") return ScheduleKind::Cosine;
-  if (name == "step") return ScheduleKind::Step;
-  if (name == "constant") return ScheduleKind::Constant;
-  throw Error("schedule '" + name + "' is not one of cosine, step, constant");
-}
-
 namespace {
 
 // splitmix64: a well-mixed 64-bit hash; every random choice derives from (seed, epoch, index) through it so
@@ -417,7 +399,7 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
     };
     check("seed", options.seed);
     check("batch_size", options.batch_size);
-    check("optimizer", optimizerName(options.optimizer));
+    check("optimizer", toString(options.optimizer));
     check("train_examples", train.size());
     Model saved = Model::load(ckpt_dir / j.at("model").get<std::string>());
     {
@@ -503,10 +485,10 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
     j["optimizer"] = opt_file;
     j["options"] = {{"seed", options.seed},
                     {"batch_size", options.batch_size},
-                    {"optimizer", optimizerName(options.optimizer)},
+                    {"optimizer", toString(options.optimizer)},
                     {"epochs", options.epochs},
                     {"learning_rate", options.learning_rate},
-                    {"schedule", scheduleName(options.schedule)},
+                    {"schedule", toString(options.schedule)},
                     {"train_examples", train.size()}};
     j["history"] = historyJson();
     // state.json names the files of the epoch it describes; it is replaced last, so a crash at any point

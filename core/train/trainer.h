@@ -13,17 +13,23 @@
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune {
 
 enum class OptimizerKind { Sgd = 1, AdamW };
-enum class ScheduleKind { Cosine = 1, Step, Constant };
+constexpr auto enumNames(OptimizerKind) {
+  using N = EnumName<OptimizerKind>;
+  return std::array{N{OptimizerKind::Sgd, "sgd"}, N{OptimizerKind::AdamW, "adamw"}};
+}
 
-/// "sgd" / "adamw", "cosine" / "step" / "constant"; parse* throws Error naming the value and the choices.
-std::string optimizerName(OptimizerKind kind);
-std::string scheduleName(ScheduleKind kind);
-OptimizerKind parseOptimizer(const std::string& name);
-ScheduleKind parseSchedule(const std::string& name);
+/// The learning-rate schedule over the epochs.
+enum class ScheduleKind { Cosine = 1, Step, Constant };
+constexpr auto enumNames(ScheduleKind) {
+  using N = EnumName<ScheduleKind>;
+  return std::array{N{ScheduleKind::Cosine, "cosine"}, N{ScheduleKind::Step, "step"},
+                    N{ScheduleKind::Constant, "constant"}};
+}
 
 /// Image augmentation applied to float image features of shape [C, H, W] (other features pass unchanged).
 struct AugmentOptions {

@@ -21,17 +21,20 @@ nlohmann::json Allocation::toJson() const {
 }
 
 double measureMetric(const Model& model, const AllocationOptions& o) {
-  if (o.metric == "params") return static_cast<double>(computeStats(model).params);
-  if (o.metric == "macs") return static_cast<double>(computeStats(model, &o.input_shapes).macs);
-  if (o.metric == "latency") {
-    if (o.measure_latency_ms) return o.measure_latency_ms(model);
-    BenchmarkOptions b;
-    b.input_shapes = o.input_shapes;
-    b.runs = 20;
-    b.warmup_runs = 5;
-    return benchmarkModel(model, OrtOptions{}, b).median_ms;
+  switch (o.metric) {
+    case AllocationMetric::Params:
+      return static_cast<double>(computeStats(model).params);
+    case AllocationMetric::Macs:
+      return static_cast<double>(computeStats(model, &o.input_shapes).macs);
+    case AllocationMetric::Latency:
+      break;
   }
-  throw Error("allocation: metric must be params, macs or latency (got '" + o.metric + "')");
+  if (o.measure_latency_ms) return o.measure_latency_ms(model);
+  BenchmarkOptions b;
+  b.input_shapes = o.input_shapes;
+  b.runs = 20;
+  b.warmup_runs = 5;
+  return benchmarkModel(model, OrtOptions{}, b).median_ms;
 }
 
 Model applyAllocation(const Model& model, const Allocation& allocation, const AllocationOptions& o) {
@@ -49,8 +52,6 @@ Model applyAllocation(const Model& model, const Allocation& allocation, const Al
 namespace {
 
 void checkOptions(const AllocationOptions& o) {
-  if (o.metric != "params" && o.metric != "macs" && o.metric != "latency")
-    throw Error("allocation: metric must be params, macs or latency (got '" + o.metric + "')");
   if (!(o.keep_fraction > 0.0 && o.keep_fraction < 1.0))
     throw Error("allocation: the target keep fraction must be in (0, 1) (got " +
                 std::to_string(o.keep_fraction) + ")");
@@ -61,9 +62,8 @@ double dropAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step
 }
 
 // Saving of each curve step (params/MACs from the curve; latency approximated by MACs for ranking).
-double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step,
-                const std::string& metric) {
-  const bool params = metric == "params";
+double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t step, AllocationMetric metric) {
+  const bool params = metric == AllocationMetric::Params;
   if (step == 0) return static_cast<double>(params ? s.params : s.macs);
   const auto& v = params ? c.params_after : c.macs_after;
   return static_cast<double>(v[step - 1]);
@@ -71,7 +71,7 @@ double metricAt(const SensitivityResult& s, const SensitivityCurve& c, size_t st
 
 // Default latency: the original is timed beside each candidate (measurePair), not once up front.
 bool pairedLatency(const AllocationOptions& o) {
-  return o.metric == "latency" && !o.measure_latency_ms;
+  return o.metric == AllocationMetric::Latency && !o.measure_latency_ms;
 }
 
 // The original's metric where it is measured once (params, MACs, a custom latency hook); 0 for paired
@@ -106,7 +106,7 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
   const size_t n = s.curves.size();
   std::vector<size_t> step(n, 0);  // 0 = unpruned, k = curve.ratios[k - 1]
   // Estimated total under additivity of isolated savings (exact for params of independent groups).
-  const double base = static_cast<double>(o.metric == "params" ? s.params : s.macs);
+  const double base = static_cast<double>(o.metric == AllocationMetric::Params ? s.params : s.macs);
   auto estimate = [&]() {
     double total = base;
     for (size_t g = 0; g < n; ++g) total -= base - metricAt(s, s.curves[g], step[g], o.metric);
@@ -118,7 +118,7 @@ Allocation allocateRatios(const Model& model, const SensitivityResult& s, const 
     if (job) {
       job->throwIfCancelled();
       job->report(static_cast<double>(round) / rounds,
-                  "allocation round " + std::to_string(round + 1) + ": measuring " + o.metric);
+                  "allocation round " + std::to_string(round + 1) + ": measuring " + toString(o.metric));
     }
     while (estimate() > estimate_target) {
       // Cheapest next step: accuracy lost per unit saved (a step that saves nothing is never taken).

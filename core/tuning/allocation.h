@@ -6,17 +6,27 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/analysis/prune_criterion.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/tuning/sensitivity.h"
+#include "core/util/enum_names.h"
 
 namespace edgetune {
 
+/// What an allocation's target counts: parameters, MACs, or measured latency.
+enum class AllocationMetric { Params = 1, Macs, Latency };
+constexpr auto enumNames(AllocationMetric) {
+  using N = EnumName<AllocationMetric>;
+  return std::array{N{AllocationMetric::Params, "params"}, N{AllocationMetric::Macs, "macs"},
+                    N{AllocationMetric::Latency, "latency"}};
+}
+
 struct AllocationOptions {
-  std::string metric = "macs";  // "params", "macs" or "latency"
-  double keep_fraction = 0.5;   // target: the pruned model's metric <= keep_fraction * the original's
+  AllocationMetric metric = AllocationMetric::Macs;
+  double keep_fraction = 0.5;  // target: the pruned model's metric <= keep_fraction * the original's
   int64_t round_to = 8;
-  std::string criterion = "l1";
+  PruneCriterion criterion = PruneCriterion::L1;
   /// Latency of a model in ms (the "latency" metric). Default: the allocation times the original and each
   /// candidate in the same interleaved ONNX Runtime rounds (1 thread, median of 30), so the ratio is robust
   /// to machine drift.
@@ -32,12 +42,12 @@ struct Allocation {
   nlohmann::json toJson() const;
 };
 
-/// Measures `metric` of `model` ("params", "macs" or "latency" via options.measure_latency_ms).
+/// Measures `options.metric` of `model` (latency via options.measure_latency_ms).
 double measureMetric(const Model& model, const AllocationOptions& options);
 
 /// Greedy allocation: repeatedly takes the next ratio step of the group with the smallest accuracy drop per
 /// unit of metric saved (curves give the drop, isolated pruning of each group gives the saving), until the
-/// target is met on the really pruned model. Throws Error for an unknown metric or a target outside (0, 1);
+/// target is met on the really pruned model. Throws Error for a target outside (0, 1);
 /// reports each measured round to `job` and throws CancelledError once it is cancelled.
 Allocation allocateRatios(const Model& model, const SensitivityResult& sensitivity,
                           const AllocationOptions& options, JobContext* job = nullptr);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/prune_criterion.h"
 #include "core/data/dataset.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
@@ -21,7 +22,7 @@ struct SensitivityOptions {
   uint64_t seed = 0;
   int batch_size = 64;
   int64_t round_to = 1;  // rounding of kept channels (1 = measure at the exact ratios)
-  std::string criterion = "l1";
+  PruneCriterion criterion = PruneCriterion::L1;
   std::vector<std::string> groups;  // group ids to sweep (empty = every prunable group)
   OrtOptions ort;
   InputShapes input_shapes;  // sizes MACs are counted at (empty: symbolic dimensions count as 1)

@@ -11,10 +11,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Thrown when a job was cancelled; callers treat it as a clean stop, not a failure.
-class CancelledError : public Error {
+/// Thrown when a job was cancelled; callers treat it as a clean stop, not a failure. A sibling of Error, not
+/// a kind of it: the many `catch (const Error& e) { throw Error(context + e.what()); }` that add context to a
+/// failure then let a cancellation pass unchanged, without each remembering to rethrow it first. Only the
+/// outermost handlers (the CLI's main, the studio's job runner, catch-alls on std::exception) see both.
+class CancelledError : public std::runtime_error {
  public:
-  CancelledError() : Error("cancelled") {}
+  CancelledError() : std::runtime_error("cancelled") {}
 };
 
 }  // namespace edgetune

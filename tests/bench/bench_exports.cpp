@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
       const double raw_bytes = static_cast<double>(fs::file_size(file));
       if (m.at("kind") == "image") {
         QuantizeOptions q;
-        q.mode = "static";
+        q.mode = QuantizeMode::Static;
         q.samples = 64;
         QuantizePass quantize(q);
         // Random weights were trained on nothing: random calibration images (size and latency do not depend
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
             t2[0], t2[1], t1[0] / t1[2], t1[2]);
       } else {
         QuantizeOptions q;
-        q.mode = "dynamic";
+        q.mode = QuantizeMode::Dynamic;
         QuantizePass quantize(q);
         Model int8 = clean;
         quantize.apply(int8, context);

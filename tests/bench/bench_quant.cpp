@@ -200,15 +200,15 @@ int main(int argc, char** argv) {
     std::vector<Variant> variants;
     auto quantize = [&](const std::string& method) {
       QuantizeOptions o;
-      o.mode = mode;
-      o.calibration = method.empty() ? "minmax" : method;
+      o.mode = fromString<QuantizeMode>(mode);
+      o.calibration = fromString<CalibrationMethod>(method.empty() ? "minmax" : method);
       o.samples = samples;
       o.per_channel = !per_tensor;
       o.reduce_range = reduce_range;
-      o.format = format;
+      o.format = fromString<QuantFormat>(format);
       QuantizePass pass(o);
       if (mode == "static") pass.setDataset(calib_data);
-      Variant v{mode == "static" ? o.calibration : mode, model, 0, 0, 0};
+      Variant v{mode == "static" ? toString(o.calibration) : mode, model, 0, 0, 0};
       resetPeakRss();
       const int64_t rss_before = currentRssBytes();
       PassContext ctx;

@@ -158,7 +158,7 @@ class TestExportMatrix : public QObject {
     const Model model = cleaned(e);
     const InputShapes shapes = resolveInputShapes(model);
     QuantizeOptions options;
-    options.mode = "static";
+    options.mode = QuantizeMode::Static;
     options.samples = 16;
     options.batch_size = 8;
     QuantizePass pass(options);
@@ -194,7 +194,7 @@ class TestExportMatrix : public QObject {
     const Model model = cleaned(e);
     const InputShapes shapes = resolveInputShapes(model);
     const auto expected = runOrt(model, shapes).shape();
-    for (const char* mode : {"dynamic", "fp16"}) {
+    for (const QuantizeMode mode : {QuantizeMode::Dynamic, QuantizeMode::Fp16}) {
       QuantizeOptions options;
       options.mode = mode;
       QuantizePass pass(options);
@@ -203,11 +203,11 @@ class TestExportMatrix : public QObject {
       PassReport report;
       const std::string error = test::errorOf([&] { report = pass.apply(quantized, context); });
       if (!error.empty()) {
-        checkRefusal(mode, error);
-        QFAIL((std::string(mode) + " refused: " + error).c_str());
+        checkRefusal(toString(mode), error);
+        QFAIL((toString(mode) + " refused: " + error).c_str());
       }
       QCOMPARE(runOrt(quantized, shapes).shape(), expected);
-      QVERIFY2(report.coverage.has_value(), (std::string(mode) + " reported no coverage").c_str());
+      QVERIFY2(report.coverage.has_value(), (toString(mode) + " reported no coverage").c_str());
     }
   }
 

@@ -139,7 +139,7 @@ class TestQat : public QObject {
     PatternDataset data(32, 1);
     QatOptions o;
     o.train = quickOptions();
-    o.quantize.mode = "dynamic";
+    o.quantize.mode = QuantizeMode::Dynamic;
     QVERIFY_THROWS_EXCEPTION(Error, quantizationAwareTraining(trainedModel(), data, nullptr, data, o));
   }
 };

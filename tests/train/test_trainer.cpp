@@ -87,7 +87,7 @@ class TestTrainer : public QObject {
     PatternDataset train(256, 1), val(128, 2);
     Model model = arch == "mlp" ? tinyMlp(3) : tinyResNet(3);
     TrainOptions o = quickOptions();
-    o.optimizer = parseOptimizer(optimizer.toStdString());
+    o.optimizer = fromString<OptimizerKind>(optimizer.toStdString());
     if (o.optimizer == OptimizerKind::AdamW) o.learning_rate = 0.01;
     o.augment.enabled = augment;
     o.augment.crop_padding = 1;
@@ -126,7 +126,7 @@ class TestTrainer : public QObject {
     QFETCH(QString, optimizer);
     PatternDataset train(96, 1);
     TrainOptions o = quickOptions();
-    o.optimizer = parseOptimizer(optimizer.toStdString());
+    o.optimizer = fromString<OptimizerKind>(optimizer.toStdString());
     o.augment.enabled = true;
     o.augment.crop_padding = 1;
     const auto straight = weights(trainModel(tinyResNet(5), train, nullptr, o).model);
