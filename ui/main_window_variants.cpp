@@ -9,13 +9,13 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/tuning/sensitivity.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/profile_overlay.h"
 #include "core/pipeline/model_card.h"
 #include "core/pipeline/node_overlays.h"
 #include "core/pipeline/progressive_measurement.h"
 #include "core/pipeline/variant_model.h"
+#include "core/tuning/sensitivity.h"
 #include "core/util/error.h"
 #include "ui/charts.h"
 #include "ui/deploy_controller.h"

@@ -64,8 +64,8 @@ std::map<std::string, std::vector<double>> scoreWith(const Model& model, Analysi
         bn_by_root[r] += std::fabs(w->values<float>()[p]);
         has_bn.insert(r);
       } else {
-        by_root[r] +=
-            sliceScore(*w, grad ? &*grad : nullptr, s.axis, static_cast<int64_t>(p), criterion == PruneCriterion::L2);
+        by_root[r] += sliceScore(*w, grad ? &*grad : nullptr, s.axis, static_cast<int64_t>(p),
+                                 criterion == PruneCriterion::L2);
       }
     }
   }
