@@ -60,6 +60,31 @@ nlohmann::json minimalOptions(const std::string& kind) {
 
 }  // namespace
 
+// A real OpenSSH server on 127.0.0.1 (tests/deploy/ssh_server.h) with a device store of its own, for the
+// deploy tests; construct it only after SshServer::skipReason() came back empty. The store's folder is
+// forgotten again when it goes, also when a check failed half-way.
+struct LoopbackSsh {
+  test::TempDir tmp;
+  test::SshServer server{tmp.path() / "sshd"};
+  fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+
+  LoopbackSsh() {
+    server.start();
+    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
+  }
+  ~LoopbackSsh() { qunsetenv("EDGETUNE_CONFIG_DIR"); }
+  LoopbackSsh(const LoopbackSsh&) = delete;
+  LoopbackSsh& operator=(const LoopbackSsh&) = delete;
+
+  deploy::Device device() const { return server.device(tmp.path() / "known_hosts"); }
+  /// device(), added to the store.
+  deploy::Device addDevice() const {
+    const deploy::Device d = device();
+    deploy::DeviceStore().add(d);
+    return d;
+  }
+};
+
 class TestSteps : public QObject {
   Q_OBJECT
   StepRegistry registry_ = StepRegistry::withBuiltins();
@@ -425,13 +450,10 @@ class TestSteps : public QObject {
   void deployUploadsToARealSshServer() {
     const std::string why = test::SshServer::skipReason();
     if (!why.empty()) QSKIP(why.c_str());
-    test::TempDir tmp;
-    test::SshServer server(tmp.path() / "sshd");
-    server.start();
-    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
-    deploy::Device device = server.device(tmp.path() / "known_hosts");
-    deploy::DeviceStore().add(device);
-    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+    LoopbackSsh ssh;
+    const test::TempDir& tmp = ssh.tmp;
+    const deploy::Device device = ssh.addDevice();
+    const fs::path& remote_root = ssh.remote_root;
     auto c = context(resnet8());
     c->id = "ship";
     const nlohmann::json options = {{"device", device.name},
@@ -455,7 +477,6 @@ class TestSteps : public QObject {
     strict["accept_new_host_key"] = false;
     const std::string refused = test::errorOf([&] { registry_.create("deploy", strict)->run(*c); });
     QVERIFY2(!refused.empty(), "an unknown host key was accepted");
-    qunsetenv("EDGETUNE_CONFIG_DIR");
   }
 
   void deployReadsTheEvalRoleOnly() {
@@ -470,13 +491,10 @@ class TestSteps : public QObject {
   void deployMeasuresOnARealSshServer() {
     const std::string why = test::SshServer::skipReason();
     if (!why.empty()) QSKIP(why.c_str());
-    test::TempDir tmp;
-    test::SshServer server(tmp.path() / "sshd");
-    server.start();
-    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
-    const deploy::Device device = server.device(tmp.path() / "known_hosts");
-    deploy::DeviceStore().add(device);
-    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+    LoopbackSsh ssh;
+    const test::TempDir& tmp = ssh.tmp;
+    const deploy::Device device = ssh.addDevice();
+    const fs::path& remote_root = ssh.remote_root;
     const fs::path labels = tmp.path() / "labels.txt";
     writeFileAtomic(labels, "t-shirt\ntrouser\n");
     auto c = context(resnet8());
@@ -516,7 +534,6 @@ class TestSteps : public QObject {
     auto bare = std::make_unique<TestStepContext>(resnet8());
     const std::string missing = test::errorOf([&] { registry_.create("deploy", options)->run(*bare); });
     QVERIFY2(test::contains(missing, "'test'"), missing.c_str());
-    qunsetenv("EDGETUNE_CONFIG_DIR");
   }
 
   // compare_base: the recipe's base goes beside the model as baseline.onnx and the runner times the two
@@ -524,13 +541,9 @@ class TestSteps : public QObject {
   void deployTimesTheBaseInterleavedOnARealSshServer() {
     const std::string why = test::SshServer::skipReason();
     if (!why.empty()) QSKIP(why.c_str());
-    test::TempDir tmp;
-    test::SshServer server(tmp.path() / "sshd");
-    server.start();
-    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
-    const deploy::Device device = server.device(tmp.path() / "known_hosts");
-    deploy::DeviceStore().add(device);
-    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+    LoopbackSsh ssh;
+    const deploy::Device device = ssh.addDevice();
+    const fs::path& remote_root = ssh.remote_root;
     auto c = context(resnet8());
     Model pruned = resnet8();
     PruneChannelsOptions half;
@@ -572,7 +585,6 @@ class TestSteps : public QObject {
                registry_.create("benchmark", {{"compare_base", true}});
              }),
              std::string("compare_base"));
-    qunsetenv("EDGETUNE_CONFIG_DIR");
   }
 
   // A caller with a person at hand (edgetune-cli deploy) hands the step login prompts (single_step.h): they,
@@ -580,11 +592,9 @@ class TestSteps : public QObject {
   void loginPromptsAnswerForTheStep() {
     const std::string why = test::SshServer::skipReason();
     if (!why.empty()) QSKIP(why.c_str());
-    test::TempDir tmp;
-    test::SshServer server(tmp.path() / "sshd");
-    server.start();
-    qputenv("EDGETUNE_CONFIG_DIR", QByteArray::fromStdString((tmp.path() / "config").string()));
-    deploy::Device device = server.device(tmp.path() / "known_hosts");
+    LoopbackSsh ssh;
+    const test::TempDir& tmp = ssh.tmp;
+    deploy::Device device = ssh.device();
     // The client key, encrypted: only the passphrase the prompt gives opens it.
     const fs::path locked = tmp.path() / "locked_key";
     fs::copy_file(device.key_file, locked);
@@ -592,7 +602,7 @@ class TestSteps : public QObject {
         test::runLocal("ssh-keygen -q -p -P '' -N 'open sesame' -f '" + locked.string() + "' >/dev/null"), 0);
     device.key_file = locked;
     deploy::DeviceStore().add(device);
-    const fs::path remote_root = tmp.path() / "device-home" / "edgetune";
+    const fs::path& remote_root = ssh.remote_root;
 
     const Model model = resnet8();
     SingleStep step;
@@ -615,7 +625,7 @@ class TestSteps : public QObject {
     const std::string declined = test::errorOf([&] { runSingleStep(model, step); });
     QVERIFY2(test::contains(declined, "was not accepted"), declined.c_str());
     QCOMPARE(questions, 1);
-    QCOMPARE(shown, server.hostKeyFingerprint());
+    QCOMPARE(shown, ssh.server.hostKeyFingerprint());
     QCOMPARE(secrets, 0);
     trust = true;
     const SingleStepResult done = runSingleStep(model, step);
@@ -628,7 +638,6 @@ class TestSteps : public QObject {
     const std::string unattended = test::errorOf([&] { runSingleStep(model, step); });
     QVERIFY2(test::contains(unattended, "cannot read the private key"), unattended.c_str());
     QCOMPARE(questions, 2);
-    qunsetenv("EDGETUNE_CONFIG_DIR");
   }
 };
 
