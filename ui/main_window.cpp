@@ -43,6 +43,7 @@
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/util/format.h"
+#include "core/util/resources.h"
 #include "core/zoo/model_source.h"
 #include "ui/charts.h"
 #include "ui/devices_panel.h"
@@ -97,11 +98,7 @@ bool isProjectModel(const Variant& v) {
 }  // namespace
 
 QString bundledDemoModelPath() {
-  // Installed next to the binary (../share/edgetune/models) or in the source tree's resources.
-  const QString installed =
-      QCoreApplication::applicationDirPath() + "/../share/edgetune/models/resnet20_fmnist.onnx";
-  if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
-  return QString(EDGETUNE_RESOURCES_DIR) + "/models/resnet20_fmnist.onnx";
+  return QString::fromStdString((resourcesDir() / "models" / "resnet20_fmnist.onnx").string());
 }
 
 QString demoZooSource() {
@@ -196,7 +193,7 @@ void MainWindow::buildUi() {
   bottom_tabs_->addTab(jobs_panel_, "Jobs");
   // Devices: runner builds are looked up next to the studio's executable (x86-64) and in its aarch64 folder.
   devices_ = new DevicesPanel(jobs_, secrets_.get(), this);
-  const QString app_dir = QCoreApplication::applicationDirPath();
+  const QString app_dir = QString::fromStdString(programDir().string());
   devices_->setRunnerDirs({app_dir, app_dir + "/aarch64"});
   bottom_tabs_->addTab(devices_, "Devices");
   auto* bottom_dock = dock("Variants and jobs", bottom_tabs_, Qt::BottomDockWidgetArea, "bottom");
@@ -1182,10 +1179,7 @@ void MainWindow::deployVariant(int index) {
   const Variant variant = project_.variants[index];
   const std::vector<Variant> variants = project_.variants;
   // One file per variant, named after it: the runner reports the path on the device, which ends in this name.
-  std::string stem = variant.name;
-  for (char& c : stem)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
-  if (stem.empty()) stem = "variant";
+  const std::string stem = fileNameFrom(variant.name, "variant");
   std::string file_name = stem + ".onnx";
   for (int n = 2;; ++n) {
     auto it = deploy_targets_.find(file_name);
@@ -1224,13 +1218,7 @@ std::string MainWindow::recipeName() const {
   if (name.isEmpty() && !project_.model_path.empty() && !zoo::isZooSource(project_.model_path))
     name = QFileInfo(QString::fromStdString(project_.model_path)).completeBaseName();
   if (name.isEmpty() && zoo::isZooSource(project_.model_path)) name = "zoo";
-  // A run folder is named after it: letters, digits and "_.-" only.
-  std::string out;
-  for (const QChar c : name) {
-    const char a = c.toLatin1();
-    out += std::isalnum(static_cast<unsigned char>(a)) || a == '_' || a == '.' || a == '-' ? a : '-';
-  }
-  return out.empty() || out.find_first_not_of('.') == std::string::npos ? "studio" : out;
+  return fileNameFrom(name.toStdString(), "studio");  // a run folder is named after it
 }
 
 pipeline::RecipeFile MainWindow::currentRecipeFile() const {

@@ -225,6 +225,10 @@ int64_t nodeMacs(const Model& model, const onnx::NodeProto& node, const InputSha
   return macsOf(shapesAt(model, shapes), node);
 }
 
+int64_t serializedBytes(const Model& model) {
+  return static_cast<int64_t>(model.proto().ByteSizeLong());
+}
+
 ModelStats computeStats(const Model& model, const InputShapes* input_shapes) {
   ModelStats stats;
   const auto& g = model.graph();
@@ -273,7 +277,7 @@ ModelStats computeStats(const Model& model, const InputShapes* input_shapes) {
   }
   for (const auto& init : g.initializer()) stats.weight_bytes += initializerBytes(init);
   stats.params = model.parameterCount();
-  stats.serialized_bytes = static_cast<int64_t>(model.proto().ByteSizeLong());
+  stats.serialized_bytes = serializedBytes(model);
   stats.node_count = g.node_size();
   if (!model.sourcePath().empty()) {
     std::error_code ec;
