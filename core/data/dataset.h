@@ -101,4 +101,12 @@ SplitIndices splitIndicesByCount(size_t n, size_t validation_count, size_t test_
 /// Throws Error naming the spec/file and the problem.
 std::shared_ptr<const Dataset> openDataset(const std::string& spec);
 
+/// One part of a seeded train / validation split of a spec's examples, as a spec of its own: `spec` with
+/// subset=train|val&val_count=N&test=0&seed=S added. A trainer that holds out `validation_count` examples
+/// opens these two, so a recipe naming them reads exactly the examples it trained on. (limit= in `spec` then
+/// keeps the first N of each part.) Throws Error naming the spec when it has a key the split sets.
+enum class TrainingSplitPart { Train = 1, Validation };
+std::string trainingSplitSpec(const std::string& spec, TrainingSplitPart part, size_t validation_count,
+                              uint64_t seed);
+
 }  // namespace edgetune
