@@ -57,6 +57,7 @@ Model linearModel(float sign) {
 
 // Examples the identity model gets right only when they are in `chosen` (the label is 0; a chosen example
 // scores class 0 highest, any other class 1): the accuracy of a run is the share of its examples in `chosen`.
+// The third value, minus the example's index (never the highest), says which example it is.
 class MarkedDataset : public Dataset {
  public:
   MarkedDataset(size_t n, const std::vector<size_t>& chosen) : n_(n), chosen_(chosen.begin(), chosen.end()) {}
@@ -64,9 +65,9 @@ class MarkedDataset : public Dataset {
   size_t size() const override { return n_; }
   Example get(size_t i) const override {
     const bool in = chosen_.count(i) > 0;
-    return {
-        {Tensor::from<float>({3}, std::vector<float>{in ? 5.f : 0.f, in ? 0.f : 5.f, static_cast<float>(i)})},
-        0};
+    return {{Tensor::from<float>({3},
+                                 std::vector<float>{in ? 5.f : 0.f, in ? 0.f : 5.f, -static_cast<float>(i)})},
+            0};
   }
   std::vector<FeatureInfo> features() const override { return {{"image", DataType::Float32, {3}}}; }
   std::vector<std::string> classNames() const override { return {"a", "b", "c"}; }
@@ -190,7 +191,7 @@ class TestEvaluate : public QObject {
       in.read(reinterpret_cast<char*>(values), sizeof values);
       in.read(reinterpret_cast<char*>(&label), sizeof label);
       QVERIFY(in.good());
-      QCOMPARE(static_cast<size_t>(values[2]), chosen[k]);  // the example's index, carried in its feature
+      QCOMPARE(static_cast<size_t>(-values[2]), chosen[k]);  // the example's index, carried in its feature
       QCOMPARE(label, int64_t{0});
     }
 
