@@ -755,9 +755,8 @@ void TuningPanel::startMeasurement() {
   const pipeline::MeasureOptions options = measure_options_;
   const QString title = "Measure " + QString::fromStdString(variantNameFromKnobs(knobs_now));
   JobHandle* job = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
-    const std::unique_ptr<JobContext> applying = context.child(0, 0.05);
     std::vector<PassReport> reports;
-    Model model = pipeline::applyRecipe(*baseline, recipe, applying.get(), &reports);
+    Model model = pipeline::applyRecipe(*baseline, recipe, nullptr, &reports);
     context.throwIfCancelled();
     auto ratios = std::make_shared<std::vector<double>>(prunedFractions(*baseline, model));
     // What prune and quantize left alone is shown with the measurement, as the CLI prints it.
@@ -771,45 +770,43 @@ void TuningPanel::startMeasurement() {
     });
     // Throttle accuracy updates to ~10 per second so the UI thread stays idle.
     auto last_post = std::make_shared<std::chrono::steady_clock::time_point>();
-    const std::unique_ptr<JobContext> measuring = context.child(0.05, 1.0);
-    pipeline::measureVariant(
-        model, dataset.get(), options, *measuring, [&](const pipeline::MeasureUpdate& u) {
-          const auto now = std::chrono::steady_clock::now();
-          if (u.stage == pipeline::MeasureUpdate::Stage::Accuracy && !u.accuracy_final &&
-              now - *last_post < std::chrono::milliseconds(100))
-            return;
-          *last_post = now;
-          const VariantMetrics m = u.metrics;
-          handle.postToUi([this, generation, knob, m] {
-            if (generation != generation_) return;
-            live_ = m;
-            if (chart_) chart_->setPoint(knob, m);
-            if (change_pending_timing_) {
-              change_pending_timing_ = false;
-              knob_to_chart_ms_ = static_cast<double>(since_change_.elapsed());
-              emit firstChartUpdate(knob_to_chart_ms_);
-            }
-            QString text = QString("<b>%1</b><br>size %2")
-                               .arg(QString::fromStdString(variantNameFromKnobs(live_knobs_)).toHtmlEscaped(),
-                                    QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
-            if (m.params) text += QString(", %1 params").arg(*m.params);
-            if (m.latency_ms)
-              text += QString("<br>latency %1 ms (p90 %2)")
-                          .arg(*m.latency_ms, 0, 'f', 3)
-                          .arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
-            if (m.accuracy)
-              text += QString("<br>accuracy %1% [%2, %3] on %4 examples")
-                          .arg(100 * *m.accuracy, 0, 'f', 2)
-                          .arg(100 * m.accuracy_low.value_or(0), 0, 'f', 2)
-                          .arg(100 * m.accuracy_high.value_or(0), 0, 'f', 2)
-                          .arg(m.accuracy_count.value_or(0));
-            else if (!dataset_)
-              text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
-            text += live_coverage_;
-            live_label_->setText(text);
-            emit measurementUpdated(m);
-          });
-        });
+    pipeline::measureVariant(model, dataset.get(), options, context, [&](const pipeline::MeasureUpdate& u) {
+      const auto now = std::chrono::steady_clock::now();
+      if (u.stage == pipeline::MeasureUpdate::Stage::Accuracy && !u.accuracy_final &&
+          now - *last_post < std::chrono::milliseconds(100))
+        return;
+      *last_post = now;
+      const VariantMetrics m = u.metrics;
+      handle.postToUi([this, generation, knob, m] {
+        if (generation != generation_) return;
+        live_ = m;
+        if (chart_) chart_->setPoint(knob, m);
+        if (change_pending_timing_) {
+          change_pending_timing_ = false;
+          knob_to_chart_ms_ = static_cast<double>(since_change_.elapsed());
+          emit firstChartUpdate(knob_to_chart_ms_);
+        }
+        QString text = QString("<b>%1</b><br>size %2")
+                           .arg(QString::fromStdString(variantNameFromKnobs(live_knobs_)).toHtmlEscaped(),
+                                QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
+        if (m.params) text += QString(", %1 params").arg(*m.params);
+        if (m.latency_ms)
+          text += QString("<br>latency %1 ms (p90 %2)")
+                      .arg(*m.latency_ms, 0, 'f', 3)
+                      .arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
+        if (m.accuracy)
+          text += QString("<br>accuracy %1% [%2, %3] on %4 examples")
+                      .arg(100 * *m.accuracy, 0, 'f', 2)
+                      .arg(100 * m.accuracy_low.value_or(0), 0, 'f', 2)
+                      .arg(100 * m.accuracy_high.value_or(0), 0, 'f', 2)
+                      .arg(m.accuracy_count.value_or(0));
+        else if (!dataset_)
+          text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
+        text += live_coverage_;
+        live_label_->setText(text);
+        emit measurementUpdated(m);
+      });
+    });
   });
   current_job_ = job;
   connect(job, &JobHandle::finished, this, [this, job](JobHandle::State state, const QString& error) {
