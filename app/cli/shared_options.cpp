@@ -1,5 +1,9 @@
 #include "app/cli/shared_options.h"
 
+#include <stdexcept>
+
+#include "core/util/thread_list.h"
+
 namespace edgetune::cli {
 
 CLI::Option* addDataOption(CLI::App* cmd, std::string& spec, const std::string& what) {
@@ -23,12 +27,23 @@ CLI::Option* addThreadsOption(CLI::App* cmd, int& threads, const std::string& ru
 }
 
 CLI::Option* addThreadCountsOption(CLI::App* cmd, std::vector<int>& counts) {
-  // One comma-separated word, as the device runner and the Devices tab take it (core/util/thread_list.h).
+  // One comma-separated word, checked item by item with the rules the device runner and the Devices tab use
+  // (core/util/thread_list.h), so the message is the same everywhere.
+  const CLI::Validator thread_count(
+      [](std::string& item) {
+        try {
+          parseThreadList(item);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      },
+      "COUNT");
   return cmd->add_option("--threads", counts, "Thread counts to measure at, e.g. 1,2,4")
       ->delimiter(',')
       ->allow_extra_args(false)
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(thread_count);
 }
 
 CLI::Option* addBatchOption(CLI::App* cmd, int& batch, const std::string& what) {
