@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/deploy/eval_format.h"
+#include "core/util/thread_list.h"
 
 namespace {
 
@@ -69,11 +70,11 @@ Args parseArgs(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--threads") {
-      args.threads.clear();
-      std::stringstream list(value());
-      for (std::string item; std::getline(list, item, ',');)
-        args.threads.push_back(parsePositive(a, item, 1));
-      if (args.threads.empty()) fail("--threads: empty list", 2);
+      try {
+        args.threads = edgetune::parseThreadList(value());
+      } catch (const std::invalid_argument& e) {
+        fail("--threads: " + std::string(e.what()), 2);
+      }
     } else if (a == "--runs") {
       args.runs = parsePositive(a, value(), 1);
     } else if (a == "--warmup") {

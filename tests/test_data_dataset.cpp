@@ -123,6 +123,67 @@ class TestDataDataset : public QObject {
     QVERIFY(splitIndices(20, 0.2, 0.25, 8).test != s.test);
   }
 
+  void seededSubsetIsTheSplitOrderAndNests() {
+    // One seeded choice of "N examples": the same (n, count, seed) gives the same list, a smaller count is a
+    // prefix of a larger one, and the whole order is the one splitIndices cuts (so a spec's subset= and an
+    // evaluation --limit agree about which examples come first).
+    const std::vector<size_t> all = seededSubset(20, 0, 7);
+    QCOMPARE(all.size(), size_t{20});
+    QCOMPARE(std::set<size_t>(all.begin(), all.end()).size(), size_t{20});
+    QCOMPARE(seededSubset(20, 5, 7), std::vector<size_t>(all.begin(), all.begin() + 5));
+    QCOMPARE(seededSubset(20, 5, 7), (std::vector<size_t>{4, 1, 2, 15, 16}));  // splitIsPinned's test part
+    QCOMPARE(seededSubset(20, 50, 7), all);
+    QVERIFY(seededSubset(20, 5, 8) != seededSubset(20, 5, 7));
+    const SplitIndices split = splitIndices(20, 0.2, 0.25, 7);
+    std::vector<size_t> joined = split.test;
+    joined.insert(joined.end(), split.validation.begin(), split.validation.end());
+    joined.insert(joined.end(), split.train.begin(), split.train.end());
+    QCOMPARE(joined, all);
+    // Counts instead of fractions cut the same order.
+    const SplitIndices by_count = splitIndicesByCount(20, 4, 5, 7);
+    QCOMPARE(by_count.test, split.test);
+    QCOMPARE(by_count.validation, split.validation);
+    QCOMPARE(by_count.train, split.train);
+    QCOMPARE(splitIndicesByCount(3, 10, 0, 1).validation.size(), size_t{3});  // clamped to what there is
+    QVERIFY(seededSubset(0, 5, 1).empty());
+  }
+
+  void trainingSplitSpecsNameTheHeldOutExamples() {
+    const std::string spec = "fashion-mnist?limit=200";
+    const std::string train_spec = trainingSplitSpec(spec, TrainingSplitPart::Train, 50, 3);
+    const std::string val_spec = trainingSplitSpec(spec, TrainingSplitPart::Validation, 50, 3);
+    QCOMPARE(train_spec, std::string("fashion-mnist?limit=200&subset=train&val_count=50&test=0&seed=3"));
+    QCOMPARE(val_spec, std::string("fashion-mnist?limit=200&subset=val&val_count=50&test=0&seed=3"));
+    QCOMPARE(trainingSplitSpec(" fashion-mnist:train ", TrainingSplitPart::Train, 0, 1),
+             std::string("fashion-mnist:train?subset=train&val_count=0&test=0&seed=1"));
+    // val_count cuts exactly that many validation examples off the seeded order; limit= then keeps the first
+    // N of each part.
+    auto full = openDataset("fashion-mnist");
+    auto train = openDataset(train_spec), validation = openDataset(val_spec);
+    QCOMPARE(validation->size(), size_t{50});
+    QCOMPARE(train->size(), size_t{200});
+    const SplitIndices split = splitIndicesByCount(full->size(), 50, 0, 3);
+    for (size_t i : {size_t{0}, size_t{49}})
+      QCOMPARE(validation->get(i).label, full->get(split.validation[i]).label);
+    for (size_t i : {size_t{0}, size_t{199}}) {
+      auto a = train->get(i).features[0].values<float>();
+      auto b = full->get(split.train[i]).features[0].values<float>();
+      QVERIFY(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+    }
+    QVERIFY2(contains(validation->name(), "val_count=50"), validation->name().c_str());
+    // A spec that selects a subset of its own cannot take the split's keys; val= and val_count= exclude each
+    // other.
+    const std::string twice = errorOf(
+        [] { trainingSplitSpec("fashion-mnist?subset=train&seed=1", TrainingSplitPart::Train, 10, 1); });
+    QVERIFY2(contains(twice, "subset=") && contains(twice, "fashion-mnist?subset=train&seed=1"),
+             twice.c_str());
+    const std::string both = errorOf([] { openDataset("fashion-mnist?subset=val&val=0.1&val_count=5"); });
+    QVERIFY2(contains(both, "val= and val_count="), both.c_str());
+    QVERIFY2(
+        contains(errorOf([] { openDataset("fashion-mnist?val_count=5"); }), "only together with subset="),
+        "val_count= without subset=");
+  }
+
   void splitRejectsBadFractions() {
     QVERIFY_THROWS_EXCEPTION(Error, splitIndices(10, -0.1, 0.1, 0));
     QVERIFY_THROWS_EXCEPTION(Error, splitIndices(10, 0.1, 1.5, 0));

@@ -292,14 +292,10 @@ class TestDeploySsh : public QObject {
     QVERIFY(result.accuracy.has_value());
     QCOMPARE(result.accuracy->examples, int64_t{40});
 
-    // Host-side predictions on the same 40 examples must agree exactly.
+    // Host-side predictions on the same 40 examples (the one seeded subset, as evaluate --limit 40 --seed 3
+    // picks them) must agree exactly.
     auto executor = makeOrtExecutor(Model::load(model_));
-    std::mt19937_64 rng(3);
-    std::vector<size_t> idx(dataset->size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    for (size_t i = idx.size() - 1; i > 0; --i) std::swap(idx[i], idx[rng() % (i + 1)]);
-    idx.resize(40);
-    std::sort(idx.begin(), idx.end());
+    const std::vector<size_t> idx = seededSubset(dataset->size(), 40, 3);
     int64_t correct = 0;
     for (size_t i : idx) {
       std::vector<size_t> one{i};

@@ -1,13 +1,23 @@
 // Evaluation: accuracy bookkeeping, the Wilson interval, binary metrics, progressive evaluation over a seeded
-// subset, and running a real model in ONNX Runtime over an in-memory dataset whose answers are known.
+// subset (the same examples the device's evaluation file and edgetune-runner score), and running a real model
+// in ONNX Runtime over an in-memory dataset whose answers are known.
 #include <QtTest>
 
+#include <QProcess>
+
+#include <fstream>
+#include <set>
+
 #include "core/analysis/evaluate.h"
+#include "core/deploy/deploy.h"
+#include "core/deploy/eval_format.h"
 #include "core/util/error.h"
 #include "core/zoo/graph_builder.h"
+#include "tests/tests_common.h"
 
 using namespace edgetune;
 using zoo::GraphBuilder;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -44,6 +54,28 @@ Model linearModel(float sign) {
   b.addOutput(y, DataType::Float32, {"N", 3});
   return b.finish("linear");
 }
+
+// Examples the identity model gets right only when they are in `chosen` (the label is 0; a chosen example
+// scores class 0 highest, any other class 1): the accuracy of a run is the share of its examples in `chosen`.
+// The third value, minus the example's index (never the highest), says which example it is.
+class MarkedDataset : public Dataset {
+ public:
+  MarkedDataset(size_t n, const std::vector<size_t>& chosen) : n_(n), chosen_(chosen.begin(), chosen.end()) {}
+  std::string name() const override { return "marked-toy"; }
+  size_t size() const override { return n_; }
+  Example get(size_t i) const override {
+    const bool in = chosen_.count(i) > 0;
+    return {{Tensor::from<float>({3},
+                                 std::vector<float>{in ? 5.f : 0.f, in ? 0.f : 5.f, -static_cast<float>(i)})},
+            0};
+  }
+  std::vector<FeatureInfo> features() const override { return {{"image", DataType::Float32, {3}}}; }
+  std::vector<std::string> classNames() const override { return {"a", "b", "c"}; }
+
+ private:
+  size_t n_;
+  std::set<size_t> chosen_;
+};
 
 Tensor logits(std::vector<std::vector<float>> rows) {
   std::vector<float> flat;
@@ -125,6 +157,59 @@ class TestEvaluate : public QObject {
     });
     QCOMPARE(counts, (std::vector<size_t>{32, 64, 96, 100}));
     QCOMPARE(r.count, size_t{100});
+  }
+
+  void theHostAndTheDevicePickTheSameSeededExamples() {
+    // "N examples, seeded" is one function (seededSubset): evaluate --limit visits exactly its examples, and
+    // the device's evaluation file (which edgetune-runner reads whole) holds exactly them, in that order.
+    const size_t n = 300, limit = 40;
+    const uint64_t seed = 11;
+    const std::vector<size_t> chosen = seededSubset(n, limit, seed);
+    const MarkedDataset data(n, chosen);
+    auto exec = makeOrtExecutor(linearModel(1.f));
+    EvalOptions options;
+    options.limit = limit;
+    options.seed = seed;
+    options.batch_size = 16;
+    const EvalResult host = evaluate(*exec, data, options);
+    QCOMPARE(host.count, limit);
+    QCOMPARE(host.top1, 1.0);  // every visited example is a chosen one
+    options.seed = seed + 1;
+    QVERIFY(evaluate(*exec, data, options).top1 < 1.0);  // another seed, other examples
+
+    test::TempDir dir;
+    const fs::path file = dir / "eval.bin";
+    QCOMPARE(deploy::writeEvalSubset(data, limit, seed, file), limit);
+    std::ifstream in(file, std::ios::binary);
+    uint64_t examples = 0;
+    const auto features = evalfile::readHeader(in, examples);
+    QCOMPARE(examples, uint64_t{limit});
+    QCOMPARE(features.at(0).byteSize(), sizeof(float) * 3);
+    for (size_t k = 0; k < limit; ++k) {
+      float values[3];
+      int64_t label = -1;
+      in.read(reinterpret_cast<char*>(values), sizeof values);
+      in.read(reinterpret_cast<char*>(&label), sizeof label);
+      QVERIFY(in.good());
+      QCOMPARE(static_cast<size_t>(-values[2]), chosen[k]);  // the example's index, carried in its feature
+      QCOMPARE(label, int64_t{0});
+    }
+
+    // The runner, run as the device runs it, scores the file's examples: all of them chosen ones.
+    const fs::path runner = fs::path(EDGETUNE_BINARY_DIR) / "bin" / "edgetune-runner";
+    if (!fs::exists(runner)) QSKIP("edgetune-runner is not built in this build folder");
+    const fs::path model_file = dir / "identity.onnx";
+    linearModel(1.f).save(model_file);
+    QProcess p;
+    p.start(QString::fromStdString(runner.string()),
+            {QString::fromStdString(model_file.string()), "--runs", "1", "--warmup", "0", "--dynamic-dim",
+             "1", "--eval", QString::fromStdString(file.string())});
+    QVERIFY(p.waitForFinished(60000));
+    const std::string out = p.readAllStandardOutput().toStdString();
+    QVERIFY2(p.exitCode() == 0, out.c_str());
+    const nlohmann::json report = nlohmann::json::parse(out);
+    QCOMPARE(report.at("accuracy").at("examples").get<uint64_t>(), uint64_t{limit});
+    QCOMPARE(report.at("accuracy").at("top1").get<double>(), 1.0);
   }
 
   void cancellation() {

@@ -9,6 +9,7 @@
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
 #include "core/zoo/graph_builder.h"
+#include "core/zoo/model_source.h"
 #include "core/zoo/zoo.h"
 #include "tests/tests_common.h"
 
@@ -225,6 +226,31 @@ class TestZoo : public QObject {
     Model other = buildZooModel(arch.toStdString(), options);
     QVERIFY(other.serialize() != a);
     QCOMPARE(other.serialize().size(), a.size());  // same graph, other weights
+  }
+
+  void modelSources() {
+    // One parser for the CLI, the studio and recipes: every option has a key, width= included.
+    const ZooSource source =
+        parseZooSource("zoo:resnet20?width=0.5&classes=4&input_channels=5&image_size=16&seed=3");
+    QCOMPARE(source.arch, std::string("resnet20"));
+    QCOMPARE(source.options.width_multiplier, 0.5);
+    QCOMPARE(source.options.classes, int64_t{4});
+    QCOMPARE(source.options.input_channels, int64_t{5});
+    QCOMPARE(source.options.image_size, int64_t{16});
+    QCOMPARE(source.options.seed, uint64_t{3});
+    QCOMPARE(parseZooSource("zoo:bert?seq_len=32&dynamic_sequence=1").options.sequence_length, int64_t{32});
+    QCOMPARE(parseZooSource("zoo:mlp?width_multiplier=0.25").options.width_multiplier, 0.25);
+    QCOMPARE(zooArchitecture("zoo:resnet8?classes=10"), std::string("resnet8"));
+    QCOMPARE(zooArchitecture("zoo:mlp"), std::string("mlp"));
+    QCOMPARE(zooArchitecture("model.onnx"), std::string());
+    const Model loaded =
+        loadModelSource("zoo:resnet20?width=0.5&classes=4&input_channels=5&image_size=16&seed=3");
+    QCOMPARE(loaded.serialize(), buildZooModel(source.arch, source.options).serialize());
+    const std::string unknown = test::errorOf([] { parseZooSource("zoo:resnet20?depth=2"); });
+    QVERIFY2(test::contains(unknown, "unknown key 'depth'") && test::contains(unknown, "width"),
+             unknown.c_str());
+    const std::string not_number = test::errorOf([] { parseZooSource("zoo:resnet20?width=half"); });
+    QVERIFY2(test::contains(not_number, "width=half is not a number"), not_number.c_str());
   }
 
   void widthMultiplierAndChannels() {

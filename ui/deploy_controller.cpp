@@ -3,9 +3,8 @@
 #include <QDir>
 #include <QTemporaryDir>
 
-#include <cctype>
-
 #include "core/pipeline/variant_model.h"
+#include "core/util/files.h"
 #include "ui/jobs.h"
 
 namespace edgetune::ui {
@@ -24,10 +23,7 @@ bool DeployController::prepare(std::shared_ptr<const Model> baseline, const std:
     return false;
   }
   // One file per variant, named after it: the runner reports the path on the device, which ends in this name.
-  std::string stem = variant.name;
-  for (char& c : stem)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
-  if (stem.empty()) stem = "variant";
+  const std::string stem = fileNameFrom(variant.name, "variant");
   std::string file_name = stem + ".onnx";
   for (int n = 2;; ++n) {
     auto it = targets_.find(file_name);

@@ -2,7 +2,6 @@
 #include "ui/devices_panel.h"
 
 #include <QCheckBox>
-#include <QCoreApplication>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -24,6 +23,9 @@
 #include "core/deploy/deploy.h"
 #include "core/deploy/shell.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
+#include "core/util/resources.h"
+#include "core/util/thread_list.h"
 #include "ui/jobs.h"
 
 namespace edgetune::ui {
@@ -59,34 +61,18 @@ T askOnUi(JobContext& job, JobHandle& handle, std::function<T()> fn) {
   return answer.get();
 }
 
-std::vector<int> parseThreadList(const QString& text) {
-  std::vector<int> threads;
-  for (const QString& item : text.split(',', Qt::SkipEmptyParts)) {
-    bool ok = false;
-    const int t = item.trimmed().toInt(&ok);
-    if (!ok || t < 1)
-      throw Error("threads: '" + item.trimmed().toStdString() +
-                  "' is not a positive integer (expected e.g. 1,2,4)");
-    threads.push_back(t);
+std::vector<int> parseThreads(const QString& text) {
+  try {
+    return parseThreadList(text.toStdString());
+  } catch (const std::invalid_argument& e) {
+    throw Error(std::string("threads: ") + e.what());
   }
-  if (threads.empty()) throw Error("threads: empty list (expected e.g. 1,2,4)");
-  return threads;
 }
 
 // A folder name for the model on the device from the user's label (validateName's alphabet), else the stem.
 std::string remoteModelName(const QString& label, const std::filesystem::path& model) {
-  std::string name;
-  for (const QChar c : label) {
-    const char ch = c.toLatin1();
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                    ch == '.' || ch == '_' || ch == '-';
-    name += ok ? ch : '_';
-  }
-  while (!name.empty() && (name.front() == '-' || name.front() == '.' || name.front() == '_'))
-    name.erase(0, 1);
-  if (name.size() > 64) name.resize(64);
-  if (!deploy::isValidName(name)) name = model.stem().string();
-  if (!deploy::isValidName(name)) name = "model";
+  std::string name = fileNameFrom(label.toStdString(), "");
+  if (!deploy::isValidName(name)) name = fileNameFrom(model.stem().string(), "model");
   return name;
 }
 
@@ -102,7 +88,7 @@ QTableWidgetItem* cell(const QString& text) {
 
 DevicesPanel::DevicesPanel(JobManager* jobs, deploy::SecretStore* secrets, QWidget* parent)
     : QWidget(parent), jobs_(jobs), secrets_(secrets) {
-  runner_dirs_ = {QCoreApplication::applicationDirPath()};
+  runner_dirs_ = {QString::fromStdString(programDir().string())};
 
   list_ = new QListWidget(this);
   add_ = new QPushButton("Add…", this);
@@ -506,7 +492,7 @@ JobHandle* DevicesPanel::deploySelected() {
   const bool bench = bench_->isChecked() || profile_->isChecked();
   deploy::RemoteBenchOptions bo;
   try {
-    bo.threads = parseThreadList(threads_->text());
+    bo.threads = parseThreads(threads_->text());
   } catch (const Error& e) {
     setStatus(q(e.what()), true);
     return nullptr;

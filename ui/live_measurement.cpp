@@ -99,7 +99,6 @@ void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_p
   const pipeline::MeasureOptions options = options_;
   const QString title = "Measure " + QString::fromStdString(variantNameFromKnobs(knobs));
   JobHandle* job = jobs_->start(title, [=, this](JobContext& context, JobHandle& handle) {
-    SubProgress apply_progress(&context, 0, 0.05);
     std::vector<PassReport> reports;
     Model model = pipeline::applyRecipe(*baseline, recipe, nullptr, &reports);
     context.throwIfCancelled();

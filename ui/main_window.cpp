@@ -4,7 +4,6 @@
 #include "ui/main_window.h"
 
 #include <QCloseEvent>
-#include <QCoreApplication>
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QLabel>
@@ -16,6 +15,7 @@
 #include <QUrl>
 
 #include "core/util/error.h"
+#include "core/util/resources.h"
 #include "ui/charts.h"
 #include "ui/deploy_controller.h"
 #include "ui/devices_panel.h"
@@ -35,11 +35,7 @@ static void initStudioResources() {
 namespace edgetune::ui {
 
 QString bundledDemoModelPath() {
-  // Installed next to the binary (../share/edgetune/models) or in the source tree's resources.
-  const QString installed =
-      QCoreApplication::applicationDirPath() + "/../share/edgetune/models/resnet20_fmnist.onnx";
-  if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
-  return QString(EDGETUNE_RESOURCES_DIR) + "/models/resnet20_fmnist.onnx";
+  return QString::fromStdString((resourcesDir() / "models" / "resnet20_fmnist.onnx").string());
 }
 
 QString demoZooSource() {
@@ -136,7 +132,7 @@ void MainWindow::buildUi() {
   bottom_tabs_->addTab(jobs_panel_, "Jobs");
   // Devices: runner builds are looked up next to the studio's executable (x86-64) and in its aarch64 folder.
   devices_ = new DevicesPanel(jobs_, secrets_.get(), this);
-  const QString app_dir = QCoreApplication::applicationDirPath();
+  const QString app_dir = QString::fromStdString(programDir().string());
   devices_->setRunnerDirs({app_dir, app_dir + "/aarch64"});
   bottom_tabs_->addTab(devices_, "Devices");
   auto* bottom_dock = dock("Variants and jobs", bottom_tabs_, Qt::BottomDockWidgetArea, "bottom");

@@ -7,7 +7,6 @@
 #include <QStandardPaths>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "core/pipeline/recipe_file.h"
@@ -36,13 +35,7 @@ std::string MainWindow::recipeName() const {
       !zoo::isZooSource(document_->project().model_path))
     name = QFileInfo(QString::fromStdString(document_->project().model_path)).completeBaseName();
   if (name.isEmpty() && zoo::isZooSource(document_->project().model_path)) name = "zoo";
-  // A run folder is named after it: letters, digits and "_.-" only.
-  std::string out;
-  for (const QChar c : name) {
-    const char a = c.toLatin1();
-    out += std::isalnum(static_cast<unsigned char>(a)) || a == '_' || a == '.' || a == '-' ? a : '-';
-  }
-  return out.empty() || out.find_first_not_of('.') == std::string::npos ? "studio" : out;
+  return fileNameFrom(name.toStdString(), "studio");  // a run folder is named after it
 }
 
 pipeline::RecipeFile MainWindow::currentRecipeFile() const {

@@ -153,11 +153,21 @@ void appendPassSteps(RecipeFile& recipe, const json& v1_recipe) {
   }
 }
 
+// Names `spec` as the recipe's dataset `role`; another step naming other data there is refused.
+void nameDataset(RecipeFile& recipe, const std::string& role, const std::string& spec,
+                 const Variant& variant) {
+  const auto it = recipe.datasets.find(role);
+  if (it != recipe.datasets.end() && it->second != spec)
+    throw Error("variant '" + variant.name + "' trains on " + spec + ", another step on " + it->second);
+  recipe.datasets[role] = spec;
+}
+
 // The training step that made a trained variant, from what the Training dock recorded (train_panel.cpp's
 // TrainSettings::toJson): the studio trains with the pruning recovery (zero weights held at zero), so it is
-// a `recover` step, with the project's model as the teacher for a distillation. It trains on the recipe's
-// train role, the studio's whole dataset: the studio held a seeded validation subset out of it, so the
-// replayed weights are a re-run of the same training, not the same bytes.
+// a `recover` step, with the project's model as the teacher for a distillation. Its train and validation
+// roles are the dataset specs the dock trained and validated on (the spec's own seeded split), so the replay
+// reads the same examples and gives the same bytes. A variant recorded before the dock kept those specs
+// trains on the whole dataset: a re-run of the same training, not the same bytes.
 void appendTrainingStep(RecipeFile& recipe, const Variant& variant, const std::string& dataset_spec) {
   const json training = variant.recipe.is_object() ? variant.recipe.value("training", json()) : json();
   if (!training.is_object())
@@ -171,7 +181,7 @@ void appendTrainingStep(RecipeFile& recipe, const Variant& variant, const std::s
   if (mode != "fine-tune" && mode != "distill")
     throw Error("variant '" + variant.name + "' was made by a training mode ('" + mode +
                 "') no recipe step runs");
-  if (dataset_spec.empty())
+  if (!training.contains("train_spec") && dataset_spec.empty())
     throw Error("variant '" + variant.name + "' was trained on a dataset, and none is open (Ctrl+D)");
   StepSpec step;
   step.kind = "recover";
@@ -190,11 +200,9 @@ void appendTrainingStep(RecipeFile& recipe, const Variant& variant, const std::s
     step.options["temperature"] = training.value("temperature", 4.0);
     step.options["alpha"] = training.value("alpha", 0.9);
   }
-  const auto it = recipe.datasets.find("train");
-  if (it != recipe.datasets.end() && it->second != dataset_spec)
-    throw Error("variant '" + variant.name + "' trains on " + dataset_spec + ", another step on " +
-                it->second);
-  recipe.datasets["train"] = dataset_spec;
+  nameDataset(recipe, "train", training.value("train_spec", dataset_spec), variant);
+  if (training.contains("validation_spec"))
+    nameDataset(recipe, "validation", training.at("validation_spec").get<std::string>(), variant);
   checkStep(step, "the training of variant '" + variant.name + "'");
   recipe.steps.push_back(std::move(step));
 }

@@ -28,9 +28,10 @@ pipeline::RecipeFile recipeFileFromStudio(const nlohmann::json& v1_recipe, const
 /// steps of each variant it is made from, the one made from the project's model first, then its own. A
 /// variant's steps are its pass list (mapped as recipeFileFromStudio does); a trained variant (a model file
 /// of its own) gives the training step that made it, a `recover` step from what the Training dock recorded
-/// (the same settings, retrained on the recipe's train role). Throws Error, one sentence naming the variant,
-/// when a variant in the chain cannot be replayed (a model file with no record of its training, a student
-/// trained from another model, a recipe run's output) or its base is missing.
+/// (the same settings; the train and validation roles are the dataset specs the dock trained and validated
+/// on, so the replay gives the same bytes). Throws Error, one sentence naming the variant, when a variant in
+/// the chain cannot be replayed (a model file with no record of its training, a student trained from another
+/// model, a recipe run's output) or its base is missing.
 pipeline::RecipeFile recipeFileForVariant(const pipeline::Project& project, const pipeline::Variant& variant,
                                           const std::string& name);
 

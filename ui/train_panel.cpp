@@ -19,11 +19,11 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
-#include <random>
 #include <sstream>
 
 #include "core/pipeline/progressive_measurement.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
 #include "core/zoo/model_source.h"
 #include "ui/charts.h"
 
@@ -63,12 +63,7 @@ std::string trainModeName(TrainSettings::Mode mode) {
 }
 
 std::string shortSourceName(const std::string& source) {
-  if (zoo::isZooSource(source)) {
-    std::string arch = source.substr(4);
-    if (auto q = arch.find('?'); q != std::string::npos) arch.resize(q);
-    return arch;
-  }
-  return fs::path(source).stem().string();
+  return zoo::isZooSource(source) ? zoo::zooArchitecture(source) : fs::path(source).stem().string();
 }
 
 // What a run hands back to the UI thread; written by the worker before the job's finished() is delivered.
@@ -155,7 +150,8 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   validation_size_->setRange(0, 1000000);
   validation_size_->setSpecialValueText("none");
   validation_size_->setToolTip(
-      "Examples held out (seeded) for the per-epoch accuracy and the final measurement");
+      "Examples held out for the per-epoch accuracy and the final measurement: the dataset spec's own seeded "
+      "split (subset=val&val_count=N&seed=...), which a saved recipe names too");
   form->addRow("Validation subset", validation_size_);
 
   auto* buttons = new QHBoxLayout;
@@ -305,20 +301,6 @@ std::string shortNumber(double v) {
   return s.str();
 }
 
-// Keeps file names portable: letters, digits, '-' and '.' stay; each run of anything else becomes one '_'.
-std::string fileSafe(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    const bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-    if (safe)
-      out += c;
-    else if (!out.empty() && out.back() != '_')
-      out += '_';  // one '_' per run of other characters
-  }
-  while (!out.empty() && out.back() == '_') out.pop_back();
-  return out.empty() ? "model" : out;
-}
-
 // A file name in `dir` that does not exist yet ("name.onnx", "name-2.onnx", ...): a run never replaces
 // anything.
 fs::path freshPath(const fs::path& dir, const std::string& stem) {
@@ -355,28 +337,6 @@ void checkTrainable(const Model& model, const std::string& label, const Dataset&
                 "' has " + std::to_string(dataset.numClasses()) +
                 ": pick a model with classes=" + std::to_string(dataset.numClasses()));
 }
-
-// A JobContext for one stage of the run: its progress lands in [begin, end) of the job's range, and
-// cancelling the job reaches the stage at its next report or training step.
-class StageContext {
- public:
-  StageContext(JobContext& parent, double begin, double end)
-      : parent_(parent),
-        context_(
-            [this, begin, end](const Progress& p) {
-              parent_.report(begin + (end - begin) * p.fraction, p.message);
-              pollCancel();
-            },
-            std::chrono::milliseconds(0)) {}
-  JobContext& context() { return context_; }
-  void pollCancel() {
-    if (parent_.cancelled()) context_.cancel();
-  }
-
- private:
-  JobContext& parent_;
-  JobContext context_;
-};
 
 }  // namespace
 
@@ -429,6 +389,19 @@ bool TrainPanel::start() {
     }
     label = shortSourceName(s.student);
   }
+  // The run trains and validates on the dataset spec's own seeded split, and the trained variant records the
+  // two specs: a recipe made from it reads exactly these examples (recipe_bridge.cpp).
+  const auto n_val = static_cast<size_t>(s.validation_size);
+  std::string train_spec, validation_spec;
+  if (!dataset_spec_.empty()) {
+    try {
+      train_spec = trainingSplitSpec(dataset_spec_, TrainingSplitPart::Train, n_val, s.seed);
+      validation_spec = trainingSplitSpec(dataset_spec_, TrainingSplitPart::Validation, n_val, s.seed);
+    } catch (const Error& e) {
+      fail(QString("Cannot train on this dataset: %1").arg(QString::fromUtf8(e.what())));
+      return false;
+    }
+  }
   if (static_cast<size_t>(s.validation_size) >= dataset_->size()) {
     fail(QString("Cannot train: the validation subset (%1) must be smaller than dataset '%2' (%3 examples)")
              .arg(s.validation_size)
@@ -463,22 +436,20 @@ bool TrainPanel::start() {
     if (!fixed_source) checkTrainable(student, label, *dataset);
     job.throwIfCancelled();
 
-    // Seeded split: the first validation_size of a shuffled order validate, the rest train. mt19937_64 is
-    // fully specified by the standard, so the split is the same everywhere.
-    const size_t n = dataset->size();
-    std::vector<size_t> order(n);
-    for (size_t i = 0; i < n; ++i) order[i] = i;
-    std::mt19937_64 rng(s.seed);
-    for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-    const size_t n_val = static_cast<size_t>(s.validation_size);
-    std::shared_ptr<const Dataset> validation;
-    if (n_val > 0)
-      validation = std::make_shared<SubsetDataset>(
-          dataset, std::vector<size_t>(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val)),
-          "validation subset");
-    auto train = std::make_shared<SubsetDataset>(
-        dataset, std::vector<size_t>(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end()),
-        "training split");
+    std::shared_ptr<const Dataset> train, validation;
+    if (!train_spec.empty()) {
+      train = openDataset(train_spec);
+      if (n_val > 0) validation = openDataset(validation_spec);
+    } else {
+      // A dataset with no spec (made in memory) gets the same seeded split of its own examples; its variant
+      // cannot name them, so a recipe replays it on the whole set.
+      SplitIndices split = splitIndicesByCount(dataset->size(), n_val, 0, s.seed);
+      train = std::make_shared<SubsetDataset>(dataset, std::move(split.train), "training split");
+      if (n_val > 0)
+        validation =
+            std::make_shared<SubsetDataset>(dataset, std::move(split.validation), "validation subset");
+    }
+    job.throwIfCancelled();
 
     std::error_code ec;
     fs::create_directories(out_dir, ec);
@@ -513,13 +484,12 @@ bool TrainPanel::start() {
     }
     options.masks_from_zeros = true;  // a pruned variant stays pruned
 
-    StageContext training(job, 0.0, 0.88);
+    const std::unique_ptr<JobContext> training = job.child(0.0, 0.88);
     // Live curves: step losses go to the UI in bursts at most every 50 ms (and at each epoch's end), so tiny
     // fast models do not flood the event loop with redraws; validation accuracy follows each epoch.
     std::vector<std::pair<double, double> > pending;
     auto last_flush = std::chrono::steady_clock::now();
     t.on_step = [&](const StepStats& st) {
-      training.pollCancel();
       pending.emplace_back(
           static_cast<double>(st.epoch - 1) +
               static_cast<double>(st.step) / static_cast<double>(std::max<size_t>(1, st.steps_per_epoch)),
@@ -540,13 +510,13 @@ bool TrainPanel::start() {
       });
     };
     RecoveryResult result =
-        recoverPruned(student, *train, validation.get(), options, &training.context(), on_epoch);
+        recoverPruned(student, *train, validation.get(), options, training.get(), on_epoch);
     job.throwIfCancelled();
 
     // Written atomically under a name no file has yet, so neither the baseline nor the input is ever
     // replaced.
     RemoveUnlessKept output;
-    output.path = freshPath(out_dir, fileSafe("trained-" + trainModeName(s.mode) + "-" + label));
+    output.path = freshPath(out_dir, fileNameFrom("trained-" + trainModeName(s.mode) + "-" + label, "model"));
     job.report(0.89, "writing " + output.path.filename().string());
     result.model.save(output.path);
     {
@@ -554,7 +524,7 @@ bool TrainPanel::start() {
       outcome->output_path = output.path.string();
     }
 
-    StageContext measuring(job, 0.9, 1.0);
+    const std::unique_ptr<JobContext> measuring = job.child(0.9, 1.0);
     pipeline::MeasureOptions measure;
     measure.latency_runs = 10;
     measure.latency_warmup = 2;
@@ -563,14 +533,15 @@ bool TrainPanel::start() {
     // Latency at the sizes the rest of the studio uses: the training data's, else the defaults.
     const ExampleShapes example = exampleShapesOf(*dataset);
     measure.input_shapes = resolveInputShapes(trained, {}, &example);
-    VariantMetrics metrics =
-        pipeline::measureVariant(trained, validation.get(), measure, measuring.context(), {});
+    VariantMetrics metrics = pipeline::measureVariant(trained, validation.get(), measure, *measuring, {});
     job.throwIfCancelled();
 
     nlohmann::json training_json = s.toJson();
     training_json["source_label"] = label;
     training_json["onnx_path"] = output.path.string();
     training_json["dataset"] = dataset->name();
+    if (!train_spec.empty()) training_json["train_spec"] = train_spec;
+    if (validation && !validation_spec.empty()) training_json["validation_spec"] = validation_spec;
     if (!teacher_path.empty() && teacher_file.path.empty()) training_json["teacher"] = teacher_path;
     training_json["history"] = nlohmann::json::array();
     for (const auto& e : result.history)

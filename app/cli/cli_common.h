@@ -13,6 +13,7 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/canonicalize.h"
+#include "core/util/format.h"  // formatBytes: byte sizes in the commands' text
 
 namespace edgetune::cli {
 
@@ -80,6 +81,5 @@ void addRunCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 std::string withCommas(int64_t value);
 /// Human units: 0.56 G, 45.1 M, 12.3 K.
 std::string humanCount(double value);
-std::string humanBytes(double bytes);
 
 }  // namespace edgetune::cli

@@ -1,6 +1,7 @@
 // edgetune-cli bench MODEL: ONNX Runtime latency (warm-up, timed runs, percentiles, peak memory), as the
 // pipeline's "benchmark" step on the host (single_step.h).
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/ir/model.h"
 #include "core/pipeline/single_step.h"
 #include "core/runtime/benchmark.h"
@@ -20,15 +21,12 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "Measure ONNX Runtime latency of a model on random inputs");
   cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = ONNX Runtime default)")
-      ->capture_default_str();
+  addThreadsOption(cmd, args->threads, "ONNX Runtime", "one per core");
   cmd->add_option("--runs", args->runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->warmup, "Warm-up runs")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch", args->batch, "Batch size for a dynamic batch dimension")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
+  addBatchOption(cmd, args->batch, "a dynamic batch dimension")->check(CLI::Range(1, 4096));
   cmd->add_option(
       "--shape", args->input.shapes,
       "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable; "

@@ -7,19 +7,16 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
 #include "core/ir/stats.h"
 #include "core/runtime/benchmark.h"
+#include "core/util/resources.h"
 #include "core/zoo/zoo.h"
 
 namespace edgetune::cli {
 namespace fs = std::filesystem;
-
-fs::path resourcesDir() {
-  if (const char* env = std::getenv("EDGETUNE_RESOURCES")) return env;
-  return EDGETUNE_RESOURCES_DIR;
-}
 
 void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
@@ -30,8 +27,8 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("demo", "Evaluate and benchmark the bundled demo model on Fashion-MNIST");
   cmd->add_option("--model", args->model, "Model to use instead of the bundled demo model");
-  cmd->add_option("--data", args->data, "Dataset spec")->capture_default_str();
-  cmd->add_option("--limit", args->limit, "Evaluate a seeded subset of N images (0 = all)");
+  addDataOption(cmd, args->data)->capture_default_str();
+  addLimitOption(cmd, args->limit);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       std::ostringstream out;
@@ -52,8 +49,8 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ModelStats stats = computeStats(model);
       out << "model        " << model.origin() << "\n"
           << "parameters   " << withCommas(stats.params) << "   MACs "
-          << humanCount(static_cast<double>(stats.macs)) << "   size "
-          << humanBytes(static_cast<double>(stats.serialized_bytes)) << "\n\n";
+          << humanCount(static_cast<double>(stats.macs)) << "   size " << formatBytes(stats.serialized_bytes)
+          << "\n\n";
       auto dataset = openDataset(args->data);
       OrtOptions eval_ort;
       eval_ort.intra_op_threads = 0;

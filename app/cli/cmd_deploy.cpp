@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/data/dataset.h"
 #include "core/deploy/deploy.h"
 #include "core/deploy/device.h"
@@ -19,23 +19,6 @@ namespace edgetune::cli {
 deploy::ConnectOptions terminalConnectOptions(bool accept_new_host_key);  // cmd_device.cpp
 
 namespace {
-std::vector<int> parseThreads(const std::string& text) {
-  std::vector<int> threads;
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    try {
-      size_t used = 0;
-      const int t = std::stoi(item, &used);
-      if (used != item.size() || t < 1) throw std::invalid_argument(item);
-      threads.push_back(t);
-    } catch (const std::exception&) {
-      throw Error("--threads: '" + item + "' is not a positive integer (expected e.g. 1,2,4)");
-    }
-  }
-  if (threads.empty()) throw Error("--threads: empty list");
-  return threads;
-}
-
 // The sizes the step ran the benchmark at, back from its result, for the report's "sizes:" lines (which
 // read the shapes and their notes only).
 InputShapes shapesFromResult(const nlohmann::json& json) {
@@ -48,7 +31,8 @@ InputShapes shapesFromResult(const nlohmann::json& json) {
 
 void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   struct Args {
-    std::string model, device, name, remote_dir = "edgetune", threads = "1", eval_spec, runner_dir;
+    std::string model, device, name, remote_dir = "edgetune", eval_spec, runner_dir;
+    std::vector<int> threads = {1};
     bool bench = false, profile = false, yes = false;
     int runs = 50, warmup = 5, retries = 2, timeout_s = 15;
     size_t limit = 500;
@@ -67,7 +51,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_option("--timeout", args->timeout_s, "Seconds for each network step")->capture_default_str();
   cmd->add_flag("-y,--yes", args->yes, "Accept the host key on first contact without asking");
   cmd->add_flag("--bench", args->bench, "Benchmark the model on the device with edgetune-runner");
-  cmd->add_option("--threads", args->threads, "Thread counts to measure, e.g. 1,2,4")->capture_default_str();
+  addThreadCountsOption(cmd, args->threads);
   cmd->add_option("--runs", args->runs, "Timed runs per thread count")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -78,8 +62,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_flag("--profile", args->profile, "Per-node ONNX Runtime profile on the device");
   cmd->add_option("--eval", args->eval_spec,
                   "Dataset spec: measure accuracy on the device on a subset of it");
-  cmd->add_option("--limit", args->limit, "Examples in the evaluation subset (0 = all)")
-      ->capture_default_str();
+  addLimitOption(cmd, args->limit);
   cmd->add_option("--runner-dir", args->runner_dir,
                   "Folder with runner builds (edgetune-runner + libonnxruntime.so.1, per-arch subfolders)");
   cmd->callback([args, &global, &run] {
@@ -113,7 +96,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
                       {"bench", bench},
                       {"profile", args->profile},
                       {"limit", args->limit},
-                      {"threads", parseThreads(args->threads)},
+                      {"threads", args->threads},
                       {"runs", args->runs},
                       {"warmup", args->warmup},
                       {"shapes", args->input.shapes},
@@ -146,7 +129,7 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
                          result.at("remote_dir").get<std::string>() + "\n";
       for (const auto& f : files)
         text += "  " + f.at("remote_path").get<std::string>() + "  " +
-                humanBytes(f.at("size_bytes").get<double>()) + "  sha256 " +
+                formatBytes(f.at("size_bytes").get<int64_t>()) + "  sha256 " +
                 f.at("sha256").get<std::string>().substr(0, 16) +
                 (f.at("unchanged").get<bool>() ? "  (unchanged)" : "") + "\n";
       if (bench) {

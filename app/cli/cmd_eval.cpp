@@ -1,6 +1,7 @@
 // edgetune-cli eval MODEL --data SPEC: accuracy in ONNX Runtime on a dataset, as the pipeline's "evaluate"
 // step (single_step.h).
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/analysis/evaluate.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
@@ -19,12 +20,11 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("eval", "Measure a model's accuracy on a dataset (in ONNX Runtime)");
   cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("--data", args->data, "Dataset spec, e.g. fashion-mnist or idx:DIR?split=test (see README)")
-      ->required();
-  cmd->add_option("--limit", args->limit, "Evaluate a seeded random subset of N examples (0 = all)");
-  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = one per core)")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed for the --limit subset")->capture_default_str();
+  addDataOption(cmd, args->data)->required();
+  addLimitOption(cmd, args->limit);
+  addBatchOption(cmd, args->batch);
+  addThreadsOption(cmd, args->threads, "ONNX Runtime", "one per core");
+  addSeedOption(cmd, args->seed, "the --limit subset");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
       // The file is measured as given (no clean-up): ONNX Runtime runs exactly this model.

@@ -81,14 +81,13 @@ void addInspectCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
           << humanCount(static_cast<double>(stats.params)) << ")\n"
           << "MACs              " << withCommas(stats.macs) << " ("
           << humanCount(static_cast<double>(stats.macs)) << ")\n"
-          << "weight bytes      " << withCommas(stats.weight_bytes) << " ("
-          << humanBytes(static_cast<double>(stats.weight_bytes)) << ")\n"
+          << "weight bytes      " << withCommas(stats.weight_bytes) << " (" << formatBytes(stats.weight_bytes)
+          << ")\n"
           << "activation bytes  " << withCommas(stats.activation_bytes) << " ("
-          << humanBytes(static_cast<double>(stats.activation_bytes))
-          << ", sum of node outputs at these sizes)\n";
+          << formatBytes(stats.activation_bytes) << ", sum of node outputs at these sizes)\n";
       if (stats.file_size_bytes)
         out << "file size         " << withCommas(*stats.file_size_bytes) << " ("
-            << humanBytes(static_cast<double>(*stats.file_size_bytes)) << ")\n";
+            << formatBytes(*stats.file_size_bytes) << ")\n";
       emit(global, j, out.str());
       return 0;
     };

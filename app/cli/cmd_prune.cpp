@@ -191,12 +191,12 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
              << "sparsity             " << std::fixed << std::setprecision(1)
              << (weights > 0 ? 100.0 * zeros / weights : 0.0) << "% of "
              << withCommas(pass.at("weights").get<int64_t>()) << " weights\n"
-             << "ONNX file size       " << humanBytes(pass["size_before"]["onnx_file_bytes"].get<double>())
-             << " -> " << humanBytes(pass["size_after"]["onnx_file_bytes"].get<double>())
+             << "ONNX file size       " << formatBytes(pass["size_before"]["onnx_file_bytes"].get<int64_t>())
+             << " -> " << formatBytes(pass["size_after"]["onnx_file_bytes"].get<int64_t>())
              << "  (zeros still take space in ONNX)\n"
              << "zstd download size   "
-             << humanBytes(pass["size_before"]["zstd_compressed_bytes"].get<double>()) << " -> "
-             << humanBytes(pass["size_after"]["zstd_compressed_bytes"].get<double>()) << "\n";
+             << formatBytes(pass["size_before"]["zstd_compressed_bytes"].get<int64_t>()) << " -> "
+             << formatBytes(pass["size_after"]["zstd_compressed_bytes"].get<int64_t>()) << "\n";
         for (const auto& line : coverage.lines("pruned")) text << "coverage             " << line << "\n";
       } else {
         if (result.contains("allocation")) {
@@ -230,8 +230,8 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       if (!args->report.empty()) writeFileAtomic(args->report, report.dump(2) + "\n");
       job->report(1.0, "done");
       endProgress();
-      text << "wrote        " << args->output << " (" << humanBytes(report["onnx_file_bytes"].get<double>())
-           << " ONNX, " << humanBytes(report["zstd_compressed_bytes"].get<double>()) << " zstd)\n";
+      text << "wrote        " << args->output << " (" << formatBytes(report["onnx_file_bytes"].get<int64_t>())
+           << " ONNX, " << formatBytes(report["zstd_compressed_bytes"].get<int64_t>()) << " zstd)\n";
       emit(global, report, text.str());
       return 0;
     };

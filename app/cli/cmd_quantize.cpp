@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/analysis/quant_error.h"
 #include "core/analysis/speedup_check.h"
 #include "core/ir/model.h"
@@ -38,8 +39,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   cmd->add_option("--mode", args->mode, "static, dynamic, fp16 or weight-only")
       ->capture_default_str()
       ->check(CLI::IsMember(enumSpellings<QuantizeMode>()));
-  cmd->add_option("--data", args->options.data,
-                  "Calibration dataset spec (static mode), e.g. fashion-mnist:train");
+  addDataOption(cmd, args->options.data, "Calibration dataset (static mode)");
   cmd->add_option("--calibration", args->calibration, "minmax, percentile, entropy or mse")
       ->capture_default_str()
       ->check(CLI::IsMember(enumSpellings<CalibrationMethod>()));
@@ -48,9 +48,7 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   cmd->add_option("--samples", args->options.samples, "Calibration examples")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->options.batch_size, "Calibration batch size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  addBatchOption(cmd, args->options.batch_size, "the calibration");
   cmd->add_option(
          "--format", args->format,
          "Static output format: qdq (Q/DQ pairs the runtime fuses) or qoperator (QLinearConv, QGemm, ...)")
@@ -201,8 +199,8 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
         text << line;
       }
       for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-      text << "size " << humanBytes(static_cast<double>(in_size)) << " -> "
-           << humanBytes(static_cast<double>(out_size)) << " ("
+      text << "size " << formatBytes(static_cast<int64_t>(in_size)) << " -> "
+           << formatBytes(static_cast<int64_t>(out_size)) << " ("
            << static_cast<double>(in_size) / static_cast<double>(std::max<size_t>(1, out_size))
            << "x smaller); wrote " << args->output << "\n";
       if (args->diagnose) {

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/ir/input_shapes.h"
 #include "core/pipeline/runner.h"
 #include "core/util/error.h"
@@ -196,7 +197,7 @@ void addRunCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
                 "Check the recipe and print its steps, one per line");
   cmd->add_flag("--no-cache", args->no_cache, "Run every step again even when its cached result matches");
   cmd->add_flag("--no-report", args->no_report, "Run the steps only; do not measure the models");
-  cmd->add_option("--threads", args->threads, "Thread counts the report times (default 1 2)");
+  addThreadCountsOption(cmd, args->threads);
   cmd->add_option("--runs", args->runs, "Interleaved latency rounds per thread count in the report")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--test-limit", args->test_limit, "Test examples the report evaluates (0 = all)");

@@ -1,6 +1,7 @@
 // edgetune-cli sensitivity MODEL --data SPEC: accuracy of each prune group at ratios 0.1..0.9, as the
 // pipeline's "sensitivity" step (single_step.h).
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/pipeline/single_step.h"
@@ -27,14 +28,14 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   auto* cmd =
       app.add_subcommand("sensitivity", "Accuracy of each prune group pruned alone at several ratios");
   cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("--data", args->data, "Dataset spec (see README)")->required();
-  cmd->add_option("--limit", args->limit, "Examples in the seeded subset (0 = all)")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed of the subset")->capture_default_str();
+  addDataOption(cmd, args->data)->required();
+  addLimitOption(cmd, args->limit);
+  addSeedOption(cmd, args->seed, "the --limit subset");
   cmd->add_option("--ratios", args->ratios, "Ratios to sweep, each in (0, 1)")->delimiter(',');
   cmd->add_option("--group", args->groups, "Only this group id; repeatable");
   addModelInputOptions(cmd, args->input);
-  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", args->threads, "ONNX Runtime intra-op threads")->capture_default_str();
+  addBatchOption(cmd, args->batch);
+  addThreadsOption(cmd, args->threads, "ONNX Runtime", "one per core");
   cmd->add_option("--round", args->round_to, "Round kept channels up to a multiple of N")
       ->capture_default_str();
   cmd->add_option("--criterion", args->criterion, "l1, l2 or bn")

@@ -1,5 +1,6 @@
 // edgetune-cli zoo ARCH -o OUT: build a model architecture as ONNX (random PyTorch-style initial weights).
 #include "app/cli/cli_common.h"
+#include "app/cli/shared_options.h"
 #include "core/ir/stats.h"
 #include "core/zoo/zoo.h"
 
@@ -19,7 +20,7 @@ void addZooCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
   auto& o = args->options;
   cmd->add_option("--classes", o.classes, "Output classes")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Seed of the initial weights")->capture_default_str();
+  addSeedOption(cmd, o.seed, "the initial weights");
   cmd->add_option("--input-channels", o.input_channels, "Image channels")->capture_default_str();
   cmd->add_option("--image-size", o.image_size, "Image height and width")->capture_default_str();
   cmd->add_option("--width", o.width_multiplier, "Width multiplier (resnet*, mobilenetv2)")

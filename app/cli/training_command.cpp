@@ -32,7 +32,7 @@ void addUnavailableTrainingCommand(CLI::App& app, const char* name, Action& run)
 #ifdef EDGETUNE_HAVE_TRAINING
 
 Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const GlobalOptions& global) {
-  if (spec.rfind("zoo:", 0) != 0) {
+  if (!zoo::isZooSource(spec)) {
     LoadedModel loaded = loadModel(spec, input, /*fold_batchnorm=*/false);
     if (!global.quiet && !global.json) std::cerr << loaded.clean.summary() << "\n";
     return std::move(loaded.model);

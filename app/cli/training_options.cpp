@@ -3,16 +3,18 @@
 
 #include "app/cli/training_options.h"
 
+#include "app/cli/shared_options.h"
+
 namespace edgetune::cli {
 
 void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
-  cmd->add_option("--data", a.data, "Training dataset spec (see README, Dataset specs)")->required();
+  addDataOption(cmd, a.data, "Training dataset")->required();
   cmd->add_option("--val", a.val, "Validation dataset spec (accuracy after every epoch)");
   cmd->add_option("--test", a.test, "Test dataset spec: accuracy of the result in ONNX Runtime at the end");
   cmd->add_option("-o,--output", a.output, "Output ONNX file with the trained weights")->required();
   auto& o = a.options;
   cmd->add_option("--epochs", o.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", o.batch_size, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  addBatchOption(cmd, o.batch_size);
   cmd->add_option("--lr", o.learning_rate, "Peak learning rate")->capture_default_str();
   cmd->add_option("--optimizer", a.optimizer, "sgd or adamw")
       ->capture_default_str()
@@ -34,9 +36,8 @@ void addTrainingOptions(CLI::App* cmd, TrainArgs& a) {
   cmd->add_option("--crop-padding", o.augment.crop_padding, "Padding of the random crop (pixels)")
       ->capture_default_str();
   cmd->add_flag("--no-flip", a.no_flip, "No horizontal flips when augmenting");
-  cmd->add_option("--seed", o.seed, "Seed (data order, augmentation, dropout)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "libtorch intra-op threads (0 = library default)")
-      ->capture_default_str();
+  addSeedOption(cmd, o.seed, "the data order, augmentation and dropout");
+  addThreadsOption(cmd, o.threads, "libtorch", "the library default");
   cmd->add_option("--checkpoint", a.checkpoint, "Checkpoint folder (written after every epoch)");
   cmd->add_flag("--resume", a.resume, "Continue from the checkpoint in --checkpoint if there is one");
   cmd->add_option("--steps-per-epoch", o.max_steps_per_epoch,

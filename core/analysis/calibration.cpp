@@ -311,9 +311,7 @@ Model withExtraOutputs(const Model& model, const std::vector<std::string>& tenso
 
 std::vector<NamedTensor> datasetBatch(const Dataset& dataset, const std::vector<TensorInfo>& inputs,
                                       size_t begin, size_t count) {
-  std::vector<size_t> indices(count);
-  std::iota(indices.begin(), indices.end(), begin);
-  return bindInputs(inputs, makeBatch(dataset, indices), dataset.name());
+  return bindInputs(inputs, makeBatch(dataset, begin, count), dataset.name());
 }
 
 namespace {

@@ -143,20 +143,15 @@ EvalResult evaluate(Executor& executor, const Dataset& dataset, const EvalOption
   const int64_t model_batch = model_inputs.at(0).shape.empty() ? -1 : model_inputs.at(0).shape[0];
   if (model_batch > 0) batch_size = static_cast<int>(model_batch);
 
-  std::vector<size_t> order(dataset.size());
-  std::iota(order.begin(), order.end(), 0);
-  if (options.shuffle || (options.limit > 0 && options.limit < order.size())) {
-    // Seeded Fisher-Yates with splitmix64 so every machine visits the same subset.
-    uint64_t state = options.seed + 0x9E3779B97F4A7C15ull;
-    auto next = [&state]() {
-      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      return z ^ (z >> 31);
-    };
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[next() % i]);
+  // A limit or a shuffle visits the seeded subset (the examples every other seeded choice picks); otherwise
+  // every example in order.
+  std::vector<size_t> order;
+  if (options.shuffle || (options.limit > 0 && options.limit < dataset.size())) {
+    order = seededSubset(dataset.size(), options.limit, options.seed);
+  } else {
+    order.resize(dataset.size());
+    std::iota(order.begin(), order.end(), 0);
   }
-  if (options.limit > 0 && options.limit < order.size()) order.resize(options.limit);
   if (order.empty()) throw Error(dataset.name() + ": no examples to evaluate");
 
   AccuracyMeter meter(classes);

@@ -1,9 +1,10 @@
-// Dataset plumbing shared by every reader: batching, binding features to model inputs, subsets, seeded
-// splits.
+// Dataset plumbing shared by every reader: batching, binding features to model inputs, subsets, the seeded
+// subset and splits.
 #include "core/data/dataset.h"
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "core/util/error.h"
 
@@ -31,6 +32,12 @@ Batch makeBatch(const Dataset& dataset, std::span<const size_t> indices) {
   std::vector<FeatureInfo> infos = dataset.features();
   for (size_t f = 0; f < feature_count; ++f) batch.features.push_back({infos[f].name, stack(columns[f])});
   return batch;
+}
+
+Batch makeBatch(const Dataset& dataset, size_t begin, size_t count) {
+  std::vector<size_t> indices(count);
+  std::iota(indices.begin(), indices.end(), begin);
+  return makeBatch(dataset, indices);
 }
 
 namespace {
@@ -165,6 +172,27 @@ struct SplitMix64 {
 
 }  // namespace
 
+std::vector<size_t> seededSubset(size_t n, size_t count, uint64_t seed) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  SplitMix64 rng{seed};
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);  // Fisher-Yates
+  if (count > 0 && count < n) order.resize(count);
+  return order;
+}
+
+SplitIndices splitIndicesByCount(size_t n, size_t validation_count, size_t test_count, uint64_t seed) {
+  const std::vector<size_t> order = seededSubset(n, 0, seed);
+  test_count = std::min(n, test_count);
+  validation_count = std::min(n - test_count, validation_count);
+  SplitIndices split;
+  split.test.assign(order.begin(), order.begin() + static_cast<ptrdiff_t>(test_count));
+  split.validation.assign(order.begin() + static_cast<ptrdiff_t>(test_count),
+                          order.begin() + static_cast<ptrdiff_t>(test_count + validation_count));
+  split.train.assign(order.begin() + static_cast<ptrdiff_t>(test_count + validation_count), order.end());
+  return split;
+}
+
 SplitIndices splitIndices(size_t n, double validation_fraction, double test_fraction, uint64_t seed) {
   auto check = [](double fraction, const char* what) {
     if (!(fraction >= 0.0 && fraction <= 1.0))
@@ -175,21 +203,10 @@ SplitIndices splitIndices(size_t n, double validation_fraction, double test_frac
   if (validation_fraction + test_fraction > 1.0 + 1e-12)
     throw Error("validation fraction " + std::to_string(validation_fraction) + " plus test fraction " +
                 std::to_string(test_fraction) + " exceeds 1");
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  SplitMix64 rng{seed};
-  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);  // Fisher-Yates
   const auto count = [n](double fraction) {
     return std::min(n, static_cast<size_t>(std::llround(static_cast<double>(n) * fraction)));
   };
-  const size_t test_count = count(test_fraction);
-  const size_t validation_count = std::min(n - test_count, count(validation_fraction));
-  SplitIndices split;
-  split.test.assign(order.begin(), order.begin() + static_cast<ptrdiff_t>(test_count));
-  split.validation.assign(order.begin() + static_cast<ptrdiff_t>(test_count),
-                          order.begin() + static_cast<ptrdiff_t>(test_count + validation_count));
-  split.train.assign(order.begin() + static_cast<ptrdiff_t>(test_count + validation_count), order.end());
-  return split;
+  return splitIndicesByCount(n, count(validation_fraction), count(test_fraction), seed);
 }
 
 std::map<std::string, std::vector<int64_t>> exampleShapesOf(const Dataset& dataset) {

@@ -45,6 +45,8 @@ struct Batch {
 
 /// Gathers the examples at `indices` into a batch.
 Batch makeBatch(const Dataset& dataset, std::span<const size_t> indices);
+/// Gathers the examples [begin, begin + count) into a batch (a batch loop in dataset order).
+Batch makeBatch(const Dataset& dataset, size_t begin, size_t count);
 
 /// Binds a batch's features to a model's inputs: by name when the names match, else a single feature to a
 /// single input. Throws Error naming the model input and the dataset feature when they do not fit
@@ -75,17 +77,35 @@ class SubsetDataset : public Dataset {
   std::string label_;
 };
 
-/// Seeded, deterministic split of [0, n) into train / validation / test index lists.
-/// The same (n, fractions, seed) always gives the same lists on every machine (own PRNG + Fisher-Yates).
+/// "N examples, seeded": the first `count` indices of a seeded random permutation of [0, n) (count 0 or
+/// >= n: all of it, shuffled). Every seeded choice of examples goes through it (evaluation --limit, the
+/// progressive measurement's order, the sensitivity sweep, the device's evaluation file, spec subsets), so
+/// the same (n, count, seed) picks the same examples everywhere, on every machine (its own PRNG, splitmix64,
+/// and Fisher-Yates: std::shuffle differs between standard libraries). A smaller count is a prefix of a
+/// larger.
+std::vector<size_t> seededSubset(size_t n, size_t count, uint64_t seed);
+
+/// Seeded, deterministic split of [0, n) into train / validation / test index lists: the seededSubset order,
+/// test first, then validation, then train. The same (n, sizes, seed) gives the same lists everywhere.
 struct SplitIndices {
   std::vector<size_t> train, validation, test;
 };
 SplitIndices splitIndices(size_t n, double validation_fraction, double test_fraction, uint64_t seed);
+/// The same split with example counts (each clamped to what is left: test first).
+SplitIndices splitIndicesByCount(size_t n, size_t validation_count, size_t test_count, uint64_t seed);
 
 /// Opens a dataset from a spec string (documented in README.md, "Dataset specs"):
 ///   FORMAT:PATH[?key=value&key=value...]   e.g.  idx:/usr/share/datasets/fashion-mnist?split=test
 /// Shorthands: "fashion-mnist" (= the Debian package's test set), "fashion-mnist:train".
 /// Throws Error naming the spec/file and the problem.
 std::shared_ptr<const Dataset> openDataset(const std::string& spec);
+
+/// One part of a seeded train / validation split of a spec's examples, as a spec of its own: `spec` with
+/// subset=train|val&val_count=N&test=0&seed=S added. A trainer that holds out `validation_count` examples
+/// opens these two, so a recipe naming them reads exactly the examples it trained on. (limit= in `spec` then
+/// keeps the first N of each part.) Throws Error naming the spec when it has a key the split sets.
+enum class TrainingSplitPart { Train = 1, Validation };
+std::string trainingSplitSpec(const std::string& spec, TrainingSplitPart part, size_t validation_count,
+                              uint64_t seed);
 
 }  // namespace edgetune

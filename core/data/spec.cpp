@@ -28,6 +28,8 @@
 //   all formats   split=NAME     the source's own split: train|test (imagefolder: any subfolder name)
 //                 subset=train|val|test   a seeded re-split of the loaded examples (splitIndices) ...
 //                 val=0.1 test=0.1 seed=0 ... with these fractions and seed (only together with subset=)
+//                 val_count=N    ... with exactly N validation examples instead of a fraction (not with val=;
+//                                the Training dock's held-out examples: trainingSplitSpec)
 //                 limit=N        keep the first N examples (after subset=, whose order is already shuffled)
 //   idx           classes=fashion-mnist|mnist   class names and default normalization; default fashion-mnist
 //   if
@@ -54,7 +56,10 @@
 // readTextCorpus(spec) takes the same text specs (vocab= not needed) and returns the raw texts, e.g. to build
 // a vocabulary with buildWordPieceVocab().
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -195,7 +200,7 @@ class SpecReader {
 
   static const std::map<std::string, std::set<std::string>>& formats() {
     static const std::map<std::string, std::set<std::string>> table = [] {
-      const std::set<std::string> common = {"split", "subset", "val", "test", "seed", "limit"};
+      const std::set<std::string> common = {"split", "subset", "val", "val_count", "test", "seed", "limit"};
       const auto with = [&](std::initializer_list<const char*> extra) {
         std::set<std::string> keys = common;
         keys.insert(extra.begin(), extra.end());
@@ -394,6 +399,7 @@ struct Selection {
   bool has_subset = false;
   std::string subset;
   double val = 0.1, test = 0.1;
+  int64_t val_count = -1;  // >= 0: a count instead of the fraction `val`
   uint64_t seed = 0;
   int64_t limit = -1;
 
@@ -402,8 +408,12 @@ struct Selection {
     subset = spec.str("subset", "");
     if (has_subset && subset != "train" && subset != "val" && subset != "test")
       spec.fail("subset=" + subset + " is not train, val or test");
-    if (!has_subset && (spec.has("val") || spec.has("test") || spec.has("seed")))
-      spec.fail("val=, test= and seed= apply only together with subset=train|val|test");
+    if (!has_subset && (spec.has("val") || spec.has("val_count") || spec.has("test") || spec.has("seed")))
+      spec.fail("val=, val_count=, test= and seed= apply only together with subset=train|val|test");
+    if (spec.has("val") && spec.has("val_count"))
+      spec.fail("val= and val_count= both size the validation part: give one");
+    val_count = spec.integer("val_count", -1, 0, INT64_MAX);
+    if (val_count >= 0) val = 0;
     val = spec.fraction("val", val);
     test = spec.fraction("test", test);
     if (val + test > 1.0) spec.fail("val + test fractions exceed 1");
@@ -413,12 +423,20 @@ struct Selection {
 
   std::string subsetLabel() const {
     char label[128];
-    std::snprintf(label, sizeof label, "subset %s (val=%g, test=%g, seed=%llu)", subset.c_str(), val, test,
-                  static_cast<unsigned long long>(seed));
+    if (val_count >= 0)
+      std::snprintf(label, sizeof label, "subset %s (val_count=%lld, test=%g, seed=%llu)", subset.c_str(),
+                    static_cast<long long>(val_count), test, static_cast<unsigned long long>(seed));
+    else
+      std::snprintf(label, sizeof label, "subset %s (val=%g, test=%g, seed=%llu)", subset.c_str(), val, test,
+                    static_cast<unsigned long long>(seed));
     return label;
   }
   std::vector<size_t> subsetIndices(size_t n) const {
-    SplitIndices split = splitIndices(n, val, test, seed);
+    SplitIndices split =
+        val_count >= 0
+            ? splitIndicesByCount(n, static_cast<size_t>(val_count),
+                                  static_cast<size_t>(std::llround(static_cast<double>(n) * test)), seed)
+            : splitIndices(n, val, test, seed);
     return std::move(subset == "train" ? split.train : subset == "val" ? split.validation : split.test);
   }
 
@@ -470,6 +488,24 @@ std::shared_ptr<const Dataset> openDataset(const std::string& spec_string) {
   else
     dataset = makeTextDataset(readTextSpec(spec), textOptions(spec));
   return selection.apply(dataset);
+}
+
+std::string trainingSplitSpec(const std::string& spec_string, TrainingSplitPart part, size_t validation_count,
+                              uint64_t seed) {
+  SpecReader spec(spec_string);
+  spec.parse();  // a bad spec is refused as itself, before anything is added to it
+  for (const char* key : {"subset", "val", "val_count", "test", "seed"})
+    if (spec.has(key))
+      spec.fail(std::string(key) +
+                "= is given: it already selects part of the examples, and the training split adds its own " +
+                "subset= (open it without subset=, val=, val_count=, test= and seed=)");
+  std::string text = spec_string;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
+  text += text.find('?') == std::string::npos ? "?" : "&";
+  text += std::string("subset=") + (part == TrainingSplitPart::Train ? "train" : "val") +
+          "&val_count=" + std::to_string(validation_count) + "&test=0&seed=" + std::to_string(seed);
+  return text;
 }
 
 TextCorpus readTextCorpus(const std::string& spec_string) {

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
-#include <random>
+#include <numeric>
 #include <set>
 
 #include "core/data/dataset.h"
@@ -74,8 +74,7 @@ std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::pa
 
 UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& local,
                             const std::string& remote_dir, const std::string& remote_name,
-                            const DeployOptions& options, const SubProgress& progress, int* attempts,
-                            int mode) {
+                            const DeployOptions& options, JobContext* job, int* attempts, int mode) {
   validateRemotePath(remote_dir, "remote folder");
   validateName(remote_name, "remote file name");
   const std::string final_path = remoteJoin(remote_dir, remote_name);
@@ -90,7 +89,7 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
   bool lost = false;
   const int max_attempts = 1 + std::max(0, options.retries);
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    progress.throwIfCancelled();
+    if (job) job->throwIfCancelled();
     try {
       if (attempts) ++*attempts;
       if (!session.isConnected()) session.reconnect();
@@ -103,19 +102,20 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
       if (existing.exit_code != 0)
         throw Error(who + ": cannot create " + remote_dir + ": " + existing.err.substr(0, 300));
       if (firstWord(existing.out) == local_hash) {
-        progress.report(1.0, remote_name + " already on the device");
+        if (job) job->report(1.0, remote_name + " already on the device");
         return {final_path, size, local_hash, true};
       }
       session.upload(
           local, partial_path,
           [&](uint64_t done, uint64_t total) {
-            progress.throwIfCancelled();
-            progress.report(
-                total ? 0.95 * static_cast<double>(done) / static_cast<double>(total) : 0.95,
-                "uploading " + remote_name + " (" + megabytes(done) + " of " + megabytes(total) + ")");
+            if (job) job->throwIfCancelled();
+            if (job)
+              job->report(
+                  total ? 0.95 * static_cast<double>(done) / static_cast<double>(total) : 0.95,
+                  "uploading " + remote_name + " (" + megabytes(done) + " of " + megabytes(total) + ")");
           },
           mode);
-      progress.report(0.96, "checking " + remote_name + " on the device");
+      if (job) job->report(0.96, "checking " + remote_name + " on the device");
       // Hash on the device, and rename only if it matches ours: the final name never holds unverified bytes.
       const ExecResult checked =
           session.exec("h=$(" + shellCommand("sha256sum", {"--", partial_path}) +
@@ -132,7 +132,7 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
         throw Error(who + ": checking and renaming " + partial_path + " failed (exit " +
                     std::to_string(checked.exit_code) + "): " + checked.err.substr(0, 300));
       }
-      progress.report(1.0, "uploaded " + remote_name);
+      if (job) job->report(1.0, "uploaded " + remote_name);
       return {final_path, size, local_hash, false};
     } catch (const HostKeyChangedError&) {
       throw;
@@ -150,7 +150,7 @@ UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& lo
       }
       throw;
     }
-    progress.report(0.0, "retrying " + remote_name + " (" + last_error + ")");
+    if (job) job->report(0.0, "retrying " + remote_name + " (" + last_error + ")");
   }
   const std::string message =
       who + ": uploading " + local.filename().string() + " failed after " + std::to_string(max_attempts) +
@@ -181,8 +181,9 @@ DeployResult deployFiles(SshSession& session, const std::vector<std::filesystem:
     const double begin = static_cast<double>(before) / static_cast<double>(total);
     before += sizes[i];
     const double end = static_cast<double>(before) / static_cast<double>(total);
+    const std::unique_ptr<JobContext> part = job ? job->child(begin, end) : nullptr;
     result.files.push_back(uploadVerified(session, files[i], result.remote_dir, files[i].filename().string(),
-                                          options, SubProgress(job, begin, end), &result.attempts));
+                                          options, part.get(), &result.attempts));
   }
   return result;
 }
@@ -211,12 +212,6 @@ std::string elfArchitecture(const std::filesystem::path& binary) {
     default:
       return "elf-machine-" + std::to_string(machine);
   }
-}
-
-std::filesystem::path runningProgramDir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path() : exe.parent_path();
 }
 
 std::map<std::string, RunnerBinary> findRunners(const std::vector<std::filesystem::path>& dirs) {
@@ -262,10 +257,15 @@ std::string ensureRunner(SshSession& session, const std::map<std::string, Runner
                 (arch == "aarch64" ? "; build one with installer/build-runner-aarch64.sh" : ""));
   }
   int attempts = 0;
-  uploadVerified(session, it->second.onnxruntime_library, dir, "libonnxruntime.so.1", options,
-                 SubProgress(job, 0.0, 0.8), &attempts, 0644);
-  uploadVerified(session, it->second.runner, dir, "edgetune-runner", options, SubProgress(job, 0.8, 1.0),
-                 &attempts, 0755);
+  {
+    const std::unique_ptr<JobContext> part = job ? job->child(0.0, 0.8) : nullptr;
+    uploadVerified(session, it->second.onnxruntime_library, dir, "libonnxruntime.so.1", options, part.get(),
+                   &attempts, 0644);
+  }
+  {
+    const std::unique_ptr<JobContext> part = job ? job->child(0.8, 1.0) : nullptr;
+    uploadVerified(session, it->second.runner, dir, "edgetune-runner", options, part.get(), &attempts, 0755);
+  }
   const ExecResult r = session.exec(version_cmd + " 2>&1", options.command_timeout);
   if (r.exit_code != 0 || r.out.rfind(expected, 0) != 0)
     throw Error("device " + session.device().describe() + ": the uploaded runner " + runner +
@@ -331,16 +331,11 @@ size_t writeEvalSubset(const Dataset& dataset, size_t limit, uint64_t seed, cons
                        JobContext* job) {
   const size_t n = dataset.size();
   if (n == 0) throw Error(dataset.name() + ": the dataset is empty; nothing to evaluate on the device");
+  // The examples evaluate() visits for the same limit and seed, in its order: the device's accuracy is on the
+  // host's subset.
   std::vector<size_t> indices(n);
-  for (size_t i = 0; i < n; ++i) indices[i] = i;
-  if (limit > 0 && limit < n) {
-    // Fisher-Yates with mt19937_64 (its output is fixed by the standard) keeps the subset the same
-    // everywhere.
-    std::mt19937_64 rng(seed);
-    for (size_t i = n - 1; i > 0; --i) std::swap(indices[i], indices[rng() % (i + 1)]);
-    indices.resize(limit);
-    std::sort(indices.begin(), indices.end());
-  }
+  std::iota(indices.begin(), indices.end(), 0);
+  if (limit > 0 && limit < n) indices = seededSubset(n, limit, seed);
   std::vector<evalfile::Feature> features;
   for (const auto& f : dataset.features()) {
     if (f.type != DataType::Float32 && f.type != DataType::Int64 && f.type != DataType::Int32)

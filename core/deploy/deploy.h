@@ -54,8 +54,7 @@ std::vector<std::filesystem::path> modelCompanionFiles(const std::filesystem::pa
 /// mismatch. On final failure throws ConnectionError/Error saying that nothing was written to the final path.
 UploadedFile uploadVerified(SshSession& session, const std::filesystem::path& local,
                             const std::string& remote_dir, const std::string& remote_name,
-                            const DeployOptions& options,
-                            const SubProgress& progress = SubProgress(nullptr, 0, 1), int* attempts = nullptr,
+                            const DeployOptions& options, JobContext* job = nullptr, int* attempts = nullptr,
                             int mode = 0644);
 
 /// Uploads `files` into <remote_root>/models/<name>/ (names and paths validated and quoted).
@@ -75,9 +74,6 @@ std::string elfArchitecture(const std::filesystem::path& binary);
 /// Finds runner builds (edgetune-runner + libonnxruntime.so.1 side by side) in `dirs` and their arch
 /// subfolders (e.g. bin/ and bin/aarch64/), keyed by architecture.
 std::map<std::string, RunnerBinary> findRunners(const std::vector<std::filesystem::path>& dirs);
-/// The folder of the running program (/proc/self/exe), where the build puts the runners beside edgetune-cli;
-/// the current folder if it cannot be read.
-std::filesystem::path runningProgramDir();
 
 /// Makes sure the device has a runner that speaks our protocol, in <remote_root>/runner/; uploads the one for
 /// the device's `uname -m` (verified like models) when it lacks one. Returns the runner's remote path.
@@ -104,8 +100,9 @@ std::string runnerCommand(const std::string& runner_remote_path, const std::stri
 DeviceBenchmark runRemoteBenchmark(SshSession& session, const std::string& runner_remote_path,
                                    const std::string& model_remote_path, const RemoteBenchOptions& options);
 
-/// Writes up to `limit` examples of `dataset` (a seeded random subset when limit < size; 0 = all) in the
-/// runner's evaluation format (core/deploy/eval_format.h), atomically. Returns the number written.
+/// Writes up to `limit` examples of `dataset` (when limit < size, seededSubset's choice: the examples
+/// evaluate() visits with the same limit and seed; 0 = all, in order) in the runner's evaluation format
+/// (core/deploy/eval_format.h), atomically. Returns the number written.
 size_t writeEvalSubset(const Dataset& dataset, size_t limit, uint64_t seed, const std::filesystem::path& out,
                        JobContext* job = nullptr);
 

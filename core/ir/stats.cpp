@@ -231,6 +231,10 @@ std::string StatsAnalysis::key(const InputShapes* shapes) {
   return nlohmann::json(shapes->dims).dump();
 }
 
+int64_t serializedBytes(const Model& model) {
+  return static_cast<int64_t>(model.proto().ByteSizeLong());
+}
+
 ModelStats computeStats(const Model& model, const InputShapes* input_shapes) {
   ModelStats stats;
   const auto& g = model.graph();
@@ -279,7 +283,7 @@ ModelStats computeStats(const Model& model, const InputShapes* input_shapes) {
   }
   for (const auto& init : g.initializer()) stats.weight_bytes += initializerBytes(init);
   stats.params = model.parameterCount();
-  stats.serialized_bytes = static_cast<int64_t>(model.proto().ByteSizeLong());
+  stats.serialized_bytes = serializedBytes(model);
   stats.node_count = g.node_size();
   if (!model.sourcePath().empty()) {
     std::error_code ec;

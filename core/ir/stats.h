@@ -37,6 +37,10 @@ struct ModelStats {
   std::vector<NodeStats> nodes;  // in graph order
 };
 
+/// The model's size: the bytes of its ONNX serialization, exactly what Model::save writes (and what a
+/// Variant's size_bytes and ModelStats::serialized_bytes hold). Measured without serializing.
+int64_t serializedBytes(const Model& model);
+
 /// Computes statistics. MACs: Conv = output elements * Cin/group * prod(kernel); ConvTranspose = input
 /// elements * Cout/group * prod(kernel); Gemm and MatMul (including batched MatMuls of two activations, as
 /// attention's Q@K^T) = output elements * K; the integer variants (ConvInteger, QLinearConv, MatMulInteger,

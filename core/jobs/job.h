@@ -49,20 +49,4 @@ class JobContext {
   std::mutex mutex_;
 };
 
-/// Reports progress of a sub-step as a slice [begin, end) of a parent context's range.
-class SubProgress {
- public:
-  SubProgress(JobContext* parent, double begin, double end) : parent_(parent), begin_(begin), end_(end) {}
-  void report(double fraction, const std::string& message) const {
-    if (parent_) parent_->report(begin_ + (end_ - begin_) * fraction, message);
-  }
-  void throwIfCancelled() const {
-    if (parent_) parent_->throwIfCancelled();
-  }
-
- private:
-  JobContext* parent_;
-  double begin_, end_;
-};
-
 }  // namespace edgetune

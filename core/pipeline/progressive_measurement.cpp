@@ -1,6 +1,7 @@
 #include "core/pipeline/progressive_measurement.h"
 
 #include "core/analysis/evaluate.h"
+#include "core/ir/stats.h"
 #include "core/runtime/benchmark.h"
 
 namespace edgetune::pipeline {
@@ -9,7 +10,7 @@ VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const 
                               JobContext& job, const std::function<void(const MeasureUpdate&)>& on_update) {
   MeasureUpdate update;
   // Size: what the exported file will take.
-  update.metrics.size_bytes = static_cast<int64_t>(model.serialize().size());
+  update.metrics.size_bytes = serializedBytes(model);
   update.metrics.params = model.parameterCount();
   update.stage = MeasureUpdate::Stage::Size;
   job.report(0.02, "size measured");
@@ -25,8 +26,7 @@ VariantMetrics measureVariant(const Model& model, const Dataset* dataset, const 
   bench.warmup_runs = options.latency_warmup;
   bench.input_shapes = options.input_shapes;
   auto inputs = makeRandomInputs(executor->inputs(), bench);
-  SubProgress latency_progress(&job, 0.02, 0.1);
-  BenchmarkResult result = benchmark(*executor, inputs, bench, &job);
+  BenchmarkResult result = benchmark(*executor, inputs, bench, job.child(0.02, 0.1).get());
   update.metrics.latency_ms = result.median_ms;
   update.metrics.latency_p90_ms = result.p90_ms;
   update.stage = MeasureUpdate::Stage::Latency;

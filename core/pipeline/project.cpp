@@ -6,6 +6,7 @@
 
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/zoo/model_source.h"
 
 namespace edgetune::pipeline {
 namespace fs = std::filesystem;
@@ -191,13 +192,13 @@ Project Project::fromJson(const json& j, const std::string& origin) {
 // `file` relative to `dir` when it sits beside or below it (so a project folder can be moved), else
 // unchanged.
 static std::string relativeIfInside(const std::string& file, const fs::path& dir) {
-  if (file.empty() || file.rfind("zoo:", 0) == 0) return file;
+  if (file.empty() || zoo::isZooSource(file)) return file;
   const fs::path rel = fs::absolute(file).lexically_normal().lexically_relative(dir);
   return !rel.empty() && rel.native().rfind("..", 0) != 0 ? rel.generic_string() : file;
 }
 
 static std::string resolveAgainst(const std::string& file, const fs::path& dir) {
-  if (file.empty() || file.rfind("zoo:", 0) == 0 || fs::path(file).is_absolute()) return file;
+  if (file.empty() || zoo::isZooSource(file) || fs::path(file).is_absolute()) return file;
   return (dir / file).lexically_normal().string();
 }
 

@@ -23,6 +23,7 @@
 
 #include "core/pipeline/recipe_yaml.h"
 #include "core/util/error.h"
+#include "core/zoo/model_source.h"
 
 namespace edgetune::pipeline {
 namespace fs = std::filesystem;
@@ -301,7 +302,7 @@ SourceLine StepSpec::lineOf(const std::string& key) const {
 }
 
 std::string RecipeFile::modelPath() const {
-  if (model.rfind("zoo:", 0) == 0) return model;
+  if (zoo::isZooSource(model)) return model;
   const fs::path path(model);
   if (model.empty() || path.is_absolute() || origin.parent_path().empty()) return model;
   return (origin.parent_path() / path).lexically_normal().string();

@@ -13,6 +13,7 @@
 #include "core/passes/canonicalize.h"
 #include "core/pipeline/step_kinds.h"
 #include "core/runtime/executor.h"
+#include "core/util/resources.h"
 
 namespace edgetune::pipeline {
 
@@ -88,7 +89,7 @@ deploy::DeviceBenchmark benchmarkOnDevice(deploy::SshSession& session, const std
                                           const std::string& baseline_remote_path) {
   std::vector<std::filesystem::path> dirs;
   if (!c.runner_dir.empty()) dirs.push_back(c.runner_dir);
-  dirs.push_back(deploy::runningProgramDir());
+  dirs.push_back(programDir());  // the build puts the runners beside edgetune-cli
   const std::string runner = deploy::ensureRunner(session, deploy::findRunners(dirs), deployOptions(c), job);
   deploy::RemoteBenchOptions bench;
   bench.threads = threads;
@@ -125,6 +126,7 @@ struct DeployStepOptions {
   bool profile = false;  // per-node ONNX Runtime profile on the device (benchmarks)
   std::string eval;      // a dataset role: accuracy on the device on a subset of it (benchmarks)
   size_t limit = 500;    // examples in that subset, a seeded random choice (0 = all)
+  uint64_t seed = 0;  // of the subset: the evaluate step's default, so the same limit picks the same examples
   std::vector<int> threads = {1};
   int runs = 50;
   int warmup = 5;
@@ -139,13 +141,21 @@ struct DeployStepOptions {
 };
 
 void to_json(nlohmann::json& j, const DeployStepOptions& o) {
-  j = {{"device", o.device},   {"name", o.name},
-       {"file", o.file},       {"companions", o.companions},
-       {"clean", o.clean},     {"bench", o.bench},
-       {"profile", o.profile}, {"eval", o.eval},
-       {"limit", o.limit},     {"threads", o.threads},
-       {"runs", o.runs},       {"warmup", o.warmup},
-       {"shapes", o.shapes},   {"compare_base", o.compare_base}};
+  j = {{"device", o.device},
+       {"name", o.name},
+       {"file", o.file},
+       {"companions", o.companions},
+       {"clean", o.clean},
+       {"bench", o.bench},
+       {"profile", o.profile},
+       {"eval", o.eval},
+       {"limit", o.limit},
+       {"seed", o.seed},
+       {"threads", o.threads},
+       {"runs", o.runs},
+       {"warmup", o.warmup},
+       {"shapes", o.shapes},
+       {"compare_base", o.compare_base}};
   writeConnection(j, o.connection);
 }
 
@@ -159,6 +169,7 @@ void readOptions(OptionsReader& r, DeployStepOptions& o) {
   r.read("profile", o.profile);
   r.read("eval", o.eval);
   r.read("limit", o.limit);
+  r.read("seed", o.seed);
   r.read("threads", o.threads);
   r.read("runs", o.runs);
   r.read("warmup", o.warmup);
@@ -257,7 +268,7 @@ class DeployStep final : public StepWithOptions<DeployStepOptions> {
     if (eval) {
       checkInputsFit(makeOrtExecutor(model)->inputs(), eval->features(), eval->name());
       std::unique_ptr<JobContext> subset = job ? job->child(0, 0.05, "eval subset") : nullptr;
-      deploy::writeEvalSubset(*eval, options_.limit, 1, eval_file, subset.get());
+      deploy::writeEvalSubset(*eval, options_.limit, options_.seed, eval_file, subset.get());
     }
 
     auto session = prompts ? connectForStep(device, options_.connection, *prompts)

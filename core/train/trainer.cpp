@@ -181,12 +181,9 @@ double graphAccuracy(TorchGraph& graph, const std::vector<TensorInfo>& inputs, c
   size_t correct = 0;
   const size_t n = dataset.size();
   const size_t bs = static_cast<size_t>(std::max(1, batch_size));
-  std::vector<size_t> indices;
   for (size_t begin = 0; begin < n; begin += bs) {
     if (job) job->throwIfCancelled();
-    indices.clear();
-    for (size_t i = begin; i < std::min(n, begin + bs); ++i) indices.push_back(i);
-    Batch batch = makeBatch(dataset, indices);
+    Batch batch = makeBatch(dataset, begin, std::min(bs, n - begin));
     std::vector<int64_t> labels = batch.labels;
     auto bound = bindInputs(inputs, std::move(batch), dataset.name());
     at::Tensor out = graph.forward(torchInputs(bound), {logits})[0];

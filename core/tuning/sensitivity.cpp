@@ -256,8 +256,7 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
   // The seeded subset, batched once; inputs bound to the model's inputs.
   auto full = makeOrtExecutor(model, o.ort);
   checkInputsFit(full->inputs(), dataset.features(), dataset.name());
-  std::vector<size_t> indices = splitIndices(dataset.size(), 0.0, 0.0, o.seed).train;
-  if (o.limit > 0 && indices.size() > o.limit) indices.resize(o.limit);
+  const std::vector<size_t> indices = seededSubset(dataset.size(), o.limit, o.seed);
   if (indices.empty()) throw Error("sensitivity: dataset '" + dataset.name() + "' is empty");
   result.examples = indices.size();
   std::vector<std::vector<NamedTensor>> batches;

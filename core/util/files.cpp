@@ -94,4 +94,22 @@ std::string readMaybeGzipped(const fs::path& path) {
   return out;
 }
 
+std::string fileNameFrom(std::string_view text, std::string_view fallback) {
+  constexpr size_t kMaxLength = 64;  // what a device's folder-name check (deploy::isValidName) accepts
+  std::string out;
+  for (const char c : text) {
+    const bool kept = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-';
+    if (kept)
+      out += c;
+    else if (!out.empty() && out.back() != '_')
+      out += '_';  // one '_' per run of other characters
+  }
+  const size_t first = out.find_first_not_of(".-_");
+  out.erase(0, first == std::string::npos ? out.size() : first);
+  if (out.size() > kMaxLength) out.resize(kMaxLength);
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? std::string(fallback) : out;
+}
+
 }  // namespace edgetune

@@ -19,4 +19,10 @@ bool samePath(const std::filesystem::path& a, const std::filesystem::path& b);
 /// Reads a file that may be gzip-compressed (detected by its magic bytes).
 std::string readMaybeGzipped(const std::filesystem::path& path);
 
+/// A portable file or folder name made from free text (a variant name, a label): ASCII letters, digits, '_',
+/// '.' and '-' stay, each run of anything else becomes one '_'; leading '.', '-' and '_' and trailing '_' go
+/// (no hidden files, nothing that reads as an option, never "." or ".."); at most 64 characters. `fallback`
+/// when nothing is left.
+std::string fileNameFrom(std::string_view text, std::string_view fallback);
+
 }  // namespace edgetune

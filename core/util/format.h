@@ -5,7 +5,7 @@
 
 namespace edgetune {
 
-/// "12.3 MB", "845 KB", "12 B" (decimal units, as file managers show sizes).
+/// "1.30 GB", "12.34 MB", "845.0 KB", "12 B" (decimal units, as file managers show sizes).
 std::string formatBytes(int64_t bytes);
 
 }  // namespace edgetune

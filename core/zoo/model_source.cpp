@@ -30,16 +30,19 @@ bool isZooSource(const std::string& source) {
   return source.rfind("zoo:", 0) == 0;
 }
 
+std::string zooArchitecture(const std::string& source) {
+  if (!isZooSource(source)) return {};
+  const size_t query = source.find('?');
+  return source.substr(4, query == std::string::npos ? std::string::npos : query - 4);
+}
+
 ZooSource parseZooSource(const std::string& source) {
   if (!isZooSource(source))
     throw Error("model source '" + source + "' is not a zoo source (zoo:ARCH?key=value)");
   ZooSource out;
-  std::string rest = source.substr(4), query;
-  if (const auto q = rest.find('?'); q != std::string::npos) {
-    query = rest.substr(q + 1);
-    rest.resize(q);
-  }
-  out.arch = rest;
+  out.arch = zooArchitecture(source);
+  const auto q = source.find('?');
+  const std::string query = q == std::string::npos ? std::string() : source.substr(q + 1);
   ZooOptions& o = out.options;
   std::stringstream pairs(query);
   std::string pair;

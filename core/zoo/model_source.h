@@ -12,6 +12,9 @@ namespace edgetune::zoo {
 /// True for "zoo:..." sources.
 bool isZooSource(const std::string& source);
 
+/// The ARCH of a "zoo:ARCH?..." source, without checking its options (for names and labels).
+std::string zooArchitecture(const std::string& source);
+
 /// The architecture and options of a "zoo:ARCH?key=value&..." source. Keys: classes, seed, input_channels,
 /// image_size, width (alias width_multiplier), vocab_size, hidden, layers, heads, intermediate,
 /// max_positions, seq_len (alias sequence_length), dynamic_sequence (0/1). Throws Error naming the source and

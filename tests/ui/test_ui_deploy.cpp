@@ -256,8 +256,9 @@ class TestUiDeploy : public QObject {
     QCOMPARE(ready.at(0).at(0).toString(), QString("loopback"));
     QVERIFY(!progress.isEmpty());
 
-    // The model arrived intact in <root>/models/<label made safe>/.
-    const fs::path arrived = remote_root_ / "models" / "ResNet-20___pruned_30_" / "resnet20_fmnist.onnx";
+    // The model arrived intact in <root>/models/<label made safe>/ (fileNameFrom: "ResNet-20 (pruned 30%)" ->
+    // each run of other characters one '_', none trailing).
+    const fs::path arrived = remote_root_ / "models" / "ResNet-20_pruned_30" / "resnet20_fmnist.onnx";
     QVERIFY2(fs::exists(arrived), arrived.c_str());
     QCOMPARE(deploy::sha256File(arrived), deploy::sha256File(demoModel()));
 

@@ -1,9 +1,10 @@
 // Variants form a chain in the studio (real window, offscreen): prune the bundled ResNet-20, use the pruned
 // variant as the base (Variants > Use as base), quantize it; the new variant records its base and its model
 // is the pruned model quantized; undo puts the original model back as the base; the project saves and reloads
-// the chain; the recipe saved for the chain, run by the pipeline runner, gives the studio's bytes. Variants
-// that cannot be replayed are refused with one sentence. Set EDGETUNE_SHOT_DIR to save a screenshot of the
-// window with the chain.
+// the chain; the recipe saved for the chain, run by the pipeline runner, gives the studio's bytes, a variant
+// trained in the Training dock included (it trains on the dataset spec's own split, which the recipe names).
+// Variants that cannot be replayed are refused with one sentence. Set EDGETUNE_SHOT_DIR to save a screenshot
+// of the window with the chain.
 #include <QtTest>
 
 #include <QAction>
@@ -12,6 +13,7 @@
 #include <QTableWidget>
 #include <QUndoStack>
 
+#include "core/data/dataset.h"
 #include "core/deploy/sha256.h"
 #include "core/pipeline/recipe_file.h"
 #include "core/pipeline/runner.h"
@@ -232,6 +234,25 @@ class TestUiVariantChain : public QObject {
       QCOMPARE(trained_recipe.steps[2].kind, std::string("recover"));
       QCOMPARE(trained_recipe.steps[2].options["max_steps_per_epoch"], json(2));
       validateRecipe(trained_recipe, registry);
+      // The dock trained and validated on the dataset spec's own seeded split, and the recipe names those two
+      // specs: its training step reads exactly the dock's examples, so the replay gives the dock's bytes.
+      QCOMPARE(trained_recipe.datasets.at("train"),
+               trainingSplitSpec(kDataset, TrainingSplitPart::Train, 50, s.seed));
+      QCOMPARE(trained_recipe.datasets.at("validation"),
+               trainingSplitSpec(kDataset, TrainingSplitPart::Validation, 50, s.seed));
+      const fs::path trained_path = dir / "trained.yaml";
+      queueScriptedAnswer(QString::fromStdString(trained_path.string()));
+      window.variantsPanel()->selectVariant(static_cast<int>(window.project().variants.size()) - 1);
+      action(window, "save-variant-recipe-action")->trigger();
+      QVERIFY(fs::exists(trained_path));
+      const RecipeFile saved_trained = readRecipeFile(trained_path);
+      QVERIFY2(sameSteps(saved_trained, trained_recipe, &why), why.c_str());
+      RunOptions replay_options;
+      replay_options.run_dir = dir / "run-trained";
+      replay_options.report = false;
+      const RunResult replay = runRecipe(saved_trained, registry, replay_options);
+      QCOMPARE(deploy::sha256Hex(readFile(replay.final_model)),
+               deploy::sha256Hex(readFile(trained.model_file)));
     }
 
     // 7. Reset base is one action back to the original model.
