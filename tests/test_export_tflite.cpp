@@ -1,0 +1,264 @@
+// TFLite export (core/export): zoo models and small graphs covering the converted ops are written as .tflite,
+// read back with the generated FlatBuffers reader (Transposes counted), and run through a real TFLite reader,
+// Arm NN's TfLite parser on its reference CPU backend; outputs must equal ONNX Runtime's within 1e-4
+// (relative to the output scale). An unsupported op stops the export with the node named and no file left.
+// Without Arm NN (Debian libarmnntfliteparser-dev, libarmnn-cpuref-backend22) the test exits with code 77,
+// which CTest reports as skipped.
+#include <QtTest>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "core/export/tflite_converter.h"
+#include "core/export/tflite_export.h"
+#include "core/export/tflite_schema_generated.h"
+#include "core/passes/canonicalize.h"
+#include "core/runtime/executor.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+#include "core/zoo/graph_builder.h"
+#include "core/zoo/zoo.h"
+#include "tests/tests_common.h"
+
+#ifdef EDGETUNE_HAVE_ARMNN
+#include <armnn/ArmNN.hpp>
+#include <armnnTfLiteParser/ITfLiteParser.hpp>
+#endif
+
+using namespace edgetune;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
+
+Tensor randomTensor(std::vector<int64_t> shape, uint64_t seed, float scale = 0.3f) {
+  Tensor t(DataType::Float32, std::move(shape));
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  for (float& v : t.values<float>()) v = dist(rng);
+  return t;
+}
+
+Model cleaned(Model m) {
+  PassContext context;
+  CanonicalizeOptions options;
+  options.fold_batchnorm = true;
+  canonicalize(m, options, context);
+  return m;
+}
+
+// TRANSPOSE operators in a written file, read with the generated reader.
+int countTransposes(const std::string& bytes) {
+  const auto* model = tflite::GetModel(bytes.data());
+  const auto* codes = model->operator_codes();
+  int count = 0;
+  for (const auto* op : *model->subgraphs()->Get(0)->operators()) {
+    const auto* code = codes->Get(op->opcode_index());
+    if (code->builtin_code() == tflite::BuiltinOperator::TRANSPOSE &&
+        code->deprecated_builtin_code() == static_cast<int8_t>(tflite::BuiltinOperator::TRANSPOSE))
+      ++count;
+  }
+  return count;
+}
+
+#ifdef EDGETUNE_HAVE_ARMNN
+// Runs a .tflite through Arm NN (TfLite parser, CpuRef); inputs in the file's layout, outputs by name.
+std::vector<Tensor> runArmnn(const std::string& bytes, const std::vector<NamedTensor>& inputs,
+                             const std::vector<std::string>& outputs) {
+  static armnn::IRuntimePtr runtime = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
+  auto parser = armnnTfLiteParser::ITfLiteParser::Create();
+  armnn::INetworkPtr network =
+      parser->CreateNetworkFromBinary(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  armnn::IOptimizedNetworkPtr optimized =
+      armnn::Optimize(*network, {armnn::Compute::CpuRef}, runtime->GetDeviceSpec());
+  armnn::NetworkId id = 0;
+  if (runtime->LoadNetwork(id, std::move(optimized)) != armnn::Status::Success)
+    throw std::runtime_error("Arm NN could not load the network");
+  armnn::InputTensors in;
+  for (const auto& i : inputs) {
+    const auto binding = parser->GetNetworkInputBindingInfo(0, i.name);
+    in.emplace_back(binding.first, armnn::ConstTensor(binding.second, i.tensor.raw()));
+  }
+  std::vector<Tensor> results;
+  armnn::OutputTensors out;
+  for (const auto& name : outputs) {
+    const auto binding = parser->GetNetworkOutputBindingInfo(0, name);
+    std::vector<int64_t> shape;
+    for (unsigned d = 0; d < binding.second.GetNumDimensions(); ++d)
+      shape.push_back(binding.second.GetShape()[d]);
+    results.emplace_back(DataType::Float32, shape);
+  }
+  for (size_t k = 0; k < outputs.size(); ++k)
+    out.emplace_back(
+        parser->GetNetworkOutputBindingInfo(0, outputs[k]).first,
+        armnn::Tensor(parser->GetNetworkOutputBindingInfo(0, outputs[k]).second, results[k].raw()));
+  runtime->EnqueueWorkload(id, in, out);
+  runtime->UnloadNetwork(id);
+  return results;
+}
+#endif
+
+// x[1,4,8,8]: grouped Conv (SAME pads) -> HardSwish -> depthwise Conv (stride 2, asymmetric pads: an explicit
+// PAD) -> Clip(-1, 2) -> MaxPool (SAME) -> Concat with an AveragePool (count_include_pad) -> Pad -> Sigmoid /
+// Tanh branches Added -> Flatten of the 4x4 map -> Gemm -> Softmax. Every layout rule of the converter once.
+Model opsNet() {
+  using namespace edgetune::zoo;
+  GraphBuilder g("ops");
+  const std::string x = g.addInput("x", DataType::Float32, {1, 4, 8, 8});
+  auto grouped = g.addNode("Conv", "/grouped/Conv",
+                           {x, g.addInitializer("w_grouped", randomTensor({8, 2, 3, 3}, 1)),
+                            g.addInitializer("b_grouped", randomTensor({8}, 2))},
+                           {Attr::i("group", 2), Attr::ints("pads", {1, 1, 1, 1})});
+  auto hs = g.addNode("HardSwish", "/act/HardSwish", {grouped});
+  auto dw = g.addNode("Conv", "/dw/Conv", {hs, g.addInitializer("w_dw", randomTensor({8, 1, 3, 3}, 3))},
+                      {Attr::i("group", 8), Attr::ints("strides", {2, 2}), Attr::ints("pads", {1, 1, 0, 0})});
+  auto clip = g.addNode("Clip", "/clip/Clip",
+                        {dw, g.addInitializer("lo", Tensor::from<float>({}, std::vector<float>{-1.f})),
+                         g.addInitializer("hi", Tensor::from<float>({}, std::vector<float>{2.f}))});
+  auto mp = g.addNode("MaxPool", "/pool/MaxPool", {clip},
+                      {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {1, 1, 1, 1})});
+  auto ap = g.addNode("AveragePool", "/pool/AveragePool", {clip},
+                      {Attr::ints("kernel_shape", {3, 3}), Attr::ints("pads", {1, 1, 1, 1}),
+                       Attr::i("count_include_pad", 1)});
+  auto cat = g.addNode("Concat", "/cat/Concat", {mp, ap}, {Attr::i("axis", 1)});
+  auto pad = g.addNode(
+      "Pad", "/pad/Pad",
+      {cat,
+       g.addInitializer("pads", Tensor::from<int64_t>({8}, std::vector<int64_t>{0, 0, 0, 0, 0, 0, 1, 1}))});
+  auto sig = g.addNode("Sigmoid", "/sig/Sigmoid", {pad});
+  auto tanh = g.addNode("Tanh", "/tanh/Tanh", {pad});
+  auto scale = g.addInitializer("scale", randomTensor({16, 1, 1}, 4));
+  auto scaled = g.addNode("Mul", "/scale/Mul", {tanh, scale});
+  auto sum = g.addNode("Add", "/sum/Add", {sig, scaled});
+  auto flat = g.addNode("Flatten", "/Flatten", {sum}, {Attr::i("axis", 1)});  // [1, 16 * 5 * 5]
+  auto fc = g.addNode("Gemm", "/fc/Gemm",
+                      {flat, g.addInitializer("w_fc", randomTensor({5, 400}, 5, 0.05f)),
+                       g.addInitializer("b_fc", randomTensor({5}, 6))},
+                      {Attr::i("transB", 1)});
+  g.addNode("Softmax", "/softmax/Softmax", {fc}, {Attr::i("axis", -1)}, "probs");
+  g.addOutput("probs", DataType::Float32, {1, 5});
+  return g.finish("ops");
+}
+
+}  // namespace
+
+class TestExportTflite : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void matchesOnnxRuntime_data() {
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<bool>("nhwc_input");
+    QTest::addColumn<int>("transposes");
+    QTest::newRow("resnet20") << "resnet20" << false << 1;
+    QTest::newRow("resnet20 nhwc input") << "resnet20" << true << 0;
+    QTest::newRow("resnet18 x0.25") << "resnet18" << false << 1;
+    QTest::newRow("mobilenetv2 x0.5") << "mobilenetv2" << false << 1;
+    QTest::newRow("mobilenetv2 x0.5 nhwc input") << "mobilenetv2" << true << 0;
+    QTest::newRow("mlp") << "mlp" << false << 0;
+    QTest::newRow("ops") << "ops" << false << 1;
+  }
+
+  // Exported, read back, run by Arm NN: the outputs of ONNX Runtime, and the promised number of Transposes.
+  void matchesOnnxRuntime() {
+    QFETCH(QString, arch);
+    QFETCH(bool, nhwc_input);
+    QFETCH(int, transposes);
+    zoo::ZooOptions zoo_options;
+    zoo_options.width_multiplier = arch == "resnet18" ? 0.25 : arch == "mobilenetv2" ? 0.5 : 1.0;
+    const Model model =
+        cleaned(arch == "ops" ? opsNet() : zoo::buildZooModel(arch.toStdString(), zoo_options));
+    TfliteExportOptions options;
+    options.nhwc_input = nhwc_input;
+    TfliteExportReport report;
+    const auto start = std::chrono::steady_clock::now();
+    const std::string bytes = buildTflite(model, options, &report);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    QCOMPARE(countTransposes(bytes), transposes);
+    QCOMPARE(report.transposes, transposes);
+
+    const auto inputs = test::randomInputs(model, 7);
+    const auto expected = makeOrtExecutor(model)->run(inputs);
+#ifdef EDGETUNE_HAVE_ARMNN
+    std::vector<NamedTensor> fed = inputs;
+    for (auto& in : fed)
+      if (nhwc_input && in.tensor.shape().size() == 4)
+        in.tensor = tflite_export::permuteTensor(in.tensor, {0, 2, 3, 1});
+    std::vector<Tensor> actual;
+    try {
+      actual = runArmnn(bytes, fed, report.outputs);
+    } catch (const std::exception& e) {
+      QFAIL((std::string("Arm NN: ") + e.what()).c_str());
+    }
+    const double diff = test::relativeMaxDiff(expected, actual);
+    std::printf("%-28s %2d operators, %d TRANSPOSE, %8lld bytes, export %.1f ms, max relative diff %.2e\n",
+                qPrintable(arch + (nhwc_input ? " (nhwc)" : "")), report.operators, report.transposes,
+                static_cast<long long>(bytes.size()), ms, diff);
+    QVERIFY2(diff < 1e-4, qPrintable(QString("relative difference %1").arg(diff)));
+#endif
+  }
+
+  // A spatial Flatten that also leaves the graph cannot keep the NHWC order: one Transpose back before it.
+  void flattenSeenOutsideTransposesBack() {
+    using namespace edgetune::zoo;
+    GraphBuilder g("flat");
+    const std::string x = g.addInput("x", DataType::Float32, {1, 2, 3, 3});
+    auto conv = g.addNode("Conv", "/conv/Conv", {x, g.addInitializer("w", randomTensor({4, 2, 1, 1}, 1))});
+    g.addNode("Flatten", "/Flatten", {conv}, {Attr::i("axis", 1)}, "features");
+    g.addOutput("features", DataType::Float32, {1, 36});
+    const Model model = g.finish("flat");
+    TfliteExportReport report;
+    const std::string bytes = buildTflite(model, {}, &report);
+    QCOMPARE(countTransposes(bytes), 2);
+#ifdef EDGETUNE_HAVE_ARMNN
+    const auto inputs = test::randomInputs(model, 3);
+    QVERIFY(test::relativeMaxDiff(makeOrtExecutor(model)->run(inputs),
+                                  runArmnn(bytes, inputs, {"features"})) < 1e-4);
+#endif
+  }
+
+  void unsupportedOpNamesTheNodeAndWritesNothing() {
+    using namespace edgetune::zoo;
+    GraphBuilder g("erf");
+    const std::string x = g.addInput("x", DataType::Float32, {1, 8});
+    auto r = g.addNode("Relu", "/relu/Relu", {x});
+    g.addNode("Erf", "/gelu/Erf", {r}, {}, "y");
+    g.addOutput("y", DataType::Float32, {1, 8});
+    const Model model = g.finish("erf");
+    test::TempDir dir;
+    const fs::path out = dir / "model.tflite";
+    const std::string message = test::errorOf([&] { writeTflite(model, {}, out); });
+    QVERIFY2(test::contains(message, "Erf '/gelu/Erf'"), message.c_str());
+    QVERIFY2(test::contains(message, "not supported"), message.c_str());
+    QVERIFY(!fs::exists(out));
+    QCOMPARE(static_cast<int>(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator())),
+             0);
+  }
+
+  void writesAtomicallyAndVerifies() {
+    const Model model = cleaned(zoo::buildZooModel("resnet8"));
+    test::TempDir dir;
+    const fs::path out = dir / "resnet8.tflite";
+    const TfliteExportReport report = writeTflite(model, {}, out);
+    QCOMPARE(static_cast<int64_t>(fs::file_size(out)), report.file_bytes);
+    const std::string bytes = readFile(out);
+    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    QVERIFY(tflite::VerifyModelBuffer(verifier));
+    QCOMPARE(report.input_shapes.at("input"), (std::vector<int64_t>{1, 3, 32, 32}));
+  }
+};
+
+int main(int argc, char** argv) {
+#ifndef EDGETUNE_HAVE_ARMNN
+  std::printf("SKIP: built without Arm NN (libarmnntfliteparser-dev, libarmnn-cpuref-backend22)\n");
+  return kSkipped;
+#endif
+  QCoreApplication app(argc, argv);
+  TestExportTflite test;
+  return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_export_tflite.moc"
