@@ -242,6 +242,20 @@ void convertConv(TfliteConverter& c, const onnx::NodeProto& node) {
                            }});
 }
 
+// True when `name` is the output of a Relu (or a Clip with a non-negative low bound): zero padding then
+// cannot win a max, so a MaxPool with pads other than SAME (torchvision's 3x3/2 pad 1) stays exact.
+bool nonNegative(TfliteConverter& c, const std::string& name) {
+  const int producer = c.model().producer(name);
+  if (producer < 0) return false;
+  const auto& n = c.model().graph().node(producer);
+  if (n.op_type() == "Relu") return true;
+  if (n.op_type() != "Clip") return false;
+  if (c.model().opsetVersion() < 11) return attrFloat(n, "min", -1.0f) >= 0.0f;
+  if (n.input_size() < 2 || n.input(1).empty() || !c.isConstant(n.input(1))) return false;
+  const Tensor& lo = c.constant(n, n.input(1));
+  return lo.type() == DataType::Float32 && lo.numel() == 1 && lo.values<float>()[0] >= 0.0f;
+}
+
 void convertPool(TfliteConverter& c, const onnx::NodeProto& node, tfl::BuiltinOperator op) {
   const std::string& x = node.input(0);
   const auto in_shape = c.shape(x);
@@ -256,7 +270,8 @@ void convertPool(TfliteConverter& c, const onnx::NodeProto& node, tfl::BuiltinOp
   // TFLite's SAME average excludes the padding (count_include_pad = 0); zero padding includes it.
   const bool average = op == tfl::BuiltinOperator::AVERAGE_POOL_2D;
   const bool include_pad = average && attrInt(node, "count_include_pad", 0) != 0;
-  const WindowPadding pad = choosePadding(c, node, w, in_shape, out_shape, !include_pad, include_pad);
+  const bool zero_pad_exact = average ? include_pad : nonNegative(c, x);
+  const WindowPadding pad = choosePadding(c, node, w, in_shape, out_shape, !include_pad, zero_pad_exact);
   int32_t input = c.input(x, kNhwc);
   if (pad.explicit_pad) input = padNhwc(c, node.output(0), input, in_shape, pad.pads);
   const int32_t out = c.output(node, 0, kNhwc);
