@@ -73,7 +73,7 @@ class TfliteConverter {
   void defineValue(const std::string& name, int32_t tensor, const Perm& perm);
   /// `name` is a constant computed at export (a Reshape or Transpose of a constant).
   void defineConstant(const std::string& name, Tensor value);
-  /// A constant tensor; float weights are stored as the options ask (FP16 behind a DEQUANTIZE).
+  /// A constant tensor holding `value` as it is.
   int32_t constantTensor(const std::string& name, const Tensor& value);
   /// An int32 constant (shapes, axes, paddings).
   int32_t int32Constant(const std::string& name, const std::vector<int32_t>& values,

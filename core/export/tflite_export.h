@@ -11,23 +11,17 @@
 
 namespace edgetune {
 
-/// How the weights are stored in the file (activations stay float32 in all of them).
-enum class TfliteWeights {
-  Float32 = 1,
-  Float16 = 2,  // float16 constants, each behind a DEQUANTIZE to float32
-};
-
 struct TfliteExportOptions {
   /// Image inputs are fed NHWC ([N, H, W, C]): no Transpose at the input. Otherwise they keep the ONNX
   /// model's NCHW and one Transpose turns them into NHWC.
   bool nhwc_input = false;
-  TfliteWeights weights = TfliteWeights::Float32;
   /// Concrete sizes for symbolic input dimensions (TFLite tensors have static shapes); a symbolic batch
   /// dimension defaults to 1. Input name -> shape in the ONNX model's layout.
   std::map<std::string, std::vector<int64_t>> input_shapes;
 };
 
-/// What the export wrote.
+/// What the export wrote. Weights and activations are float32 (FP16 weights and INT8 come next: the builder's
+/// tensors already carry per-tensor / per-channel Quantization).
 struct TfliteExportReport {
   int operators = 0;
   int transposes = 0;  // TRANSPOSE operators in the file (layout changes and the model's own)
