@@ -49,16 +49,15 @@ Model cleaned(Model m) {
   return m;
 }
 
-// TRANSPOSE operators in a written file, read with the generated reader.
-int countTransposes(const std::string& bytes) {
+// Operators of kind `kind` in a written file, read with the generated reader (both opcode fields must say
+// it).
+int countOperators(const std::string& bytes, tflite::BuiltinOperator kind) {
   const auto* model = tflite::GetModel(bytes.data());
   const auto* codes = model->operator_codes();
   int count = 0;
   for (const auto* op : *model->subgraphs()->Get(0)->operators()) {
     const auto* code = codes->Get(op->opcode_index());
-    if (code->builtin_code() == tflite::BuiltinOperator::TRANSPOSE &&
-        code->deprecated_builtin_code() == static_cast<int8_t>(tflite::BuiltinOperator::TRANSPOSE))
-      ++count;
+    if (code->builtin_code() == kind && code->deprecated_builtin_code() == static_cast<int8_t>(kind)) ++count;
   }
   return count;
 }
@@ -203,8 +202,11 @@ class TestExportTflite : public QObject {
     const std::string bytes = buildTflite(model, options, &report);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    QCOMPARE(countTransposes(bytes), transposes);
+    QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::TRANSPOSE), transposes);
     QCOMPARE(report.transposes, transposes);
+    // Every Relu / Relu6 of these models follows a Conv, Gemm or Add, and is fused into it.
+    QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::RELU), 0);
+    QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::RELU6), 0);
 
     const auto inputs = test::randomInputs(model, 7);
     const auto expected = makeOrtExecutor(model)->run(inputs);
@@ -242,7 +244,7 @@ class TestExportTflite : public QObject {
     const Model model = g.finish("flat");
     TfliteExportReport report;
     const std::string bytes = buildTflite(model, {}, &report);
-    QCOMPARE(countTransposes(bytes), 2);
+    QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::TRANSPOSE), 2);
 #ifdef EDGETUNE_HAVE_ARMNN
     const auto inputs = test::randomInputs(model, 3);
     QVERIFY(test::relativeMaxDiff(makeOrtExecutor(model)->run(inputs),

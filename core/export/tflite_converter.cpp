@@ -2,6 +2,7 @@
 #include "core/export/tflite_converter.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -216,6 +217,45 @@ int32_t TfliteConverter::output(const onnx::NodeProto& node, int index, const Pe
   return t;
 }
 
+std::pair<std::optional<float>, std::optional<float>> clipBounds(TfliteConverter& c,
+                                                                 const onnx::NodeProto& node) {
+  std::optional<float> lo, hi;
+  if (c.model().opsetVersion() < 11) {
+    lo = attrFloat(node, "min", -std::numeric_limits<float>::infinity());
+    hi = attrFloat(node, "max", std::numeric_limits<float>::infinity());
+  } else {
+    for (int i : {1, 2}) {
+      if (node.input_size() <= i || node.input(i).empty()) continue;
+      const Tensor& t = c.constant(node, node.input(i));
+      if (t.type() != DataType::Float32 || t.numel() != 1)
+        c.unsupported(node, "min/max must be float32 scalars");
+      (i == 1 ? lo : hi) = t.values<float>()[0];
+    }
+  }
+  if (lo && std::isinf(*lo)) lo.reset();
+  if (hi && std::isinf(*hi)) hi.reset();
+  return {lo, hi};
+}
+
+int32_t TfliteConverter::outputFusingActivation(const onnx::NodeProto& node, const Perm& perm,
+                                                tfl::ActivationFunctionType& activation) {
+  activation = tfl::ActivationFunctionType::NONE;
+  const std::string& y = node.output(0);
+  const auto& readers = model_.consumers(y);
+  if (readers.size() != 1 || model_.isGraphOutput(y)) return output(node, 0, perm);
+  const auto& next = model_.graph().node(readers[0]);
+  if (next.op_type() == "Relu") {
+    activation = tfl::ActivationFunctionType::RELU;
+  } else if (next.op_type() == "Clip" && next.input(0) == y) {
+    const auto [lo, hi] = clipBounds(*this, next);
+    if (lo && *lo == 0.0f && !hi) activation = tfl::ActivationFunctionType::RELU;
+    if (lo && *lo == 0.0f && hi && *hi == 6.0f) activation = tfl::ActivationFunctionType::RELU6;
+  }
+  if (activation == tfl::ActivationFunctionType::NONE) return output(node, 0, perm);
+  fused_.insert(&next);
+  return output(next, 0, perm);
+}
+
 void TfliteConverter::defineValue(const std::string& name, int32_t tensor, const Perm& perm) {
   values_[name] = {tensor, perm};
 }
@@ -293,7 +333,7 @@ std::string TfliteConverter::run(TfliteExportReport* report) {
     const auto& node = nodes[i];
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       unsupported(node, "operators of domain '" + node.domain() + "' are not supported");
-    if (node.op_type() == "Constant") continue;  // read as constants
+    if (node.op_type() == "Constant" || fused_.count(&node)) continue;  // read as constants / already fused
     const auto it = table.find(node.op_type());
     if (it == table.end()) unsupported(node, "the op " + node.op_type() + " is not supported");
     it->second(*this, node);

@@ -69,6 +69,11 @@ class TfliteConverter {
   /// A new run-time tensor for `node`'s output `index`, stored in layout `perm`; it becomes the value's
   /// tensor.
   int32_t output(const onnx::NodeProto& node, int index, const Perm& perm);
+  /// output(node, 0, perm), or, when the node's only reader is a Relu / Relu6 (Clip 0..6) the TFLite op can
+  /// fuse, the tensor of that activation's output (the activation node is then skipped) and its kind in
+  /// `activation`.
+  int32_t outputFusingActivation(const onnx::NodeProto& node, const Perm& perm,
+                                 tfl::ActivationFunctionType& activation);
   /// `name` is an existing tensor seen in layout `perm` (an ONNX Transpose or Identity costs no operator).
   void defineValue(const std::string& name, int32_t tensor, const Perm& perm);
   /// `name` is a constant computed at export (a Reshape or Transpose of a constant).
@@ -100,6 +105,7 @@ class TfliteConverter {
   void addGraphInputs();
   void addGraphOutputs();
 
+  std::set<const onnx::NodeProto*> fused_;  // activations folded into the op before them
   const Model& source_;
   Model model_;  // the source with concrete input sizes and shapes inferred
   TfliteExportOptions options_;
@@ -109,6 +115,11 @@ class TfliteConverter {
   std::map<std::pair<std::string, Perm>, int32_t> layout_copies_;  // transposed values, permuted constants
   std::map<std::string, std::vector<int64_t>> flatten_orders_;
 };
+
+/// A Clip's bounds (attributes before opset 11, constant inputs after); absent or infinite bounds are
+/// nullopt.
+std::pair<std::optional<float>, std::optional<float>> clipBounds(TfliteConverter& c,
+                                                                 const onnx::NodeProto& node);
 
 /// Converts one ONNX node; the table is keyed by op type (domain "" / ai.onnx).
 using OpConverter = std::function<void(TfliteConverter&, const onnx::NodeProto&)>;

@@ -150,12 +150,11 @@ Tensor biasOrZeros(TfliteConverter& c, const onnx::NodeProto& node, int index, i
   return Tensor(DataType::Float32, {channels});
 }
 
-OperatorOptions conv2dOptions(tfl::Padding padding, const Window& w) {
+OperatorOptions conv2dOptions(tfl::Padding padding, const Window& w, tfl::ActivationFunctionType act) {
   return {tfl::BuiltinOptions::Conv2DOptions, [=](flatbuffers::FlatBufferBuilder& b) {
             return tfl::CreateConv2DOptions(
                        b, padding, static_cast<int32_t>(w.strides[1]), static_cast<int32_t>(w.strides[0]),
-                       tfl::ActivationFunctionType::NONE, static_cast<int32_t>(w.dilations[1]),
-                       static_cast<int32_t>(w.dilations[0]))
+                       act, static_cast<int32_t>(w.dilations[1]), static_cast<int32_t>(w.dilations[0]))
                 .Union();
           }};
 }
@@ -178,30 +177,32 @@ void convertConv(TfliteConverter& c, const onnx::NodeProto& node) {
   if (group == 1) {
     const int32_t wt = c.constantTensor(wname + "_ohwi", permuteTensor(weights, kNhwc));
     const int32_t bt = c.constantTensor(node.output(0) + "/bias", bias);
-    const int32_t out = c.output(node, 0, kNhwc);
+    tfl::ActivationFunctionType act;
+    const int32_t out = c.outputFusingActivation(node, kNhwc, act);
     c.builder().addOperator(tfl::BuiltinOperator::CONV_2D, {input, wt, bt}, {out},
-                            conv2dOptions(pad.padding, w));
+                            conv2dOptions(pad.padding, w, act));
     return;
   }
   if (group == in_channels && ws[1] == 1 && out_channels % in_channels == 0) {
     // Depthwise: the filter is [1, kH, kW, C * M], output channel c*M+m reads input channel c.
     const int32_t wt = c.constantTensor(wname + "_1hwc", permuteTensor(weights, {1, 2, 3, 0}));
     const int32_t bt = c.constantTensor(node.output(0) + "/bias", bias);
-    const int32_t out = c.output(node, 0, kNhwc);
+    tfl::ActivationFunctionType act;
+    const int32_t out = c.outputFusingActivation(node, kNhwc, act);
     const auto multiplier = static_cast<int32_t>(out_channels / in_channels);
     const auto padding = pad.padding;
     const bool dilated = w.dilations != std::array<int64_t, 2>{1, 1};
-    c.builder().addOperator(
-        tfl::BuiltinOperator::DEPTHWISE_CONV_2D, {input, wt, bt}, {out},
-        {tfl::BuiltinOptions::DepthwiseConv2DOptions,
-         [=](flatbuffers::FlatBufferBuilder& b) {
-           return tfl::CreateDepthwiseConv2DOptions(
-                      b, padding, static_cast<int32_t>(w.strides[1]), static_cast<int32_t>(w.strides[0]),
-                      multiplier, tfl::ActivationFunctionType::NONE, static_cast<int32_t>(w.dilations[1]),
-                      static_cast<int32_t>(w.dilations[0]))
-               .Union();
-         }},
-        dilated ? 2 : 1);
+    c.builder().addOperator(tfl::BuiltinOperator::DEPTHWISE_CONV_2D, {input, wt, bt}, {out},
+                            {tfl::BuiltinOptions::DepthwiseConv2DOptions,
+                             [=](flatbuffers::FlatBufferBuilder& b) {
+                               return tfl::CreateDepthwiseConv2DOptions(
+                                          b, padding, static_cast<int32_t>(w.strides[1]),
+                                          static_cast<int32_t>(w.strides[0]), multiplier, act,
+                                          static_cast<int32_t>(w.dilations[1]),
+                                          static_cast<int32_t>(w.dilations[0]))
+                                   .Union();
+                             }},
+                            dilated ? 2 : 1);
     return;
   }
   if (group < 1 || in_channels % group != 0 || out_channels % group != 0)
@@ -232,14 +233,16 @@ void convertConv(TfliteConverter& c, const onnx::NodeProto& node) {
     const int32_t r = c.scratchTensor(scope + "/output", DataType::Float32,
                                       {out_shape[0], out_shape[2], out_shape[3], out_per_group});
     c.builder().addOperator(tfl::BuiltinOperator::CONV_2D, {parts[static_cast<size_t>(g)], wt, bt}, {r},
-                            conv2dOptions(pad.padding, w));
+                            conv2dOptions(pad.padding, w, tfl::ActivationFunctionType::NONE));
     results.push_back(r);
   }
-  const int32_t out = c.output(node, 0, kNhwc);
-  c.builder().addOperator(tfl::BuiltinOperator::CONCATENATION, results, {out},
-                          {tfl::BuiltinOptions::ConcatenationOptions, [](flatbuffers::FlatBufferBuilder& b) {
-                             return tfl::CreateConcatenationOptions(b, 3).Union();
-                           }});
+  tfl::ActivationFunctionType act;
+  const int32_t out = c.outputFusingActivation(node, kNhwc, act);
+  c.builder().addOperator(
+      tfl::BuiltinOperator::CONCATENATION, results, {out},
+      {tfl::BuiltinOptions::ConcatenationOptions, [act](flatbuffers::FlatBufferBuilder& b) {
+         return tfl::CreateConcatenationOptions(b, 3, act).Union();
+       }});
 }
 
 // True when `name` is the output of a Relu (or a Clip with a non-negative low bound): zero padding then
@@ -297,10 +300,11 @@ void convertGlobalAveragePool(TfliteConverter& c, const onnx::NodeProto& node) {
                            }});
 }
 
-// FULLY_CONNECTED y = x W^T + b with `weights` [N, K] (ONNX feature order; permuted to the input's flatten
-// order when it has one).
+// FULLY_CONNECTED y = act(x W^T + b) with `weights` [N, K] (ONNX feature order; permuted to the input's
+// flatten order when it has one).
 void fullyConnected(TfliteConverter& c, const onnx::NodeProto& node, const std::string& x, int32_t input,
-                    Tensor weights, const Tensor& bias, int32_t out) {
+                    Tensor weights, const Tensor& bias, int32_t out,
+                    tfl::ActivationFunctionType act = tfl::ActivationFunctionType::NONE) {
   if (const auto* order = c.flattenOrder(x)) {
     const int64_t n = weights.shape()[0], k = weights.shape()[1];
     Tensor permuted(DataType::Float32, {n, k});
@@ -312,10 +316,11 @@ void fullyConnected(TfliteConverter& c, const onnx::NodeProto& node, const std::
   }
   const int32_t wt = c.constantTensor(node.output(0) + "/weights", weights);
   const int32_t bt = c.constantTensor(node.output(0) + "/bias", bias);
-  c.builder().addOperator(tfl::BuiltinOperator::FULLY_CONNECTED, {input, wt, bt}, {out},
-                          {tfl::BuiltinOptions::FullyConnectedOptions, [](flatbuffers::FlatBufferBuilder& b) {
-                             return tfl::CreateFullyConnectedOptions(b).Union();
-                           }});
+  c.builder().addOperator(
+      tfl::BuiltinOperator::FULLY_CONNECTED, {input, wt, bt}, {out},
+      {tfl::BuiltinOptions::FullyConnectedOptions, [act](flatbuffers::FlatBufferBuilder& b) {
+         return tfl::CreateFullyConnectedOptions(b, act).Union();
+       }});
 }
 
 Tensor transposed2d(const Tensor& t) {
@@ -352,7 +357,9 @@ void convertGemm(TfliteConverter& c, const onnx::NodeProto& node) {
     }
   }
   const int32_t input = rowInput(c, a);
-  fullyConnected(c, node, a, input, std::move(weights), bias, c.output(node, 0, identityPerm(2)));
+  tfl::ActivationFunctionType act;
+  const int32_t out = c.outputFusingActivation(node, identityPerm(2), act);
+  fullyConnected(c, node, a, input, std::move(weights), bias, out, act);
 }
 
 void convertMatMul(TfliteConverter& c, const onnx::NodeProto& node) {
@@ -363,7 +370,10 @@ void convertMatMul(TfliteConverter& c, const onnx::NodeProto& node) {
     const int64_t n = weights.shape()[0], k = weights.shape()[1];
     const Tensor bias(DataType::Float32, {n});
     if (a_shape.size() == 2) {
-      fullyConnected(c, node, a, rowInput(c, a), weights, bias, c.output(node, 0, identityPerm(2)));
+      const int32_t input = rowInput(c, a);
+      tfl::ActivationFunctionType act;
+      const int32_t out = c.outputFusingActivation(node, identityPerm(2), act);
+      fullyConnected(c, node, a, input, weights, bias, out, act);
       return;
     }
     // [..., K] x [K, N]: rows through a 2-D FULLY_CONNECTED, reshaped around it.

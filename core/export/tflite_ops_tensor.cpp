@@ -45,14 +45,32 @@ int32_t broadcastOperand(TfliteConverter& c, const onnx::NodeProto& node, const 
   return c.constantTensor(name + (isIdentity(perm) ? "_expanded" : "_nhwc"), permuteTensor(t, perm));
 }
 
+// The options of ADD / SUB / MUL / DIV (with a fused Relu / Relu6) and POW.
+OperatorOptions binaryOptions(tfl::BuiltinOptions type, tfl::ActivationFunctionType act) {
+  switch (type) {
+    case tfl::BuiltinOptions::AddOptions:
+      return options(type, [act](auto& b) { return tfl::CreateAddOptions(b, act); });
+    case tfl::BuiltinOptions::SubOptions:
+      return options(type, [act](auto& b) { return tfl::CreateSubOptions(b, act); });
+    case tfl::BuiltinOptions::MulOptions:
+      return options(type, [act](auto& b) { return tfl::CreateMulOptions(b, act); });
+    case tfl::BuiltinOptions::DivOptions:
+      return options(type, [act](auto& b) { return tfl::CreateDivOptions(b, act); });
+    default:
+      return options(type, [](auto& b) { return tfl::CreatePowOptions(b); });
+  }
+}
+
 void convertBinary(TfliteConverter& c, const onnx::NodeProto& node, tfl::BuiltinOperator op,
-                   const OperatorOptions& opts) {
+                   tfl::BuiltinOptions type) {
   const size_t rank = c.shape(node.output(0)).size();
   const Perm perm = sharedLayout(c, node, rank);
   const int32_t a = broadcastOperand(c, node, node.input(0), perm);
   const int32_t b = broadcastOperand(c, node, node.input(1), perm);
-  const int32_t out = c.output(node, 0, perm);
-  c.builder().addOperator(op, {a, b}, {out}, opts);
+  tfl::ActivationFunctionType act = tfl::ActivationFunctionType::NONE;
+  const int32_t out = type == tfl::BuiltinOptions::PowOptions ? c.output(node, 0, perm)
+                                                              : c.outputFusingActivation(node, perm, act);
+  c.builder().addOperator(op, {a, b}, {out}, binaryOptions(type, act));
 }
 
 void convertUnary(TfliteConverter& c, const onnx::NodeProto& node, tfl::BuiltinOperator op) {
@@ -61,23 +79,9 @@ void convertUnary(TfliteConverter& c, const onnx::NodeProto& node, tfl::BuiltinO
   c.builder().addOperator(op, {in}, {c.output(node, 0, perm)});
 }
 
-std::optional<float> scalarInput(TfliteConverter& c, const onnx::NodeProto& node, int index) {
-  if (node.input_size() <= index || node.input(index).empty()) return std::nullopt;
-  const Tensor& t = c.constant(node, node.input(index));
-  if (t.type() != DataType::Float32 || t.numel() != 1) c.unsupported(node, "min/max must be float32 scalars");
-  return t.values<float>()[0];
-}
-
 void convertClip(TfliteConverter& c, const onnx::NodeProto& node) {
-  std::optional<float> lo, hi;
-  if (c.model().opsetVersion() < 11) {
-    lo = attrFloat(node, "min", -std::numeric_limits<float>::infinity());
-    hi = attrFloat(node, "max", std::numeric_limits<float>::infinity());
-  } else {
-    lo = scalarInput(c, node, 1);
-    hi = scalarInput(c, node, 2);
-  }
-  const bool no_hi = !hi || std::isinf(*hi);
+  const auto [lo, hi] = clipBounds(c, node);
+  const bool no_hi = !hi;
   if (lo && *lo == 0.0f && hi && *hi == 6.0f) return convertUnary(c, node, tfl::BuiltinOperator::RELU6);
   if (lo && *lo == 0.0f && no_hi) return convertUnary(c, node, tfl::BuiltinOperator::RELU);
   // Any other range: MAXIMUM with the low bound, then MINIMUM with the high one.
@@ -89,7 +93,7 @@ void convertClip(TfliteConverter& c, const onnx::NodeProto& node) {
   auto bound = [&](float v, const std::string& what) {
     return c.constantTensor(y + "/" + what, Tensor::from<float>(ones, std::vector<float>{v}));
   };
-  if (lo && !std::isinf(*lo)) {
+  if (lo) {
     const int32_t next =
         no_hi ? c.output(node, 0, perm) : c.scratchTensor(y + "/low", DataType::Float32, tflite_shape);
     c.builder().addOperator(tfl::BuiltinOperator::MAXIMUM, {value, bound(*lo, "min")}, {next});
@@ -98,7 +102,7 @@ void convertClip(TfliteConverter& c, const onnx::NodeProto& node) {
   if (!no_hi)
     c.builder().addOperator(tfl::BuiltinOperator::MINIMUM, {value, bound(*hi, "max")},
                             {c.output(node, 0, perm)});
-  if ((!lo || std::isinf(*lo)) && no_hi) c.defineValue(y, value, perm);  // no bounds: the input itself
+  if (!lo && no_hi) c.defineValue(y, value, perm);  // no bounds: the input itself
 }
 
 void convertPow(TfliteConverter& c, const onnx::NodeProto& node) {
@@ -114,8 +118,7 @@ void convertPow(TfliteConverter& c, const onnx::NodeProto& node) {
       return;
     }
   }
-  convertBinary(c, node, tfl::BuiltinOperator::POW,
-                options(tfl::BuiltinOptions::PowOptions, [](auto& b) { return tfl::CreatePowOptions(b); }));
+  convertBinary(c, node, tfl::BuiltinOperator::POW, tfl::BuiltinOptions::PowOptions);
 }
 
 void convertConcat(TfliteConverter& c, const onnx::NodeProto& node) {
@@ -351,24 +354,11 @@ void convertReduceMean(TfliteConverter& c, const onnx::NodeProto& node) {
                                   [=](auto& b) { return tfl::CreateReducerOptions(b, keep); }));
 }
 
-OperatorOptions fused(tfl::BuiltinOptions type) {
-  switch (type) {
-    case tfl::BuiltinOptions::AddOptions:
-      return options(type, [](auto& b) { return tfl::CreateAddOptions(b); });
-    case tfl::BuiltinOptions::SubOptions:
-      return options(type, [](auto& b) { return tfl::CreateSubOptions(b); });
-    case tfl::BuiltinOptions::MulOptions:
-      return options(type, [](auto& b) { return tfl::CreateMulOptions(b); });
-    default:
-      return options(type, [](auto& b) { return tfl::CreateDivOptions(b); });
-  }
-}
-
 }  // namespace
 
 void addTensorConverters(std::map<std::string, OpConverter>& table) {
   auto binary = [](tfl::BuiltinOperator op, tfl::BuiltinOptions type) {
-    return [op, type](TfliteConverter& c, const onnx::NodeProto& n) { convertBinary(c, n, op, fused(type)); };
+    return [op, type](TfliteConverter& c, const onnx::NodeProto& n) { convertBinary(c, n, op, type); };
   };
   table["Add"] = binary(tfl::BuiltinOperator::ADD, tfl::BuiltinOptions::AddOptions);
   table["Sub"] = binary(tfl::BuiltinOperator::SUB, tfl::BuiltinOptions::SubOptions);
