@@ -141,9 +141,35 @@ Model opsNet() {
   return g.finish("ops");
 }
 
+// x[1,6,5,5]: BatchNormalization (not after a Conv) -> Relu -> Split 2 + 4 channels -> HardSigmoid of the
+// first part, Concat with the second. No op here needs NHWC, so it all runs in the ONNX layout: no Transpose.
+Model opsNet2() {
+  using namespace edgetune::zoo;
+  GraphBuilder g("ops2");
+  const std::string x = g.addInput("x", DataType::Float32, {1, 6, 5, 5});
+  Tensor var = randomTensor({6}, 4);
+  for (float& v : var.values<float>()) v = v * v + 0.5f;
+  auto bn = g.addNode(
+      "BatchNormalization", "/bn/BatchNormalization",
+      {x, g.addInitializer("gamma", randomTensor({6}, 1)), g.addInitializer("beta", randomTensor({6}, 2)),
+       g.addInitializer("mean", randomTensor({6}, 3)), g.addInitializer("var", var)});
+  auto relu = g.addNode("Relu", "/relu/Relu", {bn});
+  auto parts = g.addNodeWithOutputs(
+      "Split", "/split/Split",
+      {relu, g.addInitializer("split", Tensor::from<int64_t>({2}, std::vector<int64_t>{2, 4}))}, 2,
+      {Attr::i("axis", 1)});
+  auto hs = g.addNode("HardSigmoid", "/hsig/HardSigmoid", {parts[0]},
+                      {Attr::f("alpha", 1.0f / 6), Attr::f("beta", 0.5f)});
+  g.addNode("Concat", "/cat/Concat", {hs, parts[1]}, {Attr::i("axis", 1)}, "y");
+  g.addOutput("y", DataType::Float32, {1, 6, 5, 5});
+  return g.finish("ops2");
+}
+
 // "ops", a committed torch.onnx fixture ("torch/small_cnn.onnx"), a model file path, or a zoo architecture.
 Model loadCase(const QString& name) {
   if (name == "ops") return cleaned(opsNet());
+  if (name == "ops2")
+    return opsNet2();  // as built: clean-up would not change it, and must not fold the BN away
   if (name.endsWith(".onnx"))
     return cleaned(
         Model::load(name.startsWith("/") ? fs::path(name.toStdString()) : test::fixture(name.toStdString())));
@@ -182,6 +208,7 @@ class TestExportTflite : public QObject {
     QTest::newRow("mobilenetv2 x0.5 nhwc input") << "mobilenetv2" << true << 0;
     QTest::newRow("mlp") << "mlp" << false << 0;
     QTest::newRow("ops") << "ops" << false << 1;
+    QTest::newRow("ops2") << "ops2" << false << 0;
     QTest::newRow("torch small_cnn") << "torch/small_cnn.onnx" << false << 1;
     // Big torchvision exports (build/fixtures/exports-224 of a full build), run by hand:
     // EDGETUNE_TFLITE_EXPORTS="/path/resnet18.onnx /path/mobilenet_v2.onnx" test_export_tflite

@@ -1,8 +1,11 @@
-// TFLite converters of the layout-blind ops (activations, element-wise arithmetic, Concat, Pad, ReduceMean:
-// they run in whatever layout their input has and remap their axes), of the ops that reorder elements
-// (Reshape / Flatten / Squeeze / Unsqueeze, Transpose, Softmax, Gather) and of Identity.
+// TFLite converters of the layout-blind ops (activations, element-wise arithmetic, BatchNormalization,
+// Concat, Split, Pad, ReduceMean: they run in whatever layout their input has and remap their axes), of the
+// ops that reorder elements (Reshape / Flatten / Squeeze / Unsqueeze, Transpose, Softmax, Gather) and of
+// Identity.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "core/export/tflite_converter.h"
 #include "core/util/error.h"
@@ -119,6 +122,93 @@ void convertPow(TfliteConverter& c, const onnx::NodeProto& node) {
     }
   }
   convertBinary(c, node, tfl::BuiltinOperator::POW, tfl::BuiltinOptions::PowOptions);
+}
+
+// Inference BatchNormalization (one not folded into a Conv) as MUL by gamma / sqrt(var + eps) and ADD of
+// beta - mean * that, per channel of axis 1, in the input's layout; a following Relu fuses into the ADD.
+void convertBatchNormalization(TfliteConverter& c, const onnx::NodeProto& node) {
+  if (node.output_size() > 1)
+    c.unsupported(node, "training mode (running statistics outputs) is not supported");
+  const std::string& x = node.input(0);
+  const auto shape = c.shape(x);
+  if (shape.size() < 2) c.unsupported(node, "the input needs a channel dimension");
+  const float eps = attrFloat(node, "epsilon", 1e-5f);
+  std::vector<std::span<const float>> p;
+  for (int i = 1; i <= 4; ++i) {
+    const Tensor& t = c.constant(node, node.input(i));
+    if (t.type() != DataType::Float32 || t.numel() != shape[1])
+      c.unsupported(node, "'" + node.input(i) + "' must be float32 with one value per channel");
+    p.push_back(t.values<float>());
+  }
+  std::vector<int64_t> channel_shape(shape.size() - 1, 1);  // [C, 1, 1]: broadcasts over axis 1
+  channel_shape[0] = shape[1];
+  Tensor scale(DataType::Float32, channel_shape), shift(DataType::Float32, channel_shape);
+  for (int64_t ch = 0; ch < shape[1]; ++ch) {
+    const float s = p[0][ch] / std::sqrt(p[3][ch] + eps);
+    scale.values<float>()[ch] = s;
+    shift.values<float>()[ch] = p[1][ch] - p[2][ch] * s;
+  }
+  const std::string& y = node.output(0);
+  c.defineConstant(y + "/scale", std::move(scale));
+  c.defineConstant(y + "/shift", std::move(shift));
+  const Perm perm = c.layoutOf(x);
+  const int32_t scaled = c.scratchTensor(y + "/scaled", c.type(x), permuteShape(shape, perm));
+  c.builder().addOperator(tfl::BuiltinOperator::MUL,
+                          {c.input(x, perm), broadcastOperand(c, node, y + "/scale", perm)}, {scaled},
+                          binaryOptions(tfl::BuiltinOptions::MulOptions, tfl::ActivationFunctionType::NONE));
+  tfl::ActivationFunctionType act;
+  const int32_t out = c.outputFusingActivation(node, perm, act);
+  c.builder().addOperator(tfl::BuiltinOperator::ADD, {scaled, broadcastOperand(c, node, y + "/shift", perm)},
+                          {out}, binaryOptions(tfl::BuiltinOptions::AddOptions, act));
+}
+
+// HardSigmoid max(0, min(1, alpha x + beta)) as MUL by 6 alpha, ADD of 6 beta with a fused RELU6, MUL by 1/6.
+void convertHardSigmoid(TfliteConverter& c, const onnx::NodeProto& node) {
+  const std::string &x = node.input(0), &y = node.output(0);
+  const float alpha = attrFloat(node, "alpha", 0.2f), beta = attrFloat(node, "beta", 0.5f);
+  const Perm perm = c.layoutOf(x);
+  const auto tshape = permuteShape(c.shape(x), perm);
+  const std::vector<int64_t> ones(perm.size(), 1);
+  auto scalar = [&](const std::string& what, float v) {
+    return c.constantTensor(y + "/" + what, Tensor::from<float>(ones, std::vector<float>{v}));
+  };
+  const int32_t scaled = c.scratchTensor(y + "/scaled", DataType::Float32, tshape);
+  const int32_t clipped = c.scratchTensor(y + "/relu6", DataType::Float32, tshape);
+  c.builder().addOperator(tfl::BuiltinOperator::MUL, {c.input(x, perm), scalar("alpha6", 6.0f * alpha)},
+                          {scaled},
+                          binaryOptions(tfl::BuiltinOptions::MulOptions, tfl::ActivationFunctionType::NONE));
+  c.builder().addOperator(tfl::BuiltinOperator::ADD, {scaled, scalar("beta6", 6.0f * beta)}, {clipped},
+                          binaryOptions(tfl::BuiltinOptions::AddOptions, tfl::ActivationFunctionType::RELU6));
+  c.builder().addOperator(tfl::BuiltinOperator::MUL, {clipped, scalar("sixth", 1.0f / 6.0f)},
+                          {c.output(node, 0, perm)},
+                          binaryOptions(tfl::BuiltinOptions::MulOptions, tfl::ActivationFunctionType::NONE));
+}
+
+// Split along an axis of the input's layout: SPLIT for equal parts, SPLIT_V for given sizes.
+void convertSplit(TfliteConverter& c, const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  const auto shape = c.shape(x);
+  const int64_t axis = normalizeAxis(c, node, attrInt(node, "axis", 0), shape.size());
+  std::vector<int32_t> sizes;
+  for (int i = 0; i < node.output_size(); ++i)
+    sizes.push_back(static_cast<int32_t>(c.shape(node.output(i))[static_cast<size_t>(axis)]));
+  const Perm perm = c.layoutOf(x);
+  const int32_t input = c.input(x, perm);
+  const int32_t tflite_axis = tfliteAxis(perm, axis);
+  std::vector<int32_t> outputs;
+  for (int i = 0; i < node.output_size(); ++i) outputs.push_back(c.output(node, i, perm));
+  const auto count = static_cast<int32_t>(sizes.size());
+  const int32_t axis_t = c.int32Constant(node.output(0) + "/split_axis", {tflite_axis}, {});
+  if (std::all_of(sizes.begin(), sizes.end(), [&](int32_t s) { return s == sizes[0]; })) {
+    c.builder().addOperator(tfl::BuiltinOperator::SPLIT, {axis_t, input}, outputs,
+                            options(tfl::BuiltinOptions::SplitOptions,
+                                    [=](auto& b) { return tfl::CreateSplitOptions(b, count); }));
+    return;
+  }
+  const int32_t sizes_t = c.int32Constant(node.output(0) + "/split_sizes", sizes);
+  c.builder().addOperator(tfl::BuiltinOperator::SPLIT_V, {input, sizes_t, axis_t}, outputs,
+                          options(tfl::BuiltinOptions::SplitVOptions,
+                                  [=](auto& b) { return tfl::CreateSplitVOptions(b, count); }));
 }
 
 void convertConcat(TfliteConverter& c, const onnx::NodeProto& node) {
@@ -374,6 +464,9 @@ void addTensorConverters(std::map<std::string, OpConverter>& table) {
   table["HardSwish"] = unary(tfl::BuiltinOperator::HARD_SWISH);
   table["Sqrt"] = unary(tfl::BuiltinOperator::SQRT);
   table["Clip"] = convertClip;
+  table["HardSigmoid"] = convertHardSigmoid;
+  table["BatchNormalization"] = convertBatchNormalization;
+  table["Split"] = convertSplit;
   table["Concat"] = convertConcat;
   for (const char* op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze"}) table[op] = convertReshape;
   table["Transpose"] = convertTranspose;
