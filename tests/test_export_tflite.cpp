@@ -6,6 +6,9 @@
 // which CTest reports as skipped.
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -19,6 +22,7 @@
 #include "core/util/files.h"
 #include "core/zoo/graph_builder.h"
 #include "core/zoo/zoo.h"
+#include "tests/cli_runner.h"
 #include "tests/tests_common.h"
 
 #ifdef EDGETUNE_HAVE_ARMNN
@@ -166,6 +170,16 @@ Model opsNet2() {
 }
 
 // "ops", a committed torch.onnx fixture ("torch/small_cnn.onnx"), a model file path, or a zoo architecture.
+Model erfModel() {
+  using namespace edgetune::zoo;
+  GraphBuilder g("erf");
+  const std::string x = g.addInput("x", DataType::Float32, {1, 8});
+  auto r = g.addNode("Relu", "/relu/Relu", {x});
+  g.addNode("Erf", "/gelu/Erf", {r}, {}, "y");
+  g.addOutput("y", DataType::Float32, {1, 8});
+  return g.finish("erf");
+}
+
 Model loadCase(const QString& name) {
   if (name == "ops") return cleaned(opsNet());
   if (name == "ops2")
@@ -227,7 +241,7 @@ class TestExportTflite : public QObject {
     TfliteExportReport report;
     const auto start = std::chrono::steady_clock::now();
     const std::string bytes = buildTflite(model, options, &report);
-    const double ms =
+    [[maybe_unused]] const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::TRANSPOSE), transposes);
     QCOMPARE(report.transposes, transposes);
@@ -235,9 +249,9 @@ class TestExportTflite : public QObject {
     QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::RELU), 0);
     QCOMPARE(countOperators(bytes, tflite::BuiltinOperator::RELU6), 0);
 
+#ifdef EDGETUNE_HAVE_ARMNN
     const auto inputs = test::randomInputs(model, 7);
     const auto expected = makeOrtExecutor(model)->run(inputs);
-#ifdef EDGETUNE_HAVE_ARMNN
     std::vector<NamedTensor> fed = inputs;
     for (auto& in : fed)
       if (nhwc_input && in.tensor.shape().size() == 4)
@@ -251,8 +265,8 @@ class TestExportTflite : public QObject {
     const double diff = test::relativeMaxDiff(expected, actual);
     const double strict = relativeToLargest(expected, actual);
     std::printf(
-        "%-34s %3d operators, %d TRANSPOSE, %9lld bytes, export %6.1f ms, relative diff %.2e (to the largest "
-        "output %.2e)\n",
+        "%-34s %3d operators, %d TRANSPOSE, %9lld bytes, export %6.1f ms, relative diff %.2e (to the "
+        "largest output %.2e)\n",
         qPrintable(arch.section('/', -1) + (nhwc_input ? " (nhwc)" : "")), report.operators,
         report.transposes, static_cast<long long>(bytes.size()), ms, diff, strict);
     QVERIFY2(diff < 1e-4, qPrintable(QString("relative difference %1").arg(diff)));
@@ -280,13 +294,7 @@ class TestExportTflite : public QObject {
   }
 
   void unsupportedOpNamesTheNodeAndWritesNothing() {
-    using namespace edgetune::zoo;
-    GraphBuilder g("erf");
-    const std::string x = g.addInput("x", DataType::Float32, {1, 8});
-    auto r = g.addNode("Relu", "/relu/Relu", {x});
-    g.addNode("Erf", "/gelu/Erf", {r}, {}, "y");
-    g.addOutput("y", DataType::Float32, {1, 8});
-    const Model model = g.finish("erf");
+    const Model model = erfModel();
     test::TempDir dir;
     const fs::path out = dir / "model.tflite";
     const std::string message = test::errorOf([&] { writeTflite(model, {}, out); });
@@ -295,6 +303,38 @@ class TestExportTflite : public QObject {
     QVERIFY(!fs::exists(out));
     QCOMPARE(static_cast<int>(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator())),
              0);
+  }
+
+  // The command: JSON report, --nhwc-input, and for a bad op one line on stderr, exit code 1 and no file.
+  void cliExport() {
+    using test::q;
+    using test::runCli;
+    test::TempDir dir;
+    const fs::path onnx = dir / "r8.onnx", tfl = dir / "r8.tflite", nhwc = dir / "r8_nhwc.tflite";
+    QCOMPARE(runCli({"zoo", "resnet8", "-o", q(onnx)}).exit_code, 0);
+    const auto plain = runCli({"export", q(onnx), "--format", "tflite", "-o", q(tfl), "--json"});
+    QCOMPARE(plain.exit_code, 0);
+    const auto j = nlohmann::json::parse(plain.out);
+    QCOMPARE(j.at("transposes").get<int>(), 1);
+    QCOMPARE(j.at("file_bytes").get<int64_t>(), static_cast<int64_t>(fs::file_size(tfl)));
+    QCOMPARE(countOperators(readFile(tfl), tflite::BuiltinOperator::TRANSPOSE), 1);
+    const auto channels_last = runCli({"export", q(onnx), "-o", q(nhwc), "--nhwc-input", "--json"});
+    QCOMPARE(channels_last.exit_code, 0);
+    QCOMPARE(nlohmann::json::parse(channels_last.out).at("input_shapes").at("input"),
+             nlohmann::json({1, 32, 32, 3}));
+    QCOMPARE(countOperators(readFile(nhwc), tflite::BuiltinOperator::TRANSPOSE), 0);
+    const auto same = runCli({"export", q(onnx), "-o", q(onnx)});
+    QCOMPARE(same.exit_code, 1);
+    QVERIFY2(test::contains(same.err, "refusing to overwrite the input model"), same.err.c_str());
+
+    const fs::path erf = dir / "erf.onnx", out = dir / "erf.tflite";
+    erfModel().save(erf);
+    const auto bad = runCli({"export", q(erf), "-o", q(out)});
+    QCOMPARE(bad.exit_code, 1);
+    QVERIFY2(
+        test::contains(bad.err, "Erf '/gelu/Erf'") && std::count(bad.err.begin(), bad.err.end(), '\n') == 1,
+        bad.err.c_str());
+    QVERIFY(!fs::exists(out));
   }
 
   void writesAtomicallyAndVerifies() {
