@@ -27,6 +27,8 @@ PACKAGES=(
   xvfb xauth
   g++-aarch64-linux-gnu qemu-user
   python3-torch python3-torchvision python3-onnx python3-numpy
+  libflatbuffers-dev flatbuffers-compiler
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
 )
 # npm fetches ONNX Runtime; some machines carry a Node.js build that bundles npm, so only ask Debian when it is missing.
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi

@@ -76,6 +76,7 @@ void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addRecoverCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 void addRunCommand(CLI::App& app, const GlobalOptions& global, Action& run);
+void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run);
 
 /// Formats a count with thousands separators: 11173962 -> "11,173,962".
 std::string withCommas(int64_t value);

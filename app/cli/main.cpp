@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   addRecoverCommand(app, global, run);
   addQatCommand(app, global, run);
   addRunCommand(app, global, run);
+  addExportCommand(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
