@@ -10,6 +10,7 @@
 #include "core/ir/model.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/format.h"
 
 namespace edgetune::cli {
 
@@ -61,7 +62,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       const auto bytes = static_cast<int64_t>(std::filesystem::file_size(args->output));
       j["file_bytes"] = bytes;
       j["export_ms"] = ms;
-      text << "wrote " << args->output << " (" << humanBytes(static_cast<double>(bytes)) << ", "
+      text << "wrote " << args->output << " (" << formatBytes(bytes) << ", "
            << args->format << ", " << static_cast<int64_t>(ms) << " ms)\n";
       emit(global, j, text.str());
       return 0;
