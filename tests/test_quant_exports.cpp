@@ -168,10 +168,11 @@ class TestQuantExports : public QObject {
   void staticExportIntegerMacs_data() {
     QTest::addColumn<QString>("name");
     QTest::addColumn<double>("min_size_ratio");
-    QTest::newRow("small_cnn") << "small_cnn" << 2.5;  // tiny: Q/DQ scales weigh in
-    // 0.35 M parameters: node and tensor names weigh as much as the int8 weights; the full-width exports of
-    // the matrix reach >= 3.5x (tests/bench/bench_quant).
-    QTest::newRow("shufflenet_v2_x0_5") << "shufflenet_v2_x0_5" << 2.0;
+    // Measured 3.26x and 2.89x: the bounds fail if the zero-point, naming or sharing savings regress. Tiny
+    // models, so per-channel scales and the shape arithmetic weigh in; the full-width exports of the matrix
+    // reach >= 3.5x except ShuffleNetV2 (tests/bench/bench_exports, README).
+    QTest::newRow("small_cnn") << "small_cnn" << 3.15;
+    QTest::newRow("shufflenet_v2_x0_5") << "shufflenet_v2_x0_5" << 2.8;
   }
   void staticExportIntegerMacs() {
     QFETCH(QString, name);
