@@ -22,6 +22,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+bool allZero(const onnx::TensorProto& t) {
+  const Tensor v = tensorFromProto(t);
+  const auto* bytes = static_cast<const uint8_t*>(v.raw());
+  return std::all_of(bytes, bytes + v.byteSize(), [](uint8_t b) { return b == 0; });
+}
+
 // x[N,2,8,8] -> Conv "conv_a" -> Relu -> ConvTranspose "deconv" (no INT8 kernel) -> Conv "conv_skip"
 // (excluded by the test) -> GlobalAveragePool -> Flatten -> Gemm "fc". `deconv_channels` sets how many MACs
 // stay in float.
@@ -162,10 +168,11 @@ class TestQuantExports : public QObject {
   void staticExportIntegerMacs_data() {
     QTest::addColumn<QString>("name");
     QTest::addColumn<double>("min_size_ratio");
-    QTest::newRow("small_cnn") << "small_cnn" << 2.5;  // tiny: Q/DQ scales weigh in
-    // 0.35 M parameters: node and tensor names weigh as much as the int8 weights; the full-width exports of
-    // the matrix reach >= 3.5x (tests/bench/bench_quant).
-    QTest::newRow("shufflenet_v2_x0_5") << "shufflenet_v2_x0_5" << 2.0;
+    // Measured 3.26x and 2.89x: the bounds fail if the zero-point, naming or sharing savings regress. Tiny
+    // models, so per-channel scales and the shape arithmetic weigh in; the full-width exports of the matrix
+    // reach >= 3.5x except ShuffleNetV2 (tests/bench/bench_exports, README).
+    QTest::newRow("small_cnn") << "small_cnn" << 3.15;
+    QTest::newRow("shufflenet_v2_x0_5") << "shufflenet_v2_x0_5" << 2.8;
   }
   void staticExportIntegerMacs() {
     QFETCH(QString, name);
@@ -187,6 +194,29 @@ class TestQuantExports : public QObject {
     const double ratio =
         static_cast<double>(raw.serialize().size()) / static_cast<double>(qm.serialize().size());
     QVERIFY2(ratio >= min_size_ratio, qPrintable(QString("size ratio %1").arg(ratio)));
+    // What keeps the file small: no all-zero zero point on a Conv weight or bias, short names for
+    // what quantization added, Shape nodes reading the int8 tensor rather than a DequantizeLinear of it.
+    std::set<std::string> float_names;
+    for (const auto& n : m.graph().node()) float_names.insert(n.output().begin(), n.output().end());
+    for (const auto& t : m.graph().initializer()) float_names.insert(t.name());
+    for (const auto& n : qm.graph().node()) {
+      if (n.op_type() == "DequantizeLinear" && qm.isInitializer(n.input(0)) &&
+          qm.graph().node(qm.consumers(n.output(0)).at(0)).op_type() == "Conv")
+        QVERIFY2(n.input_size() == 2 || !allZero(*qm.initializer(n.input(2))), n.name().c_str());
+      if (n.op_type() == "Shape") {
+        const int p = qm.producer(n.input(0));
+        QVERIFY2(p < 0 || qm.graph().node(p).op_type() != "DequantizeLinear", n.name().c_str());
+      }
+      for (const auto& out : n.output()) QVERIFY2(float_names.count(out) || out.size() <= 12, out.c_str());
+    }
+    for (const auto& t : qm.graph().initializer())
+      QVERIFY2(float_names.count(t.name()) || t.name().size() <= 12, t.name().c_str());
+    // Deterministic: the same model and ranges give the same file.
+    Model again = m;
+    QuantizePass pass_again(o);
+    pass_again.setDataset(test::randomDataFor(m, 16));
+    pass_again.apply(again, ctx);
+    QVERIFY(again.serialize() == qm.serialize());
     // And it still computes the same function, roughly.
     const auto inputs = test::randomInputs(m, 3, 1);
     const double snr = snrDb(makeOrtExecutor(m)->run(inputs).at(0).values<float>(),

@@ -1,6 +1,7 @@
 // Static INT8: golden Q/DQ placement and parameters on a tiny graph, ONNX Runtime's fused integer kernels,
 // outputs close to float on zoo models, exclusions, per-tensor/symmetric variants and bad input.
 #include <QtTest>
+#include <algorithm>
 
 #include "core/analysis/speedup_check.h"
 #include "core/passes/quantize_passes.h"
@@ -30,6 +31,35 @@ float scalarFloat(const Model& m, const std::string& name) {
 const onnx::NodeProto* producerOf(const Model& m, const std::string& tensor) {
   const int p = m.producer(tensor);
   return p < 0 ? nullptr : &m.graph().node(p);
+}
+
+// The QuantizeLinear of `tensor` (static INT8 writes one per quantized tensor).
+const onnx::NodeProto& quantizerOf(const Model& m, const std::string& tensor) {
+  for (int c : m.consumers(tensor))
+    if (m.graph().node(c).op_type() == "QuantizeLinear") return m.graph().node(c);
+  throw Error("no QuantizeLinear reads " + tensor);
+}
+float scaleOf(const Model& m, const std::string& tensor) {
+  return scalarFloat(m, quantizerOf(m, tensor).input(1));
+}
+const onnx::TensorProto& zeroPointOf(const Model& m, const std::string& tensor) {
+  return *m.initializer(quantizerOf(m, tensor).input(2));
+}
+
+// Zero points of the DequantizeLinear nodes on Conv weights and biases that hold only zeros: static INT8
+// leaves those out (the input is optional), so this is the list of what would waste bytes.
+std::vector<std::string> allZeroConvZeroPoints(const Model& m) {
+  std::vector<std::string> out;
+  for (const auto& n : m.graph().node()) {
+    if (n.op_type() != "DequantizeLinear" || n.input_size() < 3 || !m.isInitializer(n.input(0))) continue;
+    const auto& readers = m.consumers(n.output(0));
+    if (readers.empty() || m.graph().node(readers[0]).op_type() != "Conv") continue;
+    const Tensor zp = tensorFromProto(*m.initializer(n.input(2)));
+    const auto* bytes = static_cast<const uint8_t*>(zp.raw());
+    if (std::all_of(bytes, bytes + zp.byteSize(), [](uint8_t b) { return b == 0; }))
+      out.push_back(n.input(2));
+  }
+  return out;
 }
 
 const onnx::NodeProto* nodeNamed(const Model& m, const std::string& name) {
@@ -76,11 +106,11 @@ class TestQuantStatic : public QObject {
     QCOMPARE(test::countOps(m, "Relu"), 0);  // folded into the zero point 0 of uint8 outputs
     QCOMPARE(test::countOps(m, "Conv"), 2);
     // Exact parameters: x in [-1, 1.55] -> scale 0.01, zero point 100; r1 in [0, 2.55] -> 0.01, 0.
-    QCOMPARE(scalarFloat(m, "x_scale"), 2.55f / 255.0f);
-    QCOMPARE(static_cast<int>(tensorFromProto(*m.initializer("x_zero_point")).values<uint8_t>()[0]), 100);
-    QCOMPARE(static_cast<int>(tensorFromProto(*m.initializer("r1_zero_point")).values<uint8_t>()[0]), 0);
+    QCOMPARE(scaleOf(m, "x"), 2.55f / 255.0f);
+    QCOMPARE(static_cast<int>(tensorFromProto(zeroPointOf(m, "x")).values<uint8_t>()[0]), 100);
+    QCOMPARE(static_cast<int>(tensorFromProto(zeroPointOf(m, "r1")).values<uint8_t>()[0]), 0);
     // MaxPool output reuses r2's parameters so ONNX Runtime can drop its Q/DQ.
-    QCOMPARE(scalarFloat(m, "p_scale"), scalarFloat(m, "r2_scale"));
+    QCOMPARE(scaleOf(m, "p"), scaleOf(m, "r2"));
     // Per-channel weights: axis 0 for Conv, axis 0 for Gemm with transB=1; int8 values within +-127.
     const auto* conv1 = nodeNamed(m, "conv1");
     QVERIFY(conv1);
@@ -100,7 +130,15 @@ class TestQuantStatic : public QObject {
     const Tensor bscale = tensorFromProto(*m.initializer(bdq->input(1)));
     QCOMPARE(tensorFromProto(*m.initializer(bdq->input(0))).type(), DataType::Int32);
     for (int c = 0; c < 4; ++c)
-      QCOMPARE(bscale.values<float>()[c], scalarFloat(m, "x_scale") * wscale.values<float>()[c]);
+      QCOMPARE(bscale.values<float>()[c], scaleOf(m, "x") * wscale.values<float>()[c]);
+    // Weights and biases have zero point 0, which DequantizeLinear leaves out; activations keep theirs (ORT's
+    // Q/DQ pair rules need all three inputs).
+    QCOMPARE(wdq->input_size(), 2);
+    QCOMPARE(bdq->input_size(), 2);
+    for (const auto& n : m.graph().node())
+      if (n.op_type() == "QuantizeLinear" ||
+          (n.op_type() == "DequantizeLinear" && !m.isInitializer(n.input(0))))
+        QCOMPARE(n.input_size(), 3);
     const auto* fc = nodeNamed(m, "fc");
     QCOMPARE(attrInt(*producerOf(m, fc->input(1)), "axis", -1), 0);
     // Gemm keeps a float graph output (QGemm can produce float); output name unchanged.
@@ -143,10 +181,17 @@ class TestQuantStatic : public QObject {
     QCOMPARE(test::countOps(qop, "QLinearGlobalAveragePool"), 1);
     QCOMPARE(test::countOps(qop, "QGemm"), 1);
     for (const char* op : {"Conv", "Add", "Gemm", "GlobalAveragePool"}) QCOMPARE(test::countOps(qop, op), 0);
-    // Weights are stored once, as int8, and read by the integer operators directly.
-    const auto* w = qop.initializer("conv1.weight_quantized");
+    // Weights are stored once, as int8, and read by the integer operators directly, with the zero point the
+    // Q/DQ form left out.
+    const auto* conv1 = nodeNamed(qop, "conv1");
+    QVERIFY(conv1 && conv1->op_type() == "QLinearConv");
+    const auto* w = qop.initializer(conv1->input(3));
     QVERIFY(w && w->data_type() == onnx::TensorProto::INT8);
-    QVERIFY(qop.producer("conv1.weight_dequantized") < 0);
+    const auto* wzp = qop.initializer(conv1->input(5));
+    QVERIFY(wzp && wzp->data_type() == onnx::TensorProto::INT8);
+    QCOMPARE(tensorFromProto(*wzp).values<int8_t>()[0], int8_t{0});
+    for (const auto& n : qop.graph().node())
+      QVERIFY(n.op_type() != "DequantizeLinear" || n.input(0) != conv1->input(3));
     bool microsoft = false;
     for (const auto& o2 : qop.proto().opset_import()) microsoft = microsoft || o2.domain() == "com.microsoft";
     QVERIFY(microsoft);
@@ -185,6 +230,8 @@ class TestQuantStatic : public QObject {
     QVERIFY(ops.count("QLinearConv"));
     QCOMPARE(ops.count("Conv") ? ops.at("Conv") : 0, 0);
     QCOMPARE(ops.at("QLinearConv"), test::countOps(f, "Conv"));
+    // No byte spent on Conv zero points that are all zero (one per output channel of every weight and bias).
+    QCOMPARE(allZeroConvZeroPoints(q), std::vector<std::string>{});
   }
 
   void perTensorSymmetricInt8() {
@@ -204,9 +251,9 @@ class TestQuantStatic : public QObject {
     QCOMPARE(m.initializer(wdq->input(1))->dims_size(), 0);  // one scale for the tensor
     QCOMPARE(attrInt(*wdq, "axis", -1), -1);
     // Symmetric int8: zero point 0 and scale max|range| / 127; Relu cannot be folded and stays.
-    QCOMPARE(static_cast<int>(tensorFromProto(*m.initializer("x_zero_point")).values<int8_t>()[0]), 0);
-    QCOMPARE(m.initializer("x_zero_point")->data_type(), static_cast<int>(onnx::TensorProto::INT8));
-    QCOMPARE(scalarFloat(m, "x_scale"), 1.55f / 127.0f);
+    QCOMPARE(static_cast<int>(tensorFromProto(zeroPointOf(m, "x")).values<int8_t>()[0]), 0);
+    QCOMPARE(zeroPointOf(m, "x").data_type(), static_cast<int>(onnx::TensorProto::INT8));
+    QCOMPARE(scaleOf(m, "x"), 1.55f / 127.0f);
     QCOMPARE(test::countOps(m, "Relu"), 2);
     auto inputs = test::randomInputs(m, 3, 2);
     QCOMPARE(makeOrtExecutor(m)->run(inputs).size(), size_t{1});

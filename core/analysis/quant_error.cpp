@@ -44,6 +44,22 @@ std::string QuantErrorReport::toTable(int max_rows) const {
   return out.str();
 }
 
+namespace {
+
+// The tensor that carries `tensor` after its quantization round trip in a Q/DQ model (the output of a
+// DequantizeLinear reading the QuantizeLinear of `tensor`), or "" when it is not quantized.
+std::string dequantizedCounterpart(const Model& quantized_model, const std::string& tensor) {
+  const auto& g = quantized_model.graph();
+  for (int q : quantized_model.consumers(tensor)) {
+    if (g.node(q).op_type() != "QuantizeLinear") continue;
+    for (int dq : quantized_model.consumers(g.node(q).output(0)))
+      if (g.node(dq).op_type() == "DequantizeLinear") return g.node(dq).output(0);
+  }
+  return {};
+}
+
+}  // namespace
+
 QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& quantized_model,
                                       const Dataset& dataset, size_t samples, int batch_size,
                                       JobContext* job) {
@@ -55,7 +71,7 @@ QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& qua
       auto info = float_model.valueInfo(out);
       if (out.empty() || !info || info->type != DataType::Float32 || !info->has_shape) continue;
       std::string counterpart;
-      for (const std::string& candidate : {out + "_dequantized", out}) {
+      for (const std::string& candidate : {dequantizedCounterpart(quantized_model, out), out}) {
         auto qi = quantized_model.valueInfo(candidate);
         if (qi && qi->type == DataType::Float32 && qi->has_shape && qi->shape.size() == info->shape.size() &&
             (quantized_model.producer(candidate) >= 0)) {

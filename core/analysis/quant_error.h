@@ -32,8 +32,9 @@ struct QuantErrorReport {
 };
 
 /// Runs both models over the first `samples` examples of `dataset` and compares every float tensor produced
-/// in the float model with its counterpart in the quantized one ("<name>_dequantized" if present, else
-/// "<name>"). Statistics are accumulated batch by batch (memory does not grow with `samples`).
+/// in the float model with its counterpart in the quantized one (the output of a DequantizeLinear after the
+/// QuantizeLinear of <name> if it was quantized, else "<name>"). Statistics are accumulated batch by batch
+/// (memory does not grow with `samples`).
 QuantErrorReport diagnoseQuantization(const Model& float_model, const Model& quantized_model,
                                       const Dataset& dataset, size_t samples = 64, int batch_size = 16,
                                       JobContext* job = nullptr);

@@ -22,7 +22,7 @@ const onnx::NodeProto* dequantizer(const Model& model, const std::string& tensor
   const int p = model.producer(tensor);
   if (p < 0) return nullptr;
   const auto& node = model.graph().node(p);
-  return node.op_type() == "DequantizeLinear" && node.input_size() == 3 ? &node : nullptr;
+  return node.op_type() == "DequantizeLinear" && node.input_size() >= 2 ? &node : nullptr;
 }
 
 // The single QuantizeLinear reading `tensor`, if it is its only reader and `tensor` is not a graph output.
@@ -73,6 +73,20 @@ PassReport convertToQOperator(Model& model) {
   std::map<std::string, int> left;  // op type -> nodes left in Q/DQ form
   std::vector<bool> remove(static_cast<size_t>(model.graph().node_size()), false);
   bool uses_microsoft = false;
+  // A DequantizeLinear may omit its zero point (static INT8 does for all-zero weights); the QLinear operators
+  // take one as a required input, so those read one shared scalar zero of the quantized tensor's type.
+  std::map<int, std::string> zeros;  // element type -> initializer
+  auto zeroOf = [&](const std::string& quantized) {
+    const onnx::TensorProto* t = model.initializer(quantized);
+    const auto info = t ? std::nullopt : model.valueInfo(quantized);
+    const DataType type = t ? dataTypeFromOnnx(t->data_type()) : info ? info->type : DataType::UInt8;
+    auto& name = zeros[static_cast<int>(type)];
+    if (name.empty()) {
+      name = uniqueName(model, "zero_point_" + dataTypeName(type));
+      *model.graph().add_initializer() = tensorToProto(name, Tensor(type, {}));  // a scalar 0
+    }
+    return name;
+  };
 
   for (int i = 0; i < model.graph().node_size(); ++i) {
     onnx::NodeProto& node = *model.graph().mutable_node(i);
@@ -108,7 +122,9 @@ PassReport convertToQOperator(Model& model) {
       continue;
     }
     auto add = [&](const onnx::NodeProto* d) {
-      for (int k = 0; k < 3; ++k) rewritten.add_input(d->input(k));
+      rewritten.add_input(d->input(0));
+      rewritten.add_input(d->input(1));
+      rewritten.add_input(d->input_size() > 2 && !d->input(2).empty() ? d->input(2) : zeroOf(d->input(0)));
     };
     if (op == "Conv" || op == "MatMul" || op == "Gemm") {
       if (!isConstantOperand(model, *dq[1])) {

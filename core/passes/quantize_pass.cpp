@@ -300,6 +300,10 @@ PassReport QuantizePass::apply(Model& model, PassContext& context) {
     report.details["qoperator"] = qop.details;
     report.merge(qop);
   }
+  // Exporters repeat small constants (ShuffleNetV2's shape vectors: 302 int64 initializers, 8 distinct) and
+  // every quantized constant brings its scale: in the file that ships, one copy of each is enough.
+  DeduplicateInitializersPass deduplicate;
+  report.merge(deduplicate.apply(model, context));
   context.report(1.0, "quantized");
   return report;
 }

@@ -80,7 +80,7 @@ int makeQatShadow(Model& model) {
                   "' has a non-constant scale or zero point");
     const Tensor q = tensorFromProto(*qinit);
     const Tensor scale = tensorFromProto(*sinit);
-    const Tensor zp = zinit ? tensorFromProto(*zinit) : Tensor(DataType::Int8, {});
+    const Tensor zp = zinit ? tensorFromProto(*zinit) : Tensor(DataType::Int8, scale.shape());
     const int64_t axis = attrAxis(n);
     const AxisIndexer channel(q.shape(), axis, scale.numel());
     Tensor w(DataType::Float32, q.shape());
@@ -99,7 +99,14 @@ int makeQatShadow(Model& model) {
     quant.set_name(uniqueName(model, qname + "_QuantizeLinear"));
     quant.add_input(float_name);
     quant.add_input(n.input(1));
-    if (zinit) quant.add_input(n.input(2));
+    // Static INT8 leaves out all-zero weight zero points; a QuantizeLinear without one would write uint8.
+    if (zinit) {
+      quant.add_input(n.input(2));
+    } else {
+      const std::string zp_name = uniqueName(model, qname + "_zero_point");
+      *g.add_initializer() = tensorToProto(zp_name, zp);
+      quant.add_input(zp_name);
+    }
     quant.add_output(qname);
     for (const auto& a : n.attribute())
       if (a.name() == "axis") *quant.add_attribute() = a;
@@ -149,11 +156,13 @@ int foldQatShadow(Model& model, bool reduce_range) {
     }
     folded.push_back(tensorToProto(n.output(0), q));
     floats.insert(n.input(0));
+    floats.insert(n.input(2));  // a zero point only the quantizer read (makeQatShadow added it)
     remove[static_cast<size_t>(i)] = true;
   }
   removeNodes(model, remove);
   for (auto& t : folded) *g.add_initializer() = std::move(t);
-  // A float weight read by something other than its quantizer would be left dangling; keep it then.
+  // A float weight (or zero point) read by something other than its quantizer would be left dangling; keep it
+  // then.
   model.reindex();
   for (auto it = floats.begin(); it != floats.end();)
     it = model.consumers(*it).empty() ? std::next(it) : floats.erase(it);
