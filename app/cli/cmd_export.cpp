@@ -62,8 +62,8 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       const auto bytes = static_cast<int64_t>(std::filesystem::file_size(args->output));
       j["file_bytes"] = bytes;
       j["export_ms"] = ms;
-      text << "wrote " << args->output << " (" << formatBytes(bytes) << ", "
-           << args->format << ", " << static_cast<int64_t>(ms) << " ms)\n";
+      text << "wrote " << args->output << " (" << formatBytes(bytes) << ", " << args->format << ", "
+           << static_cast<int64_t>(ms) << " ms)\n";
       emit(global, j, text.str());
       return 0;
     };
