@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "core/export/export_format.h"
 #include "core/export/tflite_export.h"
 #include "core/ir/model.h"
 #include "core/util/error.h"
@@ -26,7 +27,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_option("-o,--output", args->output, "File to write (.tflite or .onnx)")->required();
   cmd->add_option("--format", args->format, "tflite or onnx")
       ->capture_default_str()
-      ->check(CLI::IsMember({"tflite", "onnx"}));
+      ->check(CLI::IsMember(enumSpellings<ExportFormat>()));
   cmd->add_flag("--nhwc-input", args->nhwc_input,
                 "tflite: image inputs are fed NHWC [N, H, W, C] (no Transpose at the input)");
   addModelInputOptions(cmd, args->input);
@@ -34,7 +35,8 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
     run = [args, &global] {
       if (samePath(args->model, args->output))
         throw Error("export: refusing to overwrite the input model '" + args->model + "'; choose another -o");
-      if (args->nhwc_input && args->format != "tflite")
+      const auto format = fromString<ExportFormat>(args->format);
+      if (args->nhwc_input && format != ExportFormat::Tflite)
         throw Error("export: --nhwc-input applies to --format tflite");
       // Cleaned with BatchNorm folded, as deploy prepares a model: same outputs, fewer operators.
       const LoadedModel loaded = loadModel(args->model, args->input);
@@ -45,7 +47,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       std::ostringstream text;
       text << inputReport(&loaded.clean, nullptr);
       const auto start = std::chrono::steady_clock::now();
-      if (args->format == "onnx") {
+      if (format == ExportFormat::Onnx) {
         loaded.model.save(args->output);  // checked, atomic
       } else {
         TfliteExportOptions options;

@@ -16,6 +16,7 @@
 #include "core/deploy/device.h"
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/sha256.h"
+#include "core/export/tflite_export.h"
 #include "core/passes/prune_channels.h"
 #include "core/pipeline/single_step.h"
 #include "core/pipeline/step.h"
@@ -367,13 +368,15 @@ class TestSteps : public QObject {
     QCOMPARE(countOps(*out.model, "BatchNormalization"), 0);
     QCOMPARE(out.model->serialize(), Model::load(path).serialize());
     QVERIFY(test::compareInOrt(c->base(), Model::load(path), test::randomInputs(c->base(), 4)) < 1e-4);
-    // Formats that do not exist, and paths out of the step's folder, are refused.
-    const std::string why = test::errorOf([&] { registry_.create("export", {{"format", "tflite"}}); });
-    QVERIFY2(test::contains(why, "'format'") && test::contains(why, "onnx"), why.c_str());
+    // Formats that do not exist, options of another format, and paths out of the step's folder, are refused.
+    const std::string why = test::errorOf([&] { registry_.create("export", {{"format", "tf"}}); });
+    QVERIFY2(test::contains(why, "'format'") && test::contains(why, "onnx") && test::contains(why, "tflite"),
+             why.c_str());
+    QCOMPARE(optionErrorKey([&] { registry_.create("export", {{"format", "tf"}}); }), std::string("format"));
     QCOMPARE(optionErrorKey([&] {
-               registry_.create("export", {{"format", "tflite"}});
+               registry_.create("export", {{"nhwc_input", true}});
              }),
-             std::string("format"));
+             std::string("nhwc_input"));
     QCOMPARE(optionErrorKey([&] {
                registry_.create("export", {{"file", "../model.onnx"}});
              }),
@@ -382,6 +385,27 @@ class TestSteps : public QObject {
                registry_.create("export", {{"file", "sub/model.onnx"}});
              }),
              std::string("file"));
+  }
+
+  void exportWritesTflite() {
+    auto c = context(resnet8());
+    StepOutput out = registry_.create("export", {{"format", "tflite"}})->run(*c);
+    const fs::path path = c->workDir() / "model.tflite";  // the format's default name
+    QCOMPARE(out.artifacts, std::vector<fs::path>{path});
+    QCOMPARE(out.result.at("format").get<std::string>(), std::string("tflite"));
+    QCOMPARE(out.result.at("sha256").get<std::string>(), deploy::sha256File(path));
+    // The file is what the exporter builds from the step's (cleaned) model: the one Transpose at the input.
+    QVERIFY(out.model);
+    TfliteExportReport report;
+    QVERIFY(readFile(path) == buildTflite(*out.model, {}, &report));
+    QCOMPARE(out.result.at("transposes").get<int>(), 1);
+    QCOMPARE(report.transposes, 1);
+    QCOMPARE(out.result.at("operators").get<int>(), report.operators);
+    // NHWC input: no Transpose at all.
+    StepOutput nhwc =
+        registry_.create("export", {{"format", "tflite"}, {"nhwc_input", true}, {"file", "n.tflite"}})
+            ->run(*c);
+    QCOMPARE(nhwc.result.at("transposes").get<int>(), 0);
   }
 
   void evaluateMatchesEvaluate() {
