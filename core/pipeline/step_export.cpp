@@ -43,6 +43,11 @@ void readOptions(OptionsReader& r, ExportOptions& o) {
     if (o.nhwc_input) throwOptionError(kKind, "nhwc_input", "applies to format tflite only");
     if (!o.shapes.empty()) throwOptionError(kKind, "shapes", "applies to format tflite only");
   }
+  try {  // a wrong size is the recipe's mistake: named as the option, before any step runs
+    parseShapeSpecs(o.shapes);
+  } catch (const Error& e) {
+    throwOptionError(kKind, "shapes", e.what());
+  }
   if (o.file.empty()) o.file = std::string("model") + fileExtension(o.format);
   // The file goes into the step's own folder: a name, never a path out of it.
   if (o.file.empty() || o.file == "." || o.file.find('/') != std::string::npos ||

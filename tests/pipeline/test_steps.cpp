@@ -378,6 +378,10 @@ class TestSteps : public QObject {
              }),
              std::string("nhwc_input"));
     QCOMPARE(optionErrorKey([&] {
+               registry_.create("export", {{"format", "tflite"}, {"shapes", {"input=1xAx3"}}});
+             }),
+             std::string("shapes"));
+    QCOMPARE(optionErrorKey([&] {
                registry_.create("export", {{"file", "../model.onnx"}});
              }),
              std::string("file"));
