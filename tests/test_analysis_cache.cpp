@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/analysis/channel_dependencies.h"
 #include "core/ir/analysis_cache.h"
 #include "core/ir/stats.h"
 #include "core/passes/graph_edit.h"
@@ -120,6 +121,38 @@ class TestAnalysisCache : public QObject {
     QCOMPARE(g_node_count_runs.load(), 3);
     cache.clear();
     QCOMPARE(cache.size(), size_t{0});
+  }
+
+  // The studio's prune groups: analysed once per revision, the same groups findPruneGroups lists, and
+  // analysed again after an edit (the conv's channels are one group; the edit adds a second conv).
+  void pruneGroupsCachedUntilEdited() {
+    AnalysisCache cache;
+    Model m = convGraph().model();
+    auto groups = cache.get<PruneGroupsAnalysis>(m);
+    QCOMPARE(cache.get<PruneGroupsAnalysis>(m).get(), groups.get());
+    const auto direct = findPruneGroups(m);
+    QCOMPARE(groups->size(), direct.size());
+    for (size_t i = 0; i < direct.size(); ++i) {
+      QCOMPARE((*groups)[i].id, direct[i].id);
+      QCOMPARE((*groups)[i].prunable, direct[i].prunable);
+    }
+    // y -> Conv(4->4, 1x1) -> z: the first conv's channels now feed a layer, a prunable group.
+    *m.graph().add_initializer() = tensorToProto("W2", randomTensor({4, 4, 1, 1}, 3));
+    auto* conv = m.graph().add_node();
+    conv->set_op_type("Conv");
+    conv->set_name("conv2");
+    conv->add_input("y");
+    conv->add_input("W2");
+    conv->add_output("z");
+    m.graph().mutable_output(0)->set_name("z");
+    finishGraphEdit(m, "test edit");
+    QVERIFY(!cache.contains<PruneGroupsAnalysis>(m));
+    const auto after = cache.get<PruneGroupsAnalysis>(m);
+    const auto direct_after = findPruneGroups(m);
+    QCOMPARE(after->size(), direct_after.size());
+    QVERIFY(after.get() != groups.get());
+    QCOMPARE((*groups)[0].prunable, false);  // before: conv's channels reach the graph output
+    QCOMPARE((*after)[0].prunable, true);    // after: they feed conv2, which can shrink its input
   }
 
   void failureIsNotCached() {

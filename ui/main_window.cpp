@@ -97,6 +97,7 @@ void MainWindow::buildUi() {
   sensitivity_ = new SensitivityChart(this);
   inspector_ = new NodeInspector(this);
   tuning_ = new TuningPanel(jobs_, undo_, knob_chart_, this);
+  tuning_->setAnalysisCache(analyses_);
   variants_ = new VariantsPanel(this);
   jobs_panel_ = new JobsPanel(jobs_, stalls_, this);
 

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/data/dataset.h"
+#include "core/ir/analysis_cache.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/ir/stats.h"
@@ -258,6 +259,9 @@ class MainWindow : public QMainWindow {
 
   MainWindowOptions options_;
   JobManager* jobs_;
+  /// Analyses of the models the studio shows (statistics, prune groups), shared by its jobs and panels: an
+  /// opened model is analysed once, on a worker; an edit makes a new revision that nothing cached matches.
+  std::shared_ptr<AnalysisCache> analyses_ = std::make_shared<AnalysisCache>();
   StallMonitor* stalls_;
   QUndoStack* undo_;
   GraphView* graph_;

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QMessageBox>
 
+#include "core/analysis/channel_dependencies.h"
 #include "core/data/dataset.h"
 #include "core/ir/stats.h"
 #include "core/passes/canonicalize.h"
@@ -41,6 +42,7 @@ void MainWindow::openModel(const QString& source) {
   if (keep_variants_on_open_ && document_->project().sensitivity)
     saved_sensitivity = std::make_shared<SensitivityResult>(*document_->project().sensitivity);
   const std::shared_ptr<const Dataset> open_dataset = dataset_;  // read here, not on the worker
+  const std::shared_ptr<AnalysisCache> analyses = analyses_;
   jobs_->start("Open " + QFileInfo(source).fileName(), [=, this](JobContext& job, JobHandle& handle) {
     job.report(0.05, "loading");
     auto loaded = std::make_shared<Model>(zoo::loadModelSource(src));
@@ -67,8 +69,15 @@ void MainWindow::openModel(const QString& source) {
     } catch (const std::exception& e) {
       shapes_problem = QString::fromUtf8(e.what());
     }
-    auto stats =
-        std::make_shared<ModelStats>(computeStats(*model, shapes_problem.isEmpty() ? &shapes : nullptr));
+    const std::shared_ptr<const ModelStats> stats =
+        analyses->get<StatsAnalysis>(*model, shapes_problem.isEmpty() ? &shapes : nullptr);
+    // The tuning panel lists the prune groups when the model arrives: analysed here, its lookup is a hit.
+    job.report(0.5, "prune groups");
+    try {
+      analyses->get<PruneGroupsAnalysis>(*model);
+    } catch (const std::exception&) {
+      // The panel analyses again and shows the reason in its note.
+    }
     job.report(0.6, "graph layout");
     auto prepared = std::make_shared<PreparedGraph>(prepareGraph(model, stats));
     const double layout_seconds = prepared->layout.seconds;
@@ -76,8 +85,8 @@ void MainWindow::openModel(const QString& source) {
     if (saved_sensitivity) {
       job.report(0.9, "sensitivity overlay");
       try {
-        sensitivity_overlay =
-            std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *saved_sensitivity));
+        sensitivity_overlay = std::make_shared<std::vector<double>>(
+            pipeline::sensitivityOverlay(*model, *saved_sensitivity, analyses.get()));
       } catch (const std::exception&) {
         sensitivity_overlay
             .reset();  // groups not found in this model: the chart alone is still worth showing

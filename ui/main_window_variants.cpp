@@ -48,13 +48,16 @@ void MainWindow::runSensitivity(SensitivityOptions options) {
     return;
   }
   auto model = baseline_;
+  const std::shared_ptr<AnalysisCache> analyses = analyses_;
   sensitivity_->clearCurves();
   chart_tabs_->setCurrentWidget(sensitivity_);
   showBottomTab("Jobs");
   jobs_->start("Sensitivity sweep", [=, this](JobContext& job, JobHandle& handle) {
-    auto result = std::make_shared<SensitivityResult>(analyzeSensitivity(*model, *dataset, options, &job));
+    auto result = std::make_shared<SensitivityResult>(
+        analyzeSensitivity(*model, *dataset, options, &job, analyses.get()));
     // Overlay: each group's mean accuracy drop (points) on its producer nodes.
-    auto overlay = std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *result));
+    auto overlay =
+        std::make_shared<std::vector<double>>(pipeline::sensitivityOverlay(*model, *result, analyses.get()));
     handle.postToUi([=, this] {
       if (model != baseline_) return;
       sensitivity_->setResult(*result);

@@ -39,15 +39,17 @@ PruneGroupTable::PruneGroupTable(QWidget* parent) : QTableWidget(0, 5, parent) {
   });
 }
 
-PruneGroupTable::Note PruneGroupTable::listGroups(const Model* model) {
+PruneGroupTable::Note PruneGroupTable::listGroups(const Model* model, AnalysisCache* analyses) {
   groups_.clear();
   Note note;
   QStringList unprunable;
   if (model) {
     try {
-      for (auto& g : findPruneGroups(*model)) {
+      const auto groups = analyses ? analyses->get<PruneGroupsAnalysis>(*model)
+                                   : std::make_shared<const std::vector<PruneGroup>>(findPruneGroups(*model));
+      for (const auto& g : *groups) {
         if (g.prunable)
-          groups_.push_back(std::move(g));
+          groups_.push_back(g);
         else
           unprunable << QString::fromStdString(g.id + ": " + g.reason);
       }

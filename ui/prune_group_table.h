@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/ir/analysis_cache.h"
 #include "core/ir/model.h"
 #include "core/passes/prune_channels.h"
 
@@ -26,8 +27,10 @@ class PruneGroupTable : public QTableWidget {
     QString text;
     std::optional<QString> tooltip;
   };
-  /// Lists the prunable groups of `model` (null: none), one row each with no override and no lock.
-  Note listGroups(const Model* model);
+  /// Lists the prunable groups of `model` (null: none), one row each with no override and no lock. The
+  /// groups come from `analyses` when it has them (the open job analysed the model on a worker), so the UI
+  /// thread only analyses a model nothing asked about before.
+  Note listGroups(const Model* model, AnalysisCache* analyses = nullptr);
   /// The listed groups, in row order.
   const std::vector<PruneGroup>& groups() const { return groups_; }
 

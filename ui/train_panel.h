@@ -17,6 +17,8 @@
 #include "core/ir/model.h"
 #include "core/pipeline/project.h"
 #include "ui/jobs.h"
+#include "ui/train_job.h"
+#include "ui/train_settings.h"
 
 class QCheckBox;
 class QComboBox;
@@ -28,34 +30,6 @@ class QSpinBox;
 namespace edgetune::ui {
 
 class TrainingChart;
-
-/// What a training run does; the panel's widgets edit one, and the trained variant records it (toJson).
-struct TrainSettings {
-  enum class Mode { FineTune = 1, Distill };
-  enum class Source { Variant = 1, Baseline /* the current base: the opened model or a variant */, Student };
-  Mode mode = Mode::Distill;
-  Source source = Source::Student;
-  /// Student for Source::Student: "zoo:ARCH?..." or an ONNX path (see zoo::loadModelSource).
-  std::string student = "zoo:resnet8?input_channels=1&image_size=28&classes=10";
-  int epochs = 3;
-  int batch_size = 64;
-  double learning_rate = 0.05;
-  std::string optimizer = "sgd";  // "sgd" or "adamw"
-  double temperature = 4.0;       // distillation only
-  double alpha = 0.9;             // distillation only: weight of the teacher's soft targets
-  bool augment = false;           // random crop + flip of image features
-  int steps_per_epoch = 0;        // > 0: shorter epochs (quick runs); 0 = the whole training split
-  int validation_size = 1000;  // examples held out (seeded) for per-epoch accuracy and the final measurement
-  uint64_t seed = 1;
-
-  nlohmann::json toJson() const;
-};
-
-/// "distill" / "fine-tune".
-std::string trainModeName(TrainSettings::Mode mode);
-/// The short name of a model source for variant names: "resnet8" for "zoo:resnet8?...", the file stem for a
-/// path.
-std::string shortSourceName(const std::string& source);
 
 /// The Training panel (see the file comment). Lives on the UI thread; the work runs through the JobManager.
 class TrainPanel : public QWidget {
@@ -151,8 +125,7 @@ class TrainPanel : public QWidget {
   QLabel* error_;
 
   QPointer<JobHandle> job_;  // guarded: the JobManager may delete its handles first at shutdown
-  struct RunOutcome;
-  std::shared_ptr<RunOutcome> outcome_;
+  std::shared_ptr<TrainJobOutcome> outcome_;
   QString last_output_;
   pipeline::Variant last_variant_;
   QString last_error_;

@@ -449,7 +449,7 @@ void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_
   if (model_changed && chart_) chart_->clearPoints();
   if (model_changed) {
     sensitivity_.reset();  // a sweep of another model
-    const PruneGroupTable::Note note = groups_table_->listGroups(baseline_.get());
+    const PruneGroupTable::Note note = groups_table_->listGroups(baseline_.get(), analyses_.get());
     groups_note_->setText(note.text);
     if (note.tooltip) groups_note_->setToolTip(*note.tooltip);
     if (!pending_groups_.is_null() && !groups_table_->groups().empty()) {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/data/dataset.h"
+#include "core/ir/analysis_cache.h"
 #include "core/ir/model.h"
 #include "core/passes/prune_channels.h"
 #include "core/pipeline/progressive_measurement.h"
@@ -42,6 +43,9 @@ class TuningPanel : public QWidget {
   /// The baseline every recipe applies to, and the dataset accuracy is measured on (may be null).
   void setContext(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
                   const std::string& dataset_spec);
+  /// Where the panel gets analyses of its baseline (its prune groups); the studio's one cache, so the
+  /// groups the open job computed are not computed again on the UI thread. Null: analyse each time.
+  void setAnalysisCache(std::shared_ptr<AnalysisCache> analyses) { analyses_ = std::move(analyses); }
 
   /// The knob state: {"cleanup", "prune_method", "prune_ratio", "protect", "group_ratios" (group id -> ratio
   /// overriding the global one), "locked_groups" (group ids kept whole), "quant_mode", "calibration",
@@ -128,6 +132,7 @@ class TuningPanel : public QWidget {
   QUndoStack* undo_;
   KnobChart* chart_;
   std::shared_ptr<const Model> baseline_;
+  std::shared_ptr<AnalysisCache> analyses_;
   std::shared_ptr<const Dataset> dataset_;
   std::string dataset_spec_;
 

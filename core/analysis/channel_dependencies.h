@@ -45,6 +45,14 @@ struct PruneGroup {
 /// prunable = false and a reason.
 std::vector<PruneGroup> findPruneGroups(const Model& model);
 
+/// findPruneGroups as an AnalysisCache analysis (core/ir/analysis_cache.h): the studio's group table, the
+/// sensitivity sweep and its node overlay ask for the groups of one baseline, which is then analysed once.
+struct PruneGroupsAnalysis {
+  using Result = std::vector<PruneGroup>;
+  static Result run(const Model& model) { return findPruneGroups(model); }
+  static std::string key() { return {}; }
+};
+
 namespace channel_deps {
 
 enum class Role { ProducerWeight, ConsumerWeight, BnGamma, Other };

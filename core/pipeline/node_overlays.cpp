@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/analysis/channel_dependencies.h"
 #include "core/analysis/quant_error.h"
 #include "core/passes/prune_channels.h"
 #include "core/runtime/benchmark.h"
@@ -20,12 +21,15 @@ namespace edgetune::pipeline {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result) {
+std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result,
+                                       AnalysisCache* analyses) {
   std::vector<double> overlay(model.graph().node_size(), std::numeric_limits<double>::quiet_NaN());
   std::unordered_map<std::string, int> index;
   for (int i = 0; i < model.graph().node_size(); ++i) index[model.graph().node(i).name()] = i;
   std::unordered_map<std::string, std::vector<std::string>> producers;
-  for (const auto& g : findPruneGroups(model)) producers[g.id] = g.producers;
+  const auto groups = analyses ? analyses->get<PruneGroupsAnalysis>(model)
+                               : std::make_shared<const std::vector<PruneGroup>>(findPruneGroups(model));
+  for (const auto& g : *groups) producers[g.id] = g.producers;
   for (const auto& c : result.curves) {
     if (c.accuracy.empty()) continue;
     double drop = 0;

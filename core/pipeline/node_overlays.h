@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/data/dataset.h"
+#include "core/ir/analysis_cache.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/tuning/sensitivity.h"
@@ -14,7 +15,9 @@ namespace edgetune::pipeline {
 /// Per-node overlay of a sensitivity result on `model` (indexed like its nodes): each group's mean accuracy
 /// drop in points over the ratios, on the group's producer nodes (the most sensitive group where several
 /// share one); NaN elsewhere.
-std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result);
+/// `analyses` (may be null) supplies the model's prune groups.
+std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResult& result,
+                                       AnalysisCache* analyses = nullptr);
 
 /// Each node's share (0..1) of one inference, from ONNX Runtime's profiler with graph optimizations off (so
 /// profiled nodes map 1:1 to the model's nodes); NaN for nodes the profiler did not report. `runs`

@@ -50,9 +50,8 @@ void readOptions(OptionsReader& r, ExportOptions& o) {
   }
   if (o.file.empty()) o.file = std::string("model") + fileExtension(o.format);
   // The file goes into the step's own folder: a name, never a path out of it.
-  if (o.file.empty() || o.file == "." || o.file.find('/') != std::string::npos ||
-      o.file.find('\\') != std::string::npos || o.file.find("..") != std::string::npos ||
-      o.file.find('\0') != std::string::npos)
+  if (o.file == "." || o.file.find('/') != std::string::npos || o.file.find('\\') != std::string::npos ||
+      o.file.find("..") != std::string::npos || o.file.find('\0') != std::string::npos)
     throwOptionError(
         kKind, "file",
         "is '" + o.file + "' (expected a plain file name such as model.onnx, without '/' or '..')");

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/analysis/channel_dependencies.h"
 #include "core/analysis/evaluate.h"
 #include "core/ir/stats.h"
 #include "core/passes/prune_channels.h"
@@ -236,7 +237,7 @@ std::string SensitivityResult::toTable() const {
 }
 
 SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset, const SensitivityOptions& o,
-                                     JobContext* job) {
+                                     JobContext* job, AnalysisCache* analyses) {
   const auto start = std::chrono::steady_clock::now();
   for (double r : o.ratios)
     if (!(r > 0.0 && r < 1.0))
@@ -282,7 +283,10 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
   };
   result.baseline_accuracy = accuracyOf(*full, batches, logits);
 
-  auto groups = findPruneGroups(model);
+  const std::shared_ptr<const std::vector<PruneGroup>> groups_owner =
+      analyses ? analyses->get<PruneGroupsAnalysis>(model)
+               : std::make_shared<const std::vector<PruneGroup>>(findPruneGroups(model));
+  const std::vector<PruneGroup>& groups = *groups_owner;
   std::vector<PruneGroup> selected;
   for (const auto& g : groups) {
     if (!o.groups.empty()) {

@@ -9,6 +9,7 @@
 
 #include "core/analysis/prune_criterion.h"
 #include "core/data/dataset.h"
+#include "core/ir/analysis_cache.h"
 #include "core/ir/input_shapes.h"
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
@@ -62,8 +63,10 @@ struct SensitivityResult {
 };
 
 /// Runs the sweep. Throws Error if the dataset does not fit the model; CancelledError if `job` is cancelled.
+/// `analyses` (may be null) supplies and keeps the model's prune groups.
 SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
-                                     const SensitivityOptions& options, JobContext* job = nullptr);
+                                     const SensitivityOptions& options, JobContext* job = nullptr,
+                                     AnalysisCache* analyses = nullptr);
 
 /// The sub-model that computes `outputs` from `inputs` (tensor names of `model`): the nodes between them, the
 /// initializers and Constant nodes they read. Throws Error if an output cannot be computed from the inputs.
