@@ -49,6 +49,7 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   form->addRow("Mode", mode_);
 
   source_ = new QComboBox(this);
+  source_->setObjectName("source");
   source_->addItem("Student (zoo or file)", static_cast<int>(TrainSettings::Source::Student));
   source_->addItem("Selected variant", static_cast<int>(TrainSettings::Source::Variant));
   source_->addItem("Current base: the original model", static_cast<int>(TrainSettings::Source::Baseline));
@@ -74,9 +75,14 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   batch_->setRange(2, 4096);  // batch normalization needs more than one example per batch
   form->addRow("Batch", batch_);
   learning_rate_ = new QDoubleSpinBox(this);
+  learning_rate_->setObjectName("learning_rate");
   learning_rate_->setDecimals(5);
   learning_rate_->setRange(1e-5, 10);
-  learning_rate_->setSingleStep(0.01);
+  learning_rate_->setSingleStep(0.001);
+  learning_rate_->setToolTip(
+      "Step size of the optimizer. Follows the source until you change it: 0.05 (SGD) for a student trained "
+      "from scratch, 0.001 for a trained or pruned model, whose knowledge a large step destroys. A run whose "
+      "loss turns NaN, or whose accuracy falls to chance, stops and keeps nothing");
   form->addRow("Learning rate", learning_rate_);
   optimizer_ = new QComboBox(this);
   optimizer_->addItem("SGD (Nesterov momentum)", "sgd");
@@ -127,6 +133,8 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   connect(cancel_, &QPushButton::clicked, this, &TrainPanel::cancel);
   connect(mode_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
   connect(source_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
+  connect(source_, &QComboBox::currentIndexChanged, this, &TrainPanel::followDefaultLearningRate);
+  connect(optimizer_, &QComboBox::currentIndexChanged, this, &TrainPanel::followDefaultLearningRate);
   if (!trainingAvailable())
     status_->setText("training engine not built (configure with EDGETUNE_BUILD_TRAINING=ON)");
   updateEnabled();
@@ -187,6 +195,7 @@ TrainSettings TrainPanel::settings() const {
 }
 
 void TrainPanel::setSettings(const TrainSettings& s) {
+  applying_settings_ = true;  // the rate given here is the one meant, whatever the source
   mode_->setCurrentIndex(std::max(0, mode_->findData(static_cast<int>(s.mode))));
   source_->setCurrentIndex(std::max(0, source_->findData(static_cast<int>(s.source))));
   student_->setEditText(QString::fromStdString(s.student));
@@ -199,7 +208,18 @@ void TrainPanel::setSettings(const TrainSettings& s) {
   augment_->setChecked(s.augment);
   steps_->setValue(s.steps_per_epoch);
   validation_size_->setValue(s.validation_size);
+  default_learning_rate_ = TrainSettings::defaultLearningRate(s.source, s.optimizer);
+  applying_settings_ = false;
   updateEnabled();
+}
+
+void TrainPanel::followDefaultLearningRate() {
+  if (applying_settings_) return;
+  const TrainSettings s = settings();
+  const double now_default = TrainSettings::defaultLearningRate(s.source, s.optimizer);
+  // A rate the user typed stays; one that was the previous default follows the new source or optimizer.
+  if (std::abs(s.learning_rate - default_learning_rate_) <= 1e-12) learning_rate_->setValue(now_default);
+  default_learning_rate_ = now_default;
 }
 
 void TrainPanel::updateEnabled() {

@@ -91,6 +91,7 @@ class TrainPanel : public QWidget {
  private:
   void fail(const QString& message);
   void updateEnabled();
+  void followDefaultLearningRate();
   void onFinished(JobHandle::State state, const QString& error);
 
   JobManager* jobs_;
@@ -106,6 +107,8 @@ class TrainPanel : public QWidget {
   std::shared_ptr<const Model> base_model_;
   QString base_name_;
   QString output_dir_;
+  double default_learning_rate_ = 0;  // the default the rate box shows until the user changes it
+  bool applying_settings_ = false;
 
   QComboBox* mode_;
   QComboBox* source_;

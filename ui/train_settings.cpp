@@ -27,6 +27,12 @@ nlohmann::json TrainSettings::toJson() const {
   return j;
 }
 
+double TrainSettings::defaultLearningRate(Source source, const std::string& optimizer) {
+  const bool from_scratch = source == Source::Student;
+  if (optimizer == "adamw") return from_scratch ? 0.001 : 0.0001;
+  return from_scratch ? 0.05 : 0.001;
+}
+
 std::string trainModeName(TrainSettings::Mode mode) {
   return mode == TrainSettings::Mode::Distill ? "distill" : "fine-tune";
 }

@@ -28,6 +28,11 @@ struct TrainSettings {
   uint64_t seed = 1;
 
   nlohmann::json toJson() const;
+  /// The learning rate a run starts from when the user has not chosen one: a student trained from scratch
+  /// takes a large step (SGD 0.05), a trained or pruned model a small one (SGD 0.001), or the rate
+  /// destroys what it knows (0.05 sent a 20%-pruned ResNet to NaN; 0.001 recovered it). AdamW takes 10x-50x
+  /// smaller steps.
+  static double defaultLearningRate(Source source, const std::string& optimizer);
 };
 
 /// "distill" / "fine-tune".

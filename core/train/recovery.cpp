@@ -67,6 +67,7 @@ RecoveryResult recoverPruned(const Model& pruned, const Dataset& train, const Da
   if (options.gradual_sparsity <= 0) {
     TrainOptions o = options.train;
     o.masks = masks;
+    if (o.accuracy_before < 0) o.accuracy_before = result.accuracy_before;
     TrainResult r = trainModel(pruned, train, validation, o, job, on_epoch);
     result.model = std::move(r.model);
     result.history = std::move(r.history);
@@ -109,6 +110,7 @@ RecoveryResult recoverPruned(const Model& pruned, const Dataset& train, const Da
                                               0.5 * (1 + std::cos(std::numbers::pi * progress));
     o.seed = options.train.seed + static_cast<uint64_t>(epoch);
     o.masks = masks;
+    if (o.accuracy_before < 0) o.accuracy_before = result.accuracy_before;
     TrainResult r = trainModel(model, train, validation, o, job);
     model = std::move(r.model);
     for (auto s : r.history) {

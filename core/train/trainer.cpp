@@ -43,6 +43,18 @@ std::string formatRate(double v) {
   return buf;
 }
 
+std::string formatLearningRate(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+std::string formatPercent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * fraction);
+  return buf;
+}
+
 // The optimizer's per-parameter state, named "<parameter>|<slot>" in checkpoints.
 struct OptimizerState {
   std::vector<at::Tensor> first, second;  // SGD momentum buffer / Adam m; Adam v
@@ -54,6 +66,12 @@ std::string checkpointStateFile(const fs::path& dir) {
 }
 
 }  // namespace
+
+bool trainingCollapsed(double accuracy_before, double accuracy_after, size_t classes) {
+  if (classes < 2 || accuracy_before < 0 || accuracy_after < 0) return false;
+  const double chance = 1.0 / static_cast<double>(classes);
+  return accuracy_before >= 3 * chance && accuracy_after <= 1.5 * chance;
+}
 
 int64_t modelClassCount(const Model& model, const std::string& output) {
   const auto outputs = model.outputs();
@@ -524,6 +542,14 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
 
       const double n = static_cast<double>(labels.size(0));
       const double step_loss = loss.item<double>();
+      // A NaN or infinite loss has already poisoned the weights this step updated: nothing after it can
+      // recover, so the run stops here with the fix rather than finishing a useless model.
+      if (!std::isfinite(step_loss))
+        throw Error("training diverged at epoch " + std::to_string(epoch) + ", step " +
+                    std::to_string(step + 1) + ": the loss is " +
+                    (std::isnan(step_loss) ? "NaN" : "infinite") + " at learning rate " +
+                    formatLearningRate(lr) + "; lower the learning rate (for example to " +
+                    formatLearningRate(lr / 10) + ") and start again");
       const double step_correct = static_cast<double>(out.argmax(1).eq(labels).sum().item<int64_t>());
       loss_sum += step_loss * n;
       correct += step_correct;
@@ -560,6 +586,14 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
     if (validation)
       stats.validation_accuracy =
           graphAccuracy(graph, model_inputs, *validation, options.eval_batch_size, logits, job, "validation");
+    if (validation &&
+        trainingCollapsed(options.accuracy_before, stats.validation_accuracy, validation->numClasses()))
+      throw Error("training collapsed in epoch " + std::to_string(epoch) + ": validation accuracy fell to " +
+                  formatPercent(stats.validation_accuracy) + " (chance is " +
+                  formatPercent(1.0 / static_cast<double>(validation->numClasses())) + ", before training " +
+                  formatPercent(options.accuracy_before) + ") at learning rate " + formatLearningRate(lr) +
+                  "; lower the learning rate (for example to " + formatLearningRate(lr / 10) +
+                  ") and start again");
     result.history.push_back(stats);
     if (!ckpt_dir.empty()) writeCheckpoint(epoch);
     if (on_epoch) on_epoch(stats);

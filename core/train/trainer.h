@@ -95,7 +95,16 @@ struct TrainOptions {
   std::map<std::string, std::vector<uint8_t>> masks;
   /// Called after every optimizer step on the training thread (keep it cheap; it must not throw).
   std::function<void(const StepStats&)> on_step;
+  /// The validation accuracy the model had before this run (< 0: unknown, e.g. a model trained from
+  /// scratch). When it was well above chance, an epoch whose validation accuracy falls to chance stops the
+  /// run with an Error (trainingCollapsed): the rate destroyed what the model knew, and such a model must not
+  /// be kept as a result.
+  double accuracy_before = -1;
 };
+
+/// True when a model that knew something (accuracy before >= 3x chance) is at chance after an epoch
+/// (<= 1.5x chance; chance = 1 / classes). Accuracies in [0, 1].
+bool trainingCollapsed(double accuracy_before, double accuracy_after, size_t classes);
 
 /// What one epoch did.
 struct EpochStats {

@@ -15,6 +15,7 @@
 #include "core/ir/model.h"
 #include "core/passes/prune_magnitude.h"
 #include "core/train/recovery.h"
+#include "core/train/trainer.h"
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
 #include "tests/tests_common.h"
@@ -145,6 +146,38 @@ class TestRecovery : public QObject {
     const double acc = ortAccuracy(r.model, val);
     qInfo("gradual: sparsity %.3f, accuracy %.3f", sparsity, acc);
     QVERIFY2(acc >= 0.8, qPrintable(QString("accuracy after gradual pruning %1").arg(acc)));
+  }
+
+  // A rate that destroys a trained model stops the run with the fix, instead of returning a model at chance
+  // (or full of NaN) as if it were a result.
+  void destructiveLearningRateStopsTheRun() {
+    PatternDataset train(256, 1), val(200, 2);
+    const Model& dense = trainedModel();
+    RecoveryOptions o;
+    o.train = quickOptions();
+    o.train.epochs = 2;
+    o.train.learning_rate = 1e6;
+    try {
+      recoverPruned(dense, train, &val, o);
+      QFAIL("training at learning rate 1e6 returned a model");
+    } catch (const Error& e) {
+      const QString message = QString::fromUtf8(e.what());
+      QVERIFY2(message.contains("diverged") || message.contains("collapsed"), qPrintable(message));
+      QVERIFY2(message.contains("lower the learning rate"), qPrintable(message));
+    }
+    // The same run at a sane rate is not stopped.
+    o.train.learning_rate = quickOptions().learning_rate;
+    QCOMPARE(recoverPruned(dense, train, &val, o).history.size(), size_t(2));
+  }
+
+  void collapseIsAtChanceFromWellAbove() {
+    QVERIFY(trainingCollapsed(0.9, 0.1, 10));
+    QVERIFY(trainingCollapsed(0.31, 0.15, 10));  // from 3x chance to 1.5x chance
+    QVERIFY(!trainingCollapsed(0.29, 0.1, 10));  // the model knew little: a pruned model may start there
+    QVERIFY(!trainingCollapsed(0.9, 0.16, 10));
+    QVERIFY(!trainingCollapsed(-1, 0.1, 10));  // unknown before: a model trained from scratch
+    QVERIFY(!trainingCollapsed(0.9, -1, 10));  // no validation
+    QVERIFY(!trainingCollapsed(1.0, 0.5, 1));
   }
 
   void refusesBadOptions() {

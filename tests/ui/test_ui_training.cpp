@@ -1,6 +1,8 @@
 // The Training panel (offscreen) on real models and data: a zoo ResNet-8 student distilled from the bundled
 // ResNet-20 on Fashion-MNIST with the real libtorch trainer, live chart points, the written ONNX file checked
 // in ONNX Runtime; cancel leaves nothing behind; refused starts and unfit datasets give one clear message.
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QtTest>
 
 #include <cmath>
@@ -377,6 +379,67 @@ class TestUiTraining : public QObject {
       panel.grab().save(shots + "/train_panel.png");
       chart.grab().save(shots + "/train_chart.png");
     }
+#else
+    QSKIP("training engine not built");
+#endif
+  }
+
+  // The rate box starts where the source needs it: large for a student from scratch, small for a trained or
+  // pruned model; a rate the user typed is not replaced.
+  void learningRateFollowsTheSourceUntilChanged() {
+    JobManager jobs;
+    TrainingChart chart;
+    TrainPanel panel(&jobs, &chart);
+    auto* source_box = panel.findChild<QComboBox*>("source");
+    QVERIFY(source_box);
+    QCOMPARE(panel.settings().learning_rate, 0.05);
+    source_box->setCurrentIndex(source_box->findData(static_cast<int>(TrainSettings::Source::Baseline)));
+    QCOMPARE(panel.settings().learning_rate, 0.001);
+    source_box->setCurrentIndex(source_box->findData(static_cast<int>(TrainSettings::Source::Student)));
+    QCOMPARE(panel.settings().learning_rate, 0.05);
+    auto* rate = panel.findChild<QDoubleSpinBox*>("learning_rate");
+    QVERIFY(rate && rate->value() == 0.05);
+    rate->setValue(0.02);  // the user's choice
+    source_box->setCurrentIndex(source_box->findData(static_cast<int>(TrainSettings::Source::Variant)));
+    QCOMPARE(panel.settings().learning_rate, 0.02);
+    // Settings given whole keep their rate.
+    TrainSettings s = quickSettings();
+    s.source = TrainSettings::Source::Baseline;
+    s.optimizer = "adamw";
+    s.learning_rate = 0.001;
+    panel.setSettings(s);
+    QCOMPARE(panel.settings().learning_rate, 0.001);
+  }
+
+  // Fine-tuning the trained baseline at a destructive rate stops with the fix, and nothing is recorded or
+  // left in the output folder.
+  void destructiveRateKeepsNothing() {
+#ifdef EDGETUNE_HAVE_TRAINING
+    test::TempDir dir;
+    JobManager jobs;
+    TrainingChart chart;
+    TrainPanel panel(&jobs, &chart);
+    auto baseline = std::make_shared<const Model>(Model::load(baselinePath()));
+    auto dataset = openDataset("fashion-mnist?limit=400");
+    panel.setContext(baseline, QString::fromStdString(baselinePath()), dataset, "fashion-mnist?limit=400");
+    panel.setOutputDir(QString::fromStdString((dir / "out").string()));
+    TrainSettings s = quickSettings();
+    s.mode = TrainSettings::Mode::FineTune;
+    s.source = TrainSettings::Source::Baseline;
+    s.epochs = 1;
+    s.steps_per_epoch = 4;
+    s.learning_rate = 10;
+    panel.setSettings(s);
+    QSignalSpy trained(&panel, &TrainPanel::trainedVariant);
+    QSignalSpy failed(&panel, &TrainPanel::trainingFailed);
+    QVERIFY(panel.start());
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.running(), 180000);
+    QCOMPARE(trained.count(), 0);
+    QCOMPARE(failed.count(), 1);
+    const QString message = failed.at(0).at(0).toString();
+    QVERIFY2(message.contains("diverged") || message.contains("collapsed"), qPrintable(message));
+    QVERIFY2(message.contains("lower the learning rate"), qPrintable(message));
+    QVERIFY(onnxFilesIn(dir / "out").empty());
 #else
     QSKIP("training engine not built");
 #endif
