@@ -180,8 +180,9 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   connect(live_, &LiveMeasurement::pruningRatios, this, &TuningPanel::pruningRatios);
   connect(live_, &LiveMeasurement::failed, this, &TuningPanel::statusMessage);
   apply_ = new QPushButton(QIcon(":/icons/apply.svg"), "Apply (record variant)", this);
+  // Ctrl+Return belongs to Run > Apply alone: a second owner made Qt call the shortcut ambiguous and do
+  // nothing.
   apply_->setToolTip("Record the current recipe and its measured metrics as a variant (Ctrl+Return)");
-  apply_->setShortcut(QKeySequence("Ctrl+Return"));
   layout->addWidget(apply_);
   auto* recipe_label = new QLabel("Recipe (passes by registry name):", this);
   layout->addWidget(recipe_label);
