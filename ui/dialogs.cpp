@@ -35,6 +35,22 @@ QString askSaveFile(QWidget* parent, const QString& caption, const QString& sugg
   return QFileDialog::getSaveFileName(parent, caption, suggested, filter);
 }
 
+UnsavedAnswer askUnsavedChanges(QWidget* parent, const QString& action) {
+  if (g_scripted) {
+    const QString answer = nextAnswer();
+    return answer == "save"     ? UnsavedAnswer::Save
+           : answer == "cancel" ? UnsavedAnswer::Cancel
+                                : UnsavedAnswer::Discard;
+  }
+  const auto button = QMessageBox::question(
+      parent, "Unsaved changes",
+      "The project has changes that are not saved. Save them before " + action + "?",
+      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+  return button == QMessageBox::Save      ? UnsavedAnswer::Save
+         : button == QMessageBox::Discard ? UnsavedAnswer::Discard
+                                          : UnsavedAnswer::Cancel;
+}
+
 QString askOpenFile(QWidget* parent, const QString& caption, const QString& filter) {
   if (g_scripted) return nextAnswer();
   return QFileDialog::getOpenFileName(parent, caption, QString(), filter);

@@ -183,6 +183,10 @@ void MainWindow::showBottomTab(const QString& title) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!settleUnsavedChanges("quitting")) {
+    event->ignore();
+    return;
+  }
   jobs_->cancelAllAndWait();
   waitForAutosave();
   // A clean exit leaves no recovery file; a crash leaves the last autosave behind.

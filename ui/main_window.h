@@ -165,6 +165,10 @@ class MainWindow : public QMainWindow {
   StallMonitor* stallMonitor() const { return stalls_; }
   QUndoStack* undoStack() const { return undo_; }
   const pipeline::Project& project() const { return document_->project(); }
+  /// True while the project has changes not saved to its file.
+  bool isModified() const { return document_->isDirty(); }
+  /// The project's file ("" while it was never saved).
+  QString projectPath() const { return document_->path(); }
   std::shared_ptr<const Model> baseline() const { return baseline_; }
   std::shared_ptr<const Dataset> dataset() const { return dataset_; }
   QString recoveryPath() const { return document_->recoveryPath(); }
@@ -219,6 +223,9 @@ class MainWindow : public QMainWindow {
   /// Save project (toolbar, File menu): to its file, asking for one when it has none or `choose_file` (Save
   /// as).
   void askAndSaveProject(bool choose_file);
+  /// Before an action that drops the project's unsaved changes: asks Save / Discard / Cancel. True when the
+  /// action may go on (nothing unsaved, saved, or discarded on purpose).
+  bool settleUnsavedChanges(const QString& action);
   /// How the views follow each other: selection, overlays, knobs, variants, training, devices
   /// (main_window_wiring.cpp).
   void connectViews();

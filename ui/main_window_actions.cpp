@@ -86,9 +86,12 @@ void MainWindow::buildMenus() {
   });
   recent_menu_ = file->addMenu("Open &recent");
   refreshRecentMenu();
-  file->addAction("Open &demo", this, &MainWindow::openDemo);
+  file->addAction("Open &demo", this, [this] {
+    if (settleUnsavedChanges("opening the demo")) openDemo();
+  });
   file->addSeparator();
   file->addAction("Open &project...", QKeySequence("Ctrl+Shift+O"), this, [this] {
+    if (!settleUnsavedChanges("opening another project")) return;
     const QString path = askOpenFile(this, "Open project", "EdgeTune projects (*.json)");
     if (!path.isEmpty()) loadProject(path);
   });
@@ -322,6 +325,7 @@ void MainWindow::refreshRecentMenu() {
   const QStringList recent = QSettings().value("recentFiles").toStringList();
   for (const QString& path : recent) {
     recent_menu_->addAction(path, this, [this, path] {
+      if (!settleUnsavedChanges("opening " + QFileInfo(path).fileName())) return;
       if (path.endsWith(".json"))
         loadProject(path);
       else
@@ -331,7 +335,22 @@ void MainWindow::refreshRecentMenu() {
   recent_menu_->setEnabled(!recent.isEmpty());
 }
 
+bool MainWindow::settleUnsavedChanges(const QString& action) {
+  if (!document_->isDirty()) return true;
+  switch (askUnsavedChanges(this, action)) {
+    case UnsavedAnswer::Save:
+      askAndSaveProject(false);
+      return !document_->isDirty();  // the save was cancelled or failed: stay
+    case UnsavedAnswer::Discard:
+      return true;
+    case UnsavedAnswer::Cancel:
+      return false;
+  }
+  return false;
+}
+
 void MainWindow::askAndOpenModel() {
+  if (!settleUnsavedChanges("opening another model")) return;
   const QString path = askOpenFile(this, "Open ONNX model", "ONNX models (*.onnx);;All files (*)");
   if (!path.isEmpty()) openModel(path);
 }

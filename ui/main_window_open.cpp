@@ -111,6 +111,8 @@ void MainWindow::openModel(const QString& source) {
         base.created_utc = pipeline::nowUtcIso();
         document_->project().variants = {base};
         document_->project().current_base.clear();
+        // Another model is another project: saving must not replace the previous project's file.
+        document_->setPath({});
         document_->project().sensitivity.reset();  // a sweep of another model
         deploy_->clearTargets();  // files of the previous model's variants: their benchmarks are not these
         sensitivity_->clearCurves();

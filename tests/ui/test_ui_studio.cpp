@@ -490,6 +490,48 @@ class TestUiStudio : public QObject {
     window.jobManager()->cancelAllAndWait();
   }
 
+  // Quitting or opening another model with unsaved changes asks first: Cancel keeps everything, Save writes
+  // the project, Discard goes on; another model is a new project (saving does not replace the old file).
+  void unsavedChangesAreNeverDroppedSilently() {
+    test::TempDir dir;
+    MainWindowOptions options = test::windowOptions(dir.path());
+    MainWindow window(options);
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    window.openModel(demoZooSource());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1, 60000);
+    Variant extra;
+    extra.name = "kept";
+    extra.recipe = emptyRecipe();
+    window.addVariant(extra);
+    QVERIFY(window.isModified());
+
+    queueScriptedAnswer("cancel");
+    QVERIFY(!window.close());  // the close event was refused
+    QVERIFY(window.isVisible());
+    QCOMPARE(window.project().variants.size(), size_t{2});
+
+    const QString project = QString::fromStdString((dir / "kept.edgetune.json").string());
+    queueScriptedAnswer("save");
+    queueScriptedAnswer(project);  // the never-saved project asks where to go
+    QVERIFY(window.close());
+    QVERIFY(std::filesystem::exists(dir / "kept.edgetune.json"));
+    QVERIFY(!window.isModified());
+    QVERIFY(readFile(dir / "kept.edgetune.json").find("\"kept\"") != std::string::npos);
+
+    window.show();
+    window.addVariant(extra);
+    queueScriptedAnswer("discard");
+    QVERIFY(window.close());
+
+    // Opening another model starts a new project: its Save asks for a new file instead of replacing kept's.
+    QCOMPARE(window.projectPath(), project);
+    window.openModel(demoZooSource());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 2, 60000);
+    QCOMPARE(window.project().variants.size(), size_t{1});
+    QVERIFY(window.projectPath().isEmpty());
+  }
+
   void badModelShowsOneClearError() {
     test::TempDir dir;
     MainWindowOptions options = test::windowOptions(dir.path());
