@@ -6,9 +6,9 @@
 
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <utility>
 
+#include "core/ir/external_data.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -19,55 +19,19 @@ namespace {
 
 const std::vector<int> kNoConsumers;
 
-// Replaces external-data references with the bytes they point at, so the model is self-contained in memory.
-void resolveExternalData(onnx::GraphProto& graph, const fs::path& model_path) {
-  fs::path base = model_path.has_parent_path() ? model_path.parent_path() : fs::path(".");
-  for (auto& init : *graph.mutable_initializer()) {
-    if (init.data_location() != onnx::TensorProto::EXTERNAL) continue;
-    std::string location;
-    int64_t offset = 0, length = -1;
-    for (const auto& entry : init.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::stoll(entry.value());
-      else if (entry.key() == "length")
-        length = std::stoll(entry.value());
-    }
-    std::string what = model_path.string() + ": initializer '" + init.name() + "'";
-    if (location.empty()) throw Error(what + " says its data is external but names no location");
-    fs::path data_path = base / location;
-    std::ifstream in(data_path, std::ios::binary);
-    if (!in) throw Error(what + ": external data file " + data_path.string() + " is missing or unreadable");
-    in.seekg(0, std::ios::end);
-    int64_t file_size = in.tellg();
-    if (length < 0) length = file_size - offset;
-    if (offset < 0 || offset + length > file_size)
-      throw Error(what + ": external data file " + data_path.string() + " is too short (needs bytes " +
-                  std::to_string(offset) + ".." + std::to_string(offset + length) + ", has " +
-                  std::to_string(file_size) + ")");
-    std::string bytes(static_cast<size_t>(length), '\0');
-    in.seekg(offset);
-    in.read(bytes.data(), length);
-    init.set_raw_data(std::move(bytes));
-    init.clear_external_data();
-    init.set_data_location(onnx::TensorProto::DEFAULT);
-  }
-}
-
 }  // namespace
 
 Model Model::load(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file");
-  std::string bytes = readFile(path);
+  std::string bytes = readFile(path, kDefaultReadLimitBytes);  // ONNX's 2 GB limit for one protobuf file
   if (bytes.empty()) throw Error(path.string() + ": file is empty, not an ONNX model");
   onnx::ModelProto proto;
   if (!proto.ParseFromString(bytes))
     throw Error(path.string() + ": not a valid ONNX model (the protobuf data is corrupt or truncated)");
   if (!proto.has_graph() || proto.ir_version() <= 0)
     throw Error(path.string() + ": not an ONNX model (no graph or IR version in the file)");
-  resolveExternalData(*proto.mutable_graph(), path);
+  resolveExternalData(proto, path);
   Model model = fromProto(std::move(proto), path.string());
   model.source_path_ = fs::absolute(path, ec);
   return model;
