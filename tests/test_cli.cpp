@@ -1,5 +1,7 @@
 // edgetune-cli end to end: the real binary, real files. Bad input gives one clear message, a non-zero exit
 // code and no output file.
+#include <sys/stat.h>
+
 #include <QProcess>
 #include <QtTest>
 
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_runner.h"
+#include "tests/hostile_models.h"
 #include "tests/tests_common.h"
 
 namespace fs = std::filesystem;
@@ -120,6 +123,63 @@ class TestCli : public QObject {
       QVERIFY(!fs::exists(out));
     }
     // No temporary files either.
+    for (const auto& entry : fs::directory_iterator(dir.path()))
+      QVERIFY2(entry.path().filename().string().find(".tmp") == std::string::npos, entry.path().c_str());
+  }
+
+  // Hostile models (issue 16): inspect and quantize refuse each with exit code 1 and one line naming the
+  // file; no output and no temporary file is left, and nothing hangs on a FIFO or reads /dev/zero forever.
+  void hostileModels_data() {
+    QTest::addColumn<QString>("kind");
+    for (const char* kind :
+         {"FIFO as the model", "/dev/zero as the model", "absolute external data", "../ external data",
+          "FIFO as external data", "dims overflow", "Conv strides 0", "short Conv bias"})
+      QTest::newRow(kind) << kind;
+  }
+  void hostileModels() {
+    namespace hostile = edgetune::test::hostile;
+    QFETCH(QString, kind);
+    TempDir dir;
+    fs::create_directory(dir / "m");
+    fs::path model = dir / "m" / "hostile.onnx";
+    hostile::writeBytes(dir / "secret.bin", std::string(48, 'S'));  // outside the model's folder
+    edgetune::test::GraphBuilder b = kind.contains("Conv") ? hostile::convModel() : hostile::matmulModel();
+    onnx::TensorProto& first = *b.proto().mutable_graph()->mutable_initializer(0);  // W
+    if (kind == "FIFO as the model") {
+      QCOMPARE(::mkfifo(model.c_str(), 0600), 0);
+    } else if (kind == "/dev/zero as the model") {
+      model = "/dev/zero";
+    } else {
+      if (kind == "absolute external data") {
+        hostile::setExternal(first, (dir / "secret.bin").string());
+      } else if (kind == "../ external data") {
+        hostile::setExternal(first, "../secret.bin");
+      } else if (kind == "FIFO as external data") {
+        QCOMPARE(::mkfifo((dir / "m" / "w.bin").c_str(), 0600), 0);
+        hostile::setExternal(first, "w.bin");
+      } else if (kind == "dims overflow") {
+        first.clear_dims();
+        first.add_dims(4);
+        first.add_dims((int64_t{1} << 62) + 1);  // 4 x (2^62 + 1) wraps to 4 elements, 16 bytes
+        first.set_raw_data(std::string(16, '\0'));
+      } else if (kind == "Conv strides 0") {
+        hostile::setInts(*b.proto().mutable_graph()->mutable_node(0), "strides", {0, 0});
+      } else if (kind == "short Conv bias") {
+        *b.proto().mutable_graph()->mutable_initializer(1) =
+            edgetune::tensorToProto("B", edgetune::test::randomTensor({3}, 7));
+      }
+      hostile::writeProto(model, b.proto());
+    }
+    const auto out = dir / "out.onnx";
+    for (const QStringList& args : {QStringList{"inspect", q(model)},
+                                    QStringList{"quantize", q(model), "--mode", "dynamic", "-o", q(out)}}) {
+      CliResult r = runCli(args);
+      qInfo("%s", r.err.c_str());
+      QVERIFY2(r.exit_code == 1, (std::to_string(r.exit_code) + ": " + r.err).c_str());
+      QVERIFY2(r.err.find(model.string()) != std::string::npos, r.err.c_str());
+      QCOMPARE(countLines(r.err), 1);
+      QVERIFY(!fs::exists(out));
+    }
     for (const auto& entry : fs::directory_iterator(dir.path()))
       QVERIFY2(entry.path().filename().string().find(".tmp") == std::string::npos, entry.path().c_str());
   }

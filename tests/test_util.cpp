@@ -1,8 +1,12 @@
-// The small helpers every layer shares, one of each: file names made from free text, thread-count lists,
-// byte sizes as people read them, and where the bundled resources are.
+// The small helpers every layer shares, one of each: whole-file reads that refuse what is not a regular file
+// or too large, file names made from free text, thread-count lists, byte sizes as people read them, and
+// where the bundled resources are.
+#include <sys/stat.h>
+
 #include <QtTest>
 
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 
 #include "core/util/files.h"
@@ -17,6 +21,38 @@ namespace fs = std::filesystem;
 class TestUtil : public QObject {
   Q_OBJECT
  private slots:
+  // readFile serves models, vocabularies, sensitivity JSON, CSV...: a FIFO would block open() forever,
+  // /dev/zero would fill memory, a file beyond the caller's cap is refused before it is read.
+  void readFileRefusesWhatIsNotARegularFile() {
+    test::TempDir dir;
+    const fs::path fifo = dir / "vocab.txt";
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    // A writer that never comes: the old readFile blocked here. O_NONBLOCK keeps this test from doing so.
+    std::string err = test::errorOf([&] { readFile(fifo); });
+    QVERIFY2(test::contains(err, fifo.string() + ": is a FIFO (named pipe), not a regular file"),
+             err.c_str());
+    err = test::errorOf([&] { readFile("/dev/zero"); });
+    QVERIFY2(test::contains(err, "/dev/zero: is a character device, not a regular file"), err.c_str());
+    err = test::errorOf([&] { readFile(dir.path()); });
+    QVERIFY2(test::contains(err, dir.path().string() + ": is a directory"), err.c_str());
+    err = test::errorOf([&] { readFile(dir / "missing.json"); });
+    QVERIFY2(test::contains(err, (dir / "missing.json").string() + ": cannot open for reading"), err.c_str());
+  }
+
+  void readFileCapsTheSize() {
+    test::TempDir dir;
+    const fs::path file = dir / "sens.json";
+    std::ofstream(file) << std::string(1000, 'x');
+    QCOMPARE(readFile(file, 1000).size(), size_t{1000});
+    const std::string err = test::errorOf([&] { readFile(file, 999); });
+    QVERIFY2(test::contains(err, file.string() + ": is larger than 999 B"), err.c_str());
+    fs::create_symlink(file, dir / "link.json");  // a symlink to a regular file is read as that file
+    QCOMPARE(readFile(dir / "link.json").size(), size_t{1000});
+    // /proc files say they are 0 bytes long; they are read to their end, and the cap still holds.
+    QVERIFY(readFile("/proc/self/status").find("Name:") != std::string::npos);
+    QVERIFY(!test::errorOf([] { readFile("/proc/self/status", 10); }).empty());
+  }
+
   void fileNames_data() {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("expected");

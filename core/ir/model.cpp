@@ -6,9 +6,10 @@
 
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <utility>
 
+#include "core/ir/external_data.h"
+#include "core/ir/model_validation.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -19,55 +20,19 @@ namespace {
 
 const std::vector<int> kNoConsumers;
 
-// Replaces external-data references with the bytes they point at, so the model is self-contained in memory.
-void resolveExternalData(onnx::GraphProto& graph, const fs::path& model_path) {
-  fs::path base = model_path.has_parent_path() ? model_path.parent_path() : fs::path(".");
-  for (auto& init : *graph.mutable_initializer()) {
-    if (init.data_location() != onnx::TensorProto::EXTERNAL) continue;
-    std::string location;
-    int64_t offset = 0, length = -1;
-    for (const auto& entry : init.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::stoll(entry.value());
-      else if (entry.key() == "length")
-        length = std::stoll(entry.value());
-    }
-    std::string what = model_path.string() + ": initializer '" + init.name() + "'";
-    if (location.empty()) throw Error(what + " says its data is external but names no location");
-    fs::path data_path = base / location;
-    std::ifstream in(data_path, std::ios::binary);
-    if (!in) throw Error(what + ": external data file " + data_path.string() + " is missing or unreadable");
-    in.seekg(0, std::ios::end);
-    int64_t file_size = in.tellg();
-    if (length < 0) length = file_size - offset;
-    if (offset < 0 || offset + length > file_size)
-      throw Error(what + ": external data file " + data_path.string() + " is too short (needs bytes " +
-                  std::to_string(offset) + ".." + std::to_string(offset + length) + ", has " +
-                  std::to_string(file_size) + ")");
-    std::string bytes(static_cast<size_t>(length), '\0');
-    in.seekg(offset);
-    in.read(bytes.data(), length);
-    init.set_raw_data(std::move(bytes));
-    init.clear_external_data();
-    init.set_data_location(onnx::TensorProto::DEFAULT);
-  }
-}
-
 }  // namespace
 
 Model Model::load(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file");
-  std::string bytes = readFile(path);
+  std::string bytes = readFile(path, kDefaultReadLimitBytes);  // ONNX's 2 GB limit for one protobuf file
   if (bytes.empty()) throw Error(path.string() + ": file is empty, not an ONNX model");
   onnx::ModelProto proto;
   if (!proto.ParseFromString(bytes))
     throw Error(path.string() + ": not a valid ONNX model (the protobuf data is corrupt or truncated)");
   if (!proto.has_graph() || proto.ir_version() <= 0)
     throw Error(path.string() + ": not an ONNX model (no graph or IR version in the file)");
-  resolveExternalData(*proto.mutable_graph(), path);
+  resolveExternalData(proto, path);
   Model model = fromProto(std::move(proto), path.string());
   model.source_path_ = fs::absolute(path, ec);
   return model;
@@ -77,6 +42,8 @@ Model Model::fromProto(onnx::ModelProto proto, std::string origin) {
   Model model;
   model.proto_ = std::move(proto);
   model.origin_ = std::move(origin);
+  // First: the opset conversion below already runs ONNX shape inference, which trusts sizes and attributes.
+  validateModelProto(model.proto_, model.origin_);
   // Newer exports (opset 18+, IR 9+) and very old ones are converted first, or refused with one message.
   model.conversion_ = convertToReadableOpset(model.proto_, model.origin_);
   int64_t opset = model.opsetVersion();
@@ -310,43 +277,46 @@ int64_t Model::parameterCount() const {
 }
 
 Tensor tensorFromProto(const onnx::TensorProto& proto) {
+  const std::string what = "initializer '" + proto.name() + "'";
+  // The sizes are checked before anything is allocated: a proto edited after loading is not validated.
+  const TensorExtent extent = tensorExtent(proto, what);
   DataType type = dataTypeFromOnnx(proto.data_type());
   std::vector<int64_t> shape(proto.dims().begin(), proto.dims().end());
-  Tensor t(type, shape);
-  const size_t bytes = t.byteSize();
+  const auto bytes = static_cast<size_t>(extent.byte_size);
   if (proto.data_location() == onnx::TensorProto::EXTERNAL)
-    throw Error("initializer '" + proto.name() + "' still refers to external data");
+    throw Error(what + " still refers to external data");
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
-      throw Error("initializer '" + proto.name() + "' has " + std::to_string(proto.raw_data().size()) +
-                  " bytes of data, its shape " + shapeToString(shape) + " needs " + std::to_string(bytes));
+      throw Error(what + " has " + std::to_string(proto.raw_data().size()) + " bytes of data, its shape " +
+                  shapeToString(shape) + " needs " + std::to_string(bytes));
+    Tensor t(type, shape);
     std::memcpy(t.raw(), proto.raw_data().data(), bytes);
     return t;
   }
-  const int64_t n = t.numel();
-  auto mismatch = [&](int64_t have) {
-    return Error("initializer '" + proto.name() + "' has " + std::to_string(have) + " values, its shape " +
-                 shapeToString(shape) + " needs " + std::to_string(n));
-  };
+  const int64_t n = extent.element_count;
+  const int64_t have = type == DataType::Float32   ? proto.float_data_size()
+                       : type == DataType::Float64 ? proto.double_data_size()
+                       : type == DataType::Int64   ? proto.int64_data_size()
+                                                   : proto.int32_data_size();
+  if (have != n)
+    throw Error(what + " has " + std::to_string(have) + " values, its shape " + shapeToString(shape) +
+                " needs " + std::to_string(n));
+  Tensor t(type, shape);
   switch (type) {
     case DataType::Float32: {
-      if (proto.float_data_size() != n) throw mismatch(proto.float_data_size());
       std::memcpy(t.raw(), proto.float_data().data(), bytes);
       break;
     }
     case DataType::Float64: {
-      if (proto.double_data_size() != n) throw mismatch(proto.double_data_size());
       std::memcpy(t.raw(), proto.double_data().data(), bytes);
       break;
     }
     case DataType::Int64: {
-      if (proto.int64_data_size() != n) throw mismatch(proto.int64_data_size());
       std::memcpy(t.raw(), proto.int64_data().data(), bytes);
       break;
     }
     default: {
       // int32_data carries every narrower integer type, bool and float16 (as bit patterns).
-      if (proto.int32_data_size() != n) throw mismatch(proto.int32_data_size());
       auto* dst = static_cast<std::byte*>(t.raw());
       const size_t es = elementSize(type);
       for (int64_t i = 0; i < n; ++i) {

@@ -77,9 +77,14 @@ DataType dataTypeFromOnnx(int code) {
 }
 
 Tensor::Tensor(DataType type, std::vector<int64_t> shape) : type_(type), shape_(std::move(shape)) {
-  for (int64_t d : shape_)
+  int64_t bytes = static_cast<int64_t>(elementSize(type));
+  for (int64_t d : shape_) {
     if (d < 0) throw Error("tensor shape " + shapeToString(shape_) + " has a negative dimension");
-  storage_.resize(static_cast<size_t>(numel()) * elementSize(type));
+    // Checked: a product wrapped past 2^63 would allocate a few bytes for a tensor indexed as huge.
+    if (__builtin_mul_overflow(bytes, d, &bytes))
+      throw Error("tensor shape " + shapeToString(shape_) + " has more than 2^63 bytes");
+  }
+  storage_.resize(static_cast<size_t>(bytes));
 }
 
 int64_t Tensor::numel() const {

@@ -1,29 +1,82 @@
 #include "core/util/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "core/util/error.h"
+#include "core/util/format.h"
 
 namespace edgetune {
 namespace fs = std::filesystem;
 
-std::string readFile(const fs::path& path) {
+std::string describeFileType(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::regular:
+      return "a regular file";
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::fifo:
+      return "a FIFO (named pipe)";
+    case fs::file_type::character:
+      return "a character device";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::socket:
+      return "a socket";
+    case fs::file_type::symlink:
+      return "a symbolic link";
+    case fs::file_type::not_found:
+      return "missing";
+    default:
+      return "not a regular file";
+  }
+}
+
+std::string readFile(const fs::path& path, uint64_t max_size_bytes) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error(path.string() + ": is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open for reading (" + std::strerror(errno) + ")");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw Error(path.string() + ": read error");
-  return std::move(buffer).str();
+  const fs::file_status status = fs::status(path, ec);  // follows symlinks: the target is what is read
+  if (status.type() == fs::file_type::not_found)
+    throw Error(path.string() + ": cannot open for reading (no such file)");
+  if (status.type() == fs::file_type::directory)
+    throw Error(path.string() + ": is a directory, expected a file");
+  // Checked before open(): open() of a FIFO blocks until a writer comes, and a device never ends.
+  if (!ec && status.type() != fs::file_type::regular)
+    throw Error(path.string() + ": is " + describeFileType(status.type()) + ", not a regular file");
+  // O_NONBLOCK: if the path is swapped for a FIFO after the check, open() still returns (and fstat refuses).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw Error(path.string() + ": cannot open for reading (" + std::strerror(errno) + ")");
+  auto fail = [&](const std::string& problem) {
+    ::close(fd);
+    return Error(path.string() + ": " + problem);
+  };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw fail(std::string("cannot stat (") + std::strerror(errno) + ")");
+  if (!S_ISREG(st.st_mode)) throw fail("is not a regular file");
+  const auto too_large = [&] {
+    return fail("is larger than " + formatBytes(static_cast<int64_t>(max_size_bytes)) +
+                ", the most this file may hold");
+  };
+  if (static_cast<uint64_t>(st.st_size) > max_size_bytes) throw too_large();
+  std::string bytes;
+  bytes.reserve(static_cast<size_t>(st.st_size));
+  // Read to the end rather than st_size bytes: /proc files say 0, and a file may grow while read.
+  char chunk[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(std::string("read error (") + std::strerror(errno) + ")");
+    if (n == 0) break;
+    if (bytes.size() + static_cast<size_t>(n) > max_size_bytes) throw too_large();
+    bytes.append(chunk, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
 }
 
 void writeFileAtomic(const fs::path& path, std::string_view bytes) {

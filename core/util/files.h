@@ -1,13 +1,23 @@
 #pragma once
 // File helpers: whole-file reads with clear errors, and atomic writes (temporary file + rename).
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
 
 namespace edgetune {
 
-/// Reads a whole file; throws Error("PATH: problem") if it cannot.
-std::string readFile(const std::filesystem::path& path);
+/// The most readFile reads unless told otherwise: ONNX's limit for one protobuf file (2 GB - 1), and far
+/// more than any vocabulary, JSON or CSV file the tool reads whole.
+inline constexpr uint64_t kDefaultReadLimitBytes = (uint64_t{1} << 31) - 1;
+
+/// Reads a whole regular file of at most `max_size_bytes`; throws Error("PATH: problem") if it cannot.
+/// Anything else (a directory, FIFO, device, socket) is refused before it is opened: a FIFO would block
+/// open() and /dev/zero would fill memory.
+std::string readFile(const std::filesystem::path& path, uint64_t max_size_bytes = kDefaultReadLimitBytes);
+
+/// "a directory", "a FIFO", "a character device"...: what a path that is not a regular file is, for messages.
+std::string describeFileType(std::filesystem::file_type type);
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it and renames it over `path`.
 /// Nothing is left at `path` (nor a temporary file) if any step fails.
