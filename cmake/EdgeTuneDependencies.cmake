@@ -23,6 +23,8 @@ find_package(yaml-cpp REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# RE2 (Debian libre2-dev ships no CMake package): users' node-name patterns, matched in linear time.
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 find_package(Threads REQUIRED)
 find_package(libssh REQUIRED)
 find_package(Qt6 REQUIRED COMPONENTS Core Test)

@@ -22,7 +22,7 @@ PACKAGES=(
   libssh-dev openssh-server openssh-client
   libgraphviz-dev graphviz
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
-  zlib1g-dev libzstd-dev
+  zlib1g-dev libzstd-dev libre2-dev
   dataset-fashion-mnist
   xvfb xauth
   g++-aarch64-linux-gnu qemu-user

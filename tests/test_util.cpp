@@ -1,6 +1,6 @@
 // The small helpers every layer shares, one of each: whole-file reads that refuse what is not a regular file
-// or too large, file names made from free text, thread-count lists, byte sizes as people read them, and
-// where the bundled resources are.
+// or too large, file names made from free text, thread-count lists, node-name patterns, byte sizes as people
+// read them, and where the bundled resources are.
 #include <sys/stat.h>
 
 #include <QtTest>
@@ -11,6 +11,7 @@
 
 #include "core/util/files.h"
 #include "core/util/format.h"
+#include "core/util/name_pattern.h"
 #include "core/util/resources.h"
 #include "core/util/thread_list.h"
 #include "tests/tests_common.h"
@@ -89,7 +90,9 @@ class TestUtil : public QObject {
   void threadLists() {
     QCOMPARE(parseThreadList("1,2,4"), (std::vector<int>{1, 2, 4}));
     QCOMPARE(parseThreadList(" 2 , 1 "), (std::vector<int>{2, 1}));
-    for (const char* bad : {"", " ", "1,,2", "0", "-1", "1,x", "2.5", "1,"}) {
+    QCOMPARE(parseThreadList("256"), (std::vector<int>{256}));
+    // 3000 made ONNX Runtime fail to start its threads ("terminate called"); 99999999999 overflows int.
+    for (const char* bad : {"", " ", "1,,2", "0", "-1", "1,x", "2.5", "1,", "257", "1,3000", "99999999999"}) {
       try {
         parseThreadList(bad);
         QFAIL(qPrintable(QString("accepted '%1'").arg(bad)));
@@ -97,6 +100,39 @@ class TestUtil : public QObject {
         QVERIFY2(test::contains(e.what(), "expected e.g. 1,2,4"), e.what());
       }
     }
+  }
+
+  // Node-name patterns search anywhere in the name, as std::regex_search did, in RE2's linear time; what
+  // RE2 lacks (backreferences, lookaround) is refused by name, and every error names the option.
+  void namePatterns() {
+    const NamePattern conv("conv[0-9]+$", "--exclude");
+    QVERIFY(conv.search("/features/conv12"));
+    QVERIFY(!conv.search("/features/conv12/Relu"));
+    QVERIFY(NamePattern("layer1", "x").search("/layer1/conv"));
+    QVERIFY(NamePattern("^/a\\.b/", "x").search("/a.b/Conv"));
+    QVERIFY(!NamePattern("^/a\\.b/", "x").search("/axb/Conv"));
+    QVERIFY(NamePattern("\\d+|fc", "x").search("c7"));
+    QVERIFY(NamePattern("(?:enc|dec)oder\\b", "x").search("/decoder/x"));
+    QVERIFY(NamePattern("^.$", "x").search("\xe9"));  // bytes, not UTF-8: any name can be matched
+    // std::regex overflowed its stack on these (SIGSEGV); RE2 does not recurse per character.
+    const std::string huge = "/" + std::string(100'000, 'a') + "/Conv";
+    QVERIFY(NamePattern("a+/Conv$", "x").search(huge));
+    QVERIFY(!NamePattern("(a*)*b", "x").search(huge));
+    QVERIFY(!NamePattern("(a*)*b", "x").search(std::string(64, 'a')));  // exponential in std::regex
+
+    const std::string lookahead = test::errorOf([] { NamePattern("fc(?!1)", "--protect"); });
+    QVERIFY2(test::contains(lookahead, "--protect: 'fc(?!1)' uses a lookahead"), lookahead.c_str());
+    const std::string backreference = test::errorOf([] { NamePattern("(a)\\1", "option 'exclude_nodes'"); });
+    QVERIFY2(test::contains(backreference, "option 'exclude_nodes': '(a)\\1' uses a backreference"),
+             backreference.c_str());
+    const std::string unbalanced = test::errorOf([] { NamePattern("conv(", "--exclude"); });
+    QVERIFY2(test::contains(unbalanced, "--exclude: 'conv(' is not a valid regular expression (missing )"),
+             unbalanced.c_str());
+    // A pattern is quoted on one line, however long it is and whatever bytes it holds.
+    const std::string long_bad = test::errorOf([&] { NamePattern(huge + "\n(", "--protect"); });
+    QVERIFY2(long_bad.find('\n') == std::string::npos && long_bad.size() < 600, long_bad.c_str());
+    QCOMPARE(namePatternProblem("fc|conv1"), std::string());
+    QVERIFY(test::contains(namePatternProblem("fc(?<=x)"), "lookbehind"));
   }
 
   void byteSizes() {

@@ -52,6 +52,29 @@ void endProgress() {
   }
 }
 
+int exitOnParseError(const CLI::App& app, const CLI::ParseError& error) {
+  if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(error);
+  // The deepest subcommand parsed ("device add") is the one whose --help explains the option.
+  std::string command = "edgetune-cli";
+  for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+    sub = sub->get_subcommands().front();
+    command += " " + sub->get_name();
+  }
+  std::string message = error.what();
+  // A mistyped command is an extra argument to CLI11, which then only says a subcommand is required.
+  const std::vector<std::string> rest = app.remaining();
+  if (app.get_subcommands().empty() && !rest.empty() && !rest.front().empty() && rest.front()[0] != '-') {
+    std::string commands;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    message = "'" + rest.front() + "' is not a command (commands: " + commands + ")";
+  }
+  for (char& c : message)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::cerr << "edgetune-cli: error: " << message << " (see " << command << " --help)\n";
+  return kExitBadArguments;
+}
+
 void addModelInputOptions(CLI::App* cmd, ModelInputArgs& args) {
   cmd->add_flag(
       "--no-clean", args.no_clean,

@@ -13,9 +13,27 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/passes/canonicalize.h"
+#include "core/util/error.h"
 #include "core/util/format.h"  // formatBytes: byte sizes in the commands' text
 
 namespace edgetune::cli {
+
+/// Exit codes of edgetune-cli, as the README documents them.
+inline constexpr int kExitFailed = 1;         // a bad file or a failed operation
+inline constexpr int kExitBadArguments = 2;   // the command line itself is wrong
+inline constexpr int kExitCancelled = 130;    // Ctrl-C (128 + SIGINT, what shells report)
+inline constexpr int kExitInternalError = 3;  // a bug in EdgeTune: no input may lead here
+
+/// A command line found wrong after parsing (an output naming an input): exit code 2, like CLI11's errors.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Reports a CLI11 parse error: --help and --version print as CLI11 prints them (exit 0); every other error
+/// is one line on stderr naming the option and pointing at the command's --help, and exit code 2 (CLI11's
+/// own codes, 105 and up, are not what the README promises).
+int exitOnParseError(const CLI::App& app, const CLI::ParseError& error);
 
 /// Options every subcommand shares.
 struct GlobalOptions {

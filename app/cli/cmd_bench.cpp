@@ -22,11 +22,13 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto* cmd = app.add_subcommand("bench", "Measure ONNX Runtime latency of a model on random inputs");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   addThreadsOption(cmd, args->threads, "ONNX Runtime", "one per core");
-  cmd->add_option("--runs", args->runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--runs", args->runs, "Timed runs")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxRuns));
   cmd->add_option("--warmup", args->warmup, "Warm-up runs")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  addBatchOption(cmd, args->batch, "a dynamic batch dimension")->check(CLI::Range(1, 4096));
+      ->check(CLI::Range(int64_t{0}, kMaxRuns));
+  addBatchOption(cmd, args->batch, "a dynamic batch dimension");
   cmd->add_option(
       "--shape", args->input.shapes,
       "Concrete size of an input with symbolic dimensions, e.g. --shape input_ids=1x128 (repeatable; "

@@ -3,10 +3,9 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
 #include "core/ir/model.h"
 #include "core/pipeline/single_step.h"
-#include "core/util/error.h"
-#include "core/util/files.h"
 
 namespace edgetune::cli {
 
@@ -24,10 +23,9 @@ void addCleanCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
                 "Keep BatchNormalization nodes (e.g. to train later)");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
+      CommandFiles().input("MODEL", args->model, true).output("-o", args->output).check();
       // The model as given: cleaning it is what this command does.
       const Model model = Model::load(args->model);
-      if (samePath(args->model, args->output))
-        throw Error("clean: refusing to overwrite the input model '" + args->model + "'; choose another -o");
       auto job = makeJob(global, "clean");
       pipeline::SingleStep step;
       step.kind = "clean";

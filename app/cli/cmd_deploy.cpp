@@ -47,17 +47,19 @@ void addDeployCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_option("--remote-dir", args->remote_dir, "EdgeTune's folder on the device")->capture_default_str();
   cmd->add_option("--retries", args->retries, "Extra attempts per file after a lost connection")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--timeout", args->timeout_s, "Seconds for each network step")->capture_default_str();
+      ->check(CLI::Range(0, 100));
+  cmd->add_option("--timeout", args->timeout_s, "Seconds for each network step")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxTimeoutSeconds));
   cmd->add_flag("-y,--yes", args->yes, "Accept the host key on first contact without asking");
   cmd->add_flag("--bench", args->bench, "Benchmark the model on the device with edgetune-runner");
   addThreadCountsOption(cmd, args->threads);
   cmd->add_option("--runs", args->runs, "Timed runs per thread count")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, kMaxRuns));
   cmd->add_option("--warmup", args->warmup, "Warm-up runs")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, kMaxRuns));
   addModelInputOptions(cmd, args->input);
   cmd->add_flag("--profile", args->profile, "Per-node ONNX Runtime profile on the device");
   cmd->add_option("--eval", args->eval_spec,

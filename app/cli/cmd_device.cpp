@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
+#include "app/cli/shared_options.h"
 #include "core/deploy/device.h"
 #include "core/deploy/device_info.h"
 #include "core/deploy/ssh_session.h"
@@ -62,7 +64,7 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       device->add_subcommand("add", "Add a device (passwords are never stored; they are asked when needed)");
   addCmd->add_option("name", add->name, "Device name (letters, digits, '.', '_', '-')")->required();
   addCmd->add_option("--host", add->host, "Host name or IP address")->required();
-  addCmd->add_option("--port", add->port, "SSH port")->capture_default_str();
+  addCmd->add_option("--port", add->port, "SSH port")->capture_default_str()->check(CLI::Range(1, 65535));
   addCmd->add_option("--user", add->user, "Login name")->required();
   addCmd->add_option("--auth", add->auth, "agent, key or password")
       ->capture_default_str()
@@ -72,6 +74,8 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addCmd->add_flag("--replace", add->replace, "Replace a device of the same name");
   addCmd->callback([add, &global, &run] {
     run = [add, &global] {
+      // known_hosts is written (host keys accepted on first contact are added), never over the key.
+      CommandFiles().input("--key", add->key_file).output("--known-hosts", add->known_hosts).check();
       deploy::Device d;
       d.name = add->name;
       d.host = add->host;
@@ -116,7 +120,9 @@ void addDeviceCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   testCmd->add_flag("-y,--yes", test->yes, "Accept the host key on first contact without asking");
   testCmd->add_option("--remote-dir", test->remote_dir, "EdgeTune's folder on the device")
       ->capture_default_str();
-  testCmd->add_option("--timeout", test->timeout_s, "Seconds for each network step")->capture_default_str();
+  testCmd->add_option("--timeout", test->timeout_s, "Seconds for each network step")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxTimeoutSeconds));
   testCmd->callback([test, &global, &run] {
     run = [test, &global] {
       const deploy::Device d = deploy::DeviceStore().get(test->name);

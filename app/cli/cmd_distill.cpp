@@ -5,6 +5,8 @@
 #ifdef EDGETUNE_HAVE_TRAINING
 #include <memory>
 
+#include "app/cli/output_paths.h"
+#include "app/cli/shared_options.h"
 #include "app/cli/training_options.h"
 #endif
 
@@ -20,15 +22,19 @@ void addDistillCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--teacher", a->options.distill.teacher_path, "Teacher ONNX model (same classes)")
       ->required();
   cmd->add_option("--temperature", a->options.distill.temperature, "Softmax temperature T")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(realRange(0, 100, Interval::OpenLow));
   cmd->add_option("--alpha", a->options.distill.alpha, "Weight of the distillation term (1 - alpha: labels)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(realRange(0, 1));
   cmd->add_option("--hint", a->hints, "Hint loss STUDENT_TENSOR:TEACHER_TENSOR (MSE, repeatable)");
   cmd->add_option("--hint-weight", a->options.distill.hint_weight, "Weight of the hint losses")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(realRange(0, 1e6));
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
+      trainingFiles(*a).input("--teacher", a->options.distill.teacher_path, true).check();
       const Model model = loadModelSpec(a->model, a->input, global);
       const DistillOptions& d = a->options.distill;
       // The teacher is read as the trainer always read it (as given, no clean-up), named by its file.

@@ -6,11 +6,11 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
 #include "core/export/export_format.h"
 #include "core/export/tflite_export.h"
 #include "core/ir/model.h"
 #include "core/util/error.h"
-#include "core/util/files.h"
 #include "core/util/format.h"
 
 namespace edgetune::cli {
@@ -33,11 +33,10 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addModelInputOptions(cmd, args->input);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      if (samePath(args->model, args->output))
-        throw Error("export: refusing to overwrite the input model '" + args->model + "'; choose another -o");
+      CommandFiles().input("MODEL", args->model, true).output("-o", args->output).check();
       const auto format = fromString<ExportFormat>(args->format);
       if (args->nhwc_input && format != ExportFormat::Tflite)
-        throw Error("export: --nhwc-input applies to --format tflite");
+        throw UsageError("export: --nhwc-input applies to --format tflite");
       // Cleaned with BatchNorm folded, as deploy prepares a model: same outputs, fewer operators.
       const LoadedModel loaded = loadModel(args->model, args->input);
       nlohmann::json j = {{"model", args->model},

@@ -5,6 +5,8 @@
 #ifdef EDGETUNE_HAVE_TRAINING
 #include <memory>
 
+#include "app/cli/output_paths.h"
+#include "app/cli/shared_options.h"
 #include "app/cli/training_options.h"
 #endif
 
@@ -19,11 +21,13 @@ void addFinetuneCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       app.add_subcommand("finetune", "Fine-tune a trained model, optionally with a new classifier head");
   cmd->add_option("model", a->model, "Trained ONNX model file")->required();
   cmd->add_option("--classes", a->classes,
-                  "Replace the classifier head with a fresh one for N classes (0 = keep)");
+                  "Replace the classifier head with a fresh one for N classes (0 = keep)")
+      ->check(CLI::Range(int64_t{0}, kMaxClasses));
   cmd->add_flag("--freeze", a->freeze, "Train only the classifier head (freeze everything before it)");
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
+      trainingFiles(*a).check();
       const Model model = loadModelSpec(a->model, a->input, global);
       return runTrainingCommand(global, *a, "finetune",
                                 {"finetune", {{"classes", a->classes}, {"freeze", a->freeze}}, {}, {}}, model,

@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
+#include "app/cli/shared_options.h"
 #include "core/ir/model.h"
 #include "core/passes/prune_channels.h"
 #include "core/passes/prune_magnitude.h"
@@ -41,6 +43,22 @@ std::pair<std::string, double> parseNameValue(const std::string& text, const std
 
 std::pair<std::string, double> parseOverride(const std::string& text) {
   return parseNameValue(text, "--per-layer", "NAME=RATIO (a group id or node name, then a ratio)");
+}
+
+// --per-layer NAME=RATIO checked at parse time (a bad one is a bad argument, exit 2): the form, and the ratio
+// in [0, 1) as both pruning methods take it.
+CLI::Validator overrideCheck() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          const double ratio = parseOverride(text).second;
+          if (ratio >= 0.0 && ratio < 1.0) return {};
+          return "'" + text + "': the ratio must be in [0, 1)";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      "NAME=RATIO");
 }
 
 // --allocate METRIC=KEEP with --sensitivity FILE: the step's `allocate` options, and the saved sweep as the
@@ -85,13 +103,16 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->check(CLI::IsMember({"magnitude", "channels"}));
   cmd->add_option("--ratio", args->ratio,
                   "channels: fraction of each group's channels removed; magnitude: target sparsity")
-      ->capture_default_str();
-  cmd->add_option("--per-layer", args->per_layer, "NAME=RATIO override (group id or node name); repeatable");
-  cmd->add_option("--protect", args->protect, "Regex over node names never pruned; repeatable");
+      ->capture_default_str()
+      ->check(realRange(0, 1, Interval::OpenHigh));
+  cmd->add_option("--per-layer", args->per_layer, "NAME=RATIO override (group id or node name); repeatable")
+      ->check(overrideCheck());
+  cmd->add_option("--protect", args->protect, "Regex over node names never pruned (RE2 syntax); repeatable")
+      ->check(namePatternCheck());
   cmd->add_option("--round", args->round_to,
                   "Round kept channel counts up to a multiple of N (channels; never prunes more than asked)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, kMaxRound));
   cmd->add_option("--criterion", args->criterion, "Channel ranking: l1, l2 or bn (BatchNorm gamma)")
       ->capture_default_str()
       ->check(CLI::IsMember({"l1", "l2", "bn"}));
@@ -109,6 +130,13 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addModelInputOptions(cmd, args->input);
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
+      if (!args->list_groups && args->output.empty()) throw UsageError("prune: -o OUT is required");
+      CommandFiles()
+          .input("MODEL", args->model, true)
+          .input("--sensitivity", args->sensitivity)
+          .output("-o", args->output)
+          .output("--report", args->report)
+          .check();
       // BatchNorm stays: the "bn" criterion ranks channels by it, pruning shrinks it with its conv, and the
       // parameter count matches what `sensitivity` (which keeps it too) recorded.
       LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);
@@ -125,15 +153,8 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
         emit(global, j, text.str());
         return 0;
       }
-      if (args->output.empty()) throw Error("prune: -o OUT is required");
       if (!args->allocate.empty() && args->method != "channels")
         throw Error("prune: --allocate works with --method channels");
-      if (samePath(args->model, args->output))
-        throw Error("prune: refusing to overwrite the input model '" + args->model + "'; choose another -o");
-      if (!args->report.empty() &&
-          (samePath(args->report, args->model) || samePath(args->report, args->output)))
-        throw Error("prune: --report '" + args->report +
-                    "' is the input or the output model; choose another path");
       auto job = makeJob(global, "prune");
       pipeline::SingleStep step;
       step.kind = "prune";
@@ -222,7 +243,7 @@ void addPruneCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       }
       const Model& pruned = *done.output.model;
       job->report(0.8, "saving");
-      pruned.save(args->output);  // checked, atomic, refuses the input path
+      pruned.save(args->output);  // checked, atomic, refuses the input path (CommandFiles did first)
       for (const char* key : {"params_before", "params_after", "macs_before", "macs_after"})
         report[key] = result.at(key);
       report["onnx_file_bytes"] = static_cast<int64_t>(std::filesystem::file_size(args->output));

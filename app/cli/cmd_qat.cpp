@@ -6,6 +6,8 @@
 #include <iostream>
 #include <memory>
 
+#include "app/cli/output_paths.h"
+#include "app/cli/shared_options.h"
 #include "app/cli/training_options.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
@@ -48,7 +50,9 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_option("model", a->train.model, "Float ONNX model, or a static QDQ model from `quantize`")
       ->required();
   cmd->add_option("--calib", a->calib, "Calibration dataset spec (float model input)");
-  cmd->add_option("--calib-samples", a->quantize.samples, "Calibration examples")->capture_default_str();
+  cmd->add_option("--calib-samples", a->quantize.samples, "Calibration examples")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxSamples));
   cmd->add_option("--calibration", a->calibration, "minmax, percentile, entropy or mse")
       ->capture_default_str()
       ->check(CLI::IsMember(enumSpellings<CalibrationMethod>()));
@@ -61,6 +65,7 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addTrainingOptions(cmd, a->train);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
+      trainingFiles(a->train).dataset("--calib", a->calib).check();
       const Model input = loadModelSpec(a->train.model, a->train.input, global);
       const bool from_qdq = isStaticQdq(input);
       if (from_qdq && !a->calib.empty() && !global.quiet)

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
 #include "app/cli/shared_options.h"
 #include "core/analysis/quant_error.h"
 #include "core/analysis/speedup_check.h"
@@ -15,7 +16,6 @@
 #include "core/passes/quantize_passes.h"
 #include "core/pipeline/single_step.h"
 #include "core/util/error.h"
-#include "core/util/files.h"
 
 namespace edgetune::cli {
 
@@ -44,10 +44,11 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       ->capture_default_str()
       ->check(CLI::IsMember(enumSpellings<CalibrationMethod>()));
   cmd->add_option("--percentile", args->options.percentile, "Percentile kept by --calibration percentile")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(realRange(50, 100));
   cmd->add_option("--samples", args->options.samples, "Calibration examples")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, kMaxSamples));
   addBatchOption(cmd, args->options.batch_size, "the calibration");
   cmd->add_option(
          "--format", args->format,
@@ -63,17 +64,20 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
   cmd->add_flag("--reduce-range", args->options.reduce_range,
                 "7-bit weights (avoids u8*s8 saturation on AVX2)");
   cmd->add_option("--exclude", args->exclude,
-                  "Keep nodes whose name matches this regular expression in float")
-      ->take_all();
+                  "Keep nodes whose name matches this regular expression (RE2 syntax) in float")
+      ->take_all()
+      ->check(namePatternCheck());
   cmd->add_option("--exclude-op", args->exclude_ops, "Keep every node of this op type in float")->take_all();
   cmd->add_option(
-      "--min-snr", args->options.min_output_snr_db,
-      "Automatic mixed precision: keep the worst layers in float until the output SNR reaches this (dB)");
+         "--min-snr", args->options.min_output_snr_db,
+         "Automatic mixed precision: keep the worst layers in float until the output SNR reaches this (dB)")
+      ->check(realRange(0, 200));
   cmd->add_flag("--fp16-io", args->keep_fp16_io,
                 "FP16 mode: make graph inputs/outputs float16 too (no Casts)");
   cmd->add_flag("--diagnose", args->diagnose, "Per-tensor SNR/MSE/cosine table, worst first (needs --data)");
   cmd->add_option("--diagnose-rows", args->diagnose_rows, "Rows of the diagnosis table")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
   cmd->add_flag("--check", args->check, "Report what would stop a speed-up (unfused Q/DQ, float ops, CPU)");
   cmd->add_flag(
       "--strict", args->strict,
@@ -85,9 +89,11 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       ->take_all();
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
-      if (samePath(args->model, args->output))
-        throw edgetune::Error(args->output +
-                              ": refusing to overwrite the input model; choose another output file");
+      CommandFiles()
+          .input("MODEL", args->model, true)
+          .dataset("--data", args->options.data)
+          .output("-o", args->output)
+          .check();
       QuantizeOptions o = args->options;
       o.mode = fromString<QuantizeMode>(args->mode);
       o.calibration = fromString<CalibrationMethod>(args->calibration);
@@ -100,9 +106,9 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       o.keep_io_types = !args->keep_fp16_io;
       validate(o);
       if (o.mode == QuantizeMode::Static && o.data.empty())
-        throw edgetune::Error(
+        throw UsageError(
             "quantize: --mode static needs --data (calibration examples), e.g. --data fashion-mnist:train");
-      if (args->diagnose && o.data.empty()) throw edgetune::Error("quantize: --diagnose needs --data");
+      if (args->diagnose && o.data.empty()) throw UsageError("quantize: --diagnose needs --data");
 
       LoadedModel loaded = loadModel(args->model, args->input);
       const Model& original = loaded.model;  // the cleaned model: the float reference for every comparison

@@ -6,6 +6,8 @@
 #ifdef EDGETUNE_HAVE_TRAINING
 #include <memory>
 
+#include "app/cli/output_paths.h"
+#include "app/cli/shared_options.h"
 #include "app/cli/training_options.h"
 #endif
 
@@ -36,21 +38,30 @@ void addRecoverCommand(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--teacher", a->train.options.distill.teacher_path,
                   "Distill from this (unpruned) ONNX model");
   cmd->add_option("--temperature", a->train.options.distill.temperature, "Distillation temperature")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(realRange(0, 100, Interval::OpenLow));
   cmd->add_option("--alpha", a->train.options.distill.alpha, "Weight of the distillation term")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(realRange(0, 1));
   cmd->add_option(
       "--mask-from", a->mask_from,
       "Hold at zero the weights that are zero in this ONNX model (default: the input model's zeros)");
   cmd->add_flag("--no-masks", a->no_masks, "Let pruned weights regrow (no masks)");
-  cmd->add_option("--gradual", a->gradual,
-                  "Prune gradually to this sparsity (cubic schedule) while training");
+  cmd->add_option("--gradual", a->gradual, "Prune gradually to this sparsity (cubic schedule) while training")
+      ->check(realRange(0, 1, Interval::OpenHigh));
   cmd->add_option("--gradual-epochs", a->gradual_epochs,
-                  "Epochs over which --gradual prunes (0 = all but the last)");
-  cmd->add_option("--gradual-exclude", a->gradual_exclude, "Node-name regex --gradual never prunes");
+                  "Epochs over which --gradual prunes (0 = all but the last)")
+      ->check(CLI::Range(int64_t{0}, kMaxEpochs));
+  cmd->add_option("--gradual-exclude", a->gradual_exclude,
+                  "Node-name regex (RE2 syntax) --gradual never prunes")
+      ->check(namePatternCheck());
   addTrainingOptions(cmd, a->train);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
+      trainingFiles(a->train)
+          .input("--teacher", a->train.options.distill.teacher_path, true)
+          .input("--mask-from", a->mask_from, true)
+          .check();
       const Model pruned = loadModelSpec(a->train.model, a->train.input, global);
       const std::string& teacher = a->train.options.distill.teacher_path;
       TrainingStep training{"recover",

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
 #include "app/cli/shared_options.h"
 #include "core/ir/input_shapes.h"
 #include "core/pipeline/runner.h"
@@ -114,6 +115,7 @@ class RunProgress {
 };
 
 int runCommand(const RunArgs& args, const GlobalOptions& global) {
+  CommandFiles().input("RECIPE", args.recipe).output("-o", args.out).check();
   pipeline::RecipeFile recipe = pipeline::readRecipeFile(args.recipe);
   for (const auto& assignment : args.overrides) pipeline::applyOverride(recipe, assignment);
   const pipeline::StepRegistry registry = pipeline::StepRegistry::withBuiltins();
@@ -199,8 +201,11 @@ void addRunCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   cmd->add_flag("--no-report", args->no_report, "Run the steps only; do not measure the models");
   addThreadCountsOption(cmd, args->threads);
   cmd->add_option("--runs", args->runs, "Interleaved latency rounds per thread count in the report")
-      ->check(CLI::Range(1, 100000));
-  cmd->add_option("--test-limit", args->test_limit, "Test examples the report evaluates (0 = all)");
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxRuns));
+  cmd->add_option("--test-limit", args->test_limit, "Test examples the report evaluates (0 = all)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, kMaxExamples));
   cmd->add_option("--shape", args->shapes, "Input size for the report's latency, e.g. input_ids=1x128");
   cmd->callback([args, &global, &run] { run = [args, &global] { return runCommand(*args, global); }; });
 }

@@ -1,6 +1,7 @@
 // edgetune-cli sensitivity MODEL --data SPEC: accuracy of each prune group at ratios 0.1..0.9, as the
 // pipeline's "sensitivity" step (single_step.h).
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
 #include "app/cli/shared_options.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
@@ -31,13 +32,16 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   addDataOption(cmd, args->data)->required();
   addLimitOption(cmd, args->limit);
   addSeedOption(cmd, args->seed, "the --limit subset");
-  cmd->add_option("--ratios", args->ratios, "Ratios to sweep, each in (0, 1)")->delimiter(',');
+  cmd->add_option("--ratios", args->ratios, "Ratios to sweep, each in (0, 1)")
+      ->delimiter(',')
+      ->check(realRange(0, 1, Interval::Open));
   cmd->add_option("--group", args->groups, "Only this group id; repeatable");
   addModelInputOptions(cmd, args->input);
   addBatchOption(cmd, args->batch);
   addThreadsOption(cmd, args->threads, "ONNX Runtime", "one per core");
   cmd->add_option("--round", args->round_to, "Round kept channels up to a multiple of N")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxRound));
   cmd->add_option("--criterion", args->criterion, "l1, l2 or bn")
       ->capture_default_str()
       ->check(CLI::IsMember({"l1", "l2", "bn"}));
@@ -45,6 +49,12 @@ void addSensitivityCommand(CLI::App& app, const GlobalOptions& global, Action& r
   cmd->add_option("--save-json", args->json_file, "Also write the curves as JSON to this file");
   cmd->callback([args, &global, &run] {
     run = [args, &global] {
+      CommandFiles()
+          .input("MODEL", args->model, true)
+          .dataset("--data", args->data)
+          .output("--csv", args->csv)
+          .output("--save-json", args->json_file)
+          .check();
       // BatchNorm stays, as in prune (the "bn" criterion reads it, and prune checks the sweep's parameter
       // count).
       LoadedModel loaded = loadModel(args->model, args->input, /*fold_batchnorm=*/false);

@@ -6,6 +6,7 @@
 #ifdef EDGETUNE_HAVE_TRAINING
 #include <memory>
 
+#include "app/cli/output_paths.h"
 #include "app/cli/training_options.h"
 #endif
 
@@ -22,6 +23,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
   addTrainingOptions(cmd, *a);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {
+      trainingFiles(*a).check();
       const Model model = loadModelSpec(a->model, a->input, global);
       return runTrainingCommand(global, *a, "train",
                                 {"finetune", {{"classes", 0}, {"freeze", false}}, {}, {}}, model,

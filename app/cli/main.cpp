@@ -1,5 +1,7 @@
 // edgetune-cli: the headless face of EdgeTune Studio. Argument parsing and wiring only; the work is in core.
+#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "app/cli/cli_common.h"
 #include "core/util/error.h"
@@ -34,21 +36,36 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return exitOnParseError(app, e);
   }
   try {
     return run ? run() : 0;
   } catch (const edgetune::CancelledError&) {
     endProgress();
     std::cerr << "edgetune-cli: cancelled\n";
-    return 130;
+    return kExitCancelled;
+  } catch (const UsageError& e) {
+    endProgress();
+    std::cerr << "edgetune-cli: error: " << e.what() << "\n";
+    return kExitBadArguments;
   } catch (const edgetune::Error& e) {
     endProgress();
     std::cerr << "edgetune-cli: error: " << e.what() << "\n";
-    return 1;
+    return kExitFailed;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that the file system refuses (a run folder over a file, a folder not writable):
+    // its message names the path and the problem.
+    endProgress();
+    std::cerr << "edgetune-cli: error: " << e.what() << "\n";
+    return kExitFailed;
+  } catch (const std::bad_alloc&) {
+    // A model or dataset larger than this machine's memory is a failed operation, not a bug in EdgeTune.
+    endProgress();
+    std::cerr << "edgetune-cli: error: out of memory\n";
+    return kExitFailed;
   } catch (const std::exception& e) {
     endProgress();
     std::cerr << "edgetune-cli: internal error: " << e.what() << "\n";
-    return 3;
+    return kExitInternalError;
   }
 }

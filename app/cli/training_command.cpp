@@ -12,7 +12,6 @@
 #include "app/cli/training_options.h"
 #include "core/data/readers.h"
 #include "core/data/tokenizer.h"
-#include "core/util/files.h"
 #include "core/zoo/model_source.h"
 #endif
 
@@ -40,6 +39,32 @@ Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const 
   return zoo::loadModelSource(spec);
 }
 
+namespace {
+
+// The vocab= file of the text --data spec, which --build-vocab writes. A spec that does not parse is refused
+// as itself (Error naming it).
+std::string vocabPathOf(const std::string& spec) {
+  const std::string vocab = datasetSpecFiles(spec).vocab.string();
+  if (vocab.empty())
+    throw UsageError("--build-vocab: the --data spec '" + spec + "' has no vocab=PATH to write to");
+  return vocab;
+}
+
+}  // namespace
+
+CommandFiles trainingFiles(const TrainArgs& a) {
+  CommandFiles files;
+  if (!zoo::isZooSource(a.model)) files.input("MODEL", a.model, true);
+  const bool builds_vocab = a.build_vocab > 0;
+  files.dataset("--data", a.data, !builds_vocab)
+      .dataset("--val", a.val, !builds_vocab)
+      .dataset("--test", a.test, !builds_vocab)
+      .output("-o", a.output)
+      .output("--checkpoint", a.checkpoint);
+  if (builds_vocab) files.output("--build-vocab (vocab= of --data)", vocabPathOf(a.data));
+  return files;
+}
+
 std::string percent(double fraction) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
@@ -50,16 +75,7 @@ namespace {
 
 // The vocabulary is built from the training texts only (the spec's subset=), so no test text leaks into it.
 void buildVocabFor(const std::string& spec, size_t size, const GlobalOptions& global) {
-  const auto q = spec.find('?');
-  std::string vocab_path;
-  if (q != std::string::npos) {
-    std::stringstream pairs(spec.substr(q + 1));
-    std::string pair;
-    while (std::getline(pairs, pair, '&'))
-      if (pair.rfind("vocab=", 0) == 0) vocab_path = pair.substr(6);
-  }
-  if (vocab_path.empty())
-    throw Error("--build-vocab: the --data spec '" + spec + "' has no vocab=PATH to write to");
+  const std::string vocab_path = vocabPathOf(spec);
   TextCorpus corpus = readTextCorpus(spec);
   std::vector<std::string> vocab = buildWordPieceVocab(corpus.texts, size);
   writeVocab(vocab_path, vocab);
@@ -98,9 +114,8 @@ double ortAccuracy(const Model& model, const std::shared_ptr<const Dataset>& dat
 
 int runTrainingCommand(const GlobalOptions& global, const TrainArgs& a, const std::string& title,
                        TrainingStep training, const Model& input, const ReportLines& report_lines) {
-  if (!input.sourcePath().empty() && samePath(input.sourcePath(), a.output))
-    throw Error(a.output + ": refusing to overwrite the input model; choose another output file");
-  if (a.resume && a.checkpoint.empty()) throw Error(title + ": --resume needs --checkpoint DIR");
+  // The command checked its files (trainingFiles) before it loaded anything.
+  if (a.resume && a.checkpoint.empty()) throw UsageError(title + ": --resume needs --checkpoint DIR");
 
   if (a.build_vocab > 0) buildVocabFor(a.data, a.build_vocab, global);
   auto train = openDataset(a.data);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/output_paths.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/pipeline/single_step.h"
@@ -29,6 +30,12 @@ struct TrainArgs;  // training_options.h
 /// a demo model from scratch. A file goes through the clean-up on the way in (BatchNorm kept: it trains),
 /// unless --no-clean.
 Model loadModelSpec(const std::string& spec, const ModelInputArgs& input, const GlobalOptions& global);
+
+/// The files every training command reads and writes: MODEL (unless a zoo: source), --data, --val, --test,
+/// -o, --checkpoint and the vocabulary --build-vocab writes (the vocab= of --data, then no input of the
+/// command). A command adds its own (--teacher, ...) and checks them before any work. Throws UsageError when
+/// --build-vocab is given and --data has no vocab= to write to.
+CommandFiles trainingFiles(const TrainArgs& args);
 
 /// "93.26%" for 0.9326.
 std::string percent(double fraction);

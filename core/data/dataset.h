@@ -1,6 +1,7 @@
 #pragma once
 // Datasets: labelled examples whose features feed a model's inputs (an image tensor, or token ids + masks).
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <span>
@@ -99,6 +100,15 @@ SplitIndices splitIndicesByCount(size_t n, size_t validation_count, size_t test_
 /// Shorthands: "fashion-mnist" (= the Debian package's test set), "fashion-mnist:train".
 /// Throws Error naming the spec/file and the problem.
 std::shared_ptr<const Dataset> openDataset(const std::string& spec);
+
+/// The files a dataset spec reads: its PATH (a file or a folder) and a text spec's vocab= (empty when it has
+/// none), as written in the spec. For the CLI's check that no output is written over an input. Throws Error
+/// naming the spec when it does not parse.
+struct DatasetSpecFiles {
+  std::filesystem::path data;
+  std::filesystem::path vocab;
+};
+DatasetSpecFiles datasetSpecFiles(const std::string& spec);
 
 /// One part of a seeded train / validation split of a spec's examples, as a spec of its own: `spec` with
 /// subset=train|val&val_count=N&test=0&seed=S added. A trainer that holds out `validation_count` examples

@@ -490,6 +490,12 @@ std::shared_ptr<const Dataset> openDataset(const std::string& spec_string) {
   return selection.apply(dataset);
 }
 
+DatasetSpecFiles datasetSpecFiles(const std::string& spec_string) {
+  SpecReader spec(spec_string);
+  spec.parse();
+  return {spec.path(), spec.has("vocab") ? fs::path(spec.str("vocab", "")) : fs::path()};
+}
+
 std::string trainingSplitSpec(const std::string& spec_string, TrainingSplitPart part, size_t validation_count,
                               uint64_t seed) {
   SpecReader spec(spec_string);

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <map>
 #include <numeric>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/passes/prune_channels_internal.h"
 #include "core/util/error.h"
+#include "core/util/name_pattern.h"
 
 namespace edgetune::prune_detail {
 
@@ -23,14 +23,8 @@ PlanDecision decidePlan(const std::vector<PruneGroup>& groups, const PruneChanne
   checkRatio(o.ratio, "option 'ratio'");
   for (const auto& [k, r] : o.per_group) checkRatio(r, "per_group '" + k + "'");
   if (o.round_to < 1) throw Error("pass 'prune_channels': option 'round_to' must be >= 1");
-  std::vector<std::regex> protect;
-  for (const auto& p : o.protect) {
-    try {
-      protect.emplace_back(p);
-    } catch (const std::regex_error&) {
-      throw Error("pass 'prune_channels': option 'protect': '" + p + "' is not a valid regular expression");
-    }
-  }
+  const std::vector<NamePattern> protect =
+      compileNamePatterns(o.protect, "pass 'prune_channels': option 'protect'");
   std::set<std::string> matched;
   PlanDecision d;
   std::map<std::string, std::vector<double>> scores;
@@ -59,9 +53,9 @@ PlanDecision decidePlan(const std::vector<PruneGroup>& groups, const PruneChanne
       d.left_alone[g.id] = "neuron pruning is off";
       continue;
     }
-    bool is_protected = false;
-    for (const auto& re : protect)
-      for (const auto& n : g.nodes) is_protected = is_protected || std::regex_search(n, re);
+    const bool is_protected = std::any_of(g.nodes.begin(), g.nodes.end(), [&](const std::string& n) {
+      return anyNamePatternMatches(protect, n);
+    });
     if (is_protected) {
       d.left_alone[g.id] = "protected by user";
       continue;
@@ -100,8 +94,7 @@ std::string statsName(const onnx::NodeProto& node) {
 // keep the full reason with names. Graph outputs stay named: there are few and they matter.
 std::string reasonCategory(const std::string& reason) {
   if (reason.rfind("reaches graph output", 0) == 0) return reason;
-  // Drops every " 'name'" and " ('name')" (by hand: std::regex recurses per character and overflows the stack
-  // on the very long node names hostile models carry).
+  // Drops every " 'name'" and " ('name')" (by hand: a fixed rewrite needs no regular expression).
   std::string out;
   for (size_t i = 0; i < reason.size();) {
     size_t j = i;

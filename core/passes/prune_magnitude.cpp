@@ -7,11 +7,12 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <regex>
+#include <optional>
 #include <set>
 
 #include "core/passes/graph_edit.h"
 #include "core/util/error.h"
+#include "core/util/name_pattern.h"
 
 namespace edgetune {
 
@@ -112,13 +113,10 @@ int64_t prunedCount(double sparsity, int64_t n) {
   return static_cast<int64_t>(std::floor(sparsity * static_cast<double>(n) + 1e-9));
 }
 
-std::regex compile(const std::string& pattern, const std::string& field) {
-  try {
-    return std::regex(pattern);
-  } catch (const std::regex_error& e) {
-    throw Error("pass 'prune_magnitude': option '" + field + "' is not a valid regular expression: '" +
-                pattern + "'");
-  }
+// An empty option means "no pattern" (every node included, none excluded).
+std::optional<NamePattern> compile(const std::string& pattern, const std::string& field) {
+  if (pattern.empty()) return std::nullopt;
+  return NamePattern(pattern, "pass 'prune_magnitude': option '" + field + "'");
 }
 
 }  // namespace
@@ -128,9 +126,8 @@ MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o
   for (const auto& [name, s] : o.per_layer) checkSparsity(s, "per_layer '" + name + "'");
   if (o.scope == MagnitudeScope::Global && !o.per_layer.empty())
     throw Error("pass 'prune_magnitude': option 'per_layer' needs scope \"layer\"");
-  const bool has_include = !o.include_regex.empty(), has_exclude = !o.exclude_regex.empty();
-  const std::regex include = compile(has_include ? o.include_regex : ".*", "include_regex");
-  const std::regex exclude = compile(has_exclude ? o.exclude_regex : "$^", "exclude_regex");
+  const std::optional<NamePattern> include = compile(o.include_regex, "include_regex");
+  const std::optional<NamePattern> exclude = compile(o.exclude_regex, "exclude_regex");
 
   MagnitudePruneResult result;
   result.size_before = measureSize(model);
@@ -150,11 +147,11 @@ MagnitudePruneResult pruneMagnitude(Model& model, const PruneMagnitudeOptions& o
       skip("op type not selected (op_types)");
       continue;
     }
-    if (has_include && !std::regex_search(node.name(), include)) {
+    if (include && !include->search(node.name())) {
       skip("not matched by include_regex");
       continue;
     }
-    if (has_exclude && std::regex_search(node.name(), exclude)) {
+    if (exclude && exclude->search(node.name())) {
       skip(skip_reason::kExcludedByUser);
       continue;
     }

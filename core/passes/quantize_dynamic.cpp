@@ -3,31 +3,23 @@
 // for: DynamicQuantizeLinear(A) -> MatMulInteger(A_q, B_q, A_zp, B_zp) -> Cast(float) -> Mul(Mul(A_s, B_s)).
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
+#include "core/util/name_pattern.h"
 
 namespace edgetune {
 namespace {
 
 struct NodeFilter {
-  std::vector<std::regex> names;
+  std::vector<NamePattern> names;
   std::set<std::string> ops;
-  explicit NodeFilter(const QuantizeOptions& o) : ops(o.exclude_ops.begin(), o.exclude_ops.end()) {
-    for (const auto& p : o.exclude_nodes) {
-      try {
-        names.emplace_back(p);
-      } catch (const std::regex_error& e) {
-        throw Error("quantize: exclude pattern '" + p + "' is not a valid regular expression: " + e.what());
-      }
-    }
-  }
+  explicit NodeFilter(const QuantizeOptions& o)
+      : names(compileNamePatterns(o.exclude_nodes, "quantize: option 'exclude_nodes'")),
+        ops(o.exclude_ops.begin(), o.exclude_ops.end()) {}
   bool excluded(const onnx::NodeProto& n) const {
-    return ops.count(n.op_type()) || std::any_of(names.begin(), names.end(), [&](const std::regex& r) {
-             return std::regex_search(n.name(), r);
-           });
+    return ops.count(n.op_type()) || anyNamePatternMatches(names, n.name());
   }
 };
 

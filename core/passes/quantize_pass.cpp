@@ -9,6 +9,7 @@
 #include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
+#include "core/util/name_pattern.h"
 
 namespace edgetune {
 
@@ -65,6 +66,7 @@ void validate(const QuantizeOptions& o) {
   if (o.batch_size <= 0) fail("batch_size", "must be positive");
   if (!(o.percentile >= 50 && o.percentile <= 100)) fail("percentile", "must be within [50, 100]");
   if (o.min_output_snr_db < 0) fail("min_output_snr_db", "must be >= 0");
+  compileNamePatterns(o.exclude_nodes, "quantize: option 'exclude_nodes'");  // refused as the recipe is read
 }
 
 double snrDb(std::span<const float> reference, std::span<const float> test) {

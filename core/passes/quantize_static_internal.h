@@ -3,13 +3,13 @@
 // plan of what to quantize, the integer numbers, the Q/DQ writer) so each lives in a file of its own. Not a
 // public API: include only from those files.
 #include <map>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/passes/quantize_passes.h"
+#include "core/util/name_pattern.h"
 
 namespace edgetune::quant_detail {
 
@@ -20,7 +20,7 @@ bool isConstFloat(const Model& model, const std::string& name);
 
 // Nodes the user (patterns, op types) or mixed precision keeps in float, or that are outside `only`.
 struct Exclusions {
-  std::vector<std::regex> names;
+  std::vector<NamePattern> names;
   std::set<std::string> ops;
   const std::set<std::string>* keep_float = nullptr;
   const std::set<std::string>* only = nullptr;

@@ -56,8 +56,7 @@ std::optional<float> constScalar(const Model& model, const std::string& name) {
 
 bool Exclusions::userExcluded(const onnx::NodeProto& n) const {
   if (ops.count(n.op_type())) return true;
-  return std::any_of(names.begin(), names.end(),
-                     [&](const std::regex& r) { return std::regex_search(n.name(), r); });
+  return anyNamePatternMatches(names, n.name());
 }
 
 bool Exclusions::excluded(const onnx::NodeProto& n) const {
@@ -69,14 +68,7 @@ bool Exclusions::excluded(const onnx::NodeProto& n) const {
 Exclusions makeExclusions(const QuantizeOptions& o, const std::set<std::string>* keep_float,
                           const std::set<std::string>* only) {
   Exclusions e;
-  for (const auto& pattern : o.exclude_nodes) {
-    try {
-      e.names.emplace_back(pattern);
-    } catch (const std::regex_error& err) {
-      throw Error("quantize: exclude pattern '" + pattern +
-                  "' is not a valid regular expression: " + err.what());
-    }
-  }
+  e.names = compileNamePatterns(o.exclude_nodes, "quantize: option 'exclude_nodes'");
   e.ops.insert(o.exclude_ops.begin(), o.exclude_ops.end());
   e.keep_float = keep_float;
   e.only = only;

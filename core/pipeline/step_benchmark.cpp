@@ -5,6 +5,7 @@
 
 #include "core/pipeline/step_kinds.h"
 #include "core/runtime/benchmark.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 namespace {
@@ -54,9 +55,14 @@ void readOptions(OptionsReader& r, BenchmarkStepOptions& o) {
         "the host already");
   if (o.threads.empty()) throwOptionError(kKind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
   for (int t : o.threads)
-    if (t < 0) throwOptionError(kKind, "threads", "holds " + std::to_string(t) + " (expected counts >= 0)");
-  if (o.runs < 1) throwOptionError(kKind, "runs", "must be at least 1");
-  if (o.warmup < 0) throwOptionError(kKind, "warmup", "must be 0 or more");
+    if (t < 0 || t > kMaxThreadCount)
+      throwOptionError(
+          kKind, "threads",
+          "holds " + std::to_string(t) + " (expected counts in 0.." + std::to_string(kMaxThreadCount) + ")");
+  if (o.runs < 1 || o.runs > kMaxBenchmarkRuns)
+    throwOptionError(kKind, "runs", "must be in 1.." + std::to_string(kMaxBenchmarkRuns));
+  if (o.warmup < 0 || o.warmup > kMaxBenchmarkRuns)
+    throwOptionError(kKind, "warmup", "must be in 0.." + std::to_string(kMaxBenchmarkRuns));
   if (o.batch < 1 || o.batch > 4096) throwOptionError(kKind, "batch", "must be in 1..4096");
 }
 

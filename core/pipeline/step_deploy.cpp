@@ -12,8 +12,10 @@
 #include "core/deploy/shell.h"
 #include "core/passes/canonicalize.h"
 #include "core/pipeline/step_kinds.h"
+#include "core/runtime/benchmark.h"
 #include "core/runtime/executor.h"
 #include "core/util/resources.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 
@@ -198,9 +200,14 @@ void readOptions(OptionsReader& r, DeployStepOptions& o) {
   checkRole(kKind, "eval", o.eval, /*may_be_empty=*/true);
   if (o.threads.empty()) throwOptionError(kKind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
   for (int t : o.threads)
-    if (t < 1) throwOptionError(kKind, "threads", "holds " + std::to_string(t) + " (expected counts >= 1)");
-  if (o.runs < 1) throwOptionError(kKind, "runs", "must be at least 1");
-  if (o.warmup < 0) throwOptionError(kKind, "warmup", "must be 0 or more");
+    if (t < 1 || t > kMaxThreadCount)
+      throwOptionError(
+          kKind, "threads",
+          "holds " + std::to_string(t) + " (expected counts in 1.." + std::to_string(kMaxThreadCount) + ")");
+  if (o.runs < 1 || o.runs > kMaxBenchmarkRuns)
+    throwOptionError(kKind, "runs", "must be in 1.." + std::to_string(kMaxBenchmarkRuns));
+  if (o.warmup < 0 || o.warmup > kMaxBenchmarkRuns)
+    throwOptionError(kKind, "warmup", "must be in 0.." + std::to_string(kMaxBenchmarkRuns));
 }
 
 // The CLI's clean-up of what it uploads (outputs unchanged, fewer nodes, BatchNorm folded).

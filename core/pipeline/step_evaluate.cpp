@@ -4,6 +4,7 @@
 
 #include "core/analysis/evaluate.h"
 #include "core/pipeline/step_kinds.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 namespace {
@@ -34,7 +35,9 @@ void readOptions(OptionsReader& r, EvaluateOptions& o) {
   r.read("threads", o.threads);
   checkRole(kKind, "data", o.data);
   if (o.batch_size < 1) throwOptionError(kKind, "batch_size", "must be at least 1");
-  if (o.threads < 0) throwOptionError(kKind, "threads", "must be 0 (one per core) or more");
+  if (o.threads < 0 || o.threads > kMaxThreadCount)
+    throwOptionError(kKind, "threads",
+                     "must be in 0.." + std::to_string(kMaxThreadCount) + " (0 = one per core)");
 }
 
 class EvaluateStep final : public StepWithOptions<EvaluateOptions> {

@@ -2,6 +2,7 @@
 // SensitivityResult JSON a later prune step's `allocate.sensitivity` reads.
 #include "core/pipeline/step_kinds.h"
 #include "core/tuning/sensitivity.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 namespace {
@@ -40,7 +41,9 @@ void readOptions(OptionsReader& r, SensitivityStepOptions& o) {
       throwOptionError(kKind, "ratios", "holds " + std::to_string(ratio) + " (each must be in (0, 1))");
   if (o.sweep.batch_size < 1) throwOptionError(kKind, "batch_size", "must be at least 1");
   if (o.sweep.round_to < 1) throwOptionError(kKind, "round_to", "must be at least 1");
-  if (o.threads < 0) throwOptionError(kKind, "threads", "must be 0 (ONNX Runtime's default) or more");
+  if (o.threads < 0 || o.threads > kMaxThreadCount)
+    throwOptionError(kKind, "threads",
+                     "must be in 0.." + std::to_string(kMaxThreadCount) + " (0 = ONNX Runtime's default)");
   // Taylor scores need gradients, which the sweep does not compute.
   checkChoice(kKind, "criterion", o.sweep.criterion,
               {PruneCriterion::L1, PruneCriterion::L2, PruneCriterion::BatchNorm});

@@ -6,6 +6,7 @@
 
 #include "core/deploy/sha256.h"
 #include "core/util/files.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline::training_steps {
 
@@ -62,7 +63,9 @@ void readTrain(OptionsReader& r, TrainFields& t, const std::string& kind) {
   if (t.epochs < 1) throwOptionError(kind, "epochs", "must be at least 1");
   if (t.batch_size < 1) throwOptionError(kind, "batch_size", "must be at least 1");
   if (!(t.lr > 0)) throwOptionError(kind, "lr", "must be positive");
-  if (t.threads < 0) throwOptionError(kind, "threads", "must be 0 (the library default) or more");
+  if (t.threads < 0 || t.threads > kMaxThreadCount)
+    throwOptionError(kind, "threads",
+                     "must be in 0.." + std::to_string(kMaxThreadCount) + " (0 = the library default)");
   checkRole(kind, "data", t.data);
   checkRole(kind, "validation", t.validation, /*may_be_empty=*/true);
 }

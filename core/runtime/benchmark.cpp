@@ -94,8 +94,10 @@ std::vector<NamedTensor> makeRandomInputs(const std::vector<TensorInfo>& inputs,
 
 BenchmarkResult benchmark(Executor& executor, const std::vector<NamedTensor>& inputs,
                           const BenchmarkOptions& options, JobContext* job) {
-  if (options.runs < 1) throw Error("benchmark: --runs must be at least 1");
-  if (options.warmup_runs < 0) throw Error("benchmark: --warmup must not be negative");
+  if (options.runs < 1 || options.runs > kMaxBenchmarkRuns)
+    throw Error("benchmark: --runs must be in 1.." + std::to_string(kMaxBenchmarkRuns));
+  if (options.warmup_runs < 0 || options.warmup_runs > kMaxBenchmarkRuns)
+    throw Error("benchmark: --warmup must be in 0.." + std::to_string(kMaxBenchmarkRuns));
   using clock = std::chrono::steady_clock;
   const int total = options.warmup_runs + options.runs;
   for (int i = 0; i < options.warmup_runs; ++i) {

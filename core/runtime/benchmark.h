@@ -11,6 +11,10 @@
 
 namespace edgetune {
 
+/// The most timed (and warm-up) runs a benchmark takes: minutes of a tiny model, far beyond what a stable
+/// median needs, and a bound that keeps the run counts and the samples they record within range.
+inline constexpr int kMaxBenchmarkRuns = 100'000;
+
 struct BenchmarkOptions {
   int warmup_runs = 10;
   int runs = 50;

@@ -8,6 +8,7 @@
 #include "core/runtime/executor.h"
 #include "core/runtime/ort_env.h"
 #include "core/util/error.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune {
 namespace {
@@ -27,6 +28,11 @@ GraphOptimizationLevel toOrt(GraphOptimization level) {
 }
 
 Ort::SessionOptions makeSessionOptions(const OrtOptions& options) {
+  // ONNX Runtime creates its pool at session start; thousands of threads fail there with an exception that
+  // escapes as "terminate called", so the count is bounded here for every caller (CLI, recipes, studio).
+  if (options.intra_op_threads < 0 || options.intra_op_threads > kMaxThreadCount)
+    throw Error("ONNX Runtime: " + std::to_string(options.intra_op_threads) +
+                " intra-op threads is outside 0.." + std::to_string(kMaxThreadCount) + " (0 = one per core)");
   Ort::SessionOptions so;
   so.SetIntraOpNumThreads(options.intra_op_threads);
   so.SetInterOpNumThreads(1);

@@ -10,9 +10,13 @@
 
 namespace edgetune {
 
-/// Parses comma-separated positive thread counts; spaces around an item are ignored. Throws
-/// std::invalid_argument with a message naming the bad item (callers prefix the option's name): an empty
-/// list, an empty item, or an item that is not an integer >= 1.
+/// The most threads any thread count may ask for: far above the cores of any machine EdgeTune measures on,
+/// and low enough that a typo (3000) is refused instead of making ONNX Runtime fail to start its threads.
+inline constexpr int kMaxThreadCount = 256;
+
+/// Parses comma-separated thread counts, each in 1..kMaxThreadCount; spaces around an item are ignored.
+/// Throws std::invalid_argument with a message naming the bad item (callers prefix the option's name): an
+/// empty list, an empty item, an item that is not an integer >= 1, or one above kMaxThreadCount.
 inline std::vector<int> parseThreadList(std::string_view text) {
   std::vector<int> threads;
   const auto trimmed = [](std::string_view s) {
@@ -31,6 +35,9 @@ inline std::vector<int> parseThreadList(std::string_view text) {
     if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || value < 1)
       throw std::invalid_argument("'" + std::string(item) +
                                   "' is not a positive integer (expected e.g. 1,2,4)");
+    if (value > kMaxThreadCount)
+      throw std::invalid_argument("'" + std::string(item) + "' is more than " +
+                                  std::to_string(kMaxThreadCount) + " threads (expected e.g. 1,2,4)");
     threads.push_back(value);
     start = end + 1;
   }
