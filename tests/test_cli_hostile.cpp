@@ -256,6 +256,21 @@ class TestCliHostile : public QObject {
     QVERIFY2(contains(r.out, "[1 - 100000]"), r.out.c_str());
   }
 
+  // A run folder over an existing file: the file system's refusal is a failed operation with one line naming
+  // the path (exit 1), not the "internal error" (exit 3) it was.
+  void runFolderOverAFile() {
+    TempDir dir;
+    edgetune::writeFileAtomic(dir / "r.yaml", std::string("format: edgetune-recipe\nversion: 2\nmodel: ") +
+                                                  EDGETUNE_SOURCE_DIR +
+                                                  "/resources/models/resnet20_fmnist.onnx\n"
+                                                  "steps:\n  - prune: {method: channels, ratio: 0.25}\n");
+    edgetune::writeFileAtomic(dir / "taken", std::string("kept as it is\n"));
+    const Run r = runIn(dir.path(), {"-q", "run", "r.yaml", "-o", "taken", "--no-report"});
+    QVERIFY2(r.exit_code == 1, describe(r).c_str());
+    QVERIFY2(oneLine(r.err) && contains(r.err, "taken") && !contains(r.err, "internal error"), r.err.c_str());
+    QCOMPARE(edgetune::readFile(dir / "taken"), std::string("kept as it is\n"));
+  }
+
   // --protect and --exclude on a Conv named with 30,000 characters: the same answers as on a short name.
   void patternsOnAVeryLongName() {
     TempDir dir;
