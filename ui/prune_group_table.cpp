@@ -45,8 +45,7 @@ PruneGroupTable::Note PruneGroupTable::listGroups(const Model* model, AnalysisCa
   QStringList unprunable;
   if (model) {
     try {
-      const auto groups = analyses ? analyses->get<PruneGroupsAnalysis>(*model)
-                                   : std::make_shared<const std::vector<PruneGroup>>(findPruneGroups(*model));
+      const auto groups = analyze<PruneGroupsAnalysis>(analyses, *model);
       for (const auto& g : *groups) {
         if (g.prunable)
           groups_.push_back(g);

@@ -85,4 +85,13 @@ class AnalysisCache {
   std::list<uint64_t> recent_revisions_;     // most recently used first; at most max_models_
 };
 
+/// `cache`'s result for `model` when there is a cache, else Analysis::run computed now: for the entry points
+/// a CLI calls without a cache and the studio calls with its own.
+template <class Analysis, class... Args>
+std::shared_ptr<const typename Analysis::Result> analyze(AnalysisCache* cache, const Model& model,
+                                                         const Args&... args) {
+  if (cache) return cache->get<Analysis>(model, args...);
+  return std::make_shared<const typename Analysis::Result>(Analysis::run(model, args...));
+}
+
 }  // namespace edgetune

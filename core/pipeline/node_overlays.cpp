@@ -27,8 +27,7 @@ std::vector<double> sensitivityOverlay(const Model& model, const SensitivityResu
   std::unordered_map<std::string, int> index;
   for (int i = 0; i < model.graph().node_size(); ++i) index[model.graph().node(i).name()] = i;
   std::unordered_map<std::string, std::vector<std::string>> producers;
-  const auto groups = analyses ? analyses->get<PruneGroupsAnalysis>(model)
-                               : std::make_shared<const std::vector<PruneGroup>>(findPruneGroups(model));
+  const auto groups = analyze<PruneGroupsAnalysis>(analyses, model);
   for (const auto& g : *groups) producers[g.id] = g.producers;
   for (const auto& c : result.curves) {
     if (c.accuracy.empty()) continue;

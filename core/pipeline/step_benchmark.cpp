@@ -5,7 +5,6 @@
 
 #include "core/pipeline/step_kinds.h"
 #include "core/runtime/benchmark.h"
-#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 namespace {
@@ -53,16 +52,7 @@ void readOptions(OptionsReader& r, BenchmarkStepOptions& o) {
         kKind, "compare_base",
         "is for a device (option 'device'); the run report times every model against the base on "
         "the host already");
-  if (o.threads.empty()) throwOptionError(kKind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
-  for (int t : o.threads)
-    if (t < 0 || t > kMaxThreadCount)
-      throwOptionError(
-          kKind, "threads",
-          "holds " + std::to_string(t) + " (expected counts in 0.." + std::to_string(kMaxThreadCount) + ")");
-  if (o.runs < 1 || o.runs > kMaxBenchmarkRuns)
-    throwOptionError(kKind, "runs", "must be in 1.." + std::to_string(kMaxBenchmarkRuns));
-  if (o.warmup < 0 || o.warmup > kMaxBenchmarkRuns)
-    throwOptionError(kKind, "warmup", "must be in 0.." + std::to_string(kMaxBenchmarkRuns));
+  checkTimingOptions(kKind, o.threads, /*min_threads=*/0, o.runs, o.warmup);
   if (o.batch < 1 || o.batch > 4096) throwOptionError(kKind, "batch", "must be in 1..4096");
 }
 

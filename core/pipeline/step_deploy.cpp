@@ -15,7 +15,6 @@
 #include "core/runtime/benchmark.h"
 #include "core/runtime/executor.h"
 #include "core/util/resources.h"
-#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 
@@ -198,16 +197,7 @@ void readOptions(OptionsReader& r, DeployStepOptions& o) {
       throwOptionError(kKind, "companions", "holds '" + c + "', whose name '" + name + "' is taken already");
   }
   checkRole(kKind, "eval", o.eval, /*may_be_empty=*/true);
-  if (o.threads.empty()) throwOptionError(kKind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
-  for (int t : o.threads)
-    if (t < 1 || t > kMaxThreadCount)
-      throwOptionError(
-          kKind, "threads",
-          "holds " + std::to_string(t) + " (expected counts in 1.." + std::to_string(kMaxThreadCount) + ")");
-  if (o.runs < 1 || o.runs > kMaxBenchmarkRuns)
-    throwOptionError(kKind, "runs", "must be in 1.." + std::to_string(kMaxBenchmarkRuns));
-  if (o.warmup < 0 || o.warmup > kMaxBenchmarkRuns)
-    throwOptionError(kKind, "warmup", "must be in 0.." + std::to_string(kMaxBenchmarkRuns));
+  checkTimingOptions(kKind, o.threads, /*min_threads=*/1, o.runs, o.warmup);
 }
 
 // The CLI's clean-up of what it uploads (outputs unchanged, fewer nodes, BatchNorm folded).

@@ -45,6 +45,12 @@ void checkChoice(const std::string& kind, const std::string& key, E value, std::
   throwOptionError(kind, key, "is '" + toString(value) + "' (expected " + list + ")");
 }
 
+/// The timing options benchmark and deploy share: `threads` non-empty, each in min_threads..kMaxThreadCount
+/// (0 means "all cores" on the host, which a device's runner does not take), `runs` in 1..kMaxBenchmarkRuns
+/// and `warmup` in 0..kMaxBenchmarkRuns.
+void checkTimingOptions(const std::string& kind, const std::vector<int>& threads, int min_threads, int runs,
+                        int warmup);
+
 /// A role option must name one of the recipe's dataset roles (recipe_file.h's datasetRoles()).
 void checkRole(const std::string& kind, const std::string& key, const std::string& role,
                bool may_be_empty = false);

@@ -3,6 +3,8 @@
 
 #include "core/pipeline/recipe_file.h"
 #include "core/pipeline/step_kinds.h"
+#include "core/runtime/benchmark.h"
+#include "core/util/thread_list.h"
 
 namespace edgetune::pipeline {
 
@@ -45,6 +47,20 @@ void checkRole(const std::string& kind, const std::string& key, const std::strin
   for (const auto& r : roles) list += (list.empty() ? "" : ", ") + r;
   throwOptionError(kind, key,
                    "is '" + role + "': a dataset role of the recipe's datasets is expected (" + list + ")");
+}
+
+void checkTimingOptions(const std::string& kind, const std::vector<int>& threads, int min_threads, int runs,
+                        int warmup) {
+  if (threads.empty()) throwOptionError(kind, "threads", "is empty (expected thread counts, e.g. [1, 2])");
+  for (int t : threads)
+    if (t < min_threads || t > kMaxThreadCount)
+      throwOptionError(kind, "threads",
+                       "holds " + std::to_string(t) + " (expected counts in " + std::to_string(min_threads) +
+                           ".." + std::to_string(kMaxThreadCount) + ")");
+  if (runs < 1 || runs > kMaxBenchmarkRuns)
+    throwOptionError(kind, "runs", "must be in 1.." + std::to_string(kMaxBenchmarkRuns));
+  if (warmup < 0 || warmup > kMaxBenchmarkRuns)
+    throwOptionError(kind, "warmup", "must be in 0.." + std::to_string(kMaxBenchmarkRuns));
 }
 
 std::optional<InputShapes> resolveShapesOrNote(const Model& model, const std::vector<std::string>& shapes,

@@ -284,8 +284,7 @@ SensitivityResult analyzeSensitivity(const Model& model, const Dataset& dataset,
   result.baseline_accuracy = accuracyOf(*full, batches, logits);
 
   const std::shared_ptr<const std::vector<PruneGroup>> groups_owner =
-      analyses ? analyses->get<PruneGroupsAnalysis>(model)
-               : std::make_shared<const std::vector<PruneGroup>>(findPruneGroups(model));
+      analyze<PruneGroupsAnalysis>(analyses, model);
   const std::vector<PruneGroup>& groups = *groups_owner;
   std::vector<PruneGroup> selected;
   for (const auto& g : groups) {
