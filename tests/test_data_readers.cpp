@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include "core/data/image_header.h"
 #include "core/data/readers.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -193,6 +195,47 @@ class TestDataReaders : public QObject {
     QVERIFY2(contains(msg, problem.toStdString()), msg.c_str());
   }
 
+  // A header may not promise more than the reader will hold: 2^32 - 1 images of 65536 x 65536 pixels is
+  // refused from the header alone, raw or gzip, before anything is allocated.
+  void idxRefusesHeaderPastTheLimit() {
+    test::TempDir dir;
+    const std::string header =
+        bigEndian(0x803) + bigEndian(0xFFFFFFFFu) + bigEndian(65536) + bigEndian(65536);
+    writeBytes(dir / "x-labels-idx1-ubyte", idxLabels(kMiniLabels));
+    for (const bool gzipped : {false, true}) {
+      const fs::path images = dir / (gzipped ? "g-images-idx3-ubyte" : "x-images-idx3-ubyte");
+      if (gzipped) {
+        writeGz(images, header);
+        writeBytes(dir / "g-labels-idx1-ubyte", idxLabels(kMiniLabels));
+      } else {
+        writeBytes(images, header);
+      }
+      const std::string msg = errorOf([&] { openDataset("idx:" + images.string()); });
+      QVERIFY2(contains(msg, images.string()) && contains(msg, "more than the 2.15 GB an IDX file may hold"),
+               msg.c_str());
+    }
+  }
+
+  // A gzip file whose stream expands far past what its header promises (3 images of 2 x 3 pixels, then
+  // 256 MB of zeros, about 250 KB compressed) is stopped one byte past the promise, not inflated whole.
+  void idxGzipBombStopsAtTheHeadersPromise() {
+    test::TempDir dir;
+    const fs::path images = dir / "bomb-images-idx3-ubyte.gz";
+    gzFile f = gzopen(images.c_str(), "wb9");
+    QVERIFY(f != nullptr);
+    const std::string real = idxImages(3, 2, 3, miniPixels());
+    QCOMPARE(gzwrite(f, real.data(), static_cast<unsigned>(real.size())), static_cast<int>(real.size()));
+    const std::string zeros(1 << 20, '\0');
+    for (int mb = 0; mb < 256; ++mb)
+      QCOMPARE(gzwrite(f, zeros.data(), static_cast<unsigned>(zeros.size())), static_cast<int>(zeros.size()));
+    QCOMPARE(gzclose(f), Z_OK);
+    QVERIFY(fs::file_size(images) < (4u << 20));
+    writeBytes(dir / "bomb-labels-idx1-ubyte.gz", idxLabels(kMiniLabels));  // plain bytes: read as they are
+    const std::string msg = errorOf([&] { openDataset("idx:" + images.string()); });
+    QVERIFY2(contains(msg, images.string()) && contains(msg, "expands past the 34 bytes its header promises"),
+             msg.c_str());
+  }
+
   void idxMissingLabelsFile() {
     test::TempDir dir;
     writeBytes(dir / "x-images-idx3-ubyte", idxImages(3, 2, 3, miniPixels()));
@@ -307,6 +350,56 @@ class TestDataReaders : public QObject {
     QVERIFY2(contains(msg, "channels"), msg.c_str());
     msg = errorOf([&] { openDataset("imagefolder:" + root.string() + "?mean=0.5,0.5"); });
     QVERIFY2(contains(msg, "mean has 2 values"), msg.c_str());
+  }
+
+  // The header parser reads the size every format declares, checked against OpenCV's own encoders; every
+  // cut-short prefix of those files gives no size (or a size) but never reads past the bytes.
+  void imageHeadersGiveTheDeclaredSize() {
+    const cv::Mat image(23, 37, CV_8UC3, cv::Scalar(10, 200, 30));  // 37 wide, 23 high
+    int formats = 0;
+    for (const std::string ext : {".png", ".jpg", ".bmp", ".ppm", ".pgm", ".tiff", ".webp"}) {
+      if (!cv::haveImageWriter(ext)) continue;
+      std::vector<uchar> encoded;
+      cv::Mat source = image;
+      if (ext == ".pgm") cv::cvtColor(image, source, cv::COLOR_BGR2GRAY);
+      QVERIFY2(cv::imencode(ext, source, encoded), ext.c_str());
+      const std::string bytes(encoded.begin(), encoded.end());
+      const std::optional<ImageDimensions> size = readImageDimensions(bytes);
+      QVERIFY2(size.has_value(), ext.c_str());
+      QCOMPARE(size->width, uint64_t{37});
+      QCOMPARE(size->height, uint64_t{23});
+      for (size_t cut = 0; cut < std::min<size_t>(bytes.size(), 512); ++cut) {
+        const std::string prefix =
+            bytes.substr(0, cut);  // its own buffer: a read past it would be an ASan error
+        const std::optional<ImageDimensions> partial = readImageDimensions(prefix);
+        if (partial) QVERIFY2(partial->width == 37 && partial->height == 23, ext.c_str());
+      }
+      ++formats;
+    }
+    QVERIFY2(formats >= 5, "OpenCV here writes fewer than 5 of the formats");
+    QVERIFY(!readImageDimensions("this is not a PNG").has_value());
+  }
+
+  // A 30000 x 30000 PNG (2.7 GB decoded; here only its header, which is all a crafted file needs) is refused
+  // from the size it declares, naming the file; the limit itself, 8192 x 8192, is still read.
+  void imageFolderRefusesImagesPastThePixelLimit() {
+    test::TempDir dir;
+    fs::create_directories(dir / "train" / "big");
+    const auto ihdr = [](uint32_t width, uint32_t height) {
+      std::string chunk =
+          "IHDR" + bigEndian(width) + bigEndian(height) + std::string("\x08\x00\x00\x00\x00", 5);
+      const uLong crc =
+          crc32(0, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<uInt>(chunk.size()));
+      return std::string("\x89PNG\r\n\x1a\n", 8) + bigEndian(13) + chunk +
+             bigEndian(static_cast<uint32_t>(crc));
+    };
+    const fs::path huge = dir / "train" / "big" / "huge.png";
+    writeBytes(huge, ihdr(30000, 30000));
+    auto data = openDataset("imagefolder:" + (dir / "train").string() + "?size=4");
+    const std::string msg = errorOf([&] { data->get(0); });
+    QVERIFY2(contains(msg, huge.string()) && contains(msg, "30000 x 30000"), msg.c_str());
+    const std::optional<ImageDimensions> at_limit = readImageDimensions(ihdr(8192, 8192));
+    QVERIFY(at_limit && at_limit->width * at_limit->height == kMaxImagePixels);
   }
 
   void imdbReadsBack() {

@@ -2,14 +2,17 @@
 // on get()).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/data/image_header.h"
 #include "core/data/readers.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/format.h"
 
 namespace edgetune {
 namespace fs = std::filesystem;
@@ -102,15 +105,26 @@ class ByteImageDataset : public Dataset {
   std::vector<float> scale_, offset_;
 };
 
-uint32_t bigEndian32(const std::string& bytes, size_t offset) {
+uint32_t bigEndian32(std::string_view bytes, size_t offset) {
   const auto b = [&](size_t i) {
     return static_cast<uint32_t>(static_cast<unsigned char>(bytes[offset + i]));
   };
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 
-// Parses an IDX header; returns the dimensions. `rank` is the expected number of dimensions.
-std::vector<uint32_t> idxHeader(const std::string& bytes, const fs::path& path, uint32_t rank) {
+// The most an IDX file may hold once inflated: it is held whole in memory, as a std::string.
+constexpr uint64_t kMaxIdxBytes = kDefaultReadLimitBytes;
+
+struct IdxContent {
+  std::vector<uint32_t> dims;
+  std::string bytes;  // the header and the data
+};
+
+// Parses an IDX header of `rank` dimensions; returns them, and in `total_bytes` the size the whole file must
+// have. Checked without overflow and against kMaxIdxBytes, so a header can never make the reader allocate
+// more.
+std::vector<uint32_t> idxHeader(std::string_view bytes, const fs::path& path, uint32_t rank,
+                                uint64_t& total_bytes) {
   if (bytes.size() < 4)
     throw Error(path.string() + ": not an IDX file (only " + std::to_string(bytes.size()) + " bytes)");
   const uint32_t magic = bigEndian32(bytes, 0);
@@ -126,32 +140,47 @@ std::vector<uint32_t> idxHeader(const std::string& bytes, const fs::path& path, 
   if (bytes.size() < 4 + 4 * rank)
     throw Error(path.string() + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
   std::vector<uint32_t> dims;
-  uint64_t count = 1;
-  for (uint32_t d = 0; d < rank; ++d) {
-    dims.push_back(bigEndian32(bytes, 4 + 4 * d));
-    count *= dims.back();
-  }
-  for (uint32_t d = 1; d < rank; ++d)
+  for (uint32_t d = 0; d < rank; ++d) dims.push_back(bigEndian32(bytes, 4 + 4 * d));
+  uint64_t example_bytes = 1;  // at most 65536^2: the per-image dimensions are bounded below
+  for (uint32_t d = 1; d < rank; ++d) {
     if (dims[d] == 0 || dims[d] > 65536)
       throw Error(path.string() + ": implausible image dimension " + std::to_string(dims[d]));
-  const uint64_t expected = 4 + 4 * rank + count;
-  if (bytes.size() < expected)
-    throw Error(path.string() + ": truncated: " + std::to_string(bytes.size()) +
-                " bytes, the header promises " + std::to_string(expected));
-  if (bytes.size() > expected)
-    throw Error(path.string() + ": " + std::to_string(bytes.size() - expected) +
-                " unexpected bytes after the data");
+    example_bytes *= dims[d];
+  }
+  const uint64_t header_bytes = 4 + 4 * rank;
+  if (dims[0] > (kMaxIdxBytes - header_bytes) / example_bytes)
+    throw Error(path.string() + ": the header promises " + std::to_string(dims[0]) + " examples of " +
+                std::to_string(example_bytes) + " bytes, more than the " +
+                formatBytes(static_cast<int64_t>(kMaxIdxBytes)) + " an IDX file may hold");
+  total_bytes = header_bytes + dims[0] * example_bytes;
   return dims;
+}
+
+// Reads an IDX file (raw or gzip): the header is checked first, and a gzip stream is inflated no further
+// than the header promises.
+IdxContent readIdx(const fs::path& path, uint32_t rank) {
+  IdxContent idx;
+  uint64_t expected = 0;
+  idx.bytes = readMaybeGzipped(path, 4 + 4 * rank, [&](std::string_view header) {
+    idx.dims = idxHeader(header, path, rank, expected);
+    return expected;
+  });
+  if (idx.bytes.size() < expected)
+    throw Error(path.string() + ": truncated: " + std::to_string(idx.bytes.size()) +
+                " bytes, the header promises " + std::to_string(expected));
+  return idx;
 }
 
 }  // namespace
 
 std::shared_ptr<const Dataset> openIdx(const fs::path& images, const fs::path& labels,
                                        const IdxOptions& options) {
-  const std::string image_bytes = readMaybeGzipped(images);
-  const std::vector<uint32_t> image_dims = idxHeader(image_bytes, images, 3);
-  const std::string label_bytes = readMaybeGzipped(labels);
-  const std::vector<uint32_t> label_dims = idxHeader(label_bytes, labels, 1);
+  const IdxContent image_idx = readIdx(images, 3);
+  const std::vector<uint32_t>& image_dims = image_idx.dims;
+  const std::string& image_bytes = image_idx.bytes;
+  const IdxContent label_idx = readIdx(labels, 1);
+  const std::vector<uint32_t>& label_dims = label_idx.dims;
+  const std::string& label_bytes = label_idx.bytes;
   if (image_dims[0] != label_dims[0])
     throw Error(images.string() + " holds " + std::to_string(image_dims[0]) + " images but " +
                 labels.string() + " holds " + std::to_string(label_dims[0]) + " labels");
@@ -239,6 +268,27 @@ bool isHidden(const fs::path& path) {
   return path.filename().string().starts_with('.');
 }
 
+// The most bytes one image file may hold: a lossless 8192 x 8192 RGB image is about 200 MB.
+constexpr uint64_t kMaxImageFileBytes = uint64_t{256} << 20;
+
+// Reads and decodes one image, after checking the size its header declares: a decoder would otherwise
+// allocate whatever a small crafted file claims.
+cv::Mat decodeImage(const fs::path& file, int64_t channels) {
+  const std::string bytes = readFile(file, kMaxImageFileBytes);
+  const std::optional<ImageDimensions> declared = readImageDimensions(bytes);
+  if (!declared)
+    throw Error(file.string() + ": not a PNG, JPEG, BMP, PNM, TIFF or WebP image, or its header is corrupt");
+  if (declared->width == 0 || declared->height == 0 || declared->width > kMaxImagePixels ||
+      declared->height > kMaxImagePixels || declared->width * declared->height > kMaxImagePixels)
+    throw Error(file.string() + ": the image declares " + std::to_string(declared->width) + " x " +
+                std::to_string(declared->height) + " pixels; at most " + std::to_string(kMaxImagePixels) +
+                " pixels (8192 x 8192) are read");
+  const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+  cv::Mat image = cv::imdecode(encoded, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  if (image.empty()) throw Error(file.string() + ": cannot decode the image (unsupported or corrupt)");
+  return image;
+}
+
 class ImageFolderDataset : public Dataset {
  public:
   ImageFolderDataset(const fs::path& root, const ImageFolderOptions& options)
@@ -279,9 +329,7 @@ class ImageFolderDataset : public Dataset {
     if (index >= files_.size())
       throw Error(name() + ": example index " + std::to_string(index) + " is out of range");
     const fs::path& file = files_[index];
-    cv::Mat image = cv::imread(file.string(), channels_ == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-    if (image.empty())
-      throw Error(file.string() + ": cannot read the image (missing, unsupported or corrupt)");
+    cv::Mat image = decodeImage(file, channels_);
     if (image.depth() != CV_8U) image.convertTo(image, CV_8U);
     if (channels_ == 3) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
     // Resize the shorter side to size_, then take the centred size_ x size_ square.

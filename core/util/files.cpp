@@ -7,10 +7,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
+#include <memory>
+#include <optional>
 
 #include "core/util/error.h"
 #include "core/util/format.h"
+#include "core/util/temporary_file.h"
 
 namespace edgetune {
 namespace fs = std::filesystem;
@@ -80,35 +82,9 @@ std::string readFile(const fs::path& path, uint64_t max_size_bytes) {
 }
 
 void writeFileAtomic(const fs::path& path, std::string_view bytes) {
-  fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error(path.string() + ": folder " + dir.string() + " does not exist");
-  std::mt19937_64 rng(std::random_device{}());
-  fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(rng() % 1000000));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path.string() + ": cannot create a temporary file (" + std::strerror(errno) + ")");
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error(path.string() + ": write failed (" + why + ")");
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw Error(path.string() + ": write failed (" + why + ")");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw Error(path.string() + ": cannot rename the temporary file into place (" + why + ")");
-  }
+  TemporaryFile temporary(path);
+  temporary.write(bytes);
+  temporary.commit();
 }
 
 bool samePath(const fs::path& a, const fs::path& b) {
@@ -117,33 +93,46 @@ bool samePath(const fs::path& a, const fs::path& b) {
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
-std::string readMaybeGzipped(const fs::path& path) {
+std::string readMaybeGzipped(const fs::path& path, size_t header_bytes,
+                             const SizeFromHeader& size_from_header) {
   std::string raw = readFile(path);
   if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f ||
-      static_cast<unsigned char>(raw[1]) != 0x8b)
+      static_cast<unsigned char>(raw[1]) != 0x8b) {
+    const uint64_t limit = size_from_header(std::string_view(raw).substr(0, header_bytes));
+    if (raw.size() > limit)
+      throw Error(path.string() + ": " + std::to_string(raw.size() - limit) +
+                  " unexpected bytes after the data");
     return raw;
+  }
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(path.string() + ": cannot initialise gzip decoder");
+  // One owner for the decoder, so every throw below (including size_from_header's) releases it.
+  std::unique_ptr<z_stream, int (*)(z_stream*)> decoder(&zs, inflateEnd);
   zs.next_in = reinterpret_cast<Bytef*>(raw.data());
   zs.avail_in = static_cast<uInt>(raw.size());
   std::string out;
+  std::optional<uint64_t> limit;  // known once the header has been inflated
+  if (header_bytes == 0) limit = size_from_header({});
   char chunk[1 << 16];
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
+    // Before the header is known, inflate no more than the header: a bomb is stopped at its first bytes.
+    const size_t room = limit ? sizeof(chunk) : std::min(sizeof(chunk), header_bytes - out.size());
     zs.next_out = reinterpret_cast<Bytef*>(chunk);
-    zs.avail_out = sizeof(chunk);
+    zs.avail_out = static_cast<uInt>(room);
     rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw Error(path.string() + ": corrupt or truncated gzip data");
+    if (rc != Z_OK && rc != Z_STREAM_END) throw Error(path.string() + ": corrupt or truncated gzip data");
+    out.append(chunk, room - zs.avail_out);
+    if (!limit && (out.size() >= header_bytes || rc == Z_STREAM_END)) {
+      limit = size_from_header(out);
+      out.reserve(static_cast<size_t>(std::min<uint64_t>(*limit, kDefaultReadLimitBytes)));
     }
-    out.append(chunk, sizeof(chunk) - zs.avail_out);
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
+    if (limit && out.size() > *limit)
+      throw Error(path.string() + ": the gzip data expands past the " + std::to_string(*limit) +
+                  " bytes its header promises");
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0)
       throw Error(path.string() + ": truncated gzip data");
-    }
   }
-  inflateEnd(&zs);
   return out;
 }
 
