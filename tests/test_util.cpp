@@ -1,18 +1,23 @@
 // The small helpers every layer shares, one of each: whole-file reads that refuse what is not a regular file
 // or too large, file names made from free text, thread-count lists, node-name patterns, byte sizes as people
-// read them, and where the bundled resources are.
+// read them, where the bundled resources are, and temporary files that no signal leaves behind.
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <QtTest>
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 
 #include "core/util/files.h"
 #include "core/util/format.h"
 #include "core/util/name_pattern.h"
 #include "core/util/resources.h"
+#include "core/util/temporary_file.h"
 #include "core/util/thread_list.h"
 #include "tests/tests_common.h"
 
@@ -52,6 +57,59 @@ class TestUtil : public QObject {
     // /proc files say they are 0 bytes long; they are read to their end, and the cap still holds.
     QVERIFY(readFile("/proc/self/status").find("Name:") != std::string::npos);
     QVERIFY(!test::errorOf([] { readFile("/proc/self/status", 10); }).empty());
+  }
+
+  // The handler the CLI and the studio install: a process ended by SIGTERM (a `kill`) or SIGHUP (a closed
+  // terminal) while it writes removes its temporary file, then dies of the signal as it would have.
+  void temporaryFilesGoOnTermination() {
+    test::TempDir dir;
+    for (const int signal_number : {SIGTERM, SIGHUP}) {
+      const pid_t child = ::fork();
+      if (child == 0) {
+        removeTemporariesOnTermination();
+        TemporaryFile temporary(dir / "model.onnx");
+        temporary.write("half a model");
+        ::raise(signal_number);
+        ::_exit(0);  // not reached: the handler ends the process with the signal
+      }
+      int status = 0;
+      QCOMPARE(::waitpid(child, &status, 0), child);
+      QVERIFY(WIFSIGNALED(status));
+      QCOMPARE(WTERMSIG(status), signal_number);
+      QVERIFY2(fs::is_empty(dir.path()), "a temporary file outlived the signal");
+    }
+  }
+
+  // SIGKILL cannot be caught: the temporary stays, named with its dead PID, and the next write of the same
+  // target removes it. A live process's temporary (this one's) and files that only look alike stay.
+  void staleTemporariesGoWithTheNextWrite() {
+    test::TempDir dir;
+    const fs::path target = dir / "model.onnx";
+    const pid_t child = ::fork();
+    if (child == 0) {
+      TemporaryFile temporary(target);
+      temporary.write("half a model");
+      ::raise(SIGKILL);
+      ::_exit(0);
+    }
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QVERIFY(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    const auto names = [&] {
+      std::set<std::string> out;
+      for (const auto& entry : fs::directory_iterator(dir.path()))
+        out.insert(entry.path().filename().string());
+      return out;
+    };
+    const std::string stale_prefix = ".model.onnx.tmp-" + std::to_string(child) + "-";
+    QCOMPARE(names().size(), size_t{1});
+    QVERIFY2(names().begin()->starts_with(stale_prefix), names().begin()->c_str());
+    const std::string live = ".model.onnx.tmp-" + std::to_string(::getpid()) + "-1";
+    std::ofstream(dir / live) << "another write of this process, in progress";
+    std::ofstream(dir / ".model.onnx.tmp-notes") << "not a temporary of ours";
+    writeFileAtomic(target, "a whole model");
+    QCOMPARE(readFile(target), std::string("a whole model"));
+    QCOMPARE(names(), (std::set<std::string>{"model.onnx", live, ".model.onnx.tmp-notes"}));
   }
 
   void fileNames_data() {

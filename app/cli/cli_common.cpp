@@ -8,19 +8,41 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/util/temporary_file.h"
+
 namespace edgetune::cli {
 namespace {
 
 std::atomic<JobContext*> g_current_job{nullptr};
 bool g_progress_drawn = false;
 
-void onInterrupt(int) {
-  if (JobContext* job = g_current_job.load()) job->cancel();
+void onInterrupt(int signal_number) {
+  JobContext* job = g_current_job.load();
+  if (job && !job->cancelled()) {
+    job->cancel();
+    return;
+  }
+  // A second Ctrl-C, or one between jobs: end now, as Ctrl-C would, without leaving temporaries behind.
+  removeTemporariesNow();
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
 }
 
 }  // namespace
 
-std::unique_ptr<JobContext> makeJob(const GlobalOptions& options, const std::string& title) {
+void CliJobDeleter::operator()(JobContext* job) const noexcept {
+  JobContext* expected = job;
+  g_current_job.compare_exchange_strong(expected, nullptr);
+  delete job;
+}
+
+CliJob cancelOnInterrupt(std::unique_ptr<JobContext> job) {
+  g_current_job.store(job.get());
+  std::signal(SIGINT, onInterrupt);
+  return CliJob(job.release());
+}
+
+CliJob makeJob(const GlobalOptions& options, const std::string& title) {
   const bool draw = !options.quiet && ::isatty(STDERR_FILENO);
   JobContext::Sink sink;
   if (draw) {
@@ -38,10 +60,7 @@ std::unique_ptr<JobContext> makeJob(const GlobalOptions& options, const std::str
       g_progress_drawn = true;
     };
   }
-  auto job = std::make_unique<JobContext>(sink);
-  g_current_job.store(job.get());
-  std::signal(SIGINT, onInterrupt);
-  return job;
+  return cancelOnInterrupt(std::make_unique<JobContext>(sink));
 }
 
 void endProgress() {

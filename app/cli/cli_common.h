@@ -41,8 +41,18 @@ struct GlobalOptions {
   bool quiet = false;  // no progress bar
 };
 
-/// A JobContext whose progress is drawn as a bar on stderr when stderr is a terminal; Ctrl-C cancels it.
-std::unique_ptr<JobContext> makeJob(const GlobalOptions& options, const std::string& title);
+/// Ends a CliJob: from then on Ctrl-C no longer reaches it (the handler never sees a destroyed job).
+struct CliJobDeleter {
+  void operator()(JobContext* job) const noexcept;
+};
+/// A job that Ctrl-C cancels while it lives: the first Ctrl-C cancels it (it stops at its next check, removes
+/// its temporary files and the command exits 130); a second one ends the process at once, temporaries
+/// removed.
+using CliJob = std::unique_ptr<JobContext, CliJobDeleter>;
+CliJob cancelOnInterrupt(std::unique_ptr<JobContext> job);
+
+/// A CliJob whose progress is drawn as a bar on stderr when stderr is a terminal.
+CliJob makeJob(const GlobalOptions& options, const std::string& title);
 /// Clears the progress line (if one was drawn).
 void endProgress();
 

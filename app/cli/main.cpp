@@ -5,9 +5,11 @@
 
 #include "app/cli/cli_common.h"
 #include "core/util/error.h"
+#include "core/util/temporary_file.h"
 
 int main(int argc, char** argv) {
   using namespace edgetune::cli;
+  edgetune::removeTemporariesOnTermination();  // a `kill` or a closed terminal leaves no half-written file
   CLI::App app{"edgetune-cli: inspect, optimize, evaluate and benchmark ONNX models for edge devices"};
   app.require_subcommand(1);
   app.fallthrough();  // --json and --quiet may follow the subcommand

@@ -85,9 +85,9 @@ void buildVocabFor(const std::string& spec, size_t size, const GlobalOptions& gl
 }
 
 // A progress bar on a terminal; otherwise (a log file) one progress line every 30 s.
-std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std::string& title) {
+CliJob makeTrainJob(const GlobalOptions& global, const std::string& title) {
   if (global.quiet || ::isatty(STDERR_FILENO)) return makeJob(global, title);
-  return std::make_unique<JobContext>(
+  return cancelOnInterrupt(std::make_unique<JobContext>(
       [title](const Progress& p) {
         // No ETA until there is a rate to extrapolate from (the job reports a negative one then).
         char eta[48] = "";
@@ -97,7 +97,7 @@ std::unique_ptr<JobContext> makeTrainJob(const GlobalOptions& global, const std:
                       p.message.c_str(), eta);
         std::cerr << line << std::flush;
       },
-      std::chrono::seconds(30));
+      std::chrono::seconds(30)));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "core/util/temporary_file.h"
 #include "ui/main_window.h"
 
 namespace {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     std::cerr << "edgetune: cannot run " << cli << "\n";
     return 1;
   }
+  edgetune::removeTemporariesOnTermination();  // a `kill` or a logout leaves no half-written file
   QApplication app(argc, argv);
   QApplication::setOrganizationName("EdgeTune");
   QApplication::setApplicationName("EdgeTune Studio");
