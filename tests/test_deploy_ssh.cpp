@@ -168,6 +168,45 @@ class TestDeploySsh : public QObject {
     }
   }
 
+  // Password login against a real account the test creates (it runs as root, as sshd needs): the password
+  // is asked once through the callback and never stored; a wrong one is refused with the account named.
+  void passwordLogin() {
+    if (test::runLocal("command -v useradd && command -v chpasswd && command -v userdel") != 0)
+      QSKIP("useradd / chpasswd / userdel are missing (Debian package passwd)");
+    const std::string user = "edgetune-ssh-pw";
+    test::runLocal("userdel --remove " + user +
+                   " >/dev/null 2>&1");  // a previous run killed before its clean-up
+    QCOMPARE(test::runLocal("useradd --create-home --shell /bin/sh " + user + " >/dev/null 2>&1"), 0);
+    struct AccountGuard {
+      std::string user;
+      ~AccountGuard() { test::runLocal("userdel --remove " + user + " >/dev/null 2>&1"); }
+    } guard{user};
+    const std::string password = "Et-" + std::to_string(std::random_device{}()) + "-pw";
+    QCOMPARE(test::runLocal("echo '" + user + ":" + password + "' | chpasswd"), 0);
+
+    Device device = server_->device(known_hosts_);
+    device.user = user;
+    device.auth = AuthMethod::Password;
+    device.key_file.clear();
+    ConnectOptions options = trustOnFirstUse();
+    std::vector<std::string> prompts;
+    options.ask_secret = [&](const std::string& prompt) -> std::optional<std::string> {
+      prompts.push_back(prompt);
+      return password;
+    };
+    auto session = SshSession::connect(device, options);
+    QCOMPARE(session->exec("whoami").out, user + "\n");
+    QCOMPARE(prompts, (std::vector<std::string>{"Password for " + user + "@127.0.0.1: "}));
+
+    options.ask_secret = [](const std::string&) { return std::optional<std::string>("not the password"); };
+    std::string msg = test::errorOf([&] { SshSession::connect(device, options); });
+    QVERIFY2(contains(msg, user + "@127.0.0.1").empty(), msg.c_str());
+    QVERIFY2(contains(msg, "authentication by password was refused").empty(), msg.c_str());
+    options.ask_secret = [](const std::string&) { return std::nullopt; };  // the user declined to answer
+    msg = test::errorOf([&] { SshSession::connect(device, options); });
+    QVERIFY2(contains(msg, "password login needs a password and none was given").empty(), msg.c_str());
+  }
+
   void commandTimesOut() {
     auto session = connect();
     try {

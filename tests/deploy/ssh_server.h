@@ -82,8 +82,10 @@ class SshServer {
                           << "ListenAddress 127.0.0.1\n"
                           << "HostKey " << (dir_ / host_key).string() << "\n"
                           << "AuthorizedKeysFile " << (dir_ / "authorized_keys").string() << "\n"
-                          << "PidFile " << (dir_ / "sshd.pid").string() << "\n"
-                          << "UsePAM no\nStrictModes no\nPasswordAuthentication no\n"
+                          << "PidFile " << (dir_ / "sshd.pid").string()
+                          << "\n"
+                          // Passwords for the account the password test creates; root logs in by key only.
+                          << "UsePAM no\nStrictModes no\nPasswordAuthentication yes\n"
                           << "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
                           << "Subsystem sftp internal-sftp\nLogLevel VERBOSE\n";
     pid_ = fork();
