@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMimeData>
+#include <QScrollArea>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -21,6 +22,7 @@
 #include "ui/devices_panel.h"
 #include "ui/dialogs.h"
 #include "ui/graph_view.h"
+#include "ui/help.h"
 #include "ui/jobs.h"
 #include "ui/keychain_store.h"
 #include "ui/panels.h"
@@ -62,9 +64,10 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   buildUi();
   buildMenus();
   setupPipelineDock();
+  placeDocks();
   setAcceptDrops(true);
   setWindowIcon(QIcon(":/icons/edgetune.svg"));
-  resize(1500, 950);
+  fitToScreen();
   updateTitle();
   document_->setSnapshot([this] {
     pipeline::Project p = document_->project();
@@ -98,6 +101,7 @@ void MainWindow::buildUi() {
   inspector_ = new NodeInspector(this);
   tuning_ = new TuningPanel(jobs_, undo_, knob_chart_, this);
   tuning_->setAnalysisCache(analyses_);
+  explainCharts(knob_chart_, pareto_, training_, sensitivity_);
   variants_ = new VariantsPanel(this);
   jobs_panel_ = new JobsPanel(jobs_, stalls_, this);
 
@@ -108,15 +112,21 @@ void MainWindow::buildUi() {
     addDockWidget(area, d);
     return d;
   };
+  // Tall panels scroll instead of making the window taller than a 768-pixel laptop screen.
+  auto scrolling = [this](QWidget* w) {
+    auto* area = new QScrollArea(this);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    area->setWidget(w);
+    return area;
+  };
   auto* tuning_dock = dock("Tuning", tuning_, Qt::LeftDockWidgetArea, "tuning");
   tuning_dock->setMinimumWidth(300);
   tuning_dock_ = tuning_dock;
   // Training shares the left side with tuning (one tab each); its curves go to the Training chart tab.
   train_panel_ = new TrainPanel(jobs_, training_, this);
   train_panel_->setOutputDir(trainOutputDir());
-  train_dock_ = dock("Training", train_panel_, Qt::LeftDockWidgetArea, "training");
-  tabifyDockWidget(tuning_dock, train_dock_);
-  tuning_dock->raise();
+  train_dock_ = dock("Training", scrolling(train_panel_), Qt::LeftDockWidgetArea, "training");
   auto* right_tabs = new QTabWidget(this);
   right_tabs->addTab(knob_chart_, "Live");
   right_tabs->addTab(pareto_, "Pareto");
@@ -125,9 +135,7 @@ void MainWindow::buildUi() {
   chart_tabs_ = right_tabs;
   auto* charts_dock = dock("Charts", right_tabs, Qt::RightDockWidgetArea, "charts");
   charts_dock->setMinimumWidth(380);
-  auto* inspector_dock = dock("Inspector", inspector_, Qt::RightDockWidgetArea, "inspector");
-  tabifyDockWidget(inspector_dock, charts_dock);
-  charts_dock->raise();
+  dock("Inspector", scrolling(inspector_), Qt::RightDockWidgetArea, "inspector");
   bottom_tabs_ = new QTabWidget(this);
   bottom_tabs_->addTab(variants_, "Variants");
   bottom_tabs_->addTab(jobs_panel_, "Jobs");
@@ -135,11 +143,9 @@ void MainWindow::buildUi() {
   devices_ = new DevicesPanel(jobs_, secrets_.get(), this);
   const QString app_dir = QString::fromStdString(programDir().string());
   devices_->setRunnerDirs({app_dir, app_dir + "/aarch64"});
-  bottom_tabs_->addTab(devices_, "Devices");
+  bottom_tabs_->addTab(scrolling(devices_), "Devices");
   auto* bottom_dock = dock("Variants and jobs", bottom_tabs_, Qt::BottomDockWidgetArea, "bottom");
   bottom_dock->setMinimumHeight(170);
-  resizeDocks({bottom_dock}, {210}, Qt::Vertical);
-  resizeDocks({tuning_dock, charts_dock}, {320, 440}, Qt::Horizontal);
 
   model_label_ = new QLabel("no model", this);
   base_label_ = new QLabel(this);

@@ -4,7 +4,9 @@
 // recovery autosave are a StudioDocument, deploy files a DeployController; the window's own code is split by
 // what it does: main_window.cpp (frame), _actions (toolbar, menus), _wiring (views), _open, _variants,
 // _base (the variant chain), _recipes and _pipeline (the Pipeline dock).
+#include <QByteArray>
 #include <QElapsedTimer>
+#include <QFont>
 #include <QMainWindow>
 
 #include <memory>
@@ -99,6 +101,10 @@ class MainWindow : public QMainWindow {
   /// benchmark the panel then reports for that file is attached to the variant, and its per-node profile (if
   /// any) becomes the graph's "Device latency" overlay.
   void deployVariant(int index);
+  /// Removes variant `index` from the project as an undoable edit (Edit > Undo puts it back where it was);
+  /// its trained or exported file stays on disk. Refused, with a status message, for the baseline row, the
+  /// current base and a variant another one was made from.
+  void removeVariant(int index);
   /// Where trained models are written: <project folder>/trained once the project is saved, else
   /// <AppDataLocation>/trained.
   QString trainOutputDir() const;
@@ -141,6 +147,15 @@ class MainWindow : public QMainWindow {
   QDockWidget* pipelineDock() const { return pipeline_dock_; }
   /// Run > Show knobs as pipeline: the current knobs' recipe in the Pipeline dock (one undo step).
   void showKnobsAsPipeline();
+
+  /// View > Reset layout (main_window_layout.cpp): every dock back where a new window has it, presentation
+  /// mode off.
+  void resetLayout();
+  /// View > Presentation mode (F11): full screen, fonts 1.5x, only the graph and the charts, for a projector;
+  /// off restores the layout, fonts and window state from before.
+  void setPresentationMode(bool on);
+  bool presentationMode() const { return !layout_before_presentation_.isEmpty(); }
+  QAction* presentationAction() const { return presentation_action_; }
 
   GraphView* graphView() const { return graph_; }
   NodeInspector* inspector() const { return inspector_; }
@@ -298,6 +313,17 @@ class MainWindow : public QMainWindow {
   RecipeRunDialog* recipe_dialog_ = nullptr;
   PipelinePanel* pipeline_panel_ = nullptr;
   QDockWidget* pipeline_dock_ = nullptr;
+  // main_window_layout.cpp: what presentation mode replaced.
+  QByteArray layout_before_presentation_;
+  QFont font_before_presentation_;
+  Qt::WindowStates window_state_before_presentation_;
+  QAction* presentation_action_ = nullptr;
+  /// Sizes the window to the screen it is on (1500 x 950 at most).
+  void fitToScreen();
+  /// Puts every dock where a new window has it: Tuning and Training tabbed on the left, Charts and Inspector
+  /// on the right, Variants and jobs with Pipeline at the bottom.
+  void placeDocks();
+  void addLayoutActions(QMenu* view);
   QTabWidget* central_tabs_;
   QTabWidget* bottom_tabs_;
   QLineEdit* search_;

@@ -22,6 +22,7 @@
 #include "ui/dataset_dialog.h"
 #include "ui/dialogs.h"
 #include "ui/graph_view.h"
+#include "ui/help.h"
 #include "ui/jobs.h"
 #include "ui/panels.h"
 #include "ui/recipe_run_dialog.h"
@@ -144,6 +145,7 @@ void MainWindow::buildMenus() {
   view->addSeparator();
   view->addAction("&Graph", QKeySequence("Ctrl+1"), this, [this] { showCentralTab(0); });
   view->addAction("&Compare", QKeySequence("Ctrl+2"), this, [this] { showCentralTab(1); });
+  addLayoutActions(view);
 
   auto* run = menuBar()->addMenu("&Run");
   run->addAction(QIcon(":/icons/evaluate.svg"), "&Measure current recipe", QKeySequence("F5"), tuning_,
@@ -291,6 +293,10 @@ void MainWindow::buildMenus() {
   variants_->table()->addAction(reset_base_action_);
   variants_->table()->addAction(deploy_action_);
   variants_->table()->addAction(train_from);
+  auto* separator = new QAction(this);
+  separator->setSeparator(true);
+  variants_->table()->addAction(separator);
+  variants_->table()->addActions(variants_->tableActions());
 
   auto* debug = menuBar()->addMenu("&Debug");
   debug->addAction("UI &stall report", this, [this] {
@@ -307,6 +313,7 @@ void MainWindow::buildMenus() {
       QMessageBox::information(this, "UI stall report", text);
   });
   debug->addAction("&Reset stall measurement", this, [this] { stalls_->reset(); });
+  addHelpMenu(this);
 }
 
 void MainWindow::addRecent(const QString& path) {

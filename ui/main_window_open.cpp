@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMessageBox>
+#include <QUndoStack>
 
 #include "core/analysis/channel_dependencies.h"
 #include "core/data/dataset.h"
@@ -94,6 +95,9 @@ void MainWindow::openModel(const QString& source) {
     }
     handle.postToUi([=, this] {
       if (generation != open_generation_) return;
+      // Edits of the previous model or project (knobs, base, removed variants) cannot be undone into this
+      // one.
+      undo_->clear();
       baseline_ = model;
       stats_ = stats;
       input_shapes_ = shapes;

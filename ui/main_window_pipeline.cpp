@@ -29,12 +29,9 @@ void MainWindow::setupPipelineDock() {
   pipeline_dock_->setObjectName("pipeline");
   pipeline_dock_->setWidget(pipeline_panel_);
   pipeline_dock_->setToolTip("The recipe as a list of steps: reorder, edit, disable, run from any step");
+  // A tab beside the variants and jobs (placeDocks): the bottom area is the one wide enough for a step a
+  // line.
   addDockWidget(Qt::BottomDockWidgetArea, pipeline_dock_);
-  // A tab beside the variants and jobs: the bottom area is the one wide enough for a step a line.
-  if (auto* bottom = findChild<QDockWidget*>("bottom")) {
-    tabifyDockWidget(bottom, pipeline_dock_);
-    bottom->raise();
-  }
   connect(pipeline_panel_, &PipelinePanel::runRequested, this,
           [this](const pipeline::RecipeFile& recipe, const QString& rerun_from) {
             // The dock stays in front: the run's progress shows under the list (and in the Jobs tab).

@@ -4,10 +4,13 @@
 
 #include <QComboBox>
 #include <QTabWidget>
+#include <QUndoCommand>
+#include <QUndoStack>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "core/deploy/device_benchmark.h"
 #include "core/deploy/profile_overlay.h"
@@ -30,6 +33,66 @@ namespace edgetune::ui {
 
 using pipeline::Variant;
 using pipeline::VariantMetrics;
+
+namespace {
+
+// Removing a variant is a project edit: undo puts it back at its row. Found by name on redo, since rows added
+// after it (measured variants are not undoable edits) move the others.
+class RemoveVariantCommand : public QUndoCommand {
+ public:
+  RemoveVariantCommand(std::vector<Variant>* variants, int row, std::function<void()> changed)
+      : variants_(variants),
+        row_(row),
+        variant_((*variants)[static_cast<size_t>(row)]),
+        changed_(std::move(changed)) {
+    setText(QString::fromStdString("remove variant '" + variant_.name + "'"));
+  }
+  void undo() override {
+    const auto at = std::min(static_cast<size_t>(row_), variants_->size());
+    variants_->insert(variants_->begin() + static_cast<std::ptrdiff_t>(at), variant_);
+    changed_();
+  }
+  void redo() override {
+    const auto it = std::find_if(variants_->begin(), variants_->end(),
+                                 [&](const Variant& v) { return v.name == variant_.name; });
+    if (it == variants_->end()) return;
+    row_ = static_cast<int>(it - variants_->begin());
+    variants_->erase(it);
+    changed_();
+  }
+
+ private:
+  std::vector<Variant>* variants_;
+  int row_;
+  Variant variant_;
+  std::function<void()> changed_;
+};
+
+}  // namespace
+
+void MainWindow::removeVariant(int index) {
+  std::vector<Variant>& variants = document_->project().variants;
+  if (index <= 0 || index >= static_cast<int>(variants.size())) return;
+  const std::string name = variants[static_cast<size_t>(index)].name;
+  if (name == document_->project().current_base) {
+    setStatus(
+        "'" + QString::fromStdString(name) + "' is the current base: reset the base first (Ctrl+Shift+B)",
+        8000);
+    return;
+  }
+  for (const auto& other : variants)
+    if (other.base == name) {
+      setStatus("'" + QString::fromStdString(name) + "' is the base of '" +
+                    QString::fromStdString(other.name) + "': remove that one first",
+                8000);
+      return;
+    }
+  undo_->push(new RemoveVariantCommand(&variants, index, [this] {
+    refreshVariants();
+    document_->markDirty();
+  }));
+  setStatus("Removed '" + QString::fromStdString(name) + "' (Ctrl+Z brings it back)", 6000);
+}
 
 void MainWindow::runSensitivity() {
   SensitivityOptions options;

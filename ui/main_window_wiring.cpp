@@ -184,26 +184,7 @@ void MainWindow::connectViews() {
                          : "Deploy to " + device + " failed: " + message,
                       10000);
           });
-  connect(variants_, &VariantsPanel::removeRequested, this, [this](int i) {
-    if (i <= 0 || i >= static_cast<int>(document_->project().variants.size())) return;
-    const std::string name = document_->project().variants[i].name;
-    if (name == document_->project().current_base) {
-      setStatus(
-          "'" + QString::fromStdString(name) + "' is the current base: reset the base first (Ctrl+Shift+B)",
-          8000);
-      return;
-    }
-    for (const auto& other : document_->project().variants)
-      if (other.base == name) {
-        setStatus("'" + QString::fromStdString(name) + "' is the base of '" +
-                      QString::fromStdString(other.name) + "': remove that one first",
-                  8000);
-        return;
-      }
-    document_->project().variants.erase(document_->project().variants.begin() + i);
-    refreshVariants();
-    document_->markDirty();
-  });
+  connect(variants_, &VariantsPanel::removeRequested, this, &MainWindow::removeVariant);
 }
 
 void MainWindow::showQuantExclusions(const QStringList& names) {

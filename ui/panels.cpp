@@ -1,6 +1,7 @@
 #include "ui/panels.h"
 
 #include <qcustomplot.h>
+#include <QAction>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -402,26 +403,43 @@ VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(table_, 1);
   layout->addLayout(buttons);
+  remove_->setToolTip("Remove the selected variant from the project (Delete; Edit > Undo brings it back)");
+  compare_action_ = new QAction("&Compare the two selected", this);
+  export_action_ = new QAction(QIcon(":/icons/export.svg"), "&Export as ONNX...", this);
+  remove_action_ = new QAction("&Delete variant", this);
+  remove_action_->setShortcut(QKeySequence::Delete);
+  remove_action_->setShortcutContext(
+      Qt::WidgetWithChildrenShortcut);  // Delete in the table, not in a text field
+  table_->addAction(remove_action_);
   auto update_buttons = [this] {
     const auto sel = selectedVariants();
     compare_->setEnabled(sel.size() == 2);
     export_->setEnabled(sel.size() == 1);
     remove_->setEnabled(sel.size() == 1 && sel[0] > 0);
+    compare_action_->setEnabled(compare_->isEnabled());
+    export_action_->setEnabled(export_->isEnabled());
+    remove_action_->setEnabled(remove_->isEnabled());
     if (sel.size() == 1) emit variantSelected(sel[0]);
   };
   connect(table_, &QTableWidget::itemSelectionChanged, this, update_buttons);
-  connect(compare_, &QPushButton::clicked, this, [this] {
+  const auto compare = [this] {
     const auto sel = selectedVariants();
     if (sel.size() == 2) emit compareRequested(sel[0], sel[1]);
-  });
-  connect(export_, &QPushButton::clicked, this, [this] {
+  };
+  const auto export_one = [this] {
     const auto sel = selectedVariants();
     if (sel.size() == 1) emit exportRequested(sel[0]);
-  });
-  connect(remove_, &QPushButton::clicked, this, [this] {
+  };
+  const auto remove = [this] {
     const auto sel = selectedVariants();
-    if (sel.size() == 1) emit removeRequested(sel[0]);
-  });
+    if (sel.size() == 1 && sel[0] > 0) emit removeRequested(sel[0]);
+  };
+  connect(compare_, &QPushButton::clicked, this, compare);
+  connect(compare_action_, &QAction::triggered, this, compare);
+  connect(export_, &QPushButton::clicked, this, export_one);
+  connect(export_action_, &QAction::triggered, this, export_one);
+  connect(remove_, &QPushButton::clicked, this, remove);
+  connect(remove_action_, &QAction::triggered, this, remove);
   update_buttons();
 }
 

@@ -103,6 +103,9 @@ class VariantsPanel : public QWidget {
   void selectVariant(int index);
   std::vector<int> selectedVariants() const;
   QTableWidget* table() const { return table_; }
+  /// Compare, Export... and Delete (the Delete key on the table), enabled as the buttons are: for the table's
+  /// context menu, after the main window's own actions.
+  QList<QAction*> tableActions() const { return {compare_action_, export_action_, remove_action_}; }
   enum Column {
     ColName = 0,
     ColSize,
@@ -124,6 +127,7 @@ class VariantsPanel : public QWidget {
  private:
   QTableWidget* table_;
   QPushButton *compare_, *export_, *remove_;
+  QAction *compare_action_, *export_action_, *remove_action_;
   int current_base_row_ = 0;
 };
 

@@ -129,6 +129,7 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   layout->addStretch(1);
 
   setSettings(TrainSettings{});
+  explainKnobs();
   connect(start_, &QPushButton::clicked, this, [this] { start(); });
   connect(cancel_, &QPushButton::clicked, this, &TrainPanel::cancel);
   connect(mode_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);

@@ -89,6 +89,8 @@ class TrainPanel : public QWidget {
   void statusMessage(const QString& text);
 
  private:
+  /// Tooltips and What's-This texts of every setting (help_texts.cpp).
+  void explainKnobs();
   void fail(const QString& message);
   void updateEnabled();
   void followDefaultLearningRate();

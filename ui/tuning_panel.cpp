@@ -9,6 +9,8 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSlider>
 #include <QSpinBox>
 #include <QUndoStack>
@@ -63,7 +65,17 @@ class KnobCommand : public QUndoCommand {
 TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, QWidget* parent)
     : QWidget(parent), jobs_(jobs), undo_(undo), chart_(chart) {
   const PassRegistry& registry = pipeline::builtinPassRegistry();
-  auto* layout = new QVBoxLayout(this);
+  // The knobs scroll; the live summary and Apply stay pinned below them, so on a 768-pixel-high screen the
+  // one button that records a variant is never scrolled away.
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(this);
+  scroll->setObjectName("tuning-knobs-scroll");
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  auto* knob_widgets = new QWidget(scroll);
+  auto* layout = new QVBoxLayout(knob_widgets);
   layout->setContentsMargins(4, 4, 4, 4);
 
   auto* clean_box = new QGroupBox("Clean-up", this);
@@ -172,7 +184,6 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   live_label_->setWordWrap(true);
   live_label_->setMinimumHeight(60);
   live_label_->setTextFormat(Qt::RichText);
-  layout->addWidget(live_label_);
   live_ = new LiveMeasurement(jobs_, chart_, this);
   connect(live_, &LiveMeasurement::summaryChanged, live_label_, &QLabel::setText);
   connect(live_, &LiveMeasurement::firstChartUpdate, this, &TuningPanel::firstChartUpdate);
@@ -183,7 +194,6 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   // Ctrl+Return belongs to Run > Apply alone: a second owner made Qt call the shortcut ambiguous and do
   // nothing.
   apply_->setToolTip("Record the current recipe and its measured metrics as a variant (Ctrl+Return)");
-  layout->addWidget(apply_);
   auto* recipe_label = new QLabel("Recipe (passes by registry name):", this);
   layout->addWidget(recipe_label);
   recipe_view_ = new QPlainTextEdit(this);
@@ -195,6 +205,16 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   recipe_view_->setFont(mono);
   layout->addWidget(recipe_view_);
   layout->addStretch();
+  scroll->setWidget(knob_widgets);
+  // Only the height scrolls: the dock stays as wide as the knobs need.
+  scroll->setMinimumWidth(knob_widgets->minimumSizeHint().width() +
+                          scroll->verticalScrollBar()->sizeHint().width());
+  outer->addWidget(scroll, 1);
+  auto* pinned = new QVBoxLayout;
+  pinned->setContentsMargins(4, 0, 4, 4);
+  pinned->addWidget(live_label_);
+  pinned->addWidget(apply_);
+  outer->addLayout(pinned);
 
   debounce_.setSingleShot(true);
   debounce_.setInterval(300);
@@ -224,6 +244,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   if (prune_method_->count() > 1) prune_method_->setCurrentIndex(1);
   last_knobs_ = knobs();
   recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
+  explainKnobs();
   updateEnabled();
   refreshExclusions();
 }

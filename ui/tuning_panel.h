@@ -122,6 +122,8 @@ class TuningPanel : public QWidget {
   void pruneGroupSelected(const QString& id, const QStringList& nodes);
 
  private:
+  /// Tooltips and What's-This texts of every knob (help_texts.cpp).
+  void explainKnobs();
   void onWidgetChanged(bool slider);
   void startMeasurement();
   void updateEnabled();

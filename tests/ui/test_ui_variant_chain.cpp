@@ -162,6 +162,32 @@ class TestUiVariantChain : public QObject {
     QCOMPARE(window.project().variants.size(), size_t{3});
     QVERIFY(!status.isEmpty() && status.last().at(0).toString().contains("current base"));
 
+    // The context menu holds Compare, Export and Delete too; Delete is an undoable edit (the Delete key in
+    // the table), and undo puts the variant back in its row.
+    const auto table_action = [&](const QString& text) -> QAction* {
+      for (QAction* a : table->actions())
+        if (a->text() == text) return a;
+      return nullptr;
+    };
+    QVERIFY(table_action("&Compare the two selected") && table_action("&Export as ONNX..."));
+    QAction* remove = table_action("&Delete variant");
+    QVERIFY(remove);
+    QCOMPARE(remove->shortcut(), QKeySequence(QKeySequence::Delete));
+    window.variantsPanel()->selectVariant(2);
+    QVERIFY(remove->isEnabled() && table_action("&Export as ONNX...")->isEnabled());
+    QVERIFY(!table_action("&Compare the two selected")->isEnabled());  // one row selected, not two
+    remove->trigger();
+    QCOMPARE(window.project().variants.size(), size_t{2});
+    QCOMPARE(table->rowCount(), 2);
+    window.undoStack()->undo();
+    QCOMPARE(window.project().variants.size(), size_t{3});
+    QCOMPARE(window.project().variants[2].name, quantized.name);
+    QCOMPARE(table->item(2, VariantsPanel::ColName)->text(), QString::fromStdString(quantized.name));
+    window.undoStack()->redo();
+    QCOMPARE(window.project().variants.size(), size_t{2});
+    window.undoStack()->undo();
+    QCOMPARE(window.project().variants.size(), size_t{3});
+
     // 4. The project saves and reloads the chain (format version 2) and the current base.
     const QString project_path = QString::fromStdString((dir / "chain.edgetune.json").string());
     QVERIFY(window.saveProject(project_path));
