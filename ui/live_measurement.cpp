@@ -5,6 +5,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "core/pipeline/measurement_explanation.h"
 #include "core/pipeline/variant_model.h"
 #include "core/util/format.h"
 #include "ui/charts.h"
@@ -54,7 +55,7 @@ static std::vector<double> prunedFractions(const Model& before, const Model& aft
 }
 
 LiveMeasurement::LiveMeasurement(JobManager* jobs, KnobChart* chart, QObject* parent)
-    : QObject(parent), jobs_(jobs), chart_(chart) {}
+    : QObject(parent), jobs_(jobs), chart_(chart), cpu_(hostCpuSupport()) {}
 
 void LiveMeasurement::markKnobChange() {
   markContextChange();
@@ -83,6 +84,8 @@ QString LiveMeasurement::summary(const VariantMetrics& m, bool have_dataset) con
                 .arg(m.accuracy_count.value_or(0));
   else if (!have_dataset)
     text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
+  for (const std::string& line : pipeline::explainMeasurement({reference_, m, recipe_, classes_, cpu_}))
+    text += "<br><span style='color:#8a4b00'>" + QString::fromStdString(line).toHtmlEscaped() + "</span>";
   return text + coverage_;
 }
 
@@ -94,6 +97,7 @@ void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_p
   coverage_.clear();
   recipe_ = recipe;
   knobs_ = knobs;
+  classes_ = dataset ? dataset->numClasses() : 0;
   emit summaryChanged("<i>measuring...</i>");
   const bool have_dataset = dataset != nullptr;
   const pipeline::MeasureOptions options = options_;

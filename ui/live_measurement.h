@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/analysis/speedup_check.h"
 #include "core/data/dataset.h"
 #include "core/ir/model.h"
 #include "core/pipeline/progressive_measurement.h"
@@ -36,6 +37,10 @@ class LiveMeasurement : public QObject {
   void markKnobChange();
   /// The model or dataset changed: as markKnobChange, but the last measured time stays until then.
   void markContextChange();
+
+  /// Metrics of the model the knobs start from (the current base), measured the same way: the line under each
+  /// measurement says what changed against it ("accuracy fell to chance: ... recovery training").
+  void setReference(const pipeline::VariantMetrics& reference) { reference_ = reference; }
 
   pipeline::MeasureOptions& options() { return options_; }
   /// Metrics of the latest measurement (partial while it runs), and the knobs and recipe they belong to.
@@ -64,6 +69,9 @@ class LiveMeasurement : public QObject {
   JobHandle* job_ = nullptr;
   int generation_ = 0;
   pipeline::VariantMetrics metrics_;
+  pipeline::VariantMetrics reference_;
+  size_t classes_ = 0;     // of the dataset of the running measurement
+  CpuIntegerSupport cpu_;  // this machine's, for what INT8 speed to expect
   nlohmann::json recipe_, knobs_;
   QString coverage_;  // coverage lines of the recipe's prune / quantize passes (HTML)
   QElapsedTimer since_change_;

@@ -318,8 +318,15 @@ void MainWindow::compareVariants(int a, int b) {
 }
 
 void MainWindow::refreshVariants() {
-  variants_->setVariants(document_->project().variants, document_->project().current_base);
-  pareto_->setVariants(document_->project().variants);
+  const std::vector<Variant>& variants = document_->project().variants;
+  variants_->setVariants(variants, document_->project().current_base);
+  pareto_->setVariants(variants);
+  // The knobs start from the current base: live measurements are explained against what it measured.
+  const int base = document_->project().current_base.empty()
+                       ? 0
+                       : pipeline::findVariantNamed(variants, document_->project().current_base);
+  if (base >= 0 && base < static_cast<int>(variants.size()))
+    tuning_->setReferenceMetrics(variants[static_cast<size_t>(base)].metrics);
 }
 
 }  // namespace edgetune::ui

@@ -181,6 +181,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   layout->addWidget(quant_box);
 
   live_label_ = new QLabel("Open a model to start.", this);
+  live_label_->setObjectName("live-summary");
   live_label_->setWordWrap(true);
   live_label_->setMinimumHeight(60);
   live_label_->setTextFormat(Qt::RichText);
@@ -509,6 +510,10 @@ void TuningPanel::apply() {
   v.metrics = live_->knobs() == v.knobs ? live_->metrics() : VariantMetrics{};
   v.created_utc = pipeline::nowUtcIso();
   emit variantApplied(v);
+}
+
+void TuningPanel::setReferenceMetrics(const pipeline::VariantMetrics& metrics) {
+  live_->setReference(metrics);
 }
 
 }  // namespace edgetune::ui

@@ -70,6 +70,8 @@ class TuningPanel : public QWidget {
   bool isExcludedFromQuantization(const QString& node) const;
   void setExcludedFromQuantization(const QString& node, bool excluded);
   pipeline::MeasureOptions& measureOptions() { return live_->options(); }
+  /// The current base's metrics, which each live measurement is explained against.
+  void setReferenceMetrics(const pipeline::VariantMetrics& metrics);
 
   /// The baseline's prunable structured-pruning groups, one per row of the per-layer table (same order).
   const std::vector<PruneGroup>& pruneGroups() const { return groups_table_->groups(); }

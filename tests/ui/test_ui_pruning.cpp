@@ -3,6 +3,8 @@
 // EDGETUNE_SHOT_DIR to also save a screenshot of the main window with the table and the sensitivity chart.
 #include <QtTest>
 
+#include <QLabel>
+
 #include <QTableWidget>
 #include <QUndoStack>
 
@@ -474,6 +476,33 @@ class TestUiPruning : public QObject {
 
     second.jobManager()->cancelAllAndWait();
     window.jobManager()->cancelAllAndWait();
+  }
+
+  // The trained bundled demo pruned to 90% of its channels: the line under the measurement says that the
+  // accuracy fell and that recovery training is what brings it back (#17: no silent collapse to chance).
+  void heavyPruningIsExplained() {
+    if (!QFileInfo::exists(bundledDemoModelPath())) QSKIP("the bundled demo model is not built");
+    test::TempDir dir;
+    MainWindow window(test::windowOptions(dir.path(), 300));
+    window.show();
+    TuningPanel* tuning = window.tuningPanel();
+    tuning->measureOptions().accuracy_limit = 300;
+    tuning->measureOptions().latency_runs = 3;
+    test::openModelAndData(window, "fashion-mnist?limit=300", bundledDemoModelPath());
+    QTRY_VERIFY_WITH_TIMEOUT(window.project().variants[0].metrics.accuracy.has_value(), 120000);
+    json knobs = tuning->knobs();
+    knobs["prune_method"] = "prune_channels";
+    knobs["prune_ratio"] = 0.9;
+    knobs["quant_mode"] = "none";
+    tuning->setKnobs(knobs, false);
+    tuning->measureNow();
+    auto* summary = tuning->findChild<QLabel*>("live-summary");
+    QVERIFY(summary);
+    QTRY_VERIFY_WITH_TIMEOUT(!tuning->measuring() && tuning->liveMetrics().accuracy.has_value(), 120000);
+    const QString text = summary->text();
+    QVERIFY2(*tuning->liveMetrics().accuracy < *window.project().variants[0].metrics.accuracy - 0.05,
+             qPrintable(text));
+    QVERIFY2(text.contains("Accuracy fell") && text.contains("recovery training"), qPrintable(text));
   }
 
   // The trained bundled demo: pruning a group hard costs accuracy, so the curves fall and the overlay varies.
