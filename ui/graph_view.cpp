@@ -373,7 +373,20 @@ int GraphView::findNext() {
   search_pos_ = (search_pos_ + 1) % static_cast<int>(search_matches_.size());
   const int node = search_matches_[search_pos_];
   selectNode(node);
+  zoomToReadable(node);
   return node;
+}
+
+void GraphView::zoomToReadable(int node_index) {
+  if (node_index < 0 || node_index >= static_cast<int>(prepared_.visible.item_of_node.size())) return;
+  const QGraphicsItem* item = items_[prepared_.visible.item_of_node[node_index]];
+  // A match drawn a few pixels wide in a fitted 5,000-node graph is found but not seen: zoom until its box is
+  // readable, never past 1.5x (a box larger than the view hides its neighbours).
+  constexpr double kReadableWidthPx = 140;
+  const double width_px = item->sceneBoundingRect().width() * transform().m11();
+  if (width_px > 0 && width_px < kReadableWidthPx)
+    zoomBy(std::min(kReadableWidthPx / width_px, 1.5 / transform().m11()));
+  centerOn(item);
 }
 
 void GraphView::selectNode(int node_index) {

@@ -66,11 +66,13 @@ class GraphView : public QGraphicsView {
   void collapseGroup(const QString& scope);
   void expandAll();
 
-  /// Selects the matching nodes (name or op type contains `text`, any case), centers on the first and returns
+  /// Selects the matching nodes (name or op type contains `text`, any case), zooms to the first and returns
   /// how many ONNX nodes match. Matches inside collapsed groups highlight the group.
   int search(const QString& text);
   /// Centers on the next match of the last search; returns its ONNX node index (-1 if none).
   int findNext();
+  /// Zooms in until node `node_index`'s box is readable (at most 1.5x) and centres it; Find uses it.
+  void zoomToReadable(int node_index);
 
   void setColorMode(GraphColorMode mode);
   GraphColorMode colorMode() const { return color_mode_; }

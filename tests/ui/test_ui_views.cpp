@@ -115,7 +115,16 @@ class TestUiViews : public QObject {
     QVERIFY(view.scene()->sceneRect().height() > 300);
 
     QCOMPARE(view.search("Conv"), convs);
+    // Find zooms out of the fitted view until the match is readable, and centres it.
+    view.fitAll();
+    const double fitted_scale = view.transform().m11();
     QCOMPARE(view.search("layer2.3/conv1"), 1);
+    QVERIFY(view.transform().m11() > fitted_scale);
+    QVERIFY(view.transform().m11() <= 1.5 + 1e-9);
+    const QList<QGraphicsItem*> selected = view.scene()->selectedItems();
+    QCOMPARE(selected.size(), 1);
+    const QPointF centre = view.mapToScene(view.viewport()->rect().center());
+    QVERIFY(selected.front()->sceneBoundingRect().adjusted(-5, -5, 5, 5).contains(centre));
     QCOMPARE(view.search("no-such-node"), 0);
 
     // Expand a group off the UI thread; the view gets more node items, then collapse brings the group back.
