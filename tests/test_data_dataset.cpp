@@ -166,8 +166,10 @@ class TestDataDataset : public QObject {
     for (size_t i : {size_t{0}, size_t{49}})
       QCOMPARE(validation->get(i).label, full->get(split.validation[i]).label);
     for (size_t i : {size_t{0}, size_t{199}}) {
-      auto a = train->get(i).features[0].values<float>();
-      auto b = full->get(split.train[i]).features[0].values<float>();
+      // The spans view the examples' tensors: the examples must outlive them.
+      const Example from_split = train->get(i), from_full = full->get(split.train[i]);
+      auto a = from_split.features[0].values<float>();
+      auto b = from_full.features[0].values<float>();
       QVERIFY(std::equal(a.begin(), a.end(), b.begin(), b.end()));
     }
     QVERIFY2(contains(validation->name(), "val_count=50"), validation->name().c_str());

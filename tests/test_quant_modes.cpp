@@ -275,7 +275,9 @@ class TestQuantModes : public QObject {
           std::tuple{"activation_type", "float8", "uint8, int8"},
           std::tuple{"calibration", "magic", "minmax, percentile, entropy, mse"},
           std::tuple{"format", "qlinear", "qdq, qoperator"}}) {
-      const std::string error = test::errorOf([&] { pass.setOptionsJson({{key, value}}); });
+      const std::string error = test::errorOf([&, key = key, value = value] {
+        pass.setOptionsJson({{key, value}});
+      });
       QVERIFY2(test::contains(
                    error, std::string("option '") + key + "' is '" + value + "' (expected " + choices + ")"),
                error.c_str());

@@ -88,7 +88,8 @@ class OrtExecutor final : public Executor {
     }
     if (given.size() != inputs_.size())
       for (const auto& [name, _] : given)
-        if (std::none_of(inputs_.begin(), inputs_.end(), [&](const TensorInfo& i) { return i.name == name; }))
+        if (std::none_of(inputs_.begin(), inputs_.end(),
+                         [&name = name](const TensorInfo& i) { return i.name == name; }))
           throw Error(origin_ + ": the model has no input named '" + name + "'");
 
     std::vector<std::string> wanted = output_names;
