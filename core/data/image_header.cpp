@@ -94,6 +94,9 @@ std::optional<ImageDimensions> pnm(std::string_view b) {
       v = v * 10 + static_cast<uint64_t>(b[at] - '0');
     }
     if (digits == 0) return std::nullopt;
+    // "2#2": decoders disagree whether that is a comment or a separator (OpenCV reads a second 2), so a
+    // size glued to a comment is refused rather than guessed.
+    if (at < b.size() && b[at] == '#') return std::nullopt;
     return v;
   };
   const std::optional<uint64_t> width = number();
@@ -120,7 +123,10 @@ std::optional<ImageDimensions> tiff(std::string_view b) {
     std::optional<uint64_t> value;
     if (*type == 3) value = read(entry + 8, 2);  // SHORT, left-justified in the 4-byte value field
     if (*type == 4) value = read(entry + 8, 4);  // LONG
-    (*tag == 256 ? width : height) = value;
+    std::optional<uint64_t>& slot = *tag == 256 ? width : height;
+    // A repeated entry: which one a decoder uses is its choice, so no size can be promised.
+    if (slot) return std::nullopt;
+    slot = value;
   }
   return dimensions(width, height);
 }

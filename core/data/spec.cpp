@@ -73,6 +73,13 @@ namespace {
 
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
+// The blanks around a spec a user typed or pasted; anything else (a form feed, say) belongs to its path.
+std::string trimSpec(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+}
+
 class SpecReader {
  public:
   explicit SpecReader(std::string spec) : spec_(std::move(spec)) {}
@@ -82,10 +89,7 @@ class SpecReader {
   }
 
   void parse() {
-    std::string text = spec_;
-    const auto first = text.find_first_not_of(" \t\r\n");
-    const auto last = text.find_last_not_of(" \t\r\n");
-    text = first == std::string::npos ? "" : text.substr(first, last - first + 1);
+    std::string text = trimSpec(spec_);
     if (text.empty()) fail("empty spec (expected FORMAT:PATH[?key=value&...] or fashion-mnist)");
     std::string query;
     const size_t question = text.rfind('?');
@@ -485,8 +489,12 @@ std::shared_ptr<const Dataset> openDataset(const std::string& spec_string) {
     dataset = openCifarSpec(spec);
   else if (format == "imagefolder")
     dataset = openImageFolderSpec(spec);
-  else
-    dataset = makeTextDataset(readTextSpec(spec), textOptions(spec));
+  else {
+    // The options first: a missing vocab= is the mistake to report, before any file is read (and argument
+    // order is unspecified: GCC and clang would read them in opposite orders).
+    const TextOptions options = textOptions(spec);
+    dataset = makeTextDataset(readTextSpec(spec), options);
+  }
   return selection.apply(dataset);
 }
 
@@ -505,9 +513,7 @@ std::string trainingSplitSpec(const std::string& spec_string, TrainingSplitPart 
       spec.fail(std::string(key) +
                 "= is given: it already selects part of the examples, and the training split adds its own " +
                 "subset= (open it without subset=, val=, val_count=, test= and seed=)");
-  std::string text = spec_string;
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
+  std::string text = trimSpec(spec_string);
   text += text.find('?') == std::string::npos ? "?" : "&";
   text += std::string("subset=") + (part == TrainingSplitPart::Train ? "train" : "val") +
           "&val_count=" + std::to_string(validation_count) + "&test=0&seed=" + std::to_string(seed);

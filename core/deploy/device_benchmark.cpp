@@ -1,7 +1,9 @@
 // DeviceBenchmark <-> JSON.
 #include "core/deploy/device_benchmark.h"
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include "core/util/error.h"
@@ -48,6 +50,38 @@ nlohmann::json DeviceBenchmark::toJson() const {
   return j;
 }
 
+namespace {
+
+// An integer field of the runner's JSON, range-checked: nlohmann's get<int>() on 1e30 or on 2^40 converts
+// out of range (undefined behaviour), and a device must not be able to make the studio do that.
+template <typename Int>
+Int integerField(const nlohmann::json& object, const char* key, std::optional<Int> fallback = std::nullopt) {
+  if (!object.is_object() || !object.contains(key)) {
+    if (fallback) return *fallback;
+    throw Error(std::string("device benchmark JSON: field '") + key + "' is missing");
+  }
+  const auto& v = object.at(key);
+  constexpr auto lowest = static_cast<double>(std::numeric_limits<Int>::lowest());
+  constexpr auto highest = static_cast<double>(std::numeric_limits<Int>::max());
+  bool fits = false;
+  if (v.is_number_unsigned())
+    fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Int>::max());
+  else if (v.is_number_integer())
+    fits = v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<Int>::lowest()) &&
+           v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<Int>::max());
+  else if (v.is_number_float())
+    // Strictly below `highest`: as a double, INT64_MAX rounds up to 2^63, which does not fit.
+    fits = std::isfinite(v.get<double>()) && std::trunc(v.get<double>()) == v.get<double>() &&
+           v.get<double>() >= lowest && v.get<double>() < highest;
+  if (!fits)
+    throw Error(std::string("device benchmark JSON: field '") + key + "' is " + v.dump() +
+                ", not an integer in [" + std::to_string(std::numeric_limits<Int>::lowest()) + ", " +
+                std::to_string(std::numeric_limits<Int>::max()) + "]");
+  return v.is_number_float() ? static_cast<Int>(v.get<double>()) : v.get<Int>();
+}
+
+}  // namespace
+
 DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
   DeviceBenchmark b;
   try {
@@ -55,12 +89,12 @@ DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
     b.model = j.value("model", std::string());
     b.arch = j.value("arch", std::string());
     b.onnxruntime_version = j.value("onnxruntime_version", std::string());
-    b.runner_version = j.value("runner_version", 0);
-    b.cpu_cores = j.value("cpu_cores", 0);
+    b.runner_version = integerField<int>(j, "runner_version", 0);
+    b.cpu_cores = integerField<int>(j, "cpu_cores", 0);
     for (const auto& r : j.at("results")) {
       DeviceLatency l;
-      l.threads = r.at("threads").get<int>();
-      l.runs = r.at("runs").get<int>();
+      l.threads = integerField<int>(r, "threads");
+      l.runs = integerField<int>(r, "runs");
       l.min_ms = r.at("min_ms").get<double>();
       l.median_ms = r.at("median_ms").get<double>();
       l.mean_ms = r.at("mean_ms").get<double>();
@@ -68,7 +102,7 @@ DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
       l.p99_ms = r.at("p99_ms").get<double>();
       l.max_ms = r.at("max_ms").get<double>();
       l.stdev_ms = r.value("stdev_ms", 0.0);
-      l.peak_rss_bytes = r.value("peak_rss_bytes", int64_t{0});
+      l.peak_rss_bytes = integerField<int64_t>(r, "peak_rss_bytes", 0);
       if (r.contains("speedup")) {
         l.speedup = r.at("speedup").get<double>();
         l.baseline_median_ms = r.at("baseline").at("median_ms").get<double>();
@@ -76,18 +110,18 @@ DeviceBenchmark DeviceBenchmark::fromJson(const nlohmann::json& j) {
       }
       b.latency.push_back(l);
     }
-    b.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});
+    b.peak_rss_bytes = integerField<int64_t>(j, "peak_rss_bytes", 0);
     if (j.contains("profile")) {
       const auto& p = j["profile"];
-      b.profile_threads = p.value("threads", 0);
+      b.profile_threads = integerField<int>(p, "threads", 0);
       for (const auto& n : p.at("nodes"))
         b.profile.push_back({n.at("name").get<std::string>(), n.value("op", std::string()),
-                             n.at("total_us").get<int64_t>(), n.value("calls", int64_t{0}),
+                             integerField<int64_t>(n, "total_us"), integerField<int64_t>(n, "calls", 0),
                              n.value("mean_us", 0.0)});
     }
     if (j.contains("accuracy")) {
       const auto& a = j["accuracy"];
-      b.accuracy = DeviceAccuracy{a.at("examples").get<int64_t>(), a.at("correct").get<int64_t>(),
+      b.accuracy = DeviceAccuracy{integerField<int64_t>(a, "examples"), integerField<int64_t>(a, "correct"),
                                   a.at("top1").get<double>(), a.value("mean_latency_ms", 0.0)};
     }
   } catch (const nlohmann::json::exception& e) {
@@ -108,7 +142,10 @@ DeviceBenchmark parseRunnerOutput(const std::string& stdout_text) {
     throw Error("the device runner did not print its JSON report; it printed: " +
                 (shown.empty() ? "(nothing)" : shown));
   }
-  if (j.contains("error")) throw Error("the device runner failed: " + j["error"].get<std::string>());
+  // A device is not trusted: "error" may hold anything, and is shown as text either way.
+  if (j.contains("error"))
+    throw Error("the device runner failed: " +
+                (j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump()).substr(0, 300));
   return DeviceBenchmark::fromJson(j);
 }
 

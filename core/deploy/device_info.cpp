@@ -1,6 +1,7 @@
 // Device probe: one fixed shell script, its sections parsed here.
 #include "core/deploy/device_info.h"
 
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -134,6 +135,8 @@ DeviceInfo parseDeviceProbe(const std::string& output) {
     std::string key;
     int64_t kb = 0;
     words >> key >> kb;
+    // A size no machine has (negative, or past 2^63 bytes) is left unknown rather than wrapped.
+    if (kb < 0 || kb > std::numeric_limits<int64_t>::max() / 1024) continue;
     if (key == "MemTotal:") info.ram_bytes = kb * 1024;
     if (key == "MemAvailable:") info.ram_available_bytes = kb * 1024;
   }

@@ -307,6 +307,11 @@ void fullyConnected(TfliteConverter& c, const onnx::NodeProto& node, const std::
                     tfl::ActivationFunctionType act = tfl::ActivationFunctionType::NONE) {
   if (const auto* order = c.flattenOrder(x)) {
     const int64_t n = weights.shape()[0], k = weights.shape()[1];
+    // The Flatten's feature count and the weights' must agree before the columns are reordered (ONNX
+    // shape inference does not catch it when a dimension is 0).
+    if (static_cast<int64_t>(order->size()) != k)
+      c.unsupported(node, "its input '" + x + "' flattens to " + std::to_string(order->size()) +
+                              " features, the weights expect " + std::to_string(k));
     Tensor permuted(DataType::Float32, {n, k});
     const auto src = weights.values<float>();
     auto dst = permuted.values<float>();

@@ -290,7 +290,7 @@ Tensor tensorFromProto(const onnx::TensorProto& proto) {
       throw Error(what + " has " + std::to_string(proto.raw_data().size()) + " bytes of data, its shape " +
                   shapeToString(shape) + " needs " + std::to_string(bytes));
     Tensor t(type, shape);
-    std::memcpy(t.raw(), proto.raw_data().data(), bytes);
+    if (bytes > 0) std::memcpy(t.raw(), proto.raw_data().data(), bytes);  // an empty tensor has no buffer
     return t;
   }
   const int64_t n = extent.element_count;
@@ -302,6 +302,7 @@ Tensor tensorFromProto(const onnx::TensorProto& proto) {
     throw Error(what + " has " + std::to_string(have) + " values, its shape " + shapeToString(shape) +
                 " needs " + std::to_string(n));
   Tensor t(type, shape);
+  if (n == 0) return t;  // no buffer to copy into (memcpy from or to null is undefined even for 0 bytes)
   switch (type) {
     case DataType::Float32: {
       std::memcpy(t.raw(), proto.float_data().data(), bytes);

@@ -11,6 +11,7 @@
 #include "core/ir/model.h"
 #include "core/util/error.h"
 #include "core/util/format.h"
+#include "core/util/utf8.h"
 
 namespace edgetune {
 
@@ -187,6 +188,7 @@ class Validator {
   explicit Validator(const std::string& origin) : origin_(origin) {}
 
   void graph(const onnx::GraphProto& g, const std::string& where, const Scope* parent) {
+    names(g, where);
     Scope scope;
     scope.parent = parent;
     for (const auto& in : g.input()) scope.inputs[in.name()] = &in;
@@ -201,6 +203,8 @@ class Validator {
   }
 
   void function(const onnx::FunctionProto& f) {
+    utf8(f.name(), "function name");
+    utf8(f.domain(), "function '" + f.name() + "' domain");
     Scope scope;
     nodes(f.node(), "function '" + f.name() + "': ", scope);
   }
@@ -220,6 +224,32 @@ class Validator {
  private:
   [[noreturn]] void fail(const std::string& subject, const std::string& problem) const {
     throw Error(origin_ + ": " + subject + ": " + problem);
+  }
+
+  // Names end up in JSON reports, Qt labels and messages, which all need UTF-8; ONNX's proto2 strings are
+  // not checked by protobuf, so a name may be any bytes.
+  void utf8(const std::string& text, const std::string& subject) const {
+    if (!isValidUtf8(text))
+      throw Error(origin_ + ": " + escapeInvalidUtf8(subject) + " '" + escapeInvalidUtf8(text) +
+                  "' is not valid UTF-8 (invalid bytes shown as \\xNN)");
+  }
+
+  void names(const onnx::GraphProto& g, const std::string& where) const {
+    for (const auto& v : g.input()) utf8(v.name(), where + "graph input name");
+    for (const auto& v : g.output()) utf8(v.name(), where + "graph output name");
+    for (const auto& v : g.value_info()) utf8(v.name(), where + "value_info name");
+    for (const auto& t : g.initializer()) utf8(t.name(), where + "initializer name");
+    for (const auto& t : g.sparse_initializer()) utf8(t.values().name(), where + "sparse initializer name");
+  }
+
+  void nodeNames(const onnx::NodeProto& n, const std::string& where) const {
+    utf8(n.op_type(), where + "node op type");
+    utf8(n.name(), where + n.op_type() + " node name");
+    utf8(n.domain(), where + n.op_type() + " node domain");
+    const std::string node = where + describeNode(n);
+    for (const auto& name : n.input()) utf8(name, node + " input name");
+    for (const auto& name : n.output()) utf8(name, node + " output name");
+    for (const auto& a : n.attribute()) utf8(a.name(), node + " attribute name");
   }
 
   void addDeclared(int64_t bytes) {
@@ -281,6 +311,7 @@ class Validator {
   }
 
   void node(const onnx::NodeProto& n, const std::string& where, const Scope& scope) {
+    nodeNames(n, where);
     const std::string subject = where + describeNode(n);
     for (const auto& a : n.attribute()) {
       const std::string attr = subject + " attribute '" + a.name() + "'";

@@ -17,6 +17,7 @@
 // op family), opset_ir_version.cpp (types and IR fields newer than ONNX 1.12). This file is the entry point.
 #include "core/ir/opset_convert.h"
 
+#include <onnx/defs/schema.h>
 #include <onnx/version_converter/convert.h>
 
 #include <algorithm>
@@ -26,9 +27,30 @@
 #include "core/util/error.h"
 
 namespace edgetune {
+
 namespace {
 
 using namespace opset_internal;
+
+// Each default-domain node against its operator's schema at `opset`: known, and within its input and output
+// counts. Throws Error naming the node.
+void checkNodesFitSchemas(const onnx::ModelProto& model, int opset, const std::string& origin) {
+  for (const auto& node : model.graph().node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx") continue;
+    const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(node.op_type(), opset, "");
+    const std::string what = origin + ": node '" + node.name() + "' (" + node.op_type() + ")";
+    if (!schema) throw Error(what + " is not an operator of ONNX opset " + std::to_string(opset));
+    const auto fits = [](int count, int min, int max) { return count >= min && count <= max; };
+    if (!fits(node.input_size(), schema->min_input(), schema->max_input()))
+      throw Error(what + " has " + std::to_string(node.input_size()) + " inputs; opset " +
+                  std::to_string(opset) + " takes " + std::to_string(schema->min_input()) + " to " +
+                  std::to_string(schema->max_input()));
+    if (!fits(node.output_size(), schema->min_output(), schema->max_output()))
+      throw Error(what + " has " + std::to_string(node.output_size()) + " outputs; opset " +
+                  std::to_string(opset) + " makes " + std::to_string(schema->min_output()) + " to " +
+                  std::to_string(schema->max_output()));
+  }
+}
 
 std::string reexportAdvice(int64_t opset) {
   return "re-export the model with opset_version=" + std::to_string(std::clamp<int64_t>(opset, 7, 17)) +
@@ -131,6 +153,9 @@ OpsetConversion convertToReadableOpset(onnx::ModelProto& model, const std::strin
     result.to = kNewestReadableOpset;
   } else if (opset > 0 && opset < kOldestReadableOpset) {
     // Old models: ONNX 1.12's own version converter knows the upgrade adapters (e.g. broadcasting at 7).
+    // It trusts every node to match its operator's schema (a second input on opset 2's one-input ReduceMean
+    // crashes it), so what it cannot take is refused here first.
+    checkNodesFitSchemas(model, static_cast<int>(opset), origin);
     try {
       model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kOldestReadableOpset));
     } catch (const std::exception& e) {

@@ -8,6 +8,8 @@
 #include "core/pipeline/recipe_file.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "core/pipeline/recipe_yaml.h"
 #include "core/util/error.h"
@@ -59,6 +62,39 @@ bool isName(const std::string& text) {
 
 // ---- the recipe's structure ----
 
+// yaml-cpp 0.7's LoadAll never returns on some malformed streams (after a lone "," every pass yields one more
+// empty document; fixed upstream in yaml-cpp PR 1319): the documents are counted with a bound instead, by a
+// parser that builds nothing.
+class IgnoreEvents final : public YAML::EventHandler {
+ public:
+  std::optional<int> second_document_line;  // 1-based
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ == 2) second_document_line = mark.line + 1;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  }
+  void OnMapEnd() override {}
+
+ private:
+  int documents_ = 0;
+};
+
+// The line where a second YAML document starts, if the stream holds one (at most two documents are parsed).
+std::optional<int> secondDocumentLine(const std::string& yaml) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  IgnoreEvents events;
+  for (int parsed = 0; parsed < 2 && parser.HandleNextDocument(events);) ++parsed;
+  return events.second_document_line;
+}
+
 class RecipeReader {
  public:
   explicit RecipeReader(const fs::path& origin) : file_(origin.string()) {
@@ -73,20 +109,21 @@ class RecipeReader {
 
   RecipeFile read(const std::string& text, const fs::path& origin) {
     if (text.size() > kMaxFileBytes) throw error(0, "", "larger than 4 MiB; a recipe is a small text file");
-    std::vector<YAML::Node> documents;
+    YAML::Node root;
+    std::optional<int> second_document_line;
     try {
-      documents = YAML::LoadAll(joinSurrogateEscapes(text));
+      const std::string yaml = joinSurrogateEscapes(text);
+      root = YAML::Load(yaml);
+      second_document_line = secondDocumentLine(yaml);
     } catch (const YAML::DeepRecursion& e) {
       throw error(e.mark.line + 1, "", "nested deeper than " + std::to_string(kMaxDepth) + " levels");
     } catch (const YAML::Exception& e) {
       throw error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg);
     }
-    if (documents.size() > 1)
-      throw fail_(documents[1], "",
-                  "a recipe is one YAML document, this file holds " + std::to_string(documents.size()));
-    if (documents.empty() || documents[0].IsNull())
+    if (root.IsNull())
       throw error(0, "", "empty recipe (it starts with format: edgetune-recipe and version: 2)");
-    const YAML::Node root = documents[0];
+    if (second_document_line)
+      throw error(*second_document_line, "", "a recipe is one YAML document, this file holds more than one");
     checkShape(root, fail_);
     if (!root.IsMap())
       throw fail_(root, "recipe", "must be a map of keys (" + joined(kTopKeys) + "), not " + typeName(root));

@@ -125,7 +125,10 @@ std::string readMaybeGzipped(const fs::path& path, size_t header_bytes,
     out.append(chunk, room - zs.avail_out);
     if (!limit && (out.size() >= header_bytes || rc == Z_STREAM_END)) {
       limit = size_from_header(out);
-      out.reserve(static_cast<size_t>(std::min<uint64_t>(*limit, kDefaultReadLimitBytes)));
+      // Deflate expands at most about 1032:1, so a tiny file whose header claims a gigabyte gets room for
+      // what it can hold, not for what it claims (growth past that is the string's, as data arrives).
+      const uint64_t deflate_bound = static_cast<uint64_t>(raw.size()) * 1032 + header_bytes;
+      out.reserve(static_cast<size_t>(std::min({*limit, deflate_bound, kDefaultReadLimitBytes})));
     }
     if (limit && out.size() > *limit)
       throw Error(path.string() + ": the gzip data expands past the " + std::to_string(*limit) +
