@@ -13,6 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
+  clang-14 libclang-rt-14-dev llvm
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev qtkeychain-qt6-dev
   libsecret-1-0 gnome-keyring dbus-daemon
   libgl-dev libxkbcommon-dev
