@@ -15,8 +15,10 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <future>
 #include <sstream>
 
@@ -89,6 +91,21 @@ QTableWidgetItem* cell(const QString& text) {
 DevicesPanel::DevicesPanel(JobManager* jobs, deploy::SecretStore* secrets, QWidget* parent)
     : QWidget(parent), jobs_(jobs), secrets_(secrets) {
   runner_dirs_ = {QString::fromStdString(programDir().string())};
+  connect_ticker_ = new QTimer(this);
+  connect_ticker_->setInterval(250);
+  connect(connect_ticker_, &QTimer::timeout, this, [this] {
+    if (!running_) {
+      connect_ticker_->stop();
+      return;
+    }
+    const double elapsed_ms = static_cast<double>(connect_clock_.elapsed());
+    progress_->setValue(static_cast<int>(1000 * std::min(0.45, 0.05 + 0.4 * elapsed_ms / timeout_ms_)));
+    setStatus(QString("%1… %2 s (gives up after %3 s)")
+                  .arg(connect_message_)
+                  .arg(static_cast<int>(elapsed_ms / 1000))
+                  .arg(timeout_ms_ / 1000.0, 0, 'g', 3),
+              false);
+  });
 
   list_ = new QListWidget(this);
   add_ = new QPushButton("Add…", this);
@@ -435,9 +452,17 @@ void DevicesPanel::watch(JobHandle* handle, const QString& device, bool deployin
   connect(handle, &JobHandle::progressChanged, this, [this](double fraction, const QString& message, double) {
     progress_->setValue(static_cast<int>(fraction * 1000));
     if (!message.isEmpty()) setStatus(message, false);
+    if (message.startsWith("connecting to")) {
+      connect_message_ = message;
+      connect_clock_.start();
+      connect_ticker_->start();
+    } else {
+      connect_ticker_->stop();
+    }
   });
   connect(handle, &JobHandle::finished, this,
           [this, device, deploying](JobHandle::State state, const QString& error) {
+            connect_ticker_->stop();
             running_ = nullptr;
             updateButtons();
             const bool ok = state == JobHandle::State::Succeeded;

@@ -2,6 +2,7 @@
 // The Devices panel: SSH devices (add / edit / remove), "Test connection", and one-click deployment of the
 // current model with an optional on-device benchmark. All network work runs as background jobs; questions the
 // work needs answered (a new host key, a password) are asked on the UI thread through settable prompts.
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QString>
 #include <QStringList>
@@ -26,6 +27,7 @@ class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QProgressBar;
+class QTimer;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
@@ -58,6 +60,8 @@ class DevicesPanel : public QWidget {
   /// EdgeTune's folder on devices (default "edgetune", i.e. ~/edgetune).
   void setRemoteRoot(const QString& remote_root);
   void setConnectTimeoutMs(int timeout_ms);
+  /// How long connecting (and each read or write) may take before the attempt fails (default 10 s).
+  int connectTimeoutMs() const { return timeout_ms_; }
   /// Default: a QMessageBox question showing host, key type and SHA-256 fingerprint.
   void setHostKeyPrompt(HostKeyPrompt prompt);
   /// Default: a QInputDialog with echo off, then (with a SecretStore) a question whether to keep it.
@@ -128,7 +132,11 @@ class DevicesPanel : public QWidget {
   deploy::DeviceStore store_;
   QStringList runner_dirs_;
   QString remote_root_ = QStringLiteral("edgetune");
-  int timeout_ms_ = 15000;
+  int timeout_ms_ = 10000;
+  // While a job connects, the status counts the seconds against the timeout (a silent host shows progress).
+  QTimer* connect_ticker_;
+  QElapsedTimer connect_clock_;
+  QString connect_message_;
   HostKeyPrompt host_key_prompt_;
   PasswordPrompt password_prompt_;
   QString model_path_, model_label_;

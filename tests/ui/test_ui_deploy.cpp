@@ -11,6 +11,11 @@
 #include <QSpinBox>
 #include <QTableWidget>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -224,6 +229,41 @@ class TestUiDeploy : public QObject {
     QVERIFY2(f.panel.statusText().contains("cannot connect") && f.panel.statusText().contains("closed"),
              qPrintable(f.panel.statusText()));
     QVERIFY(f.panel.removeDevice("closed"));
+  }
+
+  // A host that accepts the connection and never speaks SSH: the test gives up after the timeout, counting
+  // the seconds meanwhile, with one clear message. Runs without the SSH server (a silent TCP listener).
+  void silentHostTimesOutWithProgress() {
+    JobManager jobs;
+    DevicesPanel panel(&jobs);
+    QCOMPARE(panel.connectTimeoutMs(), 10000);  // the studio's default
+    panel.setDeviceStoreFile(QString::fromStdString((tmp_->path() / "silent-devices.json").string()));
+    panel.setConnectTimeoutMs(2000);
+    // Listening is enough: the kernel completes the handshake into the backlog, and nothing ever answers.
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    QVERIFY(listener >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    QVERIFY(::bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    QVERIFY(::listen(listener, 4) == 0);
+    QVERIFY(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    const auto close_listener = qScopeGuard([listener] { ::close(listener); });
+    deploy::Device d;
+    d.name = "silent";
+    d.host = "127.0.0.1";
+    d.port = ntohs(address.sin_port);
+    d.user = "nobody";
+    QVERIFY2(panel.addDevice(d), qPrintable(panel.statusText()));
+    QSignalSpy done(&panel, &DevicesPanel::connectionTested);
+    QVERIFY(panel.testConnection());
+    QTRY_VERIFY_WITH_TIMEOUT(panel.statusText().contains("gives up after 2 s"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 60000);
+    QCOMPARE(done.at(0).at(1).toBool(), false);
+    QVERIFY2(panel.statusText().startsWith("silent: ") && !panel.statusText().contains('\n'),
+             qPrintable(panel.statusText()));
+    jobs.cancelAllAndWait();
   }
 
   void deployWithBenchmarkAndProfile() {
