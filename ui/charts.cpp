@@ -1,6 +1,7 @@
 #include "ui/charts.h"
 
 #include <qcustomplot.h>
+#include <QComboBox>
 #include <QFile>
 #include <QHBoxLayout>
 #include <QMenu>
@@ -16,8 +17,10 @@
 #include "core/util/error.h"
 #include "core/util/format.h"
 #include "ui/dialogs.h"
+#include "ui/knob_recipe.h"
 
 namespace edgetune::ui {
+using nlohmann::json;
 using pipeline::Variant;
 using pipeline::VariantMetrics;
 
@@ -50,12 +53,13 @@ ChartWidget::ChartWidget(const QString& title, QWidget* parent) : QWidget(parent
   export_button->setMenu(menu);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
-  auto* bar = new QHBoxLayout;
+  bar_ = new QHBoxLayout;
   auto* label = new QLabel("<b>" + title.toHtmlEscaped() + "</b>", this);
-  bar->addWidget(label);
-  bar->addStretch();
-  bar->addWidget(export_button);
-  layout->addLayout(bar);
+  // The title gives way to the controls on a narrow dock (it is also the window's tab name).
+  label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  bar_->addWidget(label, 1);
+  bar_->addWidget(export_button);
+  layout->addLayout(bar_);
   layout->addWidget(plot_, 1);
 }
 
@@ -97,7 +101,37 @@ QString ChartWidget::csv() const {
 }
 
 // ------------------------------------------------------------------------------------------------ knob chart
+const std::vector<KnobAxis>& knobAxes() {
+  static const std::vector<KnobAxis> axes = {
+      {"prune_ratio", "pruning ratio (fraction removed)"},
+      {"samples", "calibration samples (examples)"},
+      {"round_to", "channel rounding (multiple of)"},
+  };
+  return axes;
+}
+
+// A colour per configuration (Tableau 10, whose first colours read well on white and in print).
+static QColor seriesColor(int i) {
+  static const QColor palette[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44},   {148, 103, 189},
+                                   {255, 127, 14}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
+                                   {188, 189, 34}, {23, 190, 207}};
+  return palette[i % 10];
+}
+
 KnobChart::KnobChart(QWidget* parent) : ChartWidget("Accuracy, size and latency vs knob", parent) {
+  axis_combo_ = new QComboBox(this);
+  for (const auto& axis : knobAxes()) axis_combo_->addItem(axis.label, QString::fromStdString(axis.key));
+  axis_combo_->setToolTip("The knob on the x axis; every other knob is fixed along one line");
+  // Sized to its current label only: the longest label would make the chart dock too wide for a laptop.
+  axis_combo_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  axis_combo_->setMinimumContentsLength(16);
+  bar_->insertWidget(bar_->count() - 1, new QLabel("x axis:", this));
+  bar_->insertWidget(bar_->count() - 1, axis_combo_);
+  connect(axis_combo_, &QComboBox::currentIndexChanged, this,
+          [this] { setAxisKnob(axis_combo_->currentData().toString().toStdString()); });
+  // The legend moves from the default axis rect (deleted by clear()) to a row of its own.
+  QCPLegend* legend = plot_->legend;
+  plot_->axisRect()->insetLayout()->take(legend);
   plot_->plotLayout()->clear();
   auto make_rect = [this](const QString& ylabel) {
     auto* rect = new QCPAxisRect(plot_);
@@ -111,44 +145,117 @@ KnobChart::KnobChart(QWidget* parent) : ChartWidget("Accuracy, size and latency 
   plot_->plotLayout()->addElement(0, 0, acc_rect_);
   plot_->plotLayout()->addElement(1, 0, size_rect_);
   plot_->plotLayout()->addElement(2, 0, lat_rect_);
+  // The legend names each configuration, in a row of its own under the three panels.
+  legend->setVisible(true);
+  legend->setFont(QFont(font().family(), 8));
+  legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  legend->setWrap(2);
+  legend->setBorderPen(Qt::NoPen);
+  plot_->plotLayout()->addElement(3, 0, legend);
+  plot_->plotLayout()->setRowStretchFactor(3, 0.001);
   // Align the left margins so the three x axes line up.
   auto* group = new QCPMarginGroup(plot_);
   for (auto* r : {acc_rect_, size_rect_, lat_rect_}) r->setMarginGroup(QCP::msLeft | QCP::msRight, group);
-  auto make_graph = [this](QCPAxisRect* rect, const QString& name, const QColor& color) {
-    auto* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-    g->setName(name);
-    g->setPen(QPen(color, 2));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 7));
-    return g;
-  };
-  acc_low_ = plot_->addGraph(acc_rect_->axis(QCPAxis::atBottom), acc_rect_->axis(QCPAxis::atLeft));
-  acc_low_->setName("accuracy_low");
-  acc_low_->setPen(QPen(QColor(31, 119, 180, 60)));
-  acc_high_ = plot_->addGraph(acc_rect_->axis(QCPAxis::atBottom), acc_rect_->axis(QCPAxis::atLeft));
-  acc_high_->setName("accuracy_high");
-  acc_high_->setPen(QPen(QColor(31, 119, 180, 60)));
-  acc_high_->setBrush(QColor(31, 119, 180, 50));
-  acc_high_->setChannelFillGraph(acc_low_);
-  acc_ = make_graph(acc_rect_, "accuracy", QColor(31, 119, 180));
-  size_ = make_graph(size_rect_, "size_mb", QColor(44, 160, 44));
-  lat_ = make_graph(lat_rect_, "latency_ms", QColor(214, 39, 40));
-  setKnobLabel("knob");
   redraw();
 }
 
-void KnobChart::setKnobLabel(const QString& label) {
-  lat_rect_->axis(QCPAxis::atBottom)->setLabel(label);
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+std::optional<double> KnobChart::axisValue(const json& k) const {
+  if (const auto it = k.find(axis_key_); it != k.end() && it->is_number()) return it->get<double>();
+  // Nothing pruned is the start (ratio 0) of every pruning line.
+  if (axis_key_ == "prune_ratio") return 0.0;
+  return std::nullopt;
 }
 
-void KnobChart::setPoint(double knob, const VariantMetrics& metrics) {
-  points_[knob] = metrics;
+std::vector<KnobChart::Series> KnobChart::series() const {
+  // A configuration is the effective knobs without the axis knob; for the pruning-ratio axis the points
+  // without pruning also start every pruning line whose other knobs they share.
+  auto keyOf = [this](json k, bool drop_pruning) {
+    k.erase(axis_key_);
+    if (drop_pruning)
+      for (const char* key : {"prune_method", "protect", "round_to", "group_ratios", "locked_groups"})
+        k.erase(key);
+    return k.dump();
+  };
+  std::vector<Series> out;
+  std::map<std::string, size_t> index;
+  for (const Point& p : points_) {
+    const auto x = axisValue(p.knobs);
+    if (!x) continue;
+    const std::string key = keyOf(p.knobs, false);
+    auto [it, added] = index.try_emplace(key, out.size());
+    if (added) out.push_back({key, QString::fromStdString(configurationName(p.knobs, axis_key_)), {}});
+    out[it->second].points.push_back({*x, &p});
+  }
+  if (axis_key_ == "prune_ratio") {
+    std::map<std::string, const Point*> unpruned;  // by the knobs besides pruning
+    for (const Point& p : points_)
+      if (p.knobs.value("prune_method", std::string("none")) == "none") unpruned[keyOf(p.knobs, true)] = &p;
+    std::vector<bool> joined(out.size(), false);
+    for (auto& s : out) {
+      const json first = s.points.front().second->knobs;
+      // A per-layer line's ratio 0 still prunes the layers set apart: it does not start at "no pruning".
+      if (first.value("prune_method", std::string("none")) == "none" || first.contains("group_ratios") ||
+          first.contains("locked_groups"))
+        continue;
+      const auto it = unpruned.find(keyOf(first, true));
+      if (it == unpruned.end()) continue;
+      s.points.push_back({0.0, it->second});
+      joined[index.at(keyOf(it->second->knobs, false))] = true;
+    }
+    std::vector<Series> kept;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!joined[i]) kept.push_back(std::move(out[i]));
+    out = std::move(kept);
+  }
+  for (auto& s : out)
+    std::stable_sort(s.points.begin(), s.points.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  // The most recent configurations, and always the current one.
+  const std::string current =
+      current_knobs_.is_null() ? std::string() : keyOf(effectiveKnobs(current_knobs_), false);
+  while (static_cast<int>(out.size()) > kMaxSeries) {
+    const auto victim =
+        std::find_if(out.begin(), out.end(), [&](const Series& s) { return s.key != current; });
+    out.erase(victim);
+  }
+  return out;
+}
+
+void KnobChart::setPoint(const json& knobs, const VariantMetrics& metrics) {
+  json effective = effectiveKnobs(knobs);
+  const auto it =
+      std::find_if(points_.begin(), points_.end(), [&](const Point& p) { return p.knobs == effective; });
+  if (it != points_.end())
+    it->metrics = metrics;
+  else
+    points_.push_back({std::move(effective), metrics, std::nullopt});
   redraw();
   emit updated();
 }
 
-void KnobChart::setCurrentKnob(double knob) {
-  current_knob_ = knob;
+void KnobChart::setRecoveredPoint(const json& knobs, const VariantMetrics& metrics) {
+  const json effective = effectiveKnobs(knobs);
+  const auto it =
+      std::find_if(points_.begin(), points_.end(), [&](const Point& p) { return p.knobs == effective; });
+  if (it == points_.end()) return;
+  it->recovered = metrics;
+  redraw();
+  emit updated();
+}
+
+void KnobChart::setCurrentKnobs(const json& knobs) {
+  current_knobs_ = knobs;
+  redraw();
+}
+
+void KnobChart::setAxisKnob(const std::string& key) {
+  const auto& axes = knobAxes();
+  const auto axis = std::find_if(axes.begin(), axes.end(), [&](const KnobAxis& a) { return a.key == key; });
+  if (axis == axes.end()) return;
+  axis_key_ = key;
+  const int i = axis_combo_->findData(QString::fromStdString(key));
+  if (i != axis_combo_->currentIndex()) axis_combo_->setCurrentIndex(i);  // re-enters with the same key
+  lat_rect_->axis(QCPAxis::atBottom)->setLabel(axis->label);
   redraw();
 }
 
@@ -157,79 +264,173 @@ void KnobChart::clearPoints() {
   redraw();
 }
 
+QStringList KnobChart::seriesNames() const {
+  QStringList out;
+  for (const auto& s : series()) out << s.name;
+  return out;
+}
+
 void KnobChart::redraw() {
-  QVector<double> ak, av, al, ah, sk, sv, lk, lv;
-  for (const auto& [k, m] : points_) {
-    if (m.accuracy) {
-      ak << k;
-      av << 100 * *m.accuracy;
-      al << 100 * m.accuracy_low.value_or(*m.accuracy);
-      ah << 100 * m.accuracy_high.value_or(*m.accuracy);
+  plot_->clearGraphs();
+  for (int i = plot_->itemCount() - 1; i >= 0; --i) plot_->removeItem(i);
+  const auto& axes = knobAxes();
+  const auto axis =
+      std::find_if(axes.begin(), axes.end(), [&](const KnobAxis& a) { return a.key == axis_key_; });
+  lat_rect_->axis(QCPAxis::atBottom)->setLabel(axis->label);
+  const std::vector<Series> all = series();
+  const json current = current_knobs_.is_null() ? json() : effectiveKnobs(current_knobs_);
+  const std::optional<double> current_x = current.is_null() ? std::nullopt : axisValue(current);
+  std::string current_key;
+  if (!current.is_null()) {
+    json k = current;
+    k.erase(axis_key_);
+    current_key = k.dump();
+  }
+  auto addGraph = [this](QCPAxisRect* rect) {
+    return plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+  };
+  double lo = current_x.value_or(0), hi = current_x.value_or(0);
+  bool any_recovered = false;
+  for (size_t si = 0; si < all.size(); ++si) {
+    const Series& s = all[si];
+    const QColor color = seriesColor(static_cast<int>(si));
+    const bool bold = s.key == current_key;
+    QVector<double> ak, av, al, ah, sk, sv, lk, lv, rk, rv;
+    for (const auto& [x, p] : s.points) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      const VariantMetrics& m = p->metrics;
+      if (m.accuracy) {
+        ak << x;
+        av << 100 * *m.accuracy;
+        al << 100 * m.accuracy_low.value_or(*m.accuracy);
+        ah << 100 * m.accuracy_high.value_or(*m.accuracy);
+      }
+      if (m.size_bytes) {
+        sk << x;
+        sv << *m.size_bytes / 1e6;
+      }
+      if (m.latency_ms) {
+        lk << x;
+        lv << *m.latency_ms;
+      }
+      if (p->recovered && p->recovered->accuracy) {
+        rk << x;
+        rv << 100 * *p->recovered->accuracy;
+      }
     }
-    if (m.size_bytes) {
-      sk << k;
-      sv << *m.size_bytes / 1e6;
+    const QPen pen(color, bold ? 2.5 : 1.2);
+    const QCPScatterStyle marker(QCPScatterStyle::ssCircle, color, bold ? Qt::white : color, bold ? 7 : 5);
+    auto line = [&](QCPAxisRect* rect, const QVector<double>& k, const QVector<double>& v,
+                    const QString& name) {
+      auto* g = addGraph(rect);
+      g->setName(name);
+      g->setPen(pen);
+      g->setScatterStyle(marker);
+      g->setData(k, v, true);
+      return g;
+    };
+    if (bold && !ak.isEmpty()) {  // the 95% band of the current configuration only: several bands hide lines
+      QColor band = color;
+      band.setAlpha(50);
+      auto* low = addGraph(acc_rect_);
+      low->setName(s.name + " accuracy_low");
+      low->setPen(QPen(band));
+      low->setData(ak, al, true);
+      low->removeFromLegend();
+      auto* high = addGraph(acc_rect_);
+      high->setName(s.name + " accuracy_high");
+      high->setPen(QPen(band));
+      high->setBrush(band);
+      high->setChannelFillGraph(low);
+      high->setData(ak, ah, true);
+      high->removeFromLegend();
     }
-    if (m.latency_ms) {
-      lk << k;
-      lv << *m.latency_ms;
+    line(acc_rect_, ak, av, s.name);  // the legend entry of the configuration
+    line(size_rect_, sk, sv, s.name + " size_mb")->removeFromLegend();
+    line(lat_rect_, lk, lv, s.name + " latency_ms")->removeFromLegend();
+    if (!rk.isEmpty()) {
+      any_recovered = true;
+      auto* g = line(acc_rect_, rk, rv, s.name + " after quick recovery");
+      g->setPen(QPen(color, bold ? 2 : 1, Qt::DashLine));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, color, Qt::white, 6));
+      g->removeFromLegend();
     }
   }
-  acc_->setData(ak, av, true);
-  acc_low_->setData(ak, al, true);
-  acc_high_->setData(ak, ah, true);
-  size_->setData(sk, sv, true);
-  lat_->setData(lk, lv, true);
-  double lo = current_knob_, hi = current_knob_;
-  for (const auto& [k, m] : points_) {
-    lo = std::min(lo, k);
-    hi = std::max(hi, k);
+  if (any_recovered) {  // one legend entry explains every dashed line
+    auto* key = addGraph(acc_rect_);
+    key->setName("dashed: after quick recovery (channel statistics re-estimated)");
+    key->setPen(QPen(QColor(90, 90, 90), 1, Qt::DashLine));
   }
-  const double pad = std::max(0.05, (hi - lo) * 0.08);
-  for (auto* rect : {acc_rect_, size_rect_, lat_rect_}) {
+  const double pad = std::max(axis_key_ == "prune_ratio" ? 0.05 : 1.0, (hi - lo) * 0.08);
+  for (auto* rect : {acc_rect_, size_rect_, lat_rect_})
     rect->axis(QCPAxis::atBottom)->setRange(lo - pad, hi + pad);
-  }
-  auto fit = [](QCPGraph* g, QCPAxisRect* rect, double min_span, QCPGraph* extra_low = nullptr,
-                QCPGraph* extra_high = nullptr) {
+  auto fit = [this](QCPAxisRect* rect, double min_span) {
+    QCPRange range;
     bool found = false;
-    QCPRange range = g->getValueRange(found);
-    if (extra_low) {
-      bool f2 = false;
-      QCPRange r2 = extra_low->getValueRange(f2);
-      if (f2) range.expand(r2);
-      r2 = extra_high->getValueRange(f2);
-      if (f2) range.expand(r2);
+    for (int i = 0; i < plot_->graphCount(); ++i) {
+      auto* g = plot_->graph(i);
+      if (g->valueAxis() != rect->axis(QCPAxis::atLeft)) continue;
+      bool f = false;
+      const QCPRange r = g->getValueRange(f);
+      if (!f) continue;
+      if (found)
+        range.expand(r);
+      else
+        range = r;
+      found = true;
     }
     if (!found) range = QCPRange(0, 1);
     const double span = std::max(range.size(), min_span);
     const double mid = range.center();
     rect->axis(QCPAxis::atLeft)->setRange(mid - span * 0.6, mid + span * 0.6);
   };
-  fit(acc_, acc_rect_, 2.0, acc_low_, acc_high_);
-  fit(size_, size_rect_, 0.01);
-  fit(lat_, lat_rect_, 0.05);
+  fit(acc_rect_, 2.0);
+  fit(size_rect_, 0.01);
+  fit(lat_rect_, 0.05);
   // The current knob position as a dashed line in every panel.
-  for (int i = plot_->itemCount() - 1; i >= 0; --i) plot_->removeItem(i);
-  for (auto* rect : {acc_rect_, size_rect_, lat_rect_}) {
-    auto* line = new QCPItemStraightLine(plot_);
-    line->setClipAxisRect(rect);
-    line->point1->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-    line->point2->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-    line->point1->setCoords(current_knob_, 0);
-    line->point2->setCoords(current_knob_, 1);
-    line->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
+  if (current_x)
+    for (auto* rect : {acc_rect_, size_rect_, lat_rect_}) {
+      auto* marker = new QCPItemStraightLine(plot_);
+      marker->setClipAxisRect(rect);
+      marker->point1->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+      marker->point2->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+      marker->point1->setCoords(*current_x, 0);
+      marker->point2->setCoords(*current_x, 1);
+      marker->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
+    }
+  if (points_.empty() || all.empty()) {
+    auto* hint = new QCPItemText(plot_);
+    hint->setClipAxisRect(acc_rect_);
+    hint->position->setAxisRect(acc_rect_);
+    hint->position->setType(QCPItemPosition::ptAxisRectRatio);
+    hint->position->setCoords(0.5, 0.5);
+    hint->setText(points_.empty() ? "Turn a knob: each measurement adds a point"
+                                  : "No point measured uses this knob: choose another x axis");
+    hint->setColor(QColor(120, 120, 120));
+    hint->setPositionAlignment(Qt::AlignCenter);
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 QString KnobChart::csv() const {
-  QString out = "knob,size_bytes,latency_ms,accuracy,accuracy_low,accuracy_high,accuracy_count\n";
+  QString out =
+      "series,x_knob,x,size_bytes,latency_ms,accuracy,accuracy_low,accuracy_high,accuracy_count,"
+      "recovered_accuracy\n";
   auto opt = [](const auto& v) { return v ? QString::number(*v, 'g', 10) : QString(); };
-  for (const auto& [k, m] : points_)
-    out += QString("%1,%2,%3,%4,%5,%6,%7\n")
-               .arg(k, 0, 'g', 10)
-               .arg(opt(m.size_bytes), opt(m.latency_ms), opt(m.accuracy), opt(m.accuracy_low),
-                    opt(m.accuracy_high), opt(m.accuracy_count));
+  for (const auto& s : series()) {
+    QString name = s.name;
+    name.replace('"', "\"\"");
+    for (const auto& [x, p] : s.points) {
+      const VariantMetrics& m = p->metrics;
+      const std::optional<double> recovered = p->recovered ? p->recovered->accuracy : std::nullopt;
+      out += QString("\"%1\",%2,%3,%4,%5,%6,%7,%8,%9,%10\n")
+                 .arg(name, QString::fromStdString(axis_key_))
+                 .arg(x, 0, 'g', 10)
+                 .arg(opt(m.size_bytes), opt(m.latency_ms), opt(m.accuracy), opt(m.accuracy_low),
+                      opt(m.accuracy_high), opt(m.accuracy_count), opt(recovered));
+    }
+  }
   return out;
 }
 
@@ -271,16 +472,26 @@ void ParetoChart::setSelected(int index) {
   redraw();
 }
 
+std::optional<double> ParetoChart::yOf(const VariantMetrics& m) const {
+  if (by_accuracy_) return m.accuracy ? std::optional<double>(100 * *m.accuracy) : std::nullopt;
+  return m.size_bytes ? std::optional<double>(*m.size_bytes / 1e6) : std::nullopt;
+}
+
 void ParetoChart::redraw() {
   plot_->clearGraphs();
   plot_->clearItems();
-  std::vector<std::pair<double, double>> pts;
+  // Without any accuracy (no dataset), size against latency still shows the trade-off.
+  by_accuracy_ = std::any_of(variants_.begin(), variants_.end(),
+                             [](const Variant& v) { return v.metrics.latency_ms && v.metrics.accuracy; });
+  plot_->yAxis->setLabel(by_accuracy_ ? "accuracy %" : "size MB (no dataset: open one for accuracy)");
+  std::vector<std::pair<double, double>> pts;  // (latency, higher is better)
   std::vector<int> measured;
   double max_mb = 0;
   for (size_t i = 0; i < variants_.size(); ++i) {
     const auto& m = variants_[i].metrics;
-    if (!m.latency_ms || !m.accuracy) continue;
-    pts.push_back({*m.latency_ms, 100 * *m.accuracy});
+    const auto y = yOf(m);
+    if (!m.latency_ms || !y) continue;
+    pts.push_back({*m.latency_ms, by_accuracy_ ? *y : -*y});
     measured.push_back(static_cast<int>(i));
     max_mb = std::max(max_mb, m.size_bytes.value_or(0) / 1e6);
   }
@@ -293,7 +504,7 @@ void ParetoChart::redraw() {
     QVector<double> x, y;
     for (int i : front_) {
       x << *variants_[i].metrics.latency_ms;
-      y << 100 * *variants_[i].metrics.accuracy;
+      y << *yOf(variants_[i].metrics);
     }
     line->setData(x, y, true);
     line->setLineStyle(QCPGraph::lsStepLeft);
@@ -313,9 +524,9 @@ void ParetoChart::redraw() {
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle,
                                        i == selected_ ? QPen(Qt::black, 3) : QPen(color.darker(130), 1),
                                        QBrush(color), d));
-    g->addData(*m.latency_ms, 100 * *m.accuracy);
+    g->addData(*m.latency_ms, *yOf(m));
     auto* label = new QCPItemText(plot_);
-    label->position->setCoords(*m.latency_ms, 100 * *m.accuracy);
+    label->position->setCoords(*m.latency_ms, *yOf(m));
     label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
     label->setPadding(QMargins(static_cast<int>(d / 2) + 2, 0, 0, static_cast<int>(d / 2)));
     label->setText(QString::fromStdString(variants_[i].name));
@@ -329,7 +540,7 @@ void ParetoChart::redraw() {
     auto* hint = new QCPItemText(plot_);
     hint->position->setType(QCPItemPosition::ptAxisRectRatio);
     hint->position->setCoords(0.5, 0.5);
-    hint->setText("Variants appear here once their latency and accuracy are measured");
+    hint->setText("Variants appear here once their latency is measured");
     hint->setColor(QColor(120, 120, 120));
     hint->setPositionAlignment(Qt::AlignCenter);
     plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -342,10 +553,10 @@ void ParetoChart::redraw() {
   };
   pad(plot_->xAxis, 0.3, 0.1);
   pad(plot_->yAxis, 0.25, 4.0);
-  // Accuracy lives in [0, 100]; padding must not invent negative accuracies.
+  // Accuracy lives in [0, 100] and sizes above 0; padding must not invent negative values.
   QCPRange y = plot_->yAxis->range();
   if (y.lower < 0) y = QCPRange(0, y.upper - y.lower);
-  if (y.upper > 100) y = QCPRange(std::max(0.0, y.lower - (y.upper - 100)), 100);
+  if (by_accuracy_ && y.upper > 100) y = QCPRange(std::max(0.0, y.lower - (y.upper - 100)), 100);
   plot_->yAxis->setRange(y);
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -355,9 +566,9 @@ int ParetoChart::variantAt(const QPointF& pos) const {
   double best_d = 18;
   for (size_t i = 0; i < variants_.size(); ++i) {
     const auto& m = variants_[i].metrics;
-    if (!m.latency_ms || !m.accuracy) continue;
-    const double px = plot_->xAxis->coordToPixel(*m.latency_ms),
-                 py = plot_->yAxis->coordToPixel(100 * *m.accuracy);
+    const auto y = yOf(m);
+    if (!m.latency_ms || !y) continue;
+    const double px = plot_->xAxis->coordToPixel(*m.latency_ms), py = plot_->yAxis->coordToPixel(*y);
     const double d = std::hypot(px - pos.x(), py - pos.y());
     if (d < best_d) {
       best_d = d;
@@ -374,9 +585,9 @@ bool ParetoChart::eventFilter(QObject* watched, QEvent* event) {
     if (i >= 0) {
       const auto& v = variants_[i];
       const auto& m = v.metrics;
-      QString tip = QString("<b>%1</b><br>accuracy %2%")
-                        .arg(QString::fromStdString(v.name).toHtmlEscaped())
-                        .arg(100 * m.accuracy.value_or(0), 0, 'f', 2);
+      QString tip = QString("<b>%1</b>").arg(QString::fromStdString(v.name).toHtmlEscaped());
+      tip += m.accuracy ? QString("<br>accuracy %1%").arg(100 * *m.accuracy, 0, 'f', 2)
+                        : QString("<br>accuracy not measured (no dataset)");
       if (m.accuracy_low && m.accuracy_high)
         tip += QString(" (95% CI %1..%2)")
                    .arg(100 * *m.accuracy_low, 0, 'f', 2)

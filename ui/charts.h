@@ -1,10 +1,14 @@
 #pragma once
 // Charts (QCustomPlot): metrics against the active knob with confidence bands, the Pareto chart of variants
 // and training curves. Every chart exports as PNG, SVG and CSV.
+#include <QStringList>
 #include <QWidget>
+
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/pipeline/project.h"
@@ -14,6 +18,8 @@ class QCustomPlot;
 class QCPAxisRect;
 class QCPGraph;
 class QCPItemStraightLine;
+class QComboBox;
+class QHBoxLayout;
 class QToolButton;
 
 namespace edgetune::ui {
@@ -36,34 +42,72 @@ class ChartWidget : public QWidget {
  protected:
   QCustomPlot* plot_;
   QString title_;
+  QHBoxLayout* bar_;  // the title bar: title, then controls a chart adds, then Export
 };
 
-/// Accuracy (with its 95% band), size and latency against the active knob (e.g. pruning ratio).
+/// A numeric knob the live chart can put on its x axis.
+struct KnobAxis {
+  std::string key;  // in the knob state (TuningPanel::knobs), e.g. "prune_ratio"
+  QString label;    // the axis title, with its unit
+};
+/// The knobs the live chart offers as x axis: pruning ratio, calibration samples, channel rounding.
+const std::vector<KnobAxis>& knobAxes();
+
+/// Accuracy (with its 95% band), size and latency against one knob, one series per configuration (every knob
+/// but the x-axis knob fixed, see effectiveKnobs), so points of different quantization modes or per-layer
+/// settings never share a line. A dashed series per configuration shows the accuracy after a quick recovery.
 class KnobChart : public ChartWidget {
   Q_OBJECT
  public:
   explicit KnobChart(QWidget* parent = nullptr);
-  void setKnobLabel(const QString& label);
-  /// Adds or replaces the point at `knob` (only the measured fields are drawn).
-  void setPoint(double knob, const pipeline::VariantMetrics& metrics);
-  /// Marks the knob's current value with a vertical line.
-  void setCurrentKnob(double knob);
+  /// Adds the point measured with the knob state `knobs`, or replaces the one of the same configuration and
+  /// knob value (only the measured fields are drawn).
+  void setPoint(const nlohmann::json& knobs, const pipeline::VariantMetrics& metrics);
+  /// The accuracy of the point of `knobs` after a quick recovery (refined: each call replaces the last).
+  /// Ignored if that point is not on the chart (the chart was cleared since).
+  void setRecoveredPoint(const nlohmann::json& knobs, const pipeline::VariantMetrics& metrics);
+  /// The knob state shown: its series is drawn bold and its x value marked with a vertical line.
+  void setCurrentKnobs(const nlohmann::json& knobs);
+  /// The x-axis knob (a key of knobAxes()); points whose configuration does not use it are not drawn.
+  void setAxisKnob(const std::string& key);
+  const std::string& axisKnob() const { return axis_key_; }
   void clearPoints();
   int pointCount() const { return static_cast<int>(points_.size()); }
+  /// Legend names of the series drawn, oldest first.
+  QStringList seriesNames() const;
+  /// "series,x_knob,x,size_bytes,latency_ms,accuracy,accuracy_low,accuracy_high,accuracy_count,
+  /// recovered_accuracy": one row per point on the current axis.
   QString csv() const override;
 
+  /// At most this many configurations are drawn (the most recent; the current one always).
+  static constexpr int kMaxSeries = 6;
+
  signals:
-  void updated();  // after every redraw caused by setPoint
+  void updated();  // after every redraw caused by setPoint or setRecoveredPoint
 
  private:
+  struct Point {
+    nlohmann::json knobs;  // effective knobs
+    pipeline::VariantMetrics metrics;
+    std::optional<pipeline::VariantMetrics> recovered;
+  };
+  struct Series {
+    std::string key;
+    QString name;
+    std::vector<std::pair<double, const Point*>> points;  // sorted by x
+  };
+  std::vector<Series> series() const;
+  std::optional<double> axisValue(const nlohmann::json& effective_knobs) const;
   void redraw();
-  std::map<double, pipeline::VariantMetrics> points_;
+  std::vector<Point> points_;  // in the order first measured
   QCPAxisRect *acc_rect_, *size_rect_, *lat_rect_;
-  QCPGraph *acc_, *acc_low_, *acc_high_, *size_, *lat_;
-  double current_knob_ = 0;
+  QComboBox* axis_combo_;
+  std::string axis_key_ = "prune_ratio";
+  nlohmann::json current_knobs_;
 };
 
-/// Accuracy vs latency of every variant; marker area follows size in MB; the Pareto front is drawn.
+/// Accuracy vs latency of every variant; marker area follows size in MB; the Pareto front is drawn. Without
+/// any accuracy (no dataset), size against latency.
 class ParetoChart : public ChartWidget {
   Q_OBJECT
  public:
@@ -85,8 +129,11 @@ class ParetoChart : public ChartWidget {
 
  private:
   void redraw();
+  /// The y value of a variant: accuracy % or, without any accuracy on the chart, size MB.
+  std::optional<double> yOf(const pipeline::VariantMetrics& m) const;
   std::vector<pipeline::Variant> variants_;
   std::vector<int> front_;
+  bool by_accuracy_ = true;
   int selected_ = -1;
 };
 

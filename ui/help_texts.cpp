@@ -128,14 +128,17 @@ void TrainPanel::explainKnobs() {
 void explainCharts(KnobChart* live, ParetoChart* pareto, TrainingChart* training,
                    SensitivityChart* sensitivity) {
   explain(
-      live, "Live: size, MACs, latency and accuracy against the knob you turn",
-      "Each point is one measured setting of the active knob (the vertical line marks the current value). "
-      "Size (MB) is exact, latency (ms, batch 1, this computer) is a median of repeated runs, accuracy (%) "
-      "an estimate with its 95% band that narrows as more of the dataset is evaluated. The chart starts "
-      "afresh for each model; points measured with other settings of the remaining knobs share its axis.");
+      live, "Live: size, latency and accuracy against the knob on the x axis, one line per configuration",
+      "Each point is one measured setting (the vertical line marks the current one). A line joins only "
+      "points whose other knobs are all equal, and the legend names that configuration; choose the x-axis "
+      "knob above the chart. Size (MB) is exact, latency (ms, batch 1, this computer) is a median of "
+      "repeated runs, accuracy (%) an estimate with its 95% band (for the current line) that narrows as more "
+      "of the dataset is evaluated. A dashed line, where shown, is the accuracy after a quick recovery: each "
+      "layer's output statistics re-estimated on a few hundred examples, no training. The chart starts "
+      "afresh for each model.");
   explain(pareto, "Pareto: every variant's latency (ms) against its accuracy (%)",
           "Up and to the left is better. The line joins the variants no other variant beats on both; click a "
-          "point to select its variant.");
+          "point to select its variant. Without a dataset it shows size (MB) against latency instead.");
   explain(training, "Training: loss and validation accuracy (%) per epoch",
           "Loss should fall; if validation accuracy stops rising while the loss still falls, the model is "
           "over-fitting and more epochs will not help.");

@@ -102,4 +102,66 @@ std::string variantNameFromKnobs(const json& knobs) {
   return name;
 }
 
+json effectiveKnobs(const json& knobs) {
+  json out = knobs;
+  const std::string method = knobs.value("prune_method", std::string("none"));
+  const bool per_layer = !knobs.value("group_ratios", json::object()).empty();
+  if (method == "none" ||
+      (knobs.value("prune_ratio", 0.0) <= 0 && !(method == "prune_channels" && per_layer))) {
+    out["prune_method"] = "none";
+    for (const char* key : {"prune_ratio", "protect", "group_ratios", "locked_groups", "round_to"})
+      out.erase(key);
+  } else if (method != "prune_channels") {
+    for (const char* key : {"group_ratios", "locked_groups", "round_to"}) out.erase(key);
+  }
+  const std::string mode = knobs.value("quant_mode", std::string("none"));
+  if (mode != "static") {
+    out.erase("calibration");
+    out.erase("samples");
+  }
+  if (mode == "none" || mode == "fp16") out.erase("per_channel");
+  if (mode == "none") {
+    out.erase("exclude");
+    out.erase("exclude_nodes");
+  }
+  if (out.value("protect", std::string("x")).empty()) out.erase("protect");
+  if (out.value("exclude", std::string("x")).empty()) out.erase("exclude");
+  if (out.value("exclude_nodes", json::array({1})).empty()) out.erase("exclude_nodes");
+  if (out.value("group_ratios", json::object({{"x", 1}})).empty()) out.erase("group_ratios");
+  if (out.value("locked_groups", json::array({1})).empty()) out.erase("locked_groups");
+  return out;
+}
+
+std::string configurationName(const json& knobs, const std::string& axis_knob) {
+  const json k = effectiveKnobs(knobs);
+  std::vector<std::string> parts;
+  const std::string method = k.value("prune_method", std::string("none"));
+  if (method == "none") {
+    parts.push_back("no pruning");
+  } else {
+    std::string prune = method == "prune_channels" ? "channels" : "sparse";
+    if (axis_knob != "prune_ratio" && k.contains("prune_ratio"))
+      prune +=
+          " " + std::to_string(static_cast<int>(std::lround(100 * k["prune_ratio"].get<double>()))) + "%";
+    if (k.contains("group_ratios") || k.contains("locked_groups")) prune += " per-layer";
+    if (k.contains("protect")) prune += " protect '" + k["protect"].get<std::string>() + "'";
+    if (axis_knob != "round_to" && k.contains("round_to") && k["round_to"] != 8)
+      prune += " round " + k["round_to"].dump();
+    parts.push_back(prune);
+  }
+  const std::string mode = k.value("quant_mode", std::string("none"));
+  std::string quant = mode == "none" ? "fp32" : mode == "fp16" ? "fp16" : "int8 " + mode;
+  if (mode == "static") {
+    quant += " " + k.value("calibration", std::string("minmax"));
+    if (axis_knob != "samples") quant += " " + k.value("samples", json(256)).dump();
+  }
+  if (k.contains("per_channel") && !k["per_channel"].get<bool>()) quant += " per-tensor";
+  if (k.contains("exclude") || k.contains("exclude_nodes")) quant += " (some layers float)";
+  parts.push_back(quant);
+  if (!k.value("cleanup", true)) parts.push_back("no clean-up");
+  std::string name;
+  for (const auto& p : parts) name += (name.empty() ? "" : ", ") + p;
+  return name;
+}
+
 }  // namespace edgetune::ui

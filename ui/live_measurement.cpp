@@ -1,5 +1,6 @@
 #include "ui/live_measurement.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -11,6 +12,7 @@
 #include "ui/charts.h"
 #include "ui/jobs.h"
 #include "ui/knob_recipe.h"
+#include "ui/quick_recovery.h"
 
 namespace edgetune::ui {
 using nlohmann::json;
@@ -55,7 +57,33 @@ static std::vector<double> prunedFractions(const Model& before, const Model& aft
 }
 
 LiveMeasurement::LiveMeasurement(JobManager* jobs, KnobChart* chart, QObject* parent)
-    : QObject(parent), jobs_(jobs), chart_(chart), cpu_(hostCpuSupport()) {}
+    : QObject(parent),
+      jobs_(jobs),
+      chart_(chart),
+      cpu_(hostCpuSupport()),
+      quick_(new QuickRecovery(jobs, this)) {
+  connect(quick_, &QuickRecovery::estimated, this,
+          [this](const json& knobs, const VariantMetrics& m, int round) {
+            if (chart_) chart_->setRecoveredPoint(knobs, m);
+            if (knobs != knobs_) return;
+            recovered_ =
+                QString(
+                    "<br>after a quick recovery (layer statistics re-estimated on %1 examples, round %2 of "
+                    "%3): accuracy %4% [%5, %6] on %7 examples")
+                    .arg(QuickRecovery::kStatisticsExamples)
+                    .arg(round)
+                    .arg(QuickRecovery::kRounds)
+                    .arg(100 * m.accuracy.value_or(0), 0, 'f', 2)
+                    .arg(100 * m.accuracy_low.value_or(0), 0, 'f', 2)
+                    .arg(100 * m.accuracy_high.value_or(0), 0, 'f', 2)
+                    .arg(m.accuracy_count.value_or(0));
+            emit summaryChanged(summary(metrics_, dataset_ != nullptr));
+          });
+  connect(quick_, &QuickRecovery::unavailable, this, [this](const QString& why) {
+    recovered_ = "<br><i>no quick-recovery estimate: " + why.toHtmlEscaped() + "</i>";
+    emit summaryChanged(summary(metrics_, dataset_ != nullptr));
+  });
+}
 
 void LiveMeasurement::markKnobChange() {
   markContextChange();
@@ -72,32 +100,48 @@ QString LiveMeasurement::summary(const VariantMetrics& m, bool have_dataset) con
                      .arg(QString::fromStdString(variantNameFromKnobs(knobs_)).toHtmlEscaped(),
                           QString::fromStdString(formatBytes(m.size_bytes.value_or(0))));
   if (m.params) text += QString(", %1 params").arg(*m.params);
+  // Every number says what it was measured on: the input shape and the data.
+  const QString shapes = QString::fromStdString(options_.input_shapes.describe());
   if (m.latency_ms)
-    text += QString("<br>latency %1 ms (p90 %2)")
+    text += QString("<br>latency %1 ms (p90 %2)%3")
                 .arg(*m.latency_ms, 0, 'f', 3)
-                .arg(m.latency_p90_ms.value_or(0), 0, 'f', 3);
+                .arg(m.latency_p90_ms.value_or(0), 0, 'f', 3)
+                .arg(shapes.isEmpty() ? QString() : " at " + shapes.toHtmlEscaped());
   if (m.accuracy)
-    text += QString("<br>accuracy %1% [%2, %3] on %4 examples")
+    text += QString("<br>accuracy %1% [%2, %3] on %4 examples of %5")
                 .arg(100 * *m.accuracy, 0, 'f', 2)
                 .arg(100 * m.accuracy_low.value_or(0), 0, 'f', 2)
                 .arg(100 * m.accuracy_high.value_or(0), 0, 'f', 2)
-                .arg(m.accuracy_count.value_or(0));
+                .arg(m.accuracy_count.value_or(0))
+                .arg(QString::fromStdString(dataset_name_).toHtmlEscaped());
   else if (!have_dataset)
     text += "<br><i>open a dataset (Ctrl+D) to measure accuracy</i>";
   for (const std::string& line : pipeline::explainMeasurement({reference_, m, recipe_, classes_, cpu_}))
     text += "<br><span style='color:#8a4b00'>" + QString::fromStdString(line).toHtmlEscaped() + "</span>";
-  return text + coverage_;
+  return text + recovered_ + coverage_;
+}
+
+void LiveMeasurement::startQuickRecovery() {
+  if (!pruned_ || !dataset_ || !metrics_.accuracy) return;
+  quick_->start(baseline_, pruned_, statistics_dataset_ ? statistics_dataset_ : dataset_, dataset_, knobs_,
+                options_.accuracy_seed, metrics_.accuracy_count.value_or(0));
 }
 
 void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
-                            const json& knobs, const json& recipe, double knob) {
+                            const json& knobs, const json& recipe) {
   if (job_) job_->cancel();  // the new job replaces the previous one
+  quick_->cancel();          // and the estimate of the previous configuration stops competing for the CPU
   const int generation = ++generation_;
   metrics_ = VariantMetrics{};
   coverage_.clear();
+  recovered_.clear();
+  pruned_.reset();
+  baseline_ = baseline;
+  dataset_ = dataset;
   recipe_ = recipe;
   knobs_ = knobs;
   classes_ = dataset ? dataset->numClasses() : 0;
+  dataset_name_ = dataset ? dataset->name() : std::string();
   emit summaryChanged("<i>measuring...</i>");
   const bool have_dataset = dataset != nullptr;
   const pipeline::MeasureOptions options = options_;
@@ -111,9 +155,15 @@ void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_p
     QString coverage;
     for (const auto& line : pipeline::coverageLines(reports))
       coverage += "<br>" + QString::fromStdString(line).toHtmlEscaped();
-    handle.postToUi([this, generation, ratios, coverage] {
+    // A pruned float model gets a quick-recovery estimate once measured (quantized ones have no float
+    // layers to re-estimate).
+    const bool pruned = std::any_of(ratios->begin(), ratios->end(), [](double r) { return r > 0; }) &&
+                        knobs.value("quant_mode", std::string("none")) == "none";
+    std::shared_ptr<const Model> pruned_model = pruned ? std::make_shared<const Model>(model) : nullptr;
+    handle.postToUi([this, generation, ratios, coverage, pruned_model] {
       if (generation != generation_) return;
       coverage_ = coverage;
+      pruned_ = pruned_model;
       emit pruningRatios(*ratios);
     });
     // Throttle accuracy updates to ~10 per second so the UI thread stays idle.
@@ -125,10 +175,10 @@ void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_p
         return;
       *last_post = now;
       const VariantMetrics m = u.metrics;
-      handle.postToUi([this, generation, knob, m, have_dataset] {
+      handle.postToUi([this, generation, knobs, m, have_dataset] {
         if (generation != generation_) return;
         metrics_ = m;
-        if (chart_) chart_->setPoint(knob, m);
+        if (chart_) chart_->setPoint(knobs, m);
         if (change_pending_timing_) {
           change_pending_timing_ = false;
           knob_to_chart_ms_ = static_cast<double>(since_change_.elapsed());
@@ -141,7 +191,9 @@ void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_p
   });
   job_ = job;
   connect(job, &JobHandle::finished, this, [this, job](JobHandle::State state, const QString& error) {
-    if (job_ == job) job_ = nullptr;
+    const bool current = job_ == job;
+    if (current) job_ = nullptr;
+    if (current && state == JobHandle::State::Succeeded) startQuickRecovery();
     if (state == JobHandle::State::Failed) {
       emit summaryChanged("<span style='color:#b00'>" + error.toHtmlEscaped() + "</span>");
       emit failed(error);

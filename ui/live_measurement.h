@@ -22,17 +22,18 @@ namespace edgetune::ui {
 class JobHandle;
 class JobManager;
 class KnobChart;
+class QuickRecovery;
 
 class LiveMeasurement : public QObject {
   Q_OBJECT
  public:
-  /// `chart` (may be null) gets one point per update at the knob value given to start().
+  /// `chart` (may be null) gets one point per update, as the configuration of the knobs given to start().
   LiveMeasurement(JobManager* jobs, KnobChart* chart, QObject* parent = nullptr);
 
-  /// Measures `recipe` (made from `knobs`) applied to `baseline`, with accuracy on `dataset` (may be null);
-  /// `knob` is the chart's x value. Cancels the measurement running before.
+  /// Measures `recipe` (made from `knobs`) applied to `baseline`, with accuracy on `dataset` (may be null).
+  /// Cancels the measurement running before.
   void start(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
-             const nlohmann::json& knobs, const nlohmann::json& recipe, double knob);
+             const nlohmann::json& knobs, const nlohmann::json& recipe);
   /// A knob changed: the time to the next job's first chart point is measured from now.
   void markKnobChange();
   /// The model or dataset changed: as markKnobChange, but the last measured time stays until then.
@@ -42,12 +43,19 @@ class LiveMeasurement : public QObject {
   /// measurement says what changed against it ("accuracy fell to chance: ... recovery training").
   void setReference(const pipeline::VariantMetrics& reference) { reference_ = reference; }
 
+  /// Where the quick recovery re-estimates statistics (the training data; null = the measured dataset).
+  void setStatisticsDataset(std::shared_ptr<const Dataset> dataset) {
+    statistics_dataset_ = std::move(dataset);
+  }
+
   pipeline::MeasureOptions& options() { return options_; }
   /// Metrics of the latest measurement (partial while it runs), and the knobs and recipe they belong to.
   const pipeline::VariantMetrics& metrics() const { return metrics_; }
   const nlohmann::json& knobs() const { return knobs_; }
   const nlohmann::json& recipe() const { return recipe_; }
   bool running() const { return job_ != nullptr; }
+  /// The background estimate of the accuracy after a quick recovery (pruned configurations only).
+  QuickRecovery* quickRecovery() const { return quick_; }
   /// Milliseconds from the last knob change to the first chart point of its job (-1 until then).
   double lastKnobToChartMs() const { return knob_to_chart_ms_; }
 
@@ -62,6 +70,8 @@ class LiveMeasurement : public QObject {
 
  private:
   QString summary(const pipeline::VariantMetrics& m, bool have_dataset) const;
+  /// After a measurement of a pruned configuration: the quick-recovery estimate starts.
+  void startQuickRecovery();
 
   JobManager* jobs_;
   KnobChart* chart_;
@@ -70,10 +80,16 @@ class LiveMeasurement : public QObject {
   int generation_ = 0;
   pipeline::VariantMetrics metrics_;
   pipeline::VariantMetrics reference_;
-  size_t classes_ = 0;     // of the dataset of the running measurement
-  CpuIntegerSupport cpu_;  // this machine's, for what INT8 speed to expect
+  size_t classes_ = 0;        // of the dataset of the running measurement
+  std::string dataset_name_;  // of the dataset of the running measurement
+  CpuIntegerSupport cpu_;     // this machine's, for what INT8 speed to expect
   nlohmann::json recipe_, knobs_;
   QString coverage_;  // coverage lines of the recipe's prune / quantize passes (HTML)
+  QuickRecovery* quick_;
+  // What the quick recovery of the finished measurement starts from (set when the recipe pruned).
+  std::shared_ptr<const Model> baseline_, pruned_;
+  std::shared_ptr<const Dataset> dataset_, statistics_dataset_;
+  QString recovered_;  // the summary's quick-recovery line (HTML)
   QElapsedTimer since_change_;
   bool change_pending_timing_ = false;
   double knob_to_chart_ms_ = -1;

@@ -72,8 +72,11 @@ class MainWindow : public QMainWindow {
 
   /// Opens an ONNX file or a "zoo:ARCH?..." source on a worker; emits modelOpened or shows the error.
   void openModel(const QString& source);
-  /// Opens a dataset spec on a worker; emits datasetOpened.
+  /// Opens a dataset spec on a worker; emits datasetOpened. The test role: every reported accuracy.
   void openDataset(const QString& spec);
+  /// Opens the training-role dataset (training with its seeded validation split, calibration, the quick
+  /// recovery's statistics) on a worker; emits trainingDatasetOpened. "" = the test dataset serves them too.
+  void openTrainingDataset(const QString& spec);
   /// Opens the bundled demo (ResNet-20 on Fashion-MNIST), building it from the zoo if the file is missing.
   void openDemo();
   bool saveProject(const QString& path);
@@ -108,6 +111,8 @@ class MainWindow : public QMainWindow {
   /// Where trained models are written: <project folder>/trained once the project is saved, else
   /// <AppDataLocation>/trained.
   QString trainOutputDir() const;
+  /// Where the export dialog starts for a variant: "<name>.onnx" beside the saved project.
+  QString exportSuggestion(int variant_index) const;
 
   /// Variants > Use as base (Ctrl+B, also in the variants table's context menu): the knobs (Apply) and the
   /// Training dock start from variant `index`'s model and record it as the new variant's base; the baseline
@@ -186,6 +191,9 @@ class MainWindow : public QMainWindow {
   QString projectPath() const { return document_->path(); }
   std::shared_ptr<const Model> baseline() const { return baseline_; }
   std::shared_ptr<const Dataset> dataset() const { return dataset_; }
+  std::shared_ptr<const Dataset> trainingDataset() const { return train_dataset_; }
+  /// The status bar's data line ("test: X · train: Y").
+  QString datasetRolesText() const;
   QString recoveryPath() const { return document_->recoveryPath(); }
   /// Seconds from openModel to the laid-out graph on screen (last open).
   double lastOpenSeconds() const { return last_open_seconds_; }
@@ -200,6 +208,7 @@ class MainWindow : public QMainWindow {
  signals:
   void modelOpened(double seconds);
   void datasetOpened(const QString& name);
+  void trainingDatasetOpened(const QString& name);
   void variantExported(const QString& path);
   void sensitivityReady(int curves);
   /// A variant added with addVariant finished measuring (its index at that time).
@@ -233,6 +242,9 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   /// The dataset dialog (made on first use; the toolbar and File > Open dataset share it).
   DatasetDialog* datasetDialog();
+  DatasetDialog* trainingDatasetDialog();
+  /// The status bar's data line: which dataset has which role.
+  void showDatasetRoles();
   /// Open model (toolbar, File menu): asks for a file and opens it.
   void askAndOpenModel();
   /// Save project (toolbar, File menu): to its file, asking for one when it has none or `choose_file` (Save
@@ -310,6 +322,7 @@ class MainWindow : public QMainWindow {
   DeployController* deploy_;  // the temporary files handed to the Devices panel, and which variant each is
   int train_source_generation_ = 0;
   DatasetDialog* dataset_dialog_ = nullptr;
+  DatasetDialog* train_dataset_dialog_ = nullptr;
   RecipeRunDialog* recipe_dialog_ = nullptr;
   PipelinePanel* pipeline_panel_ = nullptr;
   QDockWidget* pipeline_dock_ = nullptr;
@@ -343,6 +356,7 @@ class MainWindow : public QMainWindow {
   QString input_shapes_problem_;  // why they could not be resolved (a dynamic image size with no dataset)
   QString clean_summary_;         // what the clean-up on the way in did
   std::shared_ptr<const Dataset> dataset_;
+  std::shared_ptr<const Dataset> train_dataset_;  // null: dataset_ serves the training role too
   QElapsedTimer open_clock_;
   double last_open_seconds_ = 0;
   int open_generation_ = 0;

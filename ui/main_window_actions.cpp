@@ -85,6 +85,13 @@ void MainWindow::buildMenus() {
     dialog->show();
     dialog->preview();
   });
+  file->addAction("Open &training dataset...", QKeySequence("Ctrl+Alt+D"), this, [this] {
+    DatasetDialog* dialog = trainingDatasetDialog();
+    const std::string& spec = document_->project().train_dataset_spec;
+    dialog->setSpec(QString::fromStdString(spec.empty() ? "fashion-mnist:train" : spec));
+    dialog->show();
+    dialog->preview();
+  });
   recent_menu_ = file->addMenu("Open &recent");
   refreshRecentMenu();
   file->addAction("Open &demo", this, [this] {
@@ -106,7 +113,7 @@ void MainWindow::buildMenus() {
         const int i = sel.size() == 1 ? sel[0] : static_cast<int>(document_->project().variants.size()) - 1;
         if (i < 0) return;
         const QString path =
-            askSaveFile(this, "Export variant as ONNX", "variant.onnx", "ONNX models (*.onnx)");
+            askSaveFile(this, "Export variant as ONNX", exportSuggestion(i), "ONNX models (*.onnx)");
         if (!path.isEmpty()) exportVariant(i, path);
       });
   file->addSeparator();
@@ -375,6 +382,15 @@ DatasetDialog* MainWindow::datasetDialog() {
     connect(dataset_dialog_, &DatasetDialog::accepted, this, &MainWindow::openDataset);
   }
   return dataset_dialog_;
+}
+
+DatasetDialog* MainWindow::trainingDatasetDialog() {
+  if (!train_dataset_dialog_) {
+    train_dataset_dialog_ = new DatasetDialog(jobs_, this);
+    train_dataset_dialog_->setWindowTitle("Open training dataset (training, calibration; never measured)");
+    connect(train_dataset_dialog_, &DatasetDialog::accepted, this, &MainWindow::openTrainingDataset);
+  }
+  return train_dataset_dialog_;
 }
 
 }  // namespace edgetune::ui

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QLabel>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QUndoCommand>
 
@@ -49,11 +50,25 @@ QString MainWindow::trainOutputDir() const {
   return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("trained");
 }
 
+QString MainWindow::exportSuggestion(int variant_index) const {
+  const auto& variants = document_->project().variants;
+  QString name = variant_index >= 0 && variant_index < static_cast<int>(variants.size())
+                     ? QString::fromStdString(variants[variant_index].name)
+                     : QString("variant");
+  name = name.replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_") + ".onnx";
+  // Exports live beside the project, as trained models do (trainOutputDir).
+  if (!document_->path().isEmpty()) return QFileInfo(document_->path()).absoluteDir().filePath(name);
+  return name;
+}
+
 void MainWindow::updateTrainContext() {
   // The teacher's file: the opened ONNX path, or a zoo source (the panel writes such a teacher to a temporary
   // file). The dataset goes as opened: the panel explains itself when it does not fit the model.
-  train_panel_->setContext(baseline_, QString::fromStdString(document_->project().model_path), dataset_,
-                           document_->project().dataset_spec);
+  // The training role: the training dataset when one is open, else the test dataset.
+  const bool own = train_dataset_ != nullptr;
+  train_panel_->setContext(baseline_, QString::fromStdString(document_->project().model_path),
+                           own ? train_dataset_ : dataset_,
+                           own ? document_->project().train_dataset_spec : document_->project().dataset_spec);
 }
 
 void MainWindow::setTrainSource(int index) {

@@ -224,9 +224,8 @@ void MainWindow::openDataset(const QString& spec) {
       document_->project().dataset_spec = s;
       QString problem;
       auto fitting = datasetForModel(&problem);
-      dataset_label_->setText(QString::fromStdString(dataset->name()) +
-                              (problem.isEmpty() ? "" : " (does not fit)"));
-      dataset_label_->setToolTip(problem);
+      showDatasetRoles();
+      if (!problem.isEmpty()) dataset_label_->setToolTip(problem);
       if (!problem.isEmpty()) setStatus("Dataset opened, but accuracy is off: " + problem);
       if (baseline_ && fitting) {
         // A model with a dynamic image size takes it from the dataset now.
@@ -254,9 +253,67 @@ void MainWindow::openDataset(const QString& spec) {
   });
 }
 
+void MainWindow::openTrainingDataset(const QString& spec) {
+  const std::string s = spec.toStdString();
+  if (s.empty()) {
+    train_dataset_.reset();
+    document_->project().train_dataset_spec.clear();
+    tuning_->setTrainingData(nullptr, {});
+    updateTrainContext();
+    showDatasetRoles();
+    document_->markDirty();
+    return;
+  }
+  setStatus("Opening training dataset " + spec + "...");
+  auto* job = jobs_->start("Open training dataset", [=, this](JobContext&, JobHandle& handle) {
+    auto dataset = edgetune::openDataset(s);
+    handle.postToUi([=, this] {
+      train_dataset_ = dataset;
+      document_->project().train_dataset_spec = s;
+      tuning_->setTrainingData(dataset, s);
+      updateTrainContext();
+      showDatasetRoles();
+      document_->markDirty();
+      emit trainingDatasetOpened(QString::fromStdString(dataset->name()));
+    });
+  });
+  connect(job, &JobHandle::finished, this, [this](JobHandle::State st, const QString& error) {
+    if (st == JobHandle::State::Failed) {
+      setStatus("Training dataset: " + error);
+      showError(this, "Cannot open training dataset", error);
+    }
+  });
+}
+
+void MainWindow::showDatasetRoles() {
+  QString text = dataset_ ? "test: " + QString::fromStdString(dataset_->name()) : QString("no dataset");
+  QString tip = dataset_ ? "Every accuracy is measured on " + QString::fromStdString(dataset_->name()) + ". "
+                         : QString("Open a dataset (Ctrl+D) to measure accuracy. ");
+  if (train_dataset_) {
+    text += " · train: " + QString::fromStdString(train_dataset_->name());
+    tip += "Training (with its seeded validation split), calibration and the quick recovery use " +
+           QString::fromStdString(train_dataset_->name()) + ".";
+  } else if (dataset_) {
+    text += " (also trains and calibrates)";
+    tip +=
+        "It also serves training, calibration and the quick recovery: open a training dataset "
+        "(Ctrl+Alt+D) so the test set is only measured.";
+  }
+  dataset_label_->setText(text);
+  dataset_label_->setToolTip(tip);
+}
+
+QString MainWindow::datasetRolesText() const {
+  return dataset_label_->text();
+}
+
 void MainWindow::openDemo() {
   const QString bundled = bundledDemoModelPath();
-  if (QFileInfo::exists("/usr/share/datasets/fashion-mnist")) openDataset("fashion-mnist");
+  // The test set is only measured; training and calibration use the training set.
+  if (QFileInfo::exists("/usr/share/datasets/fashion-mnist")) {
+    openDataset("fashion-mnist");
+    openTrainingDataset("fashion-mnist:train");
+  }
   if (QFileInfo::exists(bundled)) {
     openModel(bundled);
     return;
@@ -293,6 +350,7 @@ bool MainWindow::loadProject(const QString& path) {
     refreshVariants();
     tuning_->setKnobs(p.knobs.empty() ? tuning_->knobs() : p.knobs, false);
     if (!p.dataset_spec.empty()) openDataset(QString::fromStdString(p.dataset_spec));
+    openTrainingDataset(QString::fromStdString(p.train_dataset_spec));
     if (!p.model_path.empty()) {
       keep_variants_on_open_ = true;
       openModel(QString::fromStdString(p.model_path));

@@ -6,7 +6,6 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QLabel>
-#include <QRegularExpression>
 #include <QTabWidget>
 
 #include <algorithm>
@@ -153,10 +152,8 @@ void MainWindow::connectViews() {
   });
   connect(variants_, &VariantsPanel::compareRequested, this, &MainWindow::compareVariants);
   connect(variants_, &VariantsPanel::exportRequested, this, [this](int i) {
-    const QString suggested = QString::fromStdString(document_->project().variants[i].name)
-                                  .replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_") +
-                              ".onnx";
-    const QString path = askSaveFile(this, "Export variant as ONNX", suggested, "ONNX models (*.onnx)");
+    const QString path =
+        askSaveFile(this, "Export variant as ONNX", exportSuggestion(i), "ONNX models (*.onnx)");
     if (!path.isEmpty()) exportVariant(i, path);
   });
   // Training: a finished run becomes a variant carrying the trained file (what export, compare and measure

@@ -44,8 +44,35 @@ void StudioDocument::markClean() {
   emit changed();
 }
 
+// Trained models live beside the project: a variant's model file outside the project's folder (a run made
+// before the project was first saved goes to the studio's own folder) is copied into <folder>/trained, so the
+// folder carries everything the project needs and can be moved or shared. The original stays (another
+// project may use it); a file that is gone is left for the project to report when it is used.
+static void gatherModelFiles(pipeline::Project& project, const std::filesystem::path& folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path canonical_folder = fs::weakly_canonical(folder, ec);
+  for (auto& v : project.variants) {
+    if (v.model_file.empty()) continue;
+    const fs::path source = fs::weakly_canonical(fs::path(v.model_file), ec);
+    if (ec || !fs::is_regular_file(source, ec)) continue;
+    const auto relative = source.lexically_relative(canonical_folder);
+    if (!relative.empty() && *relative.begin() != "..") continue;  // already inside
+    const fs::path dir = canonical_folder / "trained";
+    fs::create_directories(dir);
+    fs::path target = dir / source.filename();
+    for (int n = 2; fs::exists(target, ec); ++n)
+      target = dir / (source.stem().string() + "-" + std::to_string(n) + source.extension().string());
+    writeFileAtomic(target, readFile(source));
+    v.model_file = target.string();
+  }
+}
+
 void StudioDocument::saveAs(const QString& path) {
-  project_.save(path.toStdString());
+  pipeline::Project gathered = project_;
+  gatherModelFiles(gathered, std::filesystem::absolute(path.toStdString()).parent_path());
+  gathered.save(path.toStdString());
+  project_ = std::move(gathered);
   path_ = path;
   markClean();
 }

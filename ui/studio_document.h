@@ -30,6 +30,7 @@ class StudioDocument : public QObject {
   void markClean();
 
   /// Writes the project to `path` (atomically; throws Error) and makes it the document's clean file.
+  /// Variants' model files outside the project's folder are copied into its "trained" folder first.
   void saveAs(const QString& path);
   /// Replaces the project with the one saved in `path` (throws Error; nothing changes then), named by it.
   void load(const QString& path);

@@ -421,11 +421,8 @@ void TuningPanel::setPruneRatio(double ratio) {
 }
 
 json TuningPanel::currentRecipe() const {
-  return recipeFromKnobs(knobs(), dataset_spec_, pipeline::builtinPassRegistry());
-}
-
-double TuningPanel::activeKnob() const {
-  return ratio_->value() / 100.0;
+  return recipeFromKnobs(knobs(), training_spec_.empty() ? dataset_spec_ : training_spec_,
+                         pipeline::builtinPassRegistry());
 }
 
 void TuningPanel::updateEnabled() {
@@ -443,11 +440,7 @@ void TuningPanel::updateEnabled() {
   per_channel_->setEnabled(mode != "none" && mode != "fp16");
   exclude_->setEnabled(mode != "none");
   apply_->setEnabled(baseline_ != nullptr);
-  if (chart_) {
-    chart_->setKnobLabel(pruning ? QString("pruning ratio (%1)").arg(prune_method_->currentText())
-                                 : "pruning ratio (off)");
-    chart_->setCurrentKnob(activeKnob());
-  }
+  if (chart_) chart_->setCurrentKnobs(knobs());
 }
 
 void TuningPanel::onWidgetChanged(bool slider) {
@@ -490,6 +483,17 @@ void TuningPanel::setContext(std::shared_ptr<const Model> baseline, std::shared_
   }
 }
 
+void TuningPanel::setTrainingData(std::shared_ptr<const Dataset> dataset, const std::string& spec) {
+  training_spec_ = spec;
+  live_->setStatisticsDataset(std::move(dataset));
+  recipe_view_->setPlainText(QString::fromStdString(currentRecipe().dump(1)));
+  // Static quantization calibrates on this data: its measurement changes.
+  if (baseline_ && knobs().value("quant_mode", std::string()) == "static") {
+    live_->markContextChange();
+    debounce_.start();
+  }
+}
+
 void TuningPanel::measureNow() {
   debounce_.stop();
   startMeasurement();
@@ -497,7 +501,7 @@ void TuningPanel::measureNow() {
 
 void TuningPanel::startMeasurement() {
   if (!baseline_) return;
-  live_->start(baseline_, dataset_, knobs(), currentRecipe(), activeKnob());
+  live_->start(baseline_, dataset_, knobs(), currentRecipe());
 }
 
 void TuningPanel::apply() {

@@ -43,6 +43,9 @@ class TuningPanel : public QWidget {
   /// The baseline every recipe applies to, and the dataset accuracy is measured on (may be null).
   void setContext(std::shared_ptr<const Model> baseline, std::shared_ptr<const Dataset> dataset,
                   const std::string& dataset_spec);
+  /// The training-role data (null / "" = the dataset of setContext): static quantization calibrates on it and
+  /// the quick recovery re-estimates statistics on it, so the measured dataset stays a test set.
+  void setTrainingData(std::shared_ptr<const Dataset> dataset, const std::string& spec);
   /// Where the panel gets analyses of its baseline (its prune groups); the studio's one cache, so the
   /// groups the open job computed are not computed again on the UI thread. Null: analyse each time.
   void setAnalysisCache(std::shared_ptr<AnalysisCache> analyses) { analyses_ = std::move(analyses); }
@@ -130,7 +133,6 @@ class TuningPanel : public QWidget {
   void startMeasurement();
   void updateEnabled();
   void refreshExclusions();
-  double activeKnob() const;
 
   JobManager* jobs_;
   QUndoStack* undo_;
@@ -139,6 +141,7 @@ class TuningPanel : public QWidget {
   std::shared_ptr<AnalysisCache> analyses_;
   std::shared_ptr<const Dataset> dataset_;
   std::string dataset_spec_;
+  std::string training_spec_;  // calibration data ("" = dataset_spec_)
 
   QCheckBox* cleanup_;
   QComboBox* prune_method_;

@@ -143,6 +143,7 @@ json Project::toJson() const {
   for (const auto& v : variants) vs.push_back(v.toJson());
   json j = {{"format", "edgetune-project"}, {"version", kVersion}, {"model_path", model_path},
             {"dataset_spec", dataset_spec}, {"knobs", knobs},      {"variants", vs}};
+  if (!train_dataset_spec.empty()) j["train_dataset_spec"] = train_dataset_spec;
   if (!current_base.empty()) j["current_base"] = current_base;
   if (sensitivity) j["sensitivity"] = sensitivity->toJson();
   return j;
@@ -159,6 +160,7 @@ Project Project::fromJson(const json& j, const std::string& origin) {
   try {
     p.model_path = j.value("model_path", std::string());
     p.dataset_spec = j.value("dataset_spec", std::string());
+    p.train_dataset_spec = j.value("train_dataset_spec", std::string());
     p.knobs = j.value("knobs", json::object());
     const json& vs = j.value("variants", json::array());
     if (!vs.is_array()) throw Error(origin + ": \"variants\" must be an array");

@@ -73,7 +73,10 @@ std::string uniqueVariantName(const std::vector<Variant>& variants, const std::s
 struct Project {
   static constexpr int kVersion = 2;
   std::string model_path;    // a file path (relative to the project file when saved) or a "zoo:" source
-  std::string dataset_spec;  // an openDataset spec; empty = none
+  std::string dataset_spec;  // an openDataset spec; empty = none. The test role: the reported accuracy
+  /// The training role: what training (split by seed into train and validation), calibration and the quick
+  /// recovery's statistics use, so the test set is only ever measured. Empty = dataset_spec serves them too.
+  std::string train_dataset_spec;
   nlohmann::json knobs = nlohmann::json::object();
   std::vector<Variant> variants;
   /// The variant the studio's knobs and training start from (its name); "" = the project's model.

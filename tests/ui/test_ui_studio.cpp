@@ -102,7 +102,7 @@ class TestUiStudio : public QObject {
     const auto live = tuning->liveMetrics();
     QVERIFY(*live.accuracy_low <= *live.accuracy && *live.accuracy <= *live.accuracy_high);
     QVERIFY(*live.params < window.baseline()->parameterCount());  // pruning removed weights
-    QVERIFY(chart->csv().contains("\n0.3,"));
+    QVERIFY(chart->csv().contains(",prune_ratio,0.3,"));
 
     // Undo/redo of the knob change.
     QVERIFY(window.undoStack()->canUndo());
@@ -530,6 +530,49 @@ class TestUiStudio : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 2, 60000);
     QCOMPARE(window.project().variants.size(), size_t{1});
     QVERIFY(window.projectPath().isEmpty());
+  }
+
+  void datasetRolesKeepTheTestSetForMeasuring() {
+    test::TempDir dir;
+    MainWindow window(test::windowOptions(dir.path(), 300));
+    window.resize(1400, 900);
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    QSignalSpy data(&window, &MainWindow::datasetOpened);
+    QSignalSpy train(&window, &MainWindow::trainingDatasetOpened);
+    window.openModel(demoZooSource());
+    window.openDataset("fashion-mnist?limit=300");
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() == 1 && data.count() == 1, 60000);
+    QVERIFY2(window.datasetRolesText().contains("(also trains and calibrates)"),
+             qPrintable(window.datasetRolesText()));
+
+    // Static INT8 calibrates on the one dataset there is ...
+    nlohmann::json knobs = window.tuningPanel()->knobs();
+    knobs["quant_mode"] = "static";
+    window.tuningPanel()->setKnobs(knobs);
+    auto calibrationData = [&] {
+      const nlohmann::json recipe = window.tuningPanel()->currentRecipe();  // a range-for would not keep it
+      for (const auto& step : recipe["passes"])
+        if (step.contains("options") && step["options"].contains("data"))
+          return QString::fromStdString(step["options"]["data"].get<std::string>());
+      return QString();
+    };
+    QCOMPARE(calibrationData(), QString("fashion-mnist?limit=300"));
+
+    // ... and on the training set once there is one; accuracy stays measured on the test set.
+    window.openTrainingDataset("fashion-mnist:train?limit=300");
+    QTRY_VERIFY_WITH_TIMEOUT(train.count() == 1, 60000);
+    QVERIFY(window.trainingDataset() != nullptr);
+    QVERIFY2(window.datasetRolesText().contains("train: "), qPrintable(window.datasetRolesText()));
+    QCOMPARE(calibrationData(), QString("fashion-mnist:train?limit=300"));
+    QCOMPARE(window.project().train_dataset_spec, std::string("fashion-mnist:train?limit=300"));
+    QVERIFY(window.dataset() != window.trainingDataset());
+
+    // Clearing the role gives it back to the test set.
+    window.openTrainingDataset("");
+    QVERIFY(window.trainingDataset() == nullptr);
+    QVERIFY(window.datasetRolesText().contains("(also trains and calibrates)"));
+    QCOMPARE(calibrationData(), QString("fashion-mnist?limit=300"));
   }
 
   void badModelShowsOneClearError() {

@@ -23,13 +23,33 @@
 #include "ui/graph_view.h"
 #include "ui/jobs.h"
 #include "ui/panels.h"
+#include "ui/studio_document.h"
 
 using namespace edgetune;
 using namespace edgetune::ui;
 using namespace edgetune::pipeline;
 using edgetune::zoo::loadModelSource;
 
+using nlohmann::json;
+
 namespace {
+
+// A knob state as TuningPanel::knobs() makes it: channel pruning at `ratio`, nothing else.
+json knobsAt(double ratio) {
+  return {{"cleanup", true},
+          {"prune_method", "prune_channels"},
+          {"prune_ratio", ratio},
+          {"protect", ""},
+          {"group_ratios", json::object()},
+          {"locked_groups", json::array()},
+          {"quant_mode", "none"},
+          {"calibration", "minmax"},
+          {"samples", 256},
+          {"per_channel", true},
+          {"exclude", ""},
+          {"exclude_nodes", json::array()},
+          {"round_to", 8}};
+}
 PreparedGraph prepareZoo(const std::string& source) {
   auto model = std::make_shared<Model>(loadModelSource(source));
   auto stats = std::make_shared<ModelStats>(computeStats(*model));
@@ -241,9 +261,9 @@ class TestUiViews : public QObject {
     m.accuracy_low = 0.88;
     m.accuracy_high = 0.92;
     m.accuracy_count = 500;
-    chart.setPoint(0.0, m);
+    chart.setPoint(knobsAt(0.0), m);
     m.accuracy = 0.85;
-    chart.setPoint(0.3, m);
+    chart.setPoint(knobsAt(0.3), m);
     QCOMPARE(chart.pointCount(), 2);
     const QString png = QString::fromStdString((dir / "chart.png").string());
     const QString svg = QString::fromStdString((dir / "chart.svg").string());
@@ -262,11 +282,68 @@ class TestUiViews : public QObject {
     QVERIFY(csv_file.open(QIODevice::ReadOnly));
     const QStringList lines = QString(csv_file.readAll()).trimmed().split('\n');
     QCOMPARE(lines.size(), 3);
-    QVERIFY(lines[0].startsWith("knob,size_bytes,latency_ms,accuracy"));
-    QVERIFY(lines[2].startsWith("0.3,1000000,1.5,0.85"));
+    QVERIFY(lines[0].startsWith("series,x_knob,x,size_bytes,latency_ms,accuracy"));
+    // The unpruned point starts the pruning line: one series, in x order.
+    QVERIFY2(lines[1].startsWith("\"channels, fp32\",prune_ratio,0,1000000,1.5,0.9"), qPrintable(lines[1]));
+    QVERIFY2(lines[2].startsWith("\"channels, fp32\",prune_ratio,0.3,1000000,1.5,0.85"),
+             qPrintable(lines[2]));
     // Negative: a folder that does not exist.
     QVERIFY_THROWS_EXCEPTION(Error, chart.exportCsv("/nonexistent-dir/x.csv"));
     QVERIFY_THROWS_EXCEPTION(Error, chart.exportPng("/nonexistent-dir/x.png"));
+  }
+
+  // The live chart never joins points of different configurations: the quantization mode, per-layer ratios
+  // or calibration make a series of their own, and the x axis can be any numeric knob.
+  void knobChartSeriesPerConfiguration() {
+    KnobChart chart;
+    chart.resize(600, 700);
+    VariantMetrics m;
+    m.size_bytes = 4'000'000;
+    m.latency_ms = 2.0;
+    m.accuracy = 0.9;
+    chart.setPoint(knobsAt(0.0), m);
+    m.size_bytes = 3'000'000;
+    chart.setPoint(knobsAt(0.3), m);
+    // INT8 static at the same ratios: a second line, not a jump in the first.
+    json int8 = knobsAt(0.3);
+    int8["quant_mode"] = "static";
+    m.size_bytes = 800'000;
+    chart.setPoint(int8, m);
+    int8["prune_ratio"] = 0.5;
+    m.size_bytes = 600'000;
+    chart.setPoint(int8, m);
+    // Per-layer ratios (what Allocate sets) at 0%: their own line; the 0% point of the uniform line stays.
+    json allocated = knobsAt(0.0);
+    allocated["group_ratios"] = {{"conv1", 0.4}};
+    m.size_bytes = 3'500'000;
+    chart.setPoint(allocated, m);
+    QCOMPARE(chart.pointCount(), 5);
+    const QStringList names = chart.seriesNames();
+    QCOMPARE(names.size(), 3);
+    QVERIFY2(names.contains("channels, fp32"), qPrintable(names.join(" | ")));
+    QVERIFY2(names.contains("channels, int8 static minmax 256"), qPrintable(names.join(" | ")));
+    QVERIFY2(names.contains("channels per-layer, fp32"), qPrintable(names.join(" | ")));
+    QVERIFY(chart.csv().contains("\"channels, fp32\",prune_ratio,0,4000000"));
+    // A knob state that differs only in knobs without effect is the same point (replaced, not added).
+    json same = knobsAt(0.3);
+    same["samples"] = 64;  // calibration samples do nothing without static quantization
+    chart.setPoint(same, m);
+    QCOMPARE(chart.pointCount(), 5);
+    // The calibration-samples axis: only static quantization uses it.
+    chart.setAxisKnob("samples");
+    QCOMPARE(chart.axisKnob(), std::string("samples"));
+    QCOMPARE(chart.seriesNames(),
+             QStringList{"channels 30%, int8 static minmax"} << "channels 50%, int8 static minmax");
+    // Quick recovery: a dashed series on the point it belongs to, refined by later calls.
+    chart.setAxisKnob("prune_ratio");
+    VariantMetrics recovered = m;
+    recovered.accuracy = 0.8;
+    chart.setRecoveredPoint(knobsAt(0.3), recovered);
+    recovered.accuracy = 0.87;
+    chart.setRecoveredPoint(knobsAt(0.3), recovered);
+    QVERIFY(chart.csv().contains("\"channels, fp32\",prune_ratio,0.3,3500000,2,0.9,,,,0.87"));
+    chart.clearPoints();
+    QCOMPARE(chart.seriesNames(), QStringList{});
   }
 
   void paretoChartCsvAndSelection() {
@@ -295,6 +372,47 @@ class TestUiViews : public QObject {
     QCOMPARE(clicked.count(), 1);
     QCOMPARE(clicked.first().first().toInt(), 1);
     QCOMPARE(chart.selected(), 1);
+    // Without a dataset no variant has an accuracy: size against latency, the front minimizing both.
+    for (auto& v : vs) v.metrics.accuracy.reset();
+    vs[2].metrics.size_bytes = 500'000;    // slowest but smallest: on the front now
+    vs[0].metrics.size_bytes = 3'000'000;  // slower and larger than v1: off it
+    chart.setVariants(vs);
+    QCOMPARE(chart.frontIndices(), (std::vector<int>{1, 2}));
+    QVERIFY(chart.plot()->yAxis->label().startsWith("size MB"));
+    QCOMPARE(chart.plot()->graphCount(), 4);  // the front line and one marker per variant
+  }
+
+  // Saving a project copies the variants' model files made outside its folder (training before the first
+  // save) into <folder>/trained: the folder holds everything, the originals stay.
+  void projectSaveGathersModelFiles() {
+    test::TempDir elsewhere, folder;
+    const auto trained = elsewhere / "distilled.onnx";
+    writeFileAtomic(trained, "onnx bytes");
+    std::filesystem::create_directories(folder / "trained");
+    writeFileAtomic(folder / "trained" / "distilled.onnx", "another run's file, kept");
+    StudioDocument document(QString::fromStdString((elsewhere / "recovery.json").string()));
+    Variant v;
+    v.name = "distilled";
+    v.recipe = emptyRecipe();
+    v.model_file = trained.string();
+    document.project().variants.push_back(v);
+    v.name = "gone";
+    v.model_file = (elsewhere / "missing.onnx").string();  // left as it is: reported when used
+    document.project().variants.push_back(v);
+    const QString path = QString::fromStdString((folder / "p.edgetune.json").string());
+    document.saveAs(path);
+    const auto copied = folder / "trained" / "distilled-2.onnx";  // never over another file
+    QCOMPARE(QString::fromStdString(document.project().variants[0].model_file),
+             QString::fromStdString(copied.string()));
+    QCOMPARE(readFile(copied), std::string("onnx bytes"));
+    QCOMPARE(readFile(folder / "trained" / "distilled.onnx"), std::string("another run's file, kept"));
+    QVERIFY(std::filesystem::exists(trained));
+    QCOMPARE(document.project().variants[1].model_file, (elsewhere / "missing.onnx").string());
+    // Stored relative to the project, so the folder can move.
+    QVERIFY(readFile(folder / "p.edgetune.json").find("\"trained/distilled-2.onnx\"") != std::string::npos);
+    // A second save copies nothing more.
+    document.saveAs(path);
+    QVERIFY(!std::filesystem::exists(folder / "trained" / "distilled-3.onnx"));
   }
 
   void jobsReportProgressAndCancel() {
