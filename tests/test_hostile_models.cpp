@@ -485,6 +485,20 @@ class TestHostileModels : public QObject {
     QCOMPARE(m.parameterCount(), 12);
   }
 
+  // Found by fuzz_onnx_model: a node whose shape inference fails (a Softmax axis past its input's rank)
+  // before a Shape node crashed ONNX 1.12's data propagation (SIGSEGV) in every command. It loads now,
+  // without the shapes inference could not give; ONNX Runtime names the bad axis when the model is run.
+  void failedInferenceBeforeShapeDoesNotCrash() {
+    for (const int64_t opset : {int64_t{13}, int64_t{17}, int64_t{19}}) {
+      GraphBuilder b(static_cast<int>(opset));
+      b.input("x", {2, 3}).output("n", {2}, onnx::TensorProto::INT64);
+      setAttr(b.node("Softmax", {"x"}, {"s"}, "softmax"), "axis", int64_t{3});
+      b.node("Shape", {"s"}, {"n"}, "shape");
+      const Model m = b.model();
+      QCOMPARE(test::countOps(m, "Shape"), 1);
+    }
+  }
+
   // --- the model path itself: only regular files are opened ---
 
   void modelPathNotARegularFile() {

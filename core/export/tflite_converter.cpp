@@ -29,6 +29,12 @@ Perm nhwcPerm(size_t rank) {
 }
 
 std::vector<int64_t> permuteShape(const std::vector<int64_t>& shape, const Perm& perm) {
+  // The ranks disagree when a model's declared shapes contradict its ops (a ReduceMean output declared with
+  // the wrong rank, say): refused as a bad model, not an internal error.
+  if (shape.size() != perm.size())
+    throw Error("a tensor of shape " + shapeToString(shape) + " cannot take a layout of " +
+                std::to_string(perm.size()) +
+                " dimensions (its declared shape contradicts the node making it)");
   std::vector<int64_t> out(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) out[i] = shape.at(static_cast<size_t>(perm[i]));
   return out;

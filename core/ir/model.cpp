@@ -10,6 +10,7 @@
 
 #include "core/ir/external_data.h"
 #include "core/ir/model_validation.h"
+#include "core/ir/shape_inference.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -71,8 +72,7 @@ void Model::inferShapes() {
   proto_.mutable_graph()->clear_value_info();
   // Outputs keep their declared shapes; inference fills everything between.
   try {
-    onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/true);
-    onnx::shape_inference::InferShapes(proto_, onnx::OpSchemaRegistry::Instance(), options);
+    inferShapesSafely(proto_);
   } catch (const std::exception& e) {
     throw Error(origin_ + ": shape inference failed: " + e.what());
   }

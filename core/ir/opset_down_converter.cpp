@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "core/ir/model.h"
+#include "core/ir/shape_inference.h"
 
 namespace edgetune::opset_internal {
 
@@ -22,8 +23,7 @@ void DownConverter::run() {
     if (op.domain().empty()) op.set_version(kTarget);
   try {
     model_.mutable_graph()->clear_value_info();
-    onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/true);
-    onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), options);
+    inferShapesSafely(model_);
   } catch (const std::exception&) {
     // Inference is advisory here: without it, fix-ups that need a shape refuse clearly; the loader reruns
     // it.

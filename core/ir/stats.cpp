@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/ir/shape_inference.h"
 #include "core/util/error.h"
 
 namespace edgetune {
@@ -85,8 +86,7 @@ void inferMissingShapes(const Model& model, ShapeTable& table, const InputShapes
     g->clear_value_info();
     std::unordered_map<std::string, onnx::TensorShapeProto> values;
     try {
-      onnx::ShapeInferenceOptions options(false, 0, true);
-      onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), options, &values);
+      inferShapesSafely(copy, &values);
     } catch (const std::exception&) {
       return;  // statistics stay partial rather than failing
     }
