@@ -19,6 +19,7 @@
 #include "core/zoo/model_source.h"
 #include "core/zoo/zoo.h"
 #include "tests/tests_common.h"
+#include "tests/ui/ui_test_common.h"
 #include "ui/charts.h"
 #include "ui/graph_view.h"
 #include "ui/jobs.h"
@@ -342,6 +343,9 @@ class TestUiViews : public QObject {
     recovered.accuracy = 0.87;
     chart.setRecoveredPoint(knobsAt(0.3), recovered);
     QVERIFY(chart.csv().contains("\"channels, fp32\",prune_ratio,0.3,3500000,2,0.9,,,,0.87"));
+    chart.show();
+    chart.plot()->replot();
+    test::maybeShoot(chart, "knob-chart-series.png");
     chart.clearPoints();
     QCOMPARE(chart.seriesNames(), QStringList{});
   }
