@@ -499,6 +499,16 @@ class TestHostileModels : public QObject {
     }
   }
 
+  // Found by fuzz_onnx_model: ONNX 1.12's version converter (opset < 7) dereferenced a graph output that no
+  // node makes (SIGSEGV); the checker sees old models first now.
+  void oldOpsetMalformedGraphRefused() {
+    GraphBuilder b(4);
+    b.input("x", {2, 3}).output("y", {2, 3}).output("never_made", {2, 3});
+    b.node("Relu", {"x"}, {"y"}, "relu");
+    const std::string err = modelError(b.proto());
+    QVERIFY2(contains(err, "graph output 'never_made' is made by no node"), err.c_str());
+  }
+
   // --- the model path itself: only regular files are opened ---
 
   void modelPathNotARegularFile() {

@@ -17,10 +17,12 @@
 // op family), opset_ir_version.cpp (types and IR fields newer than ONNX 1.12). This file is the entry point.
 #include "core/ir/opset_convert.h"
 
+#include <onnx/checker.h>
 #include <onnx/defs/schema.h>
 #include <onnx/version_converter/convert.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/ir/model.h"
 #include "core/ir/opset_convert_internal.h"
@@ -50,6 +52,23 @@ void checkNodesFitSchemas(const onnx::ModelProto& model, int opset, const std::s
                   std::to_string(opset) + " makes " + std::to_string(schema->min_output()) + " to " +
                   std::to_string(schema->max_output()));
   }
+}
+
+// Every output of `graph` (and of its subgraphs) is a graph input, an initializer or some node's output.
+void checkGraphOutputsMade(const onnx::GraphProto& graph, const std::string& origin) {
+  std::set<std::string> made;
+  for (const auto& v : graph.input()) made.insert(v.name());
+  for (const auto& t : graph.initializer()) made.insert(t.name());
+  for (const auto& node : graph.node()) {
+    for (const auto& name : node.output()) made.insert(name);
+    for (const auto& a : node.attribute()) {
+      if (a.has_g()) checkGraphOutputsMade(a.g(), origin);
+      for (const auto& g : a.graphs()) checkGraphOutputsMade(g, origin);
+    }
+  }
+  for (const auto& v : graph.output())
+    if (!made.count(v.name()))
+      throw Error(origin + ": graph output '" + v.name() + "' is made by no node (nor is it an input)");
 }
 
 std::string reexportAdvice(int64_t opset) {
@@ -156,6 +175,16 @@ OpsetConversion convertToReadableOpset(onnx::ModelProto& model, const std::strin
     // It trusts every node to match its operator's schema (a second input on opset 2's one-input ReduceMean
     // crashes it), so what it cannot take is refused here first.
     checkNodesFitSchemas(model, static_cast<int>(opset), origin);
+    // It also trusts the graph to be well formed: every graph output made (one no node makes crashes it),
+    // and what the checker, which knows the old schemas, checks.
+    checkGraphOutputsMade(model.graph(), origin);
+    try {
+      onnx::checker::check_model(model);
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      if (const auto pos = msg.find("\n\n==> Context:"); pos != std::string::npos) msg.resize(pos);
+      throw Error(origin + ": invalid ONNX model (opset " + std::to_string(opset) + "): " + msg);
+    }
     try {
       model = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kOldestReadableOpset));
     } catch (const std::exception& e) {
