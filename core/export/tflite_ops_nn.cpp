@@ -166,6 +166,8 @@ void convertConv(TfliteConverter& c, const onnx::NodeProto& node) {
   if (in_shape.size() != 4) c.unsupported(node, "only 2-D convolutions (a 4-D input) are supported");
   const Tensor& weights = floatConstant(c, node, node.input(1));
   const auto& ws = weights.shape();  // [O, I / group, kH, kW]
+  if (ws.size() != 4)
+    c.unsupported(node, "its weights have " + std::to_string(ws.size()) + " dimensions, not 4");
   const int64_t group = attrInt(node, "group", 1), out_channels = ws[0], in_channels = in_shape[1];
   const Window w = readWindow(c, node, {ws[2], ws[3]}, in_shape);
   const WindowPadding pad = choosePadding(c, node, w, in_shape, out_shape, true, true);
