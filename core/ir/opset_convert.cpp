@@ -54,16 +54,18 @@ void checkNodesFitSchemas(const onnx::ModelProto& model, int opset, const std::s
   }
 }
 
-// Every output of `graph` (and of its subgraphs) is a graph input, an initializer or some node's output.
-void checkGraphOutputsMade(const onnx::GraphProto& graph, const std::string& origin) {
-  std::set<std::string> made;
+// Every output of `graph` (and of its subgraphs) is a graph input, an initializer or some node's output (for
+// a subgraph, possibly of an enclosing graph).
+void checkGraphOutputsMade(const onnx::GraphProto& graph, const std::string& origin,
+                           const std::set<std::string>& outer = {}) {
+  std::set<std::string> made = outer;  // a subgraph may output a value of its enclosing graph
   for (const auto& v : graph.input()) made.insert(v.name());
   for (const auto& t : graph.initializer()) made.insert(t.name());
   for (const auto& node : graph.node()) {
     for (const auto& name : node.output()) made.insert(name);
     for (const auto& a : node.attribute()) {
-      if (a.has_g()) checkGraphOutputsMade(a.g(), origin);
-      for (const auto& g : a.graphs()) checkGraphOutputsMade(g, origin);
+      if (a.has_g()) checkGraphOutputsMade(a.g(), origin, made);
+      for (const auto& g : a.graphs()) checkGraphOutputsMade(g, origin, made);
     }
   }
   for (const auto& v : graph.output())
