@@ -8,6 +8,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/ir/input_names.h"
+
 namespace edgetune::ui {
 
 namespace {
@@ -32,7 +34,7 @@ void scopeChildren(const GraphStructure& graph, const std::string& scope, std::s
   const size_t depth =
       scope.empty() ? 0 : static_cast<size_t>(std::count(scope.begin(), scope.end(), '/') + 1);
   for (const auto& node : graph.nodes) {
-    if (node.scope.size() < depth) continue;
+    if (node.folded || node.scope.size() < depth) continue;
     if (depth > 0 && GraphStructure::scopeKey(node, depth) != scope) continue;
     if (node.scope.size() == depth) {
       ++direct_nodes;
@@ -62,17 +64,66 @@ std::string GraphStructure::scopeKey(const GraphNode& node, size_t depth) {
   return key;
 }
 
+namespace {
+
+// What a tensor is once Identity nodes are seen through: made by a drawn node, fed as a graph input, or a
+// constant (an initializer or a Constant node's value).
+struct TensorSource {
+  enum class Kind { Unknown, Node, Input, Constant } kind = Kind::Unknown;
+  int index = -1;                             // Kind::Node: node index; Kind::Input: input index
+  const onnx::TensorProto* tensor = nullptr;  // Kind::Constant, when its value is known
+};
+
+const onnx::TensorProto* constantValue(const onnx::NodeProto& node) {
+  for (const auto& a : node.attribute())
+    if (a.name() == "value" && a.has_t()) return &a.t();
+  return nullptr;  // value_float / value_ints / sparse_value: a constant without a tensor to describe
+}
+
+// "64x3x3x3" for a tensor, "[1, -1]" for a small integer one whose values say more than its shape.
+std::string describeConstant(const onnx::TensorProto* tensor) {
+  if (!tensor) return "const";
+  int64_t elements = 1;
+  for (auto d : tensor->dims()) elements = d > 0 && elements < (int64_t{1} << 40) ? elements * d : 0;
+  const bool integer =
+      tensor->data_type() == onnx::TensorProto::INT64 || tensor->data_type() == onnx::TensorProto::INT32;
+  if (integer && elements > 0 && elements <= 4) {
+    std::vector<int64_t> values;
+    try {
+      const Tensor t = tensorFromProto(*tensor);
+      if (t.type() == DataType::Int64)
+        for (auto v : t.values<int64_t>()) values.push_back(v);
+      else
+        for (auto v : t.values<int32_t>()) values.push_back(v);
+    } catch (const std::exception&) {
+      values.clear();  // data that does not match its dims: the shape says enough
+    }
+    if (static_cast<int64_t>(values.size()) == elements) {
+      std::string text;
+      for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
+      return tensor->dims_size() == 0 ? text : "[" + text + "]";
+    }
+  }
+  if (tensor->dims_size() == 0) return "scalar";
+  std::string text;
+  for (int i = 0; i < tensor->dims_size(); ++i) text += (i ? "x" : "") + std::to_string(tensor->dims(i));
+  return text;
+}
+
+}  // namespace
+
 GraphStructure GraphStructure::fromModel(const Model& model) {
   GraphStructure g;
   const auto& graph = model.graph();
-  g.nodes.reserve(graph.node_size());
-  for (int i = 0; i < graph.node_size(); ++i) {
+  const int count = graph.node_size();
+  g.nodes.reserve(count);
+  for (int i = 0; i < count; ++i) {
     const auto& n = graph.node(i);
     GraphNode node;
     node.name = n.name().empty() ? (n.output_size() ? n.output(0) : "node" + std::to_string(i)) : n.name();
     node.op_type = n.op_type();
     node.scope = splitScope(node.name);
-    for (size_t d = 1; d <= node.scope.size(); ++d) g.scope_sizes[scopeKey(node, d)]++;
+    node.shown_in = i;
     g.nodes.push_back(std::move(node));
   }
   std::unordered_map<std::string, int> input_index;
@@ -85,22 +136,140 @@ GraphStructure GraphStructure::fromModel(const Model& model) {
     output_index[out.name] = static_cast<int>(g.outputs.size());
     g.outputs.push_back(out.name);
   }
-  std::set<std::pair<int, int>> seen;
-  for (int i = 0; i < graph.node_size(); ++i) {
+
+  // Fold Constant and Identity nodes, in topological order so a source is known before its readers.
+  std::vector<int> order;
+  try {
+    order = model.topologicalOrder();
+  } catch (const std::exception&) {
+    // A cycle or a dangling input (the validator reports it): nothing is folded, every node stays drawn.
+  }
+  std::unordered_map<std::string, TensorSource> alias;  // outputs of folded nodes
+  auto resolve = [&](const std::string& tensor) {
+    TensorSource s;
+    if (auto it = alias.find(tensor); it != alias.end()) return it->second;
+    if (const auto* init = model.initializer(tensor)) {
+      s.kind = TensorSource::Kind::Constant;
+      s.tensor = init;
+    } else if (auto in = input_index.find(tensor); in != input_index.end()) {
+      s.kind = TensorSource::Kind::Input;
+      s.index = in->second;
+    } else if (const int p = model.producer(tensor); p >= 0) {
+      s.kind = TensorSource::Kind::Node;
+      s.index = p;
+    }
+    return s;
+  };
+  for (int i : order) {
     const auto& n = graph.node(i);
-    for (const auto& t : n.input()) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
+    if (n.output_size() != 1 || output_index.count(n.output(0))) continue;  // an output needs its box
+    TensorSource source;
+    if (n.op_type() == "Constant" && n.input_size() == 0) {
+      source.kind = TensorSource::Kind::Constant;
+      source.tensor = constantValue(n);
+    } else if (n.op_type() == "Identity" && n.input_size() == 1) {
+      source = resolve(n.input(0));
+      if (source.kind == TensorSource::Kind::Unknown) continue;
+    } else {
+      continue;
+    }
+    alias[n.output(0)] = source;
+    g.nodes[i].folded = true;
+  }
+
+  // A folded node is shown in the first drawn node that reads it (through further folded nodes), else in
+  // the drawn node it reads from; one that neither reads nor is read by a drawn node stays a box.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    GraphNode& node = g.nodes[*it];
+    if (!node.folded) continue;
+    node.shown_in = -1;
+    for (int c : model.consumers(graph.node(*it).output(0))) {
+      if (g.nodes[c].shown_in >= 0) {
+        node.shown_in = g.nodes[c].shown_in;
+        break;
+      }
+    }
+  }
+  for (int i : order) {
+    GraphNode& node = g.nodes[i];
+    if (!node.folded || node.shown_in >= 0) continue;
+    const auto& n = graph.node(i);
+    if (n.input_size() == 1) {
+      const TensorSource s = resolve(n.input(0));
+      if (s.kind == TensorSource::Kind::Node) node.shown_in = g.nodes[s.index].shown_in;
+    }
+    if (node.shown_in < 0) {
+      node.folded = false;
+      node.shown_in = i;
+      alias.erase(n.output(0));
+    }
+  }
+  const int64_t opset = model.opsetVersion();
+  std::set<std::pair<int, int>> seen;
+  for (int i = 0; i < count; ++i) {
+    if (g.nodes[i].folded) continue;
+    const auto& n = graph.node(i);
+    for (int k = 0; k < n.input_size(); ++k) {
+      const std::string& t = n.input(k);
       if (t.empty()) continue;
-      const int p = model.producer(t);
-      if (p >= 0) {
-        if (seen.insert({p, i}).second) g.edges.push_back({p, i});
-      } else if (auto it = input_index.find(t); it != input_index.end()) {
-        g.input_edges.push_back({it->second, i});
+      const TensorSource s = resolve(t);
+      if (s.kind == TensorSource::Kind::Node) {
+        if (seen.insert({s.index, i}).second) g.edges.push_back({s.index, i});
+      } else if (s.kind == TensorSource::Kind::Input) {
+        g.input_edges.push_back({s.index, i});
+      } else if (s.kind == TensorSource::Kind::Constant) {
+        auto& text = g.nodes[i].constants;
+        text += (text.empty() ? "" : "  ") + formalInputName(n, k, opset) + " " + describeConstant(s.tensor);
       }
     }
     for (const auto& t : n.output())
       if (auto it = output_index.find(t); it != output_index.end()) g.output_edges.push_back({i, it->second});
   }
+
+  for (auto& node : g.nodes) {
+    if (node.folded) {
+      ++g.folded_count;
+      continue;
+    }
+    for (size_t d = 1; d <= node.scope.size(); ++d) g.scope_sizes[scopeKey(node, d)]++;
+  }
+  chunkLargeScopes(g);
   return g;
+}
+
+void GraphStructure::chunkLargeScopes(GraphStructure& g) {
+  // A node sits directly in the deepest scope of its name holding more than one node (a one-node scope is
+  // drawn as the node). Exports without scope names (older torch, tf2onnx) put every node directly in the
+  // root, and Graphviz needs about 16 s for 5,000 boxes: such runs become groups of kChunkNodes in graph
+  // order.
+  std::map<std::string, std::vector<int>> direct;  // container scope key ("" = root) -> its direct nodes
+  std::vector<size_t> container_depth(g.nodes.size(), 0);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const GraphNode& node = g.nodes[i];
+    if (node.folded) continue;
+    size_t depth = node.scope.size();
+    while (depth > 0 && g.scope_sizes.at(scopeKey(node, depth)) <= 1) --depth;
+    container_depth[i] = depth;
+    direct[scopeKey(node, depth)].push_back(static_cast<int>(i));
+  }
+  bool chunked = false;
+  for (const auto& [container, members] : direct) {
+    if (static_cast<int>(members.size()) <= kMaxDirectNodes) continue;
+    chunked = true;
+    for (size_t k = 0; k < members.size(); ++k) {
+      const size_t first = k / kChunkNodes * kChunkNodes + 1;
+      const size_t last = std::min(first + kChunkNodes - 1, members.size());
+      GraphNode& node = g.nodes[members[k]];
+      node.scope.insert(node.scope.begin() + static_cast<std::ptrdiff_t>(container_depth[members[k]]),
+                        "nodes " + std::to_string(first) + "-" + std::to_string(last));
+    }
+  }
+  if (!chunked) return;
+  g.scope_sizes.clear();
+  for (const auto& node : g.nodes)
+    if (!node.folded)
+      for (size_t d = 1; d <= node.scope.size(); ++d) g.scope_sizes[scopeKey(node, d)]++;
 }
 
 VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::string>& collapsed) {
@@ -110,6 +279,7 @@ VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::
   std::unordered_map<std::string, int> group_item;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const auto& node = graph.nodes[i];
+    if (node.folded) continue;  // shown in its reader, below
     // The outermost collapsed scope containing the node wins.
     std::string group;
     for (size_t d = 1; d <= node.scope.size(); ++d) {
@@ -130,9 +300,11 @@ VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::
                           ? node.scope[node.scope.size() - 2] + "/" + node.scope.back()
                           : node.scope.back();
       if (item.sublabel.size() > 28) item.sublabel = "..." + item.sublabel.substr(item.sublabel.size() - 25);
-      item.width_pt =
-          std::max({70.0, textWidthPt(item.label, 7.5) + 18, textWidthPt(item.sublabel, 6.0) + 16});
-      item.height_pt = 34;
+      item.detail = node.constants;
+      if (item.detail.size() > 34) item.detail = item.detail.substr(0, 31) + "...";
+      item.width_pt = std::max({70.0, textWidthPt(item.label, 7.5) + 18, textWidthPt(item.sublabel, 6.0) + 16,
+                                textWidthPt(item.detail, 5.4) + 16});
+      item.height_pt = item.detail.empty() ? 34 : 46;
       v.item_of_node[i] = static_cast<int>(v.items.size());
       v.items.push_back(std::move(item));
       continue;
@@ -152,6 +324,8 @@ VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::
     }
     v.item_of_node[i] = it->second;
   }
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    if (graph.nodes[i].folded) v.item_of_node[i] = v.item_of_node[graph.nodes[i].shown_in];
   std::set<std::pair<int, int>> seen;
   for (auto [a, b] : graph.edges) {
     const int ia = v.item_of_node[a], ib = v.item_of_node[b];
@@ -257,6 +431,10 @@ GraphLayout layoutGraph(const VisibleGraph& graph) {
   set(g, "rankdir", "TB", "");
   set(g, "nodesep", "0.25", "");
   set(g, "ranksep", "0.3", "");
+  // dot's x-coordinate network simplex runs until optimal; a graph where one node feeds every layer (an
+  // attention mask) has long edges across all ranks and took 4-13 s for ~120 boxes. Four passes per node
+  // give a layout that looks the same (compared by eye) in 0.1-0.3 s (bench_graph_layout).
+  set(g, "nslimit", "4", "");
   // Orthogonal-ish splines are slow on large graphs; dot's default splines stay fast enough.
   std::vector<Agnode_t*> nodes(graph.items.size());
   char buf[64];

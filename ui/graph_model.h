@@ -18,6 +18,14 @@ struct GraphNode {
   std::string name;
   std::string op_type;
   std::vector<std::string> scope;  // "/layer1/layer1.0/conv1/Conv" -> {"layer1", "layer1.0", "conv1"}
+  /// Constant and Identity nodes are not boxes: a constant is drawn inside the node that reads it and an
+  /// Identity's edge goes straight from its source to its readers (torch exports are full of both).
+  bool folded = false;
+  /// The drawn node that shows this one: itself, or for a folded node the first drawn node that reads it.
+  int shown_in = -1;
+  /// The weights and constants the node reads, by the schema's input names: "W 64x3x3x3  B 64", "shape [1,
+  /// -1]".
+  std::string constants;
 };
 
 /// The model's node/edge structure and its scope tree (scope keys join components with '/').
@@ -27,9 +35,14 @@ struct GraphStructure {
   std::vector<std::string> inputs, outputs;       // graph inputs (not initializers) and outputs
   std::vector<std::pair<int, int>> input_edges;   // (input index, node)
   std::vector<std::pair<int, int>> output_edges;  // (node, output index)
-  std::map<std::string, int> scope_sizes;         // scope key -> number of nodes inside (at any depth)
+  std::map<std::string, int> scope_sizes;         // scope key -> number of drawn nodes inside (any depth)
+  int folded_count = 0;                           // Constant / Identity nodes drawn inside their readers
 
   static GraphStructure fromModel(const Model& model);
+  /// More nodes directly in one scope than this are split into groups of kChunkNodes ("nodes 1-100").
+  static constexpr int kMaxDirectNodes = 150;
+  static constexpr size_t kChunkNodes = 100;
+  static void chunkLargeScopes(GraphStructure& graph);
   /// Key of a node's scope prefix of `depth` components ("layer1/layer1.0").
   static std::string scopeKey(const GraphNode& node, size_t depth);
 };
@@ -43,6 +56,7 @@ struct VisibleItem {
   int member_count = 1;  // nodes inside a group
   std::string label;     // op type, scope name, or tensor name
   std::string sublabel;  // short node name, or "N nodes"
+  std::string detail;    // Kind::Node: the constants it reads (a third line), may be shortened
   double width_pt = 0, height_pt = 0;
 };
 

@@ -13,6 +13,7 @@ GraphNodeItem::GraphNodeItem(int item_index, const VisibleItem& item, const QRec
       rect_(rect),
       label_(QString::fromStdString(item.label)),
       sublabel_(QString::fromStdString(item.sublabel)),
+      detail_(QString::fromStdString(item.detail)),
       scope_(QString::fromStdString(item.scope)),
       node_index_(item.node_index) {
   setFlag(ItemIsSelectable);
@@ -72,13 +73,20 @@ void GraphNodeItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, Q
   f.setPointSizeF(kind_ == VisibleItem::Kind::Group ? 9.5 : 8.5);
   f.setBold(true);
   p->setFont(f);
-  const QRectF top = rect_.adjusted(3, 2, -3, -rect_.height() / 2);
-  const QRectF bottom = rect_.adjusted(3, rect_.height() / 2 - 1, -3, -2);
-  p->drawText(top, Qt::AlignHCenter | Qt::AlignBottom, label_);
+  // Two lines (op, name), or three when the node reads constants: those are its attributes, not boxes.
+  const double line = detail_.isEmpty() ? rect_.height() / 2 : (rect_.height() - 4) / 3;
+  const QRectF top = rect_.adjusted(3, 2, -3, -(rect_.height() - 2 - line));
+  const QRectF middle(rect_.left() + 3, top.bottom(), rect_.width() - 6, line);
+  p->drawText(top, Qt::AlignHCenter | (detail_.isEmpty() ? Qt::AlignBottom : Qt::AlignVCenter), label_);
   f.setBold(false);
   f.setPointSizeF(7.0);
   p->setFont(f);
-  p->drawText(bottom, Qt::AlignHCenter | Qt::AlignTop, sublabel_);
+  p->drawText(middle, Qt::AlignHCenter | (detail_.isEmpty() ? Qt::AlignTop : Qt::AlignVCenter), sublabel_);
+  if (detail_.isEmpty()) return;
+  f.setPointSizeF(6.2);
+  p->setFont(f);
+  p->drawText(QRectF(middle.left(), middle.bottom(), middle.width(), line),
+              Qt::AlignHCenter | Qt::AlignVCenter, detail_);
 }
 
 }  // namespace edgetune::ui

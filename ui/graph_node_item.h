@@ -45,7 +45,7 @@ class GraphNodeItem : public QGraphicsItem {
   int item_index_;
   VisibleItem::Kind kind_;
   QRectF rect_;
-  QString label_, sublabel_, scope_;
+  QString label_, sublabel_, detail_, scope_;
   int node_index_;
   QColor fill_ = Qt::white, border_ = Qt::darkGray;
   bool highlighted_ = false;

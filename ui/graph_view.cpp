@@ -180,6 +180,11 @@ void GraphView::rebuildScene() {
   const auto& visible = prepared_.visible;
   const auto& layout = prepared_.layout;
   items_.reserve(visible.items.size());
+  // Folded Constant / Identity nodes by the node that shows them, for its tooltip.
+  std::unordered_map<int, std::vector<int>> folded_into;
+  for (size_t n = 0; n < prepared_.structure->nodes.size(); ++n)
+    if (prepared_.structure->nodes[n].folded)
+      folded_into[prepared_.structure->nodes[n].shown_in].push_back(static_cast<int>(n));
   for (size_t i = 0; i < visible.items.size(); ++i) {
     auto* item = new GraphNodeItem(static_cast<int>(i), visible.items[i], layout.item_rects[i]);
     const auto& vi = visible.items[i];
@@ -190,6 +195,14 @@ void GraphView::rebuildScene() {
       if (prepared_.stats && vi.node_index < static_cast<int>(prepared_.stats->nodes.size())) {
         const auto& s = prepared_.stats->nodes[vi.node_index];
         tip += QString("\nparams %1, MACs %2").arg(s.params).arg(s.macs);
+      }
+      if (!node.constants.empty()) tip += "\nconstants: " + QString::fromStdString(node.constants);
+      if (auto it = folded_into.find(vi.node_index); it != folded_into.end()) {
+        QStringList names;
+        for (size_t k = 0; k < it->second.size() && k < 4; ++k)
+          names << QString::fromStdString(prepared_.structure->nodes[it->second[k]].name);
+        if (it->second.size() > 4) names << QString("%1 more").arg(it->second.size() - 4);
+        tip += "\nalso shows (Constant / Identity): " + names.join(", ");
       }
     } else if (vi.kind == VisibleItem::Kind::Group) {
       tip = QString("%1 (%2 nodes)\ndouble-click to expand")

@@ -30,10 +30,14 @@ void GraphView::recolor() {
   std::map<QString, int> op_counts;
   for (size_t n = 0; n < visible.item_of_node.size(); ++n) {
     const int item = visible.item_of_node[n];
-    const QString op = QString::fromStdString(prepared_.structure->nodes[n].op_type);
-    op_counts[op]++;
-    if (op_of_item[item].isEmpty()) op_of_item[item] = op;
-    if (color_mode_ == GraphColorMode::OpType) continue;
+    const GraphNode& node = prepared_.structure->nodes[n];
+    // A folded Constant / Identity is part of its reader: it adds cost to a sum but is no op type of its own.
+    if (!node.folded) {
+      const QString op = QString::fromStdString(node.op_type);
+      op_counts[op]++;
+      if (op_of_item[item].isEmpty()) op_of_item[item] = op;
+    }
+    if (color_mode_ == GraphColorMode::OpType || (node.folded && !additive)) continue;
     const double v = nodeValue(static_cast<int>(n));
     if (std::isnan(v)) continue;
     value[item] = (std::isnan(value[item]) ? 0.0 : value[item]) + v;
@@ -86,6 +90,10 @@ void GraphView::recolor() {
     if (ops.size() > 10)
       entries.push_back({QColor(225, 232, 245), QString("... %1 more op types").arg(ops.size() - 10)});
     if (!visible.collapsed.empty()) entries.push_back({QColor(225, 232, 245), "group (double-click)"});
+    if (prepared_.structure->folded_count > 0)
+      entries.push_back(
+          {QColor(255, 255, 255),
+           QString("%1 Constant / Identity shown in their readers").arg(prepared_.structure->folded_count)});
     legend_->setEntries("Op type", std::move(entries));
   } else {
     auto fmt = [&](double v) {

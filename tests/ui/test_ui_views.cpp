@@ -98,6 +98,88 @@ class TestUiViews : public QObject {
     QCOMPARE(collapseScope(expanded, "layer1"), std::set<std::string>{"layer1"});
   }
 
+  // A torch export as users bring it: its Constant and Identity nodes are not boxes. Constants are read as
+  // the reader's attributes (by the schema's input names), an Identity's readers are wired to its source, and
+  // every folded node is shown by a drawn one (so Find and overlays still land somewhere).
+  void torchExportFoldsConstantsAndIdentities() {
+    Model m = Model::load(test::fixture("torch/tiny_bert_opset14.onnx"));  // LayerNorm decomposed
+    QVERIFY(countOps(m, "Identity") > 0 && countOps(m, "Constant") > 0);
+    const auto g = GraphStructure::fromModel(m);
+    QCOMPARE(g.folded_count, countOps(m, "Identity") + countOps(m, "Constant"));
+    int drawn = 0;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const auto& node = g.nodes[i];
+      QVERIFY2(node.shown_in >= 0 && !g.nodes[node.shown_in].folded, node.name.c_str());
+      if (node.folded) continue;
+      ++drawn;
+      QCOMPARE(node.shown_in, static_cast<int>(i));
+    }
+    const auto all = buildVisibleGraph(g, {});
+    QCOMPARE(static_cast<int>(all.items.size()),
+             drawn + static_cast<int>(g.inputs.size() + g.outputs.size()));
+    for (const auto& item : all.items)
+      if (item.kind == VisibleItem::Kind::Node)
+        QVERIFY(g.nodes[item.node_index].op_type != "Identity" &&
+                g.nodes[item.node_index].op_type != "Constant");
+    for (auto [a, b] : g.edges) QVERIFY(!g.nodes[a].folded && !g.nodes[b].folded);
+
+    auto constantsOf = [&](const std::string& name) {
+      for (const auto& node : g.nodes)
+        if (node.name == name) return node.constants;
+      return std::string("<no node " + name + ">");
+    };
+    // Linear -> MatMul reads its weight as B; Unsqueeze reads a Constant node's axes as values.
+    QCOMPARE(constantsOf("/layers.0/attention/query/MatMul"), std::string("B 64x64"));
+    QCOMPARE(constantsOf("/Unsqueeze"), std::string("axes [1]"));
+    // Decomposed LayerNorm reads its scale as the Mul's B; layer 0's scale is an Identity copy of a shared
+    // initializer, still a constant.
+    QCOMPARE(constantsOf("/embeddings/LayerNorm/Mul"), std::string("B 64"));
+    QCOMPARE(constantsOf("/layers.0/attention_norm/Mul"), std::string("B 64"));
+    // The Identity's reader is wired to the Identity's source, and the Identity is shown in its reader.
+    for (int i = 0; i < m.graph().node_size(); ++i) {
+      const auto& n = m.graph().node(i);
+      if (n.op_type() != "Identity") continue;
+      QVERIFY(g.nodes[i].folded);
+      QCOMPARE(all.item_of_node[i], all.item_of_node[g.nodes[i].shown_in]);
+    }
+    if (qEnvironmentVariableIsSet("EDGETUNE_SHOT_DIR")) {  // a look at the boxes and their constants, by hand
+      auto shared = std::make_shared<const Model>(m);
+      GraphView view;
+      view.resize(900, 700);
+      view.show();
+      view.setPrepared(prepareGraph(shared, std::make_shared<ModelStats>(computeStats(m)), 400));
+      QVERIFY(view.search("/layers.0/attention/query/MatMul") == 1);
+      view.grab().save(qEnvironmentVariable("EDGETUNE_SHOT_DIR") + "/graph-torch-export-constants.png");
+    }
+    // A zoo model has no such nodes: nothing folds and the counts are what they were.
+    const auto zoo =
+        GraphStructure::fromModel(loadModelSource("zoo:resnet20?input_channels=1&image_size=28"));
+    QCOMPARE(zoo.folded_count, 0);
+  }
+
+  // An export without scope names (every node directly in the root) opens as groups of 100 nodes in graph
+  // order, not as one flat graph Graphviz needs a quarter of a minute for.
+  void unscopedExportIsChunked() {
+    Model m = loadModelSource("zoo:resnet56");
+    int index = 0;
+    for (auto& n : *m.proto().mutable_graph()->mutable_node())
+      n.set_name(n.op_type() + "_" + std::to_string(index++));
+    m.reindex();
+    const auto g = GraphStructure::fromModel(m);
+    QVERIFY(static_cast<int>(g.nodes.size()) > GraphStructure::kMaxDirectNodes);
+    QCOMPARE(g.scope_sizes.at("nodes 1-100"), 100);
+    const std::string last =
+        "nodes " + std::to_string(g.nodes.size() / 100 * 100 + 1) + "-" + std::to_string(g.nodes.size());
+    QCOMPARE(g.scope_sizes.at(last), static_cast<int>(g.nodes.size() % 100));
+    for (const auto& node : g.nodes) QCOMPARE(node.scope.size(), size_t{1});
+    const auto v = buildVisibleGraph(g, defaultCollapsed(g, 90));
+    QVERIFY2(v.items.size() <= 90 + g.inputs.size() + g.outputs.size(),
+             qPrintable(QString::number(v.items.size())));
+    // A scoped model of the same size is left as its names say.
+    const auto scoped = GraphStructure::fromModel(loadModelSource("zoo:resnet56"));
+    QVERIFY(!scoped.scope_sizes.count("nodes 1-100"));
+  }
+
   void defaultCollapseKeepsBigModelsReadable_data() {
     QTest::addColumn<QString>("source");
     QTest::newRow("resnet56") << "zoo:resnet56";
