@@ -14,8 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-// The studio opens the demo's test set under this spec when Debian's Fashion-MNIST is installed.
+// MainWindow::openDemo opens the demo's test and training sets under these specs when Debian's Fashion-MNIST
+// is installed in this folder.
+constexpr const char* kDemoDataFolder = "/usr/share/datasets/fashion-mnist";
 constexpr const char* kDemoDatasetSpec = "fashion-mnist";
+constexpr const char* kDemoTrainingSpec = "fashion-mnist:train";
 
 TrainSettings trainSettingsFrom(TrainSettings s, const json& lesson) {
   if (lesson.contains("mode"))
@@ -42,6 +45,7 @@ TrainSettings trainSettingsFrom(TrainSettings s, const json& lesson) {
 LessonActionRunner::LessonActionRunner(MainWindow* window, QObject* parent) : QObject(parent), window_(window) {
   connect(window_, &MainWindow::modelOpened, this, [this] { ++models_opened_; });
   connect(window_, &MainWindow::datasetOpened, this, [this] { ++datasets_opened_; });
+  connect(window_, &MainWindow::trainingDatasetOpened, this, [this] { ++training_opened_; });
   poll_.setInterval(100);
   connect(&poll_, &QTimer::timeout, this, &LessonActionRunner::poll);
 }
@@ -98,12 +102,17 @@ std::function<bool()> LessonActionRunner::start(const LessonAction& action) {
     case Kind::OpenDemo: {
       // Entering the step again must not reopen what is open (that would drop the variants recorded since).
       const QString model = QFileInfo::exists(bundledDemoModelPath()) ? bundledDemoModelPath() : demoZooSource();
-      const bool data_open = project.dataset_spec == kDemoDatasetSpec ||
-                             !QFileInfo::exists("/usr/share/datasets/fashion-mnist");
+      const bool with_data = QFileInfo::exists(kDemoDataFolder);  // openDemo opens the datasets only then
+      const bool data_open = !with_data || (project.dataset_spec == kDemoDatasetSpec &&
+                                            project.train_dataset_spec == kDemoTrainingSpec);
       if (project.model_path == model.toStdString() && data_open && window_->baseline()) return {};
-      const int before = models_opened_;
+      const int models = models_opened_, datasets = datasets_opened_, training = training_opened_;
       window_->openDemo();
-      return [this, before] { return models_opened_ > before; };
+      // All three: a step that runs again checks the datasets too, and Apply measures on the test set.
+      return [=, this] {
+        return models_opened_ > models &&
+               (!with_data || (datasets_opened_ > datasets && training_opened_ > training));
+      };
     }
     case Kind::OpenModel: {
       const bool zoo = action.value.rfind("zoo:", 0) == 0;

@@ -48,6 +48,7 @@ class LessonActionRunner : public QObject {
   QTimer poll_;
   int models_opened_ = 0;    // MainWindow::modelOpened so far
   int datasets_opened_ = 0;  // MainWindow::datasetOpened so far
+  int training_opened_ = 0;  // MainWindow::trainingDatasetOpened so far
 };
 
 }  // namespace edgetune::ui

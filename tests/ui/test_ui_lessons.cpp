@@ -5,10 +5,12 @@
 #include <QtTest>
 
 #include <QDockWidget>
+#include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QPushButton>
 #include <QTextBrowser>
+#include <QUndoStack>
 
 #include <algorithm>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "core/util/files.h"
 #include "tests/tests_common.h"
 #include "tests/ui/ui_test_common.h"
+#include "ui/charts.h"
 #include "ui/dialogs.h"
 #include "ui/help.h"
 #include "ui/lesson.h"
@@ -25,6 +28,7 @@
 #include "ui/lesson_menu.h"
 #include "ui/lesson_player.h"
 #include "ui/main_window.h"
+#include "ui/panels.h"
 #include "ui/tuning_panel.h"
 
 using namespace edgetune;
@@ -162,6 +166,12 @@ class TestUiLessons : public QObject {
     QVERIFY2(whyNotFramed(player->highlight(), window.knobChart()).isEmpty(),
              qPrintable(whyNotFramed(player->highlight(), window.knobChart())));
     test::maybeShoot(window, "lesson-pruning-step2.png");
+    // The dock sits beside the variants table, not behind it: a step showing the table keeps the lesson on
+    // screen, its buttons inside the window.
+    revealWidget(window.variantsPanel()->table());
+    QVERIFY(window.variantsPanel()->table()->isVisible() && player->isVisible());
+    for (QWidget* button : {player->backButton(), player->nextButton(), player->closeButton()})
+      QVERIFY(window.rect().contains(QRect(button->mapTo(&window, QPoint(0, 0)), button->size())));
 
     // The frame follows its widget: the window grows, the chart moves, the frame goes with it.
     window.resize(1500, 900);
