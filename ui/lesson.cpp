@@ -52,8 +52,8 @@ struct KnobRule {
   std::vector<std::pair<std::string, std::string>> choices;  // lesson word -> tuning-panel value
 };
 
-// The tuning panel's knobs (TuningPanel::knobs()), with the ranges its widgets accept. The pruning methods are
-// the CLI's words (prune --method channels|magnitude), not the pass names the panel stores.
+// The tuning panel's knobs (TuningPanel::knobs()), with the ranges its widgets accept. The pruning methods
+// are the CLI's words (prune --method channels|magnitude), not the pass names the panel stores.
 const std::vector<KnobRule>& knobRules() {
   using T = KnobRule::Type;
   static const std::vector<KnobRule> rules = {
@@ -144,8 +144,8 @@ class LessonReader {
     if (!root.is_object()) throw error("", "a lesson is a JSON object {...}, not " + typeName(root));
     static const std::vector<std::string> keys = {"format", "version", "title", "summary", "steps"};
     checkKeys(root, "", keys);
-    if (!root.contains("format")) throw error("format", "missing (a lesson starts with \"format\": \"" +
-                                                            std::string(kFormat) + "\")");
+    if (!root.contains("format"))
+      throw error("format", "missing (a lesson starts with \"format\": \"" + std::string(kFormat) + "\")");
     if (root["format"] != kFormat)
       throw error("format", "must be \"" + std::string(kFormat) + "\", not " + root["format"].dump());
     if (!root.contains("version")) throw error("version", "missing (this EdgeTune reads version 1)");
@@ -169,7 +169,8 @@ class LessonReader {
   }
 
  private:
-  void checkKeys(const json& object, const std::string& where, const std::vector<std::string>& accepted) const {
+  void checkKeys(const json& object, const std::string& where,
+                 const std::vector<std::string>& accepted) const {
     for (auto it = object.begin(); it != object.end(); ++it)
       if (!contains(accepted, it.key()))
         throw error(field(where, it.key()), "unknown field (accepted: " + joined(accepted) + ")");
@@ -189,7 +190,8 @@ class LessonReader {
     const json& value = object[key];
     if (!value.is_string()) throw error(name, "must be text, not " + typeName(value));
     const std::string s = value.get<std::string>();
-    if (required && s.find_first_not_of(" \t\r\n") == std::string::npos) throw error(name, "must not be empty");
+    if (required && s.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw error(name, "must not be empty");
     if (s.size() > max_chars)
       throw error(name, std::to_string(s.size()) + " characters, more than " + std::to_string(max_chars) +
                             "; say it shorter or split the step");
@@ -197,8 +199,8 @@ class LessonReader {
   }
 
   LessonStep step(const json& value, const std::string& where) const {
-    if (!value.is_object()) throw error(where, "a step is an object {\"title\": ..., \"text\": ...}, not " +
-                                                   typeName(value));
+    if (!value.is_object())
+      throw error(where, "a step is an object {\"title\": ..., \"text\": ...}, not " + typeName(value));
     static const std::vector<std::string> keys = {"title", "text", "actions", "highlight"};
     checkKeys(value, where, keys);
     LessonStep s;
@@ -224,8 +226,8 @@ class LessonReader {
   }
 
   LessonAction action(const json& value, const std::string& where) const {
-    static const std::vector<std::string> kinds = {"open_demo",   "open_model", "open_dataset", "add_variant",
-                                                   "set_knobs",   "run",        "train",        "show"};
+    static const std::vector<std::string> kinds = {"open_demo", "open_model", "open_dataset", "add_variant",
+                                                   "set_knobs", "run",        "train",        "show"};
     if (!value.is_object() || value.size() != 1)
       throw error(where, "an action is an object with one key, e.g. {\"run\": \"measure\"} (actions: " +
                              joined(kinds) + ")");
@@ -284,7 +286,8 @@ class LessonReader {
     json out = json::object();
     for (auto it = value.begin(); it != value.end(); ++it) {
       const std::string name = field(where, it.key());
-      const auto rule = std::find_if(rules.begin(), rules.end(), [&](const KnobRule& r) { return r.name == it.key(); });
+      const auto rule =
+          std::find_if(rules.begin(), rules.end(), [&](const KnobRule& r) { return r.name == it.key(); });
       if (rule == rules.end())
         throw error(name, "unknown " + what + " (accepted: " + joined(namesOf(rules)) + ")");
       const json& v = it.value();
@@ -306,7 +309,8 @@ class LessonReader {
           if (rule->type == T::Integer && (!v.is_number_integer() && std::floor(d) != d))
             throw error(name, "must be a whole number, not " + v.dump());
           if (!(d >= rule->min && d <= rule->max))
-            throw error(name, v.dump() + " is out of range [" + number(rule->min) + ", " + number(rule->max) + "]");
+            throw error(name,
+                        v.dump() + " is out of range [" + number(rule->min) + ", " + number(rule->max) + "]");
           if (rule->type == T::Integer)
             out[it.key()] = static_cast<int64_t>(d);
           else
@@ -320,7 +324,8 @@ class LessonReader {
           const auto choice = std::find_if(rule->choices.begin(), rule->choices.end(),
                                            [&](const auto& c) { return c.first == v.get<std::string>(); });
           if (choice == rule->choices.end())
-            throw error(name, "unknown value '" + v.get<std::string>() + "' (accepted: " + joined(words) + ")");
+            throw error(name,
+                        "unknown value '" + v.get<std::string>() + "' (accepted: " + joined(words) + ")");
           out[it.key()] = choice->second;
           break;
         }
@@ -343,7 +348,7 @@ bool LessonAction::repeatable() const {
     case Kind::Show:
       return true;
     case Kind::Run:
-      return value == "measure";
+      return value == "measure" || value == "reset_base";  // neither records anything
     case Kind::AddVariant:
     case Kind::Train:
       return false;
@@ -381,10 +386,9 @@ const std::vector<std::string>& lessonTargets() {
   // The charts (charts.cpp), the tuning panel's knobs (tuning_panel.cpp), the variants table (panels.cpp),
   // the Training dock (main_window.cpp).
   static const std::vector<std::string> targets = {
-      "knob-chart",  "pareto-chart",   "training-chart", "sensitivity-chart", "prune-method",
-      "prune-ratio", "round-to",       "prune-groups",   "allocate-button",   "quant-mode",
-      "calibration", "live-summary",   "apply-button",   "recipe-view",       "variants-table",
-      "training"};
+      "knob-chart",   "pareto-chart", "training-chart",  "sensitivity-chart", "prune-method", "prune-ratio",
+      "round-to",     "prune-groups", "allocate-button", "quant-mode",        "calibration",  "live-summary",
+      "apply-button", "recipe-view",  "variants-table",  "training"};
   return targets;
 }
 
@@ -430,7 +434,8 @@ std::string expandResourcesPlaceholder(const std::string& spec) {
   static const std::string placeholder = "{resources}";
   const std::string dir = resourcesDir().string();
   std::string out = spec;
-  for (size_t at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder, at + dir.size()))
+  for (size_t at = out.find(placeholder); at != std::string::npos;
+       at = out.find(placeholder, at + dir.size()))
     out.replace(at, placeholder.size(), dir);
   return out;
 }

@@ -25,7 +25,7 @@ namespace edgetune::ui {
 /// One thing a step does when it is entered, in the order written.
 struct LessonAction {
   enum class Kind {
-    OpenDemo = 1,  // the bundled demo: ResNet-20 with Fashion-MNIST (test set measured, train set for training)
+    OpenDemo = 1,  // the bundled demo: ResNet-20, Fashion-MNIST (test set measured, train set trains)
     OpenModel,     // `value`: a bundled model's name (resources/models/NAME.onnx) or a "zoo:" source
     OpenDataset,   // `value`: a data spec; "{resources}" stands for the bundled resources folder
     AddVariant,    // `value`: a bundled model's name, added as a variant with its own file and measured
@@ -39,8 +39,9 @@ struct LessonAction {
   nlohmann::json knobs = nlohmann::json::object();  // SetKnobs: checked names and values
   nlohmann::json train = nlohmann::json::object();  // Train: checked settings
 
-  /// Whether entering the step again (Back, or Next after Back) repeats it: opening, knobs and views do;
-  /// jobs that record something (Apply, a sweep, training, a base change) run once per playthrough.
+  /// Whether entering the step again (Back, or Next after Back) repeats it: opening, knobs, views, measuring
+  /// and resetting the base do; what records something (Apply, a sweep, training, an added variant, a new
+  /// base) runs once per playthrough.
   bool repeatable() const;
   /// What it does, in a few words, for the player's "doing: ..." line.
   std::string describe() const;

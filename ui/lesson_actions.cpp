@@ -24,7 +24,8 @@ TrainSettings trainSettingsFrom(TrainSettings s, const json& lesson) {
   if (lesson.contains("mode"))
     s.mode = lesson["mode"] == "distill" ? TrainSettings::Mode::Distill : TrainSettings::Mode::FineTune;
   if (lesson.contains("source"))
-    s.source = lesson["source"] == "student" ? TrainSettings::Source::Student : TrainSettings::Source::Baseline;
+    s.source =
+        lesson["source"] == "student" ? TrainSettings::Source::Student : TrainSettings::Source::Baseline;
   s.student = lesson.value("student", s.student);
   s.epochs = lesson.value("epochs", s.epochs);
   s.batch_size = lesson.value("batch_size", s.batch_size);
@@ -42,7 +43,8 @@ TrainSettings trainSettingsFrom(TrainSettings s, const json& lesson) {
 
 }  // namespace
 
-LessonActionRunner::LessonActionRunner(MainWindow* window, QObject* parent) : QObject(parent), window_(window) {
+LessonActionRunner::LessonActionRunner(MainWindow* window, QObject* parent)
+    : QObject(parent), window_(window) {
   connect(window_, &MainWindow::modelOpened, this, [this] { ++models_opened_; });
   connect(window_, &MainWindow::datasetOpened, this, [this] { ++datasets_opened_; });
   connect(window_, &MainWindow::trainingDatasetOpened, this, [this] { ++training_opened_; });
@@ -101,7 +103,8 @@ std::function<bool()> LessonActionRunner::start(const LessonAction& action) {
   switch (action.kind) {
     case Kind::OpenDemo: {
       // Entering the step again must not reopen what is open (that would drop the variants recorded since).
-      const QString model = QFileInfo::exists(bundledDemoModelPath()) ? bundledDemoModelPath() : demoZooSource();
+      const QString model =
+          QFileInfo::exists(bundledDemoModelPath()) ? bundledDemoModelPath() : demoZooSource();
       const bool with_data = QFileInfo::exists(kDemoDataFolder);  // openDemo opens the datasets only then
       const bool data_open = !with_data || (project.dataset_spec == kDemoDatasetSpec &&
                                             project.train_dataset_spec == kDemoTrainingSpec);
@@ -150,15 +153,17 @@ std::function<bool()> LessonActionRunner::start(const LessonAction& action) {
         return {};
       }
       if (action.value == "apply") {
-        // Apply records what was measured for the current knobs: wait until their measurement is complete.
+        // Apply records what was measured for the current knobs on the current base. A finished measurement
+        // of the same knobs may belong to the previous base (a base change restarts it only after the
+        // debounce), so the runner measures once more itself and applies when that is complete.
         return [this, tuning, started = false]() mutable {
-          if (!window_->baseModel()) return false;
-          if (tuning->measuring()) return false;
-          if (tuning->liveKnobs() != tuning->knobs() || !tuning->liveMetrics().size_bytes) {
-            if (!started) tuning->measureNow();  // the debounce may not have started it yet
+          if (!window_->baseModel()) return false;  // a new base is being prepared
+          if (!started || (!tuning->measuring() && tuning->liveKnobs() != tuning->knobs())) {
             started = true;
+            tuning->measureNow();
             return false;
           }
+          if (tuning->measuring()) return false;
           tuning->apply();
           return true;
         };

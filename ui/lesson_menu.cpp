@@ -39,9 +39,9 @@ LessonPlayer* lessonPlayer(MainWindow* window) {
   dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
   auto* player = new LessonPlayer(window, dock);
   dock->setWidget(player);
-  // Beside the Variants and jobs tabs, not over the knobs or charts a lesson points at, nor as one more tab of
-  // them (a step that shows the variants table would then hide the lesson). splitDockWidget cannot do that: a
-  // dock split from a tabbed one joins its tabs.
+  // Beside the Variants and jobs tabs, not over the knobs or charts a lesson points at, nor as one more tab
+  // of them (a step that shows the variants table would then hide the lesson). splitDockWidget cannot do
+  // that: a dock split from a tabbed one joins its tabs.
   window->addDockWidget(Qt::BottomDockWidgetArea, dock, Qt::Horizontal);
   if (auto* bottom = window->findChild<QDockWidget*>("bottom"))
     window->resizeDocks({bottom, dock}, {window->width() / 2, window->width() / 2}, Qt::Horizontal);

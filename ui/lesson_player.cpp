@@ -65,7 +65,8 @@ LessonPlayer::LessonPlayer(MainWindow* window, QWidget* parent)
   connect(close_, &QPushButton::clicked, this, &LessonPlayer::closeLesson);
   // Window-wide while the dock shows (a hidden widget's shortcuts are off); Alt+Left / Alt+Right are free in
   // the studio (the Pipeline dock uses Alt+Up / Alt+Down).
-  auto shortcut = [this](const char* name, const QString& text, const QKeySequence& keys, void (LessonPlayer::*slot)()) {
+  auto shortcut = [this](const char* name, const QString& text, const QKeySequence& keys,
+                         void (LessonPlayer::*slot)()) {
     auto* a = new QAction(text, this);
     a->setObjectName(name);
     a->setShortcut(keys);
@@ -118,7 +119,8 @@ void LessonPlayer::closeLesson() {
   entered_.clear();
   title_->setText("No lesson");
   counter_->clear();
-  text_->setPlainText("Help > Lessons lists the bundled lessons; Help > Lessons > Open lesson file... plays your own.");
+  text_->setPlainText(
+      "Help > Lessons lists the bundled lessons; Help > Lessons > Open lesson file... plays your own.");
   problem_->hide();
   back_->setEnabled(false);
   next_->setEnabled(false);

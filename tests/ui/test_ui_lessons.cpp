@@ -1,7 +1,7 @@
-// Lessons (Help > Lessons): every bundled lesson and the README's example parse and point at widgets the studio
-// has; the pruning lesson played on the demo sets the knobs on Next, frames the widget it names, goes back on
-// Back and removes the frame on Close; bad lesson files are refused with one message naming the file and the
-// field.
+// Lessons (Help > Lessons): every bundled lesson and the README's example parse and point at widgets the
+// studio has; the pruning lesson played on the demo sets the knobs on Next, frames the widget it names, goes
+// back on Back and removes the frame on Close; bad lesson files are refused with one message naming the file
+// and the field.
 #include <QtTest>
 
 #include <QDockWidget>
@@ -117,12 +117,13 @@ class TestUiLessons : public QObject {
     MainWindow window(test::windowOptions(dir.path(), 100));
     for (const std::string& name : lessonTargets()) {
       const auto found = window.findChildren<QWidget*>(QString::fromStdString(name));
-      QVERIFY2(found.size() == 1, qPrintable(QString("'%1': %2 widgets").arg(name.c_str()).arg(found.size())));
+      QVERIFY2(found.size() == 1,
+               qPrintable(QString("'%1': %2 widgets").arg(name.c_str()).arg(found.size())));
     }
     for (const QString& resource : bundledLessonResources())
       for (const auto& step : readBundledLesson(resource).steps)
-        QVERIFY(step.highlight.empty() || std::count(lessonTargets().begin(), lessonTargets().end(),
-                                                     step.highlight) == 1);
+        QVERIFY(step.highlight.empty() ||
+                std::count(lessonTargets().begin(), lessonTargets().end(), step.highlight) == 1);
     // Help > Lessons lists the four lessons and the file opener.
     auto* lessons = window.menuBar()->findChild<QMenu*>("lessons-menu");
     QVERIFY(lessons);
@@ -158,10 +159,10 @@ class TestUiLessons : public QObject {
     QVERIFY2(whyNotFramed(player->highlight(), player->highlightedWidget()).isEmpty(),
              qPrintable(whyNotFramed(player->highlight(), player->highlightedWidget())));
 
-    // Next (the button): 30% of the channels, the Live chart framed and in front.
+    // Next (the button): 20% of the channels, the Live chart framed and in front.
     QTest::mouseClick(player->nextButton(), Qt::LeftButton);
     QCOMPARE(player->stepIndex(), 1);
-    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.3);
+    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.2);
     QCOMPARE(player->highlightedWidget(), static_cast<QWidget*>(window.knobChart()));
     QVERIFY2(whyNotFramed(player->highlight(), window.knobChart()).isEmpty(),
              qPrintable(whyNotFramed(player->highlight(), window.knobChart())));
@@ -177,19 +178,19 @@ class TestUiLessons : public QObject {
     window.resize(1500, 900);
     QTRY_VERIFY(whyNotFramed(player->highlight(), window.knobChart()).isEmpty());
 
-    // Next by keyboard (Alt+Right): 60%.
+    // Next by keyboard (Alt+Right): 30%.
     window.activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_Right, Qt::AltModifier);
     QCOMPARE(player->stepIndex(), 2);
-    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.6);
+    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.3);
     QCOMPARE(player->highlightedWidget(), window.findChild<QWidget*>("live-summary"));
 
     // Back (Alt+Left, then the button): the earlier steps' knobs come back; the demo is not reopened.
     QSignalSpy reopened(&window, &MainWindow::modelOpened);
     QTest::keyClick(&window, Qt::Key_Left, Qt::AltModifier);
     QCOMPARE(player->stepIndex(), 1);
-    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.3);
+    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.2);
     QTest::mouseClick(player->backButton(), Qt::LeftButton);
     QCOMPARE(player->stepIndex(), 0);
     QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.0);
@@ -199,7 +200,7 @@ class TestUiLessons : public QObject {
     QVERIFY(whyNotFramed(player->highlight(), window.findChild<QWidget*>("live-summary")).isEmpty());
     // Each step is one undoable knob change, as if the student had turned the knob.
     window.undoStack()->undo();
-    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.3);
+    QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.2);
 
     // Close: the frame goes, the dock hides, the shortcuts are off with it.
     QTest::mouseClick(player->closeButton(), Qt::LeftButton);
@@ -230,21 +231,43 @@ class TestUiLessons : public QObject {
     QTest::addColumn<QString>("from");
     QTest::addColumn<QString>("to");
     QTest::addColumn<QString>("message");
-    QTest::newRow("invalid JSON") << "\"steps\": [" << "\"steps\": [[" << "teacher.json: not valid JSON";
-    QTest::newRow("unknown action") << "{\"set_knobs\"" << "{\"fly\"" << "steps[0].actions[0]: unknown action 'fly'";
-    QTest::newRow("unknown knob") << "\"prune_ratio\"" << "\"prune_speed\""
-                                  << "steps[0].actions[0].set_knobs.prune_speed: unknown knob (accepted: cleanup";
-    QTest::newRow("knob out of range") << "0.2}" << "1.5}" << "set_knobs.prune_ratio: 1.5 is out of range [0, 0.9]";
-    QTest::newRow("missing text") << "\"text\": \"Look here.\"," << "" << "teacher.json: steps[0].text: missing";
-    QTest::newRow("missing title") << "\"title\": \"T\"," << "" << "teacher.json: title: missing";
-    QTest::newRow("wrong type") << "\"title\": \"One\"" << "\"title\": 7" << "steps[0].title: must be text, not a number";
-    QTest::newRow("unknown field") << "\"summary\"" << "\"summery\"" << "teacher.json: summery: unknown field";
-    QTest::newRow("unknown widget") << "\"knob-chart\"" << "\"graph\"" << "steps[0].highlight: unknown widget 'graph'";
-    QTest::newRow("unknown job") << "{\"set_knobs\": {\"prune_ratio\": 0.2}}" << "{\"run\": \"deploy\"}"
+    QTest::newRow("invalid JSON") << "\"steps\": ["
+                                  << "\"steps\": [["
+                                  << "teacher.json: not valid JSON";
+    QTest::newRow("unknown action") << "{\"set_knobs\""
+                                    << "{\"fly\""
+                                    << "steps[0].actions[0]: unknown action 'fly'";
+    QTest::newRow("unknown knob")
+        << "\"prune_ratio\""
+        << "\"prune_speed\""
+        << "steps[0].actions[0].set_knobs.prune_speed: unknown knob (accepted: cleanup";
+    QTest::newRow("knob out of range") << "0.2}"
+                                       << "1.5}"
+                                       << "set_knobs.prune_ratio: 1.5 is out of range [0, 0.9]";
+    QTest::newRow("missing text") << "\"text\": \"Look here.\","
+                                  << ""
+                                  << "teacher.json: steps[0].text: missing";
+    QTest::newRow("missing title") << "\"title\": \"T\","
+                                   << ""
+                                   << "teacher.json: title: missing";
+    QTest::newRow("wrong type") << "\"title\": \"One\""
+                                << "\"title\": 7"
+                                << "steps[0].title: must be text, not a number";
+    QTest::newRow("unknown field") << "\"summary\""
+                                   << "\"summery\""
+                                   << "teacher.json: summery: unknown field";
+    QTest::newRow("unknown widget") << "\"knob-chart\""
+                                    << "\"graph\""
+                                    << "steps[0].highlight: unknown widget 'graph'";
+    QTest::newRow("unknown job") << "{\"set_knobs\": {\"prune_ratio\": 0.2}}"
+                                 << "{\"run\": \"deploy\"}"
                                  << "steps[0].actions[0].run: unknown job 'deploy' (accepted: measure";
-    QTest::newRow("unknown model") << "{\"set_knobs\": {\"prune_ratio\": 0.2}}" << "{\"open_model\": \"gpt5\"}"
+    QTest::newRow("unknown model") << "{\"set_knobs\": {\"prune_ratio\": 0.2}}"
+                                   << "{\"open_model\": \"gpt5\"}"
                                    << "open_model: no bundled model 'gpt5' (bundled: ";
-    QTest::newRow("wrong format") << "edgetune-lesson" << "edgetune-recipe" << "teacher.json: format: must be";
+    QTest::newRow("wrong format") << "edgetune-lesson"
+                                  << "edgetune-recipe"
+                                  << "teacher.json: format: must be";
   }
 
   void badLessonsNameTheFileAndTheField() {
