@@ -202,6 +202,14 @@ class TestUiLessons : public QObject {
     window.undoStack()->undo();
     QCOMPARE(tuning->knobs()["prune_ratio"].get<double>(), 0.2);
 
+    // Presentation mode keeps the lesson beside the graph and the charts, and gives the layout back after.
+    test::action(window, "presentation-action")->trigger();
+    QVERIFY(window.presentationMode());
+    QVERIFY(player->isVisible() && !window.findChild<QDockWidget*>("tuning")->isVisible());
+    test::action(window, "presentation-action")->trigger();
+    QVERIFY(!window.presentationMode());
+    QTRY_VERIFY(window.findChild<QDockWidget*>("tuning")->isVisible() && player->isVisible());
+
     // Close: the frame goes, the dock hides, the shortcuts are off with it.
     QTest::mouseClick(player->closeButton(), Qt::LeftButton);
     QVERIFY(!player->playing());
