@@ -46,8 +46,8 @@ LessonPlayer* lessonPlayer(MainWindow* window) {
   if (auto* bottom = window->findChild<QDockWidget*>("bottom"))
     window->resizeDocks({bottom, dock}, {window->width() / 2, window->width() / 2}, Qt::Horizontal);
   QObject::connect(player, &LessonPlayer::closed, dock, &QDockWidget::hide);
-  // Presentation mode (F11) keeps only the graph and the charts; a lesson shown on a projector needs its steps
-  // too. Connected after the window's own handler, so this runs once the other docks are hidden.
+  // Presentation mode (F11) keeps only the graph and the charts; a lesson shown on a projector needs its
+  // steps too. Connected after the window's own handler, so this runs once the other docks are hidden.
   if (QAction* presentation = window->presentationAction())
     QObject::connect(presentation, &QAction::toggled, dock, [dock, player](bool on) {
       if (on && player->playing()) dock->show();

@@ -97,6 +97,25 @@ class TestUiLessons : public QObject {
       QVERIFY2(test::contains(int8_text, words), words);
   }
 
+  void enteringAStepAgainRepeatsOnlyWhatRecordsNothing() {
+    using Kind = LessonAction::Kind;
+    auto action = [](Kind kind, const std::string& value = {}) {
+      LessonAction a;
+      a.kind = kind;
+      a.value = value;
+      return a;
+    };
+    for (const LessonAction& a :
+         {action(Kind::OpenDemo), action(Kind::OpenModel, "bert_spam"),
+          action(Kind::OpenDataset, "fashion-mnist"), action(Kind::SetKnobs),
+          action(Kind::Show, "pareto-chart"), action(Kind::Run, "measure"), action(Kind::Run, "reset_base")})
+      QVERIFY2(a.repeatable(), a.describe().c_str());
+    for (const LessonAction& a :
+         {action(Kind::Run, "apply"), action(Kind::Run, "sensitivity"), action(Kind::Run, "use_as_base"),
+          action(Kind::Train), action(Kind::AddVariant, "resnet8_fmnist_distilled")})
+      QVERIFY2(!a.repeatable(), a.describe().c_str());
+  }
+
   void readmeExampleLoads() {
     // The README's example, between its "```json" fence after "### Lessons" and the closing fence.
     const std::string readme = readFile(std::filesystem::path(EDGETUNE_SOURCE_DIR) / "README.md");
