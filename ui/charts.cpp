@@ -119,6 +119,7 @@ static QColor seriesColor(int i) {
 }
 
 KnobChart::KnobChart(QWidget* parent) : ChartWidget("Accuracy, size and latency vs knob", parent) {
+  setObjectName("knob-chart");  // the charts' objectNames: what lessons point at (lesson.h)
   axis_combo_ = new QComboBox(this);
   for (const auto& axis : knobAxes()) axis_combo_->addItem(axis.label, QString::fromStdString(axis.key));
   axis_combo_->setToolTip("The knob on the x axis; every other knob is fixed along one line");
@@ -454,6 +455,7 @@ std::vector<int> paretoFront(const std::vector<std::pair<double, double>>& pts) 
 
 ParetoChart::ParetoChart(QWidget* parent)
     : ChartWidget("Variants: accuracy vs latency (marker = MB)", parent) {
+  setObjectName("pareto-chart");
   plot_->xAxis->setLabel("latency ms (host, batch 1)");
   plot_->yAxis->setLabel("accuracy %");
   plot_->setMouseTracking(true);
@@ -630,6 +632,7 @@ QString ParetoChart::csv() const {
 
 // ------------------------------------------------------------------------------------------------ training
 TrainingChart::TrainingChart(QWidget* parent) : ChartWidget("Training curves", parent) {
+  setObjectName("training-chart");
   plot_->xAxis->setLabel("epoch");
   plot_->yAxis->setLabel("loss");
   plot_->yAxis2->setVisible(true);
@@ -697,6 +700,7 @@ std::vector<double> TrainingChart::accuracyValues() const {
 // sensitivity
 SensitivityChart::SensitivityChart(QWidget* parent)
     : ChartWidget("Per-group sensitivity: accuracy vs pruning ratio", parent) {
+  setObjectName("sensitivity-chart");
   plot_->xAxis->setLabel("pruning ratio of the group alone");
   plot_->yAxis->setLabel("accuracy %");
   plot_->xAxis->setRange(0, 1);

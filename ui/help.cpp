@@ -65,6 +65,7 @@ QString shortcutList(const QWidget* window) {
 
 void addHelpMenu(QMainWindow* window) {
   QMenu* help = window->menuBar()->addMenu("&Help");
+  help->setObjectName("help-menu");  // the studio adds its Lessons submenu here (lesson_menu.h)
   QAction* guide = help->addAction("&User guide", QKeySequence::HelpContents, window, [window] {
     showPage(window, "EdgeTune Studio: user guide", userGuideHtml(), "user-guide");
   });

@@ -13,6 +13,7 @@
 
 #include "ui/charts.h"
 #include "ui/help.h"
+#include "ui/lesson_player.h"
 #include "ui/prune_group_table.h"
 #include "ui/train_panel.h"
 #include "ui/tuning_panel.h"
@@ -123,6 +124,18 @@ void TrainPanel::explainKnobs() {
   explain(start_, "Start training as a job",
           "Progress and an ETA show in the Jobs tab; the trained model becomes a new variant.");
   explain(cancel_, "Stop the running training", "Nothing is recorded from a cancelled run.");
+}
+
+void LessonPlayer::explainButtons() {
+  explain(back_, "Previous step of the lesson (Alt+Left)",
+          "Shows the step before again and sets its knobs and views again; the jobs it ran (Apply, a "
+          "sensitivity sweep, training) are not run a second time.");
+  explain(next_, "Next step of the lesson (Alt+Right)",
+          "Does what the next step says (sets knobs, opens a model, starts a job) and frames the widget to "
+          "look at. Jobs run in the background: wait for the chart or table the step points at to fill.");
+  explain(close_, "End the lesson",
+          "Removes the frame and hides this dock. The knobs, variants and trained models stay as they are; "
+          "Edit &gt; Undo takes the knob changes back.");
 }
 
 void explainCharts(KnobChart* live, ParetoChart* pareto, TrainingChart* training,

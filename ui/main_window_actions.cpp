@@ -24,6 +24,7 @@
 #include "ui/graph_view.h"
 #include "ui/help.h"
 #include "ui/jobs.h"
+#include "ui/lesson_menu.h"
 #include "ui/panels.h"
 #include "ui/recipe_run_dialog.h"
 #include "ui/train_panel.h"
@@ -321,6 +322,7 @@ void MainWindow::buildMenus() {
   });
   debug->addAction("&Reset stall measurement", this, [this] { stalls_->reset(); });
   addHelpMenu(this);
+  addLessonsMenu(this, menuBar()->findChild<QMenu*>("help-menu"));
 }
 
 void MainWindow::addRecent(const QString& path) {

@@ -379,6 +379,7 @@ void JobsPanel::rebuild() {
 // ------------------------------------------------------------------------------------------------ variants
 VariantsPanel::VariantsPanel(QWidget* parent) : QWidget(parent) {
   table_ = new QTableWidget(0, ColCount, this);
+  table_->setObjectName("variants-table");  // what lessons point at (lesson.h)
   table_->setHorizontalHeaderLabels(
       {"Variant", "Size", "Accuracy", "95% CI", "Latency ms", "Device ms", "Made from", "Recipe"});
   table_->horizontalHeaderItem(ColFrom)->setToolTip(

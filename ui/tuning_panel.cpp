@@ -88,6 +88,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   auto* prune_box = new QGroupBox("Pruning", this);
   auto* pf = new QFormLayout(prune_box);
   prune_method_ = new QComboBox(prune_box);
+  prune_method_->setObjectName("prune-method");  // objectNames: what lessons point at (lesson.h)
   prune_method_->addItem("none", "none");
   if (registry.contains("prune_channels")) prune_method_->addItem("structured channels", "prune_channels");
   if (registry.contains("prune_magnitude"))
@@ -96,6 +97,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   pf->addRow("Method", prune_method_);
   auto* ratio_row = new QHBoxLayout;
   ratio_ = new QSlider(Qt::Horizontal, prune_box);
+  ratio_->setObjectName("prune-ratio");
   ratio_->setRange(0, 90);
   ratio_->setSingleStep(5);
   ratio_->setPageStep(10);
@@ -110,6 +112,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   protect_->setPlaceholderText("regex of node names to keep whole, e.g. fc|conv1");
   pf->addRow("Protect", protect_);
   round_to_ = new QSpinBox(prune_box);
+  round_to_->setObjectName("round-to");
   round_to_->setRange(1, 256);
   round_to_->setValue(8);
   round_to_->setKeyboardTracking(
@@ -121,6 +124,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
       "multiples of 8); 1 = no rounding. Structured channel pruning only.");
   pf->addRow("Round channels", round_to_);
   groups_table_ = new PruneGroupTable(prune_box);
+  groups_table_->setObjectName("prune-groups");
   groups_note_ = new QLabel("Open a model to list its prunable groups.", prune_box);
   groups_note_->setWordWrap(true);
   pf->addRow(new QLabel("Per-layer groups:", prune_box));
@@ -136,6 +140,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   allocate_keep_->setValue(50);
   allocate_keep_->setSuffix("% of original");
   allocate_ = new QPushButton("Allocate", prune_box);
+  allocate_->setObjectName("allocate-button");
   allocate_->setToolTip(
       "Fill the per-layer ratios from the sensitivity sweep: insensitive groups are pruned more,\n"
       "until the chosen metric is at most this share of the original (latency is measured).\n"
@@ -149,6 +154,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   auto* quant_box = new QGroupBox("Quantization", this);
   auto* qf = new QFormLayout(quant_box);
   quant_mode_ = new QComboBox(quant_box);
+  quant_mode_->setObjectName("quant-mode");
   quant_mode_->addItem("none", "none");
   if (registry.contains("quantize")) {
     quant_mode_->addItem("INT8 static (calibrated)", "static");
@@ -160,6 +166,7 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   }
   qf->addRow("Mode", quant_mode_);
   calibration_ = new QComboBox(quant_box);
+  calibration_->setObjectName("calibration");
   for (const char* c : {"minmax", "percentile", "entropy", "mse"}) calibration_->addItem(c, c);
   qf->addRow("Calibration", calibration_);
   samples_ = new QSpinBox(quant_box);
@@ -192,12 +199,14 @@ TuningPanel::TuningPanel(JobManager* jobs, QUndoStack* undo, KnobChart* chart, Q
   connect(live_, &LiveMeasurement::pruningRatios, this, &TuningPanel::pruningRatios);
   connect(live_, &LiveMeasurement::failed, this, &TuningPanel::statusMessage);
   apply_ = new QPushButton(QIcon(":/icons/apply.svg"), "Apply (record variant)", this);
+  apply_->setObjectName("apply-button");
   // Ctrl+Return belongs to Run > Apply alone: a second owner made Qt call the shortcut ambiguous and do
   // nothing.
   apply_->setToolTip("Record the current recipe and its measured metrics as a variant (Ctrl+Return)");
   auto* recipe_label = new QLabel("Recipe (passes by registry name):", this);
   layout->addWidget(recipe_label);
   recipe_view_ = new QPlainTextEdit(this);
+  recipe_view_->setObjectName("recipe-view");
   recipe_view_->setReadOnly(true);
   recipe_view_->setMaximumHeight(140);
   QFont mono("Monospace");
