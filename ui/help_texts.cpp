@@ -105,6 +105,11 @@ void TrainPanel::explainKnobs() {
       "Follows the source until you change it: 0.05 (SGD) for a student trained from scratch, 0.001 for a "
       "trained or pruned model, whose knowledge a large step destroys. A run whose loss turns NaN, or whose "
       "accuracy falls to chance, stops and keeps nothing.");
+  explain(check_rate_, "Quick learning-rate check",
+          "Trains a copy of the source for 20 steps at each of five rates around this one (a tenth to ten "
+          "times), from the same weights on the same batches, and sets the rate whose loss fell lowest; a "
+          "rate whose loss rose or turned NaN is marked too large. Takes a few seconds for the demo models; "
+          "labels only, so a distillation's teacher is not run.");
   explain(optimizer_, "The optimizer",
           "SGD with Nesterov momentum for CNNs; AdamW is the usual choice for transformers.");
   explain(

@@ -62,6 +62,47 @@ struct RemoveUnlessKept {
 
 }  // namespace
 
+TrainingSplits openTrainingSplits(const TrainJobPlan& plan) {
+  TrainingSplits splits;
+  if (!plan.train_spec.empty()) {
+    splits.train = openDataset(plan.train_spec);
+    if (plan.validation_count > 0) splits.validation = openDataset(plan.validation_spec);
+    return splits;
+  }
+  // A dataset with no spec (made in memory) gets the same seeded split of its own examples; its variant
+  // cannot name them, so a recipe replays it on the whole set.
+  SplitIndices split =
+      splitIndicesByCount(plan.dataset->size(), plan.validation_count, 0, plan.settings.seed);
+  splits.train = std::make_shared<SubsetDataset>(plan.dataset, std::move(split.train), "training split");
+  if (plan.validation_count > 0)
+    splits.validation =
+        std::make_shared<SubsetDataset>(plan.dataset, std::move(split.validation), "validation subset");
+  return splits;
+}
+
+TrainOptions trainOptionsOf(const TrainSettings& s) {
+  TrainOptions t;
+  t.epochs = s.epochs;
+  t.batch_size = s.batch_size;
+  t.learning_rate = s.learning_rate;
+  t.optimizer = fromString<OptimizerKind>(s.optimizer);
+  t.augment.enabled = s.augment;
+  t.max_steps_per_epoch = static_cast<size_t>(s.steps_per_epoch);
+  t.seed = s.seed;
+  return t;
+}
+
+RateCheck runRateCheckJob(const TrainJobPlan& plan, size_t steps, JobContext& job) {
+  job.report(0, "preparing " + plan.label);
+  const Model model = plan.fixed_source ? *plan.fixed_source : zoo::loadModelSource(plan.settings.student);
+  if (!plan.fixed_source) checkTrainable(model, plan.label, *plan.dataset);
+  const TrainingSplits splits = openTrainingSplits(plan);
+  job.throwIfCancelled();
+  // Labels only: the check asks which step size the weights survive; a teacher would only slow it down.
+  return checkLearningRates(model, *splits.train, trainOptionsOf(plan.settings),
+                            ratesAround(plan.settings.learning_rate), steps, &job);
+}
+
 void runTrainJob(const TrainJobPlan& plan, JobContext& job, JobHandle& handle, QPointer<TrainingChart> chart,
                  TrainJobOutcome& outcome) {
   const TrainSettings& s = plan.settings;
@@ -73,18 +114,7 @@ void runTrainJob(const TrainJobPlan& plan, JobContext& job, JobHandle& handle, Q
   if (!plan.fixed_source) checkTrainable(student, label, *dataset);
   job.throwIfCancelled();
 
-  std::shared_ptr<const Dataset> train, validation;
-  if (!plan.train_spec.empty()) {
-    train = openDataset(plan.train_spec);
-    if (plan.validation_count > 0) validation = openDataset(plan.validation_spec);
-  } else {
-    // A dataset with no spec (made in memory) gets the same seeded split of its own examples; its variant
-    // cannot name them, so a recipe replays it on the whole set.
-    SplitIndices split = splitIndicesByCount(dataset->size(), plan.validation_count, 0, s.seed);
-    train = std::make_shared<SubsetDataset>(dataset, std::move(split.train), "training split");
-    if (plan.validation_count > 0)
-      validation = std::make_shared<SubsetDataset>(dataset, std::move(split.validation), "validation subset");
-  }
+  auto [train, validation] = openTrainingSplits(plan);
   job.throwIfCancelled();
 
   std::error_code ec;
@@ -107,13 +137,7 @@ void runTrainJob(const TrainJobPlan& plan, JobContext& job, JobHandle& handle, Q
 
   RecoveryOptions options;
   TrainOptions& t = options.train;
-  t.epochs = s.epochs;
-  t.batch_size = s.batch_size;
-  t.learning_rate = s.learning_rate;
-  t.optimizer = fromString<OptimizerKind>(s.optimizer);
-  t.augment.enabled = s.augment;
-  t.max_steps_per_epoch = static_cast<size_t>(s.steps_per_epoch);
-  t.seed = s.seed;
+  t = trainOptionsOf(s);
   if (s.mode == TrainSettings::Mode::Distill) {
     t.distill.teacher_path = teacher_path;
     t.distill.temperature = s.temperature;

@@ -1,8 +1,9 @@
 #pragma once
-// One training run of the studio as the background job does it: train the student (fine-tune or distill),
-// write it under a fresh name, measure what was written in ONNX Runtime and describe it as a variant. The
-// Training panel (train_panel.cpp) checks the user's choices and fills a TrainJobPlan on the UI thread; the
-// job runs on a worker and hands its result back through a TrainJobOutcome.
+// One training run of the studio as the background job does it (and the quick learning-rate check): train the
+// student (fine-tune or distill), write it under a fresh name, measure what was written in ONNX Runtime and
+// describe it as a variant. The Training panel (train_panel.cpp) checks the user's choices and fills a
+// TrainJobPlan on the UI thread; the job runs on a worker and hands its result back through a
+// TrainJobOutcome.
 #include <QPointer>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,11 @@
 #include "core/pipeline/project.h"
 #include "ui/jobs.h"
 #include "ui/train_settings.h"
+
+#ifdef EDGETUNE_HAVE_TRAINING
+#include "core/train/rate_check.h"
+#include "core/train/trainer.h"
+#endif
 
 namespace edgetune::ui {
 
@@ -54,6 +60,19 @@ struct TrainJobOutcome {
 void checkTrainable(const Model& model, const std::string& label, const Dataset& dataset);
 
 #ifdef EDGETUNE_HAVE_TRAINING
+/// The training split and the validation subset a plan names (validation null when it holds none).
+struct TrainingSplits {
+  std::shared_ptr<const Dataset> train, validation;
+};
+TrainingSplits openTrainingSplits(const TrainJobPlan& plan);
+
+/// The trainer's options for the panel's settings (epochs, batch, rate, optimizer, augmentation, seed).
+TrainOptions trainOptionsOf(const TrainSettings& settings);
+
+/// The quick learning-rate check on the plan's source and training split: `steps` steps at each rate around
+/// the plan's rate (core/train/rate_check.h). Throws Error or CancelledError.
+RateCheck runRateCheckJob(const TrainJobPlan& plan, size_t steps, JobContext& job);
+
 /// The job's work (see the file comment). Step losses and validation accuracy go to `chart` through the
 /// handle's UI queue; nothing is left in `plan.out_dir` unless the run completes. Throws Error or
 /// CancelledError.

@@ -83,7 +83,18 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
       "Step size of the optimizer. Follows the source until you change it: 0.05 (SGD) for a student trained "
       "from scratch, 0.001 for a trained or pruned model, whose knowledge a large step destroys. A run whose "
       "loss turns NaN, or whose accuracy falls to chance, stops and keeps nothing");
-  form->addRow("Learning rate", learning_rate_);
+  check_rate_ = new QPushButton("Check", this);
+  check_rate_->setObjectName("check_rate");
+  auto* rate_row = new QHBoxLayout;
+  rate_row->addWidget(learning_rate_, 1);
+  rate_row->addWidget(check_rate_);
+  form->addRow("Learning rate", rate_row);
+  rate_report_ = new QLabel(this);
+  rate_report_->setObjectName("rate_report");
+  rate_report_->setWordWrap(true);
+  rate_report_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  rate_report_->hide();
+  form->addRow(rate_report_);
   optimizer_ = new QComboBox(this);
   optimizer_->addItem("SGD (Nesterov momentum)", "sgd");
   optimizer_->addItem("AdamW", "adamw");
@@ -132,6 +143,7 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
   explainKnobs();
   connect(start_, &QPushButton::clicked, this, [this] { start(); });
   connect(cancel_, &QPushButton::clicked, this, &TrainPanel::cancel);
+  connect(check_rate_, &QPushButton::clicked, this, [this] { checkRate(); });
   connect(mode_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
   connect(source_, &QComboBox::currentIndexChanged, this, &TrainPanel::updateEnabled);
   connect(source_, &QComboBox::currentIndexChanged, this, &TrainPanel::followDefaultLearningRate);
@@ -143,6 +155,7 @@ TrainPanel::TrainPanel(JobManager* jobs, TrainingChart* chart, QWidget* parent)
 
 TrainPanel::~TrainPanel() {
   if (job_) job_->cancel();
+  if (rate_job_) rate_job_->cancel();
 }
 
 void TrainPanel::setContext(std::shared_ptr<const Model> baseline, const QString& baseline_path,
@@ -225,7 +238,7 @@ void TrainPanel::followDefaultLearningRate() {
 
 void TrainPanel::updateEnabled() {
   const bool available = trainingAvailable();
-  const bool idle = job_.isNull();
+  const bool idle = job_.isNull() && rate_job_.isNull();
   const bool distill = mode_->currentData().toInt() == static_cast<int>(TrainSettings::Mode::Distill);
   const bool student = source_->currentData().toInt() == static_cast<int>(TrainSettings::Source::Student);
   for (QWidget* w : std::initializer_list<QWidget*>{mode_, source_, epochs_, batch_, learning_rate_,
@@ -235,6 +248,7 @@ void TrainPanel::updateEnabled() {
   temperature_->setEnabled(available && idle && distill);
   alpha_->setEnabled(available && idle && distill);
   start_->setEnabled(available && idle);
+  check_rate_->setEnabled(available && idle);
   cancel_->setEnabled(!idle);
 }
 
@@ -246,8 +260,9 @@ void TrainPanel::fail(const QString& message) {
 }
 
 void TrainPanel::cancel() {
-  if (job_) {
-    job_->cancel();
+  for (JobHandle* job : {job_.data(), rate_job_.data()}) {
+    if (!job) continue;
+    job->cancel();
     status_->setText("Cancelling...");
   }
 }
@@ -263,6 +278,13 @@ bool TrainPanel::start() {
 
 void TrainPanel::onFinished(JobHandle::State, const QString&) {}
 
+bool TrainPanel::checkRate() {
+  fail("Cannot check the learning rate: the training engine is not built");
+  return false;
+}
+
+void TrainPanel::onRateCheckFinished(JobHandle::State, const QString&) {}
+
 #else
 
 namespace {
@@ -276,22 +298,22 @@ std::string shortNumber(double v) {
 
 }  // namespace
 
-bool TrainPanel::start() {
-  if (job_) {
-    fail(
-        QString("A training run is already going (job #%1): wait for it or cancel it first").arg(job_->id()));
-    return false;
+std::optional<TrainJobPlan> TrainPanel::makePlan() {
+  if (job_ || rate_job_) {
+    fail(QString("A training job is already going (job #%1): wait for it or cancel it first")
+             .arg(job_ ? job_->id() : rate_job_->id()));
+    return std::nullopt;
   }
   error_->clear();
   last_error_.clear();
   const TrainSettings s = settings();
   if (!dataset_) {
     fail("Cannot train: no dataset is open (File > Open dataset, Ctrl+D)");
-    return false;
+    return std::nullopt;
   }
   if (s.mode == TrainSettings::Mode::Distill && !baseline_) {
     fail("Cannot distill: open a baseline model first (it is the teacher)");
-    return false;
+    return std::nullopt;
   }
   std::shared_ptr<const Model>
       fixed_source;  // set for variant / baseline; the student is loaded on the worker
@@ -303,7 +325,7 @@ bool TrainPanel::start() {
   if (s.source == TrainSettings::Source::Variant) {
     if (!source_model_) {
       fail("Cannot train the selected variant: no variant is selected");
-      return false;
+      return std::nullopt;
     }
     fixed_source = source_model_;
     label = source_label_.toStdString();
@@ -313,7 +335,7 @@ bool TrainPanel::start() {
   } else if (s.source == TrainSettings::Source::Baseline) {
     if (!baseline_) {
       fail("Cannot train the baseline: no model is open");
-      return false;
+      return std::nullopt;
     }
     fixed_source = base_model_ ? base_model_ : baseline_;
     made_from = base_model_ ? base_name_.toStdString() : std::string();
@@ -321,7 +343,7 @@ bool TrainPanel::start() {
   } else {
     if (s.student.empty()) {
       fail("Cannot train: enter a student (e.g. zoo:resnet8?input_channels=1&image_size=28&classes=10)");
-      return false;
+      return std::nullopt;
     }
     label = shortSourceName(s.student);
   }
@@ -335,7 +357,7 @@ bool TrainPanel::start() {
       validation_spec = trainingSplitSpec(dataset_spec_, TrainingSplitPart::Validation, n_val, s.seed);
     } catch (const Error& e) {
       fail(QString("Cannot train on this dataset: %1").arg(QString::fromUtf8(e.what())));
-      return false;
+      return std::nullopt;
     }
   }
   if (static_cast<size_t>(s.validation_size) >= dataset_->size()) {
@@ -343,13 +365,13 @@ bool TrainPanel::start() {
              .arg(s.validation_size)
              .arg(QString::fromStdString(dataset_->name()))
              .arg(dataset_->size()));
-    return false;
+    return std::nullopt;
   }
   try {
     if (fixed_source) checkTrainable(*fixed_source, label, *dataset_);
   } catch (const Error& e) {
     fail(QString::fromUtf8(e.what()));
-    return false;
+    return std::nullopt;
   }
 
   std::string name = trainModeName(s.mode) + " " + label;
@@ -372,6 +394,14 @@ bool TrainPanel::start() {
   plan.baseline_path = baseline_path_.toStdString();
   plan.baseline = baseline_;
   plan.dataset = dataset_;
+  return plan;
+}
+
+bool TrainPanel::start() {
+  std::optional<TrainJobPlan> made = makePlan();
+  if (!made) return false;
+  TrainJobPlan plan = std::move(*made);
+  const std::string name = plan.name;
   auto outcome = std::make_shared<TrainJobOutcome>();
   outcome_ = outcome;
   QPointer<TrainingChart> chart = chart_;
@@ -392,6 +422,57 @@ bool TrainPanel::start() {
   updateEnabled();
   emit runningChanged(true);
   return true;
+}
+
+bool TrainPanel::checkRate() {
+  std::optional<TrainJobPlan> made = makePlan();
+  if (!made) return false;
+  auto outcome = std::make_shared<RateCheckOutcome>();
+  rate_outcome_ = outcome;
+  const QString name = QString::fromStdString("Learning-rate check: " + made->label);
+  rate_job_ = jobs_->start(name, [plan = std::move(*made), outcome](JobContext& job, JobHandle&) {
+    const RateCheck check = runRateCheckJob(plan, kRateCheckSteps, job);
+    std::lock_guard lock(outcome->mutex);
+    outcome->suggested_rate = check.suggested_rate;
+    outcome->report = describeRateCheck(check);
+  });
+  connect(rate_job_, &JobHandle::finished, this, &TrainPanel::onRateCheckFinished);
+  connect(rate_job_, &JobHandle::progressChanged, this,
+          [this](double, const QString& message, double) { status_->setText(message); });
+  status_->setText(name + "...");
+  rate_report_->hide();
+  updateEnabled();
+  emit runningChanged(true);
+  return true;
+}
+
+void TrainPanel::onRateCheckFinished(JobHandle::State state, const QString& error) {
+  auto outcome = rate_outcome_;
+  rate_job_.clear();
+  rate_outcome_.reset();
+  double suggested = 0;
+  std::string report;
+  if (outcome) {
+    std::lock_guard lock(outcome->mutex);
+    suggested = outcome->suggested_rate;
+    report = outcome->report;
+  }
+  if (state == JobHandle::State::Succeeded) {
+    // The suggestion replaces the box's value as if the user had typed it (it stops following the source).
+    if (suggested > 0) learning_rate_->setValue(suggested);
+    rate_report_->setText(QString::fromStdString(report));
+    rate_report_->show();
+    status_->setText(suggested > 0 ? QString("Learning rate set to %1 by the check").arg(suggested)
+                                   : QString("No rate lowered the loss: see the check's report"));
+    emit rateChecked(suggested, QString::fromStdString(report));
+  } else if (state == JobHandle::State::Cancelled) {
+    status_->setText("Learning-rate check cancelled");
+  } else {
+    status_->setText("Learning-rate check failed");
+    fail("Learning-rate check failed: " + (error.isEmpty() ? QString("no result") : error));
+  }
+  updateEnabled();
+  emit runningChanged(false);
 }
 
 void TrainPanel::onFinished(JobHandle::State state, const QString& error) {

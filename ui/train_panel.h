@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/data/dataset.h"
@@ -61,7 +63,8 @@ class TrainPanel : public QWidget {
   TrainSettings settings() const;
   void setSettings(const TrainSettings& settings);
 
-  bool running() const { return !job_.isNull(); }
+  bool running() const { return !job_.isNull() || !rate_job_.isNull(); }
+  static constexpr int kRateCheckSteps = 20;
   JobHandle* currentJob() const { return job_.data(); }
   /// The ONNX file of the last successful run ("" until one succeeds).
   QString lastOutputPath() const { return last_output_; }
@@ -78,6 +81,10 @@ class TrainPanel : public QWidget {
   bool start();
   /// Cancels the running job (no output file is left behind).
   void cancel();
+  /// The quick learning-rate check: kRateCheckSteps steps at five rates around the rate box's value on the
+  /// chosen source and training split, as one background job; when it ends the rate box takes the suggested
+  /// rate and the panel lists what each rate did. Returns false (with the reason shown) like start().
+  bool checkRate();
 
  signals:
   /// A run finished: the trained model is at `onnx_path`; `variant` carries its metrics and training
@@ -87,6 +94,8 @@ class TrainPanel : public QWidget {
   void trainingFailed(const QString& message);
   void runningChanged(bool running);
   void statusMessage(const QString& text);
+  /// The learning-rate check ended: the rate it suggests (0 = none lowered the loss) and its report.
+  void rateChecked(double suggested_rate, const QString& report);
 
  private:
   /// Tooltips and What's-This texts of every setting (help_texts.cpp).
@@ -95,6 +104,9 @@ class TrainPanel : public QWidget {
   void updateEnabled();
   void followDefaultLearningRate();
   void onFinished(JobHandle::State state, const QString& error);
+  /// The checks and choices shared by start() and checkRate(); nullopt (with the reason shown) if refused.
+  std::optional<TrainJobPlan> makePlan();
+  void onRateCheckFinished(JobHandle::State state, const QString& error);
 
   JobManager* jobs_;
   QPointer<TrainingChart> chart_;
@@ -124,6 +136,8 @@ class TrainPanel : public QWidget {
   QCheckBox* augment_;
   QSpinBox* steps_;
   QSpinBox* validation_size_;
+  QPushButton* check_rate_;
+  QLabel* rate_report_;
   QPushButton* start_;
   QPushButton* cancel_;
   QLabel* status_;
@@ -131,6 +145,13 @@ class TrainPanel : public QWidget {
 
   QPointer<JobHandle> job_;  // guarded: the JobManager may delete its handles first at shutdown
   std::shared_ptr<TrainJobOutcome> outcome_;
+  QPointer<JobHandle> rate_job_;
+  struct RateCheckOutcome {
+    std::mutex mutex;
+    double suggested_rate = 0;
+    std::string report;
+  };
+  std::shared_ptr<RateCheckOutcome> rate_outcome_;
   QString last_output_;
   pipeline::Variant last_variant_;
   QString last_error_;

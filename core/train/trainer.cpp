@@ -545,11 +545,11 @@ TrainResult trainModel(const Model& model, const Dataset& train, const Dataset* 
       // A NaN or infinite loss has already poisoned the weights this step updated: nothing after it can
       // recover, so the run stops here with the fix rather than finishing a useless model.
       if (!std::isfinite(step_loss))
-        throw Error("training diverged at epoch " + std::to_string(epoch) + ", step " +
-                    std::to_string(step + 1) + ": the loss is " +
-                    (std::isnan(step_loss) ? "NaN" : "infinite") + " at learning rate " +
-                    formatLearningRate(lr) + "; lower the learning rate (for example to " +
-                    formatLearningRate(lr / 10) + ") and start again");
+        throw TrainingDivergedError("training diverged at epoch " + std::to_string(epoch) + ", step " +
+                                    std::to_string(step + 1) + ": the loss is " +
+                                    (std::isnan(step_loss) ? "NaN" : "infinite") + " at learning rate " +
+                                    formatLearningRate(lr) + "; lower the learning rate (for example to " +
+                                    formatLearningRate(lr / 10) + ") and start again");
       const double step_correct = static_cast<double>(out.argmax(1).eq(labels).sum().item<int64_t>());
       loss_sum += step_loss * n;
       correct += step_correct;

@@ -14,6 +14,7 @@
 #include "core/ir/model.h"
 #include "core/jobs/job.h"
 #include "core/util/enum_names.h"
+#include "core/util/error.h"
 
 namespace edgetune {
 
@@ -100,6 +101,12 @@ struct TrainOptions {
   /// run with an Error (trainingCollapsed): the rate destroyed what the model knew, and such a model must not
   /// be kept as a result.
   double accuracy_before = -1;
+};
+
+/// A NaN or infinite training loss stopped the run (the message names the step, the rate and the fix).
+class TrainingDivergedError : public Error {
+ public:
+  using Error::Error;
 };
 
 /// True when a model that knew something (accuracy before >= 3x chance) is at chance after an epoch

@@ -5,6 +5,9 @@
 #include <QDoubleSpinBox>
 #include <QtTest>
 
+#include <QLabel>
+#include <QPushButton>
+
 #include <cmath>
 #include <filesystem>
 
@@ -440,6 +443,49 @@ class TestUiTraining : public QObject {
     QVERIFY2(message.contains("diverged") || message.contains("collapsed"), qPrintable(message));
     QVERIFY2(message.contains("lower the learning rate"), qPrintable(message));
     QVERIFY(onnxFilesIn(dir / "out").empty());
+#else
+    QSKIP("training engine not built");
+#endif
+  }
+
+  // The quick rate check on the trained baseline, started from a destructive rate: the rates that raised the
+  // loss are reported as such, the box takes a smaller rate that kept it down, nothing is recorded.
+  void rateCheckReplacesADestructiveRate() {
+#ifdef EDGETUNE_HAVE_TRAINING
+    test::TempDir dir;
+    JobManager jobs;
+    TrainingChart chart;
+    TrainPanel panel(&jobs, &chart);
+    auto baseline = std::make_shared<const Model>(Model::load(baselinePath()));
+    auto dataset = openDataset("fashion-mnist?limit=400");
+    panel.setContext(baseline, QString::fromStdString(baselinePath()), dataset, "fashion-mnist?limit=400");
+    panel.setOutputDir(QString::fromStdString((dir / "out").string()));
+    TrainSettings s = quickSettings();
+    s.mode = TrainSettings::Mode::FineTune;
+    s.source = TrainSettings::Source::Baseline;
+    s.learning_rate = 1.0;  // checks 0.1, 0.33, 1, 3 and 10
+    panel.setSettings(s);
+    QSignalSpy checked(&panel, &TrainPanel::rateChecked);
+    QSignalSpy trained(&panel, &TrainPanel::trainedVariant);
+    auto* button = panel.findChild<QPushButton*>("check_rate");
+    QVERIFY(button && button->isEnabled());
+    QTest::mouseClick(button, Qt::LeftButton);
+    QVERIFY(panel.running());
+    QVERIFY(!button->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.running(), 180000);
+    QCOMPARE(checked.count(), 1);
+    const double suggested = checked.at(0).at(0).toDouble();
+    const QString report = checked.at(0).at(1).toString();
+    qInfo("%s", qPrintable(report));
+    QVERIFY2(report.contains("rate 10: ") && (report.contains("diverged") || report.contains("too large")),
+             qPrintable(report));
+    QVERIFY2(suggested > 0 && suggested < 1.0, qPrintable(report));
+    QCOMPARE(panel.settings().learning_rate, suggested);
+    auto* shown = panel.findChild<QLabel*>("rate_report");
+    QVERIFY(shown && shown->isVisibleTo(&panel) && shown->text() == report);
+    QCOMPARE(trained.count(), 0);
+    QVERIFY(onnxFilesIn(dir / "out").empty());
+    QVERIFY(button->isEnabled());
 #else
     QSKIP("training engine not built");
 #endif
