@@ -87,7 +87,7 @@ LiveMeasurement::LiveMeasurement(JobManager* jobs, KnobChart* chart, QObject* pa
 
 void LiveMeasurement::markKnobChange() {
   markContextChange();
-  knob_to_chart_ms_ = -1;
+  knob_to_chart_ms_ = knob_to_latency_ms_ = knob_to_accuracy_ms_ = -1;
 }
 
 void LiveMeasurement::markContextChange() {
@@ -184,6 +184,11 @@ void LiveMeasurement::start(std::shared_ptr<const Model> baseline, std::shared_p
           knob_to_chart_ms_ = static_cast<double>(since_change_.elapsed());
           emit firstChartUpdate(knob_to_chart_ms_);
         }
+        // The targets are per stage (size at once, latency, a first accuracy): each first arrival is timed.
+        if (m.latency_ms && knob_to_latency_ms_ < 0 && since_change_.isValid())
+          knob_to_latency_ms_ = static_cast<double>(since_change_.elapsed());
+        if (m.accuracy && knob_to_accuracy_ms_ < 0 && since_change_.isValid())
+          knob_to_accuracy_ms_ = static_cast<double>(since_change_.elapsed());
         emit summaryChanged(summary(m, have_dataset));
         emit measurementUpdated(m);
       });

@@ -58,6 +58,9 @@ class LiveMeasurement : public QObject {
   QuickRecovery* quickRecovery() const { return quick_; }
   /// Milliseconds from the last knob change to the first chart point of its job (-1 until then).
   double lastKnobToChartMs() const { return knob_to_chart_ms_; }
+  /// Milliseconds from the last knob change to its first latency and first accuracy estimate (-1 until then).
+  double lastKnobToLatencyMs() const { return knob_to_latency_ms_; }
+  double lastKnobToAccuracyMs() const { return knob_to_accuracy_ms_; }
 
  signals:
   /// The summary to show (HTML): "measuring...", the metrics so far, or the error.
@@ -93,6 +96,7 @@ class LiveMeasurement : public QObject {
   QElapsedTimer since_change_;
   bool change_pending_timing_ = false;
   double knob_to_chart_ms_ = -1;
+  double knob_to_latency_ms_ = -1, knob_to_accuracy_ms_ = -1;
 };
 
 }  // namespace edgetune::ui

@@ -99,6 +99,8 @@ class TuningPanel : public QWidget {
   const nlohmann::json& liveKnobs() const { return live_->knobs(); }
   /// Milliseconds from the last knob change to the first chart point of its job (-1 until then).
   double lastKnobToChartMs() const { return live_->lastKnobToChartMs(); }
+  double lastKnobToLatencyMs() const { return live_->lastKnobToLatencyMs(); }
+  double lastKnobToAccuracyMs() const { return live_->lastKnobToAccuracyMs(); }
 
  public slots:
   /// Records the current knob state and its measured metrics as a variant (emits variantApplied).
@@ -131,6 +133,9 @@ class TuningPanel : public QWidget {
   void explainKnobs();
   void onWidgetChanged(bool slider);
   void startMeasurement();
+  /// After a knob or context change: measure now if nothing changed in the last debounce interval, else when
+  /// the changes stop (see the comment in tuning_panel.cpp).
+  void scheduleMeasurement();
   void updateEnabled();
   void refreshExclusions();
 
@@ -169,6 +174,7 @@ class TuningPanel : public QWidget {
   QPushButton* apply_;
 
   QTimer debounce_;
+  bool measured_latest_ = true;  // the latest knobs and context have a measurement started
   bool applying_knobs_ = false;
   nlohmann::json last_knobs_;
   LiveMeasurement* live_;

@@ -20,12 +20,6 @@ double meanOf(const std::vector<double>& v, size_t begin, size_t end) {
          static_cast<double>(end - begin);
 }
 
-std::string formatRate(double rate) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", rate);
-  return buf;
-}
-
 std::string formatLoss(double loss) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", loss);
@@ -102,7 +96,7 @@ RateCheck checkLearningRates(const Model& model, const Dataset& train, const Tra
     RateTrial trial;
     trial.learning_rate = rate;
     const std::vector<double> losses = stepLosses(model, train, base, rate, steps, trial.diverged,
-                                                  part("learning rate " + formatRate(rate)).get());
+                                                  part("learning rate " + formatLearningRate(rate)).get());
     trial.steps = losses.size();
     // Compared on the reference's batches; a run that stopped early has no last quarter to compare.
     if (!trial.diverged && losses.size() == reference.size())
@@ -133,7 +127,7 @@ RateCheck checkLearningRates(const Model& model, const Dataset& train, const Tra
 std::string describeRateCheck(const RateCheck& check) {
   std::string text = "unchanged model: loss " + formatLoss(check.reference_loss) + " on the same batches\n";
   for (const auto& t : check.trials) {
-    text += "rate " + formatRate(t.learning_rate) + ": ";
+    text += "rate " + formatLearningRate(t.learning_rate) + ": ";
     if (t.diverged)
       text += "diverged (NaN/Inf loss) after " + std::to_string(t.steps) + " steps";
     else
@@ -142,7 +136,7 @@ std::string describeRateCheck(const RateCheck& check) {
     text += "\n";
   }
   if (check.suggested_rate > 0)
-    text += "suggested: " + formatRate(check.suggested_rate) +
+    text += "suggested: " + formatLearningRate(check.suggested_rate) +
             " (the lowest loss after these steps; a smaller rate wins a near tie, it keeps more of what a "
             "trained model knows)";
   else

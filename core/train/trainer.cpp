@@ -43,12 +43,6 @@ std::string formatRate(double v) {
   return buf;
 }
 
-std::string formatLearningRate(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 std::string formatPercent(double fraction) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", 100 * fraction);
@@ -66,6 +60,12 @@ std::string checkpointStateFile(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::string formatLearningRate(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 bool trainingCollapsed(double accuracy_before, double accuracy_after, size_t classes) {
   if (classes < 2 || accuracy_before < 0 || accuracy_after < 0) return false;

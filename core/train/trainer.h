@@ -109,6 +109,9 @@ class TrainingDivergedError : public Error {
   using Error::Error;
 };
 
+/// A learning rate as messages write it ("0.001", "1e-05").
+std::string formatLearningRate(double rate);
+
 /// True when a model that knew something (accuracy before >= 3x chance) is at chance after an epoch
 /// (<= 1.5x chance; chance = 1 / classes). Accuracies in [0, 1].
 bool trainingCollapsed(double accuracy_before, double accuracy_after, size_t classes);
