@@ -9,6 +9,7 @@
 // slow)
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -141,6 +142,53 @@ std::string largestGroup(const GraphStructure& g, const VisibleGraph& visible) {
   return best;
 }
 
+// How far the items that are in both layouts (everything but the expanded group and its contents) moved.
+struct Movement {
+  size_t common = 0, moved = 0;
+  double median_pt = 0, max_pt = 0;
+};
+std::string itemKey(const VisibleItem& item) {
+  switch (item.kind) {
+    case VisibleItem::Kind::Node:
+      return "n" + std::to_string(item.node_index);
+    case VisibleItem::Kind::Group:
+      return "g" + item.scope;
+    case VisibleItem::Kind::Input:
+      return "i" + item.label;
+    case VisibleItem::Kind::Output:
+      return "o" + item.label;
+  }
+  return {};
+}
+Movement movedItems(const VisibleGraph& before, const GraphLayout& before_layout, const VisibleGraph& after,
+                    const GraphLayout& after_layout, const std::string& expanded_scope) {
+  std::unordered_map<std::string, QPointF> was;
+  QPointF anchor_before, anchor_after;
+  for (size_t i = 0; i < before.items.size(); ++i) {
+    was[itemKey(before.items[i])] = before_layout.item_rects[i].center();
+    if (before.items[i].kind == VisibleItem::Kind::Input && anchor_before.isNull())
+      anchor_before = before_layout.item_rects[i].center();
+  }
+  for (size_t i = 0; i < after.items.size(); ++i)
+    if (after.items[i].kind == VisibleItem::Kind::Input && anchor_after.isNull())
+      anchor_after = after_layout.item_rects[i].center();
+  Movement m;
+  std::vector<double> distances;
+  for (size_t i = 0; i < after.items.size(); ++i) {
+    const std::string key = itemKey(after.items[i]);
+    if (key == "g" + expanded_scope) continue;
+    auto it = was.find(key);
+    if (it == was.end()) continue;
+    const QPointF d = (after_layout.item_rects[i].center() - anchor_after) - (it->second - anchor_before);
+    distances.push_back(std::hypot(d.x(), d.y()));
+  }
+  m.common = distances.size();
+  for (double d : distances) m.moved += d > 1 ? 1 : 0;
+  m.median_pt = median(distances);
+  m.max_pt = distances.empty() ? 0 : *std::max_element(distances.begin(), distances.end());
+  return m;
+}
+
 // The largest scope of the first level ("encoder").
 std::string largestTopScope(const GraphStructure& g) {
   std::string best;
@@ -156,28 +204,31 @@ void run(const std::string& label, const Model& model, int runs, bool full) {
   PreparedGraph prepared;
   std::string top, inner;
   size_t collapsed_items = 0, expanded_items = 0, inner_items = 0;
+  Movement moved;
   for (int r = 0; r < runs; ++r) {
     open_s.push_back(secondsOf([&] { prepared = prepareGraph(shared, stats); }));
     const GraphStructure& g = *prepared.structure;
     // What a user does on the biggest scope: collapse it, expand it again, then open one of its groups.
     top = largestTopScope(g);
     VisibleGraph collapsed, expanded, deeper;
+    GraphLayout expanded_layout, deeper_layout;
     collapse_s.push_back(secondsOf([&] {
       collapsed = buildVisibleGraph(g, collapseScope(prepared.visible.collapsed, top));
       layoutGraph(collapsed);
     }));
     expand_s.push_back(secondsOf([&] {
       expanded = buildVisibleGraph(g, expandScope(g, collapsed.collapsed, top));
-      layoutGraph(expanded);
+      expanded_layout = layoutGraph(expanded);
     }));
     inner = largestGroup(g, expanded);
     inner_s.push_back(secondsOf([&] {
       deeper = buildVisibleGraph(g, expandScope(g, expanded.collapsed, inner));
-      layoutGraph(deeper);
+      deeper_layout = layoutGraph(deeper);
     }));
     collapsed_items = collapsed.items.size();
     expanded_items = expanded.items.size();
     inner_items = deeper.items.size();
+    moved = movedItems(expanded, expanded_layout, deeper, deeper_layout, inner);
   }
   const GraphStructure& g = *prepared.structure;
   std::printf("%s: %d ONNX nodes, %d drawn (%d Constant/Identity folded into their readers)\n", label.c_str(),
@@ -190,6 +241,10 @@ void run(const std::string& label, const Model& model, int runs, bool full) {
               expanded_items, median(expand_s));
   std::printf("  then expand '%s' (%d nodes): %zu items, median %.3f s\n", inner.c_str(),
               g.scope_sizes.at(inner), inner_items, median(inner_s));
+  std::printf(
+      "  of the %zu other items, %zu moved (more than 1 pt, aligned on the first input): median %.0f pt, "
+      "max %.0f pt\n",
+      moved.common, moved.moved, moved.median_pt, moved.max_pt);
   std::fflush(stdout);
   if (full) {  // after the rest is printed: Graphviz needs minutes for this
     const double s = secondsOf([&] { layoutGraph(buildVisibleGraph(g, {})); });
