@@ -6,6 +6,7 @@
 
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/format.h"
 #include "core/util/resources.h"
 
 namespace edgetune::ui {
@@ -16,12 +17,6 @@ namespace {
 
 constexpr const char* kFormat = "edgetune-lesson";
 constexpr int kVersion = 1;
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -173,7 +168,7 @@ class LessonReader {
                  const std::vector<std::string>& accepted) const {
     for (auto it = object.begin(); it != object.end(); ++it)
       if (!contains(accepted, it.key()))
-        throw error(field(where, it.key()), "unknown field (accepted: " + joined(accepted) + ")");
+        throw error(field(where, it.key()), "unknown field (accepted: " + joinedWithCommas(accepted) + ")");
   }
 
   static std::string field(const std::string& where, const std::string& key) {
@@ -209,8 +204,8 @@ class LessonReader {
     if (value.contains("highlight")) {
       s.highlight = text(value, where, "highlight", 100, true);
       if (!contains(lessonTargets(), s.highlight))
-        throw error(field(where, "highlight"),
-                    "unknown widget '" + s.highlight + "' (accepted: " + joined(lessonTargets()) + ")");
+        throw error(field(where, "highlight"), "unknown widget '" + s.highlight +
+                                                   "' (accepted: " + joinedWithCommas(lessonTargets()) + ")");
     }
     if (value.contains("actions")) {
       const json& actions = value["actions"];
@@ -230,12 +225,12 @@ class LessonReader {
                                                    "set_knobs", "run",        "train",        "show"};
     if (!value.is_object() || value.size() != 1)
       throw error(where, "an action is an object with one key, e.g. {\"run\": \"measure\"} (actions: " +
-                             joined(kinds) + ")");
+                             joinedWithCommas(kinds) + ")");
     const std::string kind = value.begin().key();
     const json& arg = value.begin().value();
     const std::string name = field(where, kind);
     if (!contains(kinds, kind))
-      throw error(where, "unknown action '" + kind + "' (accepted: " + joined(kinds) + ")");
+      throw error(where, "unknown action '" + kind + "' (accepted: " + joinedWithCommas(kinds) + ")");
     LessonAction a;
     if (kind == "open_demo") {
       if (arg != true) throw error(name, "must be true");
@@ -245,7 +240,8 @@ class LessonReader {
       a.value = word(arg, name);
       const bool zoo = a.value.rfind("zoo:", 0) == 0;
       if (!(zoo && kind == "open_model") && !contains(bundledModelNames(), a.value))
-        throw error(name, "no bundled model '" + a.value + "' (bundled: " + joined(bundledModelNames()) +
+        throw error(name, "no bundled model '" + a.value +
+                              "' (bundled: " + joinedWithCommas(bundledModelNames()) +
                               (kind == "open_model" ? "; or a zoo: source)" : ")"));
     } else if (kind == "open_dataset") {
       a.kind = LessonAction::Kind::OpenDataset;
@@ -260,12 +256,13 @@ class LessonReader {
       a.kind = LessonAction::Kind::Run;
       a.value = word(arg, name);
       if (!contains(lessonJobs(), a.value))
-        throw error(name, "unknown job '" + a.value + "' (accepted: " + joined(lessonJobs()) + ")");
+        throw error(name, "unknown job '" + a.value + "' (accepted: " + joinedWithCommas(lessonJobs()) + ")");
     } else {
       a.kind = LessonAction::Kind::Show;
       a.value = word(arg, name);
       if (!contains(lessonTargets(), a.value))
-        throw error(name, "unknown widget '" + a.value + "' (accepted: " + joined(lessonTargets()) + ")");
+        throw error(name,
+                    "unknown widget '" + a.value + "' (accepted: " + joinedWithCommas(lessonTargets()) + ")");
     }
     return a;
   }
@@ -289,7 +286,7 @@ class LessonReader {
       const auto rule =
           std::find_if(rules.begin(), rules.end(), [&](const KnobRule& r) { return r.name == it.key(); });
       if (rule == rules.end())
-        throw error(name, "unknown " + what + " (accepted: " + joined(namesOf(rules)) + ")");
+        throw error(name, "unknown " + what + " (accepted: " + joinedWithCommas(namesOf(rules)) + ")");
       const json& v = it.value();
       using T = KnobRule::Type;
       switch (rule->type) {
@@ -320,12 +317,13 @@ class LessonReader {
         case T::Choice: {
           std::vector<std::string> words;
           for (const auto& [w, studio] : rule->choices) words.push_back(w);
-          if (!v.is_string()) throw error(name, "must be one of " + joined(words) + ", not " + typeName(v));
+          if (!v.is_string())
+            throw error(name, "must be one of " + joinedWithCommas(words) + ", not " + typeName(v));
           const auto choice = std::find_if(rule->choices.begin(), rule->choices.end(),
                                            [&](const auto& c) { return c.first == v.get<std::string>(); });
           if (choice == rule->choices.end())
-            throw error(name,
-                        "unknown value '" + v.get<std::string>() + "' (accepted: " + joined(words) + ")");
+            throw error(name, "unknown value '" + v.get<std::string>() +
+                                  "' (accepted: " + joinedWithCommas(words) + ")");
           out[it.key()] = choice->second;
           break;
         }

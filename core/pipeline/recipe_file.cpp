@@ -26,6 +26,7 @@
 
 #include "core/pipeline/recipe_yaml.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "core/zoo/model_source.h"
 
 namespace edgetune::pipeline {
@@ -42,12 +43,6 @@ constexpr uintmax_t kMaxFileBytes =
 const std::vector<std::string> kTopKeys = {"format", "version",  "name", "description",
                                            "model",  "datasets", "steps"};
 const std::vector<std::string> kStepKeys = {"id", "kind", "input", "enabled", "options"};
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
 
 bool contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
@@ -126,7 +121,8 @@ class RecipeReader {
       throw error(*second_document_line, "", "a recipe is one YAML document, this file holds more than one");
     checkShape(root, fail_);
     if (!root.IsMap())
-      throw fail_(root, "recipe", "must be a map of keys (" + joined(kTopKeys) + "), not " + typeName(root));
+      throw fail_(root, "recipe",
+                  "must be a map of keys (" + joinedWithCommas(kTopKeys) + "), not " + typeName(root));
 
     std::map<std::string, std::pair<YAML::Node, YAML::Node>> keys;  // key -> (key node, value node)
     for (const auto& entry : root) keys[entry.first.Scalar()] = {entry.first, entry.second};
@@ -137,7 +133,7 @@ class RecipeReader {
     for (const auto& [key, nodes] : keys) {
       const auto& [key_node, value] = nodes;
       if (!contains(kTopKeys, key))
-        throw fail_(key_node, key, "unknown key (accepted: " + joined(kTopKeys) + ")");
+        throw fail_(key_node, key, "unknown key (accepted: " + joinedWithCommas(kTopKeys) + ")");
       if (key == "name") recipe.name = stringOf(value, key);
       if (key == "description") recipe.description = stringOf(value, key);
       if (key == "model") recipe.model = stringOf(value, key);
@@ -187,11 +183,12 @@ class RecipeReader {
     if (node.IsNull()) return datasets;
     if (!node.IsMap())
       throw fail_(node, "datasets",
-                  "must be a map of role -> data spec (roles: " + joined(datasetRoles()) + ")");
+                  "must be a map of role -> data spec (roles: " + joinedWithCommas(datasetRoles()) + ")");
     for (const auto& entry : node) {
       const std::string& role = entry.first.Scalar();
       if (!contains(datasetRoles(), role))
-        throw fail_(entry.first, "datasets." + role, "unknown role (roles: " + joined(datasetRoles()) + ")");
+        throw fail_(entry.first, "datasets." + role,
+                    "unknown role (roles: " + joinedWithCommas(datasetRoles()) + ")");
       datasets[role] = stringOf(entry.second, "datasets." + role);
       if (datasets[role].empty()) throw fail_(entry.second, "datasets." + role, "must not be empty");
     }
@@ -245,7 +242,7 @@ class RecipeReader {
             std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.spec.id == input; });
         throw fail_(*entry.input_node, "input",
                     "'" + input + "' is " + (later ? "not an earlier step" : "not a step") +
-                        "; a step starts from one of: " + joined(earlier));
+                        "; a step starts from one of: " + joinedWithCommas(earlier));
       }
       steps.push_back(std::move(entry.spec));
     }
@@ -257,8 +254,8 @@ class RecipeReader {
     entry.spec.source = {file_, lineOf(item)};
     if (!item.IsMap() || item.size() == 0)
       throw fail_(item, "steps",
-                  "each step is a map: \"- KIND: {options}\" or the keys " + joined(kStepKeys) + ", not " +
-                      typeName(item));
+                  "each step is a map: \"- KIND: {options}\" or the keys " + joinedWithCommas(kStepKeys) +
+                      ", not " + typeName(item));
     const YAML::Node first_key = item.begin()->first;
     if (item.size() == 1 && !contains(kStepKeys, first_key.Scalar())) {  // the short form "- KIND: {options}"
       entry.spec.kind = kindOf(first_key);
@@ -271,7 +268,7 @@ class RecipeReader {
       const YAML::Node& value = field.second;
       if (!contains(kStepKeys, key))
         throw fail_(field.first, key,
-                    "unknown step key (accepted: " + joined(kStepKeys) +
+                    "unknown step key (accepted: " + joinedWithCommas(kStepKeys) +
                         "; or the short form \"- KIND: {options}\" with one key)");
       if (key == "kind") kind_node = value;
       if (key == "id") {
@@ -482,7 +479,7 @@ void applyOverride(RecipeFile& recipe, const std::string& assignment) {
   if (target.rfind("datasets.", 0) == 0) {
     const std::string role = target.substr(9);
     if (!contains(datasetRoles(), role))
-      throw fail("unknown dataset role '" + role + "' (roles: " + joined(datasetRoles()) + ")");
+      throw fail("unknown dataset role '" + role + "' (roles: " + joinedWithCommas(datasetRoles()) + ")");
     const std::string spec = trimmed(raw);
     if (spec.empty()) throw fail("the data spec must not be empty");
     recipe.datasets[role] = spec;
@@ -505,8 +502,8 @@ void applyOverride(RecipeFile& recipe, const std::string& assignment) {
     if (target.find('.') == std::string::npos)
       throw fail("unknown key '" + target +
                  "' (expected STEP.OPTION, STEP.enabled, STEP.input, datasets.ROLE, " +
-                 "model or name; steps: " + joined(ids) + ")");
-    throw fail("no step '" + step + "' (steps: " + joined(ids) + ")");
+                 "model or name; steps: " + joinedWithCommas(ids) + ")");
+    throw fail("no step '" + step + "' (steps: " + joinedWithCommas(ids) + ")");
   }
   StepSpec& step = recipe.steps[index];
   std::string rest = target.substr(step.id.size() + 1);
@@ -524,7 +521,7 @@ void applyOverride(RecipeFile& recipe, const std::string& assignment) {
     if (!input.empty() && input != "base" && !earlier) {
       std::vector<std::string> ids = {"base"};
       for (size_t i = 0; i < index; ++i) ids.push_back(recipe.steps[i].id);
-      throw fail("'" + input + "' is not an earlier step (one of: " + joined(ids) + ")");
+      throw fail("'" + input + "' is not an earlier step (one of: " + joinedWithCommas(ids) + ")");
     }
     step.input = input;
     return;

@@ -16,6 +16,7 @@
 #include "core/pipeline/mapped_step_context.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/format.h"
 #include "core/zoo/model_source.h"
 
 namespace edgetune::pipeline {
@@ -39,12 +40,6 @@ json optionsAwayFromDefaults(const json& options, const json& defaults) {
   for (const auto& [key, value] : options.items())
     if (!defaults.contains(key) || defaults.at(key) != value) keyed[key] = value;
   return keyed;
-}
-
-std::string joined(const std::set<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 std::string stepLabel(const StepSpec& spec) {
@@ -167,17 +162,17 @@ void validateRecipe(const RecipeFile& recipe, const StepRegistry& registry) {
     const auto step = createStep(spec, registry);
     if (!spec.input.empty() && !earlier.count(spec.input))
       throw Error(spec.lineOf("input").where() + ": " + stepLabel(spec) + " starts from '" + spec.input +
-                  "', which is not an earlier step (earlier: " + joined(earlier) + ")");
+                  "', which is not an earlier step (earlier: " + joinedWithCommas(earlier) + ")");
     for (const auto& ref : step->references())
       if (!earlier.count(ref))
         throw Error(spec.source.where() + ": " + stepLabel(spec) + " reads '" + ref +
-                    "', which is not an earlier step (earlier: " + joined(earlier) + ")");
+                    "', which is not an earlier step (earlier: " + joinedWithCommas(earlier) + ")");
     if (spec.enabled)
       for (const auto& role : step->datasetRoles())
         if (!named_roles.count(role))
           throw Error(spec.source.where() + ": " + stepLabel(spec) + " reads the '" + role +
                       "' dataset, but the recipe's datasets name " +
-                      (named_roles.empty() ? std::string("none") : joined(named_roles)) +
+                      (named_roles.empty() ? std::string("none") : joinedWithCommas(named_roles)) +
                       " (add datasets: {" + role + ": SPEC})");
     earlier.insert(spec.id);
   }
@@ -207,7 +202,7 @@ std::vector<std::string> stepsDependingOn(const RecipeFile& recipe, const StepRe
   if (first == recipe.steps.end()) {
     std::set<std::string> ids;
     for (const auto& s : recipe.steps) ids.insert(s.id);
-    throw Error("no step '" + id + "' in the recipe (steps: " + joined(ids) + ")");
+    throw Error("no step '" + id + "' in the recipe (steps: " + joinedWithCommas(ids) + ")");
   }
   // Inputs and references only name earlier steps, so one pass in recipe order finds every dependant. A
   // disabled step joins too when its input does: a step that reads it reads that input's model.
