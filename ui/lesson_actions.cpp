@@ -14,12 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-// MainWindow::openDemo opens the demo's test and training sets under these specs when Debian's Fashion-MNIST
-// is installed in this folder.
-constexpr const char* kDemoDataFolder = "/usr/share/datasets/fashion-mnist";
-constexpr const char* kDemoDatasetSpec = "fashion-mnist";
-constexpr const char* kDemoTrainingSpec = "fashion-mnist:train";
-
 TrainSettings trainSettingsFrom(TrainSettings s, const json& lesson) {
   if (lesson.contains("mode"))
     s.mode = lesson["mode"] == "distill" ? TrainSettings::Mode::Distill : TrainSettings::Mode::FineTune;
@@ -105,9 +99,10 @@ std::function<bool()> LessonActionRunner::start(const LessonAction& action) {
       // Entering the step again must not reopen what is open (that would drop the variants recorded since).
       const QString model =
           QFileInfo::exists(bundledDemoModelPath()) ? bundledDemoModelPath() : demoZooSource();
-      const bool with_data = QFileInfo::exists(kDemoDataFolder);  // openDemo opens the datasets only then
-      const bool data_open = !with_data || (project.dataset_spec == kDemoDatasetSpec &&
-                                            project.train_dataset_spec == kDemoTrainingSpec);
+      const bool with_data =
+          QFileInfo::exists(MainWindow::kDemoDataFolder);  // openDemo opens the datasets only then
+      const bool data_open = !with_data || (project.dataset_spec == MainWindow::kDemoDatasetSpec &&
+                                            project.train_dataset_spec == MainWindow::kDemoTrainingSpec);
       if (project.model_path == model.toStdString() && data_open && window_->baseline()) return {};
       const int models = models_opened_, datasets = datasets_opened_, training = training_opened_;
       window_->openDemo();

@@ -77,8 +77,12 @@ class MainWindow : public QMainWindow {
   /// Opens the training-role dataset (training with its seeded validation split, calibration, the quick
   /// recovery's statistics) on a worker; emits trainingDatasetOpened. "" = the test dataset serves them too.
   void openTrainingDataset(const QString& spec);
-  /// Opens the bundled demo (ResNet-20 on Fashion-MNIST), building it from the zoo if the file is missing.
+  /// Opens the bundled demo (ResNet-20 on Fashion-MNIST), building it from the zoo if the file is missing;
+  /// its datasets (kDemoDatasetSpec to measure, kDemoTrainingSpec to train) when kDemoDataFolder exists.
   void openDemo();
+  static constexpr const char* kDemoDataFolder = "/usr/share/datasets/fashion-mnist";
+  static constexpr const char* kDemoDatasetSpec = "fashion-mnist";
+  static constexpr const char* kDemoTrainingSpec = "fashion-mnist:train";
   bool saveProject(const QString& path);
   bool loadProject(const QString& path);
   /// Applies a variant's recipe on a worker and writes ONNX + model card; emits variantExported.

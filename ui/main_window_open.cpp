@@ -310,9 +310,9 @@ QString MainWindow::datasetRolesText() const {
 void MainWindow::openDemo() {
   const QString bundled = bundledDemoModelPath();
   // The test set is only measured; training and calibration use the training set.
-  if (QFileInfo::exists("/usr/share/datasets/fashion-mnist")) {
-    openDataset("fashion-mnist");
-    openTrainingDataset("fashion-mnist:train");
+  if (QFileInfo::exists(kDemoDataFolder)) {
+    openDataset(kDemoDatasetSpec);
+    openTrainingDataset(kDemoTrainingSpec);
   }
   if (QFileInfo::exists(bundled)) {
     openModel(bundled);
