@@ -227,13 +227,9 @@ GraphStructure GraphStructure::fromModel(const Model& model) {
       if (auto it = output_index.find(t); it != output_index.end()) g.output_edges.push_back({i, it->second});
   }
 
-  for (auto& node : g.nodes) {
-    if (node.folded) {
-      ++g.folded_count;
-      continue;
-    }
-    for (size_t d = 1; d <= node.scope.size(); ++d) g.scope_sizes[scopeKey(node, d)]++;
-  }
+  g.folded_count = static_cast<int>(
+      std::count_if(g.nodes.begin(), g.nodes.end(), [](const GraphNode& node) { return node.folded; }));
+  g.countScopes();
   chunkLargeScopes(g);
   return g;
 }
@@ -265,11 +261,14 @@ void GraphStructure::chunkLargeScopes(GraphStructure& g) {
                         "nodes " + std::to_string(first) + "-" + std::to_string(last));
     }
   }
-  if (!chunked) return;
-  g.scope_sizes.clear();
-  for (const auto& node : g.nodes)
+  if (chunked) g.countScopes();
+}
+
+void GraphStructure::countScopes() {
+  scope_sizes.clear();
+  for (const auto& node : nodes)
     if (!node.folded)
-      for (size_t d = 1; d <= node.scope.size(); ++d) g.scope_sizes[scopeKey(node, d)]++;
+      for (size_t d = 1; d <= node.scope.size(); ++d) scope_sizes[scopeKey(node, d)]++;
 }
 
 VisibleGraph buildVisibleGraph(const GraphStructure& graph, const std::set<std::string>& collapsed) {

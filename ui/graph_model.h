@@ -43,6 +43,8 @@ struct GraphStructure {
   static constexpr int kMaxDirectNodes = 150;
   static constexpr size_t kChunkNodes = 100;
   static void chunkLargeScopes(GraphStructure& graph);
+  /// Fills scope_sizes from the drawn nodes' scopes.
+  void countScopes();
   /// Key of a node's scope prefix of `depth` components ("layer1/layer1.0").
   static std::string scopeKey(const GraphNode& node, size_t depth);
 };

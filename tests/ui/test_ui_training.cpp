@@ -76,6 +76,10 @@ std::vector<fs::path> onnxFilesIn(const fs::path& dir) {
 }
 
 // Quick-run settings: a few steps per epoch, a small validation subset.
+// The panel set to fine-tune the trained baseline on 400 Fashion-MNIST images (quickSettings otherwise),
+// writing into `out`; returns the settings it gave the panel.
+TrainSettings fineTuneTrainedBaseline(TrainPanel& panel, const fs::path& out);
+
 TrainSettings quickSettings() {
   TrainSettings s;
   s.mode = TrainSettings::Mode::Distill;
@@ -88,6 +92,18 @@ TrainSettings quickSettings() {
   s.validation_size = 100;
   s.temperature = 4;
   s.alpha = 0.9;
+  return s;
+}
+
+TrainSettings fineTuneTrainedBaseline(TrainPanel& panel, const fs::path& out) {
+  auto baseline = std::make_shared<const Model>(Model::load(baselinePath()));
+  auto dataset = openDataset("fashion-mnist?limit=400");
+  panel.setContext(baseline, QString::fromStdString(baselinePath()), dataset, "fashion-mnist?limit=400");
+  panel.setOutputDir(QString::fromStdString(out.string()));
+  TrainSettings s = quickSettings();
+  s.mode = TrainSettings::Mode::FineTune;
+  s.source = TrainSettings::Source::Baseline;
+  panel.setSettings(s);
   return s;
 }
 
@@ -422,13 +438,7 @@ class TestUiTraining : public QObject {
     JobManager jobs;
     TrainingChart chart;
     TrainPanel panel(&jobs, &chart);
-    auto baseline = std::make_shared<const Model>(Model::load(baselinePath()));
-    auto dataset = openDataset("fashion-mnist?limit=400");
-    panel.setContext(baseline, QString::fromStdString(baselinePath()), dataset, "fashion-mnist?limit=400");
-    panel.setOutputDir(QString::fromStdString((dir / "out").string()));
-    TrainSettings s = quickSettings();
-    s.mode = TrainSettings::Mode::FineTune;
-    s.source = TrainSettings::Source::Baseline;
+    TrainSettings s = fineTuneTrainedBaseline(panel, dir / "out");
     s.epochs = 1;
     s.steps_per_epoch = 4;
     s.learning_rate = 10;
@@ -456,13 +466,7 @@ class TestUiTraining : public QObject {
     JobManager jobs;
     TrainingChart chart;
     TrainPanel panel(&jobs, &chart);
-    auto baseline = std::make_shared<const Model>(Model::load(baselinePath()));
-    auto dataset = openDataset("fashion-mnist?limit=400");
-    panel.setContext(baseline, QString::fromStdString(baselinePath()), dataset, "fashion-mnist?limit=400");
-    panel.setOutputDir(QString::fromStdString((dir / "out").string()));
-    TrainSettings s = quickSettings();
-    s.mode = TrainSettings::Mode::FineTune;
-    s.source = TrainSettings::Source::Baseline;
+    TrainSettings s = fineTuneTrainedBaseline(panel, dir / "out");
     s.learning_rate = 1.0;  // checks 0.1, 0.33, 1, 3 and 10
     panel.setSettings(s);
     QSignalSpy checked(&panel, &TrainPanel::rateChecked);
