@@ -204,8 +204,8 @@ class TestPassesCleanup : public QObject {
 
   void registryCreatesEveryPass() {
     PassRegistry registry = PassRegistry::withBuiltins();
-    for (const char* name : {"remove_identity", "fold_constants", "fold_batchnorm", "eliminate_dead",
-                             "deduplicate_initializers", "cleanup"}) {
+    for (const char* name : {"remove_identity", "fold_constants", "fold_shapes", "fold_batchnorm",
+                             "eliminate_dead", "deduplicate_initializers", "cleanup"}) {
       QVERIFY2(registry.contains(name), name);
       auto pass = registry.create(name);
       QCOMPARE(pass->name(), std::string(name));

@@ -1,4 +1,4 @@
-// fold_constants and fold_batchnorm on hand-built graphs, with the cases that must not fold.
+// fold_constants, fold_shapes and fold_batchnorm on hand-built graphs, with the cases that must not fold.
 #include <QtTest>
 
 #include "core/passes/cleanup_passes.h"
@@ -33,6 +33,26 @@ onnx::NodeProto& batchNorm(GraphBuilder& b, const std::string& prefix, const std
   return n;
 }
 
+// x's dimension `axis` as a 1-D int64 tensor, the way torch.onnx writes x.size(axis) for a shape list:
+// Shape -> Gather(scalar index) -> Unsqueeze.
+std::string dimensionOf(GraphBuilder& b, const std::string& x, int64_t axis) {
+  const std::string p = x + ".dim" + std::to_string(axis);
+  b.init(p + ".index", Tensor::from<int64_t>({}, std::vector<int64_t>{axis}));
+  b.init(p + ".axes", Tensor::from<int64_t>({1}, std::vector<int64_t>{0}));
+  b.node("Shape", {x}, {p + ".shape"});
+  b.node("Gather", {p + ".shape", p + ".index"}, {p + ".scalar"});
+  b.node("Unsqueeze", {p + ".scalar", p + ".axes"}, {p});
+  return p;
+}
+
+// ONNX Runtime gives the same outputs before and after at batch sizes 1 and 3 (the symbolic dimension "N").
+void verifyAtBatchSizes(const Model& before, const Model& after) {
+  for (int64_t batch : {1, 3}) {
+    const double diff = compareInOrt(before, after, randomInputs(before, 7, batch));
+    QVERIFY2(diff <= 1e-6,
+             ("batch " + std::to_string(batch) + ": difference " + std::to_string(diff)).c_str());
+  }
+}
 }  // namespace
 
 class TestPassesFold : public QObject {
@@ -167,6 +187,52 @@ class TestPassesFold : public QObject {
     Model before = b.model(), after = before;
     QVERIFY(!run(FoldConstantsPass(), after).changed());
     QCOMPARE(after.graph().node_size(), 2);
+  }
+
+  // ---------------------------------------------------------------- fold_shapes
+  void channelShuffleShapesBecomeConstants() {
+    // ShuffleNet's channel shuffle as torch.onnx exports it with a dynamic batch: both Reshapes read shapes
+    // computed at run time from Shape nodes.
+    GraphBuilder b(13);
+    b.input("x", {-1, 4, 2, 2}).output("y", {-1, 4, 2, 2});
+    b.init("groups", Tensor::from<int64_t>({2}, std::vector<int64_t>{2, 2}));
+    b.init("rest", Tensor::from<int64_t>({1}, std::vector<int64_t>{-1}));
+    b.node("Relu", {"x"}, {"a"});
+    const std::string n = dimensionOf(b, "a", 0), h = dimensionOf(b, "a", 2), w = dimensionOf(b, "a", 3);
+    setAttr(b.node("Concat", {n, "groups", h, w}, {"split_shape"}), "axis", int64_t{0});
+    b.node("Reshape", {"a", "split_shape"}, {"split"});
+    setAttr(b.node("Transpose", {"split"}, {"shuffled"}), "perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+    const std::string n2 = dimensionOf(b, "shuffled", 0);
+    setAttr(b.node("Concat", {n2, "rest", h, w}, {"merge_shape"}), "axis", int64_t{0});
+    b.node("Reshape", {"shuffled", "merge_shape"}, {"y"});
+    Model before = b.model(), after = before;
+    PassReport r = run(CleanupPass(), after);
+    QVERIFY(r.changed());
+    QCOMPARE(countOps(after, "Shape"), 0);
+    QCOMPARE(countOps(after, "Gather") + countOps(after, "Unsqueeze") + countOps(after, "Concat"), 0);
+    QCOMPARE(after.graph().node_size(), 4);  // Relu, Reshape, Transpose, Reshape
+    for (const auto& node : after.graph().node()) {
+      if (node.op_type() != "Reshape") continue;
+      QVERIFY(after.isInitializer(node.input(1)));
+      auto shape = tensorFromProto(*after.initializer(node.input(1)));
+      QCOMPARE(shape.values<int64_t>()[0], int64_t{0});  // the batch is copied from the input at run time
+    }
+    verifyAtBatchSizes(before, after);
+  }
+
+  void symbolicEntryAtAnotherPositionIsKept() {
+    // y = x.reshape(4, N): the batch moves to position 1, where x has 4, so "copy" (0) would be wrong.
+    GraphBuilder b(13);
+    b.input("x", {-1, 4}).output("y", {4, -1});
+    b.init("four", Tensor::from<int64_t>({1}, std::vector<int64_t>{4}));
+    const std::string n = dimensionOf(b, "x", 0);
+    setAttr(b.node("Concat", {"four", n}, {"shape"}), "axis", int64_t{0});
+    b.node("Reshape", {"x", "shape"}, {"y"});
+    Model before = b.model(), after = before;
+    run(FoldShapesPass(), after);
+    QCOMPARE(countOps(after, "Shape"), 1);
+    QVERIFY(!after.isInitializer(after.graph().node(after.graph().node_size() - 1).input(1)));
+    verifyAtBatchSizes(before, after);
   }
 
   // ---------------------------------------------------------------- fold_batchnorm

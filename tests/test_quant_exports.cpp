@@ -224,7 +224,9 @@ class TestQuantExports : public QObject {
     QVERIFY2(snr > 10, qPrintable(QString("SNR %1 dB").arg(snr)));
   }
 
-  // Dynamic INT8 of a torch.onnx BERT: the same predicted class as FP32, and ORT runs its fused kernels.
+  // Dynamic INT8 of a torch.onnx BERT: the same predicted class as FP32, and ORT runs its fused kernels. On a
+  // CPU without VNNI this holds only with 7-bit weights (the default): 8-bit weights gave 54 / 64 and 9.4 dB
+  // on an AVX2-only CPU, whose u8 x s8 pair sums saturate at 16 bits.
   void dynamicTinyBertMatchesFp32() {
     const Model m = cleanFixture("tiny_bert");
     Model qm = m;
@@ -311,6 +313,8 @@ class TestQuantExports : public QObject {
     QCOMPARE(ops.count("HardSigmoid"), size_t{0});
     QCOMPARE(ops.count("DequantizeLinear") ? ops.at("DequantizeLinear") : 0, 0);
     QVERIFY(ops.count("QLinearMul") && ops.count("QLinearAdd"));
+    // HardSigmoid's Mul by alpha is a relabelled scale, not a kernel: the only QLinearMul is x * hs.
+    QCOMPARE(ops.at("QLinearMul"), 1);
     const auto inputs = test::randomInputs(m, 9, 4);
     const double snr = snrDb(makeOrtExecutor(m)->run(inputs).at(0).values<float>(),
                              makeOrtExecutor(qm)->run(inputs).at(0).values<float>());

@@ -7,6 +7,7 @@
 #include "core/analysis/quant_error.h"
 #include "core/analysis/speedup_check.h"
 #include "core/passes/fp16.h"
+#include "core/passes/layernorm_form.h"
 #include "core/passes/quantize_passes.h"
 #include "core/util/error.h"
 #include "core/zoo/zoo.h"
@@ -39,6 +40,35 @@ Model resnet20() {
   return zoo::buildZooModel("resnet20", z);
 }
 
+// x[N, 8, 16] -> LayerNorm over the last axis -> y, as torch.onnx writes it below opset 17 (ReduceMean, Sub,
+// Pow 2, ReduceMean, Add eps, Sqrt, Div, Mul gamma, Add beta) or as one LayerNormalization node (opset 17).
+Model layerNormModel(bool decomposed) {
+  using zoo::Attr;
+  using zoo::GraphBuilder;
+  GraphBuilder g("layernorm", decomposed ? 14 : 17);
+  const std::string x = g.addInput("x", DataType::Float32, {"N", 8, 16});
+  const std::string gamma = g.addInitializer("gamma", test::filled({16}, 3));
+  const std::string beta = g.addInitializer("beta", test::filled({16}, 4));
+  std::string y;
+  if (decomposed) {
+    const auto scalar = [&](const std::string& name, float v) {
+      return g.addInitializer(name, Tensor::from<float>({}, std::vector<float>{v}));
+    };
+    const std::vector<Attr> last = {Attr::ints("axes", {-1})};
+    const auto mean = g.addNode("ReduceMean", "mean", {x}, last);
+    const auto d = g.addNode("Sub", "sub", {x, mean});
+    const auto sq = g.addNode("Pow", "pow", {d, scalar("two", 2.0f)});
+    const auto var = g.addNode("ReduceMean", "var", {sq}, last);
+    const auto std_ = g.addNode("Sqrt", "sqrt", {g.addNode("Add", "add_eps", {var, scalar("eps", 1e-5f)})});
+    const auto n = g.addNode("Div", "div", {d, std_});
+    y = g.addNode("Add", "shift", {g.addNode("Mul", "scale", {n, gamma}), beta}, {}, "y");
+  } else {
+    y = g.addNode("LayerNormalization", "ln", {x, gamma, beta},
+                  {Attr::i("axis", -1), Attr::f("epsilon", 1e-5f)}, "y");
+  }
+  g.addOutput(y, DataType::Float32, {"N", 8, 16});
+  return g.finish("layernorm");
+}
 }  // namespace
 
 class TestQuantModes : public QObject {
@@ -64,11 +94,38 @@ class TestQuantModes : public QObject {
                       (ops.count("MatMulIntegerToFloat") ? ops.at("MatMulIntegerToFloat") : 0);
     QCOMPARE(fused, weight_matmuls);
     QCOMPARE(ops.count("MatMulInteger") ? ops.at("MatMulInteger") : 0, 0);
+    // The encoder's LayerNorms are written unfused (ONNX Runtime's LayerNormalization kernel is the slow
+    // one).
+    QVERIFY(ortOptimizedOpCounts(f).count("LayerNormalization"));
+    QCOMPARE(ops.count("LayerNormalization"), size_t{0});
     const auto declared = makeOrtExecutor(f)->inputs();
     test::RandomDataset tokens(declared, 4, 16, 1.0f, 500);  // ids < vocab, masks 1, token types 0
     const auto inputs = datasetBatch(tokens, declared, 0, 4);
     const double snr = snrOn(f, q, inputs);
     QVERIFY2(snr > 20.0, qPrintable(QString("SNR %1 dB").arg(snr)));
+  }
+
+  // Both LayerNorm forms are rewritten so that ONNX Runtime's LayerNormFusion no longer matches them; the
+  // outputs stay the same up to rounding.
+  void layerNormsWrittenUnfused_data() {
+    QTest::addColumn<bool>("decomposed");
+    QTest::newRow("torch.onnx below opset 17") << true;
+    QTest::newRow("LayerNormalization") << false;
+  }
+  void layerNormsWrittenUnfused() {
+    QFETCH(bool, decomposed);
+    const Model f = layerNormModel(decomposed);
+    QCOMPARE(ortOptimizedOpCounts(f).count("LayerNormalization"), size_t{1});  // what ORT would run
+    Model u = f;
+    QCOMPARE(writeLayerNormsUnfused(u), 1);
+    QCOMPARE(test::countOps(u, "LayerNormalization") + test::countOps(u, "Pow") + test::countOps(u, "Div"),
+             0);
+    QCOMPARE(ortOptimizedOpCounts(u).count("LayerNormalization"), size_t{0});
+    const auto inputs = test::randomInputs(f, 3, 2);
+    const double rel =
+        test::relativeMaxDiff(makeOrtExecutor(f)->run(inputs), makeOrtExecutor(u)->run(inputs));
+    QVERIFY2(rel < 1e-5, qPrintable(QString("relative diff %1").arg(rel)));
+    QCOMPARE(writeLayerNormsUnfused(u), 0);  // nothing left to rewrite
   }
 
   void fp16HalvesSizeAndRuns() {

@@ -15,8 +15,8 @@ void addCleanCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
     bool no_fold_batchnorm = false;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd =
-      app.add_subcommand("clean", "Remove Identity/Dropout, fold constants and BatchNorm, drop dead code");
+  auto* cmd = app.add_subcommand(
+      "clean", "Remove Identity/Dropout, fold constants, shapes and BatchNorm, drop dead code");
   cmd->add_option("model", args->model, "ONNX model file (never overwritten)")->required();
   cmd->add_option("-o,--output", args->output, "Output ONNX file")->required();
   cmd->add_flag("--no-fold-batchnorm", args->no_fold_batchnorm,

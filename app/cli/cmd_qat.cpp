@@ -61,7 +61,9 @@ void addQatCommand(CLI::App& app, const GlobalOptions& global, Action& run) {
       ->capture_default_str()
       ->check(CLI::IsMember(enumSpellings<ActivationType>()));
   cmd->add_flag("--symmetric", a->quantize.symmetric_activations, "Symmetric activations");
-  cmd->add_flag("--reduce-range", a->quantize.reduce_range, "Weights in [-63, 63]");
+  cmd->add_flag("--reduce-range,!--full-range", a->quantize.reduce_range,
+                "7-bit weights (the default; 8-bit u8 x s8 saturates on x86 without VNNI); --full-range: "
+                "8-bit weights, for CPUs with VNNI or Arm dot product");
   addTrainingOptions(cmd, a->train);
   cmd->callback([a, &global, &run] {
     run = [a, &global] {

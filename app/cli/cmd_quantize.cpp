@@ -61,8 +61,12 @@ void addQuantizeCommand(CLI::App& app, const GlobalOptions& global, Action& run)
       ->capture_default_str()
       ->check(CLI::IsMember(enumSpellings<ActivationType>()));
   cmd->add_flag("--symmetric", args->symmetric, "Symmetric activations (zero point 0 / 128)");
-  cmd->add_flag("--reduce-range", args->options.reduce_range,
-                "7-bit weights (avoids u8*s8 saturation on AVX2)");
+  cmd->add_flag("--reduce-range,!--full-range", args->options.reduce_range,
+                "7-bit weights (the default; 8-bit u8 x s8 saturates on x86 without VNNI); --full-range: "
+                "8-bit weights, for CPUs with VNNI or Arm dot product");
+  cmd->add_flag("--fused-layernorm{false}", args->options.unfused_layernorm,
+                "Dynamic mode: keep LayerNorms as they are (by default they are written unfused, which ONNX "
+                "Runtime runs faster)");
   cmd->add_option("--exclude", args->exclude,
                   "Keep nodes whose name matches this regular expression (RE2 syntax) in float")
       ->take_all()

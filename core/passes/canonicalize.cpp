@@ -30,6 +30,7 @@ std::string CanonicalizeReport::summary() const {
   };
   add(removed["remove_identity"], "Identity/Dropout removed");
   add(removed["fold_constants"], "constant nodes folded");
+  add(removed["fold_shapes"], "shape computations folded");
   add(removed["fold_batchnorm"], "BatchNorm folded");
   add(removed["eliminate_dead"], "dead nodes dropped");
   return "clean: " + std::to_string(nodes_before) + " -> " + std::to_string(nodes_after) + " nodes (" +

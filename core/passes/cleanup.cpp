@@ -6,15 +6,14 @@
 namespace edgetune {
 
 void to_json(nlohmann::json& j, const CleanupOptions& o) {
-  j = {{"max_rounds", o.max_rounds},
-       {"fold_constants", o.fold_constants},
-       {"fold_batchnorm", o.fold_batchnorm},
-       {"deduplicate", o.deduplicate},
-       {"max_folded_bytes", o.max_folded_bytes}};
+  j = {{"max_rounds", o.max_rounds},   {"fold_constants", o.fold_constants},
+       {"fold_shapes", o.fold_shapes}, {"fold_batchnorm", o.fold_batchnorm},
+       {"deduplicate", o.deduplicate}, {"max_folded_bytes", o.max_folded_bytes}};
 }
 void readOptions(OptionsReader& r, CleanupOptions& o) {
   r.read("max_rounds", o.max_rounds);
   r.read("fold_constants", o.fold_constants);
+  r.read("fold_shapes", o.fold_shapes);
   r.read("fold_batchnorm", o.fold_batchnorm);
   r.read("deduplicate", o.deduplicate);
   r.read("max_folded_bytes", o.max_folded_bytes);
@@ -34,6 +33,7 @@ PassReport CleanupPass::apply(Model& model, PassContext& context) {
     fold.max_folded_bytes = options_.max_folded_bytes;
     pipeline.push_back(std::make_unique<FoldConstantsPass>(fold));
   }
+  if (options_.fold_shapes) pipeline.push_back(std::make_unique<FoldShapesPass>());
   pipeline.push_back(std::make_unique<RemoveIdentityPass>());
   if (options_.fold_batchnorm) pipeline.push_back(std::make_unique<FoldBatchNormPass>());
   if (options_.deduplicate) pipeline.push_back(std::make_unique<DeduplicateInitializersPass>());
@@ -72,6 +72,7 @@ PassReport CleanupPass::apply(Model& model, PassContext& context) {
 void registerCleanupPasses(PassRegistry& registry) {
   registry.add("remove_identity", [] { return std::make_unique<RemoveIdentityPass>(); });
   registry.add("fold_constants", [] { return std::make_unique<FoldConstantsPass>(); });
+  registry.add("fold_shapes", [] { return std::make_unique<FoldShapesPass>(); });
   registry.add("fold_batchnorm", [] { return std::make_unique<FoldBatchNormPass>(); });
   registry.add("eliminate_dead", [] { return std::make_unique<EliminateDeadPass>(); });
   registry.add("deduplicate_initializers", [] { return std::make_unique<DeduplicateInitializersPass>(); });

@@ -42,6 +42,24 @@ class FoldConstantsPass final : public PassWithOptions<FoldConstantsOptions> {
 };
 
 // ---------------------------------------------------------------------------------------------------------
+struct FoldShapesOptions {
+  bool known_values = true;       // int64 values ONNX's data propagation knows completely become constants
+  bool reshape_copy_dims = true;  // symbolic Reshape entries equal to the input's dimension there become 0
+  int max_rounds = 64;  // fold, evaluate the arithmetic it exposed, infer again; until nothing changes
+};
+void to_json(nlohmann::json& j, const FoldShapesOptions& o);
+void readOptions(OptionsReader& r, FoldShapesOptions& o);
+
+/// Folds the run-time shape arithmetic of exports (Shape -> Gather -> Unsqueeze -> Concat -> Reshape) using
+/// ONNX's symbolic data propagation; output-preserving for every input size the graph accepts.
+class FoldShapesPass final : public PassWithOptions<FoldShapesOptions> {
+ public:
+  using PassWithOptions::PassWithOptions;
+  std::string name() const override { return "fold_shapes"; }
+  PassReport apply(Model& model, PassContext& context) override;
+};
+
+// ---------------------------------------------------------------------------------------------------------
 struct FoldBatchNormOptions {
   bool conv = true;  // BatchNormalization after Conv
   bool gemm = true;  // BatchNormalization after Gemm (either transB)
@@ -93,6 +111,7 @@ class DeduplicateInitializersPass final : public PassWithOptions<DeduplicateInit
 struct CleanupOptions {
   int max_rounds = 8;  // the pipeline repeats until nothing changes or this many rounds ran
   bool fold_constants = true;
+  bool fold_shapes = true;  // shape arithmetic of dynamic-batch exports
   bool fold_batchnorm = true;
   bool deduplicate = true;  // merge equal initializers (off on the way in: it changes parameter counts)
   int64_t max_folded_bytes = 16 * 1024 * 1024;
@@ -100,8 +119,8 @@ struct CleanupOptions {
 void to_json(nlohmann::json& j, const CleanupOptions& o);
 void readOptions(OptionsReader& r, CleanupOptions& o);
 
-/// The clean-up pipeline: fold_constants, remove_identity, fold_batchnorm, deduplicate_initializers,
-/// eliminate_dead, repeated to a fixed point.
+/// The clean-up pipeline: fold_constants, fold_shapes, remove_identity, fold_batchnorm,
+/// deduplicate_initializers, eliminate_dead, repeated to a fixed point.
 class CleanupPass final : public PassWithOptions<CleanupOptions> {
  public:
   using PassWithOptions::PassWithOptions;

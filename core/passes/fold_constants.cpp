@@ -24,10 +24,6 @@ void readOptions(OptionsReader& r, FoldConstantsOptions& o) {
 
 namespace {
 
-bool isDefaultDomain(const onnx::NodeProto& node) {
-  return node.domain().empty() || node.domain() == "ai.onnx";
-}
-
 // Ops whose result must not be frozen: random draws change every run; Identity/Dropout are remove_identity's
 // job (folding Identity(weight) would only copy the weight).
 const std::unordered_set<std::string> kNeverFold = {

@@ -5,6 +5,20 @@
 #include "core/util/error.h"
 
 namespace edgetune {
+
+bool isDefaultDomain(const onnx::NodeProto& node) {
+  return node.domain().empty() || node.domain() == "ai.onnx";
+}
+
+onnx::NodeProto makeNode(const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                         std::vector<std::string> outputs) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  n.set_name(name);
+  for (auto& i : inputs) n.add_input(std::move(i));
+  for (auto& o : outputs) n.add_output(std::move(o));
+  return n;
+}
 namespace {
 
 bool hasSubgraphs(const onnx::NodeProto& node) {

@@ -8,6 +8,13 @@
 
 namespace edgetune {
 
+/// True for the ONNX operator set's own ops (empty domain or "ai.onnx"), not contrib or custom ones.
+bool isDefaultDomain(const onnx::NodeProto& node);
+
+/// A node of the default domain with these inputs and outputs (no attributes).
+onnx::NodeProto makeNode(const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                         std::vector<std::string> outputs);
+
 /// Makes every node input (including inside If/Loop/Scan bodies) that reads `from` read `to` instead.
 /// Returns how many inputs changed. Graph outputs are not renamed.
 int replaceAllUses(Model& model, const std::string& from, const std::string& to);

@@ -6,6 +6,7 @@
 
 #include "core/passes/graph_edit.h"
 #include "core/passes/quantize_passes.h"
+#include "core/passes/quantize_static_internal.h"
 #include "core/util/error.h"
 #include "core/util/name_pattern.h"
 
@@ -28,28 +29,6 @@ bool constFloat(const Model& m, const std::string& name) {
          m.initializer(name)->data_type() == onnx::TensorProto::FLOAT;
 }
 
-// Symmetric int8 along `axis` (-1 = per tensor): int8 values and one scale per channel.
-std::pair<Tensor, std::vector<float>> symmetricInt8(const Tensor& w, int64_t axis) {
-  int64_t channels = 1, inner = w.numel();
-  if (axis >= 0) {
-    channels = w.shape()[static_cast<size_t>(axis)];
-    inner = 1;
-    for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
-  }
-  auto v = w.values<float>();
-  auto ch = [&](size_t i) {
-    return axis < 0 ? size_t{0} : static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels);
-  };
-  std::vector<float> scale(static_cast<size_t>(channels), 0.0f);
-  for (size_t i = 0; i < v.size(); ++i) scale[ch(i)] = std::max(scale[ch(i)], std::fabs(v[i]));
-  for (auto& s : scale) s = weightParams(s, false).scale;
-  Tensor q(DataType::Int8, w.shape());
-  auto qv = q.values<int8_t>();
-  for (size_t i = 0; i < v.size(); ++i)
-    qv[i] = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] / scale[ch(i)]), -127.0f, 127.0f));
-  return {std::move(q), std::move(scale)};
-}
-
 Tensor transpose2d(const Tensor& t) {
   const int64_t r = t.shape()[0], c = t.shape()[1];
   Tensor out(DataType::Float32, {c, r});
@@ -58,16 +37,6 @@ Tensor transpose2d(const Tensor& t) {
   for (int64_t i = 0; i < r; ++i)
     for (int64_t j = 0; j < c; ++j) o[static_cast<size_t>(j * r + i)] = in[static_cast<size_t>(i * c + j)];
   return out;
-}
-
-onnx::NodeProto node(const std::string& op, const std::string& name, std::vector<std::string> in,
-                     std::vector<std::string> out) {
-  onnx::NodeProto n;
-  n.set_op_type(op);
-  n.set_name(name);
-  for (auto& i : in) n.add_input(i);
-  for (auto& o : out) n.add_output(o);
-  return n;
 }
 
 void setIntAttr(onnx::NodeProto& n, const std::string& name, int64_t v) {
@@ -226,7 +195,9 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
       }
     }
     const std::string base = n.name().empty() ? n.output(0) : n.name();
-    auto [q, scales] = symmetricInt8(w, options.per_channel ? 1 : -1);
+    // 7-bit weights with reduce_range: AVX2 without VNNI sums u8 x s8 pairs in 16 bits, which saturate.
+    auto [q, scales] =
+        quant_detail::quantizeWeight(w, options.per_channel ? 1 : -1, options.reduce_range, {});
     std::vector<int64_t> sshape =
         options.per_channel ? std::vector<int64_t>{w.shape()[1]} : std::vector<int64_t>{};
     const std::string wq = addInit(model, n.input(1) + "_quantized", q);
@@ -240,14 +211,14 @@ PassReport quantizeDynamic(Model& model, const QuantizeOptions& options) {
     const std::string out = n.output(0);
     const std::string product = bias.empty() ? out : uniqueName(model, base + "_nobias");
     added.push_back(
-        node("DynamicQuantizeLinear", base + "_DynamicQuantizeLinear", {n.input(0)}, {aq, as, az}));
-    added.push_back(node("MatMulInteger", base + "_MatMulInteger", {aq, wq, az, wz}, {yi}));
-    added.push_back(node("Mul", base + "_scale_Mul", {as, ws}, {s}));
-    auto cast = node("Cast", base + "_Cast", {yi}, {yf});
+        makeNode("DynamicQuantizeLinear", base + "_DynamicQuantizeLinear", {n.input(0)}, {aq, as, az}));
+    added.push_back(makeNode("MatMulInteger", base + "_MatMulInteger", {aq, wq, az, wz}, {yi}));
+    added.push_back(makeNode("Mul", base + "_scale_Mul", {as, ws}, {s}));
+    auto cast = makeNode("Cast", base + "_Cast", {yi}, {yf});
     setIntAttr(cast, "to", onnx::TensorProto::FLOAT);
     added.push_back(cast);
-    added.push_back(node("Mul", base + "_output_Mul", {yf, s}, {product}));
-    if (!bias.empty()) added.push_back(node("Add", base + "_bias_Add", {product, bias}, {out}));
+    added.push_back(makeNode("Mul", base + "_output_Mul", {yf, s}, {product}));
+    if (!bias.empty()) added.push_back(makeNode("Add", base + "_bias_Add", {product, bias}, {out}));
     remove[static_cast<size_t>(i)] = true;
     replaced.insert(n.input(1));
     report.lines.push_back("dynamic int8: " + describeNode(n));
@@ -330,7 +301,8 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
     const std::string wname = n->input(slot);
     const auto* init = model.initializer(wname);
     if (!done.count(wname)) {
-      auto [q, scales] = symmetricInt8(tensorFromProto(*init), axis);
+      // Weight-only INT8 is dequantized before any float kernel: all 8 bits, whatever the CPU.
+      auto [q, scales] = quant_detail::quantizeWeight(tensorFromProto(*init), axis, false, {});
       std::vector<int64_t> sshape =
           axis >= 0 ? std::vector<int64_t>{static_cast<int64_t>(scales.size())} : std::vector<int64_t>{};
       done[wname] = {addInit(model, wname + "_quantized", q),
@@ -348,23 +320,23 @@ PassReport quantizeWeightsOnly(Model& model, const QuantizeOptions& options) {
       n->set_input(0, q);
       n->set_output(0, rows);
       if (ax < 0) {
-        added.push_back(node("DequantizeLinear", rows + "_DequantizeLinear", {rows, s, z}, {out}));
+        added.push_back(makeNode("DequantizeLinear", rows + "_DequantizeLinear", {rows, s, z}, {out}));
       } else {
         // One scale per row (zero points are 0: symmetric): gather the scales too and multiply.
-        auto cast = node("Cast", rows + "_Cast", {rows}, {rows + "_float"});
+        auto cast = makeNode("Cast", rows + "_Cast", {rows}, {rows + "_float"});
         setIntAttr(cast, "to", onnx::TensorProto::FLOAT);
         added.push_back(cast);
-        added.push_back(node("Gather", rows + "_ScaleGather", {s, ids}, {rows + "_scale"}));
+        added.push_back(makeNode("Gather", rows + "_ScaleGather", {s, ids}, {rows + "_scale"}));
         const std::string axes =
             addInit(model, rows + "_axes", Tensor::from<int64_t>({1}, std::vector<int64_t>{-1}));
         added.push_back(
-            node("Unsqueeze", rows + "_Unsqueeze", {rows + "_scale", axes}, {rows + "_scale_column"}));
-        added.push_back(node("Mul", rows + "_Mul", {rows + "_float", rows + "_scale_column"}, {out}));
+            makeNode("Unsqueeze", rows + "_Unsqueeze", {rows + "_scale", axes}, {rows + "_scale_column"}));
+        added.push_back(makeNode("Mul", rows + "_Mul", {rows + "_float", rows + "_scale_column"}, {out}));
       }
       continue;
     }
     const std::string out = uniqueName(model, wname + "_dequantized_" + std::to_string(added.size()));
-    auto dq = node("DequantizeLinear", out + "_DequantizeLinear", {q, s, z}, {out});
+    auto dq = makeNode("DequantizeLinear", out + "_DequantizeLinear", {q, s, z}, {out});
     if (ax >= 0) setIntAttr(dq, "axis", ax);
     added.push_back(dq);
     g.mutable_node(i)->set_input(slot, out);

@@ -8,7 +8,8 @@
 //   re-exported by
 //     torch.onnx, argmax agreement with FP32 on real SpamAssassin test mails.
 // Every latency ratio comes from one process timing the models in interleaved rounds (medians).
-// Usage: bench_exports [EXPORTS_DIR] [--runs N] [--only NAME] [--text SPEC]
+// Usage: bench_exports [EXPORTS_DIR] [--runs N] [--only NAME] [--text SPEC] [--keep DIR]
+//        (--keep writes the INT8 and pruned models it measured to DIR, to profile them)
 //        (EXPORTS_DIR defaults to build/fixtures/exports, which the build fills)
 #include <algorithm>
 #include <cstdio>
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   fs::path dir = "build/fixtures/exports";
   int runs = 30;
   std::string only;
+  fs::path keep_dir;
   std::string text_spec =
       "spamassassin:third_party/datasets/spam-assassin?vocab=resources/models/"
       "bert_spam_vocab.txt&mail=body&seq_len="
@@ -83,10 +85,13 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (a == "--text" && i + 1 < argc)
       text_spec = argv[++i];
+    else if (a == "--keep" && i + 1 < argc)
+      keep_dir = argv[++i];
     else if (!a.empty() && a[0] != '-')
       dir = a;
     else {
-      std::fprintf(stderr, "usage: bench_exports [EXPORTS_DIR] [--runs N] [--only NAME] [--text SPEC]\n");
+      std::fprintf(
+          stderr, "usage: bench_exports [EXPORTS_DIR] [--runs N] [--only NAME] [--text SPEC] [--keep DIR]\n");
       return 2;
     }
   }
@@ -126,6 +131,11 @@ int main(int argc, char** argv) {
         p.ratio = 0.5;
         PruneChannelsPass prune(p);
         prune.apply(pruned, context);
+        if (!keep_dir.empty()) {
+          fs::create_directories(keep_dir);
+          int8.save(keep_dir / (name + "_int8.onnx"));
+          pruned.save(keep_dir / (name + "_channels50.onnx"));
+        }
         const auto t1 = timeInterleaved({&raw, &int8, &pruned}, 1, shapes, runs);
         const auto t2 = timeInterleaved({&raw, &int8}, 2, shapes, runs);
         const IntegerMacsReport integer = integerMacsInOrt(clean, int8, &shapes);
@@ -142,6 +152,10 @@ int main(int argc, char** argv) {
         QuantizePass quantize(q);
         Model int8 = clean;
         quantize.apply(int8, context);
+        if (!keep_dir.empty()) {
+          fs::create_directories(keep_dir);
+          int8.save(keep_dir / (name + "_dynamic_int8.onnx"));
+        }
         const auto t1 = timeInterleaved({&raw, &int8}, 1, shapes, runs);
         const auto t2 = timeInterleaved({&raw, &int8}, 2, shapes, runs);
         std::string agreement = "-";
