@@ -129,11 +129,11 @@ class TestQuantStatic : public QObject {
     QuantizeOptions full_range = o;
     full_range.reduce_range = false;
     quantizeStaticWithRanges(full, tinyRanges(), full_range);
+    // The tensor must outlive the loop over its values.
+    const Tensor full_wq =
+        tensorFromProto(*full.initializer(producerOf(full, nodeNamed(full, "conv1")->input(1))->input(0)));
     int full_max = 0;
-    for (int8_t v :
-         tensorFromProto(*full.initializer(producerOf(full, nodeNamed(full, "conv1")->input(1))->input(0)))
-             .values<int8_t>())
-      full_max = std::max(full_max, std::abs(static_cast<int>(v)));
+    for (int8_t v : full_wq.values<int8_t>()) full_max = std::max(full_max, std::abs(static_cast<int>(v)));
     QCOMPARE(full_max, 127);
     // Bias: int32 with scale = s_x * s_w per channel.
     const auto* bdq = producerOf(m, conv1->input(2));
