@@ -27,7 +27,8 @@ std::optional<float> scalarValue(const Model& model, const std::string& name) {
   }
 }
 
-// Element type of an optional zero point (-1 when absent: uint8 by the operator's default).
+// Element type of a Q/DQ node's zero point: uint8 when it is absent (the operator's default), -1 when it is
+// not an initializer.
 int zeroPointType(const Model& model, const onnx::NodeProto& node) {
   if (node.input_size() < 3 || node.input(2).empty()) return onnx::TensorProto::UINT8;
   const auto* z = model.initializer(node.input(2));
