@@ -68,11 +68,11 @@ void Model::check() const {
   }
 }
 
-void Model::inferShapes() {
+void Model::inferShapes(std::unordered_map<std::string, onnx::TensorShapeProto>* generated) {
   proto_.mutable_graph()->clear_value_info();
   // Outputs keep their declared shapes; inference fills everything between.
   try {
-    inferShapesSafely(proto_);
+    inferShapesSafely(proto_, generated);
   } catch (const std::exception& e) {
     throw Error(origin_ + ": shape inference failed: " + e.what());
   }

@@ -62,8 +62,9 @@ class Model {
 
   /// ONNX checker; throws Error("<origin>: invalid ONNX model: ...").
   void check() const;
-  /// Re-runs ONNX shape inference (with data propagation), replacing the graph's value_info.
-  void inferShapes();
+  /// Re-runs ONNX shape inference (with data propagation), replacing the graph's value_info. `generated`,
+  /// when given, receives the values data propagation computed (shape tensors: Shape -> Gather -> Concat).
+  void inferShapes(std::unordered_map<std::string, onnx::TensorShapeProto>* generated = nullptr);
   /// Opset of the default ("" / "ai.onnx") domain.
   int64_t opsetVersion() const;
 

@@ -4,10 +4,9 @@
 // entries are dimensions its own data input has at the same position becomes a constant with 0 there
 // (Reshape's "copy this dimension"). The chains then have no reader left and eliminate_dead sweeps them:
 // fewer nodes to run, and a smaller file (ShuffleNetV2's channel shuffles carry about 57 KB of them).
-#include <set>
+#include <map>
 #include <unordered_map>
 
-#include "core/ir/shape_inference.h"
 #include "core/passes/cleanup_passes.h"
 #include "core/passes/graph_edit.h"
 
@@ -84,12 +83,10 @@ struct ShapeFoldRound {
 
 ShapeFoldRound foldKnownShapes(Model& model, const FoldShapesOptions& options) {
   ShapeFoldRound round;
-  model.reindex();
+  // The model's own inference (what every edit ends with), asked for the values it propagated: no copy of
+  // the weights per round.
   GeneratedValues generated;
-  {
-    onnx::ModelProto copy = model.proto();
-    inferShapesSafely(copy, &generated);
-  }
+  model.inferShapes(&generated);
   if (generated.empty()) return round;
   const auto& g = model.graph();
 

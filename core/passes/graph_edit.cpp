@@ -163,6 +163,13 @@ bool isConstantInitializer(const Model& model, const std::string& name) {
   return model.isInitializer(name) && !isRuntimeInput(model, name);
 }
 
+std::optional<float> floatScalarConstant(const Model& model, const std::string& name) {
+  if (name.empty() || !isConstantInitializer(model, name)) return std::nullopt;
+  const Tensor t = tensorFromProto(*model.initializer(name));
+  if (t.type() != DataType::Float32 || t.numel() != 1) return std::nullopt;
+  return t.values<float>()[0];
+}
+
 void finishGraphEdit(Model& model, const std::string& pass) {
   model.reindex();
   try {

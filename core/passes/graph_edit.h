@@ -1,5 +1,6 @@
 #pragma once
 // Small graph-editing helpers the passes share: renaming uses, removing nodes and initializers, fresh names.
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ bool isRuntimeInput(const Model& model, const std::string& name);
 
 /// True for initializers the caller cannot override (safe to treat as constants).
 bool isConstantInitializer(const Model& model, const std::string& name);
+
+/// The value of a float32 scalar (one element) constant initializer, if `name` is one.
+std::optional<float> floatScalarConstant(const Model& model, const std::string& name);
 
 /// What every pass calls after editing: reindex, ONNX checker, shape inference. Throws Error naming `pass`.
 void finishGraphEdit(Model& model, const std::string& pass);

@@ -2,21 +2,12 @@
 // (Pow -> Mul, Div -> Reciprocal + Mul), so that ONNX Runtime's LayerNormFusion no longer matches them.
 #include "core/passes/layernorm_form.h"
 
-#include <cmath>
+#include <map>
 
 #include "core/passes/graph_edit.h"
 
 namespace edgetune {
 namespace {
-
-// A float scalar initializer's value (Pow's exponent), if `name` is one.
-std::optional<float> scalarConstant(const Model& model, const std::string& name) {
-  if (!isConstantInitializer(model, name)) return std::nullopt;
-  const Tensor t = tensorFromProto(*model.initializer(name));
-  if (t.numel() != 1) return std::nullopt;
-  if (t.type() == DataType::Float32) return t.values<float>()[0];
-  return std::nullopt;
-}
 
 // True for a ReduceMean over exactly the last axis of `rank`, keeping dims (opset < 18: axes attribute).
 bool reducesLastAxis(const onnx::NodeProto& node, int rank) {
@@ -43,7 +34,7 @@ int onlyConsumer(const Model& model, const std::string& tensor) {
 bool editDecomposed(Model& model, int pow_index, std::vector<onnx::NodeProto>& added) {
   auto& g = model.graph();
   const onnx::NodeProto& pow = g.node(pow_index);
-  if (pow.input_size() != 2 || scalarConstant(model, pow.input(1)) != 2.0f) return false;
+  if (pow.input_size() != 2 || floatScalarConstant(model, pow.input(1)) != 2.0f) return false;
   const std::string d = pow.input(0);
   const int sub = model.producer(d);
   if (sub < 0 || g.node(sub).op_type() != "Sub") return false;

@@ -132,15 +132,6 @@ int expandHardSigmoid(Model& model, const QuantizeOptions& o) {
     model.reindex();
     return name;
   };
-  auto make = [](const std::string& op, const std::string& name, std::vector<std::string> in,
-                 const std::string& out) {
-    onnx::NodeProto n;
-    n.set_op_type(op);
-    n.set_name(name);
-    for (auto& i : in) n.add_input(i);
-    n.add_output(out);
-    return n;
-  };
   const auto original = g.node();
   for (const auto& n : original) {
     auto info = n.input_size() == 1 ? model.valueInfo(n.input(0)) : std::nullopt;
@@ -151,12 +142,13 @@ int expandHardSigmoid(Model& model, const QuantizeOptions& o) {
     const std::string base = n.name().empty() ? n.output(0) : n.name();
     const std::string scaled = uniqueName(model, base + "_scaled"),
                       shifted = uniqueName(model, base + "_shifted");
-    *nodes.Add() = make("Mul", base + "_Mul",
-                        {n.input(0), scalar(base + "_alpha", attrFloat(n, "alpha", 0.2f))}, scaled);
+    *nodes.Add() = makeNode("Mul", base + "_Mul",
+                            {n.input(0), scalar(base + "_alpha", attrFloat(n, "alpha", 0.2f))}, {scaled});
+    *nodes.Add() = makeNode("Add", base + "_Add",
+                            {scaled, scalar(base + "_beta", attrFloat(n, "beta", 0.5f))}, {shifted});
     *nodes.Add() =
-        make("Add", base + "_Add", {scaled, scalar(base + "_beta", attrFloat(n, "beta", 0.5f))}, shifted);
-    *nodes.Add() = make("Clip", base + "_Clip",
-                        {shifted, scalar(base + "_min", 0.0f), scalar(base + "_max", 1.0f)}, n.output(0));
+        makeNode("Clip", base + "_Clip", {shifted, scalar(base + "_min", 0.0f), scalar(base + "_max", 1.0f)},
+                 {n.output(0)});
     ++expanded;
   }
   if (expanded == 0) return 0;

@@ -11,6 +11,7 @@
 namespace edgetune {
 namespace {
 
+// A one-element constant initializer of a quantized scalar (float scale, uint8 / int8 value or zero point).
 std::optional<float> scalarValue(const Model& model, const std::string& name) {
   if (name.empty() || !isConstantInitializer(model, name)) return std::nullopt;
   const Tensor t = tensorFromProto(*model.initializer(name));
@@ -37,9 +38,7 @@ int zeroPointType(const Model& model, const onnx::NodeProto& node) {
 
 // The value of a scalar constant operand: a float initializer, or a DequantizeLinear of scalar initializers.
 std::optional<float> constantOperand(const Model& model, const std::string& name) {
-  if (auto v = scalarValue(model, name);
-      v && model.initializer(name)->data_type() == onnx::TensorProto::FLOAT)
-    return v;
+  if (auto v = floatScalarConstant(model, name)) return v;
   const int p = model.producer(name);
   if (p < 0 || model.graph().node(p).op_type() != "DequantizeLinear") return std::nullopt;
   const auto& dq = model.graph().node(p);

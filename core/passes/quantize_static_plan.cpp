@@ -45,13 +45,6 @@ bool isActivation(const Model& model, const std::string& name) {
   return !name.empty() && !isConstantInitializer(model, name) && isFloat(model, name);
 }
 
-std::optional<float> constScalar(const Model& model, const std::string& name) {
-  if (name.empty() || !isConstantInitializer(model, name)) return std::nullopt;
-  Tensor t = tensorFromProto(*model.initializer(name));
-  if (t.type() != DataType::Float32 || t.numel() != 1) return std::nullopt;
-  return t.values<float>()[0];
-}
-
 }  // namespace
 
 bool Exclusions::userExcluded(const onnx::NodeProto& n) const {
@@ -173,7 +166,7 @@ Plan makePlan(const Model& model, const QuantizeOptions& o, const Exclusions& ex
         const auto& r = g.node(readers[0]);
         bool foldable = r.op_type() == "Relu";
         if (r.op_type() == "Clip" && r.input_size() >= 2) {
-          auto lo = constScalar(model, r.input(1));
+          auto lo = floatScalarConstant(model, r.input(1));
           foldable = lo && *lo == 0.0f;
         }
         if (foldable && !ex.userExcluded(r) && isFloat(model, r.output(0))) plan.folded[i] = readers[0];
